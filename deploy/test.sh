@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds tracklink and runs the whole test suite:
+#   1. a RelWithDebInfo build with warnings as errors: unit, integration tests;
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the threaded unit tests under ThreadSanitizer.
+# Set TL_TEST_QUICK=1 to run step 1 only (for a fast local loop).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash deploy/install-deps.sh
+
+jobs=$(nproc)
+build_and_test() {
+  local dir=$1 sanitize=$2 filter=$3
+  echo "== tracklink: build ${dir} (sanitize='${sanitize}')"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE="$sanitize" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== tracklink: test ${dir}"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 $filter
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+build_and_test build ""  ""
+if [ "${TL_TEST_QUICK:-0}" != "1" ]; then
+  build_and_test build-asan "address,undefined" ""
+  build_and_test build-tsan "thread" "-L unit"
+fi
+echo "== tracklink: all test stages passed"

@@ -1,0 +1,1 @@
+#include "tl/dsp/meter.h"

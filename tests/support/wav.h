@@ -1,0 +1,26 @@
+#pragma once
+//! Reads and writes test audio files through libsndfile.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tl::test {
+
+struct Audio {
+  int rate = 0;
+  int channels = 0;
+  int format = 0;                     // libsndfile SF_FORMAT_* value
+  std::vector<std::int32_t> samples;  // interleaved, left-justified 32-bit (sf_read_int)
+  std::int64_t frames() const { return channels ? static_cast<std::int64_t>(samples.size()) / channels : 0; }
+};
+
+//! Reads a whole file; rate==0 when it cannot be opened.
+Audio read_audio(const std::string& path);
+
+//! Writes interleaved 32-bit left-justified samples as a WAV of the given subtype
+//! (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
+bool write_wav(const std::string& path, int rate, int channels, int subtype,
+               const std::vector<std::int32_t>& samples);
+
+}  // namespace tl::test
