@@ -1,1 +1,82 @@
-int main() { return 1; }  // placeholder until the program lands
+// tl-mixer: the central mixer node. Parses options and wires the parts.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "tl/common/address.h"
+#include "tl/common/logging.h"
+#include "tl/common/token.h"
+#include "tl/mixer/mix_clock.h"
+#include "tl/mixer/mixer.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tl-mixer: receives capture nodes, mixes, monitors and records every input as its own track"};
+  std::string listen = "127.0.0.1:7400";
+  std::string monitor = "none";
+  std::string token_file;
+  std::string log_level = "info";
+  bool list_devices = false;
+  tl::mixer::MixerConfig config;
+  app.add_option("--listen", listen, "Address for control (TCP) and audio (UDP)")->capture_default_str();
+  app.add_option("--record-dir", config.record_dir, "Where takes are written")->capture_default_str();
+  app.add_option("--rate", config.sample_rate, "Session sample rate")
+      ->check(CLI::IsMember({44100, 48000, 96000}))
+      ->capture_default_str();
+  app.add_option("--block", config.block_frames, "Mix block size in frames (headless clock)")
+      ->check(CLI::Range(16, 1024))
+      ->capture_default_str();
+  app.add_option("--latency-ms", config.latency_ms, "Play-out delay of the live mix behind the session clock")
+      ->check(CLI::Range(1.0, 500.0))
+      ->capture_default_str();
+  app.add_option("--monitor", monitor,
+                 "Monitor output that clocks the mix: none (headless timer), device, or device:NAME")
+      ->capture_default_str();
+  app.add_option("--audio-api", config.audio_api, "RtAudio API for --monitor: alsa, jack or pulse")
+      ->check(CLI::IsMember({"", "alsa", "jack", "pulse"}));
+  app.add_option("--token-file", token_file, "File holding the shared control token (else TRACKLINK_TOKEN)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_flag("--list-devices", list_devices, "List audio output devices and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (list_devices) {
+    for (const auto& line : tl::mixer::DeviceMixDriver::list_devices()) std::printf("%s\n", line.c_str());
+    return 0;
+  }
+  tl::init_logging("tl-mixer", log_level);
+
+  auto address = tl::parse_host_port(listen);
+  if (!address) {
+    std::fprintf(stderr, "tl-mixer: --listen: %s\n", address.error().c_str());
+    return 2;
+  }
+  config.listen_host = address->host;
+  config.listen_port = address->port;
+  if (monitor == "device") {
+    config.monitor_default = true;
+  } else if (monitor.rfind("device:", 0) == 0) {
+    config.monitor = monitor.substr(7);
+  } else if (monitor != "none") {
+    std::fprintf(stderr, "tl-mixer: --monitor: expected none, device or device:NAME, got '%s'\n", monitor.c_str());
+    return 2;
+  }
+  auto token = tl::load_token(token_file);
+  if (!token) {
+    std::fprintf(stderr, "tl-mixer: %s\n", token.error().c_str());
+    return 2;
+  }
+  config.token = token.value();
+
+  tl::mixer::Mixer mixer(config);
+  if (auto s = mixer.start(); !s) {
+    spdlog::error("{}", s.error());
+    return 1;
+  }
+  mixer.run();
+  spdlog::info("tl-mixer stopped");
+  return 0;
+}

@@ -1,0 +1,63 @@
+#pragma once
+//! Receives audio and sync datagrams on the io thread (one socket, one owner).
+//!
+//! Every datagram is parsed and authenticated before anything trusts it; a bad
+//! one is dropped and counted by reason, and a line is logged (rate-limited).
+//! Good audio packets are copied into the node's mix queue and the recorder's
+//! queue; sync requests are answered at once with the session clock.
+
+#include <array>
+#include <asio.hpp>
+#include <cstdint>
+#include <string_view>
+
+#include "tl/common/spsc_ring.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/packet_slot.h"
+#include "tl/mixer/session_clock.h"
+#include "tl/protocol/audio_packet.h"
+
+namespace tl::mixer {
+
+struct ReceiverCounters {
+  std::array<std::uint64_t, static_cast<std::size_t>(protocol::DecodeError::kCount)> rejected{};
+  std::uint64_t unknown_node = 0;
+  std::uint64_t bad_channel = 0;
+  std::uint64_t unsupported = 0;
+  std::uint64_t record_dropped = 0;  // recorder queue full: must stay 0
+  std::uint64_t datagrams = 0;
+  std::uint64_t sync_replies = 0;
+  std::uint64_t total_rejected() const noexcept;
+};
+
+class AudioReceiver {
+ public:
+  AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint, NodeRegistry& registry,
+                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder);
+
+  std::uint16_t port() const { return socket_.local_endpoint().port(); }
+  const ReceiverCounters& counters() const noexcept { return counters_; }
+
+  //! Handles one datagram as if it had just arrived from sender (used by the receive
+  //! loop; public so tests can feed crafted input).
+  void handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender);
+
+ private:
+  void receive();
+  void reject(protocol::DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
+  void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
+  void account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns);
+
+  asio::ip::udp::socket socket_;
+  NodeRegistry& registry_;
+  const SessionClock& clock_;
+  SpscRing<PacketSlot>& to_recorder_;
+  asio::ip::udp::endpoint sender_;
+  std::array<std::uint8_t, protocol::kMaxPacketBytes + 64> buffer_{};
+  std::array<std::uint8_t, 128> reply_{};
+  ReceiverCounters counters_;
+  std::int64_t last_log_ns_ = -10'000'000'000;
+  std::uint64_t suppressed_logs_ = 0;
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,96 @@
+#pragma once
+//! The mix engine: one real-time pass per block, driven by one clock.
+//!
+//! Each block it drains every node's packet queue into that node's jitter
+//! buffer, reads the block at the play-out position, applies the channel strip
+//! (gain, mute, solo-in-place, constant-power pan), sums to stereo, meters, and
+//! hands the mix to the recorder. process() never locks, allocates, logs or does
+//! I/O: parameters arrive through a pre-sized command queue and are ramped over
+//! the block so changes make no zipper noise.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "tl/common/spsc_ring.h"
+#include "tl/common/units.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/packet_slot.h"
+
+namespace tl::mixer {
+
+struct MixCommand {
+  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo };
+  Kind kind = Kind::Gain;
+  std::uint16_t node = 0;
+  std::uint16_t channel = 0;  // 0-based
+  float value = 0.0f;         // linear gain, pan -1..1, or 0/1
+};
+
+struct MixConfig {
+  std::uint32_t sample_rate = 48000;
+  std::uint32_t max_block_frames = 1024;
+  MediaTime latency_frames = 960;  // play-out delay behind the session clock
+};
+
+class MixEngine {
+ public:
+  MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config);
+
+  //! io: queues a parameter change; false when the queue is full (caller reports it).
+  bool post(const MixCommand& command) noexcept;
+
+  //! Sets the play-out position of the next block (before the clock starts).
+  void start_at(MediaTime position) noexcept;
+
+  //! Real-time: mixes the next left.size() frames (<= max_block_frames) into
+  //! left/right and advances the play-out position.
+  void process(std::span<float> left, std::span<float> right) noexcept;
+
+  //! Play-out position of the next block (any thread).
+  MediaTime position() const noexcept { return position_.load(std::memory_order_acquire); }
+  const MixConfig& config() const noexcept { return config_; }
+
+  std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
+  std::uint64_t clipped() const noexcept { return clipped_.load(std::memory_order_relaxed); }
+  std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Strip {
+    float gain = 1.0f;
+    float pan = 0.0f;
+    bool mute = false;
+    bool solo = false;
+    float cur_left = 0.70710678f;  // gains applied at the end of the last block
+    float cur_right = 0.70710678f;
+    float meter_peak = 0.0f;
+    double meter_sum_sq = 0.0;
+  };
+  struct NodeMix {
+    MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
+  };
+
+  void apply_commands() noexcept;
+  void drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexcept;
+  Strip& strip(std::uint16_t node, std::uint32_t channel) noexcept {
+    return strips_[static_cast<std::size_t>(node) * kMaxChannelsPerNode + channel];
+  }
+
+  NodeRegistry& registry_;
+  SpscRing<MixChunk>& to_recorder_;
+  MixConfig config_;
+  SpscRing<MixCommand> commands_;
+  std::unique_ptr<Strip[]> strips_;
+  std::unique_ptr<NodeMix[]> nodes_;
+  std::unique_ptr<float[]> scratch_;   // unpacked packet samples
+  std::unique_ptr<float[]> channel_;   // one channel's block
+  std::uint32_t meter_frames_ = 0;
+  std::uint32_t meter_window_;
+  std::atomic<MediaTime> position_{0};
+  std::atomic<std::uint64_t> blocks_{0};
+  std::atomic<std::uint64_t> clipped_{0};
+  std::atomic<std::uint64_t> record_dropped_{0};
+};
+
+}  // namespace tl::mixer

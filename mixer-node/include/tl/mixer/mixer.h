@@ -1,0 +1,81 @@
+#pragma once
+//! The mixer node: wires the session clock, node registry, receiver, control
+//! server, mix engine, its driver and the recorder, and answers control requests.
+//!
+//! Threads: the io thread (control TCP, audio UDP, timers, every request), the
+//! mix thread (timer or device callback, real-time), the recorder thread (files).
+
+#include <asio.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tl/common/result.h"
+#include "tl/mixer/audio_receiver.h"
+#include "tl/mixer/control_server.h"
+#include "tl/mixer/mix_clock.h"
+#include "tl/mixer/mix_engine.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/recorder.h"
+#include "tl/mixer/session_clock.h"
+
+namespace tl::mixer {
+
+struct MixerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 7400;  // control TCP and audio UDP
+  std::string record_dir = "takes";
+  std::uint32_t sample_rate = 48000;
+  std::uint32_t block_frames = 48;
+  double latency_ms = 20.0;
+  std::string monitor;    // empty: headless timer; else device name substring ("" + monitor_default)
+  bool monitor_default = false;
+  std::string audio_api;  // alsa | jack | pulse | "" (RtAudio's choice)
+  std::string token;
+};
+
+class Mixer final : public ControlHandler {
+ public:
+  explicit Mixer(MixerConfig config);
+  ~Mixer() override;
+
+  //! Binds sockets and starts every thread. Errors: port in use, device missing.
+  Status start();
+  //! Runs the io loop until stop() or SIGINT/SIGTERM; finishes a take in progress.
+  void run();
+  //! Asks run() to return (any thread).
+  void stop();
+
+  std::uint16_t port() const;
+
+  void on_request(const std::shared_ptr<ControlSession>& session, const proto::Envelope& request) override;
+  void on_closed(ControlSession& session) override;
+
+ private:
+  void tick();
+  void fill_node(const NodeSlot& slot, proto::NodeInfo& out, std::int64_t now_ns) const;
+  proto::NodeList node_list() const;
+  proto::MixerStatus status() const;
+  void handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::RegisterNode& r);
+  void handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetChannel& r);
+  void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
+  void broadcast(const proto::Envelope& event, bool nodes, bool levels);
+
+  MixerConfig config_;
+  SessionClock clock_;
+  NodeRegistry registry_;
+  SpscRing<PacketSlot> to_recorder_;
+  SpscRing<MixChunk> mix_to_recorder_;
+  MixEngine engine_;
+  Recorder recorder_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  asio::steady_timer ticker_;
+  std::unique_ptr<AudioReceiver> receiver_;
+  std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<MixDriver> driver_;
+  std::int64_t last_status_log_ns_ = 0;
+  std::uint64_t ticks_ = 0;
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,122 @@
+#pragma once
+//! The capture nodes a mixer knows, by name and by node id.
+//!
+//! A slot is created the first time a name registers and is kept for the whole
+//! session: a node that stops, crashes or restarts re-registers under its name,
+//! gets the same node id, and its audio lands on the same tracks.
+//!
+//! Threads: registration and everything marked "io" happen on the io thread.
+//! The mix and recorder threads only touch a slot after seeing registered()
+//! true (acquire), and only the fields marked for them.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tl/common/result.h"
+#include "tl/common/spsc_ring.h"
+#include "tl/mixer/jitter_buffer.h"
+#include "tl/mixer/packet_slot.h"
+#include "tl/protocol/audio_packet.h"
+#include "tl/protocol/control.pb.h"
+
+namespace tl::mixer {
+
+inline constexpr std::uint16_t kMaxNodes = 64;
+inline constexpr std::uint32_t kMaxChannelsPerNode = 64;
+
+//! Channel levels published by the mix thread (post-fader, recent window).
+struct ChannelLevels {
+  std::atomic<float> peak{0.0f};
+  std::atomic<float> rms{0.0f};
+};
+
+//! Channel strip settings as last set over the control channel (io thread's copy).
+struct StripSettings {
+  float gain_db = 0.0f;
+  float pan = 0.0f;
+  bool mute = false;
+  bool solo = false;
+};
+
+struct NodeSlot {
+  // Fixed at first registration (read by any thread after registered()).
+  std::uint16_t id = 0;
+  std::string name;
+  std::uint32_t channels = 0;
+  std::uint32_t sample_rate = 0;
+  std::uint32_t frames_per_packet = 0;
+  protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
+  std::unique_ptr<SpscRing<PacketSlot>> to_mix;  // io -> mix
+  std::unique_ptr<JitterBuffer> jitter;          // mix thread only
+  std::unique_ptr<ChannelLevels[]> levels;       // mix writes, io reads
+
+  // io thread.
+  protocol::SessionKey key{};
+  std::string source, host;
+  std::uint64_t pid = 0;
+  bool control_connected = false;
+  std::uint32_t connects = 0;
+  std::int64_t last_heard_ns = -1;  // session clock
+  std::uint64_t packets = 0;
+  std::uint64_t bad = 0;
+  std::uint64_t dropped_to_mix = 0;  // mix queue full
+  bool seq_started = false;
+  Seq first_seq = 0, highest_seq = 0;
+  std::uint64_t seq_received = 0;     // packets counted toward loss since first_seq
+  std::uint64_t lost_before = 0;      // loss accumulated before the last restart
+  double transit_sum_ms = 0.0;
+  std::uint64_t transit_count = 0;
+  std::vector<StripSettings> strips;
+  proto::NodeState reported_state = proto::NODE_UNKNOWN;
+
+  // mix thread writes, others read.
+  std::atomic<std::uint64_t> late{0};
+  std::atomic<std::uint64_t> concealed{0};
+  std::atomic<std::uint64_t> too_early{0};
+
+  std::atomic<bool> active{false};  // set once, at first registration (release)
+  bool registered() const noexcept { return active.load(std::memory_order_acquire); }
+};
+
+struct RegistryConfig {
+  std::uint32_t sample_rate = 48000;
+  std::uint32_t jitter_capacity_frames = 32768;
+  std::uint32_t mix_queue_packets = 2048;
+};
+
+class NodeRegistry {
+ public:
+  explicit NodeRegistry(RegistryConfig config);
+
+  //! io: registers or re-registers a node. Errors are for the operator (rate
+  //! mismatch, channel count changed on rejoin, registry full, bad name).
+  Result<NodeSlot*> register_node(const proto::RegisterNode& request, const protocol::SessionKey& key);
+
+  //! Slot by node id, or nullptr when unknown. Safe from any thread.
+  NodeSlot* by_id(std::uint16_t id) noexcept;
+  NodeSlot* by_name(const std::string& name) noexcept;
+
+  //! io: the node state as the operator sees it.
+  proto::NodeState state_of(const NodeSlot& slot, std::int64_t now_ns) const noexcept;
+
+  //! Highest node id ever handed out (mix and recorder scan 1..this).
+  std::uint16_t highest_id() const noexcept { return highest_.load(std::memory_order_acquire); }
+
+  const RegistryConfig& config() const noexcept { return config_; }
+
+ private:
+  RegistryConfig config_;
+  std::array<std::unique_ptr<NodeSlot>, kMaxNodes + 1> slots_;  // index = node id, 0 unused
+  std::atomic<std::uint16_t> highest_{0};
+};
+
+//! Splits "node/channel" (1-based channel) into a slot and a 0-based channel index.
+Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registry,
+                                                           const std::string& target);
+
+}  // namespace tl::mixer

@@ -1,0 +1,34 @@
+#pragma once
+//! Fixed-size carriers between the receive, mix and recorder threads.
+//!
+//! They travel by value through SpscRings sized at set-up, so no thread ever
+//! allocates to hand audio to another.
+
+#include <array>
+#include <cstdint>
+
+#include "tl/common/units.h"
+#include "tl/protocol/audio_packet.h"
+
+namespace tl::mixer {
+
+//! One validated, authenticated datagram as received.
+struct PacketSlot {
+  std::int64_t arrival_ns = 0;  // session clock at receipt
+  std::uint16_t size = 0;
+  std::array<std::uint8_t, protocol::kMaxPacketBytes> data{};
+};
+
+inline constexpr std::uint32_t kMaxMixChunk = 256;
+
+//! A stretch of the stereo mix at a session position, for the recorder.
+struct MixChunk {
+  MediaTime position = 0;
+  std::uint32_t frames = 0;
+  std::uint32_t clipped = 0;    // samples over full scale in this chunk
+  std::uint32_t concealed = 0;  // input samples that were missing when mixed
+  std::array<float, kMaxMixChunk> left{};
+  std::array<float, kMaxMixChunk> right{};
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,95 @@
+#pragma once
+//! The recorder: owns every file of a take and writes audio by timeline position.
+//!
+//! Its own thread drains two queues: authenticated packets from the receiver
+//! (every input as its own track, from the node's exact samples, never from the
+//! live mix) and mix chunks from the mix engine (mix.wav). A take is
+//! `<record-dir>/<take>/` with `<node>-<channel>.wav` per input channel, `mix.wav`
+//! and `take.json`. Stopping waits for audio still in flight up to the stop
+//! position, then trims every file to the same length.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tl/common/result.h"
+#include "tl/common/spsc_ring.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/packet_slot.h"
+#include "tl/mixer/session_clock.h"
+#include "tl/mixer/track_writer.h"
+#include "tl/protocol/control.pb.h"
+
+namespace tl::mixer {
+
+struct RecorderConfig {
+  std::string record_dir = "takes";
+  MediaTime latency_frames = 960;
+  std::uint32_t window_frames = 131072;  // how far out of order track audio may arrive
+};
+
+class Recorder {
+ public:
+  using StartedFn = std::function<void(Result<proto::RecordStarted>)>;
+  using StoppedFn = std::function<void(Result<proto::RecordStopped>)>;
+
+  Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
+           SpscRing<MixChunk>& mix, RecorderConfig config);
+  ~Recorder();
+
+  void start();
+  //! Finishes a take in progress (nothing lost), then stops the thread.
+  void stop();
+
+  //! Starts a take at the current session position. done runs on the recorder thread.
+  void start_take(std::string name, StartedFn done);
+  //! Stops the take at the current session position. done runs on the recorder
+  //! thread once every file is complete and closed.
+  void stop_take(StoppedFn done);
+
+  bool recording() const noexcept { return recording_.load(std::memory_order_acquire); }
+  std::string take_name() const;
+  double take_seconds() const noexcept;
+
+  //! Finished takes found under the record directory (reads their take.json).
+  std::vector<proto::RecordStopped> list_takes() const;
+
+ private:
+  struct Take;
+  void run();
+  void post(std::function<void()> fn);
+  bool drain_packets();
+  bool drain_mix();
+  void begin(const std::string& name, const StartedFn& done);
+  void ensure_tracks(const NodeSlot& slot);
+  void service_take();
+  void finalize();
+  void write_manifest(const char* state, const proto::RecordStopped* summary);
+
+  NodeRegistry& registry_;
+  const SessionClock& clock_;
+  SpscRing<PacketSlot>& packets_;
+  SpscRing<MixChunk>& mix_;
+  RecorderConfig config_;
+
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  mutable std::mutex mutex_;  // guards commands_ and take_name_
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> commands_;
+  std::string take_name_;
+  std::atomic<bool> recording_{false};
+  std::atomic<MediaTime> take_start_{0};
+
+  std::unique_ptr<Take> take_;  // recorder thread only
+  std::vector<float> scratch_, channel_;
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,154 @@
+#include "tl/mixer/audio_receiver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "tl/protocol/sync.h"
+
+namespace tl::mixer {
+
+using protocol::DecodeError;
+using protocol::PacketType;
+
+std::uint64_t ReceiverCounters::total_rejected() const noexcept {
+  std::uint64_t n = unknown_node + bad_channel + unsupported;
+  for (const auto v : rejected) n += v;
+  return n;
+}
+
+AudioReceiver::AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint,
+                             NodeRegistry& registry, const SessionClock& clock,
+                             SpscRing<PacketSlot>& to_recorder)
+    : socket_(io), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
+  socket_.open(endpoint.protocol());
+  socket_.set_option(asio::socket_base::reuse_address(true));
+  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
+  socket_.bind(endpoint);
+  receive();
+}
+
+void AudioReceiver::receive() {
+  socket_.async_receive_from(asio::buffer(buffer_), sender_, [this](std::error_code ec, std::size_t n) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) handle(std::span<const std::uint8_t>(buffer_.data(), n), sender_);
+    receive();
+  });
+}
+
+void AudioReceiver::reject(DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node) {
+  ++counters_.rejected[static_cast<std::size_t>(reason)];
+  log_drop(protocol::to_string(reason), sender, node);
+}
+
+void AudioReceiver::log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender,
+                             std::uint16_t node) {
+  const std::int64_t now = clock_.now_ns();
+  if (now - last_log_ns_ < 5'000'000'000) {
+    ++suppressed_logs_;
+    return;
+  }
+  spdlog::warn("dropped packet from {}:{} (node {}): {}; {} similar lines suppressed — check the sender's "
+               "version and token", sender.address().to_string(), sender.port(), node,
+               reason, suppressed_logs_);
+  last_log_ns_ = now;
+  suppressed_logs_ = 0;
+}
+
+void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender) {
+  ++counters_.datagrams;
+  const std::int64_t arrival = clock_.now_ns();
+  protocol::PacketHeader h;
+  std::span<const std::uint8_t> payload;
+  const DecodeError err = protocol::parse(datagram, h, payload);
+  if (err != DecodeError::Ok) {
+    reject(err, sender, protocol::peek_node_id(datagram));
+    return;
+  }
+  NodeSlot* slot = registry_.by_id(h.node_id);
+  if (slot == nullptr) {
+    ++counters_.unknown_node;
+    log_drop("unknown node (not registered, or the mixer restarted)", sender, h.node_id);
+    return;
+  }
+  if (!protocol::verify_tag(datagram, slot->key)) {
+    ++slot->bad;
+    reject(DecodeError::BadTag, sender, h.node_id);
+    return;
+  }
+
+  switch (h.type) {
+    case PacketType::SyncRequest: {
+      const auto t1 = protocol::parse_sync_request(payload);
+      if (!t1) {
+        ++slot->bad;
+        reject(DecodeError::BadLength, sender, h.node_id);
+        return;
+      }
+      const std::size_t n = protocol::encode_sync_reply(h.node_id, h.seq, *t1, arrival, clock_.now_ns(),
+                                                        slot->key, reply_);
+      std::error_code ec;
+      socket_.send_to(asio::buffer(reply_.data(), n), sender, 0, ec);
+      ++counters_.sync_replies;
+      return;
+    }
+    case PacketType::Audio:
+    case PacketType::Retransmit: break;
+    default: ++counters_.unsupported; return;
+  }
+
+  if (static_cast<std::uint32_t>(h.first_channel) + h.channel_count > slot->channels) {
+    ++counters_.bad_channel;
+    ++slot->bad;
+    reject(DecodeError::BadShape, sender, h.node_id);
+    return;
+  }
+  if (protocol::bytes_per_sample(h.format) == 0) {
+    ++counters_.unsupported;
+    ++slot->bad;
+    reject(DecodeError::BadFormat, sender, h.node_id);
+    return;
+  }
+  account(*slot, h, arrival);
+
+  auto copy_into = [&](SpscRing<PacketSlot>& ring) {
+    PacketSlot* out = ring.begin_write();
+    if (out == nullptr) return false;
+    out->arrival_ns = arrival;
+    out->size = static_cast<std::uint16_t>(datagram.size());
+    std::memcpy(out->data.data(), datagram.data(), datagram.size());
+    ring.commit_write();
+    return true;
+  };
+  if (!copy_into(*slot->to_mix)) ++slot->dropped_to_mix;
+  if (!copy_into(to_recorder_)) {
+    if (counters_.record_dropped++ == 0) {
+      spdlog::error("recorder queue full: audio from node '{}' was not recorded — the disk is too slow",
+                    slot->name);
+    }
+  }
+}
+
+void AudioReceiver::account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns) {
+  ++slot.packets;
+  slot.last_heard_ns = arrival_ns;
+  const bool restart = (h.flags & protocol::kFlagDiscontinuity) != 0;
+  if (!slot.seq_started || restart) {
+    if (slot.seq_started) {
+      const std::uint64_t expected = static_cast<std::uint32_t>(slot.highest_seq - slot.first_seq) + 1ull;
+      if (expected > slot.seq_received) slot.lost_before += expected - slot.seq_received;
+    }
+    slot.seq_started = true;
+    slot.first_seq = h.seq;
+    slot.highest_seq = h.seq;
+    slot.seq_received = 1;
+  } else {
+    if (seq_diff(h.seq, slot.highest_seq) > 0) slot.highest_seq = h.seq;
+    ++slot.seq_received;
+  }
+  const double transit_ms = static_cast<double>(arrival_ns - clock_.to_ns(h.media_ts)) / 1e6;
+  slot.transit_sum_ms += transit_ms;
+  ++slot.transit_count;
+}
+
+}  // namespace tl::mixer

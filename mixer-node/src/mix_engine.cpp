@@ -1,0 +1,167 @@
+#include "tl/mixer/mix_engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tl/common/realtime.h"
+#include "tl/protocol/pcm.h"
+
+namespace tl::mixer {
+namespace {
+constexpr float kHalfPi = 1.57079632679f;
+
+//! Constant-power pan law: -1 hard left, 0 centre (-3 dB each side), +1 hard right.
+void pan_gains(float pan, float gain, float& left, float& right) noexcept {
+  const float theta = (std::clamp(pan, -1.0f, 1.0f) + 1.0f) * 0.5f * kHalfPi;
+  left = gain * std::cos(theta);
+  right = gain * std::sin(theta);
+}
+}  // namespace
+
+MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config)
+    : registry_(registry),
+      to_recorder_(to_recorder),
+      config_(config),
+      commands_(1024),
+      strips_(std::make_unique<Strip[]>(static_cast<std::size_t>(kMaxNodes + 1) * kMaxChannelsPerNode)),
+      nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
+      scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
+      channel_(std::make_unique<float[]>(config.max_block_frames)),
+      meter_window_(config.sample_rate / 10) {}
+
+bool MixEngine::post(const MixCommand& command) noexcept { return commands_.try_push(command); }
+
+void MixEngine::start_at(MediaTime position) noexcept {
+  position_.store(position, std::memory_order_release);
+}
+
+void MixEngine::apply_commands() noexcept {
+  MixCommand cmd;
+  while (commands_.try_pop(cmd)) {
+    if (cmd.node > kMaxNodes || cmd.channel >= kMaxChannelsPerNode) continue;
+    Strip& s = strip(cmd.node, cmd.channel);
+    switch (cmd.kind) {
+      case MixCommand::Kind::Gain: s.gain = cmd.value; break;
+      case MixCommand::Kind::Pan: s.pan = cmd.value; break;
+      case MixCommand::Kind::Mute: s.mute = cmd.value != 0.0f; break;
+      case MixCommand::Kind::Solo: s.solo = cmd.value != 0.0f; break;
+    }
+  }
+}
+
+void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexcept {
+  while (PacketSlot* p = slot.to_mix->front()) {
+    protocol::PacketHeader h;
+    std::span<const std::uint8_t> payload;
+    // Already validated and authenticated by the receiver; parse() re-reads the fields.
+    if (protocol::parse(std::span<const std::uint8_t>(p->data.data(), p->size), h, payload) ==
+            protocol::DecodeError::Ok &&
+        protocol::bytes_per_sample(h.format) != 0) {
+      const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
+      const std::span<float> samples(scratch_.get(), n);
+      protocol::unpack_pcm(payload, h.format, samples);
+      switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos)) {
+        case JitterBuffer::WriteResult::Ok:
+          state.written_until = std::max(state.written_until, h.media_ts + h.frame_count);
+          break;
+        case JitterBuffer::WriteResult::Late: slot.late.fetch_add(1, std::memory_order_relaxed); break;
+        case JitterBuffer::WriteResult::TooEarly:
+          slot.too_early.fetch_add(1, std::memory_order_relaxed);
+          break;
+      }
+    }
+    slot.to_mix->pop();
+  }
+}
+
+void MixEngine::process(std::span<float> left, std::span<float> right) noexcept {
+  rt::RealtimeScope realtime;
+  const std::size_t frames = std::min<std::size_t>(left.size(), config_.max_block_frames);
+  std::fill_n(left.begin(), frames, 0.0f);
+  std::fill_n(right.begin(), frames, 0.0f);
+  apply_commands();
+
+  const MediaTime pos = position_.load(std::memory_order_relaxed);
+  const std::uint16_t high = registry_.highest_id();
+
+  bool any_solo = false;
+  for (std::uint16_t id = 1; id <= high && !any_solo; ++id) {
+    NodeSlot* slot = registry_.by_id(id);
+    if (slot == nullptr) continue;
+    for (std::uint32_t c = 0; c < slot->channels; ++c) any_solo = any_solo || strip(id, c).solo;
+  }
+
+  const bool publish_levels = (meter_frames_ += static_cast<std::uint32_t>(frames)) >= meter_window_;
+  const float inv_frames = 1.0f / static_cast<float>(frames);
+  const std::span<float> ch(channel_.get(), frames);
+
+  for (std::uint16_t id = 1; id <= high; ++id) {
+    NodeSlot* slot = registry_.by_id(id);
+    if (slot == nullptr) continue;
+    NodeMix& state = nodes_[id];
+    drain(*slot, state, pos);
+    // A node counts missing audio only while it is streaming (heard within a second).
+    const bool live = state.written_until > pos - static_cast<MediaTime>(config_.sample_rate);
+    for (std::uint32_t c = 0; c < slot->channels; ++c) {
+      const std::uint32_t missing = slot->jitter->read(c, pos, ch);
+      if (live && missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+
+      Strip& s = strip(id, c);
+      const bool audible = !s.mute && (!any_solo || s.solo);
+      float target_left = 0.0f, target_right = 0.0f;
+      pan_gains(s.pan, audible ? s.gain : 0.0f, target_left, target_right);
+      // Linear ramp from the previous block's gains: no zipper noise on changes.
+      const float step_left = (target_left - s.cur_left) * inv_frames;
+      const float step_right = (target_right - s.cur_right) * inv_frames;
+      const float post_fader = audible ? s.gain : 0.0f;
+      for (std::size_t i = 0; i < frames; ++i) {
+        const float gl = (step_left == 0.0f) ? target_left : s.cur_left + step_left * static_cast<float>(i + 1);
+        const float gr = (step_right == 0.0f) ? target_right : s.cur_right + step_right * static_cast<float>(i + 1);
+        left[i] += ch[i] * gl;
+        right[i] += ch[i] * gr;
+        const float metered = ch[i] * post_fader;
+        s.meter_peak = std::max(s.meter_peak, std::fabs(metered));
+        s.meter_sum_sq += static_cast<double>(metered) * metered;
+      }
+      s.cur_left = target_left;
+      s.cur_right = target_right;
+      if (publish_levels) {
+        slot->levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
+        slot->levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
+                                  std::memory_order_relaxed);
+        s.meter_peak = 0.0f;
+        s.meter_sum_sq = 0.0;
+      }
+    }
+  }
+  if (publish_levels) meter_frames_ = 0;
+
+  // Hand the mix to the recorder in chunks; count clipping (mix.wav clamps, never wraps).
+  std::uint32_t clipped = 0;
+  for (std::size_t done = 0; done < frames;) {
+    const std::size_t n = std::min<std::size_t>(frames - done, kMaxMixChunk);
+    MixChunk* chunk = to_recorder_.begin_write();
+    std::uint32_t chunk_clipped = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      chunk_clipped += (std::fabs(left[done + i]) > 1.0f) + (std::fabs(right[done + i]) > 1.0f);
+    }
+    clipped += chunk_clipped;
+    if (chunk == nullptr) {
+      record_dropped_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      chunk->position = pos + static_cast<MediaTime>(done);
+      chunk->frames = static_cast<std::uint32_t>(n);
+      chunk->clipped = chunk_clipped;
+      chunk->concealed = 0;
+      std::copy_n(left.begin() + static_cast<std::ptrdiff_t>(done), n, chunk->left.begin());
+      std::copy_n(right.begin() + static_cast<std::ptrdiff_t>(done), n, chunk->right.begin());
+      to_recorder_.commit_write();
+    }
+    done += n;
+  }
+  if (clipped != 0) clipped_.fetch_add(clipped, std::memory_order_relaxed);
+  position_.store(pos + static_cast<MediaTime>(frames), std::memory_order_release);
+  blocks_.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace tl::mixer

@@ -1,0 +1,392 @@
+#include "tl/mixer/mixer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <future>
+
+#include "tl/protocol/auth.h"
+
+namespace tl::mixer {
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(100);
+
+MediaTime latency_frames(const MixerConfig& c) {
+  return static_cast<MediaTime>(std::llround(c.latency_ms * c.sample_rate / 1000.0));
+}
+
+std::uint32_t jitter_capacity(const MixerConfig& c) {
+  // Room for the play-out delay plus a second of early or bursty arrivals.
+  return static_cast<std::uint32_t>(latency_frames(c)) + c.sample_rate;
+}
+
+float dbfs(float v) { return static_cast<float>(gain_to_db(v, -150.0)); }
+}  // namespace
+
+Mixer::Mixer(MixerConfig config)
+    : config_(std::move(config)),
+      clock_(config_.sample_rate),
+      registry_(RegistryConfig{.sample_rate = config_.sample_rate,
+                               .jitter_capacity_frames = jitter_capacity(config_),
+                               .mix_queue_packets = 4096}),
+      to_recorder_(16384),
+      mix_to_recorder_(static_cast<std::size_t>(4 * config_.sample_rate / kMaxMixChunk) + 64),
+      engine_(registry_, mix_to_recorder_,
+              MixConfig{.sample_rate = config_.sample_rate, .max_block_frames = 4096,
+                        .latency_frames = latency_frames(config_)}),
+      recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
+                RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)}),
+      signals_(io_, SIGINT, SIGTERM),
+      ticker_(io_) {}
+
+Mixer::~Mixer() {
+  if (driver_) driver_->stop();
+  recorder_.stop();
+}
+
+std::uint16_t Mixer::port() const { return server_ ? server_->port() : 0; }
+
+Status Mixer::start() {
+  protocol::init_crypto();
+  std::error_code ec;
+  const auto address = asio::ip::make_address(config_.listen_host, ec);
+  if (ec) return Error{"bad listen address '" + config_.listen_host + "': " + ec.message()};
+  try {
+    server_ = std::make_unique<ControlServer>(io_, asio::ip::tcp::endpoint(address, config_.listen_port),
+                                              config_.token, *this);
+    receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
+                                                registry_, clock_, to_recorder_);
+  } catch (const std::system_error& e) {
+    return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) + ": " +
+                 e.code().message() + " (another tl-mixer running? pick another --listen port)"};
+  }
+  recorder_.start();
+  if (!config_.monitor.empty() || config_.monitor_default) {
+    driver_ = std::make_unique<DeviceMixDriver>(engine_, clock_, config_.block_frames, config_.monitor,
+                                                config_.audio_api);
+  } else {
+    driver_ = std::make_unique<TimerMixDriver>(engine_, clock_, config_.block_frames);
+  }
+  if (auto s = driver_->start(); !s) return s;
+
+  signals_.async_wait([this](std::error_code e, int sig) {
+    if (!e) {
+      spdlog::info("signal {}: shutting down", sig);
+      stop();
+    }
+  });
+  ticker_.expires_after(kTick);
+  ticker_.async_wait([this](std::error_code e) {
+    if (!e) tick();
+  });
+  spdlog::info("tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {:.1f} ms "
+               "latency, clock {}, recording to {}",
+               config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, config_.latency_ms,
+               driver_->describe(), config_.record_dir);
+  return Status::success();
+}
+
+void Mixer::run() {
+  io_.run();
+  // Finish any take before the threads go, with the mix still running so that
+  // mix.wav reaches the stop position too; the recorder closes every file.
+  if (recorder_.recording()) {
+    spdlog::info("finishing take '{}' before exit", recorder_.take_name());
+    auto done = std::make_shared<std::promise<void>>();
+    recorder_.stop_take([done](Result<proto::RecordStopped>) { done->set_value(); });
+    done->get_future().wait_for(std::chrono::seconds(10));
+  }
+  if (driver_) driver_->stop();
+  recorder_.stop();
+}
+
+void Mixer::stop() {
+  asio::post(io_, [this] {
+    ticker_.cancel();
+    signals_.cancel();
+    if (server_) server_->close_all();
+    io_.stop();
+  });
+}
+
+void Mixer::tick() {
+  ++ticks_;
+  const std::int64_t now = clock_.now_ns();
+  for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
+    NodeSlot* slot = registry_.by_id(id);
+    if (slot == nullptr) continue;
+    const auto state = registry_.state_of(*slot, now);
+    if (state != slot->reported_state) {
+      slot->reported_state = state;
+      spdlog::info("node '{}' (id {}) is now {}", slot->name, slot->id,
+                   state == proto::NODE_STREAMING ? "streaming"
+                   : state == proto::NODE_SILENT  ? "silent (no audio for over 1 s)"
+                                                  : "gone (control connection closed; tracks kept for a rejoin)");
+      proto::Envelope ev;
+      fill_node(*slot, *ev.mutable_event()->mutable_node(), now);
+      broadcast(ev, true, false);
+    }
+  }
+  proto::Envelope levels;
+  *levels.mutable_event()->mutable_levels() = node_list();
+  broadcast(levels, false, true);
+
+  if (now - last_status_log_ns_ >= 10'000'000'000LL) {
+    last_status_log_ns_ = now;
+    spdlog::info("status: {} nodes, {} mix blocks, {} overruns, {} clipped, {} bad packets{}",
+                 registry_.highest_id(), engine_.blocks(), driver_->overruns(), engine_.clipped(),
+                 receiver_->counters().total_rejected(),
+                 recorder_.recording() ? ", recording '" + recorder_.take_name() + "'" : std::string());
+  }
+  ticker_.expires_after(kTick);
+  ticker_.async_wait([this](std::error_code e) {
+    if (!e) tick();
+  });
+}
+
+void Mixer::broadcast(const proto::Envelope& event, bool nodes, bool levels) {
+  server_->for_each([&](ControlSession& s) {
+    if ((nodes && s.subscribed_nodes) || (levels && s.subscribed_levels)) s.reply(0, event);
+  });
+}
+
+void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now) const {
+  n.set_node_id(slot.id);
+  n.set_name(slot.name);
+  n.set_channels(slot.channels);
+  n.set_sample_rate(slot.sample_rate);
+  n.set_frames_per_packet(slot.frames_per_packet);
+  n.set_format(slot.format == protocol::SampleFormat::Pcm16 ? proto::FORMAT_PCM16
+               : slot.format == protocol::SampleFormat::F32 ? proto::FORMAT_F32
+                                                            : proto::FORMAT_PCM24);
+  n.set_source(slot.source);
+  n.set_state(registry_.state_of(slot, now));
+  n.set_last_heard_s(slot.last_heard_ns < 0 ? -1.0 : static_cast<double>(now - slot.last_heard_ns) / 1e9);
+  n.set_packets(slot.packets);
+  std::uint64_t lost = slot.lost_before;
+  if (slot.seq_started) {
+    const std::uint64_t expected = static_cast<std::uint32_t>(slot.highest_seq - slot.first_seq) + 1ull;
+    if (expected > slot.seq_received) lost += expected - slot.seq_received;
+  }
+  n.set_lost(lost);
+  n.set_loss_pct(slot.packets + lost == 0 ? 0.0 : 100.0 * static_cast<double>(lost) / static_cast<double>(slot.packets + lost));
+  n.set_late(slot.late.load(std::memory_order_relaxed));
+  n.set_bad(slot.bad);
+  n.set_transit_ms(slot.transit_count == 0 ? 0.0 : slot.transit_sum_ms / static_cast<double>(slot.transit_count));
+  n.set_latency_ms(config_.latency_ms);
+  n.set_concealed_samples(slot.concealed.load(std::memory_order_relaxed));
+  n.set_connects(slot.connects);
+  n.set_host(slot.host);
+  n.set_pid(slot.pid);
+  for (std::uint32_t c = 0; c < slot.channels; ++c) {
+    auto* ci = n.add_channel_info();
+    const StripSettings& s = slot.strips[c];
+    ci->set_channel(c + 1);
+    ci->set_gain_db(s.gain_db);
+    ci->set_pan(s.pan);
+    ci->set_mute(s.mute);
+    ci->set_solo(s.solo);
+    ci->set_peak_dbfs(dbfs(slot.levels[c].peak.load(std::memory_order_relaxed)));
+    ci->set_rms_dbfs(dbfs(slot.levels[c].rms.load(std::memory_order_relaxed)));
+  }
+}
+
+proto::NodeList Mixer::node_list() const {
+  proto::NodeList list;
+  const std::int64_t now = clock_.now_ns();
+  auto& registry = const_cast<NodeRegistry&>(registry_);
+  for (std::uint16_t id = 1; id <= registry.highest_id(); ++id) {
+    if (const NodeSlot* slot = registry.by_id(id)) fill_node(*slot, *list.add_nodes(), now);
+  }
+  list.set_session_time_ns(now);
+  return list;
+}
+
+proto::MixerStatus Mixer::status() const {
+  proto::MixerStatus s;
+  s.set_version("0.1.0");
+  s.set_sample_rate(config_.sample_rate);
+  s.set_block_frames(config_.block_frames);
+  s.set_clock(driver_ ? driver_->describe() : "none");
+  s.set_latency_ms(config_.latency_ms);
+  s.set_recording(recorder_.recording());
+  s.set_take_name(recorder_.take_name());
+  s.set_take_seconds(recorder_.take_seconds());
+  s.set_mix_blocks(engine_.blocks());
+  s.set_mix_overruns(driver_ ? driver_->overruns() : 0);
+  s.set_clipped_samples(engine_.clipped());
+  s.set_bad_packets(receiver_ ? receiver_->counters().total_rejected() : 0);
+  s.set_record_dropped((receiver_ ? receiver_->counters().record_dropped : 0) + engine_.record_dropped());
+  s.set_record_dir(config_.record_dir);
+  s.set_uptime_s(static_cast<double>(clock_.now_ns()) / 1e9);
+  return s;
+}
+
+void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::Envelope& req) {
+  const std::uint64_t id = req.request_id();
+  proto::Envelope reply;
+  switch (req.body_case()) {
+    case proto::Envelope::kRegisterNode: handle_register(s, id, req.register_node()); return;
+    case proto::Envelope::kListNodes: *reply.mutable_node_list() = node_list(); break;
+    case proto::Envelope::kGetStatus: *reply.mutable_mixer_status() = status(); break;
+    case proto::Envelope::kSetChannel: handle_set_channel(s, id, req.set_channel()); return;
+    case proto::Envelope::kRecordStart:
+    case proto::Envelope::kRecordStop: handle_record(s, id, req); return;
+    case proto::Envelope::kListTakes: {
+      auto* list = reply.mutable_take_list();
+      for (auto& t : recorder_.list_takes()) *list->add_takes() = std::move(t);
+      list->set_recording(recorder_.take_name());
+      break;
+    }
+    case proto::Envelope::kSubscribe:
+      s->subscribed_levels = req.subscribe().levels();
+      s->subscribed_nodes = req.subscribe().nodes();
+      *reply.mutable_mixer_status() = status();
+      break;
+    case proto::Envelope::kPing:
+      reply.mutable_pong()->set_client_time_ns(req.ping().client_time_ns());
+      reply.mutable_pong()->set_session_time_ns(clock_.now_ns());
+      break;
+    default:
+      s->send_error(id, proto::ErrorReply::BAD_REQUEST, "this mixer does not serve that request");
+      return;
+  }
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                            const proto::RegisterNode& r) {
+  if (s->node != nullptr) {
+    s->send_error(id, proto::ErrorReply::CONFLICT, "this connection already registered node '" + s->node->name + "'");
+    return;
+  }
+  const protocol::SessionKey key = protocol::make_session_key();
+  auto result = registry_.register_node(r, key);
+  if (!result) {
+    spdlog::warn("refused node registration from {}: {}", s->peer(), result.error());
+    s->send_error(id, proto::ErrorReply::CONFLICT, result.error());
+    return;
+  }
+  NodeSlot* slot = result.value();
+  s->node = slot;
+  const bool rejoined = slot->connects > 1;
+  spdlog::info("node '{}' (id {}) {}: {} ch, {} Hz, {} frames/packet, source {}, from {}", slot->name, slot->id,
+               rejoined ? "rejoined" : "registered", slot->channels, slot->sample_rate, slot->frames_per_packet,
+               slot->source, s->peer());
+  proto::Envelope reply;
+  auto* rr = reply.mutable_register_reply();
+  rr->set_node_id(slot->id);
+  rr->set_session_key(std::string(key.begin(), key.end()));
+  rr->set_sample_rate(config_.sample_rate);
+  rr->set_audio_port(receiver_->port());
+  rr->set_session_time_ns(clock_.now_ns());
+  rr->set_rejoined(rejoined);
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                               const proto::SetChannel& r) {
+  auto target = resolve_target(registry_, r.target());
+  if (!target) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, target.error());
+    return;
+  }
+  auto [slot, channel] = target.value();
+  StripSettings& strip = slot->strips[channel];
+  MixCommand cmd{.node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
+  switch (r.change_case()) {
+    case proto::SetChannel::kGainDb:
+      if (!std::isfinite(r.gain_db()) || r.gain_db() > 24.0f || r.gain_db() < -150.0f) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "gain must be between -150 and +24 dB");
+        return;
+      }
+      strip.gain_db = r.gain_db();
+      cmd.kind = MixCommand::Kind::Gain;
+      cmd.value = r.gain_db() <= -150.0f ? 0.0f : db_to_gain(r.gain_db());
+      break;
+    case proto::SetChannel::kPan:
+      if (!std::isfinite(r.pan()) || r.pan() < -1.0f || r.pan() > 1.0f) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "pan must be between -1 (left) and 1 (right)");
+        return;
+      }
+      strip.pan = r.pan();
+      cmd.kind = MixCommand::Kind::Pan;
+      cmd.value = r.pan();
+      break;
+    case proto::SetChannel::kMute:
+      strip.mute = r.mute();
+      cmd.kind = MixCommand::Kind::Mute;
+      cmd.value = r.mute() ? 1.0f : 0.0f;
+      break;
+    case proto::SetChannel::kSolo:
+      strip.solo = r.solo();
+      cmd.kind = MixCommand::Kind::Solo;
+      cmd.value = r.solo() ? 1.0f : 0.0f;
+      break;
+    default: s->send_error(id, proto::ErrorReply::BAD_REQUEST, "set-channel needs gain, pan, mute or solo"); return;
+  }
+  if (!engine_.post(cmd)) {
+    s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+    return;
+  }
+  spdlog::info("{}: {} set by {}", r.target(),
+               cmd.kind == MixCommand::Kind::Gain  ? fmt::format("gain {:.1f} dB", strip.gain_db)
+               : cmd.kind == MixCommand::Kind::Pan ? fmt::format("pan {:.2f}", strip.pan)
+               : cmd.kind == MixCommand::Kind::Mute ? std::string(strip.mute ? "mute on" : "mute off")
+                                                    : std::string(strip.solo ? "solo on" : "solo off"),
+               s->client_name().empty() ? s->peer() : s->client_name());
+  proto::Envelope reply;
+  auto* state = reply.mutable_channel_state();
+  state->set_node(slot->name);
+  proto::NodeInfo info;
+  fill_node(*slot, info, clock_.now_ns());
+  *state->mutable_info() = info.channel_info(static_cast<int>(channel));
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r) {
+  std::weak_ptr<ControlSession> weak = s;
+  if (r.has_record_start()) {
+    recorder_.start_take(r.record_start().take_name(), [this, weak, id](Result<proto::RecordStarted> result) {
+      asio::post(io_, [this, weak, id, result = std::move(result)] {
+        auto session = weak.lock();
+        proto::Envelope reply;
+        if (!result) {
+          if (session) session->send_error(id, proto::ErrorReply::CONFLICT, result.error());
+          return;
+        }
+        *reply.mutable_record_started() = result.value();
+        proto::Envelope ev;
+        *ev.mutable_event()->mutable_record_started() = result.value();
+        broadcast(ev, true, false);
+        if (session) session->reply(id, std::move(reply));
+      });
+    });
+  } else {
+    recorder_.stop_take([this, weak, id](Result<proto::RecordStopped> result) {
+      asio::post(io_, [this, weak, id, result = std::move(result)] {
+        auto session = weak.lock();
+        if (!result) {
+          if (session) session->send_error(id, proto::ErrorReply::CONFLICT, result.error());
+          return;
+        }
+        proto::Envelope reply;
+        *reply.mutable_record_stopped() = result.value();
+        proto::Envelope ev;
+        *ev.mutable_event()->mutable_record_stopped() = result.value();
+        broadcast(ev, true, false);
+        if (session) session->reply(id, std::move(reply));
+      });
+    });
+  }
+}
+
+void Mixer::on_closed(ControlSession& session) {
+  if (session.node == nullptr) return;
+  session.node->control_connected = false;
+  spdlog::info("node '{}' (id {}) disconnected; its tracks stay and it may rejoin under the same name",
+               session.node->name, session.node->id);
+  session.node = nullptr;
+}
+
+}  // namespace tl::mixer

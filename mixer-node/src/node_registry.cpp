@@ -1,0 +1,138 @@
+#include "tl/mixer/node_registry.h"
+
+#include <charconv>
+
+namespace tl::mixer {
+namespace {
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+protocol::SampleFormat from_proto(proto::SampleFormat f) {
+  switch (f) {
+    case proto::FORMAT_PCM16: return protocol::SampleFormat::Pcm16;
+    case proto::FORMAT_F32: return protocol::SampleFormat::F32;
+    case proto::FORMAT_OPUS: return protocol::SampleFormat::Opus;
+    default: return protocol::SampleFormat::Pcm24;
+  }
+}
+}  // namespace
+
+NodeRegistry::NodeRegistry(RegistryConfig config) : config_(config) {}
+
+Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
+                                              const protocol::SessionKey& key) {
+  if (!valid_name(req.name())) {
+    return Error{"bad node name '" + req.name() + "': use 1-32 of A-Z a-z 0-9 - _ ."};
+  }
+  if (req.channels() == 0 || req.channels() > kMaxChannelsPerNode) {
+    return Error{"node '" + req.name() + "' asks for " + std::to_string(req.channels()) +
+                 " channels; 1-" + std::to_string(kMaxChannelsPerNode) + " are supported"};
+  }
+  if (req.sample_rate() != config_.sample_rate) {
+    return Error{"node '" + req.name() + "' runs at " + std::to_string(req.sample_rate()) +
+                 " Hz but the session runs at " + std::to_string(config_.sample_rate) +
+                 " Hz: start tl-capture with --rate " + std::to_string(config_.sample_rate)};
+  }
+  if (req.frames_per_packet() == 0 || req.frames_per_packet() > protocol::kMaxFrames) {
+    return Error{"node '" + req.name() + "': frames per packet must be 1-" +
+                 std::to_string(protocol::kMaxFrames)};
+  }
+
+  NodeSlot* slot = by_name(req.name());
+  if (slot != nullptr) {
+    if (slot->channels != req.channels()) {
+      return Error{"node '" + req.name() + "' was registered with " + std::to_string(slot->channels) +
+                   " channels and now asks for " + std::to_string(req.channels()) +
+                   ": restart it with the same --channels, or use another --name"};
+    }
+    if (slot->control_connected) {
+      return Error{"a node named '" + req.name() + "' is already connected (pid " +
+                   std::to_string(slot->pid) + " on " + slot->host + "); choose another --name"};
+    }
+  } else {
+    const std::uint16_t id = static_cast<std::uint16_t>(highest_.load(std::memory_order_relaxed) + 1);
+    if (id > kMaxNodes) {
+      return Error{"the mixer already has " + std::to_string(kMaxNodes) + " nodes registered"};
+    }
+    auto fresh = std::make_unique<NodeSlot>();
+    fresh->id = id;
+    fresh->name = req.name();
+    fresh->channels = req.channels();
+    fresh->sample_rate = req.sample_rate();
+    fresh->to_mix = std::make_unique<SpscRing<PacketSlot>>(config_.mix_queue_packets);
+    fresh->jitter = std::make_unique<JitterBuffer>(req.channels(), config_.jitter_capacity_frames);
+    fresh->levels = std::make_unique<ChannelLevels[]>(req.channels());
+    fresh->strips.resize(req.channels());
+    slot = fresh.get();
+    slots_[id] = std::move(fresh);
+    slot->active.store(true, std::memory_order_release);
+    highest_.store(id, std::memory_order_release);
+  }
+  slot->frames_per_packet = req.frames_per_packet();
+  slot->format = from_proto(req.format());
+  slot->key = key;
+  slot->source = req.source();
+  slot->host = req.host();
+  slot->pid = req.pid();
+  slot->control_connected = true;
+  slot->connects += 1;
+  if (slot->seq_started) {
+    // A restarted node begins a new sequence; keep the loss it had.
+    const std::uint64_t expected = static_cast<std::uint32_t>(slot->highest_seq - slot->first_seq) + 1ull;
+    if (expected > slot->seq_received) slot->lost_before += expected - slot->seq_received;
+    slot->seq_started = false;
+    slot->seq_received = 0;
+  }
+  return slot;
+}
+
+NodeSlot* NodeRegistry::by_id(std::uint16_t id) noexcept {
+  if (id == 0 || id > highest_.load(std::memory_order_acquire)) return nullptr;
+  NodeSlot* slot = slots_[id].get();
+  return (slot != nullptr && slot->registered()) ? slot : nullptr;
+}
+
+NodeSlot* NodeRegistry::by_name(const std::string& name) noexcept {
+  const std::uint16_t high = highest_.load(std::memory_order_acquire);
+  for (std::uint16_t id = 1; id <= high; ++id) {
+    if (slots_[id] && slots_[id]->name == name) return slots_[id].get();
+  }
+  return nullptr;
+}
+
+proto::NodeState NodeRegistry::state_of(const NodeSlot& slot, std::int64_t now_ns) const noexcept {
+  if (!slot.control_connected) return proto::NODE_GONE;
+  if (slot.last_heard_ns < 0 || now_ns - slot.last_heard_ns > 1'000'000'000) return proto::NODE_SILENT;
+  return proto::NODE_STREAMING;
+}
+
+Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registry,
+                                                           const std::string& target) {
+  const auto slash = target.rfind('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == target.size()) {
+    return Error{"bad channel '" + target + "': expected node/channel, e.g. room-a/1"};
+  }
+  const std::string node = target.substr(0, slash);
+  const std::string ch = target.substr(slash + 1);
+  unsigned channel = 0;
+  const auto [ptr, ec] = std::from_chars(ch.data(), ch.data() + ch.size(), channel);
+  if (ec != std::errc{} || ptr != ch.data() + ch.size() || channel == 0) {
+    return Error{"bad channel number '" + ch + "' in '" + target + "': channels count from 1"};
+  }
+  NodeSlot* slot = registry.by_name(node);
+  if (slot == nullptr) return Error{"no node named '" + node + "' (see tlctl nodes)"};
+  if (channel > slot->channels) {
+    return Error{"node '" + node + "' has " + std::to_string(slot->channels) + " channel(s); '" +
+                 target + "' is out of range"};
+  }
+  return std::make_pair(slot, static_cast<std::uint32_t>(channel - 1));
+}
+
+}  // namespace tl::mixer

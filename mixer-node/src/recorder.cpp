@@ -1,0 +1,457 @@
+#include "tl/mixer/recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tl/common/units.h"
+#include "tl/protocol/pcm.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace tl::mixer {
+namespace {
+constexpr std::int64_t kHeaderRefreshNs = 500'000'000;
+constexpr std::int64_t kStopGraceNs = 300'000'000;      // wait this long past latency for stragglers
+constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;  // finish even if the mix stalls
+
+bool valid_take_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+std::string default_take_name() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "take-%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+double to_dbfs(double v) { return gain_to_db(v, -150.0); }
+}  // namespace
+
+struct Recorder::Take {
+  std::string name;
+  fs::path dir;
+  MediaTime start = 0;
+  MediaTime stop = INT64_MAX;  // set when stopping
+  std::int64_t stop_requested_ns = 0;
+  StoppedFn on_stopped;
+  std::unique_ptr<TrackWriter> mix;
+  // [node id][channel]
+  std::array<std::vector<std::unique_ptr<TrackWriter>>, kMaxNodes + 1> tracks;
+  std::array<std::uint64_t, kMaxNodes + 1> concealed_at_start{};
+  std::int64_t last_header_ns = 0;
+  std::int64_t mix_end = 0;  // take-relative end of mix audio received
+};
+
+Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
+                   SpscRing<MixChunk>& mix, RecorderConfig config)
+    : registry_(registry), clock_(clock), packets_(packets), mix_(mix), config_(std::move(config)) {
+  scratch_.resize(protocol::kMaxPayloadBytes);
+  channel_.resize(protocol::kMaxFrames);
+}
+
+Recorder::~Recorder() { stop(); }
+
+void Recorder::start() {
+  running_.store(true);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Recorder::stop() {
+  if (!thread_.joinable()) return;
+  running_.store(false);
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Recorder::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    commands_.push_back(std::move(fn));
+  }
+  wake_.notify_all();
+}
+
+void Recorder::start_take(std::string name, StartedFn done) {
+  post([this, name = std::move(name), done = std::move(done)] { begin(name, done); });
+}
+
+void Recorder::stop_take(StoppedFn done) {
+  const std::int64_t now = clock_.now_ns();
+  post([this, now, done = std::move(done)] {
+    if (!take_ || take_->stop != INT64_MAX) {
+      done(Error{take_ ? "the take is already stopping" : "not recording"});
+      return;
+    }
+    take_->stop = clock_.to_samples(now);
+    take_->stop_requested_ns = now;
+    take_->on_stopped = done;
+  });
+}
+
+std::string Recorder::take_name() const {
+  std::lock_guard lock(mutex_);
+  return take_name_;
+}
+
+double Recorder::take_seconds() const noexcept {
+  if (!recording()) return 0.0;
+  return static_cast<double>(clock_.now_samples() - take_start_.load()) / clock_.rate();
+}
+
+void Recorder::run() {
+  for (;;) {
+    std::deque<std::function<void()>> commands;
+    {
+      std::unique_lock lock(mutex_);
+      commands.swap(commands_);
+    }
+    for (auto& c : commands) c();
+    const bool busy = drain_packets() | drain_mix();
+    if (take_) service_take();
+    if (!running_.load()) {
+      if (take_) {
+        // Shutting down mid-take: stop now and finish every file.
+        if (take_->stop == INT64_MAX) {
+          take_->stop = clock_.now_samples();
+          take_->stop_requested_ns = clock_.now_ns();
+          take_->on_stopped = [](Result<proto::RecordStopped>) {};
+        }
+        continue;  // keep draining until service_take() finalizes
+      }
+      break;
+    }
+    if (!busy) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(5), [this] { return !commands_.empty(); });
+    }
+  }
+}
+
+void Recorder::begin(const std::string& requested, const StartedFn& done) {
+  if (take_) {
+    done(Error{"already recording take '" + take_->name + "'"});
+    return;
+  }
+  std::string name = requested.empty() ? default_take_name() : requested;
+  if (!valid_take_name(name)) {
+    done(Error{"bad take name '" + name + "': use 1-64 of A-Z a-z 0-9 - _ ."});
+    return;
+  }
+  std::error_code ec;
+  fs::create_directories(config_.record_dir, ec);
+  fs::path dir = fs::path(config_.record_dir) / name;
+  if (requested.empty()) {
+    for (int n = 2; fs::exists(dir); ++n) dir = fs::path(config_.record_dir) / (name + "-" + std::to_string(n));
+    name = dir.filename().string();
+  } else if (fs::exists(dir)) {
+    done(Error{"take '" + name + "' already exists in " + config_.record_dir + ": choose another name"});
+    return;
+  }
+  if (!fs::create_directory(dir, ec)) {
+    done(Error{"cannot create take directory '" + dir.string() + "': " + ec.message()});
+    return;
+  }
+
+  auto take = std::make_unique<Take>();
+  take->name = name;
+  take->dir = dir;
+  take->start = clock_.now_samples();
+  TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 2, .time_reference = take->start,
+                     .description = "tracklink " + name + " mix"};
+  auto mix = TrackWriter::open((dir / "mix.wav").string(), info, config_.window_frames);
+  if (!mix) {
+    done(Error{mix.error()});
+    return;
+  }
+  take->mix = std::move(mix.value());
+  take->last_header_ns = clock_.now_ns();
+  take_ = std::move(take);
+  for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
+    if (const NodeSlot* slot = registry_.by_id(id)) ensure_tracks(*slot);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    take_name_ = name;
+  }
+  take_start_.store(take_->start);
+  recording_.store(true, std::memory_order_release);
+  write_manifest("recording", nullptr);
+  spdlog::info("recording take '{}' in {} from session sample {}", name, dir.string(), take_->start);
+
+  proto::RecordStarted started;
+  started.set_take_name(name);
+  started.set_path(dir.string());
+  started.set_start_sample(take_->start);
+  done(started);
+}
+
+void Recorder::ensure_tracks(const NodeSlot& slot) {
+  auto& tracks = take_->tracks[slot.id];
+  if (!tracks.empty()) return;
+  take_->concealed_at_start[slot.id] = slot.concealed.load(std::memory_order_relaxed);
+  tracks.resize(slot.channels);
+  for (std::uint32_t c = 0; c < slot.channels; ++c) {
+    const std::string file = slot.name + "-" + std::to_string(c + 1) + ".wav";
+    TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 1, .time_reference = take_->start,
+                       .description = "tracklink " + take_->name + " " + slot.name + "/" +
+                                      std::to_string(c + 1)};
+    auto writer = TrackWriter::open((take_->dir / file).string(), info, config_.window_frames);
+    if (!writer) {
+      spdlog::error("take '{}': {} — this track is not recorded; check disk space and permissions",
+                    take_->name, writer.error());
+      continue;
+    }
+    tracks[c] = std::move(writer.value());
+  }
+}
+
+bool Recorder::drain_packets() {
+  bool any = false;
+  for (int budget = 0; budget < 4096; ++budget) {
+    PacketSlot* p = packets_.front();
+    if (p == nullptr) break;
+    any = true;
+    protocol::PacketHeader h;
+    std::span<const std::uint8_t> payload;
+    const auto err = protocol::parse(std::span<const std::uint8_t>(p->data.data(), p->size), h, payload);
+    NodeSlot* slot = registry_.by_id(h.node_id);
+    if (take_ && err == protocol::DecodeError::Ok && slot != nullptr &&
+        protocol::bytes_per_sample(h.format) != 0) {
+      ensure_tracks(*slot);
+      const MediaTime begin = std::max(h.media_ts, take_->start);
+      const MediaTime end = std::min<MediaTime>(h.media_ts + h.frame_count, take_->stop);
+      if (begin < end) {
+        const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
+        protocol::unpack_pcm(payload, h.format, std::span<float>(scratch_.data(), n));
+        const auto skip = static_cast<std::size_t>(begin - h.media_ts);
+        const auto count = static_cast<std::size_t>(end - begin);
+        for (std::uint32_t c = 0; c < h.channel_count; ++c) {
+          auto& tracks = take_->tracks[slot->id];
+          const std::uint32_t channel = h.first_channel + c;
+          if (channel >= tracks.size() || !tracks[channel]) continue;
+          for (std::size_t i = 0; i < count; ++i) channel_[i] = scratch_[(skip + i) * h.channel_count + c];
+          tracks[channel]->put(begin - take_->start, std::span<const float>(channel_.data(), count));
+        }
+      }
+    }
+    packets_.pop();
+  }
+  return any;
+}
+
+bool Recorder::drain_mix() {
+  bool any = false;
+  std::array<float, 2 * kMaxMixChunk> interleaved{};
+  for (int budget = 0; budget < 4096; ++budget) {
+    MixChunk* chunk = mix_.front();
+    if (chunk == nullptr) break;
+    any = true;
+    if (take_) {
+      const MediaTime begin = std::max(chunk->position, take_->start);
+      const MediaTime end = std::min<MediaTime>(chunk->position + chunk->frames, take_->stop);
+      if (begin < end) {
+        const auto skip = static_cast<std::size_t>(begin - chunk->position);
+        const auto count = static_cast<std::size_t>(end - begin);
+        for (std::size_t i = 0; i < count; ++i) {
+          interleaved[2 * i] = chunk->left[skip + i];
+          interleaved[2 * i + 1] = chunk->right[skip + i];
+        }
+        take_->mix->put(begin - take_->start, std::span<const float>(interleaved.data(), 2 * count));
+      }
+      take_->mix_end = std::max<std::int64_t>(take_->mix_end, chunk->position + chunk->frames - take_->start);
+    }
+    mix_.pop();
+  }
+  return any;
+}
+
+void Recorder::service_take() {
+  const std::int64_t now_ns = clock_.now_ns();
+  const MediaTime now = clock_.to_samples(now_ns);
+  // Audio older than the play-out delay plus half a second is not going to arrive
+  // in order any more: write it out so the files grow steadily.
+  const MediaTime lag = config_.latency_frames + clock_.rate() / 2;
+  std::int64_t flush_to = now - lag - take_->start;
+  const bool stopping = take_->stop != INT64_MAX;
+  const std::int64_t length = stopping ? take_->stop - take_->start : INT64_MAX;
+  flush_to = std::min(flush_to, length);
+  for (auto& tracks : take_->tracks) {
+    for (auto& t : tracks) {
+      if (t) t->flush_until(flush_to);
+    }
+  }
+  take_->mix->flush_until(std::min(flush_to, take_->mix_end));
+  if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
+    take_->last_header_ns = now_ns;
+    for (auto& tracks : take_->tracks) {
+      for (auto& t : tracks) {
+        if (t) t->update_header();
+      }
+    }
+    take_->mix->update_header();
+  }
+  if (stopping) {
+    const std::int64_t waited = now_ns - take_->stop_requested_ns;
+    const std::int64_t needed = clock_.to_ns(config_.latency_frames) + kStopGraceNs;
+    const bool mix_done = take_->mix_end >= length;
+    if ((waited >= needed && mix_done) || waited >= needed + kStopTimeoutNs) finalize();
+  }
+}
+
+void Recorder::finalize() {
+  Take& take = *take_;
+  const std::int64_t length = take.stop - take.start;
+  proto::RecordStopped summary;
+  summary.set_take_name(take.name);
+  summary.set_path(take.dir.string());
+  summary.set_start_sample(take.start);
+  summary.set_frames(static_cast<std::uint64_t>(std::max<std::int64_t>(length, 0)));
+  summary.set_seconds(static_cast<double>(length) / clock_.rate());
+
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    const NodeSlot* slot = registry_.by_id(id);
+    const std::uint64_t concealed =
+        slot ? slot->concealed.load(std::memory_order_relaxed) - take.concealed_at_start[id] : 0;
+    for (std::uint32_t c = 0; c < tracks.size(); ++c) {
+      if (!tracks[c]) continue;
+      TrackWriter& t = *tracks[c];
+      t.finish(length);
+      auto* s = summary.add_tracks();
+      s->set_file(slot->name + "-" + std::to_string(c + 1) + ".wav");
+      s->set_node(slot->name);
+      s->set_channel(c + 1);
+      s->set_first_sample(t.first_offset() < 0 ? -1 : take.start + t.first_offset());
+      s->set_frames(static_cast<std::uint64_t>(length));
+      s->set_peak_dbfs(to_dbfs(t.peak()));
+      s->set_rms_dbfs(to_dbfs(t.rms()));
+      s->set_lost_samples(t.lost_frames() + t.late_frames());
+      s->set_concealed_samples(concealed / std::max<std::uint32_t>(1, slot->channels));
+      s->set_clipped_samples(t.clipped_samples());
+    }
+  }
+  take.mix->finish(length);
+  auto* m = summary.add_tracks();
+  m->set_file("mix.wav");
+  m->set_node("mix");
+  m->set_channel(0);
+  m->set_first_sample(take.start);
+  m->set_frames(static_cast<std::uint64_t>(length));
+  m->set_peak_dbfs(to_dbfs(take.mix->peak()));
+  m->set_rms_dbfs(to_dbfs(take.mix->rms()));
+  m->set_lost_samples(take.mix->lost_frames());
+  m->set_clipped_samples(take.mix->clipped_samples());
+
+  write_manifest("complete", &summary);
+  spdlog::info("take '{}' complete: {:.1f} s, {} tracks + mix.wav in {}", take.name, summary.seconds(),
+               summary.tracks_size() - 1, take.dir.string());
+  StoppedFn done = std::move(take.on_stopped);
+  take_.reset();
+  recording_.store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(mutex_);
+    take_name_.clear();
+  }
+  if (done) done(summary);
+}
+
+void Recorder::write_manifest(const char* state, const proto::RecordStopped* summary) {
+  const Take& take = *take_;
+  json j;
+  j["format"] = "tracklink-take/1";
+  j["take"] = take.name;
+  j["state"] = state;
+  j["sample_rate"] = clock_.rate();
+  j["start_sample"] = take.start;
+  j["latency_frames"] = config_.latency_frames;
+  j["tracks"] = json::array();
+  if (summary != nullptr) {
+    j["frames"] = summary->frames();
+    j["seconds"] = summary->seconds();
+    bool complete = true;
+    for (const auto& t : summary->tracks()) {
+      json tj = {{"file", t.file()},
+                 {"node", t.node()},
+                 {"channel", t.channel()},
+                 {"first_sample", t.first_sample()},
+                 {"frames", t.frames()},
+                 {"peak_dbfs", t.peak_dbfs()},
+                 {"rms_dbfs", t.rms_dbfs()},
+                 {"lost_samples", t.lost_samples()},
+                 {"concealed_samples", t.concealed_samples()},
+                 {"clipped_samples", t.clipped_samples()}};
+      if (t.node() == "mix") {
+        j["mix"] = tj;
+      } else {
+        tj["complete"] = t.lost_samples() == 0;
+        complete = complete && t.lost_samples() == 0;
+        j["tracks"].push_back(tj);
+      }
+    }
+    j["complete"] = complete;
+  }
+  const fs::path path = take.dir / "take.json";
+  const fs::path tmp = take.dir / "take.json.tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << '\n';
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) spdlog::error("take '{}': cannot write {}: {}", take.name, path.string(), ec.message());
+}
+
+std::vector<proto::RecordStopped> Recorder::list_takes() const {
+  std::vector<proto::RecordStopped> out;
+  std::error_code ec;
+  if (!fs::is_directory(config_.record_dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(config_.record_dir, ec)) {
+    const fs::path manifest = entry.path() / "take.json";
+    if (!fs::is_regular_file(manifest, ec)) continue;
+    std::ifstream in(manifest);
+    const json j = json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    proto::RecordStopped t;
+    t.set_take_name(j.value("take", entry.path().filename().string()));
+    t.set_path(entry.path().string());
+    t.set_start_sample(j.value("start_sample", std::int64_t{0}));
+    t.set_frames(j.value("frames", std::uint64_t{0}));
+    t.set_seconds(j.value("seconds", 0.0));
+    if (j.contains("tracks") && j["tracks"].is_array()) {
+      for (const auto& tj : j["tracks"]) {
+        if (!tj.is_object()) continue;
+        auto* s = t.add_tracks();
+        s->set_file(tj.value("file", ""));
+        s->set_node(tj.value("node", ""));
+        s->set_channel(tj.value("channel", 0u));
+        s->set_first_sample(tj.value("first_sample", std::int64_t{-1}));
+        s->set_frames(tj.value("frames", std::uint64_t{0}));
+        s->set_peak_dbfs(tj.value("peak_dbfs", -150.0));
+        s->set_rms_dbfs(tj.value("rms_dbfs", -150.0));
+        s->set_lost_samples(tj.value("lost_samples", std::uint64_t{0}));
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.take_name() < b.take_name(); });
+  return out;
+}
+
+}  // namespace tl::mixer

@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tl/mixer/audio_receiver.h"
+#include "tl/protocol/pcm.h"
+
+namespace tl::mixer {
+namespace {
+
+struct Rig {
+  asio::io_context io;
+  NodeRegistry registry{RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 4096, .mix_queue_packets = 64}};
+  SessionClock clock{48000};
+  SpscRing<PacketSlot> to_recorder{64};
+  AudioReceiver receiver{io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0), registry, clock,
+                         to_recorder};
+  asio::ip::udp::endpoint sender{asio::ip::make_address("127.0.0.1"), 9};
+  protocol::SessionKey key{};
+  NodeSlot* node = nullptr;
+
+  Rig() {
+    key.fill(7);
+    proto::RegisterNode r;
+    r.set_name("room-a");
+    r.set_channels(2);
+    r.set_sample_rate(48000);
+    r.set_frames_per_packet(48);
+    node = registry.register_node(r, key).value();
+  }
+
+  std::vector<std::uint8_t> packet(std::uint8_t first, std::uint8_t count, const protocol::SessionKey& k,
+                                   std::uint16_t node_id = 1, Seq seq = 0) {
+    std::vector<std::uint8_t> payload(48u * count * 3u);
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = node_id, .seq = seq, .media_ts = 4800,
+                             .frame_count = 48, .channel_count = count, .first_channel = first,
+                             .format = protocol::SampleFormat::Pcm24};
+    std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
+    out.resize(protocol::encode(h, payload, k, out));
+    return out;
+  }
+  void feed(const std::vector<std::uint8_t>& d) { receiver.handle(d, sender); }
+  std::uint64_t rejected(protocol::DecodeError e) const {
+    return receiver.counters().rejected[static_cast<std::size_t>(e)];
+  }
+};
+
+TEST(AudioReceiver, GoodPacketReachesMixAndRecorderQueues) {
+  Rig rig;
+  rig.feed(rig.packet(0, 2, rig.key));
+  EXPECT_EQ(rig.node->packets, 1u);
+  EXPECT_EQ(rig.node->to_mix->size(), 1u);
+  EXPECT_EQ(rig.to_recorder.size(), 1u);
+  EXPECT_EQ(rig.receiver.counters().total_rejected(), 0u);
+}
+
+TEST(AudioReceiver, MalformedPacketsAreCountedByReasonAndGoNowhere) {
+  Rig rig;
+  auto good = rig.packet(0, 2, rig.key);
+  rig.feed({});
+  rig.feed(std::vector<std::uint8_t>(good.begin(), good.begin() + 20));
+  auto bad_magic = good;
+  bad_magic[0] ^= 0xFF;
+  rig.feed(bad_magic);
+  auto bad_version = good;
+  bad_version[4] = 9;
+  rig.feed(bad_version);
+  auto truncated = good;
+  truncated.pop_back();
+  rig.feed(truncated);
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::TooShort), 2u);
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::BadMagic), 1u);
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::BadVersion), 1u);
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::BadLength), 1u);
+  EXPECT_EQ(rig.node->to_mix->size(), 0u);
+  EXPECT_EQ(rig.to_recorder.size(), 0u);
+}
+
+TEST(AudioReceiver, WrongKeyUnknownNodeAndChannelOutOfRangeAreRefused) {
+  Rig rig;
+  protocol::SessionKey wrong{};
+  wrong.fill(8);
+  rig.feed(rig.packet(0, 2, wrong));
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::BadTag), 1u);
+  rig.feed(rig.packet(0, 2, rig.key, 42));
+  EXPECT_EQ(rig.receiver.counters().unknown_node, 1u);
+  rig.feed(rig.packet(1, 2, rig.key));  // channels 1..2 of a 2-channel node
+  EXPECT_EQ(rig.receiver.counters().bad_channel, 1u);
+  EXPECT_EQ(rig.node->bad, 2u);
+  EXPECT_EQ(rig.node->to_mix->size(), 0u);
+}
+
+TEST(AudioReceiver, LossIsCountedFromSequenceGapsAcrossWrap) {
+  Rig rig;
+  rig.feed(rig.packet(0, 2, rig.key, 1, 0xFFFFFFFEu));
+  rig.feed(rig.packet(0, 2, rig.key, 1, 0xFFFFFFFFu));
+  rig.feed(rig.packet(0, 2, rig.key, 1, 2u));  // 0 and 1 lost
+  const std::uint64_t expected = static_cast<std::uint32_t>(rig.node->highest_seq - rig.node->first_seq) + 1ull;
+  EXPECT_EQ(expected - rig.node->seq_received, 2u);
+}
+
+}  // namespace
+}  // namespace tl::mixer

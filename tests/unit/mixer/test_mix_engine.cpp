@@ -1,0 +1,174 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "alloc_counter.h"
+#include "tl/mixer/mix_engine.h"
+#include "tl/protocol/pcm.h"
+
+namespace tl::mixer {
+namespace {
+
+constexpr std::uint32_t kBlock = 48;
+
+struct Rig {
+  NodeRegistry registry{RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 256}};
+  SpscRing<MixChunk> chunks{1024};
+  MixEngine engine{registry, chunks, MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .latency_frames = 0}};
+  protocol::SessionKey key{};
+  Seq seq = 0;
+
+  NodeSlot* add_node(const std::string& name, std::uint32_t channels) {
+    proto::RegisterNode r;
+    r.set_name(name);
+    r.set_channels(channels);
+    r.set_sample_rate(48000);
+    r.set_frames_per_packet(kBlock);
+    r.set_format(proto::FORMAT_PCM24);
+    auto slot = registry.register_node(r, key);
+    EXPECT_TRUE(slot) << slot.error();
+    return slot.value();
+  }
+
+  //! Queues one packet of constant value per channel (value + channel index * 0.01).
+  void send(NodeSlot& slot, MediaTime ts, float value) {
+    std::vector<float> frames(kBlock * slot.channels);
+    for (std::uint32_t f = 0; f < kBlock; ++f) {
+      for (std::uint32_t c = 0; c < slot.channels; ++c) frames[f * slot.channels + c] = value + 0.01f * static_cast<float>(c);
+    }
+    std::vector<std::uint8_t> payload(frames.size() * 3);
+    protocol::pack_pcm(frames, protocol::SampleFormat::Pcm24, payload);
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = slot.id, .seq = seq++, .media_ts = ts,
+                             .frame_count = kBlock, .channel_count = static_cast<std::uint8_t>(slot.channels),
+                             .format = protocol::SampleFormat::Pcm24};
+    PacketSlot* p = slot.to_mix->begin_write();
+    ASSERT_NE(p, nullptr);
+    p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, p->data));
+    slot.to_mix->commit_write();
+  }
+};
+
+float q24(float v) { return std::nearbyint(v * 8388608.0f) / 8388608.0f; }
+
+TEST(MixEngine, SumsChannelsWithGainAndConstantPowerPan) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 2);
+  rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 0, .value = 0.5f});
+  rig.engine.post({.kind = MixCommand::Kind::Pan, .node = a->id, .channel = 0, .value = -1.0f});
+  rig.engine.post({.kind = MixCommand::Kind::Pan, .node = a->id, .channel = 1, .value = 0.5f});
+  rig.engine.start_at(0);
+  // Prime one block so the gain ramps settle, then check the steady state.
+  rig.send(*a, 0, 0.2f);
+  rig.send(*a, kBlock, 0.2f);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.engine.process(l, r);
+  rig.engine.process(l, r);
+  const float ch0 = q24(0.2f), ch1 = q24(0.21f);
+  const float theta = (0.5f + 1.0f) * 0.25f * 3.14159265f;
+  EXPECT_NEAR(l[10], ch0 * 0.5f + ch1 * std::cos(theta), 1e-6f);
+  EXPECT_NEAR(r[10], ch1 * std::sin(theta), 1e-6f);
+  EXPECT_EQ(rig.engine.position(), 2 * kBlock);
+}
+
+TEST(MixEngine, CentrePanIsMinusThreeDecibelsPerSide) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  rig.send(*a, 0, 0.5f);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.engine.process(l, r);
+  EXPECT_NEAR(l[0], q24(0.5f) * std::sqrt(0.5f), 1e-6f);
+  EXPECT_NEAR(r[0], l[0], 1e-7f);
+}
+
+TEST(MixEngine, MuteAndSoloInPlace) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  NodeSlot* b = rig.add_node("b", 1);
+  rig.engine.post({.kind = MixCommand::Kind::Solo, .node = b->id, .channel = 0, .value = 1.0f});
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  for (int block = 0; block < 3; ++block) {
+    rig.send(*a, block * kBlock, 0.5f);
+    rig.send(*b, block * kBlock, 0.25f);
+    rig.engine.process(l, r);
+  }
+  EXPECT_NEAR(l[kBlock - 1], q24(0.25f) * std::sqrt(0.5f), 1e-6f) << "only the soloed channel is heard";
+  rig.engine.post({.kind = MixCommand::Kind::Mute, .node = b->id, .channel = 0, .value = 1.0f});
+  for (int block = 3; block < 5; ++block) {
+    rig.send(*a, block * kBlock, 0.5f);
+    rig.send(*b, block * kBlock, 0.25f);
+    rig.engine.process(l, r);
+  }
+  EXPECT_EQ(l[kBlock - 1], 0.0f) << "a muted solo channel is silent and still solos";
+}
+
+TEST(MixEngine, GainChangeIsRampedWithoutAJump) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.send(*a, 0, 0.5f);
+  rig.engine.process(l, r);
+  const float before = l[kBlock - 1];
+  rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 0, .value = 0.0f});
+  rig.send(*a, kBlock, 0.5f);
+  rig.engine.process(l, r);
+  EXPECT_LT(std::fabs(l[0] - before), before * 0.05f) << "first sample after the change stays close";
+  EXPECT_NEAR(l[kBlock - 1], 0.0f, 1e-7f);
+  for (std::size_t i = 1; i < kBlock; ++i) EXPECT_LE(l[i], l[i - 1] + 1e-7f);
+}
+
+TEST(MixEngine, CountsClippingAndHandsTheMixToTheRecorder) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 0, .value = 4.0f});
+  rig.engine.start_at(1000);
+  rig.send(*a, 1000, 0.9f);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.engine.process(l, r);
+  EXPECT_GT(rig.engine.clipped(), 0u);
+  MixChunk chunk;
+  ASSERT_TRUE(rig.chunks.try_pop(chunk));
+  EXPECT_EQ(chunk.position, 1000);
+  EXPECT_EQ(chunk.frames, kBlock);
+  EXPECT_EQ(chunk.left[5], l[5]);
+}
+
+TEST(MixEngine, LatePacketsAreCountedAndMissingAudioConcealedCount) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.send(*a, 0, 0.5f);
+  rig.engine.process(l, r);
+  rig.engine.process(l, r);  // block 48..96 never arrived
+  EXPECT_EQ(a->concealed.load(), kBlock);
+  rig.send(*a, kBlock, 0.5f);  // arrives after its play-out
+  rig.engine.process(l, r);
+  EXPECT_EQ(a->late.load(), 1u);
+}
+
+TEST(MixEngine, ProcessNeverAllocates) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 8);
+  NodeSlot* b = rig.add_node("b", 2);
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  const auto before = test::realtime_allocations();
+  for (int block = 0; block < 200; ++block) {
+    rig.send(*a, block * kBlock, 0.1f);
+    rig.send(*b, block * kBlock, 0.1f);
+    rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 1, .value = 0.5f});
+    rig.engine.process(l, r);
+    MixChunk chunk;
+    while (rig.chunks.try_pop(chunk)) {
+    }
+  }
+  EXPECT_EQ(test::realtime_allocations(), before);
+  EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
+}
+
+}  // namespace
+}  // namespace tl::mixer

@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include "tl/mixer/node_registry.h"
+
+namespace tl::mixer {
+namespace {
+
+proto::RegisterNode request(const std::string& name, std::uint32_t channels, std::uint32_t rate = 48000) {
+  proto::RegisterNode r;
+  r.set_name(name);
+  r.set_channels(channels);
+  r.set_sample_rate(rate);
+  r.set_frames_per_packet(48);
+  return r;
+}
+
+TEST(NodeRegistry, RestartedNodeRejoinsUnderItsIdOnceDisconnected) {
+  NodeRegistry reg(RegistryConfig{});
+  auto a = reg.register_node(request("room-a", 2), {});
+  ASSERT_TRUE(a);
+  auto b = reg.register_node(request("booth", 1), {});
+  ASSERT_TRUE(b);
+  EXPECT_NE((*a)->id, (*b)->id);
+  auto dup = reg.register_node(request("room-a", 2), {});
+  ASSERT_FALSE(dup) << "a second live node may not take the name";
+  EXPECT_NE(dup.error().find("already connected"), std::string::npos);
+  (*a)->control_connected = false;
+  auto again = reg.register_node(request("room-a", 2), {});
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again.value(), a.value());
+  EXPECT_EQ((*again)->connects, 2u);
+}
+
+TEST(NodeRegistry, RefusesBadRegistrationsWithReasons) {
+  NodeRegistry reg(RegistryConfig{.sample_rate = 48000});
+  auto rate = reg.register_node(request("x", 1, 44100), {});
+  ASSERT_FALSE(rate);
+  EXPECT_NE(rate.error().find("--rate 48000"), std::string::npos);
+  EXPECT_FALSE(reg.register_node(request("bad name!", 1), {}));
+  EXPECT_FALSE(reg.register_node(request("", 1), {}));
+  EXPECT_FALSE(reg.register_node(request("x", 0), {}));
+  EXPECT_FALSE(reg.register_node(request("x", 65), {}));
+  auto ok = reg.register_node(request("x", 2), {});
+  ASSERT_TRUE(ok);
+  (*ok)->control_connected = false;
+  auto changed = reg.register_node(request("x", 4), {});
+  ASSERT_FALSE(changed);
+  EXPECT_NE(changed.error().find("same --channels"), std::string::npos);
+}
+
+TEST(NodeRegistry, ResolvesChannelTargets) {
+  NodeRegistry reg(RegistryConfig{});
+  ASSERT_TRUE(reg.register_node(request("room-a", 2), {}));
+  auto t = resolve_target(reg, "room-a/2");
+  ASSERT_TRUE(t) << t.error();
+  EXPECT_EQ(t->second, 1u);
+  EXPECT_FALSE(resolve_target(reg, "room-a/3"));
+  EXPECT_FALSE(resolve_target(reg, "room-a/0"));
+  EXPECT_FALSE(resolve_target(reg, "room-a"));
+  EXPECT_FALSE(resolve_target(reg, "nobody/1"));
+  EXPECT_FALSE(resolve_target(reg, "room-a/x"));
+}
+
+TEST(NodeRegistry, UnknownIdsAreNotFound) {
+  NodeRegistry reg(RegistryConfig{});
+  EXPECT_EQ(reg.by_id(0), nullptr);
+  EXPECT_EQ(reg.by_id(1), nullptr);
+  EXPECT_EQ(reg.by_id(65535), nullptr);
+}
+
+}  // namespace
+}  // namespace tl::mixer

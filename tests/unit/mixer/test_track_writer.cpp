@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "process.h"
+#include "tl/mixer/track_writer.h"
+#include "wav.h"
+
+namespace tl::mixer {
+namespace {
+
+std::string read_magic(const std::string& path) { return test::read_file(path).substr(0, 4); }
+
+std::string temp_path(const std::string& name) {
+  return test::make_work_dir("track_writer_" + name) + "/t.wav";
+}
+
+TEST(TrackWriter, WritesOutOfOrderAudioInTimelineOrder24BitExact) {
+  const std::string path = temp_path("order");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1, .time_reference = 123456}, 8192);
+  ASSERT_TRUE(w) << w.error();
+  std::vector<float> a(100), b(100);
+  for (int i = 0; i < 100; ++i) {
+    a[static_cast<std::size_t>(i)] = static_cast<float>(i) / 8388608.0f;
+    b[static_cast<std::size_t>(i)] = static_cast<float>(-i - 100) / 8388608.0f;
+  }
+  (*w)->put(100, b);
+  (*w)->put(0, a);
+  (*w)->finish(200);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), 200);
+  EXPECT_EQ(audio.format & SF_FORMAT_SUBMASK, SF_FORMAT_PCM_24);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(audio.samples[static_cast<std::size_t>(i)] / 256, i);
+    EXPECT_EQ(audio.samples[static_cast<std::size_t>(100 + i)] / 256, -i - 100);
+  }
+  EXPECT_EQ((*w)->lost_frames(), 0u);
+}
+
+TEST(TrackWriter, BextTimeReferenceHoldsTheTakeStart) {
+  const std::string path = temp_path("bext");
+  const MediaTime start = (5LL << 32) + 77;  // needs both halves of the 64-bit field
+  {
+    auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1, .time_reference = start}, 4096);
+    ASSERT_TRUE(w);
+    (*w)->finish(480);
+  }
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr);
+  // Under 4 GiB the RF64 writer downgrades to a RIFF WAVE (extensible format chunk).
+  const int type = info.format & SF_FORMAT_TYPEMASK;
+  EXPECT_TRUE(type == SF_FORMAT_WAV || type == SF_FORMAT_WAVEX) << std::hex << type;
+  EXPECT_EQ(read_magic(path), "RIFF");
+  SF_BROADCAST_INFO bext{};
+  ASSERT_EQ(sf_command(f, SFC_GET_BROADCAST_INFO, &bext, sizeof bext), SF_TRUE);
+  const auto ref = (static_cast<std::uint64_t>(bext.time_reference_high) << 32) | bext.time_reference_low;
+  EXPECT_EQ(ref, static_cast<std::uint64_t>(start));
+  sf_close(f);
+}
+
+TEST(TrackWriter, GapsBecomeSilenceAndCountAsLostOnlyWhenAudioResumes) {
+  const std::string path = temp_path("gaps");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> block(10, 0.5f);
+  (*w)->put(20, block);  // frames 0-19: before the node's first audio, not lost
+  (*w)->put(40, block);  // frames 30-39: a gap, lost
+  (*w)->finish(100);     // frames 50-99: after its last audio, not lost
+  EXPECT_EQ((*w)->first_offset(), 20);
+  EXPECT_EQ((*w)->lost_frames(), 10u);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), 100);
+  EXPECT_EQ(audio.samples[19], 0);
+  EXPECT_NE(audio.samples[20], 0);
+  EXPECT_EQ(audio.samples[35], 0);
+}
+
+TEST(TrackWriter, OverFullScaleIsClampedAndCountedNeverWrapped) {
+  const std::string path = temp_path("clip");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 2}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> frames = {1.5f, -2.0f, 0.25f, 0.25f};
+  (*w)->put(0, frames);
+  (*w)->finish(2);
+  EXPECT_EQ((*w)->clipped_samples(), 2u);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.channels, 2);
+  EXPECT_EQ(audio.samples[0] / 256, 8388607);
+  EXPECT_EQ(audio.samples[1] / 256, -8388608);
+}
+
+TEST(TrackWriter, AudioBeforeTheFlushedHeadIsCountedLate) {
+  const std::string path = temp_path("late");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> block(10, 0.1f);
+  (*w)->put(0, block);
+  (*w)->flush_until(50);
+  (*w)->put(20, block);
+  EXPECT_EQ((*w)->late_frames(), 10u);
+  (*w)->finish(60);
+}
+
+TEST(TrackWriter, FileIsReadableBeforeItIsClosed) {
+  const std::string path = temp_path("crash");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> block(4800, 0.25f);
+  (*w)->put(0, block);
+  (*w)->flush_until(4800);
+  (*w)->update_header();
+  const auto audio = test::read_audio(path);  // as after a crash: never closed
+  EXPECT_EQ(audio.frames(), 4800);
+  (*w)->finish(4800);
+}
+
+TEST(TrackWriter, UnwritablePathIsAClearError) {
+  auto w = TrackWriter::open("/nonexistent-dir/x.wav", {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().find("/nonexistent-dir/x.wav"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tl::mixer
