@@ -4,7 +4,7 @@
 
 namespace tl {
 
-Result<HostPort> parse_host_port(const std::string& text) {
+Result<HostPort> parse_host_port(const std::string& text, bool allow_any_port) {
   HostPort hp;
   std::string port_text;
   if (!text.empty() && text.front() == '[') {
@@ -25,7 +25,7 @@ Result<HostPort> parse_host_port(const std::string& text) {
   unsigned value = 0;
   const auto* end = port_text.data() + port_text.size();
   const auto [ptr, ec] = std::from_chars(port_text.data(), end, value);
-  if (ec != std::errc{} || ptr != end || value == 0 || value > 65535) {
+  if (ec != std::errc{} || ptr != end || (value == 0 && !allow_any_port) || value > 65535) {
     return Error{"bad port '" + port_text + "' in '" + text + "': expected 1-65535"};
   }
   hp.port = static_cast<std::uint16_t>(value);

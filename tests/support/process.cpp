@@ -25,12 +25,13 @@ std::string make_work_dir(const std::string& test_name) {
   return dir.string();
 }
 
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds interval) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (cond()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return cond();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(interval);
   }
 }
 

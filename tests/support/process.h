@@ -20,8 +20,9 @@ std::string bin(const std::string& name);
 //! A fresh empty directory under the build tree for one test.
 std::string make_work_dir(const std::string& test_name);
 
-//! Polls cond every 20 ms until it holds or timeout passes; returns cond's last value.
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+//! Polls cond every interval until it holds or timeout passes; returns cond's last value.
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
 std::string read_file(const std::string& path);
 

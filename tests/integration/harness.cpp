@@ -1,0 +1,144 @@
+#include "harness.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace tl::test {
+
+std::int64_t json_int(const json& j, const std::string& key, std::int64_t fallback) {
+  if (!j.is_object() || !j.contains(key)) return fallback;
+  const json& v = j.at(key);
+  if (v.is_number()) return v.get<std::int64_t>();
+  if (v.is_string()) return std::stoll(v.get<std::string>());
+  return fallback;
+}
+
+double json_num(const json& j, const std::string& key, double fallback) {
+  if (!j.is_object() || !j.contains(key)) return fallback;
+  const json& v = j.at(key);
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return std::stod(v.get<std::string>());
+  return fallback;
+}
+
+std::string state_name(const json& node) {
+  if (!node.is_object() || !node.contains("state")) return "unknown";
+  std::string s = node["state"].is_string() ? node["state"].get<std::string>() : std::to_string(node["state"].get<int>());
+  if (s == "NODE_STREAMING" || s == "1") return "streaming";
+  if (s == "NODE_SILENT" || s == "2") return "silent";
+  if (s == "NODE_GONE" || s == "3") return "gone";
+  return s;
+}
+
+Session::Session(const std::string& test_name, const std::string& token) : dir_(make_work_dir(test_name)) {
+  token_file_ = dir_ + "/token";
+  std::ofstream(token_file_) << token << "\n";
+}
+
+Session::~Session() {
+  for (auto& [name, p] : captures_) p->stop(5s);
+  if (mixer_) mixer_->stop(15s);
+}
+
+void Session::start_mixer(const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {bin("tl-mixer"), "--listen", "127.0.0.1:0", "--record-dir", take_dir(),
+                                   "--token-file", token_file_, "--log-level", "info"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  mixer_ = std::make_unique<Process>(argv, dir_ + "/mixer", env);
+  const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
+  std::smatch m;
+  const bool up = wait_until(
+      [&] {
+        const std::string err = mixer_->err();
+        return std::regex_search(err, m, listening) || !mixer_->running();
+      },
+      20s);
+  const std::string err = mixer_->err();
+  ASSERT_TRUE(up && std::regex_search(err, m, listening)) << "tl-mixer did not start:\n" << err;
+  port_ = std::stoi(m[1].str());
+}
+
+Process& Session::start_capture(const std::string& name, const std::string& source,
+                                const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {bin("tl-capture"), "--mixer", mixer_address(), "--name", name,
+                                   "--source", source, "--token-file", token_file_};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto& slot = captures_[name];
+  if (slot) slot->stop(5s);
+  slot = std::make_unique<Process>(argv, dir_ + "/capture-" + name + "-" + std::to_string(captures_.size()), env);
+  return *slot;
+}
+
+RunResult Session::tlctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
+  std::vector<std::string> argv = {bin("tlctl"), "--mixer", mixer_address(), "--token-file", token_file_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, timeout);
+}
+
+json Session::tlctl_json(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
+  std::vector<std::string> a = {"--json"};
+  a.insert(a.end(), args.begin(), args.end());
+  const RunResult r = tlctl(a, timeout);
+  EXPECT_EQ(r.exit_code, 0) << "tlctl " << args.at(0) << " failed: " << r.err << r.out;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.front() != '{') continue;
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_discarded()) return j;
+  }
+  ADD_FAILURE() << "no JSON from tlctl " << args.at(0) << ": " << r.out << r.err;
+  return json::object();
+}
+
+json Session::node(const std::string& name) const {
+  const json list = tlctl_json({"nodes"});
+  if (!list.contains("nodes")) return nullptr;
+  for (const auto& n : list["nodes"]) {
+    if (n.value("name", "") == name) return n;
+  }
+  return nullptr;
+}
+
+bool Session::wait_node_state(const std::string& name, const std::string& state,
+                              std::chrono::milliseconds timeout) const {
+  return wait_until([&] { return state_name(node(name)) == state; }, timeout, 200ms);
+}
+
+json Session::record_start(const std::string& take) {
+  std::vector<std::string> args = {"record", "start"};
+  if (!take.empty()) {
+    args.push_back("--take");
+    args.push_back(take);
+  }
+  return tlctl_json(args);
+}
+
+json Session::record_stop() { return tlctl_json({"record", "stop"}, 60s); }
+
+double Session::session_seconds() const {
+  const json pong = tlctl_json({"ping"});
+  return static_cast<double>(json_int(pong, "session_time_ns")) / 1e9;
+}
+
+void Session::wait_session(double seconds) const {
+  // The condition is the mixer's clock passing a point; re-read it at most twice a second.
+  const double until = session_seconds() + seconds;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 4000) + 10000);
+  for (double now = session_seconds(); now < until && std::chrono::steady_clock::now() < deadline;
+       now = session_seconds()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(std::min(until - now, 0.5) * 1000) + 1));
+  }
+}
+
+std::string Session::logs() const {
+  std::string all = "--- tl-mixer ---\n" + (mixer_ ? mixer_->err() : std::string());
+  for (const auto& [name, p] : captures_) all += "--- tl-capture " + name + " ---\n" + p->err();
+  return all;
+}
+
+}  // namespace tl::test

@@ -1,0 +1,79 @@
+#pragma once
+//! A tracklink session on loopback for integration tests: the real tl-mixer,
+//! tl-capture and tlctl binaries, each stopped by its PID when the test ends.
+//! Every wait polls a condition with a generous bound; nothing sleeps blindly.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "process.h"
+
+namespace tl::test {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+//! Reads an integer that protobuf's JSON mapping may have written as a string.
+std::int64_t json_int(const json& j, const std::string& key, std::int64_t fallback = 0);
+double json_num(const json& j, const std::string& key, double fallback = 0.0);
+
+class Session {
+ public:
+  explicit Session(const std::string& test_name, const std::string& token = "integration-token");
+  ~Session();
+
+  const std::string& dir() const { return dir_; }
+  std::string take_dir() const { return dir_ + "/takes"; }
+  const std::string& token_file() const { return token_file_; }
+  std::string mixer_address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+  //! Starts tl-mixer on 127.0.0.1 with a free port; fails the test if it does not come up.
+  void start_mixer(const std::vector<std::string>& extra = {}, const std::map<std::string, std::string>& env = {});
+  Process& mixer() { return *mixer_; }
+
+  //! Starts tl-capture named name with the given source and extra options.
+  Process& start_capture(const std::string& name, const std::string& source,
+                         const std::vector<std::string>& extra = {},
+                         const std::map<std::string, std::string>& env = {});
+  Process& capture(const std::string& name) { return *captures_.at(name); }
+
+  //! Runs tlctl against this mixer with the session's token.
+  RunResult tlctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s) const;
+  //! tlctl --json ARGS, parsed (first JSON line); fails the test on error.
+  json tlctl_json(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s) const;
+
+  //! The node's entry in `tlctl nodes --json`, or null.
+  json node(const std::string& name) const;
+  //! Waits until the node reports state ("streaming", "silent", "gone").
+  bool wait_node_state(const std::string& name, const std::string& state,
+                       std::chrono::milliseconds timeout = 20s) const;
+
+  //! Starts a take and returns the RecordStarted JSON.
+  json record_start(const std::string& take = "");
+  //! Stops the take and returns the RecordStopped JSON.
+  json record_stop();
+
+  //! Mixer session time in seconds (from tlctl ping).
+  double session_seconds() const;
+  //! Waits until the session clock has advanced by seconds from now.
+  void wait_session(double seconds) const;
+
+  std::string logs() const;
+
+ private:
+  std::string dir_;
+  std::string token_file_;
+  int port_ = 0;
+  std::unique_ptr<Process> mixer_;
+  std::map<std::string, std::unique_ptr<Process>> captures_;
+};
+
+//! Normalised state names from the NodeState enum's JSON form.
+std::string state_name(const json& node);
+
+}  // namespace tl::test
