@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool list_devices = false;
   tl::mixer::MixerConfig config;
-  app.add_option("--listen", listen, "Address for control (TCP) and audio (UDP)")->capture_default_str();
+  app.add_option("--listen", listen, "Address for control (TCP) and audio (UDP); port 0 picks a free one")->capture_default_str();
   app.add_option("--record-dir", config.record_dir, "Where takes are written")->capture_default_str();
   app.add_option("--rate", config.sample_rate, "Session sample rate")
       ->check(CLI::IsMember({44100, 48000, 96000}))
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   }
   tl::init_logging("tl-mixer", log_level);
 
-  auto address = tl::parse_host_port(listen);
+  auto address = tl::parse_host_port(listen, /*allow_any_port=*/true);
   if (!address) {
     std::fprintf(stderr, "tl-mixer: --listen: %s\n", address.error().c_str());
     return 2;
