@@ -87,7 +87,7 @@ void ControlSession::on_message(const Envelope& message) {
     if (!writing_) close();
     return;
   }
-  if (message.request_id() == 0) {
+  if (message.request_id() == 0 && !message.has_node_report()) {
     send_error(0, proto::ErrorReply::BAD_REQUEST, "requests need a non-zero request_id");
     return;
   }

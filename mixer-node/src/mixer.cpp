@@ -178,6 +178,11 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_connects(slot.connects);
   n.set_host(slot.host);
   n.set_pid(slot.pid);
+  n.set_sync_state(slot.report.sync_state());
+  n.set_offset_ms(slot.report.offset_ms());
+  n.set_rtt_ms(slot.report.rtt_ms());
+  n.set_drift_ppm(slot.report.drift_ppm());
+  n.set_node_frames_dropped(slot.report.frames_dropped());
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
     auto* ci = n.add_channel_info();
     const StripSettings& s = slot.strips[c];
@@ -243,6 +248,13 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
       s->subscribed_nodes = req.subscribe().nodes();
       *reply.mutable_mixer_status() = status();
       break;
+    case proto::Envelope::kNodeReport:
+      if (s->node == nullptr) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "node reports come from registered capture nodes");
+        return;
+      }
+      s->node->report = req.node_report();
+      return;  // a notification: no reply
     case proto::Envelope::kPing:
       reply.mutable_pong()->set_client_time_ns(req.ping().client_time_ns());
       reply.mutable_pong()->set_session_time_ns(clock_.now_ns());

@@ -72,6 +72,7 @@ struct NodeSlot {
   double transit_sum_ms = 0.0;
   std::uint64_t transit_count = 0;
   std::vector<StripSettings> strips;
+  proto::NodeReport report;  // the node's latest own report (sync, drops)
   proto::NodeState reported_state = proto::NODE_UNKNOWN;
 
   // mix thread writes, others read.
