@@ -13,7 +13,8 @@ constexpr float kScale16 = 32768.0f;    // 2^15
 
 std::int32_t to_int(float v, float scale, std::int32_t max, bool& clipped) noexcept {
   const float s = v * scale;
-  if (!(s < static_cast<float>(max))) {  // also catches NaN
+  // max itself is in range (the largest positive code); only beyond it clamps.
+  if (!(s <= static_cast<float>(max))) {  // also catches NaN
     clipped = true;
     return std::isnan(s) ? 0 : max;
   }
