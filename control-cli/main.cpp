@@ -1,1 +1,4 @@
-int main() { return 1; }  // placeholder until the program lands
+// tlctl: the operator's terminal client. Options and commands live in src/commands.cpp.
+#include "commands.h"
+
+int main(int argc, char** argv) { return tl::ctl::tlctl_main(argc, argv); }

@@ -1,0 +1,326 @@
+#include "commands.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "format.h"
+#include "tl/common/clock.h"
+#include "tl/common/token.h"
+#include "tl/protocol/control_client.h"
+
+namespace tl::ctl {
+namespace {
+
+using tl::proto::Envelope;
+using Millis = std::chrono::milliseconds;
+
+constexpr int kRecordStopTimeoutMs = 60000;  // closing a take may wait for spool patches
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+void install_stop_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked poll returns so the loop sees the flag
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+//! Values given as positional strings, checked after CLI11 has parsed.
+struct RawValues {
+  std::string target;
+  std::string value;
+  std::string state;
+};
+
+Result<Invocation> finish(Invocation inv, const RawValues& raw) {
+  auto hp = parse_host_port(inv.mixer_text);
+  if (!hp) return Error{"bad --mixer '" + inv.mixer_text + "': " + hp.error()};
+  inv.mixer = hp.value();
+  switch (inv.command) {
+    case Command::Gain:
+    case Command::Pan:
+    case Command::Mute:
+    case Command::Solo: {
+      auto t = parse_target(raw.target);
+      if (!t) return Error{t.error()};
+      inv.target = t.value();
+      break;
+    }
+    default: break;
+  }
+  if (inv.command == Command::Gain) {
+    auto v = parse_number(raw.value, true);
+    if (!v) return Error{"bad gain: " + v.error() + " (dB, e.g. -6 or 3.5; -inf for silence)"};
+    inv.value = v.value();
+  }
+  if (inv.command == Command::Pan) {
+    auto v = parse_number(raw.value);
+    if (!v) return Error{"bad pan: " + v.error() + " (-1 left .. 1 right)"};
+    if (v.value() < -1.0f || v.value() > 1.0f) {
+      return Error{"bad pan '" + raw.value + "': pan must be between -1 (left) and 1 (right)"};
+    }
+    inv.value = v.value();
+  }
+  if ((inv.command == Command::Mute || inv.command == Command::Solo) && !raw.state.empty()) {
+    auto s = parse_switch(raw.state);
+    if (!s) return Error{"bad state: " + s.error()};
+    inv.on = inv.on && s.value();  // "unmute x on" stays an unmute
+  }
+  return inv;
+}
+
+bool timed_out(const std::string& message) { return message.rfind("timed out", 0) == 0; }
+
+Envelope::BodyCase expected_reply(Command c) {
+  switch (c) {
+    case Command::Nodes: return Envelope::kNodeList;
+    case Command::RecordStart: return Envelope::kRecordStarted;
+    case Command::RecordStop: return Envelope::kRecordStopped;
+    case Command::Takes: return Envelope::kTakeList;
+    case Command::Status: return Envelope::kMixerStatus;
+    case Command::Gain:
+    case Command::Pan:
+    case Command::Mute:
+    case Command::Solo: return Envelope::kChannelState;
+    case Command::Watch: return Envelope::kMixerStatus;
+    case Command::Ping: return Envelope::kPong;
+  }
+  return Envelope::BODY_NOT_SET;
+}
+
+int watch(const Invocation& inv, protocol::ControlClient& client, std::ostream& out, std::ostream& err) {
+  const std::int64_t start = monotonic_ns();
+  const std::int64_t deadline =
+      inv.seconds > 0 ? start + static_cast<std::int64_t>(inv.seconds * 1e9) : INT64_MAX;
+  std::uint64_t printed = 0;
+  while (g_stop == 0 && (inv.count == 0 || printed < inv.count)) {
+    const std::int64_t now = monotonic_ns();
+    if (now >= deadline) break;
+    const std::int64_t wait_ms = std::clamp<std::int64_t>((deadline - now) / 1'000'000, 1, 200);
+    auto ev = client.next_event(Millis(wait_ms));
+    if (!ev) {
+      if (client.connected()) continue;  // a quiet moment, not a failure
+      if (g_stop != 0) break;
+      err << "tlctl: " << ev.error() << "\n";
+      return kExitUnreachable;
+    }
+    if (inv.json) {
+      const auto* body = body_message(ev.value());
+      if (body == nullptr) continue;
+      out << to_json(*body) << "\n";
+    } else {
+      if (!ev->has_event()) continue;
+      char stamp[32];
+      std::snprintf(stamp, sizeof stamp, "[%8.3f] ", static_cast<double>(monotonic_ns() - start) / 1e9);
+      out << stamp << format_event(ev->event()) << "\n";
+    }
+    out.flush();
+    ++printed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Invocation inv;
+  RawValues raw;
+  const char* env_mixer = std::getenv("TRACKLINK_MIXER");
+  inv.mixer_text = env_mixer != nullptr && *env_mixer != '\0' ? env_mixer : "127.0.0.1:7400";
+
+  CLI::App app{"tlctl: the tracklink operator's client. Talks to tl-mixer over the control channel.", "tlctl"};
+  app.fallthrough();  // global options may follow the subcommand
+  app.require_subcommand(1);
+  app.add_option("--mixer", inv.mixer_text, "mixer control address HOST:PORT (default: $TRACKLINK_MIXER, else 127.0.0.1:7400)");
+  app.add_option("--token-file", inv.token_file, "file holding the control token (default: $TRACKLINK_TOKEN)");
+  app.add_flag("--json", inv.json, "print each reply or event as one JSON object per line");
+  auto* timeout = app.add_option("--timeout-ms", inv.timeout_ms, "connect and reply timeout in ms (default 5000; record stop waits at least 60000)")
+                      ->check(CLI::PositiveNumber);
+  app.add_flag("-v,--verbose", inv.verbose, "more detail (per-channel lines in nodes)");
+
+  auto* nodes = app.add_subcommand("nodes", "list capture nodes: state, counters, latency (-v: channels)");
+  auto* record = app.add_subcommand("record", "start or stop a take");
+  record->require_subcommand(1);
+  auto* rec_start = record->add_subcommand("start", "start recording; prints the take name first");
+  rec_start->add_option("--take", inv.take, "take name (default: take-YYYYmmdd-HHMMSS, chosen by the mixer)");
+  auto* rec_stop = record->add_subcommand("stop", "stop recording; prints the take and a line per track");
+  auto* takes = app.add_subcommand("takes", "list finished takes");
+  auto* status = app.add_subcommand("status", "mixer status");
+  auto* gain = app.add_subcommand("gain", "set a channel's gain in dB (negative values welcome)");
+  gain->add_option("target", raw.target, "NODE/CHANNEL, channel from 1")->required();
+  gain->add_option("db", raw.value, "gain in dB, e.g. -6")->required();
+  auto* pan = app.add_subcommand("pan", "set a channel's pan, -1 (left) .. 1 (right)");
+  pan->add_option("target", raw.target, "NODE/CHANNEL")->required();
+  pan->add_option("pan", raw.value, "-1 .. 1")->required();
+  auto* mute = app.add_subcommand("mute", "mute a channel (or 'off' to unmute)");
+  mute->add_option("target", raw.target, "NODE/CHANNEL")->required();
+  mute->add_option("state", raw.state, "on (default) or off");
+  auto* unmute = app.add_subcommand("unmute", "unmute a channel");
+  unmute->add_option("target", raw.target, "NODE/CHANNEL")->required();
+  auto* solo = app.add_subcommand("solo", "solo a channel (or 'off')");
+  solo->add_option("target", raw.target, "NODE/CHANNEL")->required();
+  solo->add_option("state", raw.state, "on (default) or off");
+  auto* unsolo = app.add_subcommand("unsolo", "unsolo a channel");
+  unsolo->add_option("target", raw.target, "NODE/CHANNEL")->required();
+  auto* watch_cmd = app.add_subcommand("watch", "print events (node changes, faults, takes; --levels: meters) until Ctrl-C");
+  watch_cmd->add_flag("--levels", inv.levels, "also level events, about 10 per second");
+  watch_cmd->add_option("--count", inv.count, "stop after N events");
+  watch_cmd->add_option("--seconds", inv.seconds, "stop after S seconds")->check(CLI::PositiveNumber);
+  auto* ping = app.add_subcommand("ping", "round trip time and the mixer's session clock");
+
+  std::vector<std::string> reversed = protect_negative_numbers(args);
+  std::reverse(reversed.begin(), reversed.end());  // CLI11 takes the arguments in reverse order
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return {std::nullopt, code == 0 ? kExitOk : kExitUsage};
+  }
+  inv.timeout_given = timeout->count() > 0;
+
+  if (nodes->parsed()) inv.command = Command::Nodes;
+  if (rec_start->parsed()) inv.command = Command::RecordStart;
+  if (rec_stop->parsed()) inv.command = Command::RecordStop;
+  if (takes->parsed()) inv.command = Command::Takes;
+  if (status->parsed()) inv.command = Command::Status;
+  if (gain->parsed()) inv.command = Command::Gain;
+  if (pan->parsed()) inv.command = Command::Pan;
+  if (mute->parsed() || unmute->parsed()) inv.command = Command::Mute;
+  if (solo->parsed() || unsolo->parsed()) inv.command = Command::Solo;
+  if (unmute->parsed() || unsolo->parsed()) inv.on = false;
+  if (watch_cmd->parsed()) inv.command = Command::Watch;
+  if (ping->parsed()) inv.command = Command::Ping;
+
+  auto done = finish(std::move(inv), raw);
+  if (!done) {
+    err << "tlctl: " << done.error() << "\nRun with --help for more information.\n";
+    return {std::nullopt, kExitUsage};
+  }
+  return {std::move(done.value()), kExitOk};
+}
+
+tl::proto::Envelope build_request(const Invocation& inv) {
+  Envelope env;
+  switch (inv.command) {
+    case Command::Nodes: env.mutable_list_nodes(); break;
+    case Command::RecordStart: env.mutable_record_start()->set_take_name(inv.take); break;
+    case Command::RecordStop: env.mutable_record_stop(); break;
+    case Command::Takes: env.mutable_list_takes(); break;
+    case Command::Status: env.mutable_get_status(); break;
+    case Command::Gain:
+      env.mutable_set_channel()->set_target(inv.target.str());
+      env.mutable_set_channel()->set_gain_db(inv.value);
+      break;
+    case Command::Pan:
+      env.mutable_set_channel()->set_target(inv.target.str());
+      env.mutable_set_channel()->set_pan(inv.value);
+      break;
+    case Command::Mute:
+      env.mutable_set_channel()->set_target(inv.target.str());
+      env.mutable_set_channel()->set_mute(inv.on);
+      break;
+    case Command::Solo:
+      env.mutable_set_channel()->set_target(inv.target.str());
+      env.mutable_set_channel()->set_solo(inv.on);
+      break;
+    case Command::Watch:
+      env.mutable_subscribe()->set_levels(inv.levels);
+      env.mutable_subscribe()->set_nodes(true);
+      break;
+    case Command::Ping: env.mutable_ping()->set_client_time_ns(monotonic_ns()); break;
+  }
+  return env;
+}
+
+const google::protobuf::Message* body_message(const tl::proto::Envelope& env) {
+  const auto* oneof = Envelope::descriptor()->FindOneofByName("body");
+  const auto* reflection = env.GetReflection();
+  const auto* field = reflection->GetOneofFieldDescriptor(env, oneof);
+  if (field == nullptr) return nullptr;
+  return &reflection->GetMessage(env, field);
+}
+
+std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply, double rtt_ms) {
+  if (reply.body_case() != expected_reply(inv.command)) return {};
+  if (inv.json) return to_json(*body_message(reply)) + "\n";
+  switch (inv.command) {
+    case Command::Nodes: return format_nodes(reply.node_list(), inv.verbose);
+    case Command::RecordStart: return format_record_started(reply.record_started());
+    case Command::RecordStop: return format_record_stopped(reply.record_stopped());
+    case Command::Takes: return format_takes(reply.take_list());
+    case Command::Status: return format_status(reply.mixer_status());
+    case Command::Gain:
+    case Command::Pan:
+    case Command::Mute:
+    case Command::Solo: return format_channel_state(reply.channel_state());
+    case Command::Watch: {
+      const auto& s = reply.mixer_status();
+      std::string line = "watching " + inv.mixer_text + " (tl-mixer " + s.version() + ", " +
+                         std::to_string(s.sample_rate()) + " Hz, ";
+      line += s.recording() ? "recording " + s.take_name() : std::string("not recording");
+      return line + (inv.levels ? ", with levels" : "") + "); Ctrl-C to stop\n";
+    }
+    case Command::Ping: return format_pong(inv.mixer_text, reply.pong(), rtt_ms);
+  }
+  return {};
+}
+
+int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto token = load_token(inv.token_file);
+  if (!token) {
+    err << "tlctl: " << token.error() << "\n";
+    return kExitUnreachable;
+  }
+  const Millis timeout(inv.timeout_ms);
+  protocol::ControlClient client;
+  if (auto s = client.connect(inv.mixer.host, inv.mixer.port, token.value(), tl::proto::CLIENT_CONTROL, "tlctl",
+                              timeout);
+      !s) {
+    err << "tlctl: " << s.error() << "\n";
+    return kExitUnreachable;
+  }
+  if (inv.command == Command::Watch) install_stop_handler();
+
+  Millis call_timeout = timeout;
+  if (inv.command == Command::RecordStop && !inv.timeout_given) call_timeout = Millis(kRecordStopTimeoutMs);
+  Envelope request = build_request(inv);
+  const std::int64_t sent = monotonic_ns();
+  auto reply = client.call(std::move(request), call_timeout);
+  const double rtt_ms = static_cast<double>(monotonic_ns() - sent) / 1e6;
+  if (!reply) {
+    err << "tlctl: " << reply.error() << "\n";
+    // An ErrorReply leaves the connection open; a lost connection or silence does not count as an answer.
+    return client.connected() && !timed_out(reply.error()) ? kExitMixerError : kExitUnreachable;
+  }
+  const std::string text = render_reply(inv, reply.value(), rtt_ms);
+  if (text.empty()) {
+    const auto* body = body_message(reply.value());
+    err << "tlctl: unexpected reply from the mixer: "
+        << (body != nullptr ? body->GetDescriptor()->name() : std::string("empty envelope")) << "\n";
+    return kExitMixerError;
+  }
+  // watch --json prints only events; its human header says what is being watched.
+  if (!(inv.command == Command::Watch && inv.json)) out << text << std::flush;
+  if (inv.command == Command::Watch) return watch(inv, client, out, err);
+  return kExitOk;
+}
+
+int tlctl_main(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  ParseOutcome parsed = parse_command_line(args, std::cout, std::cerr);
+  if (!parsed.invocation) return parsed.exit_code;
+  return run(*parsed.invocation, std::cout, std::cerr);
+}
+
+}  // namespace tl::ctl

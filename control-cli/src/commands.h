@@ -1,0 +1,70 @@
+#pragma once
+//! tlctl's command line and the requests it sends: parse, then run against a mixer.
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "target.h"
+#include "tl/common/address.h"
+#include "tl/protocol/control.pb.h"
+
+namespace tl::ctl {
+
+//! Exit codes of tlctl.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitMixerError = 1,   //!< the mixer answered with an error
+  kExitUsage = 2,        //!< bad command line
+  kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
+};
+
+enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping };
+
+//! One parsed command line.
+struct Invocation {
+  std::string mixer_text;      //!< as given ("127.0.0.1:7400")
+  HostPort mixer;
+  std::string token_file;      //!< empty: TRACKLINK_TOKEN
+  bool json = false;
+  int timeout_ms = 5000;
+  bool timeout_given = false;  //!< --timeout-ms was on the command line
+  bool verbose = false;
+  Command command = Command::Status;
+  std::string take;            //!< record start --take
+  Target target;               //!< gain, pan, mute, unmute, solo, unsolo
+  float value = 0.0f;          //!< gain dB or pan
+  bool on = true;              //!< mute/solo state
+  bool levels = false;         //!< watch --levels
+  std::uint64_t count = 0;     //!< watch --count (0: unlimited)
+  double seconds = 0.0;        //!< watch --seconds (0: unlimited)
+};
+
+struct ParseOutcome {
+  std::optional<Invocation> invocation;  //!< set when the command should run
+  int exit_code = kExitOk;               //!< when not: 0 after --help, 2 on usage errors
+};
+
+//! Parses tlctl's arguments (without the program name). Help goes to out, usage
+//! errors to err (CLI11's message, or "tlctl: ..." for a bad value).
+ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+//! The request envelope for a command (request_id left for the client to assign).
+tl::proto::Envelope build_request(const Invocation& inv);
+
+//! The body message of an envelope (its oneof), or nullptr when it has none.
+const google::protobuf::Message* body_message(const tl::proto::Envelope& env);
+
+//! Renders a reply for the operator (human text or one JSON line). Empty when the
+//! reply does not fit the command.
+std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply, double rtt_ms = 0.0);
+
+//! Connects, sends the request, prints the reply; returns the exit code.
+int run(const Invocation& inv, std::ostream& out, std::ostream& err);
+
+//! The whole program: parse, run.
+int tlctl_main(int argc, char** argv);
+
+}  // namespace tl::ctl

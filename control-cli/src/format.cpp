@@ -1,0 +1,256 @@
+#include "format.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace tl::ctl {
+namespace {
+
+template <typename... Args>
+std::string fmt(const char* format, Args... args) {
+  char buf[256];
+  const int n = std::snprintf(buf, sizeof buf, format, args...);
+  if (n < 0) return {};
+  if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
+  std::string big(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(big.data(), big.size(), format, args...);
+  big.resize(static_cast<std::size_t>(n));
+  return big;
+}
+
+std::string on_off(bool b) { return b ? "on" : "off"; }
+
+//! Aligned columns: two spaces apart, numbers right-aligned, no trailing blanks.
+class Table {
+ public:
+  enum class Align { Left, Right };
+  Table(std::vector<std::string> header, std::vector<Align> align)
+      : align_(std::move(align)) {
+    rows_.push_back(std::move(header));
+  }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  //! Extra text printed under the row added last, not aligned.
+  void note(std::string line) { notes_[rows_.size() - 1].push_back(std::move(line)); }
+
+  std::string str() const {
+    std::vector<std::size_t> width(align_.size(), 0);
+    for (const auto& r : rows_) {
+      for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    }
+    std::string out;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      std::string line;
+      const auto& r = rows_[i];
+      for (std::size_t c = 0; c < r.size(); ++c) {
+        if (c > 0) line += "  ";
+        const std::string pad(width[c] - r[c].size(), ' ');
+        const bool last = c + 1 == r.size();
+        if (align_[c] == Align::Right) {
+          line += pad + r[c];
+        } else {
+          line += r[c];
+          if (!last) line += pad;
+        }
+      }
+      out += line + "\n";
+      if (auto it = notes_.find(i); it != notes_.end()) {
+        for (const auto& n : it->second) out += n + "\n";
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Align> align_;
+  std::vector<std::vector<std::string>> rows_;
+  std::map<std::size_t, std::vector<std::string>> notes_;
+};
+
+}  // namespace
+
+std::string format_db(double db) {
+  if (!(db > -150.0)) return "-inf";  // also NaN
+  std::string s = fmt("%.1f", db);
+  if (s == "-0.0") s = "0.0";
+  return s;
+}
+
+std::string format_last_heard(double seconds) {
+  if (seconds < 0) return "never";
+  if (seconds < 60.0) return fmt("%.1fs ago", seconds);
+  const auto whole = static_cast<long long>(seconds);
+  if (whole < 3600) return fmt("%lldm%02llds ago", whole / 60, whole % 60);
+  return fmt("%lldh%02lldm ago", whole / 3600, (whole % 3600) / 60);
+}
+
+std::string state_name(tl::proto::NodeState state) {
+  switch (state) {
+    case tl::proto::NODE_STREAMING: return "streaming";
+    case tl::proto::NODE_SILENT: return "silent";
+    case tl::proto::NODE_GONE: return "gone";
+    default: return "unknown";
+  }
+}
+
+std::string sync_name(tl::proto::SyncState state) {
+  switch (state) {
+    case tl::proto::SYNC_ACQUIRING: return "acquiring";
+    case tl::proto::SYNC_LOCKED: return "locked";
+    case tl::proto::SYNC_LOST: return "lost";
+    default: return "unknown";
+  }
+}
+
+std::string to_json(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!status.ok()) return "{}";
+  return out;
+}
+
+std::string format_channel(const std::string& node, const tl::proto::ChannelInfo& info) {
+  return fmt("%s/%u  gain %s dB  pan %+.2f  mute %-3s  solo %-3s  peak %s dBFS  rms %s dBFS", node.c_str(),
+             info.channel(), format_db(info.gain_db()).c_str(), static_cast<double>(info.pan()),
+             on_off(info.mute()).c_str(), on_off(info.solo()).c_str(), format_db(info.peak_dbfs()).c_str(),
+             format_db(info.rms_dbfs()).c_str());
+}
+
+std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
+  if (list.nodes().empty()) return "no nodes registered\n";
+  using A = Table::Align;
+  Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)", "LATENCY(ms)",
+           "LAST-HEARD"},
+          {A::Left, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right,
+           A::Right, A::Left});
+  for (const auto& n : list.nodes()) {
+    t.add({n.name(), std::to_string(n.node_id()), state_name(n.state()), std::to_string(n.channels()),
+           std::to_string(n.sample_rate()), std::to_string(n.packets()), fmt("%.2f", n.loss_pct()),
+           std::to_string(n.late()), std::to_string(n.bad()), fmt("%.1f", n.transit_ms()),
+           fmt("%.1f", n.latency_ms()), format_last_heard(n.last_heard_s())});
+    if (!verbose) continue;
+    t.note(fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
+               "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
+               sync_name(n.sync_state()).c_str(), n.offset_ms(), n.rtt_ms(), n.drift_ppm(),
+               static_cast<unsigned long long>(n.lost()), static_cast<unsigned long long>(n.concealed_samples()),
+               static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
+               n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
+               static_cast<unsigned long long>(n.pid())));
+    for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
+  }
+  return t.str();
+}
+
+std::string format_record_started(const tl::proto::RecordStarted& r) {
+  return r.take_name() + "\npath: " + r.path() + "\nstart sample: " + std::to_string(r.start_sample()) + "\n";
+}
+
+std::string format_record_stopped(const tl::proto::RecordStopped& r) {
+  std::string out = r.take_name() + "\npath: " + r.path() + "\n";
+  out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
+             static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
+  using A = Table::Align;
+  Table t({"FILE", "PEAK", "RMS", "LOST", "CLIPPED"}, {A::Left, A::Right, A::Right, A::Right, A::Right});
+  for (const auto& tr : r.tracks()) {
+    t.add({tr.file(), "peak " + format_db(tr.peak_dbfs()) + " dBFS", "rms " + format_db(tr.rms_dbfs()) + " dBFS",
+           "lost " + std::to_string(tr.lost_samples()), "clipped " + std::to_string(tr.clipped_samples())});
+  }
+  if (r.tracks().empty()) return out;
+  // The header row only sizes the columns: every track line labels its own values.
+  std::string body = t.str();
+  body.erase(0, body.find('\n') + 1);
+  return out + body;
+}
+
+std::string format_takes(const tl::proto::TakeList& list) {
+  std::string out;
+  if (list.takes().empty()) {
+    out = "no finished takes\n";
+  } else {
+    using A = Table::Align;
+    Table t({"NAME", "DURATION(s)", "TRACKS", "START", "PATH"}, {A::Left, A::Right, A::Right, A::Right, A::Left});
+    for (const auto& take : list.takes()) {
+      t.add({take.take_name(), fmt("%.3f", take.seconds()), std::to_string(take.tracks_size()),
+             std::to_string(take.start_sample()), take.path()});
+    }
+    out = t.str();
+  }
+  if (!list.recording().empty()) out += "recording: " + list.recording() + "\n";
+  return out;
+}
+
+std::string format_status(const tl::proto::MixerStatus& s) {
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"version", s.version()},
+      {"sample rate", std::to_string(s.sample_rate()) + " Hz"},
+      {"block", std::to_string(s.block_frames()) + " frames"},
+      {"clock", s.clock()},
+      {"latency", fmt("%.1f ms", s.latency_ms())},
+      {"recording", s.recording() ? fmt("yes: %s, %.1f s", s.take_name().c_str(), s.take_seconds()) : "no"},
+      {"mix blocks", std::to_string(s.mix_blocks())},
+      {"mix overruns", std::to_string(s.mix_overruns())},
+      {"clipped samples", std::to_string(s.clipped_samples())},
+      {"bad packets", std::to_string(s.bad_packets())},
+      {"record dropped", std::to_string(s.record_dropped())},
+      {"record dir", s.record_dir()},
+      {"uptime", fmt("%.1f s", s.uptime_s())},
+  };
+  std::size_t width = 0;
+  for (const auto& [k, v] : rows) width = std::max(width, k.size() + 1);
+  std::string out;
+  for (const auto& [k, v] : rows) out += k + ":" + std::string(width - k.size(), ' ') + v + "\n";
+  return out;
+}
+
+std::string format_channel_state(const tl::proto::ChannelState& s) {
+  return fmt("%s/%u  gain %s dB  pan %+.2f  mute %s  solo %s", s.node().c_str(), s.info().channel(),
+             format_db(s.info().gain_db()).c_str(), static_cast<double>(s.info().pan()),
+             on_off(s.info().mute()).c_str(), on_off(s.info().solo()).c_str()) +
+         "\n";
+}
+
+std::string format_pong(const std::string& mixer, const tl::proto::Pong& pong, double rtt_ms) {
+  return fmt("pong from %s: rtt %.3f ms, session clock %.6f s\n", mixer.c_str(), rtt_ms,
+             static_cast<double>(pong.session_time_ns()) / 1e9);
+}
+
+std::string format_event(const tl::proto::Event& e) {
+  switch (e.kind_case()) {
+    case tl::proto::Event::kLevels: {
+      std::string line = "levels";
+      for (const auto& n : e.levels().nodes()) {
+        for (const auto& ch : n.channel_info()) {
+          line += fmt("  %s/%u %s/%s", n.name().c_str(), ch.channel(), format_db(ch.peak_dbfs()).c_str(),
+                      format_db(ch.rms_dbfs()).c_str());
+        }
+      }
+      if (e.levels().nodes().empty()) line += "  (no nodes)";
+      return line;
+    }
+    case tl::proto::Event::kNode: {
+      const auto& n = e.node();
+      return fmt("node    %s (id %u) %s  ch %u  loss %.2f%%  late %llu  bad %llu  last heard %s", n.name().c_str(),
+                 n.node_id(), state_name(n.state()).c_str(), n.channels(), n.loss_pct(),
+                 static_cast<unsigned long long>(n.late()), static_cast<unsigned long long>(n.bad()),
+                 format_last_heard(n.last_heard_s()).c_str());
+    }
+    case tl::proto::Event::kRecordStarted:
+      return fmt("record  started %s at sample %lld: %s", e.record_started().take_name().c_str(),
+                 static_cast<long long>(e.record_started().start_sample()), e.record_started().path().c_str());
+    case tl::proto::Event::kRecordStopped:
+      return fmt("record  stopped %s: %.3f s, %d tracks: %s", e.record_stopped().take_name().c_str(),
+                 e.record_stopped().seconds(), e.record_stopped().tracks_size(), e.record_stopped().path().c_str());
+    case tl::proto::Event::kFault: return "fault   " + e.fault();
+    default: return "event   (unknown kind)";
+  }
+}
+
+}  // namespace tl::ctl

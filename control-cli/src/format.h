@@ -1,0 +1,57 @@
+#pragma once
+//! Human and JSON renderings of the mixer's replies. Pure functions: no I/O.
+
+#include <string>
+
+#include "tl/protocol/control.pb.h"
+
+namespace google::protobuf {
+class Message;
+}
+
+namespace tl::ctl {
+
+//! Level in dB with one decimal ("-6.0"); "-inf" at or below -150 dB.
+std::string format_db(double db);
+
+//! "0.1s ago", "2m05s ago", "1h02m ago"; "never" for a negative age.
+std::string format_last_heard(double seconds);
+
+//! "streaming", "silent", "gone", "unknown".
+std::string state_name(tl::proto::NodeState state);
+
+//! "locked", "acquiring", "lost", "unknown".
+std::string sync_name(tl::proto::SyncState state);
+
+//! One JSON object on one line: preserve_proto_field_names, always_print_primitive_fields.
+std::string to_json(const google::protobuf::Message& message);
+
+//! The node table (header NAME ID STATE CH RATE PACKETS LOSS% LATE BAD TRANSIT(ms)
+//! LATENCY(ms) LAST-HEARD); verbose adds a sync line and one line per channel.
+std::string format_nodes(const tl::proto::NodeList& list, bool verbose);
+
+//! "room-a/1  gain -6.0 dB  pan -0.50  mute off  solo off  peak -12.0 dBFS  rms -20.0 dBFS"
+std::string format_channel(const std::string& node, const tl::proto::ChannelInfo& info);
+
+//! Line 1: the take name; then "path: ..." and "start sample: ...".
+std::string format_record_started(const tl::proto::RecordStarted& r);
+
+//! Line 1: the take name; then "path: ...", "duration: ...", then one line per track.
+std::string format_record_stopped(const tl::proto::RecordStopped& r);
+
+//! Finished takes as a table (NAME DURATION(s) TRACKS START PATH) and the take in progress.
+std::string format_takes(const tl::proto::TakeList& list);
+
+//! "key: value" lines of MixerStatus.
+std::string format_status(const tl::proto::MixerStatus& s);
+
+//! The strip after a SetChannel.
+std::string format_channel_state(const tl::proto::ChannelState& s);
+
+//! "pong from ADDR: rtt 0.123 ms, session clock 12.345678 s"
+std::string format_pong(const std::string& mixer, const tl::proto::Pong& pong, double rtt_ms);
+
+//! One line, no newline, for a pushed Event.
+std::string format_event(const tl::proto::Event& e);
+
+}  // namespace tl::ctl

@@ -1,0 +1,106 @@
+#include "target.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+namespace tl::ctl {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Options of tlctl (global and per subcommand) that take a separate value.
+const std::set<std::string>& value_options() {
+  static const std::set<std::string> names = {"--mixer", "--token-file", "--timeout-ms",
+                                              "--take",  "--count",      "--seconds"};
+  return names;
+}
+
+}  // namespace
+
+Result<Target> parse_target(const std::string& text) {
+  const std::string usage = "bad channel target '" + text +
+                            "': expected NODE/CHANNEL with a channel counted from 1, e.g. room-a/1";
+  const auto slash = text.rfind('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) return Error{usage};
+  Target t;
+  t.node = text.substr(0, slash);
+  if (std::any_of(t.node.begin(), t.node.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+    return Error{usage};
+  }
+  const std::string ch = text.substr(slash + 1);
+  if (!std::all_of(ch.begin(), ch.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return Error{usage};
+  }
+  unsigned long value = 0;
+  const auto [ptr, ec] = std::from_chars(ch.data(), ch.data() + ch.size(), value);
+  if (ec != std::errc{} || ptr != ch.data() + ch.size() || value == 0 || value > 65535) {
+    return Error{"bad channel number '" + ch + "' in '" + text + "': channels count from 1"};
+  }
+  t.channel = static_cast<std::uint32_t>(value);
+  return t;
+}
+
+Result<bool> parse_switch(const std::string& text) {
+  const std::string s = lower(text);
+  if (s == "on" || s == "true" || s == "yes" || s == "1") return true;
+  if (s == "off" || s == "false" || s == "no" || s == "0") return false;
+  return Error{"expected on or off, got '" + text + "'"};
+}
+
+Result<float> parse_number(const std::string& text, bool allow_minus_inf) {
+  if (allow_minus_inf && lower(text) == "-inf") return -150.0f;
+  std::string s = text;
+  if (!s.empty() && s.front() == '+') s.erase(0, 1);
+  float value = 0.0f;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(value)) {
+    return Error{"expected a number, got '" + text + "'"};
+  }
+  return value;
+}
+
+bool is_negative_number(const std::string& token) {
+  if (token.size() < 2 || token.front() != '-') return false;
+  if (lower(token) == "-inf") return true;
+  const char c = token[1];
+  if (std::isdigit(static_cast<unsigned char>(c)) != 0) return true;
+  return c == '.' && token.size() > 2 && std::isdigit(static_cast<unsigned char>(token[2])) != 0;
+}
+
+std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--") != args.end()) return args;
+  std::size_t first_negative = args.size();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (is_negative_number(a)) {
+      first_negative = i;
+      break;
+    }
+    if (value_options().count(a) != 0) ++i;  // skip the option's value
+  }
+  if (first_negative == args.size()) return args;
+
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(first_negative));
+  std::vector<std::string> positionals;
+  for (std::size_t i = first_negative; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (is_negative_number(a) || a.size() < 2 || a.front() != '-') {
+      positionals.push_back(a);
+      continue;
+    }
+    out.push_back(a);
+    if (value_options().count(a) != 0 && i + 1 < args.size()) out.push_back(args[++i]);
+  }
+  out.push_back("--");
+  out.insert(out.end(), positionals.begin(), positionals.end());
+  return out;
+}
+
+}  // namespace tl::ctl
