@@ -1,0 +1,85 @@
+#pragma once
+//! Dynamics processors: compressor and gate/expander. Value types; prepare() once,
+//! set_params() between blocks, process() in real time (no allocation, no locks).
+
+#include <cstdint>
+#include <span>
+
+#include "tl/dsp/biquad.h"
+
+namespace tl::dsp {
+
+enum class Detection { peak, rms };
+
+struct CompressorParams {
+  float threshold_db = -18.0f;
+  float ratio = 4.0f;         //!< 1..20 (clamped); 1 = no compression
+  float knee_db = 6.0f;       //!< soft-knee width; 0 = hard knee
+  float attack_ms = 10.0f;    //!< time constant of gain reduction rising (63 %)
+  float release_ms = 100.0f;  //!< peak: detector decay (8.69 dB per release_ms); rms: time constant
+  float makeup_db = 0.0f;
+  Detection detection = Detection::peak;
+  float rms_window_ms = 10.0f;      //!< averaging time of the RMS detector
+  float sidechain_hpf_hz = 0.0f;    //!< 0 = off; otherwise 12 dB/oct HPF on the detector path
+};
+
+//! Feed-forward compressor with the Giannoulis/Massberg/Reiss soft-knee gain computer.
+class Compressor {
+ public:
+  void prepare(double fs) noexcept;
+  //! Applies new parameters; keeps the detector state (safe between blocks).
+  void set_params(const CompressorParams& p) noexcept;
+  const CompressorParams& params() const noexcept { return p_; }
+  void reset() noexcept;
+
+  //! In place; the signal is its own key.
+  void process(std::span<float> block) noexcept;
+
+  //! Output level (dB) of the static curve for an input level (dB), before make-up.
+  static double static_curve_db(const CompressorParams& p, double in_db) noexcept;
+  //! Current gain reduction in dB (<= 0), for metering.
+  float gain_reduction_db() const noexcept { return static_cast<float>(gr_db_); }
+
+ private:
+  double fs_ = 48000.0;
+  CompressorParams p_{};
+  Biquad sc_hpf_;
+  bool sc_on_ = false;
+  double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
+  double makeup_ = 1.0;
+  double knee_lo_amp_ = 0.0;  // below this detector level the gain computer is exactly 0 dB
+  double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
+};
+
+struct GateParams {
+  float threshold_db = -50.0f;
+  float range_db = -80.0f;    //!< maximum attenuation (negative)
+  float ratio = 100.0f;       //!< expander ratio below threshold; >= 50 acts as a gate
+  float attack_ms = 0.5f;     //!< opening time constant
+  float hold_ms = 20.0f;      //!< stays open this long after the level falls below threshold
+  float release_ms = 100.0f;  //!< closing time constant
+};
+
+//! Downward expander / gate. Detector: peak held for max(hold, 10 ms), then 5 ms decay;
+//! gain smoothed in dB with attack (opening) and release (closing) time constants.
+class Gate {
+ public:
+  void prepare(double fs) noexcept;
+  void set_params(const GateParams& p) noexcept;
+  const GateParams& params() const noexcept { return p_; }
+  void reset() noexcept;
+  void process(std::span<float> block) noexcept;
+
+  //! Static gain (dB, <= 0) for a steady input level (dB).
+  static double static_gain_db(const GateParams& p, double in_db) noexcept;
+  float gain_db() const noexcept { return static_cast<float>(gain_db_); }
+
+ private:
+  double fs_ = 48000.0;
+  GateParams p_{};
+  double att_ = 1.0, rel_ = 1.0, decay_ = 0.0;
+  std::int64_t hold_samples_ = 0, since_above_ = 0;  // since_above_: hold samples left
+  double peak_ = 0.0, gain_db_ = 0.0;
+};
+
+}  // namespace tl::dsp

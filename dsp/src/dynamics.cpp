@@ -1,0 +1,155 @@
+#include "tl/dsp/dynamics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tl/dsp/fast_math.h"
+
+namespace tl::dsp {
+namespace {
+
+//! One-pole coefficient reaching 63 % of a step after `ms`.
+double tc_coef(double fs, double ms) noexcept {
+  const double n = fs * ms / 1000.0;
+  return n <= 1.0 ? 1.0 : 1.0 - std::exp(-1.0 / n);
+}
+
+//! Per-sample multiplier giving exp decay with time constant `ms`.
+double decay_coef(double fs, double ms) noexcept {
+  const double n = fs * ms / 1000.0;
+  return n <= 0.0 ? 0.0 : std::exp(-1.0 / n);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Compressor
+
+void Compressor::prepare(double fs) noexcept {
+  fs_ = fs;
+  set_params(p_);
+  reset();
+}
+
+void Compressor::set_params(const CompressorParams& p) noexcept {
+  p_ = p;
+  p_.ratio = std::clamp(p_.ratio, 1.0f, 20.0f);
+  p_.knee_db = std::max(p_.knee_db, 0.0f);
+  att_ = tc_coef(fs_, p_.attack_ms);
+  rel_ = tc_coef(fs_, p_.release_ms);
+  peak_decay_ = decay_coef(fs_, p_.release_ms);
+  rms_a_ = tc_coef(fs_, p_.rms_window_ms);
+  makeup_ = std::pow(10.0, p_.makeup_db / 20.0);
+  knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
+  const bool sc = p_.sidechain_hpf_hz > 0.0f;
+  if (sc && !sc_on_) sc_hpf_.reset();
+  sc_on_ = sc;
+  if (sc) sc_hpf_.set(BiquadCoeffs::highpass(fs_, p_.sidechain_hpf_hz, 0.7071067811865476));
+}
+
+void Compressor::reset() noexcept {
+  sc_hpf_.reset();
+  peak_ = ms_ = 0.0;
+  level_db_ = -200.0;
+  gr_db_ = 0.0;
+}
+
+double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept {
+  const double t = p.threshold_db, w = std::max(0.0f, p.knee_db);
+  const double r = std::clamp(p.ratio, 1.0f, 20.0f);
+  const double d = x - t;
+  if (2.0 * d < -w) return x;
+  if (w > 0.0 && 2.0 * std::abs(d) <= w) {
+    const double k = d + 0.5 * w;
+    return x + (1.0 / r - 1.0) * k * k / (2.0 * w);
+  }
+  return t + d / r;
+}
+
+void Compressor::process(std::span<float> block) noexcept {
+  const bool rms = p_.detection == Detection::rms;
+  double peak = peak_, ms = ms_, level_db = level_db_, gr = gr_db_;
+  for (float& s : block) {
+    const double x = s;
+    const double key = sc_on_ ? sc_hpf_.process(x) : x;
+    double target_db = 0.0;
+    if (rms) {
+      ms += rms_a_ * (key * key - ms);
+      const double in_db = fast::pow_to_db(ms);
+      level_db += (in_db > level_db ? att_ : rel_) * (in_db - level_db);
+      if (level_db > p_.threshold_db - 0.5 * p_.knee_db) target_db = static_curve_db(p_, level_db) - level_db;
+      gr = target_db;
+    } else {
+      const double a = std::abs(key);
+      peak = a > peak ? a : peak * peak_decay_;
+      if (peak > knee_lo_amp_) {
+        const double in_db = fast::amp_to_db(peak);
+        target_db = static_curve_db(p_, in_db) - in_db;
+      }
+      // Attack smooths the gain reduction; release is carried by the detector decay.
+      gr = target_db < gr ? gr + att_ * (target_db - gr) : target_db;
+    }
+    s = static_cast<float>(x * makeup_ * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
+  }
+  peak_ = peak < 1e-30 ? 0.0 : peak;
+  ms_ = ms < 1e-30 ? 0.0 : ms;
+  level_db_ = std::max(level_db, -200.0);
+  gr_db_ = gr;
+}
+
+// ---------------------------------------------------------------- Gate
+
+void Gate::prepare(double fs) noexcept {
+  fs_ = fs;
+  set_params(p_);
+  reset();
+}
+
+void Gate::set_params(const GateParams& p) noexcept {
+  p_ = p;
+  p_.range_db = std::min(p_.range_db, 0.0f);
+  p_.ratio = std::max(p_.ratio, 1.0f);
+  p_.hold_ms = std::max(p_.hold_ms, 0.0f);
+  att_ = tc_coef(fs_, p_.attack_ms);
+  rel_ = tc_coef(fs_, p_.release_ms);
+  decay_ = decay_coef(fs_, 5.0);
+  // The detector holds its peak at least 10 ms so low notes do not chatter between cycles.
+  hold_samples_ = static_cast<std::int64_t>(std::llround(fs_ * std::max(p_.hold_ms, 10.0f) / 1000.0));
+}
+
+void Gate::reset() noexcept {
+  peak_ = 0.0;
+  since_above_ = 0;
+  gain_db_ = p_.range_db;
+}
+
+double Gate::static_gain_db(const GateParams& p, double in_db) noexcept {
+  const double range = std::min(p.range_db, 0.0f);
+  if (in_db >= p.threshold_db) return 0.0;
+  if (p.ratio >= 50.0f) return range;
+  return std::max(range, (in_db - p.threshold_db) * (std::max(p.ratio, 1.0f) - 1.0));
+}
+
+void Gate::process(std::span<float> block) noexcept {
+  const double thr_amp = std::pow(10.0, p_.threshold_db / 20.0);
+  double peak = peak_, g = gain_db_;
+  std::int64_t held = since_above_;  // samples left in the detector's peak hold
+  for (float& s : block) {
+    const double a = std::abs(static_cast<double>(s));
+    if (a >= peak) {
+      peak = a;
+      held = hold_samples_;
+    } else if (held > 0) {
+      --held;
+    } else {
+      peak *= decay_;
+    }
+    const double target = peak >= thr_amp ? 0.0 : static_gain_db(p_, fast::amp_to_db(peak));
+    g += (target > g ? att_ : rel_) * (target - g);
+    s = static_cast<float>(s * fast::db_to_amp(g));
+  }
+  peak_ = peak < 1e-30 ? 0.0 : peak;
+  gain_db_ = g;
+  since_above_ = held;
+}
+
+}  // namespace tl::dsp

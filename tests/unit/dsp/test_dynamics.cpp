@@ -1,0 +1,185 @@
+// Dynamics against theory: static curves (steady sine, after settling) within 0.1 dB of the
+// formula, and attack/release behaving like the stated time constants.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dsp_test_util.h"
+#include "tl/dsp/dynamics.h"
+#include "tl/dsp/fast_math.h"
+#include "tl/dsp/smoother.h"
+
+namespace tl::dsp {
+namespace {
+
+using test::db;
+using test::kFs;
+
+TEST(FastMath, LogExpAccuracy) {
+  for (double x = 1e-12; x < 1e4; x *= 1.37) {
+    EXPECT_NEAR(fast::amp_to_db(x), 20.0 * std::log10(x), 1e-6) << x;
+    EXPECT_NEAR(fast::pow_to_db(x), 10.0 * std::log10(x), 1e-6) << x;
+  }
+  for (double d = -200.0; d < 40.0; d += 0.173) EXPECT_NEAR(fast::db_to_amp(d) / std::pow(10.0, d / 20.0), 1.0, 1e-7);
+}
+
+//! Steady 1 kHz sine of the given peak level; gain (dB) measured over the last 0.1 s after 0.6 s.
+template <class Proc>
+double steady_gain_db(Proc& proc, double peak_db) {
+  const double a = std::pow(10.0, peak_db / 20.0);
+  auto in = test::sine(1000.0, a, 33600);
+  auto out = in;
+  proc.process(std::span<float>(out));
+  const std::span<const float> wi(in.data() + 28800, 4800), wo(out.data() + 28800, 4800);
+  return db(test::rms(wo) / test::rms(wi));
+}
+
+TEST(Compressor, StaticCurveMatchesFormula) {
+  for (const Detection det : {Detection::peak, Detection::rms}) {
+    for (const float knee : {0.0f, 10.0f}) {
+      for (const float ratio : {1.0f, 1.5f, 2.0f, 4.0f, 10.0f, 20.0f}) {
+        for (double level = -40.0; level <= 0.0; level += 2.5) {
+          CompressorParams p{.threshold_db = -20.0f, .ratio = ratio, .knee_db = knee, .attack_ms = 5.0f,
+                             .release_ms = 100.0f, .makeup_db = 3.0f, .detection = det};
+          Compressor c;
+          c.set_params(p);
+          c.prepare(kFs);
+          // The detector sees the peak level (peak mode) or the RMS level (sine: peak - 3.01 dB).
+          const double det_db = det == Detection::peak ? level : level - 10.0 * std::log10(2.0);
+          const double expect = Compressor::static_curve_db(p, det_db) - det_db + p.makeup_db;
+          EXPECT_NEAR(steady_gain_db(c, level), expect, 0.1)
+              << "det=" << int(det) << " knee=" << knee << " ratio=" << ratio << " level=" << level;
+        }
+      }
+    }
+  }
+}
+
+TEST(Compressor, SoftKneeFormulaIsContinuousAndBounded) {
+  const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 12.0f};
+  EXPECT_DOUBLE_EQ(Compressor::static_curve_db(p, -26.0), -26.0);
+  EXPECT_NEAR(Compressor::static_curve_db(p, -14.0), -20.0 + 6.0 / 4.0, 1e-12);
+  // At the threshold a soft knee of width W reduces by (1/R - 1) W / 8.
+  EXPECT_NEAR(Compressor::static_curve_db(p, -20.0), -20.0 + (0.25 - 1.0) * 12.0 / 8.0, 1e-12);
+}
+
+TEST(Compressor, AttackAndReleaseTimeConstants) {
+  CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f, .attack_ms = 10.0f, .release_ms = 200.0f};
+  Compressor c;
+  c.set_params(p);
+  c.prepare(kFs);
+  auto quiet = test::sine(1000.0, 0.01, 24000);  // -40 dB: no reduction
+  c.process(std::span<float>(quiet));
+  EXPECT_NEAR(c.gain_reduction_db(), 0.0, 1e-9);
+  // Step to 0 dB: final reduction (1/4 - 1) * 20 = -15 dB; 63 % of it after one attack time constant.
+  auto loud = test::sine(1000.0, 1.0, 48000);
+  int t63 = -1;
+  for (std::size_t i = 0; i < loud.size(); ++i) {
+    c.process(std::span<float>(&loud[i], 1));
+    if (t63 < 0 && c.gain_reduction_db() <= -15.0 * 0.632) t63 = static_cast<int>(i);
+  }
+  EXPECT_NEAR(c.gain_reduction_db(), -15.0, 0.05);
+  EXPECT_NEAR(t63 / 48.0, 10.0, 1.0) << "attack 63% time (ms)";
+  // Drop to -40 dB: the peak detector decays 8.69 dB per release time constant, so the
+  // reduction halves (level falls 10 dB to -10 dB) after 10/8.69 release time constants.
+  int thalf = -1;
+  for (std::size_t i = 0; i < quiet.size(); ++i) {
+    quiet[i] = static_cast<float>(0.01 * std::sin(2.0 * std::numbers::pi * 1000.0 * static_cast<double>(i) / kFs));
+    c.process(std::span<float>(&quiet[i], 1));
+    if (thalf < 0 && c.gain_reduction_db() >= -7.5) thalf = static_cast<int>(i);
+  }
+  EXPECT_NEAR(thalf / 48.0, 200.0 * 10.0 / 8.6859, 200.0 * 0.1) << "release half-way time (ms)";
+  EXPECT_NEAR(c.gain_reduction_db(), 0.0, 1e-9);
+}
+
+TEST(Compressor, SidechainHighPassIgnoresLowEnd) {
+  CompressorParams p{.threshold_db = -20.0f, .ratio = 8.0f, .knee_db = 0.0f};
+  Compressor plain, sc;
+  plain.set_params(p);
+  plain.prepare(kFs);
+  p.sidechain_hpf_hz = 300.0f;
+  sc.set_params(p);
+  sc.prepare(kFs);
+  EXPECT_LT(steady_gain_db(plain, -6.0), -10.0);
+  // 30 Hz through a 300 Hz 12 dB/oct HPF is ~-40 dB: the key stays under the threshold.
+  auto in = test::sine(30.0, 0.5, 48000);
+  auto out = in;
+  sc.process(std::span<float>(out));
+  EXPECT_NEAR(sc.gain_reduction_db(), 0.0, 1e-6);
+}
+
+TEST(Gate, ExpanderAndGateStaticCurves) {
+  for (const float ratio : {2.0f, 4.0f, 100.0f}) {
+    for (const double level : {-10.0, -25.0, -32.0, -38.0, -45.0, -60.0}) {
+      const GateParams p{.threshold_db = -30.0f, .range_db = -40.0f, .ratio = ratio, .attack_ms = 1.0f,
+                         .hold_ms = 20.0f, .release_ms = 50.0f};
+      Gate g;
+      g.set_params(p);
+      g.prepare(kFs);
+      EXPECT_NEAR(steady_gain_db(g, level), Gate::static_gain_db(p, level), 0.1)
+          << "ratio=" << ratio << " level=" << level;
+    }
+  }
+}
+
+TEST(Gate, OpensFastHoldsThenCloses) {
+  const GateParams p{.threshold_db = -40.0f, .range_db = -60.0f, .attack_ms = 0.5f, .hold_ms = 50.0f,
+                     .release_ms = 100.0f};
+  Gate g;
+  g.set_params(p);
+  g.prepare(kFs);
+  EXPECT_NEAR(g.gain_db(), -60.0, 1e-9);  // starts closed
+  auto tone = test::sine(1000.0, 0.5, 4800);
+  g.process(std::span<float>(tone));
+  EXPECT_GT(g.gain_db(), -0.01);  // open within 100 ms (0.5 ms attack)
+  // Silence: stays open for the hold time, then closes with the release time constant
+  // (plus the detector's 5 ms decay from -6 dB to the -40 dB threshold, ~20 ms).
+  std::vector<float> silence(48000, 0.0f);
+  int t_close63 = -1;
+  for (std::size_t i = 0; i < silence.size(); ++i) {
+    g.process(std::span<float>(&silence[i], 1));
+    if (i == 48 * 48) {
+      EXPECT_GT(g.gain_db(), -0.01) << "still open inside the hold time";
+    }
+    if (t_close63 < 0 && g.gain_db() <= -60.0 * 0.632) t_close63 = static_cast<int>(i);
+  }
+  const double ms = t_close63 / 48.0;
+  EXPECT_GT(ms, 50.0 + 100.0 * 0.85);
+  EXPECT_LT(ms, 50.0 + 25.0 + 100.0 * 1.15);
+  EXPECT_NEAR(g.gain_db(), -60.0, 0.1);
+}
+
+TEST(Smoother, LinearRampStepHasNoJumpAboveBound) {
+  LinearSmoother s;
+  s.prepare(kFs, 20.0, 1.0f);
+  s.set_target(0.0f);  // a full-scale gain step
+  // Bound: the step spread over 20 ms = 960 samples, so <= 1/960 per sample.
+  auto tone = test::sine(997.0, 1.0, 4800);
+  std::vector<float> g(4800);
+  for (auto& v : g) v = s.next();
+  for (std::size_t i = 1; i < g.size(); ++i) EXPECT_LE(std::abs(g[i] - g[i - 1]), 1.0 / 960 + 1e-6);
+  EXPECT_EQ(g.back(), 0.0f);
+  EXPECT_TRUE(s.settled());
+  // Applied to audio: output jumps stay within the signal's own slope plus the ramp step.
+  LinearSmoother s2;
+  s2.prepare(kFs, 20.0, 0.0f);
+  s2.set_target(1.0f);
+  auto out = tone;
+  s2.apply(std::span<float>(out));
+  const double max_signal_step = 2.0 * std::numbers::pi * 997.0 / kFs;
+  for (std::size_t i = 1; i < out.size(); ++i)
+    EXPECT_LE(std::abs(out[i] - out[i - 1]), max_signal_step + 1.0 / 960 + 1e-6);
+}
+
+TEST(Smoother, OnePoleReachesTargetInStatedTime) {
+  OnePoleSmoother s;
+  s.prepare(kFs, 10.0, 0.0);
+  s.set_target(1.0);
+  s.advance(479);
+  EXPECT_LT(s.current(), 0.999);
+  s.advance(2);
+  EXPECT_GT(s.current(), 0.999);
+}
+
+}  // namespace
+}  // namespace tl::dsp
