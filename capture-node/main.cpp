@@ -1,1 +1,85 @@
-int main() { return 1; }  // placeholder until the program lands
+// tl-capture: a capture node. Parses options and wires the parts in tl_capture.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "tl/capture/capture_node.h"
+#include "tl/capture/device_input.h"
+#include "tl/capture/options.h"
+#include "tl/common/logging.h"
+#include "tl/common/token.h"
+#include "tl/protocol/auth.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tl::capture::RawOptions raw;
+  CLI::App app{"tl-capture: streams timestamped audio to a tracklink mixer"};
+  app.add_option("--mixer", raw.mixer, "mixer control address HOST:PORT");
+  app.add_option("--name", raw.name, "node name, [A-Za-z0-9_.-], at most 32 characters");
+  app.add_option("--source", raw.source,
+                 "device[:NAME] | tone:FREQ | click:PERIOD (1s, 500ms, 4800) | noise | file:PATH")
+      ->capture_default_str();
+  app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
+  app.add_option("--rate", raw.rate, "sample rate: 44100, 48000 or 96000")->capture_default_str();
+  app.add_option("--frames-per-packet", raw.frames_per_packet, "48, 64, 128 or 256")->capture_default_str();
+  app.add_option("--format", raw.format, "wire format: pcm16, pcm24 or f32")->capture_default_str();
+  app.add_flag("--loop", raw.loop, "repeat the file source");
+  app.add_option("--level-db", raw.level_db, "tone/noise peak level in dBFS")->capture_default_str();
+  app.add_option("--duration", raw.duration_s, "stop after this many seconds of audio were sent (0: run until stopped)")
+      ->capture_default_str();
+  app.add_option("--token-file", raw.token_file, "file holding the control token (else $TRACKLINK_TOKEN)");
+  app.add_option("--log-level", raw.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_flag("--list-devices", raw.list_devices, "print every audio device of every compiled API and exit");
+  app.add_option("--audio-api", raw.audio_api, "audio API for device sources: alsa, jack or pulse");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tl-capture: " << e.what() << "\n(see tl-capture --help)\n";
+    return 2;
+  }
+
+  if (raw.list_devices) {
+    std::cout << tl::capture::list_devices() << std::flush;
+    return 0;
+  }
+  if (raw.mixer.empty() || raw.name.empty()) {
+    std::cerr << "tl-capture: --mixer HOST:PORT and --name NAME are required (see tl-capture --help)\n";
+    return 2;
+  }
+  auto options = tl::capture::validate(raw);
+  if (!options) {
+    std::cerr << "tl-capture: " << options.error() << "\n";
+    return 2;
+  }
+  tl::init_logging("tl-capture " + raw.name, raw.log_level);
+  auto token = tl::load_token(raw.token_file);
+  if (!token) {
+    spdlog::error("{}", token.error());
+    return 2;
+  }
+
+  tl::protocol::init_crypto();
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  return tl::capture::run_capture_node(*options, *token, g_stop);
+}

@@ -1,0 +1,118 @@
+#pragma once
+//! The hand-over from the audio callback / timer thread to the sender thread.
+//!
+//! A pre-sized SPSC ring of block descriptors plus one planar sample area per
+//! slot (channel c of a slot starts at samples + c * frames). Both sides never
+//! lock or allocate; a full queue makes the producer drop the block (counted).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tl/common/spsc_ring.h"
+#include "tl/common/units.h"
+
+namespace tl::capture {
+
+//! What travels with a block of frames-per-packet frames.
+struct BlockInfo {
+  std::int64_t capture_ns = 0;  // node monotonic time of the first frame
+  MediaTime media_ts = 0;       // session sample of the first frame (valid when epoch != 0)
+  std::uint32_t epoch = 0;      // timestamp epoch (see MediaStamper); 0 = not yet stamped
+  std::uint16_t flags = 0;      // protocol::PacketFlags
+};
+
+class BlockQueue {
+ public:
+  //! capacity blocks (rounded up to a power of two) of channels x frames floats.
+  BlockQueue(std::size_t capacity, std::size_t channels, std::size_t frames)
+      : ring_(capacity), channels_(channels), frames_(frames),
+        samples_(ring_.capacity() * channels * frames, 0.0f) {}
+
+  std::size_t channels() const noexcept { return channels_; }
+  std::size_t frames() const noexcept { return frames_; }
+  std::size_t capacity() const noexcept { return ring_.capacity(); }
+
+  //! Producer: a free slot, or false when the queue is full (counted in overflows()).
+  bool begin_write(BlockInfo*& info, float*& planar) noexcept {
+    info = ring_.begin_write();
+    if (info == nullptr) {
+      overflows_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    planar = slot_samples(written_);
+    return true;
+  }
+  //! Producer: publishes the slot from begin_write().
+  void commit_write() noexcept {
+    ++written_;
+    ring_.commit_write();
+  }
+
+  //! Consumer: oldest block, or false when empty. Valid until pop().
+  bool front(const BlockInfo*& info, const float*& planar) noexcept {
+    info = ring_.front();
+    if (info == nullptr) return false;
+    planar = slot_samples(read_);
+    return true;
+  }
+  //! Consumer: releases the block from front().
+  void pop() noexcept {
+    ++read_;
+    ring_.pop();
+  }
+
+  //! Blocks the producer could not queue because the consumer fell behind.
+  std::uint64_t overflows() const noexcept { return overflows_.load(std::memory_order_relaxed); }
+
+ private:
+  float* slot_samples(std::size_t counter) noexcept {
+    return samples_.data() + (counter & (ring_.capacity() - 1)) * channels_ * frames_;
+  }
+
+  SpscRing<BlockInfo> ring_;
+  const std::size_t channels_;
+  const std::size_t frames_;
+  std::vector<float> samples_;
+  std::size_t written_ = 0;  // producer only
+  std::size_t read_ = 0;     // consumer only
+  std::atomic<std::uint64_t> overflows_{0};
+};
+
+//! Gives blocks their session timestamps on the producer side.
+//!
+//! The sender publishes a clock offset with restart(); at the next block the
+//! producer computes S0 = ns_to_frames(capture_ns + offset, rate) once, and
+//! every later block gets S0 + frames produced since, so timestamps never jitter.
+//! The first block of each epoch carries kFlagDiscontinuity.
+class MediaStamper {
+ public:
+  explicit MediaStamper(std::uint32_t rate) noexcept : rate_(rate) {}
+
+  //! Any thread: start a new timeline from the next block with this offset
+  //! (session_ns - node_ns). Returns the new epoch number (>= 1).
+  std::uint32_t restart(std::int64_t offset_ns) noexcept {
+    offset_ns_.store(offset_ns, std::memory_order_relaxed);
+    const std::uint32_t e = next_epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
+    epoch_.store(e, std::memory_order_release);
+    return e;
+  }
+
+  //! Producer (real-time safe): fills info's media_ts, epoch and discontinuity flag.
+  void stamp(BlockInfo& info, std::uint32_t frames) noexcept;
+
+  //! Producer: frames stamped since the current epoch began.
+  std::int64_t frames_in_epoch() const noexcept { return next_ts_ - s0_; }
+
+ private:
+  const std::uint32_t rate_;
+  std::atomic<std::int64_t> offset_ns_{0};
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> next_epoch_{0};
+  std::uint32_t seen_epoch_ = 0;  // producer only
+  MediaTime s0_ = 0;
+  MediaTime next_ts_ = 0;
+};
+
+}  // namespace tl::capture

@@ -1,0 +1,59 @@
+#pragma once
+//! Audio input from a sound card through RtAudio (ALSA, JACK, PulseAudio).
+//!
+//! Opened non-interleaved float32 with realtime scheduling, buffer = frames per
+//! packet. The callback regroups whatever the driver delivers into blocks of
+//! exactly frames-per-packet frames and queues them; it never locks, allocates,
+//! logs or does I/O.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tl/capture/producer.h"
+#include "tl/common/result.h"
+
+class RtAudio;
+
+namespace tl::capture {
+
+class DeviceInput {
+ public:
+  //! api: "", "alsa", "jack" or "pulse". name: substring of the device name ("" = default input).
+  static Result<std::unique_ptr<DeviceInput>> open(const std::string& api, const std::string& name, int channels,
+                                                   std::uint32_t rate, BlockQueue& queue, MediaStamper& stamper);
+  ~DeviceInput();
+  DeviceInput(const DeviceInput&) = delete;
+  DeviceInput& operator=(const DeviceInput&) = delete;
+
+  Status start();
+  void stop();
+
+  const std::string& device_name() const noexcept { return device_name_; }
+  //! Input overflows reported by the driver.
+  std::uint64_t driver_overflows() const noexcept { return driver_overflows_.load(std::memory_order_relaxed); }
+
+  //! The real-time body, public for tests: n planar frames (channel c at in + c*n)
+  //! whose last frame was captured just before now_ns.
+  void on_input(const float* in, unsigned n, std::int64_t now_ns) noexcept;
+
+ private:
+  DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate);
+  static int callback(void* out, void* in, unsigned n, double stream_time, unsigned status, void* user);
+
+  std::unique_ptr<RtAudio> audio_;
+  BlockWriter writer_;
+  const std::uint32_t rate_;
+  std::vector<float> pending_;  // channels x frames, planar
+  std::size_t pending_fill_ = 0;
+  std::int64_t pending_start_ns_ = 0;
+  std::string device_name_;
+  std::atomic<std::uint64_t> driver_overflows_{0};
+};
+
+//! Every device of every compiled RtAudio API: api, index, name, input channels, rates.
+std::string list_devices();
+
+}  // namespace tl::capture

@@ -1,0 +1,76 @@
+#pragma once
+//! tl-capture's options: what the operator asked for, checked before anything starts.
+
+#include <cstdint>
+#include <string>
+
+#include "tl/common/address.h"
+#include "tl/common/result.h"
+#include "tl/protocol/audio_packet.h"
+
+namespace tl::capture {
+
+enum class SourceKind { Device, Tone, Click, Noise, File };
+
+//! A parsed --source SPEC.
+struct SourceSpec {
+  SourceKind kind = SourceKind::Tone;
+  std::string device;            // device[:NAME]: substring of the device name, empty = default input
+  double tone_hz = 440.0;        // tone:FREQ
+  std::int64_t click_period = 0; // click:PERIOD, in samples at the session rate
+  std::string path;              // file:PATH
+  std::string text;              // the spec as given, for display at the mixer
+};
+
+//! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), noise, file:PATH.
+//! PERIOD in seconds or milliseconds is converted at rate.
+Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate);
+
+//! Options as they come from the command line (raw), before validation.
+struct RawOptions {
+  std::string mixer;
+  std::string name;
+  std::string source = "tone:440";
+  int channels = 0;              // 0: not given
+  int rate = 48000;
+  int frames_per_packet = 48;
+  std::string format = "pcm24";
+  bool loop = false;
+  double level_db = -12.0;
+  double duration_s = 0.0;
+  std::string token_file;
+  std::string log_level = "info";
+  bool list_devices = false;
+  std::string audio_api;
+};
+
+//! Validated options, ready to wire the node.
+struct CaptureOptions {
+  HostPort mixer;
+  std::string name;
+  SourceSpec source;
+  int channels = 1;
+  bool channels_given = false;
+  std::uint32_t rate = 48000;
+  std::uint16_t frames_per_packet = 48;
+  protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
+  bool loop = false;
+  float level_db = -12.0f;
+  double duration_s = 0.0;
+  std::string audio_api;
+};
+
+//! Checks every option; the error says which one is wrong and what is allowed.
+//! Does not look at files or devices (see FileSource::open for the file's shape).
+Result<CaptureOptions> validate(const RawOptions& raw);
+
+//! True for names the mixer accepts: [A-Za-z0-9_.-]+, at most 32 characters.
+bool valid_node_name(const std::string& name) noexcept;
+
+//! Parses "pcm16", "pcm24", "f32".
+Result<protocol::SampleFormat> parse_format(const std::string& text);
+
+//! The control.proto enum value for a wire format.
+int proto_format(protocol::SampleFormat f) noexcept;
+
+}  // namespace tl::capture

@@ -1,0 +1,77 @@
+#pragma once
+//! The producing side of the capture node: stamping and queueing blocks, and the
+//! timer thread that paces generated sources in real time.
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "tl/capture/block_queue.h"
+#include "tl/capture/sources.h"
+
+namespace tl::capture {
+
+//! Stamps one block and queues it. When the queue is full the block is still
+//! stamped and filled (into a scratch area) so the timeline and the source keep
+//! moving; BlockQueue::overflows() counts it.
+class BlockWriter {
+ public:
+  BlockWriter(BlockQueue& queue, MediaStamper& stamper)
+      : queue_(queue), stamper_(stamper), scratch_(queue.channels() * queue.frames(), 0.0f) {}
+
+  //! Real-time safe. fill(BlockInfo&, float* planar) writes channels x frames samples.
+  template <typename Fill>
+  void write(std::int64_t capture_ns, Fill&& fill) noexcept {
+    BlockInfo* info = nullptr;
+    float* planar = nullptr;
+    const bool queued = queue_.begin_write(info, planar);
+    if (!queued) {
+      info = &scratch_info_;
+      planar = scratch_.data();
+    }
+    *info = BlockInfo{};
+    info->capture_ns = capture_ns;
+    stamper_.stamp(*info, static_cast<std::uint32_t>(queue_.frames()));
+    fill(*info, planar);
+    if (queued) queue_.commit_write();
+  }
+
+  BlockQueue& queue() noexcept { return queue_; }
+
+ private:
+  BlockQueue& queue_;
+  MediaStamper& stamper_;
+  std::vector<float> scratch_;
+  BlockInfo scratch_info_;
+};
+
+//! Paces a generated source from the monotonic clock: one block per period at
+//! absolute deadlines start + frames_to_ns((k+1) * frames), so nothing drifts.
+class TimerDriver {
+ public:
+  TimerDriver(BlockQueue& queue, MediaStamper& stamper, GeneratedSource& source, std::uint32_t rate)
+      : writer_(queue, stamper), source_(source), rate_(rate) {}
+  ~TimerDriver() { stop(); }
+  TimerDriver(const TimerDriver&) = delete;
+  TimerDriver& operator=(const TimerDriver&) = delete;
+
+  void start();
+  void stop();
+
+  //! The real-time body: renders and queues the block whose first frame was at capture_ns.
+  void produce(std::int64_t capture_ns) noexcept;
+
+  std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  BlockWriter writer_;
+  GeneratedSource& source_;
+  const std::uint32_t rate_;
+  std::atomic<bool> running_{false};
+  std::atomic<std::uint64_t> blocks_{0};
+  std::thread thread_;
+};
+
+}  // namespace tl::capture

@@ -1,0 +1,214 @@
+#include "tl/capture/capture_node.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <memory>
+
+#include "tl/capture/device_input.h"
+#include "tl/capture/producer.h"
+#include "tl/capture/sources.h"
+#include "tl/common/clock.h"
+
+namespace tl::capture {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+std::string local_host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+//! Blocks for about half a second of audio, at least 16.
+std::size_t queue_blocks(std::uint32_t rate, std::uint16_t frames) {
+  return std::max<std::size_t>(16, rate / 2 / frames);
+}
+
+tl::proto::SyncState proto_sync_state(Sender::SyncState s) {
+  switch (s) {
+    case Sender::SyncState::Acquiring: return tl::proto::SYNC_ACQUIRING;
+    case Sender::SyncState::Locked: return tl::proto::SYNC_LOCKED;
+    default: return tl::proto::SYNC_LOST;
+  }
+}
+
+//! Sleeps up to ms in short steps; false when stop was requested meanwhile.
+bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
+  const std::int64_t end = monotonic_ns() + ms * kMs;
+  while (monotonic_ns() < end) {
+    if (stop.load()) return false;
+    sleep_until_ns(std::min(end, monotonic_ns() + 50 * kMs));
+  }
+  return !stop.load();
+}
+
+}  // namespace
+
+Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options, int channels,
+                                   const std::string& token) {
+  if (auto s = client.connect(options.mixer.host, options.mixer.port, token, tl::proto::CLIENT_CAPTURE,
+                              options.name);
+      !s) {
+    return Error{s.error()};
+  }
+  tl::proto::Envelope request;
+  auto* r = request.mutable_register_node();
+  r->set_name(options.name);
+  r->set_channels(static_cast<std::uint32_t>(channels));
+  r->set_sample_rate(options.rate);
+  r->set_frames_per_packet(options.frames_per_packet);
+  r->set_format(static_cast<tl::proto::SampleFormat>(proto_format(options.format)));
+  r->set_source(options.source.text);
+  r->set_host(local_host_name());
+  r->set_pid(static_cast<std::uint64_t>(::getpid()));
+  auto reply = client.call(std::move(request));
+  if (!reply) return Error{"mixer refused registration: " + reply.error()};
+  if (!reply->has_register_reply()) return Error{"mixer answered registration with an unexpected message"};
+  const auto& rr = reply->register_reply();
+  if (rr.session_key().size() != protocol::kKeyBytes) {
+    return Error{"mixer sent a session key of " + std::to_string(rr.session_key().size()) + " bytes, expected 32"};
+  }
+  if (rr.node_id() == 0 || rr.node_id() > 0xFFFF || rr.audio_port() == 0 || rr.audio_port() > 0xFFFF) {
+    return Error{"mixer sent an invalid node id or audio port"};
+  }
+  if (rr.sample_rate() != 0 && rr.sample_rate() != options.rate) {
+    return Error{"the session runs at " + std::to_string(rr.sample_rate()) + " Hz but this node at " +
+                 std::to_string(options.rate) + " Hz: restart with --rate " + std::to_string(rr.sample_rate())};
+  }
+  Registration reg;
+  reg.node_id = static_cast<std::uint16_t>(rr.node_id());
+  std::copy(rr.session_key().begin(), rr.session_key().end(), reg.key.begin());
+  reg.host = options.mixer.host;
+  reg.audio_port = static_cast<std::uint16_t>(rr.audio_port());
+  return reg;
+}
+
+int run_capture_node(const CaptureOptions& options, const std::string& token, const std::atomic<bool>& stop) {
+  int channels = options.channels;
+  std::unique_ptr<GeneratedSource> generated;
+  switch (options.source.kind) {
+    case SourceKind::File: {
+      auto file = FileSource::open(options.source.path, options.rate, options.channels_given ? options.channels : 0,
+                                   options.loop);
+      if (!file) {
+        spdlog::error("{}", file.error());
+        return 1;
+      }
+      channels = (*file)->channels();
+      spdlog::info("file '{}': {} channel(s), {:.2f} s{}", options.source.path, channels,
+                   static_cast<double>((*file)->frames()) / options.rate, options.loop ? ", looped" : "");
+      generated = std::move(file.value());
+      break;
+    }
+    case SourceKind::Tone:
+      generated = std::make_unique<ToneSource>(options.source.tone_hz, options.level_db, options.rate);
+      break;
+    case SourceKind::Click: generated = std::make_unique<ClickSource>(options.source.click_period); break;
+    case SourceKind::Noise:
+      generated = std::make_unique<NoiseSource>(options.level_db, static_cast<std::uint64_t>(::getpid()) * 7919u + 1);
+      break;
+    case SourceKind::Device: break;
+  }
+
+  BlockQueue queue(queue_blocks(options.rate, options.frames_per_packet), static_cast<std::size_t>(channels),
+                   options.frames_per_packet);
+  MediaStamper stamper(options.rate);
+
+  std::unique_ptr<DeviceInput> device;
+  if (options.source.kind == SourceKind::Device) {
+    auto d = DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue, stamper);
+    if (!d) {
+      spdlog::error("{}", d.error());
+      return 1;
+    }
+    device = std::move(d.value());
+    spdlog::info("audio input '{}', {} channel(s) at {} Hz", device->device_name(), channels, options.rate);
+  }
+
+  protocol::ControlClient client;
+  auto reg = register_node(client, options, channels, token);
+  if (!reg) {
+    spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
+    return 1;
+  }
+  spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}",
+               options.name, reg->node_id, reg->host, reg->audio_port, channels, options.frames_per_packet,
+               options.source.text);
+
+  Sender::Config config;
+  config.rate = options.rate;
+  config.frames = options.frames_per_packet;
+  config.channels = static_cast<std::size_t>(channels);
+  config.format = options.format;
+  config.stop_after_frames = std::llround(options.duration_s * options.rate);
+  Sender sender(queue, stamper, config);
+  sender.start();
+  sender.connect(*reg);
+
+  std::unique_ptr<TimerDriver> timer;
+  if (device) {
+    if (auto s = device->start(); !s) {
+      spdlog::error("{}", s.error());
+      return 1;
+    }
+  } else {
+    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate);
+    timer->start();
+  }
+
+  std::int64_t next_report = monotonic_ns() + 1000 * kMs;
+  while (!stop.load() && !sender.finished()) {
+    if (client.connected()) {
+      auto event = client.next_event(std::chrono::milliseconds(100));  // events are not used; this notices a close
+      (void)event;
+      if (client.connected() && monotonic_ns() >= next_report) {
+        next_report = monotonic_ns() + 1000 * kMs;
+        const Sender::Stats s = sender.stats();
+        tl::proto::Envelope report;
+        auto* r = report.mutable_node_report();
+        r->set_sync_state(proto_sync_state(s.state));
+        r->set_offset_ms(static_cast<double>(s.offset_ns) / 1e6);
+        r->set_rtt_ms(static_cast<double>(s.rtt_ns) / 1e6);
+        r->set_packets_sent(s.packets_sent);
+        r->set_frames_dropped(s.frames_dropped);
+        (void)client.send(std::move(report));
+      }
+      continue;
+    }
+    // The control connection dropped: stop sending, rejoin every second.
+    sender.disconnect();
+    spdlog::warn("lost the control connection to the mixer at {}:{}; audio is dropped until it is back, "
+                 "retrying every second", options.mixer.host, options.mixer.port);
+    std::string last_error;
+    while (wait_or_stop(stop, 1000)) {
+      auto again = register_node(client, options, channels, token);
+      if (again) {
+        const auto dropped = sender.stats().frames_dropped;
+        spdlog::info("rejoined the mixer as node {} ({} frames dropped so far)", again->node_id, dropped);
+        sender.connect(*again);
+        break;
+      }
+      if (again.error() != last_error) {
+        spdlog::debug("rejoin failed: {}", again.error());
+        last_error = again.error();
+      }
+      client.close();
+    }
+  }
+
+  if (timer) timer->stop();
+  if (device) device->stop();
+  sender.stop();
+  const Sender::Stats s = sender.stats();
+  spdlog::info("stopped: {} packets, {} frames sent, {} frames dropped", s.packets_sent, s.frames_sent,
+               s.frames_dropped);
+  client.close();
+  return 0;
+}
+
+}  // namespace tl::capture

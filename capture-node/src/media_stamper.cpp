@@ -1,0 +1,23 @@
+#include "tl/capture/block_queue.h"
+#include "tl/protocol/audio_packet.h"
+
+namespace tl::capture {
+
+void MediaStamper::stamp(BlockInfo& info, std::uint32_t frames) noexcept {
+  const std::uint32_t e = epoch_.load(std::memory_order_acquire);
+  info.epoch = e;
+  if (e == 0) {
+    info.media_ts = 0;
+    return;
+  }
+  if (e != seen_epoch_) {
+    seen_epoch_ = e;
+    s0_ = ns_to_frames(info.capture_ns + offset_ns_.load(std::memory_order_relaxed), rate_);
+    next_ts_ = s0_;
+    info.flags |= protocol::kFlagDiscontinuity;
+  }
+  info.media_ts = next_ts_;
+  next_ts_ += frames;
+}
+
+}  // namespace tl::capture

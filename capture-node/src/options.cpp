@@ -1,0 +1,158 @@
+#include "tl/capture/options.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "tl/protocol/control.pb.h"
+
+namespace tl::capture {
+namespace {
+
+bool parse_double(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc{} && ptr == end && std::isfinite(out);
+}
+
+bool parse_int64(const std::string& s, std::int64_t& out) {
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc{} && ptr == end;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Result<std::int64_t> parse_period(const std::string& text, std::uint32_t rate) {
+  const std::string bad = "bad click period '" + text + "': expected e.g. 1s, 500ms or 4800 (samples)";
+  double value = 0;
+  std::int64_t samples = 0;
+  if (ends_with(text, "ms")) {
+    if (!parse_double(text.substr(0, text.size() - 2), value)) return Error{bad};
+    samples = std::llround(value * rate / 1000.0);
+  } else if (ends_with(text, "s")) {
+    if (!parse_double(text.substr(0, text.size() - 1), value)) return Error{bad};
+    samples = std::llround(value * rate);
+  } else if (!parse_int64(text, samples)) {
+    return Error{bad};
+  }
+  if (samples < 1) return Error{"click period '" + text + "' must be at least one sample"};
+  return samples;
+}
+
+}  // namespace
+
+Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate) {
+  SourceSpec spec;
+  spec.text = text;
+  const auto colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  const std::string arg = colon == std::string::npos ? std::string{} : text.substr(colon + 1);
+  const bool has_arg = colon != std::string::npos;
+  if (kind == "device") {
+    spec.kind = SourceKind::Device;
+    spec.device = arg;
+  } else if (kind == "tone") {
+    spec.kind = SourceKind::Tone;
+    if (!has_arg || !parse_double(arg, spec.tone_hz) || spec.tone_hz <= 0 || spec.tone_hz >= rate / 2.0) {
+      return Error{"bad tone '" + text + "': expected tone:FREQ with 0 < FREQ < " + std::to_string(rate / 2) +
+                   " Hz"};
+    }
+  } else if (kind == "click") {
+    spec.kind = SourceKind::Click;
+    if (!has_arg) return Error{"bad click '" + text + "': expected click:PERIOD (1s, 500ms or 4800)"};
+    auto period = parse_period(arg, rate);
+    if (!period) return Error{period.error()};
+    spec.click_period = *period;
+  } else if (kind == "noise") {
+    if (has_arg) return Error{"bad source '" + text + "': noise takes no argument"};
+    spec.kind = SourceKind::Noise;
+  } else if (kind == "file") {
+    spec.kind = SourceKind::File;
+    if (arg.empty()) return Error{"bad source '" + text + "': expected file:PATH"};
+    spec.path = arg;
+  } else {
+    return Error{"unknown source '" + text +
+                 "': expected device[:NAME], tone:FREQ, click:PERIOD, noise or file:PATH"};
+  }
+  return spec;
+}
+
+bool valid_node_name(const std::string& name) noexcept {
+  if (name.empty() || name.size() > 32) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<protocol::SampleFormat> parse_format(const std::string& text) {
+  if (text == "pcm16") return protocol::SampleFormat::Pcm16;
+  if (text == "pcm24") return protocol::SampleFormat::Pcm24;
+  if (text == "f32") return protocol::SampleFormat::F32;
+  return Error{"bad --format '" + text + "': expected pcm16, pcm24 or f32"};
+}
+
+int proto_format(protocol::SampleFormat f) noexcept {
+  switch (f) {
+    case protocol::SampleFormat::Pcm16: return tl::proto::FORMAT_PCM16;
+    case protocol::SampleFormat::Pcm24: return tl::proto::FORMAT_PCM24;
+    case protocol::SampleFormat::F32: return tl::proto::FORMAT_F32;
+    case protocol::SampleFormat::Opus: return tl::proto::FORMAT_OPUS;
+    default: return tl::proto::FORMAT_UNSPECIFIED;
+  }
+}
+
+Result<CaptureOptions> validate(const RawOptions& raw) {
+  CaptureOptions o;
+  auto mixer = parse_host_port(raw.mixer);
+  if (!mixer) return Error{"--mixer: " + mixer.error()};
+  o.mixer = *mixer;
+  if (!valid_node_name(raw.name)) {
+    return Error{"bad --name '" + raw.name + "': use 1-32 characters from A-Z a-z 0-9 _ . -"};
+  }
+  o.name = raw.name;
+  if (raw.rate != 44100 && raw.rate != 48000 && raw.rate != 96000) {
+    return Error{"bad --rate " + std::to_string(raw.rate) + ": expected 44100, 48000 or 96000"};
+  }
+  o.rate = static_cast<std::uint32_t>(raw.rate);
+  if (raw.frames_per_packet != 48 && raw.frames_per_packet != 64 && raw.frames_per_packet != 128 &&
+      raw.frames_per_packet != 256) {
+    return Error{"bad --frames-per-packet " + std::to_string(raw.frames_per_packet) +
+                 ": expected 48, 64, 128 or 256"};
+  }
+  o.frames_per_packet = static_cast<std::uint16_t>(raw.frames_per_packet);
+  if (raw.channels != 0 && (raw.channels < 1 || raw.channels > 64)) {
+    return Error{"bad --channels " + std::to_string(raw.channels) + ": expected 1-64"};
+  }
+  o.channels_given = raw.channels != 0;
+  o.channels = raw.channels != 0 ? raw.channels : 1;
+  auto format = parse_format(raw.format);
+  if (!format) return Error{format.error()};
+  o.format = *format;
+  auto source = parse_source(raw.source, o.rate);
+  if (!source) return Error{"--source: " + source.error()};
+  o.source = *source;
+  if (raw.loop && o.source.kind != SourceKind::File) return Error{"--loop applies to file sources only"};
+  o.loop = raw.loop;
+  if (!(raw.level_db <= 0.0 && raw.level_db >= -150.0)) {
+    return Error{"bad --level-db " + std::to_string(raw.level_db) + ": expected -150 to 0 dBFS"};
+  }
+  o.level_db = static_cast<float>(raw.level_db);
+  if (!(raw.duration_s >= 0.0) || !std::isfinite(raw.duration_s)) {
+    return Error{"bad --duration: expected seconds >= 0 (0 = until stopped)"};
+  }
+  o.duration_s = raw.duration_s;
+  if (!raw.audio_api.empty() && raw.audio_api != "alsa" && raw.audio_api != "jack" && raw.audio_api != "pulse") {
+    return Error{"bad --audio-api '" + raw.audio_api + "': expected alsa, jack or pulse"};
+  }
+  o.audio_api = raw.audio_api;
+  return o;
+}
+
+}  // namespace tl::capture

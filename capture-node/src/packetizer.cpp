@@ -1,0 +1,48 @@
+#include "tl/capture/packetizer.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "tl/protocol/pcm.h"
+
+namespace tl::capture {
+
+Packetizer::Packetizer(std::size_t channels, std::uint16_t frames, protocol::SampleFormat format)
+    : channels_(channels), frames_(frames), format_(format),
+      per_packet_(std::min(channels, protocol::max_channels_per_packet(frames, format))) {
+  assert(per_packet_ >= 1);
+  packets_.resize((channels_ + per_packet_ - 1) / per_packet_);
+  interleaved_.resize(per_packet_ * frames_);
+  payload_.resize(per_packet_ * frames_ * protocol::bytes_per_sample(format_));
+}
+
+std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float* planar, std::uint16_t node_id,
+                                              const protocol::SessionKey& key) noexcept {
+  std::size_t first = 0;
+  for (Packet& packet : packets_) {
+    const std::size_t count = std::min(per_packet_, channels_ - first);
+    for (std::size_t i = 0; i < frames_; ++i) {
+      for (std::size_t c = 0; c < count; ++c) interleaved_[i * count + c] = planar[(first + c) * frames_ + i];
+    }
+    const std::size_t samples = count * frames_;
+    const std::size_t bytes = samples * protocol::bytes_per_sample(format_);
+    clipped_ += protocol::pack_pcm({interleaved_.data(), samples}, format_, {payload_.data(), bytes});
+    protocol::PacketHeader h;
+    h.type = protocol::PacketType::Audio;
+    h.flags = info.flags;
+    h.node_id = node_id;
+    h.stream_id = 0;
+    h.seq = seq_++;
+    h.media_ts = info.media_ts;
+    h.frame_count = frames_;
+    h.channel_count = static_cast<std::uint8_t>(count);
+    h.first_channel = static_cast<std::uint8_t>(first);
+    h.format = format_;
+    packet.size = protocol::encode(h, {payload_.data(), bytes}, key, packet.bytes);
+    assert(packet.size != 0);
+    first += count;
+  }
+  return packets_;
+}
+
+}  // namespace tl::capture

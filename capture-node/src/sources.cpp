@@ -1,0 +1,103 @@
+#include "tl/capture/sources.h"
+
+#include <sndfile.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "tl/common/units.h"
+#include "tl/protocol/audio_packet.h"
+
+namespace tl::capture {
+
+ToneSource::ToneSource(double hz, float level_db, std::uint32_t rate) noexcept
+    : step_(hz / rate), gain_(db_to_gain(level_db)) {}
+
+void ToneSource::render(BlockInfo&, float* planar, std::size_t channels, std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < frames; ++i) {
+    planar[i] = gain_ * static_cast<float>(std::sin(2.0 * std::numbers::pi * phase_));
+    phase_ += step_;
+    if (phase_ >= 1.0) phase_ -= 1.0;
+  }
+  for (std::size_t c = 1; c < channels; ++c) {
+    for (std::size_t i = 0; i < frames; ++i) planar[c * frames + i] = planar[i];
+  }
+}
+
+void ClickSource::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < channels * frames; ++i) planar[i] = 0.0f;
+  if (info.epoch == 0) return;
+  // First frame index in this block at a multiple of period_ (wrap-safe for negative times).
+  const std::int64_t rem = ((info.media_ts % period_) + period_) % period_;
+  for (std::int64_t i = rem == 0 ? 0 : period_ - rem; i < static_cast<std::int64_t>(frames); i += period_) {
+    for (std::size_t c = 0; c < channels; ++c) planar[c * frames + static_cast<std::size_t>(i)] = kAmplitude;
+  }
+}
+
+NoiseSource::NoiseSource(float level_db, std::uint64_t seed) noexcept
+    : state_(seed == 0 ? 0x9E3779B97F4A7C15ull : seed), gain_(db_to_gain(level_db)) {}
+
+void NoiseSource::render(BlockInfo&, float* planar, std::size_t channels, std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < channels * frames; ++i) {
+    // xorshift64*: fast, deterministic, good enough for test signals.
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    const std::uint64_t r = state_ * 0x2545F4914F6CDD1Dull;
+    const float u = static_cast<float>(r >> 40) * (1.0f / 16777216.0f);  // [0, 1)
+    planar[i] = gain_ * (2.0f * u - 1.0f);
+  }
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, std::uint32_t rate, int channels,
+                                                     bool loop) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (f == nullptr) return Error{"cannot open audio file '" + path + "': " + sf_strerror(nullptr)};
+  struct Closer {
+    SNDFILE* f;
+    ~Closer() { sf_close(f); }
+  } closer{f};
+  if (info.samplerate != static_cast<int>(rate)) {
+    return Error{"file '" + path + "' is " + std::to_string(info.samplerate) + " Hz but the node runs at " +
+                 std::to_string(rate) + " Hz: resampling is not implemented; pass --rate " +
+                 std::to_string(info.samplerate) + " or convert the file"};
+  }
+  if (channels != 0 && channels != info.channels) {
+    return Error{"file '" + path + "' has " + std::to_string(info.channels) + " channel(s) but --channels " +
+                 std::to_string(channels) + " was given; omit --channels to use the file's"};
+  }
+  if (info.channels < 1 || info.channels > 64) {
+    return Error{"file '" + path + "' has " + std::to_string(info.channels) + " channels; at most 64 are supported"};
+  }
+  std::unique_ptr<FileSource> s(new FileSource());
+  s->channels_ = info.channels;
+  s->loop_ = loop;
+  s->samples_.resize(static_cast<std::size_t>(info.frames) * static_cast<std::size_t>(info.channels));
+  const sf_count_t got = sf_readf_int(f, s->samples_.data(), info.frames);
+  if (got < 0) return Error{"cannot read audio file '" + path + "'"};
+  s->frames_ = got;
+  s->samples_.resize(static_cast<std::size_t>(got) * static_cast<std::size_t>(info.channels));
+  return s;
+}
+
+void FileSource::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {
+  const auto file_channels = static_cast<std::size_t>(channels_);
+  bool any_audio = false;
+  for (std::size_t i = 0; i < frames; ++i) {
+    if (pos_ >= frames_ && loop_ && frames_ > 0) pos_ = 0;
+    if (pos_ < frames_) {
+      const std::int32_t* frame = samples_.data() + static_cast<std::size_t>(pos_) * file_channels;
+      for (std::size_t c = 0; c < channels; ++c) {
+        planar[c * frames + i] = c < file_channels ? int32_to_float(frame[c]) : 0.0f;
+      }
+      ++pos_;
+      any_audio = true;
+    } else {
+      for (std::size_t c = 0; c < channels; ++c) planar[c * frames + i] = 0.0f;
+    }
+  }
+  if (!any_audio) info.flags |= protocol::kFlagSilence;
+}
+
+}  // namespace tl::capture
