@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <future>
@@ -37,14 +38,14 @@ struct Proxy::Client {
 };
 
 std::string format_line(const char* name, const DirectionReport& r) {
-  char line[320];
+  char line[384];
   std::snprintf(line, sizeof line,
                 "%-4s in=%" PRIu64 " fwd=%" PRIu64 " drop=%" PRIu64 " (random=%" PRIu64 " burst=%" PRIu64
                 " rate=%" PRIu64 ") dup=%" PRIu64 " reord=%" PRIu64 " pending=%" PRIu64 " send_err=%" PRIu64
-                " delay mean=%.2fms p99=%.2fms",
+                " delay mean=%.2fms p99=%.2fms late<=%.2fms",
                 name, r.in, r.forwarded, r.dropped_random + r.dropped_burst + r.dropped_rate, r.dropped_random,
                 r.dropped_burst, r.dropped_rate, r.duplicated, r.reordered, r.pending, r.send_errors,
-                r.mean_delay_ms, r.p99_delay_ms);
+                r.mean_delay_ms, r.p99_delay_ms, r.max_late_ms);
   return line;
 }
 
@@ -133,6 +134,7 @@ DirectionReport Proxy::direction_report(const Direction& d) const {
   r.pending = s.scheduled - d.sent - d.send_errors;
   r.mean_delay_ms = s.delay.mean_ms();
   r.p99_delay_ms = s.delay.quantile_ms(0.99);
+  r.max_late_ms = static_cast<double>(d.max_late_ns) / 1e6;
   return r;
 }
 
@@ -242,6 +244,7 @@ void Proxy::on_timer() {
 void Proxy::send(const Departure& d) {
   asio::error_code ec;
   Direction& dir = d.upstream ? up_ : down_;
+  dir.max_late_ns = std::max(dir.max_late_ns, monotonic_ns() - d.at_ns);
   if (d.upstream) {
     d.client->socket.send_to(asio::buffer(*d.payload), forward_, 0, ec);
   } else {

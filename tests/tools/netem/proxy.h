@@ -55,6 +55,7 @@ struct DirectionReport {
   std::uint64_t send_errors = 0;
   double mean_delay_ms = 0.0;
   double p99_delay_ms = 0.0;
+  double max_late_ms = 0.0;  //!< worst time a datagram left after its departure time (timer accuracy)
 };
 
 struct ProxyReport {
@@ -110,6 +111,7 @@ class Proxy {
     ImpairmentModel model;
     std::uint64_t sent = 0;
     std::uint64_t send_errors = 0;
+    std::int64_t max_late_ns = 0;
   };
 
   void receive_listen();

@@ -245,6 +245,41 @@ TEST(NetemProxy, DelayAppliesBothWaysAndOneWaySkipsReplies) {
   }
 }
 
+TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
+  Ends ends;
+  ProxyConfig config;
+  config.forward_port = ends.mixer.port();
+  config.upstream = {.delay_ms = 2.0, .jitter_ms = 1.0, .reorder_pct = 10.0, .reorder_gap_ms = 5.0,
+                     .duplicate_pct = 10.0};
+  config.one_way = true;
+  config.seed = 99;
+  config.stats_interval_s = 0.0;
+  RunningProxy rp(config);
+  ASSERT_TRUE(rp.start().ok());
+  constexpr std::uint32_t kPackets = 300;
+  for (std::uint32_t i = 0; i < kPackets; ++i) {
+    ends.client.send_to(rp.proxy().listen_port(), i);
+    ends.pump(1ms);
+  }
+  const bool settled = wait_for(rp, ends, 5s, [&](const ProxyReport& r) {
+    return r.upstream.in == kPackets && r.upstream.pending == 0 && r.upstream.forwarded == ends.at_mixer.size() &&
+           r.downstream.forwarded == ends.at_client.size() && r.downstream.pending == 0;
+  });
+  rp.finish();
+  const auto r = rp.proxy().report();
+  ASSERT_TRUE(settled) << format_line("up", r.upstream);
+  EXPECT_EQ(r.upstream.forwarded, kPackets + r.upstream.duplicated);
+  EXPECT_GT(r.upstream.duplicated, 10u);
+  EXPECT_GT(r.upstream.reordered, 10u);
+  // Replies pass untouched (one-way): every datagram the mixer got comes back.
+  EXPECT_EQ(ends.at_client.size(), ends.at_mixer.size());
+  std::size_t out_of_order = 0;
+  for (std::size_t i = 1; i < ends.at_mixer.size(); ++i) out_of_order += ends.at_mixer[i] < ends.at_mixer[i - 1];
+  EXPECT_GT(out_of_order, 0u);
+  std::printf("%s\n  mixer saw %zu datagrams, %zu steps backwards\n", format_line("up", r.upstream).c_str(),
+              ends.at_mixer.size(), out_of_order);
+}
+
 TEST(NetemProxy, RefusesNonLoopbackForward) {
   ProxyConfig config;
   config.forward_host = "192.0.2.1";
