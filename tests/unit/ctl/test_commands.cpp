@@ -1,0 +1,185 @@
+// The command line: what each command sends, and tlctl's exit codes as a process.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "commands.h"
+
+namespace tl::ctl {
+namespace {
+
+struct Parsed {
+  ParseOutcome outcome;
+  std::string out;
+  std::string err;
+};
+
+Parsed parse(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Parsed p{parse_command_line(args, out, err), "", ""};
+  p.out = out.str();
+  p.err = err.str();
+  return p;
+}
+
+Invocation must_parse(const std::vector<std::string>& args) {
+  Parsed p = parse(args);
+  EXPECT_TRUE(p.outcome.invocation.has_value()) << p.err;
+  return p.outcome.invocation.value_or(Invocation{});
+}
+
+TEST(CommandLine, NegativeGainIsAValueNotAnOption) {
+  for (const char* v : {"-6", "-6.000000", "-0.5", "-.5"}) {
+    const Invocation inv = must_parse({"--mixer", "127.0.0.1:7400", "gain", "room-a/1", v});
+    EXPECT_EQ(inv.command, Command::Gain);
+    EXPECT_EQ(inv.target.str(), "room-a/1");
+    EXPECT_FLOAT_EQ(inv.value, std::stof(v));
+  }
+  EXPECT_FLOAT_EQ(must_parse({"gain", "room-a/1", "-inf"}).value, -150.0f);
+}
+
+TEST(CommandLine, NegativePanWithGlobalOptionsAfterIt) {
+  const Invocation inv = must_parse({"pan", "room-a/2", "-0.5", "--json", "--timeout-ms", "250", "-v"});
+  EXPECT_EQ(inv.command, Command::Pan);
+  EXPECT_FLOAT_EQ(inv.value, -0.5f);
+  EXPECT_TRUE(inv.json);
+  EXPECT_TRUE(inv.verbose);
+  EXPECT_EQ(inv.timeout_ms, 250);
+  EXPECT_TRUE(inv.timeout_given);
+}
+
+TEST(CommandLine, GlobalOptionsBeforeOrAfterTheSubcommand) {
+  Invocation a = must_parse({"--json", "--mixer", "10.0.0.2:7401", "nodes"});
+  Invocation b = must_parse({"nodes", "--mixer", "10.0.0.2:7401", "--json"});
+  for (const auto& inv : {a, b}) {
+    EXPECT_EQ(inv.command, Command::Nodes);
+    EXPECT_TRUE(inv.json);
+    EXPECT_EQ(inv.mixer.host, "10.0.0.2");
+    EXPECT_EQ(inv.mixer.port, 7401);
+    EXPECT_EQ(inv.timeout_ms, 5000);
+    EXPECT_FALSE(inv.timeout_given);
+  }
+}
+
+TEST(CommandLine, RecordWatchAndSwitches) {
+  Invocation inv = must_parse({"record", "start", "--take", "vocal-1"});
+  EXPECT_EQ(inv.command, Command::RecordStart);
+  EXPECT_EQ(build_request(inv).record_start().take_name(), "vocal-1");
+  EXPECT_EQ(must_parse({"record", "stop"}).command, Command::RecordStop);
+
+  inv = must_parse({"watch", "--levels", "--count", "5", "--seconds", "2.5"});
+  EXPECT_EQ(inv.command, Command::Watch);
+  const auto sub = build_request(inv);
+  ASSERT_TRUE(sub.has_subscribe());
+  EXPECT_TRUE(sub.subscribe().levels());
+  EXPECT_TRUE(sub.subscribe().nodes());
+  EXPECT_EQ(inv.count, 5u);
+  EXPECT_DOUBLE_EQ(inv.seconds, 2.5);
+  EXPECT_FALSE(build_request(must_parse({"watch"})).subscribe().levels());
+
+  EXPECT_TRUE(build_request(must_parse({"mute", "booth/1"})).set_channel().mute());
+  EXPECT_FALSE(build_request(must_parse({"mute", "booth/1", "off"})).set_channel().mute());
+  const auto unmute = build_request(must_parse({"unmute", "booth/1"}));
+  EXPECT_EQ(unmute.set_channel().change_case(), tl::proto::SetChannel::kMute);
+  EXPECT_FALSE(unmute.set_channel().mute());
+  EXPECT_TRUE(build_request(must_parse({"solo", "room-a/1", "on"})).set_channel().solo());
+  const auto unsolo = build_request(must_parse({"unsolo", "room-a/1"}));
+  EXPECT_EQ(unsolo.set_channel().change_case(), tl::proto::SetChannel::kSolo);
+  EXPECT_FALSE(unsolo.set_channel().solo());
+
+  const auto gain = build_request(must_parse({"gain", "room-a/01", "-6"}));
+  EXPECT_EQ(gain.set_channel().target(), "room-a/1");
+  EXPECT_EQ(gain.set_channel().change_case(), tl::proto::SetChannel::kGainDb);
+  EXPECT_FLOAT_EQ(gain.set_channel().gain_db(), -6.0f);
+  EXPECT_TRUE(build_request(must_parse({"ping"})).has_ping());
+  EXPECT_TRUE(build_request(must_parse({"takes"})).has_list_takes());
+  EXPECT_TRUE(build_request(must_parse({"status"})).has_get_status());
+}
+
+TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
+  const std::vector<std::vector<std::string>> bad = {
+      {},                                   // no command
+      {"frobnicate"},                       // unknown command
+      {"gain", "notarget", "3"},            // target syntax
+      {"gain", "room-a/0", "3"},            // channels count from 1
+      {"gain", "room-a/1"},                 // missing value
+      {"gain", "room-a/1", "loud"},         // not a number
+      {"pan", "room-a/1", "-2"},            // out of range
+      {"mute", "booth/1", "maybe"},         // not on/off
+      {"record"},                           // start or stop
+      {"--mixer", "nohost", "nodes"},       // no port
+      {"--timeout-ms", "0", "nodes"},       // not positive
+      {"watch", "--count", "many"},
+  };
+  for (const auto& args : bad) {
+    Parsed p = parse(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_FALSE(p.outcome.invocation.has_value()) << joined;
+    EXPECT_EQ(p.outcome.exit_code, kExitUsage) << joined;
+    EXPECT_FALSE(p.err.empty()) << joined;
+  }
+  EXPECT_NE(parse({"gain", "notarget", "3"}).err.find("expected NODE/CHANNEL"), std::string::npos);
+}
+
+TEST(CommandLine, HelpExitsZero) {
+  Parsed p = parse({"--help"});
+  EXPECT_FALSE(p.outcome.invocation.has_value());
+  EXPECT_EQ(p.outcome.exit_code, 0);
+  EXPECT_NE(p.out.find("watch"), std::string::npos);
+}
+
+struct ProcessRun {
+  int exit_code = -1;
+  std::string err;
+};
+
+//! Runs the built tlctl through the shell; stdout is discarded, stderr kept.
+ProcessRun run_tlctl(const std::string& env, const std::string& args) {
+  const std::string err_file = testing::TempDir() + "tlctl_err.txt";
+  const std::string cmd = env + " '" + std::string(TLCTL_BIN) + "' " + args + " >/dev/null 2>'" + err_file + "'";
+  const int status = std::system(cmd.c_str());
+  ProcessRun r;
+  if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  std::ifstream in(err_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+TEST(Process, BadTargetExitsTwo) {
+  const ProcessRun r = run_tlctl("TRACKLINK_TOKEN=t", "gain notarget 3");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("notarget"), std::string::npos) << r.err;
+}
+
+TEST(Process, UnknownOptionExitsTwo) {
+  EXPECT_EQ(run_tlctl("TRACKLINK_TOKEN=t", "nodes --frobnicate").exit_code, 2);
+}
+
+TEST(Process, UnreachableMixerExitsThree) {
+  const ProcessRun r = run_tlctl("TRACKLINK_TOKEN=t", "--mixer 127.0.0.1:1 nodes");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("cannot reach mixer"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.rfind("tlctl: ", 0), 0u) << r.err;
+}
+
+TEST(Process, NegativeGainReachesTheConnectStep) {
+  // Parsing accepts "-6"; the failure is the (absent) mixer, not the command line.
+  const ProcessRun r = run_tlctl("TRACKLINK_TOKEN=t", "--mixer 127.0.0.1:1 gain room-a/1 -6");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST(Process, MissingTokenSaysHowToGiveOne) {
+  const ProcessRun r = run_tlctl("TRACKLINK_TOKEN=", "--mixer 127.0.0.1:1 status");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("TRACKLINK_TOKEN"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tl::ctl

@@ -1,0 +1,256 @@
+// Human tables and JSON lines as the operator and scripts read them.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.h"
+#include "format.h"
+
+namespace tl::ctl {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream in(line);
+  for (std::string cell; in >> cell;) cells.push_back(cell);
+  return cells;
+}
+
+tl::proto::NodeList two_nodes() {
+  tl::proto::NodeList list;
+  list.set_session_time_ns(12'000'000'000);
+  auto* a = list.add_nodes();
+  a->set_node_id(1);
+  a->set_name("room-a");
+  a->set_channels(2);
+  a->set_sample_rate(48000);
+  a->set_state(tl::proto::NODE_STREAMING);
+  a->set_last_heard_s(0.1);
+  a->set_packets(123456);
+  a->set_loss_pct(0.125);
+  a->set_late(3);
+  a->set_bad(0);
+  a->set_transit_ms(1.26);
+  a->set_latency_ms(20.0);
+  a->set_sync_state(tl::proto::SYNC_LOCKED);
+  auto* c1 = a->add_channel_info();
+  c1->set_channel(1);
+  c1->set_gain_db(-6.0f);
+  c1->set_pan(-0.5f);
+  c1->set_mute(true);
+  c1->set_peak_dbfs(-12.04f);
+  c1->set_rms_dbfs(-200.0f);
+  auto* c2 = a->add_channel_info();
+  c2->set_channel(2);
+  auto* b = list.add_nodes();
+  b->set_node_id(2);
+  b->set_name("booth");
+  b->set_channels(1);
+  b->set_sample_rate(48000);
+  b->set_state(tl::proto::NODE_GONE);
+  b->set_last_heard_s(-1);
+  return list;
+}
+
+TEST(FormatDb, OneDecimalAndMinusInfAtSilence) {
+  EXPECT_EQ(format_db(-6.04), "-6.0");
+  EXPECT_EQ(format_db(3.25), "3.2");
+  EXPECT_EQ(format_db(-0.01), "0.0");
+  EXPECT_EQ(format_db(-150.0), "-inf");
+  EXPECT_EQ(format_db(-400.0), "-inf");
+  EXPECT_EQ(format_db(-149.9), "-149.9");
+}
+
+TEST(FormatLastHeard, SecondsMinutesHoursOrNever) {
+  EXPECT_EQ(format_last_heard(-1), "never");
+  EXPECT_EQ(format_last_heard(0.1), "0.1s ago");
+  EXPECT_EQ(format_last_heard(125), "2m05s ago");
+  EXPECT_EQ(format_last_heard(3720), "1h02m ago");
+}
+
+TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
+  const auto lines = lines_of(format_nodes(two_nodes(), false));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(cells_of(lines[0]),
+            (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD",
+                                      "TRANSIT(ms)", "LATENCY(ms)", "LAST-HEARD"}));
+  const auto a = cells_of(lines[1]);
+  ASSERT_EQ(a.size(), 13u);  // "0.1s ago" is two words
+  EXPECT_EQ(a[0], "room-a");
+  EXPECT_EQ(a[1], "1");
+  EXPECT_EQ(a[2], "streaming");
+  EXPECT_EQ(a[3], "2");
+  EXPECT_EQ(a[4], "48000");
+  EXPECT_EQ(a[5], "123456");
+  EXPECT_EQ(a[6], "0.12");
+  EXPECT_EQ(a[7], "3");
+  EXPECT_EQ(a[8], "0");
+  EXPECT_EQ(a[9], "1.3");
+  EXPECT_EQ(a[10], "20.0");
+  EXPECT_EQ(a[11] + " " + a[12], "0.1s ago");
+  const auto b = cells_of(lines[2]);
+  EXPECT_EQ(b[0], "booth");
+  EXPECT_EQ(b[2], "gone");
+  EXPECT_EQ(b.back(), "never");
+  // Columns line up: text left-aligned under its header, numbers right-aligned to it.
+  EXPECT_EQ(lines[1].find("streaming"), lines[0].find("STATE"));
+  EXPECT_EQ(lines[2].find("gone"), lines[0].find("STATE"));
+  EXPECT_EQ(lines[1].find("48000") + 5, lines[0].find("RATE") + 4);
+  EXPECT_EQ(lines[1].find("0.1s ago"), lines[0].find("LAST-HEARD"));
+  for (const auto& l : lines) EXPECT_NE(l.back(), ' ') << "no trailing blanks: '" << l << "'";
+}
+
+TEST(FormatNodes, VerboseAddsOneLinePerChannel) {
+  const auto lines = lines_of(format_nodes(two_nodes(), true));
+  ASSERT_EQ(lines.size(), 7u);  // header, room-a, sync, 2 channels, booth, sync
+  EXPECT_NE(lines[2].find("sync locked"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find("room-a/1"), std::string::npos);
+  EXPECT_NE(lines[3].find("gain -6.0 dB"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("pan -0.50"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("mute on"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("solo off"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("peak -12.0 dBFS"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[3].find("rms -inf dBFS"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4].find("room-a/2"), std::string::npos);
+  EXPECT_EQ(cells_of(lines[5])[0], "booth");
+}
+
+TEST(FormatNodes, EmptyListSaysSo) {
+  EXPECT_EQ(format_nodes(tl::proto::NodeList{}, false), "no nodes registered\n");
+}
+
+tl::proto::RecordStopped stopped_take() {
+  tl::proto::RecordStopped r;
+  r.set_take_name("take-20261122-010203");
+  r.set_path("/srv/takes/take-20261122-010203");
+  r.set_start_sample(48000);
+  r.set_frames(576000);
+  r.set_seconds(12.0);
+  auto* t1 = r.add_tracks();
+  t1->set_file("room-a-1.wav");
+  t1->set_node("room-a");
+  t1->set_channel(1);
+  t1->set_peak_dbfs(-6.02);
+  t1->set_rms_dbfs(-18.47);
+  t1->set_lost_samples(3);
+  auto* mix = r.add_tracks();
+  mix->set_file("mix.wav");
+  mix->set_node("mix");
+  mix->set_peak_dbfs(-160);
+  mix->set_rms_dbfs(-160);
+  mix->set_clipped_samples(7);
+  return r;
+}
+
+TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
+  const auto lines = lines_of(format_record_stopped(stopped_take()));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "take-20261122-010203");
+  EXPECT_EQ(lines[1], "path: /srv/takes/take-20261122-010203");
+  EXPECT_EQ(lines[2].rfind("duration: 12.000 s", 0), 0u) << lines[2];
+  EXPECT_EQ(cells_of(lines[3]), (std::vector<std::string>{"room-a-1.wav", "peak", "-6.0", "dBFS", "rms", "-18.5",
+                                                          "dBFS", "lost", "3", "clipped", "0"}));
+  EXPECT_EQ(cells_of(lines[4]), (std::vector<std::string>{"mix.wav", "peak", "-inf", "dBFS", "rms", "-inf", "dBFS",
+                                                          "lost", "0", "clipped", "7"}));
+  EXPECT_EQ(lines[3].find("lost"), lines[4].find("lost")) << "aligned columns";
+}
+
+TEST(FormatRecord, StartPrintsTheTakeNameFirst) {
+  tl::proto::RecordStarted r;
+  r.set_take_name("vocal-1");
+  r.set_path("/srv/takes/vocal-1");
+  r.set_start_sample(96000);
+  EXPECT_EQ(format_record_started(r), "vocal-1\npath: /srv/takes/vocal-1\nstart sample: 96000\n");
+}
+
+TEST(FormatTakes, ListsFinishedTakesAndTheOneRecording) {
+  tl::proto::TakeList list;
+  *list.add_takes() = stopped_take();
+  list.set_recording("take-2");
+  const auto lines = lines_of(format_takes(list));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(cells_of(lines[1]), (std::vector<std::string>{"take-20261122-010203", "12.000", "2", "48000",
+                                                          "/srv/takes/take-20261122-010203"}));
+  EXPECT_EQ(lines[2], "recording: take-2");
+  EXPECT_EQ(format_takes(tl::proto::TakeList{}), "no finished takes\n");
+}
+
+TEST(FormatStatus, KeyValueLines) {
+  tl::proto::MixerStatus s;
+  s.set_version("0.1.0");
+  s.set_sample_rate(48000);
+  s.set_recording(true);
+  s.set_take_name("t1");
+  s.set_take_seconds(3.25);
+  s.set_mix_overruns(2);
+  const std::string text = format_status(s);
+  EXPECT_NE(text.find("sample rate:     48000 Hz\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("recording:       yes: t1, 3.2 s\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("mix overruns:    2\n"), std::string::npos) << text;
+}
+
+TEST(FormatEvent, OneLinePerKind) {
+  tl::proto::Event e;
+  *e.mutable_levels() = two_nodes();
+  EXPECT_EQ(format_event(e).rfind("levels  room-a/1 -12.0/-inf  room-a/2 0.0/0.0", 0), 0u) << format_event(e);
+  e.set_fault("node 'booth' went silent");
+  EXPECT_EQ(format_event(e), "fault   node 'booth' went silent");
+  *e.mutable_node() = two_nodes().nodes(1);
+  EXPECT_NE(format_event(e).find("booth (id 2) gone"), std::string::npos) << format_event(e);
+}
+
+TEST(Json, NodeListIsOneLineWithProtoFieldNamesAndZeroFields) {
+  Invocation inv;
+  inv.command = Command::Nodes;
+  inv.json = true;
+  tl::proto::Envelope reply;
+  *reply.mutable_node_list() = two_nodes();
+  const std::string text = render_reply(inv, reply);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "one object, one line";
+  const auto j = nlohmann::json::parse(text);
+  ASSERT_TRUE(j.contains("nodes"));
+  ASSERT_EQ(j["nodes"].size(), 2u);
+  const auto& a = j["nodes"][0];
+  EXPECT_EQ(a["name"], "room-a");
+  EXPECT_EQ(a["node_id"], 1);
+  EXPECT_EQ(a["state"], "NODE_STREAMING");
+  EXPECT_DOUBLE_EQ(a["last_heard_s"].get<double>(), 0.1);
+  EXPECT_EQ(a["bad"], "0") << "zero counters are printed (64-bit as strings)";
+  EXPECT_TRUE(a.contains("concealed_samples"));
+  EXPECT_EQ(a["channel_info"][0]["gain_db"], -6.0);
+  EXPECT_EQ(a["channel_info"][1]["mute"], false);
+  EXPECT_EQ(j["session_time_ns"], "12000000000");
+}
+
+TEST(Json, RecordStoppedCarriesTracks) {
+  Invocation inv;
+  inv.command = Command::RecordStop;
+  inv.json = true;
+  tl::proto::Envelope reply;
+  *reply.mutable_record_stopped() = stopped_take();
+  const auto j = nlohmann::json::parse(render_reply(inv, reply));
+  EXPECT_EQ(j["take_name"], "take-20261122-010203");
+  EXPECT_EQ(j["tracks"][0]["file"], "room-a-1.wav");
+  EXPECT_EQ(j["tracks"][0]["lost_samples"], "3");
+  EXPECT_EQ(j["tracks"][1]["clipped_samples"], "7");
+}
+
+TEST(Render, AMismatchedReplyRendersNothing) {
+  Invocation inv;
+  inv.command = Command::Nodes;
+  tl::proto::Envelope reply;
+  reply.mutable_pong();
+  EXPECT_EQ(render_reply(inv, reply), "");
+}
+
+}  // namespace
+}  // namespace tl::ctl
