@@ -52,9 +52,15 @@ Status ControlClient::connect(const std::string& host, std::uint16_t port, const
   impl_->socket.set_option(asio::ip::tcp::no_delay(true), ec);
   impl_->open = true;
 
+  // Every failure from here on closes the half-open connection: a failed connect()
+  // leaves the client disconnected.
+  const auto fail = [this](std::string message) {
+    close();
+    return Status{Error{std::move(message)}};
+  };
   auto challenge = read_one(timeout);
-  if (!challenge) return Error{"no challenge from mixer: " + challenge.error()};
-  if (!challenge->has_challenge()) return Error{"mixer spoke out of turn: expected a challenge"};
+  if (!challenge) return fail("no challenge from mixer: " + challenge.error());
+  if (!challenge->has_challenge()) return fail("mixer spoke out of turn: expected a challenge");
 
   Envelope answer;
   auto* auth = answer.mutable_auth_response();
@@ -64,11 +70,10 @@ Status ControlClient::connect(const std::string& host, std::uint16_t port, const
   if (auto s = send(std::move(answer)); !s) return s;
 
   auto result = read_one(timeout);
-  if (!result) return Error{"no authentication result: " + result.error()};
-  if (!result->has_auth_result()) return Error{"mixer spoke out of turn: expected an auth result"};
+  if (!result) return fail("no authentication result: " + result.error());
+  if (!result->has_auth_result()) return fail("mixer spoke out of turn: expected an auth result");
   if (!result->auth_result().ok()) {
-    close();
-    return Error{"mixer refused access: " + result->auth_result().message()};
+    return fail("mixer refused access: " + result->auth_result().message());
   }
   return Status::success();
 }
