@@ -157,17 +157,22 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   std::string out = r.take_name() + "\npath: " + r.path() + "\n";
   out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
              static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
-  using A = Table::Align;
-  Table t({"FILE", "PEAK", "RMS", "LOST", "CLIPPED"}, {A::Left, A::Right, A::Right, A::Right, A::Right});
+  // One line per track; every value carries its label, numbers right-aligned.
+  std::size_t wf = 0, wp = 0, wr = 0, wl = 0, wc = 0;
   for (const auto& tr : r.tracks()) {
-    t.add({tr.file(), "peak " + format_db(tr.peak_dbfs()) + " dBFS", "rms " + format_db(tr.rms_dbfs()) + " dBFS",
-           "lost " + std::to_string(tr.lost_samples()), "clipped " + std::to_string(tr.clipped_samples())});
+    wf = std::max(wf, tr.file().size());
+    wp = std::max(wp, format_db(tr.peak_dbfs()).size());
+    wr = std::max(wr, format_db(tr.rms_dbfs()).size());
+    wl = std::max(wl, std::to_string(tr.lost_samples()).size());
+    wc = std::max(wc, std::to_string(tr.clipped_samples()).size());
   }
-  if (r.tracks().empty()) return out;
-  // The header row only sizes the columns: every track line labels its own values.
-  std::string body = t.str();
-  body.erase(0, body.find('\n') + 1);
-  return out + body;
+  for (const auto& tr : r.tracks()) {
+    out += fmt("%-*s  peak %*s dBFS  rms %*s dBFS  lost %*s  clipped %*s\n", static_cast<int>(wf), tr.file().c_str(),
+               static_cast<int>(wp), format_db(tr.peak_dbfs()).c_str(), static_cast<int>(wr),
+               format_db(tr.rms_dbfs()).c_str(), static_cast<int>(wl), std::to_string(tr.lost_samples()).c_str(),
+               static_cast<int>(wc), std::to_string(tr.clipped_samples()).c_str());
+  }
+  return out;
 }
 
 std::string format_takes(const tl::proto::TakeList& list) {
