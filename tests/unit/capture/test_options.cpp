@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include "tl/capture/options.h"
+
+namespace tl::capture {
+namespace {
+
+RawOptions good() {
+  RawOptions r;
+  r.mixer = "127.0.0.1:7400";
+  r.name = "room-a";
+  r.source = "tone:440";
+  return r;
+}
+
+TEST(CaptureOptions, DefaultsAreValid) {
+  auto o = validate(good());
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o->mixer.host, "127.0.0.1");
+  EXPECT_EQ(o->mixer.port, 7400);
+  EXPECT_EQ(o->channels, 1);
+  EXPECT_FALSE(o->channels_given);
+  EXPECT_EQ(o->rate, 48000u);
+  EXPECT_EQ(o->frames_per_packet, 48);
+  EXPECT_EQ(o->format, protocol::SampleFormat::Pcm24);
+  EXPECT_FLOAT_EQ(o->level_db, -12.0f);
+}
+
+TEST(CaptureOptions, RejectsBadValuesWithTheOptionNamed) {
+  auto expect_error = [](RawOptions r, const std::string& needle) {
+    auto o = validate(r);
+    ASSERT_FALSE(o) << "accepted: " << needle;
+    EXPECT_NE(o.error().find(needle), std::string::npos) << o.error();
+  };
+  RawOptions r = good();
+  r.mixer = "127.0.0.1";
+  expect_error(r, "--mixer");
+  r = good();
+  r.mixer = "127.0.0.1:0";
+  expect_error(r, "--mixer");
+  r = good();
+  r.name = "has space";
+  expect_error(r, "--name");
+  r = good();
+  r.name = std::string(33, 'a');
+  expect_error(r, "--name");
+  r = good();
+  r.name = "";
+  expect_error(r, "--name");
+  r = good();
+  r.channels = 65;
+  expect_error(r, "--channels");
+  r = good();
+  r.channels = -1;
+  expect_error(r, "--channels");
+  r = good();
+  r.rate = 22050;
+  expect_error(r, "--rate");
+  r = good();
+  r.frames_per_packet = 100;
+  expect_error(r, "--frames-per-packet");
+  r = good();
+  r.format = "pcm8";
+  expect_error(r, "--format");
+  r = good();
+  r.source = "sine:440";
+  expect_error(r, "--source");
+  r = good();
+  r.source = "tone:abc";
+  expect_error(r, "tone");
+  r = good();
+  r.source = "tone:30000";
+  expect_error(r, "tone");
+  r = good();
+  r.source = "click:0";
+  expect_error(r, "click");
+  r = good();
+  r.source = "file:";
+  expect_error(r, "file");
+  r = good();
+  r.loop = true;
+  expect_error(r, "--loop");
+  r = good();
+  r.level_db = 3.0;
+  expect_error(r, "--level-db");
+  r = good();
+  r.duration_s = -1.0;
+  expect_error(r, "--duration");
+  r = good();
+  r.audio_api = "coreaudio";
+  expect_error(r, "--audio-api");
+}
+
+TEST(CaptureOptions, NamesAllowTheDocumentedCharacters) {
+  EXPECT_TRUE(valid_node_name("Room_A.1-b"));
+  EXPECT_TRUE(valid_node_name(std::string(32, 'x')));
+  EXPECT_FALSE(valid_node_name("a/b"));
+  EXPECT_FALSE(valid_node_name("é"));
+}
+
+TEST(CaptureOptions, ParsesEverySourceKind) {
+  auto s = parse_source("device", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, SourceKind::Device);
+  EXPECT_EQ(s->device, "");
+  s = parse_source("device:USB Audio", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->device, "USB Audio");
+  s = parse_source("tone:1000.5", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_DOUBLE_EQ(s->tone_hz, 1000.5);
+  s = parse_source("noise", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, SourceKind::Noise);
+  s = parse_source("file:/tmp/a:b.wav", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->path, "/tmp/a:b.wav");
+  EXPECT_EQ(s->text, "file:/tmp/a:b.wav");
+}
+
+TEST(CaptureOptions, ClickPeriodsInSecondsMillisecondsOrSamples) {
+  auto s = parse_source("click:1s", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->click_period, 48000);
+  s = parse_source("click:500ms", 44100);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->click_period, 22050);
+  s = parse_source("click:4800", 96000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->click_period, 4800);
+  EXPECT_FALSE(parse_source("click:1x", 48000));
+  EXPECT_FALSE(parse_source("click:-5", 48000));
+}
+
+}  // namespace
+}  // namespace tl::capture
