@@ -144,7 +144,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   app.add_option("--mixer", inv.mixer_text, "mixer control address HOST:PORT (default: $TRACKLINK_MIXER, else 127.0.0.1:7400)");
   app.add_option("--token-file", inv.token_file, "file holding the control token (default: $TRACKLINK_TOKEN)");
   app.add_flag("--json", inv.json, "print each reply or event as one JSON object per line");
-  auto* timeout = app.add_option("--timeout-ms", inv.timeout_ms, "connect and reply timeout in ms (default 5000; record stop waits at least 60000)")
+  auto* timeout = app.add_option("--timeout-ms", inv.timeout_ms, "connect and reply timeout in ms (default 5000; record stop: 60000 unless given)")
                       ->check(CLI::PositiveNumber);
   app.add_flag("-v,--verbose", inv.verbose, "more detail (per-channel lines in nodes)");
 
