@@ -53,6 +53,11 @@ class Biquad {
   const BiquadCoeffs& coeffs() const noexcept { return c_; }
   //! Clears the state (silence in, silence out).
   void reset() noexcept { s1_ = s2_ = 0.0; }
+  //! Zeroes a state that has decayed to denormal range (call once per block on per-sample paths).
+  void flush() noexcept {
+    if (std::abs(s1_) < 1e-30) s1_ = 0.0;
+    if (std::abs(s2_) < 1e-30) s2_ = 0.0;
+  }
 
   float process(float x) noexcept {
     const double in = x;

@@ -1,0 +1,85 @@
+#pragma once
+//! True-peak estimation by 4x oversampling (polyphase windowed-sinc interpolator), and a
+//! true-peak meter built on it (ITU-R BS.1770-4 Annex 2 style).
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace tl::dsp {
+
+//! Streaming 4x interpolator. push(x) returns nothing; the four values at positions
+//! m, m+1/4, m+2/4, m+3/4 for m = (samples pushed) - 1 - kDelay are then in phases().
+//! Phase 0 is exactly the input sample (the sinc passes through its zero crossings).
+class Oversampler4x {
+ public:
+  static constexpr int kTapsPerPhase = 16;
+  static constexpr int kDelay = kTapsPerPhase / 2;  //!< latency in input samples
+
+  Oversampler4x() noexcept;
+  void reset() noexcept {
+    hist_.fill(0.0f);
+    pos_ = 0;
+  }
+  //! Pushes one input sample and computes the 4 interpolated outputs.
+  void push(float x) noexcept {
+    hist_[pos_] = x;
+    hist_[pos_ + kTapsPerPhase] = x;
+    pos_ = (pos_ + 1) % kTapsPerPhase;
+    const float* h = &hist_[pos_];  // oldest .. newest, contiguous
+    out_[0] = h[kTapsPerPhase - 1 - kDelay];
+    for (std::size_t p = 1; p < 4; ++p) {
+      float acc = 0.0f;
+      for (std::size_t k = 0; k < kTapsPerPhase; ++k) acc += taps_[p][k] * h[k];
+      out_[p] = acc;
+    }
+  }
+  //! Largest |value| among the 4 current phases.
+  float max_abs() const noexcept {
+    return std::fmax(std::fmax(std::fabs(out_[0]), std::fabs(out_[1])), std::fmax(std::fabs(out_[2]), std::fabs(out_[3])));
+  }
+  const std::array<float, 4>& phases() const noexcept { return out_; }
+
+ private:
+  std::array<std::array<float, kTapsPerPhase>, 4> taps_{};
+  std::array<float, 2 * kTapsPerPhase> hist_{};
+  std::array<float, 4> out_{};
+  std::size_t pos_ = 0;
+};
+
+//! Holds the highest true peak seen since the last reset, for one channel.
+class TruePeakMeter {
+ public:
+  void process(std::span<const float> block) noexcept {
+    float pk = peak_;
+    for (const float v : block) {
+      os_.push(v);
+      pk = std::fmax(pk, os_.max_abs());
+    }
+    peak_ = pk;
+  }
+  //! Flushes the interpolator's latency with silence so the last samples are measured.
+  void flush() noexcept {
+    for (int i = 0; i < Oversampler4x::kDelay + 1; ++i) {
+      os_.push(0.0f);
+      peak_ = std::fmax(peak_, os_.max_abs());
+    }
+  }
+  //! Linear true peak.
+  float peak() const noexcept { return peak_; }
+  //! True peak in dBTP (-150 for silence).
+  double peak_dbtp() const noexcept { return peak_ > 0.0f ? 20.0 * std::log10(static_cast<double>(peak_)) : -150.0; }
+  //! Resets the held peak (keeps the signal history, so a level read between blocks is seamless).
+  void reset_peak() noexcept { peak_ = 0.0f; }
+  void reset() noexcept {
+    os_.reset();
+    peak_ = 0.0f;
+  }
+
+ private:
+  Oversampler4x os_;
+  float peak_ = 0.0f;
+};
+
+}  // namespace tl::dsp

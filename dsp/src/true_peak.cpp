@@ -1,0 +1,41 @@
+#include "tl/dsp/true_peak.h"
+
+#include <numbers>
+
+namespace tl::dsp {
+namespace {
+
+double bessel_i0(double x) noexcept {
+  double sum = 1.0, term = 1.0;
+  for (int k = 1; k < 40; ++k) {
+    term *= (x / (2.0 * k)) * (x / (2.0 * k));
+    sum += term;
+  }
+  return sum;
+}
+
+}  // namespace
+
+Oversampler4x::Oversampler4x() noexcept {
+  // Phase p interpolates position m + p/4 from x[m - kDelay + 1 .. m + kDelay] (oldest first):
+  // tap k multiplies the sample at offset j = k - (kTapsPerPhase - 1 - kDelay) from m.
+  constexpr double beta = 7.0;
+  constexpr double half = kTapsPerPhase / 2.0;
+  for (std::size_t p = 1; p < 4; ++p) {
+    const double tau = static_cast<double>(p) / 4.0;
+    double sum = 0.0;
+    std::array<double, kTapsPerPhase> h{};
+    for (std::size_t k = 0; k < kTapsPerPhase; ++k) {
+      const double j = static_cast<double>(k) - (kTapsPerPhase - 1 - kDelay);
+      const double u = tau - j;  // distance from the sample to the wanted position
+      const double sinc = std::sin(std::numbers::pi * u) / (std::numbers::pi * u);
+      const double r = u / half;
+      const double w = r * r < 1.0 ? bessel_i0(beta * std::sqrt(1.0 - r * r)) / bessel_i0(beta) : 0.0;
+      h[k] = sinc * w;
+      sum += h[k];
+    }
+    for (std::size_t k = 0; k < kTapsPerPhase; ++k) taps_[p][k] = static_cast<float>(h[k] / sum);
+  }
+}
+
+}  // namespace tl::dsp
