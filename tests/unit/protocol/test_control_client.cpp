@@ -406,6 +406,34 @@ TEST(ControlClient, CallTimesOutWhenTheServerNeverAnswers) {
   EXPECT_TRUE(got_request);
 }
 
+TEST(ControlClient, LateReplyToATimedOutCallIsNotTakenForTheNextOne) {
+  AuthSeen seen;
+  ScriptedServer server([&](Peer& peer) {
+    if (!serve_auth(peer, seen)) return;
+    const auto first = peer.read();   // left unanswered until the client gives up...
+    const auto second = peer.read();  // ...which we know because it sends the next call
+    if (!first || !second) return;
+    Envelope late;
+    late.set_request_id(first->request_id());
+    late.mutable_pong()->set_client_time_ns(first->ping().client_time_ns());
+    peer.send(late);
+    Envelope reply;
+    reply.set_request_id(second->request_id());
+    reply.mutable_pong()->set_client_time_ns(second->ping().client_time_ns());
+    peer.send(reply);
+    peer.wait_for_close();
+  });
+  ControlClient client;
+  ASSERT_TRUE(connect_to(client, server));
+  auto first = client.call(ping_request(111), Millis(200));
+  ASSERT_FALSE(first);
+  EXPECT_TRUE(client.connected()) << "a timeout does not drop the connection";
+  auto second = client.call(ping_request(222), Millis(2000));
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_EQ(second->pong().client_time_ns(), 222) << "the stale reply to call 1 was skipped";
+  client.close();
+}
+
 TEST(ControlClient, ConnectTimesOutWithoutAChallengeAndLeavesNothingOpen) {
   ScriptedServer server([&](Peer& peer) { peer.wait_for_close(); });  // accepts, says nothing
   ControlClient client;
