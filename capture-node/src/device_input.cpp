@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "tl/common/clock.h"
-#include "tl/common/realtime.h"
 
 namespace tl::capture {
 namespace {
@@ -21,7 +20,7 @@ RtAudio::Api api_from_name(const std::string& api) {
 }  // namespace
 
 DeviceInput::DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate)
-    : writer_(queue, stamper), rate_(rate), pending_(queue.channels() * queue.frames(), 0.0f) {}
+    : assembler_(queue, stamper, rate) {}
 
 DeviceInput::~DeviceInput() {
   stop();
@@ -98,31 +97,8 @@ void DeviceInput::stop() {
 int DeviceInput::callback(void*, void* in, unsigned n, double, unsigned status, void* user) {
   auto* self = static_cast<DeviceInput*>(user);
   if ((status & RTAUDIO_INPUT_OVERFLOW) != 0) self->driver_overflows_.fetch_add(1, std::memory_order_relaxed);
-  if (in != nullptr) self->on_input(static_cast<const float*>(in), n, monotonic_ns());
+  if (in != nullptr) self->assembler_.push(static_cast<const float*>(in), n, monotonic_ns());
   return 0;
-}
-
-void DeviceInput::on_input(const float* in, unsigned n, std::int64_t now_ns) noexcept {
-  rt::RealtimeScope scope;
-  const std::size_t channels = writer_.queue().channels();
-  const std::size_t frames = writer_.queue().frames();
-  const std::int64_t first_ns = now_ns - frames_to_ns(n, rate_);
-  std::size_t done = 0;
-  while (done < n) {
-    if (pending_fill_ == 0) pending_start_ns_ = first_ns + frames_to_ns(static_cast<std::int64_t>(done), rate_);
-    const std::size_t take = std::min<std::size_t>(frames - pending_fill_, n - done);
-    for (std::size_t c = 0; c < channels; ++c) {
-      std::copy_n(in + c * n + done, take, pending_.data() + c * frames + pending_fill_);
-    }
-    pending_fill_ += take;
-    done += take;
-    if (pending_fill_ == frames) {
-      writer_.write(pending_start_ns_, [&](BlockInfo&, float* planar) {
-        std::copy_n(pending_.data(), channels * frames, planar);
-      });
-      pending_fill_ = 0;
-    }
-  }
 }
 
 std::string list_devices() {

@@ -1,5 +1,7 @@
 #include "tl/capture/producer.h"
 
+#include <algorithm>
+
 #include "tl/common/clock.h"
 #include "tl/common/realtime.h"
 
@@ -19,8 +21,37 @@ void TimerDriver::produce(std::int64_t capture_ns) noexcept {
   rt::RealtimeScope scope;
   const std::size_t channels = writer_.queue().channels();
   const std::size_t frames = writer_.queue().frames();
-  writer_.write(capture_ns, [&](BlockInfo& info, float* planar) { source_.render(info, planar, channels, frames); });
+  writer_.write(capture_ns, [&](BlockInfo& info, float* planar) {
+    if (info.epoch == 0) {
+      // No timeline yet (clock sync still running): the block will not be sent, so keep
+      // the source where it is; a file then starts with its first frame on the timeline.
+      std::fill_n(planar, channels * frames, 0.0f);
+      return;
+    }
+    source_.render(info, planar, channels, frames);
+  });
   blocks_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) noexcept {
+  rt::RealtimeScope scope;
+  const std::size_t channels = writer_.queue().channels();
+  const std::size_t frames = writer_.queue().frames();
+  const std::int64_t first_ns = now_ns - frames_to_ns(static_cast<std::int64_t>(n), rate_);
+  std::size_t done = 0;
+  while (done < n) {
+    if (fill_ == 0) start_ns_ = first_ns + frames_to_ns(static_cast<std::int64_t>(done), rate_);
+    const std::size_t take = std::min(frames - fill_, n - done);
+    for (std::size_t c = 0; c < channels; ++c) {
+      std::copy_n(in + c * n + done, take, pending_.data() + c * frames + fill_);
+    }
+    fill_ += take;
+    done += take;
+    if (fill_ == frames) {
+      writer_.write(start_ns_, [&](BlockInfo&, float* planar) { std::copy_n(pending_.data(), channels * frames, planar); });
+      fill_ = 0;
+    }
+  }
 }
 
 void TimerDriver::run() {

@@ -157,6 +157,30 @@ TEST_F(FileSourceTest, LoopRepeatsWithoutAGap) {
   for (const auto& info : infos) EXPECT_EQ(info.flags & protocol::kFlagSilence, 0);
 }
 
+TEST_F(FileSourceTest, StartsWithItsFirstFrameOnceTheTimelineIsKnown) {
+  std::vector<std::int32_t> samples(200);
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<std::int32_t>(i + 1) << 16;
+  auto file = FileSource::open(write("start.wav", 1, SF_FORMAT_PCM_16, samples), kRate, 0, false);
+  ASSERT_TRUE(file) << file.error();
+  BlockQueue queue(16, 1, 48);
+  MediaStamper stamper(kRate);
+  TimerDriver driver(queue, stamper, **file, kRate);
+  for (int b = 0; b < 3; ++b) driver.produce(frames_to_ns(48LL * b, kRate));  // clock sync still running
+  stamper.restart(0);
+  driver.produce(frames_to_ns(48LL * 3, kRate));
+  const BlockInfo* info = nullptr;
+  const float* planar = nullptr;
+  for (int b = 0; b < 3; ++b) {
+    ASSERT_TRUE(queue.front(info, planar));
+    EXPECT_EQ(info->epoch, 0u);
+    queue.pop();
+  }
+  ASSERT_TRUE(queue.front(info, planar));
+  EXPECT_NE(info->flags & protocol::kFlagDiscontinuity, 0);
+  EXPECT_EQ(info->media_ts, 48 * 3);
+  for (std::size_t i = 0; i < 48; ++i) ASSERT_EQ(planar[i], int32_to_float(samples[i])) << i;
+}
+
 TEST_F(FileSourceTest, RefusesAnotherRateOrChannelCount) {
   const std::vector<std::int32_t> samples(96, 0);
   const std::string p = write("shape.wav", 2, SF_FORMAT_PCM_24, samples, 44100);

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "tl/capture/producer.h"
 #include "tl/common/result.h"
@@ -35,20 +34,12 @@ class DeviceInput {
   //! Input overflows reported by the driver.
   std::uint64_t driver_overflows() const noexcept { return driver_overflows_.load(std::memory_order_relaxed); }
 
-  //! The real-time body, public for tests: n planar frames (channel c at in + c*n)
-  //! whose last frame was captured just before now_ns.
-  void on_input(const float* in, unsigned n, std::int64_t now_ns) noexcept;
-
  private:
   DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate);
   static int callback(void* out, void* in, unsigned n, double stream_time, unsigned status, void* user);
 
   std::unique_ptr<RtAudio> audio_;
-  BlockWriter writer_;
-  const std::uint32_t rate_;
-  std::vector<float> pending_;  // channels x frames, planar
-  std::size_t pending_fill_ = 0;
-  std::int64_t pending_start_ns_ = 0;
+  BlockAssembler assembler_;
   std::string device_name_;
   std::atomic<std::uint64_t> driver_overflows_{0};
 };

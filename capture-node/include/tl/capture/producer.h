@@ -46,6 +46,26 @@ class BlockWriter {
   BlockInfo scratch_info_;
 };
 
+//! Regroups what an audio driver delivers (any number of planar frames per call)
+//! into blocks of exactly frames-per-packet frames, each stamped with the capture
+//! time of its first frame.
+class BlockAssembler {
+ public:
+  BlockAssembler(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate)
+      : writer_(queue, stamper), rate_(rate), pending_(queue.channels() * queue.frames(), 0.0f) {}
+
+  //! Real-time safe. n planar frames (channel c at in + c*n) whose last frame was
+  //! captured just before now_ns.
+  void push(const float* in, std::size_t n, std::int64_t now_ns) noexcept;
+
+ private:
+  BlockWriter writer_;
+  const std::uint32_t rate_;
+  std::vector<float> pending_;  // channels x frames, planar
+  std::size_t fill_ = 0;
+  std::int64_t start_ns_ = 0;
+};
+
 //! Paces a generated source from the monotonic clock: one block per period at
 //! absolute deadlines start + frames_to_ns((k+1) * frames), so nothing drifts.
 class TimerDriver {
@@ -60,6 +80,8 @@ class TimerDriver {
   void stop();
 
   //! The real-time body: renders and queues the block whose first frame was at capture_ns.
+  //! Before the first timeline (MediaStamper::restart) it queues silence and leaves the
+  //! source untouched, so a file's first frame is the first frame sent.
   void produce(std::int64_t capture_ns) noexcept;
 
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
