@@ -1,0 +1,167 @@
+// The sender against a fake mixer on 127.0.0.1: clock sync, streaming, rejoin.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <asio.hpp>
+
+#include "tl/capture/producer.h"
+#include "tl/capture/sender.h"
+#include "tl/common/clock.h"
+#include "tl/protocol/sync.h"
+
+namespace tl::capture {
+namespace {
+
+constexpr std::int64_t kOffset = 7'000'000'000;  // fake session clock = node clock + 7 s
+constexpr std::uint32_t kRate = 48000;
+
+protocol::SessionKey key_for(std::uint8_t seed) {
+  protocol::SessionKey k{};
+  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(seed + i);
+  return k;
+}
+
+//! Answers sync requests and collects audio headers, like the mixer's receiver.
+class FakeMixer {
+ public:
+  FakeMixer() : socket_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  std::uint16_t port() const { return socket_.local_endpoint().port(); }
+  void set_key(const protocol::SessionKey& key) { key_ = key; }
+
+  //! Handles datagrams for up to timeout_ms; returns after the first batch.
+  void pump(int timeout_ms) {
+    pollfd pfd{socket_.native_handle(), POLLIN, 0};
+    if (::poll(&pfd, 1, timeout_ms) <= 0) return;
+    std::array<std::uint8_t, 2048> buf{};
+    asio::ip::udp::endpoint from;
+    socket_.non_blocking(true);
+    for (;;) {
+      std::error_code ec;
+      const std::size_t n = socket_.receive_from(asio::buffer(buf), from, 0, ec);
+      if (ec) return;
+      const std::int64_t arrival = monotonic_ns() + kOffset;
+      protocol::PacketHeader h;
+      std::span<const std::uint8_t> payload;
+      if (protocol::decode({buf.data(), n}, key_, h, payload) != protocol::DecodeError::Ok) {
+        ++bad;
+        continue;
+      }
+      if (h.type == protocol::PacketType::SyncRequest) {
+        ++sync_requests;
+        const auto t1 = protocol::parse_sync_request(payload);
+        ASSERT_TRUE(t1);
+        std::array<std::uint8_t, protocol::kMaxPacketBytes> reply{};
+        const std::size_t m = protocol::encode_sync_reply(h.node_id, h.seq, *t1, arrival, monotonic_ns() + kOffset,
+                                                          key_, reply);
+        socket_.send_to(asio::buffer(reply.data(), m), from, 0, ec);
+      } else if (h.type == protocol::PacketType::Audio) {
+        audio.push_back(h);
+        arrival_session_ns.push_back(arrival);
+      }
+    }
+  }
+
+  std::vector<protocol::PacketHeader> audio;
+  std::vector<std::int64_t> arrival_session_ns;
+  int sync_requests = 0;
+  int bad = 0;
+
+ private:
+  asio::io_context io_;
+  asio::ip::udp::socket socket_;
+  protocol::SessionKey key_{};
+};
+
+//! Produces blocks (this thread is the only producer) and pumps the fake mixer until done() or timeout.
+template <typename Done>
+bool run_until(FakeMixer& mixer, TimerDriver& driver, std::int64_t& next_block, Done done) {
+  const std::int64_t give_up = monotonic_ns() + 10'000'000'000;
+  while (monotonic_ns() < give_up) {
+    if (done()) return true;
+    const std::int64_t now = monotonic_ns();
+    while (next_block + frames_to_ns(48, kRate) <= now) {  // keep real time, like the timer thread
+      driver.produce(next_block);
+      next_block += frames_to_ns(48, kRate);
+    }
+    mixer.pump(1);
+  }
+  return done();
+}
+
+TEST(Sender, SyncsThenStreamsContinuousTimestampsAndRejoinsWithADiscontinuity) {
+  FakeMixer mixer;
+  mixer.set_key(key_for(1));
+  BlockQueue queue(256, 2, 48);
+  MediaStamper stamper(kRate);
+  ToneSource tone(440, -12, kRate);
+  TimerDriver driver(queue, stamper, tone, kRate);
+  Sender sender(queue, stamper, Sender::Config{.rate = kRate, .frames = 48, .channels = 2});
+  sender.start();
+  Registration reg{.node_id = 5, .key = key_for(1), .host = "127.0.0.1", .audio_port = mixer.port()};
+  sender.connect(reg);
+  std::int64_t next_block = monotonic_ns();
+
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.audio.size() >= 200; }));
+  EXPECT_GE(mixer.sync_requests, 8) << "the initial burst";
+  EXPECT_EQ(mixer.bad, 0);
+  const Sender::Stats s = sender.stats();
+  EXPECT_EQ(s.state, Sender::SyncState::Locked);
+  EXPECT_NEAR(static_cast<double>(s.offset_ns), static_cast<double>(kOffset), 5e6);
+  const auto& first = mixer.audio.front();
+  EXPECT_NE(first.flags & protocol::kFlagDiscontinuity, 0);
+  // The first frame's session position is where it was captured, not where it arrived.
+  const MediaTime arrival_frames = ns_to_frames(mixer.arrival_session_ns.front(), kRate);
+  EXPECT_LE(first.media_ts, arrival_frames);
+  EXPECT_GT(first.media_ts, arrival_frames - kRate / 2);
+  for (std::size_t i = 1; i < mixer.audio.size(); ++i) {
+    ASSERT_EQ(seq_diff(mixer.audio[i].seq, mixer.audio[i - 1].seq), 1) << i;
+    ASSERT_EQ(mixer.audio[i].media_ts, first.media_ts + 48 * static_cast<std::int64_t>(i)) << i;
+    ASSERT_EQ(mixer.audio[i].flags & protocol::kFlagDiscontinuity, 0) << i;
+    ASSERT_EQ(mixer.audio[i].node_id, 5);
+  }
+
+  // The control connection drops: nothing is sent, produced frames are counted as dropped.
+  sender.disconnect();
+  const std::size_t before_outage = mixer.audio.size();
+  const Seq last_seq = mixer.audio.back().seq;
+  const std::uint64_t dropped_before = sender.stats().frames_dropped;
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return sender.stats().frames_dropped >= dropped_before + 480; }));
+  mixer.pump(5);
+  const std::size_t after_outage = mixer.audio.size();
+  EXPECT_LE(after_outage - before_outage, 2u) << "at most what was in flight";
+
+  // Rejoin with a new key: a new timeline, flagged, and the sequence carries on.
+  mixer.set_key(key_for(2));
+  reg.key = key_for(2);
+  sender.connect(reg);
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.audio.size() >= after_outage + 50; }));
+  const auto& resumed = mixer.audio[after_outage];
+  EXPECT_NE(resumed.flags & protocol::kFlagDiscontinuity, 0);
+  EXPECT_GT(seq_diff(resumed.seq, last_seq), 0);
+  EXPECT_GT(resumed.media_ts, mixer.audio[before_outage - 1].media_ts + 480);
+  for (std::size_t i = after_outage + 1; i < mixer.audio.size(); ++i) {
+    ASSERT_EQ(mixer.audio[i].media_ts, resumed.media_ts + 48 * static_cast<std::int64_t>(i - after_outage)) << i;
+  }
+  sender.stop();
+}
+
+TEST(Sender, StopsAfterTheRequestedAmountOfAudio) {
+  FakeMixer mixer;
+  mixer.set_key(key_for(3));
+  BlockQueue queue(256, 1, 48);
+  MediaStamper stamper(kRate);
+  NoiseSource noise(-20, 1);
+  TimerDriver driver(queue, stamper, noise, kRate);
+  Sender sender(queue, stamper, Sender::Config{.rate = kRate, .frames = 48, .channels = 1, .stop_after_frames = 4800});
+  sender.start();
+  sender.connect({.node_id = 2, .key = key_for(3), .host = "127.0.0.1", .audio_port = mixer.port()});
+  std::int64_t next_block = monotonic_ns();
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return sender.finished() && mixer.audio.size() >= 100; }));
+  for (int i = 0; i < 20; ++i) mixer.pump(1);
+  EXPECT_EQ(mixer.audio.size(), 100u);
+  EXPECT_EQ(sender.stats().frames_sent, 4800u);
+  sender.stop();
+}
+
+}  // namespace
+}  // namespace tl::capture
