@@ -38,7 +38,8 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
   rel_ = tc_coef(fs_, p_.release_ms);
   peak_decay_ = decay_coef(fs_, p_.release_ms);
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
-  makeup_ = std::pow(10.0, p_.makeup_db / 20.0);
+  makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
+  makeup_k_ = 1.0 - std::exp(std::log(1e-3) / (fs_ * 0.020));
   knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
   const bool sc = p_.sidechain_hpf_hz > 0.0f;
   if (sc && !sc_on_) sc_hpf_.reset();
@@ -51,6 +52,7 @@ void Compressor::reset() noexcept {
   peak_ = ms_ = 0.0;
   level_db_ = -200.0;
   gr_db_ = 0.0;
+  makeup_ = makeup_target_;
 }
 
 double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept {
@@ -67,7 +69,8 @@ double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept
 
 void Compressor::process(std::span<float> block) noexcept {
   const bool rms = p_.detection == Detection::rms;
-  double peak = peak_, ms = ms_, level_db = level_db_, gr = gr_db_;
+  double peak = peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
+  const bool gliding = makeup != makeup_target_;
   for (float& s : block) {
     const double x = s;
     const double key = sc_on_ ? sc_hpf_.process(x) : x;
@@ -88,12 +91,14 @@ void Compressor::process(std::span<float> block) noexcept {
       // Attack smooths the gain reduction; release is carried by the detector decay.
       gr = target_db < gr ? gr + att_ * (target_db - gr) : target_db;
     }
-    s = static_cast<float>(x * makeup_ * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
+    if (gliding) makeup += makeup_k_ * (makeup_target_ - makeup);
+    s = static_cast<float>(x * makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
   }
   peak_ = peak < 1e-30 ? 0.0 : peak;
   ms_ = ms < 1e-30 ? 0.0 : ms;
   level_db_ = std::max(level_db, -200.0);
   gr_db_ = gr;
+  makeup_ = std::abs(makeup - makeup_target_) < 1e-7 ? makeup_target_ : makeup;
 }
 
 // ---------------------------------------------------------------- Gate

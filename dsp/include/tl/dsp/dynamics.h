@@ -46,7 +46,7 @@ class Compressor {
   Biquad sc_hpf_;
   bool sc_on_ = false;
   double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
-  double makeup_ = 1.0;
+  double makeup_ = 1.0, makeup_target_ = 1.0, makeup_k_ = 1.0;  // make-up glides (~20 ms)
   double knee_lo_amp_ = 0.0;  // below this detector level the gain computer is exactly 0 dB
   double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
 };

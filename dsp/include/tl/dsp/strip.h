@@ -1,0 +1,91 @@
+#pragma once
+//! Mono input channel strip: trim, polarity, delay, HPF, LPF, gate, 4-band EQ, compressor,
+//! fader, mute and constant-power pan to stereo.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tl/dsp/biquad.h"
+#include "tl/dsp/dynamics.h"
+#include "tl/dsp/eq.h"
+#include "tl/dsp/meter.h"
+#include "tl/dsp/pan.h"
+#include "tl/dsp/smoother.h"
+
+namespace tl::dsp {
+
+//! Everything an operator sets on a strip. Plain data: copy it into the strip between blocks.
+struct StripParams {
+  float trim_db = 0.0f;
+  bool phase_invert = false;
+  std::int32_t delay_samples = 0;  //!< clamped to the prepared maximum
+  bool hpf_on = false;
+  float hpf_hz = 80.0f;
+  Slope hpf_slope = Slope::db12;
+  bool lpf_on = false;
+  float lpf_hz = 16000.0f;
+  Slope lpf_slope = Slope::db12;
+  bool gate_on = false;
+  GateParams gate{};
+  EqParams eq{};  //!< all bands at 0 dB: pass-through
+  bool comp_on = false;
+  CompressorParams comp{};
+  float fader_db = 0.0f;  //!< kFaderOffDb or below: silent
+  float pan = 0.0f;       //!< -1 (left) .. +1 (right)
+  bool mute = false;
+};
+
+struct StripConfig {
+  double sample_rate = 48000.0;
+  std::size_t max_block = 1024;
+  std::int32_t max_delay_samples = 48000;
+  double smooth_ms = 20.0;  //!< gain ramps, filter glides and bypass cross-fades
+};
+
+//! One mono channel strip. prepare() allocates; set_params() and process() never allocate,
+//! lock or block, so both may run on the mix thread (set_params between blocks).
+class ChannelStrip {
+ public:
+  void prepare(const StripConfig& cfg, const StripParams& initial = {});
+  //! Applies new parameters; every change is smoothed over cfg.smooth_ms.
+  void set_params(const StripParams& p) noexcept;
+  const StripParams& params() const noexcept { return p_; }
+  //! Clears filter, dynamics and delay state; parameters jump to their targets.
+  void reset() noexcept;
+
+  //! in.size() <= max_block; out_left and out_right have in.size() samples (may not alias in).
+  void process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept;
+
+  //! The last block's post-fader, pre-pan mono signal (for post-fader sends and metering).
+  std::span<const float> post_fader() const noexcept { return {mono_.data(), last_n_}; }
+  float gate_gain_db() const noexcept { return gate_.gain_db(); }
+  float comp_gain_reduction_db() const noexcept { return comp_.gain_reduction_db(); }
+  //! Post-fader meter, accumulated over blocks; the caller reads and resets it.
+  PeakRmsMeter& meter() noexcept { return meter_; }
+
+ private:
+  //! Runs `stage` on mono_[0..n) honouring a 0..1 wet cross-fade.
+  template <class Stage>
+  void blend(LinearSmoother& wet, std::size_t n, Stage&& stage) noexcept;
+  void run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope, std::size_t n) noexcept;
+
+  StripConfig cfg_{};
+  StripParams p_{};
+  LinearSmoother in_gain_, fader_, pan_l_, pan_r_;
+  LinearSmoother hpf_wet_, lpf_wet_, gate_wet_, comp_wet_;
+  OnePoleSmoother hpf_logf_, lpf_logf_;
+  PassFilter hpf_, lpf_;
+  Gate gate_;
+  Equalizer eq_;
+  Compressor comp_;
+  std::vector<float> delay_;
+  std::size_t delay_pos_ = 0;
+  std::int32_t delay_cur_ = 0, delay_next_ = 0;
+  LinearSmoother delay_xfade_;
+  std::vector<float> mono_, dry_;
+  std::size_t last_n_ = 0;
+  PeakRmsMeter meter_;
+};
+
+}  // namespace tl::dsp

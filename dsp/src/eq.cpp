@@ -1,0 +1,70 @@
+#include "tl/dsp/eq.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tl::dsp {
+
+void EqBand::prepare(double fs, double smooth_ms) noexcept {
+  fs_ = fs;
+  log_f_.prepare(fs, smooth_ms);
+  gain_.prepare(fs, smooth_ms);
+  q_.prepare(fs, smooth_ms);
+  reset(p_);
+}
+
+void EqBand::reset(const EqBandParams& p) noexcept {
+  p_ = p;
+  log_f_.reset(std::log2(std::clamp<double>(p.freq_hz, 10.0, 0.49 * fs_)));
+  gain_.reset(p.on ? p.gain_db : 0.0);
+  q_.reset(std::max(p.q, 0.05f));
+  update_coeffs();
+  bq_.reset();
+}
+
+void EqBand::set(const EqBandParams& p) noexcept {
+  p_ = p;
+  log_f_.set_target(std::log2(std::clamp<double>(p.freq_hz, 10.0, 0.49 * fs_)));
+  gain_.set_target(p.on ? p.gain_db : 0.0);
+  q_.set_target(std::max(p.q, 0.05f));
+  if (!(log_f_.settled() && gain_.settled() && q_.settled())) bypassed_ = false;
+}
+
+void EqBand::update_coeffs() noexcept {
+  const double f = std::exp2(log_f_.current());
+  const double g = gain_.current();
+  const double q = q_.current();
+  switch (p_.type) {
+    case BandType::low_shelf: bq_.set(BiquadCoeffs::low_shelf(fs_, f, g, std::min(q, 1.0))); break;
+    case BandType::high_shelf: bq_.set(BiquadCoeffs::high_shelf(fs_, f, g, std::min(q, 1.0))); break;
+    case BandType::peaking: bq_.set(BiquadCoeffs::peaking(fs_, f, q, g)); break;
+  }
+  const bool was = bypassed_;
+  bypassed_ = g == 0.0 && log_f_.settled() && gain_.settled() && q_.settled();
+  if (bypassed_ && !was) bq_.reset();
+}
+
+void EqBand::process(std::span<float> block) noexcept {
+  if (bypassed_) return;
+  const bool moving = !(log_f_.settled() && gain_.settled() && q_.settled());
+  if (!moving) {
+    bq_.process(block);
+    return;
+  }
+  std::size_t i = 0;
+  while (i < block.size()) {
+    if (phase_ == 0) {
+      log_f_.advance(static_cast<int>(kControlInterval));
+      gain_.advance(static_cast<int>(kControlInterval));
+      q_.advance(static_cast<int>(kControlInterval));
+      update_coeffs();
+      if (bypassed_) return;
+    }
+    const std::size_t run = std::min(block.size() - i, kControlInterval - phase_);
+    bq_.process(block.subspan(i, run));
+    i += run;
+    phase_ = (phase_ + run) % kControlInterval;
+  }
+}
+
+}  // namespace tl::dsp

@@ -1,0 +1,193 @@
+#include "tl/dsp/strip.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tl::dsp {
+namespace {
+
+float db_gain(float db) noexcept { return std::pow(10.0f, db / 20.0f); }
+
+double log2_hz(float hz, double fs) noexcept { return std::log2(std::clamp<double>(hz, 10.0, 0.49 * fs)); }
+
+}  // namespace
+
+void ChannelStrip::prepare(const StripConfig& cfg, const StripParams& initial) {
+  cfg_ = cfg;
+  cfg_.max_block = std::max<std::size_t>(cfg_.max_block, 1);
+  cfg_.max_delay_samples = std::max<std::int32_t>(cfg_.max_delay_samples, 0);
+  const double fs = cfg_.sample_rate, ms = cfg_.smooth_ms;
+  delay_.assign(static_cast<std::size_t>(cfg_.max_delay_samples) + cfg_.max_block + 1, 0.0f);
+  mono_.assign(cfg_.max_block, 0.0f);
+  dry_.assign(cfg_.max_block, 0.0f);
+  for (LinearSmoother* s : {&in_gain_, &fader_, &pan_l_, &pan_r_, &hpf_wet_, &lpf_wet_, &gate_wet_, &comp_wet_,
+                            &delay_xfade_})
+    s->prepare(fs, ms);
+  hpf_logf_.prepare(fs, ms);
+  lpf_logf_.prepare(fs, ms);
+  gate_.prepare(fs);
+  comp_.prepare(fs);
+  eq_.prepare(fs);
+  p_ = initial;
+  reset();
+}
+
+void ChannelStrip::reset() noexcept {
+  const StripParams& p = p_;
+  const double fs = cfg_.sample_rate;
+  in_gain_.reset(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  fader_.reset(p.mute ? 0.0f : fader_gain(p.fader_db));
+  const PanGains pg = pan_gains(p.pan);
+  pan_l_.reset(pg.left);
+  pan_r_.reset(pg.right);
+  hpf_wet_.reset(p.hpf_on ? 1.0f : 0.0f);
+  lpf_wet_.reset(p.lpf_on ? 1.0f : 0.0f);
+  gate_wet_.reset(p.gate_on ? 1.0f : 0.0f);
+  comp_wet_.reset(p.comp_on ? 1.0f : 0.0f);
+  hpf_logf_.reset(log2_hz(p.hpf_hz, fs));
+  lpf_logf_.reset(log2_hz(p.lpf_hz, fs));
+  hpf_.design(PassFilter::Kind::highpass, fs, std::exp2(hpf_logf_.current()), p.hpf_slope);
+  lpf_.design(PassFilter::Kind::lowpass, fs, std::exp2(lpf_logf_.current()), p.lpf_slope);
+  hpf_.reset();
+  lpf_.reset();
+  gate_.set_params(p.gate);
+  gate_.reset();
+  comp_.set_params(p.comp);
+  comp_.reset();
+  eq_.reset(p.eq);
+  std::fill(delay_.begin(), delay_.end(), 0.0f);
+  delay_pos_ = 0;
+  delay_cur_ = delay_next_ = std::clamp(p.delay_samples, 0, cfg_.max_delay_samples);
+  delay_xfade_.reset(0.0f);
+  last_n_ = 0;
+}
+
+void ChannelStrip::set_params(const StripParams& p) noexcept {
+  const double fs = cfg_.sample_rate;
+  in_gain_.set_target(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  fader_.set_target(p.mute ? 0.0f : fader_gain(p.fader_db));
+  const PanGains pg = pan_gains(p.pan);
+  pan_l_.set_target(pg.left);
+  pan_r_.set_target(pg.right);
+
+  // A stage switched on from fully off starts from clean state.
+  auto switch_on = [](LinearSmoother& wet, bool on, auto&& clear) {
+    if (on && wet.settled() && wet.current() == 0.0f) clear();
+    wet.set_target(on ? 1.0f : 0.0f);
+  };
+  switch_on(hpf_wet_, p.hpf_on, [&] { hpf_.reset(); });
+  switch_on(lpf_wet_, p.lpf_on, [&] { lpf_.reset(); });
+  switch_on(gate_wet_, p.gate_on, [&] { gate_.reset(); });
+  switch_on(comp_wet_, p.comp_on, [&] { comp_.reset(); });
+  hpf_logf_.set_target(log2_hz(p.hpf_hz, fs));
+  lpf_logf_.set_target(log2_hz(p.lpf_hz, fs));
+  if (p.hpf_slope != p_.hpf_slope)
+    hpf_.design(PassFilter::Kind::highpass, fs, std::exp2(hpf_logf_.current()), p.hpf_slope);
+  if (p.lpf_slope != p_.lpf_slope)
+    lpf_.design(PassFilter::Kind::lowpass, fs, std::exp2(lpf_logf_.current()), p.lpf_slope);
+  gate_.set_params(p.gate);
+  comp_.set_params(p.comp);
+  eq_.set(p.eq);
+
+  const std::int32_t d = std::clamp(p.delay_samples, 0, cfg_.max_delay_samples);
+  if (d != delay_next_) {
+    if (!delay_xfade_.settled() || delay_next_ != delay_cur_) delay_cur_ = delay_next_;  // finish the old move
+    delay_next_ = d;
+    delay_xfade_.reset(0.0f);
+    delay_xfade_.set_target(1.0f);
+  }
+  p_ = p;
+}
+
+template <class Stage>
+void ChannelStrip::blend(LinearSmoother& wet, std::size_t n, Stage&& stage) noexcept {
+  const std::span<float> block(mono_.data(), n);
+  if (wet.settled()) {
+    if (wet.current() == 0.0f) return;  // bypassed
+    stage(block);
+    return;
+  }
+  std::copy_n(mono_.data(), n, dry_.data());
+  stage(block);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float w = wet.next();
+    mono_[i] = dry_[i] + w * (mono_[i] - dry_[i]);
+  }
+}
+
+void ChannelStrip::run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope,
+                            std::size_t n) noexcept {
+  const std::span<float> block(mono_.data(), n);
+  if (logf.settled()) {
+    f.process(block);
+    return;
+  }
+  constexpr std::size_t kStep = EqBand::kControlInterval;
+  for (std::size_t i = 0; i < n; i += kStep) {
+    logf.advance(static_cast<int>(kStep));
+    f.design(kind, cfg_.sample_rate, std::exp2(logf.current()), slope);
+    f.process(block.subspan(i, std::min(kStep, n - i)));
+  }
+}
+
+void ChannelStrip::process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept {
+  const std::size_t n = std::min({in.size(), cfg_.max_block, out_left.size(), out_right.size()});
+  last_n_ = n;
+  float* m = mono_.data();
+
+  // Trim and polarity.
+  std::copy_n(in.data(), n, m);
+  in_gain_.apply(std::span<float>(m, n));
+
+  // Sample-accurate delay (always written so a later change reads real history);
+  // a change cross-fades from the old tap to the new one.
+  const std::size_t size = delay_.size();
+  for (std::size_t i = 0; i < n; ++i) delay_[(delay_pos_ + i) % size] = m[i];
+  const bool moving = !delay_xfade_.settled();
+  if (delay_cur_ != 0 || moving) {
+    const auto tap = [&](std::size_t i, std::int32_t d) {
+      return delay_[(delay_pos_ + i + size - static_cast<std::size_t>(d)) % size];
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      if (moving) {
+        const float w = delay_xfade_.next();
+        m[i] = tap(i, delay_cur_) + w * (tap(i, delay_next_) - tap(i, delay_cur_));
+      } else {
+        m[i] = tap(i, delay_cur_);
+      }
+    }
+    if (moving && delay_xfade_.settled()) {
+      delay_cur_ = delay_next_;
+      delay_xfade_.reset(0.0f);
+    }
+  }
+  delay_pos_ = (delay_pos_ + n) % size;
+
+  blend(hpf_wet_, n, [&](std::span<float>) {
+    run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n);
+  });
+  blend(lpf_wet_, n, [&](std::span<float>) {
+    run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n);
+  });
+  blend(gate_wet_, n, [&](std::span<float> b) { gate_.process(b); });
+  eq_.process(std::span<float>(m, n));
+  blend(comp_wet_, n, [&](std::span<float> b) { comp_.process(b); });
+
+  // Fader and mute, then pan.
+  fader_.apply(std::span<float>(m, n));
+  meter_.process(std::span<const float>(m, n));
+  if (pan_l_.settled() && pan_r_.settled()) {
+    const float gl = pan_l_.current(), gr = pan_r_.current();
+    for (std::size_t i = 0; i < n; ++i) {
+      out_left[i] = m[i] * gl;
+      out_right[i] = m[i] * gr;
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      out_left[i] = m[i] * pan_l_.next();
+      out_right[i] = m[i] * pan_r_.next();
+    }
+  }
+}
+
+}  // namespace tl::dsp
