@@ -263,7 +263,8 @@ TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
   }
   const bool settled = wait_for(rp, ends, 5s, [&](const ProxyReport& r) {
     return r.upstream.in == kPackets && r.upstream.pending == 0 && r.upstream.forwarded == ends.at_mixer.size() &&
-           r.downstream.forwarded == ends.at_client.size() && r.downstream.pending == 0;
+           r.downstream.in == ends.at_mixer.size() && r.downstream.forwarded == ends.at_client.size() &&
+           r.downstream.pending == 0;
   });
   rp.finish();
   const auto r = rp.proxy().report();
