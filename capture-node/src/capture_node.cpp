@@ -97,7 +97,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                                    options.loop);
       if (!file) {
         spdlog::error("{}", file.error());
-        return 1;
+        return 2;  // the --source / --channels / --rate options do not fit the file
       }
       channels = (*file)->channels();
       spdlog::info("file '{}': {} channel(s), {:.2f} s{}", options.source.path, channels,

@@ -17,7 +17,8 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
                                    const std::string& token);
 
 //! Runs the node until stop becomes true, --duration is reached, or a fatal error.
-//! Returns the process exit code: 0 clean stop, 1 fatal (refused, bad file or device).
+//! Returns the process exit code: 0 clean stop, 1 fatal (mixer unreachable or refused,
+//! device failed), 2 the file source does not fit the options (rate, channels) or is unreadable.
 int run_capture_node(const CaptureOptions& options, const std::string& token, const std::atomic<bool>& stop);
 
 }  // namespace tl::capture
