@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
   app.add_option("--stats-interval", config.stats_interval_s, "Seconds between stats lines (0: none)")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  app.add_option("--client-idle-s", config.client_idle_s,
+                 "Forget a client after this many quiet seconds (0: never)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   app.add_flag("--one-way", config.one_way, "Impair only client->forward; replies pass untouched");
   app.add_flag("--allow-nonlocal", config.allow_nonlocal, "Allow --forward to a non-loopback address");
   try {

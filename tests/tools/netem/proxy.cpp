@@ -27,6 +27,13 @@ std::chrono::nanoseconds seconds_ns(double s) {
 // The reply direction gets its own, different random streams.
 std::uint64_t downstream_seed(std::uint64_t seed) { return seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL; }
 
+// An ICMP error from an earlier send surfaces on the next receive; UDP goes on.
+bool transient(const asio::error_code& ec) {
+  return ec == asio::error::connection_refused || ec == asio::error::connection_reset ||
+         ec == asio::error::network_unreachable || ec == asio::error::host_unreachable ||
+         ec == asio::error::message_size;
+}
+
 }  // namespace
 
 struct Proxy::Client {
@@ -35,6 +42,8 @@ struct Proxy::Client {
   udp::socket socket;      // our upstream socket towards the forward target
   udp::endpoint sender;
   std::array<std::uint8_t, 65536> buffer{};
+  std::int64_t last_active_ns = 0;
+  std::uint64_t pending = 0;  // departures still queued for this client
 };
 
 std::string format_line(const char* name, const DirectionReport& r) {
@@ -55,6 +64,7 @@ Proxy::Proxy(ProxyConfig config)
       departure_timer_(io_),
       stats_timer_(io_),
       duration_timer_(io_),
+      sweep_timer_(io_),
       up_{ImpairmentModel(config_.upstream, config_.seed)},
       down_{ImpairmentModel(config_.one_way ? ImpairmentConfig{} : config_.downstream,
                             downstream_seed(config_.seed))} {}
@@ -93,6 +103,7 @@ void Proxy::run() {
   started_ns_ = monotonic_ns();
   receive_listen();
   schedule_stats();
+  schedule_sweep();
   if (config_.duration_s > 0.0) {
     duration_timer_.expires_after(seconds_ns(config_.duration_s));
     duration_timer_.async_wait([this](const asio::error_code& ec) {
@@ -144,6 +155,7 @@ ProxyReport Proxy::report() const {
   r.downstream = direction_report(down_);
   r.clients = clients_.size();
   r.refused_clients = refused_clients_;
+  r.expired_clients = expired_clients_;
   r.stray = stray_;
   r.elapsed_s = started_ns_ == 0 ? 0.0 : static_cast<double>(monotonic_ns() - started_ns_) / 1e9;
   return r;
@@ -178,9 +190,16 @@ void Proxy::receive_listen() {
               receive_upstream(client);
             }
           }
-          if (client) admit(true, client, listen_buffer_.data(), n);
+          if (client) {
+            client->last_active_ns = monotonic_ns();
+            admit(true, client, listen_buffer_.data(), n);
+          }
         }
-        // Errors such as ECONNREFUSED from an earlier send are not fatal for UDP.
+        if (ec && !transient(ec)) {
+          std::fprintf(stderr, "tl-netem: listen socket failed: %s\n", ec.message().c_str());
+          shutdown("listen socket error");
+          return;
+        }
         receive_listen();
       });
 }
@@ -191,11 +210,13 @@ void Proxy::receive_upstream(const std::shared_ptr<Client>& client) {
         if (stopped_ || ec == asio::error::operation_aborted) return;
         if (!ec) {
           if (client->sender == forward_) {
+            client->last_active_ns = monotonic_ns();
             admit(false, client, client->buffer.data(), n);
           } else {
             ++stray_;
           }
         }
+        if ((ec && !transient(ec)) || !client->socket.is_open()) return;  // the client is gone
         receive_upstream(client);
       });
 }
@@ -209,6 +230,7 @@ void Proxy::admit(bool upstream, const std::shared_ptr<Client>& client, const st
   for (int i = 0; i < v.copies; ++i) {
     const auto at = v.departure_ns[static_cast<std::size_t>(i)];
     departures_.push(Departure{at, order_++, upstream, client, payload});
+    ++client->pending;
   }
   // Due now: send at once instead of a timer round trip.
   if (departures_.top().at_ns <= now) {
@@ -244,6 +266,7 @@ void Proxy::on_timer() {
 void Proxy::send(const Departure& d) {
   asio::error_code ec;
   Direction& dir = d.upstream ? up_ : down_;
+  --d.client->pending;
   dir.max_late_ns = std::max(dir.max_late_ns, monotonic_ns() - d.at_ns);
   if (d.upstream) {
     d.client->socket.send_to(asio::buffer(*d.payload), forward_, 0, ec);
@@ -272,13 +295,36 @@ void Proxy::schedule_stats() {
   });
 }
 
+void Proxy::schedule_sweep() {
+  if (config_.client_idle_s <= 0.0) return;
+  sweep_timer_.expires_after(seconds_ns(std::clamp(config_.client_idle_s / 4.0, 0.05, 5.0)));
+  sweep_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    const std::int64_t now = monotonic_ns();
+    const auto idle_ns = seconds_ns(config_.client_idle_s).count();
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      auto& client = *it->second;
+      if (client.pending == 0 && now - client.last_active_ns > idle_ns) {
+        asio::error_code cec;
+        client.socket.close(cec);  // ends its receive; the handler's reference goes with it
+        it = clients_.erase(it);
+        ++expired_clients_;
+      } else {
+        ++it;
+      }
+    }
+    schedule_sweep();
+  });
+}
+
 void Proxy::shutdown(const std::string& why) {
   if (stopped_) return;
   const auto r = report();
   stopped_ = true;
   char head[160];
-  std::snprintf(head, sizeof head, "summary (%s) after %.1fs: clients=%" PRIu64 " refused=%" PRIu64 " stray=%" PRIu64,
-                why.c_str(), r.elapsed_s, r.clients, r.refused_clients, r.stray);
+  std::snprintf(head, sizeof head, "summary (%s) after %.1fs: clients=%" PRIu64 " expired=%" PRIu64 " refused=%" PRIu64
+                " stray=%" PRIu64,
+                why.c_str(), r.elapsed_s, r.clients, r.expired_clients, r.refused_clients, r.stray);
   emit(head);
   emit("  " + format_line("up", r.upstream));
   emit("  " + format_line("down", r.downstream));
@@ -288,6 +334,7 @@ void Proxy::shutdown(const std::string& why) {
   departure_timer_.cancel();
   stats_timer_.cancel();
   duration_timer_.cancel();
+  sweep_timer_.cancel();
   if (signals_) signals_->cancel(ec);
   io_.stop();
 }

@@ -40,6 +40,7 @@ struct ProxyConfig {
   double stats_interval_s = 5.0;  //!< 0: no periodic lines
   bool handle_signals = false;    //!< SIGINT/SIGTERM end run() with a summary
   std::size_t max_clients = 1024;
+  double client_idle_s = 60.0;    //!< forget a client (close its upstream socket) after this long quiet; 0: never
 };
 
 //! One direction's figures: the model's decisions plus what was actually sent.
@@ -62,6 +63,7 @@ struct ProxyReport {
   DirectionReport upstream;
   DirectionReport downstream;
   std::uint64_t clients = 0;
+  std::uint64_t expired_clients = 0;  //!< clients forgotten after client_idle_s without traffic
   std::uint64_t refused_clients = 0;  //!< datagrams from new clients beyond max_clients
   std::uint64_t stray = 0;            //!< datagrams on an upstream socket not from the forward target
   double elapsed_s = 0.0;
@@ -121,6 +123,7 @@ class Proxy {
   void on_timer();
   void send(const Departure& d);
   void schedule_stats();
+  void schedule_sweep();
   void shutdown(const std::string& why);
   void emit(const std::string& line);
   DirectionReport direction_report(const Direction& d) const;
@@ -132,6 +135,7 @@ class Proxy {
   asio::steady_timer departure_timer_;
   asio::steady_timer stats_timer_;
   asio::steady_timer duration_timer_;
+  asio::steady_timer sweep_timer_;
   std::unique_ptr<asio::signal_set> signals_;
   std::array<std::uint8_t, 65536> listen_buffer_{};
   asio::ip::udp::endpoint listen_sender_;
@@ -143,6 +147,7 @@ class Proxy {
   Direction up_;
   Direction down_;
   std::uint64_t refused_clients_ = 0;
+  std::uint64_t expired_clients_ = 0;
   std::uint64_t stray_ = 0;
   std::int64_t started_ns_ = 0;
   std::uint16_t bound_port_ = 0;

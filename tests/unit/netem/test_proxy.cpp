@@ -323,3 +323,50 @@ TEST(NetemBinary, DurationEndsWithSummary) {
 
 }  // namespace
 }  // namespace tl::netem
+
+namespace tl::netem {
+namespace {
+
+TEST(NetemProxy, QuietClientsAreForgottenAndComeBack) {
+  Ends ends;
+  ProxyConfig config;
+  config.forward_port = ends.mixer.port();
+  config.client_idle_s = 0.2;
+  config.stats_interval_s = 0.0;
+  RunningProxy rp(config);
+  ASSERT_TRUE(rp.start().ok());
+  ends.client.send_to(rp.proxy().listen_port(), 1);
+  ASSERT_TRUE(wait_for(rp, ends, 3s, [&](const ProxyReport& r) {
+    return r.expired_clients == 1 && r.clients == 0 && ends.at_client.size() == 1;
+  }));
+  ends.client.send_to(rp.proxy().listen_port(), 2);
+  ASSERT_TRUE(wait_for(rp, ends, 3s, [&](const ProxyReport& r) {
+    return r.clients + r.expired_clients >= 2 && ends.at_client.size() == 2;
+  }));
+  rp.finish();
+  EXPECT_EQ(ends.at_client, (std::vector<std::uint32_t>{1, 2}));
+}
+
+TEST(NetemProxy, UnreachableTargetDoesNotStopTheProxy) {
+  std::uint16_t closed_port = 0;
+  {
+    LoopbackSocket gone;  // bound then closed: nothing listens there
+    closed_port = gone.port();
+  }
+  Ends ends;
+  ProxyConfig config;
+  config.forward_port = closed_port;
+  config.stats_interval_s = 0.0;
+  RunningProxy rp(config);
+  ASSERT_TRUE(rp.start().ok());
+  for (std::uint32_t i = 0; i < 20; ++i) ends.client.send_to(rp.proxy().listen_port(), i);
+  EXPECT_TRUE(wait_for(rp, ends, 3s, [](const ProxyReport& r) {
+    return r.upstream.in == 20 && r.upstream.pending == 0;
+  }));
+  auto r = rp.proxy().snapshot(1s);
+  ASSERT_TRUE(r.has_value());  // still serving
+  EXPECT_EQ(r->upstream.forwarded + r->upstream.send_errors, 20u);
+}
+
+}  // namespace
+}  // namespace tl::netem
