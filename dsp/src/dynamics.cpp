@@ -42,13 +42,20 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
   makeup_k_ = 1.0 - std::exp(std::log(1e-3) / (fs_ * 0.020));
   knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
   const bool sc = p_.sidechain_hpf_hz > 0.0f;
-  if (sc && !sc_on_) sc_hpf_.reset();
+  if (sc && !sc_on_) {
+    sc_hpf_.reset();
+    sc_hpf_r_.reset();
+  }
   sc_on_ = sc;
-  if (sc) sc_hpf_.set(BiquadCoeffs::highpass(fs_, p_.sidechain_hpf_hz, 0.7071067811865476));
+  if (sc) {
+    sc_hpf_.set(BiquadCoeffs::highpass(fs_, p_.sidechain_hpf_hz, 0.7071067811865476));
+    sc_hpf_r_.set(sc_hpf_.coeffs());
+  }
 }
 
 void Compressor::reset() noexcept {
   sc_hpf_.reset();
+  sc_hpf_r_.reset();
   peak_ = ms_ = 0.0;
   level_db_ = -200.0;
   gr_db_ = 0.0;
@@ -67,38 +74,71 @@ double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept
   return t + d / r;
 }
 
-void Compressor::process(std::span<float> block) noexcept {
+template <class Key, class Apply>
+void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
   const bool rms = p_.detection == Detection::rms;
-  double peak = peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
+  const double knee_lo_sq = knee_lo_amp_ * knee_lo_amp_;
+  double peak_sq = peak_ * peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
+  const double decay_sq = peak_decay_ * peak_decay_;
   const bool gliding = makeup != makeup_target_;
-  for (float& s : block) {
-    const double x = s;
-    const double key = sc_on_ ? sc_hpf_.process(x) : x;
+  for (std::size_t i = 0; i < n; ++i) {
+    // key_sq(i): squared detector input (peak: max over channels; rms: mean over channels).
+    const double k2 = key_sq(i);
     double target_db = 0.0;
     if (rms) {
-      ms += rms_a_ * (key * key - ms);
+      ms += rms_a_ * (k2 - ms);
       const double in_db = fast::pow_to_db(ms);
       level_db += (in_db > level_db ? att_ : rel_) * (in_db - level_db);
       if (level_db > p_.threshold_db - 0.5 * p_.knee_db) target_db = static_curve_db(p_, level_db) - level_db;
       gr = target_db;
     } else {
-      const double a = std::abs(key);
-      peak = a > peak ? a : peak * peak_decay_;
-      if (peak > knee_lo_amp_) {
-        const double in_db = fast::amp_to_db(peak);
+      peak_sq = k2 > peak_sq ? k2 : peak_sq * decay_sq;
+      if (peak_sq > knee_lo_sq) {
+        const double in_db = fast::pow_to_db(peak_sq);
         target_db = static_curve_db(p_, in_db) - in_db;
       }
       // Attack smooths the gain reduction; release is carried by the detector decay.
       gr = target_db < gr ? gr + att_ * (target_db - gr) : target_db;
     }
     if (gliding) makeup += makeup_k_ * (makeup_target_ - makeup);
-    s = static_cast<float>(x * makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
+    apply(i, makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
   }
-  peak_ = peak < 1e-30 ? 0.0 : peak;
+  peak_ = peak_sq < 1e-60 ? 0.0 : std::sqrt(peak_sq);
   ms_ = ms < 1e-30 ? 0.0 : ms;
   level_db_ = std::max(level_db, -200.0);
   gr_db_ = gr;
   makeup_ = std::abs(makeup - makeup_target_) < 1e-7 ? makeup_target_ : makeup;
+  sc_hpf_.flush();
+  sc_hpf_r_.flush();
+}
+
+void Compressor::process(std::span<float> block) noexcept {
+  float* x = block.data();
+  if (sc_on_) {
+    run(block.size(), [&](std::size_t i) { const double k = sc_hpf_.process(static_cast<double>(x[i])); return k * k; },
+        [&](std::size_t i, double g) { x[i] = static_cast<float>(x[i] * g); });
+  } else {
+    run(block.size(), [&](std::size_t i) { return static_cast<double>(x[i]) * x[i]; },
+        [&](std::size_t i, double g) { x[i] = static_cast<float>(x[i] * g); });
+  }
+}
+
+void Compressor::process(std::span<float> left, std::span<float> right) noexcept {
+  const std::size_t n = std::min(left.size(), right.size());
+  float* l = left.data();
+  float* r = right.data();
+  const bool rms = p_.detection == Detection::rms;
+  auto key = [&](double a, double b) { return rms ? 0.5 * (a * a + b * b) : std::max(a * a, b * b); };
+  auto apply = [&](std::size_t i, double g) {
+    l[i] = static_cast<float>(l[i] * g);
+    r[i] = static_cast<float>(r[i] * g);
+  };
+  if (sc_on_) {
+    run(n, [&](std::size_t i) { return key(sc_hpf_.process(static_cast<double>(l[i])), sc_hpf_r_.process(static_cast<double>(r[i]))); },
+        apply);
+  } else {
+    run(n, [&](std::size_t i) { return key(l[i], r[i]); }, apply);
+  }
 }
 
 // ---------------------------------------------------------------- Gate

@@ -108,6 +108,22 @@ TEST(Compressor, SidechainHighPassIgnoresLowEnd) {
   EXPECT_NEAR(sc.gain_reduction_db(), 0.0, 1e-6);
 }
 
+TEST(Compressor, StereoLinkedUsesLouderChannelAndOneGain) {
+  const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f};
+  Compressor c;
+  c.set_params(p);
+  c.prepare(kFs);
+  auto l = test::sine(1000.0, 1.0, 33600);           // 0 dB: drives the detector
+  auto r = test::sine(1000.0, 0.01, 33600);          // -40 dB: alone it would not compress
+  auto lo = l, ro = r;
+  c.process(std::span<float>(lo), std::span<float>(ro));
+  const std::span<const float> wl(l.data() + 28800, 4800), wr(r.data() + 28800, 4800);
+  const std::span<const float> wlo(lo.data() + 28800, 4800), wro(ro.data() + 28800, 4800);
+  const double gl = db(test::rms(wlo) / test::rms(wl)), gr = db(test::rms(wro) / test::rms(wr));
+  EXPECT_NEAR(gl, -15.0, 0.1);
+  EXPECT_NEAR(gr, gl, 1e-3);  // the same gain on both channels keeps the image
+}
+
 TEST(Gate, ExpanderAndGateStaticCurves) {
   for (const float ratio : {2.0f, 4.0f, 100.0f}) {
     for (const double level : {-10.0, -25.0, -32.0, -38.0, -45.0, -60.0}) {

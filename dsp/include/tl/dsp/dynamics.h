@@ -2,6 +2,7 @@
 //! Dynamics processors: compressor and gate/expander. Value types; prepare() once,
 //! set_params() between blocks, process() in real time (no allocation, no locks).
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -34,6 +35,9 @@ class Compressor {
 
   //! In place; the signal is its own key.
   void process(std::span<float> block) noexcept;
+  //! Stereo-linked, in place: one gain for both channels, keyed by the louder channel
+  //! (peak) or the mean power of both (rms).
+  void process(std::span<float> left, std::span<float> right) noexcept;
 
   //! Output level (dB) of the static curve for an input level (dB), before make-up.
   static double static_curve_db(const CompressorParams& p, double in_db) noexcept;
@@ -41,9 +45,12 @@ class Compressor {
   float gain_reduction_db() const noexcept { return static_cast<float>(gr_db_); }
 
  private:
+  template <class Key, class Apply>
+  void run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept;
+
   double fs_ = 48000.0;
   CompressorParams p_{};
-  Biquad sc_hpf_;
+  Biquad sc_hpf_, sc_hpf_r_;
   bool sc_on_ = false;
   double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
   double makeup_ = 1.0, makeup_target_ = 1.0, makeup_k_ = 1.0;  // make-up glides (~20 ms)
