@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 namespace tl {
 
@@ -193,9 +194,13 @@ ClockEstimator::Line ClockEstimator::envelope(std::vector<Point>& pts, bool lowe
   // Highest line of this slope below every point (equals the hull edge when fitted).
   double level = std::numeric_limits<double>::infinity();
   for (const Point& p : pts) level = std::min(level, p.y - slope * (p.x - c));
-  double excess = 0.0;
-  for (const Point& p : pts) excess += p.y - (level + slope * (p.x - c));
-  excess /= static_cast<double>(pts.size());
+  // Typical distance above the envelope: median / ln 2 is the mean of an
+  // exponential queue, and unlike the mean it ignores the delay spikes.
+  hull_.clear();
+  for (const Point& p : pts) hull_.push_back({p.y - (level + slope * (p.x - c)), 0.0});
+  const auto mid = hull_.begin() + static_cast<std::ptrdiff_t>(hull_.size() / 2);
+  std::nth_element(hull_.begin(), mid, hull_.end(), [](const Point& a, const Point& b) { return a.x < b.x; });
+  const double excess = mid->x / std::numbers::ln2;
 
   Line l{.level = level, .slope = slope, .centroid = c, .excess = excess};
   if (!lower) {
@@ -232,7 +237,11 @@ void ClockEstimator::refit() noexcept {
   has_model_ = true;
 
   const double n = static_cast<double>(count_);
-  const double err = kErrorScale * 0.5 * std::hypot(u.excess, d.excess) / n;
+  const double level_err = kErrorScale * 0.5 * std::hypot(u.excess, d.excess) / n;
+  // Both envelopes measure the same slope; their disagreement, carried from the
+  // centroid to the newest exchange, is the slope's share of the error.
+  const double slope_err = 0.5 * std::abs(u.slope - d.slope) * 0.5 * static_cast<double>(last - first);
+  const double err = std::hypot(level_err, slope_err);
   error_estimate_ = std::llround(std::max(err, 1.0));
 
   double sum2 = 0.0;
