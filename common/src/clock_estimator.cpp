@@ -183,11 +183,20 @@ ClockEstimator::Line ClockEstimator::envelope(std::vector<Point>& pts, bool lowe
       }
       hull_.push_back(p);
     }
-    for (std::size_t k = 0; k + 1 < hull_.size(); ++k) {
-      if (hull_[k + 1].x >= c && hull_[k + 1].x > hull_[k].x) {
-        slope = (hull_[k + 1].y - hull_[k].y) / (hull_[k + 1].x - hull_[k].x);
-        break;
+    // Slope: the hull's rise between the centres of the window's two halves.
+    // A single hull edge can be short and steep; this chord spans half the window.
+    const auto hull_at = [this](double x) {
+      for (std::size_t k = 0; k + 1 < hull_.size(); ++k) {
+        if (hull_[k + 1].x >= x && hull_[k + 1].x > hull_[k].x) {
+          return hull_[k].y + (hull_[k + 1].y - hull_[k].y) * (x - hull_[k].x) / (hull_[k + 1].x - hull_[k].x);
+        }
       }
+      return hull_.back().y;
+    };
+    const double x0 = pts.front().x, x1 = pts.back().x;
+    if (hull_.size() >= 2 && x1 > x0) {
+      const double xa = x0 + 0.25 * (x1 - x0), xb = x0 + 0.75 * (x1 - x0);
+      slope = (hull_at(xb) - hull_at(xa)) / (xb - xa);
     }
   }
   slope = std::clamp(slope, -max_slope, max_slope);

@@ -79,8 +79,8 @@ double pct(std::vector<double> v, double p) {
 }
 
 void run_estimator_grid(bool quick, bool slow_exchanges) {
-  std::printf("ClockEstimator, virtual time, 5%% spikes of +50 ms, exchange every 100-250 ms\n");
-  std::printf("(100 ms until Locked). jitter = mean exponential queueing per direction.\n");
+  std::printf("ClockEstimator, virtual time, 5%% spikes of +50 ms on each trip, exchanges every 100 ms until Locked.\n");
+  std::printf("jitter = mean of the exponential queueing delay added to each direction (its std too).\n");
   std::printf("600 s of simulated time per run, errors sampled every 10 ms; 4 seeds per row\n");
   std::printf("lock_s: p50/max over seeds; err5_us: max error at 5 s (1e9 = not locked yet);\n"
               "p50/p99/max_us: |offset error| after 200 s; skew30/skewE: max |skew error| (ppm) at 30 s / 600 s\n");

@@ -9,10 +9,10 @@
 //! Method: per-direction minimum-delay envelopes. Queueing, delay spikes and late
 //! timestamps only ever ADD delay, so the up values (t2 - t1) lie on or above
 //! the line offset + d_up and the down values (t3 - t4) on or below
-//! offset - d_down. Each envelope is the line that touches its points from the
-//! delay-free side (lower/upper convex hull, supporting line at the window's
-//! time centroid: the L1-optimal "linear program" fit); the offset line is the
-//! mean of the two. This is min-RTT filtering done per direction: it uses the
+//! offset - d_down. Each envelope is a line under (over) its points from the
+//! delay-free side: its slope is the chord of the lower (upper) convex hull
+//! between the centres of the window's two halves, its level the highest such
+//! line still below every point; the offset line is the mean of the two. This is min-RTT filtering done per direction: it uses the
 //! fastest up trip and the fastest down trip even when they are not in the same
 //! exchange, and its error shrinks like jitter/N instead of jitter/sqrt(N).
 //!
