@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   tl::netem::ImpairmentConfig imp;
   tl::netem::ProxyConfig config;
 
-  app.add_option("--listen", listen, "Where clients send (host:port; port 0 picks a free one)")->capture_default_str();
+  app.add_option("--listen", listen, "Where clients send (host:port, loopback unless --allow-nonlocal; port 0 picks a free one)")->capture_default_str();
   app.add_option("--forward", forward, "Where datagrams go (host:port, loopback only unless --allow-nonlocal)")
       ->required();
   app.add_option("--loss", imp.loss_pct, "Independent random loss, percent")->check(CLI::Range(0.0, 100.0));
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   app.add_flag("--one-way", config.one_way, "Impair only client->forward; replies pass untouched");
-  app.add_flag("--allow-nonlocal", config.allow_nonlocal, "Allow --forward to a non-loopback address");
+  app.add_flag("--allow-nonlocal", config.allow_nonlocal, "Allow --forward and --listen on non-loopback addresses");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   if (!forward_hp) return bad_option("--forward: " + forward_hp.error());
   if (auto s = tl::netem::check_forward_target(forward_hp->host, config.allow_nonlocal); !s) {
     return bad_option("--forward: " + s.error());
+  }
+  if (auto s = tl::netem::check_forward_target(listen_hp->host, config.allow_nonlocal, "listen on"); !s) {
+    return bad_option("--listen: " + s.error() + " (replies are sent to whoever sends here)");
   }
   imp.jitter_shape = jitter_dist == "normal" ? tl::netem::JitterShape::normal : tl::netem::JitterShape::uniform;
   if (auto s = tl::netem::validate(imp); !s) return bad_option(s.error());

@@ -76,6 +76,10 @@ Status Proxy::start() {
   if (auto s = validate(config_.upstream); !s) return s;
   if (auto s = validate(config_.downstream); !s) return s;
   if (auto s = check_forward_target(config_.forward_host, config_.allow_nonlocal); !s) return Error{"--forward: " + s.error()};
+  // Replies go back to whoever sent to the listen address, so it must be loopback too.
+  if (auto s = check_forward_target(config_.listen_host, config_.allow_nonlocal, "listen on"); !s) {
+    return Error{"--listen: " + s.error()};
+  }
   if (config_.forward_port == 0) return Error{"--forward: port 0 is not a destination"};
   asio::error_code ec;
   const auto fwd_addr = asio::ip::make_address(config_.forward_host == "localhost" ? "127.0.0.1" : config_.forward_host, ec);

@@ -295,6 +295,7 @@ TEST(NetemBinary, BadOptionsExitTwo) {
   const auto netem = tl::test::bin("tl-netem");
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--forward", "10.1.2.3:7400"},
+           {"--listen", "0.0.0.0:7500", "--forward", "127.0.0.1:7400"},
            {"--forward", "127.0.0.1:7400", "--loss", "120"},
            {"--forward", "127.0.0.1:7400", "--burst-loss", "5"},
            {"--forward", "127.0.0.1:0"},
