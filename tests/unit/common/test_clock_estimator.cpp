@@ -249,6 +249,20 @@ TEST(ClockEstimator, LostAfterSilenceThenRelocksOnTheNextExchange) {
   EXPECT_EQ(est.state(), ClockSyncState::Locked);
 }
 
+TEST(ClockEstimator, MappingSnapshotAgreesWithTheEstimator) {
+  Sim sim({.offset_s = 6.5, .skew_ppm = -210, .jitter_ms = 0.5}, 12);
+  ClockEstimator est;
+  EXPECT_FALSE(est.mapping(sim.node_now()).valid);
+  run(sim, est, 20 * kS);
+  const std::int64_t now = sim.node_now();
+  const ClockMap map = est.mapping(now);
+  ASSERT_TRUE(map.valid);
+  for (std::int64_t later : {std::int64_t{0}, 250 * kMs, 3 * kS}) {
+    EXPECT_NEAR(static_cast<double>(map.to_session_ns(now + later)),
+                static_cast<double>(est.to_session_ns(now + later)), 1.0);
+  }
+}
+
 TEST(ClockEstimator, ReportsRttAndResidual) {
   Sim sim({.jitter_ms = 2.0, .spike_prob = 0}, 9);
   ClockEstimator est;

@@ -12,7 +12,8 @@
 //! smoothed block times, not read off the loop integrator. Both loop integrators are kept
 //! relative to a 64-bit origin that is rebased, so precision holds for years.
 //!
-//! Pure arithmetic: no allocation, no locking; safe to call from the audio callback.
+//! Pure arithmetic: no allocation, no locking; safe to call from the audio
+//! callback. One owner thread: publish block_time_ns()/rate_hz() to others by value.
 
 #include <array>
 #include <cstddef>

@@ -40,6 +40,23 @@ struct SyncExchange {
   constexpr std::int64_t rtt_ns() const noexcept { return (t4 - t1) - (t3 - t2); }
 };
 
+//! A snapshot of the node-to-session mapping: a trivially copyable value the io
+//! thread can hand to a real-time thread (SpscRing, seqlock) which then maps its
+//! own timestamps without touching the estimator.
+struct ClockMap {
+  std::int64_t ref_node_ns = 0;    //!< node time the snapshot was taken at
+  std::int64_t ref_offset_ns = 0;  //!< session - node at ref_node_ns
+  double slope = 0.0;              //!< d(offset)/d(node time)
+  bool valid = false;              //!< false before the first exchange
+  constexpr std::int64_t offset_ns_at(std::int64_t node_ns) const noexcept {
+    const double d = slope * static_cast<double>(node_ns - ref_node_ns);
+    return ref_offset_ns + static_cast<std::int64_t>(d < 0 ? d - 0.5 : d + 0.5);
+  }
+  constexpr std::int64_t to_session_ns(std::int64_t node_ns) const noexcept {
+    return node_ns + offset_ns_at(node_ns);
+  }
+};
+
 enum class ClockSyncState {
   Acquiring,  //!< not enough evidence yet; offset_ns_at() is a best effort
   Locked,     //!< offset error estimate below the lock threshold
@@ -87,6 +104,11 @@ class ClockEstimator {
   //! node_ns mapped onto the session clock.
   std::int64_t to_session_ns(std::int64_t node_ns) const noexcept {
     return node_ns + offset_ns_at(node_ns);
+  }
+  //! The current model as a value, anchored at node_now_ns.
+  ClockMap mapping(std::int64_t node_now_ns) const noexcept {
+    return {.ref_node_ns = node_now_ns, .ref_offset_ns = offset_ns_at(node_now_ns), .slope = slope_,
+            .valid = has_model_};
   }
   //! Node clock rate against the session clock, ppm; positive: the node runs fast.
   double skew_ppm() const noexcept;
