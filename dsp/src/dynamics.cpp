@@ -176,6 +176,8 @@ double Gate::static_gain_db(const GateParams& p, double in_db) noexcept {
 
 void Gate::process(std::span<float> block) noexcept {
   const double thr_amp = std::pow(10.0, p_.threshold_db / 20.0);
+  const bool hard_gate = p_.ratio >= 50.0f;
+  const double range = p_.range_db;
   double peak = peak_, g = gain_db_;
   std::int64_t held = since_above_;  // samples left in the detector's peak hold
   for (float& s : block) {
@@ -188,9 +190,14 @@ void Gate::process(std::span<float> block) noexcept {
     } else {
       peak *= decay_;
     }
-    const double target = peak >= thr_amp ? 0.0 : static_gain_db(p_, fast::amp_to_db(peak));
-    g += (target > g ? att_ : rel_) * (target - g);
-    s = static_cast<float>(s * fast::db_to_amp(g));
+    double target = 0.0;
+    if (peak < thr_amp) target = hard_gate ? range : static_gain_db(p_, fast::amp_to_db(peak));
+    if (g != target) {
+      g += (target > g ? att_ : rel_) * (target - g);
+      // Snap within 1e-4 dB (1e-5 relative, inaudible) so a settled gate costs nothing.
+      if (std::abs(g - target) < 1e-4) g = target;
+    }
+    if (g != 0.0) s = static_cast<float>(s * fast::db_to_amp(g));
   }
   peak_ = peak < 1e-30 ? 0.0 : peak;
   gain_db_ = g;

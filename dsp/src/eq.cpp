@@ -67,4 +67,41 @@ void EqBand::process(std::span<float> block) noexcept {
   }
 }
 
+void Equalizer::process(std::span<float> block) noexcept {
+  std::array<Biquad*, 4> fused{};
+  std::size_t k = 0;
+  for (auto& b : bands_) {
+    if (b.steady())
+      fused[k++] = &b.section();
+    else
+      b.process(block);  // bypassed (no-op) or gliding
+  }
+  if (k == 0) return;
+  if (k == 1) {
+    fused[0]->process(block);
+    return;
+  }
+  // Copy coefficients and state to locals for the fused loop.
+  std::array<BiquadCoeffs, 4> c{};
+  std::array<double, 4> s1{}, s2{};
+  for (std::size_t j = 0; j < k; ++j) {
+    c[j] = fused[j]->coeffs();
+    fused[j]->get_state(s1[j], s2[j]);
+  }
+  for (float& v : block) {
+    double x = v;
+    for (std::size_t j = 0; j < k; ++j) {
+      const double y = c[j].b0 * x + s1[j];
+      s1[j] = c[j].b1 * x - c[j].a1 * y + s2[j];
+      s2[j] = c[j].b2 * x - c[j].a2 * y;
+      x = y;
+    }
+    v = static_cast<float>(x);
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    fused[j]->set_state(s1[j], s2[j]);
+    fused[j]->flush();
+  }
+}
+
 }  // namespace tl::dsp

@@ -142,19 +142,24 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   // Sample-accurate delay (always written so a later change reads real history);
   // a change cross-fades from the old tap to the new one.
   const std::size_t size = delay_.size();
-  for (std::size_t i = 0; i < n; ++i) delay_[(delay_pos_ + i) % size] = m[i];
+  {
+    const std::size_t first = std::min(n, size - delay_pos_);
+    std::copy_n(m, first, delay_.data() + delay_pos_);
+    std::copy_n(m + first, n - first, delay_.data());
+  }
   const bool moving = !delay_xfade_.settled();
   if (delay_cur_ != 0 || moving) {
-    const auto tap = [&](std::size_t i, std::int32_t d) {
-      return delay_[(delay_pos_ + i + size - static_cast<std::size_t>(d)) % size];
-    };
+    std::size_t rc = (delay_pos_ + size - static_cast<std::size_t>(delay_cur_)) % size;
+    std::size_t rn = (delay_pos_ + size - static_cast<std::size_t>(delay_next_)) % size;
     for (std::size_t i = 0; i < n; ++i) {
       if (moving) {
         const float w = delay_xfade_.next();
-        m[i] = tap(i, delay_cur_) + w * (tap(i, delay_next_) - tap(i, delay_cur_));
+        m[i] = delay_[rc] + w * (delay_[rn] - delay_[rc]);
       } else {
-        m[i] = tap(i, delay_cur_);
+        m[i] = delay_[rc];
       }
+      if (++rc == size) rc = 0;
+      if (++rn == size) rn = 0;
     }
     if (moving && delay_xfade_.settled()) {
       delay_cur_ = delay_next_;

@@ -53,6 +53,14 @@ class Biquad {
   const BiquadCoeffs& coeffs() const noexcept { return c_; }
   //! Clears the state (silence in, silence out).
   void reset() noexcept { s1_ = s2_ = 0.0; }
+  void get_state(double& s1, double& s2) const noexcept {
+    s1 = s1_;
+    s2 = s2_;
+  }
+  void set_state(double s1, double s2) noexcept {
+    s1_ = s1;
+    s2_ = s2;
+  }
   //! Zeroes a state that has decayed to denormal range (call once per block on per-sample paths).
   void flush() noexcept {
     if (std::abs(s1_) < 1e-30) s1_ = 0.0;

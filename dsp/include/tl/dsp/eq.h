@@ -37,6 +37,9 @@ class EqBand {
   void process(std::span<float> block) noexcept;
   //! Coefficients currently in use.
   const BiquadCoeffs& coeffs() const noexcept { return bq_.coeffs(); }
+  //! True when the band is active with fixed coefficients (can be fused with others).
+  bool steady() const noexcept { return !bypassed_ && log_f_.settled() && gain_.settled() && q_.settled(); }
+  Biquad& section() noexcept { return bq_; }
 
  private:
   void update_coeffs() noexcept;
@@ -70,9 +73,9 @@ class Equalizer {
   void set(const EqParams& p) noexcept {
     for (std::size_t i = 0; i < 4; ++i) bands_[i].set(band(p, i));
   }
-  void process(std::span<float> block) noexcept {
-    for (auto& b : bands_) b.process(block);
-  }
+  //! Settled bands run as one fused cascade (sample-major, so the sections overlap in the
+  //! pipeline); moving bands run one after the other with control-rate updates.
+  void process(std::span<float> block) noexcept;
   const EqBand& band(std::size_t i) const noexcept { return bands_[i]; }
 
  private:
