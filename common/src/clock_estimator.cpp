@@ -70,7 +70,7 @@ bool ClockEstimator::add(const SyncExchange& x) noexcept {
     return false;
   }
   const Entry e{.t1 = x.t1, .t4 = x.t4, .up = x.t2 - x.t1, .down = x.t3 - x.t4, .rtt = rtt};
-  last_t4_ = std::max(last_t4_, x.t4);
+  last_t4_ = x.t4;  // receipt time: in arrival order, and it follows a stepped clock
   last_rtt_ = rtt;
 
   if (!consistent(e)) {
