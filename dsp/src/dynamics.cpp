@@ -36,10 +36,16 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
   p_.knee_db = std::max(p_.knee_db, 0.0f);
   att_ = tc_coef(fs_, p_.attack_ms);
   rel_ = tc_coef(fs_, p_.release_ms);
+  const double mk = 1.0 - std::exp(std::log(1e-3) / (fs_ * 0.020));
+  for (std::size_t len = 0; len <= kControl; ++len) {
+    // Coefficients for a chunk of len samples: the same time constants whatever the block size.
+    att_k_[len] = 1.0 - std::pow(1.0 - att_, static_cast<double>(len));
+    rel_k_[len] = 1.0 - std::pow(1.0 - rel_, static_cast<double>(len));
+    makeup_k_[len] = 1.0 - std::pow(1.0 - mk, static_cast<double>(len));
+  }
   peak_decay_ = decay_coef(fs_, p_.release_ms);
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
   makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
-  makeup_k_ = 1.0 - std::exp(std::log(1e-3) / (fs_ * 0.020));
   knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
   const bool sc = p_.sidechain_hpf_hz > 0.0f;
   if (sc && !sc_on_) {
@@ -60,6 +66,7 @@ void Compressor::reset() noexcept {
   level_db_ = -200.0;
   gr_db_ = 0.0;
   makeup_ = makeup_target_;
+  gain_ = makeup_;
 }
 
 double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept {
@@ -76,38 +83,61 @@ double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept
 
 template <class Key, class Apply>
 void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
+  // The detector runs every sample; the gain computer (log, curve, exp) runs once per
+  // kControl samples on the chunk's detector level, and the linear gain is interpolated
+  // across the chunk, so the gain is smooth and the cost of the logs is divided by kControl.
   const bool rms = p_.detection == Detection::rms;
   const double knee_lo_sq = knee_lo_amp_ * knee_lo_amp_;
-  double peak_sq = peak_ * peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
   const double decay_sq = peak_decay_ * peak_decay_;
-  const bool gliding = makeup != makeup_target_;
-  for (std::size_t i = 0; i < n; ++i) {
-    // key_sq(i): squared detector input (peak: max over channels; rms: mean over channels).
-    const double k2 = key_sq(i);
+  double peak_sq = peak_ * peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
+  double gain = gain_;
+  for (std::size_t i0 = 0; i0 < n; i0 += kControl) {
+    const std::size_t len = std::min(kControl, n - i0);
+    double chunk_max = 0.0;
+    for (std::size_t i = i0; i < i0 + len; ++i) {
+      // key_sq(i): squared detector input (peak: max over channels; rms: mean over channels).
+      const double k2 = key_sq(i);
+      if (rms) {
+        ms += rms_a_ * (k2 - ms);
+      } else {
+        peak_sq = k2 > peak_sq ? k2 : peak_sq * decay_sq;
+        chunk_max = peak_sq > chunk_max ? peak_sq : chunk_max;
+      }
+    }
     double target_db = 0.0;
     if (rms) {
-      ms += rms_a_ * (k2 - ms);
       const double in_db = fast::pow_to_db(ms);
-      level_db += (in_db > level_db ? att_ : rel_) * (in_db - level_db);
+      level_db += (in_db > level_db ? att_k_[len] : rel_k_[len]) * (in_db - level_db);
       if (level_db > p_.threshold_db - 0.5 * p_.knee_db) target_db = static_curve_db(p_, level_db) - level_db;
       gr = target_db;
     } else {
-      peak_sq = k2 > peak_sq ? k2 : peak_sq * decay_sq;
-      if (peak_sq > knee_lo_sq) {
-        const double in_db = fast::pow_to_db(peak_sq);
+      if (chunk_max > knee_lo_sq) {
+        const double in_db = fast::pow_to_db(chunk_max);
         target_db = static_curve_db(p_, in_db) - in_db;
       }
       // Attack smooths the gain reduction; release is carried by the detector decay.
-      gr = target_db < gr ? gr + att_ * (target_db - gr) : target_db;
+      gr = target_db < gr ? gr + att_k_[len] * (target_db - gr) : target_db;
     }
-    if (gliding) makeup += makeup_k_ * (makeup_target_ - makeup);
-    apply(i, makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0));
+    if (makeup != makeup_target_) {
+      makeup += makeup_k_[len] * (makeup_target_ - makeup);
+      if (std::abs(makeup - makeup_target_) < 1e-7) makeup = makeup_target_;
+    }
+    const double next = makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0);
+    if (next == gain) {
+      if (gain != 1.0)
+        for (std::size_t i = i0; i < i0 + len; ++i) apply(i, gain);
+    } else {
+      const double step = (next - gain) / static_cast<double>(len);
+      for (std::size_t i = i0; i < i0 + len; ++i) apply(i, gain += step);
+      gain = next;
+    }
   }
   peak_ = peak_sq < 1e-60 ? 0.0 : std::sqrt(peak_sq);
   ms_ = ms < 1e-30 ? 0.0 : ms;
   level_db_ = std::max(level_db, -200.0);
   gr_db_ = gr;
-  makeup_ = std::abs(makeup - makeup_target_) < 1e-7 ? makeup_target_ : makeup;
+  makeup_ = makeup;
+  gain_ = gain;
   sc_hpf_.flush();
   sc_hpf_r_.flush();
 }

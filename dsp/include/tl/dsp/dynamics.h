@@ -2,6 +2,7 @@
 //! Dynamics processors: compressor and gate/expander. Value types; prepare() once,
 //! set_params() between blocks, process() in real time (no allocation, no locks).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,6 +26,7 @@ struct CompressorParams {
 };
 
 //! Feed-forward compressor with the Giannoulis/Massberg/Reiss soft-knee gain computer.
+//! The detector runs per sample; the gain is computed every 8 samples and interpolated.
 class Compressor {
  public:
   void prepare(double fs) noexcept;
@@ -52,8 +54,11 @@ class Compressor {
   CompressorParams p_{};
   Biquad sc_hpf_, sc_hpf_r_;
   bool sc_on_ = false;
+  static constexpr std::size_t kControl = 8;  // gain-computer interval (samples)
   double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
-  double makeup_ = 1.0, makeup_target_ = 1.0, makeup_k_ = 1.0;  // make-up glides (~20 ms)
+  std::array<double, kControl + 1> att_k_{}, rel_k_{}, makeup_k_{};
+  double gain_ = 1.0;  // linear gain at the end of the last chunk
+  double makeup_ = 1.0, makeup_target_ = 1.0;  // make-up glides (~20 ms)
   double knee_lo_amp_ = 0.0;  // below this detector level the gain computer is exactly 0 dB
   double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
 };
