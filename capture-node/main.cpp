@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--source", raw.source,
                  "device[:NAME] | tone:FREQ | click:PERIOD (1s, 500ms, 4800) | noise | file:PATH")
       ->capture_default_str();
-  app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
+  auto* channels = app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
   app.add_option("--rate", raw.rate, "sample rate: 44100, 48000 or 96000")->capture_default_str();
   app.add_option("--frames-per-packet", raw.frames_per_packet, "48, 64, 128 or 256")->capture_default_str();
   app.add_option("--format", raw.format, "wire format: pcm16, pcm24 or f32")->capture_default_str();
@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  raw.channels_given = channels->count() > 0;
   if (raw.list_devices) {
     std::cout << tl::capture::list_devices() << std::flush;
     return 0;

@@ -127,11 +127,11 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
                  ": expected 48, 64, 128 or 256"};
   }
   o.frames_per_packet = static_cast<std::uint16_t>(raw.frames_per_packet);
-  if (raw.channels != 0 && (raw.channels < 1 || raw.channels > 64)) {
+  if (raw.channels_given && (raw.channels < 1 || raw.channels > 64)) {
     return Error{"bad --channels " + std::to_string(raw.channels) + ": expected 1-64"};
   }
-  o.channels_given = raw.channels != 0;
-  o.channels = raw.channels != 0 ? raw.channels : 1;
+  o.channels_given = raw.channels_given;
+  o.channels = raw.channels_given ? raw.channels : 1;
   auto format = parse_format(raw.format);
   if (!format) return Error{format.error()};
   o.format = *format;

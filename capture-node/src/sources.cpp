@@ -70,6 +70,11 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, st
   if (info.channels < 1 || info.channels > 64) {
     return Error{"file '" + path + "' has " + std::to_string(info.channels) + " channels; at most 64 are supported"};
   }
+  constexpr sf_count_t kMaxSamples = sf_count_t{1} << 28;  // 1 GiB of int32: files are held in memory
+  if (info.frames * info.channels > kMaxSamples) {
+    return Error{"file '" + path + "' is too long to play from memory (" + std::to_string(info.frames) +
+                 " frames x " + std::to_string(info.channels) + " channels); split it or shorten it"};
+  }
   std::unique_ptr<FileSource> s(new FileSource());
   s->channels_ = info.channels;
   s->loop_ = loop;

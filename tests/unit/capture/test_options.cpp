@@ -49,9 +49,15 @@ TEST(CaptureOptions, RejectsBadValuesWithTheOptionNamed) {
   expect_error(r, "--name");
   r = good();
   r.channels = 65;
+  r.channels_given = true;
+  expect_error(r, "--channels");
+  r = good();
+  r.channels = 0;
+  r.channels_given = true;
   expect_error(r, "--channels");
   r = good();
   r.channels = -1;
+  r.channels_given = true;
   expect_error(r, "--channels");
   r = good();
   r.rate = 22050;

@@ -31,7 +31,8 @@ struct RawOptions {
   std::string mixer;
   std::string name;
   std::string source = "tone:440";
-  int channels = 0;              // 0: not given
+  int channels = 1;
+  bool channels_given = false;   // --channels was on the command line
   int rate = 48000;
   int frames_per_packet = 48;
   std::string format = "pcm24";
