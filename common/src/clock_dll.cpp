@@ -93,9 +93,13 @@ void ClockDll::rebase() noexcept {
   t1_ -= static_cast<double>(shift);
 }
 
-std::int64_t ClockDll::block_time_ns() const noexcept { return base_ns_ + std::llround(t0_); }
+std::int64_t ClockDll::block_time_ns() const noexcept {
+  return base_ns_ + std::llround(t0_);
+}
 
-std::int64_t ClockDll::next_block_time_ns() const noexcept { return base_ns_ + std::llround(t1_); }
+std::int64_t ClockDll::next_block_time_ns() const noexcept {
+  return base_ns_ + std::llround(t1_);
+}
 
 std::int64_t ClockDll::frame_time_ns(std::int64_t frame) const noexcept {
   return base_ns_ + std::llround(t0_ + ns_per_frame_ * static_cast<double>(frame - frame0_));

@@ -16,7 +16,9 @@ namespace {
 // the simulator in tests/unit/common/test_clock_estimator.cpp.
 constexpr double kErrorScale = 2.0;
 
-std::int64_t midpoint(std::int64_t a, std::int64_t b) noexcept { return a + (b - a) / 2; }
+std::int64_t midpoint(std::int64_t a, std::int64_t b) noexcept {
+  return a + (b - a) / 2;
+}
 
 }  // namespace
 
@@ -121,8 +123,7 @@ bool ClockEstimator::consistent(const Entry& e) const noexcept {
   // Exact physics: |theta - (offset + bias)| <= (rtt - base_rtt) / 2, because every
   // delay above the base adds to the RTT at least as much as it moves theta.
   const std::int64_t theta = (e.up + e.down) / 2;
-  const double dev =
-      std::abs(static_cast<double>(theta - offset_ns_at(midpoint(e.t1, e.t4))));
+  const double dev = std::abs(static_cast<double>(theta - offset_ns_at(midpoint(e.t1, e.t4))));
   const double allowance = 0.5 * static_cast<double>(std::max<std::int64_t>(0, e.rtt - min_rtt_));
   const double threshold =
       static_cast<double>(cfg_.step_threshold_ns) + 3.0 * static_cast<double>(error_estimate_);
@@ -147,8 +148,8 @@ void ClockEstimator::evict(std::int64_t newest_t4) noexcept {
   }
 }
 
-ClockEstimator::Line ClockEstimator::envelope(std::vector<Point>& pts, bool lower,
-                                              double prior_slope, bool fit_slope) noexcept {
+ClockEstimator::Line ClockEstimator::envelope(std::vector<Point>& pts, bool lower, double prior_slope,
+                                              bool fit_slope) noexcept {
   // Work on the lower envelope; the upper one is the lower one of -y.
   if (!lower) {
     for (Point& p : pts) p.y = -p.y;
@@ -188,7 +189,8 @@ ClockEstimator::Line ClockEstimator::envelope(std::vector<Point>& pts, bool lowe
     const auto hull_at = [this](double x) {
       for (std::size_t k = 0; k + 1 < hull_.size(); ++k) {
         if (hull_[k + 1].x >= x && hull_[k + 1].x > hull_[k].x) {
-          return hull_[k].y + (hull_[k + 1].y - hull_[k].y) * (x - hull_[k].x) / (hull_[k + 1].x - hull_[k].x);
+          return hull_[k].y +
+                 (hull_[k + 1].y - hull_[k].y) * (x - hull_[k].x) / (hull_[k + 1].x - hull_[k].x);
         }
       }
       return hull_.back().y;

@@ -79,16 +79,21 @@ double pct(std::vector<double> v, double p) {
 }
 
 void run_estimator_grid(bool quick, bool slow_exchanges) {
-  std::printf("ClockEstimator, virtual time, 5%% spikes of +50 ms on each trip, exchanges every 100 ms until Locked.\n");
+  std::printf(
+      "ClockEstimator, virtual time, 5%% spikes of +50 ms on each trip, exchanges every 100 ms until "
+      "Locked.\n");
   std::printf("jitter = mean of the exponential queueing delay added to each direction (its std too).\n");
   std::printf("600 s of simulated time per run, errors sampled every 10 ms; 4 seeds per row\n");
-  std::printf("lock_s: p50/max over seeds; err5_us: max |offset error| at 5 s, locked or not;\n"
-              "p50/p99/max_us: |offset error| after 200 s; skew30/skewE: max |skew error| (ppm) at 30 s / 600 s\n");
+  std::printf(
+      "lock_s: p50/max over seeds; err5_us: max |offset error| at 5 s, locked or not;\n"
+      "p50/p99/max_us: |offset error| after 200 s; skew30/skewE: max |skew error| (ppm) at 30 s / 600 s\n");
   std::printf("%7s %7s %6s %5s | %6s %6s | %8s | %7s %7s %7s | %7s %7s | %8s\n", "offset", "skew", "jit_ms",
-              "loss", "lock_s", "lk_max", "err5_us", "p50_us", "p99_us", "max_us", "skew30", "skewE", "resid_us");
+              "loss", "lock_s", "lk_max", "err5_us", "p50_us", "p99_us", "max_us", "skew30", "skewE",
+              "resid_us");
   const std::vector<double> offsets = quick ? std::vector<double>{0.003} : std::vector<double>{-10.0, 10.0};
   const std::vector<double> skews = quick ? std::vector<double>{100.0} : std::vector<double>{-500.0, 500.0};
-  const std::vector<double> jitters = quick ? std::vector<double>{2.0, 5.0, 20.0} : std::vector<double>{0.0, 0.5, 2.0, 5.0, 20.0};
+  const std::vector<double> jitters =
+      quick ? std::vector<double>{2.0, 5.0, 20.0} : std::vector<double>{0.0, 0.5, 2.0, 5.0, 20.0};
   const std::vector<double> losses = quick ? std::vector<double>{0.0, 0.3} : std::vector<double>{0.0, 0.3};
   for (double jit : jitters) {
     for (double loss : losses) {
@@ -111,27 +116,30 @@ void run_estimator_grid(bool quick, bool slow_exchanges) {
                 if (sim.exchange(x)) (void)est.add(x);
                 const bool locked = est.state() == ClockSyncState::Locked;
                 if (locked && lock_t < 0) lock_t = static_cast<double>(sim.now() - start) / 1e9;
-                next += locked ? period_lo + static_cast<std::int64_t>(period_rng() % period_span) * kMs : 100 * kMs;
+                next += locked ? period_lo + static_cast<std::int64_t>(period_rng() % period_span) * kMs
+                               : 100 * kMs;
               }
               sim.advance(10 * kMs);
               const std::int64_t node_now = sim.node_at(sim.now());
-              const double err_now =
-                  std::abs(static_cast<double>(est.offset_ns_at(node_now)) - sim.true_offset(node_now) - sim.bias());
+              const double err_now = std::abs(static_cast<double>(est.offset_ns_at(node_now)) -
+                                              sim.true_offset(node_now) - sim.bias());
               if (sim.now() - start == 5 * kS) err5.push_back(err_now / 1e3);
               if (sim.now() - start == 30 * kS) skew30.push_back(std::abs(est.skew_ppm() - skew));
               if (sim.now() - start >= 200 * kS) {
                 const std::int64_t node = sim.node_at(sim.now());
                 errs.push_back(std::abs(static_cast<double>(est.offset_ns_at(node)) - sim.true_offset(node) -
-                                        sim.bias()) / 1e3);
+                                        sim.bias()) /
+                               1e3);
               }
             }
             lock_times.push_back(lock_t < 0 ? 1e9 : lock_t);
             skew_errs.push_back(std::abs(est.skew_ppm() - skew));
             resid = std::max(resid, static_cast<double>(est.residual_ns()) / 1e3);
           }
-          std::printf("%7.3f %7.1f %6.1f %5.2f | %6.2f %6.2f | %8.1f | %7.2f %7.2f %7.2f | %7.3f %7.4f | %8.1f\n", off,
-                      skew, jit, loss, pct(lock_times, 0.5), pct(lock_times, 1.0), pct(err5, 1.0), pct(errs, 0.5),
-                      pct(errs, 0.99), pct(errs, 1.0), pct(skew30, 1.0), pct(skew_errs, 1.0), resid);
+          std::printf(
+              "%7.3f %7.1f %6.1f %5.2f | %6.2f %6.2f | %8.1f | %7.2f %7.2f %7.2f | %7.3f %7.4f | %8.1f\n",
+              off, skew, jit, loss, pct(lock_times, 0.5), pct(lock_times, 1.0), pct(err5, 1.0),
+              pct(errs, 0.5), pct(errs, 0.99), pct(errs, 1.0), pct(skew30, 1.0), pct(skew_errs, 1.0), resid);
         }
       }
     }
@@ -140,7 +148,8 @@ void run_estimator_grid(bool quick, bool slow_exchanges) {
 
 void run_dll() {
   std::printf("\nClockDll, 48 kHz device 100 ppm fast, 256-frame periods, callback jitter uniform +-1 ms\n");
-  std::printf("%8s | %9s | %8s %8s %8s | %9s\n", "bw_hz", "settle_s", "p50_us", "p99_us", "max_us", "rate_e_ppm");
+  std::printf("%8s | %9s | %8s %8s %8s | %9s\n", "bw_hz", "settle_s", "p50_us", "p99_us", "max_us",
+              "rate_e_ppm");
   for (double bw : {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0}) {
     std::vector<double> errs;
     double settle = -1, rate_err = 0;

@@ -58,8 +58,10 @@ TEST(ClockDll, SettlesQuicklyFromTheNominalRate) {
   double settled_at = -1;
   for (std::int64_t k = 0; k < 60 * kBlocksPerSecond; ++k) {
     const double e = std::abs(dev.step(dll));
-    if (e > 1'000.0) settled_at = -1;
-    else if (settled_at < 0) settled_at = static_cast<double>(k) / kBlocksPerSecond;
+    if (e > 1'000.0)
+      settled_at = -1;
+    else if (settled_at < 0)
+      settled_at = static_cast<double>(k) / kBlocksPerSecond;
   }
   ASSERT_GE(settled_at, 0.0);
   EXPECT_LT(settled_at, 10.0);  // within 1 us of the true block time, and staying there
@@ -100,7 +102,8 @@ TEST(ClockDll, FrameTimeInterpolatesWithinTheBlock) {
   const std::int64_t f = dll.block_frame() + 128;
   EXPECT_NEAR(static_cast<double>(dll.frame_time_ns(f)),
               static_cast<double>(dll.block_time_ns()) + 128.0 * 1e9 / 48000.0, 10.0);
-  EXPECT_NEAR(static_cast<double>(dll.next_block_time_ns() - dll.block_time_ns()), 256.0 * 1e9 / 48000.0, 10.0);
+  EXPECT_NEAR(static_cast<double>(dll.next_block_time_ns() - dll.block_time_ns()), 256.0 * 1e9 / 48000.0,
+              10.0);
 }
 
 }  // namespace

@@ -165,9 +165,8 @@ TEST(ClockEstimator, TwoMsJitterStaysWithinOneSampleAt48kHz) {
     ClockEstimator est;
     run(sim, est, 180 * kS);
     double worst = 0;
-    run(sim, est, 120 * kS, 100 * kMs, [&](const Sim& s, const ClockEstimator& e) {
-      worst = std::max(worst, s.error(e));
-    });
+    run(sim, est, 120 * kS, 100 * kMs,
+        [&](const Sim& s, const ClockEstimator& e) { worst = std::max(worst, s.error(e)); });
     EXPECT_LT(worst, 20'000.0) << "loss " << loss;
     EXPECT_EQ(est.state(), ClockSyncState::Locked);
     EXPECT_NEAR(est.skew_ppm(), 120.0, 0.1);

@@ -12,8 +12,8 @@
 //! offset - d_down. Each envelope is a line under (over) its points from the
 //! delay-free side: its slope is the chord of the lower (upper) convex hull
 //! between the centres of the window's two halves, its level the highest such
-//! line still below every point; the offset line is the mean of the two. This is min-RTT filtering done per direction: it uses the
-//! fastest up trip and the fastest down trip even when they are not in the same
+//! line still below every point; the offset line is the mean of the two. This is min-RTT filtering done per
+//! direction: it uses the fastest up trip and the fastest down trip even when they are not in the same
 //! exchange, and its error shrinks like jitter/N instead of jitter/sqrt(N).
 //!
 //! Asymmetric delay is unobservable: the estimate is biased by exactly
@@ -66,16 +66,16 @@ enum class ClockSyncState {
 const char* to_string(ClockSyncState s) noexcept;
 
 struct ClockEstimatorConfig {
-  std::size_t window_exchanges = 2048;            //!< most recent exchanges kept
-  std::int64_t window_ns = 180 * kNanosPerSecond; //!< and none older than this (node time)
+  std::size_t window_exchanges = 2048;             //!< most recent exchanges kept
+  std::int64_t window_ns = 180 * kNanosPerSecond;  //!< and none older than this (node time)
   std::size_t min_exchanges_to_lock = 8;
   std::int64_t min_span_to_lock_ns = 1 * kNanosPerSecond;  //!< node-time span of the window
-  std::int64_t lock_error_ns = 500'000;  //!< lock when error_estimate_ns() is below this
+  std::int64_t lock_error_ns = 500'000;                    //!< lock when error_estimate_ns() is below this
   std::int64_t silence_ns = 5 * kNanosPerSecond;           //!< Lost after this long without exchange
   std::int64_t step_threshold_ns = 2'000'000;  //!< offset jump (beyond RTT allowance) seen as a step
   std::size_t step_confirm = 3;                //!< consecutive jumped exchanges that confirm a step
   std::int64_t min_span_for_skew_ns = 2 * kNanosPerSecond;  //!< below this, keep the previous skew
-  std::int64_t rtt_margin_ns = 200'000;  //!< residual_ns() uses exchanges within this of min RTT
+  std::int64_t rtt_margin_ns = 200'000;           //!< residual_ns() uses exchanges within this of min RTT
   std::int64_t max_rtt_ns = 5 * kNanosPerSecond;  //!< larger RTTs are rejected as absurd
   double max_skew_ppm = 1000.0;                   //!< fitted skew is clamped to +-this
 };
@@ -102,12 +102,12 @@ class ClockEstimator {
   //! session_ns - node_ns at node time node_ns (linear extrapolation of the model).
   std::int64_t offset_ns_at(std::int64_t node_ns) const noexcept;
   //! node_ns mapped onto the session clock.
-  std::int64_t to_session_ns(std::int64_t node_ns) const noexcept {
-    return node_ns + offset_ns_at(node_ns);
-  }
+  std::int64_t to_session_ns(std::int64_t node_ns) const noexcept { return node_ns + offset_ns_at(node_ns); }
   //! The current model as a value, anchored at node_now_ns.
   ClockMap mapping(std::int64_t node_now_ns) const noexcept {
-    return {.ref_node_ns = node_now_ns, .ref_offset_ns = offset_ns_at(node_now_ns), .slope = slope_,
+    return {.ref_node_ns = node_now_ns,
+            .ref_offset_ns = offset_ns_at(node_now_ns),
+            .slope = slope_,
             .valid = has_model_};
   }
   //! Node clock rate against the session clock, ppm; positive: the node runs fast.
