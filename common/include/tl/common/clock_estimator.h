@@ -69,11 +69,12 @@ struct ClockEstimatorConfig {
   std::size_t window_exchanges = 2048;             //!< most recent exchanges kept
   std::int64_t window_ns = 180 * kNanosPerSecond;  //!< and none older than this (node time)
   std::size_t min_exchanges_to_lock = 8;
-  std::int64_t min_span_to_lock_ns = 1 * kNanosPerSecond;  //!< node-time span of the window
-  std::int64_t lock_error_ns = 500'000;                    //!< lock when error_estimate_ns() is below this
-  std::int64_t silence_ns = 5 * kNanosPerSecond;           //!< Lost after this long without exchange
-  std::int64_t step_threshold_ns = 2'000'000;  //!< offset jump (beyond RTT allowance) seen as a step
-  std::size_t step_confirm = 3;                //!< consecutive jumped exchanges that confirm a step
+  std::int64_t min_span_to_lock_ns =
+      1 * kNanosPerSecond;                        //!< window span to lock (and >= min_span_for_skew_ns)
+  std::int64_t lock_error_ns = 500'000;           //!< lock when error_estimate_ns() is below this
+  std::int64_t silence_ns = 5 * kNanosPerSecond;  //!< Lost after this long without exchange
+  std::int64_t step_threshold_ns = 2'000'000;     //!< offset jump (beyond RTT allowance) seen as a step
+  std::size_t step_confirm = 3;                   //!< consecutive jumped exchanges that confirm a step
   std::int64_t min_span_for_skew_ns = 2 * kNanosPerSecond;  //!< below this, keep the previous skew
   std::int64_t rtt_margin_ns = 200'000;           //!< residual_ns() uses exchanges within this of min RTT
   std::int64_t max_rtt_ns = 5 * kNanosPerSecond;  //!< larger RTTs are rejected as absurd
@@ -146,7 +147,7 @@ class ClockEstimator {
   struct Line {
     double level, slope;  // value at the centroid, slope
     double centroid;
-    double excess;  // mean distance of the points from the envelope
+    double excess;  // typical distance of the points from the envelope (median / ln 2)
   };
 
   void push(const Entry& e) noexcept;
