@@ -85,6 +85,8 @@ void Sender::run() {
   std::int64_t last_burst = 0;
   std::int64_t next_status = monotonic_ns() + kStatusPeriod;
   bool warned_no_reply = false;
+  std::int64_t last_reply = 0;
+  bool warned_silent_sync = false;
 
   auto set_state = [&](SyncState s) { state_.store(static_cast<int>(s), std::memory_order_relaxed); };
 
@@ -113,6 +115,12 @@ void Sender::run() {
       for (const auto t1 : outstanding) ours = ours || (t1 != 0 && t1 == sample->t1);
       if (!ours) continue;
       sample->t4 = t4;
+      last_reply = t4;
+      if (warned_silent_sync) {
+        spdlog::info("clock-sync replies from the mixer are back");
+        warned_silent_sync = false;
+        set_state(SyncState::Locked);
+      }
       if (sync.add_sample(*sample)) {
         offset_ns_.store(sync.offset_ns(), std::memory_order_relaxed);
         rtt_ns_.store(sync.rtt_ns(), std::memory_order_relaxed);
@@ -177,6 +185,8 @@ void Sender::run() {
       }
       if (burst_sent == kBurst && sync.has_estimate() && now >= last_burst + kBurstGrace) {
         epoch = stamper_.restart(sync.offset_ns());
+        last_reply = now;
+        warned_silent_sync = false;
         phase = Phase::Streaming;
         set_state(SyncState::Locked);
         next_sync = now + kSyncPeriod;
@@ -192,6 +202,12 @@ void Sender::run() {
         begin_sync(now);
       }
     } else if (phase == Phase::Streaming && now >= next_sync) {
+      if (!warned_silent_sync && now - last_reply > 5 * kSyncPeriod) {
+        spdlog::warn("no clock-sync reply from the mixer for 5 s: the network path to {}:{} may be down; "
+                     "still sending with the last clock offset", reg.host, reg.audio_port);
+        warned_silent_sync = true;
+        set_state(SyncState::Idle);
+      }
       send_sync(now);
       next_sync += kSyncPeriod;
       if (next_sync < now) next_sync = now + kSyncPeriod;

@@ -38,6 +38,7 @@ class Sender {
     std::int64_t stop_after_frames = 0;  // 0: run until stopped
   };
 
+  //! Idle: no registration, or no sync reply for 5 s while streaming (reported as SYNC_LOST).
   enum class SyncState { Idle, Acquiring, Locked };
 
   struct Stats {
