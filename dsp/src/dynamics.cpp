@@ -44,6 +44,7 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
     makeup_k_[len] = 1.0 - std::pow(1.0 - mk, static_cast<double>(len));
   }
   peak_decay_ = decay_coef(fs_, p_.release_ms);
+  for (std::size_t j = 0; j <= kControl; ++j) decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
   makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
   knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
@@ -69,18 +70,6 @@ void Compressor::reset() noexcept {
   gain_ = makeup_;
 }
 
-double Compressor::static_curve_db(const CompressorParams& p, double x) noexcept {
-  const double t = p.threshold_db, w = std::max(0.0f, p.knee_db);
-  const double r = std::clamp(p.ratio, 1.0f, 20.0f);
-  const double d = x - t;
-  if (2.0 * d < -w) return x;
-  if (w > 0.0 && 2.0 * std::abs(d) <= w) {
-    const double k = d + 0.5 * w;
-    return x + (1.0 / r - 1.0) * k * k / (2.0 * w);
-  }
-  return t + d / r;
-}
-
 template <class Key, class Apply>
 void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
   // The detector runs every sample; the gain computer (log, curve, exp) runs once per
@@ -94,15 +83,21 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
   for (std::size_t i0 = 0; i0 < n; i0 += kControl) {
     const std::size_t len = std::min(kControl, n - i0);
     double chunk_max = 0.0;
-    for (std::size_t i = i0; i < i0 + len; ++i) {
-      // key_sq(i): squared detector input (peak: max over channels; rms: mean over channels).
-      const double k2 = key_sq(i);
-      if (rms) {
-        ms += rms_a_ * (k2 - ms);
-      } else {
-        peak_sq = k2 > peak_sq ? k2 : peak_sq * decay_sq;
-        chunk_max = peak_sq > chunk_max ? peak_sq : chunk_max;
+    if (rms) {
+      for (std::size_t i = i0; i < i0 + len; ++i) ms += rms_a_ * (key_sq(i) - ms);
+    } else {
+      // peak(n) = max(key(n), peak(n-1) * d), evaluated in closed form over the chunk:
+      // the chunk's highest level is max(peak * d, max key); its end state weighs each key
+      // by d^(samples to the end). Both loops are free of loop-carried dependencies.
+      std::array<double, kControl> k2{};
+      for (std::size_t j = 0; j < len; ++j) k2[j] = key_sq(i0 + j);
+      double kmax = 0.0, end = peak_sq * decay_pow_[len];
+      for (std::size_t j = 0; j < len; ++j) {
+        kmax = std::max(kmax, k2[j]);
+        end = std::max(end, k2[j] * decay_pow_[len - 1 - j]);
       }
+      chunk_max = std::max(peak_sq * decay_sq, kmax);
+      peak_sq = end;
     }
     double target_db = 0.0;
     if (rms) {
@@ -128,7 +123,7 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
         for (std::size_t i = i0; i < i0 + len; ++i) apply(i, gain);
     } else {
       const double step = (next - gain) / static_cast<double>(len);
-      for (std::size_t i = i0; i < i0 + len; ++i) apply(i, gain += step);
+      for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain + step * static_cast<double>(j + 1));
       gain = next;
     }
   }
@@ -209,6 +204,7 @@ void Gate::process(std::span<float> block) noexcept {
   const bool hard_gate = p_.ratio >= 50.0f;
   const double range = p_.range_db;
   double peak = peak_, g = gain_db_;
+  double lin = fast::db_to_amp(g);
   std::int64_t held = since_above_;  // samples left in the detector's peak hold
   for (float& s : block) {
     const double a = std::abs(static_cast<double>(s));
@@ -226,8 +222,9 @@ void Gate::process(std::span<float> block) noexcept {
       g += (target > g ? att_ : rel_) * (target - g);
       // Snap within 1e-4 dB (1e-5 relative, inaudible) so a settled gate costs nothing.
       if (std::abs(g - target) < 1e-4) g = target;
+      lin = fast::db_to_amp(g);
     }
-    if (g != 0.0) s = static_cast<float>(s * fast::db_to_amp(g));
+    if (g != 0.0) s = static_cast<float>(s * lin);
   }
   peak_ = peak < 1e-30 ? 0.0 : peak;
   gain_db_ = g;

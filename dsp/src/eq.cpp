@@ -67,41 +67,70 @@ void EqBand::process(std::span<float> block) noexcept {
   }
 }
 
-void Equalizer::process(std::span<float> block) noexcept {
-  std::array<Biquad*, 4> fused{};
+namespace {
+
+//! Runs k sections sample-major: independent sections overlap in the pipeline.
+template <std::size_t K>
+inline __attribute__((always_inline)) void cascade(std::span<float> block, Biquad* const* sec) noexcept {
+  std::array<BiquadCoeffs, K> c{};
+  std::array<double, K> s1{}, s2{};
+  for (std::size_t j = 0; j < K; ++j) {
+    c[j] = sec[j]->coeffs();
+    sec[j]->get_state(s1[j], s2[j]);
+  }
+  for (float& v : block) {
+    double x = v;
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < K; ++j) {
+      const double y = c[j].b0 * x + s1[j];
+      s1[j] = (c[j].b1 * x + s2[j]) - c[j].a1 * y;  // y enters last: short recurrence
+      s2[j] = c[j].b2 * x - c[j].a2 * y;
+      x = y;
+    }
+    v = static_cast<float>(x);
+  }
+  for (std::size_t j = 0; j < K; ++j) {
+    sec[j]->set_state(s1[j], s2[j]);
+    sec[j]->flush();
+  }
+}
+
+//! Runs k (1..8) sections; built for baseline x86-64 and for FMA-capable CPUs, picked at load time.
+__attribute__((target_clones("fma", "default"))) void run_sections(std::span<float> block, Biquad* const* fused,
+                                                                   std::size_t k) noexcept {
+  for (std::size_t j = 0; j < k;) {
+    const std::size_t left = k - j;
+    if (left >= 4) {
+      cascade<4>(block, &fused[j]);
+      j += 4;
+    } else if (left == 3) {
+      cascade<3>(block, &fused[j]);
+      j += 3;
+    } else if (left == 2) {
+      cascade<2>(block, &fused[j]);
+      j += 2;
+    } else {
+      cascade<1>(block, &fused[j]);
+      j += 1;
+    }
+  }
+}
+
+}  // namespace
+
+void Equalizer::process(std::span<float> block, std::span<Biquad* const> pre) noexcept {
+  std::array<Biquad*, 8> fused{};
   std::size_t k = 0;
+  for (Biquad* b : pre)
+    if (k < 4) fused[k++] = b;
   for (auto& b : bands_) {
     if (b.steady())
       fused[k++] = &b.section();
     else
       b.process(block);  // bypassed (no-op) or gliding
   }
-  if (k == 0) return;
-  if (k == 1) {
-    fused[0]->process(block);
-    return;
-  }
-  // Copy coefficients and state to locals for the fused loop.
-  std::array<BiquadCoeffs, 4> c{};
-  std::array<double, 4> s1{}, s2{};
-  for (std::size_t j = 0; j < k; ++j) {
-    c[j] = fused[j]->coeffs();
-    fused[j]->get_state(s1[j], s2[j]);
-  }
-  for (float& v : block) {
-    double x = v;
-    for (std::size_t j = 0; j < k; ++j) {
-      const double y = c[j].b0 * x + s1[j];
-      s1[j] = c[j].b1 * x - c[j].a1 * y + s2[j];
-      s2[j] = c[j].b2 * x - c[j].a2 * y;
-      x = y;
-    }
-    v = static_cast<float>(x);
-  }
-  for (std::size_t j = 0; j < k; ++j) {
-    fused[j]->set_state(s1[j], s2[j]);
-    fused[j]->flush();
-  }
+  // Fixed-size kernels keep the section state in registers.
+  if (k > 0) run_sections(block, fused.data(), k);
 }
 
 }  // namespace tl::dsp

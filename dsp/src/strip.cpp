@@ -168,14 +168,25 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   }
   delay_pos_ = (delay_pos_ + n) % size;
 
-  blend(hpf_wet_, n, [&](std::span<float>) {
-    run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n);
-  });
-  blend(lpf_wet_, n, [&](std::span<float>) {
-    run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n);
-  });
+  // Filters (HPF, LPF, EQ), then dynamics (gate, compressor), as on a Yamaha-style strip.
+  // Steady filters run as one fused cascade; switching or gliding ones run on their own.
+  std::array<Biquad*, 4> pre{};
+  std::size_t npre = 0;
+  const auto steady = [](const LinearSmoother& wet, const OnePoleSmoother& f) {
+    return wet.settled() && wet.current() == 1.0f && f.settled();
+  };
+  if (steady(hpf_wet_, hpf_logf_)) {
+    npre += hpf_.sections(&pre[npre]);
+  } else {
+    blend(hpf_wet_, n, [&](std::span<float>) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n); });
+  }
+  if (steady(lpf_wet_, lpf_logf_)) {
+    npre += lpf_.sections(&pre[npre]);
+  } else {
+    blend(lpf_wet_, n, [&](std::span<float>) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n); });
+  }
+  eq_.process(std::span<float>(m, n), std::span<Biquad* const>(pre.data(), npre));
   blend(gate_wet_, n, [&](std::span<float> b) { gate_.process(b); });
-  eq_.process(std::span<float>(m, n));
   blend(comp_wet_, n, [&](std::span<float> b) { comp_.process(b); });
 
   // Fader and mute, then pan.

@@ -70,13 +70,13 @@ class Biquad {
   float process(float x) noexcept {
     const double in = x;
     const double y = c_.b0 * in + s1_;
-    s1_ = c_.b1 * in - c_.a1 * y + s2_;
+    s1_ = (c_.b1 * in + s2_) - c_.a1 * y;  // y enters last: short recurrence
     s2_ = c_.b2 * in - c_.a2 * y;
     return static_cast<float>(y);
   }
   double process(double in) noexcept {
     const double y = c_.b0 * in + s1_;
-    s1_ = c_.b1 * in - c_.a1 * y + s2_;
+    s1_ = (c_.b1 * in + s2_) - c_.a1 * y;  // y enters last: short recurrence
     s2_ = c_.b2 * in - c_.a2 * y;
     return y;
   }
@@ -87,7 +87,7 @@ class Biquad {
     for (float& v : block) {
       const double in = v;
       const double y = c.b0 * in + s1;
-      s1 = c.b1 * in - c.a1 * y + s2;
+      s1 = (c.b1 * in + s2) - c.a1 * y;  // y enters last: short recurrence
       s2 = c.b2 * in - c.a2 * y;
       v = static_cast<float>(y);
     }
@@ -131,6 +131,14 @@ class PassFilter {
   //! Analytic |H| of the current design.
   double magnitude(double fs, double f) const noexcept;
   const BiquadCoeffs& section(std::size_t i) const noexcept { return sections_[i].coeffs(); }
+  //! The active sections (0, 1 or 2), for fusing into a longer cascade.
+  std::size_t sections(Biquad** out) noexcept {
+    if (slope_ == Slope::off) return 0;
+    out[0] = &sections_[0];
+    if (slope_ == Slope::db12) return 1;
+    out[1] = &sections_[1];
+    return 2;
+  }
 
  private:
   std::array<Biquad, 2> sections_{};

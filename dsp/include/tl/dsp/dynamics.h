@@ -42,7 +42,17 @@ class Compressor {
   void process(std::span<float> left, std::span<float> right) noexcept;
 
   //! Output level (dB) of the static curve for an input level (dB), before make-up.
-  static double static_curve_db(const CompressorParams& p, double in_db) noexcept;
+  static double static_curve_db(const CompressorParams& p, double in_db) noexcept {
+    const double t = p.threshold_db, w = p.knee_db > 0.0f ? p.knee_db : 0.0;
+    const double r = p.ratio < 1.0f ? 1.0 : (p.ratio > 20.0f ? 20.0 : static_cast<double>(p.ratio));
+    const double d = in_db - t;
+    if (2.0 * d < -w) return in_db;
+    if (w > 0.0 && 2.0 * d <= w) {
+      const double k = d + 0.5 * w;
+      return in_db + (1.0 / r - 1.0) * k * k / (2.0 * w);
+    }
+    return t + d / r;
+  }
   //! Current gain reduction in dB (<= 0), for metering.
   float gain_reduction_db() const noexcept { return static_cast<float>(gr_db_); }
 
@@ -56,7 +66,7 @@ class Compressor {
   bool sc_on_ = false;
   static constexpr std::size_t kControl = 8;  // gain-computer interval (samples)
   double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
-  std::array<double, kControl + 1> att_k_{}, rel_k_{}, makeup_k_{};
+  std::array<double, kControl + 1> att_k_{}, rel_k_{}, makeup_k_{}, decay_pow_{};
   double gain_ = 1.0;  // linear gain at the end of the last chunk
   double makeup_ = 1.0, makeup_target_ = 1.0;  // make-up glides (~20 ms)
   double knee_lo_amp_ = 0.0;  // below this detector level the gain computer is exactly 0 dB

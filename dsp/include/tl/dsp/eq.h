@@ -2,6 +2,7 @@
 //! Parametric EQ bands whose frequency, gain and Q glide (no zipper noise) when changed.
 
 #include <array>
+#include <cstdint>
 #include <cstddef>
 #include <span>
 
@@ -75,7 +76,9 @@ class Equalizer {
   }
   //! Settled bands run as one fused cascade (sample-major, so the sections overlap in the
   //! pipeline); moving bands run one after the other with control-rate updates.
-  void process(std::span<float> block) noexcept;
+  void process(std::span<float> block) noexcept { process(block, {}); }
+  //! As process(), with up to 4 fixed sections (e.g. a steady HPF/LPF) fused in front.
+  void process(std::span<float> block, std::span<Biquad* const> pre) noexcept;
   const EqBand& band(std::size_t i) const noexcept { return bands_[i]; }
 
  private:

@@ -1,7 +1,8 @@
 #pragma once
-//! Mono input channel strip: trim, polarity, delay, HPF, LPF, gate, 4-band EQ, compressor,
-//! fader, mute and constant-power pan to stereo.
+//! Mono input channel strip, in signal order: trim, polarity, delay, HPF, LPF, 4-band EQ,
+//! gate, compressor, fader, mute and constant-power pan to stereo.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
