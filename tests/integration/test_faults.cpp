@@ -101,7 +101,9 @@ TEST(Faults, CrashedNodeShowsGoneRejoinsItsTracksAndOthersKeepRecording) {
   const json take = json::parse(in);
   int flaky_tracks = 0;
   for (const auto& t : take["tracks"]) {
-    if (t["node"] == "steady") EXPECT_EQ(json_int(t, "lost_samples"), 0) << "the other node lost nothing";
+    if (t["node"] == "steady") {
+      EXPECT_EQ(json_int(t, "lost_samples"), 0) << "the other node lost nothing";
+    }
     if (t["node"] == "flaky") {
       ++flaky_tracks;
       EXPECT_GT(json_int(t, "lost_samples"), 0) << "the outage is reported";
