@@ -1,6 +1,6 @@
 // tl-capture: a capture node. Parses options and wires the parts in tl_capture.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -18,7 +18,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
 
 }  // namespace
 
@@ -30,13 +32,15 @@ int main(int argc, char** argv) {
   app.add_option("--source", raw.source,
                  "device[:NAME] | tone:FREQ | click:PERIOD (1s, 500ms, 4800) | noise | file:PATH")
       ->capture_default_str();
-  auto* channels = app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
+  auto* channels =
+      app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
   app.add_option("--rate", raw.rate, "sample rate: 44100, 48000 or 96000")->capture_default_str();
   app.add_option("--frames-per-packet", raw.frames_per_packet, "48, 64, 128 or 256")->capture_default_str();
   app.add_option("--format", raw.format, "wire format: pcm16, pcm24 or f32")->capture_default_str();
   app.add_flag("--loop", raw.loop, "repeat the file source");
   app.add_option("--level-db", raw.level_db, "tone/noise peak level in dBFS")->capture_default_str();
-  app.add_option("--duration", raw.duration_s, "stop after this many seconds of audio were sent (0: run until stopped)")
+  app.add_option("--duration", raw.duration_s,
+                 "stop after this many seconds of audio were sent (0: run until stopped)")
       ->capture_default_str();
   app.add_option("--token-file", raw.token_file, "file holding the control token (else $TRACKLINK_TOKEN)");
   app.add_option("--log-level", raw.log_level, "trace, debug, info, warn, error, off")->capture_default_str();

@@ -31,9 +31,12 @@ std::size_t queue_blocks(std::uint32_t rate, std::uint16_t frames) {
 
 tl::proto::SyncState proto_sync_state(Sender::SyncState s) {
   switch (s) {
-    case Sender::SyncState::Acquiring: return tl::proto::SYNC_ACQUIRING;
-    case Sender::SyncState::Locked: return tl::proto::SYNC_LOCKED;
-    default: return tl::proto::SYNC_LOST;
+    case Sender::SyncState::Acquiring:
+      return tl::proto::SYNC_ACQUIRING;
+    case Sender::SyncState::Locked:
+      return tl::proto::SYNC_LOCKED;
+    default:
+      return tl::proto::SYNC_LOST;
   }
 }
 
@@ -49,8 +52,8 @@ bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
 
 }  // namespace
 
-Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options, int channels,
-                                   const std::string& token) {
+Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options,
+                                   int channels, const std::string& token) {
   if (auto s = client.connect(options.mixer.host, options.mixer.port, token, tl::proto::CLIENT_CAPTURE,
                               options.name);
       !s) {
@@ -71,14 +74,16 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   if (!reply->has_register_reply()) return Error{"mixer answered registration with an unexpected message"};
   const auto& rr = reply->register_reply();
   if (rr.session_key().size() != protocol::kKeyBytes) {
-    return Error{"mixer sent a session key of " + std::to_string(rr.session_key().size()) + " bytes, expected 32"};
+    return Error{"mixer sent a session key of " + std::to_string(rr.session_key().size()) +
+                 " bytes, expected 32"};
   }
   if (rr.node_id() == 0 || rr.node_id() > 0xFFFF || rr.audio_port() == 0 || rr.audio_port() > 0xFFFF) {
     return Error{"mixer sent an invalid node id or audio port"};
   }
   if (rr.sample_rate() != 0 && rr.sample_rate() != options.rate) {
     return Error{"the session runs at " + std::to_string(rr.sample_rate()) + " Hz but this node at " +
-                 std::to_string(options.rate) + " Hz: restart with --rate " + std::to_string(rr.sample_rate())};
+                 std::to_string(options.rate) + " Hz: restart with --rate " +
+                 std::to_string(rr.sample_rate())};
   }
   Registration reg;
   reg.node_id = static_cast<std::uint16_t>(rr.node_id());
@@ -93,8 +98,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   std::unique_ptr<GeneratedSource> generated;
   switch (options.source.kind) {
     case SourceKind::File: {
-      auto file = FileSource::open(options.source.path, options.rate, options.channels_given ? options.channels : 0,
-                                   options.loop);
+      auto file = FileSource::open(options.source.path, options.rate,
+                                   options.channels_given ? options.channels : 0, options.loop);
       if (!file) {
         spdlog::error("{}", file.error());
         return 2;  // the --source / --channels / --rate options do not fit the file
@@ -108,11 +113,15 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     case SourceKind::Tone:
       generated = std::make_unique<ToneSource>(options.source.tone_hz, options.level_db, options.rate);
       break;
-    case SourceKind::Click: generated = std::make_unique<ClickSource>(options.source.click_period); break;
-    case SourceKind::Noise:
-      generated = std::make_unique<NoiseSource>(options.level_db, static_cast<std::uint64_t>(::getpid()) * 7919u + 1);
+    case SourceKind::Click:
+      generated = std::make_unique<ClickSource>(options.source.click_period);
       break;
-    case SourceKind::Device: break;
+    case SourceKind::Noise:
+      generated =
+          std::make_unique<NoiseSource>(options.level_db, static_cast<std::uint64_t>(::getpid()) * 7919u + 1);
+      break;
+    case SourceKind::Device:
+      break;
   }
 
   BlockQueue queue(queue_blocks(options.rate, options.frames_per_packet), static_cast<std::size_t>(channels),
@@ -121,7 +130,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
 
   std::unique_ptr<DeviceInput> device;
   if (options.source.kind == SourceKind::Device) {
-    auto d = DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue, stamper);
+    auto d =
+        DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue, stamper);
     if (!d) {
       spdlog::error("{}", d.error());
       return 1;
@@ -164,7 +174,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   std::int64_t next_report = monotonic_ns() + 1000 * kMs;
   while (!stop.load() && !sender.finished()) {
     if (client.connected()) {
-      auto event = client.next_event(std::chrono::milliseconds(100));  // events are not used; this notices a close
+      auto event =
+          client.next_event(std::chrono::milliseconds(100));  // events are not used; this notices a close
       (void)event;
       if (client.connected() && monotonic_ns() >= next_report) {
         next_report = monotonic_ns() + 1000 * kMs;
@@ -182,8 +193,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     }
     // The control connection dropped: stop sending, rejoin every second.
     sender.disconnect();
-    spdlog::warn("lost the control connection to the mixer at {}:{}; audio is dropped until it is back, "
-                 "retrying every second", options.mixer.host, options.mixer.port);
+    spdlog::warn(
+        "lost the control connection to the mixer at {}:{}; audio is dropped until it is back, "
+        "retrying every second",
+        options.mixer.host, options.mixer.port);
     std::string last_error;
     while (wait_or_stop(stop, 1000)) {
       auto again = register_node(client, options, channels, token);

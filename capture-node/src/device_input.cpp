@@ -32,8 +32,8 @@ DeviceInput::~DeviceInput() {
   }
 }
 
-Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, const std::string& name, int channels,
-                                                       std::uint32_t rate, BlockQueue& queue,
+Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, const std::string& name,
+                                                       int channels, std::uint32_t rate, BlockQueue& queue,
                                                        MediaStamper& stamper) {
   std::unique_ptr<DeviceInput> d(new DeviceInput(queue, stamper, rate));
   try {
@@ -41,7 +41,8 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
     RtAudio& audio = *d->audio_;
     audio.showWarnings(false);
     const unsigned count = audio.getDeviceCount();
-    if (count == 0) return Error{"no audio devices found" + (api.empty() ? std::string{} : " for API " + api)};
+    if (count == 0)
+      return Error{"no audio devices found" + (api.empty() ? std::string{} : " for API " + api)};
     unsigned index = audio.getDefaultInputDevice();
     bool found = name.empty();
     if (!name.empty()) {
@@ -70,7 +71,8 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
     options.priority = 70;
     options.streamName = "tl-capture";
     unsigned buffer = static_cast<unsigned>(queue.frames());
-    audio.openStream(nullptr, &params, RTAUDIO_FLOAT32, rate, &buffer, &DeviceInput::callback, d.get(), &options);
+    audio.openStream(nullptr, &params, RTAUDIO_FLOAT32, rate, &buffer, &DeviceInput::callback, d.get(),
+                     &options);
   } catch (const RtAudioError& e) {
     return Error{"cannot open audio input: " + e.getMessage()};
   }
@@ -115,7 +117,8 @@ std::string list_devices() {
       for (unsigned i = 0; i < count; ++i) {
         const RtAudio::DeviceInfo info = audio.getDeviceInfo(i);
         out << api_name << "  " << i << "  " << info.name << "  inputs=" << info.inputChannels << "  rates=";
-        for (std::size_t r = 0; r < info.sampleRates.size(); ++r) out << (r ? "," : "") << info.sampleRates[r];
+        for (std::size_t r = 0; r < info.sampleRates.size(); ++r)
+          out << (r ? "," : "") << info.sampleRates[r];
         if (info.isDefaultInput) out << "  (default input)";
         out << "\n";
       }

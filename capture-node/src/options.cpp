@@ -100,11 +100,16 @@ Result<protocol::SampleFormat> parse_format(const std::string& text) {
 
 int proto_format(protocol::SampleFormat f) noexcept {
   switch (f) {
-    case protocol::SampleFormat::Pcm16: return tl::proto::FORMAT_PCM16;
-    case protocol::SampleFormat::Pcm24: return tl::proto::FORMAT_PCM24;
-    case protocol::SampleFormat::F32: return tl::proto::FORMAT_F32;
-    case protocol::SampleFormat::Opus: return tl::proto::FORMAT_OPUS;
-    default: return tl::proto::FORMAT_UNSPECIFIED;
+    case protocol::SampleFormat::Pcm16:
+      return tl::proto::FORMAT_PCM16;
+    case protocol::SampleFormat::Pcm24:
+      return tl::proto::FORMAT_PCM24;
+    case protocol::SampleFormat::F32:
+      return tl::proto::FORMAT_F32;
+    case protocol::SampleFormat::Opus:
+      return tl::proto::FORMAT_OPUS;
+    default:
+      return tl::proto::FORMAT_UNSPECIFIED;
   }
 }
 
@@ -148,7 +153,8 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     return Error{"bad --duration: expected seconds >= 0 (0 = until stopped)"};
   }
   o.duration_s = raw.duration_s;
-  if (!raw.audio_api.empty() && raw.audio_api != "alsa" && raw.audio_api != "jack" && raw.audio_api != "pulse") {
+  if (!raw.audio_api.empty() && raw.audio_api != "alsa" && raw.audio_api != "jack" &&
+      raw.audio_api != "pulse") {
     return Error{"bad --audio-api '" + raw.audio_api + "': expected alsa, jack or pulse"};
   }
   o.audio_api = raw.audio_api;

@@ -8,7 +8,9 @@
 namespace tl::capture {
 
 Packetizer::Packetizer(std::size_t channels, std::uint16_t frames, protocol::SampleFormat format)
-    : channels_(channels), frames_(frames), format_(format),
+    : channels_(channels),
+      frames_(frames),
+      format_(format),
       per_packet_(std::min(channels, protocol::max_channels_per_packet(frames, format))) {
   assert(per_packet_ >= 1);
   packets_.resize((channels_ + per_packet_ - 1) / per_packet_);
@@ -16,7 +18,8 @@ Packetizer::Packetizer(std::size_t channels, std::uint16_t frames, protocol::Sam
   payload_.resize(per_packet_ * frames_ * protocol::bytes_per_sample(format_));
 }
 
-std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float* planar, std::uint16_t node_id,
+std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float* planar,
+                                              std::uint16_t node_id,
                                               const protocol::SessionKey& key) noexcept {
   std::size_t first = 0;
   for (Packet& packet : packets_) {

@@ -48,7 +48,9 @@ void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) n
     fill_ += take;
     done += take;
     if (fill_ == frames) {
-      writer_.write(start_ns_, [&](BlockInfo&, float* planar) { std::copy_n(pending_.data(), channels * frames, planar); });
+      writer_.write(start_ns_, [&](BlockInfo&, float* planar) {
+        std::copy_n(pending_.data(), channels * frames, planar);
+      });
       fill_ = 0;
     }
   }

@@ -16,7 +16,7 @@ namespace {
 constexpr std::int64_t kMs = 1'000'000;
 constexpr int kBurst = 8;
 constexpr std::int64_t kBurstSpacing = 20 * kMs;
-constexpr std::int64_t kBurstGrace = 30 * kMs;    // after the last burst request, for its reply
+constexpr std::int64_t kBurstGrace = 30 * kMs;     // after the last burst request, for its reply
 constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start the burst again
 constexpr std::int64_t kSyncPeriod = 1000 * kMs;
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
@@ -28,7 +28,9 @@ enum class Phase { Idle, Syncing, Streaming };
 Sender::Sender(BlockQueue& queue, MediaStamper& stamper, Config config)
     : queue_(queue), stamper_(stamper), config_(config) {}
 
-Sender::~Sender() { stop(); }
+Sender::~Sender() {
+  stop();
+}
 
 void Sender::start() {
   if (running_.exchange(true)) return;
@@ -163,8 +165,10 @@ void Sender::run() {
           if (!ec) socket.non_blocking(true, ec);
         }
         if (ec) {
-          spdlog::error("cannot open the audio socket to {}:{}: {} — no audio will be sent until the node "
-                        "reconnects", reg.host, reg.audio_port, ec.message());
+          spdlog::error(
+              "cannot open the audio socket to {}:{}: {} — no audio will be sent until the node "
+              "reconnects",
+              reg.host, reg.audio_port, ec.message());
           if (socket.is_open()) socket.close(ec);
         } else {
           begin_sync(now);
@@ -195,16 +199,20 @@ void Sender::run() {
                      static_cast<double>(sync.rtt_ns()) / 1e6);
       } else if (!sync.has_estimate() && now >= sync_started + kSyncTimeout) {
         if (!warned_no_reply) {
-          spdlog::warn("no clock-sync reply from the mixer at {}:{} within 2 s; retrying (is UDP port {} "
-                       "blocked?)", reg.host, reg.audio_port, reg.audio_port);
+          spdlog::warn(
+              "no clock-sync reply from the mixer at {}:{} within 2 s; retrying (is UDP port {} "
+              "blocked?)",
+              reg.host, reg.audio_port, reg.audio_port);
           warned_no_reply = true;
         }
         begin_sync(now);
       }
     } else if (phase == Phase::Streaming && now >= next_sync) {
       if (!warned_silent_sync && now - last_reply > 5 * kSyncPeriod) {
-        spdlog::warn("no clock-sync reply from the mixer for 5 s: the network path to {}:{} may be down; "
-                     "still sending with the last clock offset", reg.host, reg.audio_port);
+        spdlog::warn(
+            "no clock-sync reply from the mixer for 5 s: the network path to {}:{} may be down; "
+            "still sending with the last clock offset",
+            reg.host, reg.audio_port);
         warned_silent_sync = true;
         set_state(SyncState::Idle);
       }
@@ -237,9 +245,10 @@ void Sender::run() {
     if (now >= next_status) {
       next_status = now + kStatusPeriod;
       const Stats s = stats();
-      spdlog::info("status: {} packets sent, {} frames sent, {} frames dropped, offset {:.3f} ms, rtt {:.3f} ms{}",
-                   s.packets_sent, s.frames_sent, s.frames_dropped, static_cast<double>(s.offset_ns) / 1e6,
-                   static_cast<double>(s.rtt_ns) / 1e6, phase == Phase::Streaming ? "" : " (not streaming)");
+      spdlog::info(
+          "status: {} packets sent, {} frames sent, {} frames dropped, offset {:.3f} ms, rtt {:.3f} ms{}",
+          s.packets_sent, s.frames_sent, s.frames_dropped, static_cast<double>(s.offset_ns) / 1e6,
+          static_cast<double>(s.rtt_ns) / 1e6, phase == Phase::Streaming ? "" : " (not streaming)");
     }
 
     // Wait for a sync reply or about half a millisecond, whichever comes first.

@@ -49,8 +49,8 @@ void NoiseSource::render(BlockInfo&, float* planar, std::size_t channels, std::s
   }
 }
 
-Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, std::uint32_t rate, int channels,
-                                                     bool loop) {
+Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, std::uint32_t rate,
+                                                     int channels, bool loop) {
   SF_INFO info{};
   SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
   if (f == nullptr) return Error{"cannot open audio file '" + path + "': " + sf_strerror(nullptr)};
@@ -68,7 +68,8 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path, st
                  std::to_string(channels) + " was given; omit --channels to use the file's"};
   }
   if (info.channels < 1 || info.channels > 64) {
-    return Error{"file '" + path + "' has " + std::to_string(info.channels) + " channels; at most 64 are supported"};
+    return Error{"file '" + path + "' has " + std::to_string(info.channels) +
+                 " channels; at most 64 are supported"};
   }
   constexpr sf_count_t kMaxSamples = sf_count_t{1} << 28;  // 1 GiB of int32: files are held in memory
   if (info.frames * info.channels > kMaxSamples) {

@@ -19,7 +19,8 @@ TEST(BlockAssembler, RegroupsDriverBuffersIntoExactBlocksWithCaptureTimes) {
   const std::uint64_t rt_before = test::realtime_allocations();
   for (std::size_t k = 0; k < 6; ++k) {
     for (std::size_t c = 0; c < channels; ++c) {
-      for (std::size_t i = 0; i < callback; ++i) in[c * callback + i] = static_cast<float>(1000 * c + k * callback + i);
+      for (std::size_t i = 0; i < callback; ++i)
+        in[c * callback + i] = static_cast<float>(1000 * c + k * callback + i);
     }
     const std::int64_t end_ns = frames_to_ns(static_cast<std::int64_t>((k + 1) * callback), rate);
     assembler.push(in.data(), callback, end_ns);
@@ -32,11 +33,13 @@ TEST(BlockAssembler, RegroupsDriverBuffersIntoExactBlocksWithCaptureTimes) {
     const float* planar = nullptr;
     ASSERT_TRUE(queue.front(info, planar)) << b;
     const auto first = static_cast<std::int64_t>(b * frames);
-    EXPECT_NEAR(static_cast<double>(info->capture_ns), static_cast<double>(frames_to_ns(first, rate)), 1.0) << b;
+    EXPECT_NEAR(static_cast<double>(info->capture_ns), static_cast<double>(frames_to_ns(first, rate)), 1.0)
+        << b;
     EXPECT_EQ(info->media_ts, first);
     for (std::size_t c = 0; c < channels; ++c) {
       for (std::size_t i = 0; i < frames; ++i) {
-        ASSERT_EQ(planar[c * frames + i], static_cast<float>(1000 * c + b * frames + i)) << b << "/" << c << "/" << i;
+        ASSERT_EQ(planar[c * frames + i], static_cast<float>(1000 * c + b * frames + i))
+            << b << "/" << c << "/" << i;
       }
     }
     queue.pop();

@@ -20,8 +20,9 @@ constexpr char kToken[] = "unit-token";
 //! One control connection at a time, speaking just enough of the mixer's side.
 class FakeControl {
  public:
-  FakeControl() : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-                  udp_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  FakeControl()
+      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        udp_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     udp_.non_blocking(true);
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
@@ -85,8 +86,8 @@ class FakeControl {
       if (h.type == protocol::PacketType::SyncRequest) {
         std::array<std::uint8_t, 128> reply{};
         const std::int64_t now = monotonic_ns();
-        const std::size_t m = protocol::encode_sync_reply(h.node_id, h.seq, *protocol::parse_sync_request(payload),
-                                                          now, now, key_, reply);
+        const std::size_t m = protocol::encode_sync_reply(
+            h.node_id, h.seq, *protocol::parse_sync_request(payload), now, now, key_, reply);
         udp_.send_to(asio::buffer(reply.data(), m), from, 0, ec);
       } else if (h.type == protocol::PacketType::Audio) {
         audio.push_back(h);
@@ -98,13 +99,18 @@ class FakeControl {
   std::vector<protocol::PacketHeader> audio;
 
  private:
-  void write(const tl::proto::Envelope& env) { asio::write(*socket_, asio::buffer(protocol::encode_frame(env))); }
+  void write(const tl::proto::Envelope& env) {
+    asio::write(*socket_, asio::buffer(protocol::encode_frame(env)));
+  }
   bool read(tl::proto::Envelope& env) {
     for (;;) {
       switch (decoder_.next(env)) {
-        case protocol::FrameDecoder::Result::Message: return true;
-        case protocol::FrameDecoder::Result::Error: return false;
-        case protocol::FrameDecoder::Result::NeedMore: break;
+        case protocol::FrameDecoder::Result::Message:
+          return true;
+        case protocol::FrameDecoder::Result::Error:
+          return false;
+        case protocol::FrameDecoder::Result::NeedMore:
+          break;
       }
       char buf[4096];
       std::error_code ec;
@@ -138,7 +144,8 @@ TEST(CaptureNode, ExitsOneWhenTheMixerRefusesRegistration) {
   protocol::init_crypto();
   FakeControl mixer;
   std::atomic<bool> stop{false};
-  auto node = std::async(std::launch::async, [&] { return run_capture_node(options_for(mixer.port()), kToken, stop); });
+  auto node = std::async(std::launch::async,
+                         [&] { return run_capture_node(options_for(mixer.port()), kToken, stop); });
   ASSERT_TRUE(mixer.accept_and_register("node runs at 44100 Hz but the session runs at 48000 Hz", nullptr));
   ASSERT_EQ(node.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(node.get(), 1);
@@ -148,7 +155,8 @@ TEST(CaptureNode, RegistersStreamsAndRejoinsAfterTheControlConnectionDrops) {
   protocol::init_crypto();
   FakeControl mixer;
   std::atomic<bool> stop{false};
-  auto node = std::async(std::launch::async, [&] { return run_capture_node(options_for(mixer.port()), kToken, stop); });
+  auto node = std::async(std::launch::async,
+                         [&] { return run_capture_node(options_for(mixer.port()), kToken, stop); });
   tl::proto::RegisterNode reg;
   ASSERT_TRUE(mixer.accept_and_register("", &reg));
   EXPECT_EQ(reg.name(), "unit-node");

@@ -28,8 +28,8 @@ TEST(ClockSync, NoEstimateUntilASample) {
 TEST(ClockSync, TakesTheMinimumRoundTripSample) {
   ClockSync sync;
   // Asymmetric queueing delay biases offset; the least-delayed sample is nearest the truth.
-  ASSERT_TRUE(sync.add_sample(make(0, 1'000'000, 900'000, 100'000)));   // rtt 1 ms, offset +400 us
-  ASSERT_TRUE(sync.add_sample(make(10, 1'000'000, 60'000, 40'000)));     // rtt 100 us, offset +10 us
+  ASSERT_TRUE(sync.add_sample(make(0, 1'000'000, 900'000, 100'000)));     // rtt 1 ms, offset +400 us
+  ASSERT_TRUE(sync.add_sample(make(10, 1'000'000, 60'000, 40'000)));      // rtt 100 us, offset +10 us
   ASSERT_TRUE(sync.add_sample(make(20, 1'000'000, 100'000, 2'000'000)));  // rtt 2.1 ms
   EXPECT_EQ(sync.rtt_ns(), 100'000);
   EXPECT_EQ(sync.offset_ns(), 1'010'000);

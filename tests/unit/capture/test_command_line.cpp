@@ -53,8 +53,8 @@ TEST_F(CaptureCommandLine, AFileThatDoesNotFitTheOptionsIsRefusedBeforeConnectin
   const std::string path = dir + "/stereo.wav";
   ASSERT_TRUE(write_wav(path, 44100, 2, SF_FORMAT_PCM_16, std::vector<std::int32_t>(200, 0)));
   // Port 9 (discard) on loopback: nothing listens; the file check must come first.
-  RunResult r = capture({"--mixer", "127.0.0.1:9", "--name", "f", "--source", "file:" + path, "--rate", "44100",
-                         "--channels", "1"});
+  RunResult r = capture({"--mixer", "127.0.0.1:9", "--name", "f", "--source", "file:" + path, "--rate",
+                         "44100", "--channels", "1"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("2 channel"), std::string::npos) << r.err;
   r = capture({"--mixer", "127.0.0.1:9", "--name", "f", "--source", "file:" + path});

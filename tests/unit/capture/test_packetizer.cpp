@@ -125,7 +125,8 @@ TEST(Packetizer, TimestampsAreContinuousFromOneOrigin) {
     queue.pop();
   }
   ASSERT_TRUE(queue.front(info, planar));
-  EXPECT_EQ(info->media_ts, ns_to_frames(capture0 + frames_to_ns(64LL * 100, rate) + offset + 1'000'000'000, rate));
+  EXPECT_EQ(info->media_ts,
+            ns_to_frames(capture0 + frames_to_ns(64LL * 100, rate) + offset + 1'000'000'000, rate));
   EXPECT_NE(info->flags & protocol::kFlagDiscontinuity, 0);
 }
 
@@ -137,11 +138,12 @@ void expect_file_round_trip_bit_exact(int subtype, int bits, int channels, std::
   std::mt19937 rng(static_cast<unsigned>(bits * 100 + channels));
   const std::uint32_t mask = bits == 16 ? 0xFFFF0000u : 0xFFFFFF00u;
   for (auto& s : samples) s = static_cast<std::int32_t>(rng() & mask);
-  samples[0] = std::numeric_limits<std::int32_t>::min();                        // negative full scale
-  samples[1] = static_cast<std::int32_t>(0x7FFFFFFFu & mask);                   // positive full scale
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("tl_capture_exact_" + std::to_string(::getpid()) + "_" + std::to_string(bits) + ".wav"))
-                               .string();
+  samples[0] = std::numeric_limits<std::int32_t>::min();       // negative full scale
+  samples[1] = static_cast<std::int32_t>(0x7FFFFFFFu & mask);  // positive full scale
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("tl_capture_exact_" + std::to_string(::getpid()) + "_" + std::to_string(bits) + ".wav"))
+          .string();
   ASSERT_TRUE(test::write_wav(path, static_cast<int>(rate), channels, subtype, samples));
   const test::Audio written = test::read_audio(path);
   ASSERT_EQ(written.samples, samples) << "test file itself is exact";
@@ -176,8 +178,8 @@ void expect_file_round_trip_bit_exact(int subtype, int bits, int channels, std::
           // Back to left-justified 32-bit: exact when the float is an exact 24-bit value.
           const auto v24 = static_cast<std::int32_t>(v * 8388608.0f);
           ASSERT_EQ(static_cast<float>(v24), v * 8388608.0f) << "not an integer 24-bit value";
-          received[static_cast<std::size_t>((frame0 + static_cast<std::int64_t>(i)) * channels) + d.h.first_channel +
-                   c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(v24) << 8);
+          received[static_cast<std::size_t>((frame0 + static_cast<std::int64_t>(i)) * channels) +
+                   d.h.first_channel + c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(v24) << 8);
         }
       }
     }
@@ -185,8 +187,9 @@ void expect_file_round_trip_bit_exact(int subtype, int bits, int channels, std::
   }
   received.resize(samples.size());
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    ASSERT_EQ(received[i], samples[i]) << "sample " << i << " (frame " << i / static_cast<std::size_t>(channels)
-                                       << ", channel " << i % static_cast<std::size_t>(channels) << ")";
+    ASSERT_EQ(received[i], samples[i])
+        << "sample " << i << " (frame " << i / static_cast<std::size_t>(channels) << ", channel "
+        << i % static_cast<std::size_t>(channels) << ")";
   }
 }
 

@@ -51,8 +51,8 @@ class FakeMixer {
         const auto t1 = protocol::parse_sync_request(payload);
         ASSERT_TRUE(t1);
         std::array<std::uint8_t, protocol::kMaxPacketBytes> reply{};
-        const std::size_t m = protocol::encode_sync_reply(h.node_id, h.seq, *t1, arrival, monotonic_ns() + kOffset,
-                                                          key_, reply);
+        const std::size_t m = protocol::encode_sync_reply(h.node_id, h.seq, *t1, arrival,
+                                                          monotonic_ns() + kOffset, key_, reply);
         socket_.send_to(asio::buffer(reply.data(), m), from, 0, ec);
       } else if (h.type == protocol::PacketType::Audio) {
         audio.push_back(h);
@@ -125,7 +125,8 @@ TEST(Sender, SyncsThenStreamsContinuousTimestampsAndRejoinsWithADiscontinuity) {
   const std::size_t before_outage = mixer.audio.size();
   const Seq last_seq = mixer.audio.back().seq;
   const std::uint64_t dropped_before = sender.stats().frames_dropped;
-  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return sender.stats().frames_dropped >= dropped_before + 480; }));
+  ASSERT_TRUE(run_until(mixer, driver, next_block,
+                        [&] { return sender.stats().frames_dropped >= dropped_before + 480; }));
   mixer.pump(5);
   const std::size_t after_outage = mixer.audio.size();
   EXPECT_LE(after_outage - before_outage, 2u) << "at most what was in flight";
@@ -140,7 +141,8 @@ TEST(Sender, SyncsThenStreamsContinuousTimestampsAndRejoinsWithADiscontinuity) {
   EXPECT_GT(seq_diff(resumed.seq, last_seq), 0);
   EXPECT_GT(resumed.media_ts, mixer.audio[before_outage - 1].media_ts + 480);
   for (std::size_t i = after_outage + 1; i < mixer.audio.size(); ++i) {
-    ASSERT_EQ(mixer.audio[i].media_ts, resumed.media_ts + 48 * static_cast<std::int64_t>(i - after_outage)) << i;
+    ASSERT_EQ(mixer.audio[i].media_ts, resumed.media_ts + 48 * static_cast<std::int64_t>(i - after_outage))
+        << i;
   }
   sender.stop();
 }
@@ -152,11 +154,13 @@ TEST(Sender, StopsAfterTheRequestedAmountOfAudio) {
   MediaStamper stamper(kRate);
   NoiseSource noise(-20, 1);
   TimerDriver driver(queue, stamper, noise, kRate);
-  Sender sender(queue, stamper, Sender::Config{.rate = kRate, .frames = 48, .channels = 1, .stop_after_frames = 4800});
+  Sender sender(queue, stamper,
+                Sender::Config{.rate = kRate, .frames = 48, .channels = 1, .stop_after_frames = 4800});
   sender.start();
   sender.connect({.node_id = 2, .key = key_for(3), .host = "127.0.0.1", .audio_port = mixer.port()});
   std::int64_t next_block = monotonic_ns();
-  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return sender.finished() && mixer.audio.size() >= 100; }));
+  ASSERT_TRUE(
+      run_until(mixer, driver, next_block, [&] { return sender.finished() && mixer.audio.size() >= 100; }));
   for (int i = 0; i < 20; ++i) mixer.pump(1);
   EXPECT_EQ(mixer.audio.size(), 100u);
   EXPECT_EQ(sender.stats().frames_sent, 4800u);

@@ -99,7 +99,8 @@ TEST(ClickSource, ClicksSitOnSessionMultiplesOfThePeriod) {
       for (std::size_t i = 0; i < 48; ++i) {
         const float v = planar[c * 48 + i];
         const bool on_multiple = (info->media_ts + static_cast<std::int64_t>(i)) % period == 0;
-        ASSERT_EQ(v, on_multiple ? ClickSource::kAmplitude : 0.0f) << "ts " << info->media_ts + std::int64_t(i);
+        ASSERT_EQ(v, on_multiple ? ClickSource::kAmplitude : 0.0f)
+            << "ts " << info->media_ts + std::int64_t(i);
         if (v != 0 && c == 0) ++clicks;
       }
     }
@@ -120,8 +121,8 @@ class FileSourceTest : public ::testing::Test {
   void TearDown() override {
     for (const auto& p : paths_) std::filesystem::remove(p);
   }
-  std::string write(const std::string& name, int channels, int subtype, const std::vector<std::int32_t>& samples,
-                    int rate = kRate) {
+  std::string write(const std::string& name, int channels, int subtype,
+                    const std::vector<std::int32_t>& samples, int rate = kRate) {
     const std::string p = temp_path(name);
     paths_.push_back(p);
     EXPECT_TRUE(test::write_wav(p, rate, channels, subtype, samples));
@@ -132,7 +133,8 @@ class FileSourceTest : public ::testing::Test {
 
 TEST_F(FileSourceTest, PlaysOnceThenFlagsSilence) {
   std::vector<std::int32_t> samples(100);  // 100 frames mono, 16-bit values
-  for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<std::int32_t>((i + 1) * 100) << 16;
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    samples[i] = static_cast<std::int32_t>((i + 1) * 100) << 16;
   auto file = FileSource::open(write("once.wav", 1, SF_FORMAT_PCM_16, samples), kRate, 0, false);
   ASSERT_TRUE(file) << file.error();
   EXPECT_EQ((*file)->channels(), 1);

@@ -27,7 +27,9 @@ class BlockQueue {
  public:
   //! capacity blocks (rounded up to a power of two) of channels x frames floats.
   BlockQueue(std::size_t capacity, std::size_t channels, std::size_t frames)
-      : ring_(capacity), channels_(channels), frames_(frames),
+      : ring_(capacity),
+        channels_(channels),
+        frames_(frames),
         samples_(ring_.capacity() * channels * frames, 0.0f) {}
 
   std::size_t channels() const noexcept { return channels_; }

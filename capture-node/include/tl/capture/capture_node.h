@@ -13,8 +13,8 @@ namespace tl::capture {
 
 //! Connects, authenticates and registers. Errors carry the mixer's message
 //! (wrong token, rate mismatch, ...).
-Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options, int channels,
-                                   const std::string& token);
+Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options,
+                                   int channels, const std::string& token);
 
 //! Runs the node until stop becomes true, --duration is reached, or a fatal error.
 //! Returns the process exit code: 0 clean stop, 1 fatal (mixer unreachable or refused,

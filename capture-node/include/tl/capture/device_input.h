@@ -21,8 +21,9 @@ namespace tl::capture {
 class DeviceInput {
  public:
   //! api: "", "alsa", "jack" or "pulse". name: substring of the device name ("" = default input).
-  static Result<std::unique_ptr<DeviceInput>> open(const std::string& api, const std::string& name, int channels,
-                                                   std::uint32_t rate, BlockQueue& queue, MediaStamper& stamper);
+  static Result<std::unique_ptr<DeviceInput>> open(const std::string& api, const std::string& name,
+                                                   int channels, std::uint32_t rate, BlockQueue& queue,
+                                                   MediaStamper& stamper);
   ~DeviceInput();
   DeviceInput(const DeviceInput&) = delete;
   DeviceInput& operator=(const DeviceInput&) = delete;
@@ -32,7 +33,9 @@ class DeviceInput {
 
   const std::string& device_name() const noexcept { return device_name_; }
   //! Input overflows reported by the driver.
-  std::uint64_t driver_overflows() const noexcept { return driver_overflows_.load(std::memory_order_relaxed); }
+  std::uint64_t driver_overflows() const noexcept {
+    return driver_overflows_.load(std::memory_order_relaxed);
+  }
 
  private:
   DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate);

@@ -15,11 +15,11 @@ enum class SourceKind { Device, Tone, Click, Noise, File };
 //! A parsed --source SPEC.
 struct SourceSpec {
   SourceKind kind = SourceKind::Tone;
-  std::string device;            // device[:NAME]: substring of the device name, empty = default input
-  double tone_hz = 440.0;        // tone:FREQ
-  std::int64_t click_period = 0; // click:PERIOD, in samples at the session rate
-  std::string path;              // file:PATH
-  std::string text;              // the spec as given, for display at the mixer
+  std::string device;             // device[:NAME]: substring of the device name, empty = default input
+  double tone_hz = 440.0;         // tone:FREQ
+  std::int64_t click_period = 0;  // click:PERIOD, in samples at the session rate
+  std::string path;               // file:PATH
+  std::string text;               // the spec as given, for display at the mixer
 };
 
 //! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), noise, file:PATH.
@@ -32,7 +32,7 @@ struct RawOptions {
   std::string name;
   std::string source = "tone:440";
   int channels = 1;
-  bool channels_given = false;   // --channels was on the command line
+  bool channels_given = false;  // --channels was on the command line
   int rate = 48000;
   int frames_per_packet = 48;
   std::string format = "pcm24";

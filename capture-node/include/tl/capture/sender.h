@@ -24,7 +24,7 @@ namespace tl::capture {
 struct Registration {
   std::uint16_t node_id = 0;
   protocol::SessionKey key{};
-  std::string host;             // the mixer's host (as given to --mixer)
+  std::string host;  // the mixer's host (as given to --mixer)
   std::uint16_t audio_port = 0;
 };
 
@@ -74,7 +74,7 @@ class Sender {
   MediaStamper& stamper_;
   const Config config_;
 
-  std::mutex mutex_;            // guards pending_ / generation_ (control side, not real-time)
+  std::mutex mutex_;  // guards pending_ / generation_ (control side, not real-time)
   Registration pending_;
   bool pending_active_ = false;
   std::atomic<std::uint64_t> generation_{0};
