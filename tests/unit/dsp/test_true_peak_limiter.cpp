@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 #include <random>
 
@@ -136,6 +137,8 @@ TEST(Limiter, OutputTruePeakNeverAboveCeiling) {
       double ebur = 0.0;
       const double out = limit_and_measure(c.signal, ceiling, &ebur);
       EXPECT_LE(out, ceiling + 1e-4) << c.name << " ceiling " << ceiling;
+      std::printf("[ figure ] limiter ceiling %5.1f dBTP  %-26s in %+6.2f dBTP -> out %+7.3f dBTP (libebur128 %+7.3f)\n",
+                  ceiling, c.name, true_peak_db(c.signal), out, ebur);
       EXPECT_LE(ebur, ceiling + 0.05) << c.name << " (libebur128 reading)";
       EXPECT_GT(out, ceiling - 1.0) << c.name << " should not over-limit";
     }
