@@ -62,6 +62,10 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexce
       protocol::unpack_pcm(payload, h.format, samples);
       switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos)) {
         case JitterBuffer::WriteResult::Ok:
+          // After a silence of over a second the node (re)starts a stretch of audio.
+          if (state.written_until < read_pos - static_cast<MediaTime>(config_.sample_rate)) {
+            state.stream_start = h.media_ts;
+          }
           state.written_until = std::max(state.written_until, h.media_ts + h.frame_count);
           break;
         case JitterBuffer::WriteResult::Late: slot.late.fetch_add(1, std::memory_order_relaxed); break;
@@ -100,8 +104,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     if (slot == nullptr) continue;
     NodeMix& state = nodes_[id];
     drain(*slot, state, pos);
-    // A node counts missing audio only while it is streaming (heard within a second).
-    const bool live = state.written_until > pos - static_cast<MediaTime>(config_.sample_rate);
+    // A node counts missing audio only while it is streaming (heard within a
+    // second), and not for the play-out delay before its first audio.
+    const bool live = state.written_until > pos - static_cast<MediaTime>(config_.sample_rate) &&
+                      pos >= state.stream_start;
     for (std::uint32_t c = 0; c < slot->channels; ++c) {
       const std::uint32_t missing = slot->jitter->read(c, pos, ch);
       if (live && missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);

@@ -69,7 +69,7 @@ Process& Session::start_capture(const std::string& name, const std::string& sour
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto& slot = captures_[name];
   if (slot) slot->stop(5s);
-  slot = std::make_unique<Process>(argv, dir_ + "/capture-" + name + "-" + std::to_string(captures_.size()), env);
+  slot = std::make_unique<Process>(argv, dir_ + "/capture-" + name + "-" + std::to_string(++capture_starts_), env);
   return *slot;
 }
 

@@ -71,6 +71,7 @@ class Session {
   int port_ = 0;
   std::unique_ptr<Process> mixer_;
   std::map<std::string, std::unique_ptr<Process>> captures_;
+  int capture_starts_ = 0;
 };
 
 //! Normalised state names from the NodeState enum's JSON form.

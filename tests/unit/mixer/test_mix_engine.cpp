@@ -150,6 +150,18 @@ TEST(MixEngine, LatePacketsAreCountedAndMissingAudioConcealedCount) {
   EXPECT_EQ(a->late.load(), 1u);
 }
 
+TEST(MixEngine, ThePlayOutDelayBeforeANodesFirstAudioIsNotConcealment) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.send(*a, 4 * kBlock, 0.5f);  // the node's first audio lies ahead of the play-out position
+  for (int block = 0; block < 5; ++block) rig.engine.process(l, r);
+  EXPECT_EQ(a->concealed.load(), 0u);
+  rig.engine.process(l, r);  // the block after its only packet is missing
+  EXPECT_EQ(a->concealed.load(), kBlock);
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 8);

@@ -69,6 +69,7 @@ class MixEngine {
   };
   struct NodeMix {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
+    MediaTime stream_start = INT64_MAX;   // first position of the current stretch of audio
   };
 
   void apply_commands() noexcept;
