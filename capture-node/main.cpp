@@ -22,9 +22,7 @@ extern "C" void on_signal(int) {
   g_stop.store(true);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   tl::capture::RawOptions raw;
   CLI::App app{"tl-capture: streams timestamped audio to a tracklink mixer"};
   app.add_option("--mixer", raw.mixer, "mixer control address HOST:PORT");
@@ -87,4 +85,15 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   return tl::capture::run_capture_node(*options, *token, g_stop);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tl-capture: fatal: %s\n", e.what());
+    return 1;
+  }
 }
