@@ -43,7 +43,8 @@ BiquadCoeffs BiquadCoeffs::peaking(double fs, double f, double q, double gain_db
   const double w = omega(fs, f);
   const double cw = std::cos(w);
   const double alpha = std::sin(w) / (2.0 * q);
-  return normalise({1.0 + alpha * a, -2.0 * cw, 1.0 - alpha * a, 1.0 + alpha / a, -2.0 * cw, 1.0 - alpha / a});
+  return normalise(
+      {1.0 + alpha * a, -2.0 * cw, 1.0 - alpha * a, 1.0 + alpha / a, -2.0 * cw, 1.0 - alpha / a});
 }
 
 BiquadCoeffs BiquadCoeffs::low_shelf(double fs, double f, double gain_db, double slope) noexcept {
@@ -75,7 +76,9 @@ std::complex<double> response(const BiquadCoeffs& c, double fs, double f) noexce
   return (c.b0 + c.b1 * z1 + c.b2 * z2) / (1.0 + c.a1 * z1 + c.a2 * z2);
 }
 
-double magnitude(const BiquadCoeffs& c, double fs, double f) noexcept { return std::abs(response(c, fs, f)); }
+double magnitude(const BiquadCoeffs& c, double fs, double f) noexcept {
+  return std::abs(response(c, fs, f));
+}
 
 double magnitude_db(const BiquadCoeffs& c, double fs, double f) noexcept {
   return 20.0 * std::log10(std::max(magnitude(c, fs, f), 1e-30));

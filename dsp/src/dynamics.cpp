@@ -44,7 +44,8 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
     makeup_k_[len] = 1.0 - std::pow(1.0 - mk, static_cast<double>(len));
   }
   peak_decay_ = decay_coef(fs_, p_.release_ms);
-  for (std::size_t j = 0; j <= kControl; ++j) decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
+  for (std::size_t j = 0; j <= kControl; ++j)
+    decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
   makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
   knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
@@ -140,10 +141,16 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
 void Compressor::process(std::span<float> block) noexcept {
   float* x = block.data();
   if (sc_on_) {
-    run(block.size(), [&](std::size_t i) { const double k = sc_hpf_.process(static_cast<double>(x[i])); return k * k; },
+    run(
+        block.size(),
+        [&](std::size_t i) {
+          const double k = sc_hpf_.process(static_cast<double>(x[i]));
+          return k * k;
+        },
         [&](std::size_t i, double g) { x[i] = static_cast<float>(x[i] * g); });
   } else {
-    run(block.size(), [&](std::size_t i) { return static_cast<double>(x[i]) * x[i]; },
+    run(
+        block.size(), [&](std::size_t i) { return static_cast<double>(x[i]) * x[i]; },
         [&](std::size_t i, double g) { x[i] = static_cast<float>(x[i] * g); });
   }
 }
@@ -159,10 +166,16 @@ void Compressor::process(std::span<float> left, std::span<float> right) noexcept
     r[i] = static_cast<float>(r[i] * g);
   };
   if (sc_on_) {
-    run(n, [&](std::size_t i) { return key(sc_hpf_.process(static_cast<double>(l[i])), sc_hpf_r_.process(static_cast<double>(r[i]))); },
+    run(
+        n,
+        [&](std::size_t i) {
+          return key(sc_hpf_.process(static_cast<double>(l[i])),
+                     sc_hpf_r_.process(static_cast<double>(r[i])));
+        },
         apply);
   } else {
-    run(n, [&](std::size_t i) { return key(l[i], r[i]); }, apply);
+    run(
+        n, [&](std::size_t i) { return key(l[i], r[i]); }, apply);
   }
 }
 

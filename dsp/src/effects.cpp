@@ -8,7 +8,8 @@ namespace tl::dsp {
 namespace {
 
 // Mutually prime line lengths at 48 kHz (about 30 to 58 ms).
-constexpr std::array<double, FdnReverb::kLines> kBaseLengths = {1433, 1601, 1867, 2053, 2251, 2399, 2617, 2797};
+constexpr std::array<double, FdnReverb::kLines> kBaseLengths = {1433, 1601, 1867, 2053,
+                                                                2251, 2399, 2617, 2797};
 // Rows of the 8x8 Hadamard matrix used as output taps (orthogonal: decorrelated L/R).
 constexpr std::array<double, 8> kTapL = {1, -1, 1, -1, 1, -1, 1, -1};
 constexpr std::array<double, 8> kTapR = {1, 1, -1, -1, 1, 1, -1, -1};
@@ -19,7 +20,9 @@ double lowpass_pole(double fs, double hz) noexcept {
   return std::exp(-2.0 * std::numbers::pi * hz / fs);
 }
 
-float db_gain(float db) noexcept { return std::pow(10.0f, db / 20.0f); }
+float db_gain(float db) noexcept {
+  return std::pow(10.0f, db / 20.0f);
+}
 
 }  // namespace
 
@@ -47,7 +50,8 @@ void FdnReverb::set_params(const ReverbParams& p) noexcept {
   for (std::size_t i = 0; i < kLines; ++i)
     gain_[i] = std::pow(10.0, -3.0 * static_cast<double>(len_[i]) / (fs_ * rt60));
   damp_ = lowpass_pole(fs_, p_.damping_hz);
-  pre_len_ = std::min(pre_.size() - 1, static_cast<std::size_t>(std::lround(fs_ * std::max(0.0f, p_.predelay_ms) / 1000.0)));
+  pre_len_ = std::min(pre_.size() - 1,
+                      static_cast<std::size_t>(std::lround(fs_ * std::max(0.0f, p_.predelay_ms) / 1000.0)));
   level_.set_target(db_gain(p_.level_db));
 }
 
@@ -59,7 +63,8 @@ void FdnReverb::reset() noexcept {
   pre_pos_ = 0;
 }
 
-void FdnReverb::process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept {
+void FdnReverb::process(std::span<const float> in, std::span<float> out_left,
+                        std::span<float> out_right) noexcept {
   const std::size_t n = std::min({in.size(), out_left.size(), out_right.size()});
   const std::size_t pre_size = pre_.size();
   constexpr double kNorm = 0.35355339059327373;  // 1/sqrt(8): Hadamard and input spread
@@ -102,15 +107,24 @@ void FdnReverb::process(std::span<const float> in, std::span<float> out_left, st
 
 double quarter_notes(NoteDivision d) noexcept {
   switch (d) {
-    case NoteDivision::whole: return 4.0;
-    case NoteDivision::half: return 2.0;
-    case NoteDivision::quarter: return 1.0;
-    case NoteDivision::eighth: return 0.5;
-    case NoteDivision::sixteenth: return 0.25;
-    case NoteDivision::dotted_quarter: return 1.5;
-    case NoteDivision::dotted_eighth: return 0.75;
-    case NoteDivision::triplet_quarter: return 2.0 / 3.0;
-    case NoteDivision::triplet_eighth: return 1.0 / 3.0;
+    case NoteDivision::whole:
+      return 4.0;
+    case NoteDivision::half:
+      return 2.0;
+    case NoteDivision::quarter:
+      return 1.0;
+    case NoteDivision::eighth:
+      return 0.5;
+    case NoteDivision::sixteenth:
+      return 0.25;
+    case NoteDivision::dotted_quarter:
+      return 1.5;
+    case NoteDivision::dotted_eighth:
+      return 0.75;
+    case NoteDivision::triplet_quarter:
+      return 2.0 / 3.0;
+    case NoteDivision::triplet_eighth:
+      return 1.0 / 3.0;
   }
   return 1.0;
 }
@@ -158,7 +172,8 @@ float TempoDelay::read(const std::vector<float>& buf, double delay) const noexce
   return static_cast<float>(a + frac * (b - a));
 }
 
-void TempoDelay::process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept {
+void TempoDelay::process(std::span<const float> in, std::span<float> out_left,
+                         std::span<float> out_right) noexcept {
   const std::size_t n = std::min({in.size(), out_left.size(), out_right.size()});
   const std::size_t size = buf_l_.size();
   for (std::size_t t = 0; t < n; ++t) {

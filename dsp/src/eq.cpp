@@ -35,9 +35,15 @@ void EqBand::update_coeffs() noexcept {
   const double g = gain_.current();
   const double q = q_.current();
   switch (p_.type) {
-    case BandType::low_shelf: bq_.set(BiquadCoeffs::low_shelf(fs_, f, g, std::min(q, 1.0))); break;
-    case BandType::high_shelf: bq_.set(BiquadCoeffs::high_shelf(fs_, f, g, std::min(q, 1.0))); break;
-    case BandType::peaking: bq_.set(BiquadCoeffs::peaking(fs_, f, q, g)); break;
+    case BandType::low_shelf:
+      bq_.set(BiquadCoeffs::low_shelf(fs_, f, g, std::min(q, 1.0)));
+      break;
+    case BandType::high_shelf:
+      bq_.set(BiquadCoeffs::high_shelf(fs_, f, g, std::min(q, 1.0)));
+      break;
+    case BandType::peaking:
+      bq_.set(BiquadCoeffs::peaking(fs_, f, q, g));
+      break;
   }
   const bool was = bypassed_;
   bypassed_ = g == 0.0 && log_f_.settled() && gain_.settled() && q_.settled();
@@ -96,7 +102,8 @@ inline __attribute__((always_inline)) void cascade(std::span<float> block, Biqua
 }
 
 //! Runs k (1..8) sections; built for baseline x86-64 and for FMA-capable CPUs, picked at load time.
-__attribute__((target_clones("fma", "default"))) void run_sections(std::span<float> block, Biquad* const* fused,
+__attribute__((target_clones("fma", "default"))) void run_sections(std::span<float> block,
+                                                                   Biquad* const* fused,
                                                                    std::size_t k) noexcept {
   for (std::size_t j = 0; j < k;) {
     const std::size_t left = k - j;

@@ -48,7 +48,8 @@ float TruePeakLimiter::gain_reduction_db() const noexcept {
   return static_cast<float>(20.0 * std::log10(std::max(gain_, 1e-9)));
 }
 
-void TruePeakLimiter::step(const std::array<float, kMaxChannels>& in, std::array<float, kMaxChannels>& out) noexcept {
+void TruePeakLimiter::step(const std::array<float, kMaxChannels>& in,
+                           std::array<float, kMaxChannels>& out) noexcept {
   // 1. True peak of the interval [m, m+1) for m = t - kDelay; the sample m borders that
   //    interval and the previous one, so its required gain covers both.
   float det = 0.0f;

@@ -9,7 +9,9 @@ namespace {
 
 constexpr double kOffset = -0.691;  // BS.1770: L = -0.691 + 10 log10(sum G_i z_i)
 
-double energy_to_lufs(double e) noexcept { return e > 0.0 ? kOffset + 10.0 * std::log10(e) : -200.0; }
+double energy_to_lufs(double e) noexcept {
+  return e > 0.0 ? kOffset + 10.0 * std::log10(e) : -200.0;
+}
 
 }  // namespace
 
@@ -79,8 +81,12 @@ double LoudnessMeter::window_lufs(std::size_t hops) const noexcept {
   return energy_to_lufs(sum / static_cast<double>(hops * hop_len_));
 }
 
-double LoudnessMeter::momentary_lufs() const noexcept { return window_lufs(4); }
-double LoudnessMeter::short_term_lufs() const noexcept { return window_lufs(30); }
+double LoudnessMeter::momentary_lufs() const noexcept {
+  return window_lufs(4);
+}
+double LoudnessMeter::short_term_lufs() const noexcept {
+  return window_lufs(30);
+}
 
 void LoudnessMeter::process(std::span<const std::span<const float>> channels) noexcept {
   if (channels.empty()) return;

@@ -6,9 +6,13 @@
 namespace tl::dsp {
 namespace {
 
-float db_gain(float db) noexcept { return std::pow(10.0f, db / 20.0f); }
+float db_gain(float db) noexcept {
+  return std::pow(10.0f, db / 20.0f);
+}
 
-double log2_hz(float hz, double fs) noexcept { return std::log2(std::clamp<double>(hz, 10.0, 0.49 * fs)); }
+double log2_hz(float hz, double fs) noexcept {
+  return std::log2(std::clamp<double>(hz, 10.0, 0.49 * fs));
+}
 
 }  // namespace
 
@@ -20,8 +24,8 @@ void ChannelStrip::prepare(const StripConfig& cfg, const StripParams& initial) {
   delay_.assign(static_cast<std::size_t>(cfg_.max_delay_samples) + cfg_.max_block + 1, 0.0f);
   mono_.assign(cfg_.max_block, 0.0f);
   dry_.assign(cfg_.max_block, 0.0f);
-  for (LinearSmoother* s : {&in_gain_, &fader_, &pan_l_, &pan_r_, &hpf_wet_, &lpf_wet_, &gate_wet_, &comp_wet_,
-                            &delay_xfade_})
+  for (LinearSmoother* s :
+       {&in_gain_, &fader_, &pan_l_, &pan_r_, &hpf_wet_, &lpf_wet_, &gate_wet_, &comp_wet_, &delay_xfade_})
     s->prepare(fs, ms);
   hpf_logf_.prepare(fs, ms);
   lpf_logf_.prepare(fs, ms);
@@ -91,7 +95,8 @@ void ChannelStrip::set_params(const StripParams& p) noexcept {
 
   const std::int32_t d = std::clamp(p.delay_samples, 0, cfg_.max_delay_samples);
   if (d != delay_next_) {
-    if (!delay_xfade_.settled() || delay_next_ != delay_cur_) delay_cur_ = delay_next_;  // finish the old move
+    if (!delay_xfade_.settled() || delay_next_ != delay_cur_)
+      delay_cur_ = delay_next_;  // finish the old move
     delay_next_ = d;
     delay_xfade_.reset(0.0f);
     delay_xfade_.set_target(1.0f);
@@ -130,7 +135,8 @@ void ChannelStrip::run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Ki
   }
 }
 
-void ChannelStrip::process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept {
+void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
+                           std::span<float> out_right) noexcept {
   const std::size_t n = std::min({in.size(), cfg_.max_block, out_left.size(), out_right.size()});
   last_n_ = n;
   float* m = mono_.data();
@@ -178,12 +184,14 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   if (steady(hpf_wet_, hpf_logf_)) {
     npre += hpf_.sections(&pre[npre]);
   } else {
-    blend(hpf_wet_, n, [&](std::span<float>) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n); });
+    blend(hpf_wet_, n,
+          [&](std::span<float>) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n); });
   }
   if (steady(lpf_wet_, lpf_logf_)) {
     npre += lpf_.sections(&pre[npre]);
   } else {
-    blend(lpf_wet_, n, [&](std::span<float>) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n); });
+    blend(lpf_wet_, n,
+          [&](std::span<float>) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n); });
   }
   eq_.process(std::span<float>(m, n), std::span<Biquad* const>(pre.data(), npre));
   blend(gate_wet_, n, [&](std::span<float> b) { gate_.process(b); });

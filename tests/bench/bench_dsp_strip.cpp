@@ -45,8 +45,9 @@ std::vector<std::vector<float>> make_sources() {
     const double f = 60.0 * (1.0 + static_cast<double>(c % 37));
     for (std::size_t i = 0; i < kLoop; ++i) {
       const bool burst = (i / 1200 + c) % 3 != 0;
-      src[c][i] = (burst ? level : 0.001f) *
-                  (0.5f * n(rng) + static_cast<float>(std::sin(2.0 * 3.14159265358979 * f * double(i) / kFs)));
+      src[c][i] =
+          (burst ? level : 0.001f) *
+          (0.5f * n(rng) + static_cast<float>(std::sin(2.0 * 3.14159265358979 * f * double(i) / kFs)));
     }
   }
   return src;
@@ -58,13 +59,18 @@ StripParams strip_params(std::size_t c) {
   p.hpf_on = true;
   p.hpf_hz = 80.0f;
   p.gate_on = true;
-  p.gate = {.threshold_db = -45.0f, .range_db = -40.0f, .attack_ms = 0.5f, .hold_ms = 20.0f, .release_ms = 120.0f};
+  p.gate = {
+      .threshold_db = -45.0f, .range_db = -40.0f, .attack_ms = 0.5f, .hold_ms = 20.0f, .release_ms = 120.0f};
   p.eq.bands[0].gain_db = 2.0f;
   p.eq.bands[1].gain_db = -3.0f;
   p.eq.bands[2].gain_db = 4.0f;
   p.eq.bands[3].gain_db = 1.5f;
   p.comp_on = true;
-  p.comp = {.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 6.0f, .attack_ms = 5.0f, .release_ms = 80.0f,
+  p.comp = {.threshold_db = -20.0f,
+            .ratio = 4.0f,
+            .knee_db = 6.0f,
+            .attack_ms = 5.0f,
+            .release_ms = 80.0f,
             .makeup_db = 3.0f};
   p.fader_db = -6.0f - static_cast<float>(c % 7);
   p.pan = -1.0f + 2.0f * static_cast<float>(c) / (kChannels - 1);
@@ -74,13 +80,15 @@ StripParams strip_params(std::size_t c) {
 struct Mix {
   std::vector<std::vector<float>> src = make_sources();
   std::vector<ChannelStrip> strips{kChannels};
-  std::vector<float> send_gain_rev = std::vector<float>(kChannels), send_gain_dly = std::vector<float>(kChannels);
+  std::vector<float> send_gain_rev = std::vector<float>(kChannels),
+                     send_gain_dly = std::vector<float>(kChannels);
   std::vector<StereoBus> groups{kGroups};
   FdnReverb reverb;
   TempoDelay delay;
   MasterChain master;
   std::vector<float> ch_l = std::vector<float>(kBlock), ch_r = std::vector<float>(kBlock);
-  std::vector<std::vector<float>> grp_l{kGroups, std::vector<float>(kBlock)}, grp_r{kGroups, std::vector<float>(kBlock)};
+  std::vector<std::vector<float>> grp_l{kGroups, std::vector<float>(kBlock)},
+      grp_r{kGroups, std::vector<float>(kBlock)};
   std::vector<float> send_rev = std::vector<float>(kBlock), send_dly = std::vector<float>(kBlock);
   std::vector<float> fx_l = std::vector<float>(kBlock), fx_r = std::vector<float>(kBlock);
   std::vector<float> mst_l = std::vector<float>(kBlock), mst_r = std::vector<float>(kBlock);
@@ -88,22 +96,30 @@ struct Mix {
 
   Mix() {
     for (std::size_t c = 0; c < kChannels; ++c) {
-      strips[c].prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, strip_params(c));
+      strips[c].prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800},
+                        strip_params(c));
       send_gain_rev[c] = 0.1f + 0.001f * static_cast<float>(c);
       send_gain_dly[c] = c % 4 == 0 ? 0.2f : 0.0f;
     }
     BusParams gp{};
     gp.comp_on = true;
-    gp.comp = {.threshold_db = -18.0f, .ratio = 2.0f, .knee_db = 6.0f, .attack_ms = 10.0f, .release_ms = 150.0f};
+    gp.comp = {
+        .threshold_db = -18.0f, .ratio = 2.0f, .knee_db = 6.0f, .attack_ms = 10.0f, .release_ms = 150.0f};
     gp.eq.bands[1].gain_db = -2.0f;
     for (auto& g : groups) g.prepare(kFs, gp);
     reverb.prepare(kFs, {.rt60_s = 2.2f, .predelay_ms = 25.0f, .damping_hz = 7000.0f});
-    delay.prepare(kFs, {.bpm = 118.0f, .division = NoteDivision::dotted_eighth, .feedback = 0.35f, .damping_hz = 4000.0f});
+    delay.prepare(
+        kFs,
+        {.bpm = 118.0f, .division = NoteDivision::dotted_eighth, .feedback = 0.35f, .damping_hz = 4000.0f});
     MasterParams mp{};
     mp.bus.eq.bands[0].gain_db = 1.0f;
     mp.bus.eq.bands[3].gain_db = 1.5f;
     mp.bus.comp_on = true;
-    mp.bus.comp = {.threshold_db = -14.0f, .ratio = 2.0f, .knee_db = 6.0f, .attack_ms = 30.0f, .release_ms = 200.0f,
+    mp.bus.comp = {.threshold_db = -14.0f,
+                   .ratio = 2.0f,
+                   .knee_db = 6.0f,
+                   .attack_ms = 30.0f,
+                   .release_ms = 200.0f,
                    .sidechain_hpf_hz = 100.0f};
     mp.bus.fader_db = -12.0f;
     mp.limiter = {.ceiling_dbtp = -1.0f};

@@ -12,10 +12,12 @@ namespace tl::dsp::test {
 inline constexpr double kFs = 48000.0;
 
 //! amplitude * sin(2 pi f n / fs + phase) for n in [0, n).
-inline std::vector<float> sine(double f, double amplitude, std::size_t n, double fs = kFs, double phase = 0.0) {
+inline std::vector<float> sine(double f, double amplitude, std::size_t n, double fs = kFs,
+                               double phase = 0.0) {
   std::vector<float> v(n);
   for (std::size_t i = 0; i < n; ++i)
-    v[i] = static_cast<float>(amplitude * std::sin(2.0 * std::numbers::pi * f * static_cast<double>(i) / fs + phase));
+    v[i] = static_cast<float>(amplitude *
+                              std::sin(2.0 * std::numbers::pi * f * static_cast<double>(i) / fs + phase));
   return v;
 }
 
@@ -25,7 +27,9 @@ inline double rms(std::span<const float> v) {
   return v.empty() ? 0.0 : std::sqrt(s / static_cast<double>(v.size()));
 }
 
-inline double db(double g) { return 20.0 * std::log10(std::max(g, 1e-30)); }
+inline double db(double g) {
+  return 20.0 * std::log10(std::max(g, 1e-30));
+}
 
 //! Samples covering a whole number of cycles of f (at least min_samples long).
 inline std::size_t whole_cycles(double f, std::size_t min_samples, double fs = kFs) {

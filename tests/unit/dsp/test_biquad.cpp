@@ -24,7 +24,8 @@ struct PrintWorst {
   ~PrintWorst() { std::printf("[ figure ] %-34s worst |measured - theory| = %.4f dB\n", what, g_worst_db); }
 };
 
-//! Ideal bilinear-warped Butterworth: |H|^2 = 1 / (1 + (W(f)/W(fc))^(2n)) (low-pass), inverse ratio for high-pass.
+//! Ideal bilinear-warped Butterworth: |H|^2 = 1 / (1 + (W(f)/W(fc))^(2n)) (low-pass), inverse ratio for
+//! high-pass.
 double butterworth_db(bool lowpass, int order, double fc, double f) {
   const double wr = std::tan(std::numbers::pi * f / kFs) / std::tan(std::numbers::pi * fc / kFs);
   const double r = lowpass ? wr : 1.0 / wr;
@@ -94,21 +95,22 @@ TEST(Biquad, PeakingBoostAndCutAreReciprocal) {
   const double q = 2.0, f0 = 1000.0, g = 12.0;
   const auto c = BiquadCoeffs::peaking(kFs, f0, q, g);
   const auto cc = BiquadCoeffs::peaking(kFs, f0, q, -g);
-  for (const double f : test::log_freqs()) EXPECT_NEAR(magnitude_db(c, kFs, f) + magnitude_db(cc, kFs, f), 0.0, 1e-9);
+  for (const double f : test::log_freqs())
+    EXPECT_NEAR(magnitude_db(c, kFs, f) + magnitude_db(cc, kFs, f), 0.0, 1e-9);
 }
 
 TEST(Biquad, ShelfPlateaus) {
   PrintWorst w("low/high shelves");
   for (const double g : {-12.0, 6.0, 12.0}) {
     const auto lo = BiquadCoeffs::low_shelf(kFs, 200.0, g);
-    EXPECT_NEAR(magnitude_db(lo, kFs, 0.0), g, 1e-9);       // DC: full gain
-    EXPECT_NEAR(magnitude_db(lo, kFs, 20.0), g, 0.1);       // low plateau
-    EXPECT_NEAR(magnitude_db(lo, kFs, 200.0), g / 2, 1e-6); // half gain at the corner
-    EXPECT_NEAR(magnitude_db(lo, kFs, 20000.0), 0.0, 0.01); // high plateau
+    EXPECT_NEAR(magnitude_db(lo, kFs, 0.0), g, 1e-9);        // DC: full gain
+    EXPECT_NEAR(magnitude_db(lo, kFs, 20.0), g, 0.1);        // low plateau
+    EXPECT_NEAR(magnitude_db(lo, kFs, 200.0), g / 2, 1e-6);  // half gain at the corner
+    EXPECT_NEAR(magnitude_db(lo, kFs, 20000.0), 0.0, 0.01);  // high plateau
     check_measured_vs_analytic(lo);
 
     const auto hi = BiquadCoeffs::high_shelf(kFs, 5000.0, g);
-    EXPECT_NEAR(magnitude_db(hi, kFs, kFs / 2), g, 1e-9);   // Nyquist: full gain
+    EXPECT_NEAR(magnitude_db(hi, kFs, kFs / 2), g, 1e-9);  // Nyquist: full gain
     EXPECT_NEAR(magnitude_db(hi, kFs, 5000.0), g / 2, 1e-6);
     EXPECT_NEAR(magnitude_db(hi, kFs, 20.0), 0.0, 0.01);
     check_measured_vs_analytic(hi);
@@ -149,7 +151,8 @@ TEST(Equalizer, FusedCascadeEqualsSequentialSections) {
       eq.reset(p);
       std::array<Biquad, 4> pre{}, pre_ref{};
       for (std::size_t j = 0; j < extra; ++j)
-        pre[j] = pre_ref[j] = Biquad(BiquadCoeffs::highpass(kFs, 40.0 + 30.0 * double(j), 0.7 + 0.2 * double(j)));
+        pre[j] = pre_ref[j] =
+            Biquad(BiquadCoeffs::highpass(kFs, 40.0 + 30.0 * double(j), 0.7 + 0.2 * double(j)));
       std::array<Biquad, 4> ref{};
       for (std::size_t j = 0; j < 4; ++j) ref[j] = Biquad(eq.band(j).coeffs());
       std::array<Biquad*, 4> pre_ptr{&pre[0], &pre[1], &pre[2], &pre[3]};
@@ -161,7 +164,8 @@ TEST(Equalizer, FusedCascadeEqualsSequentialSections) {
         for (std::size_t j = 0; j < extra; ++j) pre_ref[j].process(std::span<float>(r.data() + i, block));
         for (auto& b : ref) b.process(std::span<float>(r.data() + i, block));
       }
-      for (std::size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(y[i], r[i], 1e-5) << "block " << block << " extra " << extra << " i " << i;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        ASSERT_NEAR(y[i], r[i], 1e-5) << "block " << block << " extra " << extra << " i " << i;
     }
   }
 }

@@ -18,7 +18,8 @@ TEST(StereoBus, FlatBusIsExactPassThrough) {
   b.prepare(kFs);
   auto l = test::sine(440.0, 0.5, 4800), r = test::sine(660.0, 0.5, 4800);
   auto lo = l, ro = r;
-  for (std::size_t i = 0; i < l.size(); i += 48) b.process(std::span<float>(lo.data() + i, 48), std::span<float>(ro.data() + i, 48));
+  for (std::size_t i = 0; i < l.size(); i += 48)
+    b.process(std::span<float>(lo.data() + i, 48), std::span<float>(ro.data() + i, 48));
   EXPECT_EQ(lo, l);
   EXPECT_EQ(ro, r);
 }

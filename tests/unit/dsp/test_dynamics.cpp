@@ -21,7 +21,8 @@ TEST(FastMath, LogExpAccuracy) {
     EXPECT_NEAR(fast::amp_to_db(x), 20.0 * std::log10(x), 1e-6) << x;
     EXPECT_NEAR(fast::pow_to_db(x), 10.0 * std::log10(x), 1e-6) << x;
   }
-  for (double d = -200.0; d < 40.0; d += 0.173) EXPECT_NEAR(fast::db_to_amp(d) / std::pow(10.0, d / 20.0), 1.0, 1e-7);
+  for (double d = -200.0; d < 40.0; d += 0.173)
+    EXPECT_NEAR(fast::db_to_amp(d) / std::pow(10.0, d / 20.0), 1.0, 1e-7);
 }
 
 //! Steady 1 kHz sine of the given peak level; gain (dB) measured over the last 0.1 s after 0.6 s.
@@ -41,8 +42,13 @@ TEST(Compressor, StaticCurveMatchesFormula) {
     for (const float knee : {0.0f, 10.0f}) {
       for (const float ratio : {1.0f, 1.5f, 2.0f, 4.0f, 10.0f, 20.0f}) {
         for (double level = -40.0; level <= 0.0; level += 2.5) {
-          CompressorParams p{.threshold_db = -20.0f, .ratio = ratio, .knee_db = knee, .attack_ms = 5.0f,
-                             .release_ms = 100.0f, .makeup_db = 3.0f, .detection = det};
+          CompressorParams p{.threshold_db = -20.0f,
+                             .ratio = ratio,
+                             .knee_db = knee,
+                             .attack_ms = 5.0f,
+                             .release_ms = 100.0f,
+                             .makeup_db = 3.0f,
+                             .detection = det};
           Compressor c;
           c.set_params(p);
           c.prepare(kFs);
@@ -57,7 +63,9 @@ TEST(Compressor, StaticCurveMatchesFormula) {
       }
     }
   }
-  std::printf("[ figure ] compressor static curve (peak+rms, hard+soft knee, 1:1..20:1) worst error %.4f dB\n", worst);
+  std::printf(
+      "[ figure ] compressor static curve (peak+rms, hard+soft knee, 1:1..20:1) worst error %.4f dB\n",
+      worst);
 }
 
 TEST(Compressor, SoftKneeFormulaIsContinuousAndBounded) {
@@ -69,7 +77,8 @@ TEST(Compressor, SoftKneeFormulaIsContinuousAndBounded) {
 }
 
 TEST(Compressor, AttackAndReleaseTimeConstants) {
-  CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f, .attack_ms = 10.0f, .release_ms = 200.0f};
+  CompressorParams p{
+      .threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f, .attack_ms = 10.0f, .release_ms = 200.0f};
   Compressor c;
   c.set_params(p);
   c.prepare(kFs);
@@ -90,13 +99,14 @@ TEST(Compressor, AttackAndReleaseTimeConstants) {
   // reduction halves (level falls 10 dB to -10 dB) after 10/8.69 release time constants.
   int thalf = -1;
   for (std::size_t i = 0; i < quiet.size(); ++i) {
-    quiet[i] = static_cast<float>(0.01 * std::sin(2.0 * std::numbers::pi * 1000.0 * static_cast<double>(i) / kFs));
+    quiet[i] =
+        static_cast<float>(0.01 * std::sin(2.0 * std::numbers::pi * 1000.0 * static_cast<double>(i) / kFs));
     c.process(std::span<float>(&quiet[i], 1));
     if (thalf < 0 && c.gain_reduction_db() >= -7.5) thalf = static_cast<int>(i);
   }
   EXPECT_NEAR(thalf / 48.0, 200.0 * 10.0 / 8.6859, 200.0 * 0.1) << "release half-way time (ms)";
-  std::printf("[ figure ] compressor release 200 ms: half recovered after %.1f ms (theory %.1f)\n", thalf / 48.0,
-              200.0 * 10.0 / 8.6859);
+  std::printf("[ figure ] compressor release 200 ms: half recovered after %.1f ms (theory %.1f)\n",
+              thalf / 48.0, 200.0 * 10.0 / 8.6859);
   EXPECT_NEAR(c.gain_reduction_db(), 0.0, 1e-9);
 }
 
@@ -121,8 +131,8 @@ TEST(Compressor, StereoLinkedUsesLouderChannelAndOneGain) {
   Compressor c;
   c.set_params(p);
   c.prepare(kFs);
-  auto l = test::sine(1000.0, 1.0, 33600);           // 0 dB: drives the detector
-  auto r = test::sine(1000.0, 0.01, 33600);          // -40 dB: alone it would not compress
+  auto l = test::sine(1000.0, 1.0, 33600);   // 0 dB: drives the detector
+  auto r = test::sine(1000.0, 0.01, 33600);  // -40 dB: alone it would not compress
   auto lo = l, ro = r;
   c.process(std::span<float>(lo), std::span<float>(ro));
   const std::span<const float> wl(l.data() + 28800, 4800), wr(r.data() + 28800, 4800);
@@ -135,8 +145,12 @@ TEST(Compressor, StereoLinkedUsesLouderChannelAndOneGain) {
 TEST(Gate, ExpanderAndGateStaticCurves) {
   for (const float ratio : {2.0f, 4.0f, 100.0f}) {
     for (const double level : {-10.0, -25.0, -32.0, -38.0, -45.0, -60.0}) {
-      const GateParams p{.threshold_db = -30.0f, .range_db = -40.0f, .ratio = ratio, .attack_ms = 1.0f,
-                         .hold_ms = 20.0f, .release_ms = 50.0f};
+      const GateParams p{.threshold_db = -30.0f,
+                         .range_db = -40.0f,
+                         .ratio = ratio,
+                         .attack_ms = 1.0f,
+                         .hold_ms = 20.0f,
+                         .release_ms = 50.0f};
       Gate g;
       g.set_params(p);
       g.prepare(kFs);
@@ -147,8 +161,8 @@ TEST(Gate, ExpanderAndGateStaticCurves) {
 }
 
 TEST(Gate, OpensFastHoldsThenCloses) {
-  const GateParams p{.threshold_db = -40.0f, .range_db = -60.0f, .attack_ms = 0.5f, .hold_ms = 50.0f,
-                     .release_ms = 100.0f};
+  const GateParams p{
+      .threshold_db = -40.0f, .range_db = -60.0f, .attack_ms = 0.5f, .hold_ms = 50.0f, .release_ms = 100.0f};
   Gate g;
   g.set_params(p);
   g.prepare(kFs);

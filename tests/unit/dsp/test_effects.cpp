@@ -63,7 +63,8 @@ TEST(FdnReverb, DampingShortensHighsNotLows) {
   rv.prepare(kFs, {.rt60_s = 2.0f, .predelay_ms = 0.0f, .damping_hz = 3000.0f});
   const Ir ir = impulse_response(rv, static_cast<std::size_t>(kFs * 3.0));
   auto band = [&](bool low) {
-    PassFilter f(low ? PassFilter::Kind::lowpass : PassFilter::Kind::highpass, kFs, low ? 300.0 : 6000.0, Slope::db24);
+    PassFilter f(low ? PassFilter::Kind::lowpass : PassFilter::Kind::highpass, kFs, low ? 300.0 : 6000.0,
+                 Slope::db24);
     std::vector<float> x = ir.l;
     f.process(std::span<float>(x));
     std::vector<double> e(x.size());
@@ -96,7 +97,8 @@ TEST(TempoDelay, EchoesAtTheBeatDivision) {
   in[10] = 1.0f;
   for (std::size_t i = 0; i < n; i += 48) {
     const std::size_t k = std::min<std::size_t>(48, n - i);
-    d.process(std::span<const float>(in.data() + i, k), std::span<float>(l.data() + i, k), std::span<float>(r.data() + i, k));
+    d.process(std::span<const float>(in.data() + i, k), std::span<float>(l.data() + i, k),
+              std::span<float>(r.data() + i, k));
   }
   for (std::size_t i = 0; i < n; ++i) {
     const bool echo = i > 10 && (i - 10) % 18000 == 0;
@@ -108,7 +110,8 @@ TEST(TempoDelay, EchoesAtTheBeatDivision) {
 
 TEST(TempoDelay, PingPongAlternatesSides) {
   TempoDelay d;
-  d.prepare(kFs, {.bpm = 100.0f, .division = NoteDivision::triplet_eighth, .feedback = 0.8f, .ping_pong = true});
+  d.prepare(kFs,
+            {.bpm = 100.0f, .division = NoteDivision::triplet_eighth, .feedback = 0.8f, .ping_pong = true});
   const double t = 60.0 / 100.0 / 3.0 * kFs;  // 9600 samples
   EXPECT_DOUBLE_EQ(d.delay_samples(), t);
   const std::size_t n = 9600 * 4 + 10;

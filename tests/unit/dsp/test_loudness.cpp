@@ -62,8 +62,10 @@ void compare(const Signal& s) {
   ebur128_loudness_global(st, &ei);
   const double mi = m.integrated_lufs();
   EXPECT_NEAR(mi, ei, kTolLu) << s.name << " integrated";
-  std::printf("[ figure ] %-32s integrated %.3f LUFS (libebur128 %.3f), worst momentary diff %.1e LU, short-term %.1e LU\n",
-              s.name, mi, ei, worst_m, worst_s);
+  std::printf(
+      "[ figure ] %-32s integrated %.3f LUFS (libebur128 %.3f), worst momentary diff %.1e LU, short-term "
+      "%.1e LU\n",
+      s.name, mi, ei, worst_m, worst_s);
   ebur128_destroy(&st);
 }
 
@@ -99,7 +101,9 @@ TEST(Loudness, SineAtMinus20IsMinus23Lufs) {
 }
 
 TEST(Loudness, StereoSineMatchesLibebur128) {
-  Signal s{"stereo sines 997 Hz / 5 kHz", 48000, {test::sine(997.0, 0.3, 48000 * 6), test::sine(5000.0, 0.1, 48000 * 6)}};
+  Signal s{"stereo sines 997 Hz / 5 kHz",
+           48000,
+           {test::sine(997.0, 0.3, 48000 * 6), test::sine(5000.0, 0.1, 48000 * 6)}};
   compare(s);
 }
 

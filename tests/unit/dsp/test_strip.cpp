@@ -129,9 +129,25 @@ TEST(ChannelStrip, StepChangesMakeNoZipper) {
          p.eq.bands[1].gain_db = 12.0f;
        },
        4.0},
-      {"low shelf -12 dB", [](StripParams& p) { p.eq.bands[0].gain_db = -12.0f; p.eq.bands[0].freq_hz = 400.0f; }, 1.0},
-      {"hpf on at 400 Hz", [](StripParams& p) { p.hpf_on = true; p.hpf_hz = 400.0f; }, 1.0},
-      {"lpf on at 100 Hz 24 dB", [](StripParams& p) { p.lpf_on = true; p.lpf_hz = 100.0f; p.lpf_slope = Slope::db24; }, 1.0},
+      {"low shelf -12 dB",
+       [](StripParams& p) {
+         p.eq.bands[0].gain_db = -12.0f;
+         p.eq.bands[0].freq_hz = 400.0f;
+       },
+       1.0},
+      {"hpf on at 400 Hz",
+       [](StripParams& p) {
+         p.hpf_on = true;
+         p.hpf_hz = 400.0f;
+       },
+       1.0},
+      {"lpf on at 100 Hz 24 dB",
+       [](StripParams& p) {
+         p.lpf_on = true;
+         p.lpf_hz = 100.0f;
+         p.lpf_slope = Slope::db24;
+       },
+       1.0},
       {"compressor on -30 dB 10:1",
        [](StripParams& p) {
          p.comp_on = true;

@@ -38,7 +38,8 @@ double ebur128_true_peak_db(std::span<const float> v) {
 //! true peak overshoots.
 std::vector<float> faded(std::vector<float> v) {
   for (std::size_t i = 0; i < 480 && i < v.size(); ++i) {
-    const auto w = static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * static_cast<double>(i) / 480.0));
+    const auto w =
+        static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * static_cast<double>(i) / 480.0));
     v[i] *= w;
     v[v.size() - 1 - i] *= w;
   }
@@ -86,7 +87,8 @@ TEST(TruePeak, PhaseZeroIsTheInputSample) {
 std::vector<float> square(double f, double amplitude, std::size_t n) {
   std::vector<float> v(n);
   for (std::size_t i = 0; i < n; ++i)
-    v[i] = static_cast<float>(std::fmod(static_cast<double>(i) * f / kFs, 1.0) < 0.5 ? amplitude : -amplitude);
+    v[i] =
+        static_cast<float>(std::fmod(static_cast<double>(i) * f / kFs, 1.0) < 0.5 ? amplitude : -amplitude);
   return v;
 }
 
@@ -100,7 +102,8 @@ std::vector<float> clipped_drums(std::size_t n) {
     const bool kick = (start / beat) % 2 == 0;
     for (std::size_t i = 0; i < beat && start + i < n; ++i) {
       const double t = static_cast<double>(i) / kFs;
-      double s = kick ? std::sin(2.0 * std::numbers::pi * (50.0 + 100.0 * std::exp(-t * 30.0)) * t) * std::exp(-t * 8.0)
+      double s = kick ? std::sin(2.0 * std::numbers::pi * (50.0 + 100.0 * std::exp(-t * 30.0)) * t) *
+                            std::exp(-t * 8.0)
                       : noise(rng) * 0.5 * std::exp(-t * 25.0);
       s *= 4.0;  // +12 dB
       v[start + i] = static_cast<float>(std::clamp(s, -1.0, 1.0));
@@ -114,7 +117,8 @@ double limit_and_measure(std::vector<float> v, float ceiling, double* ebur_db = 
   TruePeakLimiter lim;
   lim.prepare(kFs, 1, {.ceiling_dbtp = ceiling, .lookahead_ms = 1.5f, .release_ms = 80.0f});
   v.resize(v.size() + 480, 0.0f);
-  for (std::size_t i = 0; i < v.size(); i += 48) lim.process(std::span<float>(v.data() + i, std::min<std::size_t>(48, v.size() - i)));
+  for (std::size_t i = 0; i < v.size(); i += 48)
+    lim.process(std::span<float>(v.data() + i, std::min<std::size_t>(48, v.size() - i)));
   if (ebur_db) *ebur_db = ebur128_true_peak_db(v);
   return true_peak_db(v);
 }
@@ -137,8 +141,10 @@ TEST(Limiter, OutputTruePeakNeverAboveCeiling) {
       double ebur = 0.0;
       const double out = limit_and_measure(c.signal, ceiling, &ebur);
       EXPECT_LE(out, ceiling + 1e-4) << c.name << " ceiling " << ceiling;
-      std::printf("[ figure ] limiter ceiling %5.1f dBTP  %-26s in %+6.2f dBTP -> out %+7.3f dBTP (libebur128 %+7.3f)\n",
-                  ceiling, c.name, true_peak_db(c.signal), out, ebur);
+      std::printf(
+          "[ figure ] limiter ceiling %5.1f dBTP  %-26s in %+6.2f dBTP -> out %+7.3f dBTP (libebur128 "
+          "%+7.3f)\n",
+          ceiling, c.name, true_peak_db(c.signal), out, ebur);
       EXPECT_LE(ebur, ceiling + 0.05) << c.name << " (libebur128 reading)";
       EXPECT_GT(out, ceiling - 1.0) << c.name << " should not over-limit";
     }

@@ -21,8 +21,8 @@ struct CompressorParams {
   float release_ms = 100.0f;  //!< peak: detector decay (8.69 dB per release_ms); rms: time constant
   float makeup_db = 0.0f;
   Detection detection = Detection::peak;
-  float rms_window_ms = 10.0f;      //!< averaging time of the RMS detector
-  float sidechain_hpf_hz = 0.0f;    //!< 0 = off; otherwise 12 dB/oct HPF on the detector path
+  float rms_window_ms = 10.0f;    //!< averaging time of the RMS detector
+  float sidechain_hpf_hz = 0.0f;  //!< 0 = off; otherwise 12 dB/oct HPF on the detector path
 };
 
 //! Feed-forward compressor with the Giannoulis/Massberg/Reiss soft-knee gain computer.
@@ -67,9 +67,9 @@ class Compressor {
   static constexpr std::size_t kControl = 8;  // gain-computer interval (samples)
   double att_ = 1.0, rel_ = 1.0, rms_a_ = 1.0, peak_decay_ = 0.0;
   std::array<double, kControl + 1> att_k_{}, rel_k_{}, makeup_k_{}, decay_pow_{};
-  double gain_ = 1.0;  // linear gain at the end of the last chunk
+  double gain_ = 1.0;                          // linear gain at the end of the last chunk
   double makeup_ = 1.0, makeup_target_ = 1.0;  // make-up glides (~20 ms)
-  double knee_lo_amp_ = 0.0;  // below this detector level the gain computer is exactly 0 dB
+  double knee_lo_amp_ = 0.0;                   // below this detector level the gain computer is exactly 0 dB
   double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
 };
 

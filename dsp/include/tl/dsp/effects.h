@@ -12,11 +12,11 @@
 namespace tl::dsp {
 
 struct ReverbParams {
-  float rt60_s = 2.0f;        //!< decay time (60 dB) at low frequencies
-  float predelay_ms = 20.0f;  //!< up to ReverbConfig::max_predelay_ms
-  float damping_hz = 8000.0f; //!< high frequencies decay faster above this; 0 or >= fs/2 = off
-  float size = 1.0f;          //!< scales the delay lengths (0.5 .. 2), fixed at prepare()
-  float level_db = 0.0f;      //!< wet output level
+  float rt60_s = 2.0f;         //!< decay time (60 dB) at low frequencies
+  float predelay_ms = 20.0f;   //!< up to ReverbConfig::max_predelay_ms
+  float damping_hz = 8000.0f;  //!< high frequencies decay faster above this; 0 or >= fs/2 = off
+  float size = 1.0f;           //!< scales the delay lengths (0.5 .. 2), fixed at prepare()
+  float level_db = 0.0f;       //!< wet output level
 };
 
 //! 8-line FDN: Hadamard feedback (orthogonal, lossless), per-line gain g_i = 10^(-3 L_i / (fs RT60))
@@ -44,16 +44,26 @@ class FdnReverb {
 };
 
 //! Note values for the tempo delay, in quarter notes.
-enum class NoteDivision { whole, half, quarter, eighth, sixteenth, dotted_quarter, dotted_eighth, triplet_quarter, triplet_eighth };
+enum class NoteDivision {
+  whole,
+  half,
+  quarter,
+  eighth,
+  sixteenth,
+  dotted_quarter,
+  dotted_eighth,
+  triplet_quarter,
+  triplet_eighth
+};
 double quarter_notes(NoteDivision d) noexcept;
 
 struct TempoDelayParams {
   float bpm = 120.0f;
   NoteDivision division = NoteDivision::eighth;
-  float feedback = 0.4f;       //!< 0 .. 0.98 (clamped)
-  float damping_hz = 0.0f;     //!< low-pass in the feedback path; 0 = off
-  float level_db = 0.0f;       //!< wet output level
-  bool ping_pong = false;      //!< alternate echoes left/right
+  float feedback = 0.4f;    //!< 0 .. 0.98 (clamped)
+  float damping_hz = 0.0f;  //!< low-pass in the feedback path; 0 = off
+  float level_db = 0.0f;    //!< wet output level
+  bool ping_pong = false;   //!< alternate echoes left/right
 };
 
 //! Delay time = 60 / bpm * quarter_notes(division) seconds (rounded to whole samples).

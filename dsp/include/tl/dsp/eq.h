@@ -2,8 +2,8 @@
 //! Parametric EQ bands whose frequency, gain and Q glide (no zipper noise) when changed.
 
 #include <array>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "tl/dsp/biquad.h"

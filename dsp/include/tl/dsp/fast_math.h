@@ -34,16 +34,23 @@ inline double exp2(double x) noexcept {
   const double n = static_cast<double>(static_cast<std::int64_t>(x + (x >= 0 ? 0.5 : -0.5)));
   const double f = (x - n) * 0.6931471805599453;  // |f| <= ln2/2
   const double p =
-      1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6 + f * (1.0 / 24 + f * (1.0 / 120 + f * (1.0 / 720 + f / 5040))))));
+      1.0 +
+      f * (1.0 + f * (0.5 + f * (1.0 / 6 + f * (1.0 / 24 + f * (1.0 / 120 + f * (1.0 / 720 + f / 5040))))));
   const auto ni = static_cast<std::int64_t>(n) + 1023;
   return p * std::bit_cast<double>(static_cast<std::uint64_t>(ni) << 52);
 }
 
 //! 20*log10(x) (amplitude to dB).
-inline double amp_to_db(double x) noexcept { return 6.020599913279624 * log2(x); }
+inline double amp_to_db(double x) noexcept {
+  return 6.020599913279624 * log2(x);
+}
 //! 10*log10(x) (power to dB).
-inline double pow_to_db(double x) noexcept { return 3.010299956639812 * log2(x); }
+inline double pow_to_db(double x) noexcept {
+  return 3.010299956639812 * log2(x);
+}
 //! 10^(db/20).
-inline double db_to_amp(double db) noexcept { return exp2(db * 0.16609640474436813); }
+inline double db_to_amp(double db) noexcept {
+  return exp2(db * 0.16609640474436813);
+}
 
 }  // namespace tl::dsp::fast

@@ -26,12 +26,16 @@ inline PanGains pan_gains(float pan) noexcept {
 inline constexpr float kFaderOffDb = -144.0f;
 
 //! Linear gain from fader dB; kFaderOffDb and below give 0.
-inline float fader_gain(float db) noexcept { return db <= kFaderOffDb ? 0.0f : std::pow(10.0f, db / 20.0f); }
+inline float fader_gain(float db) noexcept {
+  return db <= kFaderOffDb ? 0.0f : std::pow(10.0f, db / 20.0f);
+}
 
 //! A gain in dB applied with a linear ramp (default 20 ms) on every change.
 class Fader {
  public:
-  void prepare(double fs, float db = 0.0f, double ramp_ms = 20.0) noexcept { g_.prepare(fs, ramp_ms, fader_gain(db)); }
+  void prepare(double fs, float db = 0.0f, double ramp_ms = 20.0) noexcept {
+    g_.prepare(fs, ramp_ms, fader_gain(db));
+  }
   void set_db(float db) noexcept { g_.set_target(fader_gain(db)); }
   float gain() const noexcept { return g_.current(); }
   void process(std::span<float> block) noexcept { g_.apply(block); }

@@ -69,7 +69,8 @@ class ChannelStrip {
   //! Runs `stage` on mono_[0..n) honouring a 0..1 wet cross-fade.
   template <class Stage>
   void blend(LinearSmoother& wet, std::size_t n, Stage&& stage) noexcept;
-  void run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope, std::size_t n) noexcept;
+  void run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope,
+                std::size_t n) noexcept;
 
   StripConfig cfg_{};
   StripParams p_{};

@@ -37,7 +37,8 @@ class Oversampler4x {
   }
   //! Largest |value| among the 4 current phases.
   float max_abs() const noexcept {
-    return std::fmax(std::fmax(std::fabs(out_[0]), std::fabs(out_[1])), std::fmax(std::fabs(out_[2]), std::fabs(out_[3])));
+    return std::fmax(std::fmax(std::fabs(out_[0]), std::fabs(out_[1])),
+                     std::fmax(std::fabs(out_[2]), std::fabs(out_[3])));
   }
   const std::array<float, 4>& phases() const noexcept { return out_; }
 
@@ -69,7 +70,9 @@ class TruePeakMeter {
   //! Linear true peak.
   float peak() const noexcept { return peak_; }
   //! True peak in dBTP (-150 for silence).
-  double peak_dbtp() const noexcept { return peak_ > 0.0f ? 20.0 * std::log10(static_cast<double>(peak_)) : -150.0; }
+  double peak_dbtp() const noexcept {
+    return peak_ > 0.0f ? 20.0 * std::log10(static_cast<double>(peak_)) : -150.0;
+  }
   //! Resets the held peak (keeps the signal history, so a level read between blocks is seamless).
   void reset_peak() noexcept { peak_ = 0.0f; }
   void reset() noexcept {
