@@ -1,11 +1,15 @@
 #include "tl/dsp/bus.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tl::dsp {
 
-void StereoBus::prepare(double fs, const BusParams& p) noexcept {
+void StereoBus::prepare(double fs, const BusParams& p, std::size_t max_block) {
   p_ = p;
+  dry_l_.assign(max_block, 0.0f);
+  dry_r_.assign(max_block, 0.0f);
+  comp_wet_.prepare(fs, 20.0, p.comp_on ? 1.0f : 0.0f);
   eq_l_.prepare(fs);
   eq_r_.prepare(fs);
   eq_l_.reset(p.eq);
@@ -16,7 +20,8 @@ void StereoBus::prepare(double fs, const BusParams& p) noexcept {
 }
 
 void StereoBus::set_params(const BusParams& p) noexcept {
-  if (p.comp_on && !p_.comp_on) comp_.reset();
+  if (p.comp_on && comp_wet_.settled() && comp_wet_.current() == 0.0f) comp_.reset();
+  comp_wet_.set_target(p.comp_on ? 1.0f : 0.0f);
   p_ = p;
   eq_l_.set(p.eq);
   eq_r_.set(p.eq);
@@ -27,7 +32,19 @@ void StereoBus::set_params(const BusParams& p) noexcept {
 void StereoBus::process(std::span<float> left, std::span<float> right) noexcept {
   eq_l_.process(left);
   eq_r_.process(right);
-  if (p_.comp_on) comp_.process(left, right);
+  if (!comp_wet_.settled()) {
+    const std::size_t n = std::min({left.size(), right.size(), dry_l_.size()});
+    std::copy_n(left.data(), n, dry_l_.data());
+    std::copy_n(right.data(), n, dry_r_.data());
+    comp_.process(left.first(n), right.first(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const float w = comp_wet_.next();
+      left[i] = dry_l_[i] + w * (left[i] - dry_l_[i]);
+      right[i] = dry_r_[i] + w * (right[i] - dry_r_[i]);
+    }
+  } else if (comp_wet_.current() == 1.0f) {
+    comp_.process(left, right);
+  }
   if (fader_.settled()) {
     const float g = fader_.current();
     if (g != 1.0f)
@@ -44,9 +61,9 @@ void StereoBus::process(std::span<float> left, std::span<float> right) noexcept 
   }
 }
 
-void MasterChain::prepare(double fs, const MasterParams& p) {
+void MasterChain::prepare(double fs, const MasterParams& p, std::size_t max_block) {
   p_ = p;
-  bus_.prepare(fs, p.bus);
+  bus_.prepare(fs, p.bus, max_block);
   limiter_.prepare(fs, 2, p.limiter);
   for (auto& m : tp_) m.reset();
   loudness_.prepare(fs, 2);

@@ -106,7 +106,7 @@ struct Mix {
     gp.comp = {
         .threshold_db = -18.0f, .ratio = 2.0f, .knee_db = 6.0f, .attack_ms = 10.0f, .release_ms = 150.0f};
     gp.eq.bands[1].gain_db = -2.0f;
-    for (auto& g : groups) g.prepare(kFs, gp);
+    for (auto& g : groups) g.prepare(kFs, gp, kBlock);
     reverb.prepare(kFs, {.rt60_s = 2.2f, .predelay_ms = 25.0f, .damping_hz = 7000.0f});
     delay.prepare(
         kFs,
@@ -123,7 +123,7 @@ struct Mix {
                    .sidechain_hpf_hz = 100.0f};
     mp.bus.fader_db = -12.0f;
     mp.limiter = {.ceiling_dbtp = -1.0f};
-    master.prepare(kFs, mp);
+    master.prepare(kFs, mp, kBlock);
   }
 
   //! One 48-frame block of the whole console.

@@ -1,6 +1,7 @@
 // Stereo bus and master chain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "alloc_counter.h"
@@ -22,6 +23,29 @@ TEST(StereoBus, FlatBusIsExactPassThrough) {
     b.process(std::span<float>(lo.data() + i, 48), std::span<float>(ro.data() + i, 48));
   EXPECT_EQ(lo, l);
   EXPECT_EQ(ro, r);
+}
+
+TEST(StereoBus, CompressorSwitchCrossFadesWithoutClick) {
+  StereoBus b;
+  BusParams p{};
+  p.comp = {.threshold_db = -30.0f,
+            .ratio = 10.0f,
+            .knee_db = 0.0f,
+            .attack_ms = 0.0f};  // instant: only the fade smooths
+  b.prepare(kFs, p, 48);
+  const double a = 0.5, w = 2.0 * 3.141592653589793 * 200.0 / kFs;
+  auto l = test::sine(200.0, a, 9600), r = l;
+  for (std::size_t i = 0, blk = 0; i < l.size(); i += 48, ++blk) {
+    if (blk == 51) {
+      p.comp_on = true;  // ~-24 dB of gain reduction, switched in between blocks
+      b.set_params(p);
+    }
+    b.process(std::span<float>(l.data() + i, 48), std::span<float>(r.data() + i, 48));
+  }
+  double worst = 0.0;
+  for (std::size_t i = 2400; i + 1 < 7200; ++i)
+    worst = std::max(worst, std::abs(double(l[i + 1]) - 2.0 * l[i] + l[i - 1]));
+  EXPECT_LT(worst, 1.5 * 4.0 * a * std::sin(w / 2) * std::sin(w / 2) + 0.01 * a);
 }
 
 TEST(MasterChain, LimitsToCeilingAndMetersWithoutAllocating) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 #include "tl/dsp/dynamics.h"
 #include "tl/dsp/eq.h"
@@ -28,11 +29,12 @@ struct BusParams {
   bool mute = false;
 };
 
-//! Stereo bus processing, in place. prepare() allocates nothing after return; set_params()
-//! and process() are real-time safe. Compressor on/off switches take effect at the next block.
+//! Stereo bus processing, in place. prepare() allocates; set_params() and process() are
+//! real-time safe. Compressor on/off cross-fades over 20 ms.
 class StereoBus {
  public:
-  void prepare(double fs, const BusParams& p = {}) noexcept;
+  //! Blocks passed to process() must not exceed max_block frames.
+  void prepare(double fs, const BusParams& p = {}, std::size_t max_block = 1024);
   void set_params(const BusParams& p) noexcept;
   const BusParams& params() const noexcept { return p_; }
   void process(std::span<float> left, std::span<float> right) noexcept;
@@ -42,7 +44,8 @@ class StereoBus {
   BusParams p_{};
   Equalizer eq_l_, eq_r_;
   Compressor comp_;
-  LinearSmoother fader_;
+  LinearSmoother fader_, comp_wet_;
+  std::vector<float> dry_l_, dry_r_;
 };
 
 struct MasterParams {
@@ -55,7 +58,7 @@ struct MasterParams {
 class MasterChain {
  public:
   //! Allocates (limiter delay lines, loudness histogram).
-  void prepare(double fs, const MasterParams& p = {});
+  void prepare(double fs, const MasterParams& p = {}, std::size_t max_block = 1024);
   void set_params(const MasterParams& p) noexcept;
   void process(std::span<float> left, std::span<float> right) noexcept;
 
