@@ -118,10 +118,11 @@ void Mixer::tick() {
     const auto state = registry_.state_of(*slot, now);
     if (state != slot->reported_state) {
       slot->reported_state = state;
-      spdlog::info("node '{}' (id {}) is now {}", slot->name, slot->id,
-                   state == proto::NODE_STREAMING ? "streaming"
-                   : state == proto::NODE_SILENT  ? "silent (no audio for over 1 s)"
-                                                  : "gone (control connection closed; tracks kept for a rejoin)");
+      const char* what = state == proto::NODE_STREAMING ? "streaming"
+                         : state == proto::NODE_GONE    ? "gone (control connection closed; tracks kept for a rejoin)"
+                         : slot->last_heard_ns < 0      ? "waiting for its first audio"
+                                                        : "silent (no audio for over 1 s: check the node)";
+      spdlog::info("node '{}' (id {}) is now {}", slot->name, slot->id, what);
       proto::Envelope ev;
       fill_node(*slot, *ev.mutable_event()->mutable_node(), now);
       broadcast(ev, true, false);
