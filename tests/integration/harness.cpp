@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -49,17 +48,17 @@ void Session::start_mixer(const std::vector<std::string>& extra, const std::map<
                                    "--token-file", token_file_, "--log-level", "info"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   mixer_ = std::make_unique<Process>(argv, dir_ + "/mixer", env);
-  const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
-  std::smatch m;
-  const bool up = wait_until(
-      [&] {
-        const std::string err = mixer_->err();
-        return std::regex_search(err, m, listening) || !mixer_->running();
-      },
-      20s);
-  const std::string err = mixer_->err();
-  ASSERT_TRUE(up && std::regex_search(err, m, listening)) << "tl-mixer did not start:\n" << err;
-  port_ = std::stoi(m[1].str());
+  // The mixer picked a free port; its start-up line says which.
+  auto find_port = [&]() -> int {
+    const std::string err = mixer_->err();
+    const std::string marker = "listening on 127.0.0.1:";
+    const auto at = err.find(marker);
+    if (at == std::string::npos) return 0;
+    return std::atoi(err.c_str() + at + marker.size());
+  };
+  wait_until([&] { return find_port() > 0 || !mixer_->running(); }, 20s);
+  port_ = find_port();
+  ASSERT_GT(port_, 0) << "tl-mixer did not start:\n" << mixer_->err();
 }
 
 Process& Session::start_capture(const std::string& name, const std::string& source,
