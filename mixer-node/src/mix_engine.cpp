@@ -27,6 +27,8 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
       channel_(std::make_unique<float[]>(config.max_block_frames)),
+      strip_l_(std::make_unique<float[]>(config.max_block_frames)),
+      strip_r_(std::make_unique<float[]>(config.max_block_frames)),
       meter_window_(config.sample_rate / 10) {}
 
 bool MixEngine::post(const MixCommand& command) noexcept { return commands_.try_push(command); }
@@ -45,6 +47,16 @@ void MixEngine::apply_commands() noexcept {
       case MixCommand::Kind::Pan: s.pan = cmd.value; break;
       case MixCommand::Kind::Mute: s.mute = cmd.value != 0.0f; break;
       case MixCommand::Kind::Solo: s.solo = cmd.value != 0.0f; break;
+      case MixCommand::Kind::Strip:
+        if (NodeSlot* slot = registry_.by_id(cmd.node); slot != nullptr && cmd.channel < slot->channels) {
+          // Fader, pan and mute stay with the engine's own ramped gains and solo logic.
+          dsp::StripParams p = cmd.strip;
+          p.fader_db = 0.0f;
+          p.pan = 0.0f;
+          p.mute = false;
+          slot->dsp[cmd.channel].set_params(p);
+        }
+        break;
     }
   }
 }
@@ -112,6 +124,17 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       const std::uint32_t missing = slot->jitter->read(c, pos, ch);
       if (live && missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
 
+      // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.
+      dsp::ChannelStrip& dsp_strip = slot->dsp[c];
+      const std::size_t strip_max = registry_.config().max_block_frames;
+      for (std::size_t done = 0; done < frames;) {
+        const std::size_t n = std::min(frames - done, strip_max);
+        dsp_strip.process(ch.subspan(done, n), std::span<float>(strip_l_.get(), n),
+                          std::span<float>(strip_r_.get(), n));
+        std::copy_n(dsp_strip.post_fader().data(), n, ch.begin() + static_cast<std::ptrdiff_t>(done));
+        done += n;
+      }
+
       Strip& s = strip(id, c);
       const bool audible = !s.mute && (!any_solo || s.solo);
       float target_left = 0.0f, target_right = 0.0f;
@@ -135,6 +158,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         slot->levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
         slot->levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
                                   std::memory_order_relaxed);
+        slot->levels[c].comp_gr_db.store(dsp_strip.comp_gain_reduction_db(), std::memory_order_relaxed);
+        slot->levels[c].gate_db.store(dsp_strip.gate_gain_db(), std::memory_order_relaxed);
         s.meter_peak = 0.0f;
         s.meter_sum_sq = 0.0;
       }

@@ -70,6 +70,13 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     fresh->jitter = std::make_unique<JitterBuffer>(req.channels(), config_.jitter_capacity_frames);
     fresh->levels = std::make_unique<ChannelLevels[]>(req.channels());
     fresh->strips.resize(req.channels());
+    // Channel strips allocate here, on the io thread, never in the mix pass.
+    fresh->dsp = std::make_unique<dsp::ChannelStrip[]>(req.channels());
+    for (std::uint32_t c = 0; c < req.channels(); ++c) {
+      fresh->dsp[c].prepare(dsp::StripConfig{.sample_rate = static_cast<double>(config_.sample_rate),
+                                             .max_block = config_.max_block_frames,
+                                             .max_delay_samples = config_.max_delay_samples});
+    }
     slot = fresh.get();
     slots_[id] = std::move(fresh);
     slot->active.store(true, std::memory_order_release);

@@ -162,17 +162,85 @@ TEST(MixEngine, ThePlayOutDelayBeforeANodesFirstAudioIsNotConcealment) {
   EXPECT_EQ(a->concealed.load(), kBlock);
 }
 
+TEST(MixEngine, ADefaultStripIsTransparent) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.send(*a, 0, 0.3f);
+  rig.engine.process(l, r);
+  for (std::size_t i = 0; i < kBlock; ++i) EXPECT_EQ(l[i], q24(0.3f) * std::cos(0.25f * 3.14159265f));
+}
+
+TEST(MixEngine, StripHighPassRemovesDirectCurrent) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 0};
+  cmd.strip.hpf_on = true;
+  cmd.strip.hpf_hz = 200.0f;
+  ASSERT_TRUE(rig.engine.post(cmd));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  for (int block = 0; block < 200; ++block) {  // 200 ms: the filter fades in and settles
+    rig.send(*a, block * kBlock, 0.5f);
+    rig.engine.process(l, r);
+  }
+  EXPECT_LT(std::fabs(l[kBlock - 1]), 1e-3f) << "a constant input is blocked by the high-pass";
+}
+
+TEST(MixEngine, StripTrimAndPolarityApplyBeforeTheFader) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 0};
+  cmd.strip.trim_db = -6.0206f;
+  cmd.strip.phase_invert = true;
+  cmd.strip.fader_db = 12.0f;  // ignored: the engine's gain is the fader
+  ASSERT_TRUE(rig.engine.post(cmd));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  for (int block = 0; block < 30; ++block) {  // past the 20 ms parameter glide
+    rig.send(*a, block * kBlock, 0.4f);
+    rig.engine.process(l, r);
+  }
+  EXPECT_NEAR(l[kBlock - 1], -0.5f * q24(0.4f) * std::sqrt(0.5f), 1e-5f);
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 8);
   NodeSlot* b = rig.add_node("b", 2);
   rig.engine.start_at(0);
   std::vector<float> l(kBlock), r(kBlock);
+  // Every strip with HPF, EQ, gate and compressor active, and changing while it runs.
+  dsp::StripParams busy;
+  busy.hpf_on = true;
+  busy.hpf_hz = 100.0f;
+  busy.eq.bands[1].gain_db = 4.0f;
+  busy.eq.bands[2].gain_db = -3.0f;
+  busy.gate_on = true;
+  busy.comp_on = true;
+  busy.comp.threshold_db = -30.0f;
+  busy.delay_samples = 24;
+  for (NodeSlot* n : {a, b}) {
+    for (std::uint32_t c = 0; c < n->channels; ++c) {
+      MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = n->id, .channel = static_cast<std::uint16_t>(c)};
+      cmd.strip = busy;
+      cmd.strip.hpf_on = n == a;  // b keeps its (constant) level for the compressor
+      ASSERT_TRUE(rig.engine.post(cmd));
+    }
+  }
   const auto before = test::realtime_allocations();
   for (int block = 0; block < 200; ++block) {
     rig.send(*a, block * kBlock, 0.1f);
     rig.send(*b, block * kBlock, 0.1f);
     rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 1, .value = 0.5f});
+    if (block % 20 == 0) {
+      MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 2};
+      cmd.strip = busy;
+      cmd.strip.eq.bands[0].gain_db = static_cast<float>(block % 7);
+      cmd.strip.hpf_hz = 80.0f + static_cast<float>(block);
+      rig.engine.post(cmd);
+    }
     rig.engine.process(l, r);
     MixChunk chunk;
     while (rig.chunks.try_pop(chunk)) {
@@ -180,6 +248,7 @@ TEST(MixEngine, ProcessNeverAllocates) {
   }
   EXPECT_EQ(test::realtime_allocations(), before);
   EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
+  EXPECT_LT(b->levels[0].comp_gr_db.load(), -1.0f) << "the compressor was working";
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 //! The mix engine: one real-time pass per block, driven by one clock.
 //!
 //! Each block it drains every node's packet queue into that node's jitter
-//! buffer, reads the block at the play-out position, applies the channel strip
-//! (gain, mute, solo-in-place, constant-power pan), sums to stereo, meters, and
+//! buffer, reads the block at the play-out position, runs the node's dsp::ChannelStrip
+//! (trim, polarity, delay, HPF, LPF, EQ, gate, compressor; prepared by the registry),
+//! applies gain, mute, solo-in-place and constant-power pan, sums to stereo, meters, and
 //! hands the mix to the recorder. process() never locks, allocates, logs or does
 //! I/O: parameters arrive through a pre-sized command queue and are ramped over
 //! the block so changes make no zipper noise.
@@ -15,17 +16,22 @@
 
 #include "tl/common/spsc_ring.h"
 #include "tl/common/units.h"
+#include "tl/dsp/strip.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 
 namespace tl::mixer {
 
+//! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
-  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo };
+  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip };
   Kind kind = Kind::Gain;
   std::uint16_t node = 0;
   std::uint16_t channel = 0;  // 0-based
   float value = 0.0f;         // linear gain, pan -1..1, or 0/1
+  //! Kind::Strip: trim, polarity, delay, filters, EQ and dynamics (its fader, pan and mute
+  //! are ignored: Gain, Pan, Mute and Solo set those). The strip smooths every change.
+  dsp::StripParams strip{};
 };
 
 struct MixConfig {
@@ -86,6 +92,8 @@ class MixEngine {
   std::unique_ptr<NodeMix[]> nodes_;
   std::unique_ptr<float[]> scratch_;   // unpacked packet samples
   std::unique_ptr<float[]> channel_;   // one channel's block
+  std::unique_ptr<float[]> strip_l_;   // the strip's own (unused) stereo output
+  std::unique_ptr<float[]> strip_r_;
   std::uint32_t meter_frames_ = 0;
   std::uint32_t meter_window_;
   std::atomic<MediaTime> position_{0};

@@ -19,6 +19,7 @@
 
 #include "tl/common/result.h"
 #include "tl/common/spsc_ring.h"
+#include "tl/dsp/strip.h"
 #include "tl/mixer/jitter_buffer.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/protocol/audio_packet.h"
@@ -33,6 +34,8 @@ inline constexpr std::uint32_t kMaxChannelsPerNode = 64;
 struct ChannelLevels {
   std::atomic<float> peak{0.0f};
   std::atomic<float> rms{0.0f};
+  std::atomic<float> comp_gr_db{0.0f};  // compressor gain reduction (<= 0)
+  std::atomic<float> gate_db{0.0f};     // gate gain (<= 0; -range when closed)
 };
 
 //! Channel strip settings as last set over the control channel (io thread's copy).
@@ -41,6 +44,7 @@ struct StripSettings {
   float pan = 0.0f;
   bool mute = false;
   bool solo = false;
+  dsp::StripParams dsp{};  // trim, polarity, delay, filters, EQ, dynamics (fader/pan/mute above)
 };
 
 struct NodeSlot {
@@ -54,6 +58,7 @@ struct NodeSlot {
   std::unique_ptr<SpscRing<PacketSlot>> to_mix;  // io -> mix
   std::unique_ptr<JitterBuffer> jitter;          // mix thread only
   std::unique_ptr<ChannelLevels[]> levels;       // mix writes, io reads
+  std::unique_ptr<dsp::ChannelStrip[]> dsp;      // prepared at registration; mix thread only after
 
   // io thread.
   protocol::SessionKey key{};
@@ -88,6 +93,8 @@ struct RegistryConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t jitter_capacity_frames = 32768;
   std::uint32_t mix_queue_packets = 2048;
+  std::uint32_t max_block_frames = 4096;  // largest mix block the channel strips are prepared for
+  std::int32_t max_delay_samples = 4800;  // channel delay range (100 ms at 48 kHz)
 };
 
 class NodeRegistry {
