@@ -44,6 +44,16 @@ int run(int argc, char** argv) {
   app.add_option("--log-level", raw.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
   app.add_flag("--list-devices", raw.list_devices, "print every audio device of every compiled API and exit");
   app.add_option("--audio-api", raw.audio_api, "audio API for device sources: alsa, jack or pulse");
+  app.add_option("--audio-to", raw.audio_to,
+                 "send audio and clock sync to HOST:PORT instead of the mixer's audio port "
+                 "(e.g. a tl-netem impairment proxy in front of the mixer)");
+  app.add_option("--sim-clock-offset-ms", raw.sim_clock_offset_ms,
+                 "SIMULATION (testing only): behave as if this machine's clock were off by this many ms")
+      ->capture_default_str();
+  app.add_option("--sim-clock-skew-ppm", raw.sim_clock_skew_ppm,
+                 "SIMULATION (testing only): behave as if this machine's clock and generated audio ran "
+                 "this many ppm fast (+) or slow (-); no effect on a device's sample rate")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -35,6 +35,8 @@ tl::proto::SyncState proto_sync_state(Sender::SyncState s) {
       return tl::proto::SYNC_ACQUIRING;
     case Sender::SyncState::Locked:
       return tl::proto::SYNC_LOCKED;
+    case Sender::SyncState::Idle:
+    case Sender::SyncState::Lost:
     default:
       return tl::proto::SYNC_LOST;
   }
@@ -94,6 +96,13 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
 }
 
 int run_capture_node(const CaptureOptions& options, const std::string& token, const std::atomic<bool>& stop) {
+  const SimClock clock(std::llround(options.sim_clock_offset_ms * 1e6), options.sim_clock_skew_ppm,
+                       monotonic_ns());
+  if (!clock.identity()) {
+    spdlog::warn("SIMULATED clock: offset {:+.3f} ms, skew {:+.3f} ppm (testing only; timestamps are wrong "
+                 "on purpose until clock sync corrects them)",
+                 options.sim_clock_offset_ms, options.sim_clock_skew_ppm);
+  }
   int channels = options.channels;
   std::unique_ptr<GeneratedSource> generated;
   switch (options.source.kind) {
@@ -114,7 +123,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       generated = std::make_unique<ToneSource>(options.source.tone_hz, options.level_db, options.rate);
       break;
     case SourceKind::Click:
-      generated = std::make_unique<ClickSource>(options.source.click_period);
+      generated = std::make_unique<ClickSource>(options.source.click_period, options.rate, clock);
       break;
     case SourceKind::Noise:
       generated =
@@ -130,8 +139,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
 
   std::unique_ptr<DeviceInput> device;
   if (options.source.kind == SourceKind::Device) {
-    auto d =
-        DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue, stamper);
+    auto d = DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue,
+                               stamper, clock);
     if (!d) {
       spdlog::error("{}", d.error());
       return 1;
@@ -156,7 +165,13 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   config.channels = static_cast<std::size_t>(channels);
   config.format = options.format;
   config.stop_after_frames = std::llround(options.duration_s * options.rate);
-  Sender sender(queue, stamper, config);
+  if (options.audio_to_given) {
+    config.audio_to_host = options.audio_to.host;
+    config.audio_to_port = options.audio_to.port;
+    spdlog::info("audio and clock sync go to {}:{} (--audio-to), not to the mixer's audio port",
+                 options.audio_to.host, options.audio_to.port);
+  }
+  Sender sender(queue, stamper, config, clock);
   sender.start();
   sender.connect(*reg);
 
@@ -167,7 +182,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       return 1;
     }
   } else {
-    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate);
+    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
     timer->start();
   }
 
@@ -185,6 +200,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         r->set_sync_state(proto_sync_state(s.state));
         r->set_offset_ms(static_cast<double>(s.offset_ns) / 1e6);
         r->set_rtt_ms(static_cast<double>(s.rtt_ns) / 1e6);
+        r->set_drift_ppm(s.drift_ppm);
+        r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);
         (void)client.send(std::move(report));

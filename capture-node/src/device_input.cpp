@@ -19,8 +19,8 @@ RtAudio::Api api_from_name(const std::string& api) {
 
 }  // namespace
 
-DeviceInput::DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate)
-    : assembler_(queue, stamper, rate) {}
+DeviceInput::DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate, const SimClock& clock)
+    : assembler_(queue, stamper, rate), clock_(clock) {}
 
 DeviceInput::~DeviceInput() {
   stop();
@@ -34,8 +34,8 @@ DeviceInput::~DeviceInput() {
 
 Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, const std::string& name,
                                                        int channels, std::uint32_t rate, BlockQueue& queue,
-                                                       MediaStamper& stamper) {
-  std::unique_ptr<DeviceInput> d(new DeviceInput(queue, stamper, rate));
+                                                       MediaStamper& stamper, const SimClock& clock) {
+  std::unique_ptr<DeviceInput> d(new DeviceInput(queue, stamper, rate, clock));
   try {
     d->audio_ = std::make_unique<RtAudio>(api_from_name(api));
     RtAudio& audio = *d->audio_;
@@ -99,7 +99,7 @@ void DeviceInput::stop() {
 int DeviceInput::callback(void*, void* in, unsigned n, double, unsigned status, void* user) {
   auto* self = static_cast<DeviceInput*>(user);
   if ((status & RTAUDIO_INPUT_OVERFLOW) != 0) self->driver_overflows_.fetch_add(1, std::memory_order_relaxed);
-  if (in != nullptr) self->assembler_.push(static_cast<const float*>(in), n, monotonic_ns());
+  if (in != nullptr) self->assembler_.push(static_cast<const float*>(in), n, self->clock_.now());
   return 0;
 }
 

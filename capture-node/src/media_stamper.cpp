@@ -12,7 +12,8 @@ void MediaStamper::stamp(BlockInfo& info, std::uint32_t frames) noexcept {
   }
   if (e != seen_epoch_) {
     seen_epoch_ = e;
-    s0_ = ns_to_frames(info.capture_ns + offset_ns_.load(std::memory_order_relaxed), rate_);
+    (void)map_.try_load(map_copy_);  // on failure (a publish in progress) keep the previous map
+    s0_ = ns_to_frames(map_copy_.to_session_ns(info.capture_ns), rate_);
     next_ts_ = s0_;
     info.flags |= protocol::kFlagDiscontinuity;
   }

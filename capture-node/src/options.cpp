@@ -158,6 +158,20 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     return Error{"bad --audio-api '" + raw.audio_api + "': expected alsa, jack or pulse"};
   }
   o.audio_api = raw.audio_api;
+  if (!raw.audio_to.empty()) {
+    auto to = parse_host_port(raw.audio_to);
+    if (!to) return Error{"--audio-to: " + to.error()};
+    o.audio_to = *to;
+    o.audio_to_given = true;
+  }
+  if (!std::isfinite(raw.sim_clock_offset_ms) || std::abs(raw.sim_clock_offset_ms) > 86'400'000.0) {
+    return Error{"bad --sim-clock-offset-ms: expected milliseconds within +-1 day"};
+  }
+  o.sim_clock_offset_ms = raw.sim_clock_offset_ms;
+  if (!std::isfinite(raw.sim_clock_skew_ppm) || std::abs(raw.sim_clock_skew_ppm) > 1000.0) {
+    return Error{"bad --sim-clock-skew-ppm: expected -1000 to 1000 ppm"};
+  }
+  o.sim_clock_skew_ppm = raw.sim_clock_skew_ppm;
   return o;
 }
 

@@ -37,7 +37,9 @@ void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) n
   rt::RealtimeScope scope;
   const std::size_t channels = writer_.queue().channels();
   const std::size_t frames = writer_.queue().frames();
-  const std::int64_t first_ns = now_ns - frames_to_ns(static_cast<std::int64_t>(n), rate_);
+  // The DLL smooths the callback time; the block's first frame was captured n frames before it.
+  const std::int64_t smoothed = dll_.update(now_ns, static_cast<std::int64_t>(n));
+  const std::int64_t first_ns = smoothed - frames_to_ns(static_cast<std::int64_t>(n), rate_);
   std::size_t done = 0;
   while (done < n) {
     if (fill_ == 0) start_ns_ = first_ns + frames_to_ns(static_cast<std::int64_t>(done), rate_);
@@ -59,9 +61,9 @@ void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) n
 void TimerDriver::run() {
   rt::try_set_realtime_priority(70);
   const auto frames = static_cast<std::int64_t>(writer_.queue().frames());
-  const std::int64_t start = monotonic_ns();
+  const std::int64_t start = clock_.now();  // node clock
   for (std::int64_t k = 0; running_.load(std::memory_order_relaxed); ++k) {
-    sleep_until_ns(start + frames_to_ns((k + 1) * frames, rate_));
+    sleep_until_ns(clock_.real_ns(start + frames_to_ns((k + 1) * frames, rate_)));
     produce(start + frames_to_ns(k * frames, rate_));
   }
 }

@@ -8,25 +8,25 @@
 
 #include "tl/capture/packetizer.h"
 #include "tl/common/clock.h"
+#include "tl/common/clock_estimator.h"
 #include "tl/protocol/sync.h"
 
 namespace tl::capture {
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
-constexpr int kBurst = 8;
-constexpr std::int64_t kBurstSpacing = 20 * kMs;
-constexpr std::int64_t kBurstGrace = 30 * kMs;     // after the last burst request, for its reply
-constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start the burst again
-constexpr std::int64_t kSyncPeriod = 1000 * kMs;
+constexpr std::int64_t kSyncPeriod = 100 * kMs;    // the estimator's guidance: one exchange per 100 ms
+constexpr std::size_t kStartExchanges = 4;          // a first estimate from this many exchanges starts a timeline
+constexpr std::int64_t kStartAnyway = 1000 * kMs;   // or from fewer, once this long has passed
+constexpr std::int64_t kSyncTimeout = 2000 * kMs;   // no reply at all: start again
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
 
 enum class Phase { Idle, Syncing, Streaming };
 
 }  // namespace
 
-Sender::Sender(BlockQueue& queue, MediaStamper& stamper, Config config)
-    : queue_(queue), stamper_(stamper), config_(config) {}
+Sender::Sender(BlockQueue& queue, MediaStamper& stamper, Config config, const SimClock& clock)
+    : queue_(queue), stamper_(stamper), config_(std::move(config)), clock_(clock) {}
 
 Sender::~Sender() {
   stop();
@@ -62,6 +62,9 @@ Sender::Stats Sender::stats() const noexcept {
   s.frames_dropped = frames_discarded_.load(std::memory_order_relaxed) + queue_.overflows() * config_.frames;
   s.offset_ns = offset_ns_.load(std::memory_order_relaxed);
   s.rtt_ns = rtt_ns_.load(std::memory_order_relaxed);
+  s.drift_ppm = drift_ppm_.load(std::memory_order_relaxed);
+  s.error_ns = error_ns_.load(std::memory_order_relaxed);
+  s.exchanges = exchanges_.load(std::memory_order_relaxed);
   s.state = static_cast<SyncState>(state_.load(std::memory_order_relaxed));
   return s;
 }
@@ -70,7 +73,7 @@ void Sender::run() {
   asio::io_context io;
   asio::ip::udp::socket socket(io);
   Packetizer packetizer(config_.channels, config_.frames, config_.format);
-  ClockSync sync;
+  ClockEstimator est;
   std::array<std::uint8_t, protocol::kMaxPacketBytes> out{};
   std::array<std::uint8_t, 2048> in{};
   std::array<std::int64_t, 16> outstanding{};  // t1 of recent requests
@@ -81,16 +84,34 @@ void Sender::run() {
   Registration reg;
   Phase phase = Phase::Idle;
   std::uint32_t epoch = 0;
-  int burst_sent = 0;
   std::int64_t next_sync = 0;
   std::int64_t sync_started = 0;
-  std::int64_t last_burst = 0;
-  std::int64_t next_status = monotonic_ns() + kStatusPeriod;
+  std::int64_t next_status = clock_.now() + kStatusPeriod;
   bool warned_no_reply = false;
-  std::int64_t last_reply = 0;
-  bool warned_silent_sync = false;
+  bool warned_lost = false;
+  std::string peer;  // where UDP goes, for log lines
 
   auto set_state = [&](SyncState s) { state_.store(static_cast<int>(s), std::memory_order_relaxed); };
+  auto sync_state = [&] {
+    switch (est.state()) {
+      case ClockSyncState::Locked:
+        return SyncState::Locked;
+      case ClockSyncState::Lost:
+        return SyncState::Lost;
+      default:
+        return SyncState::Acquiring;
+    }
+  };
+  // Publishes the estimate: to the stamper (for the next timeline) and to stats().
+  auto publish = [&](std::int64_t now) {
+    if (!est.has_estimate()) return;
+    stamper_.publish(est.mapping(now));
+    offset_ns_.store(est.offset_ns_at(now), std::memory_order_relaxed);
+    rtt_ns_.store(est.min_rtt_ns(), std::memory_order_relaxed);
+    drift_ppm_.store(est.skew_ppm(), std::memory_order_relaxed);
+    error_ns_.store(est.error_estimate_ns(), std::memory_order_relaxed);
+    set_state(sync_state());
+  };
 
   auto send_sync = [&](std::int64_t now) {
     const std::size_t n = protocol::encode_sync_request(reg.node_id, sync_seq++, now, reg.key, out);
@@ -104,7 +125,7 @@ void Sender::run() {
       std::error_code ec;
       const std::size_t n = socket.receive(asio::buffer(in), 0, ec);
       if (ec) return;  // would_block, or a refused port from an earlier send
-      const std::int64_t t4 = monotonic_ns();
+      const std::int64_t t4 = clock_.now();
       const std::span<const std::uint8_t> datagram(in.data(), n);
       protocol::PacketHeader h;
       std::span<const std::uint8_t> payload;
@@ -116,24 +137,16 @@ void Sender::run() {
       bool ours = false;
       for (const auto t1 : outstanding) ours = ours || (t1 != 0 && t1 == sample->t1);
       if (!ours) continue;
-      sample->t4 = t4;
-      last_reply = t4;
-      if (warned_silent_sync) {
-        spdlog::info("clock-sync replies from the mixer are back");
-        warned_silent_sync = false;
-        set_state(SyncState::Locked);
-      }
-      if (sync.add_sample(*sample)) {
-        offset_ns_.store(sync.offset_ns(), std::memory_order_relaxed);
-        rtt_ns_.store(sync.rtt_ns(), std::memory_order_relaxed);
+      if (est.add(SyncExchange{.t1 = sample->t1, .t2 = sample->t2, .t3 = sample->t3, .t4 = t4})) {
+        exchanges_.fetch_add(1, std::memory_order_relaxed);
+        publish(t4);
       }
     }
   };
 
   auto begin_sync = [&](std::int64_t now) {
-    sync.reset();
+    est.reset();
     outstanding.fill(0);
-    burst_sent = 0;
     next_sync = now;
     sync_started = now;
     phase = Phase::Syncing;
@@ -141,7 +154,7 @@ void Sender::run() {
   };
 
   while (running_.load(std::memory_order_relaxed)) {
-    std::int64_t now = monotonic_ns();
+    std::int64_t now = clock_.now();
 
     if (const auto g = generation_.load(std::memory_order_acquire); g != seen_generation) {
       bool active = false;
@@ -156,8 +169,14 @@ void Sender::run() {
       phase = Phase::Idle;
       set_state(SyncState::Idle);
       if (active) {
+        // --audio-to (e.g. an impairment proxy) replaces the mixer's advertised audio port. The
+        // socket is connected to that address, which is also where sync replies come back from.
+        const bool via = !config_.audio_to_host.empty();
+        const std::string host = via ? config_.audio_to_host : reg.host;
+        const std::uint16_t port = via ? config_.audio_to_port : reg.audio_port;
+        peer = host + ":" + std::to_string(port);
         asio::ip::udp::resolver resolver(io);
-        const auto results = resolver.resolve(reg.host, std::to_string(reg.audio_port), ec);
+        const auto results = resolver.resolve(host, std::to_string(port), ec);
         if (!ec && !results.empty()) {
           const auto endpoint = results.begin()->endpoint();
           socket.open(endpoint.protocol(), ec);
@@ -166,59 +185,56 @@ void Sender::run() {
         }
         if (ec) {
           spdlog::error(
-              "cannot open the audio socket to {}:{}: {} — no audio will be sent until the node "
+              "cannot open the audio socket to {}: {} — no audio will be sent until the node "
               "reconnects",
-              reg.host, reg.audio_port, ec.message());
+              peer, ec.message());
           if (socket.is_open()) socket.close(ec);
         } else {
           begin_sync(now);
           warned_no_reply = false;
+          warned_lost = false;
         }
       }
     }
 
     if (socket.is_open()) receive_all();
-    now = monotonic_ns();
+    now = clock_.now();
+
+    if (phase != Phase::Idle && now >= next_sync) {
+      send_sync(now);
+      next_sync += kSyncPeriod;
+      if (next_sync < now) next_sync = now + kSyncPeriod;
+      est.poll(now);
+      publish(now);
+    }
 
     if (phase == Phase::Syncing) {
-      if (burst_sent < kBurst && now >= next_sync) {
-        send_sync(now);
-        ++burst_sent;
-        last_burst = now;
-        next_sync += kBurstSpacing;
-      }
-      if (burst_sent == kBurst && sync.has_estimate() && now >= last_burst + kBurstGrace) {
-        epoch = stamper_.restart(sync.offset_ns());
-        last_reply = now;
-        warned_silent_sync = false;
+      if (est.has_estimate() &&
+          (est.exchanges_used() >= kStartExchanges || now >= sync_started + kStartAnyway)) {
+        publish(now);
+        epoch = stamper_.restart();
         phase = Phase::Streaming;
-        set_state(SyncState::Locked);
-        next_sync = now + kSyncPeriod;
-        spdlog::info("streaming as node {} to {}:{} (clock offset {:.3f} ms, rtt {:.3f} ms)", reg.node_id,
-                     reg.host, reg.audio_port, static_cast<double>(sync.offset_ns()) / 1e6,
-                     static_cast<double>(sync.rtt_ns()) / 1e6);
-      } else if (!sync.has_estimate() && now >= sync_started + kSyncTimeout) {
+        spdlog::info("streaming as node {} to {} (clock offset {:.3f} ms, rtt {:.3f} ms, {} exchanges)",
+                     reg.node_id, peer, static_cast<double>(est.offset_ns_at(now)) / 1e6,
+                     static_cast<double>(est.min_rtt_ns()) / 1e6, est.exchanges_used());
+      } else if (!est.has_estimate() && now >= sync_started + kSyncTimeout) {
         if (!warned_no_reply) {
-          spdlog::warn(
-              "no clock-sync reply from the mixer at {}:{} within 2 s; retrying (is UDP port {} "
-              "blocked?)",
-              reg.host, reg.audio_port, reg.audio_port);
+          spdlog::warn("no clock-sync reply from {} within 2 s; retrying (is that UDP port blocked?)", peer);
           warned_no_reply = true;
         }
         begin_sync(now);
       }
-    } else if (phase == Phase::Streaming && now >= next_sync) {
-      if (!warned_silent_sync && now - last_reply > 5 * kSyncPeriod) {
+    } else if (phase == Phase::Streaming) {
+      if (!warned_lost && est.state() == ClockSyncState::Lost) {
         spdlog::warn(
-            "no clock-sync reply from the mixer for 5 s: the network path to {}:{} may be down; "
-            "still sending with the last clock offset",
-            reg.host, reg.audio_port);
-        warned_silent_sync = true;
-        set_state(SyncState::Idle);
+            "no clock-sync reply for 5 s: the network path to {} may be down; still sending, "
+            "timestamps keep the timeline they started with",
+            peer);
+        warned_lost = true;
+      } else if (warned_lost && est.state() != ClockSyncState::Lost) {
+        spdlog::info("clock-sync replies from {} are back", peer);
+        warned_lost = false;
       }
-      send_sync(now);
-      next_sync += kSyncPeriod;
-      if (next_sync < now) next_sync = now + kSyncPeriod;
     }
 
     // Drain the queue: send blocks of the current timeline, drop the rest.
@@ -241,14 +257,16 @@ void Sender::run() {
       queue_.pop();
     }
 
-    now = monotonic_ns();
+    now = clock_.now();
     if (now >= next_status) {
       next_status = now + kStatusPeriod;
       const Stats s = stats();
       spdlog::info(
-          "status: {} packets sent, {} frames sent, {} frames dropped, offset {:.3f} ms, rtt {:.3f} ms{}",
-          s.packets_sent, s.frames_sent, s.frames_dropped, static_cast<double>(s.offset_ns) / 1e6,
-          static_cast<double>(s.rtt_ns) / 1e6, phase == Phase::Streaming ? "" : " (not streaming)");
+          "status: {} packets sent, {} frames sent, {} frames dropped, sync {}, offset {:.3f} ms, rtt {:.3f} "
+          "ms, drift {:+.2f} ppm, error {:.1f} us{}",
+          s.packets_sent, s.frames_sent, s.frames_dropped, to_string(est.state()),
+          static_cast<double>(s.offset_ns) / 1e6, static_cast<double>(s.rtt_ns) / 1e6, s.drift_ppm,
+          static_cast<double>(s.error_ns) / 1e3, phase == Phase::Streaming ? "" : " (not streaming)");
     }
 
     // Wait for a sync reply or about half a millisecond, whichever comes first.
@@ -257,7 +275,7 @@ void Sender::run() {
       const timespec ts{0, 500'000};
       ::ppoll(&pfd, 1, &ts, nullptr);
     } else {
-      sleep_until_ns(monotonic_ns() + 1 * kMs);
+      sleep_until_ns(monotonic_ns() + 1 * kMs);  // real time: sleeping is not a clock reading
     }
   }
 }

@@ -24,12 +24,35 @@ void ToneSource::render(BlockInfo&, float* planar, std::size_t channels, std::si
   }
 }
 
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  const std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+}  // namespace
+
+std::int64_t ClickSource::click_frame(std::int64_t real_ns, std::int64_t origin_ns) const noexcept {
+  const std::int64_t since = clock_.node_ns(real_ns) - origin_ns;
+  // floor(since * rate / 1e9), exact for negative values too.
+  const std::int64_t secs = floor_div(since, kNanosPerSecond);
+  const std::int64_t rem = since - secs * kNanosPerSecond;
+  return secs * rate_ + (rem * rate_) / kNanosPerSecond;
+}
+
 void ClickSource::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {
   for (std::size_t i = 0; i < channels * frames; ++i) planar[i] = 0.0f;
-  if (info.epoch == 0) return;
-  // First frame index in this block at a multiple of period_ (wrap-safe for negative times).
-  const std::int64_t rem = ((info.media_ts % period_) + period_) % period_;
-  for (std::int64_t i = rem == 0 ? 0 : period_ - rem; i < static_cast<std::int64_t>(frames); i += period_) {
+  if (info.epoch == 0 || period_ns_ <= 0) return;
+  const auto n = static_cast<std::int64_t>(frames);
+  const std::int64_t origin = info.capture_ns - frames_to_ns(info.frame, rate_);
+  // Real times that could fall in this block (a margin of a millisecond covers rounding).
+  constexpr std::int64_t kMargin = 1'000'000;
+  const std::int64_t r0 = clock_.real_ns(info.capture_ns) - kMargin;
+  const std::int64_t r1 = clock_.real_ns(info.capture_ns + frames_to_ns(n, rate_)) + kMargin;
+  for (std::int64_t t = (floor_div(r0, period_ns_) + 1) * period_ns_; t <= r1; t += period_ns_) {
+    const std::int64_t i = click_frame(t, origin) - info.frame;
+    if (i < 0 || i >= n) continue;
     for (std::size_t c = 0; c < channels; ++c) planar[c * frames + static_cast<std::size_t>(i)] = kAmplitude;
   }
 }

@@ -77,41 +77,79 @@ TEST(NoiseSource, IsSeededBoundedAndNotConstant) {
   EXPECT_NEAR(std::sqrt(sum2 / xa.size()), db_to_gain(-6.0f) / std::sqrt(3.0), 0.01);
 }
 
-TEST(ClickSource, ClicksSitOnSessionMultiplesOfThePeriod) {
-  const std::int64_t period = 4800;
-  BlockQueue queue(64, 2, 48);
+//! Renders blocks at their node-clock capture times (virtual time: no timer, no sleeps)
+//! and returns the stream sample index of every click.
+std::vector<std::int64_t> click_frames(const SimClock& clock, std::int64_t period, std::int64_t node_start,
+                                       int blocks, std::size_t frames) {
+  BlockQueue queue(16, 2, frames);
   MediaStamper stamper(kRate);
-  ClickSource click(period);
-  TimerDriver driver(queue, stamper, click, kRate);
-  // An offset that puts the first frame at a session position that is not a multiple.
-  const std::int64_t capture0 = 1'000'000'000;
-  stamper.restart(frames_to_ns(123'457, kRate) - capture0 + 1);
-  std::int64_t clicks = 0;
-  MediaTime first_ts = -1;
-  for (int b = 0; b < 1000; ++b) {
-    driver.produce(capture0 + frames_to_ns(48LL * b, kRate));
+  ClickSource click(period, kRate, clock);
+  TimerDriver driver(queue, stamper, click, kRate, clock);
+  stamper.restart(0);
+  std::vector<std::int64_t> out;
+  for (int b = 0; b < blocks; ++b) {
+    driver.produce(node_start + frames_to_ns(static_cast<std::int64_t>(frames) * b, kRate));
     const BlockInfo* info = nullptr;
     const float* planar = nullptr;
-    ASSERT_TRUE(queue.front(info, planar));
-    if (first_ts < 0) first_ts = info->media_ts;
-    EXPECT_EQ(info->media_ts, first_ts + 48LL * b);
-    for (std::size_t c = 0; c < 2; ++c) {
-      for (std::size_t i = 0; i < 48; ++i) {
-        const float v = planar[c * 48 + i];
-        const bool on_multiple = (info->media_ts + static_cast<std::int64_t>(i)) % period == 0;
-        ASSERT_EQ(v, on_multiple ? ClickSource::kAmplitude : 0.0f)
-            << "ts " << info->media_ts + std::int64_t(i);
-        if (v != 0 && c == 0) ++clicks;
-      }
+    EXPECT_TRUE(queue.front(info, planar));
+    EXPECT_EQ(info->frame, static_cast<std::int64_t>(frames) * b);
+    for (std::size_t i = 0; i < frames; ++i) {
+      EXPECT_EQ(planar[i], planar[frames + i]) << "every channel clicks";
+      if (planar[i] == ClickSource::kAmplitude) out.push_back(info->frame + static_cast<std::int64_t>(i));
+      else EXPECT_EQ(planar[i], 0.0f);
     }
     queue.pop();
   }
-  EXPECT_EQ(first_ts, 123'457);
-  EXPECT_EQ(clicks, 10);  // 48000 frames from 123457: multiples 124800 .. 168000
+  return out;
+}
+
+TEST(ClickSource, ClicksSitOnWholeSecondsOfTheRealClock) {
+  // Identity clock: the stream starts 0.25 s + 3 ns after a whole second; clicks at the
+  // first sample captured at or after each whole second.
+  const std::int64_t start = 7 * kNanosPerSecond + 250'000'003;
+  const auto f = click_frames(SimClock{}, kRate, start, 3000, 48);  // 3 s of stream
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0], 35999);  // 0.75 s - 3 ns after the start: floor(35999.99986)
+  EXPECT_EQ(f[1], 35999 + 48000);
+  EXPECT_EQ(f[2], 35999 + 96000);
+}
+
+TEST(ClickSource, WithASimulatedClockClicksLandOnTheSampleCapturedAtTheRealSecond) {
+  // A node 100 ppm fast, 250 ms ahead: its stream runs at 48004.8 samples per real second,
+  // so clicks of whole real seconds are 48004 or 48005 of its samples apart, and each lands
+  // on the sample whose real capture time is the whole second (to within one sample).
+  for (const double skew : {100.0, -200.0, 0.0}) {
+    const SimClock clock(250'000'000, skew, 3 * kNanosPerSecond);
+    const std::int64_t node_start = clock.node_ns(10 * kNanosPerSecond + 123'456);
+    for (const std::size_t frames : {std::size_t{48}, std::size_t{128}}) {
+      const auto f = click_frames(clock, kRate, node_start, static_cast<int>(20 * kRate / frames), frames);
+      ASSERT_GE(f.size(), 19u) << skew;
+      for (std::size_t k = 0; k < f.size(); ++k) {
+        const std::int64_t real_second = (11 + static_cast<std::int64_t>(k)) * kNanosPerSecond;
+        const std::int64_t real_capture = clock.real_ns(node_start + frames_to_ns(f[k], kRate));
+        EXPECT_LE(real_capture, real_second + 1) << "skew " << skew << " click " << k;
+        EXPECT_GT(real_capture + frames_to_ns(1, kRate) + 1, real_second) << "skew " << skew << " click " << k;
+        if (k > 0) {
+          const double expected = kRate * (1.0 + skew * 1e-6);
+          EXPECT_NEAR(static_cast<double>(f[k] - f[k - 1]), expected, 1.0) << "skew " << skew;
+        }
+      }
+    }
+  }
+}
+
+TEST(ClickSource, EachClickLandsExactlyOnceWhateverTheBlockSize) {
+  const SimClock clock(-1'300'000'000, -200.0, 0);
+  const std::int64_t node_start = clock.node_ns(5 * kNanosPerSecond - 777);
+  const auto a = click_frames(clock, kRate / 10, node_start, 4000, 48);   // 100 ms period
+  const auto b = click_frames(clock, kRate / 10, node_start, 1500, 128);  // same 4 s
+  ASSERT_EQ(a.size(), 41u);  // 4 s of a slow node last 4.0008 real s: 5.0 s .. 9.0 s
+  ASSERT_EQ(b.size(), 41u);
+  EXPECT_EQ(a, b);
 }
 
 TEST(ClickSource, SilentUntilTheTimelineIsKnown) {
-  ClickSource click(48);
+  ClickSource click(48, kRate);
   const auto x = render(click, 1, 48, 10);
   EXPECT_TRUE(std::all_of(x.begin(), x.end(), [](float v) { return v == 0.0f; }));
 }
@@ -209,7 +247,7 @@ TEST(CaptureRealtime, BlockGenerationNeverAllocates) {
   ASSERT_TRUE(file);
 
   ToneSource tone(440, -12, kRate);
-  ClickSource click(480);
+  ClickSource click(480, kRate);
   NoiseSource noise(-12, 7);
   GeneratedSource* sources[] = {&tone, &click, &noise, file->get()};
   const std::uint64_t total_before = test::total_allocations();

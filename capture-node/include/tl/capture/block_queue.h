@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tl/capture/seqlock.h"
+#include "tl/common/clock_estimator.h"
 #include "tl/common/spsc_ring.h"
 #include "tl/common/units.h"
 
@@ -18,6 +20,7 @@ namespace tl::capture {
 //! What travels with a block of frames-per-packet frames.
 struct BlockInfo {
   std::int64_t capture_ns = 0;  // node monotonic time of the first frame
+  std::int64_t frame = 0;       // producer's frame count at the first frame (0 = first block produced)
   MediaTime media_ts = 0;       // session sample of the first frame (valid when epoch != 0)
   std::uint32_t epoch = 0;      // timestamp epoch (see MediaStamper); 0 = not yet stamped
   std::uint16_t flags = 0;      // protocol::PacketFlags
@@ -84,21 +87,30 @@ class BlockQueue {
 
 //! Gives blocks their session timestamps on the producer side.
 //!
-//! The sender publishes a clock offset with restart(); at the next block the
-//! producer computes S0 = ns_to_frames(capture_ns + offset, rate) once, and
-//! every later block gets S0 + frames produced since, so timestamps never jitter.
+//! The sender publishes the estimator's ClockMap (publish(), a seqlock: the producer
+//! never locks) and starts a timeline with restart(); at the next block the producer
+//! computes S0 = ns_to_frames(map.to_session_ns(capture_ns), rate) once, and every
+//! later block gets S0 + frames produced since, so timestamps never jitter. The drift
+//! the map carries is not applied after S0 (see capture-node/README.md, "Timestamps").
 //! The first block of each epoch carries kFlagDiscontinuity.
 class MediaStamper {
  public:
   explicit MediaStamper(std::uint32_t rate) noexcept : rate_(rate) {}
 
-  //! Any thread: start a new timeline from the next block with this offset
-  //! (session_ns - node_ns). Returns the new epoch number (>= 1).
-  std::uint32_t restart(std::int64_t offset_ns) noexcept {
-    offset_ns_.store(offset_ns, std::memory_order_relaxed);
+  //! One publishing thread (the sender): the node-to-session mapping the next timeline starts from.
+  void publish(const ClockMap& map) noexcept { map_.store(map); }
+
+  //! Any thread: start a new timeline from the next block with the last published map.
+  //! Returns the new epoch number (>= 1).
+  std::uint32_t restart() noexcept {
     const std::uint32_t e = next_epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
     epoch_.store(e, std::memory_order_release);
     return e;
+  }
+  //! Publishes a constant offset (session_ns - node_ns) and starts a new timeline.
+  std::uint32_t restart(std::int64_t offset_ns) noexcept {
+    publish(ClockMap{.ref_node_ns = 0, .ref_offset_ns = offset_ns, .slope = 0.0, .valid = true});
+    return restart();
   }
 
   //! Producer (real-time safe): fills info's media_ts, epoch and discontinuity flag.
@@ -109,10 +121,11 @@ class MediaStamper {
 
  private:
   const std::uint32_t rate_;
-  std::atomic<std::int64_t> offset_ns_{0};
+  SeqLock<ClockMap> map_;
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> next_epoch_{0};
   std::uint32_t seen_epoch_ = 0;  // producer only
+  ClockMap map_copy_{};           // producer only: the last consistent read of map_
   MediaTime s0_ = 0;
   MediaTime next_ts_ = 0;
 };

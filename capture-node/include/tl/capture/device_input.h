@@ -23,7 +23,8 @@ class DeviceInput {
   //! api: "", "alsa", "jack" or "pulse". name: substring of the device name ("" = default input).
   static Result<std::unique_ptr<DeviceInput>> open(const std::string& api, const std::string& name,
                                                    int channels, std::uint32_t rate, BlockQueue& queue,
-                                                   MediaStamper& stamper);
+                                                   MediaStamper& stamper,
+                                                   const SimClock& clock = SimClock::real());
   ~DeviceInput();
   DeviceInput(const DeviceInput&) = delete;
   DeviceInput& operator=(const DeviceInput&) = delete;
@@ -38,11 +39,12 @@ class DeviceInput {
   }
 
  private:
-  DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate);
+  DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate, const SimClock& clock);
   static int callback(void* out, void* in, unsigned n, double stream_time, unsigned status, void* user);
 
   std::unique_ptr<RtAudio> audio_;
   BlockAssembler assembler_;
+  const SimClock& clock_;
   std::string device_name_;
   std::atomic<std::uint64_t> driver_overflows_{0};
 };

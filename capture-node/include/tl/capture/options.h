@@ -43,6 +43,9 @@ struct RawOptions {
   std::string log_level = "info";
   bool list_devices = false;
   std::string audio_api;
+  std::string audio_to;           // --audio-to HOST:PORT, empty: the mixer's audio port
+  double sim_clock_offset_ms = 0;  // SIMULATION: --sim-clock-offset-ms
+  double sim_clock_skew_ppm = 0;   // SIMULATION: --sim-clock-skew-ppm
 };
 
 //! Validated options, ready to wire the node.
@@ -59,6 +62,10 @@ struct CaptureOptions {
   float level_db = -12.0f;
   double duration_s = 0.0;
   std::string audio_api;
+  bool audio_to_given = false;
+  HostPort audio_to;               // where audio and sync go instead of the mixer's audio port
+  double sim_clock_offset_ms = 0;  // SIMULATION only (see sim_clock.h)
+  double sim_clock_skew_ppm = 0;   // SIMULATION only
 };
 
 //! Checks every option; the error says which one is wrong and what is allowed.

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "tl/capture/block_queue.h"
+#include "tl/capture/sim_clock.h"
 #include "tl/capture/sources.h"
+#include "tl/common/clock_dll.h"
 
 namespace tl::capture {
 
@@ -32,6 +34,8 @@ class BlockWriter {
     }
     *info = BlockInfo{};
     info->capture_ns = capture_ns;
+    info->frame = frame_;
+    frame_ += static_cast<std::int64_t>(queue_.frames());
     stamper_.stamp(*info, static_cast<std::uint32_t>(queue_.frames()));
     fill(*info, planar);
     if (queued) queue_.commit_write();
@@ -44,34 +48,49 @@ class BlockWriter {
   MediaStamper& stamper_;
   std::vector<float> scratch_;
   BlockInfo scratch_info_;
+  std::int64_t frame_ = 0;
 };
 
 //! Regroups what an audio driver delivers (any number of planar frames per call)
 //! into blocks of exactly frames-per-packet frames, each stamped with the capture
-//! time of its first frame.
+//! time of its first frame. Callback times go through a ClockDll (bandwidth
+//! 0.01 Hz) first, so block times follow the device's sample clock and do not
+//! jitter with callback scheduling.
 class BlockAssembler {
  public:
   BlockAssembler(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate)
-      : writer_(queue, stamper), rate_(rate), pending_(queue.channels() * queue.frames(), 0.0f) {}
+      : writer_(queue, stamper),
+        rate_(rate),
+        dll_(rate, static_cast<std::int64_t>(queue.frames()), kDllBandwidthHz),
+        pending_(queue.channels() * queue.frames(), 0.0f) {}
+
+  static constexpr double kDllBandwidthHz = 0.01;
 
   //! Real-time safe. n planar frames (channel c at in + c*n) whose last frame was
-  //! captured just before now_ns.
+  //! captured just before now_ns (the callback's time, node clock).
   void push(const float* in, std::size_t n, std::int64_t now_ns) noexcept;
+
+  //! The loop (read it from the callback thread only, or after the device stopped).
+  const ClockDll& dll() const noexcept { return dll_; }
 
  private:
   BlockWriter writer_;
   const std::uint32_t rate_;
+  ClockDll dll_;
   std::vector<float> pending_;  // channels x frames, planar
   std::size_t fill_ = 0;
   std::int64_t start_ns_ = 0;
 };
 
-//! Paces a generated source from the monotonic clock: one block per period at
-//! absolute deadlines start + frames_to_ns((k+1) * frames), so nothing drifts.
+//! Paces a generated source from the node's clock: one block per period at
+//! absolute node-clock deadlines start + frames_to_ns((k+1) * frames), so nothing
+//! drifts. With a simulated clock (SimClock) it sleeps until the real time of each
+//! node deadline, i.e. produces audio at (1 + skew) x the nominal rate.
 class TimerDriver {
  public:
-  TimerDriver(BlockQueue& queue, MediaStamper& stamper, GeneratedSource& source, std::uint32_t rate)
-      : writer_(queue, stamper), source_(source), rate_(rate) {}
+  TimerDriver(BlockQueue& queue, MediaStamper& stamper, GeneratedSource& source, std::uint32_t rate,
+              const SimClock& clock = SimClock::real())
+      : writer_(queue, stamper), source_(source), rate_(rate), clock_(clock) {}
   ~TimerDriver() { stop(); }
   TimerDriver(const TimerDriver&) = delete;
   TimerDriver& operator=(const TimerDriver&) = delete;
@@ -91,6 +110,7 @@ class TimerDriver {
   BlockWriter writer_;
   GeneratedSource& source_;
   const std::uint32_t rate_;
+  const SimClock& clock_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> blocks_{0};
   std::thread thread_;

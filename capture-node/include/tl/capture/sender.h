@@ -1,11 +1,12 @@
 #pragma once
 //! The sender thread: clock sync with the mixer and audio packets over one UDP socket.
 //!
-//! It owns the socket. For each registration it first syncs (8 requests 20 ms
-//! apart; streams once a reply came back, retrying when none did within 2 s),
-//! then publishes the offset to the MediaStamper (a new timeline, first packet
-//! flagged kFlagDiscontinuity) and sends every block of that timeline. One sync
-//! request per second keeps the estimate fresh (it does not move timestamps).
+//! It owns the socket. It sends a SyncRequest every 100 ms for as long as it is
+//! registered and feeds each reply to a tl::ClockEstimator, whose ClockMap it
+//! publishes to the MediaStamper (seqlock: the producer never locks). For each
+//! registration it streams once the estimator has a first estimate from a few
+//! exchanges (retrying when no reply came within 2 s): a new timeline, first packet
+//! flagged kFlagDiscontinuity. Later estimates do not move timestamps.
 //! Without a registration (mixer unreachable) queued blocks are dropped and counted.
 
 #include <atomic>
@@ -15,7 +16,7 @@
 #include <thread>
 
 #include "tl/capture/block_queue.h"
-#include "tl/capture/clock_sync.h"
+#include "tl/capture/sim_clock.h"
 #include "tl/protocol/audio_packet.h"
 
 namespace tl::capture {
@@ -36,21 +37,27 @@ class Sender {
     std::size_t channels = 1;
     protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
     std::int64_t stop_after_frames = 0;  // 0: run until stopped
+    std::string audio_to_host;           // non-empty: send audio and sync here, not to the mixer's audio port
+    std::uint16_t audio_to_port = 0;
   };
 
-  //! Idle: no registration, or no sync reply for 5 s while streaming (reported as SYNC_LOST).
-  enum class SyncState { Idle, Acquiring, Locked };
+  //! Idle: no registration. Otherwise the estimator's state (Lost: no sync reply for 5 s).
+  enum class SyncState { Idle, Acquiring, Locked, Lost };
 
   struct Stats {
     std::uint64_t packets_sent = 0;
     std::uint64_t frames_sent = 0;
     std::uint64_t frames_dropped = 0;  // discarded while unregistered + queue overflows
-    std::int64_t offset_ns = 0;
-    std::int64_t rtt_ns = 0;
+    std::int64_t offset_ns = 0;     // session - node at the time of the last update (estimator)
+    std::int64_t rtt_ns = 0;        // minimum RTT over the estimator's window
+    double drift_ppm = 0.0;         // node clock rate against the session clock (+: node fast)
+    std::int64_t error_ns = 0;      // estimator's 1-sigma offset error estimate
+    std::uint64_t exchanges = 0;    // sync replies accepted
     SyncState state = SyncState::Idle;
   };
 
-  Sender(BlockQueue& queue, MediaStamper& stamper, Config config);
+  //! clock: the node's clock (identity unless simulating); must outlive the sender.
+  Sender(BlockQueue& queue, MediaStamper& stamper, Config config, const SimClock& clock = SimClock::real());
   ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -73,6 +80,7 @@ class Sender {
   BlockQueue& queue_;
   MediaStamper& stamper_;
   const Config config_;
+  const SimClock& clock_;
 
   std::mutex mutex_;  // guards pending_ / generation_ (control side, not real-time)
   Registration pending_;
@@ -88,6 +96,9 @@ class Sender {
   std::atomic<std::uint64_t> frames_discarded_{0};
   std::atomic<std::int64_t> offset_ns_{0};
   std::atomic<std::int64_t> rtt_ns_{0};
+  std::atomic<double> drift_ppm_{0.0};
+  std::atomic<std::int64_t> error_ns_{0};
+  std::atomic<std::uint64_t> exchanges_{0};
   std::atomic<int> state_{0};
 };
 

@@ -13,6 +13,7 @@
 
 #include "tl/capture/block_queue.h"
 #include "tl/capture/options.h"
+#include "tl/capture/sim_clock.h"
 #include "tl/common/result.h"
 
 namespace tl::capture {
@@ -37,16 +38,29 @@ class ToneSource final : public GeneratedSource {
   float gain_;
 };
 
-//! One-sample impulses of 0.5 at every session sample that is a multiple of period,
-//! so clicks of several nodes coincide on the session timeline. Silent until stamped.
+//! One-sample impulses of 0.5 at every multiple of the period (period samples at
+//! rate, as time: 1s, 500ms, ...) of the REAL monotonic clock, so clicks of several
+//! nodes on one machine coincide in real time whatever their (simulated) clocks.
+//! A click at real time T goes on the sample of the node's own stream captured at
+//! T: node time N = clock.node_ns(T), stream sample n = floor((N - origin) * rate / 1e9)
+//! where origin = capture_ns - frames_to_ns(frame) is the node time of the stream's
+//! frame 0 (the producer keeps capture_ns = origin + frames_to_ns(frame)). n depends
+//! on T only, so each click lands exactly once whatever the block boundaries.
+//! Silent until stamped (no timeline yet).
 class ClickSource final : public GeneratedSource {
  public:
-  explicit ClickSource(std::int64_t period) noexcept : period_(period) {}
+  ClickSource(std::int64_t period, std::uint32_t rate, const SimClock& clock = SimClock::real()) noexcept
+      : period_ns_(frames_to_ns(period, rate)), rate_(rate), clock_(clock) {}
   void render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept override;
   static constexpr float kAmplitude = 0.5f;
 
+  //! The stream sample that holds the click at real time real_ns (see above).
+  std::int64_t click_frame(std::int64_t real_ns, std::int64_t origin_ns) const noexcept;
+
  private:
-  std::int64_t period_;
+  std::int64_t period_ns_;
+  std::uint32_t rate_;
+  const SimClock& clock_;
 };
 
 //! White noise, uniform, peak at level_db, independent per channel, seeded.
