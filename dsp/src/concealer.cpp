@@ -1,0 +1,123 @@
+#include "tl/dsp/concealer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tl::dsp {
+namespace {
+std::size_t round_up_pow2(std::size_t v) {
+  std::size_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+std::size_t ms_to_samples(double ms, double fs) {
+  return static_cast<std::size_t>(std::max(1.0, std::round(ms * fs / 1000.0)));
+}
+}  // namespace
+
+void Concealer::prepare(const ConcealerConfig& config) {
+  config_ = config;
+  min_period_ = ms_to_samples(config.min_period_ms, config.sample_rate);
+  max_period_ = ms_to_samples(config.max_period_ms, config.sample_rate);
+  window_ = max_period_;  // correlate one longest period
+  hold_ = ms_to_samples(config.hold_ms, config.sample_rate);
+  fade_ = ms_to_samples(config.fade_ms, config.sample_rate);
+  crossfade_ = ms_to_samples(config.crossfade_ms, config.sample_rate);
+  history_.assign(round_up_pow2(max_period_ + window_ + 1), 0.0f);
+  mask_ = history_.size() - 1;
+  bridge_.assign(crossfade_, 0.0f);
+  reset();
+}
+
+void Concealer::reset() noexcept {
+  std::fill(history_.begin(), history_.end(), 0.0f);
+  head_ = filled_ = 0;
+  in_gap_ = false;
+  gap_pos_ = 0;
+  since_gap_ = crossfade_;
+  period_ = 0;
+}
+
+float Concealer::history_at(std::size_t back) const noexcept { return history_[(head_ - back) & mask_]; }
+
+void Concealer::push(float v) noexcept {
+  history_[head_ & mask_] = v;
+  ++head_;
+  if (filled_ < history_.size()) ++filled_;
+}
+
+std::size_t Concealer::find_period() const noexcept {
+  // Normalised cross-correlation between the last window and the window one lag earlier.
+  if (filled_ < window_ + max_period_) return std::min(max_period_, std::max<std::size_t>(min_period_, filled_ / 2));
+  double best = -1.0;
+  std::size_t best_lag = max_period_;
+  for (std::size_t lag = min_period_; lag <= max_period_; ++lag) {
+    double xy = 0.0, yy = 0.0;
+    for (std::size_t i = 1; i <= window_; ++i) {
+      const double x = history_at(i);
+      const double y = history_at(i + lag);
+      xy += x * y;
+      yy += y * y;
+    }
+    if (yy <= 1e-12) continue;
+    const double score = xy / std::sqrt(yy);
+    if (score > best) {
+      best = score;
+      best_lag = lag;
+    }
+  }
+  return best_lag;
+}
+
+float Concealer::continuation() noexcept {
+  // Repeats the last period of the history (which includes what was already
+  // concealed), so the loop is seamless once established.
+  return history_at(period_);
+}
+
+std::size_t Concealer::process(std::span<float> block, std::span<const std::uint8_t> missing) noexcept {
+  std::size_t concealed = 0;
+  const std::size_t n = std::min(block.size(), missing.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (missing[i] != 0) {
+      if (!in_gap_) {
+        in_gap_ = true;
+        gap_pos_ = 0;
+        period_ = find_period();
+      }
+      // The copy starts where the signal stood one period ago, so a periodic
+      // signal continues without a seam.
+      float v = continuation();
+      // Hold, then fade out to silence.
+      if (gap_pos_ >= hold_) {
+        const std::size_t into = gap_pos_ - hold_;
+        v *= into >= fade_ ? 0.0f : 1.0f - static_cast<float>(into) / static_cast<float>(fade_);
+      }
+      block[i] = v;
+      push(v);
+      ++gap_pos_;
+      ++concealed;
+      continue;
+    }
+    if (in_gap_) {
+      // Audio returns: keep the continuation going for a short crossfade.
+      in_gap_ = false;
+      since_gap_ = 0;
+      const bool faded = gap_pos_ >= hold_ + fade_;
+      for (std::size_t k = 0; k < crossfade_; ++k) {
+        bridge_[k] = faded ? 0.0f : history_at(period_ - (k % period_));
+      }
+    }
+    float v = block[i];
+    if (since_gap_ < crossfade_) {
+      const float w = static_cast<float>(since_gap_ + 1) / static_cast<float>(crossfade_ + 1);
+      v = w * v + (1.0f - w) * bridge_[since_gap_];
+      ++since_gap_;
+    }
+    block[i] = v;
+    push(v);
+  }
+  return concealed;
+}
+
+}  // namespace tl::dsp
