@@ -29,7 +29,21 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       channel_(std::make_unique<float[]>(config.max_block_frames)),
       strip_l_(std::make_unique<float[]>(config.max_block_frames)),
       strip_r_(std::make_unique<float[]>(config.max_block_frames)),
-      meter_window_(config.sample_rate / 10) {}
+      meter_window_(config.sample_rate / 10) {
+  master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
+  master_latency_ = config.master_chain ? master_.latency() : 0;
+}
+
+MasterMeters MixEngine::master_meters() const noexcept {
+  const auto db = [](float v) { return v > 0.0f ? static_cast<float>(20.0 * std::log10(v)) : -150.0f; };
+  return MasterMeters{.peak_dbfs = db(meters_.peak.load(std::memory_order_relaxed)),
+                      .true_peak_dbtp = db(meters_.true_peak.load(std::memory_order_relaxed)),
+                      .momentary_lufs = meters_.momentary.load(std::memory_order_relaxed),
+                      .short_term_lufs = meters_.short_term.load(std::memory_order_relaxed),
+                      .integrated_lufs = meters_.integrated.load(std::memory_order_relaxed),
+                      .comp_gr_db = meters_.comp_gr.load(std::memory_order_relaxed),
+                      .limiter_gr_db = meters_.limiter_gr.load(std::memory_order_relaxed)};
+}
 
 bool MixEngine::post(const MixCommand& command) noexcept { return commands_.try_push(command); }
 
@@ -56,6 +70,9 @@ void MixEngine::apply_commands() noexcept {
           p.mute = false;
           slot->dsp[cmd.channel].set_params(p);
         }
+        break;
+      case MixCommand::Kind::Master:
+        if (config_.master_chain) master_.set_params(cmd.master);
         break;
     }
   }
@@ -165,7 +182,26 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       }
     }
   }
-  if (publish_levels) meter_frames_ = 0;
+
+  // Master chain (transparent unless switched on, but always its look-ahead delay).
+  if (config_.master_chain) master_.process(left.first(frames), right.first(frames));
+  for (std::size_t i = 0; i < frames; ++i) {
+    master_peak_ = std::max(master_peak_, std::max(std::fabs(left[i]), std::fabs(right[i])));
+  }
+  if (publish_levels) {
+    meter_frames_ = 0;
+    meters_.peak.store(master_peak_, std::memory_order_relaxed);
+    meters_.true_peak.store(std::max(master_.true_peak(0).peak(), master_.true_peak(1).peak()),
+                            std::memory_order_relaxed);
+    master_.true_peak(0).reset_peak();
+    master_.true_peak(1).reset_peak();
+    master_peak_ = 0.0f;
+    const dsp::LoudnessMeter& lm = master_.loudness();
+    meters_.momentary.store(static_cast<float>(lm.momentary_lufs()), std::memory_order_relaxed);
+    meters_.short_term.store(static_cast<float>(lm.short_term_lufs()), std::memory_order_relaxed);
+    meters_.integrated.store(static_cast<float>(lm.integrated_lufs()), std::memory_order_relaxed);
+    meters_.limiter_gr.store(master_.limiter_gain_reduction_db(), std::memory_order_relaxed);
+  }
 
   // Hand the mix to the recorder in chunks; count clipping (mix.wav clamps, never wraps).
   std::uint32_t clipped = 0;
@@ -180,7 +216,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     if (chunk == nullptr) {
       record_dropped_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      chunk->position = pos + static_cast<MediaTime>(done);
+      chunk->position = pos + static_cast<MediaTime>(done) - static_cast<MediaTime>(master_latency_);
       chunk->frames = static_cast<std::uint32_t>(n);
       chunk->clipped = chunk_clipped;
       chunk->concealed = 0;

@@ -15,7 +15,13 @@ constexpr std::uint32_t kBlock = 48;
 struct Rig {
   NodeRegistry registry{RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 256}};
   SpscRing<MixChunk> chunks{1024};
-  MixEngine engine{registry, chunks, MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .latency_frames = 0}};
+  bool master_chain = false;  // the channel tests look at the undelayed sum
+  MixEngine engine{registry, chunks,
+                   MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .latency_frames = 0,
+                             .master_chain = master_chain}};
+
+  Rig() = default;
+  explicit Rig(bool with_master) : master_chain(with_master) {}
   protocol::SessionKey key{};
   Seq seq = 0;
 
@@ -205,8 +211,51 @@ TEST(MixEngine, StripTrimAndPolarityApplyBeforeTheFader) {
   EXPECT_NEAR(l[kBlock - 1], -0.5f * q24(0.4f) * std::sqrt(0.5f), 1e-5f);
 }
 
+TEST(MixEngine, MasterChainOffIsADelayThatTheRecorderPositionsCompensate) {
+  Rig rig(true);
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(0);
+  const std::size_t latency = rig.engine.master_latency();
+  ASSERT_GT(latency, 0u);
+  std::vector<float> in, out;
+  std::vector<float> l(kBlock), r(kBlock);
+  for (int block = 0; block < 10; ++block) {
+    rig.send(*a, block * kBlock, 0.1f + 0.01f * static_cast<float>(block));
+    rig.engine.process(l, r);
+    out.insert(out.end(), l.begin(), l.end());
+    for (std::uint32_t i = 0; i < kBlock; ++i) in.push_back(q24(0.1f + 0.01f * static_cast<float>(block)) * std::cos(0.25f * 3.14159265f));
+  }
+  for (std::size_t i = latency; i < out.size(); ++i) ASSERT_EQ(out[i], in[i - latency]) << i;
+  MixChunk chunk;
+  ASSERT_TRUE(rig.chunks.try_pop(chunk));
+  EXPECT_EQ(chunk.position, -static_cast<MediaTime>(latency));
+}
+
+TEST(MixEngine, MasterLimiterHoldsTheCeilingAndNothingClips) {
+  Rig rig(true);
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 0, .value = 4.0f});
+  MixCommand m{.kind = MixCommand::Kind::Master};
+  m.master = master_off();
+  m.master.limiter_on = true;
+  m.master.limiter.ceiling_dbtp = -1.0f;
+  ASSERT_TRUE(rig.engine.post(m));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  float peak = 0.0f;
+  for (int block = 0; block < 300; ++block) {
+    rig.send(*a, block * kBlock, 0.9f);  // 0.9 * 4 * 0.707: 8.1 dB over full scale
+    rig.engine.process(l, r);
+    for (float v : l) peak = std::max(peak, std::fabs(v));
+  }
+  EXPECT_EQ(rig.engine.clipped(), 0u);
+  EXPECT_LE(peak, std::pow(10.0f, -1.0f / 20.0f) + 1e-6f);
+  const MasterMeters mm = rig.engine.master_meters();
+  EXPECT_LE(mm.true_peak_dbtp, -0.99f);
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
-  Rig rig;
+  Rig rig(true);
   NodeSlot* a = rig.add_node("a", 8);
   NodeSlot* b = rig.add_node("b", 2);
   rig.engine.start_at(0);
@@ -229,6 +278,11 @@ TEST(MixEngine, ProcessNeverAllocates) {
       ASSERT_TRUE(rig.engine.post(cmd));
     }
   }
+  MixCommand m{.kind = MixCommand::Kind::Master};
+  m.master.limiter_on = true;
+  m.master.bus.comp_on = true;
+  m.master.bus.eq.bands[3].gain_db = 2.0f;
+  ASSERT_TRUE(rig.engine.post(m));
   const auto before = test::realtime_allocations();
   for (int block = 0; block < 200; ++block) {
     rig.send(*a, block * kBlock, 0.1f);

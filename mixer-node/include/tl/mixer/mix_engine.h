@@ -16,6 +16,7 @@
 
 #include "tl/common/spsc_ring.h"
 #include "tl/common/units.h"
+#include "tl/dsp/bus.h"
 #include "tl/dsp/strip.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
@@ -24,7 +25,7 @@ namespace tl::mixer {
 
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
-  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip };
+  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master };
   Kind kind = Kind::Gain;
   std::uint16_t node = 0;
   std::uint16_t channel = 0;  // 0-based
@@ -32,12 +33,35 @@ struct MixCommand {
   //! Kind::Strip: trim, polarity, delay, filters, EQ and dynamics (its fader, pan and mute
   //! are ignored: Gain, Pan, Mute and Solo set those). The strip smooths every change.
   dsp::StripParams strip{};
+  //! Kind::Master: the master chain (EQ, glue compressor, fader, true-peak limiter).
+  dsp::MasterParams master{};
 };
+
+//! Master meters, published by the mix thread about 10 times a second.
+struct MasterMeters {
+  float peak_dbfs = -150.0f;       //!< sample peak of the last window (max of both sides)
+  float true_peak_dbtp = -150.0f;  //!< true peak of the last window
+  float momentary_lufs = -200.0f;
+  float short_term_lufs = -200.0f;
+  float integrated_lufs = -200.0f;  //!< since the engine started
+  float comp_gr_db = 0.0f;
+  float limiter_gr_db = 0.0f;
+};
+
+//! The master chain switched off: transparent (no EQ, compressor or limiter).
+inline dsp::MasterParams master_off() noexcept {
+  dsp::MasterParams p;
+  p.limiter_on = false;
+  return p;
+}
 
 struct MixConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t max_block_frames = 1024;
   MediaTime latency_frames = 960;  // play-out delay behind the session clock
+  //! Run the master chain. It adds its look-ahead (1.5 ms) to the live path even when every
+  //! stage is off, so the timeline never shifts when the limiter is switched.
+  bool master_chain = true;
 };
 
 class MixEngine {
@@ -61,6 +85,10 @@ class MixEngine {
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
   std::uint64_t clipped() const noexcept { return clipped_.load(std::memory_order_relaxed); }
   std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
+  //! The latest master meters (any thread).
+  MasterMeters master_meters() const noexcept;
+  //! Delay of the master chain (limiter look-ahead); mix chunks are placed earlier by this much.
+  std::size_t master_latency() const noexcept { return master_latency_; }
 
  private:
   struct Strip {
@@ -94,6 +122,13 @@ class MixEngine {
   std::unique_ptr<float[]> channel_;   // one channel's block
   std::unique_ptr<float[]> strip_l_;   // the strip's own (unused) stereo output
   std::unique_ptr<float[]> strip_r_;
+  dsp::MasterChain master_;
+  std::size_t master_latency_ = 0;
+  float master_peak_ = 0.0f;
+  struct AtomicMeters {
+    std::atomic<float> peak{0.0f}, true_peak{0.0f}, momentary{-200.0f}, short_term{-200.0f},
+        integrated{-200.0f}, comp_gr{0.0f}, limiter_gr{0.0f};
+  } meters_;
   std::uint32_t meter_frames_ = 0;
   std::uint32_t meter_window_;
   std::atomic<MediaTime> position_{0};
