@@ -1,0 +1,39 @@
+#pragma once
+//! Conform: turns a node's raw track (its exact samples, at its own clock) into a
+//! track on the session timeline, given where its samples fell on that timeline.
+//!
+//! The raw track is never touched. A timestamp map (anchors: node sample index ->
+//! session sample position, piecewise linear between anchors) says where each raw
+//! sample belongs. When the drift over the take (how far the map's shift moves)
+//! stays under one sample, the conformed track is a plain copy of the raw samples
+//! at the nearest whole shift (bit-exact); otherwise every session sample is
+//! interpolated from the raw ones with a windowed-sinc kernel (offline, high
+//! quality: about -100 dB of error on a 1 kHz tone).
+//!
+//! Pure computation for the recorder's finishing step: allocates, no real-time use.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tl::dsp {
+
+struct ConformAnchor {
+  double node_index = 0.0;   //! sample index in the raw track
+  double session_pos = 0.0;  //! session sample position where that sample belongs
+};
+
+struct ConformResult {
+  std::vector<float> samples;   //! session positions [start, start + frames)
+  bool copied = false;          //! true: a whole-sample shift of the raw samples
+  double drift_samples = 0.0;   //! how far the map's shift moves over the take (samples)
+};
+
+//! Conforms raw to session positions [start, start + frames). anchors must be
+//! sorted by node_index with increasing session_pos (at least one; with one, the
+//! map is a pure shift). Session positions outside the raw track read as silence.
+ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor> anchors, std::int64_t start,
+                      std::size_t frames);
+
+}  // namespace tl::dsp
