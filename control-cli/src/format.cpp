@@ -128,14 +128,18 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
   if (list.nodes().empty()) return "no nodes registered\n";
   using A = Table::Align;
   Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)", "LATENCY(ms)",
-           "LAST-HEARD"},
+           "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "LAST-HEARD"},
           {A::Left, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right,
-           A::Right, A::Left});
+           A::Right, A::Left, A::Right, A::Right, A::Right, A::Left});
   for (const auto& n : list.nodes()) {
+    // No NodeReport yet: the sync cells say so rather than show zeros.
+    const bool reported = n.sync_state() != tl::proto::SYNC_UNKNOWN;
     t.add({n.name(), std::to_string(n.node_id()), state_name(n.state()), std::to_string(n.channels()),
            std::to_string(n.sample_rate()), std::to_string(n.packets()), fmt("%.2f", n.loss_pct()),
            std::to_string(n.late()), std::to_string(n.bad()), fmt("%.1f", n.transit_ms()),
-           fmt("%.1f", n.latency_ms()), format_last_heard(n.last_heard_s())});
+           fmt("%.1f", n.latency_ms()), reported ? sync_name(n.sync_state()) : "-",
+           reported ? fmt("%.3f", n.offset_ms()) : "-", reported ? fmt("%.3f", n.rtt_ms()) : "-",
+           reported ? fmt("%+.1f", n.drift_ppm()) : "-", format_last_heard(n.last_heard_s())});
     if (!verbose) continue;
     t.note(fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
                "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",

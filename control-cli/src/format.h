@@ -27,7 +27,8 @@ std::string sync_name(tl::proto::SyncState state);
 std::string to_json(const google::protobuf::Message& message);
 
 //! The node table (header NAME ID STATE CH RATE PACKETS LOSS% LATE BAD TRANSIT(ms)
-//! LATENCY(ms) LAST-HEARD); verbose adds a sync line and one line per channel.
+//! LATENCY(ms) SYNC OFFSET(ms) RTT(ms) DRIFT(ppm) LAST-HEARD; the sync cells are "-"
+//! before the node's first report); verbose adds a sync line and one line per channel.
 std::string format_nodes(const tl::proto::NodeList& list, bool verbose);
 
 //! "room-a/1  gain -6.0 dB  pan -0.50  mute off  solo off  peak -12.0 dBFS  rms -20.0 dBFS"

@@ -41,6 +41,9 @@ tl::proto::NodeList two_nodes() {
   a->set_transit_ms(1.26);
   a->set_latency_ms(20.0);
   a->set_sync_state(tl::proto::SYNC_LOCKED);
+  a->set_offset_ms(-1300.4204);
+  a->set_rtt_ms(0.0814);
+  a->set_drift_ppm(-201.74);
   auto* c1 = a->add_channel_info();
   c1->set_channel(1);
   c1->set_gain_db(-6.0f);
@@ -81,9 +84,10 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(cells_of(lines[0]),
             (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD",
-                                      "TRANSIT(ms)", "LATENCY(ms)", "LAST-HEARD"}));
+                                      "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)",
+                                      "LAST-HEARD"}));
   const auto a = cells_of(lines[1]);
-  ASSERT_EQ(a.size(), 13u);  // "0.1s ago" is two words
+  ASSERT_EQ(a.size(), 17u);  // "0.1s ago" is two words
   EXPECT_EQ(a[0], "room-a");
   EXPECT_EQ(a[1], "1");
   EXPECT_EQ(a[2], "streaming");
@@ -95,17 +99,42 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   EXPECT_EQ(a[8], "0");
   EXPECT_EQ(a[9], "1.3");
   EXPECT_EQ(a[10], "20.0");
-  EXPECT_EQ(a[11] + " " + a[12], "0.1s ago");
+  EXPECT_EQ(a[11], "locked");
+  EXPECT_EQ(a[12], "-1300.420");
+  EXPECT_EQ(a[13], "0.081");
+  EXPECT_EQ(a[14], "-201.7");
+  EXPECT_EQ(a[15] + " " + a[16], "0.1s ago");
   const auto b = cells_of(lines[2]);
+  ASSERT_EQ(b.size(), 16u);
   EXPECT_EQ(b[0], "booth");
   EXPECT_EQ(b[2], "gone");
+  // No NodeReport yet: every sync cell is "-".
+  EXPECT_EQ((std::vector<std::string>(b.begin() + 11, b.begin() + 15)),
+            (std::vector<std::string>{"-", "-", "-", "-"}));
   EXPECT_EQ(b.back(), "never");
   // Columns line up: text left-aligned under its header, numbers right-aligned to it.
   EXPECT_EQ(lines[1].find("streaming"), lines[0].find("STATE"));
   EXPECT_EQ(lines[2].find("gone"), lines[0].find("STATE"));
   EXPECT_EQ(lines[1].find("48000") + 5, lines[0].find("RATE") + 4);
+  EXPECT_EQ(lines[1].find("locked"), lines[0].find("SYNC"));
+  EXPECT_EQ(lines[1].find("-1300.420") + 9, lines[0].find("OFFSET(ms)") + 10);
+  EXPECT_EQ(lines[1].find("-201.7") + 6, lines[0].find("DRIFT(ppm)") + 10);
   EXPECT_EQ(lines[1].find("0.1s ago"), lines[0].find("LAST-HEARD"));
   for (const auto& l : lines) EXPECT_NE(l.back(), ' ') << "no trailing blanks: '" << l << "'";
+}
+
+TEST(FormatNodes, SyncCellsNameEachState) {
+  tl::proto::NodeList list = two_nodes();
+  const std::pair<tl::proto::SyncState, const char*> cases[] = {
+      {tl::proto::SYNC_ACQUIRING, "acquiring"}, {tl::proto::SYNC_LOCKED, "locked"}, {tl::proto::SYNC_LOST, "lost"}};
+  for (const auto& [state, name] : cases) {
+    list.mutable_nodes(1)->set_sync_state(state);
+    const auto b = cells_of(lines_of(format_nodes(list, false))[2]);
+    ASSERT_EQ(b.size(), 16u);
+    EXPECT_EQ(b[11], name);
+    EXPECT_EQ(b[12], "0.000");
+    EXPECT_EQ(b[14], "+0.0");
+  }
 }
 
 TEST(FormatNodes, VerboseAddsOneLinePerChannel) {
