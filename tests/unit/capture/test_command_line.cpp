@@ -40,6 +40,8 @@ TEST_F(CaptureCommandLine, BadOptionsExitTwoNamingTheOption) {
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--source", "tone"}, "tone"},
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--channels", "two"}, "--channels"},
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--no-such-option"}, "no-such-option"},
+      {{"--mixer", "127.0.0.1:9", "--name", "a", "--audio-to", "nowhere"}, "--audio-to"},
+      {{"--mixer", "127.0.0.1:9", "--name", "a", "--sim-clock-skew-ppm", "5000"}, "--sim-clock-skew-ppm"},
   };
   for (const Case& c : cases) {
     const RunResult r = capture(c.args);
@@ -73,5 +75,16 @@ TEST_F(CaptureCommandLine, ListDevicesNeedsNoMixerAndExitsZero) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+TEST_F(CaptureCommandLine, HelpLabelsTheClockFlagsAsSimulation) {
+  const RunResult r = capture({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--sim-clock-offset-ms", "--sim-clock-skew-ppm"}) {
+    const auto at = r.out.find(flag);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("SIMULATION", at), std::string::npos) << flag;
+  }
+  EXPECT_NE(r.out.find("--audio-to"), std::string::npos);
+}
+
 }  // namespace
-}  // namespace tl::test
+}  // namespace tl::capture

@@ -36,6 +36,15 @@ TEST(CaptureOptions, RejectsBadValuesWithTheOptionNamed) {
   r.mixer = "127.0.0.1";
   expect_error(r, "--mixer");
   r = good();
+  r.audio_to = "127.0.0.1";
+  expect_error(r, "--audio-to");
+  r = good();
+  r.sim_clock_skew_ppm = -1001;
+  expect_error(r, "--sim-clock-skew-ppm");
+  r = good();
+  r.sim_clock_offset_ms = 1e12;
+  expect_error(r, "--sim-clock-offset-ms");
+  r = good();
   r.mixer = "127.0.0.1:0";
   expect_error(r, "--mixer");
   r = good();
@@ -136,6 +145,25 @@ TEST(CaptureOptions, ClickPeriodsInSecondsMillisecondsOrSamples) {
   EXPECT_EQ(s->click_period, 4800);
   EXPECT_FALSE(parse_source("click:1x", 48000));
   EXPECT_FALSE(parse_source("click:-5", 48000));
+}
+
+TEST(CaptureOptions, AudioToAndSimulatedClockAreCarriedThrough) {
+  RawOptions r = good();
+  auto plain = validate(r);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->audio_to_given);
+  EXPECT_EQ(plain->sim_clock_offset_ms, 0.0);
+  EXPECT_EQ(plain->sim_clock_skew_ppm, 0.0);
+  r.audio_to = "127.0.0.1:7500";
+  r.sim_clock_offset_ms = -1300;
+  r.sim_clock_skew_ppm = -200;
+  auto o = validate(r);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_TRUE(o->audio_to_given);
+  EXPECT_EQ(o->audio_to.host, "127.0.0.1");
+  EXPECT_EQ(o->audio_to.port, 7500);
+  EXPECT_EQ(o->sim_clock_offset_ms, -1300);
+  EXPECT_EQ(o->sim_clock_skew_ppm, -200);
 }
 
 }  // namespace
