@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "format.h"
+#include "strip_format.h"
 #include "tl/common/clock.h"
 #include "tl/common/token.h"
 #include "tl/protocol/control_client.h"
@@ -40,6 +43,7 @@ struct RawValues {
   std::string target;
   std::string value;
   std::string state;
+  std::vector<std::string> words;  //!< strip/master: section and values
 };
 
 Result<Invocation> finish(Invocation inv, const RawValues& raw) {
@@ -71,6 +75,19 @@ Result<Invocation> finish(Invocation inv, const RawValues& raw) {
     }
     inv.value = v.value();
   }
+  if (inv.command == Command::Strip || inv.command == Command::Master) {
+    std::string target = "master";
+    if (inv.command == Command::Strip) {
+      auto t = parse_target(raw.target);
+      if (!t) return Error{t.error()};
+      inv.target = t.value();
+      target = inv.target.str();
+    }
+    auto change = parse_strip_args(raw.words, inv.command == Command::Master);
+    if (!change) return Error{change.error()};
+    inv.strip = change.value();
+    inv.strip.set_target(target);
+  }
   if ((inv.command == Command::Mute || inv.command == Command::Solo) && !raw.state.empty()) {
     auto s = parse_switch(raw.state);
     if (!s) return Error{"bad state: " + s.error()};
@@ -94,6 +111,9 @@ Envelope::BodyCase expected_reply(Command c) {
     case Command::Solo: return Envelope::kChannelState;
     case Command::Watch: return Envelope::kMixerStatus;
     case Command::Ping: return Envelope::kPong;
+    case Command::Strip:
+    case Command::Master: return Envelope::kStripState;
+    case Command::Meters: return Envelope::kMixerStatus;
   }
   return Envelope::BODY_NOT_SET;
 }
@@ -126,6 +146,40 @@ int watch(const Invocation& inv, protocol::ControlClient& client, std::ostream& 
     }
     out.flush();
     ++printed;
+  }
+  return kExitOk;
+}
+
+//! `tlctl meters`: polls the node list and the mixer status every interval and redraws
+//! (or prints a JSON line per refresh) until Ctrl-C or --count refreshes.
+int meters(const Invocation& inv, protocol::ControlClient& client, std::ostream& out, std::ostream& err) {
+  const bool tty = &out == &std::cout && isatty(1) != 0;
+  std::uint64_t printed = 0;
+  const Millis timeout(inv.timeout_ms);
+  while (g_stop == 0 && (inv.count == 0 || printed < inv.count)) {
+    Envelope nodes_req;
+    nodes_req.mutable_list_nodes();
+    auto nodes = client.call(std::move(nodes_req), timeout);
+    Envelope status_req;
+    status_req.mutable_get_status();
+    auto status = nodes ? client.call(std::move(status_req), timeout) : Result<Envelope>(Error{nodes.error()});
+    if (!nodes || !status || !nodes->has_node_list() || !status->has_mixer_status()) {
+      if (g_stop != 0) break;
+      err << "tlctl: " << (!nodes ? nodes.error() : !status ? status.error() : "unexpected reply") << "\n";
+      return kExitUnreachable;
+    }
+    if (inv.json) {
+      out << "{\"nodes\":" << to_json(nodes->node_list()) << ",\"status\":" << to_json(status->mixer_status())
+          << "}\n";
+    } else {
+      if (tty) out << "\x1b[H\x1b[2J";
+      out << format_meters(nodes->node_list(), status->mixer_status());
+      if (!tty) out << "\n";
+    }
+    out.flush();
+    ++printed;
+    if (inv.count != 0 && printed >= inv.count) break;
+    std::this_thread::sleep_for(Millis(inv.interval_ms));
   }
   return kExitOk;
 }
@@ -177,8 +231,34 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   watch_cmd->add_option("--count", inv.count, "stop after N events");
   watch_cmd->add_option("--seconds", inv.seconds, "stop after S seconds")->check(CLI::PositiveNumber);
   auto* ping = app.add_subcommand("ping", "round trip time and the mixer's session clock");
+  auto* strip = app.add_subcommand(
+      "strip",
+      "set or show a channel strip: trim DB | phase on|off | delay 1.5ms|SAMPLES | hpf FREQ [slope=24] | lpf 12k | "
+      "eq BAND freq=2.5k gain=-3 q=1.2 [type=peak] | comp threshold=-18 ratio=4 attack=10 release=120 makeup=3 "
+      "knee=6 [detect=rms] [sc-hpf=100] | gate threshold=-50 range=-40 ... | SECTION off | show");
+  strip->add_option("target", raw.target, "NODE/CHANNEL, channel from 1")->required();
+  strip->add_option("args", raw.words, "section and values")->required();
+  auto* master = app.add_subcommand(
+      "master", "set or show the master chain: limiter on ceiling=-1 [release=80] | comp ... | eq BAND ... | show");
+  master->add_option("args", raw.words, "section and values")->required();
+  auto* meters_cmd = app.add_subcommand("meters", "live meters: channel peak/rms/gain reduction, master peak, true peak, LUFS");
+  meters_cmd->add_option("--count", inv.count, "stop after N refreshes");
+  meters_cmd->add_option("--interval-ms", inv.interval_ms, "refresh interval (default 100)")->check(CLI::PositiveNumber);
 
-  std::vector<std::string> reversed = protect_negative_numbers(args);
+  // strip/master values may be negative ("trim -3"): hand them over as "=-3" (a bare value)
+  // so they never look like options.
+  std::vector<std::string> given = args;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (given[i] == "strip" || given[i] == "master") {
+      for (std::size_t j = i + 1; j < given.size(); ++j) {
+        if (is_negative_number(given[j])) given[j] = "=" + given[j];
+      }
+      break;
+    }
+    if (given[i].empty() || given[i][0] != '-') break;  // another subcommand
+    if (given[i] == "--mixer" || given[i] == "--token-file" || given[i] == "--timeout-ms") ++i;
+  }
+  std::vector<std::string> reversed = protect_negative_numbers(given);
   std::reverse(reversed.begin(), reversed.end());  // CLI11 takes the arguments in reverse order
   try {
     app.parse(reversed);
@@ -200,6 +280,9 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (unmute->parsed() || unsolo->parsed()) inv.on = false;
   if (watch_cmd->parsed()) inv.command = Command::Watch;
   if (ping->parsed()) inv.command = Command::Ping;
+  if (strip->parsed()) inv.command = Command::Strip;
+  if (master->parsed()) inv.command = Command::Master;
+  if (meters_cmd->parsed()) inv.command = Command::Meters;
 
   auto done = finish(std::move(inv), raw);
   if (!done) {
@@ -238,6 +321,9 @@ tl::proto::Envelope build_request(const Invocation& inv) {
       env.mutable_subscribe()->set_nodes(true);
       break;
     case Command::Ping: env.mutable_ping()->set_client_time_ns(monotonic_ns()); break;
+    case Command::Strip:
+    case Command::Master: *env.mutable_set_strip() = inv.strip; break;
+    case Command::Meters: env.mutable_get_status(); break;
   }
   return env;
 }
@@ -271,6 +357,9 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
       return line + (inv.levels ? ", with levels" : "") + "); Ctrl-C to stop\n";
     }
     case Command::Ping: return format_pong(inv.mixer_text, reply.pong(), rtt_ms);
+    case Command::Strip:
+    case Command::Master: return format_strip_state(reply.strip_state());
+    case Command::Meters: return "meters\n";
   }
   return {};
 }
@@ -289,7 +378,8 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
     err << "tlctl: " << s.error() << "\n";
     return kExitUnreachable;
   }
-  if (inv.command == Command::Watch) install_stop_handler();
+  if (inv.command == Command::Watch || inv.command == Command::Meters) install_stop_handler();
+  if (inv.command == Command::Meters) return meters(inv, client, out, err);
 
   Millis call_timeout = timeout;
   if (inv.command == Command::RecordStop && !inv.timeout_given) call_timeout = Millis(kRecordStopTimeoutMs);

@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping };
+enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters };
 
 //! One parsed command line.
 struct Invocation {
@@ -40,6 +40,8 @@ struct Invocation {
   bool levels = false;         //!< watch --levels
   std::uint64_t count = 0;     //!< watch --count (0: unlimited)
   double seconds = 0.0;        //!< watch --seconds (0: unlimited)
+  tl::proto::SetStrip strip;   //!< strip and master: the change (or "show")
+  int interval_ms = 100;       //!< meters --interval-ms
 };
 
 struct ParseOutcome {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <future>
 
+#include "tl/mixer/strip_control.h"
 #include "tl/protocol/auth.h"
 
 namespace tl::mixer {
@@ -194,6 +195,8 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
     ci->set_solo(s.solo);
     ci->set_peak_dbfs(dbfs(slot.levels[c].peak.load(std::memory_order_relaxed)));
     ci->set_rms_dbfs(dbfs(slot.levels[c].rms.load(std::memory_order_relaxed)));
+    ci->set_comp_gr_db(s.dsp.comp_on ? slot.levels[c].comp_gr_db.load(std::memory_order_relaxed) : 0.0f);
+    ci->set_gate_db(s.dsp.gate_on ? slot.levels[c].gate_db.load(std::memory_order_relaxed) : 0.0f);
   }
 }
 
@@ -225,6 +228,14 @@ proto::MixerStatus Mixer::status() const {
   s.set_record_dropped((receiver_ ? receiver_->counters().record_dropped : 0) + engine_.record_dropped());
   s.set_record_dir(config_.record_dir);
   s.set_uptime_s(static_cast<double>(clock_.now_ns()) / 1e9);
+  const MasterMeters m = engine_.master_meters();
+  s.set_master_peak_dbfs(m.peak_dbfs);
+  s.set_master_true_peak_dbtp(m.true_peak_dbtp);
+  s.set_master_momentary_lufs(m.momentary_lufs);
+  s.set_master_short_term_lufs(m.short_term_lufs);
+  s.set_master_integrated_lufs(m.integrated_lufs);
+  s.set_master_limiter_gr_db(master_.limiter_on ? m.limiter_gr_db : 0.0f);
+  s.set_master_limiter_on(master_.limiter_on);
   return s;
 }
 
@@ -236,6 +247,7 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
     case proto::Envelope::kListNodes: *reply.mutable_node_list() = node_list(); break;
     case proto::Envelope::kGetStatus: *reply.mutable_mixer_status() = status(); break;
     case proto::Envelope::kSetChannel: handle_set_channel(s, id, req.set_channel()); return;
+    case proto::Envelope::kSetStrip: handle_set_strip(s, id, req.set_strip()); return;
     case proto::Envelope::kRecordStart:
     case proto::Envelope::kRecordStop: handle_record(s, id, req); return;
     case proto::Envelope::kListTakes: {
@@ -354,6 +366,68 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
   proto::NodeInfo info;
   fill_node(*slot, info, clock_.now_ns());
   *state->mutable_info() = info.channel_info(static_cast<int>(channel));
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                             const proto::SetStrip& r) {
+  const bool show = r.section() == "show";
+  const std::string who = s->client_name().empty() ? s->peer() : s->client_name();
+  proto::Envelope reply;
+  auto* state = reply.mutable_strip_state();
+  if (r.target() == "master") {
+    if (!show) {
+      dsp::MasterParams next = master_;
+      auto change = apply_master_change(next, r);
+      if (!change) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+        return;
+      }
+      MixCommand cmd{.kind = MixCommand::Kind::Master};
+      cmd.master = next;
+      if (!engine_.post(cmd)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+        return;
+      }
+      master_ = next;
+      spdlog::info("{} set by {}", change.value(), who);
+    }
+    fill_master_state(master_, *state);
+    const MasterMeters m = engine_.master_meters();
+    state->set_limiter_gr_db(master_.limiter_on ? m.limiter_gr_db : 0.0f);
+    s->reply(id, std::move(reply));
+    return;
+  }
+  auto target = resolve_target(registry_, r.target());
+  if (!target) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, target.error());
+    return;
+  }
+  auto [slot, channel] = target.value();
+  StripSettings& strip = slot->strips[channel];
+  if (!show) {
+    dsp::StripParams next = strip.dsp;
+    auto change = apply_strip_change(next, r, config_.sample_rate, registry_.config().max_delay_samples);
+    if (!change) {
+      s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+      return;
+    }
+    MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
+    cmd.strip = next;
+    if (!engine_.post(cmd)) {
+      s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+      return;
+    }
+    strip.dsp = next;
+    spdlog::info("{} set by {}", change.value(), who);
+  }
+  state->set_target(slot->name + "/" + std::to_string(channel + 1));
+  fill_strip_state(strip.dsp, config_.sample_rate, *state);
+  proto::NodeInfo info;
+  fill_node(*slot, info, clock_.now_ns());
+  *state->mutable_channel() = info.channel_info(static_cast<int>(channel));
+  state->mutable_gate()->set_gain_db(state->channel().gate_db());
+  state->mutable_comp()->set_gain_reduction_db(state->channel().comp_gr_db());
   s->reply(id, std::move(reply));
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tl/common/units.h"
+#include "tl/mixer/drift_tracker.h"
+#include "tl/mixer/take_conform.h"
 #include "tl/protocol/pcm.h"
 
 namespace fs = std::filesystem;
@@ -55,6 +58,14 @@ struct Recorder::Take {
   std::array<std::uint64_t, kMaxNodes + 1> concealed_at_start{};
   std::int64_t last_header_ns = 0;
   std::int64_t mix_end = 0;  // take-relative end of mix audio received
+  std::array<std::unique_ptr<DriftTracker>, kMaxNodes + 1> drift;
+  struct Conformed {
+    double drift_ppm = 0.0;
+    double drift_samples = 0.0;
+    bool resampled = false;
+    double clock_offset_ms = 0.0;
+  };
+  std::map<std::string, Conformed> conformed;  // by track file
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
@@ -236,6 +247,11 @@ bool Recorder::drain_packets() {
       const MediaTime begin = std::max(h.media_ts, take_->start);
       const MediaTime end = std::min<MediaTime>(h.media_ts + h.frame_count, take_->stop);
       if (begin < end) {
+        if (h.type == protocol::PacketType::Audio && h.first_channel == 0) {
+          auto& tracker = take_->drift[slot->id];
+          if (!tracker) tracker = std::make_unique<DriftTracker>(clock_.rate());
+          tracker->add(h.media_ts, h.frame_count, p->arrival_ns, (h.flags & protocol::kFlagDiscontinuity) != 0);
+        }
         const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
         protocol::unpack_pcm(payload, h.format, std::span<float>(scratch_.data(), n));
         const auto skip = static_cast<std::size_t>(begin - h.media_ts);
@@ -347,6 +363,7 @@ void Recorder::finalize() {
     }
   }
   take.mix->finish(length);
+  conform_tracks(take, length);
   auto* m = summary.add_tracks();
   m->set_file("mix.wav");
   m->set_node("mix");
@@ -369,6 +386,45 @@ void Recorder::finalize() {
     take_name_.clear();
   }
   if (done) done(summary);
+}
+
+void Recorder::conform_tracks(Take& take, std::int64_t length) {
+  // Each node's raw tracks go to raw/; the session-aligned ones are written from
+  // its measured timestamp map (a plain copy under one sample of drift).
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    const NodeSlot* slot = registry_.by_id(id);
+    std::vector<dsp::ConformAnchor> anchors;
+    double drift = 0.0, covered = 0.0;
+    if (take.drift[id]) {
+      for (const auto& s : take.drift[id]->stretches()) {
+        drift += s.drift * static_cast<double>(s.end - s.first);
+        covered += static_cast<double>(s.end - s.first);
+      }
+      anchors = take.drift[id]->anchors(take.start);
+    }
+    if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
+    for (std::uint32_t c = 0; c < tracks.size(); ++c) {
+      if (!tracks[c]) continue;
+      const std::string file = slot->name + "-" + std::to_string(c + 1) + ".wav";
+      TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 1, .time_reference = take.start,
+                         .description = "tracklink " + take.name + " " + slot->name + "/" + std::to_string(c + 1)};
+      auto outcome = conform_track_file(take.dir, file, anchors, length, info);
+      if (!outcome) {
+        spdlog::error("take '{}': conform of {} failed: {}; the raw track is kept", take.name, file, outcome.error());
+        continue;
+      }
+      take.conformed[file] = Take::Conformed{.drift_ppm = covered > 0.0 ? 1e6 * drift / covered : 0.0,
+                                             .drift_samples = outcome->drift_samples,
+                                             .resampled = outcome->resampled,
+                                             .clock_offset_ms = slot->report.offset_ms()};
+      if (outcome->resampled) {
+        spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name, file,
+                     outcome->drift_samples, take.conformed[file].drift_ppm);
+      }
+    }
+  }
 }
 
 void Recorder::write_manifest(const char* state, const proto::RecordStopped* summary) {
@@ -396,6 +452,13 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
                  {"lost_samples", t.lost_samples()},
                  {"concealed_samples", t.concealed_samples()},
                  {"clipped_samples", t.clipped_samples()}};
+      if (const auto c = take.conformed.find(t.file()); c != take.conformed.end()) {
+        tj["raw_file"] = "raw/" + t.file();
+        tj["drift_ppm"] = c->second.drift_ppm;
+        tj["drift_samples"] = c->second.drift_samples;
+        tj["conform"] = c->second.resampled ? "resampled" : "copy";
+        tj["clock_offset_ms"] = c->second.clock_offset_ms;
+      }
       if (t.node() == "mix") {
         j["mix"] = tj;
       } else {

@@ -58,6 +58,7 @@ class Mixer final : public ControlHandler {
   proto::MixerStatus status() const;
   void handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::RegisterNode& r);
   void handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetChannel& r);
+  void handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetStrip& r);
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   void broadcast(const proto::Envelope& event, bool nodes, bool levels);
 
@@ -74,6 +75,7 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<AudioReceiver> receiver_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MixDriver> driver_;
+  dsp::MasterParams master_ = master_off();  // io thread's copy of the master chain settings
   std::int64_t last_status_log_ns_ = 0;
   std::uint64_t ticks_ = 0;
 };

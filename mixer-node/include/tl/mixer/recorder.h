@@ -71,6 +71,7 @@ class Recorder {
   void ensure_tracks(const NodeSlot& slot);
   void service_take();
   void finalize();
+  void conform_tracks(Take& take, std::int64_t length);
   void write_manifest(const char* state, const proto::RecordStopped* summary);
 
   NodeRegistry& registry_;

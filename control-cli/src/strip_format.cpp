@@ -1,0 +1,254 @@
+#include "strip_format.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "target.h"
+
+namespace tl::ctl {
+namespace {
+
+struct KeyRange {
+  const char* name;
+  float lo, hi;
+};
+struct Section {
+  const char* name;
+  bool master;         //!< also on the master
+  bool channel;        //!< on channel strips
+  bool has_band;       //!< eq: a band number first
+  const char* value;   //!< key of a bare positional value ("freq", "db"), or nullptr
+  std::vector<KeyRange> keys;
+};
+
+const std::vector<Section>& sections() {
+  static const std::vector<Section> all = {
+      {"trim", false, true, false, "db", {{"db", -24, 24}}},
+      {"phase", false, true, false, nullptr, {{"on", 0, 1}}},
+      {"delay", false, true, false, "samples", {{"samples", 0, 4800}, {"ms", 0, 100}}},
+      {"hpf", false, true, false, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
+      {"lpf", false, true, false, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
+      {"eq", true, true, true, nullptr,
+       {{"freq", 20, 20000}, {"gain", -24, 24}, {"q", 0.1f, 10}, {"type", 0, 2}, {"on", 0, 1}}},
+      {"comp", true, true, false, nullptr,
+       {{"threshold", -60, 0},
+        {"ratio", 1, 20},
+        {"attack", 0.1f, 200},
+        {"release", 5, 3000},
+        {"makeup", -12, 24},
+        {"knee", 0, 24},
+        {"detect", 0, 1},
+        {"sc-hpf", 0, 1000},
+        {"on", 0, 1}}},
+      {"gate", false, true, false, nullptr,
+       {{"threshold", -90, 0},
+        {"range", -90, 0},
+        {"ratio", 1, 100},
+        {"attack", 0.05f, 50},
+        {"hold", 0, 2000},
+        {"release", 5, 4000},
+        {"on", 0, 1}}},
+      {"limiter", true, false, false, nullptr, {{"ceiling", -20, 0}, {"release", 1, 1000}, {"on", 0, 1}}},
+  };
+  return all;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+//! A number with an optional unit: "2.5k", "80hz", "10ms", "-3db".
+Result<float> parse_value(const std::string& key, std::string text) {
+  text = lower(text);
+  if (key == "detect") {
+    if (text == "rms") return 1.0f;
+    if (text == "peak") return 0.0f;
+    return Error{"detect must be peak or rms, not '" + text + "'"};
+  }
+  if (key == "type") {
+    if (text == "low-shelf" || text == "lowshelf" || text == "ls") return 0.0f;
+    if (text == "peak" || text == "peaking" || text == "bell") return 1.0f;
+    if (text == "high-shelf" || text == "highshelf" || text == "hs") return 2.0f;
+    return Error{"type must be low-shelf, peak or high-shelf, not '" + text + "'"};
+  }
+  if (key == "on") {
+    auto s = parse_switch(text);
+    if (!s) return Error{s.error()};
+    return s.value() ? 1.0f : 0.0f;
+  }
+  float scale = 1.0f;
+  for (const char* unit : {"hz", "ms", "db", "dbtp"}) {
+    if (ends_with(text, unit)) text.resize(text.size() - std::char_traits<char>::length(unit));
+  }
+  if (ends_with(text, "k")) {
+    text.pop_back();
+    scale = 1000.0f;
+  }
+  auto v = parse_number(text);
+  if (!v) return Error{"bad value for " + key + ": " + v.error()};
+  return v.value() * scale;
+}
+
+std::string fmt(const char* format, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, format, args...);
+  return buf;
+}
+
+std::string on_off(bool on) { return on ? "on" : "off"; }
+
+std::string freq(double hz) { return hz >= 1000.0 ? fmt("%.3gk", hz / 1000.0) : fmt("%.0f", hz); }
+
+}  // namespace
+
+Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, bool master) {
+  tl::proto::SetStrip out;
+  if (words.empty()) return Error{"give a section (e.g. eq, hpf, comp) or show"};
+  const std::string name = lower(words[0]);
+  if (name == "show") {
+    if (words.size() > 1) return Error{"show takes no values"};
+    out.set_section("show");
+    return out;
+  }
+  const Section* sec = nullptr;
+  std::string names;
+  for (const Section& s : sections()) {
+    if (!(master ? s.master : s.channel)) continue;
+    names += (names.empty() ? "" : ", ") + std::string(s.name);
+    if (name == s.name) sec = &s;
+  }
+  if (sec == nullptr) {
+    return Error{"unknown " + std::string(master ? "master" : "strip") + " section '" + words[0] + "' (" + names +
+                 ", show)"};
+  }
+  out.set_section(sec->name);
+  std::size_t i = 1;
+  if (sec->has_band && i < words.size() && !words[i].empty() && std::isdigit(static_cast<unsigned char>(words[i][0]))) {
+    auto b = parse_number(words[i]);
+    if (!b || b.value() < 1.0f || b.value() > 4.0f || b.value() != std::floor(b.value())) {
+      return Error{"bad eq band '" + words[i] + "': bands are 1-4"};
+    }
+    out.set_band(static_cast<std::uint32_t>(b.value()));
+    ++i;
+  }
+  auto add = [&](const std::string& key, const std::string& text) -> Status {
+    const KeyRange* k = nullptr;
+    std::string known;
+    for (const KeyRange& r : sec->keys) {
+      known += (known.empty() ? "" : ", ") + std::string(r.name);
+      if (key == r.name) k = &r;
+    }
+    if (k == nullptr) return Error{"unknown key '" + key + "' for " + sec->name + " (known: " + known + ")"};
+    auto v = parse_value(key, text);
+    if (!v) return Error{v.error()};
+    if (!std::isfinite(v.value()) || v.value() < k->lo || v.value() > k->hi) {
+      return Error{fmt("%s %s=%s is out of range (%g .. %g)", sec->name, key.c_str(), text.c_str(),
+                       static_cast<double>(k->lo), static_cast<double>(k->hi))};
+    }
+    auto* p = out.add_params();
+    p->set_key(key);
+    p->set_value(v.value());
+    return Status::success();
+  };
+  for (; i < words.size(); ++i) {
+    const std::string w = lower(words[i]);
+    const auto eq = w.find('=');
+    if (eq == 0 && sec->value != nullptr) {  // a bare (negative) value, "=-3"
+      if (auto s = add(sec->value, w.substr(1)); !s) return Error{s.error()};
+      continue;
+    }
+    Status s = Status::success();
+    if (eq != std::string::npos) {
+      s = add(w.substr(0, eq), w.substr(eq + 1));
+    } else if (parse_switch(w)) {
+      s = add("on", w);
+    } else if (sec->value != nullptr) {
+      // delay: "1.5ms" is milliseconds, a bare number samples.
+      s = std::string(sec->name) == "delay" && ends_with(w, "ms") ? add("ms", w) : add(sec->value, w);
+    } else {
+      s = Error{"'" + words[i] + "': expected key=value, on or off"};
+    }
+    if (!s) return Error{s.error()};
+  }
+  if (sec->has_band && out.band() == 0) {
+    for (const auto& p : out.params()) {
+      if (p.key() != "on") return Error{"eq " + p.key() + " needs a band number first, e.g. eq 2 " + p.key() + "=..."};
+    }
+  }
+  if (out.params_size() == 0) return Error{std::string(sec->name) + ": nothing to change (give values, on or off)"};
+  return out;
+}
+
+std::string format_strip_state(const tl::proto::StripState& s) {
+  std::string out;
+  const bool master = s.target() == "master";
+  if (master) {
+    out += "master\n";
+  } else {
+    const auto& c = s.channel();
+    out += fmt("%s  gain %.1f dB  pan %+.2f  mute %s  solo %s\n", s.target().c_str(), static_cast<double>(c.gain_db()),
+               static_cast<double>(c.pan()), on_off(c.mute()).c_str(), on_off(c.solo()).c_str());
+    out += fmt("  trim   %+.1f dB   phase %s   delay %d samples (%.2f ms)\n", static_cast<double>(s.trim_db()),
+               s.phase_invert() ? "inverted" : "normal", s.delay_samples(), s.delay_ms());
+    out += fmt("  hpf    %-3s %s Hz %u dB/oct\n", on_off(s.hpf().on()).c_str(), freq(s.hpf().freq_hz()).c_str(),
+               s.hpf().slope_db());
+    out += fmt("  lpf    %-3s %s Hz %u dB/oct\n", on_off(s.lpf().on()).c_str(), freq(s.lpf().freq_hz()).c_str(),
+               s.lpf().slope_db());
+  }
+  out += fmt("  eq     %s\n", on_off(s.eq_on()).c_str());
+  for (const auto& b : s.eq()) {
+    out += fmt("    %u %-10s %-3s %s Hz  %+.1f dB  q %.2f\n", b.band(), b.type().c_str(), on_off(b.on()).c_str(),
+               freq(b.freq_hz()).c_str(), static_cast<double>(b.gain_db()), static_cast<double>(b.q()));
+  }
+  if (!master) {
+    const auto& g = s.gate();
+    out += fmt("  gate   %-3s threshold %.1f dB  range %.1f dB  ratio %.1f  attack %.2f ms  hold %.0f ms  release "
+               "%.0f ms  (now %.1f dB)\n",
+               on_off(g.on()).c_str(), static_cast<double>(g.threshold_db()), static_cast<double>(g.range_db()),
+               static_cast<double>(g.ratio()), static_cast<double>(g.attack_ms()), static_cast<double>(g.hold_ms()),
+               static_cast<double>(g.release_ms()), static_cast<double>(g.gain_db()));
+  }
+  const auto& c = s.comp();
+  out += fmt("  comp   %-3s threshold %.1f dB  ratio %.1f  attack %.1f ms  release %.0f ms  makeup %+.1f dB  knee %.1f "
+             "dB  detect %s  sc-hpf %s  (gr %.1f dB)\n",
+             on_off(c.on()).c_str(), static_cast<double>(c.threshold_db()), static_cast<double>(c.ratio()),
+             static_cast<double>(c.attack_ms()), static_cast<double>(c.release_ms()),
+             static_cast<double>(c.makeup_db()), static_cast<double>(c.knee_db()), c.rms() ? "rms" : "peak",
+             c.sc_hpf_hz() > 0.0f ? (freq(c.sc_hpf_hz()) + " Hz").c_str() : "off",
+             static_cast<double>(c.gain_reduction_db()));
+  if (master) {
+    out += fmt("  limiter %-3s ceiling %.1f dBTP  release %.0f ms  (gr %.1f dB)\n", on_off(s.limiter_on()).c_str(),
+               static_cast<double>(s.ceiling_dbtp()), static_cast<double>(s.limiter_release_ms()),
+               static_cast<double>(s.limiter_gr_db()));
+  }
+  return out;
+}
+
+std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::MixerStatus& st) {
+  std::string out = fmt("%-20s %8s %8s %7s %7s\n", "CHANNEL", "PEAK", "RMS", "COMP", "GATE");
+  for (const auto& n : nodes.nodes()) {
+    for (const auto& c : n.channel_info()) {
+      const std::string name = n.name() + "/" + std::to_string(c.channel());
+      const int bar = std::clamp(static_cast<int>((c.peak_dbfs() + 60.0f) / 3.0f), 0, 20);
+      out += fmt("%-20s %8.1f %8.1f %7.1f %7.1f  %s\n", name.c_str(), static_cast<double>(c.peak_dbfs()),
+                 static_cast<double>(c.rms_dbfs()), static_cast<double>(c.comp_gr_db()),
+                 static_cast<double>(c.gate_db()), std::string(static_cast<std::size_t>(bar), '#').c_str());
+    }
+  }
+  out += fmt("master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  limiter %s (gr %.1f dB)  "
+             "clipped %llu\n",
+             static_cast<double>(st.master_peak_dbfs()), static_cast<double>(st.master_true_peak_dbtp()),
+             static_cast<double>(st.master_momentary_lufs()), static_cast<double>(st.master_short_term_lufs()),
+             static_cast<double>(st.master_integrated_lufs()), on_off(st.master_limiter_on()).c_str(),
+             static_cast<double>(st.master_limiter_gr_db()), static_cast<unsigned long long>(st.clipped_samples()));
+  return out;
+}
+
+}  // namespace tl::ctl

@@ -1,0 +1,26 @@
+#pragma once
+//! Operator changes to channel strips and the master chain: validation of SetStrip
+//! requests (section, keys, ranges) and their StripState replies. io thread only.
+
+#include <string>
+
+#include "tl/common/result.h"
+#include "tl/dsp/bus.h"
+#include "tl/dsp/strip.h"
+#include "tl/protocol/control.pb.h"
+
+namespace tl::mixer {
+
+//! Applies a SetStrip change to a channel strip's parameters. Returns a short description
+//! for the log ("hpf on 80 Hz 24 dB/oct"), or an operator-facing error (unknown section or
+//! key, value out of range) leaving `params` unchanged.
+Result<std::string> apply_strip_change(dsp::StripParams& params, const proto::SetStrip& change,
+                                       double sample_rate, std::int32_t max_delay_samples);
+
+//! The same for the master chain (sections eq, comp, limiter).
+Result<std::string> apply_master_change(dsp::MasterParams& params, const proto::SetStrip& change);
+
+void fill_strip_state(const dsp::StripParams& params, double sample_rate, proto::StripState& out);
+void fill_master_state(const dsp::MasterParams& params, proto::StripState& out);
+
+}  // namespace tl::mixer

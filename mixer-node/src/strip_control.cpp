@@ -1,0 +1,251 @@
+#include "tl/mixer/strip_control.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace tl::mixer {
+namespace {
+
+//! One settable value: its key, range and where it goes.
+struct Key {
+  const char* name;
+  float lo, hi;
+  std::function<void(float)> set;
+};
+
+//! Validates every key and value first, then applies them all (all or nothing).
+Result<std::string> apply(const std::string& what, const std::vector<Key>& keys, const proto::SetStrip& change) {
+  std::vector<std::pair<const Key*, float>> todo;
+  std::string desc = what;
+  for (const auto& p : change.params()) {
+    const Key* found = nullptr;
+    for (const Key& k : keys) {
+      if (p.key() == k.name) found = &k;
+    }
+    if (found == nullptr) {
+      std::string names;
+      for (const Key& k : keys) names += (names.empty() ? "" : ", ") + std::string(k.name);
+      return Error{"unknown key '" + p.key() + "' for " + what + " (known: " + names + ")"};
+    }
+    if (!std::isfinite(p.value()) || p.value() < found->lo || p.value() > found->hi) {
+      return Error{fmt::format("{} {}={} is out of range ({} .. {})", what, p.key(), p.value(), found->lo, found->hi)};
+    }
+    todo.emplace_back(found, p.value());
+    desc += fmt::format(" {}={}", p.key(), p.value());
+  }
+  if (todo.empty()) return Error{what + ": nothing to change (give key=value pairs, on or off)"};
+  for (auto& [k, v] : todo) k->set(v);
+  return desc;
+}
+
+bool has_key(const proto::SetStrip& c, const char* key) {
+  for (const auto& p : c.params()) {
+    if (p.key() == key) return true;
+  }
+  return false;
+}
+
+dsp::Slope slope_of(float v) { return v >= 18.0f ? dsp::Slope::db24 : dsp::Slope::db12; }
+std::uint32_t slope_db(dsp::Slope s) { return s == dsp::Slope::db24 ? 24 : 12; }
+
+const char* type_name(dsp::BandType t) {
+  switch (t) {
+    case dsp::BandType::low_shelf: return "low-shelf";
+    case dsp::BandType::high_shelf: return "high-shelf";
+    default: return "peak";
+  }
+}
+
+Result<std::string> eq_change(dsp::EqParams& eq, const proto::SetStrip& c, const std::string& who) {
+  if (c.band() == 0) {
+    return apply(who + " eq", {{"on", 0, 1, [&](float v) { eq.on = v != 0.0f; }}}, c);
+  }
+  if (c.band() > eq.bands.size()) return Error{"eq band " + std::to_string(c.band()) + " does not exist (1-4)"};
+  dsp::EqBandParams& b = eq.bands[c.band() - 1];
+  dsp::EqBandParams next = b;
+  bool eq_on = eq.on;
+  auto r = apply(who + " eq " + std::to_string(c.band()),
+                 {{"freq", 20.0f, 20000.0f, [&](float v) { next.freq_hz = v; }},
+                  {"gain", -24.0f, 24.0f, [&](float v) { next.gain_db = v; }},
+                  {"q", 0.1f, 10.0f, [&](float v) { next.q = v; }},
+                  {"type", 0.0f, 2.0f,
+                   [&](float v) {
+                     next.type = v < 0.5f ? dsp::BandType::low_shelf
+                                 : v < 1.5f ? dsp::BandType::peaking
+                                            : dsp::BandType::high_shelf;
+                   }},
+                  {"on", 0.0f, 1.0f, [&](float v) { next.on = v != 0.0f; }}},
+                 c);
+  if (!r) return r;
+  if (!has_key(c, "on")) next.on = true;
+  if (next.on) eq_on = true;  // touching a band switches the EQ in
+  b = next;
+  eq.on = eq_on;
+  return r;
+}
+
+Result<std::string> comp_change(bool& on, dsp::CompressorParams& comp, const proto::SetStrip& c,
+                                const std::string& who) {
+  dsp::CompressorParams next = comp;
+  bool next_on = on;
+  auto r = apply(who + " comp",
+                 {{"threshold", -60.0f, 0.0f, [&](float v) { next.threshold_db = v; }},
+                  {"ratio", 1.0f, 20.0f, [&](float v) { next.ratio = v; }},
+                  {"attack", 0.1f, 200.0f, [&](float v) { next.attack_ms = v; }},
+                  {"release", 5.0f, 3000.0f, [&](float v) { next.release_ms = v; }},
+                  {"makeup", -12.0f, 24.0f, [&](float v) { next.makeup_db = v; }},
+                  {"knee", 0.0f, 24.0f, [&](float v) { next.knee_db = v; }},
+                  {"detect", 0.0f, 1.0f,
+                   [&](float v) { next.detection = v != 0.0f ? dsp::Detection::rms : dsp::Detection::peak; }},
+                  {"sc-hpf", 0.0f, 1000.0f, [&](float v) { next.sidechain_hpf_hz = v; }},
+                  {"on", 0.0f, 1.0f, [&](float v) { next_on = v != 0.0f; }}},
+                 c);
+  if (!r) return r;
+  if (!has_key(c, "on")) next_on = true;
+  comp = next;
+  on = next_on;
+  return r;
+}
+
+void fill_eq(const dsp::EqParams& eq, proto::StripState& out) {
+  out.set_eq_on(eq.on);
+  for (std::size_t i = 0; i < eq.bands.size(); ++i) {
+    auto* b = out.add_eq();
+    b->set_band(static_cast<std::uint32_t>(i + 1));
+    b->set_type(type_name(eq.bands[i].type));
+    b->set_freq_hz(eq.bands[i].freq_hz);
+    b->set_gain_db(eq.bands[i].gain_db);
+    b->set_q(eq.bands[i].q);
+    b->set_on(eq.bands[i].on);
+  }
+}
+
+void fill_comp(bool on, const dsp::CompressorParams& c, proto::CompSettings& out) {
+  out.set_on(on);
+  out.set_threshold_db(c.threshold_db);
+  out.set_ratio(c.ratio);
+  out.set_attack_ms(c.attack_ms);
+  out.set_release_ms(c.release_ms);
+  out.set_makeup_db(c.makeup_db);
+  out.set_knee_db(c.knee_db);
+  out.set_rms(c.detection == dsp::Detection::rms);
+  out.set_sc_hpf_hz(c.sidechain_hpf_hz);
+}
+
+}  // namespace
+
+Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStrip& c, double fs,
+                                       std::int32_t max_delay_samples) {
+  const std::string& s = c.section();
+  const std::string who = c.target();
+  if (s == "trim") return apply(who + " trim", {{"db", -24.0f, 24.0f, [&](float v) { p.trim_db = v; }}}, c);
+  if (s == "phase") {
+    return apply(who + " phase", {{"on", 0.0f, 1.0f, [&](float v) { p.phase_invert = v != 0.0f; }}}, c);
+  }
+  if (s == "delay") {
+    const float max_ms = static_cast<float>(max_delay_samples * 1000.0 / fs);
+    return apply(who + " delay",
+                 {{"samples", 0.0f, static_cast<float>(max_delay_samples),
+                   [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v)); }},
+                  {"ms", 0.0f, max_ms,
+                   [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v * fs / 1000.0)); }}},
+                 c);
+  }
+  if (s == "hpf" || s == "lpf") {
+    const bool hp = s == "hpf";
+    bool on = hp ? p.hpf_on : p.lpf_on;
+    float hz = hp ? p.hpf_hz : p.lpf_hz;
+    dsp::Slope slope = hp ? p.hpf_slope : p.lpf_slope;
+    auto r = apply(who + " " + s,
+                   {{"freq", 10.0f, 20000.0f, [&](float v) { hz = v; }},
+                    {"slope", 12.0f, 24.0f, [&](float v) { slope = slope_of(v); }},
+                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   c);
+    if (!r) return r;
+    if (!has_key(c, "on")) on = true;
+    (hp ? p.hpf_on : p.lpf_on) = on;
+    (hp ? p.hpf_hz : p.lpf_hz) = hz;
+    (hp ? p.hpf_slope : p.lpf_slope) = slope;
+    return r;
+  }
+  if (s == "eq") return eq_change(p.eq, c, who);
+  if (s == "comp") return comp_change(p.comp_on, p.comp, c, who);
+  if (s == "gate") {
+    dsp::GateParams g = p.gate;
+    bool on = p.gate_on;
+    auto r = apply(who + " gate",
+                   {{"threshold", -90.0f, 0.0f, [&](float v) { g.threshold_db = v; }},
+                    {"range", -90.0f, 0.0f, [&](float v) { g.range_db = v; }},
+                    {"ratio", 1.0f, 100.0f, [&](float v) { g.ratio = v; }},
+                    {"attack", 0.05f, 50.0f, [&](float v) { g.attack_ms = v; }},
+                    {"hold", 0.0f, 2000.0f, [&](float v) { g.hold_ms = v; }},
+                    {"release", 5.0f, 4000.0f, [&](float v) { g.release_ms = v; }},
+                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   c);
+    if (!r) return r;
+    if (!has_key(c, "on")) on = true;
+    p.gate = g;
+    p.gate_on = on;
+    return r;
+  }
+  return Error{"unknown strip section '" + s + "' (trim, phase, delay, hpf, lpf, eq, comp, gate)"};
+}
+
+Result<std::string> apply_master_change(dsp::MasterParams& p, const proto::SetStrip& c) {
+  const std::string& s = c.section();
+  if (s == "eq") return eq_change(p.bus.eq, c, "master");
+  if (s == "comp") return comp_change(p.bus.comp_on, p.bus.comp, c, "master");
+  if (s == "limiter") {
+    dsp::LimiterParams l = p.limiter;
+    bool on = p.limiter_on;
+    auto r = apply("master limiter",
+                   {{"ceiling", -20.0f, 0.0f, [&](float v) { l.ceiling_dbtp = v; }},
+                    {"release", 1.0f, 1000.0f, [&](float v) { l.release_ms = v; }},
+                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   c);
+    if (!r) return r;
+    if (!has_key(c, "on")) on = true;
+    p.limiter = l;
+    p.limiter_on = on;
+    return r;
+  }
+  return Error{"unknown master section '" + s + "' (eq, comp, limiter)"};
+}
+
+void fill_strip_state(const dsp::StripParams& p, double fs, proto::StripState& out) {
+  out.set_trim_db(p.trim_db);
+  out.set_phase_invert(p.phase_invert);
+  out.set_delay_samples(p.delay_samples);
+  out.set_delay_ms(p.delay_samples * 1000.0 / fs);
+  out.mutable_hpf()->set_on(p.hpf_on);
+  out.mutable_hpf()->set_freq_hz(p.hpf_hz);
+  out.mutable_hpf()->set_slope_db(slope_db(p.hpf_slope));
+  out.mutable_lpf()->set_on(p.lpf_on);
+  out.mutable_lpf()->set_freq_hz(p.lpf_hz);
+  out.mutable_lpf()->set_slope_db(slope_db(p.lpf_slope));
+  fill_eq(p.eq, out);
+  auto* g = out.mutable_gate();
+  g->set_on(p.gate_on);
+  g->set_threshold_db(p.gate.threshold_db);
+  g->set_range_db(p.gate.range_db);
+  g->set_ratio(p.gate.ratio);
+  g->set_attack_ms(p.gate.attack_ms);
+  g->set_hold_ms(p.gate.hold_ms);
+  g->set_release_ms(p.gate.release_ms);
+  fill_comp(p.comp_on, p.comp, *out.mutable_comp());
+}
+
+void fill_master_state(const dsp::MasterParams& p, proto::StripState& out) {
+  out.set_target("master");
+  fill_eq(p.bus.eq, out);
+  fill_comp(p.bus.comp_on, p.bus.comp, *out.mutable_comp());
+  out.set_limiter_on(p.limiter_on);
+  out.set_ceiling_dbtp(p.limiter.ceiling_dbtp);
+  out.set_limiter_release_ms(p.limiter.release_ms);
+}
+
+}  // namespace tl::mixer
