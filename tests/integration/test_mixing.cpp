@@ -1,0 +1,137 @@
+// Mixing on the mixer node: channel strips, master limiter and meters, driven by tlctl,
+// checked on the files the real tl-mixer writes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "harness.h"
+#include "wav.h"
+
+namespace tl::test {
+namespace {
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in, nullptr, false);
+}
+
+//! A left-justified 32-bit sample as -1..1.
+double to_unit(std::int32_t v) { return static_cast<double>(v) / 2147483648.0; }
+
+//! Mean square of one channel of an interleaved file, skipping the first `skip` frames.
+double mean_square(const Audio& a, int channel, std::int64_t skip = 0) {
+  double sum = 0.0;
+  std::int64_t n = 0;
+  for (std::int64_t f = skip; f < a.frames(); ++f) {
+    const double x = to_unit(a.samples[static_cast<std::size_t>(f * a.channels + channel)]);
+    sum += x * x;
+    ++n;
+  }
+  return n == 0 ? 0.0 : sum / static_cast<double>(n);
+}
+
+//! True peak of one channel by 8x windowed-sinc interpolation (independent of the DSP library).
+double true_peak(const Audio& a, int channel) {
+  constexpr int kUp = 8, kHalf = 16;
+  std::vector<double> x(static_cast<std::size_t>(a.frames()));
+  for (std::int64_t f = 0; f < a.frames(); ++f) {
+    x[static_cast<std::size_t>(f)] = to_unit(a.samples[static_cast<std::size_t>(f * a.channels + channel)]);
+  }
+  double peak = 0.0;
+  for (std::int64_t f = kHalf; f + kHalf < a.frames(); ++f) {
+    for (int p = 0; p < kUp; ++p) {
+      const double t = static_cast<double>(p) / kUp;
+      double acc = 0.0;
+      for (int k = -kHalf + 1; k <= kHalf; ++k) {
+        const double d = t - k;
+        const double sinc = d == 0.0 ? 1.0 : std::sin(M_PI * d) / (M_PI * d);
+        const double w = 0.5 + 0.5 * std::cos(M_PI * d / kHalf);  // Hann
+        acc += x[static_cast<std::size_t>(f + k)] * sinc * w;
+      }
+      peak = std::max(peak, std::fabs(acc));
+    }
+  }
+  return peak;
+}
+
+TEST(Mixing, StripHighPassAboveAToneCutsTheMixByTheFilterResponseAndLeavesTheTrack) {
+  Session s("mixing_hpf");
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("room-a", "tone:440");
+  ASSERT_TRUE(s.wait_node_state("room-a", "streaming")) << s.logs();
+
+  s.record_start("dry");
+  s.wait_session(1.0);
+  s.record_stop();
+
+  const json state = s.tlctl_json({"strip", "room-a/1", "hpf", "4k"});
+  EXPECT_TRUE(state["hpf"].value("on", false)) << state.dump();
+  EXPECT_NEAR(json_num(state["hpf"], "freq_hz"), 4000.0, 1e-3);
+  s.wait_session(0.3);  // the filter fades in over 20 ms
+  s.record_start("wet");
+  s.wait_session(1.0);
+  s.record_stop();
+
+  const Audio dry_mix = read_audio(s.take_dir() + "/dry/mix.wav");
+  const Audio dry_track = read_audio(s.take_dir() + "/dry/room-a-1.wav");
+  const Audio wet_mix = read_audio(s.take_dir() + "/wet/mix.wav");
+  const Audio wet_track = read_audio(s.take_dir() + "/wet/room-a-1.wav");
+  const std::int64_t skip = 4800;  // the first 100 ms of a take
+  const double track_change_db = 10.0 * std::log10(mean_square(wet_track, 0, skip) / mean_square(dry_track, 0, skip));
+  EXPECT_NEAR(track_change_db, 0.0, 0.1) << "the raw track does not go through the strip";
+
+  // 12 dB/oct Butterworth high-pass: |H|^2 = r^4 / (1 + r^4), r = f / fc.
+  const double r = 440.0 / 4000.0;
+  const double want_db = 10.0 * std::log10(std::pow(r, 4) / (1.0 + std::pow(r, 4)));
+  const double got_db = 10.0 * std::log10(mean_square(wet_mix, 0, skip) / mean_square(dry_mix, 0, skip));
+  std::printf("hpf 4 kHz on a 440 Hz tone: mix energy %.2f dB (analytic %.2f dB)\n", got_db, want_db);
+  EXPECT_NEAR(got_db, want_db, 1.0);
+
+  // Every parameter is reported back, and the mixer logged the change.
+  const json shown = s.tlctl_json({"strip", "room-a/1", "show"});
+  EXPECT_EQ(shown["eq"].size(), 4u) << shown.dump();
+  EXPECT_NE(s.logs().find("room-a/1 hpf freq=4000 set by"), std::string::npos);
+  EXPECT_NE(s.tlctl({"strip", "room-a/1", "comp", "ratio=40"}).exit_code, 0);
+}
+
+TEST(Mixing, MasterLimiterKeepsTheMixUnderItsCeilingWithNoClipping) {
+  Session s("mixing_limiter");
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("loud", "tone:100", {"--level-db", "-1"});
+  ASSERT_TRUE(s.wait_node_state("loud", "streaming")) << s.logs();
+  const json master = s.tlctl_json({"master", "limiter", "on", "ceiling=-1"});
+  EXPECT_TRUE(master.value("limiter_on", false)) << master.dump();
+  ASSERT_EQ(s.tlctl({"gain", "loud/1", "12"}).exit_code, 0);  // after the limiter: the session never clips
+  s.wait_session(0.3);
+  s.record_start("limited");
+  s.wait_session(1.5);
+  s.record_stop();
+
+  const std::string dir = s.take_dir() + "/limited";
+  const json take = read_json(dir + "/take.json");
+  EXPECT_EQ(json_int(take["mix"], "clipped_samples"), 0) << take.dump(2);
+  const Audio mix = read_audio(dir + "/mix.wav");
+  const double ceiling = std::pow(10.0, -1.0 / 20.0);
+  const double tp = std::max(true_peak(mix, 0), true_peak(mix, 1));
+  std::printf("limiter ceiling -1 dBTP, tone +7 dB over full scale: mix.wav true peak %.3f dBTP\n",
+              20.0 * std::log10(tp));
+  EXPECT_LE(tp, ceiling * 1.006) << "within 0.05 dB of the ceiling (24-bit file, test interpolator)";
+  EXPECT_GT(tp, ceiling * 0.9) << "the limiter holds at the ceiling, it does not crush";
+
+  const json status = s.tlctl_json({"status"});
+  EXPECT_EQ(json_int(status, "clipped_samples"), 0);
+  EXPECT_LE(json_num(status, "master_true_peak_dbtp"), -0.95) << status.dump();
+  EXPECT_LT(json_num(status, "master_limiter_gr_db"), -3.0) << status.dump();
+  EXPECT_GT(json_num(status, "master_momentary_lufs"), -20.0) << status.dump();
+
+  // meters: bounded live view; JSON lines.
+  const RunResult meters = s.tlctl({"--json", "meters", "--count", "2"});
+  ASSERT_EQ(meters.exit_code, 0) << meters.err;
+  int lines = 0;
+  for (char c : meters.out) lines += c == '\n';
+  EXPECT_EQ(lines, 2) << meters.out;
+}
+
+}  // namespace
+}  // namespace tl::test
