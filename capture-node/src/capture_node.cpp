@@ -99,9 +99,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   const SimClock clock(std::llround(options.sim_clock_offset_ms * 1e6), options.sim_clock_skew_ppm,
                        monotonic_ns());
   if (!clock.identity()) {
-    spdlog::warn("SIMULATED clock: offset {:+.3f} ms, skew {:+.3f} ppm (testing only: this node behaves like a "
-                 "machine with a wrong clock; never use it for a real recording)",
-                 options.sim_clock_offset_ms, options.sim_clock_skew_ppm);
+    spdlog::warn(
+        "SIMULATED clock: offset {:+.3f} ms, skew {:+.3f} ppm (testing only: this node behaves like a "
+        "machine with a wrong clock; never use it for a real recording)",
+        options.sim_clock_offset_ms, options.sim_clock_skew_ppm);
   }
   int channels = options.channels;
   std::unique_ptr<GeneratedSource> generated;

@@ -15,10 +15,10 @@ namespace tl::capture {
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
-constexpr std::int64_t kSyncPeriod = 100 * kMs;    // the estimator's guidance: one exchange per 100 ms
-constexpr std::size_t kStartExchanges = 4;          // a first estimate from this many exchanges starts a timeline
-constexpr std::int64_t kStartAnyway = 1000 * kMs;   // or from fewer, once this long has passed
-constexpr std::int64_t kSyncTimeout = 2000 * kMs;   // no reply at all: start again
+constexpr std::int64_t kSyncPeriod = 100 * kMs;  // the estimator's guidance: one exchange per 100 ms
+constexpr std::size_t kStartExchanges = 4;  // a first estimate from this many exchanges starts a timeline
+constexpr std::int64_t kStartAnyway = 1000 * kMs;  // or from fewer, once this long has passed
+constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start again
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
 
 enum class Phase { Idle, Syncing, Streaming };

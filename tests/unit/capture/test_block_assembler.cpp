@@ -75,7 +75,8 @@ TEST(BlockAssembler, DeviceBlockTimesDoNotJitterWithCallbackScheduling) {
     const float* planar = nullptr;
     ASSERT_TRUE(queue.front(info, planar));
     if (k > 30'000) {  // the last 30 s
-      const double err_us = static_cast<double>(info->capture_ns - (ideal_end - frames_to_ns(48, rate))) / 1e3;
+      const double err_us =
+          static_cast<double>(info->capture_ns - (ideal_end - frames_to_ns(48, rate))) / 1e3;
       worst_late_us = std::max(worst_late_us, std::abs(err_us - 1000.0));
     }
     queue.pop();

@@ -176,7 +176,10 @@ TEST(Sender, AudioToSendsAudioAndSyncThereAndAcceptsItsReplies) {
   ToneSource tone(440, -12, kRate);
   TimerDriver driver(queue, stamper, tone, kRate);
   Sender sender(queue, stamper,
-                Sender::Config{.rate = kRate, .frames = 48, .channels = 1, .audio_to_host = "127.0.0.1",
+                Sender::Config{.rate = kRate,
+                               .frames = 48,
+                               .channels = 1,
+                               .audio_to_host = "127.0.0.1",
                                .audio_to_port = proxy.port()});
   sender.start();
   // The advertised audio port is wrong on purpose: nothing may go there.

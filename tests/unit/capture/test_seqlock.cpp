@@ -59,8 +59,8 @@ TEST(SeqLock, ReaderNeverSeesATornValueAndNeverAllocates) {
 TEST(MediaStamper, TimelineStartsFromThePublishedMapAndDoesNotFollowLaterMaps) {
   MediaStamper stamper(48000);
   // session = node + 2 s at node time 10 s, node 100 ppm fast (offset falls 100 ns per ms).
-  stamper.publish({.ref_node_ns = 10'000'000'000, .ref_offset_ns = 2'000'000'000, .slope = -100e-6,
-                   .valid = true});
+  stamper.publish(
+      {.ref_node_ns = 10'000'000'000, .ref_offset_ns = 2'000'000'000, .slope = -100e-6, .valid = true});
   stamper.restart();
   BlockInfo a;
   a.capture_ns = 11'000'000'000;  // offset there: 2 s - 100 us

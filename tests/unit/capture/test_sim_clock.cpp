@@ -22,7 +22,8 @@ TEST(SimClock, OffsetAndSkewFollowTheStatedFormula) {
   const SimClock c(250'000'000, 100.0, origin);
   EXPECT_FALSE(c.identity());
   EXPECT_EQ(c.node_ns(origin), origin + 250'000'000);
-  EXPECT_EQ(c.node_ns(origin + 10 * kNanosPerSecond), origin + 10 * kNanosPerSecond + 1'000'000 + 250'000'000);
+  EXPECT_EQ(c.node_ns(origin + 10 * kNanosPerSecond),
+            origin + 10 * kNanosPerSecond + 1'000'000 + 250'000'000);
   EXPECT_EQ(c.node_ns(origin - kNanosPerSecond), origin - kNanosPerSecond - 100'000 + 250'000'000);
   const SimClock slow(-1'300'000'000, -200.0, origin);
   EXPECT_EQ(slow.node_ns(origin + 100 * kNanosPerSecond),

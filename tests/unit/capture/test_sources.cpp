@@ -95,8 +95,10 @@ std::vector<std::int64_t> click_frames(const SimClock& clock, std::int64_t perio
     EXPECT_EQ(info->frame, static_cast<std::int64_t>(frames) * b);
     for (std::size_t i = 0; i < frames; ++i) {
       EXPECT_EQ(planar[i], planar[frames + i]) << "every channel clicks";
-      if (planar[i] == ClickSource::kAmplitude) out.push_back(info->frame + static_cast<std::int64_t>(i));
-      else EXPECT_EQ(planar[i], 0.0f);
+      if (planar[i] == ClickSource::kAmplitude)
+        out.push_back(info->frame + static_cast<std::int64_t>(i));
+      else
+        EXPECT_EQ(planar[i], 0.0f);
     }
     queue.pop();
   }
@@ -128,7 +130,8 @@ TEST(ClickSource, WithASimulatedClockClicksLandOnTheSampleCapturedAtTheRealSecon
         const std::int64_t real_second = (11 + static_cast<std::int64_t>(k)) * kNanosPerSecond;
         const std::int64_t real_capture = clock.real_ns(node_start + frames_to_ns(f[k], kRate));
         EXPECT_LE(real_capture, real_second + 1) << "skew " << skew << " click " << k;
-        EXPECT_GT(real_capture + frames_to_ns(1, kRate) + 1, real_second) << "skew " << skew << " click " << k;
+        EXPECT_GT(real_capture + frames_to_ns(1, kRate) + 1, real_second)
+            << "skew " << skew << " click " << k;
         if (k > 0) {
           const double expected = kRate * (1.0 + skew * 1e-6);
           EXPECT_NEAR(static_cast<double>(f[k] - f[k - 1]), expected, 1.0) << "skew " << skew;

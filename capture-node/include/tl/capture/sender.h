@@ -48,11 +48,11 @@ class Sender {
     std::uint64_t packets_sent = 0;
     std::uint64_t frames_sent = 0;
     std::uint64_t frames_dropped = 0;  // discarded while unregistered + queue overflows
-    std::int64_t offset_ns = 0;     // session - node at the time of the last update (estimator)
-    std::int64_t rtt_ns = 0;        // minimum RTT over the estimator's window
-    double drift_ppm = 0.0;         // node clock rate against the session clock (+: node fast)
-    std::int64_t error_ns = 0;      // estimator's 1-sigma offset error estimate
-    std::uint64_t exchanges = 0;    // sync replies accepted
+    std::int64_t offset_ns = 0;        // session - node at the time of the last update (estimator)
+    std::int64_t rtt_ns = 0;           // minimum RTT over the estimator's window
+    double drift_ppm = 0.0;            // node clock rate against the session clock (+: node fast)
+    std::int64_t error_ns = 0;         // estimator's 1-sigma offset error estimate
+    std::uint64_t exchanges = 0;       // sync replies accepted
     SyncState state = SyncState::Idle;
   };
 
