@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "tl/mixer/drift_tracker.h"
+
+namespace tl::mixer {
+namespace {
+
+constexpr std::uint32_t kRate = 48000;
+
+//! Feeds seconds of 48-frame packets from a node whose clock runs skew_ppm fast,
+//! arriving after 1 ms plus exponential queueing jitter.
+void feed(DriftTracker& t, MediaTime first_ts, double start_s, double seconds, double skew_ppm, double jitter_ms,
+          std::uint32_t seed, bool restart) {
+  std::mt19937 rng(seed);
+  std::exponential_distribution<double> queue(1.0 / std::max(jitter_ms, 1e-9));
+  const double rate = kRate * (1.0 + skew_ppm * 1e-6);  // node samples per session second
+  const auto packets = static_cast<std::int64_t>(seconds * rate / 48);
+  for (std::int64_t k = 0; k < packets; ++k) {
+    const MediaTime ts = first_ts + k * 48;
+    const double captured_end_s = start_s + static_cast<double>((k + 1) * 48) / rate;
+    const double arrival_s = captured_end_s + 1e-3 + (jitter_ms > 0 ? queue(rng) * 1e-3 : 0.0);
+    t.add(ts, 48, static_cast<std::int64_t>(arrival_s * 1e9), restart && k == 0);
+  }
+}
+
+TEST(DriftTracker, MeasuresANodeClockRateFromArrivalFloors) {
+  for (const double skew : {0.0, 100.0, -200.0}) {
+    DriftTracker t(kRate);
+    feed(t, 10 * kRate, 10.0, 30.0, skew, 2.0, 7, false);
+    const auto s = t.stretches();
+    ASSERT_EQ(s.size(), 1u);
+    // A node running fast needs its samples placed closer together: drift = -skew.
+    EXPECT_NEAR(s[0].drift * 1e6, -skew, 1.0) << "skew " << skew;
+  }
+}
+
+TEST(DriftTracker, AnchorsPlaceTheEndOfATakeWithinASample) {
+  DriftTracker t(kRate);
+  feed(t, 0, 0.0, 60.0, 100.0, 1.0, 3, false);
+  const auto anchors = t.anchors(0);
+  ASSERT_EQ(anchors.size(), 2u);
+  // The node's last sample (index n) truly sits at n / (1 + 100 ppm).
+  const double n = anchors.back().node_index;
+  EXPECT_NEAR(anchors.back().session_pos, n / (1.0 + 100e-6), 1.0);
+}
+
+TEST(DriftTracker, ARestartedNodeStartsANewStretchAtItsNewPlace) {
+  DriftTracker t(kRate);
+  feed(t, 0, 0.0, 5.0, 0.0, 0.5, 1, false);
+  feed(t, 8 * kRate, 8.0, 5.0, 0.0, 0.5, 2, true);
+  const auto s = t.stretches();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[1].first, 8 * static_cast<MediaTime>(kRate));
+  const auto anchors = t.anchors(0);
+  ASSERT_EQ(anchors.size(), 4u);
+  EXPECT_NEAR(anchors[2].session_pos, 8.0 * kRate, 1e-6);
+}
+
+TEST(DriftTracker, ShortStretchesAreTakenAsPlaced) {
+  DriftTracker t(kRate);
+  feed(t, 0, 0.0, 1.0, 500.0, 0.0, 1, false);
+  const auto s = t.stretches();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].drift, 0.0);
+}
+
+}  // namespace
+}  // namespace tl::mixer
