@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "harness.h"
@@ -11,10 +12,37 @@
 namespace tl::test {
 namespace {
 
+//! True when a live (not zombie) jackd process exists on this machine.
+bool jackd_running() {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string stat = read_file(entry.path().string() + "/stat");
+    const auto open = stat.find('(');
+    const auto close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
+    if (stat.substr(open + 1, close - open - 1) == "jackd" && stat[close + 2] != 'Z') return true;
+  }
+  return false;
+}
+
+//! A jackd that was killed leaves its entry in JACK's shared registry, and after
+//! a few of those no server starts ("Too many servers already active"). With no
+//! jackd alive on the machine, that state is stale and safe to clear.
+void clear_stale_jack_state() {
+  if (jackd_running()) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "jack-shm-registry" || name.rfind("jack-", 0) == 0 || name.rfind("jack_sem.", 0) == 0 ||
+        name.rfind("jack_db", 0) == 0) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 class JackServer {
  public:
   explicit JackServer(const std::string& dir)
-      : name_("tltest-" + std::to_string(::getpid())),
+      : name_((clear_stale_jack_state(), "tltest-" + std::to_string(::getpid()))),
         env_({{"JACK_DEFAULT_SERVER", name_}, {"JACK_NO_AUDIO_RESERVATION", "1"}, {"JACK_NO_START_SERVER", "1"}}),
         process_({"/usr/bin/jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", "256", "-C", "2", "-P", "2"},
                  dir + "/jackd", env_) {}
@@ -38,8 +66,10 @@ class JackServer {
 };
 
 TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
+  // The server outlives the session: its clients (mixer, capture) stop first,
+  // so jackd shuts down cleanly on SIGTERM.
+  JackServer jack(make_work_dir("jack_device_server"));
   Session s("jack_device");
-  JackServer jack(s.dir());
   ASSERT_TRUE(jack.wait_ready()) << jack.process().err();
 
   s.start_mixer({"--monitor", "device", "--audio-api", "jack", "--latency-ms", "60"}, jack.env());
