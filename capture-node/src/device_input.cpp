@@ -73,6 +73,7 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
     unsigned buffer = static_cast<unsigned>(queue.frames());
     audio.openStream(nullptr, &params, RTAUDIO_FLOAT32, rate, &buffer, &DeviceInput::callback, d.get(),
                      &options);
+    d->assembler_.set_device_period(buffer);  // the driver may have chosen another period
   } catch (const RtAudioError& e) {
     return Error{"cannot open audio input: " + e.getMessage()};
   }

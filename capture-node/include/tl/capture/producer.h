@@ -70,6 +70,11 @@ class BlockAssembler {
   //! captured just before now_ns (the callback's time, node clock).
   void push(const float* in, std::size_t n, std::int64_t now_ns) noexcept;
 
+  //! Before the stream starts: the driver's actual period (it may differ from the one asked for).
+  void set_device_period(std::int64_t period_frames) noexcept {
+    dll_ = ClockDll(rate_, period_frames, kDllBandwidthHz);
+  }
+
   //! The loop (read it from the callback thread only, or after the device stopped).
   const ClockDll& dll() const noexcept { return dll_; }
 
