@@ -1,15 +1,11 @@
 #include "tl/dsp/concealer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace tl::dsp {
 namespace {
-std::size_t round_up_pow2(std::size_t v) {
-  std::size_t p = 1;
-  while (p < v) p <<= 1;
-  return p;
-}
 std::size_t ms_to_samples(double ms, double fs) {
   return static_cast<std::size_t>(std::max(1.0, std::round(ms * fs / 1000.0)));
 }
@@ -23,7 +19,7 @@ void Concealer::prepare(const ConcealerConfig& config) {
   hold_ = ms_to_samples(config.hold_ms, config.sample_rate);
   fade_ = ms_to_samples(config.fade_ms, config.sample_rate);
   crossfade_ = ms_to_samples(config.crossfade_ms, config.sample_rate);
-  history_.assign(round_up_pow2(max_period_ + window_ + 1), 0.0f);
+  history_.assign(std::bit_ceil(max_period_ + window_ + 1), 0.0f);
   mask_ = history_.size() - 1;
   bridge_.assign(crossfade_, 0.0f);
   reset();

@@ -1,20 +1,16 @@
 #include "tl/mixer/jitter_buffer.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace tl::mixer {
 namespace {
-std::uint32_t round_up_pow2(std::uint32_t v) {
-  std::uint32_t p = 1;
-  while (p < v) p <<= 1;
-  return p;
-}
 constexpr MediaTime kNever = INT64_MIN;
 }  // namespace
 
 JitterBuffer::JitterBuffer(std::uint32_t channels, std::uint32_t capacity_frames)
     : channels_(channels),
-      capacity_(round_up_pow2(std::max<std::uint32_t>(capacity_frames, 64))),
+      capacity_(std::bit_ceil(std::max<std::uint32_t>(capacity_frames, 64))),
       mask_(capacity_ - 1),
       samples_(std::make_unique<float[]>(static_cast<std::size_t>(channels_) * capacity_)),
       stamps_(std::make_unique<MediaTime[]>(static_cast<std::size_t>(channels_) * capacity_)) {

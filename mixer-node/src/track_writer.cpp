@@ -1,6 +1,7 @@
 #include "tl/mixer/track_writer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -10,11 +11,6 @@ namespace tl::mixer {
 namespace {
 constexpr std::uint32_t kChunkFrames = 4096;
 
-std::uint32_t round_up_pow2(std::uint32_t v) {
-  std::uint32_t p = 1;
-  while (p < v) p <<= 1;
-  return p;
-}
 }  // namespace
 
 Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, const TrackFileInfo& info,
@@ -46,7 +42,7 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, 
 TrackWriter::TrackWriter(SNDFILE* file, std::uint32_t channels, std::uint32_t window_frames)
     : file_(file),
       channels_(channels),
-      window_(round_up_pow2(std::max<std::uint32_t>(window_frames, kChunkFrames))),
+      window_(std::bit_ceil(std::max<std::uint32_t>(window_frames, kChunkFrames))),
       mask_(window_ - 1),
       samples_(std::make_unique<float[]>(static_cast<std::size_t>(window_) * channels)),
       present_(std::make_unique<std::uint8_t[]>(window_)),

@@ -6,6 +6,7 @@
 //! and read in place (begin_write/commit_write, front/pop) for large items.
 
 #include <atomic>
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <memory>
@@ -19,7 +20,7 @@ class SpscRing {
  public:
   //! capacity is rounded up to a power of two.
   explicit SpscRing(std::size_t capacity)
-      : capacity_(round_up_pow2(capacity < 2 ? 2 : capacity)),
+      : capacity_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity)),
         mask_(capacity_ - 1),
         slots_(std::make_unique<T[]>(capacity_)) {}
 
@@ -82,12 +83,6 @@ class SpscRing {
   }
 
  private:
-  static std::size_t round_up_pow2(std::size_t v) {
-    std::size_t p = 1;
-    while (p < v) p <<= 1;
-    return p;
-  }
-
   static constexpr std::size_t kLine = 64;
   const std::size_t capacity_;
   const std::size_t mask_;
