@@ -26,34 +26,38 @@ TEST(SeqLock, ReadsWhatWasStored) {
 }
 
 TEST(SeqLock, ReaderNeverSeesATornValueAndNeverAllocates) {
-  // The writer stores maps whose fields all derive from one counter; a torn read would mix two.
+  // The writer stores maps whose fields all derive from one counter; a torn read would mix
+  // two. It keeps writing until the reader has finished, so the two really overlap.
   SeqLock<ClockMap> s({.ref_node_ns = 0, .ref_offset_ns = 0, .slope = 0.0, .valid = true});
-  std::atomic<bool> done{false};
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> written{0};
   std::thread writer([&] {
-    for (std::int64_t i = 1; i <= 200'000; ++i) {
+    for (std::int64_t i = 1; !stop.load(std::memory_order_relaxed); ++i) {
       s.store({.ref_node_ns = i, .ref_offset_ns = -3 * i, .slope = static_cast<double>(i), .valid = true});
+      written.store(i, std::memory_order_relaxed);
     }
-    done.store(true);
   });
-  std::uint64_t reads = 0, torn = 0, misses = 0;
+  while (written.load() < 1000) {
+  }
+  std::uint64_t reads = 0, torn = 0;
+  std::int64_t last = 0, backwards = 0;
   const std::uint64_t before = test::realtime_allocations();
-  for (bool last = false; !last;) {
-    last = done.load();  // one more round after the writer finished
+  for (int k = 0; k < 200'000; ++k) {
     rt::RealtimeScope scope;
     ClockMap m;
-    if (!s.try_load(m)) {
-      ++misses;
-      continue;
-    }
+    if (!s.try_load(m)) continue;  // every attempt overlapped a write: the caller keeps its copy
     ++reads;
     if (m.ref_offset_ns != -3 * m.ref_node_ns || m.slope != static_cast<double>(m.ref_node_ns)) ++torn;
+    if (m.ref_node_ns < last) ++backwards;
+    last = m.ref_node_ns;
   }
-  writer.join();
   EXPECT_EQ(test::realtime_allocations(), before);
+  stop.store(true);
+  writer.join();
   EXPECT_EQ(torn, 0u);
+  EXPECT_EQ(backwards, 0) << "a reader never sees an older value after a newer one";
   EXPECT_GT(reads, 0u);
-  EXPECT_EQ(s.load().ref_node_ns, 200'000);
-  (void)misses;
+  EXPECT_EQ(s.load().ref_node_ns, written.load());
 }
 
 TEST(MediaStamper, TimelineStartsFromThePublishedMapAndDoesNotFollowLaterMaps) {
