@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "alloc_counter.h"
@@ -35,6 +36,10 @@ TEST(SeqLock, ReaderNeverSeesATornValueAndNeverAllocates) {
     for (std::int64_t i = 1; !stop.load(std::memory_order_relaxed); ++i) {
       s.store({.ref_node_ns = i, .ref_offset_ns = -3 * i, .slope = static_cast<double>(i), .valid = true});
       written.store(i, std::memory_order_relaxed);
+      // A short pause (the sender publishes every 100 ms; here about every microsecond).
+      for (const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(1);
+           std::chrono::steady_clock::now() < until;) {
+      }
     }
   });
   while (written.load() < 1000) {
@@ -42,7 +47,8 @@ TEST(SeqLock, ReaderNeverSeesATornValueAndNeverAllocates) {
   std::uint64_t reads = 0, torn = 0;
   std::int64_t last = 0, backwards = 0;
   const std::uint64_t before = test::realtime_allocations();
-  for (int k = 0; k < 200'000; ++k) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int k = 0; k < 200'000 || (reads < 1000 && std::chrono::steady_clock::now() < give_up); ++k) {
     rt::RealtimeScope scope;
     ClockMap m;
     if (!s.try_load(m)) continue;  // every attempt overlapped a write: the caller keeps its copy
