@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "tl/protocol/nack.h"
 #include "tl/protocol/sync.h"
 
 namespace tl::mixer {
@@ -109,7 +110,12 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     reject(DecodeError::BadFormat, sender, h.node_id);
     return;
   }
-  account(*slot, h, arrival);
+  if (h.type == PacketType::Retransmit) {
+    ++slot->retransmits;  // answers a NACK: not part of the live sequence
+  } else {
+    request_missing(*slot, h, sender);
+    account(*slot, h, arrival);
+  }
 
   auto copy_into = [&](SpscRing<PacketSlot>& ring) {
     PacketSlot* out = ring.begin_write();
@@ -129,6 +135,28 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
   }
 }
 
+void AudioReceiver::request_missing(NodeSlot& slot, const protocol::PacketHeader& h,
+                                    const asio::ip::udp::endpoint& sender) {
+  if (!slot.seq_started || (h.flags & protocol::kFlagDiscontinuity) != 0) return;
+  const std::int32_t ahead = seq_diff(h.seq, slot.highest_seq);
+  if (ahead <= 1) return;  // in order, a duplicate, or a late packet filling a gap
+  // Packets between the highest seen and this one were lost: ask for their audio.
+  // Split channel groups share a block's media time, so a gap inside one block asks
+  // for that whole block; the node resends every channel of it.
+  protocol::NackRange range;
+  if (h.media_ts > slot.highest_ts_end) {
+    range = {.from = slot.highest_ts_end, .frames = static_cast<std::uint32_t>(h.media_ts - slot.highest_ts_end)};
+  } else {
+    range = {.from = h.media_ts, .frames = h.frame_count};
+  }
+  if (range.frames == 0 || range.frames > 10u * slot.sample_rate) return;  // not a plausible gap
+  const std::size_t n = protocol::encode_nack(slot.id, static_cast<Seq>(slot.nacks_sent), std::span(&range, 1),
+                                              slot.key, reply_);
+  std::error_code ec;
+  socket_.send_to(asio::buffer(reply_.data(), n), sender, 0, ec);
+  if (!ec) ++slot.nacks_sent;
+}
+
 void AudioReceiver::account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns) {
   ++slot.packets;
   slot.last_heard_ns = arrival_ns;
@@ -141,9 +169,13 @@ void AudioReceiver::account(NodeSlot& slot, const protocol::PacketHeader& h, std
     slot.seq_started = true;
     slot.first_seq = h.seq;
     slot.highest_seq = h.seq;
+    slot.highest_ts_end = h.media_ts + h.frame_count;
     slot.seq_received = 1;
   } else {
-    if (seq_diff(h.seq, slot.highest_seq) > 0) slot.highest_seq = h.seq;
+    if (seq_diff(h.seq, slot.highest_seq) > 0) {
+      slot.highest_seq = h.seq;
+      slot.highest_ts_end = h.media_ts + h.frame_count;
+    }
     ++slot.seq_received;
   }
   const double transit_ms = static_cast<double>(arrival_ns - clock_.to_ns(h.media_ts)) / 1e6;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "tl/mixer/audio_receiver.h"
+#include "tl/protocol/nack.h"
 #include "tl/protocol/pcm.h"
 
 namespace tl::mixer {
@@ -97,6 +98,59 @@ TEST(AudioReceiver, LossIsCountedFromSequenceGapsAcrossWrap) {
   rig.feed(rig.packet(0, 2, rig.key, 1, 2u));  // 0 and 1 lost
   const std::uint64_t expected = static_cast<std::uint32_t>(rig.node->highest_seq - rig.node->first_seq) + 1ull;
   EXPECT_EQ(expected - rig.node->seq_received, 2u);
+}
+
+}  // namespace
+}  // namespace tl::mixer
+
+namespace tl::mixer {
+namespace {
+
+TEST(AudioReceiverNack, ASequenceGapAsksTheSenderForTheMissingAudio) {
+  Rig rig;
+  asio::ip::udp::socket node(rig.io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto node_ep = node.local_endpoint();
+  auto at = [&](Seq seq, MediaTime ts) {
+    std::vector<std::uint8_t> payload(48u * 2u * 3u);
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = 1, .seq = seq, .media_ts = ts,
+                             .frame_count = 48, .channel_count = 2, .format = protocol::SampleFormat::Pcm24};
+    std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
+    out.resize(protocol::encode(h, payload, rig.key, out));
+    rig.receiver.handle(out, node_ep);
+  };
+  at(10, 4800);
+  at(11, 4848);
+  at(14, 4992);  // 12 and 13 (4896..4992) were lost
+  EXPECT_EQ(rig.node->nacks_sent, 1u);
+  at(12, 4896);  // a late arrival fills the gap: no new request
+  EXPECT_EQ(rig.node->nacks_sent, 1u);
+
+  std::array<std::uint8_t, protocol::kMaxPacketBytes> buf{};
+  node.non_blocking(false);
+  const std::size_t n = node.receive(asio::buffer(buf));
+  protocol::PacketHeader h;
+  std::span<const std::uint8_t> payload;
+  ASSERT_EQ(protocol::decode(std::span<const std::uint8_t>(buf.data(), n), rig.key, h, payload),
+            protocol::DecodeError::Ok);
+  EXPECT_EQ(h.type, protocol::PacketType::Nack);
+  std::array<protocol::NackRange, protocol::kMaxNackRanges> ranges{};
+  ASSERT_EQ(protocol::parse_nack(payload, ranges), 1u);
+  EXPECT_EQ(ranges[0].from, 4896);
+  EXPECT_EQ(ranges[0].frames, 96u);
+}
+
+TEST(AudioReceiverNack, RetransmittedAudioIsQueuedButNotCountedAsTheLiveSequence) {
+  Rig rig;
+  std::vector<std::uint8_t> payload(48u * 2u * 3u);
+  protocol::PacketHeader h{.type = protocol::PacketType::Retransmit, .flags = protocol::kFlagRetransmit,
+                           .node_id = 1, .seq = 0, .media_ts = 4800, .frame_count = 48, .channel_count = 2,
+                           .format = protocol::SampleFormat::Pcm24};
+  std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
+  out.resize(protocol::encode(h, payload, rig.key, out));
+  rig.feed(out);
+  EXPECT_EQ(rig.node->retransmits, 1u);
+  EXPECT_EQ(rig.node->packets, 0u);
+  EXPECT_EQ(rig.to_recorder.size(), 1u) << "the recorder gets it";
 }
 
 }  // namespace

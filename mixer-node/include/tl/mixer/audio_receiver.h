@@ -4,7 +4,9 @@
 //! Every datagram is parsed and authenticated before anything trusts it; a bad
 //! one is dropped and counted by reason, and a line is logged (rate-limited).
 //! Good audio packets are copied into the node's mix queue and the recorder's
-//! queue; sync requests are answered at once with the session clock.
+//! queue; sync requests are answered at once with the session clock. A gap in a
+//! node's sequence is answered with a NACK for the audio it held, which the node
+//! resends from its spool.
 
 #include <array>
 #include <asio.hpp>
@@ -46,6 +48,7 @@ class AudioReceiver {
   void receive();
   void reject(protocol::DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
+  void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
   void account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns);
 
   asio::ip::udp::socket socket_;
@@ -54,7 +57,7 @@ class AudioReceiver {
   SpscRing<PacketSlot>& to_recorder_;
   asio::ip::udp::endpoint sender_;
   std::array<std::uint8_t, protocol::kMaxPacketBytes + 64> buffer_{};
-  std::array<std::uint8_t, 128> reply_{};
+  std::array<std::uint8_t, protocol::kMaxPacketBytes> reply_{};
   ReceiverCounters counters_;
   std::int64_t last_log_ns_ = -10'000'000'000;
   std::uint64_t suppressed_logs_ = 0;

@@ -74,6 +74,9 @@ struct NodeSlot {
   Seq first_seq = 0, highest_seq = 0;
   std::uint64_t seq_received = 0;     // packets counted toward loss since first_seq
   std::uint64_t lost_before = 0;      // loss accumulated before the last restart
+  MediaTime highest_ts_end = 0;      // end of the audio in the highest-sequence packet
+  std::uint64_t nacks_sent = 0;      // resend requests for gaps in the sequence
+  std::uint64_t retransmits = 0;     // resent packets received (recorded, mixed if in time)
   double transit_sum_ms = 0.0;
   std::uint64_t transit_count = 0;
   std::vector<StripSettings> strips;
