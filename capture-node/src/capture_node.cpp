@@ -205,6 +205,11 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);
+        if (s.has_anchor) {
+          r->set_has_anchor(true);
+          r->set_anchor_media_ts(s.anchor_media_ts);
+          r->set_anchor_session_pos(s.anchor_session_pos);
+        }
         (void)client.send(std::move(report));
       }
       continue;

@@ -20,6 +20,7 @@ constexpr std::size_t kStartExchanges = 4;  // a first estimate from this many e
 constexpr std::int64_t kStartAnyway = 1000 * kMs;  // or from fewer, once this long has passed
 constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start again
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
+constexpr std::int64_t kAnchorPeriod = 500 * kMs;  // timestamp-map points for the mixer
 
 enum class Phase { Idle, Syncing, Streaming };
 
@@ -66,6 +67,12 @@ Sender::Stats Sender::stats() const noexcept {
   s.error_ns = error_ns_.load(std::memory_order_relaxed);
   s.exchanges = exchanges_.load(std::memory_order_relaxed);
   s.state = static_cast<SyncState>(state_.load(std::memory_order_relaxed));
+  {
+    std::lock_guard lock(anchor_mutex_);
+    s.has_anchor = has_anchor_;
+    s.anchor_media_ts = anchor_media_ts_;
+    s.anchor_session_pos = anchor_session_pos_;
+  }
   return s;
 }
 
@@ -87,6 +94,7 @@ void Sender::run() {
   std::int64_t next_sync = 0;
   std::int64_t sync_started = 0;
   std::int64_t next_status = clock_.now() + kStatusPeriod;
+  std::int64_t next_anchor = 0;
   bool warned_no_reply = false;
   bool warned_lost = false;
   std::string peer;  // where UDP goes, for log lines
@@ -242,6 +250,16 @@ void Sender::run() {
     const float* planar = nullptr;
     while (queue_.front(info, planar)) {
       if (phase == Phase::Streaming && info->epoch == epoch && !finished_.load(std::memory_order_relaxed)) {
+        if (est.state() == ClockSyncState::Locked && now >= next_anchor) {
+          // Where the converged estimate puts this block: the mixer corrects the
+          // timeline's start (stamped from an early estimate) with these.
+          next_anchor = now + kAnchorPeriod;
+          const double pos = static_cast<double>(est.to_session_ns(info->capture_ns)) * config_.rate / 1e9;
+          std::lock_guard lock(anchor_mutex_);
+          has_anchor_ = true;
+          anchor_media_ts_ = info->media_ts;
+          anchor_session_pos_ = pos;
+        }
         for (const Packet& p : packetizer.packetize(*info, planar, reg.node_id, reg.key)) {
           std::error_code ec;
           socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);

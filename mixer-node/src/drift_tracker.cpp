@@ -39,21 +39,32 @@ void DriftTracker::close_window() {
 }
 
 namespace {
-//! Least-squares slope of transit against media time.
-double fit_slope(const std::vector<std::pair<double, double>>& pts) {
-  double mx = 0.0, my = 0.0;
-  for (const auto& [x, y] : pts) {
-    mx += x;
-    my += y;
+//! Slope of the line under every floor that lies highest at their mean media
+//! time: the lower convex hull's edge spanning that mean. Queueing only ever adds
+//! delay, so the lowest floors are the truest and one noisy window cannot pull
+//! the line up (a least-squares fit through the floors can be off by tenths of a
+//! ppm on a busy machine).
+double floor_slope(const std::vector<std::pair<double, double>>& pts) {
+  std::vector<std::pair<double, double>> hull;
+  for (const auto& p : pts) {
+    while (hull.size() >= 2) {
+      const auto& a = hull[hull.size() - 2];
+      const auto& b = hull.back();
+      const double cross = (b.first - a.first) * (p.second - a.second) - (b.second - a.second) * (p.first - a.first);
+      if (cross > 0.0) break;  // a left turn: b stays on the lower hull
+      hull.pop_back();
+    }
+    hull.push_back(p);
   }
-  mx /= static_cast<double>(pts.size());
-  my /= static_cast<double>(pts.size());
-  double sxy = 0.0, sxx = 0.0;
-  for (const auto& [x, y] : pts) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) * (x - mx);
+  double mean_x = 0.0;
+  for (const auto& p : pts) mean_x += p.first;
+  mean_x /= static_cast<double>(pts.size());
+  for (std::size_t i = 0; i + 1 < hull.size(); ++i) {
+    if (hull[i + 1].first >= mean_x) {
+      return (hull[i + 1].second - hull[i].second) / (hull[i + 1].first - hull[i].first);
+    }
   }
-  return sxx > 0.0 ? sxy / sxx : 0.0;
+  return 0.0;
 }
 }  // namespace
 
@@ -68,25 +79,7 @@ std::vector<DriftTracker::Stretch> DriftTracker::stretches() {
     if (run.floors.size() >= 3 && run.floors.back().at - run.floors.front().at >= 2 * static_cast<MediaTime>(rate_)) {
       std::vector<std::pair<double, double>> pts;
       for (const auto& f : run.floors) pts.emplace_back(static_cast<double>(f.at), f.transit);
-      double slope = fit_slope(pts);
-      // One pass of outlier rejection: a window whose floor still sits on a
-      // queue (a stall at the node) is dropped if it is far above the line.
-      const double x0 = pts.front().first, y0 = pts.front().second;
-      std::vector<double> residuals;
-      double intercept = 0.0;
-      for (const auto& [x, y] : pts) intercept += y - y0 - slope * (x - x0);
-      intercept /= static_cast<double>(pts.size());
-      for (const auto& [x, y] : pts) residuals.push_back(std::fabs(y - y0 - slope * (x - x0) - intercept));
-      std::vector<double> sorted = residuals;
-      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
-      const double limit = std::max(2.0, 4.0 * sorted[sorted.size() / 2]);
-      std::vector<std::pair<double, double>> kept;
-      for (std::size_t i = 0; i < pts.size(); ++i) {
-        if (residuals[i] <= limit) kept.push_back(pts[i]);
-      }
-      if (kept.size() >= 3) slope = fit_slope(kept);
-      s.drift = slope;
-      s.windows = kept.size();
+      s.drift = floor_slope(pts);
     }
     out.push_back(s);
   }

@@ -267,6 +267,10 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
         return;
       }
       s->node->report = req.node_report();
+      if (req.node_report().has_anchor()) {
+        recorder_.note_anchor(s->node->id, req.node_report().anchor_media_ts(),
+                              req.node_report().anchor_session_pos());
+      }
       return;  // a notification: no reply
     case proto::Envelope::kPing:
       reply.mutable_pong()->set_client_time_ns(req.ping().client_time_ns());

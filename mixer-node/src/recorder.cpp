@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <map>
 #include <chrono>
@@ -59,6 +60,7 @@ struct Recorder::Take {
   std::int64_t last_header_ns = 0;
   std::int64_t mix_end = 0;  // take-relative end of mix audio received
   std::array<std::unique_ptr<DriftTracker>, kMaxNodes + 1> drift;
+  std::array<std::vector<std::pair<MediaTime, double>>, kMaxNodes + 1> node_anchors;  // from NodeReports
   struct Conformed {
     double drift_ppm = 0.0;
     double drift_samples = 0.0;
@@ -111,6 +113,13 @@ void Recorder::stop_take(StoppedFn done) {
     take_->stop = clock_.to_samples(now);
     take_->stop_requested_ns = now;
     take_->on_stopped = done;
+  });
+}
+
+void Recorder::note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos) {
+  if (node_id == 0 || node_id > kMaxNodes) return;
+  post([this, node_id, media_ts, session_pos] {
+    if (take_) take_->node_anchors[node_id].emplace_back(media_ts, session_pos);
   });
 }
 
@@ -388,6 +397,34 @@ void Recorder::finalize() {
   if (done) done(summary);
 }
 
+namespace {
+//! The node stamped each stretch from an early clock estimate; its later,
+//! converged estimates (NodeReport anchors) say where that audio really belongs.
+//! Each stretch of the map is moved by the median disagreement of the anchors
+//! that fall inside it. Stretches come as pairs of anchors (start, end).
+void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
+                           const std::vector<std::pair<MediaTime, double>>& reported, MediaTime origin) {
+  for (std::size_t i = 0; i + 1 < map.size(); i += 2) {
+    dsp::ConformAnchor& a = map[i];
+    dsp::ConformAnchor& b = map[i + 1];
+    std::vector<double> shifts;
+    for (const auto& [ts, pos] : reported) {
+      const double index = static_cast<double>(ts - origin);
+      if (index < a.node_index || index >= b.node_index) continue;
+      const double mapped = a.session_pos + (index - a.node_index) * (b.session_pos - a.session_pos) /
+                                                (b.node_index - a.node_index);
+      shifts.push_back(pos - static_cast<double>(origin) - mapped);
+    }
+    if (shifts.size() < 3) continue;
+    std::nth_element(shifts.begin(), shifts.begin() + static_cast<std::ptrdiff_t>(shifts.size() / 2), shifts.end());
+    const double shift = shifts[shifts.size() / 2];
+    if (std::fabs(shift) > 0.5 * 48000.0) continue;  // not the same timeline: ignore
+    a.session_pos += shift;
+    b.session_pos += shift;
+  }
+}
+}  // namespace
+
 void Recorder::conform_tracks(Take& take, std::int64_t length) {
   // Each node's raw tracks go to raw/; the session-aligned ones are written from
   // its measured timestamp map (a plain copy under one sample of drift).
@@ -403,6 +440,7 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
         covered += static_cast<double>(s.end - s.first);
       }
       anchors = take.drift[id]->anchors(take.start);
+      place_by_node_anchors(anchors, take.node_anchors[id], take.start);
     }
     if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {

@@ -54,6 +54,11 @@ class Sender {
     std::int64_t error_ns = 0;         // estimator's 1-sigma offset error estimate
     std::uint64_t exchanges = 0;       // sync replies accepted
     SyncState state = SyncState::Idle;
+    // A point of the timestamp map from the current estimate (valid while locked):
+    // the block stamped anchor_media_ts was captured at session sample anchor_session_pos.
+    bool has_anchor = false;
+    MediaTime anchor_media_ts = 0;
+    double anchor_session_pos = 0.0;
   };
 
   //! clock: the node's clock (identity unless simulating); must outlive the sender.
@@ -100,6 +105,10 @@ class Sender {
   std::atomic<std::int64_t> error_ns_{0};
   std::atomic<std::uint64_t> exchanges_{0};
   std::atomic<int> state_{0};
+  mutable std::mutex anchor_mutex_;  // sender thread writes about once a second; stats() reads
+  bool has_anchor_ = false;
+  MediaTime anchor_media_ts_ = 0;
+  double anchor_session_pos_ = 0.0;
 };
 
 }  // namespace tl::capture

@@ -6,9 +6,10 @@
 //! Queueing only ever adds to it, so the smallest transit of each window of audio
 //! traces the fixed part of the delay; if that floor creeps, the node's clock runs
 //! at another rate than the session's: a floor rising by 1 sample per 10,000
-//! means the node runs 100 ppm slow. A fit through the window floors, one per
-//! stretch of continuous audio (a node restart starts a new stretch), gives the
-//! timestamp map the conform step needs. Measured, not assumed.
+//! means the node runs 100 ppm slow. The line under the window floors (their
+//! lower convex hull at the middle of the stretch), one per stretch of continuous
+//! audio (a node restart starts a new stretch), gives the timestamp map the
+//! conform step needs. Measured, not assumed.
 //!
 //! Recorder thread only.
 

@@ -54,6 +54,10 @@ class Recorder {
   //! thread once every file is complete and closed.
   void stop_take(StoppedFn done);
 
+  //! A point of a node's timestamp map from its converged clock estimate (any
+  //! thread): the audio at media_ts was captured at session_pos.
+  void note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos);
+
   bool recording() const noexcept { return recording_.load(std::memory_order_acquire); }
   std::string take_name() const;
   double take_seconds() const noexcept;
