@@ -114,6 +114,7 @@ Envelope::BodyCase expected_reply(Command c) {
     case Command::Strip:
     case Command::Master: return Envelope::kStripState;
     case Command::Meters: return Envelope::kMixerStatus;
+    case Command::Scene: return Envelope::kSceneReply;
   }
   return Envelope::BODY_NOT_SET;
 }
@@ -243,6 +244,13 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   master->add_option("args", raw.words, "section and values")->required();
   auto* meters_cmd = app.add_subcommand("meters", "live meters: channel peak/rms/gain reduction, master peak, true peak, LUFS");
   meters_cmd->add_option("--count", inv.count, "stop after N refreshes");
+  auto* scene = app.add_subcommand("scene", "save, recall or list mixer scenes (every strip and the master)");
+  scene->require_subcommand(1);
+  auto* scene_save = scene->add_subcommand("save", "save the whole mixer state as NAME");
+  scene_save->add_option("name", inv.scene_name, "scene name")->required();
+  auto* scene_recall = scene->add_subcommand("recall", "apply scene NAME (changes are smoothed)");
+  scene_recall->add_option("name", inv.scene_name, "scene name")->required();
+  auto* scene_list = scene->add_subcommand("list", "list saved scenes");
   meters_cmd->add_option("--interval-ms", inv.interval_ms, "refresh interval (default 100)")->check(CLI::PositiveNumber);
 
   // strip/master values may be negative ("trim -3"): hand them over as "=-3" (a bare value)
@@ -283,6 +291,11 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (strip->parsed()) inv.command = Command::Strip;
   if (master->parsed()) inv.command = Command::Master;
   if (meters_cmd->parsed()) inv.command = Command::Meters;
+  if (scene->parsed()) {
+    inv.command = Command::Scene;
+    inv.scene_action = scene_save->parsed() ? "save" : scene_recall->parsed() ? "recall" : "list";
+  }
+  (void)scene_list;
 
   auto done = finish(std::move(inv), raw);
   if (!done) {
@@ -324,6 +337,10 @@ tl::proto::Envelope build_request(const Invocation& inv) {
     case Command::Strip:
     case Command::Master: *env.mutable_set_strip() = inv.strip; break;
     case Command::Meters: env.mutable_get_status(); break;
+    case Command::Scene:
+      env.mutable_scene_request()->set_action(inv.scene_action);
+      env.mutable_scene_request()->set_name(inv.scene_name);
+      break;
   }
   return env;
 }
@@ -360,6 +377,7 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
     case Command::Strip:
     case Command::Master: return format_strip_state(reply.strip_state());
     case Command::Meters: return "meters\n";
+    case Command::Scene: return format_scene_reply(reply.scene_reply());
   }
   return {};
 }

@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters };
+enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters, Scene };
 
 //! One parsed command line.
 struct Invocation {
@@ -42,6 +42,8 @@ struct Invocation {
   double seconds = 0.0;        //!< watch --seconds (0: unlimited)
   tl::proto::SetStrip strip;   //!< strip and master: the change (or "show")
   int interval_ms = 100;       //!< meters --interval-ms
+  std::string scene_action;    //!< scene: save | recall | list
+  std::string scene_name;
 };
 
 struct ParseOutcome {

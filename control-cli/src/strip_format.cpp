@@ -251,4 +251,19 @@ std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::Mix
   return out;
 }
 
+std::string format_scene_reply(const tl::proto::SceneReply& r) {
+  if (r.action() == "list") {
+    if (r.scenes_size() == 0) return "no scenes saved (in " + r.path() + ")\n";
+    std::string out;
+    for (const auto& n : r.scenes()) out += n + "\n";
+    return out;
+  }
+  if (r.action() == "save") {
+    return fmt("scene '%s' saved: %u strips and the master, %s\n", r.name().c_str(), r.channels(), r.path().c_str());
+  }
+  std::string out = fmt("scene '%s' recalled: %u strips and the master\n", r.name().c_str(), r.channels());
+  for (const auto& t : r.skipped()) out += "  skipped " + t + " (no such node or channel here)\n";
+  return out;
+}
+
 }  // namespace tl::ctl

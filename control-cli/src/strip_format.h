@@ -22,4 +22,7 @@ std::string format_strip_state(const tl::proto::StripState& state);
 //! One refresh of the meters view: a line per channel (peak, rms, gain reduction) and the master meters.
 std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::MixerStatus& status);
 
+//! The answer to scene save, recall or list.
+std::string format_scene_reply(const tl::proto::SceneReply& reply);
+
 }  // namespace tl::ctl

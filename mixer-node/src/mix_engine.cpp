@@ -22,7 +22,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
     : registry_(registry),
       to_recorder_(to_recorder),
       config_(config),
-      commands_(1024),
+      commands_(4096),  // a scene recall posts 5 commands per channel
       strips_(std::make_unique<Strip[]>(static_cast<std::size_t>(kMaxNodes + 1) * kMaxChannelsPerNode)),
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),

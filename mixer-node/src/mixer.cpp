@@ -2,7 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <google/protobuf/util/json_util.h>
+
 #include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <future>
 
 #include "tl/mixer/strip_control.h"
@@ -248,6 +254,7 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
     case proto::Envelope::kGetStatus: *reply.mutable_mixer_status() = status(); break;
     case proto::Envelope::kSetChannel: handle_set_channel(s, id, req.set_channel()); return;
     case proto::Envelope::kSetStrip: handle_set_strip(s, id, req.set_strip()); return;
+    case proto::Envelope::kSceneRequest: handle_scene(s, id, req.scene_request()); return;
     case proto::Envelope::kRecordStart:
     case proto::Envelope::kRecordStop: handle_record(s, id, req); return;
     case proto::Envelope::kListTakes: {
@@ -425,13 +432,173 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
     strip.dsp = next;
     spdlog::info("{} set by {}", change.value(), who);
   }
-  state->set_target(slot->name + "/" + std::to_string(channel + 1));
-  fill_strip_state(strip.dsp, config_.sample_rate, *state);
+  fill_strip(*slot, channel, *state);
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& state) const {
+  state.set_target(slot.name + "/" + std::to_string(channel + 1));
+  fill_strip_state(slot.strips[channel].dsp, config_.sample_rate, state);
   proto::NodeInfo info;
-  fill_node(*slot, info, clock_.now_ns());
-  *state->mutable_channel() = info.channel_info(static_cast<int>(channel));
-  state->mutable_gate()->set_gain_db(state->channel().gate_db());
-  state->mutable_comp()->set_gain_reduction_db(state->channel().comp_gr_db());
+  fill_node(slot, info, clock_.now_ns());
+  *state.mutable_channel() = info.channel_info(static_cast<int>(channel));
+  state.mutable_gate()->set_gain_db(state.channel().gate_db());
+  state.mutable_comp()->set_gain_reduction_db(state.channel().comp_gr_db());
+}
+
+namespace {
+bool valid_scene_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  for (const char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+}  // namespace
+
+void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(config_.record_dir) / "scenes";
+  const std::string who = s->client_name().empty() ? s->peer() : s->client_name();
+  proto::Envelope reply;
+  auto* out = reply.mutable_scene_reply();
+  out->set_action(r.action());
+  out->set_name(r.name());
+  if (r.action() == "list") {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+    }
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) out->add_scenes(std::move(n));
+    out->set_path(dir.string());
+    s->reply(id, std::move(reply));
+    return;
+  }
+  if (r.action() != "save" && r.action() != "recall") {
+    s->send_error(id, proto::ErrorReply::BAD_REQUEST, "scene action must be save, recall or list");
+    return;
+  }
+  if (!valid_scene_name(r.name())) {
+    s->send_error(id, proto::ErrorReply::BAD_REQUEST,
+                  "bad scene name '" + r.name() + "': use 1-64 of A-Z a-z 0-9 - _ . (not starting with .)");
+    return;
+  }
+  const fs::path path = dir / (r.name() + ".json");
+  out->set_path(path.string());
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+
+  if (r.action() == "save") {
+    proto::Scene scene;
+    scene.set_name(r.name());
+    const std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    scene.set_saved_at(stamp);
+    for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
+      const NodeSlot* slot = registry_.by_id(nid);
+      if (slot == nullptr) continue;
+      for (std::uint32_t c = 0; c < slot->channels; ++c) fill_strip(*slot, c, *scene.add_strips());
+    }
+    fill_master_state(master_, *scene.mutable_master());
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(scene, &json, print).ok()) {
+      s->send_error(id, proto::ErrorReply::INTERNAL, "cannot encode the scene");
+      return;
+    }
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path tmp = dir / ("." + r.name() + ".json.tmp");
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << json << "\n";
+      f.close();
+      if (!f) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "cannot write " + tmp.string() + ": check the record dir");
+        return;
+      }
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+      s->send_error(id, proto::ErrorReply::INTERNAL, "cannot write " + path.string() + ": " + ec.message());
+      return;
+    }
+    out->set_channels(static_cast<std::uint32_t>(scene.strips_size()));
+    spdlog::info("scene '{}' saved ({} strips and the master) to {} by {}", r.name(), scene.strips_size(),
+                 path.string(), who);
+    s->reply(id, std::move(reply));
+    return;
+  }
+
+  // recall
+  std::ifstream f(path);
+  if (!f) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, "no scene named '" + r.name() + "' (see tlctl scene list)");
+    return;
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  proto::Scene scene;
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(text.str(), &scene, parse).ok()) {
+    s->send_error(id, proto::ErrorReply::BAD_REQUEST, "scene file " + path.string() + " is not a valid scene");
+    return;
+  }
+  std::uint32_t applied = 0;
+  for (const auto& st : scene.strips()) {
+    auto target = resolve_target(registry_, st.target());
+    if (!target) {
+      out->add_skipped(st.target());
+      continue;
+    }
+    auto [slot, channel] = target.value();
+    StripSettings& strip = slot->strips[channel];
+    const auto& ci = st.channel();
+    const float gain_db = std::isfinite(ci.gain_db()) ? std::clamp(ci.gain_db(), -150.0f, 24.0f) : 0.0f;
+    const float pan = std::isfinite(ci.pan()) ? std::clamp(ci.pan(), -1.0f, 1.0f) : 0.0f;
+    const auto ch = static_cast<std::uint16_t>(channel);
+    MixCommand strip_cmd{.kind = MixCommand::Kind::Strip, .node = slot->id, .channel = ch};
+    strip_cmd.strip = strip_params_from_state(st, config_.sample_rate, registry_.config().max_delay_samples);
+    const MixCommand cmds[] = {
+        strip_cmd,
+        {.kind = MixCommand::Kind::Gain, .node = slot->id, .channel = ch,
+         .value = gain_db <= -150.0f ? 0.0f : db_to_gain(gain_db)},
+        {.kind = MixCommand::Kind::Pan, .node = slot->id, .channel = ch, .value = pan},
+        {.kind = MixCommand::Kind::Mute, .node = slot->id, .channel = ch, .value = ci.mute() ? 1.0f : 0.0f},
+        {.kind = MixCommand::Kind::Solo, .node = slot->id, .channel = ch, .value = ci.solo() ? 1.0f : 0.0f},
+    };
+    for (const MixCommand& c : cmds) {
+      if (!engine_.post(c)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL,
+                      "mix engine command queue is full; scene '" + r.name() + "' only partly applied, recall again");
+        return;
+      }
+    }
+    strip.dsp = strip_cmd.strip;
+    strip.gain_db = gain_db;
+    strip.pan = pan;
+    strip.mute = ci.mute();
+    strip.solo = ci.solo();
+    ++applied;
+  }
+  if (scene.has_master()) {
+    MixCommand m{.kind = MixCommand::Kind::Master};
+    m.master = master_params_from_state(scene.master());
+    if (!engine_.post(m)) {
+      s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; recall again");
+      return;
+    }
+    master_ = m.master;
+  }
+  out->set_channels(applied);
+  spdlog::info("scene '{}' recalled by {}: {} strips and the master applied{}", r.name(), who, applied,
+               out->skipped_size() == 0 ? std::string()
+                                        : fmt::format(", {} skipped (node or channel not here)", out->skipped_size()));
   s->reply(id, std::move(reply));
 }
 

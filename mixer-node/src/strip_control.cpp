@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -136,7 +137,75 @@ void fill_comp(bool on, const dsp::CompressorParams& c, proto::CompSettings& out
   out.set_sc_hpf_hz(c.sidechain_hpf_hz);
 }
 
+float clampf(float v, float lo, float hi) { return std::isfinite(v) ? std::clamp(v, lo, hi) : lo; }
+
+dsp::BandType type_of(const std::string& name) {
+  if (name == "low-shelf") return dsp::BandType::low_shelf;
+  if (name == "high-shelf") return dsp::BandType::high_shelf;
+  return dsp::BandType::peaking;
+}
+
+void eq_from(const proto::StripState& s, dsp::EqParams& eq) {
+  eq.on = s.eq_on();
+  for (const auto& b : s.eq()) {
+    if (b.band() < 1 || b.band() > eq.bands.size()) continue;
+    dsp::EqBandParams& d = eq.bands[b.band() - 1];
+    d.type = type_of(b.type());
+    d.freq_hz = clampf(b.freq_hz(), 20.0f, 20000.0f);
+    d.gain_db = clampf(b.gain_db(), -24.0f, 24.0f);
+    d.q = clampf(b.q(), 0.1f, 10.0f);
+    d.on = b.on();
+  }
+}
+
+void comp_from(const proto::CompSettings& c, bool& on, dsp::CompressorParams& d) {
+  on = c.on();
+  d.threshold_db = clampf(c.threshold_db(), -60.0f, 0.0f);
+  d.ratio = clampf(c.ratio(), 1.0f, 20.0f);
+  d.attack_ms = clampf(c.attack_ms(), 0.1f, 200.0f);
+  d.release_ms = clampf(c.release_ms(), 5.0f, 3000.0f);
+  d.makeup_db = clampf(c.makeup_db(), -12.0f, 24.0f);
+  d.knee_db = clampf(c.knee_db(), 0.0f, 24.0f);
+  d.detection = c.rms() ? dsp::Detection::rms : dsp::Detection::peak;
+  d.sidechain_hpf_hz = clampf(c.sc_hpf_hz(), 0.0f, 1000.0f);
+}
+
 }  // namespace
+
+dsp::StripParams strip_params_from_state(const proto::StripState& s, double fs, std::int32_t max_delay_samples) {
+  (void)fs;
+  dsp::StripParams p;
+  p.trim_db = clampf(s.trim_db(), -24.0f, 24.0f);
+  p.phase_invert = s.phase_invert();
+  p.delay_samples = std::clamp(s.delay_samples(), 0, max_delay_samples);
+  p.hpf_on = s.hpf().on();
+  p.hpf_hz = clampf(s.hpf().freq_hz(), 10.0f, 20000.0f);
+  p.hpf_slope = slope_of(static_cast<float>(s.hpf().slope_db()));
+  p.lpf_on = s.lpf().on();
+  p.lpf_hz = clampf(s.lpf().freq_hz(), 10.0f, 20000.0f);
+  p.lpf_slope = slope_of(static_cast<float>(s.lpf().slope_db()));
+  eq_from(s, p.eq);
+  const auto& g = s.gate();
+  p.gate_on = g.on();
+  p.gate.threshold_db = clampf(g.threshold_db(), -90.0f, 0.0f);
+  p.gate.range_db = clampf(g.range_db(), -90.0f, 0.0f);
+  p.gate.ratio = clampf(g.ratio(), 1.0f, 100.0f);
+  p.gate.attack_ms = clampf(g.attack_ms(), 0.05f, 50.0f);
+  p.gate.hold_ms = clampf(g.hold_ms(), 0.0f, 2000.0f);
+  p.gate.release_ms = clampf(g.release_ms(), 5.0f, 4000.0f);
+  comp_from(s.comp(), p.comp_on, p.comp);
+  return p;
+}
+
+dsp::MasterParams master_params_from_state(const proto::StripState& s) {
+  dsp::MasterParams p = dsp::MasterParams{};
+  eq_from(s, p.bus.eq);
+  comp_from(s.comp(), p.bus.comp_on, p.bus.comp);
+  p.limiter_on = s.limiter_on();
+  p.limiter.ceiling_dbtp = clampf(s.ceiling_dbtp(), -20.0f, 0.0f);
+  p.limiter.release_ms = clampf(s.limiter_release_ms(), 1.0f, 1000.0f);
+  return p;
+}
 
 Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStrip& c, double fs,
                                        std::int32_t max_delay_samples) {

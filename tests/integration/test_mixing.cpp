@@ -133,5 +133,56 @@ TEST(Mixing, MasterLimiterKeepsTheMixUnderItsCeilingWithNoClipping) {
   EXPECT_EQ(lines, 2) << meters.out;
 }
 
+TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
+  Session s("mixing_scene");
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("room-a", "tone:440", {"--channels", "2"});
+  ASSERT_TRUE(s.wait_node_state("room-a", "streaming")) << s.logs();
+  ASSERT_EQ(s.tlctl({"strip", "room-a/1", "hpf", "120", "slope=24"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/2", "comp", "threshold=-20", "ratio=3", "detect=rms"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/2", "eq", "3", "freq=3k", "gain=-4.5"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"gain", "room-a/1", "-6"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"pan", "room-a/2", "0.5"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"master", "limiter", "on", "ceiling=-2"}).exit_code, 0);
+  const json saved = s.tlctl_json({"scene", "save", "verse"});
+  EXPECT_EQ(json_int(saved, "channels"), 2) << saved.dump();
+  const json file = [&] {
+    std::ifstream in(s.take_dir() + "/scenes/verse.json");
+    return json::parse(in, nullptr, false);
+  }();
+  ASSERT_FALSE(file.is_discarded()) << "scene file under <record-dir>/scenes";
+  EXPECT_EQ(file["strips"].size(), 2u);
+
+  // Change everything, then recall.
+  ASSERT_EQ(s.tlctl({"strip", "room-a/1", "hpf", "off"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/2", "comp", "off"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"gain", "room-a/1", "0"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"master", "limiter", "off"}).exit_code, 0);
+  const json recalled = s.tlctl_json({"scene", "recall", "verse"});
+  EXPECT_EQ(json_int(recalled, "channels"), 2) << recalled.dump();
+
+  const json a1 = s.tlctl_json({"strip", "room-a/1", "show"});
+  EXPECT_TRUE(a1["hpf"].value("on", false)) << a1.dump();
+  EXPECT_NEAR(json_num(a1["hpf"], "freq_hz"), 120.0, 1e-3);
+  EXPECT_EQ(json_int(a1["hpf"], "slope_db"), 24);
+  EXPECT_NEAR(json_num(a1["channel"], "gain_db"), -6.0, 1e-3);
+  const json a2 = s.tlctl_json({"strip", "room-a/2", "show"});
+  EXPECT_TRUE(a2["comp"].value("on", false)) << a2.dump();
+  EXPECT_NEAR(json_num(a2["comp"], "ratio"), 3.0, 1e-3);
+  EXPECT_TRUE(a2["comp"].value("rms", false));
+  EXPECT_NEAR(json_num(a2["eq"][2], "gain_db"), -4.5, 1e-3);
+  EXPECT_NEAR(json_num(a2["channel"], "pan"), 0.5, 1e-3);
+  const json master = s.tlctl_json({"master", "show"});
+  EXPECT_TRUE(master.value("limiter_on", false)) << master.dump();
+  EXPECT_NEAR(json_num(master, "ceiling_dbtp"), -2.0, 1e-3);
+
+  const RunResult list = s.tlctl({"scene", "list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("verse"), std::string::npos) << list.out;
+  EXPECT_NE(s.tlctl({"scene", "recall", "chorus"}).exit_code, 0) << "an unknown scene is an error";
+  EXPECT_NE(s.tlctl({"scene", "save", "../evil"}).exit_code, 0) << "scene names cannot leave the scenes folder";
+  EXPECT_NE(s.logs().find("scene 'verse' recalled"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tl::test

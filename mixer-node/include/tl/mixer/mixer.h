@@ -59,6 +59,9 @@ class Mixer final : public ControlHandler {
   void handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::RegisterNode& r);
   void handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetChannel& r);
   void handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetStrip& r);
+  void handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r);
+  //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
+  void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   void broadcast(const proto::Envelope& event, bool nodes, bool levels);
 

@@ -23,4 +23,10 @@ Result<std::string> apply_master_change(dsp::MasterParams& params, const proto::
 void fill_strip_state(const dsp::StripParams& params, double sample_rate, proto::StripState& out);
 void fill_master_state(const dsp::MasterParams& params, proto::StripState& out);
 
+//! The inverse of fill_strip_state / fill_master_state (scene recall); values are clamped
+//! to the ranges an operator may set.
+dsp::StripParams strip_params_from_state(const proto::StripState& state, double sample_rate,
+                                         std::int32_t max_delay_samples);
+dsp::MasterParams master_params_from_state(const proto::StripState& state);
+
 }  // namespace tl::mixer
