@@ -117,7 +117,7 @@ TEST(ClockSync, SimulatedClocksLockAndReportTheirOffsetAndDrift) {
 
 TEST(ClockSync, NodeBehindTheNetemProxyLocksAndIsRecordedWithoutLoss) {
   const std::string netem_bin = bin("tl-netem");
-  if (!std::filesystem::exists(netem_bin)) GTEST_SKIP() << "build tl-netem first (ninja tl-netem)";
+  ASSERT_TRUE(std::filesystem::exists(netem_bin)) << "build tl-netem first (ninja tl-netem)";
   Session s("clock_sync_netem");
   s.start_mixer();
   // The mixer's audio UDP port is its control port.

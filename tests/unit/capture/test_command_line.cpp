@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 class CaptureCommandLine : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(bin("tl-capture"))) GTEST_SKIP() << "tl-capture is not built";
+    ASSERT_TRUE(std::filesystem::exists(bin("tl-capture"))) << "tl-capture is not built (ninja tl-capture)";
   }
   RunResult capture(std::vector<std::string> args) {
     args.insert(args.begin(), bin("tl-capture"));
