@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sync_sim.h"
 #include "tl/common/clock_dll.h"
 #include "tl/common/clock_estimator.h"
 #include "tl/common/units.h"
@@ -23,54 +24,8 @@ using tl::SyncExchange;
 constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kS = tl::kNanosPerSecond;
 
-struct Net {
-  double offset_s = 0, skew_ppm = 0, jitter_ms = 0, loss = 0;
-  double spike_prob = 0.05, spike_ms = 50;
-  double base_up_ms = 0.4, base_down_ms = 0.4;
-};
-
-// Session clock = true time tau. Node clock = tau - X + skew * (tau - tau0).
-class Sim {
- public:
-  Sim(const Net& n, std::uint64_t seed) : net_(n), rng_(seed) {
-    x_ = std::llround(n.offset_s * 1e9);
-    s_ = n.skew_ppm * 1e-6;
-  }
-  std::int64_t now() const { return tau_; }
-  std::int64_t node_at(std::int64_t tau) const {
-    return tau - x_ + std::llround(s_ * static_cast<double>(tau - tau0_));
-  }
-  double true_offset(std::int64_t node) const {
-    const double dt = static_cast<double>(node + x_ - tau0_) / (1.0 + s_);
-    return static_cast<double>(tau0_ - node) + dt;
-  }
-  double bias() const { return (net_.base_up_ms - net_.base_down_ms) * 0.5e6; }
-  void advance(std::int64_t ns) { tau_ += ns; }
-  //! One exchange starting now; false when lost.
-  bool exchange(SyncExchange& out) {
-    const std::int64_t t1_tau = tau_;
-    const std::int64_t up = delay(net_.base_up_ms);
-    const std::int64_t down = delay(net_.base_down_ms);
-    const std::int64_t t2 = t1_tau + up;
-    const std::int64_t t3 = t2 + 20'000 + static_cast<std::int64_t>(uni_(rng_) * 30'000);
-    out = {.t1 = node_at(t1_tau), .t2 = t2, .t3 = t3, .t4 = node_at(t3 + down)};
-    return uni_(rng_) >= net_.loss;
-  }
-
- private:
-  std::int64_t delay(double base_ms) {
-    double d = base_ms * 1e6;
-    if (net_.jitter_ms > 0) d += std::exponential_distribution<double>(1.0 / (net_.jitter_ms * 1e6))(rng_);
-    if (uni_(rng_) < net_.spike_prob) d += net_.spike_ms * 1e6;
-    d += std::abs(std::normal_distribution<double>(0.0, 2'000.0)(rng_));  // timestamping latency
-    return std::llround(d);
-  }
-  Net net_;
-  std::mt19937_64 rng_;
-  std::uniform_real_distribution<double> uni_{0.0, 1.0};
-  std::int64_t tau_ = 1000 * kS, tau0_ = 1000 * kS, x_ = 0;
-  double s_ = 0;
-};
+using tl::test::Net;
+using tl::test::Sim;
 
 double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
