@@ -132,7 +132,7 @@ TEST(Faults, ControlPortSurvivesGarbageAndClientsThatVanishMidMessage) {
   {
     RawSocket garbage(SOCK_STREAM, s.port());
     ASSERT_TRUE(garbage.connect());
-    garbage.send(std::string("\xff\xff\xff\xff this is not a frame", 26));
+    garbage.send(std::string(4, '\xff') + " this is not a frame");
     EXPECT_TRUE(garbage.closed_by_peer(10s)) << "an oversized frame ends that connection";
   }
   {
