@@ -1,6 +1,8 @@
 // The command line: what each command sends, and tlctl's exit codes as a process.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include <cstdio>
 
 #include <cstdlib>
 #include <fstream>
@@ -139,8 +141,13 @@ struct ProcessRun {
 };
 
 //! Runs the built tlctl through the shell; stdout is discarded, stderr kept.
+//! ctest runs these tests as parallel processes, so each one keeps stderr in a
+//! file of its own (named by test and pid): a shared name let one test read
+//! another's output.
 ProcessRun run_tlctl(const std::string& env, const std::string& args) {
-  const std::string err_file = testing::TempDir() + "tlctl_err.txt";
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  const std::string err_file = testing::TempDir() + "tlctl_err_" + info->name() + "_" +
+                               std::to_string(::getpid()) + ".txt";
   const std::string cmd = env + " '" + std::string(TLCTL_BIN) + "' " + args + " >/dev/null 2>'" + err_file + "'";
   const int status = std::system(cmd.c_str());
   ProcessRun r;
@@ -149,6 +156,7 @@ ProcessRun run_tlctl(const std::string& env, const std::string& args) {
   std::stringstream ss;
   ss << in.rdbuf();
   r.err = ss.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
