@@ -128,9 +128,9 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
   if (list.nodes().empty()) return "no nodes registered\n";
   using A = Table::Align;
   Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)", "LATENCY(ms)",
-           "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "LAST-HEARD"},
+           "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"},
           {A::Left, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right,
-           A::Right, A::Left, A::Right, A::Right, A::Right, A::Left});
+           A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Left});
   for (const auto& n : list.nodes()) {
     // No NodeReport yet: the sync cells say so rather than show zeros.
     const bool reported = n.sync_state() != tl::proto::SYNC_UNKNOWN;
@@ -139,7 +139,9 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
            std::to_string(n.late()), std::to_string(n.bad()), fmt("%.1f", n.transit_ms()),
            fmt("%.1f", n.latency_ms()), reported ? sync_name(n.sync_state()) : "-",
            reported ? fmt("%.3f", n.offset_ms()) : "-", reported ? fmt("%.3f", n.rtt_ms()) : "-",
-           reported ? fmt("%+.1f", n.drift_ppm()) : "-", format_last_heard(n.last_heard_s())});
+           reported ? fmt("%+.1f", n.drift_ppm()) : "-",
+           n.varispeed_ppm() == 0.0 ? "exact" : fmt("%+.1f", n.varispeed_ppm()),
+           format_last_heard(n.last_heard_s())});
     if (!verbose) continue;
     t.note(fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
                "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
@@ -148,6 +150,8 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
                static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
                n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
                static_cast<unsigned long long>(n.pid())));
+    t.note(fmt("    live varispeed %+.1f ppm  drift measured %+.1f ppm  margin %.1f ms  jitter %.2f ms",
+               n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms()));
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
   return t.str();

@@ -1,5 +1,7 @@
 #include "tl/dsp/conform.h"
 
+#include "tl/dsp/sinc_kernel.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -7,46 +9,9 @@
 namespace tl::dsp {
 namespace {
 
-constexpr int kHalfTaps = 32;        // kernel reaches 32 samples each side
-constexpr int kPhases = 1024;        // table resolution between samples
-constexpr double kBeta = 9.0;        // Kaiser window shape
-constexpr double kCutoff = 0.97;     // of Nyquist, a hair below to keep aliasing out
-
-double bessel_i0(double x) {
-  double sum = 1.0, term = 1.0;
-  for (int k = 1; k < 50; ++k) {
-    term *= (x / (2.0 * k)) * (x / (2.0 * k));
-    sum += term;
-    if (term < 1e-12 * sum) break;
-  }
-  return sum;
-}
-
-//! Kernel table: [phase][tap], phase p covers fractional offsets p / kPhases.
-const std::vector<float>& kernel() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(static_cast<std::size_t>(kPhases + 1) * 2 * kHalfTaps);
-    const double norm = bessel_i0(kBeta);
-    for (int p = 0; p <= kPhases; ++p) {
-      const double frac = static_cast<double>(p) / kPhases;
-      double sum = 0.0;
-      for (int k = 0; k < 2 * kHalfTaps; ++k) {
-        const double x = static_cast<double>(k - kHalfTaps + 1) - frac;  // distance from the point
-        const double w_arg = x / kHalfTaps;
-        const double window = std::fabs(w_arg) >= 1.0 ? 0.0 : bessel_i0(kBeta * std::sqrt(1.0 - w_arg * w_arg)) / norm;
-        const double sinc = x == 0.0 ? kCutoff : std::sin(M_PI * kCutoff * x) / (M_PI * x);
-        const double v = sinc * window;
-        t[static_cast<std::size_t>(p) * 2 * kHalfTaps + static_cast<std::size_t>(k)] = static_cast<float>(v);
-        sum += v;
-      }
-      // Unity gain at DC for every phase.
-      for (int k = 0; k < 2 * kHalfTaps; ++k) {
-        t[static_cast<std::size_t>(p) * 2 * kHalfTaps + static_cast<std::size_t>(k)] =
-            static_cast<float>(t[static_cast<std::size_t>(p) * 2 * kHalfTaps + static_cast<std::size_t>(k)] / sum);
-      }
-    }
-    return t;
-  }();
+//! Offline quality: 32 samples each side, 1024 phases, a hair below Nyquist to keep aliasing out.
+const SincKernel& kernel() {
+  static const SincKernel table({.half_taps = 32, .phases = 1024, .beta = 9.0, .cutoff = 0.97});
   return table;
 }
 
@@ -64,20 +29,21 @@ double node_index_at(std::span<const ConformAnchor> anchors, double session_pos)
 }
 
 float interpolate(std::span<const float> raw, double index) {
+  const SincKernel& k = kernel();
   const double base = std::floor(index);
-  // Between two table phases the kernel is interpolated linearly.
-  const double where = (index - base) * kPhases;
-  const int phase = std::min(static_cast<int>(where), kPhases - 1);
+  // Between two table phases the kernel is interpolated linearly (in double: offline quality).
+  const double where = (index - base) * k.phases();
+  const int phase = std::min(static_cast<int>(where), k.phases() - 1);
   const double mix = where - phase;
-  const float* k0 = kernel().data() + static_cast<std::size_t>(phase) * 2 * kHalfTaps;
-  const float* k1 = k0 + 2 * kHalfTaps;
-  const auto first = static_cast<std::int64_t>(base) - kHalfTaps + 1;
+  const std::span<const float> k0 = k.row(phase);
+  const std::span<const float> k1 = k.row(phase + 1);
+  const auto first = static_cast<std::int64_t>(base) - k.half_taps() + 1;
   double acc = 0.0;
-  for (int t = 0; t < 2 * kHalfTaps; ++t) {
+  for (int t = 0; t < k.taps(); ++t) {
     const std::int64_t i = first + t;
     if (i < 0 || i >= static_cast<std::int64_t>(raw.size())) continue;
-    const double k = k0[t] + mix * (k1[t] - k0[t]);
-    acc += k * raw[static_cast<std::size_t>(i)];
+    const auto ti = static_cast<std::size_t>(t);
+    acc += (k0[ti] + mix * (k1[ti] - k0[ti])) * raw[static_cast<std::size_t>(i)];
   }
   return static_cast<float>(acc);
 }

@@ -29,7 +29,13 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       channel_(std::make_unique<float[]>(config.max_block_frames)),
       strip_l_(std::make_unique<float[]>(config.max_block_frames)),
       strip_r_(std::make_unique<float[]>(config.max_block_frames)),
+      // The varispeed reads at most max_block * (1 + 1%) + its kernel.
+      window_(std::make_unique<float[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       meter_window_(config.sample_rate / 10) {
+  varispeed_.prepare(config.max_block_frames);
+  for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
+    nodes_[id].varispeed.configure({.sample_rate = config.sample_rate});
+  }
   master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
   master_latency_ = config.master_chain ? master_.latency() : 0;
 }
@@ -78,7 +84,8 @@ void MixEngine::apply_commands() noexcept {
   }
 }
 
-void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexcept {
+void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
+  VarispeedControl& cursor = state.varispeed;
   while (PacketSlot* p = slot.to_mix->front()) {
     protocol::PacketHeader h;
     std::span<const std::uint8_t> payload;
@@ -89,14 +96,24 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexce
       const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
       const std::span<float> samples(scratch_.get(), n);
       protocol::unpack_pcm(payload, h.format, samples);
+      // The oldest position still to be read (the varispeed's kernel reaches back).
+      const MediaTime read_pos =
+          cursor.cursor() - (cursor.engaged() ? static_cast<MediaTime>(varispeed_.half_taps() - 1) : 0);
       switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos)) {
-        case JitterBuffer::WriteResult::Ok:
-          // After a silence of over a second the node (re)starts a stretch of audio.
-          if (state.written_until < read_pos - static_cast<MediaTime>(config_.sample_rate)) {
+        case JitterBuffer::WriteResult::Ok: {
+          const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
+          // A new timeline (the node restarted or rejoined), or audio after a silence of
+          // over a second: a new stretch, placed by its own timestamps from here on.
+          if ((!resent && (h.flags & protocol::kFlagDiscontinuity) != 0) ||
+              state.written_until < read_pos - static_cast<MediaTime>(config_.sample_rate)) {
             state.stream_start = h.media_ts;
+            cursor.restart(pos);
           }
           state.written_until = std::max(state.written_until, h.media_ts + h.frame_count);
+          // Resent audio arrives late by design: it says nothing about the node's clock.
+          if (!resent) cursor.observe(h.media_ts + h.frame_count, p->arrival_ns);
           break;
+        }
         case JitterBuffer::WriteResult::Late: slot.late.fetch_add(1, std::memory_order_relaxed); break;
         case JitterBuffer::WriteResult::TooEarly:
           slot.too_early.fetch_add(1, std::memory_order_relaxed);
@@ -105,6 +122,20 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexce
     }
     slot.to_mix->pop();
   }
+}
+
+std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
+                                      std::size_t window, std::size_t moved, std::span<float> out) noexcept {
+  if (block.exact) return slot.jitter->read(channel, block.base, out);
+  // The window starts half a kernel before the cursor. Missing samples are counted
+  // over the whole samples the cursor moves past, so a gap is counted once.
+  const auto head = static_cast<std::size_t>(varispeed_.half_taps() - 1);
+  const std::span<float> w(window_.get(), window);
+  slot.jitter->read(channel, block.base - static_cast<MediaTime>(head), w.first(head));
+  const std::uint32_t missing = slot.jitter->read(channel, block.base, w.subspan(head, moved));
+  slot.jitter->read(channel, block.base + static_cast<MediaTime>(moved), w.subspan(head + moved));
+  varispeed_.apply(w, out);
+  return missing;
 }
 
 void MixEngine::process(std::span<float> left, std::span<float> right) noexcept {
@@ -133,12 +164,24 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     if (slot == nullptr) continue;
     NodeMix& state = nodes_[id];
     drain(*slot, state, pos);
+    VarispeedControl& cursor = state.varispeed;
+    // A node not heard within a second has no stretch of audio: its cursor waits at
+    // the session position (exact) for the next one.
+    const MediaTime second = static_cast<MediaTime>(config_.sample_rate);
+    if (state.written_until <= cursor.cursor() - second) cursor.restart(pos);
+    const VarispeedControl::Block block = cursor.plan(pos);
+    std::size_t window = 0, moved = frames;
+    double advance = static_cast<double>(frames);
+    if (!block.exact) {
+      window = varispeed_.plan(block.frac, block.step, frames);
+      advance = varispeed_.advance();
+      moved = static_cast<std::size_t>(advance);
+    }
     // A node counts missing audio only while it is streaming (heard within a
     // second), and not for the play-out delay before its first audio.
-    const bool live = state.written_until > pos - static_cast<MediaTime>(config_.sample_rate) &&
-                      pos >= state.stream_start;
+    const bool live = state.written_until > block.base - second && block.base >= state.stream_start;
     for (std::uint32_t c = 0; c < slot->channels; ++c) {
-      const std::uint32_t missing = slot->jitter->read(c, pos, ch);
+      const std::uint32_t missing = read_channel(*slot, c, block, window, moved, ch);
       if (live && missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
 
       // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.
@@ -180,6 +223,13 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         s.meter_peak = 0.0f;
         s.meter_sum_sq = 0.0;
       }
+    }
+    cursor.advance(block, frames, advance);
+    if (publish_levels) {
+      slot->varispeed_ppm.store(static_cast<float>(cursor.correction_ppm()), std::memory_order_relaxed);
+      slot->drift_ppm.store(static_cast<float>(cursor.drift_ppm()), std::memory_order_relaxed);
+      slot->margin_ms.store(static_cast<float>(cursor.margin_ms()), std::memory_order_relaxed);
+      slot->jitter_ms.store(static_cast<float>(cursor.jitter_ms()), std::memory_order_relaxed);
     }
   }
 

@@ -191,6 +191,10 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_rtt_ms(slot.report.rtt_ms());
   n.set_drift_ppm(slot.report.drift_ppm());
   n.set_node_frames_dropped(slot.report.frames_dropped());
+  n.set_varispeed_ppm(slot.varispeed_ppm.load(std::memory_order_relaxed));
+  n.set_live_drift_ppm(slot.drift_ppm.load(std::memory_order_relaxed));
+  n.set_margin_ms(slot.margin_ms.load(std::memory_order_relaxed));
+  n.set_jitter_ms(slot.jitter_ms.load(std::memory_order_relaxed));
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
     auto* ci = n.add_channel_info();
     const StripSettings& s = slot.strips[c];

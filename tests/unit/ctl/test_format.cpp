@@ -44,6 +44,7 @@ tl::proto::NodeList two_nodes() {
   a->set_offset_ms(-1300.4204);
   a->set_rtt_ms(0.0814);
   a->set_drift_ppm(-201.74);
+  a->set_varispeed_ppm(-198.42);
   auto* c1 = a->add_channel_info();
   c1->set_channel(1);
   c1->set_gain_db(-6.0f);
@@ -85,9 +86,9 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   EXPECT_EQ(cells_of(lines[0]),
             (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD",
                                       "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)",
-                                      "LAST-HEARD"}));
+                                      "VARISPEED(ppm)", "LAST-HEARD"}));
   const auto a = cells_of(lines[1]);
-  ASSERT_EQ(a.size(), 17u);  // "0.1s ago" is two words
+  ASSERT_EQ(a.size(), 18u);  // "0.1s ago" is two words
   EXPECT_EQ(a[0], "room-a");
   EXPECT_EQ(a[1], "1");
   EXPECT_EQ(a[2], "streaming");
@@ -103,14 +104,16 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   EXPECT_EQ(a[12], "-1300.420");
   EXPECT_EQ(a[13], "0.081");
   EXPECT_EQ(a[14], "-201.7");
-  EXPECT_EQ(a[15] + " " + a[16], "0.1s ago");
+  EXPECT_EQ(a[15], "-198.4");
+  EXPECT_EQ(a[16] + " " + a[17], "0.1s ago");
   const auto b = cells_of(lines[2]);
-  ASSERT_EQ(b.size(), 16u);
+  ASSERT_EQ(b.size(), 17u);
   EXPECT_EQ(b[0], "booth");
   EXPECT_EQ(b[2], "gone");
   // No NodeReport yet: every sync cell is "-".
   EXPECT_EQ((std::vector<std::string>(b.begin() + 11, b.begin() + 15)),
             (std::vector<std::string>{"-", "-", "-", "-"}));
+  EXPECT_EQ(b[15], "exact");  // read sample for sample: no varispeed
   EXPECT_EQ(b.back(), "never");
   // Columns line up: text left-aligned under its header, numbers right-aligned to it.
   EXPECT_EQ(lines[1].find("streaming"), lines[0].find("STATE"));
@@ -119,6 +122,7 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   EXPECT_EQ(lines[1].find("locked"), lines[0].find("SYNC"));
   EXPECT_EQ(lines[1].find("-1300.420") + 9, lines[0].find("OFFSET(ms)") + 10);
   EXPECT_EQ(lines[1].find("-201.7") + 6, lines[0].find("DRIFT(ppm)") + 10);
+  EXPECT_EQ(lines[1].find("-198.4") + 6, lines[0].find("VARISPEED(ppm)") + 14);
   EXPECT_EQ(lines[1].find("0.1s ago"), lines[0].find("LAST-HEARD"));
   for (const auto& l : lines) EXPECT_NE(l.back(), ' ') << "no trailing blanks: '" << l << "'";
 }
@@ -130,7 +134,7 @@ TEST(FormatNodes, SyncCellsNameEachState) {
   for (const auto& [state, name] : cases) {
     list.mutable_nodes(1)->set_sync_state(state);
     const auto b = cells_of(lines_of(format_nodes(list, false))[2]);
-    ASSERT_EQ(b.size(), 16u);
+    ASSERT_EQ(b.size(), 17u);
     EXPECT_EQ(b[11], name);
     EXPECT_EQ(b[12], "0.000");
     EXPECT_EQ(b[14], "+0.0");
@@ -139,17 +143,18 @@ TEST(FormatNodes, SyncCellsNameEachState) {
 
 TEST(FormatNodes, VerboseAddsOneLinePerChannel) {
   const auto lines = lines_of(format_nodes(two_nodes(), true));
-  ASSERT_EQ(lines.size(), 7u);  // header, room-a, sync, 2 channels, booth, sync
+  ASSERT_EQ(lines.size(), 9u);  // header, room-a, sync, live, 2 channels, booth, sync, live
   EXPECT_NE(lines[2].find("sync locked"), std::string::npos) << lines[2];
-  EXPECT_NE(lines[3].find("room-a/1"), std::string::npos);
-  EXPECT_NE(lines[3].find("gain -6.0 dB"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[3].find("pan -0.50"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[3].find("mute on"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[3].find("solo off"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[3].find("peak -12.0 dBFS"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[3].find("rms -inf dBFS"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[4].find("room-a/2"), std::string::npos);
-  EXPECT_EQ(cells_of(lines[5])[0], "booth");
+  EXPECT_NE(lines[3].find("live varispeed -198.4 ppm"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4].find("room-a/1"), std::string::npos);
+  EXPECT_NE(lines[4].find("gain -6.0 dB"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("pan -0.50"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("mute on"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("solo off"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("peak -12.0 dBFS"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[4].find("rms -inf dBFS"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[5].find("room-a/2"), std::string::npos);
+  EXPECT_EQ(cells_of(lines[6])[0], "booth");
 }
 
 TEST(FormatNodes, EmptyListSaysSo) {

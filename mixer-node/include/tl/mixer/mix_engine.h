@@ -2,7 +2,9 @@
 //! The mix engine: one real-time pass per block, driven by one clock.
 //!
 //! Each block it drains every node's packet queue into that node's jitter
-//! buffer, reads the block at the play-out position, runs the node's dsp::ChannelStrip
+//! buffer, reads the block at the node's play-out cursor (the session position,
+//! steered by a VarispeedControl when the node's clock drifts, and then read
+//! through a band-limited dsp::Varispeed), runs the node's dsp::ChannelStrip
 //! (trim, polarity, delay, HPF, LPF, EQ, gate, compressor; prepared by the registry),
 //! applies gain, mute, solo-in-place and constant-power pan, sums to stereo, meters, and
 //! hands the mix to the recorder. process() never locks, allocates, logs or does
@@ -18,8 +20,10 @@
 #include "tl/common/units.h"
 #include "tl/dsp/bus.h"
 #include "tl/dsp/strip.h"
+#include "tl/dsp/varispeed.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
+#include "tl/mixer/varispeed_control.h"
 
 namespace tl::mixer {
 
@@ -104,10 +108,15 @@ class MixEngine {
   struct NodeMix {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
     MediaTime stream_start = INT64_MAX;   // first position of the current stretch of audio
+    VarispeedControl varispeed;           // the node's play-out cursor
   };
 
   void apply_commands() noexcept;
-  void drain(NodeSlot& slot, NodeMix& state, MediaTime read_pos) noexcept;
+  void drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept;
+  //! Reads one channel's block at the node's cursor; returns the frames that were missing.
+  //! window and moved come from the varispeed's plan (unused when the block is exact).
+  std::uint32_t read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
+                             std::size_t window, std::size_t moved, std::span<float> out) noexcept;
   Strip& strip(std::uint16_t node, std::uint32_t channel) noexcept {
     return strips_[static_cast<std::size_t>(node) * kMaxChannelsPerNode + channel];
   }
@@ -122,6 +131,8 @@ class MixEngine {
   std::unique_ptr<float[]> channel_;   // one channel's block
   std::unique_ptr<float[]> strip_l_;   // the strip's own (unused) stereo output
   std::unique_ptr<float[]> strip_r_;
+  std::unique_ptr<float[]> window_;    // a channel's input window for the varispeed
+  dsp::Varispeed varispeed_;           // the plan of the node being mixed
   dsp::MasterChain master_;
   std::size_t master_latency_ = 0;
   float master_peak_ = 0.0f;

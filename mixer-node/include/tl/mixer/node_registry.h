@@ -87,6 +87,10 @@ struct NodeSlot {
   std::atomic<std::uint64_t> late{0};
   std::atomic<std::uint64_t> concealed{0};
   std::atomic<std::uint64_t> too_early{0};
+  std::atomic<float> varispeed_ppm{0.0f};  // live-path correction applied (0: read exactly)
+  std::atomic<float> drift_ppm{0.0f};      // drift measured from arrivals (+: node fast)
+  std::atomic<float> margin_ms{0.0f};      // least lead of arriving audio over play-out, last window
+  std::atomic<float> jitter_ms{0.0f};      // transit spread, last window
 
   std::atomic<bool> active{false};  // set once, at first registration (release)
   bool registered() const noexcept { return active.load(std::memory_order_acquire); }
