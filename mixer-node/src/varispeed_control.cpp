@@ -27,6 +27,7 @@ void VarispeedControl::restart(MediaTime position) noexcept {
   drift_ = 0.0;
   have_reference_ = false;
   floor_count_ = floor_next_ = 0;
+  have_line_ = consistent_ = false;
   window_open_ = false;
   now_ = 0.0;
   margin_ms_ = jitter_ms_ = 0.0;
@@ -59,44 +60,65 @@ void VarispeedControl::close_window() noexcept {
   floor_count_ = std::min(floor_count_ + 1, kFloors);
   margin_ms_ = window_min_margin_ * 1e3 / rate_;
   jitter_ms_ = (window_max_transit_ - window_min_.transit) * 1e3 / rate_;
-  Line line;
-  if (!have_reference_ && floor_count_ >= 4 && fit(line)) {
+  have_line_ = fit(floor_count_, line_);
+  if (!have_line_) return;
+  // The drift is trusted once the newer half of the floors has the same slope as
+  // the whole: a step in the floors (a busy start-up) bends the line and is not drift.
+  Line newer;
+  consistent_ = floor_count_ >= 8 && fit(floor_count_ / 2, newer) &&
+                std::fabs(newer.slope - line_.slope) <= 0.3 * std::fabs(line_.slope) + 2e-6;
+  if (!have_reference_ && floor_count_ >= 4) {
     // The floor where the stretch began: the line through its first two seconds, at 0.
     have_reference_ = true;
-    reference_ = line.at(0.0);
+    reference_ = line_.at(0.0);
+  } else if (consistent_) {
+    // Floors only ever sit above the fixed delay: a lower line lowers the reference.
+    reference_ = std::min(reference_, line_.at(0.0));
   }
 }
 
-bool VarispeedControl::fit(Line& line) const noexcept {
-  if (floor_count_ < 2) return false;
+bool VarispeedControl::fit(std::size_t newest, Line& line) const noexcept {
+  if (newest < 2 || newest > floor_count_) return false;
+  // i = 0 is the newest floor.
+  const auto at = [&](std::size_t i) -> const Floor& {
+    return floors_[(floor_next_ + kFloors - 1 - i) % kFloors];
+  };
+  const auto n = static_cast<double>(newest);
   double mean_x = 0.0, mean_y = 0.0;
-  for (std::size_t i = 0; i < floor_count_; ++i) {
-    mean_x += floors_[i].at;
-    mean_y += floors_[i].transit;
+  for (std::size_t i = 0; i < newest; ++i) {
+    mean_x += at(i).at;
+    mean_y += at(i).transit;
   }
-  mean_x /= static_cast<double>(floor_count_);
-  mean_y /= static_cast<double>(floor_count_);
+  mean_x /= n;
+  mean_y /= n;
   double sxx = 0.0, sxy = 0.0;
-  for (std::size_t i = 0; i < floor_count_; ++i) {
-    const double dx = floors_[i].at - mean_x;
+  for (std::size_t i = 0; i < newest; ++i) {
+    const double dx = at(i).at - mean_x;
     sxx += dx * dx;
-    sxy += dx * (floors_[i].transit - mean_y);
+    sxy += dx * (at(i).transit - mean_y);
   }
   if (sxx <= 0.0) return false;
-  line = Line{.slope = sxy / sxx, .mean_x = mean_x, .mean_y = mean_y};
+  const double slope = sxy / sxx;
+  double intercept = at(0).transit - slope * at(0).at;
+  for (std::size_t i = 1; i < newest; ++i) intercept = std::min(intercept, at(i).transit - slope * at(i).at);
+  line = Line{.slope = slope, .intercept = intercept};
   return true;
 }
 
 VarispeedControl::Block VarispeedControl::plan(MediaTime pos) noexcept {
-  Line line;
-  if (!have_reference_ || !fit(line)) {
+  if (!have_reference_ || !have_line_) {
     return Block{.base = base_, .frac = frac_, .step = engaged_ ? step_ : 1.0, .exact = !engaged_};
   }
-  drift_ = -line.slope;  // transit shrinks when the node's media time runs fast
-  const double target_lead = reference_ - line.at(now_);
+  drift_ = -line_.slope;  // transit shrinks when the node's media time runs fast
+  const double target_lead = reference_ - line_.at(now_);
   const double lead = static_cast<double>(base_ - pos) + frac_;
   const double error = target_lead - lead;
-  if (!engaged_ && std::fabs(error) > config_.engage_samples) engaged_ = true;
+  // Engage on an error that a trusted drift explains (same sign, over 1 ppm):
+  // late start-up floors alone do not switch a drift-free node to varispeed.
+  if (!engaged_ && consistent_ && std::fabs(error) > config_.engage_samples && error * drift_ > 0.0 &&
+      std::fabs(drift_) > 1e-6) {
+    engaged_ = true;
+  }
   if (!engaged_) return Block{.base = base_, .frac = 0.0, .step = 1.0, .exact = true};
   const double limit = config_.max_ppm * 1e-6;
   const double wanted = 1.0 + std::clamp(drift_ + error / (config_.settle_s * rate_), -limit, limit);

@@ -30,7 +30,11 @@ struct Outcome {
 
 //! skew: node media time gained per session sample (+300e-6: 300 ppm fast).
 //! jitter_ms: one-sided random queueing delay added to a 1 ms path.
-Outcome simulate(double skew, double jitter_ms, double seconds, double settle_s = 10.0, unsigned seed = 1) {
+//! The lead error is judged from settle_s after the cursor engaged.
+//! startup_ms: extra delay of every packet in the first 2 s (a busy machine starting up).
+Outcome simulate(double skew, double jitter_ms, double seconds, double settle_s = 8.0,
+                 double startup_ms = 0.0) {
+  const unsigned seed = 1;
   std::mt19937 rng(seed);
   std::exponential_distribution<double> queueing(jitter_ms > 0.0 ? 3.0 / (jitter_ms * 1e-3 * kRate) : 1.0);
   VarispeedControl control({.sample_rate = 48000});
@@ -39,6 +43,7 @@ Outcome simulate(double skew, double jitter_ms, double seconds, double settle_s 
   const auto arrival_of = [&](std::int64_t k) {
     const double captured = static_cast<double>(start) + static_cast<double>((k + 1) * kBlock) / (1.0 + skew);
     double delay = 0.001 * kRate;
+    if (captured - static_cast<double>(start) < 2.0 * kRate) delay += startup_ms * 1e-3 * kRate;
     if (jitter_ms > 0.0) delay += std::min(queueing(rng), jitter_ms * 1e-3 * kRate);
     return captured + delay;
   };
@@ -74,7 +79,7 @@ Outcome simulate(double skew, double jitter_ms, double seconds, double settle_s 
     const double step = block.exact ? 1.0 : block.step;
     if (b > 0) r.worst_step_change = std::max(r.worst_step_change, std::fabs(step - last_step) * 1e6);
     last_step = step;
-    if (t > settle_s) {
+    if (r.ever_engaged && t > r.engaged_at_s + settle_s) {
       // The lead the node's drift calls for: what it gained since the stretch began.
       const double lead = static_cast<double>(block.base - pos) + block.frac;
       const double wanted = skew / (1.0 + skew) * static_cast<double>(pos - origin);
@@ -95,6 +100,10 @@ TEST(VarispeedControl, ADriftFreeNodeIsReadSampleForSample) {
     EXPECT_TRUE(r.cursor_followed_session) << jitter;
     EXPECT_NEAR(r.last_drift_ppm, 0.0, 2.0) << jitter;
   }
+  // Slow packets while the machine starts up raise the first floors; that is no drift.
+  const Outcome busy = simulate(0.0, 1.0, 60.0, 8.0, 1.5);
+  EXPECT_FALSE(busy.ever_engaged);
+  EXPECT_TRUE(busy.cursor_followed_session);
 }
 
 TEST(VarispeedControl, FollowsFastAndSlowNodesWithoutJumps) {
@@ -106,13 +115,15 @@ TEST(VarispeedControl, FollowsFastAndSlowNodesWithoutJumps) {
     const Outcome r = simulate(c.ppm * 1e-6, c.jitter_ms, 60.0);
     std::printf(
         "[ figure ] varispeed %+6.0f ppm, %.0f ms jitter: engaged after %.2f s, correction %+.1f ppm, "
-        "lead error <= %.2f samples after 10 s, step change <= %.2f ppm/block\n",
+        "lead error <= %.2f samples from 8 s later, step change <= %.2f ppm/block\n",
         c.ppm, c.jitter_ms, r.engaged_at_s, r.last_correction_ppm, r.worst_lead_error, r.worst_step_change);
     EXPECT_TRUE(r.ever_engaged) << c.ppm;
-    EXPECT_LE(r.engaged_at_s, 5.0) << c.ppm;
+    // Engages once 8 floors (4 s) agree and the drift has moved the node by 0.5 ms.
+    const double due_s = std::max(4.0, 24.0 / (kRate * std::fabs(c.ppm) * 1e-6));
+    EXPECT_LE(r.engaged_at_s, due_s + 1.0) << c.ppm;
     EXPECT_NEAR(r.last_correction_ppm, c.ppm, 5.0) << c.ppm;
-    // Plays out where the node played it: within two samples once settled.
-    EXPECT_LE(r.worst_lead_error, 2.0) << c.ppm;
+    // Plays out where the node played it: within 0.1 ms once settled.
+    EXPECT_LE(r.worst_lead_error, 5.0) << c.ppm;
     // The rate glides: no step in pitch a listener could hear as a jump.
     EXPECT_LE(r.worst_step_change, 10.0 + 1e-6) << c.ppm;
   }
@@ -121,12 +132,12 @@ TEST(VarispeedControl, FollowsFastAndSlowNodesWithoutJumps) {
 TEST(VarispeedControl, RestartReturnsToExactReadingAtTheGivenPosition) {
   VarispeedControl control({.sample_rate = 48000});
   control.restart(1000);
-  // 2 s of a node 1000 ppm fast, arriving with a fixed delay: engages.
-  for (std::int64_t k = 0; k < 4000; ++k) {
+  // 6 s of a node 1000 ppm fast, arriving with a fixed delay: engages.
+  for (std::int64_t k = 0; k < 6000; ++k) {
     const double arrival = 1000.0 + static_cast<double>((k + 1) * kBlock) / 1.001 + 48.0;
     control.observe(1000 + (k + 1) * kBlock, static_cast<std::int64_t>(arrival * 1e9 / kRate));
   }
-  const auto block = control.plan(1000 + 4000 * kBlock / 1.001 - 960);
+  const auto block = control.plan(1000 + 6000 * kBlock / 1.001 - 960);
   EXPECT_FALSE(block.exact);
   control.restart(5000);
   const auto fresh = control.plan(5000);

@@ -7,8 +7,8 @@
 //! audio ends at) is observed. Queueing only adds to transit, so the smallest
 //! transit of each half-second window traces the fixed delay; if that floor
 //! slopes, the node's media time runs faster or slower than the session clock.
-//! A least-squares line through the last 16 floors gives the rate (feed-forward)
-//! and where the floor is now; the cursor is steered so that its lead over the
+//! A line through the last 16 floors (least-squares slope, resting on the lowest)
+//! gives the rate (feed-forward) and where the floor is now; the cursor is steered so that its lead over the
 //! session position equals the drift accumulated since the stretch began
 //! (floor at the start minus floor now), closing any error with a 2 s time
 //! constant. So audio plays out where its node played it, and the node's queue
@@ -16,8 +16,9 @@
 //! pitch never jumps and the cursor never skips.
 //!
 //! A node whose clock matches the session's is read exactly: the cursor stays on
-//! whole samples at step 1 until the accumulated error passes a quarter of a
-//! millisecond, so a drift-free node's live mix is its samples, bit for bit.
+//! whole samples at step 1 until the accumulated error passes half a millisecond
+//! in the direction of the measured drift, so a drift-free node's live mix is its
+//! samples, bit for bit.
 //!
 //! Mix thread only; never allocates.
 
@@ -33,7 +34,7 @@ class VarispeedControl {
   struct Config {
     std::uint32_t sample_rate = 48000;
     double window_s = 0.5;         //!< one transit floor per window
-    double engage_samples = 12.0;  //!< error that switches from exact reading to varispeed
+    double engage_samples = 24.0;  //!< error that switches from exact reading to varispeed (0.5 ms)
     double settle_s = 2.0;         //!< time constant that closes the error
     double max_ppm = 2000.0;       //!< correction range
     double slew_ppm = 10.0;        //!< most the step may change from one block to the next
@@ -76,12 +77,15 @@ class VarispeedControl {
 
  private:
   void close_window() noexcept;
-  //! Least-squares line through the stored floors (transit against arrival).
+  //! The floor line: the least-squares slope of the stored floors (transit against
+  //! arrival), lowered until no floor lies under it. Queueing only ever delays a
+  //! packet, so the lowest floors, not the average, show the fixed delay.
   struct Line {
-    double slope = 0.0, mean_x = 0.0, mean_y = 0.0;
-    double at(double x) const noexcept { return mean_y + slope * (x - mean_x); }
+    double slope = 0.0, intercept = 0.0;
+    double at(double x) const noexcept { return intercept + slope * x; }
   };
-  bool fit(Line& line) const noexcept;
+  //! The floor line through the newest floors; false with fewer than 2.
+  bool fit(std::size_t newest, Line& line) const noexcept;
 
   static constexpr std::size_t kFloors = 16;
   struct Floor {
@@ -99,6 +103,9 @@ class VarispeedControl {
   double drift_ = 0.0;
   bool have_reference_ = false;
   double reference_ = 0.0;  // transit floor where the stretch began (fitted)
+  Line line_{};             // through every stored floor, refitted as each window closes
+  bool have_line_ = false;
+  bool consistent_ = false;  // the newer half of the floors agrees with line_
   std::array<Floor, kFloors> floors_{};
   std::size_t floor_count_ = 0, floor_next_ = 0;
   double now_ = 0.0;  // latest arrival, session samples since the stretch began
