@@ -13,12 +13,14 @@ namespace {
 constexpr std::uint32_t kBlock = 48;
 
 struct Rig {
-  NodeRegistry registry{RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 256}};
+  NodeRegistry registry{
+      RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 256}};
   SpscRing<MixChunk> chunks{1024};
   bool master_chain = false;  // the channel tests look at the undelayed sum
-  MixEngine engine{registry, chunks,
-                   MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .latency_frames = 0,
-                             .master_chain = master_chain}};
+  MixEngine engine{
+      registry, chunks,
+      MixConfig{
+          .sample_rate = 48000, .max_block_frames = 1024, .latency_frames = 0, .master_chain = master_chain}};
 
   Rig() = default;
   explicit Rig(bool with_master) : master_chain(with_master) {}
@@ -38,24 +40,33 @@ struct Rig {
   }
 
   //! Queues one packet of constant value per channel (value + channel index * 0.01).
-  void send(NodeSlot& slot, MediaTime ts, float value) {
+  //! arrival_ns: when the receiver saw it (session clock), for the node's varispeed.
+  void send(NodeSlot& slot, MediaTime ts, float value, std::int64_t arrival_ns = 0) {
     std::vector<float> frames(kBlock * slot.channels);
     for (std::uint32_t f = 0; f < kBlock; ++f) {
-      for (std::uint32_t c = 0; c < slot.channels; ++c) frames[f * slot.channels + c] = value + 0.01f * static_cast<float>(c);
+      for (std::uint32_t c = 0; c < slot.channels; ++c)
+        frames[f * slot.channels + c] = value + 0.01f * static_cast<float>(c);
     }
     std::vector<std::uint8_t> payload(frames.size() * 3);
     protocol::pack_pcm(frames, protocol::SampleFormat::Pcm24, payload);
-    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = slot.id, .seq = seq++, .media_ts = ts,
-                             .frame_count = kBlock, .channel_count = static_cast<std::uint8_t>(slot.channels),
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                             .node_id = slot.id,
+                             .seq = seq++,
+                             .media_ts = ts,
+                             .frame_count = kBlock,
+                             .channel_count = static_cast<std::uint8_t>(slot.channels),
                              .format = protocol::SampleFormat::Pcm24};
     PacketSlot* p = slot.to_mix->begin_write();
     ASSERT_NE(p, nullptr);
+    p->arrival_ns = arrival_ns;
     p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, p->data));
     slot.to_mix->commit_write();
   }
 };
 
-float q24(float v) { return std::nearbyint(v * 8388608.0f) / 8388608.0f; }
+float q24(float v) {
+  return std::nearbyint(v * 8388608.0f) / 8388608.0f;
+}
 
 TEST(MixEngine, SumsChannelsWithGainAndConstantPowerPan) {
   Rig rig;
@@ -223,7 +234,8 @@ TEST(MixEngine, MasterChainOffIsADelayThatTheRecorderPositionsCompensate) {
     rig.send(*a, block * kBlock, 0.1f + 0.01f * static_cast<float>(block));
     rig.engine.process(l, r);
     out.insert(out.end(), l.begin(), l.end());
-    for (std::uint32_t i = 0; i < kBlock; ++i) in.push_back(q24(0.1f + 0.01f * static_cast<float>(block)) * std::cos(0.25f * 3.14159265f));
+    for (std::uint32_t i = 0; i < kBlock; ++i)
+      in.push_back(q24(0.1f + 0.01f * static_cast<float>(block)) * std::cos(0.25f * 3.14159265f));
   }
   for (std::size_t i = latency; i < out.size(); ++i) ASSERT_EQ(out[i], in[i - latency]) << i;
   MixChunk chunk;
@@ -272,7 +284,8 @@ TEST(MixEngine, ProcessNeverAllocates) {
   busy.delay_samples = 24;
   for (NodeSlot* n : {a, b}) {
     for (std::uint32_t c = 0; c < n->channels; ++c) {
-      MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = n->id, .channel = static_cast<std::uint16_t>(c)};
+      MixCommand cmd{
+          .kind = MixCommand::Kind::Strip, .node = n->id, .channel = static_cast<std::uint16_t>(c)};
       cmd.strip = busy;
       cmd.strip.hpf_on = n == a;  // b keeps its (constant) level for the compressor
       ASSERT_TRUE(rig.engine.post(cmd));
@@ -303,6 +316,42 @@ TEST(MixEngine, ProcessNeverAllocates) {
   EXPECT_EQ(test::realtime_allocations(), before);
   EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
   EXPECT_LT(b->levels[0].comp_gr_db.load(), -1.0f) << "the compressor was working";
+}
+
+TEST(MixEngine, ADriftingNodeIsFollowedByItsVarispeedWithoutAllocating) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("fast", 2);
+  // The node's clock runs 300 ppm fast; its packets reach the mixer 1 ms after their
+  // last sample was captured; the mix plays 20 ms behind the session clock.
+  const double skew = 300e-6;
+  const MediaTime latency = 960;
+  rig.engine.start_at(-latency);
+  std::vector<float> l(kBlock), r(kBlock);
+  std::int64_t packet = 0;
+  const float steady = (q24(0.2f) + q24(0.21f)) * std::cos(0.25f * 3.14159265f);
+  float worst = 0.0f;
+  const auto before = test::realtime_allocations();
+  for (std::int64_t block = 0; block < 12'000; ++block) {  // 12 s
+    const double now = static_cast<double>(block * kBlock);
+    for (double arrival = static_cast<double>((packet + 1) * kBlock) / (1.0 + skew) + 48.0; arrival <= now;
+         arrival = static_cast<double>((packet + 1) * kBlock) / (1.0 + skew) + 48.0) {
+      rig.send(*a, packet * kBlock, 0.2f, static_cast<std::int64_t>(arrival * 1e9 / 48000.0));
+      ++packet;
+    }
+    rig.engine.process(l, r);
+    MixChunk chunk;
+    while (rig.chunks.try_pop(chunk)) {
+    }
+    // Steady once the node has played for a second: the varispeed passes DC unchanged.
+    if (block > 2000) {
+      for (const float v : l) worst = std::max(worst, std::fabs(v - steady));
+    }
+  }
+  EXPECT_EQ(test::realtime_allocations(), before);
+  EXPECT_NEAR(a->varispeed_ppm.load(), 300.0f, 20.0f) << "the cursor follows the node's clock";
+  EXPECT_NEAR(a->drift_ppm.load(), 300.0f, 5.0f);
+  EXPECT_LT(worst, 1e-4f) << "no gap or jump while the varispeed engaged";
+  EXPECT_EQ(a->concealed.load(), 0u);
 }
 
 }  // namespace
