@@ -47,6 +47,13 @@ int run(int argc, char** argv) {
   app.add_option("--audio-to", raw.audio_to,
                  "send audio and clock sync to HOST:PORT instead of the mixer's audio port "
                  "(e.g. a tl-netem impairment proxy in front of the mixer)");
+  app.add_option("--spool-dir", raw.spool_dir,
+                 "keep every captured sample here, so the mixer can ask for what it missed "
+                 "(default $XDG_STATE_HOME/tracklink/spool/NAME; 'none': no spool)");
+  app.add_option(
+         "--spool-max", raw.spool_max,
+         "bound the spool: a duration (90s, 30m, 2h) or a size (500M, 4G); the oldest audio goes first")
+      ->capture_default_str();
   app.add_option("--sim-clock-offset-ms", raw.sim_clock_offset_ms,
                  "SIMULATION (testing only): behave as if this machine's clock were off by this many ms")
       ->capture_default_str();

@@ -50,9 +50,11 @@ ctl() { "$bin/tlctl" --mixer "$mixer" --token-file "$work/token" "$@"; }
 echo "== mixer on $mixer"
 
 "$bin/tl-capture" --mixer "$mixer" --name room-a --source tone:440 --channels 2 --token-file "$work/token" \
+  --spool-dir "$work/spool-room-a" \
   2> "$work/room-a.log" &
 pids+=($!)
 "$bin/tl-capture" --mixer "$mixer" --name booth --source noise --level-db -24 --token-file "$work/token" \
+  --spool-dir "$work/spool-booth" \
   2> "$work/booth.log" &
 pids+=($!)
 

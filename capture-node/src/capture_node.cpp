@@ -43,6 +43,60 @@ tl::proto::SyncState proto_sync_state(Sender::SyncState s) {
 }
 
 //! Sleeps up to ms in short steps; false when stop was requested meanwhile.
+//! Answers the mixer's FetchAudio from the spool: one AudioData per run the spool
+//! holds (at most kFetchChunk frames), then a last one saying what it did not hold.
+constexpr std::uint32_t kFetchChunk = 4800;
+constexpr std::uint32_t kFetchMax = 48000u * 600u;  // one request covers at most 10 minutes at 48 kHz
+
+void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::proto::FetchAudio& fetch,
+                  int channels, const CaptureOptions& options) {
+  const std::size_t frame_bytes =
+      static_cast<std::size_t>(channels) * protocol::bytes_per_sample(options.format);
+  const std::uint32_t frames = std::min(fetch.frames(), kFetchMax);
+  std::vector<std::uint8_t> wire(kFetchChunk * frame_bytes), have(kFetchChunk);
+  std::uint32_t missing = fetch.frames() - frames;
+  const auto format = static_cast<tl::proto::SampleFormat>(proto_format(options.format));
+  const auto send_run = [&](MediaTime from, std::uint32_t offset, std::uint32_t count) {
+    tl::proto::Envelope e;
+    auto* d = e.mutable_audio_data();
+    d->set_from(from);
+    d->set_frames(count);
+    d->set_channels(static_cast<std::uint32_t>(channels));
+    d->set_format(format);
+    d->set_samples(wire.data() + offset * frame_bytes, count * frame_bytes);
+    d->set_request_from(fetch.from());
+    d->set_request_frames(fetch.frames());
+    return client.send(std::move(e));
+  };
+  for (std::uint32_t done = 0; done < frames;) {
+    const std::uint32_t n = std::min(kFetchChunk, frames - done);
+    const MediaTime at = fetch.from() + done;
+    const std::size_t found = sender.read_spool(at, n, wire, have);
+    missing += n - static_cast<std::uint32_t>(found);
+    for (std::uint32_t i = 0; i < n;) {
+      if (!have[i]) {
+        ++i;
+        continue;
+      }
+      std::uint32_t j = i;
+      while (j < n && have[j]) ++j;
+      if (!send_run(at + i, i, j - i)) return;  // the connection is gone; the mixer will see it
+      i = j;
+    }
+    done += n;
+  }
+  tl::proto::Envelope last;
+  auto* d = last.mutable_audio_data();
+  d->set_from(fetch.from());
+  d->set_last(true);
+  d->set_request_from(fetch.from());
+  d->set_request_frames(fetch.frames());
+  d->set_not_in_spool(missing);
+  (void)client.send(std::move(last));
+  spdlog::info("resent {} frames from {} to the mixer out of the spool ({} not held)",
+               fetch.frames() - missing, fetch.from(), missing);
+}
+
 bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
   const std::int64_t end = monotonic_ns() + ms * kMs;
   while (monotonic_ns() < end) {
@@ -173,6 +227,27 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                  options.audio_to.host, options.audio_to.port);
   }
   Sender sender(queue, stamper, config, clock);
+  if (!options.spool_dir.empty()) {
+    auto spool = Spool::open(SpoolConfig{.dir = options.spool_dir,
+                                         .channels = static_cast<std::uint32_t>(channels),
+                                         .sample_rate = options.rate,
+                                         .format = options.format,
+                                         .max_bytes = options.spool_max_bytes,
+                                         .max_seconds = options.spool_max_seconds});
+    if (!spool) {
+      spdlog::error("cannot open the spool in '{}': {} (choose another --spool-dir, or --spool-dir none)",
+                    options.spool_dir, spool.error());
+      return 1;
+    }
+    spdlog::info("spool: {} ({}; {} already held)", options.spool_dir,
+                 options.spool_max_bytes != 0
+                     ? std::to_string(options.spool_max_bytes >> 20) + " MiB at most"
+                     : std::to_string(std::lround(options.spool_max_seconds)) + " s at most",
+                 (*spool)->end() > (*spool)->first() ? "audio" : "nothing");
+    sender.attach_spool(std::move(spool.value()));
+  } else {
+    spdlog::warn("no spool (--spool-dir none): audio the mixer misses cannot be resent");
+  }
   sender.start();
   sender.connect(*reg);
 
@@ -190,9 +265,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   std::int64_t next_report = monotonic_ns() + 1000 * kMs;
   while (!stop.load() && !sender.finished()) {
     if (client.connected()) {
-      auto event =
-          client.next_event(std::chrono::milliseconds(100));  // events are not used; this notices a close
-      (void)event;
+      // The mixer's requests for audio it is missing; waiting here also notices a close.
+      auto event = client.next_event(std::chrono::milliseconds(100));
+      if (event && event->has_fetch_audio())
+        answer_fetch(client, sender, event->fetch_audio(), channels, options);
       if (client.connected() && monotonic_ns() >= next_report) {
         next_report = monotonic_ns() + 1000 * kMs;
         const Sender::Stats s = sender.stats();

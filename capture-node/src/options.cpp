@@ -2,6 +2,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <utility>
 
 #include "tl/protocol/control.pb.h"
 
@@ -164,6 +168,13 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     o.audio_to = *to;
     o.audio_to_given = true;
   }
+  if (raw.spool_dir != "none") {
+    o.spool_dir = raw.spool_dir.empty() ? default_spool_dir(o.name) : raw.spool_dir;
+    auto bound = parse_spool_max(raw.spool_max);
+    if (!bound) return Error{"--spool-max: " + bound.error()};
+    o.spool_max_bytes = bound->first;
+    o.spool_max_seconds = bound->second;
+  }
   if (!std::isfinite(raw.sim_clock_offset_ms) || std::abs(raw.sim_clock_offset_ms) > 86'400'000.0) {
     return Error{"bad --sim-clock-offset-ms: expected milliseconds within +-1 day"};
   }
@@ -173,6 +184,44 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
   }
   o.sim_clock_skew_ppm = raw.sim_clock_skew_ppm;
   return o;
+}
+
+std::string default_spool_dir(const std::string& name) {
+  const char* state = std::getenv("XDG_STATE_HOME");
+  if (state != nullptr && *state == '/') return std::string(state) + "/tracklink/spool/" + name;
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') return std::string(home) + "/.local/state/tracklink/spool/" + name;
+  return "tracklink-spool/" + name;
+}
+
+Result<std::pair<std::uint64_t, double>> parse_spool_max(const std::string& text) {
+  const std::string bad = "bad '" + text + "': expected a duration (90s, 30m, 2h) or a size (500M, 4G)";
+  if (text.empty()) return Error{bad};
+  std::size_t used = 0;
+  double value = 0.0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return Error{bad};
+  }
+  const std::string unit = text.substr(used);
+  if (!std::isfinite(value) || value <= 0.0) return Error{bad};
+  const auto seconds = [&](double s) -> Result<std::pair<std::uint64_t, double>> {
+    return std::pair<std::uint64_t, double>{0, s};
+  };
+  const auto bytes = [&](double b) -> Result<std::pair<std::uint64_t, double>> {
+    if (b < 1024.0 * 1024.0)
+      return Error{"bad '" + text + "': a spool smaller than 1M holds under 3 s of audio"};
+    return std::pair<std::uint64_t, double>{static_cast<std::uint64_t>(b), 0.0};
+  };
+  if (unit.empty() || unit == "s") return seconds(value);
+  if (unit == "ms") return seconds(value / 1000.0);
+  if (unit == "m" || unit == "min") return seconds(value * 60.0);
+  if (unit == "h") return seconds(value * 3600.0);
+  if (unit == "K" || unit == "k") return bytes(value * 1024.0);
+  if (unit == "M") return bytes(value * 1024.0 * 1024.0);
+  if (unit == "G") return bytes(value * 1024.0 * 1024.0 * 1024.0);
+  return Error{bad};
 }
 
 }  // namespace tl::capture

@@ -48,4 +48,33 @@ std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float
   return packets_;
 }
 
+std::span<const Packet> Packetizer::packetize_wire(MediaTime media_ts, std::uint16_t frames,
+                                                   std::uint16_t flags, std::span<const std::uint8_t> wire,
+                                                   std::uint16_t node_id,
+                                                   const protocol::SessionKey& key) noexcept {
+  const std::size_t bps = protocol::bytes_per_sample(format_);
+  frames = std::min(frames, frames_);
+  if (wire.size() < static_cast<std::size_t>(frames) * channels_ * bps) return {};
+  std::size_t first = 0;
+  for (Packet& packet : packets_) {
+    const std::size_t count = std::min(per_packet_, channels_ - first);
+    for (std::size_t i = 0; i < frames; ++i) {
+      const std::uint8_t* from = wire.data() + (i * channels_ + first) * bps;
+      std::copy_n(from, count * bps, payload_.data() + i * count * bps);
+    }
+    protocol::PacketHeader h;
+    h.type = protocol::PacketType::Retransmit;
+    h.flags = static_cast<std::uint16_t>(flags | protocol::kFlagRetransmit);
+    h.node_id = node_id;
+    h.media_ts = media_ts;
+    h.frame_count = frames;
+    h.channel_count = static_cast<std::uint8_t>(count);
+    h.first_channel = static_cast<std::uint8_t>(first);
+    h.format = format_;
+    packet.size = protocol::encode(h, {payload_.data(), count * frames * bps}, key, packet.bytes);
+    first += count;
+  }
+  return packets_;
+}
+
 }  // namespace tl::capture

@@ -9,6 +9,8 @@
 #include "tl/capture/packetizer.h"
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
+#include "tl/protocol/nack.h"
+#include "tl/protocol/pcm.h"
 #include "tl/protocol/sync.h"
 
 namespace tl::capture {
@@ -76,6 +78,45 @@ Sender::Stats Sender::stats() const noexcept {
   return s;
 }
 
+void Sender::attach_spool(std::unique_ptr<Spool> spool) {
+  std::lock_guard lock(spool_mutex_);
+  spool_ = std::move(spool);
+  spool_interleaved_.assign(config_.channels * config_.frames, 0.0f);
+  spool_wire_.assign(config_.channels * config_.frames * protocol::bytes_per_sample(config_.format), 0);
+}
+
+std::size_t Sender::read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
+                               std::span<std::uint8_t> have) {
+  std::lock_guard lock(spool_mutex_);
+  if (!spool_) return 0;
+  return spool_->read(from, frames, out, have);
+}
+
+Sender::SpoolStats Sender::spool_stats() const noexcept {
+  return SpoolStats{.nacks = nacks_.load(std::memory_order_relaxed),
+                    .resent_packets = resent_packets_.load(std::memory_order_relaxed),
+                    .nack_frames_missing = nack_missing_.load(std::memory_order_relaxed),
+                    .append_errors = spool_errors_.load(std::memory_order_relaxed)};
+}
+
+void Sender::append_to_spool(const BlockInfo& info, const float* planar) {
+  std::lock_guard lock(spool_mutex_);
+  if (!spool_) return;
+  const std::size_t channels = config_.channels, frames = config_.frames;
+  for (std::size_t i = 0; i < frames; ++i) {
+    for (std::size_t c = 0; c < channels; ++c) spool_interleaved_[i * channels + c] = planar[c * frames + i];
+  }
+  protocol::pack_pcm(spool_interleaved_, config_.format, spool_wire_);
+  const auto flags = static_cast<std::uint16_t>(info.flags & protocol::kFlagSilence);
+  if (auto st = spool_->append(info.media_ts, config_.frames, flags, spool_wire_); !st) {
+    if (spool_errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
+      spdlog::error(
+          "spool: {} — audio is still sent, but what the mixer misses cannot be resent; check the disk",
+          st.error());
+    }
+  }
+}
+
 void Sender::run() {
   asio::io_context io;
   asio::ip::udp::socket socket(io);
@@ -84,6 +125,10 @@ void Sender::run() {
   std::array<std::uint8_t, protocol::kMaxPacketBytes> out{};
   std::array<std::uint8_t, 2048> in{};
   std::array<std::int64_t, 16> outstanding{};  // t1 of recent requests
+  const std::size_t frame_bytes = config_.channels * protocol::bytes_per_sample(config_.format);
+  std::vector<std::uint8_t> resend(static_cast<std::size_t>(config_.frames) * frame_bytes);
+  std::vector<std::uint8_t> resend_have(config_.frames);
+  std::array<protocol::NackRange, protocol::kMaxNackRanges> nack_ranges{};
   std::size_t outstanding_next = 0;
   Seq sync_seq = 0;
 
@@ -128,6 +173,40 @@ void Sender::run() {
     socket.send(asio::buffer(out.data(), n), 0, ec);  // errors (e.g. refused) just lose this request
   };
 
+  // Resends what the mixer missed, from the spool, a block at a time (at most a
+  // second per range: older gaps are the take-end backfill's job).
+  auto answer_nack = [&](std::span<const std::uint8_t> payload) {
+    nacks_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t n = protocol::parse_nack(payload, nack_ranges);
+    for (std::size_t r = 0; r < n; ++r) {
+      const MediaTime end = nack_ranges[r].from + std::min<MediaTime>(nack_ranges[r].frames, config_.rate);
+      for (MediaTime at = nack_ranges[r].from; at < end; at += config_.frames) {
+        const auto want = static_cast<std::uint32_t>(std::min<MediaTime>(config_.frames, end - at));
+        std::fill(resend_have.begin(), resend_have.end(), std::uint8_t{0});
+        const std::size_t found = read_spool(at, want, resend, resend_have);
+        nack_missing_.fetch_add(want - found, std::memory_order_relaxed);
+        // Each run of frames the spool holds becomes its own packets.
+        for (std::uint32_t i = 0; i < want;) {
+          if (!resend_have[i]) {
+            ++i;
+            continue;
+          }
+          std::uint32_t j = i;
+          while (j < want && resend_have[j]) ++j;
+          const auto wire =
+              std::span<const std::uint8_t>(resend).subspan(i * frame_bytes, (j - i) * frame_bytes);
+          for (const Packet& p : packetizer.packetize_wire(at + i, static_cast<std::uint16_t>(j - i), 0, wire,
+                                                           reg.node_id, reg.key)) {
+            std::error_code ec;
+            socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);
+            resent_packets_.fetch_add(1, std::memory_order_relaxed);
+          }
+          i = j;
+        }
+      }
+    }
+  };
+
   auto receive_all = [&] {
     for (;;) {
       std::error_code ec;
@@ -138,6 +217,10 @@ void Sender::run() {
       protocol::PacketHeader h;
       std::span<const std::uint8_t> payload;
       if (protocol::parse(datagram, h, payload) != protocol::DecodeError::Ok) continue;
+      if (h.type == protocol::PacketType::Nack && h.node_id == reg.node_id) {
+        if (protocol::verify_tag(datagram, reg.key)) answer_nack(payload);
+        continue;
+      }
       if (h.type != protocol::PacketType::SyncReply || h.node_id != reg.node_id) continue;
       if (!protocol::verify_tag(datagram, reg.key)) continue;
       auto sample = protocol::parse_sync_reply(payload);
@@ -260,6 +343,7 @@ void Sender::run() {
           anchor_media_ts_ = info->media_ts;
           anchor_session_pos_ = pos;
         }
+        append_to_spool(*info, planar);  // on disk before it is on the wire
         for (const Packet& p : packetizer.packetize(*info, planar, reg.node_id, reg.key)) {
           std::error_code ec;
           socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);

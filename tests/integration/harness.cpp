@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -26,7 +27,8 @@ double json_num(const json& j, const std::string& key, double fallback) {
 
 std::string state_name(const json& node) {
   if (!node.is_object() || !node.contains("state")) return "unknown";
-  std::string s = node["state"].is_string() ? node["state"].get<std::string>() : std::to_string(node["state"].get<int>());
+  std::string s =
+      node["state"].is_string() ? node["state"].get<std::string>() : std::to_string(node["state"].get<int>());
   if (s == "NODE_STREAMING" || s == "1") return "streaming";
   if (s == "NODE_SILENT" || s == "2") return "silent";
   if (s == "NODE_GONE" || s == "3") return "gone";
@@ -43,9 +45,10 @@ Session::~Session() {
   if (mixer_) mixer_->stop(15s);
 }
 
-void Session::start_mixer(const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv = {bin("tl-mixer"), "--listen", "127.0.0.1:0", "--record-dir", take_dir(),
-                                   "--token-file", token_file_, "--log-level", "info"};
+void Session::start_mixer(const std::vector<std::string>& extra,
+                          const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {bin("tl-mixer"), "--listen",  "127.0.0.1:0", "--record-dir", take_dir(),
+                                   "--token-file",  token_file_, "--log-level", "info"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   mixer_ = std::make_unique<Process>(argv, dir_ + "/mixer", env);
   // The mixer picked a free port; its start-up line says which.
@@ -62,13 +65,19 @@ void Session::start_mixer(const std::vector<std::string>& extra, const std::map<
 }
 
 Process& Session::start_capture(const std::string& name, const std::string& source,
-                                const std::vector<std::string>& extra, const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv = {bin("tl-capture"), "--mixer", mixer_address(), "--name", name,
-                                   "--source", source, "--token-file", token_file_};
+                                const std::vector<std::string>& extra,
+                                const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {bin("tl-capture"), "--mixer", mixer_address(), "--name",   name,
+                                   "--source",        source,    "--token-file",  token_file_};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // The node's spool lives with the test (kept across restarts of the same name).
+  if (std::find(extra.begin(), extra.end(), "--spool-dir") == extra.end()) {
+    argv.insert(argv.end(), {"--spool-dir", dir_ + "/spool-" + name});
+  }
   auto& slot = captures_[name];
   if (slot) slot->stop(5s);
-  slot = std::make_unique<Process>(argv, dir_ + "/capture-" + name + "-" + std::to_string(++capture_starts_), env);
+  slot = std::make_unique<Process>(argv, dir_ + "/capture-" + name + "-" + std::to_string(++capture_starts_),
+                                   env);
   return *slot;
 }
 
@@ -117,7 +126,9 @@ json Session::record_start(const std::string& take) {
   return tlctl_json(args);
 }
 
-json Session::record_stop() { return tlctl_json({"record", "stop"}, 60s); }
+json Session::record_stop() {
+  return tlctl_json({"record", "stop"}, 60s);
+}
 
 double Session::session_seconds() const {
   const json pong = tlctl_json({"ping"});
@@ -127,10 +138,12 @@ double Session::session_seconds() const {
 void Session::wait_session(double seconds) const {
   // The condition is the mixer's clock passing a point; re-read it at most twice a second.
   const double until = session_seconds() + seconds;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 4000) + 10000);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 4000) + 10000);
   for (double now = session_seconds(); now < until && std::chrono::steady_clock::now() < deadline;
        now = session_seconds()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(std::min(until - now, 0.5) * 1000) + 1));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<long>(std::min(until - now, 0.5) * 1000) + 1));
   }
 }
 

@@ -1,6 +1,7 @@
 // run_capture_node against a fake mixer on 127.0.0.1: registration, refusal, rejoin.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <asio.hpp>
 #include <future>
@@ -135,6 +136,8 @@ CaptureOptions options_for(std::uint16_t port) {
   raw.source = "tone:440";
   raw.channels = 3;
   raw.channels_given = true;
+  // A spool of this test process's own (tests run in parallel).
+  raw.spool_dir = testing::TempDir() + "tl_unit_node_spool_" + std::to_string(::getpid());
   auto o = validate(raw);
   EXPECT_TRUE(o) << o.error();
   return *o;

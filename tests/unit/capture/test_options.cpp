@@ -166,5 +166,39 @@ TEST(CaptureOptions, AudioToAndSimulatedClockAreCarriedThrough) {
   EXPECT_EQ(o->sim_clock_skew_ppm, -200);
 }
 
+TEST(CaptureOptions, SpoolBoundIsADurationOrASize) {
+  EXPECT_EQ(parse_spool_max("90s").value(), (std::pair<std::uint64_t, double>{0, 90.0}));
+  EXPECT_EQ(parse_spool_max("30m").value(), (std::pair<std::uint64_t, double>{0, 1800.0}));
+  EXPECT_EQ(parse_spool_max("2h").value(), (std::pair<std::uint64_t, double>{0, 7200.0}));
+  EXPECT_EQ(parse_spool_max("45").value(), (std::pair<std::uint64_t, double>{0, 45.0}));
+  EXPECT_EQ(parse_spool_max("500M").value(), (std::pair<std::uint64_t, double>{500ull << 20, 0.0}));
+  EXPECT_EQ(parse_spool_max("4G").value(), (std::pair<std::uint64_t, double>{4ull << 30, 0.0}));
+  for (const char* bad : {"", "0", "-5m", "10x", "lots", "100K"}) {
+    const auto r = parse_spool_max(bad);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_NE(r.error().find("bad"), std::string::npos) << r.error();
+    }
+  }
+}
+
+TEST(CaptureOptions, SpoolDefaultsUnderTheStateFolderAndNoneSwitchesItOff) {
+  RawOptions raw;
+  raw.mixer = "127.0.0.1:7400";
+  raw.name = "booth";
+  auto o = validate(raw);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o->spool_dir, default_spool_dir("booth"));
+  EXPECT_NE(o->spool_dir.find("tracklink"), std::string::npos);
+  EXPECT_EQ(o->spool_max_seconds, 3600.0);
+  raw.spool_dir = "none";
+  EXPECT_TRUE(validate(raw).value().spool_dir.empty());
+  raw.spool_dir = "/srv/spool";
+  raw.spool_max = "soon";
+  const auto bad = validate(raw);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("--spool-max"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tl::capture

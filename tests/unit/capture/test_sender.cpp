@@ -7,7 +7,11 @@
 #include "tl/capture/producer.h"
 #include "tl/capture/sender.h"
 #include "tl/common/clock.h"
+#include "tl/protocol/nack.h"
 #include "tl/protocol/sync.h"
+
+#include <unistd.h>
+#include <filesystem>
 
 namespace tl::capture {
 namespace {
@@ -56,12 +60,28 @@ class FakeMixer {
         socket_.send_to(asio::buffer(reply.data(), m), from, 0, ec);
       } else if (h.type == protocol::PacketType::Audio) {
         audio.push_back(h);
+        payloads.emplace_back(payload.begin(), payload.end());
         arrival_session_ns.push_back(arrival);
+      } else if (h.type == protocol::PacketType::Retransmit) {
+        resent.push_back(h);
+        resent_payloads.emplace_back(payload.begin(), payload.end());
       }
+      node_ = from;
     }
   }
 
+  //! Asks the node (where its audio came from) to resend a range, as the mixer does.
+  void send_nack(std::uint16_t node_id, protocol::NackRange range) {
+    std::array<std::uint8_t, protocol::kMaxPacketBytes> out{};
+    const std::size_t n = protocol::encode_nack(node_id, 0, std::span(&range, 1), key_, out);
+    std::error_code ec;
+    socket_.send_to(asio::buffer(out.data(), n), node_, 0, ec);
+  }
+
   std::vector<protocol::PacketHeader> audio;
+  std::vector<std::vector<std::uint8_t>> payloads;
+  std::vector<protocol::PacketHeader> resent;
+  std::vector<std::vector<std::uint8_t>> resent_payloads;
   std::vector<std::int64_t> arrival_session_ns;
   int sync_requests = 0;
   int bad = 0;
@@ -69,6 +89,7 @@ class FakeMixer {
  private:
   asio::io_context io_;
   asio::ip::udp::socket socket_;
+  asio::ip::udp::endpoint node_;
   protocol::SessionKey key_{};
 };
 
@@ -213,6 +234,61 @@ TEST(Sender, SimulatedClockIsWhatTheEstimatorMeasures) {
   // session = real + kOffset; node = real + 300 ppm of elapsed - 1.3 s: offset ~ kOffset + 1.3 s.
   EXPECT_NEAR(static_cast<double>(s.offset_ns), static_cast<double>(kOffset + 1'300'000'000), 2e6);
   sender.stop();
+}
+
+TEST(Sender, SpoolsWhatItSendsAndAnswersANackWithTheSameAudio) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("tl_sender_spool_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  FakeMixer mixer;
+  mixer.set_key(key_for(6));
+  // Enough channels at 48 frames of PCM24 that a block is split over two packets.
+  const std::size_t channels = 12;
+  BlockQueue queue(256, channels, 48);
+  MediaStamper stamper(kRate);
+  NoiseSource noise(-6, 3);
+  TimerDriver driver(queue, stamper, noise, kRate);
+  Sender sender(queue, stamper, Sender::Config{.rate = kRate, .frames = 48, .channels = channels});
+  auto spool = Spool::open(SpoolConfig{.dir = dir, .channels = channels, .sample_rate = kRate});
+  ASSERT_TRUE(spool) << spool.error();
+  sender.attach_spool(std::move(spool.value()));
+  sender.start();
+  sender.connect({.node_id = 7, .key = key_for(6), .host = "127.0.0.1", .audio_port = mixer.port()});
+  std::int64_t next_block = monotonic_ns();
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.audio.size() >= 100; }));
+  ASSERT_GT(mixer.audio[0].channel_count, 0);
+  ASSERT_LT(mixer.audio[0].channel_count, channels) << "the block is split across packets";
+
+  // "Lost": the blocks of packets 20 and 21 (same media time when split) and the next block.
+  const MediaTime from = mixer.audio[20].media_ts;
+  mixer.send_nack(7, {.from = from, .frames = 96});
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.resent.size() >= 4; }));
+  EXPECT_EQ(sender.spool_stats().nacks, 1u);
+  EXPECT_EQ(sender.spool_stats().nack_frames_missing, 0u);
+  for (std::size_t r = 0; r < mixer.resent.size(); ++r) {
+    const protocol::PacketHeader& h = mixer.resent[r];
+    EXPECT_NE(h.flags & protocol::kFlagRetransmit, 0);
+    EXPECT_EQ(h.flags & protocol::kFlagDiscontinuity, 0);
+    // The resent packet carries exactly what the live packet of that media time and channels carried.
+    bool matched = false;
+    for (std::size_t a = 0; a < mixer.audio.size(); ++a) {
+      const protocol::PacketHeader& live = mixer.audio[a];
+      if (live.media_ts == h.media_ts && live.first_channel == h.first_channel) {
+        EXPECT_EQ(live.channel_count, h.channel_count);
+        EXPECT_EQ(mixer.payloads[a], mixer.resent_payloads[r]) << "resent audio differs at " << h.media_ts;
+        matched = true;
+      }
+    }
+    EXPECT_TRUE(matched) << h.media_ts;
+    EXPECT_GE(h.media_ts, from);
+    EXPECT_LT(h.media_ts, from + 96);
+  }
+  // Out of the spool, a range never captured reads as not there.
+  std::vector<std::uint8_t> wire(48 * channels * 3), have(48);
+  EXPECT_EQ(sender.read_spool(from - 10 * kRate, 48, wire, have), 0u);
+  EXPECT_EQ(sender.read_spool(from, 48, wire, have), 48u);
+  sender.stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

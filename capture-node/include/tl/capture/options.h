@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "tl/common/address.h"
 #include "tl/common/result.h"
@@ -43,7 +44,9 @@ struct RawOptions {
   std::string log_level = "info";
   bool list_devices = false;
   std::string audio_api;
-  std::string audio_to;           // --audio-to HOST:PORT, empty: the mixer's audio port
+  std::string audio_to;            // --audio-to HOST:PORT, empty: the mixer's audio port
+  std::string spool_dir;           // --spool-dir DIR ("none": no spool), empty: the default
+  std::string spool_max = "1h";    // --spool-max: a duration (90s, 30m, 2h) or a size (500M, 4G)
   double sim_clock_offset_ms = 0;  // SIMULATION: --sim-clock-offset-ms
   double sim_clock_skew_ppm = 0;   // SIMULATION: --sim-clock-skew-ppm
 };
@@ -63,9 +66,12 @@ struct CaptureOptions {
   double duration_s = 0.0;
   std::string audio_api;
   bool audio_to_given = false;
-  HostPort audio_to;               // where audio and sync go instead of the mixer's audio port
-  double sim_clock_offset_ms = 0;  // SIMULATION only (see sim_clock.h)
-  double sim_clock_skew_ppm = 0;   // SIMULATION only
+  HostPort audio_to;                  // where audio and sync go instead of the mixer's audio port
+  std::string spool_dir;              // empty: no spool
+  std::uint64_t spool_max_bytes = 0;  // 0: no byte bound
+  double spool_max_seconds = 0.0;     // 0: no time bound
+  double sim_clock_offset_ms = 0;     // SIMULATION only (see sim_clock.h)
+  double sim_clock_skew_ppm = 0;      // SIMULATION only
 };
 
 //! Checks every option; the error says which one is wrong and what is allowed.
@@ -74,6 +80,14 @@ Result<CaptureOptions> validate(const RawOptions& raw);
 
 //! True for names the mixer accepts: [A-Za-z0-9_.-]+, at most 32 characters.
 bool valid_node_name(const std::string& name) noexcept;
+
+//! The spool folder when --spool-dir is not given: $XDG_STATE_HOME/tracklink/spool/NAME,
+//! else $HOME/.local/state/tracklink/spool/NAME, else ./tracklink-spool/NAME.
+std::string default_spool_dir(const std::string& name);
+
+//! Parses --spool-max: a duration (90s, 30m, 2h; a bare number is seconds) or a size
+//! (500K, 200M, 4G). Exactly one of the two results is non-zero.
+Result<std::pair<std::uint64_t, double>> parse_spool_max(const std::string& text);
 
 //! Parses "pcm16", "pcm24", "f32".
 Result<protocol::SampleFormat> parse_format(const std::string& text);

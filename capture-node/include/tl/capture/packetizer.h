@@ -31,6 +31,14 @@ class Packetizer {
   std::span<const Packet> packetize(const BlockInfo& info, const float* planar, std::uint16_t node_id,
                                     const protocol::SessionKey& key) noexcept;
 
+  //! Packets resending frames (<= the block size) of wire-format audio for every
+  //! channel (interleaved [frame][channel], as the spool keeps it): type Retransmit,
+  //! flags | kFlagRetransmit, split by channel like a live block. They take no
+  //! live sequence number (seq 0). Valid until the next call.
+  std::span<const Packet> packetize_wire(MediaTime media_ts, std::uint16_t frames, std::uint16_t flags,
+                                         std::span<const std::uint8_t> wire, std::uint16_t node_id,
+                                         const protocol::SessionKey& key) noexcept;
+
   Seq next_seq() const noexcept { return seq_; }
   void set_next_seq(Seq seq) noexcept { seq_ = seq; }
   std::size_t packets_per_block() const noexcept { return packets_.size(); }

@@ -8,6 +8,8 @@
 //! exchanges (retrying when no reply came within 2 s): a new timeline, first packet
 //! flagged kFlagDiscontinuity. Later estimates do not move timestamps.
 //! Without a registration (mixer unreachable) queued blocks are dropped and counted.
+//! With a spool attached, every block it sends is first appended to the spool, and
+//! NACKs from the mixer are answered from it with Retransmit packets.
 
 #include <atomic>
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "tl/capture/block_queue.h"
 #include "tl/capture/sim_clock.h"
+#include "tl/capture/spool.h"
 #include "tl/protocol/audio_packet.h"
 
 namespace tl::capture {
@@ -76,11 +79,28 @@ class Sender {
   void disconnect();
 
   Stats stats() const noexcept;
+
+  //! Before start(): keep every sent block in this spool and answer NACKs from it.
+  void attach_spool(std::unique_ptr<Spool> spool);
+  //! Any thread: reads [from, from + frames) from the spool (see Spool::read);
+  //! 0 without a spool.
+  std::size_t read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
+                         std::span<std::uint8_t> have);
+  bool has_spool() const noexcept { return spool_ != nullptr; }
+
+  struct SpoolStats {
+    std::uint64_t nacks = 0;                // NACKs received
+    std::uint64_t resent_packets = 0;       // Retransmit packets sent in answer
+    std::uint64_t nack_frames_missing = 0;  // asked for but not in the spool
+    std::uint64_t append_errors = 0;
+  };
+  SpoolStats spool_stats() const noexcept;
   //! True once stop_after_frames frames were sent.
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
  private:
   void run();
+  void append_to_spool(const BlockInfo& info, const float* planar);
 
   BlockQueue& queue_;
   MediaStamper& stamper_;
@@ -95,6 +115,11 @@ class Sender {
   std::atomic<bool> running_{false};
   std::atomic<bool> finished_{false};
   std::thread thread_;
+  mutable std::mutex spool_mutex_;  // sender thread appends and answers NACKs; the control side reads
+  std::unique_ptr<Spool> spool_;
+  std::vector<float> spool_interleaved_;
+  std::vector<std::uint8_t> spool_wire_;
+  std::atomic<std::uint64_t> nacks_{0}, resent_packets_{0}, nack_missing_{0}, spool_errors_{0};
 
   std::atomic<std::uint64_t> packets_sent_{0};
   std::atomic<std::uint64_t> frames_sent_{0};
