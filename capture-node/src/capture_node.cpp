@@ -278,6 +278,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         r->set_offset_ms(static_cast<double>(s.offset_ns) / 1e6);
         r->set_rtt_ms(static_cast<double>(s.rtt_ns) / 1e6);
         r->set_drift_ppm(s.drift_ppm);
+        if (s.state == Sender::SyncState::Locked) {
+          r->set_has_media_drift(true);
+          r->set_media_drift_ppm(s.drift_ppm + (device ? device->rate_error_ppm() : 0.0));
+        }
         r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);

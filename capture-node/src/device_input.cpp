@@ -100,7 +100,10 @@ void DeviceInput::stop() {
 int DeviceInput::callback(void*, void* in, unsigned n, double, unsigned status, void* user) {
   auto* self = static_cast<DeviceInput*>(user);
   if ((status & RTAUDIO_INPUT_OVERFLOW) != 0) self->driver_overflows_.fetch_add(1, std::memory_order_relaxed);
-  if (in != nullptr) self->assembler_.push(static_cast<const float*>(in), n, self->clock_.now());
+  if (in != nullptr) {
+    self->assembler_.push(static_cast<const float*>(in), n, self->clock_.now());
+    self->rate_error_ppm_.store(self->assembler_.dll().rate_error_ppm(), std::memory_order_relaxed);
+  }
   return 0;
 }
 

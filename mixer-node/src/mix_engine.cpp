@@ -51,7 +51,9 @@ MasterMeters MixEngine::master_meters() const noexcept {
                       .limiter_gr_db = meters_.limiter_gr.load(std::memory_order_relaxed)};
 }
 
-bool MixEngine::post(const MixCommand& command) noexcept { return commands_.try_push(command); }
+bool MixEngine::post(const MixCommand& command) noexcept {
+  return commands_.try_push(command);
+}
 
 void MixEngine::start_at(MediaTime position) noexcept {
   position_.store(position, std::memory_order_release);
@@ -63,10 +65,18 @@ void MixEngine::apply_commands() noexcept {
     if (cmd.node > kMaxNodes || cmd.channel >= kMaxChannelsPerNode) continue;
     Strip& s = strip(cmd.node, cmd.channel);
     switch (cmd.kind) {
-      case MixCommand::Kind::Gain: s.gain = cmd.value; break;
-      case MixCommand::Kind::Pan: s.pan = cmd.value; break;
-      case MixCommand::Kind::Mute: s.mute = cmd.value != 0.0f; break;
-      case MixCommand::Kind::Solo: s.solo = cmd.value != 0.0f; break;
+      case MixCommand::Kind::Gain:
+        s.gain = cmd.value;
+        break;
+      case MixCommand::Kind::Pan:
+        s.pan = cmd.value;
+        break;
+      case MixCommand::Kind::Mute:
+        s.mute = cmd.value != 0.0f;
+        break;
+      case MixCommand::Kind::Solo:
+        s.solo = cmd.value != 0.0f;
+        break;
       case MixCommand::Kind::Strip:
         if (NodeSlot* slot = registry_.by_id(cmd.node); slot != nullptr && cmd.channel < slot->channels) {
           // Fader, pan and mute stay with the engine's own ramped gains and solo logic.
@@ -114,7 +124,9 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
           if (!resent) cursor.observe(h.media_ts + h.frame_count, p->arrival_ns);
           break;
         }
-        case JitterBuffer::WriteResult::Late: slot.late.fetch_add(1, std::memory_order_relaxed); break;
+        case JitterBuffer::WriteResult::Late:
+          slot.late.fetch_add(1, std::memory_order_relaxed);
+          break;
         case JitterBuffer::WriteResult::TooEarly:
           slot.too_early.fetch_add(1, std::memory_order_relaxed);
           break;
@@ -124,8 +136,9 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
   }
 }
 
-std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
-                                      std::size_t window, std::size_t moved, std::span<float> out) noexcept {
+std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
+                                      const VarispeedControl::Block& block, std::size_t window,
+                                      std::size_t moved, std::span<float> out) noexcept {
   if (block.exact) return slot.jitter->read(channel, block.base, out);
   // The window starts half a kernel before the cursor. Missing samples are counted
   // over the whole samples the cursor moves past, so a gap is counted once.
@@ -169,6 +182,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     // the session position (exact) for the next one.
     const MediaTime second = static_cast<MediaTime>(config_.sample_rate);
     if (state.written_until <= cursor.cursor() - second) cursor.restart(pos);
+    cursor.set_reported_drift(slot->reported_drift_ppm.load(std::memory_order_relaxed));
     const VarispeedControl::Block block = cursor.plan(pos);
     std::size_t window = 0, moved = frames;
     double advance = static_cast<double>(frames);
@@ -204,8 +218,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       const float step_right = (target_right - s.cur_right) * inv_frames;
       const float post_fader = audible ? s.gain : 0.0f;
       for (std::size_t i = 0; i < frames; ++i) {
-        const float gl = (step_left == 0.0f) ? target_left : s.cur_left + step_left * static_cast<float>(i + 1);
-        const float gr = (step_right == 0.0f) ? target_right : s.cur_right + step_right * static_cast<float>(i + 1);
+        const float gl =
+            (step_left == 0.0f) ? target_left : s.cur_left + step_left * static_cast<float>(i + 1);
+        const float gr =
+            (step_right == 0.0f) ? target_right : s.cur_right + step_right * static_cast<float>(i + 1);
         left[i] += ch[i] * gl;
         right[i] += ch[i] * gr;
         const float metered = ch[i] * post_fader;

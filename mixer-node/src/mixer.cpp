@@ -1,5 +1,7 @@
 #include "tl/mixer/mixer.h"
 
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include <google/protobuf/util/json_util.h>
@@ -8,8 +10,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <future>
+#include <sstream>
 
 #include "tl/mixer/strip_control.h"
 #include "tl/protocol/auth.h"
@@ -27,7 +29,9 @@ std::uint32_t jitter_capacity(const MixerConfig& c) {
   return static_cast<std::uint32_t>(latency_frames(c)) + c.sample_rate;
 }
 
-float dbfs(float v) { return static_cast<float>(gain_to_db(v, -150.0)); }
+float dbfs(float v) {
+  return static_cast<float>(gain_to_db(v, -150.0));
+}
 }  // namespace
 
 Mixer::Mixer(MixerConfig config)
@@ -39,7 +43,8 @@ Mixer::Mixer(MixerConfig config)
       to_recorder_(16384),
       mix_to_recorder_(static_cast<std::size_t>(4 * config_.sample_rate / kMaxMixChunk) + 64),
       engine_(registry_, mix_to_recorder_,
-              MixConfig{.sample_rate = config_.sample_rate, .max_block_frames = 4096,
+              MixConfig{.sample_rate = config_.sample_rate,
+                        .max_block_frames = 4096,
                         .latency_frames = latency_frames(config_)}),
       recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
                 RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)}),
@@ -51,7 +56,9 @@ Mixer::~Mixer() {
   recorder_.stop();
 }
 
-std::uint16_t Mixer::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t Mixer::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 Status Mixer::start() {
   protocol::init_crypto();
@@ -64,8 +71,8 @@ Status Mixer::start() {
     receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
                                                 registry_, clock_, to_recorder_);
   } catch (const std::system_error& e) {
-    return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) + ": " +
-                 e.code().message() + " (another tl-mixer running? pick another --listen port)"};
+    return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+                 ": " + e.code().message() + " (another tl-mixer running? pick another --listen port)"};
   }
   recorder_.start();
   if (!config_.monitor.empty() || config_.monitor_default) {
@@ -86,10 +93,11 @@ Status Mixer::start() {
   ticker_.async_wait([this](std::error_code e) {
     if (!e) tick();
   });
-  spdlog::info("tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {:.1f} ms "
-               "latency, clock {}, recording to {}",
-               config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, config_.latency_ms,
-               driver_->describe(), config_.record_dir);
+  spdlog::info(
+      "tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {:.1f} ms "
+      "latency, clock {}, recording to {}",
+      config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, config_.latency_ms,
+      driver_->describe(), config_.record_dir);
   return Status::success();
 }
 
@@ -126,9 +134,10 @@ void Mixer::tick() {
     if (state != slot->reported_state) {
       slot->reported_state = state;
       const char* what = state == proto::NODE_STREAMING ? "streaming"
-                         : state == proto::NODE_GONE    ? "gone (control connection closed; tracks kept for a rejoin)"
-                         : slot->last_heard_ns < 0      ? "waiting for its first audio"
-                                                        : "silent (no audio for over 1 s: check the node)";
+                         : state == proto::NODE_GONE
+                             ? "gone (control connection closed; tracks kept for a rejoin)"
+                         : slot->last_heard_ns < 0 ? "waiting for its first audio"
+                                                   : "silent (no audio for over 1 s: check the node)";
       spdlog::info("node '{}' (id {}) is now {}", slot->name, slot->id, what);
       proto::Envelope ev;
       fill_node(*slot, *ev.mutable_event()->mutable_node(), now);
@@ -177,10 +186,13 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
     if (expected > slot.seq_received) lost += expected - slot.seq_received;
   }
   n.set_lost(lost);
-  n.set_loss_pct(slot.packets + lost == 0 ? 0.0 : 100.0 * static_cast<double>(lost) / static_cast<double>(slot.packets + lost));
+  n.set_loss_pct(slot.packets + lost == 0
+                     ? 0.0
+                     : 100.0 * static_cast<double>(lost) / static_cast<double>(slot.packets + lost));
   n.set_late(slot.late.load(std::memory_order_relaxed));
   n.set_bad(slot.bad);
-  n.set_transit_ms(slot.transit_count == 0 ? 0.0 : slot.transit_sum_ms / static_cast<double>(slot.transit_count));
+  n.set_transit_ms(slot.transit_count == 0 ? 0.0
+                                           : slot.transit_sum_ms / static_cast<double>(slot.transit_count));
   n.set_latency_ms(config_.latency_ms);
   n.set_concealed_samples(slot.concealed.load(std::memory_order_relaxed));
   n.set_connects(slot.connects);
@@ -253,14 +265,28 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
   const std::uint64_t id = req.request_id();
   proto::Envelope reply;
   switch (req.body_case()) {
-    case proto::Envelope::kRegisterNode: handle_register(s, id, req.register_node()); return;
-    case proto::Envelope::kListNodes: *reply.mutable_node_list() = node_list(); break;
-    case proto::Envelope::kGetStatus: *reply.mutable_mixer_status() = status(); break;
-    case proto::Envelope::kSetChannel: handle_set_channel(s, id, req.set_channel()); return;
-    case proto::Envelope::kSetStrip: handle_set_strip(s, id, req.set_strip()); return;
-    case proto::Envelope::kSceneRequest: handle_scene(s, id, req.scene_request()); return;
+    case proto::Envelope::kRegisterNode:
+      handle_register(s, id, req.register_node());
+      return;
+    case proto::Envelope::kListNodes:
+      *reply.mutable_node_list() = node_list();
+      break;
+    case proto::Envelope::kGetStatus:
+      *reply.mutable_mixer_status() = status();
+      break;
+    case proto::Envelope::kSetChannel:
+      handle_set_channel(s, id, req.set_channel());
+      return;
+    case proto::Envelope::kSetStrip:
+      handle_set_strip(s, id, req.set_strip());
+      return;
+    case proto::Envelope::kSceneRequest:
+      handle_scene(s, id, req.scene_request());
+      return;
     case proto::Envelope::kRecordStart:
-    case proto::Envelope::kRecordStop: handle_record(s, id, req); return;
+    case proto::Envelope::kRecordStop:
+      handle_record(s, id, req);
+      return;
     case proto::Envelope::kListTakes: {
       auto* list = reply.mutable_take_list();
       for (auto& t : recorder_.list_takes()) *list->add_takes() = std::move(t);
@@ -278,6 +304,10 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
         return;
       }
       s->node->report = req.node_report();
+      s->node->reported_drift_ppm.store(req.node_report().has_media_drift()
+                                            ? static_cast<float>(req.node_report().media_drift_ppm())
+                                            : std::numeric_limits<float>::quiet_NaN(),
+                                        std::memory_order_relaxed);
       if (req.node_report().has_anchor()) {
         recorder_.note_anchor(s->node->id, req.node_report().anchor_media_ts(),
                               req.node_report().anchor_session_pos());
@@ -297,7 +327,8 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
 void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
                             const proto::RegisterNode& r) {
   if (s->node != nullptr) {
-    s->send_error(id, proto::ErrorReply::CONFLICT, "this connection already registered node '" + s->node->name + "'");
+    s->send_error(id, proto::ErrorReply::CONFLICT,
+                  "this connection already registered node '" + s->node->name + "'");
     return;
   }
   const protocol::SessionKey key = protocol::make_session_key();
@@ -310,9 +341,9 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   NodeSlot* slot = result.value();
   s->node = slot;
   const bool rejoined = slot->connects > 1;
-  spdlog::info("node '{}' (id {}) {}: {} ch, {} Hz, {} frames/packet, source {}, from {}", slot->name, slot->id,
-               rejoined ? "rejoined" : "registered", slot->channels, slot->sample_rate, slot->frames_per_packet,
-               slot->source, s->peer());
+  spdlog::info("node '{}' (id {}) {}: {} ch, {} Hz, {} frames/packet, source {}, from {}", slot->name,
+               slot->id, rejoined ? "rejoined" : "registered", slot->channels, slot->sample_rate,
+               slot->frames_per_packet, slot->source, s->peer());
   proto::Envelope reply;
   auto* rr = reply.mutable_register_reply();
   rr->set_node_id(slot->id);
@@ -363,15 +394,17 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
       cmd.kind = MixCommand::Kind::Solo;
       cmd.value = r.solo() ? 1.0f : 0.0f;
       break;
-    default: s->send_error(id, proto::ErrorReply::BAD_REQUEST, "set-channel needs gain, pan, mute or solo"); return;
+    default:
+      s->send_error(id, proto::ErrorReply::BAD_REQUEST, "set-channel needs gain, pan, mute or solo");
+      return;
   }
   if (!engine_.post(cmd)) {
     s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
     return;
   }
   spdlog::info("{}: {} set by {}", r.target(),
-               cmd.kind == MixCommand::Kind::Gain  ? fmt::format("gain {:.1f} dB", strip.gain_db)
-               : cmd.kind == MixCommand::Kind::Pan ? fmt::format("pan {:.2f}", strip.pan)
+               cmd.kind == MixCommand::Kind::Gain   ? fmt::format("gain {:.1f} dB", strip.gain_db)
+               : cmd.kind == MixCommand::Kind::Pan  ? fmt::format("pan {:.2f}", strip.pan)
                : cmd.kind == MixCommand::Kind::Mute ? std::string(strip.mute ? "mute on" : "mute off")
                                                     : std::string(strip.solo ? "solo on" : "solo off"),
                s->client_name().empty() ? s->peer() : s->client_name());
@@ -427,7 +460,8 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
       s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
       return;
     }
-    MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
+    MixCommand cmd{
+        .kind = MixCommand::Kind::Strip, .node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
     cmd.strip = next;
     if (!engine_.post(cmd)) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
@@ -460,7 +494,8 @@ bool valid_scene_name(const std::string& name) {
 }
 }  // namespace
 
-void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r) {
+void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                         const proto::SceneRequest& r) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(config_.record_dir) / "scenes";
   const std::string who = s->client_name().empty() ? s->peer() : s->client_name();
@@ -522,7 +557,8 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       f << json << "\n";
       f.close();
       if (!f) {
-        s->send_error(id, proto::ErrorReply::INTERNAL, "cannot write " + tmp.string() + ": check the record dir");
+        s->send_error(id, proto::ErrorReply::INTERNAL,
+                      "cannot write " + tmp.string() + ": check the record dir");
         return;
       }
     }
@@ -541,7 +577,8 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
   // recall
   std::ifstream f(path);
   if (!f) {
-    s->send_error(id, proto::ErrorReply::NOT_FOUND, "no scene named '" + r.name() + "' (see tlctl scene list)");
+    s->send_error(id, proto::ErrorReply::NOT_FOUND,
+                  "no scene named '" + r.name() + "' (see tlctl scene list)");
     return;
   }
   std::stringstream text;
@@ -550,7 +587,8 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(text.str(), &scene, parse).ok()) {
-    s->send_error(id, proto::ErrorReply::BAD_REQUEST, "scene file " + path.string() + " is not a valid scene");
+    s->send_error(id, proto::ErrorReply::BAD_REQUEST,
+                  "scene file " + path.string() + " is not a valid scene");
     return;
   }
   std::uint32_t applied = 0;
@@ -570,7 +608,9 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     strip_cmd.strip = strip_params_from_state(st, config_.sample_rate, registry_.config().max_delay_samples);
     const MixCommand cmds[] = {
         strip_cmd,
-        {.kind = MixCommand::Kind::Gain, .node = slot->id, .channel = ch,
+        {.kind = MixCommand::Kind::Gain,
+         .node = slot->id,
+         .channel = ch,
          .value = gain_db <= -150.0f ? 0.0f : db_to_gain(gain_db)},
         {.kind = MixCommand::Kind::Pan, .node = slot->id, .channel = ch, .value = pan},
         {.kind = MixCommand::Kind::Mute, .node = slot->id, .channel = ch, .value = ci.mute() ? 1.0f : 0.0f},
@@ -578,8 +618,9 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     };
     for (const MixCommand& c : cmds) {
       if (!engine_.post(c)) {
-        s->send_error(id, proto::ErrorReply::INTERNAL,
-                      "mix engine command queue is full; scene '" + r.name() + "' only partly applied, recall again");
+        s->send_error(
+            id, proto::ErrorReply::INTERNAL,
+            "mix engine command queue is full; scene '" + r.name() + "' only partly applied, recall again");
         return;
       }
     }
@@ -601,12 +642,14 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
   }
   out->set_channels(applied);
   spdlog::info("scene '{}' recalled by {}: {} strips and the master applied{}", r.name(), who, applied,
-               out->skipped_size() == 0 ? std::string()
-                                        : fmt::format(", {} skipped (node or channel not here)", out->skipped_size()));
+               out->skipped_size() == 0
+                   ? std::string()
+                   : fmt::format(", {} skipped (node or channel not here)", out->skipped_size()));
   s->reply(id, std::move(reply));
 }
 
-void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r) {
+void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                          const proto::Envelope& r) {
   std::weak_ptr<ControlSession> weak = s;
   if (r.has_record_start()) {
     recorder_.start_take(r.record_start().take_name(), [this, weak, id](Result<proto::RecordStarted> result) {

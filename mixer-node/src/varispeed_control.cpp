@@ -113,10 +113,14 @@ VarispeedControl::Block VarispeedControl::plan(MediaTime pos) noexcept {
   const double target_lead = reference_ - line_.at(now_);
   const double lead = static_cast<double>(base_ - pos) + frac_;
   const double error = target_lead - lead;
-  // Engage on an error that a trusted drift explains (same sign, over 1 ppm):
-  // late start-up floors alone do not switch a drift-free node to varispeed.
-  if (!engaged_ && consistent_ && std::fabs(error) > config_.engage_samples && error * drift_ > 0.0 &&
-      std::fabs(drift_) > 1e-6) {
+  // Engage on an error that a trusted drift explains (same sign, over 1 ppm) and
+  // that the node confirms: late start-up floors, or a path slowed by load, alone
+  // do not switch a drift-free node to varispeed.
+  const double reported = reported_ppm_ * 1e-6;
+  const bool confirmed = std::isfinite(reported) && std::fabs(reported) > 2e-6 &&
+                         std::fabs(reported - drift_) <= 0.25 * std::fabs(reported) + 5e-6;
+  if (!engaged_ && consistent_ && confirmed && std::fabs(error) > config_.engage_samples &&
+      error * drift_ > 0.0 && std::fabs(drift_) > 1e-6) {
     engaged_ = true;
   }
   if (!engaged_) return Block{.base = base_, .frac = 0.0, .step = 1.0, .exact = true};

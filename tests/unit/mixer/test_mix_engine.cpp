@@ -321,6 +321,7 @@ TEST(MixEngine, ProcessNeverAllocates) {
 TEST(MixEngine, ADriftingNodeIsFollowedByItsVarispeedWithoutAllocating) {
   Rig rig;
   NodeSlot* a = rig.add_node("fast", 2);
+  a->reported_drift_ppm.store(300.0f);  // as its NodeReport says
   // The node's clock runs 300 ppm fast; its packets reach the mixer 1 ms after their
   // last sample was captured; the mix plays 20 ms behind the session clock.
   const double skew = 300e-6;

@@ -38,6 +38,7 @@ Outcome simulate(double skew, double jitter_ms, double seconds, double settle_s 
   std::mt19937 rng(seed);
   std::exponential_distribution<double> queueing(jitter_ms > 0.0 ? 3.0 / (jitter_ms * 1e-3 * kRate) : 1.0);
   VarispeedControl control({.sample_rate = 48000});
+  control.set_reported_drift(skew * 1e6);  // the node's own measurement agrees
   const std::int64_t start = 100'000'000;  // session sample where the node's first sample belongs
   std::int64_t packet = 0;
   const auto arrival_of = [&](std::int64_t k) {
@@ -100,6 +101,25 @@ TEST(VarispeedControl, ADriftFreeNodeIsReadSampleForSample) {
     EXPECT_TRUE(r.cursor_followed_session) << jitter;
     EXPECT_NEAR(r.last_drift_ppm, 0.0, 2.0) << jitter;
   }
+  // A path that slows down steadily (load building up: 1 ms more over 10 s) looks like a
+  // node running 100 ppm slow; the node's own report (0 ppm) says otherwise.
+  {
+    VarispeedControl control({.sample_rate = 48000});
+    control.set_reported_drift(0.0);
+    control.restart(0);
+    bool engaged = false;
+    double slowest = 0.0;
+    for (std::int64_t k = 0; k < 20000; ++k) {  // 20 s of packets
+      const double captured = static_cast<double>((k + 1) * kBlock);
+      const double delay = 48.0 + std::min(captured / kRate, 10.0) * 4.8;
+      control.observe((k + 1) * kBlock, static_cast<std::int64_t>((captured + delay) * 1e9 / kRate));
+      engaged = engaged || !control.plan(static_cast<std::int64_t>(captured) - kLatency).exact;
+      control.advance(control.plan(static_cast<std::int64_t>(captured) - kLatency), kBlock, kBlock);
+      slowest = std::min(slowest, control.drift_ppm());
+    }
+    EXPECT_FALSE(engaged);
+    EXPECT_LT(slowest, -50.0) << "arrivals alone do look like a slow node";
+  }
   // Slow packets while the machine starts up raise the first floors; that is no drift.
   const Outcome busy = simulate(0.0, 1.0, 60.0, 8.0, 1.5);
   EXPECT_FALSE(busy.ever_engaged);
@@ -131,6 +151,7 @@ TEST(VarispeedControl, FollowsFastAndSlowNodesWithoutJumps) {
 
 TEST(VarispeedControl, RestartReturnsToExactReadingAtTheGivenPosition) {
   VarispeedControl control({.sample_rate = 48000});
+  control.set_reported_drift(1000.0);
   control.restart(1000);
   // 6 s of a node 1000 ppm fast, arriving with a fixed delay: engages.
   for (std::int64_t k = 0; k < 6000; ++k) {

@@ -34,6 +34,9 @@ class DeviceInput {
 
   const std::string& device_name() const noexcept { return device_name_; }
   //! Input overflows reported by the driver.
+  //! The device's sample rate against this machine's clock, as its DLL measures
+  //! it: (rate / nominal - 1) * 1e6, + when the device runs fast. Any thread.
+  double rate_error_ppm() const noexcept { return rate_error_ppm_.load(std::memory_order_relaxed); }
   std::uint64_t driver_overflows() const noexcept {
     return driver_overflows_.load(std::memory_order_relaxed);
   }
@@ -47,6 +50,7 @@ class DeviceInput {
   const SimClock& clock_;
   std::string device_name_;
   std::atomic<std::uint64_t> driver_overflows_{0};
+  std::atomic<double> rate_error_ppm_{0.0};
 };
 
 //! Every device of every compiled RtAudio API: api, index, name, input channels, rates.

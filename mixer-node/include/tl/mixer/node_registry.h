@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,11 +73,11 @@ struct NodeSlot {
   std::uint64_t dropped_to_mix = 0;  // mix queue full
   bool seq_started = false;
   Seq first_seq = 0, highest_seq = 0;
-  std::uint64_t seq_received = 0;     // packets counted toward loss since first_seq
-  std::uint64_t lost_before = 0;      // loss accumulated before the last restart
-  MediaTime highest_ts_end = 0;      // end of the audio in the highest-sequence packet
-  std::uint64_t nacks_sent = 0;      // resend requests for gaps in the sequence
-  std::uint64_t retransmits = 0;     // resent packets received (recorded, mixed if in time)
+  std::uint64_t seq_received = 0;  // packets counted toward loss since first_seq
+  std::uint64_t lost_before = 0;   // loss accumulated before the last restart
+  MediaTime highest_ts_end = 0;    // end of the audio in the highest-sequence packet
+  std::uint64_t nacks_sent = 0;    // resend requests for gaps in the sequence
+  std::uint64_t retransmits = 0;   // resent packets received (recorded, mixed if in time)
   double transit_sum_ms = 0.0;
   std::uint64_t transit_count = 0;
   std::vector<StripSettings> strips;
@@ -91,6 +92,8 @@ struct NodeSlot {
   std::atomic<float> drift_ppm{0.0f};      // drift measured from arrivals (+: node fast)
   std::atomic<float> margin_ms{0.0f};      // least lead of arriving audio over play-out, last window
   std::atomic<float> jitter_ms{0.0f};      // transit spread, last window
+  // io writes (from the node's report), mix reads: its audio's rate, ppm; NaN unknown.
+  std::atomic<float> reported_drift_ppm{std::numeric_limits<float>::quiet_NaN()};
 
   std::atomic<bool> active{false};  // set once, at first registration (release)
   bool registered() const noexcept { return active.load(std::memory_order_acquire); }
@@ -131,7 +134,6 @@ class NodeRegistry {
 };
 
 //! Splits "node/channel" (1-based channel) into a slot and a 0-based channel index.
-Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registry,
-                                                           const std::string& target);
+Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registry, const std::string& target);
 
 }  // namespace tl::mixer

@@ -17,13 +17,15 @@
 //!
 //! A node whose clock matches the session's is read exactly: the cursor stays on
 //! whole samples at step 1 until the accumulated error passes half a millisecond
-//! in the direction of the measured drift, so a drift-free node's live mix is its
-//! samples, bit for bit.
+//! in the direction of the measured drift, and the node's own report of its drift
+//! agrees (over 2 ppm, within a quarter of it plus 5 ppm). So a drift-free node's
+//! live mix is its samples, bit for bit, however busy the machine or the path.
 //!
 //! Mix thread only; never allocates.
 
 #include <array>
 #include <cstdint>
+#include <limits>
 
 #include "tl/common/units.h"
 
@@ -49,6 +51,12 @@ class VarispeedControl {
 
   //! One packet accepted into the jitter buffer: where its audio ends and when it arrived.
   void observe(MediaTime media_end, std::int64_t arrival_ns) noexcept;
+
+  //! The rate of the node's audio against the session clock as the node itself
+  //! measures it (clock sync plus its device's DLL), ppm; NaN while unknown. Arrival
+  //! times alone cannot tell a drifting clock from a path that grows slower under
+  //! load: the cursor leaves exact reading only when the two agree.
+  void set_reported_drift(double ppm) noexcept { reported_ppm_ = ppm; }
 
   struct Block {
     MediaTime base = 0;  //!< whole sample of the cursor
@@ -100,6 +108,7 @@ class VarispeedControl {
   double frac_ = 0.0;     // cursor: fraction
   bool engaged_ = false;
   double step_ = 1.0;
+  double reported_ppm_ = std::numeric_limits<double>::quiet_NaN();
   double drift_ = 0.0;
   bool have_reference_ = false;
   double reference_ = 0.0;  // transit floor where the stretch began (fitted)
