@@ -366,7 +366,7 @@ void Recorder::finalize() {
       s->set_frames(static_cast<std::uint64_t>(length));
       s->set_peak_dbfs(to_dbfs(t.peak()));
       s->set_rms_dbfs(to_dbfs(t.rms()));
-      s->set_lost_samples(t.lost_frames() + t.late_frames());
+      s->set_lost_samples(t.lost_frames());
       s->set_concealed_samples(concealed / std::max<std::uint32_t>(1, slot->channels));
       s->set_clipped_samples(t.clipped_samples());
     }

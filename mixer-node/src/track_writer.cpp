@@ -57,13 +57,18 @@ TrackWriter::~TrackWriter() {
 void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved) {
   const auto frames = static_cast<std::int64_t>(interleaved.size() / channels_);
   if (frames == 0) return;
-  if (offset + frames > head_ + window_) flush_until(offset + frames - window_);
-  for (std::int64_t f = 0; f < frames; ++f) {
+  if (offset < head_) {
+    // The part already on disk: into its gaps, if it falls in any.
+    const std::int64_t behind = std::min(frames, head_ - offset);
+    patch(offset, interleaved.first(static_cast<std::size_t>(behind) * channels_));
+    if (behind == frames) return;
+    offset += behind;
+    interleaved = interleaved.subspan(static_cast<std::size_t>(behind) * channels_);
+  }
+  const auto rest = static_cast<std::int64_t>(interleaved.size() / channels_);
+  if (offset + rest > head_ + window_) flush_until(offset + rest - window_);
+  for (std::int64_t f = 0; f < rest; ++f) {
     const std::int64_t at = offset + f;
-    if (at < head_) {
-      ++late_;
-      continue;
-    }
     const std::size_t idx = static_cast<std::size_t>(at) & mask_;
     std::memcpy(&samples_[idx * channels_], &interleaved[static_cast<std::size_t>(f) * channels_],
                 channels_ * sizeof(float));
@@ -72,29 +77,95 @@ void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved) {
   }
 }
 
+void TrackWriter::convert(const float* interleaved, std::uint32_t frames, std::int32_t* out) {
+  for (std::uint32_t i = 0; i < frames * channels_; ++i) {
+    const float v = interleaved[i];
+    bool clipped = false;
+    out[i] = protocol::float_to_int24(v, clipped) * 256;
+    if (clipped) ++clipped_;
+    const double a = std::fabs(static_cast<double>(v));
+    peak_ = std::max(peak_, std::min(a, 1.0));
+    sum_sq_ += static_cast<double>(v) * v;
+  }
+}
+
+void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved) {
+  const auto frames = static_cast<std::int64_t>(interleaved.size() / channels_);
+  const std::int64_t end = offset + frames;
+  bool wrote = false;
+  std::int64_t filled = 0;
+  // Gaps are sorted and apart: start at the first that ends after offset.
+  const auto first =
+      std::partition_point(gaps_.begin(), gaps_.end(), [&](const Gap& g) { return g.to <= offset; });
+  for (auto g = static_cast<std::size_t>(first - gaps_.begin()); g < gaps_.size() && gaps_[g].from < end;
+       ++g) {
+    const std::int64_t lo = std::max(offset, gaps_[g].from);
+    const std::int64_t hi = std::min(end, gaps_[g].to);
+    if (closed_) return;
+    // Into the file where the silence is, in chunks.
+    for (std::int64_t at = lo; at < hi;) {
+      const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(hi - at, kChunkFrames));
+      convert(&interleaved[static_cast<std::size_t>(at - offset) * channels_], n, out_.get());
+      sf_seek(file_, at, SEEK_SET);
+      sf_writef_int(file_, out_.get(), n);
+      at += n;
+    }
+    wrote = true;
+    filled += hi - lo;
+    // The gap shrinks, or splits around the patch.
+    const Gap before{gaps_[g].from, lo}, after{hi, gaps_[g].to};
+    if (before.from < before.to && after.from < after.to) {
+      gaps_[g] = before;
+      gaps_.insert(gaps_.begin() + static_cast<std::ptrdiff_t>(g) + 1, after);
+      ++g;
+    } else if (before.from < before.to) {
+      gaps_[g] = before;
+    } else if (after.from < after.to) {
+      gaps_[g] = after;
+    } else {
+      gaps_.erase(gaps_.begin() + static_cast<std::ptrdiff_t>(g));
+      --g;
+    }
+  }
+  if (wrote) sf_seek(file_, head_, SEEK_SET);  // back to the end, where flushing goes on
+  recovered_ += static_cast<std::uint64_t>(filled);
+  late_ += static_cast<std::uint64_t>(frames - filled);  // fell on audio already written: duplicates
+}
+
+std::vector<TrackWriter::Gap> TrackWriter::lost_gaps() const {
+  std::vector<Gap> out;
+  for (const Gap& g : gaps_) {
+    if (g.to <= audio_end_) out.push_back(g);
+  }
+  return out;
+}
+
+std::uint64_t TrackWriter::lost_frames() const noexcept {
+  std::uint64_t n = 0;
+  for (const Gap& g : gaps_) {
+    if (g.to <= audio_end_) n += static_cast<std::uint64_t>(g.to - g.from);
+  }
+  return n;
+}
+
 void TrackWriter::write_run(std::int64_t until) {
   while (head_ < until) {
     const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(until - head_, kChunkFrames));
     for (std::uint32_t i = 0; i < n; ++i) {
-      const std::size_t idx = static_cast<std::size_t>(head_ + i) & mask_;
+      const std::int64_t at = head_ + i;
+      const std::size_t idx = static_cast<std::size_t>(at) & mask_;
       const bool have = present_[idx] != 0;
-      // A gap counts as lost once audio resumes after it; silence after the
-      // node's last audio (it stopped or the take ended) is not a loss.
       if (have) {
-        lost_ += pending_gap_;
-        pending_gap_ = 0;
-      } else if (first_offset_ >= 0 && head_ + i >= first_offset_) {
-        ++pending_gap_;
+        audio_end_ = at + 1;
+      } else if (first_offset_ >= 0 && at >= first_offset_) {
+        if (!gaps_.empty() && gaps_.back().to == at) {
+          gaps_.back().to = at + 1;
+        } else {
+          gaps_.push_back({at, at + 1});
+        }
       }
-      for (std::uint32_t c = 0; c < channels_; ++c) {
-        const float v = have ? samples_[idx * channels_ + c] : 0.0f;
-        bool clipped = false;
-        out_[i * channels_ + c] = protocol::float_to_int24(v, clipped) * 256;
-        if (clipped) ++clipped_;
-        const double a = std::fabs(static_cast<double>(v));
-        peak_ = std::max(peak_, std::min(a, 1.0));
-        sum_sq_ += static_cast<double>(v) * v;
-      }
+      if (!have) std::fill_n(&samples_[idx * channels_], channels_, 0.0f);
+      convert(&samples_[idx * channels_], 1, &out_[static_cast<std::size_t>(i) * channels_]);
       present_[idx] = 0;
     }
     counted_ += static_cast<std::uint64_t>(n) * channels_;

@@ -11,7 +11,9 @@
 namespace tl::mixer {
 namespace {
 
-std::string read_magic(const std::string& path) { return test::read_file(path).substr(0, 4); }
+std::string read_magic(const std::string& path) {
+  return test::read_file(path).substr(0, 4);
+}
 
 std::string temp_path(const std::string& name) {
   return test::make_work_dir("track_writer_" + name) + "/t.wav";
@@ -92,16 +94,66 @@ TEST(TrackWriter, OverFullScaleIsClampedAndCountedNeverWrapped) {
   EXPECT_EQ(audio.samples[1] / 256, -8388608);
 }
 
-TEST(TrackWriter, AudioBeforeTheFlushedHeadIsCountedLate) {
+TEST(TrackWriter, AudioBeforeTheFlushedHeadOnWrittenAudioIsCountedLate) {
   const std::string path = temp_path("late");
   auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
   ASSERT_TRUE(w);
   std::vector<float> block(10, 0.1f);
   (*w)->put(0, block);
   (*w)->flush_until(50);
-  (*w)->put(20, block);
+  (*w)->put(0, block);  // a duplicate of what is on disk
   EXPECT_EQ((*w)->late_frames(), 10u);
+  EXPECT_EQ((*w)->recovered_frames(), 0u);
   (*w)->finish(60);
+}
+
+TEST(TrackWriter, LateAudioFillsItsGapInTheFileBitExact) {
+  const std::string path = temp_path("fill");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 2}, 4096);
+  ASSERT_TRUE(w);
+  // Frame f of channel c holds (f * 2 + c) LSBs: every sample is distinct.
+  const auto frames = [](std::int64_t from, std::int64_t count) {
+    std::vector<float> v(static_cast<std::size_t>(count) * 2);
+    for (std::int64_t f = 0; f < count; ++f) {
+      for (int c = 0; c < 2; ++c) {
+        v[static_cast<std::size_t>(f * 2 + c)] = static_cast<float>((from + f) * 2 + c) / 8388608.0f;
+      }
+    }
+    return v;
+  };
+  (*w)->put(0, frames(0, 100));
+  (*w)->put(200, frames(200, 100));  // 100-199 never came
+  (*w)->put(400, frames(400, 100));  // nor 300-399
+  (*w)->flush_until(500);            // all on disk, the gaps as silence
+  EXPECT_EQ((*w)->lost_frames(), 200u);
+  ASSERT_EQ((*w)->lost_gaps().size(), 2u);
+  EXPECT_EQ((*w)->lost_gaps()[0].from, 100);
+  EXPECT_EQ((*w)->lost_gaps()[0].to, 200);
+
+  // A resend of the middle of the first gap splits it; the second gap is filled whole,
+  // with a frame of duplicate on each side.
+  (*w)->put(120, frames(120, 30));
+  (*w)->put(299, frames(299, 102));
+  EXPECT_EQ((*w)->recovered_frames(), 130u);
+  EXPECT_EQ((*w)->late_frames(), 2u);
+  EXPECT_EQ((*w)->lost_frames(), 70u);
+  ASSERT_EQ((*w)->lost_gaps().size(), 2u);
+  EXPECT_EQ((*w)->lost_gaps()[0].to, 120);
+  EXPECT_EQ((*w)->lost_gaps()[1].from, 150);
+  EXPECT_EQ((*w)->lost_gaps()[1].to, 200);
+
+  // Writing goes on at the end after patching.
+  (*w)->put(500, frames(500, 100));
+  (*w)->finish(600);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), 600);
+  for (std::int64_t f = 0; f < 600; ++f) {
+    const bool missing = (f >= 100 && f < 120) || (f >= 150 && f < 200);
+    for (int c = 0; c < 2; ++c) {
+      const std::int32_t want = missing ? 0 : static_cast<std::int32_t>(f * 2 + c);
+      ASSERT_EQ(audio.samples[static_cast<std::size_t>(f * 2 + c)] / 256, want) << f << "/" << c;
+    }
+  }
 }
 
 TEST(TrackWriter, FileIsReadableBeforeItIsClosed) {

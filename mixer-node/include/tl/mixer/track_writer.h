@@ -3,7 +3,11 @@
 //!
 //! Audio may arrive out of order: it is held in a window of recent frames and
 //! written to disk in order once old enough (flush_until). Frames that never
-//! arrived are written as silence and counted as lost. The file is 24-bit
+//! arrived are written as silence and remembered as gaps; audio that arrives for
+//! a gap later (a late retransmission, the take-end backfill from the node's
+//! spool) is written into the file in place and counted as recovered. A gap
+//! counts as lost once audio resumes after it; silence after the node's last
+//! audio (it stopped or the take ended) is not a loss. The file is 24-bit
 //! RF64 that downgrades to plain BWF WAV while under 4 GiB, with the take's
 //! start in the bext time reference; its header is refreshed periodically so
 //! the file stays readable after a crash.
@@ -14,6 +18,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "tl/common/result.h"
 #include "tl/common/units.h"
@@ -22,9 +27,9 @@ namespace tl::mixer {
 
 struct TrackFileInfo {
   std::uint32_t sample_rate = 48000;
-  std::uint32_t channels = 1;          // 1 for tracks, 2 for the mix
-  MediaTime time_reference = 0;        // bext: session sample of the take's first frame
-  std::string description;             // bext description (truncated to 256 chars)
+  std::uint32_t channels = 1;    // 1 for tracks, 2 for the mix
+  MediaTime time_reference = 0;  // bext: session sample of the take's first frame
+  std::string description;       // bext description (truncated to 256 chars)
 };
 
 class TrackWriter {
@@ -37,9 +42,17 @@ class TrackWriter {
   TrackWriter& operator=(const TrackWriter&) = delete;
 
   //! Places frames at take-relative offset (interleaved when channels > 1).
-  //! Frames before the flushed head are counted late and dropped; frames beyond
-  //! the window force a flush first.
+  //! Frames before the flushed head fill the gaps they fall in (patched into the
+  //! file) and are otherwise counted late and dropped (already written); frames
+  //! beyond the window force a flush first.
   void put(std::int64_t offset, std::span<const float> interleaved);
+
+  //! A stretch of frames written as silence: [from, to), take-relative.
+  struct Gap {
+    std::int64_t from = 0, to = 0;
+  };
+  //! Gaps written so far that audio resumed after (the lost ones), oldest first.
+  std::vector<Gap> lost_gaps() const;
 
   //! Writes every frame before offset to disk (missing frames as silence).
   void flush_until(std::int64_t offset);
@@ -52,8 +65,11 @@ class TrackWriter {
 
   std::int64_t head() const noexcept { return head_; }
   std::int64_t first_offset() const noexcept { return first_offset_; }
-  std::uint64_t lost_frames() const noexcept { return lost_; }
+  std::uint64_t lost_frames() const noexcept;
+  //! Late frames that found their place already written (duplicates): nothing lost.
   std::uint64_t late_frames() const noexcept { return late_; }
+  //! Frames written into gaps after the fact.
+  std::uint64_t recovered_frames() const noexcept { return recovered_; }
   std::uint64_t clipped_samples() const noexcept { return clipped_; }
   double peak() const noexcept { return peak_; }
   double rms() const noexcept;
@@ -61,6 +77,10 @@ class TrackWriter {
  private:
   TrackWriter(SNDFILE* file, std::uint32_t channels, std::uint32_t window_frames);
   void write_run(std::int64_t until);
+  //! Writes frames [offset, offset + frames) that lie in gaps into the file.
+  void patch(std::int64_t offset, std::span<const float> interleaved);
+  //! Converts frames to the file's integers, counting clips and levels.
+  void convert(const float* interleaved, std::uint32_t frames, std::int32_t* out);
 
   SNDFILE* file_;
   std::uint32_t channels_;
@@ -71,8 +91,9 @@ class TrackWriter {
   std::unique_ptr<std::int32_t[]> out_;      // conversion buffer
   std::int64_t head_ = 0;                    // frames written to disk
   std::int64_t first_offset_ = -1;           // first frame that ever arrived
-  std::uint64_t lost_ = 0, late_ = 0, clipped_ = 0;
-  std::uint64_t pending_gap_ = 0;           // missing frames not yet followed by audio
+  std::uint64_t late_ = 0, clipped_ = 0, recovered_ = 0;
+  std::vector<Gap> gaps_;       // written as silence, after the first audio, merged
+  std::int64_t audio_end_ = 0;  // just past the last frame of audio written
   double peak_ = 0.0, sum_sq_ = 0.0;
   std::uint64_t counted_ = 0;
   bool closed_ = false;
