@@ -278,6 +278,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         r->set_offset_ms(static_cast<double>(s.offset_ns) / 1e6);
         r->set_rtt_ms(static_cast<double>(s.rtt_ns) / 1e6);
         r->set_drift_ppm(s.drift_ppm);
+        if (s.has_timeline) {
+          r->set_has_timeline(true);
+          r->set_timeline_start(s.timeline_start);
+        }
         if (s.state == Sender::SyncState::Locked) {
           r->set_has_media_drift(true);
           r->set_media_drift_ppm(s.drift_ppm + (device ? device->rate_error_ppm() : 0.0));

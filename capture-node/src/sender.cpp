@@ -74,6 +74,8 @@ Sender::Stats Sender::stats() const noexcept {
     s.has_anchor = has_anchor_;
     s.anchor_media_ts = anchor_media_ts_;
     s.anchor_session_pos = anchor_session_pos_;
+    s.has_timeline = has_timeline_;
+    s.timeline_start = timeline_start_;
   }
   return s;
 }
@@ -342,6 +344,11 @@ void Sender::run() {
           has_anchor_ = true;
           anchor_media_ts_ = info->media_ts;
           anchor_session_pos_ = pos;
+        }
+        if ((info->flags & protocol::kFlagDiscontinuity) != 0) {
+          std::lock_guard lock(anchor_mutex_);
+          has_timeline_ = true;
+          timeline_start_ = info->media_ts;
         }
         append_to_spool(*info, planar);  // on disk before it is on the wire
         for (const Packet& p : packetizer.packetize(*info, planar, reg.node_id, reg.key)) {

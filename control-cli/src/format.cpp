@@ -23,14 +23,15 @@ std::string fmt(const char* format, Args... args) {
   return big;
 }
 
-std::string on_off(bool b) { return b ? "on" : "off"; }
+std::string on_off(bool b) {
+  return b ? "on" : "off";
+}
 
 //! Aligned columns: two spaces apart, numbers right-aligned, no trailing blanks.
 class Table {
  public:
   enum class Align { Left, Right };
-  Table(std::vector<std::string> header, std::vector<Align> align)
-      : align_(std::move(align)) {
+  Table(std::vector<std::string> header, std::vector<Align> align) : align_(std::move(align)) {
     rows_.push_back(std::move(header));
   }
   void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
@@ -40,7 +41,8 @@ class Table {
   std::string str() const {
     std::vector<std::size_t> width(align_.size(), 0);
     for (const auto& r : rows_) {
-      for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+      for (std::size_t c = 0; c < r.size() && c < width.size(); ++c)
+        width[c] = std::max(width[c], r[c].size());
     }
     std::string out;
     for (std::size_t i = 0; i < rows_.size(); ++i) {
@@ -90,19 +92,27 @@ std::string format_last_heard(double seconds) {
 
 std::string state_name(tl::proto::NodeState state) {
   switch (state) {
-    case tl::proto::NODE_STREAMING: return "streaming";
-    case tl::proto::NODE_SILENT: return "silent";
-    case tl::proto::NODE_GONE: return "gone";
-    default: return "unknown";
+    case tl::proto::NODE_STREAMING:
+      return "streaming";
+    case tl::proto::NODE_SILENT:
+      return "silent";
+    case tl::proto::NODE_GONE:
+      return "gone";
+    default:
+      return "unknown";
   }
 }
 
 std::string sync_name(tl::proto::SyncState state) {
   switch (state) {
-    case tl::proto::SYNC_ACQUIRING: return "acquiring";
-    case tl::proto::SYNC_LOCKED: return "locked";
-    case tl::proto::SYNC_LOST: return "lost";
-    default: return "unknown";
+    case tl::proto::SYNC_ACQUIRING:
+      return "acquiring";
+    case tl::proto::SYNC_LOCKED:
+      return "locked";
+    case tl::proto::SYNC_LOST:
+      return "lost";
+    default:
+      return "unknown";
   }
 }
 
@@ -127,8 +137,8 @@ std::string format_channel(const std::string& node, const tl::proto::ChannelInfo
 std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
   if (list.nodes().empty()) return "no nodes registered\n";
   using A = Table::Align;
-  Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)", "LATENCY(ms)",
-           "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"},
+  Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)",
+           "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"},
           {A::Left, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right,
            A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Left});
   for (const auto& n : list.nodes()) {
@@ -143,15 +153,19 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
            n.varispeed_ppm() == 0.0 ? "exact" : fmt("%+.1f", n.varispeed_ppm()),
            format_last_heard(n.last_heard_s())});
     if (!verbose) continue;
-    t.note(fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
-               "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
-               sync_name(n.sync_state()).c_str(), n.offset_ms(), n.rtt_ms(), n.drift_ppm(),
-               static_cast<unsigned long long>(n.lost()), static_cast<unsigned long long>(n.concealed_samples()),
-               static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
-               n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
-               static_cast<unsigned long long>(n.pid())));
-    t.note(fmt("    live varispeed %+.1f ppm  drift measured %+.1f ppm  margin %.1f ms  jitter %.2f ms",
-               n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms()));
+    t.note(
+        fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
+            "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
+            sync_name(n.sync_state()).c_str(), n.offset_ms(), n.rtt_ms(), n.drift_ppm(),
+            static_cast<unsigned long long>(n.lost()), static_cast<unsigned long long>(n.concealed_samples()),
+            static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
+            n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
+            static_cast<unsigned long long>(n.pid())));
+    t.note(fmt(
+        "    live varispeed %+.1f ppm  drift measured %+.1f ppm  margin %.1f ms  jitter %.2f ms  "
+        "nacks %llu  resent %llu",
+        n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
+        static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits())));
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
   return t.str();
@@ -175,10 +189,11 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
     wc = std::max(wc, std::to_string(tr.clipped_samples()).size());
   }
   for (const auto& tr : r.tracks()) {
-    out += fmt("%-*s  peak %*s dBFS  rms %*s dBFS  lost %*s  clipped %*s\n", static_cast<int>(wf), tr.file().c_str(),
-               static_cast<int>(wp), format_db(tr.peak_dbfs()).c_str(), static_cast<int>(wr),
-               format_db(tr.rms_dbfs()).c_str(), static_cast<int>(wl), std::to_string(tr.lost_samples()).c_str(),
-               static_cast<int>(wc), std::to_string(tr.clipped_samples()).c_str());
+    out +=
+        fmt("%-*s  peak %*s dBFS  rms %*s dBFS  lost %*s  clipped %*s\n", static_cast<int>(wf),
+            tr.file().c_str(), static_cast<int>(wp), format_db(tr.peak_dbfs()).c_str(), static_cast<int>(wr),
+            format_db(tr.rms_dbfs()).c_str(), static_cast<int>(wl), std::to_string(tr.lost_samples()).c_str(),
+            static_cast<int>(wc), std::to_string(tr.clipped_samples()).c_str());
   }
   return out;
 }
@@ -189,7 +204,8 @@ std::string format_takes(const tl::proto::TakeList& list) {
     out = "no finished takes\n";
   } else {
     using A = Table::Align;
-    Table t({"NAME", "DURATION(s)", "TRACKS", "START", "PATH"}, {A::Left, A::Right, A::Right, A::Right, A::Left});
+    Table t({"NAME", "DURATION(s)", "TRACKS", "START", "PATH"},
+            {A::Left, A::Right, A::Right, A::Right, A::Left});
     for (const auto& take : list.takes()) {
       t.add({take.take_name(), fmt("%.3f", take.seconds()), std::to_string(take.tracks_size()),
              std::to_string(take.start_sample()), take.path()});
@@ -250,19 +266,23 @@ std::string format_event(const tl::proto::Event& e) {
     }
     case tl::proto::Event::kNode: {
       const auto& n = e.node();
-      return fmt("node    %s (id %u) %s  ch %u  loss %.2f%%  late %llu  bad %llu  last heard %s", n.name().c_str(),
-                 n.node_id(), state_name(n.state()).c_str(), n.channels(), n.loss_pct(),
+      return fmt("node    %s (id %u) %s  ch %u  loss %.2f%%  late %llu  bad %llu  last heard %s",
+                 n.name().c_str(), n.node_id(), state_name(n.state()).c_str(), n.channels(), n.loss_pct(),
                  static_cast<unsigned long long>(n.late()), static_cast<unsigned long long>(n.bad()),
                  format_last_heard(n.last_heard_s()).c_str());
     }
     case tl::proto::Event::kRecordStarted:
       return fmt("record  started %s at sample %lld: %s", e.record_started().take_name().c_str(),
-                 static_cast<long long>(e.record_started().start_sample()), e.record_started().path().c_str());
+                 static_cast<long long>(e.record_started().start_sample()),
+                 e.record_started().path().c_str());
     case tl::proto::Event::kRecordStopped:
       return fmt("record  stopped %s: %.3f s, %d tracks: %s", e.record_stopped().take_name().c_str(),
-                 e.record_stopped().seconds(), e.record_stopped().tracks_size(), e.record_stopped().path().c_str());
-    case tl::proto::Event::kFault: return "fault   " + e.fault();
-    default: return "event   (unknown kind)";
+                 e.record_stopped().seconds(), e.record_stopped().tracks_size(),
+                 e.record_stopped().path().c_str());
+    case tl::proto::Event::kFault:
+      return "fault   " + e.fault();
+    default:
+      return "event   (unknown kind)";
   }
 }
 

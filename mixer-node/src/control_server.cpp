@@ -38,26 +38,27 @@ void ControlSession::start() {
 }
 
 void ControlSession::read() {
-  socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
-    if (ec) {
-      self->close();
-      return;
-    }
-    self->decoder_.feed(self->buffer_.data(), n);
-    Envelope message;
-    for (;;) {
-      const auto r = self->decoder_.next(message);
-      if (r == protocol::FrameDecoder::Result::NeedMore) break;
-      if (r == protocol::FrameDecoder::Result::Error) {
-        spdlog::warn("control: {} sent bad data ({}); disconnected", self->peer_, self->decoder_.error());
-        self->close();
-        return;
-      }
-      self->on_message(message);
-      if (!self->open_) return;
-    }
-    self->read();
-  });
+  socket_.async_read_some(
+      asio::buffer(buffer_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->decoder_.feed(self->buffer_.data(), n);
+        Envelope message;
+        for (;;) {
+          const auto r = self->decoder_.next(message);
+          if (r == protocol::FrameDecoder::Result::NeedMore) break;
+          if (r == protocol::FrameDecoder::Result::Error) {
+            spdlog::warn("control: {} sent bad data ({}); disconnected", self->peer_, self->decoder_.error());
+            self->close();
+            return;
+          }
+          self->on_message(message);
+          if (!self->open_) return;
+        }
+        self->read();
+      });
 }
 
 void ControlSession::on_message(const Envelope& message) {
@@ -87,7 +88,8 @@ void ControlSession::on_message(const Envelope& message) {
     if (!writing_) close();
     return;
   }
-  if (message.request_id() == 0 && !message.has_node_report()) {
+  // Notifications from a node carry request_id 0: its reports, and backfill answers.
+  if (message.request_id() == 0 && !message.has_node_report() && !message.has_audio_data()) {
     send_error(0, proto::ErrorReply::BAD_REQUEST, "requests need a non-zero request_id");
     return;
   }
@@ -106,7 +108,8 @@ void ControlSession::reply(std::uint64_t request_id, Envelope message) {
   if (!writing_) write_next();
 }
 
-void ControlSession::send_error(std::uint64_t request_id, proto::ErrorReply::Code code, const std::string& text) {
+void ControlSession::send_error(std::uint64_t request_id, proto::ErrorReply::Code code,
+                                const std::string& text) {
   Envelope e;
   e.mutable_error()->set_code(code);
   e.mutable_error()->set_message(text);
@@ -156,14 +159,11 @@ void ControlServer::accept() {
   acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      auto session = std::make_shared<ControlSession>(std::move(socket), token_, handler_,
-                                                      [this](ControlSession& s) {
-                                                        // Deferred: the session may be mid-callback.
-                                                        asio::post(acceptor_.get_executor(),
-                                                                   [this, p = s.shared_from_this()] {
-                                                                     sessions_.erase(p);
-                                                                   });
-                                                      });
+      auto session =
+          std::make_shared<ControlSession>(std::move(socket), token_, handler_, [this](ControlSession& s) {
+            // Deferred: the session may be mid-callback.
+            asio::post(acceptor_.get_executor(), [this, p = s.shared_from_this()] { sessions_.erase(p); });
+          });
       sessions_.insert(session);
       session->start();
     }

@@ -74,6 +74,10 @@ Status Mixer::start() {
     return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
                  ": " + e.code().message() + " (another tl-mixer running? pick another --listen port)"};
   }
+  // The recorder's backfill asks a node for audio over its control connection.
+  recorder_.set_fetcher([this](std::uint16_t node_id, MediaTime from, std::uint32_t frames) {
+    asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
+  });
   recorder_.start();
   if (!config_.monitor.empty() || config_.monitor_default) {
     driver_ = std::make_unique<DeviceMixDriver>(engine_, clock_, config_.block_frames, config_.monitor,
@@ -161,6 +165,26 @@ void Mixer::tick() {
   });
 }
 
+void Mixer::fetch_from_node(std::uint16_t node_id, MediaTime from, std::uint32_t frames) {
+  NodeSlot* slot = registry_.by_id(node_id);
+  ControlSession* session = nullptr;
+  server_->for_each([&](ControlSession& s) {
+    if (slot != nullptr && s.node == slot && s.open()) session = &s;
+  });
+  if (session == nullptr) {
+    recorder_.backfill_failed(
+        node_id, from, frames,
+        "node '" + (slot ? slot->name : std::to_string(node_id)) +
+            "' was not connected when the take stopped; its spool still holds the audio "
+            "(see capture-node/README.md)");
+    return;
+  }
+  proto::Envelope fetch;
+  fetch.mutable_fetch_audio()->set_from(from);
+  fetch.mutable_fetch_audio()->set_frames(frames);
+  session->reply(0, std::move(fetch));
+}
+
 void Mixer::broadcast(const proto::Envelope& event, bool nodes, bool levels) {
   server_->for_each([&](ControlSession& s) {
     if ((nodes && s.subscribed_nodes) || (levels && s.subscribed_levels)) s.reply(0, event);
@@ -207,6 +231,8 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_live_drift_ppm(slot.drift_ppm.load(std::memory_order_relaxed));
   n.set_margin_ms(slot.margin_ms.load(std::memory_order_relaxed));
   n.set_jitter_ms(slot.jitter_ms.load(std::memory_order_relaxed));
+  n.set_nacks_sent(slot.nacks_sent);
+  n.set_retransmits(slot.retransmits);
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
     auto* ci = n.add_channel_info();
     const StripSettings& s = slot.strips[c];
@@ -308,11 +334,21 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
                                             ? static_cast<float>(req.node_report().media_drift_ppm())
                                             : std::numeric_limits<float>::quiet_NaN(),
                                         std::memory_order_relaxed);
+      if (req.node_report().has_timeline()) {
+        recorder_.note_timeline_start(s->node->id, req.node_report().timeline_start());
+      }
       if (req.node_report().has_anchor()) {
         recorder_.note_anchor(s->node->id, req.node_report().anchor_media_ts(),
                               req.node_report().anchor_session_pos());
       }
       return;  // a notification: no reply
+    case proto::Envelope::kAudioData:
+      if (s->node == nullptr) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "audio data comes from registered capture nodes");
+        return;
+      }
+      recorder_.backfill(s->node->id, req.audio_data());
+      return;  // an answer to FetchAudio: no reply
     case proto::Envelope::kPing:
       reply.mutable_pong()->set_client_time_ns(req.ping().client_time_ns());
       reply.mutable_pong()->set_session_time_ns(clock_.now_ns());

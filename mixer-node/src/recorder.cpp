@@ -3,13 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <array>
-#include <map>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tl/common/units.h"
@@ -23,8 +23,11 @@ using json = nlohmann::json;
 namespace tl::mixer {
 namespace {
 constexpr std::int64_t kHeaderRefreshNs = 500'000'000;
-constexpr std::int64_t kStopGraceNs = 300'000'000;      // wait this long past latency for stragglers
-constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;  // finish even if the mix stalls
+constexpr std::int64_t kStopGraceNs = 300'000'000;       // wait this long past latency for stragglers
+constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the mix stalls
+constexpr std::int64_t kBackfillBaseNs = 5'000'000'000;  // nodes answer from disk: allow this
+constexpr std::int64_t kBackfillMaxNs = 120'000'000'000;
+constexpr std::uint32_t kFetchMaxFrames = 48000u * 60u;  // one FetchAudio asks for at most this
 
 bool valid_take_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
@@ -43,7 +46,9 @@ std::string default_take_name() {
   return buf;
 }
 
-double to_dbfs(double v) { return gain_to_db(v, -150.0); }
+double to_dbfs(double v) {
+  return gain_to_db(v, -150.0);
+}
 }  // namespace
 
 struct Recorder::Take {
@@ -68,6 +73,18 @@ struct Recorder::Take {
     double clock_offset_ms = 0.0;
   };
   std::map<std::string, Conformed> conformed;  // by track file
+  // Backfill after stopping: what was asked of each node, and how it went.
+  struct Fetch {
+    std::uint16_t node = 0;
+    MediaTime from = 0;
+    std::uint32_t frames = 0;
+    bool done = false;
+    std::uint32_t not_in_spool = 0;
+    std::string failure;
+  };
+  bool backfilling = false;
+  std::int64_t backfill_deadline_ns = 0;
+  std::vector<Fetch> fetches;
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
@@ -77,7 +94,9 @@ Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<P
   channel_.resize(protocol::kMaxFrames);
 }
 
-Recorder::~Recorder() { stop(); }
+Recorder::~Recorder() {
+  stop();
+}
 
 void Recorder::start() {
   running_.store(true);
@@ -120,6 +139,17 @@ void Recorder::note_anchor(std::uint16_t node_id, MediaTime media_ts, double ses
   if (node_id == 0 || node_id > kMaxNodes) return;
   post([this, node_id, media_ts, session_pos] {
     if (take_) take_->node_anchors[node_id].emplace_back(media_ts, session_pos);
+  });
+}
+
+void Recorder::note_timeline_start(std::uint16_t node_id, MediaTime media_ts) {
+  if (node_id == 0 || node_id > kMaxNodes) return;
+  post([this, node_id, media_ts] {
+    if (!take_ || media_ts >= take_->stop) return;
+    auto& tracks = take_->tracks[node_id];
+    for (auto& t : tracks) {
+      if (t) t->expect_from(std::max<MediaTime>(media_ts, take_->start) - take_->start);
+    }
   });
 }
 
@@ -176,7 +206,8 @@ void Recorder::begin(const std::string& requested, const StartedFn& done) {
   fs::create_directories(config_.record_dir, ec);
   fs::path dir = fs::path(config_.record_dir) / name;
   if (requested.empty()) {
-    for (int n = 2; fs::exists(dir); ++n) dir = fs::path(config_.record_dir) / (name + "-" + std::to_string(n));
+    for (int n = 2; fs::exists(dir); ++n)
+      dir = fs::path(config_.record_dir) / (name + "-" + std::to_string(n));
     name = dir.filename().string();
   } else if (fs::exists(dir)) {
     done(Error{"take '" + name + "' already exists in " + config_.record_dir + ": choose another name"});
@@ -191,7 +222,9 @@ void Recorder::begin(const std::string& requested, const StartedFn& done) {
   take->name = name;
   take->dir = dir;
   take->start = clock_.now_samples();
-  TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 2, .time_reference = take->start,
+  TrackFileInfo info{.sample_rate = clock_.rate(),
+                     .channels = 2,
+                     .time_reference = take->start,
                      .description = "tracklink " + name + " mix"};
   auto mix = TrackWriter::open((dir / "mix.wav").string(), info, config_.window_frames);
   if (!mix) {
@@ -227,9 +260,11 @@ void Recorder::ensure_tracks(const NodeSlot& slot) {
   tracks.resize(slot.channels);
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
     const std::string file = slot.name + "-" + std::to_string(c + 1) + ".wav";
-    TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 1, .time_reference = take_->start,
-                       .description = "tracklink " + take_->name + " " + slot.name + "/" +
-                                      std::to_string(c + 1)};
+    TrackFileInfo info{
+        .sample_rate = clock_.rate(),
+        .channels = 1,
+        .time_reference = take_->start,
+        .description = "tracklink " + take_->name + " " + slot.name + "/" + std::to_string(c + 1)};
     auto writer = TrackWriter::open((take_->dir / file).string(), info, config_.window_frames);
     if (!writer) {
       spdlog::error("take '{}': {} — this track is not recorded; check disk space and permissions",
@@ -259,7 +294,8 @@ bool Recorder::drain_packets() {
         if (h.type == protocol::PacketType::Audio && h.first_channel == 0) {
           auto& tracker = take_->drift[slot->id];
           if (!tracker) tracker = std::make_unique<DriftTracker>(clock_.rate());
-          tracker->add(h.media_ts, h.frame_count, p->arrival_ns, (h.flags & protocol::kFlagDiscontinuity) != 0);
+          tracker->add(h.media_ts, h.frame_count, p->arrival_ns,
+                       (h.flags & protocol::kFlagDiscontinuity) != 0);
         }
         const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
         protocol::unpack_pcm(payload, h.format, std::span<float>(scratch_.data(), n));
@@ -330,12 +366,152 @@ void Recorder::service_take() {
     }
     take_->mix->update_header();
   }
+  if (stopping && take_->backfilling) {
+    const bool answered = std::all_of(take_->fetches.begin(), take_->fetches.end(),
+                                      [](const Take::Fetch& f) { return f.done; });
+    if (answered || now_ns >= take_->backfill_deadline_ns || !running_.load()) finalize();
+    return;
+  }
   if (stopping) {
     const std::int64_t waited = now_ns - take_->stop_requested_ns;
     const std::int64_t needed = clock_.to_ns(config_.latency_frames) + kStopGraceNs;
     const bool mix_done = take_->mix_end >= length;
-    if ((waited >= needed && mix_done) || waited >= needed + kStopTimeoutNs) finalize();
+    if ((waited >= needed && mix_done) || waited >= needed + kStopTimeoutNs) {
+      // Shutting down: no node is asked (the mixer's io thread is gone).
+      if (!running_.load() || !start_backfill(length)) finalize();
+    }
   }
+}
+
+bool Recorder::start_backfill(std::int64_t length) {
+  Take& take = *take_;
+  take.backfilling = true;
+  std::uint64_t missing = 0;
+  std::size_t nodes = 0;
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    // Every channel's gaps, merged: a node resends whole frames (every channel).
+    std::vector<TrackWriter::Gap> gaps;
+    for (auto& t : tracks) {
+      if (!t) continue;
+      t->flush_until(length);
+      for (const auto& g : t->lost_gaps()) gaps.push_back(g);
+    }
+    if (gaps.empty()) continue;
+    std::sort(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) { return a.from < b.from; });
+    std::vector<TrackWriter::Gap> merged;
+    for (const auto& g : gaps) {
+      if (!merged.empty() && g.from <= merged.back().to) {
+        merged.back().to = std::max(merged.back().to, g.to);
+      } else {
+        merged.push_back(g);
+      }
+    }
+    ++nodes;
+    for (const auto& g : merged) {
+      for (std::int64_t at = g.from; at < g.to; at += kFetchMaxFrames) {
+        const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(g.to - at, kFetchMaxFrames));
+        take.fetches.push_back({.node = id, .from = take.start + at, .frames = n});
+        missing += n;
+      }
+    }
+  }
+  if (take.fetches.empty() || !fetch_) return false;
+  const auto missing_s = static_cast<double>(missing) / clock_.rate();
+  take.backfill_deadline_ns =
+      clock_.now_ns() +
+      std::min(kBackfillMaxNs, kBackfillBaseNs + static_cast<std::int64_t>(missing_s * 2e9));
+  spdlog::info("take '{}': {:.3f} s of audio missing from {} node(s) in {} range(s); asking their spools",
+               take.name, missing_s, nodes, take.fetches.size());
+  write_manifest("backfilling", nullptr);
+  for (const auto& f : take.fetches) fetch_(f.node, f.from, f.frames);
+  return true;
+}
+
+void Recorder::backfill(std::uint16_t node_id, proto::AudioData data) {
+  post([this, node_id, data = std::move(data)] { apply_backfill(node_id, data); });
+}
+
+void Recorder::backfill_failed(std::uint16_t node_id, MediaTime from, std::uint32_t frames,
+                               std::string reason) {
+  post([this, node_id, from, frames, reason = std::move(reason)] {
+    if (!take_) return;
+    for (auto& f : take_->fetches) {
+      if (f.node == node_id && f.from == from && f.frames == frames && !f.done) {
+        f.done = true;
+        f.failure = reason;
+      }
+    }
+  });
+}
+
+void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& data) {
+  if (!take_ || node_id == 0 || node_id > kMaxNodes) return;
+  Take& take = *take_;
+  if (data.last()) {
+    for (auto& f : take.fetches) {
+      if (f.node == node_id && f.from == data.request_from() && f.frames == data.request_frames() &&
+          !f.done) {
+        f.done = true;
+        f.not_in_spool = data.not_in_spool();
+      }
+    }
+    return;
+  }
+  auto& tracks = take.tracks[node_id];
+  const auto format = data.format() == proto::FORMAT_PCM16   ? protocol::SampleFormat::Pcm16
+                      : data.format() == proto::FORMAT_F32   ? protocol::SampleFormat::F32
+                      : data.format() == proto::FORMAT_PCM24 ? protocol::SampleFormat::Pcm24
+                                                             : protocol::SampleFormat::None;
+  const std::size_t bps = protocol::bytes_per_sample(format);
+  const std::size_t samples = static_cast<std::size_t>(data.frames()) * data.channels();
+  if (bps == 0 || data.channels() != tracks.size() || data.samples().size() != samples * bps ||
+      samples == 0) {
+    spdlog::warn(
+        "take '{}': a backfill answer from node {} does not fit its tracks ({} channels, {} bytes); ignored",
+        take.name, node_id, data.channels(), data.samples().size());
+    return;
+  }
+  std::vector<float> interleaved(samples);
+  protocol::unpack_pcm(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.samples().data()),
+                                    data.samples().size()),
+      format, interleaved);
+  // Only what lies inside the take.
+  const MediaTime begin = std::max<MediaTime>(data.from(), take.start);
+  const MediaTime end = std::min<MediaTime>(data.from() + data.frames(), take.stop);
+  if (begin >= end) return;
+  const auto skip = static_cast<std::size_t>(begin - data.from());
+  const auto count = static_cast<std::size_t>(end - begin);
+  std::vector<float> channel(count);
+  for (std::uint32_t c = 0; c < tracks.size(); ++c) {
+    if (!tracks[c]) continue;
+    for (std::size_t i = 0; i < count; ++i) channel[i] = interleaved[(skip + i) * data.channels() + c];
+    tracks[c]->put(begin - take.start, channel);
+  }
+}
+
+//! Why a node's tracks are still missing audio after the backfill, for the operator.
+std::string Recorder::missing_reason(const Take& take, std::uint16_t node_id) const {
+  bool asked = false, late = false;
+  std::uint64_t not_held = 0;
+  std::string failure;
+  for (const auto& f : take.fetches) {
+    if (f.node != node_id) continue;
+    asked = true;
+    if (!f.failure.empty()) failure = f.failure;
+    if (!f.done) late = true;
+    not_held += f.not_in_spool;
+  }
+  if (!failure.empty()) return failure;
+  if (!asked) return running_.load() ? "no backfill was possible" : "the mixer was shutting down; not asked";
+  if (not_held != 0) {
+    return "the node's spool no longer holds " + std::to_string(not_held) +
+           " of the missing samples (its --spool-max is too small, or it ran with --spool-dir none)";
+  }
+  if (late) return "the node did not answer the backfill in time";
+  return "the node resent it, but it did not fit the take";
 }
 
 void Recorder::finalize() {
@@ -369,6 +545,13 @@ void Recorder::finalize() {
       s->set_lost_samples(t.lost_frames());
       s->set_concealed_samples(concealed / std::max<std::uint32_t>(1, slot->channels));
       s->set_clipped_samples(t.clipped_samples());
+      s->set_recovered_samples(t.recovered_frames());
+      for (const auto& g : t.lost_gaps()) {
+        auto* m = s->add_missing();
+        m->set_from(take.start + g.from);
+        m->set_frames(static_cast<std::uint64_t>(g.to - g.from));
+      }
+      if (t.lost_frames() != 0) s->set_missing_reason(missing_reason(take, id));
     }
   }
   take.mix->finish(length);
@@ -416,7 +599,8 @@ void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
       shifts.push_back(pos - static_cast<double>(origin) - mapped);
     }
     if (shifts.size() < 3) continue;
-    std::nth_element(shifts.begin(), shifts.begin() + static_cast<std::ptrdiff_t>(shifts.size() / 2), shifts.end());
+    std::nth_element(shifts.begin(), shifts.begin() + static_cast<std::ptrdiff_t>(shifts.size() / 2),
+                     shifts.end());
     const double shift = shifts[shifts.size() / 2];
     if (std::fabs(shift) > 0.5 * 48000.0) continue;  // not the same timeline: ignore
     a.session_pos += shift;
@@ -446,11 +630,15 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       const std::string file = slot->name + "-" + std::to_string(c + 1) + ".wav";
-      TrackFileInfo info{.sample_rate = clock_.rate(), .channels = 1, .time_reference = take.start,
-                         .description = "tracklink " + take.name + " " + slot->name + "/" + std::to_string(c + 1)};
+      TrackFileInfo info{
+          .sample_rate = clock_.rate(),
+          .channels = 1,
+          .time_reference = take.start,
+          .description = "tracklink " + take.name + " " + slot->name + "/" + std::to_string(c + 1)};
       auto outcome = conform_track_file(take.dir, file, anchors, length, info);
       if (!outcome) {
-        spdlog::error("take '{}': conform of {} failed: {}; the raw track is kept", take.name, file, outcome.error());
+        spdlog::error("take '{}': conform of {} failed: {}; the raw track is kept", take.name, file,
+                      outcome.error());
         continue;
       }
       take.conformed[file] = Take::Conformed{.drift_ppm = covered > 0.0 ? 1e6 * drift / covered : 0.0,
@@ -458,8 +646,8 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
                                              .resampled = outcome->resampled,
                                              .clock_offset_ms = slot->report.offset_ms()};
       if (outcome->resampled) {
-        spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name, file,
-                     outcome->drift_samples, take.conformed[file].drift_ppm);
+        spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name,
+                     file, outcome->drift_samples, take.conformed[file].drift_ppm);
       }
     }
   }
@@ -490,6 +678,13 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
                  {"lost_samples", t.lost_samples()},
                  {"concealed_samples", t.concealed_samples()},
                  {"clipped_samples", t.clipped_samples()}};
+      if (t.node() != "mix") {
+        tj["recovered_samples"] = t.recovered_samples();
+        json missing = json::array();
+        for (const auto& m : t.missing()) missing.push_back({{"from", m.from()}, {"frames", m.frames()}});
+        tj["missing"] = missing;
+        if (!t.missing_reason().empty()) tj["missing_reason"] = t.missing_reason();
+      }
       if (const auto c = take.conformed.find(t.file()); c != take.conformed.end()) {
         tj["raw_file"] = "raw/" + t.file();
         tj["drift_ppm"] = c->second.drift_ppm;
@@ -546,6 +741,16 @@ std::vector<proto::RecordStopped> Recorder::list_takes() const {
         s->set_peak_dbfs(tj.value("peak_dbfs", -150.0));
         s->set_rms_dbfs(tj.value("rms_dbfs", -150.0));
         s->set_lost_samples(tj.value("lost_samples", std::uint64_t{0}));
+        s->set_recovered_samples(tj.value("recovered_samples", std::uint64_t{0}));
+        s->set_missing_reason(tj.value("missing_reason", ""));
+        if (tj.contains("missing") && tj["missing"].is_array()) {
+          for (const auto& m : tj["missing"]) {
+            if (!m.is_object()) continue;
+            auto* r = s->add_missing();
+            r->set_from(m.value("from", std::int64_t{0}));
+            r->set_frames(m.value("frames", std::uint64_t{0}));
+          }
+        }
       }
     }
     out.push_back(std::move(t));

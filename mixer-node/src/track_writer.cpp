@@ -112,6 +112,7 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
     }
     wrote = true;
     filled += hi - lo;
+    if (first_offset_ < 0 || lo < first_offset_) first_offset_ = lo;
     // The gap shrinks, or splits around the patch.
     const Gap before{gaps_[g].from, lo}, after{hi, gaps_[g].to};
     if (before.from < before.to && after.from < after.to) {
@@ -130,6 +131,19 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
   if (wrote) sf_seek(file_, head_, SEEK_SET);  // back to the end, where flushing goes on
   recovered_ += static_cast<std::uint64_t>(filled);
   late_ += static_cast<std::uint64_t>(frames - filled);  // fell on audio already written: duplicates
+}
+
+void TrackWriter::expect_from(std::int64_t offset) {
+  if (offset < 0 || (expected_from_ >= 0 && offset >= expected_from_)) return;
+  expected_from_ = offset;
+  // Already on disk as silence before the first audio: that is a gap now.
+  const std::int64_t written_to = std::min(head_, first_offset_ < 0 ? head_ : first_offset_);
+  if (offset < written_to) {
+    const std::int64_t to =
+        (!gaps_.empty() && gaps_.front().from == written_to) ? gaps_.front().to : written_to;
+    if (!gaps_.empty() && gaps_.front().from == written_to) gaps_.erase(gaps_.begin());
+    gaps_.insert(gaps_.begin(), Gap{offset, to});
+  }
 }
 
 std::vector<TrackWriter::Gap> TrackWriter::lost_gaps() const {
@@ -157,7 +171,8 @@ void TrackWriter::write_run(std::int64_t until) {
       const bool have = present_[idx] != 0;
       if (have) {
         audio_end_ = at + 1;
-      } else if (first_offset_ >= 0 && at >= first_offset_) {
+      } else if ((first_offset_ >= 0 && at >= first_offset_) ||
+                 (expected_from_ >= 0 && at >= expected_from_)) {
         if (!gaps_.empty() && gaps_.back().to == at) {
           gaps_.back().to = at + 1;
         } else {

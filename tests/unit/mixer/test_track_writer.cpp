@@ -156,6 +156,27 @@ TEST(TrackWriter, LateAudioFillsItsGapInTheFileBitExact) {
   }
 }
 
+TEST(TrackWriter, LostFirstFramesAreAGapOnceTheTimelineStartIsKnown) {
+  const std::string path = temp_path("lead");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> block(100, 0.25f);
+  (*w)->put(150, block);  // the node's first 50 frames (from 100) never came
+  (*w)->flush_until(300);
+  EXPECT_EQ((*w)->lost_frames(), 0u) << "without the timeline start, that is a late join";
+  (*w)->expect_from(100);
+  EXPECT_EQ((*w)->lost_frames(), 50u);
+  ASSERT_EQ((*w)->lost_gaps().size(), 1u);
+  EXPECT_EQ((*w)->lost_gaps()[0].from, 100);
+  (*w)->put(100, std::vector<float>(50, 0.5f));
+  EXPECT_EQ((*w)->lost_frames(), 0u);
+  EXPECT_EQ((*w)->first_offset(), 100);
+  (*w)->finish(300);
+  const auto audio = test::read_audio(path);
+  EXPECT_EQ(audio.samples[99], 0);
+  EXPECT_EQ(audio.samples[100] / 256, 4194304);  // 0.5
+}
+
 TEST(TrackWriter, FileIsReadableBeforeItIsClosed) {
   const std::string path = temp_path("crash");
   auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);

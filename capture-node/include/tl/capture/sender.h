@@ -62,6 +62,10 @@ class Sender {
     bool has_anchor = false;
     MediaTime anchor_media_ts = 0;
     double anchor_session_pos = 0.0;
+    // Where the current timeline began (its first block, flagged kFlagDiscontinuity):
+    // the mixer can ask for that audio even when the first packets were lost.
+    bool has_timeline = false;
+    MediaTime timeline_start = 0;
   };
 
   //! clock: the node's clock (identity unless simulating); must outlive the sender.
@@ -134,6 +138,8 @@ class Sender {
   bool has_anchor_ = false;
   MediaTime anchor_media_ts_ = 0;
   double anchor_session_pos_ = 0.0;
+  bool has_timeline_ = false;
+  MediaTime timeline_start_ = 0;
 };
 
 }  // namespace tl::capture

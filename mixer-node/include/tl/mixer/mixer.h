@@ -28,7 +28,7 @@ struct MixerConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t block_frames = 48;
   double latency_ms = 20.0;
-  std::string monitor;    // empty: headless timer; else device name substring ("" + monitor_default)
+  std::string monitor;  // empty: headless timer; else device name substring ("" + monitor_default)
   bool monitor_default = false;
   std::string audio_api;  // alsa | jack | pulse | "" (RtAudio's choice)
   std::string token;
@@ -56,13 +56,18 @@ class Mixer final : public ControlHandler {
   void fill_node(const NodeSlot& slot, proto::NodeInfo& out, std::int64_t now_ns) const;
   proto::NodeList node_list() const;
   proto::MixerStatus status() const;
-  void handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::RegisterNode& r);
-  void handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetChannel& r);
+  void handle_register(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                       const proto::RegisterNode& r);
+  void handle_set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                          const proto::SetChannel& r);
   void handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetStrip& r);
   void handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r);
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
   void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
+  //! io: asks a node for audio the recorder is missing (FetchAudio), or tells the
+  //! recorder it cannot.
+  void fetch_from_node(std::uint16_t node_id, MediaTime from, std::uint32_t frames);
   void broadcast(const proto::Envelope& event, bool nodes, bool levels);
 
   MixerConfig config_;

@@ -6,7 +6,11 @@
 //! live mix) and mix chunks from the mix engine (mix.wav). A take is
 //! `<record-dir>/<take>/` with `<node>-<channel>.wav` per input channel, `mix.wav`
 //! and `take.json`. Stopping waits for audio still in flight up to the stop
-//! position, then trims every file to the same length.
+//! position, then backfills: every range a node's tracks are still missing is
+//! asked of that node (FetchAudio over its control connection, answered from its
+//! spool) and written into the raw tracks in place; then every file is trimmed to
+//! the same length, conformed and closed. take.json lists what is still missing
+//! and why.
 
 #include <atomic>
 #include <condition_variable>
@@ -58,9 +62,22 @@ class Recorder {
   //! thread): the audio at media_ts was captured at session_pos.
   void note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos);
 
+  //! Where a node's current timeline began (any thread): audio from there on is
+  //! expected on its tracks, so a lost first packet is a gap to backfill.
+  void note_timeline_start(std::uint16_t node_id, MediaTime media_ts);
+
   bool recording() const noexcept { return recording_.load(std::memory_order_acquire); }
   std::string take_name() const;
   double take_seconds() const noexcept;
+
+  //! Asks a node for audio of its own timeline (media time); runs on the recorder
+  //! thread and must not block (the mixer posts it to its io thread). Set before start().
+  using FetchFn = std::function<void(std::uint16_t node_id, MediaTime from, std::uint32_t frames)>;
+  void set_fetcher(FetchFn fetch) { fetch_ = std::move(fetch); }
+  //! Any thread: a node's answer to a fetch (a run of audio, or the last message).
+  void backfill(std::uint16_t node_id, proto::AudioData data);
+  //! Any thread: a fetch that cannot be answered (node not connected).
+  void backfill_failed(std::uint16_t node_id, MediaTime from, std::uint32_t frames, std::string reason);
 
   //! Finished takes found under the record directory (reads their take.json).
   std::vector<proto::RecordStopped> list_takes() const;
@@ -74,6 +91,10 @@ class Recorder {
   void begin(const std::string& name, const StartedFn& done);
   void ensure_tracks(const NodeSlot& slot);
   void service_take();
+  //! Asks the nodes for what the take is missing; false when nothing is.
+  bool start_backfill(std::int64_t length);
+  void apply_backfill(std::uint16_t node_id, const proto::AudioData& data);
+  std::string missing_reason(const Take& take, std::uint16_t node_id) const;
   void finalize();
   void conform_tracks(Take& take, std::int64_t length);
   void write_manifest(const char* state, const proto::RecordStopped* summary);
@@ -95,6 +116,7 @@ class Recorder {
 
   std::unique_ptr<Take> take_;  // recorder thread only
   std::vector<float> scratch_, channel_;
+  FetchFn fetch_;
 };
 
 }  // namespace tl::mixer

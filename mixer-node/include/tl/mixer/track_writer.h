@@ -47,6 +47,10 @@ class TrackWriter {
   //! beyond the window force a flush first.
   void put(std::int64_t offset, std::span<const float> interleaved);
 
+  //! Audio is expected from offset on (the node's timeline began there): frames
+  //! missing between it and the first that arrived are a gap, not a late start.
+  void expect_from(std::int64_t offset);
+
   //! A stretch of frames written as silence: [from, to), take-relative.
   struct Gap {
     std::int64_t from = 0, to = 0;
@@ -92,8 +96,9 @@ class TrackWriter {
   std::int64_t head_ = 0;                    // frames written to disk
   std::int64_t first_offset_ = -1;           // first frame that ever arrived
   std::uint64_t late_ = 0, clipped_ = 0, recovered_ = 0;
-  std::vector<Gap> gaps_;       // written as silence, after the first audio, merged
-  std::int64_t audio_end_ = 0;  // just past the last frame of audio written
+  std::vector<Gap> gaps_;            // written as silence, after the first audio, merged
+  std::int64_t audio_end_ = 0;       // just past the last frame of audio written
+  std::int64_t expected_from_ = -1;  // the node's timeline start, when known
   double peak_ = 0.0, sum_sq_ = 0.0;
   std::uint64_t counted_ = 0;
   bool closed_ = false;
