@@ -194,6 +194,13 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
             tr.file().c_str(), static_cast<int>(wp), format_db(tr.peak_dbfs()).c_str(), static_cast<int>(wr),
             format_db(tr.rms_dbfs()).c_str(), static_cast<int>(wl), std::to_string(tr.lost_samples()).c_str(),
             static_cast<int>(wc), std::to_string(tr.clipped_samples()).c_str());
+    if (tr.recovered_samples() != 0)
+      out.insert(out.size() - 1,
+                 fmt("  recovered %llu", static_cast<unsigned long long>(tr.recovered_samples())));
+    if (tr.lost_samples() != 0) {
+      out += fmt("    %zu range(s) missing: %s\n", static_cast<std::size_t>(tr.missing_size()),
+                 tr.missing_reason().empty() ? "unknown reason" : tr.missing_reason().c_str());
+    }
   }
   return out;
 }

@@ -26,7 +26,7 @@ constexpr std::int64_t kHeaderRefreshNs = 500'000'000;
 constexpr std::int64_t kStopGraceNs = 300'000'000;       // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the mix stalls
 constexpr std::int64_t kBackfillBaseNs = 5'000'000'000;  // nodes answer from disk: allow this
-constexpr std::int64_t kBackfillMaxNs = 120'000'000'000;
+constexpr std::int64_t kBackfillMaxNs = 45'000'000'000;  // under tlctl's 60 s wait for record stop
 constexpr std::uint32_t kFetchMaxFrames = 48000u * 60u;  // one FetchAudio asks for at most this
 
 bool valid_take_name(const std::string& name) {

@@ -175,6 +175,10 @@ tl::proto::RecordStopped stopped_take() {
   t1->set_peak_dbfs(-6.02);
   t1->set_rms_dbfs(-18.47);
   t1->set_lost_samples(3);
+  t1->set_recovered_samples(480);
+  t1->add_missing()->set_from(96000);
+  t1->mutable_missing(0)->set_frames(3);
+  t1->set_missing_reason("the node did not answer the backfill in time");
   auto* mix = r.add_tracks();
   mix->set_file("mix.wav");
   mix->set_node("mix");
@@ -186,15 +190,17 @@ tl::proto::RecordStopped stopped_take() {
 
 TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
   const auto lines = lines_of(format_record_stopped(stopped_take()));
-  ASSERT_EQ(lines.size(), 5u);
+  ASSERT_EQ(lines.size(), 6u);
   EXPECT_EQ(lines[0], "take-20261122-010203");
   EXPECT_EQ(lines[1], "path: /srv/takes/take-20261122-010203");
   EXPECT_EQ(lines[2].rfind("duration: 12.000 s", 0), 0u) << lines[2];
   EXPECT_EQ(cells_of(lines[3]), (std::vector<std::string>{"room-a-1.wav", "peak", "-6.0", "dBFS", "rms", "-18.5",
-                                                          "dBFS", "lost", "3", "clipped", "0"}));
-  EXPECT_EQ(cells_of(lines[4]), (std::vector<std::string>{"mix.wav", "peak", "-inf", "dBFS", "rms", "-inf", "dBFS",
+                                                          "dBFS", "lost", "3", "clipped", "0", "recovered", "480"}));
+  // A track still missing audio says how much and why.
+  EXPECT_EQ(lines[4], "    1 range(s) missing: the node did not answer the backfill in time");
+  EXPECT_EQ(cells_of(lines[5]), (std::vector<std::string>{"mix.wav", "peak", "-inf", "dBFS", "rms", "-inf", "dBFS",
                                                           "lost", "0", "clipped", "7"}));
-  EXPECT_EQ(lines[3].find("lost"), lines[4].find("lost")) << "aligned columns";
+  EXPECT_EQ(lines[3].find("lost"), lines[5].find("lost")) << "aligned columns";
 }
 
 TEST(FormatRecord, StartPrintsTheTakeNameFirst) {
