@@ -79,7 +79,34 @@ std::vector<DriftTracker::Stretch> DriftTracker::stretches() {
     if (run.floors.size() >= 3 && run.floors.back().at - run.floors.front().at >= 2 * static_cast<MediaTime>(rate_)) {
       std::vector<std::pair<double, double>> pts;
       for (const auto& f : run.floors) pts.emplace_back(static_cast<double>(f.at), f.transit);
-      s.drift = floor_slope(pts);
+      // The lower hull's slope is the precise one on a quiet path. How well the floors
+      // pin any slope shows in a least-squares fit's standard error: on a jittery path
+      // (floors milliseconds apart) a short take cannot tell tens of ppm from none, and
+      // the hull's edge can tilt wildly. The drift applied is the hull's while it agrees
+      // with the fit, else the fit's, and only when the fit stands out of 3 sigma.
+      const double hull = floor_slope(pts);
+      const auto n = static_cast<double>(pts.size());
+      double mean_x = 0.0, mean_y = 0.0;
+      for (const auto& p : pts) {
+        mean_x += p.first;
+        mean_y += p.second;
+      }
+      mean_x /= n;
+      mean_y /= n;
+      double sxx = 0.0, sxy = 0.0;
+      for (const auto& p : pts) {
+        sxx += (p.first - mean_x) * (p.first - mean_x);
+        sxy += (p.first - mean_x) * (p.second - mean_y);
+      }
+      const double fit = sxy / sxx;
+      double sum_sq = 0.0;
+      for (const auto& p : pts) {
+        const double r = p.second - mean_y - fit * (p.first - mean_x);
+        sum_sq += r * r;
+      }
+      s.sigma = std::sqrt(sum_sq / std::max(1.0, n - 2.0) / sxx);
+      const bool significant = std::fabs(fit) > 3.0 * s.sigma;
+      s.drift = !significant ? 0.0 : std::fabs(hull - fit) <= 3.0 * s.sigma + 1e-6 ? hull : fit;
     }
     out.push_back(s);
   }

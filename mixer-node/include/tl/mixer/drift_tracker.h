@@ -31,7 +31,9 @@ class DriftTracker {
 
   struct Stretch {
     MediaTime first = 0, end = 0;  // media time covered
-    double drift = 0.0;            // session samples gained per media sample (+: node runs slow)
+    double drift = 0.0;            // session samples gained per media sample (+: node runs slow);
+                                   // 0 when the slope does not stand out of its uncertainty (3 sigma)
+    double sigma = 0.0;            // that uncertainty, from the floors' spread around the line
     std::size_t windows = 0;       // window floors the fit used
   };
   //! Closes the current window and fits every stretch.
