@@ -11,7 +11,8 @@ DriftTracker::DriftTracker(std::uint32_t sample_rate, double window_seconds)
 void DriftTracker::add(MediaTime media_ts, std::uint32_t frames, std::int64_t arrival_ns, bool restart) {
   if (runs_.empty() || restart) {
     close_window();
-    if (runs_.empty() || !runs_.back().floors.empty() || runs_.back().first != INT64_MAX) runs_.emplace_back();
+    if (runs_.empty() || !runs_.back().floors.empty() || runs_.back().first != INT64_MAX)
+      runs_.emplace_back();
     window_start_ = media_ts;
   }
   Run& run = runs_.back();
@@ -50,7 +51,8 @@ double floor_slope(const std::vector<std::pair<double, double>>& pts) {
     while (hull.size() >= 2) {
       const auto& a = hull[hull.size() - 2];
       const auto& b = hull.back();
-      const double cross = (b.first - a.first) * (p.second - a.second) - (b.second - a.second) * (p.first - a.first);
+      const double cross =
+          (b.first - a.first) * (p.second - a.second) - (b.second - a.second) * (p.first - a.first);
       if (cross > 0.0) break;  // a left turn: b stays on the lower hull
       hull.pop_back();
     }
@@ -76,7 +78,8 @@ std::vector<DriftTracker::Stretch> DriftTracker::stretches() {
     Stretch s{.first = run.first, .end = run.end, .windows = run.floors.size()};
     // A slope needs a few windows over a couple of seconds; shorter stretches
     // are taken as the node's clock sync placed them.
-    if (run.floors.size() >= 3 && run.floors.back().at - run.floors.front().at >= 2 * static_cast<MediaTime>(rate_)) {
+    if (run.floors.size() >= 3 &&
+        run.floors.back().at - run.floors.front().at >= 2 * static_cast<MediaTime>(rate_)) {
       std::vector<std::pair<double, double>> pts;
       for (const auto& f : run.floors) pts.emplace_back(static_cast<double>(f.at), f.transit);
       // The lower hull's slope is the precise one on a quiet path. How well the floors

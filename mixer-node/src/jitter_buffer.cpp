@@ -18,8 +18,7 @@ JitterBuffer::JitterBuffer(std::uint32_t channels, std::uint32_t capacity_frames
 }
 
 JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t first_channel,
-                                              std::uint32_t channel_count,
-                                              std::span<const float> interleaved,
+                                              std::uint32_t channel_count, std::span<const float> interleaved,
                                               MediaTime read_pos) noexcept {
   const auto frames = static_cast<MediaTime>(interleaved.size() / channel_count);
   if (position + frames <= read_pos) return WriteResult::Late;
@@ -37,19 +36,18 @@ JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t 
   return WriteResult::Ok;
 }
 
-std::uint32_t JitterBuffer::read(std::uint32_t channel, MediaTime position,
-                                 std::span<float> out) const noexcept {
+std::uint32_t JitterBuffer::read(std::uint32_t channel, MediaTime position, std::span<float> out,
+                                 std::span<std::uint8_t> mark) const noexcept {
   std::uint32_t missing = 0;
+  const bool marking = mark.size() >= out.size();
   const std::size_t base = static_cast<std::size_t>(channel) * capacity_;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const MediaTime pos = position + static_cast<MediaTime>(i);
     const std::size_t at = base + (static_cast<std::size_t>(pos) & mask_);
-    if (stamps_[at] == pos) {
-      out[i] = samples_[at];
-    } else {
-      out[i] = 0.0f;
-      ++missing;
-    }
+    const bool have = stamps_[at] == pos;
+    out[i] = have ? samples_[at] : 0.0f;
+    missing += have ? 0 : 1;
+    if (marking) mark[i] = have ? 0 : 1;
   }
   return missing;
 }

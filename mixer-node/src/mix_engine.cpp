@@ -31,6 +31,9 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       strip_r_(std::make_unique<float[]>(config.max_block_frames)),
       // The varispeed reads at most max_block * (1 + 1%) + its kernel.
       window_(std::make_unique<float[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
+      window_missing_(
+          std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
+      missing_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       meter_window_(config.sample_rate / 10) {
   varispeed_.prepare(config.max_block_frames);
   for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
@@ -139,15 +142,22 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
 std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
                                       const VarispeedControl::Block& block, std::size_t window,
                                       std::size_t moved, std::span<float> out) noexcept {
-  if (block.exact) return slot.jitter->read(channel, block.base, out);
+  const std::span<std::uint8_t> marks(missing_.get(), out.size());
+  if (block.exact) return slot.jitter->read(channel, block.base, out, marks);
   // The window starts half a kernel before the cursor. Missing samples are counted
   // over the whole samples the cursor moves past, so a gap is counted once.
   const auto head = static_cast<std::size_t>(varispeed_.half_taps() - 1);
   const std::span<float> w(window_.get(), window);
-  slot.jitter->read(channel, block.base - static_cast<MediaTime>(head), w.first(head));
-  const std::uint32_t missing = slot.jitter->read(channel, block.base, w.subspan(head, moved));
-  slot.jitter->read(channel, block.base + static_cast<MediaTime>(moved), w.subspan(head + moved));
+  const std::span<std::uint8_t> wm(window_missing_.get(), window);
+  slot.jitter->read(channel, block.base - static_cast<MediaTime>(head), w.first(head), wm.first(head));
+  const std::uint32_t missing =
+      slot.jitter->read(channel, block.base, w.subspan(head, moved), wm.subspan(head, moved));
+  slot.jitter->read(channel, block.base + static_cast<MediaTime>(moved), w.subspan(head + moved),
+                    wm.subspan(head + moved));
   varispeed_.apply(w, out);
+  // An output frame is missing when the sample it starts from is.
+  for (std::size_t i = 0; i < out.size(); ++i)
+    marks[i] = wm[std::min(varispeed_.source_index(i), window - 1)];
   return missing;
 }
 
@@ -194,9 +204,19 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     // A node counts missing audio only while it is streaming (heard within a
     // second), and not for the play-out delay before its first audio.
     const bool live = state.written_until > block.base - second && block.base >= state.stream_start;
+    // A node that stopped streaming starts its next stretch with fresh concealers.
+    if (!live && state.was_live) {
+      for (std::uint32_t c = 0; c < slot->channels; ++c) slot->conceal[c].reset();
+    }
+    state.was_live = live;
     for (std::uint32_t c = 0; c < slot->channels; ++c) {
       const std::uint32_t missing = read_channel(*slot, c, block, window, moved, ch);
-      if (live && missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+      // While streaming, lost audio is concealed (waveform continuation, crossfaded);
+      // the recording never sees this.
+      if (live) {
+        slot->conceal[c].process(ch, std::span<const std::uint8_t>(missing_.get(), frames));
+        if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+      }
 
       // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.
       dsp::ChannelStrip& dsp_strip = slot->dsp[c];

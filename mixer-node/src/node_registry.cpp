@@ -7,8 +7,8 @@ namespace {
 bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 32) return false;
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -16,10 +16,14 @@ bool valid_name(const std::string& name) {
 
 protocol::SampleFormat from_proto(proto::SampleFormat f) {
   switch (f) {
-    case proto::FORMAT_PCM16: return protocol::SampleFormat::Pcm16;
-    case proto::FORMAT_F32: return protocol::SampleFormat::F32;
-    case proto::FORMAT_OPUS: return protocol::SampleFormat::Opus;
-    default: return protocol::SampleFormat::Pcm24;
+    case proto::FORMAT_PCM16:
+      return protocol::SampleFormat::Pcm16;
+    case proto::FORMAT_F32:
+      return protocol::SampleFormat::F32;
+    case proto::FORMAT_OPUS:
+      return protocol::SampleFormat::Opus;
+    default:
+      return protocol::SampleFormat::Pcm24;
   }
 }
 }  // namespace
@@ -32,8 +36,8 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     return Error{"bad node name '" + req.name() + "': use 1-32 of A-Z a-z 0-9 - _ ."};
   }
   if (req.channels() == 0 || req.channels() > kMaxChannelsPerNode) {
-    return Error{"node '" + req.name() + "' asks for " + std::to_string(req.channels()) +
-                 " channels; 1-" + std::to_string(kMaxChannelsPerNode) + " are supported"};
+    return Error{"node '" + req.name() + "' asks for " + std::to_string(req.channels()) + " channels; 1-" +
+                 std::to_string(kMaxChannelsPerNode) + " are supported"};
   }
   if (req.sample_rate() != config_.sample_rate) {
     return Error{"node '" + req.name() + "' runs at " + std::to_string(req.sample_rate()) +
@@ -76,6 +80,11 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
       fresh->dsp[c].prepare(dsp::StripConfig{.sample_rate = static_cast<double>(config_.sample_rate),
                                              .max_block = config_.max_block_frames,
                                              .max_delay_samples = config_.max_delay_samples});
+    }
+    fresh->conceal = std::make_unique<dsp::Concealer[]>(req.channels());
+    for (std::uint32_t c = 0; c < req.channels(); ++c) {
+      fresh->conceal[c].prepare(
+          dsp::ConcealerConfig{.sample_rate = static_cast<double>(config_.sample_rate)});
     }
     slot = fresh.get();
     slots_[id] = std::move(fresh);
@@ -136,8 +145,8 @@ Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registr
   NodeSlot* slot = registry.by_name(node);
   if (slot == nullptr) return Error{"no node named '" + node + "' (see tlctl nodes)"};
   if (channel > slot->channels) {
-    return Error{"node '" + node + "' has " + std::to_string(slot->channels) + " channel(s); '" +
-                 target + "' is out of range"};
+    return Error{"node '" + node + "' has " + std::to_string(slot->channels) + " channel(s); '" + target +
+                 "' is out of range"};
   }
   return std::make_pair(slot, static_cast<std::uint32_t>(channel - 1));
 }

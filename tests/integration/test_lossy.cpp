@@ -111,5 +111,50 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
   EXPECT_GT(recovered, 0) << "the loss reached the recorder and was repaired";
 }
 
+TEST(Lossy, LiveMixConcealsLossWithoutSilentGaps) {
+  Session s("lossy_live");
+  s.start_mixer();
+  // 2% random loss; 12 ms each way, so a resend (24 ms and more) misses the 20 ms play-out delay
+  // and the live mix has to conceal.
+  Process netem({bin("tl-netem"), "--listen", "127.0.0.1:0", "--forward", s.mixer_address(), "--loss", "2",
+                 "--delay-ms", "12", "--seed", "5", "--stats-interval", "0"},
+                s.dir() + "/netem");
+  ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
+  const int proxy_port = proxy_port_of(netem);
+  ASSERT_GT(proxy_port, 0) << netem.out();
+  s.record_start("live");
+  s.start_capture("far", "tone:220", {"--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+  ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
+  s.wait_session(10.0);
+  const json far = s.node("far");
+  s.record_stop();
+  netem.stop();
+
+  const std::string dir = s.take_dir() + "/live";
+  std::ifstream in(dir + "/take.json");
+  const json take = json::parse(in, nullptr, false);
+  ASSERT_FALSE(take.is_discarded());
+  const std::int64_t first = json_int(take["tracks"][0], "first_sample") - json_int(take, "start_sample");
+  const Audio mix = read_audio(dir + "/mix.wav");
+  ASSERT_EQ(mix.channels, 2);
+  // From a second after the node's first audio: the longest run of silence in the mix.
+  std::int64_t longest = 0, run = 0;
+  for (std::int64_t f = first + kRate; f < mix.frames() - kRate / 2; ++f) {
+    const bool silent =
+        std::abs(mix.samples[static_cast<std::size_t>(2 * f)]) < 256 * 4;  // under 4 LSB of 24 bits
+    run = silent ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::printf(
+      "[ figure ] 2%% loss, resends too late for the live mix: %lld samples concealed, %lld late packets, "
+      "longest silent run in mix.wav %lld samples (a lost packet is 48)\n",
+      static_cast<long long>(json_int(far, "concealed_samples")),
+      static_cast<long long>(json_int(far, "late")), static_cast<long long>(longest));
+  EXPECT_GT(json_int(far, "concealed_samples"), 0) << "the path lost audio the live mix had to cover";
+  EXPECT_LT(longest, 24) << "a gap reached the mix as silence";
+  // The recording does not depend on the live path: complete.
+  for (const auto& t : take["tracks"]) EXPECT_EQ(json_int(t, "lost_samples"), 0) << t.dump();
+}
+
 }  // namespace
 }  // namespace tl::test

@@ -13,8 +13,8 @@ constexpr std::uint32_t kRate = 48000;
 
 //! Feeds seconds of 48-frame packets from a node whose clock runs skew_ppm fast,
 //! arriving after 1 ms plus exponential queueing jitter.
-void feed(DriftTracker& t, MediaTime first_ts, double start_s, double seconds, double skew_ppm, double jitter_ms,
-          std::uint32_t seed, bool restart) {
+void feed(DriftTracker& t, MediaTime first_ts, double start_s, double seconds, double skew_ppm,
+          double jitter_ms, std::uint32_t seed, bool restart) {
   std::mt19937 rng(seed);
   std::exponential_distribution<double> queue(1.0 / std::max(jitter_ms, 1e-9));
   const double rate = kRate * (1.0 + skew_ppm * 1e-6);  // node samples per session second
@@ -54,8 +54,8 @@ TEST(DriftTracker, DriftHiddenInHeavyJitterIsNotApplied) {
     }
     const auto s = t.stretches();
     ASSERT_EQ(s.size(), 1u);
-    std::printf("[ figure ] +-20 ms FIFO jitter, seed %u: uncertainty %.1f ppm, drift applied %.1f ppm\n", seed,
-                s[0].sigma * 1e6, s[0].drift * 1e6);
+    std::printf("[ figure ] +-20 ms FIFO jitter, seed %u: uncertainty %.1f ppm, drift applied %.1f ppm\n",
+                seed, s[0].sigma * 1e6, s[0].drift * 1e6);
     EXPECT_EQ(s[0].drift, 0.0) << "seed " << seed;
     EXPECT_GT(s[0].sigma * 1e6, 1.0) << "the floors are known to be loose";
   }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "alloc_counter.h"
@@ -165,6 +166,64 @@ TEST(MixEngine, LatePacketsAreCountedAndMissingAudioConcealedCount) {
   rig.send(*a, kBlock, 0.5f);  // arrives after its play-out
   rig.engine.process(l, r);
   EXPECT_EQ(a->late.load(), 1u);
+}
+
+TEST(MixEngine, AMissingPacketIsConcealedByContinuingTheWaveformNotSilence) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.post({.kind = MixCommand::Kind::Pan, .node = a->id, .channel = 0, .value = -1.0f});
+  rig.engine.start_at(0);
+  // A 200 Hz tone (period 240 samples) in 48-frame packets; packet 20 is lost.
+  const auto packet_of = [&](std::int64_t k) {
+    std::vector<float> frames(kBlock);
+    for (std::uint32_t f = 0; f < kBlock; ++f) {
+      frames[f] =
+          0.5f * std::sin(2.0f * 3.14159265f * 200.0f * static_cast<float>(k * kBlock + f) / 48000.0f);
+    }
+    return frames;
+  };
+  std::vector<float> l(kBlock), r(kBlock), heard;
+  const auto before = test::realtime_allocations();
+  for (std::int64_t k = 0; k < 30; ++k) {
+    if (k != 20) {
+      const auto frames = packet_of(k);
+      std::vector<std::uint8_t> payload(kBlock * 3);
+      protocol::pack_pcm(frames, protocol::SampleFormat::Pcm24, payload);
+      protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                               .node_id = a->id,
+                               .seq = rig.seq++,
+                               .media_ts = k * kBlock,
+                               .frame_count = kBlock,
+                               .channel_count = 1,
+                               .format = protocol::SampleFormat::Pcm24};
+      PacketSlot* p = a->to_mix->begin_write();
+      ASSERT_NE(p, nullptr);
+      p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, rig.key, p->data));
+      a->to_mix->commit_write();
+    }
+    rig.engine.process(l, r);
+    heard.insert(heard.end(), l.begin(), l.end());
+    MixChunk chunk;
+    while (rig.chunks.try_pop(chunk)) {
+    }
+  }
+  EXPECT_EQ(test::realtime_allocations(), before);
+  EXPECT_EQ(a->concealed.load(), kBlock);
+  // The lost block carries on the tone: close to what was lost, far from silence.
+  double err = 0.0, energy = 0.0;
+  for (std::uint32_t f = 0; f < kBlock; ++f) {
+    const double want =
+        0.5 * std::sin(2.0 * 3.14159265 * 200.0 * static_cast<double>(20 * kBlock + f) / 48000.0);
+    const double got = heard[20 * kBlock + f];
+    err += (got - want) * (got - want);
+    energy += want * want;
+  }
+  std::printf("[ figure ] concealed 200 Hz block: error %.1f dB below the tone\n",
+              10.0 * std::log10(energy / err));
+  EXPECT_LT(err, 0.01 * energy) << "20 dB below the tone at least";
+  // Around the gap the tone is what was sent (the crossfade lasts 2 ms after it).
+  EXPECT_NEAR(heard[19 * kBlock + 10],
+              0.5f * std::sin(2.0f * 3.14159265f * 200.0f * (19 * kBlock + 10) / 48000.0f), 1e-4f);
 }
 
 TEST(MixEngine, ThePlayOutDelayBeforeANodesFirstAudioIsNotConcealment) {

@@ -46,8 +46,8 @@ class DriftTracker {
 
  private:
   struct Floor {
-    MediaTime at = 0;        // media time of the packet with the smallest transit
-    double transit = 0.0;    // samples
+    MediaTime at = 0;      // media time of the packet with the smallest transit
+    double transit = 0.0;  // samples
   };
   struct Run {
     std::vector<Floor> floors;

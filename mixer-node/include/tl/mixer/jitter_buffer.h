@@ -34,15 +34,17 @@ class JitterBuffer {
                     std::span<const float> interleaved, MediaTime read_pos) noexcept;
 
   //! Reads one channel's frames [position, position + out.size()); frames never
-  //! written read as 0. Returns how many frames were missing.
-  std::uint32_t read(std::uint32_t channel, MediaTime position, std::span<float> out) const noexcept;
+  //! written read as 0 and, when missing is given (as long as out), are marked 1
+  //! there (others 0). Returns how many frames were missing.
+  std::uint32_t read(std::uint32_t channel, MediaTime position, std::span<float> out,
+                     std::span<std::uint8_t> missing = {}) const noexcept;
 
  private:
   std::uint32_t channels_;
   std::uint32_t capacity_;
   std::uint32_t mask_;
-  std::unique_ptr<float[]> samples_;      // [channel][capacity]
-  std::unique_ptr<MediaTime[]> stamps_;   // [channel][capacity]: position last written
+  std::unique_ptr<float[]> samples_;     // [channel][capacity]
+  std::unique_ptr<MediaTime[]> stamps_;  // [channel][capacity]: position last written
 };
 
 }  // namespace tl::mixer

@@ -109,12 +109,14 @@ class MixEngine {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
     MediaTime stream_start = INT64_MAX;   // first position of the current stretch of audio
     VarispeedControl varispeed;           // the node's play-out cursor
+    bool was_live = false;                // its concealers hold the last stretch's history
   };
 
   void apply_commands() noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept;
   //! Reads one channel's block at the node's cursor; returns the frames that were missing.
   //! window and moved come from the varispeed's plan (unused when the block is exact).
+  //! Marks in missing_ which output frames had no audio behind them.
   std::uint32_t read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
                              std::size_t window, std::size_t moved, std::span<float> out) noexcept;
   Strip& strip(std::uint16_t node, std::uint32_t channel) noexcept {
@@ -127,12 +129,14 @@ class MixEngine {
   SpscRing<MixCommand> commands_;
   std::unique_ptr<Strip[]> strips_;
   std::unique_ptr<NodeMix[]> nodes_;
-  std::unique_ptr<float[]> scratch_;   // unpacked packet samples
-  std::unique_ptr<float[]> channel_;   // one channel's block
-  std::unique_ptr<float[]> strip_l_;   // the strip's own (unused) stereo output
+  std::unique_ptr<float[]> scratch_;  // unpacked packet samples
+  std::unique_ptr<float[]> channel_;  // one channel's block
+  std::unique_ptr<float[]> strip_l_;  // the strip's own (unused) stereo output
   std::unique_ptr<float[]> strip_r_;
-  std::unique_ptr<float[]> window_;    // a channel's input window for the varispeed
-  dsp::Varispeed varispeed_;           // the plan of the node being mixed
+  std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed
+  std::unique_ptr<std::uint8_t[]> window_missing_;  // its missing frames
+  std::unique_ptr<std::uint8_t[]> missing_;         // the block's frames with no audio (for concealment)
+  dsp::Varispeed varispeed_;                        // the plan of the node being mixed
   dsp::MasterChain master_;
   std::size_t master_latency_ = 0;
   float master_peak_ = 0.0f;

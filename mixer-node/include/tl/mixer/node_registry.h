@@ -20,6 +20,7 @@
 
 #include "tl/common/result.h"
 #include "tl/common/spsc_ring.h"
+#include "tl/dsp/concealer.h"
 #include "tl/dsp/strip.h"
 #include "tl/mixer/jitter_buffer.h"
 #include "tl/mixer/packet_slot.h"
@@ -60,6 +61,7 @@ struct NodeSlot {
   std::unique_ptr<JitterBuffer> jitter;          // mix thread only
   std::unique_ptr<ChannelLevels[]> levels;       // mix writes, io reads
   std::unique_ptr<dsp::ChannelStrip[]> dsp;      // prepared at registration; mix thread only after
+  std::unique_ptr<dsp::Concealer[]> conceal;     // live-path loss concealment, likewise
 
   // io thread.
   protocol::SessionKey key{};
