@@ -90,7 +90,6 @@ class Sender {
   //! 0 without a spool.
   std::size_t read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
                          std::span<std::uint8_t> have);
-  bool has_spool() const noexcept { return spool_ != nullptr; }
 
   struct SpoolStats {
     std::uint64_t nacks = 0;                // NACKs received
