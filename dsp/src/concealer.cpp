@@ -34,7 +34,9 @@ void Concealer::reset() noexcept {
   period_ = 0;
 }
 
-float Concealer::history_at(std::size_t back) const noexcept { return history_[(head_ - back) & mask_]; }
+float Concealer::history_at(std::size_t back) const noexcept {
+  return history_[(head_ - back) & mask_];
+}
 
 void Concealer::push(float v) noexcept {
   history_[head_ & mask_] = v;
@@ -44,7 +46,8 @@ void Concealer::push(float v) noexcept {
 
 std::size_t Concealer::find_period() const noexcept {
   // Normalised cross-correlation between the last window and the window one lag earlier.
-  if (filled_ < window_ + max_period_) return std::min(max_period_, std::max<std::size_t>(min_period_, filled_ / 2));
+  if (filled_ < window_ + max_period_)
+    return std::min(max_period_, std::max<std::size_t>(min_period_, filled_ / 2));
   double best = -1.0;
   std::size_t best_lag = max_period_;
   for (std::size_t lag = min_period_; lag <= max_period_; ++lag) {
@@ -74,6 +77,15 @@ float Concealer::continuation() noexcept {
 std::size_t Concealer::process(std::span<float> block, std::span<const std::uint8_t> missing) noexcept {
   std::size_t concealed = 0;
   const std::size_t n = std::min(block.size(), missing.size());
+  // Nothing missing and no seam to smooth (the usual block): only remember it.
+  if (!in_gap_ && since_gap_ >= crossfade_ &&
+      std::none_of(missing.begin(), missing.begin() + static_cast<std::ptrdiff_t>(n),
+                   [](std::uint8_t m) { return m != 0; })) {
+    for (std::size_t i = 0; i < n; ++i) history_[(head_ + i) & mask_] = block[i];
+    head_ += n;
+    filled_ = std::min(filled_ + n, history_.size());
+    return 0;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (missing[i] != 0) {
       if (!in_gap_) {
