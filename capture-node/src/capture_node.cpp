@@ -93,8 +93,8 @@ void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::pro
   d->set_request_frames(fetch.frames());
   d->set_not_in_spool(missing);
   (void)client.send(std::move(last));
-  spdlog::info("resent {} frames from {} to the mixer out of the spool ({} not held)",
-               fetch.frames() - missing, fetch.from(), missing);
+  spdlog::debug("resent {} frames from {} to the mixer out of the spool ({} not held)",
+                fetch.frames() - missing, fetch.from(), missing);
 }
 
 bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {

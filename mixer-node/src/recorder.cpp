@@ -567,6 +567,18 @@ void Recorder::finalize() {
   m->set_lost_samples(take.mix->lost_frames());
   m->set_clipped_samples(take.mix->clipped_samples());
 
+  if (take.backfilling && !take.fetches.empty()) {
+    std::uint64_t recovered = 0, lost = 0;
+    for (const auto& t : summary.tracks()) {
+      recovered += t.recovered_samples();
+      if (t.node() != "mix") lost += t.lost_samples();
+    }
+    const auto answered =
+        std::count_if(take.fetches.begin(), take.fetches.end(), [](const auto& f) { return f.done; });
+    spdlog::info(
+        "take '{}': backfill answered {} of {} request(s); {} samples recovered in all, {} still missing",
+        take.name, answered, take.fetches.size(), recovered, lost);
+  }
   write_manifest("complete", &summary);
   spdlog::info("take '{}' complete: {:.1f} s, {} tracks + mix.wav in {}", take.name, summary.seconds(),
                summary.tracks_size() - 1, take.dir.string());
