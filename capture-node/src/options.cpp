@@ -212,8 +212,10 @@ Result<std::pair<std::uint64_t, double>> parse_spool_max(const std::string& text
   const auto bytes = [&](double b) -> Result<std::pair<std::uint64_t, double>> {
     if (b < 1024.0 * 1024.0)
       return Error{"bad '" + text + "': a spool smaller than 1M holds under 3 s of audio"};
+    if (b > 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0) return Error{"bad '" + text + "': over 1 PiB"};
     return std::pair<std::uint64_t, double>{static_cast<std::uint64_t>(b), 0.0};
   };
+  if (value > 1e9) return Error{bad};  // no duration or size that large makes sense
   if (unit.empty() || unit == "s") return seconds(value);
   if (unit == "ms") return seconds(value / 1000.0);
   if (unit == "m" || unit == "min") return seconds(value * 60.0);

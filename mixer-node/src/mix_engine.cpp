@@ -34,6 +34,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       window_missing_(
           std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       missing_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
+      near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       meter_window_(config.sample_rate / 10) {
   varispeed_.prepare(config.max_block_frames);
   for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
@@ -155,9 +156,18 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
   slot.jitter->read(channel, block.base + static_cast<MediaTime>(moved), w.subspan(head + moved),
                     wm.subspan(head + moved));
   varispeed_.apply(w, out);
-  // An output frame is missing when the sample it starts from is.
+  // An output frame is missing when any sample its kernel reaches is missing:
+  // near[k] says whether [k, k + taps) holds one (a running count over the window).
+  const auto taps = static_cast<std::size_t>(varispeed_.taps());
+  std::uint32_t count = 0;
+  for (std::size_t j = 0; j < std::min(taps, window); ++j) count += wm[j];
+  for (std::size_t k = 0; k < window; ++k) {
+    near_[k] = count != 0 ? 1 : 0;
+    count -= wm[k];
+    if (k + taps < window) count += wm[k + taps];
+  }
   for (std::size_t i = 0; i < out.size(); ++i)
-    marks[i] = wm[std::min(varispeed_.source_index(i), window - 1)];
+    marks[i] = near_[std::min(varispeed_.first_index(i), window - 1)];
   return missing;
 }
 

@@ -84,6 +84,13 @@ struct Recorder::Take {
   };
   bool backfilling = false;
   std::int64_t backfill_deadline_ns = 0;
+  // Per node: the end of the furthest audio heard, past the stop too (a gap just
+  // before the stop is then a loss, not the end of the node's audio).
+  std::array<MediaTime, kMaxNodes + 1> heard_until = [] {
+    std::array<MediaTime, kMaxNodes + 1> a{};
+    a.fill(INT64_MIN);
+    return a;
+  }();
   std::vector<Fetch> fetches;
 };
 
@@ -288,6 +295,8 @@ bool Recorder::drain_packets() {
     if (take_ && err == protocol::DecodeError::Ok && slot != nullptr &&
         protocol::bytes_per_sample(h.format) != 0) {
       ensure_tracks(*slot);
+      take_->heard_until[slot->id] =
+          std::max<MediaTime>(take_->heard_until[slot->id], h.media_ts + h.frame_count);
       const MediaTime begin = std::max(h.media_ts, take_->start);
       const MediaTime end = std::min<MediaTime>(h.media_ts + h.frame_count, take_->stop);
       if (begin < end) {
@@ -396,6 +405,9 @@ bool Recorder::start_backfill(std::int64_t length) {
     for (auto& t : tracks) {
       if (!t) continue;
       t->flush_until(length);
+      if (take.heard_until[id] != INT64_MIN) {
+        t->note_audio_until(std::min<std::int64_t>(take.heard_until[id] - take.start, length));
+      }
       for (const auto& g : t->lost_gaps()) gaps.push_back(g);
     }
     if (gaps.empty()) continue;
@@ -533,6 +545,10 @@ void Recorder::finalize() {
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       TrackWriter& t = *tracks[c];
+      t.flush_until(length);
+      if (take.heard_until[id] != INT64_MIN) {
+        t.note_audio_until(std::min<std::int64_t>(take.heard_until[id] - take.start, length));
+      }
       t.finish(length);
       auto* s = summary.add_tracks();
       s->set_file(slot->name + "-" + std::to_string(c + 1) + ".wav");

@@ -177,6 +177,20 @@ TEST(TrackWriter, LostFirstFramesAreAGapOnceTheTimelineStartIsKnown) {
   EXPECT_EQ(audio.samples[100] / 256, 4194304);  // 0.5
 }
 
+TEST(TrackWriter, AGapUpToTheEndIsLostOnlyWhenTheNodeWasHeardBeyondIt) {
+  const std::string path = temp_path("tail");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  (*w)->put(0, std::vector<float>(100, 0.25f));
+  (*w)->flush_until(200);  // 100-199: the node stopped, or its last packets were lost
+  EXPECT_EQ((*w)->lost_frames(), 0u);
+  (*w)->note_audio_until(200);  // it was heard past the end: they were lost
+  EXPECT_EQ((*w)->lost_frames(), 100u);
+  (*w)->put(100, std::vector<float>(100, 0.5f));
+  EXPECT_EQ((*w)->lost_frames(), 0u);
+  (*w)->finish(200);
+}
+
 TEST(TrackWriter, FileIsReadableBeforeItIsClosed) {
   const std::string path = temp_path("crash");
   auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);

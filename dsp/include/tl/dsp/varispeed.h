@@ -41,11 +41,10 @@ class Varispeed {
   //! from: frac + frames * step.
   double advance() const noexcept { return advance_; }
 
-  //! The window index of the whole sample output frame i of the plan reads at
-  //! (the one its fractional position starts from).
-  std::size_t source_index(std::size_t i) const noexcept {
-    return first_[i] + static_cast<std::size_t>(kernel_.half_taps() - 1);
-  }
+  //! The first window index the kernel of output frame i reaches (it reads
+  //! taps() samples from there).
+  std::size_t first_index(std::size_t i) const noexcept { return first_[i]; }
+  int taps() const noexcept { return kernel_.taps(); }
 
   //! Runs the plan over one channel: window as sized by plan(), out of the planned length.
   void apply(std::span<const float> window, std::span<float> out) const noexcept;

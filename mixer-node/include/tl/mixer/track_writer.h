@@ -14,6 +14,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -50,6 +51,10 @@ class TrackWriter {
   //! Audio is expected from offset on (the node's timeline began there): frames
   //! missing between it and the first that arrived are a gap, not a late start.
   void expect_from(std::int64_t offset);
+
+  //! The node's audio went on to offset (it was heard there, e.g. past the take's
+  //! end): a gap written before it is lost, not the silence after a node stopped.
+  void note_audio_until(std::int64_t offset) noexcept { audio_end_ = std::max(audio_end_, offset); }
 
   //! A stretch of frames written as silence: [from, to), take-relative.
   struct Gap {
