@@ -73,16 +73,12 @@ void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::pro
     const MediaTime at = fetch.from() + done;
     const std::size_t found = sender.read_spool(at, n, wire, have);
     missing += n - static_cast<std::uint32_t>(found);
-    for (std::uint32_t i = 0; i < n;) {
-      if (!have[i]) {
-        ++i;
-        continue;
-      }
-      std::uint32_t j = i;
-      while (j < n && have[j]) ++j;
-      if (!send_run(at + i, i, j - i)) return;  // the connection is gone; the mixer will see it
-      i = j;
-    }
+    const bool sent =
+        for_each_run(std::span<const std::uint8_t>(have.data(), n), [&](std::size_t i, std::size_t count) {
+          return static_cast<bool>(send_run(at + static_cast<MediaTime>(i), static_cast<std::uint32_t>(i),
+                                            static_cast<std::uint32_t>(count)));
+        });
+    if (!sent) return;  // the connection is gone; the mixer will see it
     done += n;
   }
   tl::proto::Envelope last;

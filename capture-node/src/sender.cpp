@@ -188,23 +188,19 @@ void Sender::run() {
         const std::size_t found = read_spool(at, want, resend, resend_have);
         nack_missing_.fetch_add(want - found, std::memory_order_relaxed);
         // Each run of frames the spool holds becomes its own packets.
-        for (std::uint32_t i = 0; i < want;) {
-          if (!resend_have[i]) {
-            ++i;
-            continue;
-          }
-          std::uint32_t j = i;
-          while (j < want && resend_have[j]) ++j;
-          const auto wire =
-              std::span<const std::uint8_t>(resend).subspan(i * frame_bytes, (j - i) * frame_bytes);
-          for (const Packet& p : packetizer.packetize_wire(at + i, static_cast<std::uint16_t>(j - i), 0, wire,
-                                                           reg.node_id, reg.key)) {
-            std::error_code ec;
-            socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);
-            resent_packets_.fetch_add(1, std::memory_order_relaxed);
-          }
-          i = j;
-        }
+        for_each_run(
+            std::span<const std::uint8_t>(resend_have.data(), want), [&](std::size_t i, std::size_t count) {
+              const auto wire =
+                  std::span<const std::uint8_t>(resend).subspan(i * frame_bytes, count * frame_bytes);
+              for (const Packet& p : packetizer.packetize_wire(at + static_cast<MediaTime>(i),
+                                                               static_cast<std::uint16_t>(count), 0, wire,
+                                                               reg.node_id, reg.key)) {
+                std::error_code ec;
+                socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);
+                resent_packets_.fetch_add(1, std::memory_order_relaxed);
+              }
+              return true;
+            });
       }
     }
   };

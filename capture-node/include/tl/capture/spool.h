@@ -27,14 +27,31 @@
 namespace tl::capture {
 
 struct SpoolConfig {
-  std::string dir;                       // created if missing
+  std::string dir;  // created if missing
   std::uint32_t channels = 1;
   std::uint32_t sample_rate = 48000;
   protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
-  std::uint64_t max_bytes = 0;           // 0: no byte bound
-  double max_seconds = 0.0;              // 0: no time bound
-  double segment_seconds = 60.0;         // a new file at least this often
+  std::uint64_t max_bytes = 0;    // 0: no byte bound
+  double max_seconds = 0.0;       // 0: no time bound
+  double segment_seconds = 60.0;  // a new file at least this often
 };
+
+//! Calls fn(first, count) for each run of consecutive frames marked in have (as
+//! Spool::read marks them); stops early, returning false, when fn returns false.
+template <typename Fn>
+bool for_each_run(std::span<const std::uint8_t> have, Fn&& fn) {
+  for (std::size_t i = 0; i < have.size();) {
+    if (have[i] == 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < have.size() && have[j] != 0) ++j;
+    if (!fn(i, j - i)) return false;
+    i = j;
+  }
+  return true;
+}
 
 class Spool {
  public:
