@@ -14,7 +14,9 @@ constexpr char kMagic[8] = {'T', 'L', 'S', 'P', 'O', 'O', 'L', '1'};
 constexpr std::size_t kHeaderBytes = 32;
 constexpr std::size_t kRecordHeader = 12;
 
-std::string segment_name(MediaTime first_ts) { return "seg-" + std::to_string(first_ts) + ".tlsp"; }
+std::string segment_name(MediaTime first_ts) {
+  return "seg-" + std::to_string(first_ts) + ".tlsp";
+}
 }  // namespace
 
 Spool::Spool(SpoolConfig config)
@@ -60,7 +62,14 @@ Status Spool::index_segment(const std::string& path) {
   std::uint8_t header[kHeaderBytes];
   Segment seg;
   seg.path = path;
-  if (std::fread(header, 1, kHeaderBytes, f) != kHeaderBytes || std::memcmp(header, kMagic, 8) != 0) {
+  if (std::fread(header, 1, kHeaderBytes, f) != kHeaderBytes) {
+    // Shorter than a header: created just before a crash, nothing in it.
+    std::fclose(f);
+    std::error_code ec;
+    fs::remove(path, ec);
+    return Status::success();
+  }
+  if (std::memcmp(header, kMagic, 8) != 0) {
     std::fclose(f);
     return Error{"'" + path + "' is not a tracklink spool segment: move it out of the spool directory"};
   }
@@ -79,7 +88,8 @@ Status Spool::index_segment(const std::string& path) {
   const std::uint64_t size = fs::file_size(path, size_ec);
   std::uint64_t offset = kHeaderBytes;
   std::uint8_t rec[kRecordHeader];
-  while (!size_ec && offset + kRecordHeader <= size && std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0 &&
+  while (!size_ec && offset + kRecordHeader <= size &&
+         std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0 &&
          std::fread(rec, 1, kRecordHeader, f) == kRecordHeader) {
     const auto ts = static_cast<MediaTime>(protocol::get_u64(rec));
     const std::uint16_t frames = protocol::get_u16(rec + 8);
@@ -120,7 +130,8 @@ Status Spool::start_segment(MediaTime first_ts) {
   protocol::put_u32(header + 8, config_.channels);
   protocol::put_u32(header + 12, config_.sample_rate);
   protocol::put_u32(header + 16, static_cast<std::uint32_t>(protocol::bytes_per_sample(config_.format)));
-  if (std::fwrite(header, 1, kHeaderBytes, writer_) != kHeaderBytes) {
+  // The header goes to the kernel at once: a crash right after leaves a readable segment.
+  if (std::fwrite(header, 1, kHeaderBytes, writer_) != kHeaderBytes || std::fflush(writer_) != 0) {
     return Error{"cannot write spool segment '" + seg.path + "' (disk full?)"};
   }
   seg.bytes = kHeaderBytes;
@@ -185,7 +196,9 @@ void Spool::flush() {
   if (writer_ != nullptr) std::fflush(writer_);
 }
 
-MediaTime Spool::first() const noexcept { return segments_.empty() ? 0 : segments_.front().first_ts; }
+MediaTime Spool::first() const noexcept {
+  return segments_.empty() ? 0 : segments_.front().first_ts;
+}
 
 MediaTime Spool::end() const noexcept {
   MediaTime e = first();
@@ -197,7 +210,8 @@ MediaTime Spool::end() const noexcept {
 
 std::size_t Spool::read(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
                         std::span<std::uint8_t> have) {
-  const std::size_t want = std::min<std::size_t>({frames, have.size(), out.size() / std::max<std::size_t>(1, frame_bytes_)});
+  const std::size_t want =
+      std::min<std::size_t>({frames, have.size(), out.size() / std::max<std::size_t>(1, frame_bytes_)});
   std::fill_n(out.begin(), want * frame_bytes_, 0);
   std::fill_n(have.begin(), want, 0);
   if (writer_ != nullptr) std::fflush(writer_);
@@ -222,7 +236,8 @@ std::size_t Spool::read(MediaTime from, std::uint32_t frames, std::span<std::uin
       body.resize(rb);
       for (std::uint64_t r = first_rec; r <= last_rec; ++r) {
         const std::uint64_t at = run.offset + r * rb;
-        if (std::fseek(reader_, static_cast<long>(at), SEEK_SET) != 0 || std::fread(body.data(), 1, rb, reader_) != rb) {
+        if (std::fseek(reader_, static_cast<long>(at), SEEK_SET) != 0 ||
+            std::fread(body.data(), 1, rb, reader_) != rb) {
           break;
         }
         const MediaTime rec_ts = run.first_ts + static_cast<MediaTime>(r * run.frames);
@@ -230,7 +245,8 @@ std::size_t Spool::read(MediaTime from, std::uint32_t frames, std::span<std::uin
           const MediaTime ts = rec_ts + f;
           if (ts < from || ts >= to) continue;
           const auto i = static_cast<std::size_t>(ts - from);
-          std::memcpy(out.data() + i * frame_bytes_, body.data() + kRecordHeader + f * frame_bytes_, frame_bytes_);
+          std::memcpy(out.data() + i * frame_bytes_, body.data() + kRecordHeader + f * frame_bytes_,
+                      frame_bytes_);
           if (have[i] == 0) ++found;
           have[i] = 1;
         }

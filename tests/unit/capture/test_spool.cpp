@@ -16,13 +16,17 @@ constexpr std::size_t kFrameBytes = 3 * kChannels;
 //! A block whose bytes encode its media time, so reads can be checked exactly.
 std::vector<std::uint8_t> block(MediaTime ts, std::uint16_t frames) {
   std::vector<std::uint8_t> v(frames * kFrameBytes);
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>((ts * 7 + static_cast<MediaTime>(i)) & 0xFF);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<std::uint8_t>((ts * 7 + static_cast<MediaTime>(i)) & 0xFF);
   return v;
 }
 
 SpoolConfig config(const std::string& dir) {
-  return SpoolConfig{.dir = dir, .channels = kChannels, .sample_rate = 48000,
-                     .format = protocol::SampleFormat::Pcm24, .segment_seconds = 0.1};
+  return SpoolConfig{.dir = dir,
+                     .channels = kChannels,
+                     .sample_rate = 48000,
+                     .format = protocol::SampleFormat::Pcm24,
+                     .segment_seconds = 0.1};
 }
 
 TEST(Spool, ReadsBackExactlyAcrossSegmentsAndReportsGaps) {
@@ -49,7 +53,8 @@ TEST(Spool, ReadsBackExactlyAcrossSegmentsAndReportsGaps) {
     const MediaTime rec = 1000 + ((ts - 1000) / 48) * 48;
     const auto expect = block(rec, 48);
     const auto frame = static_cast<std::size_t>(ts - rec);
-    for (std::size_t b = 0; b < kFrameBytes; ++b) ASSERT_EQ(out[i * kFrameBytes + b], expect[frame * kFrameBytes + b]);
+    for (std::size_t b = 0; b < kFrameBytes; ++b)
+      ASSERT_EQ(out[i * kFrameBytes + b], expect[frame * kFrameBytes + b]);
   }
 }
 
@@ -81,6 +86,30 @@ TEST(Spool, ReopenedSpoolKeepsWhatWasCapturedAndIgnoresATornRecord) {
   EXPECT_EQ((*again)->end(), 48 * 61);
 }
 
+TEST(Spool, ASegmentCutOffBeforeItsHeaderIsDroppedOnReopen) {
+  const std::string dir = test::make_work_dir("spool_empty_segment");
+  {
+    auto spool = Spool::open(config(dir));
+    ASSERT_TRUE(spool);
+    ASSERT_TRUE((*spool)->append(0, 48, 0, block(0, 48)));
+    (*spool)->flush();
+  }
+  // A node killed right after it created a segment: the file exists, empty.
+  { std::ofstream empty(dir + "/seg-999999.tlsp", std::ios::binary); }
+  auto again = Spool::open(config(dir));
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ((*again)->end(), 48);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/seg-999999.tlsp"));
+  // A file that is not a segment at all is still refused, with its name.
+  {
+    std::ofstream junk(dir + "/seg-5.tlsp", std::ios::binary);
+    junk << "this is not a tracklink spool segment header";
+  }
+  const auto refused = Spool::open(config(dir));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("seg-5.tlsp"), std::string::npos) << refused.error();
+}
+
 TEST(Spool, BoundsByTimeAndBytesDropOldestSegmentsFirst) {
   const std::string dir = test::make_work_dir("spool_bounds");
   auto cfg = config(dir);
@@ -102,7 +131,8 @@ TEST(Spool, BoundsByTimeAndBytesDropOldestSegmentsFirst) {
   EXPECT_LE((*small)->bytes(), 200'000u);
   (*small)->flush();
   std::uint64_t on_disk = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir2)) on_disk += std::filesystem::file_size(e.path());
+  for (const auto& e : std::filesystem::directory_iterator(dir2))
+    on_disk += std::filesystem::file_size(e.path());
   EXPECT_LE(on_disk, 200'000u + 48 * kFrameBytes + 12);
 }
 
