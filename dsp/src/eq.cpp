@@ -102,7 +102,15 @@ inline __attribute__((always_inline)) void cascade(std::span<float> block, Biqua
 }
 
 //! Runs k (1..8) sections; built for baseline x86-64 and for FMA-capable CPUs, picked at load time.
-__attribute__((target_clones("fma", "default"))) void run_sections(std::span<float> block,
+// The FMA clone is picked by an ifunc resolver that runs while the program is being
+// loaded; ThreadSanitizer's instrumentation of it crashes before TSan starts, so a
+// TSan build runs the default version only.
+#if defined(__SANITIZE_THREAD__)
+#define TL_FMA_CLONES
+#else
+#define TL_FMA_CLONES __attribute__((target_clones("fma", "default")))
+#endif
+TL_FMA_CLONES void run_sections(std::span<float> block,
                                                                    Biquad* const* fused,
                                                                    std::size_t k) noexcept {
   for (std::size_t j = 0; j < k;) {
