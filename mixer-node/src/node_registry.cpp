@@ -14,7 +14,9 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
-protocol::SampleFormat from_proto(proto::SampleFormat f) {
+}  // namespace
+
+protocol::SampleFormat wire_format(proto::SampleFormat f) {
   switch (f) {
     case proto::FORMAT_PCM16:
       return protocol::SampleFormat::Pcm16;
@@ -26,8 +28,6 @@ protocol::SampleFormat from_proto(proto::SampleFormat f) {
       return protocol::SampleFormat::Pcm24;
   }
 }
-}  // namespace
-
 NodeRegistry::NodeRegistry(RegistryConfig config) : config_(config) {}
 
 Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
@@ -92,7 +92,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     highest_.store(id, std::memory_order_release);
   }
   slot->frames_per_packet = req.frames_per_packet();
-  slot->format = from_proto(req.format());
+  slot->format = wire_format(req.format());
   slot->key = key;
   slot->source = req.source();
   slot->host = req.host();

@@ -472,10 +472,16 @@ void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& dat
     return;
   }
   auto& tracks = take.tracks[node_id];
-  const auto format = data.format() == proto::FORMAT_PCM16   ? protocol::SampleFormat::Pcm16
-                      : data.format() == proto::FORMAT_F32   ? protocol::SampleFormat::F32
-                      : data.format() == proto::FORMAT_PCM24 ? protocol::SampleFormat::Pcm24
-                                                             : protocol::SampleFormat::None;
+  // Resent audio comes in the format the node registered with, and nothing else.
+  const NodeSlot* slot = registry_.by_id(node_id);
+  const auto format = slot != nullptr && data.format() != proto::FORMAT_UNSPECIFIED
+                          ? wire_format(data.format())
+                          : protocol::SampleFormat::None;
+  if (slot != nullptr && format != slot->format) {
+    spdlog::warn("take '{}': a backfill answer from node {} is not in the format it registered with; ignored",
+                 take.name, node_id);
+    return;
+  }
   const std::size_t bps = protocol::bytes_per_sample(format);
   const std::size_t samples = static_cast<std::size_t>(data.frames()) * data.channels();
   if (bps == 0 || data.channels() != tracks.size() || data.samples().size() != samples * bps ||

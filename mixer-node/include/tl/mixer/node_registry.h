@@ -135,6 +135,10 @@ class NodeRegistry {
   std::atomic<std::uint16_t> highest_{0};
 };
 
+//! The wire format of a control-channel format (FORMAT_UNSPECIFIED reads as PCM24,
+//! the default a node registers with).
+protocol::SampleFormat wire_format(proto::SampleFormat format);
+
 //! Splits "node/channel" (1-based channel) into a slot and a 0-based channel index.
 Result<std::pair<NodeSlot*, std::uint32_t>> resolve_target(NodeRegistry& registry, const std::string& target);
 
