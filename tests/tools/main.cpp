@@ -1,6 +1,7 @@
 // tl-netem: a UDP impairment proxy for network tests. Parses options and wires the proxy.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <random>
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
                  "Forget a client after this many quiet seconds (0: never)")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  std::vector<std::string> changes;
+  app.add_option("--change", changes,
+                 "Change the link during the run: AT:KEY=VALUE[,KEY=VALUE...] with AT in seconds and KEY one of "
+                 "loss, delay-ms, jitter-ms, reorder, duplicate (repeatable), e.g. 10:jitter-ms=25");
   app.add_flag("--one-way", config.one_way, "Impair only client->forward; replies pass untouched");
   app.add_flag("--allow-nonlocal", config.allow_nonlocal, "Allow --forward and --listen on non-loopback addresses");
   try {
@@ -90,6 +95,20 @@ int main(int argc, char** argv) {
   }
   imp.jitter_shape = jitter_dist == "normal" ? tl::netem::JitterShape::normal : tl::netem::JitterShape::uniform;
   if (auto s = tl::netem::validate(imp); !s) return bad_option(s.error());
+
+  for (const std::string& text : changes) {
+    auto change = tl::netem::parse_link_change(text);
+    if (!change) return bad_option(change.error());
+    config.changes.push_back(*change);
+  }
+  std::stable_sort(config.changes.begin(), config.changes.end(),
+                   [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+  tl::netem::ImpairmentConfig changed = imp;
+  for (const auto& change : config.changes) {
+    auto next = tl::netem::apply_link_change(changed, change);
+    if (!next) return bad_option(next.error());
+    changed = *next;
+  }
 
   if (seed_opt->count() == 0) seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   config.listen_host = listen_hp->host;

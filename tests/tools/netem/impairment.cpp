@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <exception>
 #include <string>
 
 namespace tl::netem {
@@ -58,6 +60,64 @@ Status validate(const ImpairmentConfig& c) {
   return {};
 }
 
+Result<LinkChange> parse_link_change(const std::string& text) {
+  const std::string usage = "--change '" + text + "': expected AT:KEY=VALUE[,KEY=VALUE...], e.g. 10:jitter-ms=25";
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) return Error{usage};
+  LinkChange change;
+  std::size_t used = 0;
+  try {
+    change.at_s = std::stod(text.substr(0, colon), &used);
+  } catch (const std::exception&) {
+    return Error{usage};
+  }
+  if (used != colon || !(change.at_s >= 0.0) || change.at_s > 1e7) return Error{usage + " (AT: seconds, 0 or more)"};
+  std::size_t at = colon + 1;
+  while (at <= text.size()) {
+    const std::size_t end = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, end - at);
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) return Error{usage};
+    const std::string key = item.substr(0, eq);
+    if (key != "loss" && key != "delay-ms" && key != "jitter-ms" && key != "reorder" && key != "duplicate") {
+      return Error{"--change: '" + key + "' cannot change during a run (loss, delay-ms, jitter-ms, reorder, duplicate can)"};
+    }
+    double value = 0.0;
+    try {
+      value = std::stod(item.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      return Error{usage};
+    }
+    if (used != item.size() - eq - 1) return Error{usage};
+    change.settings.emplace_back(key, value);
+    at = end + 1;
+  }
+  return change;
+}
+
+Result<ImpairmentConfig> apply_link_change(const ImpairmentConfig& config, const LinkChange& change) {
+  ImpairmentConfig next = config;
+  for (const auto& [key, value] : change.settings) {
+    if (key == "loss") next.loss_pct = value;
+    if (key == "delay-ms") next.delay_ms = value;
+    if (key == "jitter-ms") next.jitter_ms = value;
+    if (key == "reorder") next.reorder_pct = value;
+    if (key == "duplicate") next.duplicate_pct = value;
+  }
+  if (auto s = validate(next); !s) return Error{"--change " + describe(change) + ": " + s.error()};
+  return next;
+}
+
+std::string describe(const LinkChange& change) {
+  std::string text;
+  for (const auto& [key, value] : change.settings) {
+    char item[64];
+    std::snprintf(item, sizeof item, "%s%s=%g", text.empty() ? "" : ",", key.c_str(), value);
+    text += item;
+  }
+  return text;
+}
+
 void DelayHistogram::add(std::int64_t delay_ns) {
   delay_ns = std::max<std::int64_t>(delay_ns, 0);
   const auto bin = std::min<std::size_t>(static_cast<std::size_t>(delay_ns / kBinNs), kBins - 1);
@@ -109,6 +169,14 @@ ImpairmentModel::ImpairmentModel(const ImpairmentConfig& config, std::uint64_t s
     bytes_per_ns_ = config_.rate_kbps * 1000.0 / 8.0 / 1e9;
     tokens_ = static_cast<double>(config_.rate_burst_bytes);
   }
+}
+
+void ImpairmentModel::change_link(const ImpairmentConfig& config) noexcept {
+  config_.loss_pct = config.loss_pct;
+  config_.delay_ms = config.delay_ms;
+  config_.jitter_ms = config.jitter_ms;
+  config_.reorder_pct = config.reorder_pct;
+  config_.duplicate_pct = config.duplicate_pct;
 }
 
 bool ImpairmentModel::burst_step(std::int64_t arrival_ns) {

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <deque>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tl/common/result.h"
@@ -44,6 +46,21 @@ struct ImpairmentConfig {
 
 //! Checks ranges and combinations; the error names the option.
 Status validate(const ImpairmentConfig& config);
+
+//! A change of the link at a time into the run (`--change AT:KEY=VALUE[,KEY=VALUE...]`):
+//! loss, delay-ms, jitter-ms, reorder or duplicate take new values, so a test can
+//! step the jitter of a running link. Changes apply on top of the link in effect.
+struct LinkChange {
+  double at_s = 0.0;
+  std::vector<std::pair<std::string, double>> settings;  //!< key (as on the command line), value
+};
+
+//! Parses "10:jitter-ms=25,loss=2"; the error says what is wrong with it.
+Result<LinkChange> parse_link_change(const std::string& text);
+//! The config with the change's settings applied, validated.
+Result<ImpairmentConfig> apply_link_change(const ImpairmentConfig& config, const LinkChange& change);
+//! "jitter-ms=25,loss=2".
+std::string describe(const LinkChange& change);
 
 //! Added-delay distribution: 50 us bins up to 10 s (longer ones land in the last bin).
 class DelayHistogram {
@@ -97,6 +114,10 @@ class ImpairmentModel {
   //! Decides the fate of one packet. arrival_ns must not go backwards
   //! (earlier values are treated as equal to the last one).
   Verdict offer(std::int64_t arrival_ns, std::size_t bytes);
+
+  //! Takes the link settings a LinkChange may set (loss, delay, jitter, reordering,
+  //! duplication) from config; its random streams and queues go on.
+  void change_link(const ImpairmentConfig& config) noexcept;
 
   const ImpairmentStats& stats() const noexcept { return stats_; }
   const ImpairmentConfig& config() const noexcept { return config_; }

@@ -75,6 +75,18 @@ Status Proxy::start() {
   if (started_) return Error{"proxy already started"};
   if (auto s = validate(config_.upstream); !s) return s;
   if (auto s = validate(config_.downstream); !s) return s;
+  // Every change must leave a valid link, in the order the run will apply them.
+  std::stable_sort(config_.changes.begin(), config_.changes.end(),
+                   [](const LinkChange& a, const LinkChange& b) { return a.at_s < b.at_s; });
+  ImpairmentConfig up = config_.upstream, down = config_.downstream;
+  for (const LinkChange& c : config_.changes) {
+    auto next_up = apply_link_change(up, c);
+    if (!next_up) return Error{next_up.error()};
+    auto next_down = apply_link_change(down, c);
+    if (!next_down) return Error{next_down.error()};
+    up = *next_up;
+    down = *next_down;
+  }
   if (auto s = check_forward_target(config_.forward_host, config_.allow_nonlocal); !s) return Error{"--forward: " + s.error()};
   // Replies go back to whoever sent to the listen address, so it must be loopback too.
   if (auto s = check_forward_target(config_.listen_host, config_.allow_nonlocal, "listen on"); !s) {
@@ -108,6 +120,7 @@ void Proxy::run() {
   receive_listen();
   schedule_stats();
   schedule_sweep();
+  schedule_changes();
   if (config_.duration_s > 0.0) {
     duration_timer_.expires_after(seconds_ns(config_.duration_s));
     duration_timer_.async_wait([this](const asio::error_code& ec) {
@@ -299,6 +312,33 @@ void Proxy::schedule_stats() {
   });
 }
 
+void Proxy::schedule_changes() {
+  for (const LinkChange& change : config_.changes) {
+    auto& timer = change_timers_.emplace_back(std::make_unique<asio::steady_timer>(io_));
+    timer->expires_at(to_time_point(started_ns_) + seconds_ns(change.at_s));
+    timer->async_wait([this, change](const asio::error_code& ec) {
+      if (ec || stopped_) return;
+      // Checked in start(): a change that fails here would be a bug, and is reported as one.
+      auto up = apply_link_change(config_.upstream, change);
+      auto down = apply_link_change(config_.downstream, change);
+      if (!up || !down) {
+        emit("change refused: " + (up ? down.error() : up.error()));
+        return;
+      }
+      config_.upstream = *up;
+      up_.model.change_link(*up);
+      if (!config_.one_way) {
+        config_.downstream = *down;
+        down_.model.change_link(*down);
+      }
+      char line[192];
+      std::snprintf(line, sizeof line, "change t=%.1fs: %s (%s)", change.at_s, describe(change).c_str(),
+                    config_.one_way ? "upstream" : "both directions");
+      emit(line);
+    });
+  }
+}
+
 void Proxy::schedule_sweep() {
   if (config_.client_idle_s <= 0.0) return;
   sweep_timer_.expires_after(seconds_ns(std::clamp(config_.client_idle_s / 4.0, 0.05, 5.0)));
@@ -339,6 +379,7 @@ void Proxy::shutdown(const std::string& why) {
   stats_timer_.cancel();
   duration_timer_.cancel();
   sweep_timer_.cancel();
+  for (auto& timer : change_timers_) timer->cancel();
   if (signals_) signals_->cancel(ec);
   io_.stop();
 }

@@ -41,6 +41,8 @@ struct ProxyConfig {
   bool handle_signals = false;    //!< SIGINT/SIGTERM end run() with a summary
   std::size_t max_clients = 1024;
   double client_idle_s = 60.0;    //!< forget a client (close its upstream socket) after this long quiet; 0: never
+  //! Link changes at times into the run (both directions, or upstream only when one_way).
+  std::vector<LinkChange> changes;
 };
 
 //! One direction's figures: the model's decisions plus what was actually sent.
@@ -124,6 +126,7 @@ class Proxy {
   void send(const Departure& d);
   void schedule_stats();
   void schedule_sweep();
+  void schedule_changes();
   void shutdown(const std::string& why);
   void emit(const std::string& line);
   DirectionReport direction_report(const Direction& d) const;
@@ -137,6 +140,7 @@ class Proxy {
   asio::steady_timer duration_timer_;
   asio::steady_timer sweep_timer_;
   std::unique_ptr<asio::signal_set> signals_;
+  std::vector<std::unique_ptr<asio::steady_timer>> change_timers_;
   std::array<std::uint8_t, 65536> listen_buffer_{};
   asio::ip::udp::endpoint listen_sender_;
   std::map<asio::ip::udp::endpoint, std::shared_ptr<Client>> clients_;

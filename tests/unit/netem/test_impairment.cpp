@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "netem/impairment.h"
@@ -216,6 +218,52 @@ TEST(ImpairmentConfig, ValidateNamesTheOption) {
   EXPECT_FALSE(validate({.burst_loss_pct = 100.0, .burst_len_ms = 5.0}).ok());
   EXPECT_FALSE(validate({.delay_ms = -1.0}).ok());
   EXPECT_FALSE(validate({.rate_queue_bytes = 100}).ok());
+}
+
+TEST(LinkChange, ParsesTimeAndSettings) {
+  auto change = parse_link_change("10.5:jitter-ms=25,loss=2");
+  ASSERT_TRUE(change.ok()) << change.error();
+  EXPECT_EQ(change->at_s, 10.5);
+  ASSERT_EQ(change->settings.size(), 2u);
+  EXPECT_EQ(change->settings[0], (std::pair<std::string, double>{"jitter-ms", 25.0}));
+  EXPECT_EQ(describe(*change), "jitter-ms=25,loss=2");
+  auto next = apply_link_change({.delay_ms = 5.0, .jitter_ms = 1.0}, *change);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->jitter_ms, 25.0);
+  EXPECT_EQ(next->loss_pct, 2.0);
+  EXPECT_EQ(next->delay_ms, 5.0);  // untouched settings stay
+}
+
+TEST(LinkChange, BadTextSaysWhat) {
+  for (const char* text : {"", "jitter-ms=5", "x:jitter-ms=5", "-1:jitter-ms=5", "5:", "5:jitter-ms",
+                           "5:jitter-ms=abc", "5:jitter-ms=5x", "5:rate-kbps=100"}) {
+    auto change = parse_link_change(text);
+    ASSERT_FALSE(change.ok()) << text;
+    EXPECT_NE(change.error().find("--change"), std::string::npos) << text;
+  }
+  auto change = parse_link_change("5:loss=150");
+  ASSERT_TRUE(change.ok());
+  auto next = apply_link_change({}, *change);
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.error().find("--loss"), std::string::npos);
+}
+
+TEST(ImpairmentModel, ChangedJitterTakesOverFromTheNextPacket) {
+  ImpairmentModel model({.delay_ms = 50.0, .jitter_ms = 1.0}, 7);
+  const auto spread = [&](int packets, std::int64_t from) {
+    std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < packets; ++i) {
+      const std::int64_t t = from + i * kMs;
+      const Verdict v = model.offer(t, 200);
+      lo = std::min(lo, v.departure_ns[0] - t);
+      hi = std::max(hi, v.departure_ns[0] - t);
+    }
+    return static_cast<double>(hi - lo) / kMs;
+  };
+  EXPECT_LE(spread(2000, 0), 2.0);
+  model.change_link({.delay_ms = 50.0, .jitter_ms = 20.0});
+  EXPECT_GT(spread(2000, 10'000 * kMs), 15.0);  // +-20 ms, narrowed where order is kept
+  EXPECT_EQ(model.config().jitter_ms, 20.0);
 }
 
 }  // namespace

@@ -245,6 +245,45 @@ TEST(NetemProxy, DelayAppliesBothWaysAndOneWaySkipsReplies) {
   }
 }
 
+TEST(NetemProxy, ScheduledChangeStepsTheDelay) {
+  Ends ends;
+  ProxyConfig config;
+  config.forward_port = ends.mixer.port();
+  config.one_way = true;
+  config.stats_interval_s = 0.0;
+  config.changes.push_back(parse_link_change("0.3:delay-ms=40").value());
+  std::vector<std::string> lines;
+  RunningProxy rp(config);
+  rp.proxy().on_line = [&](const std::string& line) { lines.push_back(line); };
+  ASSERT_TRUE(rp.start().ok());
+  // Packets before the change pass at once; after it (well after: a loaded machine),
+  // each waits 40 ms.
+  constexpr std::uint32_t kPackets = 20;
+  for (std::uint32_t i = 0; i < kPackets; ++i) {
+    if (i == kPackets / 2) {
+      const auto until = Clock::now() + 1s;
+      while (Clock::now() < until) ends.pump(10ms);
+    }
+    ends.sent_at[i] = Clock::now();
+    ends.client.send_to(rp.proxy().listen_port(), i);
+    ends.pump(2ms);
+  }
+  const auto deadline = Clock::now() + 3s;
+  while (ends.at_client.size() < kPackets && Clock::now() < deadline) ends.pump(10ms);
+  rp.finish();
+  ASSERT_EQ(ends.rtt_ms.size(), kPackets);
+  for (std::size_t k = 0; k < kPackets; ++k) {
+    const std::uint32_t i = ends.at_client[k];
+    if (i < kPackets / 2) {
+      EXPECT_LT(ends.rtt_ms[k], 40.0) << i;
+    } else {
+      EXPECT_GE(ends.rtt_ms[k], 40.0) << i;
+    }
+  }
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.find("change t=0.3s: delay-ms=40") != std::string::npos; }));
+}
+
 TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
   Ends ends;
   ProxyConfig config;
@@ -301,6 +340,8 @@ TEST(NetemBinary, BadOptionsExitTwo) {
            {"--forward", "127.0.0.1:0"},
            {"--listen", "127.0.0.1", "--forward", "127.0.0.1:7400"},
            {"--forward", "127.0.0.1:7400", "--bogus"},
+           {"--forward", "127.0.0.1:7400", "--change", "5:rate-kbps=10"},
+           {"--forward", "127.0.0.1:7400", "--change", "5:jitter-ms=-3"},
        }) {
     std::vector<std::string> argv{netem};
     argv.insert(argv.end(), args.begin(), args.end());
