@@ -26,9 +26,18 @@ int main(int argc, char** argv) {
   app.add_option("--block", config.block_frames, "Mix block size in frames (headless clock)")
       ->check(CLI::Range(16, 1024))
       ->capture_default_str();
-  app.add_option("--latency-ms", config.latency_ms, "Play-out delay of the live mix behind the session clock")
-      ->check(CLI::Range(1.0, 500.0))
-      ->capture_default_str();
+  auto* fixed = app.add_option("--latency-ms", config.latency_ms,
+                                "A fixed play-out delay of the live mix behind the session clock (default: it adapts)")
+                    ->check(CLI::Range(1.0, 500.0));
+  auto* lo = app.add_option("--latency-min", config.latency_min_ms,
+                            "Shortest play-out delay the live mix adapts to, ms")
+                 ->check(CLI::Range(1.0, 1000.0))
+                 ->capture_default_str();
+  auto* hi = app.add_option("--latency-max", config.latency_max_ms,
+                            "Longest play-out delay the live mix adapts to, ms (each node's need: tlctl latency)")
+                 ->check(CLI::Range(1.0, 1000.0))
+                 ->capture_default_str();
+  fixed->excludes(lo)->excludes(hi);
   app.add_option("--monitor", monitor,
                  "Monitor output that clocks the mix: none (headless timer), device, or device:NAME")
       ->capture_default_str();
@@ -41,6 +50,14 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (fixed->count() > 0) {
+    config.latency_min_ms = config.latency_max_ms = config.latency_ms;
+  } else if (config.latency_min_ms > config.latency_max_ms) {
+    std::fprintf(stderr, "tl-mixer: --latency-min (%.1f ms) is above --latency-max (%.1f ms)\n",
+                 config.latency_min_ms, config.latency_max_ms);
+    return 2;
   }
 
   if (list_devices) {

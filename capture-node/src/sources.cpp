@@ -24,15 +24,6 @@ void ToneSource::render(BlockInfo&, float* planar, std::size_t channels, std::si
   }
 }
 
-namespace {
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-}  // namespace
-
 std::int64_t ClickSource::click_frame(std::int64_t real_ns, std::int64_t origin_ns) const noexcept {
   const std::int64_t since = clock_.node_ns(real_ns) - origin_ns;
   // floor(since * rate / 1e9), exact for negative values too.

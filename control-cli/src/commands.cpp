@@ -46,6 +46,34 @@ struct RawValues {
   std::vector<std::string> words;  //!< strip/master: section and values
 };
 
+//! `tlctl latency NODE min=MS max=MS | reset`: 0 (or "-") leaves a bound to the mixer.
+Result<tl::proto::SetLatency> parse_latency_args(const std::vector<std::string>& words) {
+  tl::proto::SetLatency r;
+  const std::string usage = " (expected min=MS and/or max=MS, or reset)";
+  if (words.size() == 1 && words[0] == "reset") {
+    r.set_reset(true);
+    return r;
+  }
+  bool any = false;
+  for (const std::string& w : words) {
+    const auto eq = w.find('=');
+    const std::string key = eq == std::string::npos ? w : w.substr(0, eq);
+    if (eq == std::string::npos || (key != "min" && key != "max")) return Error{"bad latency setting '" + w + "'" + usage};
+    const std::string text = w.substr(eq + 1);
+    double ms = 0.0;
+    if (text != "-") {
+      auto v = parse_number(text.size() > 2 && text.ends_with("ms") ? text.substr(0, text.size() - 2) : text);
+      if (!v || v.value() < 0.0f || v.value() > 1000.0f) return Error{"bad latency " + key + " '" + text + "': 0-1000 ms"};
+      ms = v.value();
+    }
+    (key == "min" ? r.set_min_ms(ms) : r.set_max_ms(ms));
+    any = true;
+  }
+  if (!any) return Error{"latency needs a setting" + usage};
+  if (r.min_ms() > 0.0 && r.max_ms() > 0.0 && r.min_ms() > r.max_ms()) return Error{"latency min is above max"};
+  return r;
+}
+
 Result<Invocation> finish(Invocation inv, const RawValues& raw) {
   auto hp = parse_host_port(inv.mixer_text);
   if (!hp) return Error{"bad --mixer '" + inv.mixer_text + "': " + hp.error()};
@@ -88,6 +116,12 @@ Result<Invocation> finish(Invocation inv, const RawValues& raw) {
     inv.strip = change.value();
     inv.strip.set_target(target);
   }
+  if (inv.command == Command::Latency) {
+    auto range = parse_latency_args(raw.words);
+    if (!range) return Error{range.error()};
+    inv.latency = range.value();
+    inv.latency.set_node(raw.target);
+  }
   if ((inv.command == Command::Mute || inv.command == Command::Solo) && !raw.state.empty()) {
     auto s = parse_switch(raw.state);
     if (!s) return Error{"bad state: " + s.error()};
@@ -115,6 +149,7 @@ Envelope::BodyCase expected_reply(Command c) {
     case Command::Master: return Envelope::kStripState;
     case Command::Meters: return Envelope::kMixerStatus;
     case Command::Scene: return Envelope::kSceneReply;
+    case Command::Latency: return Envelope::kLatencyState;
   }
   return Envelope::BODY_NOT_SET;
 }
@@ -252,6 +287,13 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   scene_recall->add_option("name", inv.scene_name, "scene name")->required();
   auto* scene_list = scene->add_subcommand("list", "list saved scenes");
   meters_cmd->add_option("--interval-ms", inv.interval_ms, "refresh interval (default 100)")->check(CLI::PositiveNumber);
+  auto* latency = app.add_subcommand(
+      "latency",
+      "bound the play-out delay a node asks for: NODE min=MS max=MS (0 or -: the mixer's) | NODE reset. The mix "
+      "follows the neediest node; a max keeps a node on a bad link from holding the others back (its late audio is "
+      "concealed live, and still recorded)");
+  latency->add_option("node", raw.target, "node name")->required();
+  latency->add_option("args", raw.words, "min=MS max=MS, or reset")->required();
 
   // strip/master values may be negative ("trim -3"): hand them over as "=-3" (a bare value)
   // so they never look like options.
@@ -291,6 +333,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (strip->parsed()) inv.command = Command::Strip;
   if (master->parsed()) inv.command = Command::Master;
   if (meters_cmd->parsed()) inv.command = Command::Meters;
+  if (latency->parsed()) inv.command = Command::Latency;
   if (scene->parsed()) {
     inv.command = Command::Scene;
     inv.scene_action = scene_save->parsed() ? "save" : scene_recall->parsed() ? "recall" : "list";
@@ -341,6 +384,7 @@ tl::proto::Envelope build_request(const Invocation& inv) {
       env.mutable_scene_request()->set_action(inv.scene_action);
       env.mutable_scene_request()->set_name(inv.scene_name);
       break;
+    case Command::Latency: *env.mutable_set_latency() = inv.latency; break;
   }
   return env;
 }
@@ -378,6 +422,7 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
     case Command::Master: return format_strip_state(reply.strip_state());
     case Command::Meters: return "meters\n";
     case Command::Scene: return format_scene_reply(reply.scene_reply());
+    case Command::Latency: return format_latency_state(reply.latency_state());
   }
   return {};
 }

@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters, Scene };
+enum class Command { Nodes, RecordStart, RecordStop, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters, Scene, Latency };
 
 //! One parsed command line.
 struct Invocation {
@@ -44,6 +44,7 @@ struct Invocation {
   int interval_ms = 100;       //!< meters --interval-ms
   std::string scene_action;    //!< scene: save | recall | list
   std::string scene_name;
+  tl::proto::SetLatency latency;  //!< latency: the node's range
 };
 
 struct ParseOutcome {

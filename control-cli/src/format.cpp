@@ -166,6 +166,7 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
         "nacks %llu  resent %llu",
         n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
         static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits())));
+    t.note("    play-out " + format_node_latency(n));
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
   return t.str();
@@ -223,13 +224,36 @@ std::string format_takes(const tl::proto::TakeList& list) {
   return out;
 }
 
+std::string format_node_latency(const tl::proto::NodeInfo& n) {
+  const auto bound = [](double ms) { return ms > 0.0 ? fmt("%.1f", ms) : std::string("mixer's"); };
+  std::string text = n.need_ms() >= 0.0 ? fmt("needs %.1f ms (99%% of packets)", n.need_ms()) : "need not measured";
+  text += fmt(", mix delay %.1f ms", n.latency_ms());
+  if (n.latency_min_ms() > 0.0 || n.latency_max_ms() > 0.0) {
+    text += ", own range " + bound(n.latency_min_ms()) + " - " + bound(n.latency_max_ms()) + " ms";
+  }
+  return text;
+}
+
+std::string format_latency_state(const tl::proto::LatencyState& s) {
+  const auto bound = [](double ms) { return ms > 0.0 ? fmt("%.1f ms", ms) : std::string("the mixer's"); };
+  std::string out = s.node() + ": play-out delay range min " + bound(s.min_ms()) + ", max " + bound(s.max_ms()) + "\n";
+  out += s.need_ms() >= 0.0 ? fmt("needs %.1f ms for 99%% of its packets; ", s.need_ms()) : std::string("need not measured yet; ");
+  return out + fmt("the mix runs %.1f ms behind the session clock\n", s.latency_ms());
+}
+
 std::string format_status(const tl::proto::MixerStatus& s) {
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"version", s.version()},
       {"sample rate", std::to_string(s.sample_rate()) + " Hz"},
       {"block", std::to_string(s.block_frames()) + " frames"},
       {"clock", s.clock()},
-      {"latency", fmt("%.1f ms", s.latency_ms())},
+      {"latency", s.latency_adaptive()
+                      ? fmt("%.1f ms (adapts within %.1f-%.1f ms; %s)", s.latency_ms(), s.latency_min_ms(),
+                            s.latency_max_ms(),
+                            s.latency_wanted_ms() > 0.0
+                                ? fmt("the neediest node asks %.1f ms", s.latency_wanted_ms()).c_str()
+                                : "no node measured")
+                      : fmt("%.1f ms (fixed)", s.latency_ms())},
       {"recording", s.recording() ? fmt("yes: %s, %.1f s", s.take_name().c_str(), s.take_seconds()) : "no"},
       {"mix blocks", std::to_string(s.mix_blocks())},
       {"mix overruns", std::to_string(s.mix_overruns())},

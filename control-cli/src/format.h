@@ -45,6 +45,10 @@ std::string format_takes(const tl::proto::TakeList& list);
 
 //! "key: value" lines of MixerStatus.
 std::string format_status(const tl::proto::MixerStatus& s);
+//! "needs 12.3 ms (99% of packets), mix delay 13.1 ms[, own range 5.0 - 40.0 ms]".
+std::string format_node_latency(const tl::proto::NodeInfo& n);
+//! The answer to `tlctl latency NODE ...`.
+std::string format_latency_state(const tl::proto::LatencyState& s);
 
 //! The strip after a SetChannel.
 std::string format_channel_state(const tl::proto::ChannelState& s);

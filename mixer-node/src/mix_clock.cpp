@@ -16,7 +16,7 @@ TimerMixDriver::TimerMixDriver(MixEngine& engine, const SessionClock& clock, std
 TimerMixDriver::~TimerMixDriver() { stop(); }
 
 Status TimerMixDriver::start() {
-  engine_.start_at(clock_.now_samples() - engine_.config().latency_frames);
+  engine_.start_at(clock_.now_samples() - engine_.latency_frames());
   running_.store(true);
   thread_ = std::thread([this] { run(); });
   return Status::success();
@@ -31,15 +31,23 @@ void TimerMixDriver::run() {
   rt::try_set_realtime_priority(70);  // refused without privileges: normal priority then
   std::vector<float> left(block_frames_), right(block_frames_);
   const std::int64_t block_ns = clock_.to_ns(block_frames_);
+  // The play-out delay adapts (see MixEngine): a shorter one moves the deadlines
+  // earlier, and the blocks run back to back until they meet them. That catching up
+  // is not an overrun.
+  MediaTime latency = engine_.latency_frames();
+  std::int64_t catch_up_ns = 0;
   while (running_.load(std::memory_order_relaxed)) {
     const MediaTime pos = engine_.position();
-    const std::int64_t deadline =
-        clock_.monotonic_at(pos + block_frames_ + engine_.config().latency_frames);
+    const MediaTime now_latency = engine_.latency_frames();
+    if (now_latency < latency) catch_up_ns += clock_.to_ns(latency - now_latency);
+    latency = now_latency;
+    const std::int64_t deadline = clock_.monotonic_at(pos + block_frames_ + latency);
     const std::int64_t now = monotonic_ns();
     if (now < deadline) {
       sleep_until_ns(deadline);
-    } else if (now - deadline > block_ns) {
-      overruns_.fetch_add(1, std::memory_order_relaxed);  // catching up: run back to back
+      catch_up_ns = 0;
+    } else if (now - deadline > block_ns + catch_up_ns) {
+      overruns_.fetch_add(1, std::memory_order_relaxed);  // late: run back to back
     }
     engine_.process(left, right);
   }

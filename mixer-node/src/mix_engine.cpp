@@ -9,6 +9,9 @@
 namespace tl::mixer {
 namespace {
 constexpr float kHalfPi = 1.57079632679f;
+// A node asks for its need plus this (0.5 ms at 48 kHz); the delay falls only when
+// the largest ask is this much under it. So it settles 0.5-1 ms above the need.
+constexpr double kHeadroomSeconds = 0.0005;
 
 //! Constant-power pan law: -1 hard left, 0 centre (-3 dB each side), +1 hard right.
 void pan_gains(float pan, float gain, float& left, float& right) noexcept {
@@ -40,6 +43,11 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
   for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
     nodes_[id].varispeed.configure({.sample_rate = config.sample_rate});
   }
+  for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
+    nodes_[id].need = DelayNeed({.window_samples = 0.25 * config.sample_rate});
+  }
+  latency_.store(std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames),
+                 std::memory_order_relaxed);
   master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
   master_latency_ = config.master_chain ? master_.latency() : 0;
 }
@@ -98,7 +106,46 @@ void MixEngine::apply_commands() noexcept {
   }
 }
 
-void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
+double MixEngine::needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns, MediaTime pos,
+                               std::size_t frames) const noexcept {
+  const VarispeedControl& cursor = state.varispeed;
+  // The play-out position whose block first reads media_ts: the cursor runs lead ahead
+  // of the play-out position, and the varispeed's kernel reaches half its taps past it.
+  const MediaTime lead = cursor.cursor() - pos;
+  const MediaTime reach = cursor.engaged() ? varispeed_.half_taps() : 0;
+  const auto b = static_cast<MediaTime>(frames);
+  const MediaTime block = pos + floor_div(media_ts - lead - reach - pos, b) * b;
+  // That block is computed once the session clock passes its end plus the delay.
+  const double arrival = static_cast<double>(arrival_ns) * config_.sample_rate / 1e9;
+  return arrival - static_cast<double>(block + b);
+}
+
+void MixEngine::update_ask(NodeSlot& slot, NodeMix& state) noexcept {
+  double need = 0.0;
+  if (!state.need.estimate(need)) return;
+  slot.need_ms.store(static_cast<float>(need * 1e3 / config_.sample_rate), std::memory_order_relaxed);
+  const std::int64_t own_min = slot.latency_min_frames.load(std::memory_order_relaxed);
+  const std::int64_t own_max = slot.latency_max_frames.load(std::memory_order_relaxed);
+  const double lo = static_cast<double>(own_min >= 0 ? own_min : config_.latency_min_frames);
+  const double hi = static_cast<double>(own_max >= 0 ? own_max : config_.latency_max_frames);
+  state.ask = std::clamp(need + kHeadroomSeconds * config_.sample_rate, lo, std::max(lo, hi));
+}
+
+void MixEngine::adapt_latency(double largest_ask) noexcept {
+  if (largest_ask < 0.0) {  // no streaming node has an estimate: keep the delay
+    wanted_.store(0, std::memory_order_relaxed);
+    return;
+  }
+  const auto wanted = static_cast<MediaTime>(std::ceil(largest_ask));
+  wanted_.store(wanted, std::memory_order_relaxed);
+  if (!config_.adaptive) return;
+  const MediaTime target = std::clamp(wanted, config_.latency_min_frames, config_.latency_max_frames);
+  const MediaTime now = latency_.load(std::memory_order_relaxed);
+  const auto hysteresis = static_cast<MediaTime>(kHeadroomSeconds * config_.sample_rate);
+  if (target > now || target < now - hysteresis) latency_.store(target, std::memory_order_relaxed);
+}
+
+void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept {
   VarispeedControl& cursor = state.varispeed;
   while (PacketSlot* p = slot.to_mix->front()) {
     protocol::PacketHeader h;
@@ -113,9 +160,17 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
       // The oldest position still to be read (the varispeed's kernel reaches back).
       const MediaTime read_pos =
           cursor.cursor() - (cursor.engaged() ? static_cast<MediaTime>(varispeed_.half_taps() - 1) : 0);
+      const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
+      // Resent audio arrives late by design: it says nothing about the path or the node's clock.
+      if (!resent) {
+        state.heard_until = std::max(state.heard_until, h.media_ts + h.frame_count);
+        if (state.need.observe(needed_delay(state, h.media_ts, p->arrival_ns, pos, frames),
+                               static_cast<double>(p->arrival_ns) * config_.sample_rate / 1e9)) {
+          update_ask(slot, state);
+        }
+      }
       switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos)) {
         case JitterBuffer::WriteResult::Ok: {
-          const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
           // A new timeline (the node restarted or rejoined), or audio after a silence of
           // over a second: a new stretch, placed by its own timestamps from here on.
           if ((!resent && (h.flags & protocol::kFlagDiscontinuity) != 0) ||
@@ -124,7 +179,6 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept {
             cursor.restart(pos);
           }
           state.written_until = std::max(state.written_until, h.media_ts + h.frame_count);
-          // Resent audio arrives late by design: it says nothing about the node's clock.
           if (!resent) cursor.observe(h.media_ts + h.frame_count, p->arrival_ns);
           break;
         }
@@ -192,16 +246,26 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   const float inv_frames = 1.0f / static_cast<float>(frames);
   const std::span<float> ch(channel_.get(), frames);
 
+  double largest_ask = -1.0;
   for (std::uint16_t id = 1; id <= high; ++id) {
     NodeSlot* slot = registry_.by_id(id);
     if (slot == nullptr) continue;
     NodeMix& state = nodes_[id];
-    drain(*slot, state, pos);
+    drain(*slot, state, pos, frames);
     VarispeedControl& cursor = state.varispeed;
     // A node not heard within a second has no stretch of audio: its cursor waits at
     // the session position (exact) for the next one.
     const MediaTime second = static_cast<MediaTime>(config_.sample_rate);
     if (state.written_until <= cursor.cursor() - second) cursor.restart(pos);
+    // Its ask counts while its audio comes, in time or not (a path longer than the
+    // delay makes every packet late until the delay follows).
+    const bool heard = state.heard_until > pos - second;
+    if (!heard && state.ask >= 0.0) {
+      state.need.reset();
+      state.ask = -1.0;
+      slot->need_ms.store(-1.0f, std::memory_order_relaxed);
+    }
+    if (heard) largest_ask = std::max(largest_ask, state.ask);
     cursor.set_reported_drift(slot->reported_drift_ppm.load(std::memory_order_relaxed));
     const VarispeedControl::Block block = cursor.plan(pos);
     std::size_t window = 0, moved = frames;
@@ -278,6 +342,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       slot->jitter_ms.store(static_cast<float>(cursor.jitter_ms()), std::memory_order_relaxed);
     }
   }
+
+  adapt_latency(largest_ask);
 
   // Master chain (transparent unless switched on, but always its look-ahead delay).
   if (config_.master_chain) master_.process(left.first(frames), right.first(frames));

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -20,13 +21,25 @@ namespace tl::mixer {
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(100);
 
+MediaTime ms_to_frames(double ms, std::uint32_t rate) {
+  return static_cast<MediaTime>(std::llround(ms * rate / 1000.0));
+}
+double frames_to_ms(MediaTime frames, std::uint32_t rate) {
+  return static_cast<double>(frames) * 1000.0 / rate;
+}
+
 MediaTime latency_frames(const MixerConfig& c) {
-  return static_cast<MediaTime>(std::llround(c.latency_ms * c.sample_rate / 1000.0));
+  return std::clamp(ms_to_frames(c.latency_ms, c.sample_rate), ms_to_frames(c.latency_min_ms, c.sample_rate),
+                    ms_to_frames(c.latency_max_ms, c.sample_rate));
 }
 
 std::uint32_t jitter_capacity(const MixerConfig& c) {
-  // Room for the play-out delay plus a second of early or bursty arrivals.
-  return static_cast<std::uint32_t>(latency_frames(c)) + c.sample_rate;
+  // Room for the longest play-out delay plus a second of early or bursty arrivals.
+  return static_cast<std::uint32_t>(ms_to_frames(c.latency_max_ms, c.sample_rate)) + c.sample_rate;
+}
+
+bool device_clocked(const MixerConfig& c) {
+  return !c.monitor.empty() || c.monitor_default;
 }
 
 float dbfs(float v) {
@@ -45,7 +58,10 @@ Mixer::Mixer(MixerConfig config)
       engine_(registry_, mix_to_recorder_,
               MixConfig{.sample_rate = config_.sample_rate,
                         .max_block_frames = 4096,
-                        .latency_frames = latency_frames(config_)}),
+                        .latency_frames = latency_frames(config_),
+                        .latency_min_frames = ms_to_frames(config_.latency_min_ms, config_.sample_rate),
+                        .latency_max_frames = ms_to_frames(config_.latency_max_ms, config_.sample_rate),
+                        .adaptive = config_.latency_min_ms < config_.latency_max_ms && !device_clocked(config_)}),
       recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
                 RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)}),
       signals_(io_, SIGINT, SIGTERM),
@@ -79,7 +95,7 @@ Status Mixer::start() {
     asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
   });
   recorder_.start();
-  if (!config_.monitor.empty() || config_.monitor_default) {
+  if (device_clocked(config_)) {
     driver_ = std::make_unique<DeviceMixDriver>(engine_, clock_, config_.block_frames, config_.monitor,
                                                 config_.audio_api);
   } else {
@@ -97,11 +113,17 @@ Status Mixer::start() {
   ticker_.async_wait([this](std::error_code e) {
     if (!e) tick();
   });
-  spdlog::info(
-      "tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {:.1f} ms "
-      "latency, clock {}, recording to {}",
-      config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, config_.latency_ms,
-      driver_->describe(), config_.record_dir);
+  const double start_ms = frames_to_ms(engine_.latency_frames(), config_.sample_rate);
+  const std::string latency =
+      engine_.config().adaptive
+          ? fmt::format("{:.1f} ms play-out delay (adapts within {:.1f}-{:.1f} ms)", start_ms, config_.latency_min_ms,
+                        config_.latency_max_ms)
+          : fmt::format("{:.1f} ms play-out delay (fixed{})", start_ms,
+                        device_clocked(config_) ? ": the device clocks the mix" : "");
+  spdlog::info("tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {}, clock {}, "
+               "recording to {}",
+               config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, latency,
+               driver_->describe(), config_.record_dir);
   return Status::success();
 }
 
@@ -151,11 +173,14 @@ void Mixer::tick() {
   proto::Envelope levels;
   *levels.mutable_event()->mutable_levels() = node_list();
   broadcast(levels, false, true);
+  follow_latency();
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
-    spdlog::info("status: {} nodes, {} mix blocks, {} overruns, {} clipped, {} bad packets{}",
-                 registry_.highest_id(), engine_.blocks(), driver_->overruns(), engine_.clipped(),
+    spdlog::info("status: {} nodes, {:.1f} ms play-out delay, {} mix blocks, {} overruns, {} clipped, {} bad "
+                 "packets{}",
+                 registry_.highest_id(), frames_to_ms(engine_.latency_frames(), config_.sample_rate),
+                 engine_.blocks(), driver_->overruns(), engine_.clipped(),
                  receiver_->counters().total_rejected(),
                  recorder_.recording() ? ", recording '" + recorder_.take_name() + "'" : std::string());
   }
@@ -217,7 +242,14 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_bad(slot.bad);
   n.set_transit_ms(slot.transit_count == 0 ? 0.0
                                            : slot.transit_sum_ms / static_cast<double>(slot.transit_count));
-  n.set_latency_ms(config_.latency_ms);
+  n.set_latency_ms(frames_to_ms(engine_.latency_frames(), config_.sample_rate));
+  n.set_need_ms(slot.need_ms.load(std::memory_order_relaxed));
+  const auto own_ms = [&](const std::atomic<std::int64_t>& f) {
+    const std::int64_t v = f.load(std::memory_order_relaxed);
+    return v < 0 ? 0.0 : frames_to_ms(v, config_.sample_rate);
+  };
+  n.set_latency_min_ms(own_ms(slot.latency_min_frames));
+  n.set_latency_max_ms(own_ms(slot.latency_max_frames));
   n.set_concealed_samples(slot.concealed.load(std::memory_order_relaxed));
   n.set_connects(slot.connects);
   n.set_host(slot.host);
@@ -265,7 +297,11 @@ proto::MixerStatus Mixer::status() const {
   s.set_sample_rate(config_.sample_rate);
   s.set_block_frames(config_.block_frames);
   s.set_clock(driver_ ? driver_->describe() : "none");
-  s.set_latency_ms(config_.latency_ms);
+  s.set_latency_ms(frames_to_ms(engine_.latency_frames(), config_.sample_rate));
+  s.set_latency_min_ms(config_.latency_min_ms);
+  s.set_latency_max_ms(config_.latency_max_ms);
+  s.set_latency_adaptive(engine_.config().adaptive);
+  s.set_latency_wanted_ms(frames_to_ms(engine_.latency_wanted(), config_.sample_rate));
   s.set_recording(recorder_.recording());
   s.set_take_name(recorder_.take_name());
   s.set_take_seconds(recorder_.take_seconds());
@@ -308,6 +344,9 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
       return;
     case proto::Envelope::kSceneRequest:
       handle_scene(s, id, req.scene_request());
+      return;
+    case proto::Envelope::kSetLatency:
+      handle_set_latency(s, id, req.set_latency());
       return;
     case proto::Envelope::kRecordStart:
     case proto::Envelope::kRecordStop:
@@ -451,6 +490,68 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
   fill_node(*slot, info, clock_.now_ns());
   *state->mutable_info() = info.channel_info(static_cast<int>(channel));
   s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                               const proto::SetLatency& r) {
+  NodeSlot* slot = registry_.by_name(r.node());
+  if (slot == nullptr) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.node() + "' (see tlctl nodes)");
+    return;
+  }
+  const auto bad = [&](const std::string& what) { s->send_error(id, proto::ErrorReply::BAD_REQUEST, what); };
+  if (!r.reset()) {
+    const double lo = r.min_ms(), hi = r.max_ms();
+    if (!std::isfinite(lo) || !std::isfinite(hi) || lo < 0.0 || hi < 0.0 || lo > 1000.0 || hi > 1000.0) {
+      return bad("latency min and max are milliseconds, 0-1000 (0: the mixer's)");
+    }
+    if (lo > 0.0 && hi > 0.0 && lo > hi) return bad("latency min is above max");
+    slot->latency_min_frames.store(lo > 0.0 ? ms_to_frames(lo, config_.sample_rate) : -1);
+    slot->latency_max_frames.store(hi > 0.0 ? ms_to_frames(hi, config_.sample_rate) : -1);
+  } else {
+    slot->latency_min_frames.store(-1);
+    slot->latency_max_frames.store(-1);
+  }
+  proto::NodeInfo info;
+  fill_node(*slot, info, clock_.now_ns());
+  spdlog::info("node '{}': play-out delay range {} set by {}", slot->name,
+               info.latency_min_ms() == 0.0 && info.latency_max_ms() == 0.0
+                   ? std::string("the mixer's")
+                   : fmt::format("{}-{}", info.latency_min_ms() > 0.0 ? fmt::format("{:.1f}", info.latency_min_ms()) : "",
+                                 info.latency_max_ms() > 0.0 ? fmt::format("{:.1f} ms", info.latency_max_ms()) : ""),
+               s->client_name().empty() ? s->peer() : s->client_name());
+  proto::Envelope reply;
+  auto* state = reply.mutable_latency_state();
+  state->set_node(slot->name);
+  state->set_min_ms(info.latency_min_ms());
+  state->set_max_ms(info.latency_max_ms());
+  state->set_need_ms(info.need_ms());
+  state->set_latency_ms(info.latency_ms());
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::follow_latency() {
+  const MediaTime now = engine_.latency_frames();
+  recorder_.set_latency(now);
+  const std::int64_t now_ns = clock_.now_ns();
+  // Log a move of 2 ms and a fifth or more, at most every 5 s (it follows a jittery link).
+  const MediaTime moved = std::llabs(now - logged_latency_);
+  if (logged_latency_ >= 0 && (moved < ms_to_frames(2.0, config_.sample_rate) || 5 * moved < logged_latency_)) return;
+  if (logged_latency_ >= 0 && now_ns - latency_log_ns_ < 5'000'000'000LL) return;
+  if (logged_latency_ >= 0) {
+    const NodeSlot* neediest = nullptr;
+    for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
+      const NodeSlot* slot = registry_.by_id(id);
+      if (slot != nullptr && (neediest == nullptr || slot->need_ms.load() > neediest->need_ms.load())) neediest = slot;
+    }
+    spdlog::info("play-out delay now {:.1f} ms{}", frames_to_ms(now, config_.sample_rate),
+                 neediest != nullptr && neediest->need_ms.load() >= 0.0f
+                     ? fmt::format(" (node '{}' needs {:.1f} ms for 99% of its packets)", neediest->name,
+                                   neediest->need_ms.load())
+                     : std::string());
+  }
+  logged_latency_ = now;
+  latency_log_ns_ = now_ns;
 }
 
 void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,

@@ -99,6 +99,7 @@ Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<P
     : registry_(registry), clock_(clock), packets_(packets), mix_(mix), config_(std::move(config)) {
   scratch_.resize(protocol::kMaxPayloadBytes);
   channel_.resize(protocol::kMaxFrames);
+  latency_.store(config_.latency_frames, std::memory_order_relaxed);
 }
 
 Recorder::~Recorder() {
@@ -355,7 +356,7 @@ void Recorder::service_take() {
   const MediaTime now = clock_.to_samples(now_ns);
   // Audio older than the play-out delay plus half a second is not going to arrive
   // in order any more: write it out so the files grow steadily.
-  const MediaTime lag = config_.latency_frames + clock_.rate() / 2;
+  const MediaTime lag = latency_.load(std::memory_order_relaxed) + clock_.rate() / 2;
   std::int64_t flush_to = now - lag - take_->start;
   const bool stopping = take_->stop != INT64_MAX;
   const std::int64_t length = stopping ? take_->stop - take_->start : INT64_MAX;
@@ -383,7 +384,7 @@ void Recorder::service_take() {
   }
   if (stopping) {
     const std::int64_t waited = now_ns - take_->stop_requested_ns;
-    const std::int64_t needed = clock_.to_ns(config_.latency_frames) + kStopGraceNs;
+    const std::int64_t needed = clock_.to_ns(latency_.load(std::memory_order_relaxed)) + kStopGraceNs;
     const bool mix_done = take_->mix_end >= length;
     if ((waited >= needed && mix_done) || waited >= needed + kStopTimeoutNs) {
       // Shutting down: no node is asked (the mixer's io thread is gone).
@@ -695,7 +696,7 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
   j["state"] = state;
   j["sample_rate"] = clock_.rate();
   j["start_sample"] = take.start;
-  j["latency_frames"] = config_.latency_frames;
+  j["latency_frames"] = latency_.load(std::memory_order_relaxed);
   j["tracks"] = json::array();
   if (summary != nullptr) {
     j["frames"] = summary->frames();

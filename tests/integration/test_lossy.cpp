@@ -113,11 +113,13 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
 
 TEST(Lossy, LiveMixConcealsLossWithoutSilentGaps) {
   Session s("lossy_live");
-  s.start_mixer();
-  // 2% random loss; 12 ms each way, so a resend (24 ms and more) misses the 20 ms play-out delay
-  // and the live mix has to conceal.
+  // 2% random loss; 30 ms each way, so a resend (90 ms after the original and more: the
+  // gap shows, the NACK goes back, the resend comes) misses the play-out delay, which
+  // adapts within 60-80 ms: the live mix has to conceal. The 60 ms floor keeps the
+  // scheduling stalls of a busy machine (20 ms and more) from making audio late too.
+  s.start_mixer({"--latency-min", "60", "--latency-max", "80"});
   Process netem({bin("tl-netem"), "--listen", "127.0.0.1:0", "--forward", s.mixer_address(), "--loss", "2",
-                 "--delay-ms", "12", "--seed", "5", "--stats-interval", "0"},
+                 "--delay-ms", "30", "--seed", "5", "--stats-interval", "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
   const int proxy_port = proxy_port_of(netem);

@@ -116,6 +116,11 @@ TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
       {"--mixer", "nohost", "nodes"},       // no port
       {"--timeout-ms", "0", "nodes"},       // not positive
       {"watch", "--count", "many"},
+      {"latency", "far"},                   // no setting
+      {"latency", "far", "min=abc"},        // not a number
+      {"latency", "far", "max=5000"},       // out of range
+      {"latency", "far", "min=40", "max=20"},
+      {"latency", "far", "top=3"},
   };
   for (const auto& args : bad) {
     Parsed p = parse(args);
@@ -126,6 +131,21 @@ TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
     EXPECT_FALSE(p.err.empty()) << joined;
   }
   EXPECT_NE(parse({"gain", "notarget", "3"}).err.find("expected NODE/CHANNEL"), std::string::npos);
+}
+
+TEST(CommandLine, LatencyBoundsANodesAsk) {
+  Invocation inv = must_parse({"latency", "far", "min=10", "max=40ms"});
+  EXPECT_EQ(inv.command, Command::Latency);
+  tl::proto::Envelope env = build_request(inv);
+  ASSERT_TRUE(env.has_set_latency());
+  EXPECT_EQ(env.set_latency().node(), "far");
+  EXPECT_EQ(env.set_latency().min_ms(), 10.0);
+  EXPECT_EQ(env.set_latency().max_ms(), 40.0);
+  EXPECT_FALSE(env.set_latency().reset());
+  inv = must_parse({"latency", "far", "max=-"});
+  EXPECT_EQ(build_request(inv).set_latency().max_ms(), 0.0);
+  inv = must_parse({"latency", "far", "reset"});
+  EXPECT_TRUE(build_request(inv).set_latency().reset());
 }
 
 TEST(CommandLine, HelpExitsZero) {

@@ -45,6 +45,8 @@ tl::proto::NodeList two_nodes() {
   a->set_rtt_ms(0.0814);
   a->set_drift_ppm(-201.74);
   a->set_varispeed_ppm(-198.42);
+  a->set_need_ms(19.26);
+  a->set_latency_max_ms(40.0);
   auto* c1 = a->add_channel_info();
   c1->set_channel(1);
   c1->set_gain_db(-6.0f);
@@ -61,6 +63,7 @@ tl::proto::NodeList two_nodes() {
   b->set_sample_rate(48000);
   b->set_state(tl::proto::NODE_GONE);
   b->set_last_heard_s(-1);
+  b->set_need_ms(-1.0);
   return list;
 }
 
@@ -143,18 +146,23 @@ TEST(FormatNodes, SyncCellsNameEachState) {
 
 TEST(FormatNodes, VerboseAddsOneLinePerChannel) {
   const auto lines = lines_of(format_nodes(two_nodes(), true));
-  ASSERT_EQ(lines.size(), 9u);  // header, room-a, sync, live, 2 channels, booth, sync, live
+  // header, room-a, sync, live, play-out, 2 channels, booth, sync, live, play-out
+  ASSERT_EQ(lines.size(), 11u);
   EXPECT_NE(lines[2].find("sync locked"), std::string::npos) << lines[2];
   EXPECT_NE(lines[3].find("live varispeed -198.4 ppm"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[4].find("room-a/1"), std::string::npos);
-  EXPECT_NE(lines[4].find("gain -6.0 dB"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[4].find("pan -0.50"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[4].find("mute on"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[4].find("solo off"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[4].find("peak -12.0 dBFS"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[4].find("rms -inf dBFS"), std::string::npos) << lines[4];
-  EXPECT_NE(lines[5].find("room-a/2"), std::string::npos);
-  EXPECT_EQ(cells_of(lines[6])[0], "booth");
+  EXPECT_NE(lines[4].find("play-out needs 19.3 ms (99% of packets), mix delay 20.0 ms, own range mixer's - 40.0 ms"),
+            std::string::npos)
+      << lines[4];
+  EXPECT_NE(lines[5].find("room-a/1"), std::string::npos);
+  EXPECT_NE(lines[5].find("gain -6.0 dB"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[5].find("pan -0.50"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[5].find("mute on"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[5].find("solo off"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[5].find("peak -12.0 dBFS"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[5].find("rms -inf dBFS"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[6].find("room-a/2"), std::string::npos);
+  EXPECT_EQ(cells_of(lines[7])[0], "booth");
+  EXPECT_NE(lines[10].find("play-out need not measured, mix delay 0.0 ms"), std::string::npos) << lines[10];
 }
 
 TEST(FormatNodes, EmptyListSaysSo) {
@@ -235,6 +243,28 @@ TEST(FormatStatus, KeyValueLines) {
   EXPECT_NE(text.find("sample rate:     48000 Hz\n"), std::string::npos) << text;
   EXPECT_NE(text.find("recording:       yes: t1, 3.2 s\n"), std::string::npos) << text;
   EXPECT_NE(text.find("mix overruns:    2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency:         0.0 ms (fixed)\n"), std::string::npos) << text;
+  s.set_latency_adaptive(true);
+  s.set_latency_ms(23.46);
+  s.set_latency_min_ms(5.0);
+  s.set_latency_max_ms(200.0);
+  s.set_latency_wanted_ms(23.1);
+  EXPECT_NE(format_status(s).find("latency:         23.5 ms (adapts within 5.0-200.0 ms; the neediest node asks "
+                                  "23.1 ms)\n"),
+            std::string::npos)
+      << format_status(s);
+}
+
+TEST(FormatLatency, SaysTheRangeTheNeedAndTheDelay) {
+  tl::proto::LatencyState l;
+  l.set_node("far");
+  l.set_min_ms(0.0);
+  l.set_max_ms(30.0);
+  l.set_need_ms(42.25);
+  l.set_latency_ms(30.0);
+  EXPECT_EQ(format_latency_state(l),
+            "far: play-out delay range min the mixer's, max 30.0 ms\n"
+            "needs 42.2 ms for 99% of its packets; the mix runs 30.0 ms behind the session clock\n");
 }
 
 TEST(FormatEvent, OneLinePerKind) {

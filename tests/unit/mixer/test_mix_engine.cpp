@@ -356,9 +356,11 @@ TEST(MixEngine, ProcessNeverAllocates) {
   m.master.bus.eq.bands[3].gain_db = 2.0f;
   ASSERT_TRUE(rig.engine.post(m));
   const auto before = test::realtime_allocations();
-  for (int block = 0; block < 200; ++block) {
-    rig.send(*a, block * kBlock, 0.1f);
-    rig.send(*b, block * kBlock, 0.1f);
+  // 0.6 s of blocks with arrival times: the play-out delay's estimates run too.
+  for (int block = 0; block < 600; ++block) {
+    const std::int64_t arrival = (block + 1) * 1'000'000LL + 300'000LL * (block % 5);
+    rig.send(*a, block * kBlock, 0.1f, arrival);
+    rig.send(*b, block * kBlock, 0.1f, arrival);
     rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 1, .value = 0.5f});
     if (block % 20 == 0) {
       MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 2};
@@ -374,6 +376,7 @@ TEST(MixEngine, ProcessNeverAllocates) {
   }
   EXPECT_EQ(test::realtime_allocations(), before);
   EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
+  EXPECT_GT(a->need_ms.load(), 0.0f) << "the play-out delay was estimated during the run";
   EXPECT_LT(b->levels[0].comp_gr_db.load(), -1.0f) << "the compressor was working";
 }
 

@@ -33,6 +33,12 @@ inline double gain_to_db(double gain, double floor_db = -150.0) noexcept {
   return db < floor_db ? floor_db : db;
 }
 
+//! a / b rounded towards minus infinity (b != 0).
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  const std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 
 //! Frames covered by a duration in nanoseconds at a sample rate (floor).

@@ -29,7 +29,8 @@ class MixDriver {
 };
 
 //! Headless: a thread sleeps to absolute deadlines on the monotonic clock and
-//! runs one block each time the session clock passes block end + latency.
+//! runs one block each time the session clock passes block end + the engine's
+//! play-out delay (which adapts; a change moves the deadlines, not the audio).
 class TimerMixDriver final : public MixDriver {
  public:
   TimerMixDriver(MixEngine& engine, const SessionClock& clock, std::uint32_t block_frames);

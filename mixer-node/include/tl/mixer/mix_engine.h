@@ -10,6 +10,17 @@
 //! hands the mix to the recorder. process() never locks, allocates, logs or does
 //! I/O: parameters arrive through a pre-sized command queue and are ramped over
 //! the block so changes make no zipper noise.
+//!
+//! The play-out delay (how far the mix runs behind the session clock) adapts:
+//! every packet tells the node's DelayNeed how much delay it needed to be in
+//! time; each node asks for its 99th percentile (over the last second) plus a 0.5 ms headroom, within
+//! its own range (from tlctl) if it has one; the mix takes the largest ask of
+//! the streaming nodes, within the mixer's range. One delay for all nodes keeps
+//! the live mix sample-aligned across nodes. It rises as soon as an estimate
+//! asks for more, and falls once the ask is over 0.5 ms under it, so it settles
+//! between 0.5 and 1 ms above the need. The headless driver reads it for its
+//! deadlines, so a change moves the wall-clock time of the blocks, never the
+//! audio: mix.wav stays continuous and aligned.
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +32,7 @@
 #include "tl/dsp/bus.h"
 #include "tl/dsp/strip.h"
 #include "tl/dsp/varispeed.h"
+#include "tl/mixer/delay_need.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/varispeed_control.h"
@@ -62,7 +74,13 @@ inline dsp::MasterParams master_off() noexcept {
 struct MixConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t max_block_frames = 1024;
-  MediaTime latency_frames = 960;  // play-out delay behind the session clock
+  MediaTime latency_frames = 960;  // play-out delay behind the session clock, at the start
+  //! The range the play-out delay adapts in (see MixEngine).
+  MediaTime latency_min_frames = 0;
+  MediaTime latency_max_frames = 48000;
+  //! Follow the measured need. Off when a device clocks the mix (its latency is the
+  //! device's); the needs are still measured and reported.
+  bool adaptive = false;
   //! Run the master chain. It adds its look-ahead (1.5 ms) to the live path even when every
   //! stage is off, so the timeline never shifts when the limiter is switched.
   bool master_chain = true;
@@ -84,6 +102,10 @@ class MixEngine {
 
   //! Play-out position of the next block (any thread).
   MediaTime position() const noexcept { return position_.load(std::memory_order_acquire); }
+  //! The play-out delay now, in frames (any thread).
+  MediaTime latency_frames() const noexcept { return latency_.load(std::memory_order_relaxed); }
+  //! What the neediest streaming node asked for at the last estimate (frames; 0: none).
+  MediaTime latency_wanted() const noexcept { return wanted_.load(std::memory_order_relaxed); }
   const MixConfig& config() const noexcept { return config_; }
 
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
@@ -107,13 +129,24 @@ class MixEngine {
   };
   struct NodeMix {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
+    MediaTime heard_until = INT64_MIN;    // end of the latest live audio received, in time or late
     MediaTime stream_start = INT64_MAX;   // first position of the current stretch of audio
     VarispeedControl varispeed;           // the node's play-out cursor
     bool was_live = false;                // its concealers hold the last stretch's history
+    DelayNeed need;                       // the delay its packets needed
+    double ask = -1.0;                    // delay it asks for (frames), -1: no estimate yet
   };
 
   void apply_commands() noexcept;
-  void drain(NodeSlot& slot, NodeMix& state, MediaTime pos) noexcept;
+  void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
+  //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
+  //! needed to be in time for the block that first reads it (frames).
+  double needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns, MediaTime pos,
+                      std::size_t frames) const noexcept;
+  //! Folds a closed estimate of the node's need into its ask, within its range.
+  void update_ask(NodeSlot& slot, NodeMix& state) noexcept;
+  //! Moves the play-out delay towards the largest ask of the streaming nodes.
+  void adapt_latency(double largest_ask) noexcept;
   //! Reads one channel's block at the node's cursor; returns the frames that were missing.
   //! window and moved come from the varispeed's plan (unused when the block is exact).
   //! Marks in missing_ which output frames had no audio behind them.
@@ -148,6 +181,8 @@ class MixEngine {
   std::uint32_t meter_frames_ = 0;
   std::uint32_t meter_window_;
   std::atomic<MediaTime> position_{0};
+  std::atomic<MediaTime> latency_{0};
+  std::atomic<MediaTime> wanted_{0};
   std::atomic<std::uint64_t> blocks_{0};
   std::atomic<std::uint64_t> clipped_{0};
   std::atomic<std::uint64_t> record_dropped_{0};

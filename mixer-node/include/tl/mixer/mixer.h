@@ -27,7 +27,12 @@ struct MixerConfig {
   std::string record_dir = "takes";
   std::uint32_t sample_rate = 48000;
   std::uint32_t block_frames = 48;
+  //! Play-out delay of the live mix: it starts at latency_ms and adapts to the
+  //! nodes' measured need within [latency_min_ms, latency_max_ms] (equal: fixed;
+  //! fixed too when a device clocks the mix).
   double latency_ms = 20.0;
+  double latency_min_ms = 5.0;
+  double latency_max_ms = 200.0;
   std::string monitor;  // empty: headless timer; else device name substring ("" + monitor_default)
   bool monitor_default = false;
   std::string audio_api;  // alsa | jack | pulse | "" (RtAudio's choice)
@@ -62,6 +67,9 @@ class Mixer final : public ControlHandler {
                           const proto::SetChannel& r);
   void handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetStrip& r);
   void handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r);
+  void handle_set_latency(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetLatency& r);
+  //! io, every tick: hands the play-out delay to the recorder, logs large moves.
+  void follow_latency();
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
   void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
@@ -85,6 +93,8 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<MixDriver> driver_;
   dsp::MasterParams master_ = master_off();  // io thread's copy of the master chain settings
   std::int64_t last_status_log_ns_ = 0;
+  MediaTime logged_latency_ = -1;
+  std::int64_t latency_log_ns_ = 0;
   std::uint64_t ticks_ = 0;
 };
 

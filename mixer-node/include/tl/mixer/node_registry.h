@@ -94,6 +94,10 @@ struct NodeSlot {
   std::atomic<float> drift_ppm{0.0f};      // drift measured from arrivals (+: node fast)
   std::atomic<float> margin_ms{0.0f};      // least lead of arriving audio over play-out, last window
   std::atomic<float> jitter_ms{0.0f};      // transit spread, last window
+  std::atomic<float> need_ms{-1.0f};       // play-out delay its audio needed (99th percentile), -1: unknown
+  // io writes (tlctl latency), mix reads: this node's play-out delay range, frames; -1: the mixer's.
+  std::atomic<std::int64_t> latency_min_frames{-1};
+  std::atomic<std::int64_t> latency_max_frames{-1};
   // io writes (from the node's report), mix reads: its audio's rate, ppm; NaN unknown.
   std::atomic<float> reported_drift_ppm{std::numeric_limits<float>::quiet_NaN()};
 

@@ -35,7 +35,7 @@ namespace tl::mixer {
 
 struct RecorderConfig {
   std::string record_dir = "takes";
-  MediaTime latency_frames = 960;
+  MediaTime latency_frames = 960;  // the play-out delay at the start (set_latency() follows it)
   std::uint32_t window_frames = 131072;  // how far out of order track audio may arrive
 };
 
@@ -61,6 +61,9 @@ class Recorder {
   //! A point of a node's timestamp map from its converged clock estimate (any
   //! thread): the audio at media_ts was captured at session_pos.
   void note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos);
+  //! The live mix's play-out delay now (it adapts): the recorder writes audio this
+  //! far behind the session clock, and waits this long for the mix when a take stops.
+  void set_latency(MediaTime frames) noexcept { latency_.store(frames, std::memory_order_relaxed); }
 
   //! Where a node's current timeline began (any thread): audio from there on is
   //! expected on its tracks, so a lost first packet is a gap to backfill.
@@ -107,6 +110,7 @@ class Recorder {
 
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<MediaTime> latency_{0};
   mutable std::mutex mutex_;  // guards commands_ and take_name_
   std::condition_variable wake_;
   std::deque<std::function<void()>> commands_;
