@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -206,17 +207,51 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   return out;
 }
 
+namespace {
+//! Frames per second of a take: its frames over its seconds (48000 when unknown).
+double take_rate(const tl::proto::RecordStopped& take) {
+  return take.seconds() > 0.0 && take.frames() > 0 ? std::round(static_cast<double>(take.frames()) / take.seconds())
+                                                   : 48000.0;
+}
+}  // namespace
+
 std::string format_takes(const tl::proto::TakeList& list) {
   std::string out;
   if (list.takes().empty()) {
-    out = "no finished takes\n";
+    out = "no takes\n";
   } else {
     using A = Table::Align;
-    Table t({"NAME", "DURATION(s)", "TRACKS", "START", "PATH"},
-            {A::Left, A::Right, A::Right, A::Right, A::Left});
+    Table t({"NAME", "STATE", "DURATION(s)", "TRACKS", "START", "PATH"},
+            {A::Left, A::Left, A::Right, A::Right, A::Right, A::Left});
     for (const auto& take : list.takes()) {
-      t.add({take.take_name(), fmt("%.3f", take.seconds()), std::to_string(take.tracks_size()),
-             std::to_string(take.start_sample()), take.path()});
+      const bool unfinished = take.state() == "unfinished";
+      std::uint64_t lost = 0;
+      int tracks = 0;
+      for (const auto& tr : take.tracks()) {
+        if (tr.node() != "mix") ++tracks;
+        lost += tr.lost_samples();
+      }
+      t.add({take.take_name(),
+             unfinished ? "unfinished" : lost == 0 ? "complete" : fmt("%llu lost", static_cast<unsigned long long>(lost)),
+             fmt("%.3f", take.seconds()), std::to_string(tracks), std::to_string(take.start_sample()), take.path()});
+      if (unfinished) {
+        t.note("    the mixer stopped while recording it: files readable to " + fmt("%.3f", take.seconds()) +
+               " s; the node spools still hold the audio");
+      }
+      // Each track still missing audio: its ranges (take seconds) and why.
+      for (const auto& tr : take.tracks()) {
+        if (tr.missing().empty()) continue;
+        std::string ranges;
+        for (int i = 0; i < tr.missing_size() && i < 4; ++i) {
+          const double from = static_cast<double>(tr.missing(i).from() - take.start_sample()) / take_rate(take);
+          ranges += fmt("%s%.3f-%.3f s", i == 0 ? "" : ", ", from,
+                        from + static_cast<double>(tr.missing(i).frames()) / take_rate(take));
+        }
+        if (tr.missing_size() > 4) ranges += fmt(" and %d more", tr.missing_size() - 4);
+        t.note(fmt("    %s: %llu samples missing in %d range(s): %s (%s)", tr.file().c_str(),
+                   static_cast<unsigned long long>(tr.lost_samples()), tr.missing_size(), ranges.c_str(),
+                   tr.missing_reason().empty() ? "reason unknown" : tr.missing_reason().c_str()));
+      }
     }
     out = t.str();
   }

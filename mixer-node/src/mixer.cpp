@@ -95,6 +95,11 @@ Status Mixer::start() {
     asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
   });
   recorder_.start();
+  for (const std::string& take : recorder_.unfinished_takes()) {
+    spdlog::warn("take {} was not finished: a mixer stopped while recording it. Its files are readable as they "
+                 "are (tlctl takes lists it as unfinished); the node spools still hold its audio",
+                 take);
+  }
   if (device_clocked(config_)) {
     driver_ = std::make_unique<DeviceMixDriver>(engine_, clock_, config_.block_frames, config_.monitor,
                                                 config_.audio_api);

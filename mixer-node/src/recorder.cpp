@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -22,7 +23,7 @@ using json = nlohmann::json;
 
 namespace tl::mixer {
 namespace {
-constexpr std::int64_t kHeaderRefreshNs = 500'000'000;
+constexpr std::int64_t kHeaderRefreshNs = 250'000'000;  // a killed mixer's files read to within 0.5 s
 constexpr std::int64_t kStopGraceNs = 300'000'000;       // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the mix stalls
 constexpr std::int64_t kBackfillBaseNs = 5'000'000'000;  // nodes answer from disk: allow this
@@ -354,9 +355,10 @@ bool Recorder::drain_mix() {
 void Recorder::service_take() {
   const std::int64_t now_ns = clock_.now_ns();
   const MediaTime now = clock_.to_samples(now_ns);
-  // Audio older than the play-out delay plus half a second is not going to arrive
-  // in order any more: write it out so the files grow steadily.
-  const MediaTime lag = latency_.load(std::memory_order_relaxed) + clock_.rate() / 2;
+  // Audio older than the play-out delay plus a quarter second is not going to arrive
+  // in order any more: write it out so the files grow steadily (and a crash loses
+  // little). Later audio for a gap is still patched in place.
+  const MediaTime lag = latency_.load(std::memory_order_relaxed) + clock_.rate() / 4;
   std::int64_t flush_to = now - lag - take_->start;
   const bool stopping = take_->stop != INT64_MAX;
   const std::int64_t length = stopping ? take_->stop - take_->start : INT64_MAX;
@@ -748,6 +750,46 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
   if (ec) spdlog::error("take '{}': cannot write {}: {}", take.name, path.string(), ec.message());
 }
 
+namespace {
+//! A take the mixer did not close (it was killed, or the machine went down): what
+//! its files hold, as any reader sees them (headers are refreshed while recording).
+void describe_unfinished(const fs::path& dir, std::uint32_t rate, proto::RecordStopped& t) {
+  t.set_state("unfinished");
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() == ".wav") files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::int64_t longest = 0;
+  for (const fs::path& f : files) {
+    SF_INFO info{};
+    SNDFILE* file = sf_open(f.string().c_str(), SFM_READ, &info);
+    if (file == nullptr) continue;
+    sf_close(file);
+    const std::string stem = f.stem().string();
+    const auto dash = stem.rfind('-');
+    auto* s = t.add_tracks();
+    s->set_file(f.filename().string());
+    s->set_node(stem == "mix" ? "mix" : stem.substr(0, dash));
+    s->set_channel(stem == "mix" || dash == std::string::npos ? 0u
+                                                              : static_cast<std::uint32_t>(std::atoi(stem.c_str() + dash + 1)));
+    s->set_frames(static_cast<std::uint64_t>(info.frames));
+    longest = std::max<std::int64_t>(longest, info.frames);
+  }
+  t.set_frames(static_cast<std::uint64_t>(longest));
+  t.set_seconds(static_cast<double>(longest) / rate);
+}
+}  // namespace
+
+std::vector<std::string> Recorder::unfinished_takes() const {
+  std::vector<std::string> names;
+  for (const auto& t : list_takes()) {
+    if (t.state() == "unfinished") names.push_back(t.take_name() + fmt::format(" ({:.1f} s readable)", t.seconds()));
+  }
+  return names;
+}
+
 std::vector<proto::RecordStopped> Recorder::list_takes() const {
   std::vector<proto::RecordStopped> out;
   std::error_code ec;
@@ -764,6 +806,15 @@ std::vector<proto::RecordStopped> Recorder::list_takes() const {
     t.set_start_sample(j.value("start_sample", std::int64_t{0}));
     t.set_frames(j.value("frames", std::uint64_t{0}));
     t.set_seconds(j.value("seconds", 0.0));
+    const std::string state = j.value("state", "");
+    if (state != "complete") {
+      if (t.take_name() == take_name()) continue;  // being recorded now
+      describe_unfinished(entry.path(), j.value("sample_rate", 48000u), t);
+      out.push_back(std::move(t));
+      continue;
+    }
+    t.set_state("complete");
+    t.set_complete(j.value("complete", false));
     if (j.contains("tracks") && j["tracks"].is_array()) {
       for (const auto& tj : j["tracks"]) {
         if (!tj.is_object()) continue;

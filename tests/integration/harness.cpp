@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,6 +52,12 @@ void Session::start_mixer(const std::vector<std::string>& extra,
   std::vector<std::string> argv = {bin("tl-mixer"), "--listen",  "127.0.0.1:0", "--record-dir", take_dir(),
                                    "--token-file",  token_file_, "--log-level", "info"};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // A restart: the last mixer is stopped first, and its log goes, so its start-up
+  // line cannot be taken for the new one's.
+  mixer_.reset();
+  std::error_code ec;
+  std::filesystem::remove(dir_ + "/mixer.err", ec);
+  std::filesystem::remove(dir_ + "/mixer.out", ec);
   mixer_ = std::make_unique<Process>(argv, dir_ + "/mixer", env);
   // The mixer picked a free port; its start-up line says which.
   auto find_port = [&]() -> int {

@@ -219,16 +219,33 @@ TEST(FormatRecord, StartPrintsTheTakeNameFirst) {
   EXPECT_EQ(format_record_started(r), "vocal-1\npath: /srv/takes/vocal-1\nstart sample: 96000\n");
 }
 
-TEST(FormatTakes, ListsFinishedTakesAndTheOneRecording) {
+TEST(FormatTakes, ListsTakesTheirStateMissingRangesAndTheOneRecording) {
   tl::proto::TakeList list;
   *list.add_takes() = stopped_take();
+  list.mutable_takes(0)->set_state("complete");
+  tl::proto::RecordStopped killed;
+  killed.set_take_name("take-killed");
+  killed.set_path("/srv/takes/take-killed");
+  killed.set_state("unfinished");
+  killed.set_frames(240000);
+  killed.set_seconds(5.0);
+  killed.add_tracks()->set_node("room-a");
+  *list.add_takes() = killed;
   list.set_recording("take-2");
   const auto lines = lines_of(format_takes(list));
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(cells_of(lines[1]), (std::vector<std::string>{"take-20261122-010203", "12.000", "2", "48000",
-                                                          "/srv/takes/take-20261122-010203"}));
-  EXPECT_EQ(lines[2], "recording: take-2");
-  EXPECT_EQ(format_takes(tl::proto::TakeList{}), "no finished takes\n");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(cells_of(lines[1]), (std::vector<std::string>{"take-20261122-010203", "3", "lost", "12.000", "1",
+                                                          "48000", "/srv/takes/take-20261122-010203"}));
+  // Missing ranges in take seconds: sample 96000 is 1 s after the take's start at 48000.
+  EXPECT_EQ(lines[2],
+            "    room-a-1.wav: 3 samples missing in 1 range(s): 1.000-1.000 s (the node did not answer the backfill "
+            "in time)");
+  EXPECT_EQ(cells_of(lines[3])[1], "unfinished");
+  EXPECT_EQ(lines[4],
+            "    the mixer stopped while recording it: files readable to 5.000 s; the node spools still hold the "
+            "audio");
+  EXPECT_EQ(lines[5], "recording: take-2");
+  EXPECT_EQ(format_takes(tl::proto::TakeList{}), "no takes\n");
 }
 
 TEST(FormatStatus, KeyValueLines) {

@@ -82,8 +82,11 @@ class Recorder {
   //! Any thread: a fetch that cannot be answered (node not connected).
   void backfill_failed(std::uint16_t node_id, MediaTime from, std::uint32_t frames, std::string reason);
 
-  //! Finished takes found under the record directory (reads their take.json).
+  //! Takes found under the record directory (reads their take.json): closed ones
+  //! ("complete"), and ones a stopped mixer left ("unfinished", described from their files).
   std::vector<proto::RecordStopped> list_takes() const;
+  //! "name (12.3 s readable)" for every unfinished take (reported at start-up).
+  std::vector<std::string> unfinished_takes() const;
 
  private:
   struct Take;
