@@ -136,7 +136,8 @@ Envelope::BodyCase expected_reply(Command c) {
   switch (c) {
     case Command::Nodes: return Envelope::kNodeList;
     case Command::RecordStart: return Envelope::kRecordStarted;
-    case Command::RecordStop: return Envelope::kRecordStopped;
+    case Command::RecordStop:
+    case Command::RecordRecover: return Envelope::kRecordStopped;
     case Command::Takes: return Envelope::kTakeList;
     case Command::Status: return Envelope::kMixerStatus;
     case Command::Gain:
@@ -244,6 +245,9 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   auto* rec_start = record->add_subcommand("start", "start recording; prints the take name first");
   rec_start->add_option("--take", inv.take, "take name (default: take-YYYYmmdd-HHMMSS, chosen by the mixer)");
   auto* rec_stop = record->add_subcommand("stop", "stop recording; prints the take and a line per track");
+  auto* rec_recover = record->add_subcommand(
+      "recover", "complete a take a stopped mixer left unfinished, from its files and its nodes' spools");
+  rec_recover->add_option("take", inv.take, "the unfinished take (tlctl takes)")->required();
   auto* takes = app.add_subcommand("takes", "list finished takes");
   auto* status = app.add_subcommand("status", "mixer status");
   auto* gain = app.add_subcommand("gain", "set a channel's gain in dB (negative values welcome)");
@@ -321,6 +325,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (nodes->parsed()) inv.command = Command::Nodes;
   if (rec_start->parsed()) inv.command = Command::RecordStart;
   if (rec_stop->parsed()) inv.command = Command::RecordStop;
+  if (rec_recover->parsed()) inv.command = Command::RecordRecover;
   if (takes->parsed()) inv.command = Command::Takes;
   if (status->parsed()) inv.command = Command::Status;
   if (gain->parsed()) inv.command = Command::Gain;
@@ -354,6 +359,7 @@ tl::proto::Envelope build_request(const Invocation& inv) {
     case Command::Nodes: env.mutable_list_nodes(); break;
     case Command::RecordStart: env.mutable_record_start()->set_take_name(inv.take); break;
     case Command::RecordStop: env.mutable_record_stop(); break;
+    case Command::RecordRecover: env.mutable_record_recover()->set_take_name(inv.take); break;
     case Command::Takes: env.mutable_list_takes(); break;
     case Command::Status: env.mutable_get_status(); break;
     case Command::Gain:
@@ -403,7 +409,8 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
   switch (inv.command) {
     case Command::Nodes: return format_nodes(reply.node_list(), inv.verbose);
     case Command::RecordStart: return format_record_started(reply.record_started());
-    case Command::RecordStop: return format_record_stopped(reply.record_stopped());
+    case Command::RecordStop:
+    case Command::RecordRecover: return format_record_stopped(reply.record_stopped());
     case Command::Takes: return format_takes(reply.take_list());
     case Command::Status: return format_status(reply.mixer_status());
     case Command::Gain:
@@ -445,7 +452,9 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
   if (inv.command == Command::Meters) return meters(inv, client, out, err);
 
   Millis call_timeout = timeout;
-  if (inv.command == Command::RecordStop && !inv.timeout_given) call_timeout = Millis(kRecordStopTimeoutMs);
+  if ((inv.command == Command::RecordStop || inv.command == Command::RecordRecover) && !inv.timeout_given) {
+    call_timeout = Millis(kRecordStopTimeoutMs);
+  }
   Envelope request = build_request(inv);
   const std::int64_t sent = monotonic_ns();
   auto reply = client.call(std::move(request), call_timeout);

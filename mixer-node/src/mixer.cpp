@@ -42,6 +42,29 @@ bool device_clocked(const MixerConfig& c) {
   return !c.monitor.empty() || c.monitor_default;
 }
 
+//! The session clock's epoch: a mixer restarted on the same record directory (same
+//! boot) goes on with the timeline it left, so a take it did not finish and the
+//! nodes' spools (keyed by session position) still line up. A new boot, or a new
+//! directory, starts a new timeline now.
+std::int64_t session_epoch(const std::string& record_dir) {
+  std::string boot;
+  std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
+  const std::filesystem::path path = std::filesystem::path(record_dir) / ".tracklink-session";
+  std::string saved_boot;
+  std::int64_t saved_epoch = 0;
+  std::ifstream(path) >> saved_boot >> saved_epoch;
+  const std::int64_t now = monotonic_ns();
+  if (!boot.empty() && saved_boot == boot && saved_epoch > 0 && saved_epoch <= now) {
+    spdlog::info("session timeline goes on from the last mixer on {} ({:.1f} s old)", record_dir,
+                 static_cast<double>(now - saved_epoch) / 1e9);
+    return saved_epoch;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(record_dir, ec);
+  std::ofstream(path) << (boot.empty() ? "unknown" : boot) << ' ' << now << '\n';
+  return now;
+}
+
 float dbfs(float v) {
   return static_cast<float>(gain_to_db(v, -150.0));
 }
@@ -49,7 +72,7 @@ float dbfs(float v) {
 
 Mixer::Mixer(MixerConfig config)
     : config_(std::move(config)),
-      clock_(config_.sample_rate),
+      clock_(config_.sample_rate, session_epoch(config_.record_dir)),
       registry_(RegistryConfig{.sample_rate = config_.sample_rate,
                                .jitter_capacity_frames = jitter_capacity(config_),
                                .mix_queue_packets = 4096}),
@@ -355,6 +378,7 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
       return;
     case proto::Envelope::kRecordStart:
     case proto::Envelope::kRecordStop:
+    case proto::Envelope::kRecordRecover:
       handle_record(s, id, req);
       return;
     case proto::Envelope::kListTakes: {
@@ -810,7 +834,7 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
       });
     });
   } else {
-    recorder_.stop_take([this, weak, id](Result<proto::RecordStopped> result) {
+    auto on_stopped = [this, weak, id](Result<proto::RecordStopped> result) {
       asio::post(io_, [this, weak, id, result = std::move(result)] {
         auto session = weak.lock();
         if (!result) {
@@ -824,7 +848,14 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
         broadcast(ev, true, false);
         if (session) session->reply(id, std::move(reply));
       });
-    });
+    };
+    if (r.has_record_recover()) {
+      spdlog::info("take '{}': recovery asked by {}", r.record_recover().take_name(),
+                   s->client_name().empty() ? s->peer() : s->client_name());
+      recorder_.recover_take(r.record_recover().take_name(), std::move(on_stopped));
+    } else {
+      recorder_.stop_take(std::move(on_stopped));
+    }
   }
 }
 

@@ -93,6 +93,7 @@ struct Recorder::Take {
     return a;
   }();
   std::vector<Fetch> fetches;
+  bool recovered = false;  // completed by a later mixer (recover_take)
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
@@ -262,6 +263,106 @@ void Recorder::begin(const std::string& requested, const StartedFn& done) {
   done(started);
 }
 
+void Recorder::recover_take(std::string name, StoppedFn done) {
+  post([this, name = std::move(name), done = std::move(done)] { recover(name, done); });
+}
+
+void Recorder::recover(const std::string& name, const StoppedFn& done) {
+  if (take_) {
+    done(Error{"take '" + take_->name + "' is being recorded: recover '" + name + "' once it stops"});
+    return;
+  }
+  const fs::path dir = fs::path(config_.record_dir) / name;
+  std::ifstream in(dir / "take.json");
+  const json j = json::parse(in, nullptr, false);
+  if (!valid_take_name(name) || j.is_discarded() || !j.is_object()) {
+    done(Error{"no take '" + name + "' in " + config_.record_dir + " (tlctl takes lists them)"});
+    return;
+  }
+  if (j.value("state", "") == "complete") {
+    done(Error{"take '" + name + "' is complete: nothing to recover"});
+    return;
+  }
+  auto take = std::make_unique<Take>();
+  take->name = name;
+  take->dir = dir;
+  take->start = j.value("start_sample", MediaTime{0});
+  take->recovered = true;
+  // Its tracks, by the nodes now connected under the same names.
+  std::vector<std::string> absent;
+  std::int64_t length = 0;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() == ".wav") files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    const std::string stem = f.stem().string();
+    const bool is_mix = stem == "mix";
+    auto writer = TrackWriter::resume(f.string(), config_.window_frames, !is_mix);
+    if (!writer) {
+      done(Error{writer.error()});
+      return;
+    }
+    length = std::max(length, writer.value()->head());
+    if (is_mix) {
+      take->mix = std::move(writer.value());
+      continue;
+    }
+    const auto dash = stem.rfind('-');
+    const int channel = dash == std::string::npos ? 0 : std::atoi(stem.c_str() + dash + 1);
+    NodeSlot* slot = dash == std::string::npos ? nullptr : registry_.by_name(stem.substr(0, dash));
+    if (slot == nullptr || channel < 1 || static_cast<std::uint32_t>(channel) > slot->channels) {
+      absent.push_back(dash == std::string::npos ? stem : stem.substr(0, dash));
+      continue;
+    }
+    auto& tracks = take->tracks[slot->id];
+    tracks.resize(slot->channels);
+    tracks[static_cast<std::size_t>(channel - 1)] = std::move(writer.value());
+    take->concealed_at_start[slot->id] = slot->concealed.load(std::memory_order_relaxed);
+  }
+  if (!absent.empty()) {
+    std::sort(absent.begin(), absent.end());
+    absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
+    std::string names;
+    for (const auto& n : absent) names += (names.empty() ? "'" : ", '") + n + "'";
+    done(Error{"take '" + name + "' has tracks of node(s) not connected: " + names +
+               "; start them again with the same --name (and --spool-dir) and retry"});
+    return;
+  }
+  if (!take->mix) {
+    done(Error{"take '" + name + "' has no mix.wav: not a take tracklink recorded"});
+    return;
+  }
+  // Where the take had got to when its mixer stopped (the files lag it a little).
+  MediaTime alive = 0;
+  std::ifstream(dir / ".alive") >> alive;
+  length = std::max<std::int64_t>(length, alive - take->start);
+  take->stop = take->start + length;
+  take->stop_requested_ns = clock_.now_ns();
+  take->on_stopped = done;
+  take->mix_end = length;
+  // Every track ran to the end of the take: silence in it is missing audio.
+  for (auto& tracks : take->tracks) {
+    for (auto& t : tracks) {
+      if (!t) continue;
+      t->flush_until(length);
+      t->note_audio_until(length);
+    }
+  }
+  take_ = std::move(take);
+  {
+    std::lock_guard lock(mutex_);
+    take_name_ = name;
+  }
+  take_start_.store(take_->start);
+  recording_.store(true, std::memory_order_release);
+  spdlog::info("recovering take '{}': {:.1f} s, completing it from the node spools", name,
+               static_cast<double>(length) / clock_.rate());
+  if (!start_backfill(length)) finalize();
+}
+
 void Recorder::ensure_tracks(const NodeSlot& slot) {
   auto& tracks = take_->tracks[slot.id];
   if (!tracks.empty()) return;
@@ -296,7 +397,7 @@ bool Recorder::drain_packets() {
     NodeSlot* slot = registry_.by_id(h.node_id);
     if (take_ && err == protocol::DecodeError::Ok && slot != nullptr &&
         protocol::bytes_per_sample(h.format) != 0) {
-      ensure_tracks(*slot);
+      if (!take_->recovered) ensure_tracks(*slot);
       take_->heard_until[slot->id] =
           std::max<MediaTime>(take_->heard_until[slot->id], h.media_ts + h.frame_count);
       const MediaTime begin = std::max(h.media_ts, take_->start);
@@ -371,6 +472,8 @@ void Recorder::service_take() {
   take_->mix->flush_until(std::min(flush_to, take_->mix_end));
   if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
     take_->last_header_ns = now_ns;
+    // Where the take had got to, for a later mixer to complete it from if this one dies.
+    if (!stopping) std::ofstream(take_->dir / ".alive", std::ios::trunc) << now << '\n';
     for (auto& tracks : take_->tracks) {
       for (auto& t : tracks) {
         if (t) t->update_header();
@@ -699,6 +802,7 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
   j["sample_rate"] = clock_.rate();
   j["start_sample"] = take.start;
   j["latency_frames"] = latency_.load(std::memory_order_relaxed);
+  if (take.recovered) j["recovered_after_mixer_stop"] = true;
   j["tracks"] = json::array();
   if (summary != nullptr) {
     j["frames"] = summary->frames();

@@ -1,5 +1,7 @@
 #include "tl/mixer/track_writer.h"
 
+#include <vector>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -37,6 +39,52 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, 
     return Error{"cannot set the BWF bext chunk of '" + path + "'"};
   }
   return std::unique_ptr<TrackWriter>(new TrackWriter(file, info.channels, window_frames));
+}
+
+Result<std::unique_ptr<TrackWriter>> TrackWriter::resume(const std::string& path, std::uint32_t window_frames,
+                                                         bool find_gaps) {
+  SF_INFO sf{};
+  SNDFILE* file = sf_open(path.c_str(), SFM_RDWR, &sf);
+  if (file == nullptr) return Error{"cannot reopen '" + path + "': " + sf_strerror(nullptr)};
+  if (sf.channels < 1 || sf.channels > 2) {
+    sf_close(file);
+    return Error{"'" + path + "' is not a track or mix of a take"};
+  }
+  std::unique_ptr<TrackWriter> w(new TrackWriter(file, static_cast<std::uint32_t>(sf.channels), window_frames));
+  // Read it back: levels, the first and last audio, and the silent runs between.
+  constexpr std::int64_t kMinGap = 48;  // a packet
+  const auto channels = static_cast<std::size_t>(sf.channels);
+  std::vector<std::int32_t> chunk(static_cast<std::size_t>(kChunkFrames) * channels);
+  std::int64_t at = 0, silent_from = -1;
+  for (sf_count_t n; (n = sf_readf_int(file, chunk.data(), kChunkFrames)) > 0;) {
+    for (sf_count_t i = 0; i < n; ++i, ++at) {
+      bool silent = true;
+      for (std::size_t c = 0; c < channels; ++c) {
+        const std::int32_t v = chunk[static_cast<std::size_t>(i) * channels + c];
+        const double x = static_cast<double>(v) / 2147483648.0;
+        w->peak_ = std::max(w->peak_, std::fabs(x));
+        w->sum_sq_ += x * x;
+        silent = silent && v == 0;
+      }
+      if (silent) {
+        if (silent_from < 0) silent_from = at;
+        continue;
+      }
+      if (w->first_offset_ < 0) {
+        w->first_offset_ = at;
+      } else if (find_gaps && silent_from >= 0 && at - silent_from >= kMinGap) {
+        w->gaps_.push_back({silent_from, at});
+      }
+      silent_from = -1;
+      w->audio_end_ = at + 1;
+    }
+  }
+  w->counted_ = static_cast<std::uint64_t>(at) * channels;
+  w->head_ = at;
+  // Silence after the last audio up to the end is a gap too (a node that went on).
+  if (find_gaps && w->first_offset_ >= 0 && silent_from >= 0) w->gaps_.push_back({silent_from, at});
+  sf_seek(file, at, SEEK_SET);
+  return w;
 }
 
 TrackWriter::TrackWriter(SNDFILE* file, std::uint32_t channels, std::uint32_t window_frames)

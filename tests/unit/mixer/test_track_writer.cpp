@@ -2,6 +2,7 @@
 #include <sndfile.h>
 
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "process.h"
@@ -154,6 +155,61 @@ TEST(TrackWriter, LateAudioFillsItsGapInTheFileBitExact) {
       ASSERT_EQ(audio.samples[static_cast<std::size_t>(f * 2 + c)] / 256, want) << f << "/" << c;
     }
   }
+}
+
+TEST(TrackWriter, AFileAStoppedMixerLeftIsResumedWithItsSilencesAsGaps) {
+  const std::string path = temp_path("resume");
+  const auto frames = [](std::int64_t from, std::int64_t count) {
+    std::vector<float> v(static_cast<std::size_t>(count));
+    for (std::int64_t f = 0; f < count; ++f) v[static_cast<std::size_t>(f)] = static_cast<float>(from + f + 1) / 8388608.0f;
+    return v;
+  };
+  {
+    auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+    ASSERT_TRUE(w);
+    (*w)->put(50, frames(50, 950));     // silence before: the node had not started
+    (*w)->put(1100, frames(1100, 900));  // 1000-1099 never came
+    (*w)->put(2000, frames(2000, 30));   // a run shorter than a packet after it stays audio
+    (*w)->put(2040, frames(2040, 60));
+    (*w)->flush_until(2100);
+    (*w)->update_header();
+  }  // gone without finish(): the mixer was killed
+  auto r = TrackWriter::resume(path, 4096, /*find_gaps=*/true);
+  ASSERT_TRUE(r) << r.error();
+  TrackWriter& w = **r;
+  EXPECT_EQ(w.head(), 2100);
+  EXPECT_EQ(w.first_offset(), 50);
+  w.flush_until(2500);  // the take went on to 2500: the rest is missing too
+  w.note_audio_until(2500);
+  const auto gaps = w.lost_gaps();
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(gaps[0].from, 1000);
+  EXPECT_EQ(gaps[0].to, 1100);
+  EXPECT_EQ(gaps[1].from, 2100);
+  EXPECT_EQ(gaps[1].to, 2500);
+  // The node's spool fills both, bit-exact, and the file closes at the take's length.
+  w.put(1000, frames(1000, 100));
+  w.put(2100, frames(2100, 400));
+  EXPECT_EQ(w.lost_frames(), 0u);
+  EXPECT_EQ(w.recovered_frames(), 500u);
+  w.finish(2500);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), 2500);
+  for (std::int64_t f = 0; f < 2500; ++f) {
+    const bool silent = f < 50 || (f >= 2030 && f < 2040);
+    ASSERT_EQ(audio.samples[static_cast<std::size_t>(f)] / 256, silent ? 0 : f + 1) << f;
+  }
+}
+
+TEST(TrackWriter, ResumingSomethingElseSaysSo) {
+  const std::string path = temp_path("resume_bad");
+  EXPECT_FALSE(TrackWriter::resume(path + ".missing", 4096, true));
+  {
+    std::ofstream(path) << "not a wav file";
+  }
+  const auto r = TrackWriter::resume(path, 4096, true);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("cannot reopen"), std::string::npos) << r.error();
 }
 
 TEST(TrackWriter, LostFirstFramesAreAGapOnceTheTimelineStartIsKnown) {

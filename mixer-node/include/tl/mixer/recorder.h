@@ -58,6 +58,13 @@ class Recorder {
   //! thread once every file is complete and closed.
   void stop_take(StoppedFn done);
 
+  //! Completes a take a stopped mixer left unfinished: reopens its files, asks the
+  //! (rejoined) nodes' spools for every range its tracks miss up to where the take
+  //! was when the mixer stopped, patches them in, conforms and closes it like a
+  //! stopped take (take.json says "recovered"). Every node of the take must be
+  //! connected. done runs on the recorder thread.
+  void recover_take(std::string name, StoppedFn done);
+
   //! A point of a node's timestamp map from its converged clock estimate (any
   //! thread): the audio at media_ts was captured at session_pos.
   void note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos);
@@ -95,6 +102,7 @@ class Recorder {
   bool drain_packets();
   bool drain_mix();
   void begin(const std::string& name, const StartedFn& done);
+  void recover(const std::string& name, const StoppedFn& done);
   void ensure_tracks(const NodeSlot& slot);
   void service_take();
   //! Asks the nodes for what the take is missing; false when nothing is.

@@ -38,6 +38,13 @@ class TrackWriter {
   //! Opens path for writing. window_frames bounds how far out of order audio may arrive.
   static Result<std::unique_ptr<TrackWriter>> open(const std::string& path, const TrackFileInfo& info,
                                                    std::uint32_t window_frames);
+  //! Reopens a file a stopped mixer left (the take was not closed) to go on writing
+  //! at its end. Its levels are read back; with find_gaps, every run of digital
+  //! silence of a packet or more after its first audio counts as a gap (the recorder
+  //! did not live to remember which silences were missing audio), so the node's
+  //! spool is asked for it: real silence comes back the same.
+  static Result<std::unique_ptr<TrackWriter>> resume(const std::string& path, std::uint32_t window_frames,
+                                                     bool find_gaps);
   ~TrackWriter();
   TrackWriter(const TrackWriter&) = delete;
   TrackWriter& operator=(const TrackWriter&) = delete;
