@@ -133,6 +133,16 @@ TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
   EXPECT_NE(parse({"gain", "notarget", "3"}).err.find("expected NODE/CHANNEL"), std::string::npos);
 }
 
+TEST(CommandLine, RecordRecoverNamesTheTake) {
+  const Invocation inv = must_parse({"record", "recover", "take-7"});
+  EXPECT_EQ(inv.command, Command::RecordRecover);
+  const tl::proto::Envelope env = build_request(inv);
+  ASSERT_TRUE(env.has_record_recover());
+  EXPECT_EQ(env.record_recover().take_name(), "take-7");
+  Parsed p = parse({"record", "recover"});
+  EXPECT_EQ(p.outcome.exit_code, kExitUsage);
+}
+
 TEST(CommandLine, LatencyBoundsANodesAsk) {
   Invocation inv = must_parse({"latency", "far", "min=10", "max=40ms"});
   EXPECT_EQ(inv.command, Command::Latency);
