@@ -105,6 +105,22 @@ struct Ends {
       if (!any) return;
     }
   }
+
+  //! Sends packets 0..count-1 to the proxy 2 ms apart (a second's pause before packet
+  //! pause_at, if given) and waits up to 3 s for every echo.
+  void round_trips(std::uint16_t port, std::uint32_t count, std::uint32_t pause_at = UINT32_MAX) {
+    for (std::uint32_t i = 0; i < count; ++i) {
+      if (i == pause_at) {
+        const auto until = Clock::now() + 1s;
+        while (Clock::now() < until) pump(10ms);
+      }
+      sent_at[i] = Clock::now();
+      client.send_to(port, i);
+      pump(2ms);
+    }
+    const auto deadline = Clock::now() + 3s;
+    while (at_client.size() < count && Clock::now() < deadline) pump(10ms);
+  }
 };
 
 class RunningProxy {
@@ -225,13 +241,7 @@ TEST(NetemProxy, DelayAppliesBothWaysAndOneWaySkipsReplies) {
     RunningProxy rp(config);
     ASSERT_TRUE(rp.start().ok());
     constexpr std::uint32_t kPackets = 20;
-    for (std::uint32_t i = 0; i < kPackets; ++i) {
-      ends.sent_at[i] = Clock::now();
-      ends.client.send_to(rp.proxy().listen_port(), i);
-      ends.pump(2ms);
-    }
-    const auto deadline = Clock::now() + 3s;
-    while (ends.at_client.size() < kPackets && Clock::now() < deadline) ends.pump(10ms);
+    ends.round_trips(rp.proxy().listen_port(), kPackets);
     rp.finish();
     ASSERT_EQ(ends.at_client.size(), kPackets);
     const double floor_ms = one_way ? 15.0 : 30.0;
@@ -259,17 +269,7 @@ TEST(NetemProxy, ScheduledChangeStepsTheDelay) {
   // Packets before the change pass at once; after it (well after: a loaded machine),
   // each waits 40 ms.
   constexpr std::uint32_t kPackets = 20;
-  for (std::uint32_t i = 0; i < kPackets; ++i) {
-    if (i == kPackets / 2) {
-      const auto until = Clock::now() + 1s;
-      while (Clock::now() < until) ends.pump(10ms);
-    }
-    ends.sent_at[i] = Clock::now();
-    ends.client.send_to(rp.proxy().listen_port(), i);
-    ends.pump(2ms);
-  }
-  const auto deadline = Clock::now() + 3s;
-  while (ends.at_client.size() < kPackets && Clock::now() < deadline) ends.pump(10ms);
+  ends.round_trips(rp.proxy().listen_port(), kPackets, kPackets / 2);
   rp.finish();
   ASSERT_EQ(ends.rtt_ms.size(), kPackets);
   for (std::size_t k = 0; k < kPackets; ++k) {
