@@ -242,11 +242,12 @@ std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::Mix
                  static_cast<double>(c.gate_db()), std::string(static_cast<std::size_t>(bar), '#').c_str());
     }
   }
-  out += fmt("master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  limiter %s (gr %.1f dB)  "
-             "clipped %llu\n",
+  out += fmt("master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  comp %s (gr %.1f dB)  "
+             "limiter %s (gr %.1f dB)  clipped %llu\n",
              static_cast<double>(st.master_peak_dbfs()), static_cast<double>(st.master_true_peak_dbtp()),
              static_cast<double>(st.master_momentary_lufs()), static_cast<double>(st.master_short_term_lufs()),
-             static_cast<double>(st.master_integrated_lufs()), on_off(st.master_limiter_on()).c_str(),
+             static_cast<double>(st.master_integrated_lufs()), on_off(st.master_comp_on()).c_str(),
+             static_cast<double>(st.master_comp_gr_db()), on_off(st.master_limiter_on()).c_str(),
              static_cast<double>(st.master_limiter_gr_db()), static_cast<unsigned long long>(st.clipped_samples()));
   return out;
 }

@@ -363,6 +363,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     meters_.short_term.store(static_cast<float>(lm.short_term_lufs()), std::memory_order_relaxed);
     meters_.integrated.store(static_cast<float>(lm.integrated_lufs()), std::memory_order_relaxed);
     meters_.limiter_gr.store(master_.limiter_gain_reduction_db(), std::memory_order_relaxed);
+    meters_.comp_gr.store(master_.comp_gain_reduction_db(), std::memory_order_relaxed);
   }
 
   // Hand the mix to the recorder in chunks; count clipping (mix.wav clamps, never wraps).

@@ -347,6 +347,8 @@ proto::MixerStatus Mixer::status() const {
   s.set_master_short_term_lufs(m.short_term_lufs);
   s.set_master_integrated_lufs(m.integrated_lufs);
   s.set_master_limiter_gr_db(master_.limiter_on ? m.limiter_gr_db : 0.0f);
+  s.set_master_comp_on(master_.bus.comp_on);
+  s.set_master_comp_gr_db(master_.bus.comp_on ? m.comp_gr_db : 0.0f);
   s.set_master_limiter_on(master_.limiter_on);
   return s;
 }
@@ -609,6 +611,7 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
     fill_master_state(master_, *state);
     const MasterMeters m = engine_.master_meters();
     state->set_limiter_gr_db(master_.limiter_on ? m.limiter_gr_db : 0.0f);
+    state->mutable_comp()->set_gain_reduction_db(master_.bus.comp_on ? m.comp_gr_db : 0.0f);
     s->reply(id, std::move(reply));
     return;
   }

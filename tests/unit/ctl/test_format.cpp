@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "format.h"
+#include "strip_format.h"
 
 namespace tl::ctl {
 namespace {
@@ -270,6 +271,16 @@ TEST(FormatStatus, KeyValueLines) {
                                   "23.1 ms)\n"),
             std::string::npos)
       << format_status(s);
+}
+
+TEST(FormatMeters, MasterLineHasTheGlueCompressorAndTheLimiter) {
+  tl::proto::MixerStatus st;
+  st.set_master_comp_on(true);
+  st.set_master_comp_gr_db(-3.25f);
+  st.set_master_limiter_on(true);
+  st.set_master_limiter_gr_db(-0.5f);
+  const std::string text = format_meters(two_nodes(), st);
+  EXPECT_NE(text.find("comp on (gr -3.2 dB)  limiter on (gr -0.5 dB)"), std::string::npos) << text;
 }
 
 TEST(FormatLatency, SaysTheRangeTheNeedAndTheDelay) {

@@ -325,6 +325,27 @@ TEST(MixEngine, MasterLimiterHoldsTheCeilingAndNothingClips) {
   EXPECT_LE(mm.true_peak_dbtp, -0.99f);
 }
 
+TEST(MixEngine, MasterGlueCompressorGainReductionIsMetered) {
+  Rig rig(true);
+  NodeSlot* a = rig.add_node("a", 1);
+  MixCommand m{.kind = MixCommand::Kind::Master};
+  m.master = master_off();
+  m.master.bus.comp_on = true;
+  m.master.bus.comp.threshold_db = -30.0f;
+  m.master.bus.comp.ratio = 4.0f;
+  ASSERT_TRUE(rig.engine.post(m));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  EXPECT_EQ(rig.engine.master_meters().comp_gr_db, 0.0f);
+  for (int block = 0; block < 300; ++block) {  // a steady -9 dBFS per side, 21 dB over the threshold
+    rig.send(*a, block * kBlock, 0.5f);
+    rig.engine.process(l, r);
+  }
+  // 21 dB over at 4:1 is about 15.75 dB of reduction once settled (the knee softens it).
+  EXPECT_LT(rig.engine.master_meters().comp_gr_db, -12.0f);
+  EXPECT_GT(rig.engine.master_meters().comp_gr_db, -17.0f);
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
   Rig rig(true);
   NodeSlot* a = rig.add_node("a", 8);

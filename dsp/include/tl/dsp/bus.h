@@ -68,6 +68,8 @@ class MasterChain {
   LoudnessMeter& loudness() noexcept { return loudness_; }
   TruePeakMeter& true_peak(std::size_t ch) noexcept { return tp_[ch & 1]; }
   float limiter_gain_reduction_db() const noexcept { return limiter_.gain_reduction_db(); }
+  //! The bus (glue) compressor's gain reduction now (dB, <= 0).
+  float comp_gain_reduction_db() const noexcept { return bus_.comp_gain_reduction_db(); }
 
  private:
   MasterParams p_{};
