@@ -37,6 +37,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       window_missing_(
           std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       missing_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
+      guessed_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       meter_window_(config.sample_rate / 10) {
   varispeed_.prepare(config.max_block_frames);
@@ -243,6 +244,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
 
   const bool publish_levels = (meter_frames_ += static_cast<std::uint32_t>(frames)) >= meter_window_;
+  std::fill_n(guessed_.get(), frames, std::uint8_t{0});
   const float inv_frames = 1.0f / static_cast<float>(frames);
   const std::span<float> ch(channel_.get(), frames);
 
@@ -290,6 +292,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       if (live) {
         slot->conceal[c].process(ch, std::span<const std::uint8_t>(missing_.get(), frames));
         if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+        for (std::size_t i = 0; i < frames; ++i) guessed_[i] |= missing_[i];
       }
 
       // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.
@@ -371,9 +374,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   for (std::size_t done = 0; done < frames;) {
     const std::size_t n = std::min<std::size_t>(frames - done, kMaxMixChunk);
     MixChunk* chunk = to_recorder_.begin_write();
-    std::uint32_t chunk_clipped = 0;
+    std::uint32_t chunk_clipped = 0, chunk_guessed = 0;
     for (std::size_t i = 0; i < n; ++i) {
       chunk_clipped += (std::fabs(left[done + i]) > 1.0f) + (std::fabs(right[done + i]) > 1.0f);
+      chunk_guessed += guessed_[done + i];
     }
     clipped += chunk_clipped;
     if (chunk == nullptr) {
@@ -382,7 +386,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       chunk->position = pos + static_cast<MediaTime>(done) - static_cast<MediaTime>(master_latency_);
       chunk->frames = static_cast<std::uint32_t>(n);
       chunk->clipped = chunk_clipped;
-      chunk->concealed = 0;
+      chunk->concealed = chunk_guessed;
       std::copy_n(left.begin() + static_cast<std::ptrdiff_t>(done), n, chunk->left.begin());
       std::copy_n(right.begin() + static_cast<std::ptrdiff_t>(done), n, chunk->right.begin());
       to_recorder_.commit_write();

@@ -23,6 +23,7 @@ using json = nlohmann::json;
 
 namespace tl::mixer {
 namespace {
+constexpr std::size_t kMaxGuessRanges = 10000;
 constexpr std::int64_t kHeaderRefreshNs = 250'000'000;  // a killed mixer's files read to within 0.5 s
 constexpr std::int64_t kStopGraceNs = 300'000'000;       // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the mix stalls
@@ -65,6 +66,9 @@ struct Recorder::Take {
   std::array<std::uint64_t, kMaxNodes + 1> concealed_at_start{};
   std::int64_t last_header_ns = 0;
   std::int64_t mix_end = 0;  // take-relative end of mix audio received
+  // Where mix.wav holds concealed audio (take-relative, merged, at most kMaxGuessRanges).
+  std::vector<TrackWriter::Gap> mix_guessed;
+  std::uint64_t mix_guessed_frames = 0;
   std::array<std::unique_ptr<DriftTracker>, kMaxNodes + 1> drift;
   std::array<std::vector<std::pair<MediaTime, double>>, kMaxNodes + 1> node_anchors;  // from NodeReports
   struct Conformed {
@@ -445,6 +449,7 @@ bool Recorder::drain_mix() {
           interleaved[2 * i + 1] = chunk->right[skip + i];
         }
         take_->mix->put(begin - take_->start, std::span<const float>(interleaved.data(), 2 * count));
+        if (chunk->concealed != 0) note_guess(*take_, begin - take_->start, end - take_->start, chunk->concealed);
       }
       take_->mix_end = std::max<std::int64_t>(take_->mix_end, chunk->position + chunk->frames - take_->start);
     }
@@ -694,6 +699,7 @@ void Recorder::finalize() {
   m->set_rms_dbfs(to_dbfs(take.mix->rms()));
   m->set_lost_samples(take.mix->lost_frames());
   m->set_clipped_samples(take.mix->clipped_samples());
+  m->set_concealed_samples(take.mix_guessed_frames);
 
   if (take.backfilling && !take.fetches.empty()) {
     std::uint64_t recovered = 0, lost = 0;
@@ -834,6 +840,9 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
         tj["clock_offset_ms"] = c->second.clock_offset_ms;
       }
       if (t.node() == "mix") {
+        json guessed = json::array();
+        for (const auto& g : take.mix_guessed) guessed.push_back({{"from", take.start + g.from}, {"frames", g.to - g.from}});
+        tj["concealed"] = guessed;  // session samples: where the live mix holds a guess
         j["mix"] = tj;
       } else {
         tj["complete"] = t.lost_samples() == 0;
@@ -852,6 +861,19 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) spdlog::error("take '{}': cannot write {}: {}", take.name, path.string(), ec.message());
+}
+
+void Recorder::note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames) {
+  // Chunk granularity: the whole chunk is marked, its count of concealed frames kept exact.
+  take.mix_guessed_frames += frames;
+  auto& ranges = take.mix_guessed;
+  if (!ranges.empty() && ranges.back().to >= from) {
+    ranges.back().to = std::max(ranges.back().to, to);
+  } else if (ranges.size() < kMaxGuessRanges) {
+    ranges.push_back({from, to});
+  } else {
+    ranges.back().to = to;  // past the cap the last range stretches
+  }
 }
 
 namespace {

@@ -153,6 +153,20 @@ TEST(Lossy, LiveMixConcealsLossWithoutSilentGaps) {
       static_cast<long long>(json_int(far, "concealed_samples")),
       static_cast<long long>(json_int(far, "late")), static_cast<long long>(longest));
   EXPECT_GT(json_int(far, "concealed_samples"), 0) << "the path lost audio the live mix had to cover";
+  // take.json says where mix.wav holds concealed audio.
+  const json& mix_info = take["mix"];
+  const std::int64_t guessed = json_int(mix_info, "concealed_samples");
+  std::int64_t in_ranges = 0;
+  for (const auto& r : mix_info["concealed"]) {
+    const std::int64_t from = json_int(r, "from") - json_int(take, "start_sample");
+    EXPECT_GE(from, 0);
+    EXPECT_LE(from + json_int(r, "frames"), mix.frames());
+    in_ranges += json_int(r, "frames");
+  }
+  std::printf("[ figure ] mix.wav: %lld frames concealed, marked in %zu range(s) of take.json\n",
+              static_cast<long long>(guessed), mix_info["concealed"].size());
+  EXPECT_GT(guessed, 0) << "take.json does not say where the mix was concealed";
+  EXPECT_GE(in_ranges, guessed);
   EXPECT_LT(longest, 24) << "a gap reached the mix as silence";
   // The recording does not depend on the live path: complete.
   for (const auto& t : take["tracks"]) EXPECT_EQ(json_int(t, "lost_samples"), 0) << t.dump();

@@ -169,6 +169,7 @@ class MixEngine {
   std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed
   std::unique_ptr<std::uint8_t[]> window_missing_;  // its missing frames
   std::unique_ptr<std::uint8_t[]> missing_;         // the block's frames with no audio (for concealment)
+  std::unique_ptr<std::uint8_t[]> guessed_;         // the block's frames where any input was concealed
   std::unique_ptr<std::uint8_t[]> near_;            // window samples whose kernel reach has a missing one
   dsp::Varispeed varispeed_;                        // the plan of the node being mixed
   dsp::MasterChain master_;

@@ -26,7 +26,9 @@ struct MixChunk {
   MediaTime position = 0;
   std::uint32_t frames = 0;
   std::uint32_t clipped = 0;    // samples over full scale in this chunk
-  std::uint32_t concealed = 0;  // input samples that were missing when mixed
+  //! Frames of this chunk in which some input's audio was missing and concealed
+  //! (a waveform continuation stood in): where the live mix holds a guess.
+  std::uint32_t concealed = 0;
   std::array<float, kMaxMixChunk> left{};
   std::array<float, kMaxMixChunk> right{};
 };

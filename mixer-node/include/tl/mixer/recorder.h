@@ -101,6 +101,8 @@ class Recorder {
   void post(std::function<void()> fn);
   bool drain_packets();
   bool drain_mix();
+  //! Marks take-relative [from, to) of mix.wav as holding frames of concealed audio.
+  void note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames);
   void begin(const std::string& name, const StartedFn& done);
   void recover(const std::string& name, const StoppedFn& done);
   void ensure_tracks(const NodeSlot& slot);
