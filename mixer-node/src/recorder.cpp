@@ -276,10 +276,14 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
     done(Error{"take '" + take_->name + "' is being recorded: recover '" + name + "' once it stops"});
     return;
   }
+  if (!valid_take_name(name)) {
+    done(Error{"bad take name '" + name + "': use 1-64 of A-Z a-z 0-9 - _ ."});
+    return;
+  }
   const fs::path dir = fs::path(config_.record_dir) / name;
   std::ifstream in(dir / "take.json");
   const json j = json::parse(in, nullptr, false);
-  if (!valid_take_name(name) || j.is_discarded() || !j.is_object()) {
+  if (j.is_discarded() || !j.is_object()) {
     done(Error{"no take '" + name + "' in " + config_.record_dir + " (tlctl takes lists them)"});
     return;
   }

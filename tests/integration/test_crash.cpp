@@ -72,6 +72,14 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   EXPECT_EQ(early.exit_code, 1);
   EXPECT_NE(early.err.find("not connected: 'far'"), std::string::npos) << early.err;
 
+  // Bad names and complete takes are refused with the reason.
+  const RunResult escape = s.tlctl({"record", "recover", "../killed"});
+  EXPECT_EQ(escape.exit_code, 1);
+  EXPECT_NE(escape.err.find("bad take name"), std::string::npos) << escape.err;
+  const RunResult nothing = s.tlctl({"record", "recover", "never-recorded"});
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_NE(nothing.err.find("no take 'never-recorded'"), std::string::npos) << nothing.err;
+
   // The node comes back (same name, same spool) and the take is completed from it.
   s.start_capture("far", "file:" + file);
   ASSERT_TRUE(s.wait_node_state("far", "streaming")) << s.logs();
@@ -94,7 +102,10 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
       "[ figure ] recovered: %.2f s of the node's audio (%.2f s short of the kill), %lld samples from its spool\n",
       static_cast<double>(raw.frames()) / kRate, recorded - static_cast<double>(raw.frames()) / kRate,
       static_cast<long long>(json_int(t, "recovered_samples")));
-  EXPECT_GT(static_cast<double>(raw.frames()) / kRate, recorded - 0.3) << "the take ends well before the kill";
+  // It runs to where the take had got to (.alive, written four times a second), past what
+  // the files held, and within a second of the kill even on a busy machine.
+  EXPECT_GE(static_cast<double>(raw.frames()) / kRate, track_s) << "the recovered take is shorter than its files";
+  EXPECT_GT(static_cast<double>(raw.frames()) / kRate, recorded - 1.0) << "the take ends well before the kill";
   EXPECT_GT(json_int(t, "recovered_samples"), 0) << "nothing came from the spool";
   std::int64_t mismatches = 0;
   for (std::int64_t i = 0; i < frames; ++i) {
@@ -103,6 +114,9 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
     if (want != got && mismatches++ < 5) ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
   }
   EXPECT_EQ(mismatches, 0);
+  const RunResult again = s.tlctl({"record", "recover", "killed"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("is complete"), std::string::npos) << again.err;
 }
 
 }  // namespace
