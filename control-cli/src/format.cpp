@@ -239,13 +239,14 @@ std::string format_takes(const tl::proto::TakeList& list) {
                " s; the node spools still hold the audio");
       }
       // Each track still missing audio: its ranges (take seconds) and why.
+      const double rate = take_rate(take);
       for (const auto& tr : take.tracks()) {
         if (tr.missing().empty()) continue;
         std::string ranges;
         for (int i = 0; i < tr.missing_size() && i < 4; ++i) {
-          const double from = static_cast<double>(tr.missing(i).from() - take.start_sample()) / take_rate(take);
+          const double from = static_cast<double>(tr.missing(i).from() - take.start_sample()) / rate;
           ranges += fmt("%s%.3f-%.3f s", i == 0 ? "" : ", ", from,
-                        from + static_cast<double>(tr.missing(i).frames()) / take_rate(take));
+                        from + static_cast<double>(tr.missing(i).frames()) / rate);
         }
         if (tr.missing_size() > 4) ranges += fmt(" and %d more", tr.missing_size() - 4);
         t.note(fmt("    %s: %llu samples missing in %d range(s): %s (%s)", tr.file().c_str(),

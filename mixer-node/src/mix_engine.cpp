@@ -43,8 +43,6 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
   varispeed_.prepare(config.max_block_frames);
   for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
     nodes_[id].varispeed.configure({.sample_rate = config.sample_rate});
-  }
-  for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
     nodes_[id].need = DelayNeed({.window_samples = 0.25 * config.sample_rate});
   }
   latency_.store(std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames),

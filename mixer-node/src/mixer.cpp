@@ -38,6 +38,12 @@ std::uint32_t jitter_capacity(const MixerConfig& c) {
   return static_cast<std::uint32_t>(ms_to_frames(c.latency_max_ms, c.sample_rate)) + c.sample_rate;
 }
 
+//! A node's own bound on the play-out delay it asks for, ms (0: the mixer's).
+double own_bound_ms(const std::atomic<std::int64_t>& frames, std::uint32_t rate) {
+  const std::int64_t v = frames.load(std::memory_order_relaxed);
+  return v < 0 ? 0.0 : frames_to_ms(v, rate);
+}
+
 bool device_clocked(const MixerConfig& c) {
   return !c.monitor.empty() || c.monitor_default;
 }
@@ -272,12 +278,8 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
                                            : slot.transit_sum_ms / static_cast<double>(slot.transit_count));
   n.set_latency_ms(frames_to_ms(engine_.latency_frames(), config_.sample_rate));
   n.set_need_ms(slot.need_ms.load(std::memory_order_relaxed));
-  const auto own_ms = [&](const std::atomic<std::int64_t>& f) {
-    const std::int64_t v = f.load(std::memory_order_relaxed);
-    return v < 0 ? 0.0 : frames_to_ms(v, config_.sample_rate);
-  };
-  n.set_latency_min_ms(own_ms(slot.latency_min_frames));
-  n.set_latency_max_ms(own_ms(slot.latency_max_frames));
+  n.set_latency_min_ms(own_bound_ms(slot.latency_min_frames, config_.sample_rate));
+  n.set_latency_max_ms(own_bound_ms(slot.latency_max_frames, config_.sample_rate));
   n.set_concealed_samples(slot.concealed.load(std::memory_order_relaxed));
   n.set_connects(slot.connects);
   n.set_host(slot.host);
@@ -513,7 +515,7 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
                : cmd.kind == MixCommand::Kind::Pan  ? fmt::format("pan {:.2f}", strip.pan)
                : cmd.kind == MixCommand::Kind::Mute ? std::string(strip.mute ? "mute on" : "mute off")
                                                     : std::string(strip.solo ? "solo on" : "solo off"),
-               s->client_name().empty() ? s->peer() : s->client_name());
+               s->who());
   proto::Envelope reply;
   auto* state = reply.mutable_channel_state();
   state->set_node(slot->name);
@@ -543,21 +545,16 @@ void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::ui
     slot->latency_min_frames.store(-1);
     slot->latency_max_frames.store(-1);
   }
-  proto::NodeInfo info;
-  fill_node(*slot, info, clock_.now_ns());
-  spdlog::info("node '{}': play-out delay range {} set by {}", slot->name,
-               info.latency_min_ms() == 0.0 && info.latency_max_ms() == 0.0
-                   ? std::string("the mixer's")
-                   : fmt::format("{}-{}", info.latency_min_ms() > 0.0 ? fmt::format("{:.1f}", info.latency_min_ms()) : "",
-                                 info.latency_max_ms() > 0.0 ? fmt::format("{:.1f} ms", info.latency_max_ms()) : ""),
-               s->client_name().empty() ? s->peer() : s->client_name());
   proto::Envelope reply;
   auto* state = reply.mutable_latency_state();
   state->set_node(slot->name);
-  state->set_min_ms(info.latency_min_ms());
-  state->set_max_ms(info.latency_max_ms());
-  state->set_need_ms(info.need_ms());
-  state->set_latency_ms(info.latency_ms());
+  state->set_min_ms(own_bound_ms(slot->latency_min_frames, config_.sample_rate));
+  state->set_max_ms(own_bound_ms(slot->latency_max_frames, config_.sample_rate));
+  state->set_need_ms(slot->need_ms.load(std::memory_order_relaxed));
+  state->set_latency_ms(frames_to_ms(engine_.latency_frames(), config_.sample_rate));
+  const auto bound = [](double ms) { return ms > 0.0 ? fmt::format("{:.1f} ms", ms) : std::string("the mixer's"); };
+  spdlog::info("node '{}': play-out delay range min {}, max {}, set by {}", slot->name, bound(state->min_ms()),
+               bound(state->max_ms()), s->who());
   s->reply(id, std::move(reply));
 }
 
@@ -588,7 +585,7 @@ void Mixer::follow_latency() {
 void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
                              const proto::SetStrip& r) {
   const bool show = r.section() == "show";
-  const std::string who = s->client_name().empty() ? s->peer() : s->client_name();
+  const std::string& who = s->who();
   proto::Envelope reply;
   auto* state = reply.mutable_strip_state();
   if (r.target() == "master") {
@@ -667,7 +664,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
                          const proto::SceneRequest& r) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(config_.record_dir) / "scenes";
-  const std::string who = s->client_name().empty() ? s->peer() : s->client_name();
+  const std::string& who = s->who();
   proto::Envelope reply;
   auto* out = reply.mutable_scene_reply();
   out->set_action(r.action());
@@ -854,7 +851,7 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
     };
     if (r.has_record_recover()) {
       spdlog::info("take '{}': recovery asked by {}", r.record_recover().take_name(),
-                   s->client_name().empty() ? s->peer() : s->client_name());
+                   s->who());
       recorder_.recover_take(r.record_recover().take_name(), std::move(on_stopped));
     } else {
       recorder_.stop_take(std::move(on_stopped));

@@ -267,6 +267,32 @@ void Recorder::begin(const std::string& requested, const StartedFn& done) {
   done(started);
 }
 
+namespace {
+//! The WAV files of a take's folder, sorted: mix.wav (node "mix", channel 0) and
+//! <node>-<channel>.wav (node names may hold '-': the channel follows the last one).
+struct TakeFile {
+  fs::path path;
+  std::string node;
+  std::uint32_t channel = 0;  // from 1; 0 for the mix or a name without one
+};
+std::vector<TakeFile> take_files(const fs::path& dir) {
+  std::vector<TakeFile> files;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() != ".wav") continue;
+    const std::string stem = f.path().stem().string();
+    const auto dash = stem.rfind('-');
+    TakeFile t{.path = f.path(), .node = stem.substr(0, dash)};
+    if (stem != "mix" && dash != std::string::npos) {
+      t.channel = static_cast<std::uint32_t>(std::max(0, std::atoi(stem.c_str() + dash + 1)));
+    }
+    files.push_back(std::move(t));
+  }
+  std::sort(files.begin(), files.end(), [](const TakeFile& a, const TakeFile& b) { return a.path < b.path; });
+  return files;
+}
+}  // namespace
+
 void Recorder::recover_take(std::string name, StoppedFn done) {
   post([this, name = std::move(name), done = std::move(done)] { recover(name, done); });
 }
@@ -299,16 +325,9 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
   // Its tracks, by the nodes now connected under the same names.
   std::vector<std::string> absent;
   std::int64_t length = 0;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& f : fs::directory_iterator(dir, ec)) {
-    if (f.path().extension() == ".wav") files.push_back(f.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
-    const std::string stem = f.stem().string();
-    const bool is_mix = stem == "mix";
-    auto writer = TrackWriter::resume(f.string(), config_.window_frames, !is_mix);
+  for (const TakeFile& f : take_files(dir)) {
+    const bool is_mix = f.node == "mix";
+    auto writer = TrackWriter::resume(f.path.string(), config_.window_frames, !is_mix);
     if (!writer) {
       done(Error{writer.error()});
       return;
@@ -318,16 +337,14 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
       take->mix = std::move(writer.value());
       continue;
     }
-    const auto dash = stem.rfind('-');
-    const int channel = dash == std::string::npos ? 0 : std::atoi(stem.c_str() + dash + 1);
-    NodeSlot* slot = dash == std::string::npos ? nullptr : registry_.by_name(stem.substr(0, dash));
-    if (slot == nullptr || channel < 1 || static_cast<std::uint32_t>(channel) > slot->channels) {
-      absent.push_back(dash == std::string::npos ? stem : stem.substr(0, dash));
+    NodeSlot* slot = registry_.by_name(f.node);
+    if (slot == nullptr || f.channel < 1 || f.channel > slot->channels) {
+      absent.push_back(f.node);
       continue;
     }
     auto& tracks = take->tracks[slot->id];
     tracks.resize(slot->channels);
-    tracks[static_cast<std::size_t>(channel - 1)] = std::move(writer.value());
+    tracks[f.channel - 1] = std::move(writer.value());
     take->concealed_at_start[slot->id] = slot->concealed.load(std::memory_order_relaxed);
   }
   if (!absent.empty()) {
@@ -507,6 +524,14 @@ void Recorder::service_take() {
   }
 }
 
+void Recorder::run_to_end(const Take& take, std::uint16_t node_id, TrackWriter& track, std::int64_t length) {
+  track.flush_until(length);
+  // Heard past a gap (even past the stop): the gap is a loss, not the end of its audio.
+  if (take.heard_until[node_id] != INT64_MIN) {
+    track.note_audio_until(std::min<std::int64_t>(take.heard_until[node_id] - take.start, length));
+  }
+}
+
 bool Recorder::start_backfill(std::int64_t length) {
   Take& take = *take_;
   take.backfilling = true;
@@ -519,10 +544,7 @@ bool Recorder::start_backfill(std::int64_t length) {
     std::vector<TrackWriter::Gap> gaps;
     for (auto& t : tracks) {
       if (!t) continue;
-      t->flush_until(length);
-      if (take.heard_until[id] != INT64_MIN) {
-        t->note_audio_until(std::min<std::int64_t>(take.heard_until[id] - take.start, length));
-      }
+      run_to_end(take, id, *t, length);
       for (const auto& g : t->lost_gaps()) gaps.push_back(g);
     }
     if (gaps.empty()) continue;
@@ -666,10 +688,7 @@ void Recorder::finalize() {
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       TrackWriter& t = *tracks[c];
-      t.flush_until(length);
-      if (take.heard_until[id] != INT64_MIN) {
-        t.note_audio_until(std::min<std::int64_t>(take.heard_until[id] - take.start, length));
-      }
+      run_to_end(take, id, t, length);
       t.finish(length);
       auto* s = summary.add_tracks();
       s->set_file(slot->name + "-" + std::to_string(c + 1) + ".wav");
@@ -885,25 +904,16 @@ namespace {
 //! its files hold, as any reader sees them (headers are refreshed while recording).
 void describe_unfinished(const fs::path& dir, std::uint32_t rate, proto::RecordStopped& t) {
   t.set_state("unfinished");
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (const auto& f : fs::directory_iterator(dir, ec)) {
-    if (f.path().extension() == ".wav") files.push_back(f.path());
-  }
-  std::sort(files.begin(), files.end());
   std::int64_t longest = 0;
-  for (const fs::path& f : files) {
+  for (const TakeFile& f : take_files(dir)) {
     SF_INFO info{};
-    SNDFILE* file = sf_open(f.string().c_str(), SFM_READ, &info);
+    SNDFILE* file = sf_open(f.path.string().c_str(), SFM_READ, &info);
     if (file == nullptr) continue;
     sf_close(file);
-    const std::string stem = f.stem().string();
-    const auto dash = stem.rfind('-');
     auto* s = t.add_tracks();
-    s->set_file(f.filename().string());
-    s->set_node(stem == "mix" ? "mix" : stem.substr(0, dash));
-    s->set_channel(stem == "mix" || dash == std::string::npos ? 0u
-                                                              : static_cast<std::uint32_t>(std::atoi(stem.c_str() + dash + 1)));
+    s->set_file(f.path.filename().string());
+    s->set_node(f.node);
+    s->set_channel(f.channel);
     s->set_frames(static_cast<std::uint64_t>(info.frames));
     longest = std::max<std::int64_t>(longest, info.frames);
   }

@@ -1,11 +1,10 @@
 #include "tl/mixer/track_writer.h"
 
-#include <vector>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "tl/protocol/pcm.h"
 

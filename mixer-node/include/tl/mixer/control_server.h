@@ -46,6 +46,8 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   bool open() const noexcept { return open_; }
   const std::string& peer() const noexcept { return peer_; }
   const std::string& client_name() const noexcept { return client_name_; }
+  //! Who to name in the log for a change this session asked for: its client name, else its address.
+  const std::string& who() const noexcept { return client_name_.empty() ? peer_ : client_name_; }
   proto::ClientKind kind() const noexcept { return kind_; }
 
   // Set by the handler.

@@ -107,6 +107,8 @@ class Recorder {
   void recover(const std::string& name, const StoppedFn& done);
   void ensure_tracks(const NodeSlot& slot);
   void service_take();
+  //! Writes a track out to the take's length and tells it how far its node was heard.
+  void run_to_end(const Take& take, std::uint16_t node_id, TrackWriter& track, std::int64_t length);
   //! Asks the nodes for what the take is missing; false when nothing is.
   bool start_backfill(std::int64_t length);
   void apply_backfill(std::uint16_t node_id, const proto::AudioData& data);
