@@ -78,15 +78,19 @@ TEST(LiveVarispeed, DriftingNodesStayInStepInTheMixWithoutClicks) {
 
   // Watch the live path for 30 s of session time: the correction applied, and how
   // far ahead of its play-out each node's audio arrives (margin, for the record).
+  // One reading of the varispeed is the drift plus whatever queue error it is
+  // closing at that moment (a 20 ms stall of a busy machine moves it by tens of
+  // ppm for a second or two): its median over the settled part is the drift.
   const double begin = s.session_seconds();
   std::map<std::string, std::vector<double>> margins;
-  std::map<std::string, double> varispeed;
+  std::map<std::string, std::vector<double>> varispeed;
   for (double t = 0.0; t < 30.0; t = s.session_seconds() - begin) {
     const json list = s.tlctl_json({"nodes"});
     for (const auto& j : list["nodes"]) {
       const std::string name = j.value("name", "");
-      if (t >= 12.0) margins[name].push_back(json_num(j, "margin_ms"));
-      varispeed[name] = json_num(j, "varispeed_ppm");
+      if (t < 12.0) continue;
+      margins[name].push_back(json_num(j, "margin_ms"));
+      varispeed[name].push_back(json_num(j, "varispeed_ppm"));
     }
     std::this_thread::sleep_for(250ms);
   }
@@ -117,11 +121,12 @@ TEST(LiveVarispeed, DriftingNodesStayInStepInTheMixWithoutClicks) {
     const double rate = played_rate_ppm(x, first + 12 * 48000, x.size(), expected_hz);
     const double queue_ms_per_min = (rate - n.skew_ppm) * 1e-6 * 60.0 * 1e3;
     std::printf(
-        "[ figure ] %-4s %+.0f ppm: varispeed %+.1f ppm; the mix played it at %+.1f ppm (its queue moves %+.2f "
+        "[ figure ] %-4s %+.0f ppm: varispeed %+.1f ppm (median); the mix played it at %+.1f ppm (its queue moves %+.2f "
         "ms a minute; uncorrected %+.1f); margin %.1f ms\n",
-        n.name.c_str(), n.skew_ppm, varispeed[n.name], rate, queue_ms_per_min, -n.skew_ppm * 60e-3,
+        n.name.c_str(), n.skew_ppm, median(varispeed[n.name]), rate, queue_ms_per_min, -n.skew_ppm * 60e-3,
         median(margins[n.name]));
-    EXPECT_NEAR(varispeed[n.name], n.skew_ppm, 20.0) << n.name;
+    ASSERT_FALSE(varispeed[n.name].empty()) << n.name << " never listed";
+    EXPECT_NEAR(median(varispeed[n.name]), n.skew_ppm, 20.0) << n.name;
     EXPECT_NEAR(rate, n.skew_ppm, 25.0) << n.name << ": the node's queue drains or grows";
 
     // A 440 Hz tone changes slope smoothly: its second difference never exceeds A * w^2.
