@@ -33,8 +33,13 @@ int run(int argc, char** argv) {
   auto* channels =
       app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");
   app.add_option("--rate", raw.rate, "sample rate: 44100, 48000 or 96000")->capture_default_str();
-  app.add_option("--frames-per-packet", raw.frames_per_packet, "48, 64, 128 or 256")->capture_default_str();
-  app.add_option("--format", raw.format, "wire format: pcm16, pcm24 or f32")->capture_default_str();
+  app.add_option("--frames-per-packet", raw.frames_per_packet,
+                 "PCM: 48, 64, 128 or 256 (default 48); Opus: 120, 240, 480 or 960 (default 240, 5 ms)");
+  app.add_option("--format", raw.format,
+                 "live wire format: pcm16, pcm24, f32 or opus (the spool, resends and the recording stay "
+                 "lossless: 24-bit PCM for opus)")
+      ->capture_default_str();
+  app.add_option("--bitrate", raw.bitrate_kbps, "Opus bitrate per channel, kb/s (6-510)")->capture_default_str();
   app.add_flag("--loop", raw.loop, "repeat the file source");
   app.add_option("--level-db", raw.level_db, "tone/noise peak level in dBFS")->capture_default_str();
   app.add_option("--duration", raw.duration_s,

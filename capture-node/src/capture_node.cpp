@@ -12,6 +12,7 @@
 #include "tl/capture/producer.h"
 #include "tl/capture/sources.h"
 #include "tl/common/clock.h"
+#include "tl/protocol/opus_payload.h"
 
 namespace tl::capture {
 namespace {
@@ -51,11 +52,11 @@ constexpr std::uint32_t kFetchMax = 48000u * 600u;  // one request covers at mos
 void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::proto::FetchAudio& fetch,
                   int channels, const CaptureOptions& options) {
   const std::size_t frame_bytes =
-      static_cast<std::size_t>(channels) * protocol::bytes_per_sample(options.format);
+      static_cast<std::size_t>(channels) * protocol::bytes_per_sample(protocol::spool_format(options.format));
   const std::uint32_t frames = std::min(fetch.frames(), kFetchMax);
   std::vector<std::uint8_t> wire(kFetchChunk * frame_bytes), have(kFetchChunk);
   std::uint32_t missing = fetch.frames() - frames;
-  const auto format = static_cast<tl::proto::SampleFormat>(proto_format(options.format));
+  const auto format = static_cast<tl::proto::SampleFormat>(proto_format(protocol::spool_format(options.format)));
   const auto send_run = [&](MediaTime from, std::uint32_t offset, std::uint32_t count) {
     tl::proto::Envelope e;
     auto* d = e.mutable_audio_data();
@@ -206,15 +207,19 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
     return 1;
   }
-  spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}",
+  spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}{}",
                options.name, reg->node_id, reg->host, reg->audio_port, channels, options.frames_per_packet,
-               options.source.text);
+               options.source.text,
+               options.format == protocol::SampleFormat::Opus
+                   ? fmt::format(", Opus at {} kb/s per channel (spool and resends: 24-bit PCM)", options.bitrate / 1000)
+                   : std::string());
 
   Sender::Config config;
   config.rate = options.rate;
   config.frames = options.frames_per_packet;
   config.channels = static_cast<std::size_t>(channels);
   config.format = options.format;
+  config.bitrate = options.bitrate;
   config.stop_after_frames = std::llround(options.duration_s * options.rate);
   if (options.audio_to_given) {
     config.audio_to_host = options.audio_to.host;
@@ -227,7 +232,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     auto spool = Spool::open(SpoolConfig{.dir = options.spool_dir,
                                          .channels = static_cast<std::uint32_t>(channels),
                                          .sample_rate = options.rate,
-                                         .format = options.format,
+                                         .format = protocol::spool_format(options.format),
                                          .max_bytes = options.spool_max_bytes,
                                          .max_seconds = options.spool_max_seconds});
     if (!spool) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "tl/protocol/control.pb.h"
+#include "tl/protocol/opus_payload.h"
 
 namespace tl::capture {
 namespace {
@@ -99,7 +100,8 @@ Result<protocol::SampleFormat> parse_format(const std::string& text) {
   if (text == "pcm16") return protocol::SampleFormat::Pcm16;
   if (text == "pcm24") return protocol::SampleFormat::Pcm24;
   if (text == "f32") return protocol::SampleFormat::F32;
-  return Error{"bad --format '" + text + "': expected pcm16, pcm24 or f32"};
+  if (text == "opus") return protocol::SampleFormat::Opus;
+  return Error{"bad --format '" + text + "': expected pcm16, pcm24, f32 or opus"};
 }
 
 int proto_format(protocol::SampleFormat f) noexcept {
@@ -130,12 +132,6 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     return Error{"bad --rate " + std::to_string(raw.rate) + ": expected 44100, 48000 or 96000"};
   }
   o.rate = static_cast<std::uint32_t>(raw.rate);
-  if (raw.frames_per_packet != 48 && raw.frames_per_packet != 64 && raw.frames_per_packet != 128 &&
-      raw.frames_per_packet != 256) {
-    return Error{"bad --frames-per-packet " + std::to_string(raw.frames_per_packet) +
-                 ": expected 48, 64, 128 or 256"};
-  }
-  o.frames_per_packet = static_cast<std::uint16_t>(raw.frames_per_packet);
   if (raw.channels_given && (raw.channels < 1 || raw.channels > 64)) {
     return Error{"bad --channels " + std::to_string(raw.channels) + ": expected 1-64"};
   }
@@ -144,6 +140,26 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
   auto format = parse_format(raw.format);
   if (!format) return Error{format.error()};
   o.format = *format;
+  if (o.format == protocol::SampleFormat::Opus) {
+    // Opus codes 2.5, 5, 10 or 20 ms frames, at 48 kHz here (no resampling).
+    const int frames = raw.frames_per_packet == 0 ? 240 : raw.frames_per_packet;
+    if (o.rate != 48000) return Error{"--format opus needs --rate 48000"};
+    if (!protocol::opus_frame_size_ok(o.rate, static_cast<std::uint32_t>(frames))) {
+      return Error{"bad --frames-per-packet " + std::to_string(frames) +
+                   " for Opus: expected 120, 240, 480 or 960 (2.5, 5, 10 or 20 ms)"};
+    }
+    o.frames_per_packet = static_cast<std::uint16_t>(frames);
+    if (raw.bitrate_kbps < 6 || raw.bitrate_kbps > 510) {
+      return Error{"bad --bitrate " + std::to_string(raw.bitrate_kbps) + ": expected 6-510 kb/s"};
+    }
+    o.bitrate = static_cast<std::uint32_t>(raw.bitrate_kbps) * 1000u;
+  } else {
+    const int frames = raw.frames_per_packet == 0 ? 48 : raw.frames_per_packet;
+    if (frames != 48 && frames != 64 && frames != 128 && frames != 256) {
+      return Error{"bad --frames-per-packet " + std::to_string(frames) + ": expected 48, 64, 128 or 256"};
+    }
+    o.frames_per_packet = static_cast<std::uint16_t>(frames);
+  }
   auto source = parse_source(raw.source, o.rate);
   if (!source) return Error{"--source: " + source.error()};
   o.source = *source;

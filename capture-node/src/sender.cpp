@@ -5,11 +5,14 @@
 
 #include <array>
 #include <asio.hpp>
+#include <optional>
 
+#include "tl/capture/opus_packetizer.h"
 #include "tl/capture/packetizer.h"
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
 #include "tl/protocol/nack.h"
+#include "tl/protocol/opus_payload.h"
 #include "tl/protocol/pcm.h"
 #include "tl/protocol/sync.h"
 
@@ -84,7 +87,7 @@ void Sender::attach_spool(std::unique_ptr<Spool> spool) {
   std::lock_guard lock(spool_mutex_);
   spool_ = std::move(spool);
   spool_interleaved_.assign(config_.channels * config_.frames, 0.0f);
-  spool_wire_.assign(config_.channels * config_.frames * protocol::bytes_per_sample(config_.format), 0);
+  spool_wire_.assign(config_.channels * config_.frames * protocol::bytes_per_sample(protocol::spool_format(config_.format)), 0);
 }
 
 std::size_t Sender::read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
@@ -108,7 +111,7 @@ void Sender::append_to_spool(const BlockInfo& info, const float* planar) {
   for (std::size_t i = 0; i < frames; ++i) {
     for (std::size_t c = 0; c < channels; ++c) spool_interleaved_[i * channels + c] = planar[c * frames + i];
   }
-  protocol::pack_pcm(spool_interleaved_, config_.format, spool_wire_);
+  protocol::pack_pcm(spool_interleaved_, protocol::spool_format(config_.format), spool_wire_);
   const auto flags = static_cast<std::uint16_t>(info.flags & protocol::kFlagSilence);
   if (auto st = spool_->append(info.media_ts, config_.frames, flags, spool_wire_); !st) {
     if (spool_errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
@@ -122,14 +125,30 @@ void Sender::append_to_spool(const BlockInfo& info, const float* planar) {
 void Sender::run() {
   asio::io_context io;
   asio::ip::udp::socket socket(io);
-  Packetizer packetizer(config_.channels, config_.frames, config_.format);
+  // Resends come from the spool, in its format (24-bit PCM for an Opus node), in
+  // packets of at most 256 frames (PCM of a 10 or 20 ms Opus block would not fit one).
+  const auto wire_format = protocol::spool_format(config_.format);
+  const auto resend_frames = std::min<std::uint16_t>(config_.frames, 256);
+  Packetizer packetizer(config_.channels, resend_frames, wire_format);
+  std::optional<OpusPacketizer> opus;
+  if (config_.format == protocol::SampleFormat::Opus) {
+    auto made = OpusPacketizer::create({.channels = config_.channels,
+                                        .rate = config_.rate,
+                                        .frames = config_.frames,
+                                        .bitrate = config_.bitrate});
+    if (made) {
+      opus.emplace(std::move(made.value()));
+    } else {
+      spdlog::error("{}: no audio will be sent", made.error());
+    }
+  }
   ClockEstimator est;
   std::array<std::uint8_t, protocol::kMaxPacketBytes> out{};
   std::array<std::uint8_t, 2048> in{};
   std::array<std::int64_t, 16> outstanding{};  // t1 of recent requests
-  const std::size_t frame_bytes = config_.channels * protocol::bytes_per_sample(config_.format);
-  std::vector<std::uint8_t> resend(static_cast<std::size_t>(config_.frames) * frame_bytes);
-  std::vector<std::uint8_t> resend_have(config_.frames);
+  const std::size_t frame_bytes = config_.channels * protocol::bytes_per_sample(wire_format);
+  std::vector<std::uint8_t> resend(static_cast<std::size_t>(resend_frames) * frame_bytes);
+  std::vector<std::uint8_t> resend_have(resend_frames);
   std::array<protocol::NackRange, protocol::kMaxNackRanges> nack_ranges{};
   std::size_t outstanding_next = 0;
   Seq sync_seq = 0;
@@ -182,8 +201,8 @@ void Sender::run() {
     const std::size_t n = protocol::parse_nack(payload, nack_ranges);
     for (std::size_t r = 0; r < n; ++r) {
       const MediaTime end = nack_ranges[r].from + std::min<MediaTime>(nack_ranges[r].frames, config_.rate);
-      for (MediaTime at = nack_ranges[r].from; at < end; at += config_.frames) {
-        const auto want = static_cast<std::uint32_t>(std::min<MediaTime>(config_.frames, end - at));
+      for (MediaTime at = nack_ranges[r].from; at < end; at += resend_frames) {
+        const auto want = static_cast<std::uint32_t>(std::min<MediaTime>(resend_frames, end - at));
         std::fill(resend_have.begin(), resend_have.end(), std::uint8_t{0});
         const std::size_t found = read_spool(at, want, resend, resend_have);
         nack_missing_.fetch_add(want - found, std::memory_order_relaxed);
@@ -347,7 +366,9 @@ void Sender::run() {
           timeline_start_ = info->media_ts;
         }
         append_to_spool(*info, planar);  // on disk before it is on the wire
-        for (const Packet& p : packetizer.packetize(*info, planar, reg.node_id, reg.key)) {
+        const auto packets = opus ? opus->packetize(*info, planar, reg.node_id, reg.key)
+                                  : packetizer.packetize(*info, planar, reg.node_id, reg.key);
+        for (const Packet& p : packets) {
           std::error_code ec;
           socket.send(asio::buffer(p.bytes.data(), p.size), 0, ec);
           packets_sent_.fetch_add(1, std::memory_order_relaxed);

@@ -168,6 +168,14 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
         n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
         static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits())));
     t.note("    play-out " + format_node_latency(n));
+    if (n.format() == tl::proto::FORMAT_OPUS) {
+      t.note(fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "
+                 "its spool, not from Opus)",
+                 n.frames_per_packet(), static_cast<unsigned long long>(n.opus_plc_samples()),
+                 static_cast<unsigned long long>(n.opus_fec_samples()),
+                 static_cast<unsigned long long>(n.opus_late_packets()),
+                 static_cast<unsigned long long>(n.opus_held_packets())));
+    }
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
   return t.str();

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "tl/protocol/nack.h"
+#include "tl/protocol/pcm.h"
 #include "tl/protocol/sync.h"
 
 namespace tl::mixer {
@@ -13,7 +15,7 @@ using protocol::DecodeError;
 using protocol::PacketType;
 
 std::uint64_t ReceiverCounters::total_rejected() const noexcept {
-  std::uint64_t n = unknown_node + bad_channel + unsupported;
+  std::uint64_t n = unknown_node + bad_channel + unsupported + bad_opus;
   for (const auto v : rejected) n += v;
   return n;
 }
@@ -104,7 +106,9 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     reject(DecodeError::BadShape, sender, h.node_id);
     return;
   }
-  if (protocol::bytes_per_sample(h.format) == 0) {
+  // Opus only live, from a node registered for it; resends are always PCM.
+  const bool opus = h.format == protocol::SampleFormat::Opus;
+  if (opus ? (slot->opus == nullptr || h.type != PacketType::Audio) : protocol::bytes_per_sample(h.format) == 0) {
     ++counters_.unsupported;
     ++slot->bad;
     reject(DecodeError::BadFormat, sender, h.node_id);
@@ -113,26 +117,82 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
   if (h.type == PacketType::Retransmit) {
     ++slot->retransmits;  // answers a NACK: not part of the live sequence
   } else {
-    request_missing(*slot, h, sender);
+    // An Opus node's losses are concealed live, and its recording comes from its spool.
+    if (!opus) request_missing(*slot, h, sender);
     account(*slot, h, arrival);
   }
+  if (opus) {
+    receive_opus(*slot, h, payload, arrival, sender);
+    return;
+  }
+  forward(*slot, datagram, arrival);
+}
 
+void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns) {
   auto copy_into = [&](SpscRing<PacketSlot>& ring) {
     PacketSlot* out = ring.begin_write();
     if (out == nullptr) return false;
-    out->arrival_ns = arrival;
+    out->arrival_ns = arrival_ns;
     out->size = static_cast<std::uint16_t>(datagram.size());
     std::memcpy(out->data.data(), datagram.data(), datagram.size());
     ring.commit_write();
     return true;
   };
-  if (!copy_into(*slot->to_mix)) ++slot->dropped_to_mix;
+  if (!copy_into(*slot.to_mix)) ++slot.dropped_to_mix;
   if (!copy_into(to_recorder_)) {
     if (counters_.record_dropped++ == 0) {
       spdlog::error("recorder queue full: audio from node '{}' was not recorded — the disk is too slow",
-                    slot->name);
+                    slot.name);
     }
   }
+}
+
+//! Re-packs decoded Opus as F32 datagrams (as many as its size needs) for the mix and recorder.
+class AudioReceiver::DecodedSink final : public OpusLive::Sink {
+ public:
+  DecodedSink(AudioReceiver& receiver, NodeSlot& slot) : receiver_(receiver), slot_(slot) {}
+  void deliver(const OpusLive::Decoded& run) override {
+    const std::size_t count = run.channel_count;
+    const std::size_t per = std::max<std::size_t>(1, protocol::kMaxPayloadBytes / (4 * count));
+    for (std::size_t at = 0; at < run.frames; at += per) {
+      const std::size_t n = std::min<std::size_t>(per, run.frames - at);
+      protocol::PacketHeader h;
+      h.type = PacketType::Audio;
+      h.flags = at == 0 ? run.flags : static_cast<std::uint16_t>(run.flags & ~protocol::kFlagDiscontinuity);
+      h.node_id = slot_.id;
+      h.seq = run.seq;
+      h.media_ts = run.media_ts + static_cast<MediaTime>(at);
+      h.frame_count = static_cast<std::uint16_t>(n);
+      h.channel_count = run.channel_count;
+      h.first_channel = run.first_channel;
+      h.format = protocol::SampleFormat::F32;
+      const std::span<std::uint8_t> payload(receiver_.decoded_payload_.data(), n * count * 4);
+      protocol::pack_pcm(run.interleaved.subspan(at * count, n * count), protocol::SampleFormat::F32, payload);
+      const std::size_t size = protocol::encode(h, payload, slot_.key, receiver_.decoded_);
+      receiver_.forward(slot_, {receiver_.decoded_.data(), size}, run.arrival_ns);
+    }
+  }
+
+ private:
+  AudioReceiver& receiver_;
+  NodeSlot& slot_;
+};
+
+void AudioReceiver::receive_opus(NodeSlot& slot, const protocol::PacketHeader& h,
+                                 std::span<const std::uint8_t> payload, std::int64_t arrival_ns,
+                                 const asio::ip::udp::endpoint& sender) {
+  DecodedSink sink(*this, slot);
+  if (!slot.opus->accept(h, payload, arrival_ns, sink)) {
+    ++slot.bad;
+    ++counters_.bad_opus;
+    log_drop("malformed Opus packet (frame size or lengths)", sender, h.node_id);
+  }
+  // Gaps whose audio the mix reads within a packet and 3 ms are given up now: the
+  // next chance is the next packet.
+  const MediaTime delay = play_out_delay_ ? play_out_delay_() : static_cast<MediaTime>(slot.sample_rate / 50);
+  const MediaTime now = clock_.now_samples();
+  const MediaTime guard = static_cast<MediaTime>(slot.frames_per_packet + 3 * slot.sample_rate / 1000);
+  slot.opus->deliver_due(now - delay + guard, now - delay, clock_.now_ns(), sink);
 }
 
 void AudioReceiver::request_missing(NodeSlot& slot, const protocol::PacketHeader& h,

@@ -13,13 +13,14 @@ JitterBuffer::JitterBuffer(std::uint32_t channels, std::uint32_t capacity_frames
       capacity_(std::bit_ceil(std::max<std::uint32_t>(capacity_frames, 64))),
       mask_(capacity_ - 1),
       samples_(std::make_unique<float[]>(static_cast<std::size_t>(channels_) * capacity_)),
-      stamps_(std::make_unique<MediaTime[]>(static_cast<std::size_t>(channels_) * capacity_)) {
+      stamps_(std::make_unique<MediaTime[]>(static_cast<std::size_t>(channels_) * capacity_)),
+      guess_(std::make_unique<std::uint8_t[]>(static_cast<std::size_t>(channels_) * capacity_)) {
   std::fill_n(stamps_.get(), static_cast<std::size_t>(channels_) * capacity_, kNever);
 }
 
 JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t first_channel,
                                               std::uint32_t channel_count, std::span<const float> interleaved,
-                                              MediaTime read_pos) noexcept {
+                                              MediaTime read_pos, bool guess) noexcept {
   const auto frames = static_cast<MediaTime>(interleaved.size() / channel_count);
   if (position + frames <= read_pos) return WriteResult::Late;
   if (position + frames > read_pos + capacity_) return WriteResult::TooEarly;
@@ -31,6 +32,7 @@ JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t 
       const std::size_t at = static_cast<std::size_t>(first_channel + c) * capacity_ + idx;
       samples_[at] = interleaved[static_cast<std::size_t>(f) * channel_count + c];
       stamps_[at] = pos;
+      guess_[at] = guess ? 1 : 0;
     }
   }
   return WriteResult::Ok;
@@ -47,7 +49,7 @@ std::uint32_t JitterBuffer::read(std::uint32_t channel, MediaTime position, std:
     const bool have = stamps_[at] == pos;
     out[i] = have ? samples_[at] : 0.0f;
     missing += have ? 0 : 1;
-    if (marking) mark[i] = have ? 0 : 1;
+    if (marking) mark[i] = have ? static_cast<std::uint8_t>(2 * guess_[at]) : 1;
   }
   return missing;
 }

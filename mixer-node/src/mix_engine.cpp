@@ -160,16 +160,20 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
       const MediaTime read_pos =
           cursor.cursor() - (cursor.engaged() ? static_cast<MediaTime>(varispeed_.half_taps() - 1) : 0);
       const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
-      // Resent audio arrives late by design: it says nothing about the path or the node's clock.
-      if (!resent) {
+      // Opus's own concealment or FEC (decoded on the io thread) stands in for a lost packet.
+      const bool guess = (h.flags & (protocol::kFlagConcealed | protocol::kFlagFec)) != 0;
+      // Resent audio arrives late by design, and a guess is made when it is due: neither
+      // says anything about the path or the node's clock.
+      if (!resent && !guess) {
         state.heard_until = std::max(state.heard_until, h.media_ts + h.frame_count);
         if (state.need.observe(needed_delay(state, h.media_ts, p->arrival_ns, pos, frames),
                                static_cast<double>(p->arrival_ns) * config_.sample_rate / 1e9)) {
           update_ask(slot, state);
         }
       }
-      switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos)) {
+      switch (slot.jitter->write(h.media_ts, h.first_channel, h.channel_count, samples, read_pos, guess)) {
         case JitterBuffer::WriteResult::Ok: {
+          if (guess) slot.concealed.fetch_add(n, std::memory_order_relaxed);
           // A new timeline (the node restarted or rejoined), or audio after a silence of
           // over a second: a new stretch, placed by its own timestamps from here on.
           if ((!resent && (h.flags & protocol::kFlagDiscontinuity) != 0) ||
@@ -178,7 +182,7 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
             cursor.restart(pos);
           }
           state.written_until = std::max(state.written_until, h.media_ts + h.frame_count);
-          if (!resent) cursor.observe(h.media_ts + h.frame_count, p->arrival_ns);
+          if (!resent && !guess) cursor.observe(h.media_ts + h.frame_count, p->arrival_ns);
           break;
         }
         case JitterBuffer::WriteResult::Late:
@@ -212,12 +216,14 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
   // An output frame is missing when any sample its kernel reaches is missing:
   // near[k] says whether [k, k + taps) holds one (a running count over the window).
   const auto taps = static_cast<std::size_t>(varispeed_.taps());
-  std::uint32_t count = 0;
-  for (std::size_t j = 0; j < std::min(taps, window); ++j) count += wm[j];
+  // A guess (mark 2) in reach marks the frame 2, unless a missing one does.
+  std::uint32_t count = 0, guesses = 0;
+  for (std::size_t j = 0; j < std::min(taps, window); ++j) count += wm[j] & 1, guesses += wm[j] >> 1;
   for (std::size_t k = 0; k < window; ++k) {
-    near_[k] = count != 0 ? 1 : 0;
-    count -= wm[k];
-    if (k + taps < window) count += wm[k + taps];
+    near_[k] = count != 0 ? 1 : guesses != 0 ? 2 : 0;
+    count -= wm[k] & 1;
+    guesses -= wm[k] >> 1;
+    if (k + taps < window) count += wm[k + taps] & 1, guesses += wm[k + taps] >> 1;
   }
   for (std::size_t i = 0; i < out.size(); ++i)
     marks[i] = near_[std::min(varispeed_.first_index(i), window - 1)];
@@ -288,9 +294,13 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       // While streaming, lost audio is concealed (waveform continuation, crossfaded);
       // the recording never sees this.
       if (live) {
+        // Marks: 1 missing (concealed here), 2 a codec's guess (counted when it came).
+        for (std::size_t i = 0; i < frames; ++i) {
+          guessed_[i] |= missing_[i] != 0 ? 1 : 0;
+          missing_[i] &= 1;
+        }
         slot->conceal[c].process(ch, std::span<const std::uint8_t>(missing_.get(), frames));
         if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
-        for (std::size_t i = 0; i < frames; ++i) guessed_[i] |= missing_[i];
       }
 
       // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.

@@ -115,6 +115,7 @@ Status Mixer::start() {
                                               config_.token, *this);
     receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
                                                 registry_, clock_, to_recorder_);
+    receiver_->set_play_out_delay([this] { return engine_.latency_frames(); });
   } catch (const std::system_error& e) {
     return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
                  ": " + e.code().message() + " (another tl-mixer running? pick another --listen port)"};
@@ -256,9 +257,17 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_channels(slot.channels);
   n.set_sample_rate(slot.sample_rate);
   n.set_frames_per_packet(slot.frames_per_packet);
-  n.set_format(slot.format == protocol::SampleFormat::Pcm16 ? proto::FORMAT_PCM16
-               : slot.format == protocol::SampleFormat::F32 ? proto::FORMAT_F32
-                                                            : proto::FORMAT_PCM24);
+  n.set_format(slot.format == protocol::SampleFormat::Pcm16  ? proto::FORMAT_PCM16
+               : slot.format == protocol::SampleFormat::F32  ? proto::FORMAT_F32
+               : slot.format == protocol::SampleFormat::Opus ? proto::FORMAT_OPUS
+                                                             : proto::FORMAT_PCM24);
+  if (slot.opus) {
+    const OpusLive::Counters& o = slot.opus->counters();
+    n.set_opus_plc_samples(o.concealed_samples);
+    n.set_opus_fec_samples(o.fec_samples);
+    n.set_opus_late_packets(o.late_packets);
+    n.set_opus_held_packets(o.held_packets);
+  }
   n.set_source(slot.source);
   n.set_state(registry_.state_of(slot, now));
   n.set_last_heard_s(slot.last_heard_ns < 0 ? -1.0 : static_cast<double>(now - slot.last_heard_ns) / 1e9);

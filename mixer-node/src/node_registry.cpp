@@ -48,6 +48,15 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     return Error{"node '" + req.name() + "': frames per packet must be 1-" +
                  std::to_string(protocol::kMaxFrames)};
   }
+  const protocol::SampleFormat format = wire_format(req.format());
+  std::unique_ptr<OpusLive> opus;
+  if (format == protocol::SampleFormat::Opus) {
+    // Fresh decoders for each registration: the node's encoders start afresh too.
+    auto live = OpusLive::create(
+        {.channels = req.channels(), .rate = req.sample_rate(), .frames = req.frames_per_packet()});
+    if (!live) return Error{"node '" + req.name() + "': " + live.error()};
+    opus = std::move(live.value());
+  }
 
   NodeSlot* slot = by_name(req.name());
   if (slot != nullptr) {
@@ -91,8 +100,9 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     slot->active.store(true, std::memory_order_release);
     highest_.store(id, std::memory_order_release);
   }
+  slot->opus = std::move(opus);
   slot->frames_per_packet = req.frames_per_packet();
-  slot->format = wire_format(req.format());
+  slot->format = format;
   slot->key = key;
   slot->source = req.source();
   slot->host = req.host();

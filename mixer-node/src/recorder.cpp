@@ -16,6 +16,7 @@
 #include "tl/common/units.h"
 #include "tl/mixer/drift_tracker.h"
 #include "tl/mixer/take_conform.h"
+#include "tl/protocol/opus_payload.h"
 #include "tl/protocol/pcm.h"
 
 namespace fs = std::filesystem;
@@ -30,6 +31,8 @@ constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the m
 constexpr std::int64_t kBackfillBaseNs = 5'000'000'000;  // nodes answer from disk: allow this
 constexpr std::int64_t kBackfillMaxNs = 45'000'000'000;  // under tlctl's 60 s wait for record stop
 constexpr std::uint32_t kFetchMaxFrames = 48000u * 60u;  // one FetchAudio asks for at most this
+constexpr std::int64_t kExactPeriodNs = 500'000'000;   // how often a take asks Opus nodes for their exact audio
+constexpr std::int64_t kExactMaxFrames = 48000 * 5;     // and how much at most per node at once
 
 bool valid_take_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
@@ -98,6 +101,10 @@ struct Recorder::Take {
   }();
   std::vector<Fetch> fetches;
   bool recovered = false;  // completed by a later mixer (recover_take)
+  // While recording: the exact samples behind an Opus node's decoded audio are
+  // fetched from its spool as the take goes (take-relative: asked up to here).
+  std::array<std::int64_t, kMaxNodes + 1> exact_asked{};
+  std::int64_t next_exact_ns = 0;
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
@@ -342,6 +349,9 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
       absent.push_back(f.node);
       continue;
     }
+    // An Opus node's track may hold decoded audio where the dead recorder had not yet
+    // fetched the exact samples: all of it is asked for again.
+    if (slot->format == protocol::SampleFormat::Opus) writer.value()->mark_provisional();
     auto& tracks = take->tracks[slot->id];
     tracks.resize(slot->channels);
     tracks[f.channel - 1] = std::move(writer.value());
@@ -428,7 +438,10 @@ bool Recorder::drain_packets() {
       const MediaTime begin = std::max(h.media_ts, take_->start);
       const MediaTime end = std::min<MediaTime>(h.media_ts + h.frame_count, take_->stop);
       if (begin < end) {
-        if (h.type == protocol::PacketType::Audio && h.first_channel == 0) {
+        // Decoded Opus stands in until the node's exact samples come from its spool.
+        const bool lossy = (h.flags & protocol::kFlagLossy) != 0;
+        const bool guess = (h.flags & (protocol::kFlagConcealed | protocol::kFlagFec)) != 0;
+        if (h.type == protocol::PacketType::Audio && h.first_channel == 0 && !guess) {
           auto& tracker = take_->drift[slot->id];
           if (!tracker) tracker = std::make_unique<DriftTracker>(clock_.rate());
           tracker->add(h.media_ts, h.frame_count, p->arrival_ns,
@@ -443,7 +456,7 @@ bool Recorder::drain_packets() {
           const std::uint32_t channel = h.first_channel + c;
           if (channel >= tracks.size() || !tracks[channel]) continue;
           for (std::size_t i = 0; i < count; ++i) channel_[i] = scratch_[(skip + i) * h.channel_count + c];
-          tracks[channel]->put(begin - take_->start, std::span<const float>(channel_.data(), count));
+          tracks[channel]->put(begin - take_->start, std::span<const float>(channel_.data(), count), lossy);
         }
       }
     }
@@ -507,6 +520,10 @@ void Recorder::service_take() {
     }
     take_->mix->update_header();
   }
+  if (!stopping && !take_->recovered && now_ns >= take_->next_exact_ns) {
+    take_->next_exact_ns = now_ns + kExactPeriodNs;
+    fetch_exact_audio();
+  }
   if (stopping && take_->backfilling) {
     const bool answered = std::all_of(take_->fetches.begin(), take_->fetches.end(),
                                       [](const Take::Fetch& f) { return f.done; });
@@ -529,6 +546,34 @@ void Recorder::run_to_end(const Take& take, std::uint16_t node_id, TrackWriter& 
   // Heard past a gap (even past the stop): the gap is a loss, not the end of its audio.
   if (take.heard_until[node_id] != INT64_MIN) {
     track.note_audio_until(std::min<std::int64_t>(take.heard_until[node_id] - take.start, length));
+  }
+}
+
+void Recorder::fetch_exact_audio() {
+  Take& take = *take_;
+  if (!fetch_) return;
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    // One request in flight per node: TCP paces the rest.
+    const bool busy = std::any_of(take.fetches.begin(), take.fetches.end(),
+                                  [&](const Take::Fetch& f) { return f.node == id && !f.done; });
+    if (busy) continue;
+    // What is written to disk as a stand-in since the last request, every channel's, from the first.
+    std::int64_t from = INT64_MAX, to = take.exact_asked[id];
+    for (const auto& t : tracks) {
+      if (!t) continue;
+      for (const auto& g : t->lost_gaps()) {
+        if (!g.provisional || g.to <= take.exact_asked[id]) continue;
+        from = std::min(from, std::max(g.from, take.exact_asked[id]));
+        to = std::max(to, g.to);
+      }
+    }
+    if (from >= to) continue;
+    to = std::min(to, from + kExactMaxFrames);
+    take.exact_asked[id] = to;
+    take.fetches.push_back({.node = id, .from = take.start + from, .frames = static_cast<std::uint32_t>(to - from)});
+    fetch_(id, take.start + from, static_cast<std::uint32_t>(to - from));
   }
 }
 
@@ -566,7 +611,8 @@ bool Recorder::start_backfill(std::int64_t length) {
       }
     }
   }
-  if (take.fetches.empty() || !fetch_) return false;
+  const bool pending = std::any_of(take.fetches.begin(), take.fetches.end(), [](const Take::Fetch& f) { return !f.done; });
+  if ((missing == 0 && !pending) || !fetch_) return false;
   const auto missing_s = static_cast<double>(missing) / clock_.rate();
   take.backfill_deadline_ns =
       clock_.now_ns() +
@@ -614,7 +660,7 @@ void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& dat
   const auto format = slot != nullptr && data.format() != proto::FORMAT_UNSPECIFIED
                           ? wire_format(data.format())
                           : protocol::SampleFormat::None;
-  if (slot != nullptr && format != slot->format) {
+  if (slot != nullptr && format != protocol::spool_format(slot->format)) {
     spdlog::warn("take '{}': a backfill answer from node {} is not in the format it registered with; ignored",
                  take.name, node_id);
     return;
@@ -707,7 +753,14 @@ void Recorder::finalize() {
         m->set_from(take.start + g.from);
         m->set_frames(static_cast<std::uint64_t>(g.to - g.from));
       }
-      if (t.lost_frames() != 0) s->set_missing_reason(missing_reason(take, id));
+      if (t.lost_frames() != 0) {
+        std::string why = missing_reason(take, id);
+        if (t.provisional_frames() != 0) {
+          why = std::to_string(t.provisional_frames()) +
+                " of them hold its live Opus audio, not its exact samples; " + why;
+        }
+        s->set_missing_reason(why);
+      }
     }
   }
   take.mix->finish(length);

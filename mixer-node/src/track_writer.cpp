@@ -101,9 +101,15 @@ TrackWriter::~TrackWriter() {
   if (!closed_) sf_close(file_);
 }
 
-void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved) {
+void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved, bool provisional) {
   const auto frames = static_cast<std::int64_t>(interleaved.size() / channels_);
   if (frames == 0) return;
+  if (provisional && offset < head_) {
+    const std::int64_t behind = std::min(frames, head_ - offset);
+    if (behind == frames) return;
+    offset += behind;
+    interleaved = interleaved.subspan(static_cast<std::size_t>(behind) * channels_);
+  }
   if (offset < head_) {
     // The part already on disk: into its gaps, if it falls in any.
     const std::int64_t behind = std::min(frames, head_ - offset);
@@ -117,11 +123,18 @@ void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved) {
   for (std::int64_t f = 0; f < rest; ++f) {
     const std::int64_t at = offset + f;
     const std::size_t idx = static_cast<std::size_t>(at) & mask_;
+    if (provisional && present_[idx] == 1) continue;  // the exact samples are here already
     std::memcpy(&samples_[idx * channels_], &interleaved[static_cast<std::size_t>(f) * channels_],
                 channels_ * sizeof(float));
-    present_[idx] = 1;
+    present_[idx] = provisional ? 2 : 1;
     if (first_offset_ < 0 || at < first_offset_) first_offset_ = at;
   }
+}
+
+void TrackWriter::mark_provisional() {
+  if (first_offset_ < 0 || first_offset_ >= head_) return;
+  gaps_.assign(1, Gap{first_offset_, head_, true});
+  audio_end_ = std::max(audio_end_, head_);
 }
 
 void TrackWriter::convert(const float* interleaved, std::uint32_t frames, std::int32_t* out) {
@@ -161,7 +174,7 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
     filled += hi - lo;
     if (first_offset_ < 0 || lo < first_offset_) first_offset_ = lo;
     // The gap shrinks, or splits around the patch.
-    const Gap before{gaps_[g].from, lo}, after{hi, gaps_[g].to};
+    const Gap before{gaps_[g].from, lo, gaps_[g].provisional}, after{hi, gaps_[g].to, gaps_[g].provisional};
     if (before.from < before.to && after.from < after.to) {
       gaps_[g] = before;
       gaps_.insert(gaps_.begin() + static_cast<std::ptrdiff_t>(g) + 1, after);
@@ -201,6 +214,14 @@ std::vector<TrackWriter::Gap> TrackWriter::lost_gaps() const {
   return out;
 }
 
+std::uint64_t TrackWriter::provisional_frames() const noexcept {
+  std::uint64_t n = 0;
+  for (const Gap& g : gaps_) {
+    if (g.provisional && g.to <= audio_end_) n += static_cast<std::uint64_t>(g.to - g.from);
+  }
+  return n;
+}
+
 std::uint64_t TrackWriter::lost_frames() const noexcept {
   std::uint64_t n = 0;
   for (const Gap& g : gaps_) {
@@ -216,14 +237,14 @@ void TrackWriter::write_run(std::int64_t until) {
       const std::int64_t at = head_ + i;
       const std::size_t idx = static_cast<std::size_t>(at) & mask_;
       const bool have = present_[idx] != 0;
-      if (have) {
-        audio_end_ = at + 1;
-      } else if ((first_offset_ >= 0 && at >= first_offset_) ||
-                 (expected_from_ >= 0 && at >= expected_from_)) {
-        if (!gaps_.empty() && gaps_.back().to == at) {
+      const bool provisional = present_[idx] == 2;
+      if (have) audio_end_ = at + 1;
+      if (provisional || (!have && ((first_offset_ >= 0 && at >= first_offset_) ||
+                                    (expected_from_ >= 0 && at >= expected_from_)))) {
+        if (!gaps_.empty() && gaps_.back().to == at && gaps_.back().provisional == provisional) {
           gaps_.back().to = at + 1;
         } else {
-          gaps_.push_back({at, at + 1});
+          gaps_.push_back({at, at + 1, provisional});
         }
       }
       if (!have) std::fill_n(&samples_[idx * channels_], channels_, 0.0f);

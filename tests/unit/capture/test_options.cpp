@@ -200,5 +200,38 @@ TEST(CaptureOptions, SpoolDefaultsUnderTheStateFolderAndNoneSwitchesItOff) {
   EXPECT_NE(bad.error().find("--spool-max"), std::string::npos);
 }
 
+TEST(CaptureOptions, OpusTakesItsOwnFrameSizesAndABitrate) {
+  RawOptions r = good();
+  r.format = "opus";
+  auto o = validate(r);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o->format, protocol::SampleFormat::Opus);
+  EXPECT_EQ(o->frames_per_packet, 240) << "5 ms: Opus has no 1 ms frame";
+  EXPECT_EQ(o->bitrate, 96000u);
+  r.frames_per_packet = 960;
+  r.bitrate_kbps = 32;
+  o = validate(r);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o->frames_per_packet, 960);
+  EXPECT_EQ(o->bitrate, 32000u);
+  auto error_of = [](RawOptions raw) {
+    auto v = validate(raw);
+    return v ? std::string() : v.error();
+  };
+  r.frames_per_packet = 48;
+  EXPECT_NE(error_of(r).find("120, 240, 480 or 960"), std::string::npos) << error_of(r);
+  r = good();
+  r.format = "opus";
+  r.rate = 44100;
+  EXPECT_NE(error_of(r).find("--rate 48000"), std::string::npos) << error_of(r);
+  r = good();
+  r.format = "opus";
+  r.bitrate_kbps = 3;
+  EXPECT_NE(error_of(r).find("--bitrate"), std::string::npos) << error_of(r);
+  r = good();
+  r.frames_per_packet = 240;  // an Opus size is not a PCM one
+  EXPECT_NE(error_of(r).find("--frames-per-packet"), std::string::npos) << error_of(r);
+}
+
 }  // namespace
 }  // namespace tl::capture

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <opus.h>
 
 #include <vector>
 
 #include "tl/mixer/audio_receiver.h"
 #include "tl/protocol/nack.h"
+#include "tl/protocol/opus_payload.h"
 #include "tl/protocol/pcm.h"
 
 namespace tl::mixer {
@@ -151,6 +153,71 @@ TEST(AudioReceiverNack, RetransmittedAudioIsQueuedButNotCountedAsTheLiveSequence
   EXPECT_EQ(rig.node->retransmits, 1u);
   EXPECT_EQ(rig.node->packets, 0u);
   EXPECT_EQ(rig.to_recorder.size(), 1u) << "the recorder gets it";
+}
+
+//! An Opus frame of silence for one mono channel (what opus_encode makes of it).
+std::vector<std::uint8_t> opus_packet(const protocol::SessionKey& key, std::uint16_t node_id, Seq seq,
+                                      MediaTime at, std::uint16_t frames) {
+  int err = 0;
+  OpusEncoder* enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_AUDIO, &err);
+  std::vector<float> pcm(frames, 0.0f);
+  std::vector<std::uint8_t> frame(400), payload(402);
+  const int n = opus_encode_float(enc, pcm.data(), frames, frame.data(), 400);
+  opus_encoder_destroy(enc);
+  payload.resize(protocol::append_opus_frame(payload, 0, {frame.data(), static_cast<std::size_t>(n)}));
+  protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = node_id, .seq = seq, .media_ts = at,
+                           .frame_count = frames, .channel_count = 1, .first_channel = 0,
+                           .format = protocol::SampleFormat::Opus};
+  std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
+  out.resize(protocol::encode(h, payload, key, out));
+  return out;
+}
+
+TEST(AudioReceiverOpus, AnOpusNodesPacketsReachTheQueuesDecodedAndFlaggedLossy) {
+  Rig rig;
+  proto::RegisterNode r;
+  r.set_name("far");
+  r.set_channels(1);
+  r.set_sample_rate(48000);
+  r.set_frames_per_packet(480);
+  r.set_format(proto::FORMAT_OPUS);
+  NodeSlot* far = rig.registry.register_node(r, rig.key).value();
+  ASSERT_NE(far->opus, nullptr);
+  // Far ahead of the play-out: nothing is due, so a gap waits.
+  const MediaTime at = rig.clock.now_samples() + 48000;
+  rig.feed(opus_packet(rig.key, far->id, 0, at, 480));
+  rig.feed(opus_packet(rig.key, far->id, 2, at + 960, 480));  // seq 1 is missing
+  EXPECT_EQ(far->nacks_sent, 0u) << "an Opus node is not asked to resend: its recording comes from its spool";
+  // 480 frames of F32 do not fit one datagram: two, each flagged lossy.
+  ASSERT_EQ(far->to_mix->size(), 2u);
+  ASSERT_EQ(rig.to_recorder.size(), 2u);
+  MediaTime next = at;
+  while (const PacketSlot* p = rig.to_recorder.front()) {
+    protocol::PacketHeader h;
+    std::span<const std::uint8_t> payload;
+    ASSERT_EQ(protocol::parse({p->data.data(), p->size}, h, payload), protocol::DecodeError::Ok);
+    EXPECT_EQ(h.format, protocol::SampleFormat::F32);
+    EXPECT_NE(h.flags & protocol::kFlagLossy, 0);
+    EXPECT_EQ(h.media_ts, next);
+    next += h.frame_count;
+    rig.to_recorder.pop();
+  }
+  EXPECT_EQ(next, at + 480);
+  EXPECT_EQ(far->opus->counters().held_packets, 1u);
+  EXPECT_EQ(rig.receiver.counters().total_rejected(), 0u);
+  // A malformed Opus payload, and Opus from a node registered for PCM, are refused.
+  auto broken = opus_packet(rig.key, far->id, 3, at + 1440, 480);
+  broken[protocol::kHeaderBytes] = 0x7F;  // a frame length past the payload
+  protocol::PacketHeader h;
+  std::span<const std::uint8_t> payload;
+  ASSERT_EQ(protocol::parse(broken, h, payload), protocol::DecodeError::Ok);
+  std::vector<std::uint8_t> resigned(protocol::kMaxPacketBytes);
+  resigned.resize(protocol::encode(h, payload, rig.key, resigned));
+  rig.feed(resigned);
+  EXPECT_EQ(rig.receiver.counters().bad_opus, 1u);
+  rig.feed(opus_packet(rig.key, rig.node->id, 0, at, 480));
+  EXPECT_EQ(rig.rejected(protocol::DecodeError::BadFormat), 1u);
+  EXPECT_EQ(rig.node->to_mix->size(), 0u);
 }
 
 }  // namespace

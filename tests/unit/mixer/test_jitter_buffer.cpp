@@ -74,5 +74,24 @@ TEST(JitterBuffer, PartlyLatePacketKeepsItsFuturePart) {
   EXPECT_EQ(out[0], 24.0f);
 }
 
+TEST(JitterBuffer, ACodecsGuessReadsBackMarkedAsOne) {
+  JitterBuffer jb(1, 1024);
+  std::vector<float> a(10, 0.5f), b(10, 0.25f);
+  ASSERT_EQ(jb.write(100, 0, 1, a, 100), JitterBuffer::WriteResult::Ok);
+  ASSERT_EQ(jb.write(110, 0, 1, b, 100, true), JitterBuffer::WriteResult::Ok);
+  std::vector<float> out(30);
+  std::vector<std::uint8_t> marks(30);
+  EXPECT_EQ(jb.read(0, 100, out, marks), 10u);
+  for (int i = 0; i < 30; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    EXPECT_EQ(marks[k], i < 10 ? 0 : i < 20 ? 2 : 1) << i;
+    EXPECT_EQ(out[k], i < 10 ? 0.5f : i < 20 ? 0.25f : 0.0f) << i;
+  }
+  // The real audio arriving after all replaces the guess, mark and all.
+  ASSERT_EQ(jb.write(110, 0, 1, a, 100), JitterBuffer::WriteResult::Ok);
+  jb.read(0, 110, std::span(out).first(10), std::span(marks).first(10));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(marks[static_cast<std::size_t>(i)], 0) << i;
+}
+
 }  // namespace
 }  // namespace tl::mixer

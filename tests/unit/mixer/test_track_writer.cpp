@@ -247,6 +247,58 @@ TEST(TrackWriter, AGapUpToTheEndIsLostOnlyWhenTheNodeWasHeardBeyondIt) {
   (*w)->finish(200);
 }
 
+TEST(TrackWriter, ProvisionalAudioPlaysUntilTheExactSamplesReplaceIt) {
+  const std::string path = temp_path("provisional");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  auto ramp = [](int base) {
+    std::vector<float> v(100);
+    for (int i = 0; i < 100; ++i) v[static_cast<std::size_t>(i)] = static_cast<float>(base + i) / 8388608.0f;
+    return v;
+  };
+  (*w)->put(0, ramp(1000));                 // exact
+  (*w)->put(50, ramp(5000), true);          // a stand-in over exact audio: ignored there,
+  (*w)->put(100, ramp(2000), true);         // and kept (the newer one) where nothing exact is
+  (*w)->put(200, ramp(3000));               // exact again
+  (*w)->flush_until(300);
+  ASSERT_EQ((*w)->lost_gaps().size(), 1u);
+  EXPECT_EQ((*w)->lost_gaps()[0].from, 100);
+  EXPECT_EQ((*w)->lost_gaps()[0].to, 200);
+  EXPECT_TRUE((*w)->lost_gaps()[0].provisional);
+  EXPECT_EQ((*w)->provisional_frames(), 100u);
+  (*w)->update_header();
+  auto audio = test::read_audio(path);
+  EXPECT_EQ(audio.samples[120] / 256, 2000 + 20) << "the stand-in is in the file meanwhile";
+  EXPECT_EQ(audio.samples[60] / 256, 1060) << "exact audio was not overwritten";
+  (*w)->put(100, ramp(9000), true);  // behind the head: a stand-in is dropped
+  (*w)->put(100, ramp(7000));        // the exact samples, from the spool
+  EXPECT_TRUE((*w)->lost_gaps().empty());
+  EXPECT_EQ((*w)->provisional_frames(), 0u);
+  EXPECT_EQ((*w)->recovered_frames(), 100u);
+  (*w)->finish(300);
+  audio = test::read_audio(path);
+  for (int i = 100; i < 200; ++i) EXPECT_EQ(audio.samples[static_cast<std::size_t>(i)] / 256, 7000 + i - 100) << i;
+}
+
+TEST(TrackWriter, AResumedOpusTrackIsProvisionalFromItsFirstAudio) {
+  const std::string path = temp_path("resume_opus");
+  {
+    auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+    ASSERT_TRUE(w);
+    std::vector<float> v(500, 0.25f);
+    (*w)->put(100, v, true);
+    (*w)->flush_until(600);
+    (*w)->update_header();
+  }  // the mixer dies: never finished
+  auto r = TrackWriter::resume(path, 4096, true);
+  ASSERT_TRUE(r) << r.error();
+  (*r)->mark_provisional();
+  ASSERT_EQ((*r)->lost_gaps().size(), 1u);
+  EXPECT_EQ((*r)->lost_gaps()[0].from, 100);
+  EXPECT_EQ((*r)->lost_gaps()[0].to, 600);
+  EXPECT_EQ((*r)->provisional_frames(), 500u);
+}
+
 TEST(TrackWriter, FileIsReadableBeforeItIsClosed) {
   const std::string path = temp_path("crash");
   auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);

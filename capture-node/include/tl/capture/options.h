@@ -35,8 +35,9 @@ struct RawOptions {
   int channels = 1;
   bool channels_given = false;  // --channels was on the command line
   int rate = 48000;
-  int frames_per_packet = 48;
+  int frames_per_packet = 0;  // 0: 48 for PCM, 240 (5 ms) for Opus
   std::string format = "pcm24";
+  int bitrate_kbps = 96;  // Opus, per channel
   bool loop = false;
   double level_db = -12.0;
   double duration_s = 0.0;
@@ -61,6 +62,7 @@ struct CaptureOptions {
   std::uint32_t rate = 48000;
   std::uint16_t frames_per_packet = 48;
   protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
+  std::uint32_t bitrate = 96000;  // Opus: bits/s per channel
   bool loop = false;
   float level_db = -12.0f;
   double duration_s = 0.0;

@@ -6,15 +6,20 @@
 //! Good audio packets are copied into the node's mix queue and the recorder's
 //! queue; sync requests are answered at once with the session clock. A gap in a
 //! node's sequence is answered with a NACK for the audio it held, which the node
-//! resends from its spool.
+//! resends from its spool. Opus audio is decoded here, in media-time order, by
+//! the node's OpusLive (which conceals its losses), and handed on as PCM flagged
+//! lossy: the mix plays it; the recorder keeps it only until the node's exact
+//! samples (fetched from its spool) replace it.
 
 #include <array>
 #include <asio.hpp>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "tl/common/spsc_ring.h"
 #include "tl/mixer/node_registry.h"
+#include "tl/mixer/opus_live.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/session_clock.h"
 #include "tl/protocol/audio_packet.h"
@@ -26,6 +31,7 @@ struct ReceiverCounters {
   std::uint64_t unknown_node = 0;
   std::uint64_t bad_channel = 0;
   std::uint64_t unsupported = 0;
+  std::uint64_t bad_opus = 0;  // Opus packets whose frames do not parse
   std::uint64_t record_dropped = 0;  // recorder queue full: must stay 0
   std::uint64_t datagrams = 0;
   std::uint64_t sync_replies = 0;
@@ -38,6 +44,9 @@ class AudioReceiver {
                 const SessionClock& clock, SpscRing<PacketSlot>& to_recorder);
 
   std::uint16_t port() const { return socket_.local_endpoint().port(); }
+  //! The live mix's play-out delay now, in frames (it adapts): Opus gaps are given up
+  //! just before their audio is due. Set before audio arrives; without it, 20 ms.
+  void set_play_out_delay(std::function<MediaTime()> delay) { play_out_delay_ = std::move(delay); }
   const ReceiverCounters& counters() const noexcept { return counters_; }
 
   //! Handles one datagram as if it had just arrived from sender (used by the receive
@@ -50,6 +59,12 @@ class AudioReceiver {
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
   void account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns);
+  //! Copies a datagram into the node's mix queue and the recorder's queue.
+  void forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns);
+  //! Decodes an Opus packet (and any now due) and forwards the PCM.
+  void receive_opus(NodeSlot& slot, const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,
+                    std::int64_t arrival_ns, const asio::ip::udp::endpoint& sender);
+  class DecodedSink;
 
   asio::ip::udp::socket socket_;
   NodeRegistry& registry_;
@@ -58,6 +73,9 @@ class AudioReceiver {
   asio::ip::udp::endpoint sender_;
   std::array<std::uint8_t, protocol::kMaxPacketBytes + 64> buffer_{};
   std::array<std::uint8_t, protocol::kMaxPacketBytes> reply_{};
+  std::array<std::uint8_t, protocol::kMaxPacketBytes> decoded_{};
+  std::array<std::uint8_t, protocol::kMaxPayloadBytes> decoded_payload_{};
+  std::function<MediaTime()> play_out_delay_;
   ReceiverCounters counters_;
   std::int64_t last_log_ns_ = -10'000'000'000;
   std::uint64_t suppressed_logs_ = 0;

@@ -29,13 +29,14 @@ class JitterBuffer {
   //! Writes interleaved frames (frames x channel_count) for channels
   //! [first_channel, first_channel + channel_count) at position. The caller has
   //! checked the channel range. Late: entirely before read_pos (nothing written).
-  //! TooEarly: beyond read_pos + capacity (nothing written).
+  //! TooEarly: beyond read_pos + capacity (nothing written). guess: the frames
+  //! stand in for lost audio (a codec's concealment); reads mark them 2.
   WriteResult write(MediaTime position, std::uint32_t first_channel, std::uint32_t channel_count,
-                    std::span<const float> interleaved, MediaTime read_pos) noexcept;
+                    std::span<const float> interleaved, MediaTime read_pos, bool guess = false) noexcept;
 
   //! Reads one channel's frames [position, position + out.size()); frames never
   //! written read as 0 and, when missing is given (as long as out), are marked 1
-  //! there (others 0). Returns how many frames were missing.
+  //! there, guesses 2, others 0. Returns how many frames were missing.
   std::uint32_t read(std::uint32_t channel, MediaTime position, std::span<float> out,
                      std::span<std::uint8_t> missing = {}) const noexcept;
 
@@ -45,6 +46,7 @@ class JitterBuffer {
   std::uint32_t mask_;
   std::unique_ptr<float[]> samples_;     // [channel][capacity]
   std::unique_ptr<MediaTime[]> stamps_;  // [channel][capacity]: position last written
+  std::unique_ptr<std::uint8_t[]> guess_;  // [channel][capacity]: 1 where a guess was written
 };
 
 }  // namespace tl::mixer

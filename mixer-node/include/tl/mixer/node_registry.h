@@ -23,6 +23,7 @@
 #include "tl/dsp/concealer.h"
 #include "tl/dsp/strip.h"
 #include "tl/mixer/jitter_buffer.h"
+#include "tl/mixer/opus_live.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/protocol/audio_packet.h"
 #include "tl/protocol/control.pb.h"
@@ -80,6 +81,7 @@ struct NodeSlot {
   MediaTime highest_ts_end = 0;    // end of the audio in the highest-sequence packet
   std::uint64_t nacks_sent = 0;    // resend requests for gaps in the sequence
   std::uint64_t retransmits = 0;   // resent packets received (recorded, mixed if in time)
+  std::unique_ptr<OpusLive> opus;  // an Opus node's live decoding (made at registration)
   double transit_sum_ms = 0.0;
   std::uint64_t transit_count = 0;
   std::vector<StripSettings> strips;

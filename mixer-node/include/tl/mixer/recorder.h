@@ -109,6 +109,9 @@ class Recorder {
   void service_take();
   //! Writes a track out to the take's length and tells it how far its node was heard.
   void run_to_end(const Take& take, std::uint16_t node_id, TrackWriter& track, std::int64_t length);
+  //! While recording: asks each node for the exact samples behind the decoded Opus
+  //! written since its last request (one request in flight per node).
+  void fetch_exact_audio();
   //! Asks the nodes for what the take is missing; false when nothing is.
   bool start_backfill(std::int64_t length);
   void apply_backfill(std::uint16_t node_id, const proto::AudioData& data);

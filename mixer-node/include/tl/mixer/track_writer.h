@@ -49,11 +49,20 @@ class TrackWriter {
   TrackWriter(const TrackWriter&) = delete;
   TrackWriter& operator=(const TrackWriter&) = delete;
 
+  //! Every frame written so far holds a stand-in (see put()): one provisional gap
+  //! from the first audio to the head, for the node's spool to replace.
+  void mark_provisional();
+
   //! Places frames at take-relative offset (interleaved when channels > 1).
   //! Frames before the flushed head fill the gaps they fall in (patched into the
   //! file) and are otherwise counted late and dropped (already written); frames
   //! beyond the window force a flush first.
-  void put(std::int64_t offset, std::span<const float> interleaved);
+  //!
+  //! provisional: a stand-in for the exact samples (decoded Opus). It is written
+  //! where nothing exact is, so the file plays, but its frames stay a gap (marked
+  //! provisional) until exact audio replaces them; it never overwrites exact audio,
+  //! and behind the head it is dropped.
+  void put(std::int64_t offset, std::span<const float> interleaved, bool provisional = false);
 
   //! Audio is expected from offset on (the node's timeline began there): frames
   //! missing between it and the first that arrived are a gap, not a late start.
@@ -63,12 +72,16 @@ class TrackWriter {
   //! end): a gap written before it is lost, not the silence after a node stopped.
   void note_audio_until(std::int64_t offset) noexcept { audio_end_ = std::max(audio_end_, offset); }
 
-  //! A stretch of frames written as silence: [from, to), take-relative.
+  //! A stretch of frames without the exact samples: [from, to), take-relative;
+  //! written as silence, or (provisional) as a stand-in.
   struct Gap {
     std::int64_t from = 0, to = 0;
+    bool provisional = false;
   };
   //! Gaps written so far that audio resumed after (the lost ones), oldest first.
   std::vector<Gap> lost_gaps() const;
+  //! Frames of lost gaps that hold a stand-in (decoded Opus), not silence.
+  std::uint64_t provisional_frames() const noexcept;
 
   //! Writes every frame before offset to disk (missing frames as silence).
   void flush_until(std::int64_t offset);
@@ -103,7 +116,7 @@ class TrackWriter {
   std::uint32_t window_;
   std::uint32_t mask_;
   std::unique_ptr<float[]> samples_;         // [window][channels]
-  std::unique_ptr<std::uint8_t[]> present_;  // [window]
+  std::unique_ptr<std::uint8_t[]> present_;  // [window]: 0 missing, 1 exact, 2 provisional
   std::unique_ptr<std::int32_t[]> out_;      // conversion buffer
   std::int64_t head_ = 0;                    // frames written to disk
   std::int64_t first_offset_ = -1;           // first frame that ever arrived

@@ -71,6 +71,10 @@ enum PacketFlags : std::uint16_t {
   kFlagDiscontinuity = 1u << 0,  // first packet after a (re)start of the stream
   kFlagSilence = 1u << 1,        // source produced silence deliberately (e.g. file ended)
   kFlagRetransmit = 1u << 2,     // resent from the node's spool
+  // Set by the mixer on audio it decoded from Opus, never sent by a node:
+  kFlagLossy = 1u << 3,      // decoded from a lossy codec: not the node's exact samples
+  kFlagConcealed = 1u << 4,  // Opus's packet-loss concealment stood in for a lost packet
+  kFlagFec = 1u << 5,        // rebuilt from the next packet's in-band forward error correction
 };
 
 struct PacketHeader {
