@@ -247,7 +247,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                  (*spool)->end() > (*spool)->first() ? "audio" : "nothing");
     sender.attach_spool(std::move(spool.value()));
   } else {
-    spdlog::warn("no spool (--spool-dir none): audio the mixer misses cannot be resent");
+    spdlog::warn("no spool (--spool-dir none): audio the mixer misses cannot be resent{}",
+                 options.format == protocol::SampleFormat::Opus
+                     ? ", and the recording keeps the decoded Opus instead of your exact samples"
+                     : "");
   }
   sender.start();
   sender.connect(*reg);
