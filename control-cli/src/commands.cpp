@@ -103,15 +103,23 @@ Result<Invocation> finish(Invocation inv, const RawValues& raw) {
     }
     inv.value = v.value();
   }
-  if (inv.command == Command::Strip || inv.command == Command::Master) {
+  if (inv.command == Command::Strip || inv.command == Command::Master || inv.command == Command::Bus) {
     std::string target = "master";
+    StripKind kind = StripKind::Master;
     if (inv.command == Command::Strip) {
       auto t = parse_target(raw.target);
       if (!t) return Error{t.error()};
       inv.target = t.value();
       target = inv.target.str();
+      kind = StripKind::Channel;
     }
-    auto change = parse_strip_args(raw.words, inv.command == Command::Master);
+    if (inv.command == Command::Bus) {
+      const bool named = raw.target.size() >= 3 && (raw.target.rfind("bus", 0) == 0 || raw.target.rfind("fx", 0) == 0);
+      if (!named) return Error{"bad bus '" + raw.target + "': bus1-bus8 (groups), fx1 (reverb) or fx2 (delay)"};
+      target = raw.target;
+      kind = StripKind::Bus;
+    }
+    auto change = parse_strip_args(raw.words, kind);
     if (!change) return Error{change.error()};
     inv.strip = change.value();
     inv.strip.set_target(target);
@@ -147,7 +155,8 @@ Envelope::BodyCase expected_reply(Command c) {
     case Command::Watch: return Envelope::kMixerStatus;
     case Command::Ping: return Envelope::kPong;
     case Command::Strip:
-    case Command::Master: return Envelope::kStripState;
+    case Command::Master:
+    case Command::Bus: return Envelope::kStripState;
     case Command::Meters: return Envelope::kMixerStatus;
     case Command::Scene: return Envelope::kSceneReply;
     case Command::Latency: return Envelope::kLatencyState;
@@ -281,6 +290,14 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   auto* master = app.add_subcommand(
       "master", "set or show the master chain: limiter on ceiling=-1 [release=80] | comp ... | eq BAND ... | show");
   master->add_option("args", raw.words, "section and values")->required();
+  auto* bus = app.add_subcommand(
+      "bus",
+      "set or show a group bus (bus1-bus8: a strip joins one with 'strip N/C route bus3') or an effect return (fx1 "
+      "reverb, fx2 tempo delay, fed by 'strip N/C send 1|2 level=-10 [pre=on]'): fader DB | mute on|off | eq BAND ... "
+      "| comp ... | reverb decay=2.5 predelay=20 damping=6k level=0 (fx1) | delay bpm=120 division=1/8d feedback=0.4 "
+      "[damping=4k] [pingpong=on] (fx2) | show");
+  bus->add_option("target", raw.target, "bus1-bus8, fx1 or fx2")->required();
+  bus->add_option("args", raw.words, "section and values")->required();
   auto* meters_cmd = app.add_subcommand("meters", "live meters: channel peak/rms/gain reduction, master peak, true peak, LUFS");
   meters_cmd->add_option("--count", inv.count, "stop after N refreshes");
   auto* scene = app.add_subcommand("scene", "save, recall or list mixer scenes (every strip and the master)");
@@ -303,7 +320,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   // so they never look like options.
   std::vector<std::string> given = args;
   for (std::size_t i = 0; i < given.size(); ++i) {
-    if (given[i] == "strip" || given[i] == "master") {
+    if (given[i] == "strip" || given[i] == "master" || given[i] == "bus") {
       for (std::size_t j = i + 1; j < given.size(); ++j) {
         if (is_negative_number(given[j])) given[j] = "=" + given[j];
       }
@@ -337,6 +354,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (ping->parsed()) inv.command = Command::Ping;
   if (strip->parsed()) inv.command = Command::Strip;
   if (master->parsed()) inv.command = Command::Master;
+  if (bus->parsed()) inv.command = Command::Bus;
   if (meters_cmd->parsed()) inv.command = Command::Meters;
   if (latency->parsed()) inv.command = Command::Latency;
   if (scene->parsed()) {
@@ -384,7 +402,8 @@ tl::proto::Envelope build_request(const Invocation& inv) {
       break;
     case Command::Ping: env.mutable_ping()->set_client_time_ns(monotonic_ns()); break;
     case Command::Strip:
-    case Command::Master: *env.mutable_set_strip() = inv.strip; break;
+    case Command::Master:
+    case Command::Bus: *env.mutable_set_strip() = inv.strip; break;
     case Command::Meters: env.mutable_get_status(); break;
     case Command::Scene:
       env.mutable_scene_request()->set_action(inv.scene_action);
@@ -426,7 +445,8 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
     }
     case Command::Ping: return format_pong(inv.mixer_text, reply.pong(), rtt_ms);
     case Command::Strip:
-    case Command::Master: return format_strip_state(reply.strip_state());
+    case Command::Master:
+    case Command::Bus: return format_strip_state(reply.strip_state());
     case Command::Meters: return "meters\n";
     case Command::Scene: return format_scene_reply(reply.scene_reply());
     case Command::Latency: return format_latency_state(reply.latency_state());

@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, RecordRecover, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Meters, Scene, Latency };
+enum class Command { Nodes, RecordStart, RecordStop, RecordRecover, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Bus, Meters, Scene, Latency };
 
 //! One parsed command line.
 struct Invocation {

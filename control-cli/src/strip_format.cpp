@@ -18,21 +18,22 @@ struct Section {
   const char* name;
   bool master;         //!< also on the master
   bool channel;        //!< on channel strips
-  bool has_band;       //!< eq: a band number first
+  bool bus;            //!< on group buses and effect returns
+  int bands;           //!< eq 4, send 2: a number first (1..bands); 0: none
   const char* value;   //!< key of a bare positional value ("freq", "db"), or nullptr
   std::vector<KeyRange> keys;
 };
 
 const std::vector<Section>& sections() {
   static const std::vector<Section> all = {
-      {"trim", false, true, false, "db", {{"db", -24, 24}}},
-      {"phase", false, true, false, nullptr, {{"on", 0, 1}}},
-      {"delay", false, true, false, "samples", {{"samples", 0, 4800}, {"ms", 0, 100}}},
-      {"hpf", false, true, false, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
-      {"lpf", false, true, false, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
-      {"eq", true, true, true, nullptr,
+      {"trim", false, true, false, 0, "db", {{"db", -24, 24}}},
+      {"phase", false, true, false, 0, nullptr, {{"on", 0, 1}}},
+      {"delay", false, true, false, 0, "samples", {{"samples", 0, 4800}, {"ms", 0, 100}}},
+      {"hpf", false, true, false, 0, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
+      {"lpf", false, true, false, 0, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
+      {"eq", true, true, true, 4, nullptr,
        {{"freq", 20, 20000}, {"gain", -24, 24}, {"q", 0.1f, 10}, {"type", 0, 2}, {"on", 0, 1}}},
-      {"comp", true, true, false, nullptr,
+      {"comp", true, true, true, 0, nullptr,
        {{"threshold", -60, 0},
         {"ratio", 1, 20},
         {"attack", 0.1f, 200},
@@ -42,7 +43,7 @@ const std::vector<Section>& sections() {
         {"detect", 0, 1},
         {"sc-hpf", 0, 1000},
         {"on", 0, 1}}},
-      {"gate", false, true, false, nullptr,
+      {"gate", false, true, false, 0, nullptr,
        {{"threshold", -90, 0},
         {"range", -90, 0},
         {"ratio", 1, 100},
@@ -50,7 +51,16 @@ const std::vector<Section>& sections() {
         {"hold", 0, 2000},
         {"release", 5, 4000},
         {"on", 0, 1}}},
-      {"limiter", true, false, false, nullptr, {{"ceiling", -20, 0}, {"release", 1, 1000}, {"on", 0, 1}}},
+      {"limiter", true, false, false, 0, nullptr, {{"ceiling", -20, 0}, {"release", 1, 1000}, {"on", 0, 1}}},
+      {"route", false, true, false, 0, "to", {{"to", 0, 8}}},
+      {"send", false, true, false, 2, nullptr, {{"level", -144, 10}, {"pre", 0, 1}, {"on", 0, 1}}},
+      {"fader", false, false, true, 0, "db", {{"db", -144, 10}}},
+      {"mute", false, false, true, 0, nullptr, {{"on", 0, 1}}},
+      {"reverb", false, false, true, 0, nullptr,
+       {{"decay", 0.1f, 20}, {"predelay", 0, 250}, {"damping", 0, 20000}, {"level", -144, 10}}},
+      {"delay", false, false, true, 0, nullptr,
+       {{"bpm", 20, 300}, {"division", 0, 8}, {"feedback", 0, 0.98f}, {"damping", 0, 20000}, {"level", -144, 10},
+        {"pingpong", 0, 1}}},
   };
   return all;
 }
@@ -78,7 +88,21 @@ Result<float> parse_value(const std::string& key, std::string text) {
     if (text == "high-shelf" || text == "highshelf" || text == "hs") return 2.0f;
     return Error{"type must be low-shelf, peak or high-shelf, not '" + text + "'"};
   }
-  if (key == "on") {
+  if (key == "to") {  // route: master or busN
+    if (text == "master") return 0.0f;
+    if (text.rfind("bus", 0) == 0) text = text.substr(3);
+    auto n = parse_number(text);
+    if (!n || n.value() != std::floor(n.value())) return Error{"route to master or bus1-bus8, not '" + text + "'"};
+    return n.value();
+  }
+  if (key == "division") {
+    const char* names[] = {"1/1", "1/2", "1/4", "1/8", "1/16", "1/4d", "1/8d", "1/4t", "1/8t"};
+    for (int i = 0; i < 9; ++i) {
+      if (text == names[i]) return static_cast<float>(i);
+    }
+    return Error{"division must be 1/1 1/2 1/4 1/8 1/16 1/4d 1/8d 1/4t or 1/8t, not '" + text + "'"};
+  }
+  if (key == "on" || key == "pre" || key == "pingpong") {
     auto s = parse_switch(text);
     if (!s) return Error{s.error()};
     return s.value() ? 1.0f : 0.0f;
@@ -108,7 +132,7 @@ std::string freq(double hz) { return hz >= 1000.0 ? fmt("%.3gk", hz / 1000.0) : 
 
 }  // namespace
 
-Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, bool master) {
+Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, StripKind kind) {
   tl::proto::SetStrip out;
   if (words.empty()) return Error{"give a section (e.g. eq, hpf, comp) or show"};
   const std::string name = lower(words[0]);
@@ -119,21 +143,21 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   }
   const Section* sec = nullptr;
   std::string names;
+  const char* what = kind == StripKind::Master ? "master" : kind == StripKind::Bus ? "bus" : "strip";
   for (const Section& s : sections()) {
-    if (!(master ? s.master : s.channel)) continue;
+    if (!(kind == StripKind::Master ? s.master : kind == StripKind::Bus ? s.bus : s.channel)) continue;
     names += (names.empty() ? "" : ", ") + std::string(s.name);
     if (name == s.name) sec = &s;
   }
   if (sec == nullptr) {
-    return Error{"unknown " + std::string(master ? "master" : "strip") + " section '" + words[0] + "' (" + names +
-                 ", show)"};
+    return Error{"unknown " + std::string(what) + " section '" + words[0] + "' (" + names + ", show)"};
   }
   out.set_section(sec->name);
   std::size_t i = 1;
-  if (sec->has_band && i < words.size() && !words[i].empty() && std::isdigit(static_cast<unsigned char>(words[i][0]))) {
+  if (sec->bands > 0 && i < words.size() && !words[i].empty() && std::isdigit(static_cast<unsigned char>(words[i][0]))) {
     auto b = parse_number(words[i]);
-    if (!b || b.value() < 1.0f || b.value() > 4.0f || b.value() != std::floor(b.value())) {
-      return Error{"bad eq band '" + words[i] + "': bands are 1-4"};
+    if (!b || b.value() < 1.0f || b.value() > static_cast<float>(sec->bands) || b.value() != std::floor(b.value())) {
+      return Error{"bad " + std::string(sec->name) + " number '" + words[i] + "': 1-" + std::to_string(sec->bands)};
     }
     out.set_band(static_cast<std::uint32_t>(b.value()));
     ++i;
@@ -165,9 +189,12 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
       continue;
     }
     Status s = Status::success();
+    // A bare word: on/off switches the section; anything else is the section's value
+    // ("fader 0" is 0 dB, not off), or a switch where the section has no value.
+    const bool on_off_word = w == "on" || w == "off";
     if (eq != std::string::npos) {
       s = add(w.substr(0, eq), w.substr(eq + 1));
-    } else if (parse_switch(w)) {
+    } else if (on_off_word || (sec->value == nullptr && parse_switch(w))) {
       s = add("on", w);
     } else if (sec->value != nullptr) {
       // delay: "1.5ms" is milliseconds, a bare number samples.
@@ -177,11 +204,12 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
     }
     if (!s) return Error{s.error()};
   }
-  if (sec->has_band && out.band() == 0) {
+  if (std::string(sec->name) == "eq" && out.band() == 0) {
     for (const auto& p : out.params()) {
       if (p.key() != "on") return Error{"eq " + p.key() + " needs a band number first, e.g. eq 2 " + p.key() + "=..."};
     }
   }
+  if (std::string(sec->name) == "send" && out.band() == 0) return Error{"send needs its number first: send 1 (fx1) or send 2 (fx2)"};
   if (out.params_size() == 0) return Error{std::string(sec->name) + ": nothing to change (give values, on or off)"};
   return out;
 }
@@ -189,8 +217,26 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
 std::string format_strip_state(const tl::proto::StripState& s) {
   std::string out;
   const bool master = s.target() == "master";
+  const bool bus = s.target().rfind("bus", 0) == 0 || s.target().rfind("fx", 0) == 0;
   if (master) {
     out += "master\n";
+  } else if (bus) {
+    out += fmt("%s  fader %.1f dB  mute %s  peak %.1f dBFS\n", s.target().c_str(), static_cast<double>(s.fader_db()),
+               on_off(s.mute()).c_str(), static_cast<double>(s.peak_dbfs()));
+    if (s.has_reverb()) {
+      const auto& r = s.reverb();
+      out += fmt("  reverb decay %.2f s  predelay %.0f ms  damping %s  level %.1f dB\n", static_cast<double>(r.decay_s()),
+                 static_cast<double>(r.predelay_ms()),
+                 r.damping_hz() > 0.0f ? (freq(r.damping_hz()) + " Hz").c_str() : "off",
+                 static_cast<double>(r.level_db()));
+    }
+    if (s.has_delay()) {
+      const auto& d = s.delay();
+      out += fmt("  delay  %.1f bpm  %s  feedback %.2f  damping %s  level %.1f dB  ping-pong %s\n",
+                 static_cast<double>(d.bpm()), d.division().c_str(), static_cast<double>(d.feedback()),
+                 d.damping_hz() > 0.0f ? (freq(d.damping_hz()) + " Hz").c_str() : "off",
+                 static_cast<double>(d.level_db()), on_off(d.ping_pong()).c_str());
+    }
   } else {
     const auto& c = s.channel();
     out += fmt("%s  gain %.1f dB  pan %+.2f  mute %s  solo %s\n", s.target().c_str(), static_cast<double>(c.gain_db()),
@@ -201,13 +247,18 @@ std::string format_strip_state(const tl::proto::StripState& s) {
                s.hpf().slope_db());
     out += fmt("  lpf    %-3s %s Hz %u dB/oct\n", on_off(s.lpf().on()).c_str(), freq(s.lpf().freq_hz()).c_str(),
                s.lpf().slope_db());
+    out += "  route  " + (s.route() == 0 ? std::string("master") : "bus" + std::to_string(s.route())) + "\n";
+    for (const auto& send : s.sends()) {
+      out += fmt("  send %u (fx%u) %-3s %.1f dB %s-fader\n", send.send(), send.send(), on_off(send.on()).c_str(),
+                 static_cast<double>(send.level_db()), send.pre() ? "pre" : "post");
+    }
   }
   out += fmt("  eq     %s\n", on_off(s.eq_on()).c_str());
   for (const auto& b : s.eq()) {
     out += fmt("    %u %-10s %-3s %s Hz  %+.1f dB  q %.2f\n", b.band(), b.type().c_str(), on_off(b.on()).c_str(),
                freq(b.freq_hz()).c_str(), static_cast<double>(b.gain_db()), static_cast<double>(b.q()));
   }
-  if (!master) {
+  if (!master && !bus) {
     const auto& g = s.gate();
     out += fmt("  gate   %-3s threshold %.1f dB  range %.1f dB  ratio %.1f  attack %.2f ms  hold %.0f ms  release "
                "%.0f ms  (now %.1f dB)\n",

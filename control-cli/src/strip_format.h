@@ -14,7 +14,9 @@ namespace tl::ctl {
 //! (master = false) or `tlctl master ...` (master = true) into a SetStrip (target left empty).
 //! Frequencies take a k suffix (2.5k), times an optional ms suffix, detect=peak|rms,
 //! type=low-shelf|peak|high-shelf. Errors name the unknown key or the allowed range.
-Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, bool master);
+//! What a strip command acts on: a channel strip, the master chain, or a bus (bus1-8, fx1-2).
+enum class StripKind { Channel, Master, Bus };
+Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, StripKind kind);
 
 //! Every parameter of a strip (or the master chain), one section per line.
 std::string format_strip_state(const tl::proto::StripState& state);

@@ -13,6 +13,19 @@ constexpr float kHalfPi = 1.57079632679f;
 // the largest ask is this much under it. So it settles 0.5-1 ms above the need.
 constexpr double kHeadroomSeconds = 0.0005;
 
+//! out += x * gain, the gain ramping linearly from `from` (before the block) to `to`
+//! (at its last frame): no zipper noise on changes.
+void add_ramped(std::span<const float> x, float* out, float from, float to) noexcept {
+  const std::size_t n = x.size();
+  if (from == to) {
+    if (to == 0.0f) return;
+    for (std::size_t i = 0; i < n; ++i) out[i] += x[i] * to;
+    return;
+  }
+  const float step = (to - from) / static_cast<float>(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] += x[i] * (from + step * static_cast<float>(i + 1));
+}
+
 //! Constant-power pan law: -1 hard left, 0 centre (-3 dB each side), +1 hard right.
 void pan_gains(float pan, float gain, float& left, float& right) noexcept {
   const float theta = (std::clamp(pan, -1.0f, 1.0f) + 1.0f) * 0.5f * kHalfPi;
@@ -48,6 +61,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
   latency_.store(std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames),
                  std::memory_order_relaxed);
   master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
+  buses_.prepare(static_cast<double>(config.sample_rate), config.max_block_frames);
   master_latency_ = config.master_chain ? master_.latency() : 0;
 }
 
@@ -100,6 +114,15 @@ void MixEngine::apply_commands() noexcept {
         break;
       case MixCommand::Kind::Master:
         if (config_.master_chain) master_.set_params(cmd.master);
+        break;
+      case MixCommand::Kind::Bus:
+        if (cmd.bus < kBuses) buses_.set_bus(cmd.bus, cmd.bus_params);
+        break;
+      case MixCommand::Kind::Reverb:
+        buses_.set_reverb(cmd.reverb);
+        break;
+      case MixCommand::Kind::Delay:
+        buses_.set_delay(cmd.delay);
         break;
     }
   }
@@ -249,8 +272,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
 
   const bool publish_levels = (meter_frames_ += static_cast<std::uint32_t>(frames)) >= meter_window_;
   std::fill_n(guessed_.get(), frames, std::uint8_t{0});
-  const float inv_frames = 1.0f / static_cast<float>(frames);
   const std::span<float> ch(channel_.get(), frames);
+  buses_.begin(frames);
 
   double largest_ask = -1.0;
   for (std::uint16_t id = 1; id <= high; ++id) {
@@ -318,23 +341,39 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       const bool audible = !s.mute && (!any_solo || s.solo);
       float target_left = 0.0f, target_right = 0.0f;
       pan_gains(s.pan, audible ? s.gain : 0.0f, target_left, target_right);
-      // Linear ramp from the previous block's gains: no zipper noise on changes.
-      const float step_left = (target_left - s.cur_left) * inv_frames;
-      const float step_right = (target_right - s.cur_right) * inv_frames;
+      // To the master or a group bus; a new route fades out of the old one and into
+      // the new one over this block.
+      const dsp::StripParams& routing = dsp_strip.params();
+      const std::uint8_t route = routing.route <= dsp::kGroupBuses ? routing.route : 0;
+      const auto out_l = [&](std::uint8_t r) { return r == 0 ? left.data() : buses_.group_left(r - 1u); };
+      const auto out_r = [&](std::uint8_t r) { return r == 0 ? right.data() : buses_.group_right(r - 1u); };
+      if (route == s.route) {
+        add_ramped(ch, out_l(route), s.cur_left, target_left);
+        add_ramped(ch, out_r(route), s.cur_right, target_right);
+      } else {
+        add_ramped(ch, out_l(s.route), s.cur_left, 0.0f);
+        add_ramped(ch, out_r(s.route), s.cur_right, 0.0f);
+        add_ramped(ch, out_l(route), 0.0f, target_left);
+        add_ramped(ch, out_r(route), 0.0f, target_right);
+        s.route = route;
+      }
+      s.cur_left = target_left;
+      s.cur_right = target_right;
+      // Sends to the effects: pre-fader ones ignore the fader; mute and solo act on both.
+      for (std::size_t k = 0; k < dsp::kSends; ++k) {
+        const dsp::SendParams& send = routing.sends[k];
+        const float target =
+            send.on && audible ? dsp::fader_gain(send.level_db) * (send.pre ? 1.0f : s.gain) : 0.0f;
+        if (target == 0.0f && s.send[k] == 0.0f) continue;
+        add_ramped(ch, buses_.send_input(k), s.send[k], target);
+        s.send[k] = target;
+      }
       const float post_fader = audible ? s.gain : 0.0f;
       for (std::size_t i = 0; i < frames; ++i) {
-        const float gl =
-            (step_left == 0.0f) ? target_left : s.cur_left + step_left * static_cast<float>(i + 1);
-        const float gr =
-            (step_right == 0.0f) ? target_right : s.cur_right + step_right * static_cast<float>(i + 1);
-        left[i] += ch[i] * gl;
-        right[i] += ch[i] * gr;
         const float metered = ch[i] * post_fader;
         s.meter_peak = std::max(s.meter_peak, std::fabs(metered));
         s.meter_sum_sq += static_cast<double>(metered) * metered;
       }
-      s.cur_left = target_left;
-      s.cur_right = target_right;
       if (publish_levels) {
         slot->levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
         slot->levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
@@ -355,6 +394,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
 
   adapt_latency(largest_ask);
+  buses_.finish(left.first(frames), right.first(frames));
+  if (publish_levels) {
+    for (std::size_t b = 0; b < kBuses; ++b) bus_peaks_[b].store(buses_.take_peak(b), std::memory_order_relaxed);
+  }
 
   // Master chain (transparent unless switched on, but always its look-ahead delay).
   if (config_.master_chain) master_.process(left.first(frames), right.first(frames));

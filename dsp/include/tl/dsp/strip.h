@@ -16,6 +16,16 @@
 
 namespace tl::dsp {
 
+//! A send from a strip to one of the effect buses.
+struct SendParams {
+  bool on = false;
+  float level_db = 0.0f;  //!< -inf (kFaderOffDb) .. +10 dB
+  bool pre = false;       //!< pre-fader (the strip's fader does not move it); mute and solo still do
+};
+
+inline constexpr std::size_t kGroupBuses = 8;  //!< route 1..8
+inline constexpr std::size_t kSends = 2;       //!< fx1 (reverb), fx2 (tempo delay)
+
 //! Everything an operator sets on a strip. Plain data: copy it into the strip between blocks.
 struct StripParams {
   float trim_db = 0.0f;
@@ -35,6 +45,10 @@ struct StripParams {
   float fader_db = 0.0f;  //!< kFaderOffDb or below: silent
   float pan = 0.0f;       //!< -1 (left) .. +1 (right)
   bool mute = false;
+  //! Where the strip's panned output goes: 0 the master, 1..kGroupBuses a group bus.
+  //! Read by the mixer (the strip itself only processes).
+  std::uint8_t route = 0;
+  std::array<SendParams, kSends> sends{};
 };
 
 struct StripConfig {

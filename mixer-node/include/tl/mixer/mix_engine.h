@@ -32,6 +32,7 @@
 #include "tl/dsp/bus.h"
 #include "tl/dsp/strip.h"
 #include "tl/dsp/varispeed.h"
+#include "tl/mixer/bus_rack.h"
 #include "tl/mixer/delay_need.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
@@ -41,7 +42,7 @@ namespace tl::mixer {
 
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
-  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master };
+  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay };
   Kind kind = Kind::Gain;
   std::uint16_t node = 0;
   std::uint16_t channel = 0;  // 0-based
@@ -51,6 +52,11 @@ struct MixCommand {
   dsp::StripParams strip{};
   //! Kind::Master: the master chain (EQ, glue compressor, fader, true-peak limiter).
   dsp::MasterParams master{};
+  //! Kind::Bus: a group bus (index 0..7) or an effect return (8, 9); Reverb / Delay: fx1 / fx2.
+  std::uint8_t bus = 0;
+  dsp::BusParams bus_params{};
+  dsp::ReverbParams reverb{};
+  dsp::TempoDelayParams delay{};
 };
 
 //! Master meters, published by the mix thread about 10 times a second.
@@ -113,6 +119,8 @@ class MixEngine {
   std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
   //! The latest master meters (any thread).
   MasterMeters master_meters() const noexcept;
+  //! Output peak of a bus (0..kBuses-1) over the last meter window, linear (any thread).
+  float bus_peak(std::size_t bus) const noexcept { return bus_peaks_[bus].load(std::memory_order_relaxed); }
   //! Delay of the master chain (limiter look-ahead); mix chunks are placed earlier by this much.
   std::size_t master_latency() const noexcept { return master_latency_; }
 
@@ -124,6 +132,8 @@ class MixEngine {
     bool solo = false;
     float cur_left = 0.70710678f;  // gains applied at the end of the last block
     float cur_right = 0.70710678f;
+    std::uint8_t route = 0;                  // where it went in the last block (0: master)
+    std::array<float, dsp::kSends> send{};  // send gains at the end of the last block
     float meter_peak = 0.0f;
     double meter_sum_sq = 0.0;
   };
@@ -172,6 +182,8 @@ class MixEngine {
   std::unique_ptr<std::uint8_t[]> guessed_;         // the block's frames where any input was concealed
   std::unique_ptr<std::uint8_t[]> near_;            // window samples whose kernel reach has a missing one
   dsp::Varispeed varispeed_;                        // the plan of the node being mixed
+  BusRack buses_;
+  std::array<std::atomic<float>, kBuses> bus_peaks_{};
   dsp::MasterChain master_;
   std::size_t master_latency_ = 0;
   float master_peak_ = 0.0f;

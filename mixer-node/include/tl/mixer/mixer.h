@@ -17,6 +17,7 @@
 #include "tl/mixer/mix_engine.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/recorder.h"
+#include "tl/mixer/strip_control.h"
 #include "tl/mixer/session_clock.h"
 
 namespace tl::mixer {
@@ -71,6 +72,8 @@ class Mixer final : public ControlHandler {
   //! io, every tick: hands the play-out delay to the recorder, logs large moves.
   void follow_latency();
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
+  //! Posts a bus's settings (and its effect's) to the engine; false when its queue is full.
+  bool post_bus(std::size_t index, const BusSettings& settings);
   void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   //! io: asks a node for audio the recorder is missing (FetchAudio), or tells the
@@ -92,6 +95,7 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MixDriver> driver_;
   dsp::MasterParams master_ = master_off();  // io thread's copy of the master chain settings
+  std::array<BusSettings, kBuses> buses_{};  // io thread: the group buses and effect returns
   std::int64_t last_status_log_ns_ = 0;
   MediaTime logged_latency_ = -1;
   std::int64_t latency_log_ns_ = 0;
