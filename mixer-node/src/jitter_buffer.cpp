@@ -24,16 +24,27 @@ JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t 
   const auto frames = static_cast<MediaTime>(interleaved.size() / channel_count);
   if (position + frames <= read_pos) return WriteResult::Late;
   if (position + frames > read_pos + capacity_) return WriteResult::TooEarly;
-  for (MediaTime f = 0; f < frames; ++f) {
-    const MediaTime pos = position + f;
-    if (pos < read_pos) continue;  // the part already played
-    const std::size_t idx = static_cast<std::size_t>(pos) & mask_;
-    for (std::uint32_t c = 0; c < channel_count; ++c) {
-      const std::size_t at = static_cast<std::size_t>(first_channel + c) * capacity_ + idx;
-      samples_[at] = interleaved[static_cast<std::size_t>(f) * channel_count + c];
-      stamps_[at] = pos;
-      guess_[at] = guess ? 1 : 0;
-    }
+  // Channel by channel: each channel's ring is contiguous, in at most two runs.
+  const MediaTime from = std::max(position, read_pos);
+  const auto skip = static_cast<std::size_t>(from - position);
+  const auto count = static_cast<std::size_t>(position + frames - from);
+  const std::size_t start = static_cast<std::size_t>(from) & mask_;
+  const std::size_t first_run = std::min<std::size_t>(count, capacity_ - start);
+  const std::uint8_t mark = guess ? 1 : 0;
+  for (std::uint32_t c = 0; c < channel_count; ++c) {
+    const std::size_t base = static_cast<std::size_t>(first_channel + c) * capacity_;
+    const float* in = interleaved.data() + skip * channel_count + c;
+    const auto copy = [&](std::size_t at, std::size_t n, std::size_t done) {
+      float* out = &samples_[base + at];
+      MediaTime* stamp = &stamps_[base + at];
+      for (std::size_t i = 0; i < n; ++i) {
+        out[i] = in[(done + i) * channel_count];
+        stamp[i] = from + static_cast<MediaTime>(done + i);
+      }
+      std::fill_n(&guess_[base + at], n, mark);
+    };
+    copy(start, first_run, 0);
+    if (first_run < count) copy(0, count - first_run, first_run);
   }
   return WriteResult::Ok;
 }

@@ -368,12 +368,16 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         add_ramped(ch, buses_.send_input(k), s.send[k], target);
         s.send[k] = target;
       }
+      // The post-fader meter: the block's peak and energy (a block's float sum is exact
+      // enough; the window adds blocks in double).
       const float post_fader = audible ? s.gain : 0.0f;
+      float peak = 0.0f, energy = 0.0f;
       for (std::size_t i = 0; i < frames; ++i) {
-        const float metered = ch[i] * post_fader;
-        s.meter_peak = std::max(s.meter_peak, std::fabs(metered));
-        s.meter_sum_sq += static_cast<double>(metered) * metered;
+        peak = std::max(peak, std::fabs(ch[i]));
+        energy += ch[i] * ch[i];
       }
+      s.meter_peak = std::max(s.meter_peak, peak * post_fader);
+      s.meter_sum_sq += static_cast<double>(energy) * post_fader * post_fader;
       if (publish_levels) {
         slot->levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
         slot->levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),

@@ -1,6 +1,8 @@
 // Real-time load of the real MixEngine: 32 nodes x 8 channels = 256 mono inputs arriving as
-// PCM24 packets, each channel strip running HPF, 4-band EQ, gate and compressor, the master
-// chain on (EQ, glue compressor, true-peak limiter, meters), 48 kHz, 48-frame blocks.
+// PCM24 packets, each channel strip running HPF, 4-band EQ, gate and compressor and two sends
+// (fx1 reverb post-fader, fx2 tempo delay pre-fader), routed across the 8 group buses (each
+// with EQ and compressor), the master chain on (EQ, glue compressor, true-peak limiter,
+// meters), 48 kHz, 48-frame blocks: the configuration issue 6 sets the target for.
 //
 // Only MixEngine::process() is timed (thread CPU time): draining the packet queues, jitter
 // buffers, strips, pan/sum, master, meters and the hand-off to the recorder queue.
@@ -60,10 +62,13 @@ int main(int argc, char** argv) {
   p.gate.threshold_db = -45.0f;
   p.comp_on = true;
   p.comp.threshold_db = -24.0f;
+  p.sends[0] = {.on = true, .level_db = -12.0f};
+  p.sends[1] = {.on = true, .level_db = -18.0f, .pre = true};
   for (NodeSlot* n : nodes) {
     for (std::uint16_t c = 0; c < kChannels; ++c) {
       MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = n->id, .channel = c};
       cmd.strip = p;
+      cmd.strip.route = static_cast<std::uint8_t>(1 + c % dsp::kGroupBuses);
       while (!engine.post(cmd)) {
         std::vector<float> l(kBlock), r(kBlock);
         engine.process(l, r);
@@ -76,6 +81,13 @@ int main(int argc, char** argv) {
   m.master.bus.comp.threshold_db = -12.0f;
   m.master.limiter_on = true;
   engine.post(m);
+  for (std::uint8_t b = 0; b < kBuses; ++b) {
+    MixCommand bus{.kind = MixCommand::Kind::Bus, .bus = b};
+    bus.bus_params.eq.bands[1].gain_db = -2.0f;
+    bus.bus_params.comp_on = true;
+    bus.bus_params.comp.threshold_db = -18.0f;
+    engine.post(bus);
+  }
 
   // Source: per channel a tone plus noise bursts (gates open and close, compressors work).
   std::mt19937 rng(7);
@@ -122,8 +134,9 @@ int main(int argc, char** argv) {
   const double audio = static_cast<double>(blocks * kBlock) / kFs;
   const double rt = audio / cpu;
   const std::uint32_t inputs = kNodes * kChannels;
-  std::printf("bench_mix_engine: %u inputs (%u nodes x %u ch, PCM24 packets), HPF + 4-band EQ + gate + comp on every "
-              "strip, master EQ + comp + true-peak limiter, %u Hz, %u-frame blocks, %.1f s of audio\n",
+  std::printf("bench_mix_engine: %u inputs (%u nodes x %u ch, PCM24 packets), HPF + 4-band EQ + gate + comp + 2 sends "
+              "on every strip, 8 group buses and 2 effect buses (reverb, delay) with EQ + comp, master EQ + comp + "
+              "true-peak limiter, %u Hz, %u-frame blocks, %.1f s of audio\n",
               inputs, kNodes, kChannels, kFs, kBlock, audio);
   std::printf("  process() CPU %.3f s  load_pct %.1f %% of one core  rt_factor %.2f  channels_per_core %.0f  "
               "per block %.1f us (budget %.0f us)\n",
