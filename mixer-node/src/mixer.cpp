@@ -648,33 +648,6 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
     s->reply(id, std::move(reply));
     return;
   }
-  if (r.target().starts_with("bus") || r.target().starts_with("fx")) {
-    auto index = bus_index(r.target());
-    if (!index) {
-      s->send_error(id, proto::ErrorReply::NOT_FOUND, index.error());
-      return;
-    }
-    const std::size_t b = index.value();
-    if (!show) {
-      BusSettings next = buses_[b];
-      auto change = apply_bus_change(next, b, r);
-      if (!change) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
-        return;
-      }
-      if (!post_bus(b, next)) {
-        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
-        return;
-      }
-      buses_[b] = next;
-      spdlog::info("{} set by {}", change.value(), who);
-    }
-    fill_bus_state(buses_[b], b, *state);
-    const float peak = engine_.bus_peak(b);
-    state->set_peak_dbfs(peak > 0.0f ? 20.0f * std::log10(peak) : -150.0f);
-    s->reply(id, std::move(reply));
-    return;
-  }
   auto target = resolve_target(registry_, r.target());
   if (!target) {
     s->send_error(id, proto::ErrorReply::NOT_FOUND, target.error());

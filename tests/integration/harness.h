@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "process.h"
+#include "wav.h"
 
 namespace tl::test {
 
@@ -76,5 +77,16 @@ class Session {
 
 //! Normalised state names from the NodeState enum's JSON form.
 std::string state_name(const json& node);
+
+//! The "127.0.0.1:PORT" a started tl-netem listens on (from its first line); empty if not yet.
+std::string netem_address(const Process& netem);
+
+//! Longest run of frames in [from, to) of one channel under 4 LSB of 24 bits (silence).
+std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to);
+
+//! Frames of channel `channel` (from 0) of an interleaved source that a mono raw track,
+//! from offset on, does not hold exactly; the first few are reported as test failures.
+std::int64_t count_mismatches(const std::vector<std::int32_t>& source, int channels, int channel, const Audio& raw,
+                              std::int64_t offset, std::int64_t frames);
 
 }  // namespace tl::test

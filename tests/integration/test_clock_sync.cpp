@@ -125,13 +125,10 @@ TEST(ClockSync, NodeBehindTheNetemProxyLocksAndIsRecordedWithoutLoss) {
                  "--jitter-ms", "1", "--seed", "7", "--stats-interval", "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
-  const std::string line = netem.out();
-  const auto at = line.find("127.0.0.1:");
-  ASSERT_NE(at, std::string::npos) << line;
-  const int proxy_port = std::stoi(line.substr(at + 10));
-  ASSERT_GT(proxy_port, 0);
+  const std::string proxy = netem_address(netem);
+  ASSERT_FALSE(proxy.empty()) << netem.out();
 
-  s.start_capture("far", "tone:440", {"--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+  s.start_capture("far", "tone:440", {"--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming")) << s.logs();
   const auto streaming = Clock::now();
   ASSERT_TRUE(wait_until([&] { return sync_of(s.node("far")) == "SYNC_LOCKED"; }, 20s, 100ms)) << s.logs();

@@ -19,12 +19,6 @@ namespace {
 
 constexpr int kRate = 48000;
 
-int proxy_port_of(const Process& netem) {
-  const std::string line = netem.out();
-  const auto at = line.find("127.0.0.1:");
-  return at == std::string::npos ? 0 : std::stoi(line.substr(at + 10));
-}
-
 TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
   const double seconds = std::getenv("TL_LOSSY_SECONDS") ? std::atof(std::getenv("TL_LOSSY_SECONDS")) : 60.0;
   Session s("lossy");
@@ -54,8 +48,8 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
                  "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
-  const int proxy_port = proxy_port_of(netem);
-  ASSERT_GT(proxy_port, 0) << netem.out();
+  const std::string proxy = netem_address(netem);
+  ASSERT_FALSE(proxy.empty()) << netem.out();
 
   // Stereo 24-bit noise: every sample distinct, so a single wrong one shows.
   const auto frames = static_cast<std::int64_t>(seconds * kRate);
@@ -66,7 +60,7 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
   ASSERT_TRUE(write_wav(file, kRate, 2, SF_FORMAT_PCM_24, source));
 
   s.record_start("lossy");
-  s.start_capture("far", "file:" + file, {"--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+  s.start_capture("far", "file:" + file, {"--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(seconds + 2.0);  // the file plays once, then silence
   const json far = s.node("far");
@@ -90,15 +84,7 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
     const std::int64_t offset = json_int(t, "first_sample") - start;
     ASSERT_GT(offset, 0);
     ASSERT_GE(raw.frames(), offset + frames);
-    std::int64_t mismatches = 0;
-    for (std::int64_t i = 0; i < frames; ++i) {
-      const std::int32_t want =
-          source[static_cast<std::size_t>(i) * 2 + static_cast<std::size_t>(channel - 1)];
-      const std::int32_t got = raw.samples[static_cast<std::size_t>(offset + i)];
-      if (want != got && mismatches++ < 5)
-        ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
-    }
-    EXPECT_EQ(mismatches, 0);
+    EXPECT_EQ(count_mismatches(source, 2, channel - 1, raw, offset, frames), 0);
   }
   std::printf(
       "[ figure ] %.0f s over 10%% loss + 50 ms bursts + 20 ms jitter + 5%% reordering: %lld packets lost "
@@ -122,10 +108,10 @@ TEST(Lossy, LiveMixConcealsLossWithoutSilentGaps) {
                  "--delay-ms", "30", "--seed", "5", "--stats-interval", "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
-  const int proxy_port = proxy_port_of(netem);
-  ASSERT_GT(proxy_port, 0) << netem.out();
+  const std::string proxy = netem_address(netem);
+  ASSERT_FALSE(proxy.empty()) << netem.out();
   s.record_start("live");
-  s.start_capture("far", "tone:220", {"--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+  s.start_capture("far", "tone:220", {"--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(10.0);
   const json far = s.node("far");
@@ -140,13 +126,7 @@ TEST(Lossy, LiveMixConcealsLossWithoutSilentGaps) {
   const Audio mix = read_audio(dir + "/mix.wav");
   ASSERT_EQ(mix.channels, 2);
   // From a second after the node's first audio: the longest run of silence in the mix.
-  std::int64_t longest = 0, run = 0;
-  for (std::int64_t f = first + kRate; f < mix.frames() - kRate / 2; ++f) {
-    const bool silent =
-        std::abs(mix.samples[static_cast<std::size_t>(2 * f)]) < 256 * 4;  // under 4 LSB of 24 bits
-    run = silent ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
+  const std::int64_t longest = longest_silent_run(mix, 0, first + kRate, mix.frames() - kRate / 2);
   std::printf(
       "[ figure ] 2%% loss, resends too late for the live mix: %lld samples concealed, %lld late packets, "
       "longest silent run in mix.wav %lld samples (a lost packet is 48)\n",

@@ -18,12 +18,6 @@ namespace {
 
 constexpr int kRate = 48000;
 
-int proxy_port_of(const Process& netem) {
-  const std::string line = netem.out();
-  const auto at = line.find("127.0.0.1:");
-  return at == std::string::npos ? 0 : std::stoi(line.substr(at + 10));
-}
-
 json read_take(const std::string& dir) {
   std::ifstream in(dir + "/take.json");
   return json::parse(in, nullptr, false);
@@ -39,8 +33,8 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
                  "5", "--seed", "17", "--stats-interval", "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
-  const int proxy_port = proxy_port_of(netem);
-  ASSERT_GT(proxy_port, 0) << netem.out();
+  const std::string proxy = netem_address(netem);
+  ASSERT_FALSE(proxy.empty()) << netem.out();
 
   // Stereo 24-bit noise: Opus cannot carry it exactly, so an exact track can only
   // have come from the node's spool.
@@ -53,7 +47,7 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
 
   s.record_start("opus");
   s.start_capture("far", "file:" + file,
-                  {"--format", "opus", "--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+                  {"--format", "opus", "--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(seconds + 2.0);
   const json far = s.node("far");
@@ -77,13 +71,7 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
     const std::int64_t offset = json_int(t, "first_sample") - start;
     ASSERT_GT(offset, 0);
     ASSERT_GE(raw.frames(), offset + frames);
-    std::int64_t mismatches = 0;
-    for (std::int64_t i = 0; i < frames; ++i) {
-      const std::int32_t want = source[static_cast<std::size_t>(i) * 2 + static_cast<std::size_t>(channel - 1)];
-      const std::int32_t got = raw.samples[static_cast<std::size_t>(offset + i)];
-      if (want != got && mismatches++ < 5) ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
-    }
-    EXPECT_EQ(mismatches, 0);
+    EXPECT_EQ(count_mismatches(source, 2, channel - 1, raw, offset, frames), 0);
   }
   std::printf(
       "[ figure ] Opus node, %.0f s over 10%% loss + 50 ms bursts + 20 ms jitter + 5%% reordering: %lld packets "
@@ -109,11 +97,11 @@ TEST(Opus, LiveMixAtTwoPercentLossHasNoSilentGaps) {
                  "--delay-ms", "30", "--seed", "9", "--stats-interval", "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
-  const int proxy_port = proxy_port_of(netem);
-  ASSERT_GT(proxy_port, 0) << netem.out();
+  const std::string proxy = netem_address(netem);
+  ASSERT_FALSE(proxy.empty()) << netem.out();
   s.record_start("live");
   s.start_capture("far", "tone:220",
-                  {"--format", "opus", "--bitrate", "64", "--audio-to", "127.0.0.1:" + std::to_string(proxy_port)});
+                  {"--format", "opus", "--bitrate", "64", "--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(10.0);
   const json far = s.node("far");
@@ -126,12 +114,7 @@ TEST(Opus, LiveMixAtTwoPercentLossHasNoSilentGaps) {
   const std::int64_t first = json_int(take["tracks"][0], "first_sample") - json_int(take, "start_sample");
   const Audio mix = read_audio(dir + "/mix.wav");
   ASSERT_EQ(mix.channels, 2);
-  std::int64_t longest = 0, run = 0;
-  for (std::int64_t f = first + kRate; f < mix.frames() - kRate / 2; ++f) {
-    const bool silent = std::abs(mix.samples[static_cast<std::size_t>(2 * f)]) < 256 * 4;  // under 4 LSB
-    run = silent ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
+  const std::int64_t longest = longest_silent_run(mix, 0, first + kRate, mix.frames() - kRate / 2);
   const std::int64_t plc = json_int(far, "opus_plc_samples"), fec = json_int(far, "opus_fec_samples");
   const std::int64_t marked = json_int(take["mix"], "concealed_samples");
   std::printf(
