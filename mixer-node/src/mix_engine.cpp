@@ -39,6 +39,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       to_recorder_(to_recorder),
       config_(config),
       commands_(4096),  // a scene recall posts 5 commands per channel
+      applied_(4096),
       strips_(std::make_unique<Strip[]>(static_cast<std::size_t>(kMaxNodes + 1) * kMaxChannelsPerNode)),
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
@@ -84,7 +85,7 @@ void MixEngine::start_at(MediaTime position) noexcept {
   position_.store(position, std::memory_order_release);
 }
 
-void MixEngine::apply_commands() noexcept {
+void MixEngine::apply_commands(MediaTime pos) noexcept {
   MixCommand cmd;
   while (commands_.try_pop(cmd)) {
     if (cmd.node > kMaxNodes || cmd.channel >= kMaxChannelsPerNode) continue;
@@ -125,6 +126,8 @@ void MixEngine::apply_commands() noexcept {
         buses_.set_delay(cmd.delay);
         break;
     }
+    // The io thread drains these ten times a second; a full ring loses the position only.
+    if (cmd.id != 0) applied_.try_push({.id = cmd.id, .position = pos});
   }
 }
 
@@ -258,9 +261,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   const std::size_t frames = std::min<std::size_t>(left.size(), config_.max_block_frames);
   std::fill_n(left.begin(), frames, 0.0f);
   std::fill_n(right.begin(), frames, 0.0f);
-  apply_commands();
-
   const MediaTime pos = position_.load(std::memory_order_relaxed);
+  apply_commands(pos);
   const std::uint16_t high = registry_.highest_id();
 
   bool any_solo = false;

@@ -209,6 +209,7 @@ void Mixer::tick() {
   *levels.mutable_event()->mutable_levels() = node_list();
   broadcast(levels, false, true);
   follow_latency();
+  collect_applied_changes();
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
@@ -515,9 +516,15 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
       s->send_error(id, proto::ErrorReply::BAD_REQUEST, "set-channel needs gain, pan, mute or solo");
       return;
   }
+  cmd.id = automation_id();
   if (!engine_.post(cmd)) {
     s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
     return;
+  }
+  if (cmd.id != 0) {
+    proto::StripState after;
+    fill_strip(*slot, channel, after);
+    remember_change(cmd.id, after);
   }
   spdlog::info("{}: {} set by {}", r.target(),
                cmd.kind == MixCommand::Kind::Gain   ? fmt::format("gain {:.1f} dB", strip.gain_db)
@@ -605,13 +612,18 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
         return;
       }
-      MixCommand cmd{.kind = MixCommand::Kind::Master};
+      MixCommand cmd{.kind = MixCommand::Kind::Master, .id = automation_id()};
       cmd.master = next;
       if (!engine_.post(cmd)) {
         s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
         return;
       }
       master_ = next;
+      if (cmd.id != 0) {
+        proto::StripState after;
+        fill_master_state(master_, after);
+        remember_change(cmd.id, after);
+      }
       spdlog::info("{} set by {}", change.value(), who);
     }
     fill_master_state(master_, *state);
@@ -635,11 +647,17 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
         return;
       }
-      if (!post_bus(b, next)) {
+      const std::uint32_t change_id = automation_id();
+      if (!post_bus(b, next, change_id)) {
         s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
         return;
       }
       buses_[b] = next;
+      if (change_id != 0) {
+        proto::StripState after;
+        fill_bus_state(buses_[b], b, after);
+        remember_change(change_id, after);
+      }
       spdlog::info("{} set by {}", change.value(), who);
     }
     fill_bus_state(buses_[b], b, *state);
@@ -662,22 +680,83 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
       s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
       return;
     }
-    MixCommand cmd{
-        .kind = MixCommand::Kind::Strip, .node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
+    MixCommand cmd{.kind = MixCommand::Kind::Strip,
+                   .id = automation_id(),
+                   .node = slot->id,
+                   .channel = static_cast<std::uint16_t>(channel)};
     cmd.strip = next;
     if (!engine_.post(cmd)) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
       return;
     }
     strip.dsp = next;
+    if (cmd.id != 0) {
+      proto::StripState after;
+      fill_strip(*slot, channel, after);
+      remember_change(cmd.id, after);
+    }
     spdlog::info("{} set by {}", change.value(), who);
   }
   fill_strip(*slot, channel, *state);
   s->reply(id, std::move(reply));
 }
 
-bool Mixer::post_bus(std::size_t index, const BusSettings& settings) {
-  MixCommand cmd{.kind = MixCommand::Kind::Bus};
+proto::Scene Mixer::current_scene(const std::string& name) const {
+  proto::Scene scene;
+  scene.set_name(name);
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  scene.set_saved_at(stamp);
+  for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
+    const NodeSlot* slot = const_cast<NodeRegistry&>(registry_).by_id(nid);
+    if (slot == nullptr) continue;
+    for (std::uint32_t c = 0; c < slot->channels; ++c) fill_strip(*slot, c, *scene.add_strips());
+  }
+  fill_master_state(master_, *scene.mutable_master());
+  for (std::size_t b = 0; b < kBuses; ++b) fill_bus_state(buses_[b], b, *scene.add_buses());
+  return scene;
+}
+
+namespace {
+std::string to_json(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(m, &out, print).ok()) return "{}";
+  return out;
+}
+}  // namespace
+
+std::uint32_t Mixer::automation_id() {
+  if (!recorder_.recording() && !take_starting_) return 0;
+  const std::uint32_t id = next_change_id_++;
+  if (next_change_id_ == 0) next_change_id_ = 1;
+  return id;
+}
+
+void Mixer::remember_change(std::uint32_t id, const proto::StripState& state) {
+  if (id == 0) return;
+  pending_changes_[id] = to_json(state);
+}
+
+void Mixer::collect_applied_changes() {
+  AppliedChange a;
+  while (engine_.next_applied(a)) {
+    const auto it = pending_changes_.find(a.id);
+    if (it == pending_changes_.end()) continue;
+    // The block's position is where mix.wav has it: mix chunks are placed back by the
+    // master chain's look-ahead, so the input at a position lands at that position.
+    recorder_.note_automation(a.position, std::move(it->second));
+    pending_changes_.erase(it);
+  }
+  // Changes the engine never reported (its ring was full): dropped after a while.
+  while (pending_changes_.size() > 4096) pending_changes_.erase(pending_changes_.begin());
+}
+
+bool Mixer::post_bus(std::size_t index, const BusSettings& settings, std::uint32_t id) {
+  MixCommand cmd{.kind = MixCommand::Kind::Bus, .id = id};
   cmd.bus = static_cast<std::uint8_t>(index);
   cmd.bus_params = settings.bus;
   if (!engine_.post(cmd)) return false;
@@ -752,19 +831,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
   print.always_print_primitive_fields = true;
 
   if (r.action() == "save") {
-    proto::Scene scene;
-    scene.set_name(r.name());
-    const std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    scene.set_saved_at(stamp);
-    for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
-      const NodeSlot* slot = registry_.by_id(nid);
-      if (slot == nullptr) continue;
-      for (std::uint32_t c = 0; c < slot->channels; ++c) fill_strip(*slot, c, *scene.add_strips());
-    }
-    fill_master_state(master_, *scene.mutable_master());
-    for (std::size_t b = 0; b < kBuses; ++b) fill_bus_state(buses_[b], b, *scene.add_buses());
+    const proto::Scene scene = current_scene(r.name());
     std::string json;
     if (!google::protobuf::util::MessageToJsonString(scene, &json, print).ok()) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "cannot encode the scene");
@@ -825,7 +892,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     const float gain_db = std::isfinite(ci.gain_db()) ? std::clamp(ci.gain_db(), -150.0f, 24.0f) : 0.0f;
     const float pan = std::isfinite(ci.pan()) ? std::clamp(ci.pan(), -1.0f, 1.0f) : 0.0f;
     const auto ch = static_cast<std::uint16_t>(channel);
-    MixCommand strip_cmd{.kind = MixCommand::Kind::Strip, .node = slot->id, .channel = ch};
+    MixCommand strip_cmd{.kind = MixCommand::Kind::Strip, .id = automation_id(), .node = slot->id, .channel = ch};
     strip_cmd.strip = strip_params_from_state(st, config_.sample_rate, registry_.config().max_delay_samples);
     const MixCommand cmds[] = {
         strip_cmd,
@@ -850,16 +917,26 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     strip.pan = pan;
     strip.mute = ci.mute();
     strip.solo = ci.solo();
+    if (strip_cmd.id != 0) {
+      proto::StripState after;
+      fill_strip(*slot, channel, after);
+      remember_change(strip_cmd.id, after);
+    }
     ++applied;
   }
   if (scene.has_master()) {
-    MixCommand m{.kind = MixCommand::Kind::Master};
+    MixCommand m{.kind = MixCommand::Kind::Master, .id = automation_id()};
     m.master = master_params_from_state(scene.master());
     if (!engine_.post(m)) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; recall again");
       return;
     }
     master_ = m.master;
+    if (m.id != 0) {
+      proto::StripState after;
+      fill_master_state(master_, after);
+      remember_change(m.id, after);
+    }
   }
   for (const auto& st : scene.buses()) {
     auto b = bus_index(st.target());
@@ -868,11 +945,17 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       continue;
     }
     const BusSettings settings = bus_settings_from_state(st);
-    if (!post_bus(b.value(), settings)) {
+    const std::uint32_t change = automation_id();
+    if (!post_bus(b.value(), settings, change)) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; recall again");
       return;
     }
     buses_[b.value()] = settings;
+    if (change != 0) {
+      proto::StripState after;
+      fill_bus_state(settings, b.value(), after);
+      remember_change(change, after);
+    }
   }
   out->set_channels(applied);
   spdlog::info("scene '{}' recalled by {}: {} strips, the buses and the master applied{}", r.name(), who, applied,
@@ -886,8 +969,13 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
                           const proto::Envelope& r) {
   std::weak_ptr<ControlSession> weak = s;
   if (r.has_record_start()) {
-    recorder_.start_take(r.record_start().take_name(), [this, weak, id](Result<proto::RecordStarted> result) {
+    // The mix as the take starts: automation.json's starting point (nothing can change
+    // between this and the take's start: both run in order on their threads).
+    const std::string initial = to_json(current_scene("take start"));
+    take_starting_ = true;  // changes from now on are recorded, even before the take has begun
+    recorder_.start_take(r.record_start().take_name(), initial, [this, weak, id](Result<proto::RecordStarted> result) {
       asio::post(io_, [this, weak, id, result = std::move(result)] {
+        take_starting_ = false;
         auto session = weak.lock();
         proto::Envelope reply;
         if (!result) {

@@ -105,6 +105,13 @@ struct Recorder::Take {
   // fetched from its spool as the take goes (take-relative: asked up to here).
   std::array<std::int64_t, kMaxNodes + 1> exact_asked{};
   std::int64_t next_exact_ns = 0;
+  // The mixer's state as the take began and every change after it, for automation.json.
+  std::string initial_mix;
+  struct Change {
+    MediaTime position = 0;  // as mix.wav places it (session samples)
+    std::string state;       // the target's StripState after the change, JSON
+  };
+  std::vector<Change> automation;
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
@@ -139,8 +146,17 @@ void Recorder::post(std::function<void()> fn) {
   wake_.notify_all();
 }
 
-void Recorder::start_take(std::string name, StartedFn done) {
-  post([this, name = std::move(name), done = std::move(done)] { begin(name, done); });
+void Recorder::start_take(std::string name, std::string initial_mix, StartedFn done) {
+  post([this, name = std::move(name), initial_mix = std::move(initial_mix), done = std::move(done)]() mutable {
+    begin(name, std::move(initial_mix), done);
+  });
+}
+
+void Recorder::note_automation(MediaTime position, std::string state) {
+  post([this, position, state = std::move(state)]() mutable {
+    if (!take_ || take_->recovered || position >= take_->stop) return;
+    take_->automation.push_back({.position = position, .state = std::move(state)});
+  });
 }
 
 void Recorder::stop_take(StoppedFn done) {
@@ -213,7 +229,7 @@ void Recorder::run() {
   }
 }
 
-void Recorder::begin(const std::string& requested, const StartedFn& done) {
+void Recorder::begin(const std::string& requested, std::string initial_mix, const StartedFn& done) {
   if (take_) {
     done(Error{"already recording take '" + take_->name + "'"});
     return;
@@ -254,6 +270,7 @@ void Recorder::begin(const std::string& requested, const StartedFn& done) {
   }
   take->mix = std::move(mix.value());
   take->last_header_ns = clock_.now_ns();
+  take->initial_mix = std::move(initial_mix);
   take_ = std::move(take);
   for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
     if (const NodeSlot* slot = registry_.by_id(id)) ensure_tracks(*slot);
@@ -693,6 +710,37 @@ void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& dat
   }
 }
 
+void Recorder::write_automation(const Take& take) const {
+  // Every change in the order the mix applied it; one made before the take's first
+  // frame (while it was starting) applies from its start.
+  json doc;
+  doc["take"] = take.name;
+  doc["sample_rate"] = clock_.rate();
+  doc["start_sample"] = take.start;
+  doc["about"] =
+      "The mix as the take began ('initial', a scene), then each change from the mix.wav frame it first "
+      "applies to ('offset'; 'position' in session samples): the whole state of its target after the change. "
+      "Gains, pans and filter settings glide over 20 ms from there, as live.";
+  doc["initial"] = json::parse(take.initial_mix, nullptr, false);
+  json changes = json::array();
+  std::vector<const Take::Change*> order;
+  for (const auto& c : take.automation) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->position < b->position; });
+  for (const Take::Change* c : order) {
+    json state = json::parse(c->state, nullptr, false);
+    if (state.is_discarded()) continue;
+    changes.push_back({{"position", c->position},
+                       {"offset", std::max<MediaTime>(c->position - take.start, 0)},
+                       {"target", state.value("target", std::string())},
+                       {"state", std::move(state)}});
+  }
+  doc["changes"] = std::move(changes);
+  const fs::path path = take.dir / "automation.json";
+  std::ofstream out(path, std::ios::trunc);
+  out << doc.dump(1) << "\n";
+  if (!out) spdlog::error("take '{}': cannot write {}", take.name, path.string());
+}
+
 //! Why a node's tracks are still missing audio after the backfill, for the operator.
 std::string Recorder::missing_reason(const Take& take, std::uint16_t node_id) const {
   bool asked = false, late = false;
@@ -765,6 +813,7 @@ void Recorder::finalize() {
   }
   take.mix->finish(length);
   conform_tracks(take, length);
+  if (!take.recovered) write_automation(take);
   auto* m = summary.add_tracks();
   m->set_file("mix.wav");
   m->set_node("mix");

@@ -183,6 +183,62 @@ TEST(Mixing, GroupBusFaderAndAPreFaderReverbSendShapeTheMix) {
   EXPECT_NE(misplaced.err.find("fx2"), std::string::npos) << misplaced.err;
 }
 
+TEST(Mixing, TakeAutomationRecordsEachChangeAtTheMixFrameItTakesEffect) {
+  Session s("mixing_automation");
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("room-a", "tone:440");
+  ASSERT_TRUE(s.wait_node_state("room-a", "streaming")) << s.logs();
+  ASSERT_EQ(s.tlctl({"strip", "room-a/1", "eq", "2", "freq=1k", "gain=2"}).exit_code, 0);
+  s.wait_session(0.3);
+  s.record_start("auto");
+  s.wait_session(1.0);
+  ASSERT_EQ(s.tlctl({"gain", "room-a/1", "-6"}).exit_code, 0);
+  s.wait_session(0.5);
+  ASSERT_EQ(s.tlctl({"bus", "fx1", "reverb", "decay=3"}).exit_code, 0);
+  s.wait_session(0.5);
+  s.record_stop();
+
+  const std::string dir = s.take_dir() + "/auto";
+  const json doc = read_json(dir + "/automation.json");
+  ASSERT_FALSE(doc.is_discarded()) << "automation.json is written with the take";
+  EXPECT_EQ(json_int(doc, "sample_rate"), 48000);
+  // The starting point: the strip as it was (its EQ band 2 at +2 dB, fader at 0 dB).
+  const json& initial = doc["initial"];
+  ASSERT_EQ(initial["strips"].size(), 1u) << initial.dump();
+  EXPECT_NEAR(json_num(initial["strips"][0]["eq"][1], "gain_db"), 2.0, 1e-3);
+  EXPECT_NEAR(json_num(initial["strips"][0]["channel"], "gain_db"), 0.0, 1e-3);
+  EXPECT_EQ(initial["buses"].size(), 10u);
+  // Two changes, in order, each with its target's whole state after it.
+  const json& changes = doc["changes"];
+  ASSERT_EQ(changes.size(), 2u) << changes.dump();
+  EXPECT_EQ(changes[0].value("target", ""), "room-a/1");
+  EXPECT_NEAR(json_num(changes[0]["state"]["channel"], "gain_db"), -6.0, 1e-3);
+  EXPECT_EQ(changes[1].value("target", ""), "fx1");
+  EXPECT_NEAR(json_num(changes[1]["state"]["reverb"], "decay_s"), 3.0, 1e-3);
+  const std::int64_t at = json_int(changes[0], "offset");
+  EXPECT_LT(at, json_int(changes[1], "offset"));
+
+  // The recorded position is where mix.wav changes: -6 dB from that frame on (the
+  // gain ramps over one 48-frame block), not before.
+  const Audio mix = read_audio(dir + "/mix.wav");
+  ASSERT_GT(mix.frames(), at + 4800);
+  ASSERT_GT(at, 4800);
+  const auto window_ms = [&](std::int64_t from, std::int64_t to) {
+    double sum = 0.0;
+    for (std::int64_t f = from; f < to; ++f) {
+      const double x = to_unit(mix.samples[static_cast<std::size_t>(f * mix.channels)]);
+      sum += x * x;
+    }
+    return sum / static_cast<double>(to - from);
+  };
+  const double before = window_ms(at - 4800, at), after = window_ms(at + 48, at + 4848);
+  const double step_db = 10.0 * std::log10(after / before);
+  std::printf("[ figure ] automation: gain change recorded at mix frame %lld; the mix steps %.2f dB there\n",
+              static_cast<long long>(at), step_db);
+  EXPECT_NEAR(step_db, -6.0, 0.1);
+  EXPECT_NEAR(10.0 * std::log10(window_ms(at - 960, at) / before), 0.0, 0.1) << "the change started early";
+}
+
 TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   Session s("mixing_scene");
   s.start_mixer({"--latency-ms", "100"});

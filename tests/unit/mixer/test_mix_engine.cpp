@@ -433,6 +433,23 @@ TEST(MixEngineBuses, PostFaderSendsFollowTheFaderAndPreFaderOnesDoNot) {
   }
 }
 
+TEST(MixEngine, ACommandWithAnIdIsReportedAtTheBlockItWasAppliedAt) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  rig.engine.start_at(4800);
+  std::vector<float> l(kBlock), r(kBlock);
+  rig.engine.process(l, r);
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Gain, .id = 7, .node = a->id, .value = 0.5f}));
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Pan, .node = a->id, .value = 0.5f}));  // no id
+  AppliedChange applied;
+  EXPECT_FALSE(rig.engine.next_applied(applied)) << "not applied before the next block";
+  rig.engine.process(l, r);
+  ASSERT_TRUE(rig.engine.next_applied(applied));
+  EXPECT_EQ(applied.id, 7u);
+  EXPECT_EQ(applied.position, 4800 + kBlock);
+  EXPECT_FALSE(rig.engine.next_applied(applied)) << "commands without an id are not reported";
+}
+
 TEST(MixEngine, ProcessNeverAllocates) {
   Rig rig(true);
   NodeSlot* a = rig.add_node("a", 8);

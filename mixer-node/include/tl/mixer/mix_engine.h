@@ -44,6 +44,9 @@ namespace tl::mixer {
 struct MixCommand {
   enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay };
   Kind kind = Kind::Gain;
+  //! Non-zero: the engine reports the play-out position of the block it was applied
+  //! at (MixEngine::next_applied), for the take's automation record.
+  std::uint32_t id = 0;
   std::uint16_t node = 0;
   std::uint16_t channel = 0;  // 0-based
   float value = 0.0f;         // linear gain, pan -1..1, or 0/1
@@ -57,6 +60,12 @@ struct MixCommand {
   dsp::BusParams bus_params{};
   dsp::ReverbParams reverb{};
   dsp::TempoDelayParams delay{};
+};
+
+//! A command with an id, applied from the block at this play-out position on.
+struct AppliedChange {
+  std::uint32_t id = 0;
+  MediaTime position = 0;
 };
 
 //! Master meters, published by the mix thread about 10 times a second.
@@ -98,6 +107,8 @@ class MixEngine {
 
   //! io: queues a parameter change; false when the queue is full (caller reports it).
   bool post(const MixCommand& command) noexcept;
+  //! io: the next command with an id that the mix thread has applied, oldest first.
+  bool next_applied(AppliedChange& out) noexcept { return applied_.try_pop(out); }
 
   //! Sets the play-out position of the next block (before the clock starts).
   void start_at(MediaTime position) noexcept;
@@ -147,7 +158,7 @@ class MixEngine {
     double ask = -1.0;                    // delay it asks for (frames), -1: no estimate yet
   };
 
-  void apply_commands() noexcept;
+  void apply_commands(MediaTime pos) noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
   //! needed to be in time for the block that first reads it (frames).
@@ -170,6 +181,7 @@ class MixEngine {
   SpscRing<MixChunk>& to_recorder_;
   MixConfig config_;
   SpscRing<MixCommand> commands_;
+  SpscRing<AppliedChange> applied_;
   std::unique_ptr<Strip[]> strips_;
   std::unique_ptr<NodeMix[]> nodes_;
   std::unique_ptr<float[]> scratch_;  // unpacked packet samples

@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -73,7 +74,17 @@ class Mixer final : public ControlHandler {
   void follow_latency();
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
   //! Posts a bus's settings (and its effect's) to the engine; false when its queue is full.
-  bool post_bus(std::size_t index, const BusSettings& settings);
+  //! A non-zero id asks the engine to report where it applied them (automation).
+  bool post_bus(std::size_t index, const BusSettings& settings, std::uint32_t id = 0);
+  //! While a take records: an id for the next change, so its position and the target's
+  //! state after it go to the take's automation.json. 0 when not recording.
+  std::uint32_t automation_id();
+  //! The target's state after change id (io thread), until the engine applies it.
+  void remember_change(std::uint32_t id, const proto::StripState& state);
+  //! Hands the applied changes to the recorder with their block positions (tick).
+  void collect_applied_changes();
+  //! The whole mixer state as a scene (strips, buses, master).
+  proto::Scene current_scene(const std::string& name) const;
   void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   //! io: asks a node for audio the recorder is missing (FetchAudio), or tells the
@@ -96,6 +107,9 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<MixDriver> driver_;
   dsp::MasterParams master_ = master_off();  // io thread's copy of the master chain settings
   std::array<BusSettings, kBuses> buses_{};  // io thread: the group buses and effect returns
+  std::uint32_t next_change_id_ = 1;
+  bool take_starting_ = false;  // a record start is on its way to the recorder
+  std::map<std::uint32_t, std::string> pending_changes_;  // id -> the target's state (JSON) after it
   std::int64_t last_status_log_ns_ = 0;
   MediaTime logged_latency_ = -1;
   std::int64_t latency_log_ns_ = 0;

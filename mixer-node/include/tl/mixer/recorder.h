@@ -52,8 +52,13 @@ class Recorder {
   //! Finishes a take in progress (nothing lost), then stops the thread.
   void stop();
 
-  //! Starts a take at the current session position. done runs on the recorder thread.
-  void start_take(std::string name, StartedFn done);
+  //! Starts a take at the current session position. initial_mix: the whole mixer state
+  //! as the take starts (a proto::Scene as JSON), the start of its automation.json.
+  //! done runs on the recorder thread.
+  void start_take(std::string name, std::string initial_mix, StartedFn done);
+  //! A parameter change, applied from mix position `position` on (session samples, as
+  //! mix.wav places them); state: the target's StripState after it, as JSON. Any thread.
+  void note_automation(MediaTime position, std::string state);
   //! Stops the take at the current session position. done runs on the recorder
   //! thread once every file is complete and closed.
   void stop_take(StoppedFn done);
@@ -103,7 +108,8 @@ class Recorder {
   bool drain_mix();
   //! Marks take-relative [from, to) of mix.wav as holding frames of concealed audio.
   void note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames);
-  void begin(const std::string& name, const StartedFn& done);
+  void begin(const std::string& name, std::string initial_mix, const StartedFn& done);
+  void write_automation(const Take& take) const;
   void recover(const std::string& name, const StoppedFn& done);
   void ensure_tracks(const NodeSlot& slot);
   void service_take();
