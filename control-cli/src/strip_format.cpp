@@ -293,6 +293,16 @@ std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::Mix
                  static_cast<double>(c.gate_db()), std::string(static_cast<std::size_t>(bar), '#').c_str());
     }
   }
+  if (st.buses_size() > 0) {
+    // One line for the ten buses: each one's output peak (-inf: nothing through it).
+    std::string line = "buses  ";
+    for (const auto& b : st.buses()) {
+      line += b.name() + " " + (b.peak_dbfs() <= -150.0f ? std::string("-inf") : fmt("%.1f", static_cast<double>(b.peak_dbfs()))) +
+              (b.mute() ? " (muted)" : "") + "  ";
+    }
+    line.resize(line.size() - 2);
+    out += line + "\n";
+  }
   out += fmt("master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  comp %s (gr %.1f dB)  "
              "limiter %s (gr %.1f dB)  clipped %llu\n",
              static_cast<double>(st.master_peak_dbfs()), static_cast<double>(st.master_true_peak_dbtp()),

@@ -361,6 +361,13 @@ proto::MixerStatus Mixer::status() const {
   s.set_master_limiter_gr_db(master_.limiter_on ? m.limiter_gr_db : 0.0f);
   s.set_master_comp_on(master_.bus.comp_on);
   s.set_master_comp_gr_db(master_.bus.comp_on ? m.comp_gr_db : 0.0f);
+  for (std::size_t b = 0; b < kBuses; ++b) {
+    auto* level = s.add_buses();
+    level->set_name(bus_name(b));
+    const float peak = engine_.bus_peak(b);
+    level->set_peak_dbfs(peak > 0.0f ? std::max(-150.0f, 20.0f * std::log10(peak)) : -150.0f);
+    level->set_mute(buses_[b].bus.mute);
+  }
   s.set_master_limiter_on(master_.limiter_on);
   return s;
 }

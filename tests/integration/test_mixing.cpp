@@ -173,6 +173,11 @@ TEST(Mixing, GroupBusFaderAndAPreFaderReverbSendShapeTheMix) {
   EXPECT_GT(wet, direct * 1e-3) << "a pre-fader send ignores the fader";
   const json fx1 = s.tlctl_json({"bus", "fx1", "show"});
   EXPECT_GT(json_num(fx1, "peak_dbfs"), -60.0) << fx1.dump();
+  // The meters view has every bus: the reverb's return carries audio; bus2 none, its channel faded out.
+  const RunResult meters = s.tlctl({"meters", "--count", "1"});
+  ASSERT_EQ(meters.exit_code, 0) << meters.err;
+  EXPECT_NE(meters.out.find("buses  bus1 -inf  bus2 -inf"), std::string::npos) << meters.out;
+  EXPECT_EQ(meters.out.find("fx1 -inf"), std::string::npos) << meters.out;
 
   // Bad input: an unknown bus, and a reverb on the delay bus, are refused by name.
   const RunResult unknown = s.tlctl({"bus", "bus9", "fader", "0"});

@@ -283,6 +283,20 @@ TEST(FormatMeters, MasterLineHasTheGlueCompressorAndTheLimiter) {
   EXPECT_NE(text.find("comp on (gr -3.2 dB)  limiter on (gr -0.5 dB)"), std::string::npos) << text;
 }
 
+TEST(FormatMeters, ABusLineWithEachBussPeak) {
+  tl::proto::MixerStatus st;
+  EXPECT_EQ(format_meters(two_nodes(), st).find("buses"), std::string::npos) << "no line without bus levels";
+  auto* b1 = st.add_buses();
+  b1->set_name("bus1");
+  b1->set_peak_dbfs(-12.04f);
+  auto* b2 = st.add_buses();
+  b2->set_name("bus2");
+  b2->set_peak_dbfs(-150.0f);
+  b2->set_mute(true);
+  const std::string text = format_meters(two_nodes(), st);
+  EXPECT_NE(text.find("buses  bus1 -12.0  bus2 -inf (muted)\n"), std::string::npos) << text;
+}
+
 TEST(FormatLatency, SaysTheRangeTheNeedAndTheDelay) {
   tl::proto::LatencyState l;
   l.set_node("far");
