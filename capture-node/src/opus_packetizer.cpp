@@ -50,8 +50,7 @@ OpusPacketizer::OpusPacketizer(OpusPacketizer&& other) noexcept
       payload_(std::move(other.payload_)),
       frame_(std::move(other.frame_)),
       seq_(other.seq_),
-      encode_errors_(other.encode_errors_),
-      bytes_(other.bytes_) {
+      encode_errors_(other.encode_errors_) {
   other.encoders_.clear();
 }
 
@@ -75,7 +74,6 @@ std::span<const Packet> OpusPacketizer::packetize(const BlockInfo& info, const f
         ++encode_errors_;
         return {};
       }
-      bytes_ += static_cast<std::uint64_t>(n);
     }
     protocol::PacketHeader h;
     h.type = protocol::PacketType::Audio;

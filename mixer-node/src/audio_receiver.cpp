@@ -153,7 +153,8 @@ class AudioReceiver::DecodedSink final : public OpusLive::Sink {
   DecodedSink(AudioReceiver& receiver, NodeSlot& slot) : receiver_(receiver), slot_(slot) {}
   void deliver(const OpusLive::Decoded& run) override {
     const std::size_t count = run.channel_count;
-    const std::size_t per = std::max<std::size_t>(1, protocol::kMaxPayloadBytes / (4 * count));
+    const std::size_t bytes = protocol::bytes_per_sample(protocol::SampleFormat::F32);
+    const std::size_t per = std::max<std::size_t>(1, protocol::kMaxPayloadBytes / (bytes * count));
     for (std::size_t at = 0; at < run.frames; at += per) {
       const std::size_t n = std::min<std::size_t>(per, run.frames - at);
       protocol::PacketHeader h;
@@ -166,7 +167,7 @@ class AudioReceiver::DecodedSink final : public OpusLive::Sink {
       h.channel_count = run.channel_count;
       h.first_channel = run.first_channel;
       h.format = protocol::SampleFormat::F32;
-      const std::span<std::uint8_t> payload(receiver_.decoded_payload_.data(), n * count * 4);
+      const std::span<std::uint8_t> payload(receiver_.decoded_payload_.data(), n * count * bytes);
       protocol::pack_pcm(run.interleaved.subspan(at * count, n * count), protocol::SampleFormat::F32, payload);
       const std::size_t size = protocol::encode(h, payload, slot_.key, receiver_.decoded_);
       receiver_.forward(slot_, {receiver_.decoded_.data(), size}, run.arrival_ns);

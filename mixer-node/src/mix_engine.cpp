@@ -187,7 +187,7 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
           cursor.cursor() - (cursor.engaged() ? static_cast<MediaTime>(varispeed_.half_taps() - 1) : 0);
       const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
       // Opus's own concealment or FEC (decoded on the io thread) stands in for a lost packet.
-      const bool guess = (h.flags & (protocol::kFlagConcealed | protocol::kFlagFec)) != 0;
+      const bool guess = protocol::is_guess(h.flags);
       // Resent audio arrives late by design, and a guess is made when it is due: neither
       // says anything about the path or the node's clock.
       if (!resent && !guess) {

@@ -364,8 +364,7 @@ proto::MixerStatus Mixer::status() const {
   for (std::size_t b = 0; b < kBuses; ++b) {
     auto* level = s.add_buses();
     level->set_name(bus_name(b));
-    const float peak = engine_.bus_peak(b);
-    level->set_peak_dbfs(peak > 0.0f ? std::max(-150.0f, 20.0f * std::log10(peak)) : -150.0f);
+    level->set_peak_dbfs(dbfs(engine_.bus_peak(b)));
     level->set_mute(buses_[b].bus.mute);
   }
   s.set_master_limiter_on(master_.limiter_on);
@@ -528,11 +527,7 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
     s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
     return;
   }
-  if (cmd.id != 0) {
-    proto::StripState after;
-    fill_strip(*slot, channel, after);
-    remember_change(cmd.id, after);
-  }
+  remember_strip(cmd.id, *slot, channel);
   spdlog::info("{}: {} set by {}", r.target(),
                cmd.kind == MixCommand::Kind::Gain   ? fmt::format("gain {:.1f} dB", strip.gain_db)
                : cmd.kind == MixCommand::Kind::Pan  ? fmt::format("pan {:.2f}", strip.pan)
@@ -626,11 +621,7 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
         return;
       }
       master_ = next;
-      if (cmd.id != 0) {
-        proto::StripState after;
-        fill_master_state(master_, after);
-        remember_change(cmd.id, after);
-      }
+      remember_master(cmd.id);
       spdlog::info("{} set by {}", change.value(), who);
     }
     fill_master_state(master_, *state);
@@ -660,16 +651,11 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
         return;
       }
       buses_[b] = next;
-      if (change_id != 0) {
-        proto::StripState after;
-        fill_bus_state(buses_[b], b, after);
-        remember_change(change_id, after);
-      }
+      remember_bus(change_id, b);
       spdlog::info("{} set by {}", change.value(), who);
     }
     fill_bus_state(buses_[b], b, *state);
-    const float peak = engine_.bus_peak(b);
-    state->set_peak_dbfs(peak > 0.0f ? 20.0f * std::log10(peak) : -150.0f);
+    state->set_peak_dbfs(dbfs(engine_.bus_peak(b)));
     s->reply(id, std::move(reply));
     return;
   }
@@ -697,11 +683,7 @@ void Mixer::handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint
       return;
     }
     strip.dsp = next;
-    if (cmd.id != 0) {
-      proto::StripState after;
-      fill_strip(*slot, channel, after);
-      remember_change(cmd.id, after);
-    }
+    remember_strip(cmd.id, *slot, channel);
     spdlog::info("{} set by {}", change.value(), who);
   }
   fill_strip(*slot, channel, *state);
@@ -743,9 +725,25 @@ std::uint32_t Mixer::automation_id() {
   return id;
 }
 
-void Mixer::remember_change(std::uint32_t id, const proto::StripState& state) {
+void Mixer::remember_strip(std::uint32_t id, const NodeSlot& slot, std::uint32_t channel) {
   if (id == 0) return;
-  pending_changes_[id] = to_json(state);
+  proto::StripState after;
+  fill_strip(slot, channel, after);
+  pending_changes_[id] = to_json(after);
+}
+
+void Mixer::remember_master(std::uint32_t id) {
+  if (id == 0) return;
+  proto::StripState after;
+  fill_master_state(master_, after);
+  pending_changes_[id] = to_json(after);
+}
+
+void Mixer::remember_bus(std::uint32_t id, std::size_t bus) {
+  if (id == 0) return;
+  proto::StripState after;
+  fill_bus_state(buses_[bus], bus, after);
+  pending_changes_[id] = to_json(after);
 }
 
 void Mixer::collect_applied_changes() {
@@ -924,11 +922,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     strip.pan = pan;
     strip.mute = ci.mute();
     strip.solo = ci.solo();
-    if (strip_cmd.id != 0) {
-      proto::StripState after;
-      fill_strip(*slot, channel, after);
-      remember_change(strip_cmd.id, after);
-    }
+    remember_strip(strip_cmd.id, *slot, channel);
     ++applied;
   }
   if (scene.has_master()) {
@@ -939,11 +933,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       return;
     }
     master_ = m.master;
-    if (m.id != 0) {
-      proto::StripState after;
-      fill_master_state(master_, after);
-      remember_change(m.id, after);
-    }
+    remember_master(m.id);
   }
   for (const auto& st : scene.buses()) {
     auto b = bus_index(st.target());
@@ -958,11 +948,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
       return;
     }
     buses_[b.value()] = settings;
-    if (change != 0) {
-      proto::StripState after;
-      fill_bus_state(settings, b.value(), after);
-      remember_change(change, after);
-    }
+    remember_bus(change, b.value());
   }
   out->set_channels(applied);
   spdlog::info("scene '{}' recalled by {}: {} strips, the buses and the master applied{}", r.name(), who, applied,

@@ -84,9 +84,7 @@ bool OpusLive::accept(const protocol::PacketHeader& h, std::span<const std::uint
       ++counters_.bad_packets;  // full with other groups' packets: cannot happen with sane groups
       return false;
     }
-    const std::int64_t now = arrival_ns;
-    const MediaTime due = first->header.media_ts;
-    deliver_due(due, played_, now, sink);
+    deliver_due(first->header.media_ts, played_, arrival_ns, sink);
     return accept(h, payload, arrival_ns, sink);
   }
   slot->used = true;
@@ -137,9 +135,6 @@ bool OpusLive::decode(const protocol::PacketHeader& h, std::span<const std::uint
     }
   }
   if (!ok) ++counters_.bad_packets;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    for (std::uint32_t c = 0; c < count; ++c) interleaved_[i * count + c] = planar_[c * n + i];
-  }
   Decoded run{.media_ts = fec ? h.media_ts - n : h.media_ts,
               .frames = static_cast<std::uint16_t>(n),
               .first_channel = static_cast<std::uint8_t>(g),
@@ -147,7 +142,7 @@ bool OpusLive::decode(const protocol::PacketHeader& h, std::span<const std::uint
               .flags = static_cast<std::uint16_t>(protocol::kFlagLossy),
               .arrival_ns = arrival_ns,
               .seq = h.seq,
-              .interleaved = {interleaved_.data(), static_cast<std::size_t>(n) * count}};
+              .interleaved = interleave(count)};
   if (fec) {
     // A CELT-only packet carries no FEC: what Opus gave back is its concealment.
     run.flags |= all_celt ? protocol::kFlagConcealed : protocol::kFlagFec;
@@ -157,11 +152,19 @@ bool OpusLive::decode(const protocol::PacketHeader& h, std::span<const std::uint
     counters_.decoded_samples += n * count;
   }
   cursor_[g] = (fec ? h.media_ts : h.media_ts + n);
-  if (played_ == kUnset || run.media_ts + n > played_) sink.deliver(run);
+  if (unplayed(run.media_ts + n)) sink.deliver(run);
   return ok;
 }
 
-void OpusLive::conceal(std::uint32_t g, std::uint32_t count, MediaTime at, bool deliver, std::int64_t now_ns,
+std::span<const float> OpusLive::interleave(std::uint32_t count) noexcept {
+  const std::uint32_t n = config_.frames;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t c = 0; c < count; ++c) interleaved_[i * count + c] = planar_[c * n + i];
+  }
+  return {interleaved_.data(), static_cast<std::size_t>(n) * count};
+}
+
+void OpusLive::conceal(std::uint32_t g, std::uint32_t count, MediaTime at, std::int64_t now_ns,
                        Sink& sink) noexcept {
   const std::uint32_t n = config_.frames;
   for (std::uint32_t c = 0; c < count; ++c) {
@@ -172,17 +175,14 @@ void OpusLive::conceal(std::uint32_t g, std::uint32_t count, MediaTime at, bool 
   }
   counters_.concealed_samples += n * count;
   cursor_[g] = at + n;
-  if (!deliver) return;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    for (std::uint32_t c = 0; c < count; ++c) interleaved_[i * count + c] = planar_[c * n + i];
-  }
+  if (!unplayed(at + n)) return;
   sink.deliver(Decoded{.media_ts = at,
                        .frames = static_cast<std::uint16_t>(n),
                        .first_channel = static_cast<std::uint8_t>(g),
                        .channel_count = static_cast<std::uint8_t>(count),
                        .flags = static_cast<std::uint16_t>(protocol::kFlagLossy | protocol::kFlagConcealed),
                        .arrival_ns = now_ns,
-                       .interleaved = {interleaved_.data(), static_cast<std::size_t>(n) * count}});
+                       .interleaved = interleave(count)});
 }
 
 void OpusLive::deliver_due(MediaTime due, MediaTime played, std::int64_t now_ns, Sink& sink) noexcept {
@@ -201,10 +201,7 @@ void OpusLive::deliver_due(MediaTime due, MediaTime played, std::int64_t now_ns,
         continue;
       }
       // Every lost frame but the last: concealment; the last: the next packet's FEC.
-      while (next->header.media_ts - cursor_[g] > n) {
-        const MediaTime at = cursor_[g];
-        conceal(g, group_size_[g], at, at + n > played, now_ns, sink);
-      }
+      while (next->header.media_ts - cursor_[g] > n) conceal(g, group_size_[g], cursor_[g], now_ns, sink);
       decode(next->header, {next->payload.data(), next->size}, now_ns, true, sink);
       release(g, sink);
     }

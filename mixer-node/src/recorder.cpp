@@ -457,7 +457,7 @@ bool Recorder::drain_packets() {
       if (begin < end) {
         // Decoded Opus stands in until the node's exact samples come from its spool.
         const bool lossy = (h.flags & protocol::kFlagLossy) != 0;
-        const bool guess = (h.flags & (protocol::kFlagConcealed | protocol::kFlagFec)) != 0;
+        const bool guess = protocol::is_guess(h.flags);
         if (h.type == protocol::PacketType::Audio && h.first_channel == 0 && !guess) {
           auto& tracker = take_->drift[slot->id];
           if (!tracker) tracker = std::make_unique<DriftTracker>(clock_.rate());
@@ -711,8 +711,9 @@ void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& dat
 }
 
 void Recorder::write_automation(const Take& take) const {
-  // Every change in the order the mix applied it; one made before the take's first
-  // frame (while it was starting) applies from its start.
+  // Every change in the order the mix applied it (the engine reports them in block
+  // order); one made before the take's first frame (while it was starting) applies
+  // from its start.
   json doc;
   doc["take"] = take.name;
   doc["sample_rate"] = clock_.rate();
@@ -723,14 +724,11 @@ void Recorder::write_automation(const Take& take) const {
       "Gains, pans and filter settings glide over 20 ms from there, as live.";
   doc["initial"] = json::parse(take.initial_mix, nullptr, false);
   json changes = json::array();
-  std::vector<const Take::Change*> order;
-  for (const auto& c : take.automation) order.push_back(&c);
-  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->position < b->position; });
-  for (const Take::Change* c : order) {
-    json state = json::parse(c->state, nullptr, false);
+  for (const Take::Change& c : take.automation) {
+    json state = json::parse(c.state, nullptr, false);
     if (state.is_discarded()) continue;
-    changes.push_back({{"position", c->position},
-                       {"offset", std::max<MediaTime>(c->position - take.start, 0)},
+    changes.push_back({{"position", c.position},
+                       {"offset", std::max<MediaTime>(c.position - take.start, 0)},
                        {"target", state.value("target", std::string())},
                        {"state", std::move(state)}});
   }

@@ -104,16 +104,10 @@ TrackWriter::~TrackWriter() {
 void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved, bool provisional) {
   const auto frames = static_cast<std::int64_t>(interleaved.size() / channels_);
   if (frames == 0) return;
-  if (provisional && offset < head_) {
-    const std::int64_t behind = std::min(frames, head_ - offset);
-    if (behind == frames) return;
-    offset += behind;
-    interleaved = interleaved.subspan(static_cast<std::size_t>(behind) * channels_);
-  }
   if (offset < head_) {
-    // The part already on disk: into its gaps, if it falls in any.
+    // The part already on disk: into its gaps, if it falls in any (a stand-in is dropped).
     const std::int64_t behind = std::min(frames, head_ - offset);
-    patch(offset, interleaved.first(static_cast<std::size_t>(behind) * channels_));
+    if (!provisional) patch(offset, interleaved.first(static_cast<std::size_t>(behind) * channels_));
     if (behind == frames) return;
     offset += behind;
     interleaved = interleaved.subspan(static_cast<std::size_t>(behind) * channels_);

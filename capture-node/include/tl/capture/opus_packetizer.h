@@ -45,7 +45,6 @@ class OpusPacketizer {
 
   std::size_t channels_per_packet() const noexcept { return per_packet_; }
   std::uint64_t encode_errors() const noexcept { return encode_errors_; }
-  std::uint64_t bytes_encoded() const noexcept { return bytes_; }
 
  private:
   explicit OpusPacketizer(const Config& config);
@@ -56,7 +55,7 @@ class OpusPacketizer {
   std::vector<Packet> packets_;
   std::vector<std::uint8_t> payload_, frame_;
   Seq seq_ = 0;
-  std::uint64_t encode_errors_ = 0, bytes_ = 0;
+  std::uint64_t encode_errors_ = 0;
 };
 
 }  // namespace tl::capture

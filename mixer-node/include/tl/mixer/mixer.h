@@ -79,8 +79,11 @@ class Mixer final : public ControlHandler {
   //! While a take records: an id for the next change, so its position and the target's
   //! state after it go to the take's automation.json. 0 when not recording.
   std::uint32_t automation_id();
-  //! The target's state after change id (io thread), until the engine applies it.
-  void remember_change(std::uint32_t id, const proto::StripState& state);
+  //! The target's state after change id (io thread), until the engine applies it;
+  //! nothing for id 0 (not recording).
+  void remember_strip(std::uint32_t id, const NodeSlot& slot, std::uint32_t channel);
+  void remember_master(std::uint32_t id);
+  void remember_bus(std::uint32_t id, std::size_t bus);
   //! Hands the applied changes to the recorder with their block positions (tick).
   void collect_applied_changes();
   //! The whole mixer state as a scene (strips, buses, master).

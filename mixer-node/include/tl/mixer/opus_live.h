@@ -102,8 +102,12 @@ class OpusLive {
   //! Decodes one packet of group g at its cursor (fec: the frame before it, from its FEC).
   bool decode(const protocol::PacketHeader& h, std::span<const std::uint8_t> payload, std::int64_t arrival_ns,
               bool fec, Sink& sink) noexcept;
-  void conceal(std::uint32_t g, std::uint32_t count, MediaTime at, bool deliver, std::int64_t now_ns,
-               Sink& sink) noexcept;
+  //! Opus's concealment for the frame of group g at `at`; delivered unless already played.
+  void conceal(std::uint32_t g, std::uint32_t count, MediaTime at, std::int64_t now_ns, Sink& sink) noexcept;
+  //! planar_'s first count channels, interleaved into interleaved_.
+  std::span<const float> interleave(std::uint32_t count) noexcept;
+  //! Audio ending at end is still ahead of what the mix has read (all is, before the first deliver_due()).
+  bool unplayed(MediaTime end) const noexcept { return end > played_; }
   //! Decodes held packets of group g that are now at its cursor.
   void release(std::uint32_t g, Sink& sink) noexcept;
   Held* earliest_held(std::uint32_t g) noexcept;

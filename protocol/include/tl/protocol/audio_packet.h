@@ -77,6 +77,9 @@ enum PacketFlags : std::uint16_t {
   kFlagFec = 1u << 5,        // rebuilt from the next packet's in-band forward error correction
 };
 
+//! The audio stands in for a lost packet (a codec's concealment or FEC), not what was sent.
+inline bool is_guess(std::uint16_t flags) noexcept { return (flags & (kFlagConcealed | kFlagFec)) != 0; }
+
 struct PacketHeader {
   PacketType type = PacketType::Audio;
   std::uint16_t flags = 0;
