@@ -70,9 +70,11 @@ ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor>
   }
   const double centre = std::round((lo + hi) / 2.0);
   result.drift_samples = hi - lo;
+  result.shift = (lo + hi) / 2.0;
 
   if (result.drift_samples < 1.0) {
     result.copied = true;
+    result.shift = centre;
     const auto offset = static_cast<std::int64_t>(centre);
     for (std::size_t i = 0; i < frames; ++i) {
       const std::int64_t src = start + static_cast<std::int64_t>(i) - offset;

@@ -70,7 +70,7 @@ double floor_slope(const std::vector<std::pair<double, double>>& pts) {
 }
 }  // namespace
 
-std::vector<DriftTracker::Stretch> DriftTracker::stretches() {
+std::vector<DriftTracker::Stretch> DriftTracker::stretches(double reported_ppm) {
   close_window();
   std::vector<Stretch> out;
   for (const Run& run : runs_) {
@@ -111,14 +111,19 @@ std::vector<DriftTracker::Stretch> DriftTracker::stretches() {
       const bool significant = std::fabs(fit) > 3.0 * s.sigma;
       s.drift = !significant ? 0.0 : std::fabs(hull - fit) <= 3.0 * s.sigma + 1e-6 ? hull : fit;
     }
+    s.measured = s.drift;
+    // The tracker's drift is + when the node runs slow, the report's when it runs fast.
+    if (std::isfinite(reported_ppm) && !drift_agrees(reported_ppm, -1e6 * s.drift, 2.0)) {
+      s.drift = std::fabs(reported_ppm) <= 2.0 ? 0.0 : -1e-6 * reported_ppm;
+    }
     out.push_back(s);
   }
   return out;
 }
 
-std::vector<dsp::ConformAnchor> DriftTracker::anchors(MediaTime origin) {
+std::vector<dsp::ConformAnchor> DriftTracker::anchors(MediaTime origin, double reported_ppm) {
   std::vector<dsp::ConformAnchor> out;
-  for (const Stretch& s : stretches()) {
+  for (const Stretch& s : stretches(reported_ppm)) {
     const double a = static_cast<double>(s.first - origin);
     const double b = static_cast<double>(s.end - origin);
     const double start_pos = out.empty() ? a : std::max(a, out.back().session_pos + 1e-3);

@@ -79,6 +79,7 @@ struct Recorder::Take {
     double drift_samples = 0.0;
     bool resampled = false;
     double clock_offset_ms = 0.0;
+    double shift = 0.0;  // samples the conform moved the track from where the live mix played it
   };
   std::map<std::string, Conformed> conformed;  // by track file
   // Backfill after stopping: what was asked of each node, and how it went.
@@ -811,6 +812,13 @@ void Recorder::finalize() {
   }
   take.mix->finish(length);
   conform_tracks(take, length);
+  for (auto& t : *summary.mutable_tracks()) {
+    // A track the conform moved starts where its samples now stand.
+    const auto c = take.conformed.find(t.file());
+    if (c != take.conformed.end() && t.first_sample() >= 0) {
+      t.set_first_sample(t.first_sample() + static_cast<std::int64_t>(std::lround(c->second.shift)));
+    }
+  }
   if (!take.recovered) write_automation(take);
   auto* m = summary.add_tracks();
   m->set_file("mix.wav");
@@ -888,11 +896,16 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
     std::vector<dsp::ConformAnchor> anchors;
     double drift = 0.0, covered = 0.0;
     if (take.drift[id]) {
-      for (const auto& s : take.drift[id]->stretches()) {
+      const double reported = slot->reported_drift_ppm.load(std::memory_order_relaxed);
+      for (const auto& s : take.drift[id]->stretches(reported)) {
         drift += s.drift * static_cast<double>(s.end - s.first);
         covered += static_cast<double>(s.end - s.first);
+        if (s.drift != s.measured) {
+          spdlog::info("take '{}': {}'s arrivals showed {:+.1f} ppm, its own report {:+.1f} ppm: conformed at {:+.1f} ppm",
+                       take.name, slot->name, -1e6 * s.measured, reported, -1e6 * s.drift);
+        }
       }
-      anchors = take.drift[id]->anchors(take.start);
+      anchors = take.drift[id]->anchors(take.start, reported);
       place_by_node_anchors(anchors, take.node_anchors[id], take.start);
     }
     if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
@@ -913,7 +926,8 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
       take.conformed[file] = Take::Conformed{.drift_ppm = covered > 0.0 ? 1e6 * drift / covered : 0.0,
                                              .drift_samples = outcome->drift_samples,
                                              .resampled = outcome->resampled,
-                                             .clock_offset_ms = slot->report.offset_ms()};
+                                             .clock_offset_ms = slot->report.offset_ms(),
+                                             .shift = outcome->shift};
       if (outcome->resampled) {
         spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name,
                      file, outcome->drift_samples, take.conformed[file].drift_ppm);
@@ -960,6 +974,7 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
         tj["drift_ppm"] = c->second.drift_ppm;
         tj["drift_samples"] = c->second.drift_samples;
         tj["conform"] = c->second.resampled ? "resampled" : "copy";
+        tj["moved_samples"] = c->second.shift;
         tj["clock_offset_ms"] = c->second.clock_offset_ms;
       }
       if (t.node() == "mix") {

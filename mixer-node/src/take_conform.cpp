@@ -35,7 +35,7 @@ Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::s
     (*writer)->flush_until(static_cast<std::int64_t>(at + n));
   }
   (*writer)->finish(frames);
-  return ConformOutcome{.resampled = !r.copied, .drift_samples = r.drift_samples};
+  return ConformOutcome{.resampled = !r.copied, .drift_samples = r.drift_samples, .shift = r.shift};
 }
 
 }  // namespace tl::mixer

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tl/mixer/drift_tracker.h"
+
 namespace tl::mixer {
 
 VarispeedControl::VarispeedControl() noexcept {
@@ -116,9 +118,7 @@ VarispeedControl::Block VarispeedControl::plan(MediaTime pos) noexcept {
   // Engage on an error that a trusted drift explains (same sign, over 1 ppm) and
   // that the node confirms: late start-up floors, or a path slowed by load, alone
   // do not switch a drift-free node to varispeed.
-  const double reported = reported_ppm_ * 1e-6;
-  const bool confirmed = std::isfinite(reported) && std::fabs(reported) > 2e-6 &&
-                         std::fabs(reported - drift_) <= 0.25 * std::fabs(reported) + 5e-6;
+  const bool confirmed = std::fabs(reported_ppm_) > 2.0 && drift_agrees(reported_ppm_, drift_ * 1e6, 5.0);
   if (!engaged_ && consistent_ && confirmed && std::fabs(error) > config_.engage_samples &&
       error * drift_ > 0.0 && std::fabs(drift_) > 1e-6) {
     engaged_ = true;

@@ -83,6 +83,45 @@ TEST(DriftTracker, ARestartedNodeStartsANewStretchAtItsNewPlace) {
   EXPECT_NEAR(anchors[2].session_pos, 8.0 * kRate, 1e-6);
 }
 
+//! A drift-free node whose path slows as a machine gets busy: every packet's delay
+//! grows by slowdown_us per second of audio, which the floors cannot tell from a
+//! clock running slow.
+DriftTracker slowing_path(double seconds, double slowdown_us) {
+  DriftTracker t(kRate);
+  for (std::int64_t k = 0; k < static_cast<std::int64_t>(seconds * kRate / 48); ++k) {
+    const double end_s = static_cast<double>((k + 1) * 48) / kRate;
+    t.add(k * 48, 48, static_cast<std::int64_t>((end_s + 1e-3 + end_s * slowdown_us * 1e-6) * 1e9), false);
+  }
+  return t;
+}
+
+TEST(DriftTracker, APathSlowingUnderLoadIsNotTakenForTheClockOfANodeThatReportsNone) {
+  // 20 us per second looks like a node 20 ppm slow: over 3 s, 2.9 samples.
+  DriftTracker t = slowing_path(3.0, 20.0);
+  const auto measured = t.stretches();
+  ASSERT_EQ(measured.size(), 1u);
+  EXPECT_NEAR(measured[0].drift * 1e6, 20.0, 1.0) << "without a report the arrivals are all there is";
+  const auto s = t.stretches(0.4);  // the node says its clock runs with the session's
+  EXPECT_EQ(s[0].drift, 0.0);
+  EXPECT_NEAR(s[0].measured * 1e6, 20.0, 1.0);
+  const auto anchors = t.anchors(0, 0.4);
+  ASSERT_EQ(anchors.size(), 2u);
+  EXPECT_DOUBLE_EQ(anchors[1].session_pos - anchors[0].session_pos, anchors[1].node_index - anchors[0].node_index)
+      << "a straight map: the conform copies";
+  const dsp::ConformResult copy = dsp::conform(std::vector<float>(3 * kRate, 0.5f), anchors, 0, 3 * kRate);
+  EXPECT_TRUE(copy.copied);
+}
+
+TEST(DriftTracker, ANodesReportConfirmsItsMeasuredDriftOrOverrulesIt) {
+  DriftTracker t(kRate);
+  feed(t, 0, 0.0, 20.0, -150.0, 0.5, 5, false);  // node 150 ppm slow
+  EXPECT_NEAR(t.stretches(-148.0)[0].drift * 1e6, 150.0, 1.0) << "confirmed: the precise measured figure";
+  EXPECT_NEAR(t.stretches(-151.0)[0].drift, t.stretches()[0].drift, 1e-12);
+  // A report far from the arrivals wins: the node's two-way clock sync and device DLL
+  // do not ride on a one-way path.
+  EXPECT_NEAR(t.stretches(-300.0)[0].drift * 1e6, 300.0, 1e-9);
+}
+
 TEST(DriftTracker, ShortStretchesAreTakenAsPlaced) {
   DriftTracker t(kRate);
   feed(t, 0, 0.0, 1.0, 500.0, 0.0, 1, false);

@@ -13,13 +13,24 @@
 //!
 //! Recorder thread only.
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "tl/common/units.h"
 #include "tl/dsp/conform.h"
 
 namespace tl::mixer {
+
+//! Whether a drift measured from the arrival of a node's audio agrees with the node's
+//! own report of it (clock sync plus its device's DLL; ppm, + = the node runs fast;
+//! NaN: not reported): within a quarter of the report plus slack_ppm. Arrival times
+//! alone cannot tell a drifting clock from a path that grows slower under load.
+inline bool drift_agrees(double reported_ppm, double measured_ppm, double slack_ppm) noexcept {
+  return std::isfinite(reported_ppm) &&
+         std::fabs(reported_ppm - measured_ppm) <= 0.25 * std::fabs(reported_ppm) + slack_ppm;
+}
 
 class DriftTracker {
  public:
@@ -35,14 +46,21 @@ class DriftTracker {
                                    // 0 when the slope does not stand out of its uncertainty (3 sigma)
     double sigma = 0.0;            // that uncertainty, from the floors' spread around the line
     std::size_t windows = 0;       // window floors the fit used
+    double measured = 0.0;         // the drift the arrivals alone gave (drift differs when the
+                                   // node's report overruled it)
   };
-  //! Closes the current window and fits every stretch.
-  std::vector<Stretch> stretches();
+  //! Closes the current window and fits every stretch. reported_ppm is the node's own
+  //! figure for its clock (+ = fast; NaN: none): a measured drift it does not confirm
+  //! (see drift_agrees, 2 ppm of slack) gives way to it, or to none when the node
+  //! reports under 2 ppm. On a loaded machine a few floors can show a drift-free node
+  //! several ppm off, which over a take is samples: a needless resample.
+  std::vector<Stretch> stretches(double reported_ppm = std::numeric_limits<double>::quiet_NaN());
 
   //! Anchors mapping raw-track index (media time - origin) to session position
   //! (- origin), for tl::dsp::conform. Each stretch starts where its media time
-  //! says (the node's clock sync placed it) and drifts by its fit.
-  std::vector<dsp::ConformAnchor> anchors(MediaTime origin);
+  //! says (the node's clock sync placed it) and drifts by its stretches() figure.
+  std::vector<dsp::ConformAnchor> anchors(MediaTime origin,
+                                          double reported_ppm = std::numeric_limits<double>::quiet_NaN());
 
  private:
   struct Floor {

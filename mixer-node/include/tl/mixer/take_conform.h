@@ -21,6 +21,7 @@ namespace tl::mixer {
 struct ConformOutcome {
   bool resampled = false;
   double drift_samples = 0.0;
+  double shift = 0.0;  // samples the track moved from its packets' stamps (see dsp::ConformResult)
 };
 
 Result<ConformOutcome> conform_track_file(const std::filesystem::path& take_dir, const std::string& file,
