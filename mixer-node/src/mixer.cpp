@@ -761,19 +761,8 @@ void Mixer::collect_applied_changes() {
 }
 
 bool Mixer::post_bus(std::size_t index, const BusSettings& settings, std::uint32_t id) {
-  MixCommand cmd{.kind = MixCommand::Kind::Bus, .id = id};
-  cmd.bus = static_cast<std::uint8_t>(index);
-  cmd.bus_params = settings.bus;
-  if (!engine_.post(cmd)) return false;
-  if (index == dsp::kGroupBuses) {
-    MixCommand fx{.kind = MixCommand::Kind::Reverb};
-    fx.reverb = settings.reverb;
-    return engine_.post(fx);
-  }
-  if (index == dsp::kGroupBuses + 1) {
-    MixCommand fx{.kind = MixCommand::Kind::Delay};
-    fx.delay = settings.delay;
-    return engine_.post(fx);
+  for (const MixCommand& c : bus_commands(index, settings, id)) {
+    if (!engine_.post(c)) return false;
   }
   return true;
 }
@@ -893,22 +882,9 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     }
     auto [slot, channel] = target.value();
     StripSettings& strip = slot->strips[channel];
-    const auto& ci = st.channel();
-    const float gain_db = std::isfinite(ci.gain_db()) ? std::clamp(ci.gain_db(), -150.0f, 24.0f) : 0.0f;
-    const float pan = std::isfinite(ci.pan()) ? std::clamp(ci.pan(), -1.0f, 1.0f) : 0.0f;
-    const auto ch = static_cast<std::uint16_t>(channel);
-    MixCommand strip_cmd{.kind = MixCommand::Kind::Strip, .id = automation_id(), .node = slot->id, .channel = ch};
-    strip_cmd.strip = strip_params_from_state(st, config_.sample_rate, registry_.config().max_delay_samples);
-    const MixCommand cmds[] = {
-        strip_cmd,
-        {.kind = MixCommand::Kind::Gain,
-         .node = slot->id,
-         .channel = ch,
-         .value = gain_db <= -150.0f ? 0.0f : db_to_gain(gain_db)},
-        {.kind = MixCommand::Kind::Pan, .node = slot->id, .channel = ch, .value = pan},
-        {.kind = MixCommand::Kind::Mute, .node = slot->id, .channel = ch, .value = ci.mute() ? 1.0f : 0.0f},
-        {.kind = MixCommand::Kind::Solo, .node = slot->id, .channel = ch, .value = ci.solo() ? 1.0f : 0.0f},
-    };
+    const std::vector<MixCommand> cmds = strip_commands(st, slot->id, static_cast<std::uint16_t>(channel),
+                                                        config_.sample_rate, registry_.config().max_delay_samples,
+                                                        automation_id());
     for (const MixCommand& c : cmds) {
       if (!engine_.post(c)) {
         s->send_error(
@@ -917,17 +893,17 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
         return;
       }
     }
-    strip.dsp = strip_cmd.strip;
-    strip.gain_db = gain_db;
-    strip.pan = pan;
-    strip.mute = ci.mute();
-    strip.solo = ci.solo();
-    remember_strip(strip_cmd.id, *slot, channel);
+    const ChannelMix mix = channel_mix_from_state(st);
+    strip.dsp = cmds.front().strip;
+    strip.gain_db = mix.gain_db;
+    strip.pan = mix.pan;
+    strip.mute = mix.mute;
+    strip.solo = mix.solo;
+    remember_strip(cmds.front().id, *slot, channel);
     ++applied;
   }
   if (scene.has_master()) {
-    MixCommand m{.kind = MixCommand::Kind::Master, .id = automation_id()};
-    m.master = master_params_from_state(scene.master());
+    const MixCommand m = master_command(master_params_from_state(scene.master()), automation_id());
     if (!engine_.post(m)) {
       s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; recall again");
       return;
@@ -964,9 +940,12 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
   if (r.has_record_start()) {
     // The mix as the take starts: automation.json's starting point (nothing can change
     // between this and the take's start: both run in order on their threads).
-    const std::string initial = to_json(current_scene("take start"));
+    Recorder::MixSetup mix{.scene = to_json(current_scene("take start")),
+                           .block_frames = config_.block_frames,
+                           .block_origin = engine_.position(),
+                           .lookahead = engine_.master_latency()};
     take_starting_ = true;  // changes from now on are recorded, even before the take has begun
-    recorder_.start_take(r.record_start().take_name(), initial, [this, weak, id](Result<proto::RecordStarted> result) {
+    recorder_.start_take(r.record_start().take_name(), std::move(mix), [this, weak, id](Result<proto::RecordStarted> result) {
       asio::post(io_, [this, weak, id, result = std::move(result)] {
         take_starting_ = false;
         auto session = weak.lock();

@@ -107,7 +107,7 @@ struct Recorder::Take {
   std::array<std::int64_t, kMaxNodes + 1> exact_asked{};
   std::int64_t next_exact_ns = 0;
   // The mixer's state as the take began and every change after it, for automation.json.
-  std::string initial_mix;
+  MixSetup mix_setup;  // the mix as the take began
   struct Change {
     MediaTime position = 0;  // as mix.wav places it (session samples)
     std::string state;       // the target's StripState after the change, JSON
@@ -147,9 +147,9 @@ void Recorder::post(std::function<void()> fn) {
   wake_.notify_all();
 }
 
-void Recorder::start_take(std::string name, std::string initial_mix, StartedFn done) {
-  post([this, name = std::move(name), initial_mix = std::move(initial_mix), done = std::move(done)]() mutable {
-    begin(name, std::move(initial_mix), done);
+void Recorder::start_take(std::string name, MixSetup mix, StartedFn done) {
+  post([this, name = std::move(name), mix = std::move(mix), done = std::move(done)]() mutable {
+    begin(name, std::move(mix), done);
   });
 }
 
@@ -230,7 +230,7 @@ void Recorder::run() {
   }
 }
 
-void Recorder::begin(const std::string& requested, std::string initial_mix, const StartedFn& done) {
+void Recorder::begin(const std::string& requested, MixSetup setup, const StartedFn& done) {
   if (take_) {
     done(Error{"already recording take '" + take_->name + "'"});
     return;
@@ -271,7 +271,7 @@ void Recorder::begin(const std::string& requested, std::string initial_mix, cons
   }
   take->mix = std::move(mix.value());
   take->last_header_ns = clock_.now_ns();
-  take->initial_mix = std::move(initial_mix);
+  take->mix_setup = std::move(setup);
   take_ = std::move(take);
   for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
     if (const NodeSlot* slot = registry_.by_id(id)) ensure_tracks(*slot);
@@ -723,7 +723,10 @@ void Recorder::write_automation(const Take& take) const {
       "The mix as the take began ('initial', a scene), then each change from the mix.wav frame it first "
       "applies to ('offset'; 'position' in session samples): the whole state of its target after the change. "
       "Gains, pans and filter settings glide over 20 ms from there, as live.";
-  doc["initial"] = json::parse(take.initial_mix, nullptr, false);
+  doc["mix"] = {{"block_frames", take.mix_setup.block_frames},
+                {"block_origin", take.mix_setup.block_origin},
+                {"lookahead_frames", take.mix_setup.lookahead}};
+  doc["initial"] = json::parse(take.mix_setup.scene, nullptr, false);
   json changes = json::array();
   for (const Take::Change& c : take.automation) {
     json state = json::parse(c.state, nullptr, false);
@@ -816,7 +819,8 @@ void Recorder::finalize() {
     // A track the conform moved starts where its samples now stand.
     const auto c = take.conformed.find(t.file());
     if (c != take.conformed.end() && t.first_sample() >= 0) {
-      t.set_first_sample(t.first_sample() + static_cast<std::int64_t>(std::lround(c->second.shift)));
+      t.set_first_sample(
+          std::max<std::int64_t>(take.start, t.first_sample() + static_cast<std::int64_t>(std::lround(c->second.shift))));
     }
   }
   if (!take.recovered) write_automation(take);

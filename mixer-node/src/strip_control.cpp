@@ -468,4 +468,50 @@ void fill_master_state(const dsp::MasterParams& p, proto::StripState& out) {
   out.set_limiter_release_ms(p.limiter.release_ms);
 }
 
+ChannelMix channel_mix_from_state(const proto::StripState& state) {
+  const auto& ci = state.channel();
+  return ChannelMix{.gain_db = std::isfinite(ci.gain_db()) ? std::clamp(ci.gain_db(), -150.0f, 24.0f) : 0.0f,
+                    .pan = std::isfinite(ci.pan()) ? std::clamp(ci.pan(), -1.0f, 1.0f) : 0.0f,
+                    .mute = ci.mute(),
+                    .solo = ci.solo()};
+}
+
+std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node, std::uint16_t channel,
+                                       double sample_rate, std::int32_t max_delay_samples, std::uint32_t id) {
+  const ChannelMix mix = channel_mix_from_state(state);
+  MixCommand strip{.kind = MixCommand::Kind::Strip, .id = id, .node = node, .channel = channel};
+  strip.strip = strip_params_from_state(state, sample_rate, max_delay_samples);
+  return {strip,
+          {.kind = MixCommand::Kind::Gain,
+           .node = node,
+           .channel = channel,
+           .value = mix.gain_db <= -150.0f ? 0.0f : db_to_gain(mix.gain_db)},
+          {.kind = MixCommand::Kind::Pan, .node = node, .channel = channel, .value = mix.pan},
+          {.kind = MixCommand::Kind::Mute, .node = node, .channel = channel, .value = mix.mute ? 1.0f : 0.0f},
+          {.kind = MixCommand::Kind::Solo, .node = node, .channel = channel, .value = mix.solo ? 1.0f : 0.0f}};
+}
+
+std::vector<MixCommand> bus_commands(std::size_t index, const BusSettings& settings, std::uint32_t id) {
+  MixCommand bus{.kind = MixCommand::Kind::Bus, .id = id};
+  bus.bus = static_cast<std::uint8_t>(index);
+  bus.bus_params = settings.bus;
+  std::vector<MixCommand> out{bus};
+  if (index == dsp::kGroupBuses) {
+    MixCommand fx{.kind = MixCommand::Kind::Reverb};
+    fx.reverb = settings.reverb;
+    out.push_back(fx);
+  } else if (index == dsp::kGroupBuses + 1) {
+    MixCommand fx{.kind = MixCommand::Kind::Delay};
+    fx.delay = settings.delay;
+    out.push_back(fx);
+  }
+  return out;
+}
+
+MixCommand master_command(const dsp::MasterParams& params, std::uint32_t id) {
+  MixCommand m{.kind = MixCommand::Kind::Master, .id = id};
+  m.master = params;
+  return m;
+}
+
 }  // namespace tl::mixer

@@ -1,7 +1,5 @@
 #include "tl/mixer/take_conform.h"
 
-#include <sndfile.h>
-
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -17,16 +15,10 @@ Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::s
   fs::rename(take_dir / file, raw_path, ec);
   if (ec) return Error{"cannot move " + file + " to raw/: " + ec.message()};
 
-  SF_INFO sf{};
-  SNDFILE* in = sf_open(raw_path.c_str(), SFM_READ, &sf);
-  if (in == nullptr) return Error{"cannot read back " + raw_path.string() + ": " + sf_strerror(nullptr)};
-  std::vector<std::int32_t> ints(static_cast<std::size_t>(sf.frames));
-  const sf_count_t got = sf_readf_int(in, ints.data(), sf.frames);
-  sf_close(in);
-  std::vector<float> raw(static_cast<std::size_t>(got));
-  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<float>(ints[i]) * (1.0f / 2147483648.0f);
+  auto raw = read_track_file(raw_path.string());
+  if (!raw) return Error{raw.error()};
 
-  const dsp::ConformResult r = dsp::conform(raw, anchors, 0, static_cast<std::size_t>(frames));
+  const dsp::ConformResult r = dsp::conform(raw->samples, anchors, 0, static_cast<std::size_t>(frames));
   auto writer = TrackWriter::open((take_dir / file).string(), info, 4096);
   if (!writer) return Error{writer.error()};
   for (std::size_t at = 0; at < r.samples.size(); at += 4096) {

@@ -14,6 +14,22 @@ constexpr std::uint32_t kChunkFrames = 4096;
 
 }  // namespace
 
+Result<TrackAudio> read_track_file(const std::string& path) {
+  SF_INFO sf{};
+  SNDFILE* in = sf_open(path.c_str(), SFM_READ, &sf);
+  if (in == nullptr) return Error{"cannot read " + path + ": " + sf_strerror(nullptr)};
+  std::vector<std::int32_t> ints(static_cast<std::size_t>(sf.frames) * static_cast<std::size_t>(sf.channels));
+  const sf_count_t got = sf_readf_int(in, ints.data(), sf.frames);
+  sf_close(in);
+  TrackAudio audio{.sample_rate = static_cast<std::uint32_t>(sf.samplerate),
+                   .channels = static_cast<std::uint32_t>(sf.channels)};
+  audio.samples.resize(static_cast<std::size_t>(got) * audio.channels);
+  for (std::size_t i = 0; i < audio.samples.size(); ++i) {
+    audio.samples[i] = static_cast<float>(ints[i]) * (1.0f / 2147483648.0f);
+  }
+  return audio;
+}
+
 Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, const TrackFileInfo& info,
                                                        std::uint32_t window_frames) {
   SF_INFO sf{};

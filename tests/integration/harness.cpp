@@ -11,6 +11,11 @@
 
 namespace tl::test {
 
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in, nullptr, false);
+}
+
 std::int64_t json_int(const json& j, const std::string& key, std::int64_t fallback) {
   if (!j.is_object() || !j.contains(key)) return fallback;
   const json& v = j.at(key);

@@ -21,6 +21,8 @@ using nlohmann::json;
 //! Reads an integer that protobuf's JSON mapping may have written as a string.
 std::int64_t json_int(const json& j, const std::string& key, std::int64_t fallback = 0);
 double json_num(const json& j, const std::string& key, double fallback = 0.0);
+//! A JSON file (take.json, automation.json); discarded when missing or not JSON.
+json read_json(const std::string& path);
 
 class Session {
  public:

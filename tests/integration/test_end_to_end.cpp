@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kRate = 48000;
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in, nullptr, false);
-}
-
 //! Deterministic full-range content: a sweep plus noise, with both extremes present.
 std::vector<std::int32_t> make_source(int frames, int channels, int bits, std::uint32_t seed) {
   std::mt19937 rng(seed);

@@ -12,11 +12,6 @@
 namespace tl::test {
 namespace {
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in, nullptr, false);
-}
-
 //! A left-justified 32-bit sample as -1..1.
 double to_unit(std::int32_t v) { return static_cast<double>(v) / 2147483648.0; }
 

@@ -52,10 +52,16 @@ class Recorder {
   //! Finishes a take in progress (nothing lost), then stops the thread.
   void stop();
 
-  //! Starts a take at the current session position. initial_mix: the whole mixer state
-  //! as the take starts (a proto::Scene as JSON), the start of its automation.json.
-  //! done runs on the recorder thread.
-  void start_take(std::string name, std::string initial_mix, StartedFn done);
+  //! How the mix ran as a take starts: the start of its automation.json, what an
+  //! offline render (tl-render) needs to repeat it.
+  struct MixSetup {
+    std::string scene;               //!< the whole mixer state (a proto::Scene as JSON)
+    std::uint32_t block_frames = 0;  //!< the mix engine's block
+    MediaTime block_origin = 0;      //!< where one of its blocks began (its grid)
+    std::size_t lookahead = 0;       //!< the master chain's delay (mix.wav is placed back by it)
+  };
+  //! Starts a take at the current session position. done runs on the recorder thread.
+  void start_take(std::string name, MixSetup mix, StartedFn done);
   //! A parameter change, applied from mix position `position` on (session samples, as
   //! mix.wav places them); state: the target's StripState after it, as JSON. Any thread.
   void note_automation(MediaTime position, std::string state);
@@ -108,7 +114,7 @@ class Recorder {
   bool drain_mix();
   //! Marks take-relative [from, to) of mix.wav as holding frames of concealed audio.
   void note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames);
-  void begin(const std::string& name, std::string initial_mix, const StartedFn& done);
+  void begin(const std::string& name, MixSetup setup, const StartedFn& done);
   void write_automation(const Take& take) const;
   void recover(const std::string& name, const StoppedFn& done);
   void ensure_tracks(const NodeSlot& slot);

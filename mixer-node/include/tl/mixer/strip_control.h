@@ -3,11 +3,13 @@
 //! requests (section, keys, ranges) and their StripState replies. io thread only.
 
 #include <string>
+#include <vector>
 
 #include "tl/common/result.h"
 #include "tl/dsp/bus.h"
 #include "tl/dsp/effects.h"
 #include "tl/dsp/strip.h"
+#include "tl/mixer/mix_engine.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
@@ -43,5 +45,24 @@ void fill_master_state(const dsp::MasterParams& params, proto::StripState& out);
 dsp::StripParams strip_params_from_state(const proto::StripState& state, double sample_rate,
                                          std::int32_t max_delay_samples);
 dsp::MasterParams master_params_from_state(const proto::StripState& state);
+
+//! A strip's fader, pan, mute and solo as a recorded state has them (clamped to the
+//! ranges an operator may set; gain_db <= -150 is off).
+struct ChannelMix {
+  float gain_db = 0.0f;
+  float pan = 0.0f;
+  bool mute = false;
+  bool solo = false;
+};
+ChannelMix channel_mix_from_state(const proto::StripState& state);
+
+//! The engine commands that bring a target to a recorded state (a scene's entry or an
+//! automation change), shared by scene recall and the offline render: a channel strip's
+//! Strip, Gain, Pan, Mute and Solo (the first carries `id`); a bus's Bus and, on fx1/fx2,
+//! its Reverb or Delay; the master's Master.
+std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node, std::uint16_t channel,
+                                       double sample_rate, std::int32_t max_delay_samples, std::uint32_t id = 0);
+std::vector<MixCommand> bus_commands(std::size_t index, const BusSettings& settings, std::uint32_t id = 0);
+MixCommand master_command(const dsp::MasterParams& params, std::uint32_t id = 0);
 
 }  // namespace tl::mixer

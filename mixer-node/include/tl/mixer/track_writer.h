@@ -33,6 +33,18 @@ struct TrackFileInfo {
   std::string description;       // bext description (truncated to 256 chars)
 };
 
+//! A take's audio file read back whole: samples interleaved, full scale 1.0 (24-bit
+//! samples come back exactly).
+struct TrackAudio {
+  std::uint32_t sample_rate = 0;
+  std::uint32_t channels = 0;
+  std::vector<float> samples;
+  std::int64_t frames() const noexcept {
+    return channels == 0 ? 0 : static_cast<std::int64_t>(samples.size() / channels);
+  }
+};
+Result<TrackAudio> read_track_file(const std::string& path);
+
 class TrackWriter {
  public:
   //! Opens path for writing. window_frames bounds how far out of order audio may arrive.

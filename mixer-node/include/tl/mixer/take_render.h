@@ -1,0 +1,62 @@
+#pragma once
+//! Offline re-render of a take: its tracks through the mix as it was, with every
+//! change at the frame it was made.
+//!
+//! A take's automation.json holds the mix as the take began (a scene), each change
+//! with the mix.wav frame it took effect from and its target's whole state after
+//! it, and the live engine's block grid and master look-ahead. The render runs the
+//! real MixEngine over the tracks on that grid: a node per track owner, its tracks
+//! fed as PCM24 packets at their session positions, the initial scene and every
+//! change posted through the engine's command queue before the block it was applied
+//! at. The same code as live, so the render of an unchanged take equals mix.wav to
+//! float rounding, except where the live mix held something the tracks cannot give:
+//! state from before the take (a reverb tail, a compressor's envelope settle within
+//! its release) and concealed input (take.json mix.concealed).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+#include "tl/common/result.h"
+
+namespace tl::mixer {
+
+struct RenderOptions {
+  std::filesystem::path take_dir;
+  std::filesystem::path out;  //!< default: <take>/mix-render.wav
+  //! Render from raw/ (each node's samples at its packets' stamps: what the live mix
+  //! heard) instead of the conformed, session-aligned tracks.
+  bool raw = false;
+  //! Called about twice a second of work: seconds rendered, seconds in all.
+  std::function<void(double done, double total)> progress;
+};
+
+struct RenderSummary {
+  std::filesystem::path out;
+  std::int64_t frames = 0;
+  std::uint32_t sample_rate = 0;
+  std::size_t tracks = 0;
+  std::size_t changes = 0;        //!< automation changes applied
+  std::size_t skipped = 0;        //!< scene or change targets with no track in the take
+  std::size_t moved = 0;          //!< tracks the conform moved or resampled (rendered from the
+                                  //!< session-aligned tracks, they stand apart from the live mix)
+  double cpu_seconds = 0.0;
+  float peak_dbfs = -150.0f;
+  std::uint64_t clipped = 0;
+};
+
+Result<RenderSummary> render_take(const RenderOptions& options);
+
+//! How a render compares with the take's mix.wav, from `settle` frames on, leaving out
+//! the frames take.json marks concealed in the live mix. In 24-bit LSB.
+struct MixComparison {
+  std::int64_t compared = 0;
+  std::int64_t skipped_concealed = 0;
+  std::int64_t differing = 0;       //!< frames more than tolerance apart
+  std::int64_t max_lsb = 0;
+  std::int64_t first_differing = -1;  //!< mix.wav frame, -1: none
+};
+Result<MixComparison> compare_with_mix(const std::filesystem::path& take_dir, const std::filesystem::path& render,
+                                       std::int64_t settle, std::int64_t tolerance_lsb);
+
+}  // namespace tl::mixer

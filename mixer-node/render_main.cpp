@@ -1,0 +1,79 @@
+// tl-render: re-renders a take's mix offline from its tracks and automation.json.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "tl/mixer/take_render.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tl-render: mixes a recorded take again, offline, from its tracks and automation.json (the mix as the take "
+      "began and every change at the frame it was made), through the mixer's own engine"};
+  std::string take_dir, out;
+  bool raw = false, compare = false, quiet = false;
+  double settle_s = 0.5;
+  std::int64_t tolerance = 4;
+  app.add_option("take", take_dir, "The take's folder (<record-dir>/<take>)")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--out", out, "Where to write the stereo render (default: <take>/mix-render.wav)");
+  app.add_flag("--raw", raw,
+               "Mix raw/ tracks (each node's samples where its stamps put them, as the live mix heard them) "
+               "instead of the session-aligned ones");
+  app.add_flag("--compare", compare,
+               "Compare the render with the take's mix.wav and exit 3 if they differ by more than --tolerance-lsb");
+  app.add_option("--settle", settle_s, "Leave the first seconds out of --compare (state from before the take)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--tolerance-lsb", tolerance, "Largest difference --compare accepts, in 24-bit LSB")
+      ->check(CLI::Range(0, 8388608))
+      ->capture_default_str();
+  app.add_flag("--quiet", quiet, "No progress line");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // bad options: 2, like the other programs
+  }
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  tl::mixer::RenderOptions options{.take_dir = take_dir, .out = out, .raw = raw};
+  if (!quiet) {
+    options.progress = [tty](double done, double total) {
+      std::fprintf(stderr, tty ? "\rrendering %.1f of %.1f s" : "rendering %.1f of %.1f s\n", done, total);
+    };
+  }
+  auto summary = tl::mixer::render_take(options);
+  if (!quiet && tty) std::fprintf(stderr, "\r\033[K");
+  if (!summary) {
+    std::fprintf(stderr, "tl-render: %s\n", summary.error().c_str());
+    return 1;
+  }
+  const auto& s = summary.value();
+  const double seconds = static_cast<double>(s.frames) / s.sample_rate;
+  std::printf("%s: %.2f s from %zu tracks, %zu changes; peak %.1f dBFS, %llu clipped; %.1fx real time\n",
+              s.out.c_str(), seconds, s.tracks, s.changes, static_cast<double>(s.peak_dbfs),
+              static_cast<unsigned long long>(s.clipped), s.cpu_seconds > 0.0 ? seconds / s.cpu_seconds : 0.0);
+  if (s.skipped != 0) {
+    std::printf("%zu scene or change targets have no track in this take (left out)\n", s.skipped);
+  }
+  if (s.moved != 0) {
+    std::printf("%zu tracks stand where the conform put them, not where the live mix played them "
+                "(take.json moved_samples, conform); --raw repeats the live mix\n", s.moved);
+  }
+  if (!compare) return 0;
+  const auto settle = static_cast<std::int64_t>(settle_s * s.sample_rate);
+  auto cmp = tl::mixer::compare_with_mix(take_dir, s.out, settle, tolerance);
+  if (!cmp) {
+    std::fprintf(stderr, "tl-render: %s\n", cmp.error().c_str());
+    return 1;
+  }
+  const auto& c = cmp.value();
+  std::printf("against mix.wav from %.2f s: %lld frames compared, max difference %lld LSB, %lld frames over %lld LSB",
+              settle_s, static_cast<long long>(c.compared), static_cast<long long>(c.max_lsb),
+              static_cast<long long>(c.differing), static_cast<long long>(tolerance));
+  if (c.first_differing >= 0) std::printf(" (first at %.3f s)", static_cast<double>(c.first_differing) / s.sample_rate);
+  if (c.skipped_concealed != 0) {
+    std::printf("; %lld frames left out (concealed live)", static_cast<long long>(c.skipped_concealed));
+  }
+  std::printf("\n");
+  return c.differing == 0 ? 0 : 3;
+}

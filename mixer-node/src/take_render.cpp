@@ -1,0 +1,358 @@
+#include "tl/mixer/take_render.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tl/common/units.h"
+#include "tl/mixer/mix_engine.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/strip_control.h"
+#include "tl/mixer/track_writer.h"
+#include "tl/protocol/audio_packet.h"
+#include "tl/protocol/pcm.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace tl::mixer {
+namespace {
+
+Result<json> read_json_file(const fs::path& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return Error{"no " + path.filename().string() + " in " + path.parent_path().string() + " (" + what + ")"};
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{path.string() + " is not valid JSON"};
+  return j;
+}
+
+template <class Message>
+bool parse_state(const json& j, Message& out) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(j.dump(), &out, options).ok();
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+//! One capture node of the take: its tracks, as the render feeds them to the engine.
+struct RenderNode {
+  std::string name;
+  std::vector<std::vector<float>> channels;  // per channel, take frames (missing: silent)
+  NodeSlot* slot = nullptr;
+};
+
+//! The render's mix: a registry with the take's nodes, the real engine, and where
+//! its output goes.
+class Render {
+ public:
+  Render(std::uint32_t rate, std::int64_t start, std::int64_t frames, bool master_chain)
+      : rate_(rate),
+        start_(start),
+        frames_(frames),
+        registry_(RegistryConfig{.sample_rate = rate, .mix_queue_packets = 4096}),
+        chunks_(4096 / kMaxMixChunk + 8),
+        engine_(registry_, chunks_,
+                MixConfig{.sample_rate = rate, .max_block_frames = 4096, .latency_frames = 0,
+                          .master_chain = master_chain}) {}
+
+  Status add_node(RenderNode node) {
+    proto::RegisterNode r;
+    r.set_name(node.name);
+    r.set_channels(static_cast<std::uint32_t>(node.channels.size()));
+    r.set_sample_rate(rate_);
+    r.set_frames_per_packet(48);
+    r.set_format(proto::FORMAT_PCM24);
+    auto slot = registry_.register_node(r, key_);
+    if (!slot) return Error{"node '" + node.name + "': " + slot.error()};
+    node.slot = slot.value();
+    nodes_.push_back(std::move(node));
+    return {};
+  }
+
+  //! Posts the commands that set a target to a recorded state; false when the target
+  //! has no track in this take.
+  Result<bool> apply_state(const proto::StripState& state) {
+    std::vector<MixCommand> cmds;
+    if (state.target() == "master") {
+      cmds.push_back(master_command(master_params_from_state(state)));
+    } else if (auto bus = bus_index(state.target())) {
+      cmds = bus_commands(bus.value(), bus_settings_from_state(state));
+    } else if (auto strip = resolve_target(registry_, state.target())) {
+      auto [slot, channel] = strip.value();
+      cmds = strip_commands(state, slot->id, static_cast<std::uint16_t>(channel), rate_,
+                            registry_.config().max_delay_samples);
+    } else {
+      return false;
+    }
+    for (const MixCommand& c : cmds) {
+      if (!engine_.post(c)) return Error{"too many changes in one block (the engine's queue is full)"};
+    }
+    return true;
+  }
+
+  MixEngine& engine() noexcept { return engine_; }
+
+  //! Feeds every node's audio for [pos, pos + n), mixes it, and hands the mix frames
+  //! of the take to out.
+  void block(MediaTime pos, std::size_t n, TrackWriter& out) {
+    for (RenderNode& node : nodes_) feed(node, pos, n);
+    left_.assign(n, 0.0f);
+    right_.assign(n, 0.0f);
+    engine_.process(left_, right_);
+    while (MixChunk* chunk = chunks_.front()) {
+      const MediaTime first = std::max<MediaTime>(chunk->position, start_);
+      const MediaTime end = std::min<MediaTime>(chunk->position + chunk->frames, start_ + frames_);
+      if (first < end) {
+        interleaved_.resize(2 * static_cast<std::size_t>(end - first));
+        for (MediaTime p = first; p < end; ++p) {
+          const auto i = static_cast<std::size_t>(p - chunk->position);
+          interleaved_[2 * static_cast<std::size_t>(p - first)] = chunk->left[i];
+          interleaved_[2 * static_cast<std::size_t>(p - first) + 1] = chunk->right[i];
+        }
+        out.put(first - start_, interleaved_);
+        out.flush_until(end - start_);
+      }
+      chunks_.pop();
+    }
+  }
+
+ private:
+  void feed(RenderNode& node, MediaTime pos, std::size_t n) {
+    const auto channels = static_cast<std::uint32_t>(node.channels.size());
+    const std::size_t per_packet = std::min<std::size_t>(protocol::kMaxPayloadBytes / (3 * channels), 1024);
+    for (std::size_t done = 0; done < n;) {
+      const std::size_t frames = std::min(per_packet, n - done);
+      const MediaTime ts = pos + static_cast<MediaTime>(done);
+      samples_.resize(frames * channels);
+      for (std::size_t f = 0; f < frames; ++f) {
+        const MediaTime at = ts + static_cast<MediaTime>(f) - start_;
+        for (std::uint32_t c = 0; c < channels; ++c) {
+          const auto& track = node.channels[c];
+          samples_[f * channels + c] =
+              at >= 0 && at < static_cast<MediaTime>(track.size()) ? track[static_cast<std::size_t>(at)] : 0.0f;
+        }
+      }
+      payload_.resize(frames * channels * 3);
+      protocol::pack_pcm(samples_, protocol::SampleFormat::Pcm24, payload_);
+      const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                                     .node_id = node.slot->id,
+                                     .seq = seq_++,
+                                     .media_ts = ts,
+                                     .frame_count = static_cast<std::uint16_t>(frames),
+                                     .channel_count = static_cast<std::uint8_t>(channels),
+                                     .format = protocol::SampleFormat::Pcm24};
+      PacketSlot* packet = node.slot->to_mix->begin_write();
+      if (packet == nullptr) break;  // cannot happen: the engine drains every block
+      // Arrival: in time, on a steady path (the engine measures no drift, plays 1:1).
+      packet->arrival_ns = static_cast<std::int64_t>(static_cast<double>(ts) * 1e9 / rate_);
+      packet->size = static_cast<std::uint16_t>(protocol::encode(h, payload_, key_, packet->data));
+      node.slot->to_mix->commit_write();
+      done += frames;
+    }
+  }
+
+  std::uint32_t rate_;
+  MediaTime start_;
+  std::int64_t frames_;
+  protocol::SessionKey key_{};
+  NodeRegistry registry_;
+  SpscRing<MixChunk> chunks_;
+  MixEngine engine_;
+  std::vector<RenderNode> nodes_;
+  Seq seq_ = 0;
+  std::vector<float> samples_, left_, right_, interleaved_;
+  std::vector<std::uint8_t> payload_;
+};
+
+struct Change {
+  MediaTime position = 0;
+  proto::StripState state;
+};
+
+}  // namespace
+
+Result<RenderSummary> render_take(const RenderOptions& options) {
+  const fs::path& dir = options.take_dir;
+  auto take = read_json_file(dir / "take.json", "not a take folder?");
+  if (!take) return Error{take.error()};
+  auto automation = read_json_file(dir / "automation.json",
+                                   "takes record it since automation was added; a recovered take has none");
+  if (!automation) return Error{automation.error()};
+  const json& t = take.value();
+  const json& a = automation.value();
+  if (t.value("state", "") != "complete") return Error{"the take is not complete (tlctl record recover it first)"};
+
+  RenderSummary summary;
+  summary.sample_rate = t.value("sample_rate", 0u);
+  const MediaTime start = t.value("start_sample", std::int64_t{0});
+  summary.frames = t.value("frames", std::int64_t{0});
+  const json mix = a.value("mix", json::object());
+  const auto block = mix.value("block_frames", 0u);
+  const MediaTime origin = mix.value("block_origin", std::int64_t{0});
+  const auto lookahead = mix.value("lookahead_frames", std::size_t{0});
+  if (summary.sample_rate == 0 || summary.frames <= 0) return Error{"take.json has no sample rate or length"};
+  if (block == 0 || block > 4096) {
+    return Error{"automation.json has no mix block size (recorded by an older tl-mixer): cannot repeat its mix"};
+  }
+
+  // The tracks, by node.
+  std::map<std::string, std::vector<std::vector<float>>> by_node;
+  for (const json& tr : t.value("tracks", json::array())) {
+    const std::string node = tr.value("node", "");
+    const int channel = tr.value("channel", 0);
+    std::string file = tr.value("file", "");
+    if (options.raw && tr.contains("raw_file")) file = tr.value("raw_file", "");
+    if (node.empty() || channel < 1 || channel > static_cast<int>(kMaxChannelsPerNode) || file.empty()) {
+      return Error{"take.json lists a track without node, channel or file: " + tr.dump()};
+    }
+    if (!options.raw && (tr.value("conform", "copy") != "copy" || tr.value("moved_samples", 0.0) != 0.0)) {
+      ++summary.moved;
+    }
+    auto audio = read_track_file((dir / file).string());
+    if (!audio) return Error{audio.error()};
+    if (audio->channels != 1 || audio->sample_rate != summary.sample_rate) {
+      return Error{file + " is not a mono track at the take's rate"};
+    }
+    auto& channels = by_node[node];
+    if (channels.size() < static_cast<std::size_t>(channel)) channels.resize(static_cast<std::size_t>(channel));
+    channels[static_cast<std::size_t>(channel - 1)] = std::move(audio->samples);
+    ++summary.tracks;
+  }
+
+  Render render(summary.sample_rate, start, summary.frames, lookahead > 0);
+  if (render.engine().master_latency() != lookahead) {
+    return Error{"the take's master look-ahead (" + std::to_string(lookahead) + " frames) is not this build's (" +
+                 std::to_string(render.engine().master_latency()) + ")"};
+  }
+  for (auto& [name, channels] : by_node) {
+    if (auto r = render.add_node(RenderNode{.name = name, .channels = std::move(channels)}); !r) return Error{r.error()};
+  }
+
+  // The mix as the take began, then every change in order.
+  proto::Scene scene;
+  if (!a.contains("initial") || !parse_state(a["initial"], scene)) return Error{"automation.json has no initial mix"};
+  const auto apply = [&](const proto::StripState& state) -> Status {
+    auto applied = render.apply_state(state);
+    if (!applied) return Error{applied.error()};
+    if (!applied.value()) ++summary.skipped;
+    return {};
+  };
+  for (const auto& st : scene.strips()) {
+    if (auto r = apply(st); !r) return Error{r.error()};
+  }
+  if (scene.has_master()) {
+    if (auto r = apply(scene.master()); !r) return Error{r.error()};
+  }
+  for (const auto& st : scene.buses()) {
+    if (auto r = apply(st); !r) return Error{r.error()};
+  }
+  std::vector<Change> changes;
+  for (const json& c : a.value("changes", json::array())) {
+    Change change{.position = c.value("position", std::int64_t{0})};
+    if (!c.contains("state") || !parse_state(c["state"], change.state)) {
+      return Error{"automation.json holds a change that is not a strip state: " + c.dump()};
+    }
+    changes.push_back(std::move(change));
+  }
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const Change& x, const Change& y) { return x.position < y.position; });
+
+  summary.out = options.out.empty() ? dir / "mix-render.wav" : options.out;
+  auto writer = TrackWriter::open(summary.out.string(),
+                                  TrackFileInfo{.sample_rate = summary.sample_rate,
+                                                .channels = 2,
+                                                .time_reference = start,
+                                                .description = "tracklink render of " + t.value("take", "")},
+                                  4096);
+  if (!writer) return Error{writer.error()};
+
+  // Mix frame p comes from the block at p + look-ahead: run the live grid over
+  // [start, start + frames) + look-ahead.
+  const auto L = static_cast<MediaTime>(lookahead);
+  const auto B = static_cast<MediaTime>(block);
+  MediaTime pos = start + L - (((start + L - origin) % B) + B) % B;
+  const MediaTime end = start + summary.frames + L;
+  render.engine().start_at(pos);
+  std::size_t next = 0;
+  const double cpu0 = thread_cpu_seconds();
+  auto last_report = std::chrono::steady_clock::now();
+  while (pos < end) {
+    for (; next < changes.size() && changes[next].position <= pos; ++next) {
+      if (auto r = apply(changes[next].state); !r) return Error{r.error()};
+      ++summary.changes;
+    }
+    MediaTime n = std::min(B - (((pos - origin) % B) + B) % B, end - pos);
+    // A change off the grid (a device-clocked mix) still lands on its frame.
+    if (next < changes.size()) n = std::min(n, changes[next].position - pos);
+    render.block(pos, static_cast<std::size_t>(n), **writer);
+    pos += n;
+    if (options.progress && std::chrono::steady_clock::now() - last_report > std::chrono::milliseconds(500)) {
+      last_report = std::chrono::steady_clock::now();
+      options.progress(static_cast<double>(pos - start - L) / summary.sample_rate,
+                       static_cast<double>(summary.frames) / summary.sample_rate);
+    }
+  }
+  summary.cpu_seconds = thread_cpu_seconds() - cpu0;
+  (*writer)->finish(summary.frames);
+  summary.peak_dbfs = static_cast<float>(gain_to_db((*writer)->peak(), -150.0));
+  summary.clipped = (*writer)->clipped_samples();
+  return summary;
+}
+
+Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path& render, std::int64_t settle,
+                                       std::int64_t tolerance_lsb) {
+  auto take = read_json_file(take_dir / "take.json", "not a take folder?");
+  if (!take) return Error{take.error()};
+  auto mix = read_track_file((take_dir / "mix.wav").string());
+  if (!mix) return Error{mix.error()};
+  auto out = read_track_file(render.string());
+  if (!out) return Error{out.error()};
+  if (mix->channels != out->channels || mix->frames() != out->frames()) {
+    return Error{"the render and mix.wav differ in shape (" + std::to_string(out->frames()) + " vs " +
+                 std::to_string(mix->frames()) + " frames)"};
+  }
+  const std::int64_t start = take->value("start_sample", std::int64_t{0});
+  std::vector<std::uint8_t> concealed(static_cast<std::size_t>(mix->frames()), 0);
+  for (const json& g : take->value("mix", json::object()).value("concealed", json::array())) {
+    const std::int64_t from = g.value("from", std::int64_t{0}) - start;
+    const std::int64_t to = from + g.value("frames", std::int64_t{0});
+    for (std::int64_t f = std::max<std::int64_t>(from, 0); f < std::min(to, mix->frames()); ++f) {
+      concealed[static_cast<std::size_t>(f)] = 1;
+    }
+  }
+  MixComparison cmp;
+  const auto lsb = [](float v) { return static_cast<std::int64_t>(std::lround(static_cast<double>(v) * 8388608.0)); };
+  for (std::int64_t f = std::max<std::int64_t>(settle, 0); f < mix->frames(); ++f) {
+    if (concealed[static_cast<std::size_t>(f)] != 0) {
+      ++cmp.skipped_concealed;
+      continue;
+    }
+    ++cmp.compared;
+    std::int64_t worst = 0;
+    for (std::uint32_t c = 0; c < mix->channels; ++c) {
+      const std::size_t i = static_cast<std::size_t>(f) * mix->channels + c;
+      worst = std::max<std::int64_t>(worst, std::llabs(lsb(mix->samples[i]) - lsb(out->samples[i])));
+    }
+    cmp.max_lsb = std::max(cmp.max_lsb, worst);
+    if (worst > tolerance_lsb) {
+      if (cmp.differing++ == 0) cmp.first_differing = f;
+    }
+  }
+  return cmp;
+}
+
+}  // namespace tl::mixer

@@ -1,0 +1,125 @@
+// tl-render: a recorded take mixed again offline from its tracks and automation.json.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "harness.h"
+#include "wav.h"
+
+namespace tl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+//! A take with a mix set up before it (EQ, HPF, gain, pan, a group bus, the limiter)
+//! and changed during it (gain, EQ, pan, a reverb send).
+std::string record_automated_take(Session& s) {
+  s.start_mixer({"--latency-ms", "100"});
+  s.start_capture("a", "tone:440", {"--channels", "2"});
+  s.start_capture("b", "noise");
+  for (const char* n : {"a", "b"}) EXPECT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
+  const std::vector<std::vector<std::string>> before = {
+      {"strip", "a/2", "eq", "2", "freq=2.5k", "gain=-3", "q=1.2"},
+      {"strip", "a/1", "hpf", "120"},
+      {"gain", "a/1", "-6"},
+      {"pan", "b/1", "-0.4"},
+      {"strip", "b/1", "route", "bus3"},
+      {"bus", "bus3", "fader", "-2"},
+      {"master", "limiter", "on", "ceiling=-1"},
+  };
+  for (const auto& c : before) EXPECT_EQ(s.tlctl(c).exit_code, 0) << c[0] << " " << c[1];
+  s.wait_session(0.3);
+  s.record_start("rendered");
+  s.wait_session(0.7);
+  EXPECT_EQ(s.tlctl({"gain", "a/1", "-12"}).exit_code, 0);
+  s.wait_session(0.3);
+  EXPECT_EQ(s.tlctl({"strip", "a/2", "eq", "2", "freq=2.5k", "gain=6", "q=1.2"}).exit_code, 0);
+  s.wait_session(0.3);
+  EXPECT_EQ(s.tlctl({"pan", "b/1", "0.7"}).exit_code, 0);
+  EXPECT_EQ(s.tlctl({"strip", "b/1", "send", "1", "level=-10"}).exit_code, 0);
+  s.wait_session(0.6);
+  s.record_stop();
+  return s.take_dir() + "/rendered";
+}
+
+TEST(Render, ATakeRenderedFromItsRawTracksAndAutomationIsItsLiveMix) {
+  Session s("render_exact");
+  const std::string take = record_automated_take(s);
+  const json doc = read_json(take + "/automation.json");
+  ASSERT_EQ(doc["changes"].size(), 4u) << doc["changes"].dump();
+
+  // The live mix's own inputs (raw/, at their stamps) through the engine again, with every
+  // change at its recorded frame: mix.wav to within float rounding from 0.25 s on (before
+  // that, the live filters still held audio from before the take).
+  const std::string out = s.dir() + "/again.wav";
+  const RunResult r = run({bin("tl-render"), take, "--raw", "--out", out, "--compare", "--settle", "0.25",
+                           "--tolerance-lsb", "4", "--quiet"},
+                          120s);
+  std::printf("%s", r.out.c_str());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("3 tracks, 4 changes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", 0 frames over 4 LSB"), std::string::npos) << r.out;
+
+  const Audio mix = read_audio(take + "/mix.wav");
+  const Audio again = read_audio(out);
+  ASSERT_EQ(again.channels, 2);
+  ASSERT_EQ(again.frames(), mix.frames());
+  // Not a copy of mix.wav: the first frames (no pre-take history) differ.
+  std::int64_t early_diff = 0;
+  for (std::int64_t i = 0; i < 2 * 480; ++i) {
+    early_diff += mix.samples[static_cast<std::size_t>(i)] != again.samples[static_cast<std::size_t>(i)];
+  }
+  EXPECT_GT(early_diff, 0) << "a render has no audio from before the take";
+
+  // Without its changes, the same tracks do not make this mix: the render depends on them.
+  const std::string stripped = s.dir() + "/stripped";
+  fs::create_directories(stripped + "/raw");
+  for (const auto& e : fs::recursive_directory_iterator(take)) {
+    if (e.is_regular_file()) fs::copy_file(e.path(), stripped / fs::relative(e.path(), take));
+  }
+  json flat = doc;
+  flat["changes"] = json::array();
+  std::ofstream(stripped + "/automation.json") << flat.dump();
+  const RunResult f = run({bin("tl-render"), stripped, "--raw", "--compare", "--settle", "0.25", "--quiet"}, 120s);
+  EXPECT_EQ(f.exit_code, 3) << f.out << f.err;
+
+  // The default render mixes the session-aligned tracks.
+  const RunResult d = run({bin("tl-render"), take, "--quiet"}, 120s);
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_EQ(read_audio(take + "/mix-render.wav").frames(), mix.frames());
+}
+
+TEST(Render, BadTakesAndOptionsGetAClearError) {
+  Session s("render_errors");
+  const RunResult none = run({bin("tl-render"), s.dir(), "--quiet"}, 30s);
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no take.json"), std::string::npos) << none.err;
+
+  const std::string take = s.dir() + "/take";
+  fs::create_directories(take);
+  std::ofstream(take + "/take.json") << R"({"state": "complete", "sample_rate": 48000, "frames": 480})";
+  const RunResult no_auto = run({bin("tl-render"), take, "--quiet"}, 30s);
+  EXPECT_EQ(no_auto.exit_code, 1);
+  EXPECT_NE(no_auto.err.find("no automation.json"), std::string::npos) << no_auto.err;
+
+  std::ofstream(take + "/automation.json") << "{ not json";
+  const RunResult bad = run({bin("tl-render"), take, "--quiet"}, 30s);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("not valid JSON"), std::string::npos) << bad.err;
+
+  std::ofstream(take + "/automation.json")
+      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, "initial": {}, "changes": []})";
+  std::ofstream(take + "/take.json")
+      << R"({"state": "complete", "sample_rate": 48000, "frames": 480, "tracks": [{"node": "x", "channel": 1, "file": "x-1.wav"}]})";
+  const RunResult missing = run({bin("tl-render"), take, "--quiet"}, 30s);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("x-1.wav"), std::string::npos) << missing.err;
+
+  const RunResult option = run({bin("tl-render"), take, "--tolerance-lsb", "-3"}, 30s);
+  EXPECT_EQ(option.exit_code, 2) << option.err;
+}
+
+}  // namespace
+}  // namespace tl::test
