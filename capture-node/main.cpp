@@ -59,6 +59,10 @@ int run(int argc, char** argv) {
          "--spool-max", raw.spool_max,
          "bound the spool: a duration (90s, 30m, 2h) or a size (500M, 4G); the oldest audio goes first")
       ->capture_default_str();
+  app.add_option("--cue", raw.cue,
+                 "play the personal cue mix the mixer streams back: none, device[:NAME] (an RtAudio output; "
+                 "--audio-api), or file:PATH (a stereo WAV of what arrived)")
+      ->capture_default_str();
   app.add_option("--sim-clock-offset-ms", raw.sim_clock_offset_ms,
                  "SIMULATION (testing only): behave as if this machine's clock were off by this many ms")
       ->capture_default_str();

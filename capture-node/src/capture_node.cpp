@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 
+#include "tl/capture/cue_output.h"
 #include "tl/capture/device_input.h"
 #include "tl/capture/producer.h"
 #include "tl/capture/sources.h"
@@ -122,6 +123,7 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   r->set_source(options.source.text);
   r->set_host(local_host_name());
   r->set_pid(static_cast<std::uint64_t>(::getpid()));
+  r->set_wants_cue(options.cue != CaptureOptions::CueKind::None);
   auto reply = client.call(std::move(request));
   if (!reply) return Error{"mixer refused registration: " + reply.error()};
   if (!reply->has_register_reply()) return Error{"mixer answered registration with an unexpected message"};
@@ -228,6 +230,29 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                  options.audio_to.host, options.audio_to.port);
   }
   Sender sender(queue, stamper, config, clock);
+  std::unique_ptr<CueOutput> cue;
+  CueDevice* cue_device = nullptr;
+  if (options.cue == CaptureOptions::CueKind::File) {
+    auto f = CueFile::open(options.cue_target, options.rate);
+    if (!f) {
+      spdlog::error("{}", f.error());
+      return 1;
+    }
+    cue = std::move(f.value());
+  } else if (options.cue == CaptureOptions::CueKind::Device) {
+    auto d = CueDevice::open(options.audio_api, options.cue_target, options.rate,
+                             std::max<std::uint32_t>(options.frames_per_packet, 64));
+    if (!d) {
+      spdlog::error("{}", d.error());
+      return 1;
+    }
+    cue_device = d->get();
+    cue = std::move(d.value());
+  }
+  if (cue) {
+    sender.set_cue_output(cue.get());
+    spdlog::info("cue mix: played on {}", cue->describe());
+  }
   if (!options.spool_dir.empty()) {
     auto spool = Spool::open(SpoolConfig{.dir = options.spool_dir,
                                          .channels = static_cast<std::uint32_t>(channels),
@@ -251,6 +276,12 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                  options.format == protocol::SampleFormat::Opus
                      ? ", and the recording keeps the decoded Opus instead of your exact samples"
                      : "");
+  }
+  if (cue_device != nullptr) {
+    if (auto started = cue_device->start(); !started) {
+      spdlog::error("{}", started.error());
+      return 1;
+    }
   }
   sender.start();
   sender.connect(*reg);
@@ -291,6 +322,12 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
           r->set_media_drift_ppm(s.drift_ppm + (device ? device->rate_error_ppm() : 0.0));
         }
         r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);
+        if (cue) {
+          r->set_cue_output(cue->describe());
+          r->set_cue_latency_ms(cue->latency_ms());
+          r->set_cue_packets(cue->packets());
+          r->set_cue_underruns(cue->underruns());
+        }
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);
         if (s.has_anchor) {

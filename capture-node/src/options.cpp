@@ -191,6 +191,17 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     o.spool_max_bytes = bound->first;
     o.spool_max_seconds = bound->second;
   }
+  if (raw.cue == "none" || raw.cue.empty()) {
+    o.cue = CaptureOptions::CueKind::None;
+  } else if (raw.cue == "device" || raw.cue.rfind("device:", 0) == 0) {
+    o.cue = CaptureOptions::CueKind::Device;
+    o.cue_target = raw.cue.size() > 7 ? raw.cue.substr(7) : std::string();
+  } else if (raw.cue.rfind("file:", 0) == 0 && raw.cue.size() > 5) {
+    o.cue = CaptureOptions::CueKind::File;
+    o.cue_target = raw.cue.substr(5);
+  } else {
+    return Error{"bad --cue '" + raw.cue + "': expected none, device, device:NAME or file:PATH"};
+  }
   if (!std::isfinite(raw.sim_clock_offset_ms) || std::abs(raw.sim_clock_offset_ms) > 86'400'000.0) {
     return Error{"bad --sim-clock-offset-ms: expected milliseconds within +-1 day"};
   }

@@ -1,5 +1,7 @@
 #include "tl/capture/sender.h"
 
+#include "tl/capture/cue_output.h"
+
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
@@ -224,6 +226,7 @@ void Sender::run() {
     }
   };
 
+  std::array<float, 2 * protocol::kMaxFrames> cue_samples{};
   auto receive_all = [&] {
     for (;;) {
       std::error_code ec;
@@ -234,6 +237,18 @@ void Sender::run() {
       protocol::PacketHeader h;
       std::span<const std::uint8_t> payload;
       if (protocol::parse(datagram, h, payload) != protocol::DecodeError::Ok) continue;
+      if (h.type == protocol::PacketType::Cue && h.node_id == reg.node_id) {
+        const std::size_t samples = 2 * static_cast<std::size_t>(h.frame_count);
+        if (cue_ != nullptr && h.channel_count == 2 && h.format == protocol::SampleFormat::Pcm24 &&
+            payload.size() == 3 * samples && samples <= cue_samples.size() && est.has_estimate() &&
+            protocol::verify_tag(datagram, reg.key)) {
+          const std::span<float> stereo(cue_samples.data(), samples);
+          protocol::unpack_pcm(payload, h.format, stereo);
+          cue_->deliver(h.media_ts, stereo,
+                        static_cast<double>(est.to_session_ns(t4)) * config_.rate / 1e9);
+        }
+        continue;
+      }
       if (h.type == protocol::PacketType::Nack && h.node_id == reg.node_id) {
         if (protocol::verify_tag(datagram, reg.key)) answer_nack(payload);
         continue;

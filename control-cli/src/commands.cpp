@@ -74,6 +74,35 @@ Result<tl::proto::SetLatency> parse_latency_args(const std::vector<std::string>&
   return r;
 }
 
+//! `tlctl cue NODE on | off | show | me DB | level SOURCE DB`.
+Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) {
+  tl::proto::SetCue r;
+  const std::string usage = " (expected on, off, show, me DB, or level SOURCE DB)";
+  const std::string verb = words.empty() ? "show" : words[0];
+  const auto level = [&](const std::string& text) -> Status {
+    auto v = parse_number(text.starts_with("=") ? text.substr(1) : text);
+    if (!v || v.value() < -60.0f || v.value() > 12.0f) return Error{"bad cue level '" + text + "': -60 (off) to +12 dB"};
+    r.set_level_db(v.value());
+    return Status::success();
+  };
+  if (verb == "show" && words.size() <= 1) {
+    r.set_action(tl::proto::SetCue::SHOW);
+  } else if ((verb == "on" || verb == "off") && words.size() == 1) {
+    r.set_action(verb == "on" ? tl::proto::SetCue::ON : tl::proto::SetCue::OFF);
+  } else if (verb == "me" && words.size() == 2) {
+    r.set_action(tl::proto::SetCue::LEVEL);
+    r.set_source("me");
+    if (auto ok = level(words[1]); !ok) return Error{ok.error()};
+  } else if (verb == "level" && words.size() == 3) {
+    r.set_action(tl::proto::SetCue::LEVEL);
+    r.set_source(words[1]);
+    if (auto ok = level(words[2]); !ok) return Error{ok.error()};
+  } else {
+    return Error{"bad cue command '" + verb + "'" + usage};
+  }
+  return r;
+}
+
 Result<Invocation> finish(Invocation inv, const RawValues& raw) {
   auto hp = parse_host_port(inv.mixer_text);
   if (!hp) return Error{"bad --mixer '" + inv.mixer_text + "': " + hp.error()};
@@ -130,6 +159,12 @@ Result<Invocation> finish(Invocation inv, const RawValues& raw) {
     inv.latency = range.value();
     inv.latency.set_node(raw.target);
   }
+  if (inv.command == Command::Cue) {
+    auto cue = parse_cue_args(raw.words);
+    if (!cue) return Error{cue.error()};
+    inv.cue = cue.value();
+    inv.cue.set_node(raw.target);
+  }
   if ((inv.command == Command::Mute || inv.command == Command::Solo) && !raw.state.empty()) {
     auto s = parse_switch(raw.state);
     if (!s) return Error{"bad state: " + s.error()};
@@ -160,6 +195,7 @@ Envelope::BodyCase expected_reply(Command c) {
     case Command::Meters: return Envelope::kMixerStatus;
     case Command::Scene: return Envelope::kSceneReply;
     case Command::Latency: return Envelope::kLatencyState;
+    case Command::Cue: return Envelope::kCueState;
   }
   return Envelope::BODY_NOT_SET;
 }
@@ -315,12 +351,19 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
       "concealed live, and still recorded)");
   latency->add_option("node", raw.target, "node name")->required();
   latency->add_option("args", raw.words, "min=MS max=MS, or reset")->required();
+  auto* cue = app.add_subcommand(
+      "cue",
+      "a node's personal cue mix, streamed back to it (tl-capture --cue): NODE on | off | show | me DB (its own "
+      "sound, 'more me') | level SOURCE DB (another node). Levels are -60 (off) to +12 dB against the mix's "
+      "faders and pans");
+  cue->add_option("node", raw.target, "the listening node")->required();
+  cue->add_option("args", raw.words, "on, off, show, me DB, level SOURCE DB");
 
   // strip/master values may be negative ("trim -3"): hand them over as "=-3" (a bare value)
   // so they never look like options.
   std::vector<std::string> given = args;
   for (std::size_t i = 0; i < given.size(); ++i) {
-    if (given[i] == "strip" || given[i] == "master" || given[i] == "bus") {
+    if (given[i] == "strip" || given[i] == "master" || given[i] == "bus" || given[i] == "cue") {
       for (std::size_t j = i + 1; j < given.size(); ++j) {
         if (is_negative_number(given[j])) given[j] = "=" + given[j];
       }
@@ -357,6 +400,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   if (bus->parsed()) inv.command = Command::Bus;
   if (meters_cmd->parsed()) inv.command = Command::Meters;
   if (latency->parsed()) inv.command = Command::Latency;
+  if (cue->parsed()) inv.command = Command::Cue;
   if (scene->parsed()) {
     inv.command = Command::Scene;
     inv.scene_action = scene_save->parsed() ? "save" : scene_recall->parsed() ? "recall" : "list";
@@ -410,6 +454,7 @@ tl::proto::Envelope build_request(const Invocation& inv) {
       env.mutable_scene_request()->set_name(inv.scene_name);
       break;
     case Command::Latency: *env.mutable_set_latency() = inv.latency; break;
+    case Command::Cue: *env.mutable_set_cue() = inv.cue; break;
   }
   return env;
 }
@@ -450,6 +495,7 @@ std::string render_reply(const Invocation& inv, const tl::proto::Envelope& reply
     case Command::Meters: return "meters\n";
     case Command::Scene: return format_scene_reply(reply.scene_reply());
     case Command::Latency: return format_latency_state(reply.latency_state());
+    case Command::Cue: return format_cue_state(reply.cue_state());
   }
   return {};
 }

@@ -21,7 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, RecordRecover, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Bus, Meters, Scene, Latency };
+enum class Command { Nodes, RecordStart, RecordStop, RecordRecover, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Bus, Meters, Scene, Latency, Cue };
 
 //! One parsed command line.
 struct Invocation {
@@ -45,6 +45,7 @@ struct Invocation {
   std::string scene_action;    //!< scene: save | recall | list
   std::string scene_name;
   tl::proto::SetLatency latency;  //!< latency: the node's range
+  tl::proto::SetCue cue;          //!< cue: a node's personal cue mix
 };
 
 struct ParseOutcome {

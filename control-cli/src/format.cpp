@@ -168,6 +168,13 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
         n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
         static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits())));
     t.note("    play-out " + format_node_latency(n));
+    if (n.cue_on()) {
+      t.note(n.cue_output().empty()
+                 ? std::string("    cue mix on; the node plays it nowhere")
+                 : fmt("    cue mix on %s  latency %.1f ms  packets %llu  underrun %llu frames", n.cue_output().c_str(),
+                       n.cue_latency_ms(), static_cast<unsigned long long>(n.cue_packets()),
+                       static_cast<unsigned long long>(n.cue_underruns())));
+    }
     if (n.format() == tl::proto::FORMAT_OPUS) {
       t.note(fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "
                  "its spool, not from Opus)",
@@ -283,6 +290,22 @@ std::string format_latency_state(const tl::proto::LatencyState& s) {
   std::string out = s.node() + ": play-out delay range min " + bound(s.min_ms()) + ", max " + bound(s.max_ms()) + "\n";
   out += s.need_ms() >= 0.0 ? fmt("needs %.1f ms for 99%% of its packets; ", s.need_ms()) : std::string("need not measured yet; ");
   return out + fmt("the mix runs %.1f ms behind the session clock\n", s.latency_ms());
+}
+
+std::string format_cue_state(const tl::proto::CueState& s) {
+  if (!s.on()) return s.node() + ": no cue mix (tlctl cue " + s.node() + " on)\n";
+  std::string out = s.node() + ": cue mix on";
+  out += s.output().empty() ? std::string(", the node plays it nowhere (start it with tl-capture --cue)")
+                            : ", played on " + s.output();
+  if (s.packets() != 0) {
+    out += fmt("; latency %.1f ms, %llu packets, %llu frames underrun", s.latency_ms(),
+               static_cast<unsigned long long>(s.packets()), static_cast<unsigned long long>(s.underruns()));
+  }
+  out += "\n  levels: every node as in the mix";
+  for (const auto& l : s.levels()) {
+    out += (l.source() == s.node() ? ", me " : ", " + l.source() + " ") + fmt("%+.1f dB", l.level_db());
+  }
+  return out + "\n";
 }
 
 std::string format_status(const tl::proto::MixerStatus& s) {

@@ -49,6 +49,7 @@ std::string format_status(const tl::proto::MixerStatus& s);
 std::string format_node_latency(const tl::proto::NodeInfo& n);
 //! The answer to `tlctl latency NODE ...`.
 std::string format_latency_state(const tl::proto::LatencyState& s);
+std::string format_cue_state(const tl::proto::CueState& s);
 
 //! The strip after a SetChannel.
 std::string format_channel_state(const tl::proto::ChannelState& s);

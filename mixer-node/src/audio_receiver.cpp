@@ -23,12 +23,45 @@ std::uint64_t ReceiverCounters::total_rejected() const noexcept {
 AudioReceiver::AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint,
                              NodeRegistry& registry, const SessionClock& clock,
                              SpscRing<PacketSlot>& to_recorder)
-    : socket_(io), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
+    : socket_(io), cue_timer_(io), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
   socket_.open(endpoint.protocol());
   socket_.set_option(asio::socket_base::reuse_address(true));
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
   socket_.bind(endpoint);
   receive();
+  send_cues();
+}
+
+void AudioReceiver::send_cues() {
+  for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
+    NodeSlot* slot = registry_.by_id(id);
+    if (slot == nullptr || !slot->cue_out) continue;
+    while (CueChunk* chunk = slot->cue_out->front()) {
+      if (from_[id].port() != 0) {
+        const protocol::PacketHeader h{.type = PacketType::Cue,
+                                       .node_id = id,
+                                       .seq = cue_seq_[id]++,
+                                       .media_ts = chunk->position,
+                                       .frame_count = static_cast<std::uint16_t>(chunk->frames),
+                                       .channel_count = 2,
+                                       .format = protocol::SampleFormat::Pcm24};
+        const std::size_t samples = 2 * static_cast<std::size_t>(chunk->frames);
+        std::copy_n(chunk->samples.begin(), samples, cue_samples_.begin());
+        const auto payload = std::span(decoded_payload_).first(samples * 3);
+        protocol::pack_pcm(std::span<const float>(cue_samples_.data(), samples), protocol::SampleFormat::Pcm24,
+                           payload);
+        const std::size_t n = protocol::encode(h, payload, slot->key, reply_);
+        std::error_code ec;
+        socket_.send_to(asio::buffer(reply_.data(), n), from_[id], 0, ec);
+        if (!ec) ++counters_.cue_packets;
+      }
+      slot->cue_out->pop();
+    }
+  }
+  cue_timer_.expires_after(std::chrono::milliseconds(1));
+  cue_timer_.async_wait([this](std::error_code ec) {
+    if (ec != asio::error::operation_aborted) send_cues();
+  });
 }
 
 void AudioReceiver::receive() {
@@ -80,6 +113,7 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     return;
   }
 
+  from_[h.node_id] = sender;  // where its cue mix goes
   switch (h.type) {
     case PacketType::SyncRequest: {
       const auto t1 = protocol::parse_sync_request(payload);

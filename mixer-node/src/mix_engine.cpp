@@ -64,6 +64,12 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
   master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
   buses_.prepare(static_cast<double>(config.sample_rate), config.max_block_frames);
   master_latency_ = config.master_chain ? master_.latency() : 0;
+  for (CueMix& cue : cues_) {
+    cue.left = std::make_unique<float[]>(config.max_block_frames);
+    cue.right = std::make_unique<float[]>(config.max_block_frames);
+    cue.level.fill(1.0f);
+    cue.level_cur.fill(1.0f);
+  }
 }
 
 MasterMeters MixEngine::master_meters() const noexcept {
@@ -124,6 +130,21 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
         break;
       case MixCommand::Kind::Delay:
         buses_.set_delay(cmd.delay);
+        break;
+      case MixCommand::Kind::CueOn:
+        if (cmd.bus < kMaxCues) {
+          CueMix& cue = cues_[cmd.bus];
+          const bool on = cmd.value != 0.0f;
+          if (on && !cue.on) {  // a cue mix starts with every node as in the mix
+            cue.level.fill(1.0f);
+            cue.level_cur.fill(1.0f);
+          }
+          cue.listener = cmd.node;
+          cue.on = on;
+        }
+        break;
+      case MixCommand::Kind::CueLevel:
+        if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
     }
     // The io thread drains these ten times a second; a full ring loses the position only.
@@ -256,6 +277,30 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
   return missing;
 }
 
+void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
+  for (CueMix& cue : cues_) {
+    if (!cue.on) continue;
+    NodeSlot* slot = registry_.by_id(cue.listener);
+    if (slot == nullptr || !slot->cue_out) continue;
+    for (std::size_t done = 0; done < frames;) {
+      const std::size_t n = std::min<std::size_t>(frames - done, kCueChunkFrames);
+      CueChunk* chunk = slot->cue_out->begin_write();
+      if (chunk == nullptr) {
+        slot->cue_dropped.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        chunk->position = pos + static_cast<MediaTime>(done);
+        chunk->frames = static_cast<std::uint32_t>(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          chunk->samples[2 * i] = cue.left[done + i];
+          chunk->samples[2 * i + 1] = cue.right[done + i];
+        }
+        slot->cue_out->commit_write();
+      }
+      done += n;
+    }
+  }
+}
+
 void MixEngine::process(std::span<float> left, std::span<float> right) noexcept {
   rt::RealtimeScope realtime;
   const std::size_t frames = std::min<std::size_t>(left.size(), config_.max_block_frames);
@@ -273,6 +318,13 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
 
   const bool publish_levels = (meter_frames_ += static_cast<std::uint32_t>(frames)) >= meter_window_;
+  bool any_cue = false;
+  for (CueMix& cue : cues_) {
+    if (!cue.on) continue;
+    any_cue = true;
+    std::fill_n(cue.left.get(), frames, 0.0f);
+    std::fill_n(cue.right.get(), frames, 0.0f);
+  }
   std::fill_n(guessed_.get(), frames, std::uint8_t{0});
   const std::span<float> ch(channel_.get(), frames);
   buses_.begin(frames);
@@ -361,6 +413,19 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       }
       s.cur_left = target_left;
       s.cur_right = target_right;
+      // Cue mixes: the fader and pan (mute, not solo), times the node's level in each.
+      if (any_cue) {
+        float cue_left = 0.0f, cue_right = 0.0f;
+        pan_gains(s.pan, s.mute ? 0.0f : s.gain, cue_left, cue_right);
+        for (CueMix& cue : cues_) {
+          if (!cue.on) continue;
+          const float from = cue.level_cur[id], to = cue.level[id];
+          add_ramped(ch, cue.left.get(), s.cue_left * from, cue_left * to);
+          add_ramped(ch, cue.right.get(), s.cue_right * from, cue_right * to);
+        }
+        s.cue_left = cue_left;
+        s.cue_right = cue_right;
+      }
       // Sends to the effects: pre-fader ones ignore the fader; mute and solo act on both.
       for (std::size_t k = 0; k < dsp::kSends; ++k) {
         const dsp::SendParams& send = routing.sends[k];
@@ -390,6 +455,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         s.meter_sum_sq = 0.0;
       }
     }
+    for (CueMix& cue : cues_) cue.level_cur[id] = cue.level[id];
     cursor.advance(block, frames, advance);
     if (publish_levels) {
       slot->varispeed_ppm.store(static_cast<float>(cursor.correction_ppm()), std::memory_order_relaxed);
@@ -399,6 +465,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     }
   }
 
+  send_cues(pos, frames);
   adapt_latency(largest_ask);
   buses_.finish(left.first(frames), right.first(frames));
   if (publish_levels) {

@@ -270,6 +270,11 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
     n.set_opus_held_packets(o.held_packets);
   }
   n.set_source(slot.source);
+  n.set_cue_on(slot.cue_on);
+  n.set_cue_output(slot.report.cue_output());
+  n.set_cue_latency_ms(slot.report.cue_latency_ms());
+  n.set_cue_packets(slot.report.cue_packets());
+  n.set_cue_underruns(slot.report.cue_underruns());
   n.set_state(registry_.state_of(slot, now));
   n.set_last_heard_s(slot.last_heard_ns < 0 ? -1.0 : static_cast<double>(now - slot.last_heard_ns) / 1e9);
   n.set_packets(slot.packets);
@@ -393,6 +398,9 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
     case proto::Envelope::kSceneRequest:
       handle_scene(s, id, req.scene_request());
       return;
+    case proto::Envelope::kSetCue:
+      handle_set_cue(s, id, req.set_cue());
+      return;
     case proto::Envelope::kSetLatency:
       handle_set_latency(s, id, req.set_latency());
       return;
@@ -476,6 +484,100 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   rr->set_audio_port(receiver_->port());
   rr->set_session_time_ns(clock_.now_ns());
   rr->set_rejoined(rejoined);
+  s->reply(id, std::move(reply));
+  if (r.wants_cue() && !slot->cue_on) {
+    if (auto on = set_cue_on(*slot, true); !on) spdlog::warn("node '{}' asked for a cue mix: {}", slot->name, on.error());
+  }
+}
+
+Status Mixer::set_cue_on(NodeSlot& slot, bool on) {
+  if (on && slot.cue < 0) {
+    std::array<bool, kMaxCues> taken{};
+    for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
+      const NodeSlot* other = registry_.by_id(nid);
+      if (other != nullptr && other->cue >= 0) taken[static_cast<std::size_t>(other->cue)] = true;
+    }
+    const auto free = std::find(taken.begin(), taken.end(), false);
+    if (free == taken.end()) {
+      return Error{"every one of the " + std::to_string(kMaxCues) + " cue mixes is taken (turn one off)"};
+    }
+    slot.cue = static_cast<int>(free - taken.begin());
+    // Published to the mix thread by the command queue, before the command that uses it.
+    if (!slot.cue_out) slot.cue_out = std::make_unique<SpscRing<CueChunk>>(256);
+    slot.cue_levels_db.fill(0.0f);
+  }
+  if (slot.cue < 0) return Status::success();
+  const MixCommand cmd{.kind = MixCommand::Kind::CueOn,
+                       .node = slot.id,
+                       .value = on ? 1.0f : 0.0f,
+                       .bus = static_cast<std::uint8_t>(slot.cue)};
+  if (!engine_.post(cmd)) return Error{"mix engine command queue is full; try again"};
+  slot.cue_on = on;
+  if (!on) slot.cue = -1;  // its cue goes back to the pool (levels start again at 0 dB)
+  spdlog::info("node '{}': cue mix {}", slot.name, on ? "on" : "off");
+  return Status::success();
+}
+
+void Mixer::handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r) {
+  NodeSlot* slot = registry_.by_name(r.node());
+  if (slot == nullptr) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.node() + "' (see tlctl nodes)");
+    return;
+  }
+  switch (r.action()) {
+    case proto::SetCue::ON:
+    case proto::SetCue::OFF:
+      if (auto done = set_cue_on(*slot, r.action() == proto::SetCue::ON); !done) {
+        s->send_error(id, proto::ErrorReply::CONFLICT, done.error());
+        return;
+      }
+      break;
+    case proto::SetCue::LEVEL: {
+      if (!slot->cue_on) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST,
+                      "node '" + slot->name + "' has no cue mix on (tlctl cue " + slot->name + " on)");
+        return;
+      }
+      const NodeSlot* source = r.source().empty() || r.source() == "me" ? slot : registry_.by_name(r.source());
+      if (source == nullptr) {
+        s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.source() + "' (see tlctl nodes)");
+        return;
+      }
+      if (!std::isfinite(r.level_db()) || r.level_db() < -60.0f || r.level_db() > 12.0f) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue level is -60 (off) to +12 dB");
+        return;
+      }
+      const MixCommand cmd{.kind = MixCommand::Kind::CueLevel,
+                           .node = slot->id,
+                           .value = r.level_db() <= -60.0f ? 0.0f : db_to_gain(r.level_db()),
+                           .bus = static_cast<std::uint8_t>(slot->cue),
+                           .source = source->id};
+      if (!engine_.post(cmd)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+        return;
+      }
+      slot->cue_levels_db[source->id] = r.level_db();
+      spdlog::info("node '{}': {} at {:+.1f} dB in its cue mix, set by {}", slot->name,
+                   source == slot ? "its own sound" : "'" + source->name + "'", r.level_db(), s->who());
+      break;
+    }
+    default: break;
+  }
+  proto::Envelope reply;
+  auto* state = reply.mutable_cue_state();
+  state->set_node(slot->name);
+  state->set_on(slot->cue_on);
+  for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
+    const NodeSlot* source = registry_.by_id(nid);
+    if (source == nullptr || !slot->cue_on || slot->cue_levels_db[nid] == 0.0f) continue;
+    auto* level = state->add_levels();
+    level->set_source(source->name);
+    level->set_level_db(slot->cue_levels_db[nid]);
+  }
+  state->set_output(slot->report.cue_output());
+  state->set_latency_ms(slot->report.cue_latency_ms());
+  state->set_packets(slot->report.cue_packets());
+  state->set_underruns(slot->report.cue_underruns());
   s->reply(id, std::move(reply));
 }
 

@@ -78,8 +78,14 @@ TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
 
   s.start_capture("jackin", "device", {"--audio-api", "jack", "--channels", "2"}, jack.env());
   ASSERT_TRUE(s.wait_node_state("jackin", "streaming")) << s.logs();
-  s.start_capture("tone", "tone:440");
+  // The tone node plays its personal cue mix on a JACK output.
+  s.start_capture("tone", "tone:440", {"--cue", "device", "--audio-api", "jack"}, jack.env());
   ASSERT_TRUE(s.wait_node_state("tone", "streaming")) << s.logs();
+  EXPECT_TRUE(wait_until([&] { return json_int(s.node("tone"), "cue_packets") > 100; }, 20s, 100ms))
+      << s.node("tone").dump() << s.logs();
+  const json cue = s.node("tone");
+  EXPECT_EQ(cue.value("cue_output", "").rfind("device:", 0), 0u) << cue.dump();
+  EXPECT_GT(json_num(cue, "cue_latency_ms"), 0.0) << cue.dump();
 
   const std::int64_t blocks_before = json_int(s.tlctl_json({"status"}), "mix_blocks");
   s.record_start("jack");

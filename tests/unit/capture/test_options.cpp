@@ -106,6 +106,25 @@ TEST(CaptureOptions, RejectsBadValuesWithTheOptionNamed) {
   expect_error(r, "--audio-api");
 }
 
+TEST(CaptureOptions, CueOutputIsNoneADeviceOrAFile) {
+  RawOptions r = good();
+  EXPECT_EQ(validate(r)->cue, CaptureOptions::CueKind::None);
+  r.cue = "device";
+  EXPECT_EQ(validate(r)->cue, CaptureOptions::CueKind::Device);
+  EXPECT_EQ(validate(r)->cue_target, "");
+  r.cue = "device:USB Headphones";
+  EXPECT_EQ(validate(r)->cue_target, "USB Headphones");
+  r.cue = "file:/tmp/cue.wav";
+  EXPECT_EQ(validate(r)->cue, CaptureOptions::CueKind::File);
+  EXPECT_EQ(validate(r)->cue_target, "/tmp/cue.wav");
+  for (const char* bad : {"file:", "speaker", "devices"}) {
+    r.cue = bad;
+    auto o = validate(r);
+    ASSERT_FALSE(o) << bad;
+    EXPECT_NE(o.error().find("--cue"), std::string::npos) << o.error();
+  }
+}
+
 TEST(CaptureOptions, NamesAllowTheDocumentedCharacters) {
   EXPECT_TRUE(valid_node_name("Room_A.1-b"));
   EXPECT_TRUE(valid_node_name(std::string(32, 'x')));

@@ -44,6 +44,25 @@ TEST(CommandLine, NegativeGainIsAValueNotAnOption) {
   EXPECT_FLOAT_EQ(must_parse({"gain", "room-a/1", "-inf"}).value, -150.0f);
 }
 
+TEST(CommandLine, CueCommandsAndTheirLevels) {
+  Invocation inv = must_parse({"cue", "singer", "me", "-3"});
+  EXPECT_EQ(inv.command, Command::Cue);
+  EXPECT_EQ(inv.cue.node(), "singer");
+  EXPECT_EQ(inv.cue.action(), tl::proto::SetCue::LEVEL);
+  EXPECT_EQ(inv.cue.source(), "me");
+  EXPECT_FLOAT_EQ(inv.cue.level_db(), -3.0f);
+  inv = must_parse({"cue", "singer", "level", "drums", "+4.5"});
+  EXPECT_EQ(inv.cue.source(), "drums");
+  EXPECT_FLOAT_EQ(inv.cue.level_db(), 4.5f);
+  EXPECT_EQ(must_parse({"cue", "singer"}).cue.action(), tl::proto::SetCue::SHOW);
+  EXPECT_EQ(must_parse({"cue", "singer", "off"}).cue.action(), tl::proto::SetCue::OFF);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"cue", "singer", "me", "+13"}, {"cue", "singer", "level", "drums"},
+        {"cue", "singer", "loud"}, {"cue", "singer", "me", "x"}}) {
+    EXPECT_EQ(parse(bad).outcome.exit_code, 2) << bad.back();
+  }
+}
+
 TEST(CommandLine, NegativePanWithGlobalOptionsAfterIt) {
   const Invocation inv = must_parse({"pan", "room-a/2", "-0.5", "--json", "--timeout-ms", "250", "-v"});
   EXPECT_EQ(inv.command, Command::Pan);

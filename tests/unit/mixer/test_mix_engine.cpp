@@ -433,6 +433,55 @@ TEST(MixEngineBuses, PostFaderSendsFollowTheFaderAndPreFaderOnesDoNot) {
   }
 }
 
+//! Runs blocks until the cue queue of `listener` holds a chunk; returns the last one.
+CueChunk last_cue(Rig& rig, NodeSlot& listener, std::vector<NodeSlot*> sources, int blocks, MediaTime& ts) {
+  std::vector<float> l(kBlock), r(kBlock);
+  CueChunk out;
+  for (int b = 0; b < blocks; ++b, ts += kBlock) {
+    for (NodeSlot* n : sources) rig.send(*n, ts, 0.1f);
+    rig.engine.process(l, r);
+    CueChunk c;
+    while (listener.cue_out->try_pop(c)) out = c;
+  }
+  return out;
+}
+
+TEST(MixEngineCue, ANodesCueMixFollowsTheFadersAndPansWithItsOwnLevelsAndIgnoresSolo) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  NodeSlot* b = rig.add_node("b", 1);
+  a->cue_out = std::make_unique<SpscRing<CueChunk>>(64);
+  rig.engine.start_at(0);
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Pan, .node = b->id, .value = 1.0f}));  // b hard right
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 3}));
+  MediaTime ts = 0;
+  CueChunk c = last_cue(rig, *a, {a, b}, 4, ts);
+  ASSERT_EQ(c.frames, kBlock);
+  EXPECT_EQ(c.position, ts - kBlock) << "a chunk carries the mix position of its audio";
+  const float centre = 0.70710678f;
+  EXPECT_NEAR(c.samples[0], q24(0.1f) * centre, 1e-6f) << "left: a at the centre";
+  EXPECT_NEAR(c.samples[1], q24(0.1f) * centre + q24(0.1f), 1e-6f) << "right: a at the centre, b hard right";
+
+  // More me (+6 dB), b off; a solo in the main mix does not reach the cue.
+  ASSERT_TRUE(rig.engine.post(
+      {.kind = MixCommand::Kind::CueLevel, .node = a->id, .value = 2.0f, .bus = 3, .source = a->id}));
+  ASSERT_TRUE(rig.engine.post(
+      {.kind = MixCommand::Kind::CueLevel, .node = a->id, .value = 0.0f, .bus = 3, .source = b->id}));
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Solo, .node = b->id, .value = 1.0f}));
+  c = last_cue(rig, *a, {a, b}, 3, ts);
+  EXPECT_NEAR(c.samples[0], 2.0f * q24(0.1f) * centre, 1e-6f);
+  EXPECT_NEAR(c.samples[1], 2.0f * q24(0.1f) * centre, 1e-6f);
+
+  // Muted in the mix is silent in the cue too; off, nothing more is queued.
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Mute, .node = a->id, .value = 1.0f}));
+  c = last_cue(rig, *a, {a, b}, 3, ts);
+  EXPECT_EQ(c.samples[0], 0.0f);
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 0.0f, .bus = 3}));
+  c = last_cue(rig, *a, {a, b}, 1, ts);  // the block that applies it
+  c = last_cue(rig, *a, {a, b}, 2, ts);
+  EXPECT_EQ(c.frames, 0u) << "a cue mix that is off is not sent";
+}
+
 TEST(MixEngine, ACommandWithAnIdIsReportedAtTheBlockItWasAppliedAt) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 1);
@@ -499,6 +548,11 @@ TEST(MixEngine, ProcessNeverAllocates) {
   MixCommand echo{.kind = MixCommand::Kind::Delay};
   echo.delay.bpm = 90.0f;
   ASSERT_TRUE(rig.engine.post(echo));
+  // b hears a cue mix with more of itself.
+  b->cue_out = std::make_unique<SpscRing<CueChunk>>(64);
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = b->id, .value = 1.0f, .bus = 0}));
+  ASSERT_TRUE(rig.engine.post(
+      {.kind = MixCommand::Kind::CueLevel, .node = b->id, .value = 2.0f, .bus = 0, .source = b->id}));
   const auto before = test::realtime_allocations();
   // 0.6 s of blocks with arrival times: the play-out delay's estimates run too.
   for (int block = 0; block < 600; ++block) {
@@ -517,8 +571,12 @@ TEST(MixEngine, ProcessNeverAllocates) {
     MixChunk chunk;
     while (rig.chunks.try_pop(chunk)) {
     }
+    CueChunk cue;
+    while (b->cue_out->try_pop(cue)) {
+    }
   }
   EXPECT_EQ(test::realtime_allocations(), before);
+  EXPECT_EQ(b->cue_dropped.load(), 0u) << "the cue mix was made during the run";
   EXPECT_GT(a->levels[0].peak.load(), 0.0f) << "levels were published during the run";
   EXPECT_GT(a->need_ms.load(), 0.0f) << "the play-out delay was estimated during the run";
   EXPECT_LT(b->levels[0].comp_gr_db.load(), -1.0f) << "the compressor was working";

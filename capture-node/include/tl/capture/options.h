@@ -48,6 +48,7 @@ struct RawOptions {
   std::string audio_to;            // --audio-to HOST:PORT, empty: the mixer's audio port
   std::string spool_dir;           // --spool-dir DIR ("none": no spool), empty: the default
   std::string spool_max = "1h";    // --spool-max: a duration (90s, 30m, 2h) or a size (500M, 4G)
+  std::string cue = "none";        // --cue none | device[:NAME] | file:PATH
   double sim_clock_offset_ms = 0;  // SIMULATION: --sim-clock-offset-ms
   double sim_clock_skew_ppm = 0;   // SIMULATION: --sim-clock-skew-ppm
 };
@@ -72,6 +73,10 @@ struct CaptureOptions {
   std::string spool_dir;              // empty: no spool
   std::uint64_t spool_max_bytes = 0;  // 0: no byte bound
   double spool_max_seconds = 0.0;     // 0: no time bound
+  //! Where the personal cue mix the mixer streams back is played (see cue_output.h).
+  enum class CueKind { None, Device, File };
+  CueKind cue = CueKind::None;
+  std::string cue_target;             // the device name substring, or the file's path
   double sim_clock_offset_ms = 0;     // SIMULATION only (see sim_clock.h)
   double sim_clock_skew_ppm = 0;      // SIMULATION only
 };

@@ -24,6 +24,8 @@
 
 namespace tl::capture {
 
+class CueOutput;
+
 //! What the mixer gave the node at registration.
 struct Registration {
   std::uint16_t node_id = 0;
@@ -71,6 +73,8 @@ class Sender {
 
   //! clock: the node's clock (identity unless simulating); must outlive the sender.
   Sender(BlockQueue& queue, MediaStamper& stamper, Config config, const SimClock& clock = SimClock::real());
+  //! Where the cue mix the mixer streams back goes (none: it is dropped). Before start().
+  void set_cue_output(CueOutput* cue) noexcept { cue_ = cue; }
   ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -140,6 +144,7 @@ class Sender {
   double anchor_session_pos_ = 0.0;
   bool has_timeline_ = false;
   MediaTime timeline_start_ = 0;
+  CueOutput* cue_ = nullptr;
 };
 
 }  // namespace tl::capture

@@ -9,7 +9,9 @@
 //! resends from its spool. Opus audio is decoded here, in media-time order, by
 //! the node's OpusLive (which conceals its losses), and handed on as PCM flagged
 //! lossy: the mix plays it; the recorder keeps it only until the node's exact
-//! samples (fetched from its spool) replace it.
+//! samples (fetched from its spool) replace it. Every millisecond the cue mixes the
+//! mix thread made are sent back to their nodes (PCM24 stereo, PacketType::Cue) at
+//! the address their sync and audio come from.
 
 #include <array>
 #include <asio.hpp>
@@ -35,6 +37,7 @@ struct ReceiverCounters {
   std::uint64_t record_dropped = 0;  // recorder queue full: must stay 0
   std::uint64_t datagrams = 0;
   std::uint64_t sync_replies = 0;
+  std::uint64_t cue_packets = 0;
   std::uint64_t total_rejected() const noexcept;
 };
 
@@ -55,6 +58,8 @@ class AudioReceiver {
 
  private:
   void receive();
+  //! Sends the cue chunks the mix thread has made, then waits a millisecond.
+  void send_cues();
   void reject(protocol::DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
@@ -67,6 +72,10 @@ class AudioReceiver {
   class DecodedSink;
 
   asio::ip::udp::socket socket_;
+  asio::steady_timer cue_timer_;
+  std::array<asio::ip::udp::endpoint, kMaxNodes + 1> from_{};  // where each node's datagrams come from
+  std::array<Seq, kMaxNodes + 1> cue_seq_{};
+  std::array<float, 2 * kCueChunkFrames> cue_samples_{};
   NodeRegistry& registry_;
   const SessionClock& clock_;
   SpscRing<PacketSlot>& to_recorder_;

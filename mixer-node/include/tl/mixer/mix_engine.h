@@ -42,7 +42,7 @@ namespace tl::mixer {
 
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
-  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay };
+  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay, CueOn, CueLevel };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
   //! at (MixEngine::next_applied), for the take's automation record.
@@ -60,7 +60,13 @@ struct MixCommand {
   dsp::BusParams bus_params{};
   dsp::ReverbParams reverb{};
   dsp::TempoDelayParams delay{};
+  //! CueOn / CueLevel: `node` is the listener, `bus` its cue (0..kMaxCues-1, the io
+  //! thread hands them out); CueOn: value 1 on, 0 off; CueLevel: `source` node at value (linear).
+  std::uint16_t source = 0;
 };
+
+//! Personal cue mixes the engine makes at once.
+inline constexpr std::size_t kMaxCues = 8;
 
 //! A command with an id, applied from the block at this play-out position on.
 struct AppliedChange {
@@ -143,10 +149,21 @@ class MixEngine {
     bool solo = false;
     float cur_left = 0.70710678f;  // gains applied at the end of the last block
     float cur_right = 0.70710678f;
+    float cue_left = 0.70710678f;  // the same for cue mixes (mute, no solo)
+    float cue_right = 0.70710678f;
     std::uint8_t route = 0;                  // where it went in the last block (0: master)
     std::array<float, dsp::kSends> send{};  // send gains at the end of the last block
     float meter_peak = 0.0f;
     double meter_sum_sq = 0.0;
+  };
+  //! A node's personal cue mix: every channel after its strip, at its fader and pan
+  //! (mute silences it, solo does not), times the level of its node in this mix.
+  struct CueMix {
+    std::uint16_t listener = 0;
+    bool on = false;
+    std::array<float, kMaxNodes + 1> level{};      // per source node, linear
+    std::array<float, kMaxNodes + 1> level_cur{};  // at the end of the last block
+    std::unique_ptr<float[]> left, right;
   };
   struct NodeMix {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
@@ -173,6 +190,8 @@ class MixEngine {
   //! Marks in missing_ which output frames had no audio behind them.
   std::uint32_t read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
                              std::size_t window, std::size_t moved, std::span<float> out) noexcept;
+  //! Hands each cue mix that is on to its listener's io queue, in chunks.
+  void send_cues(MediaTime pos, std::size_t frames) noexcept;
   Strip& strip(std::uint16_t node, std::uint32_t channel) noexcept {
     return strips_[static_cast<std::size_t>(node) * kMaxChannelsPerNode + channel];
   }
@@ -195,6 +214,7 @@ class MixEngine {
   std::unique_ptr<std::uint8_t[]> near_;            // window samples whose kernel reach has a missing one
   dsp::Varispeed varispeed_;                        // the plan of the node being mixed
   BusRack buses_;
+  std::array<CueMix, kMaxCues> cues_;
   std::array<std::atomic<float>, kBuses> bus_peaks_{};
   dsp::MasterChain master_;
   std::size_t master_latency_ = 0;

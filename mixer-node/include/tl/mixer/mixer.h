@@ -70,6 +70,9 @@ class Mixer final : public ControlHandler {
   void handle_set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetStrip& r);
   void handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SceneRequest& r);
   void handle_set_latency(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetLatency& r);
+  void handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r);
+  //! Turns a node's cue mix on or off; an error when every cue the engine makes is taken.
+  Status set_cue_on(NodeSlot& slot, bool on);
   //! io, every tick: hands the play-out delay to the recorder, logs large moves.
   void follow_latency();
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.

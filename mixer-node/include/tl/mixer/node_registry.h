@@ -82,9 +82,17 @@ struct NodeSlot {
   std::uint64_t nacks_sent = 0;    // resend requests for gaps in the sequence
   std::uint64_t retransmits = 0;   // resent packets received (recorded, mixed if in time)
   std::unique_ptr<OpusLive> opus;  // an Opus node's live decoding (made at registration)
+  // Its cue mix, mix -> io: made by the io thread before the first cue command (the
+  // command queue publishes it), never freed while the slot lives.
+  std::unique_ptr<SpscRing<CueChunk>> cue_out;
   double transit_sum_ms = 0.0;
   std::uint64_t transit_count = 0;
   std::vector<StripSettings> strips;
+  // Its cue mix (io thread's record of what the engine was told): which of the
+  // engine's cues it holds (-1: none), on or off, and each source node's level (dB).
+  int cue = -1;
+  bool cue_on = false;
+  std::array<float, kMaxNodes + 1> cue_levels_db{};
   proto::NodeReport report;  // the node's latest own report (sync, drops)
   proto::NodeState reported_state = proto::NODE_UNKNOWN;
 
@@ -102,6 +110,8 @@ struct NodeSlot {
   std::atomic<std::int64_t> latency_max_frames{-1};
   // io writes (from the node's report), mix reads: its audio's rate, ppm; NaN unknown.
   std::atomic<float> reported_drift_ppm{std::numeric_limits<float>::quiet_NaN()};
+  // mix writes, io reads: cue chunks the io thread had not taken in time.
+  std::atomic<std::uint64_t> cue_dropped{0};
 
   std::atomic<bool> active{false};  // set once, at first registration (release)
   bool registered() const noexcept { return active.load(std::memory_order_acquire); }

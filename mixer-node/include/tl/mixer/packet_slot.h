@@ -33,4 +33,15 @@ struct MixChunk {
   std::array<float, kMaxMixChunk> right{};
 };
 
+//! A node's personal cue mix is sent in chunks that fit one PCM24 stereo datagram.
+inline constexpr std::uint32_t kCueChunkFrames = 224;
+
+//! A stretch of a node's cue mix (stereo, interleaved) at a mix position, for the
+//! io thread to send it.
+struct CueChunk {
+  MediaTime position = 0;
+  std::uint32_t frames = 0;
+  std::array<float, 2 * kCueChunkFrames> samples{};
+};
+
 }  // namespace tl::mixer

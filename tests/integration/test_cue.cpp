@@ -1,0 +1,94 @@
+// Personal cue mixes: the mixer streams each performer's own mix back to their node.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "harness.h"
+#include "wav.h"
+
+namespace tl::test {
+namespace {
+
+//! Amplitude of a frequency in frames [from, from + n) of one channel (Goertzel).
+double tone_amplitude(const Audio& a, int channel, std::int64_t from, std::int64_t n, double hz) {
+  const double w = 2.0 * M_PI * hz / a.rate;
+  double s1 = 0.0, s2 = 0.0;
+  for (std::int64_t f = from; f < from + n; ++f) {
+    const double x = static_cast<double>(a.samples[static_cast<std::size_t>(f * a.channels + channel)]) / 2147483648.0;
+    const double s0 = x + 2.0 * std::cos(w) * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return 2.0 * std::sqrt(s1 * s1 + s2 * s2 - 2.0 * std::cos(w) * s1 * s2) / static_cast<double>(n);
+}
+
+TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
+  Session s("cue_file");
+  s.start_mixer({"--latency-ms", "20"});
+  const std::string cue_file = s.dir() + "/singer-cue.wav";
+  s.start_capture("singer", "tone:440", {"--cue", "file:" + cue_file});
+  s.start_capture("band", "tone:1000");
+  ASSERT_TRUE(s.wait_node_state("singer", "streaming")) << s.logs();
+  ASSERT_TRUE(s.wait_node_state("band", "streaming")) << s.logs();
+  // The node asked for its cue mix when it registered; it plays it and reports back.
+  ASSERT_TRUE(wait_until([&] { return json_int(s.node("singer"), "cue_packets") > 200; }, 20s, 100ms))
+      << s.node("singer").dump() << s.logs();
+  const json node = s.node("singer");
+  EXPECT_TRUE(node.value("cue_on", false));
+  EXPECT_EQ(node.value("cue_output", ""), "file:" + cue_file);
+  const double latency = json_num(node, "cue_latency_ms");
+  std::printf("[ figure ] cue latency %.1f ms (20 ms play-out delay, loopback)\n", latency);
+  EXPECT_GT(latency, 20.0) << "the mix runs 20 ms behind the session clock";
+  EXPECT_LT(latency, 200.0);
+  EXPECT_FALSE(s.node("band").value("cue_on", false)) << "only a node that asks gets a cue mix";
+
+  s.wait_session(1.0);
+  const RunResult me = s.tlctl({"cue", "singer", "me", "+6"});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_NE(me.out.find("me +6.0 dB"), std::string::npos) << me.out;
+  s.wait_session(1.0);
+  ASSERT_EQ(s.tlctl({"cue", "singer", "level", "band", "-60"}).exit_code, 0);
+  s.wait_session(1.0);
+  // Bad requests: clear errors, nothing changes.
+  EXPECT_EQ(s.tlctl({"cue", "singer", "level", "nobody", "-6"}).exit_code, 1);
+  EXPECT_EQ(s.tlctl({"cue", "band", "me", "+3"}).exit_code, 1) << "band has no cue mix on";
+  EXPECT_EQ(s.tlctl({"cue", "singer", "me", "+30"}).exit_code, 2);
+  s.capture("singer").stop();  // the node closes its cue file
+
+  // The file holds the cue mix as it changed: both tones at the mix's level (-12 dBFS,
+  // centre -3 dB), then the singer 6 dB up, then the band gone.
+  const Audio cue = read_audio(cue_file);
+  ASSERT_EQ(cue.channels, 2);
+  ASSERT_GT(cue.frames(), 3 * 48000);
+  const std::int64_t window = 4800;
+  std::vector<int> states;  // per 0.1 s: 0 both equal, 1 singer +6 dB, 2 singer alone, -1 in between
+  double level_both = 0.0;
+  for (std::int64_t f = 0; f + window <= cue.frames(); f += window) {
+    const double singer = tone_amplitude(cue, 0, f, window, 440.0);
+    const double band = tone_amplitude(cue, 0, f, window, 1000.0);
+    const double ratio_db = 20.0 * std::log10(singer / std::max(band, 1e-9));
+    int state = -1;
+    if (std::fabs(ratio_db) < 0.5) {
+      state = 0;
+      level_both = singer;
+    } else if (std::fabs(ratio_db - 6.0) < 0.5) {
+      state = 1;
+    } else if (ratio_db > 50.0) {
+      state = 2;
+    }
+    if (states.empty() || states.back() != state) states.push_back(state);
+  }
+  // Before the band's node joined the mix, the singer heard only themselves: from the
+  // first window with both on.
+  std::vector<int> settled;
+  for (int st : states) {
+    if (st >= 0 && (st == 0 || !settled.empty())) settled.push_back(st);
+  }
+  EXPECT_EQ(settled, (std::vector<int>{0, 1, 2})) << "the cue mix's states in order, 0.1 s windows";
+  EXPECT_NEAR(20.0 * std::log10(level_both), -12.0 - 3.01, 0.3) << "each tone at its mix level, centre-panned";
+}
+
+}  // namespace
+}  // namespace tl::test
