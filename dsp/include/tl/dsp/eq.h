@@ -74,8 +74,8 @@ class Equalizer {
   void set(const EqParams& p) noexcept {
     for (std::size_t i = 0; i < 4; ++i) bands_[i].set(band(p, i));
   }
-  //! Settled bands run as one fused cascade (sample-major, so the sections overlap in the
-  //! pipeline); moving bands run one after the other with control-rate updates.
+  //! Settled bands run as one fused cascade (a wavefront across SIMD lanes, so the sections'
+  //! recurrences overlap); moving bands run one after the other with control-rate updates.
   void process(std::span<float> block) noexcept { process(block, {}); }
   //! As process(), with up to 4 fixed sections (e.g. a steady HPF/LPF) fused in front.
   void process(std::span<float> block, std::span<Biquad* const> pre) noexcept;
