@@ -1,6 +1,8 @@
 #include "tl/capture/cue_output.h"
 
 #include <rtaudio/RtAudio.h>
+
+#include "tl/common/rtaudio_api.h"
 #include <sndfile.h>
 
 #include <algorithm>
@@ -9,13 +11,6 @@
 
 namespace tl::capture {
 namespace {
-
-RtAudio::Api api_from_name(const std::string& api) {
-  if (api == "alsa") return RtAudio::LINUX_ALSA;
-  if (api == "jack") return RtAudio::UNIX_JACK;
-  if (api == "pulse") return RtAudio::LINUX_PULSE;
-  return RtAudio::UNSPECIFIED;
-}
 
 // A gap longer than this (the node lost the mixer for a while) restarts the output
 // instead of being filled with silence.
@@ -77,7 +72,7 @@ CueDevice::~CueDevice() {
 Result<std::unique_ptr<CueDevice>> CueDevice::open(const std::string& api, const std::string& name,
                                                    std::uint32_t rate, std::uint32_t period) {
   try {
-    auto audio = std::make_unique<RtAudio>(api_from_name(api));
+    auto audio = std::make_unique<RtAudio>(rtaudio_api(api));
     audio->showWarnings(false);
     const unsigned count = audio->getDeviceCount();
     if (count == 0) return Error{"no audio devices found for the cue mix" + (api.empty() ? "" : " (API " + api + ")")};

@@ -2,22 +2,14 @@
 
 #include <rtaudio/RtAudio.h>
 
+#include "tl/common/rtaudio_api.h"
+
 #include <algorithm>
 #include <sstream>
 
 #include "tl/common/clock.h"
 
 namespace tl::capture {
-namespace {
-
-RtAudio::Api api_from_name(const std::string& api) {
-  if (api == "alsa") return RtAudio::LINUX_ALSA;
-  if (api == "jack") return RtAudio::UNIX_JACK;
-  if (api == "pulse") return RtAudio::LINUX_PULSE;
-  return RtAudio::UNSPECIFIED;
-}
-
-}  // namespace
 
 DeviceInput::DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate, const SimClock& clock)
     : assembler_(queue, stamper, rate), clock_(clock) {}
@@ -37,7 +29,7 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
                                                        MediaStamper& stamper, const SimClock& clock) {
   std::unique_ptr<DeviceInput> d(new DeviceInput(queue, stamper, rate, clock));
   try {
-    d->audio_ = std::make_unique<RtAudio>(api_from_name(api));
+    d->audio_ = std::make_unique<RtAudio>(rtaudio_api(api));
     RtAudio& audio = *d->audio_;
     audio.showWarnings(false);
     const unsigned count = audio.getDeviceCount();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tl/common/clock.h"
+#include "tl/common/rtaudio_api.h"
 #include "tl/common/realtime.h"
 
 namespace tl::mixer {
@@ -53,15 +54,6 @@ void TimerMixDriver::run() {
   }
 }
 
-namespace {
-RtAudio::Api api_from_name(const std::string& name) {
-  if (name == "alsa") return RtAudio::LINUX_ALSA;
-  if (name == "jack") return RtAudio::UNIX_JACK;
-  if (name == "pulse") return RtAudio::LINUX_PULSE;
-  return RtAudio::UNSPECIFIED;
-}
-}  // namespace
-
 DeviceMixDriver::DeviceMixDriver(MixEngine& engine, const SessionClock& clock, std::uint32_t block_frames,
                                  std::string device_name, std::string api)
     : engine_(engine),
@@ -95,7 +87,7 @@ std::vector<std::string> DeviceMixDriver::list_devices() {
 
 Status DeviceMixDriver::start() {
   try {
-    audio_ = std::make_unique<RtAudio>(api_from_name(api_));
+    audio_ = std::make_unique<RtAudio>(rtaudio_api(api_));
     audio_->showWarnings(false);
     const unsigned count = audio_->getDeviceCount();
     if (count == 0) return Error{"no audio devices for API '" + RtAudio::getApiName(audio_->getCurrentApi()) + "'"};

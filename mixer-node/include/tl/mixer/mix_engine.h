@@ -7,7 +7,9 @@
 //! through a band-limited dsp::Varispeed), runs the node's dsp::ChannelStrip
 //! (trim, polarity, delay, HPF, LPF, EQ, gate, compressor; prepared by the registry),
 //! applies gain, mute, solo-in-place and constant-power pan, sums to stereo, meters, and
-//! hands the mix to the recorder. process() never locks, allocates, logs or does
+//! hands the mix to the recorder. Up to kMaxCues personal cue mixes are summed from the
+//! same strip outputs (fader and pan, a level per source node) and handed to the io
+//! thread, which streams each back to its node. process() never locks, allocates, logs or does
 //! I/O: parameters arrive through a pre-sized command queue and are ramped over
 //! the block so changes make no zipper noise.
 //!
