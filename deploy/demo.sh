@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on one machine, no sound card: installs what is missing, builds,
 # starts a mixer and two capture nodes on loopback, records a take of about
-# 10 s and prints where the files are with a summary line per track.
+# 10 s and prints where the files are with a summary line per track; then shows
+# one node's personal cue mix and mixes the take again offline (tl-render).
 #
 #   deploy/demo.sh [--seconds N] [--out DIR]
 set -euo pipefail
@@ -20,7 +21,7 @@ done
 bash "$root/deploy/install-deps.sh"
 echo "== building tracklink"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target tl-mixer tl-capture tlctl
+cmake --build "$root/build" -j "$(nproc)" --target tl-mixer tl-capture tlctl tl-render
 bin="$root/build/bin"
 
 work=$(mktemp -d)
@@ -54,7 +55,7 @@ echo "== mixer on $mixer"
   2> "$work/room-a.log" &
 pids+=($!)
 "$bin/tl-capture" --mixer "$mixer" --name booth --source noise --level-db -24 --token-file "$work/token" \
-  --spool-dir "$work/spool-booth" \
+  --spool-dir "$work/spool-booth" --cue "file:$work/booth-cue.wav" \
   2> "$work/booth.log" &
 pids+=($!)
 
@@ -72,6 +73,14 @@ echo "== recording ${seconds} s"
 ctl record start
 sleep "$seconds"
 echo "== take finished"
-ctl record stop
+stopped=$(ctl record stop)
+echo "$stopped"
+take=$(printf '%s\n' "$stopped" | sed -n 's/^path: //p' | head -n 1)
 echo
-echo "Files are in $out (one WAV per input channel, mix.wav, take.json)."
+echo "== booth's personal cue mix (tl-capture --cue), more of itself"
+ctl cue booth me +6
+echo
+echo "== the take mixed again offline from its tracks and automation.json"
+"$bin/tl-render" "$take" --raw --compare --quiet || echo "(the render differs from mix.wav; see above)"
+echo
+echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, take.json, automation.json)."

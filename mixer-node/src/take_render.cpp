@@ -281,10 +281,12 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   if (!writer) return Error{writer.error()};
 
   // Mix frame p comes from the block at p + look-ahead: run the live grid over
-  // [start, start + frames) + look-ahead.
+  // [start, start + frames) + look-ahead, after 50 ms of silence in which the initial
+  // mix's gains and strip settings settle (live, they had long before the take).
   const auto L = static_cast<MediaTime>(lookahead);
   const auto B = static_cast<MediaTime>(block);
-  MediaTime pos = start + L - (((start + L - origin) % B) + B) % B;
+  const MediaTime preroll = (summary.sample_rate / 20 + B - 1) / B * B;
+  MediaTime pos = start + L - (((start + L - origin) % B) + B) % B - preroll;
   const MediaTime end = start + summary.frames + L;
   render.engine().start_at(pos);
   std::size_t next = 0;
@@ -302,7 +304,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     pos += n;
     if (options.progress && std::chrono::steady_clock::now() - last_report > std::chrono::milliseconds(500)) {
       last_report = std::chrono::steady_clock::now();
-      options.progress(static_cast<double>(pos - start - L) / summary.sample_rate,
+      options.progress(static_cast<double>(std::max<MediaTime>(pos - start - L, 0)) / summary.sample_rate,
                        static_cast<double>(summary.frames) / summary.sample_rate);
     }
   }
