@@ -48,7 +48,10 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
     decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
   makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
-  knee_lo_amp_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 20.0);
+  gc_threshold_db_ = p_.threshold_db;
+  gc_half_knee_db_ = 0.5 * p_.knee_db;
+  gc_inv_2knee_ = p_.knee_db > 0.0f ? 1.0 / (2.0 * p_.knee_db) : 0.0;
+  gc_slope_ = 1.0 / p_.ratio - 1.0;
   const bool sc = p_.sidechain_hpf_hz > 0.0f;
   if (sc && !sc_on_) {
     sc_hpf_.reset();
@@ -77,7 +80,6 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
   // kControl samples on the chunk's detector level, and the linear gain is interpolated
   // across the chunk, so the gain is smooth and the cost of the logs is divided by kControl.
   const bool rms = p_.detection == Detection::rms;
-  const double knee_lo_sq = knee_lo_amp_ * knee_lo_amp_;
   const double decay_sq = peak_decay_ * peak_decay_;
   double peak_sq = peak_ * peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
   double gain = gain_;
@@ -100,33 +102,31 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
       chunk_max = std::max(peak_sq * decay_sq, kmax);
       peak_sq = end;
     }
+    // Gain computer, without data-dependent branches (levels around the knee would
+    // mispredict them chunk after chunk): below the knee the curve gives exactly 0 dB.
     double target_db = 0.0;
     if (rms) {
       const double in_db = fast::pow_to_db(ms);
-      level_db += (in_db > level_db ? att_k_[len] : rel_k_[len]) * (in_db - level_db);
-      if (level_db > p_.threshold_db - 0.5 * p_.knee_db) target_db = static_curve_db(p_, level_db) - level_db;
+      const double k = in_db > level_db ? att_k_[len] : rel_k_[len];
+      level_db += k * (in_db - level_db);
+      target_db = gain_computer_db(level_db);
       gr = target_db;
     } else {
-      if (chunk_max > knee_lo_sq) {
-        const double in_db = fast::pow_to_db(chunk_max);
-        target_db = static_curve_db(p_, in_db) - in_db;
-      }
+      target_db = gain_computer_db(fast::pow_to_db(chunk_max));
       // Attack smooths the gain reduction; release is carried by the detector decay.
-      gr = target_db < gr ? gr + att_k_[len] * (target_db - gr) : target_db;
+      const double attacked = gr + att_k_[len] * (target_db - gr);
+      gr = target_db < gr ? attacked : target_db;
     }
     if (makeup != makeup_target_) {
       makeup += makeup_k_[len] * (makeup_target_ - makeup);
       if (std::abs(makeup - makeup_target_) < 1e-7) makeup = makeup_target_;
     }
-    const double next = makeup * (gr < -1e-9 ? fast::db_to_amp(gr) : 1.0);
-    if (next == gain) {
-      if (gain != 1.0)
-        for (std::size_t i = i0; i < i0 + len; ++i) apply(i, gain);
-    } else {
-      const double step = (next - gain) / static_cast<double>(len);
-      for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain + step * static_cast<double>(j + 1));
-      gain = next;
-    }
+    const double g = fast::db_to_amp(gr);
+    const double next = makeup * (gr < -1e-9 ? g : 1.0);
+    // A steady gain is a zero step; x * 1.0 is exact.
+    const double step = len == kControl ? (next - gain) * (1.0 / kControl) : (next - gain) / static_cast<double>(len);
+    for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain + step * static_cast<double>(j + 1));
+    gain = next;
   }
   peak_ = peak_sq < 1e-60 ? 0.0 : std::sqrt(peak_sq);
   ms_ = ms < 1e-30 ? 0.0 : ms;

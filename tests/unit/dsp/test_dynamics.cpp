@@ -25,6 +25,33 @@ TEST(FastMath, LogExpAccuracy) {
     EXPECT_NEAR(fast::db_to_amp(d) / std::pow(10.0, d / 20.0), 1.0, 1e-7);
 }
 
+TEST(FastMath, BranchFreeLogExpHoldAtTheirSeams) {
+  // log2 re-centres the mantissa at sqrt(2) by integer arithmetic and exp2 rounds with a
+  // magic constant: check densely around those seams (powers of two, sqrt(2) times them,
+  // half-integer exponents) and at the clamps.
+  for (int k = -60; k <= 20; ++k) {
+    for (const double base : {1.0, std::sqrt(2.0)}) {
+      const double c = std::ldexp(base, k);
+      for (const double r : {1.0 - 1e-12, 1.0 - 1e-6, 1.0, 1.0 + 1e-12, 1.0 + 1e-6}) {
+        const double x = c * r;
+        ASSERT_NEAR(fast::log2(x), std::log2(x), 2e-8) << x;
+      }
+    }
+  }
+  EXPECT_EQ(fast::log2(1.0), 0.0);
+  EXPECT_NEAR(fast::log2(0.0), std::log2(1e-30), 1e-7);  // floor, finite
+  EXPECT_NEAR(fast::log2(-1.0), std::log2(1e-30), 1e-7);
+  for (double x = -30.5; x <= 30.5; x += 0.5) {
+    for (const double e : {-1e-9, 0.0, 1e-9}) {
+      // Degree-7 series on |f| <= ln2/2: relative remainder (ln2/2)^8 / 8! / e^(-ln2/2) = 7.5e-9.
+      ASSERT_NEAR(fast::exp2(x + e) / std::exp2(x + e), 1.0, 8e-9) << x + e;
+    }
+  }
+  EXPECT_EQ(fast::exp2(0.0), 1.0);
+  EXPECT_EQ(fast::exp2(-5000.0), std::exp2(-1000.0));
+  EXPECT_EQ(fast::exp2(5000.0), std::exp2(1000.0));
+}
+
 //! Steady 1 kHz sine of the given peak level; gain (dB) measured over the last 0.1 s after 0.6 s.
 template <class Proc>
 double steady_gain_db(Proc& proc, double peak_db) {
@@ -66,6 +93,27 @@ TEST(Compressor, StaticCurveMatchesFormula) {
   std::printf(
       "[ figure ] compressor static curve (peak+rms, hard+soft knee, 1:1..20:1) worst error %.4f dB\n",
       worst);
+}
+
+TEST(Compressor, GainComputerIsTheStaticCurveAcrossTheKnee) {
+  // A DC key holds the peak detector at exactly its level, so the settled gain reduction is
+  // the gain computer's value: it must be the formula on both sides of and inside the knee.
+  for (const float knee : {0.0f, 6.0f, 12.0f}) {
+    for (const float ratio : {1.0f, 3.0f, 20.0f}) {
+      const CompressorParams p{.threshold_db = -20.0f, .ratio = ratio, .knee_db = knee, .attack_ms = 0.1f};
+      for (double level = -40.0; level <= 0.0; level += 0.25) {
+        Compressor c;
+        c.set_params(p);
+        c.prepare(kFs);
+        const auto a = static_cast<float>(std::pow(10.0, level / 20.0));
+        std::vector<float> dc(480, a);
+        c.process(std::span<float>(dc));
+        const double in_db = 20.0 * std::log10(static_cast<double>(a));
+        ASSERT_NEAR(c.gain_reduction_db(), Compressor::static_curve_db(p, in_db) - in_db, 1e-5)
+            << "knee " << knee << " ratio " << ratio << " level " << level;
+      }
+    }
+  }
 }
 
 TEST(Compressor, SoftKneeFormulaIsContinuousAndBounded) {

@@ -59,6 +59,16 @@ class Compressor {
  private:
   template <class Key, class Apply>
   void run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept;
+  //! static_curve_db(in) - in (<= 0): with u = clamp(d + W/2, 0, W), d = in - T, the reduction
+  //! is (1/R - 1) (u^2 / 2W + max(0, d - W/2)); exactly 0 below the knee, and min/max only.
+  double gain_computer_db(double in_db) const noexcept {
+    const double d = in_db - gc_threshold_db_;
+    double u = d + gc_half_knee_db_;
+    u = u < 0.0 ? 0.0 : u;
+    u = u > 2.0 * gc_half_knee_db_ ? 2.0 * gc_half_knee_db_ : u;
+    const double above = d - gc_half_knee_db_;
+    return gc_slope_ * (u * u * gc_inv_2knee_ + (above > 0.0 ? above : 0.0));
+  }
 
   double fs_ = 48000.0;
   CompressorParams p_{};
@@ -69,7 +79,8 @@ class Compressor {
   std::array<double, kControl + 1> att_k_{}, rel_k_{}, makeup_k_{}, decay_pow_{};
   double gain_ = 1.0;                          // linear gain at the end of the last chunk
   double makeup_ = 1.0, makeup_target_ = 1.0;  // make-up glides (~20 ms)
-  double knee_lo_amp_ = 0.0;                   // below this detector level the gain computer is exactly 0 dB
+  // The gain computer's constants: static_curve_db(in) - in, without branches.
+  double gc_threshold_db_ = 0.0, gc_half_knee_db_ = 0.0, gc_inv_2knee_ = 0.0, gc_slope_ = 0.0;
   double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
 };
 
