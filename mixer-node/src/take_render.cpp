@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
+#include <sndfile.h>
 
 #include <algorithm>
 #include <chrono>
@@ -48,10 +49,49 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+//! A track (or a stereo mix) read in order, a block at a time: a long take is never held
+//! in memory.
+class TrackStream {
+ public:
+  static Result<std::unique_ptr<TrackStream>> open(const fs::path& path, std::uint32_t rate, int channels = 1) {
+    SF_INFO info{};
+    SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
+    if (file == nullptr) return Error{"cannot read " + path.string() + ": " + sf_strerror(nullptr)};
+    std::unique_ptr<TrackStream> t(new TrackStream(file, info.frames, channels));
+    if (info.channels != channels || info.samplerate != static_cast<int>(rate)) {
+      return Error{path.filename().string() + " is not a " + (channels == 1 ? "mono track" : "stereo mix") +
+                   " at the take's rate"};
+    }
+    return t;
+  }
+  std::int64_t frames() const noexcept { return frames_; }
+  ~TrackStream() { sf_close(file_); }
+  TrackStream(const TrackStream&) = delete;
+  TrackStream& operator=(const TrackStream&) = delete;
+
+  //! Frames [from, from + out.size() / channels) of the file, interleaved, silence outside
+  //! it (24-bit samples come back exactly). `from` only moves forward.
+  void read(std::int64_t from, std::span<float> out) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    const std::int64_t lo = std::max<std::int64_t>(from, 0);
+    const std::int64_t hi = std::min<std::int64_t>(from + static_cast<std::int64_t>(out.size()) / channels_, frames_);
+    if (lo >= hi) return;
+    if (lo != at_) at_ = sf_seek(file_, lo, SEEK_SET);
+    at_ += sf_readf_float(file_, out.data() + (lo - from) * channels_, hi - lo);
+  }
+
+ private:
+  TrackStream(SNDFILE* file, std::int64_t frames, int channels) : file_(file), frames_(frames), channels_(channels) {}
+  SNDFILE* file_;
+  std::int64_t frames_;
+  int channels_;
+  std::int64_t at_ = 0;
+};
+
 //! One capture node of the take: its tracks, as the render feeds them to the engine.
 struct RenderNode {
   std::string name;
-  std::vector<std::vector<float>> channels;  // per channel, take frames (missing: silent)
+  std::vector<std::unique_ptr<TrackStream>> channels;  // per channel (none: silent)
   NodeSlot* slot = nullptr;
 };
 
@@ -138,13 +178,14 @@ class Render {
       const std::size_t frames = std::min(per_packet, n - done);
       const MediaTime ts = pos + static_cast<MediaTime>(done);
       samples_.resize(frames * channels);
-      for (std::size_t f = 0; f < frames; ++f) {
-        const MediaTime at = ts + static_cast<MediaTime>(f) - start_;
-        for (std::uint32_t c = 0; c < channels; ++c) {
-          const auto& track = node.channels[c];
-          samples_[f * channels + c] =
-              at >= 0 && at < static_cast<MediaTime>(track.size()) ? track[static_cast<std::size_t>(at)] : 0.0f;
+      one_.resize(frames);
+      for (std::uint32_t c = 0; c < channels; ++c) {
+        if (node.channels[c]) {
+          node.channels[c]->read(ts - start_, one_);
+        } else {
+          std::fill(one_.begin(), one_.end(), 0.0f);
         }
+        for (std::size_t f = 0; f < frames; ++f) samples_[f * channels + c] = one_[f];
       }
       payload_.resize(frames * channels * 3);
       protocol::pack_pcm(samples_, protocol::SampleFormat::Pcm24, payload_);
@@ -174,7 +215,7 @@ class Render {
   MixEngine engine_;
   std::vector<RenderNode> nodes_;
   Seq seq_ = 0;
-  std::vector<float> samples_, left_, right_, interleaved_;
+  std::vector<float> samples_, one_, left_, right_, interleaved_;
   std::vector<std::uint8_t> payload_;
 };
 
@@ -210,7 +251,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   }
 
   // The tracks, by node.
-  std::map<std::string, std::vector<std::vector<float>>> by_node;
+  std::map<std::string, std::vector<std::unique_ptr<TrackStream>>> by_node;
   for (const json& tr : t.value("tracks", json::array())) {
     const std::string node = tr.value("node", "");
     const int channel = tr.value("channel", 0);
@@ -222,14 +263,11 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     if (!options.raw && (tr.value("conform", "copy") != "copy" || tr.value("moved_samples", 0.0) != 0.0)) {
       ++summary.moved;
     }
-    auto audio = read_track_file((dir / file).string());
-    if (!audio) return Error{audio.error()};
-    if (audio->channels != 1 || audio->sample_rate != summary.sample_rate) {
-      return Error{file + " is not a mono track at the take's rate"};
-    }
+    auto track = TrackStream::open(dir / file, summary.sample_rate);
+    if (!track) return Error{track.error()};
     auto& channels = by_node[node];
     if (channels.size() < static_cast<std::size_t>(channel)) channels.resize(static_cast<std::size_t>(channel));
-    channels[static_cast<std::size_t>(channel - 1)] = std::move(audio->samples);
+    channels[static_cast<std::size_t>(channel - 1)] = std::move(track.value());
     ++summary.tracks;
   }
 
@@ -319,39 +357,45 @@ Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path&
                                        std::int64_t tolerance_lsb) {
   auto take = read_json_file(take_dir / "take.json", "not a take folder?");
   if (!take) return Error{take.error()};
-  auto mix = read_track_file((take_dir / "mix.wav").string());
+  const std::uint32_t rate = take->value("sample_rate", 0u);
+  auto mix = TrackStream::open(take_dir / "mix.wav", rate, 2);
   if (!mix) return Error{mix.error()};
-  auto out = read_track_file(render.string());
+  auto out = TrackStream::open(render, rate, 2);
   if (!out) return Error{out.error()};
-  if (mix->channels != out->channels || mix->frames() != out->frames()) {
-    return Error{"the render and mix.wav differ in shape (" + std::to_string(out->frames()) + " vs " +
-                 std::to_string(mix->frames()) + " frames)"};
+  const std::int64_t frames = (*mix)->frames();
+  if ((*out)->frames() != frames) {
+    return Error{"the render and mix.wav differ in length (" + std::to_string((*out)->frames()) + " vs " +
+                 std::to_string(frames) + " frames)"};
   }
+  // Where the live mix held a guess (take.json mix.concealed, in order): left out.
   const std::int64_t start = take->value("start_sample", std::int64_t{0});
-  std::vector<std::uint8_t> concealed(static_cast<std::size_t>(mix->frames()), 0);
+  std::vector<std::pair<std::int64_t, std::int64_t>> concealed;
   for (const json& g : take->value("mix", json::object()).value("concealed", json::array())) {
     const std::int64_t from = g.value("from", std::int64_t{0}) - start;
-    const std::int64_t to = from + g.value("frames", std::int64_t{0});
-    for (std::int64_t f = std::max<std::int64_t>(from, 0); f < std::min(to, mix->frames()); ++f) {
-      concealed[static_cast<std::size_t>(f)] = 1;
-    }
+    concealed.emplace_back(from, from + g.value("frames", std::int64_t{0}));
   }
   MixComparison cmp;
   const auto lsb = [](float v) { return static_cast<std::int64_t>(std::lround(static_cast<double>(v) * 8388608.0)); };
-  for (std::int64_t f = std::max<std::int64_t>(settle, 0); f < mix->frames(); ++f) {
-    if (concealed[static_cast<std::size_t>(f)] != 0) {
-      ++cmp.skipped_concealed;
-      continue;
-    }
-    ++cmp.compared;
-    std::int64_t worst = 0;
-    for (std::uint32_t c = 0; c < mix->channels; ++c) {
-      const std::size_t i = static_cast<std::size_t>(f) * mix->channels + c;
-      worst = std::max<std::int64_t>(worst, std::llabs(lsb(mix->samples[i]) - lsb(out->samples[i])));
-    }
-    cmp.max_lsb = std::max(cmp.max_lsb, worst);
-    if (worst > tolerance_lsb) {
-      if (cmp.differing++ == 0) cmp.first_differing = f;
+  constexpr std::int64_t kChunk = 4096;
+  std::vector<float> a(2 * kChunk), b(2 * kChunk);
+  std::size_t range = 0;
+  for (std::int64_t at = std::max<std::int64_t>(settle, 0); at < frames; at += kChunk) {
+    const std::int64_t n = std::min(kChunk, frames - at);
+    (*mix)->read(at, std::span(a).first(static_cast<std::size_t>(2 * n)));
+    (*out)->read(at, std::span(b).first(static_cast<std::size_t>(2 * n)));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t f = at + i;
+      while (range < concealed.size() && concealed[range].second <= f) ++range;
+      if (range < concealed.size() && concealed[range].first <= f) {
+        ++cmp.skipped_concealed;
+        continue;
+      }
+      ++cmp.compared;
+      const auto k = static_cast<std::size_t>(2 * i);
+      const std::int64_t worst =
+          std::max(std::llabs(lsb(a[k]) - lsb(b[k])), std::llabs(lsb(a[k + 1]) - lsb(b[k + 1])));
+      cmp.max_lsb = std::max(cmp.max_lsb, worst);
+      if (worst > tolerance_lsb && cmp.differing++ == 0) cmp.first_differing = f;
     }
   }
   return cmp;
