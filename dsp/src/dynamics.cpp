@@ -197,6 +197,7 @@ void Gate::set_params(const GateParams& p) noexcept {
   decay_ = decay_coef(fs_, 5.0);
   // The detector holds its peak at least 10 ms so low notes do not chatter between cycles.
   hold_samples_ = static_cast<std::int64_t>(std::llround(fs_ * std::max(p_.hold_ms, 10.0f) / 1000.0));
+  thr_amp_ = std::pow(10.0, p_.threshold_db / 20.0);
 }
 
 void Gate::reset() noexcept {
@@ -213,7 +214,27 @@ double Gate::static_gain_db(const GateParams& p, double in_db) noexcept {
 }
 
 void Gate::process(std::span<float> block) noexcept {
-  const double thr_amp = std::pow(10.0, p_.threshold_db / 20.0);
+  const double thr_amp = thr_amp_;
+  const std::size_t n = block.size();
+  if (n == 0) return;
+  if (gain_db_ == 0.0 && peak_ >= thr_amp && since_above_ >= static_cast<std::int64_t>(n)) {
+    // Open and settled, with the level at or above the threshold and more hold left than
+    // the block is long: the peak can only rise or hold (no decay) and stays above the
+    // threshold, so the gain stays 0 dB. The detector's end state in closed form: its peak is
+    // the block's maximum if that reaches the old peak, and the hold restarts at the last
+    // sample equal to it.
+    float amax = 0.0f;
+    for (const float v : block) amax = std::max(amax, std::fabs(v));
+    if (static_cast<double>(amax) >= peak_) {
+      std::size_t last = n;
+      while (std::fabs(block[last - 1]) != amax) --last;
+      peak_ = amax;
+      since_above_ = hold_samples_ - static_cast<std::int64_t>(n - last);
+    } else {
+      since_above_ -= static_cast<std::int64_t>(n);
+    }
+    return;
+  }
   const bool hard_gate = p_.ratio >= 50.0f;
   const double range = p_.range_db;
   double peak = peak_, g = gain_db_;

@@ -235,6 +235,56 @@ TEST(Gate, OpensFastHoldsThenCloses) {
   EXPECT_NEAR(g.gain_db(), -60.0, 0.1);
 }
 
+TEST(Gate, BlocksFollowThePerSampleDetector) {
+  // The gate as documented, sample by sample: peak held for max(hold, 10 ms) then decaying
+  // over 5 ms, gain smoothed in dB (attack opening, release closing). An open, settled gate
+  // skips the per-sample work; its output and state must not change.
+  const GateParams p{.threshold_db = -40.0f, .range_db = -50.0f, .attack_ms = 0.5f, .hold_ms = 20.0f,
+                     .release_ms = 60.0f};
+  const double thr = std::pow(10.0, p.threshold_db / 20.0);
+  const double att = 1.0 - std::exp(-1.0 / (kFs * p.attack_ms / 1000.0));
+  const double rel = 1.0 - std::exp(-1.0 / (kFs * p.release_ms / 1000.0));
+  const double decay = std::exp(-1.0 / (kFs * 5.0 / 1000.0));
+  const std::int64_t hold = std::llround(kFs * 20.0 / 1000.0);
+  double peak = 0.0, g = p.range_db;
+  std::int64_t held = 0;
+  // A tone whose level steps between loud, just above and below the threshold, and silence.
+  std::vector<float> in = test::sine(330.0, 1.0, 48000);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double levels[] = {0.3, 0.0125, 0.004, 0.0, 0.05, 0.011};
+    in[i] = static_cast<float>(in[i] * levels[(i / 4000) % 6]);
+  }
+  std::vector<float> ref(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double a = std::abs(static_cast<double>(in[i]));
+    if (a >= peak) {
+      peak = a;
+      held = hold;
+    } else if (held > 0) {
+      --held;
+    } else {
+      peak *= decay;
+    }
+    const double target = peak < thr ? static_cast<double>(p.range_db) : 0.0;
+    if (g != target) {
+      g += (target > g ? att : rel) * (target - g);
+      if (std::abs(g - target) < 1e-4) g = target;
+    }
+    ref[i] = static_cast<float>(in[i] * std::pow(10.0, g / 20.0));
+  }
+  for (const std::size_t block : {1u, 48u, 256u}) {
+    Gate gate;
+    gate.set_params(p);
+    gate.prepare(kFs);
+    std::vector<float> out = in;
+    for (std::size_t i = 0; i < out.size(); i += block)
+      gate.process(std::span<float>(out.data() + i, std::min(block, out.size() - i)));
+    for (std::size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], ref[i], 1e-6 * std::abs(in[i]) + 1e-12) << "block " << block << " i " << i;
+    EXPECT_NEAR(gate.gain_db(), g, 1e-9) << "block " << block;
+  }
+}
+
 TEST(Smoother, LinearRampStepHasNoJumpAboveBound) {
   LinearSmoother s;
   s.prepare(kFs, 20.0, 1.0f);

@@ -110,7 +110,7 @@ class Gate {
  private:
   double fs_ = 48000.0;
   GateParams p_{};
-  double att_ = 1.0, rel_ = 1.0, decay_ = 0.0;
+  double att_ = 1.0, rel_ = 1.0, decay_ = 0.0, thr_amp_ = 0.0;
   std::int64_t hold_samples_ = 0, since_above_ = 0;  // since_above_: hold samples left
   double peak_ = 0.0, gain_db_ = 0.0;
 };
