@@ -141,9 +141,14 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   last_n_ = n;
   float* m = mono_.data();
 
-  // Trim and polarity.
-  std::copy_n(in.data(), n, m);
-  in_gain_.apply(std::span<float>(m, n));
+  // Trim and polarity (a steady gain in the same pass as the copy).
+  if (in_gain_.settled()) {
+    const float g = in_gain_.current();
+    for (std::size_t i = 0; i < n; ++i) m[i] = in[i] * g;
+  } else {
+    std::copy_n(in.data(), n, m);
+    in_gain_.apply(std::span<float>(m, n));
+  }
 
   // Sample-accurate delay (always written so a later change reads real history);
   // a change cross-fades from the old tap to the new one.
@@ -173,6 +178,10 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
     }
   }
   delay_pos_ = (delay_pos_ + n) % size;
+  // The next block writes fresh cache lines of the (long) delay line: ask for them now, so
+  // the write does not wait on memory while the other strips run.
+  for (std::size_t i = 0; i < n; i += 16) __builtin_prefetch(delay_.data() + (delay_pos_ + i) % size, 1);
+  __builtin_prefetch(delay_.data() + (delay_pos_ + n - 1) % size, 1);
 
   // Filters (HPF, LPF, EQ), then dynamics (gate, compressor), as on a Yamaha-style strip.
   // Steady filters run as one fused cascade; switching or gliding ones run on their own.
@@ -197,8 +206,8 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   blend(gate_wet_, n, [&](std::span<float> b) { gate_.process(b); });
   blend(comp_wet_, n, [&](std::span<float> b) { comp_.process(b); });
 
-  // Fader and mute, then pan.
-  fader_.apply(std::span<float>(m, n));
+  // Fader and mute, then pan (a settled 0 dB fader, as the mix engine uses it, is skipped).
+  if (!fader_.settled() || fader_.current() != 1.0f) fader_.apply(std::span<float>(m, n));
   meter_.process(std::span<const float>(m, n));
   if (pan_l_.settled() && pan_r_.settled()) {
     const float gl = pan_l_.current(), gr = pan_r_.current();

@@ -253,5 +253,27 @@ TEST(ChannelStrip, SteadyFiltersMatchTheirAnalyticResponse) {
   std::printf("[ figure ] strip HPF 20 Hz 24 dB/oct + 4 EQ bands, worst |measured - theory| = %.4f dB\n", worst);
 }
 
+
+TEST(ChannelStrip, MeterReadsThePostFaderPeakAndRms) {
+  const StripParams p{.trim_db = 2.0f, .fader_db = -4.0f};
+  ChannelStrip s;
+  s.prepare({.sample_rate = kFs, .max_block = kBlock}, p);
+  const auto in = noise(4801, 0.5, 9);  // the last block is 1 sample: partial sums' tail
+  std::vector<float> l(kBlock), r(kBlock);
+  double peak = 0.0, sum = 0.0;
+  for (std::size_t i = 0; i < in.size(); i += kBlock) {
+    const std::size_t n = std::min(kBlock, in.size() - i);
+    s.process(std::span<const float>(in.data() + i, n), std::span<float>(l.data(), n), std::span<float>(r.data(), n));
+    for (const float v : s.post_fader()) {
+      peak = std::max(peak, std::abs(static_cast<double>(v)));
+      sum += static_cast<double>(v) * v;
+    }
+  }
+  EXPECT_EQ(s.meter().count(), in.size());
+  EXPECT_EQ(s.meter().peak(), static_cast<float>(peak));
+  EXPECT_NEAR(s.meter().rms(), std::sqrt(sum / static_cast<double>(in.size())), 1e-7);
+  EXPECT_GT(s.meter().rms(), 0.1f);
+}
+
 }  // namespace
 }  // namespace tl::dsp
