@@ -48,6 +48,7 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
     decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
   makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
+  knee_lo_sq_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 10.0);
   gc_threshold_db_ = p_.threshold_db;
   gc_half_knee_db_ = 0.5 * p_.knee_db;
   gc_inv_2knee_ = p_.knee_db > 0.0f ? 1.0 / (2.0 * p_.knee_db) : 0.0;
@@ -101,6 +102,13 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
       }
       chunk_max = std::max(peak_sq * decay_sq, kmax);
       peak_sq = end;
+    }
+    if (!rms && chunk_max <= knee_lo_sq_ && gr == 0.0 && gain == makeup && makeup == makeup_target_) {
+      // Below the knee with no reduction left and the make-up settled: the gain computer
+      // would give 0 dB and a zero step (stretches of this are long, so this branch predicts).
+      if (gain != 1.0)
+        for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain);
+      continue;
     }
     // Gain computer, without data-dependent branches (levels around the knee would
     // mispredict them chunk after chunk): below the knee the curve gives exactly 0 dB.

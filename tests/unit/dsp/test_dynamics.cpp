@@ -116,6 +116,26 @@ TEST(Compressor, GainComputerIsTheStaticCurveAcrossTheKnee) {
   }
 }
 
+TEST(Compressor, BelowTheKneeIsExactlyMakeupGainAfterRelease) {
+  // Loud (compressing), then quiet below the knee: once the detector has fallen below the
+  // knee the gain is exactly the make-up, sample for sample (the below-knee shortcut).
+  const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 6.0f, .attack_ms = 5.0f,
+                           .release_ms = 50.0f, .makeup_db = 4.0f};
+  Compressor c;
+  c.set_params(p);
+  c.prepare(kFs);
+  auto loud = test::sine(1000.0, 0.9, 4800);
+  c.process(std::span<float>(loud));
+  EXPECT_LT(c.gain_reduction_db(), -5.0);
+  const auto quiet = test::sine(700.0, 0.01, 48000);  // -40 dB
+  auto out = quiet;
+  for (std::size_t i = 0; i < out.size(); i += 48) c.process(std::span<float>(out.data() + i, 48));
+  const double makeup = std::pow(10.0, 4.0 / 20.0);
+  for (std::size_t i = 24000; i < out.size(); ++i)
+    ASSERT_EQ(out[i], static_cast<float>(quiet[i] * makeup)) << i;
+  EXPECT_EQ(c.gain_reduction_db(), 0.0f);
+}
+
 TEST(Compressor, SoftKneeFormulaIsContinuousAndBounded) {
   const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 12.0f};
   EXPECT_DOUBLE_EQ(Compressor::static_curve_db(p, -26.0), -26.0);

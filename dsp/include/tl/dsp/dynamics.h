@@ -80,6 +80,7 @@ class Compressor {
   double gain_ = 1.0;                          // linear gain at the end of the last chunk
   double makeup_ = 1.0, makeup_target_ = 1.0;  // make-up glides (~20 ms)
   // The gain computer's constants: static_curve_db(in) - in, without branches.
+  double knee_lo_sq_ = 0.0;  // detector power at the knee's lower edge: below it, 0 dB exactly
   double gc_threshold_db_ = 0.0, gc_half_knee_db_ = 0.0, gc_inv_2knee_ = 0.0, gc_slope_ = 0.0;
   double peak_ = 0.0, ms_ = 0.0, level_db_ = -200.0, gr_db_ = 0.0;
 };
