@@ -80,61 +80,83 @@ void Compressor::run(std::size_t n, Key&& key_sq, Apply&& apply) noexcept {
   // The detector runs every sample; the gain computer (log, curve, exp) runs once per
   // kControl samples on the chunk's detector level, and the linear gain is interpolated
   // across the chunk, so the gain is smooth and the cost of the logs is divided by kControl.
+  // A batch of chunks goes through each stage in turn (detector, logs, attack/release
+  // recurrence, exps, gain ramps): the long log and exp chains of successive chunks are
+  // independent and overlap, where chunk by chunk each waited on the one before.
+  constexpr std::size_t kBatch = 16;
   const bool rms = p_.detection == Detection::rms;
   const double decay_sq = peak_decay_ * peak_decay_;
   double peak_sq = peak_ * peak_, ms = ms_, level_db = level_db_, gr = gr_db_, makeup = makeup_;
   double gain = gain_;
-  for (std::size_t i0 = 0; i0 < n; i0 += kControl) {
-    const std::size_t len = std::min(kControl, n - i0);
-    double chunk_max = 0.0;
-    if (rms) {
-      for (std::size_t i = i0; i < i0 + len; ++i) ms += rms_a_ * (key_sq(i) - ms);
-    } else {
-      // peak(n) = max(key(n), peak(n-1) * d), evaluated in closed form over the chunk:
-      // the chunk's highest level is max(peak * d, max key); its end state weighs each key
-      // by d^(samples to the end). Both loops are free of loop-carried dependencies.
-      std::array<double, kControl> k2{};
-      for (std::size_t j = 0; j < len; ++j) k2[j] = key_sq(i0 + j);
-      double kmax = 0.0, end = peak_sq * decay_pow_[len];
-      for (std::size_t j = 0; j < len; ++j) {
-        kmax = std::max(kmax, k2[j]);
-        end = std::max(end, k2[j] * decay_pow_[len - 1 - j]);
+  for (std::size_t b0 = 0; b0 < n; b0 += kBatch * kControl) {
+    const std::size_t chunks = (std::min(kBatch * kControl, n - b0) + kControl - 1) / kControl;
+    const auto chunk_len = [&](std::size_t k) { return std::min(kControl, n - b0 - k * kControl); };
+    // Detector: per chunk, the peak's highest power in it, or the mean square at its end.
+    std::array<double, kBatch> level{};
+    double highest = 0.0;
+    for (std::size_t k = 0; k < chunks; ++k) {
+      const std::size_t i0 = b0 + k * kControl, len = chunk_len(k);
+      if (rms) {
+        for (std::size_t i = i0; i < i0 + len; ++i) ms += rms_a_ * (key_sq(i) - ms);
+        level[k] = ms;
+      } else {
+        // peak(n) = max(key(n), peak(n-1) * d), evaluated in closed form over the chunk:
+        // the chunk's highest level is max(peak * d, max key); its end state weighs each key
+        // by d^(samples to the end). Both loops are free of loop-carried dependencies.
+        std::array<double, kControl> k2{};
+        for (std::size_t j = 0; j < len; ++j) k2[j] = key_sq(i0 + j);
+        double kmax = 0.0, end = peak_sq * decay_pow_[len];
+        for (std::size_t j = 0; j < len; ++j) {
+          kmax = std::max(kmax, k2[j]);
+          end = std::max(end, k2[j] * decay_pow_[len - 1 - j]);
+        }
+        level[k] = std::max(peak_sq * decay_sq, kmax);
+        highest = std::max(highest, level[k]);
+        peak_sq = end;
       }
-      chunk_max = std::max(peak_sq * decay_sq, kmax);
-      peak_sq = end;
     }
-    if (!rms && chunk_max <= knee_lo_sq_ && gr == 0.0 && gain == makeup && makeup == makeup_target_) {
+    if (!rms && highest <= knee_lo_sq_ && gr == 0.0 && gain == makeup && makeup == makeup_target_) {
       // Below the knee with no reduction left and the make-up settled: the gain computer
-      // would give 0 dB and a zero step (stretches of this are long, so this branch predicts).
+      // would give 0 dB and zero steps (stretches of this are long, so this branch predicts).
       if (gain != 1.0)
-        for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain);
+        for (std::size_t i = b0; i < b0 + chunks * kControl && i < n; ++i) apply(i, gain);
       continue;
     }
+    std::array<double, kBatch> in_db{}, chunk_gr{}, chunk_makeup{}, next{};
+    for (std::size_t k = 0; k < chunks; ++k) in_db[k] = fast::pow_to_db(level[k]);
     // Gain computer, without data-dependent branches (levels around the knee would
     // mispredict them chunk after chunk): below the knee the curve gives exactly 0 dB.
-    double target_db = 0.0;
-    if (rms) {
-      const double in_db = fast::pow_to_db(ms);
-      const double k = in_db > level_db ? att_k_[len] : rel_k_[len];
-      level_db += k * (in_db - level_db);
-      target_db = gain_computer_db(level_db);
-      gr = target_db;
-    } else {
-      target_db = gain_computer_db(fast::pow_to_db(chunk_max));
-      // Attack smooths the gain reduction; release is carried by the detector decay.
-      const double attacked = gr + att_k_[len] * (target_db - gr);
-      gr = target_db < gr ? attacked : target_db;
+    for (std::size_t k = 0; k < chunks; ++k) {
+      const std::size_t len = chunk_len(k);
+      if (rms) {
+        const double a = in_db[k] > level_db ? att_k_[len] : rel_k_[len];
+        level_db += a * (in_db[k] - level_db);
+        gr = gain_computer_db(level_db);
+      } else {
+        const double target_db = gain_computer_db(in_db[k]);
+        // Attack smooths the gain reduction; release is carried by the detector decay.
+        const double attacked = gr + att_k_[len] * (target_db - gr);
+        gr = target_db < gr ? attacked : target_db;
+      }
+      if (makeup != makeup_target_) {
+        makeup += makeup_k_[len] * (makeup_target_ - makeup);
+        if (std::abs(makeup - makeup_target_) < 1e-7) makeup = makeup_target_;
+      }
+      chunk_gr[k] = gr;
+      chunk_makeup[k] = makeup;
     }
-    if (makeup != makeup_target_) {
-      makeup += makeup_k_[len] * (makeup_target_ - makeup);
-      if (std::abs(makeup - makeup_target_) < 1e-7) makeup = makeup_target_;
+    for (std::size_t k = 0; k < chunks; ++k) {
+      const double g = fast::db_to_amp(chunk_gr[k]);
+      next[k] = chunk_makeup[k] * (chunk_gr[k] < -1e-9 ? g : 1.0);
     }
-    const double g = fast::db_to_amp(gr);
-    const double next = makeup * (gr < -1e-9 ? g : 1.0);
-    // A steady gain is a zero step; x * 1.0 is exact.
-    const double step = len == kControl ? (next - gain) * (1.0 / kControl) : (next - gain) / static_cast<double>(len);
-    for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain + step * static_cast<double>(j + 1));
-    gain = next;
+    // Gain ramps; a steady gain is a zero step, and x * 1.0 is exact.
+    for (std::size_t k = 0; k < chunks; ++k) {
+      const std::size_t i0 = b0 + k * kControl, len = chunk_len(k);
+      const double step =
+          len == kControl ? (next[k] - gain) * (1.0 / kControl) : (next[k] - gain) / static_cast<double>(len);
+      for (std::size_t j = 0; j < len; ++j) apply(i0 + j, gain + step * static_cast<double>(j + 1));
+      gain = next[k];
+    }
   }
   peak_ = peak_sq < 1e-60 ? 0.0 : std::sqrt(peak_sq);
   ms_ = ms < 1e-30 ? 0.0 : ms;
