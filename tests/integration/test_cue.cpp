@@ -1,6 +1,7 @@
 // Personal cue mixes: the mixer streams each performer's own mix back to their node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -64,7 +65,7 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
   ASSERT_GT(cue.frames(), 3 * 48000);
   const std::int64_t window = 4800;
   std::vector<int> states;  // per 0.1 s: 0 both equal, 1 singer +6 dB, 2 singer alone, -1 in between
-  double level_both = 0.0;
+  std::vector<double> level_both;  // the singer's level in the windows with both equal
   for (std::int64_t f = 0; f + window <= cue.frames(); f += window) {
     const double singer = tone_amplitude(cue, 0, f, window, 440.0);
     const double band = tone_amplitude(cue, 0, f, window, 1000.0);
@@ -72,7 +73,7 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
     int state = -1;
     if (std::fabs(ratio_db) < 0.5) {
       state = 0;
-      level_both = singer;
+      level_both.push_back(singer);
     } else if (std::fabs(ratio_db - 6.0) < 0.5) {
       state = 1;
     } else if (ratio_db > 50.0) {
@@ -87,7 +88,13 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
     if (st >= 0 && (st == 0 || !settled.empty())) settled.push_back(st);
   }
   EXPECT_EQ(settled, (std::vector<int>{0, 1, 2})) << "the cue mix's states in order, 0.1 s windows";
-  EXPECT_NEAR(20.0 * std::log10(level_both), -12.0 - 3.01, 0.3) << "each tone at its mix level, centre-panned";
+  // The median window: the last one may end just after 'me +6' (up to 0.5 dB up and still
+  // counted as equal).
+  ASSERT_FALSE(level_both.empty());
+  std::nth_element(level_both.begin(), level_both.begin() + static_cast<std::ptrdiff_t>(level_both.size() / 2),
+                   level_both.end());
+  EXPECT_NEAR(20.0 * std::log10(level_both[level_both.size() / 2]), -12.0 - 3.01, 0.3)
+      << "each tone at its mix level, centre-panned";
 }
 
 }  // namespace
