@@ -105,24 +105,24 @@ void ChannelStrip::set_params(const StripParams& p) noexcept {
 }
 
 template <class Stage>
-void ChannelStrip::blend(LinearSmoother& wet, std::size_t n, Stage&& stage) noexcept {
-  const std::span<float> block(mono_.data(), n);
+void ChannelStrip::blend(LinearSmoother& wet, std::span<float> block, Stage&& stage) noexcept {
   if (wet.settled()) {
     if (wet.current() == 0.0f) return;  // bypassed
     stage(block);
     return;
   }
-  std::copy_n(mono_.data(), n, dry_.data());
+  const std::size_t n = block.size();
+  std::copy_n(block.data(), n, dry_.data());
   stage(block);
   for (std::size_t i = 0; i < n; ++i) {
     const float w = wet.next();
-    mono_[i] = dry_[i] + w * (mono_[i] - dry_[i]);
+    block[i] = dry_[i] + w * (block[i] - dry_[i]);
   }
 }
 
 void ChannelStrip::run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope,
-                            std::size_t n) noexcept {
-  const std::span<float> block(mono_.data(), n);
+                            std::span<float> block) noexcept {
+  const std::size_t n = block.size();
   if (logf.settled()) {
     f.process(block);
     return;
@@ -140,14 +140,43 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   const std::size_t n = std::min({in.size(), cfg_.max_block, out_left.size(), out_right.size()});
   last_n_ = n;
   float* m = mono_.data();
+  std::copy_n(in.data(), n, m);
+  run_chain(std::span<float>(m, n));
+  meter_.process(std::span<const float>(m, n));
+  if (pan_l_.settled() && pan_r_.settled()) {
+    const float gl = pan_l_.current(), gr = pan_r_.current();
+    for (std::size_t i = 0; i < n; ++i) {
+      out_left[i] = m[i] * gl;
+      out_right[i] = m[i] * gr;
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      out_left[i] = m[i] * pan_l_.next();
+      out_right[i] = m[i] * pan_r_.next();
+    }
+  }
+}
 
-  // Trim and polarity (a steady gain in the same pass as the copy).
+void ChannelStrip::process(std::span<float> block) noexcept {
+  const std::size_t n = std::min(block.size(), cfg_.max_block);
+  run_chain(block.first(n));
+  // The pan gains glide on as if they had been applied (a later stereo block starts where
+  // the smoother would have been).
+  pan_l_.skip(n);
+  pan_r_.skip(n);
+}
+
+void ChannelStrip::run_chain(std::span<float> block) noexcept {
+  const std::size_t n = block.size();
+  float* m = block.data();
+
+  // Trim and polarity.
   if (in_gain_.settled()) {
     const float g = in_gain_.current();
-    for (std::size_t i = 0; i < n; ++i) m[i] = in[i] * g;
+    if (g != 1.0f)
+      for (std::size_t i = 0; i < n; ++i) m[i] *= g;
   } else {
-    std::copy_n(in.data(), n, m);
-    in_gain_.apply(std::span<float>(m, n));
+    in_gain_.apply(block);
   }
 
   // Sample-accurate delay (always written so a later change reads real history);
@@ -193,34 +222,21 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
   if (steady(hpf_wet_, hpf_logf_)) {
     npre += hpf_.sections(&pre[npre]);
   } else {
-    blend(hpf_wet_, n,
-          [&](std::span<float>) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, n); });
+    blend(hpf_wet_, block,
+          [&](std::span<float> b) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, b); });
   }
   if (steady(lpf_wet_, lpf_logf_)) {
     npre += lpf_.sections(&pre[npre]);
   } else {
-    blend(lpf_wet_, n,
-          [&](std::span<float>) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, n); });
+    blend(lpf_wet_, block,
+          [&](std::span<float> b) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, b); });
   }
-  eq_.process(std::span<float>(m, n), std::span<Biquad* const>(pre.data(), npre));
-  blend(gate_wet_, n, [&](std::span<float> b) { gate_.process(b); });
-  blend(comp_wet_, n, [&](std::span<float> b) { comp_.process(b); });
+  eq_.process(block, std::span<Biquad* const>(pre.data(), npre));
+  blend(gate_wet_, block, [&](std::span<float> b) { gate_.process(b); });
+  blend(comp_wet_, block, [&](std::span<float> b) { comp_.process(b); });
 
-  // Fader and mute, then pan (a settled 0 dB fader, as the mix engine uses it, is skipped).
-  if (!fader_.settled() || fader_.current() != 1.0f) fader_.apply(std::span<float>(m, n));
-  meter_.process(std::span<const float>(m, n));
-  if (pan_l_.settled() && pan_r_.settled()) {
-    const float gl = pan_l_.current(), gr = pan_r_.current();
-    for (std::size_t i = 0; i < n; ++i) {
-      out_left[i] = m[i] * gl;
-      out_right[i] = m[i] * gr;
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      out_left[i] = m[i] * pan_l_.next();
-      out_right[i] = m[i] * pan_r_.next();
-    }
-  }
+  // Fader and mute (a settled 0 dB fader, as the mix engine uses it, is skipped).
+  if (!fader_.settled() || fader_.current() != 1.0f) fader_.apply(block);
 }
 
 }  // namespace tl::dsp

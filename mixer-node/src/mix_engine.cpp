@@ -26,13 +26,54 @@ void add_ramped(std::span<const float> x, float* out, float from, float to) noex
   for (std::size_t i = 0; i < n; ++i) out[i] += x[i] * (from + step * static_cast<float>(i + 1));
 }
 
-//! Constant-power pan law: -1 hard left, 0 centre (-3 dB each side), +1 hard right.
-void pan_gains(float pan, float gain, float& left, float& right) noexcept {
-  const float theta = (std::clamp(pan, -1.0f, 1.0f) + 1.0f) * 0.5f * kHalfPi;
-  left = gain * std::cos(theta);
-  right = gain * std::sin(theta);
+//! Both sides at once: out_l += x * gain_l, out_r += x * gain_r, each ramping as above.
+void add_ramped(std::span<const float> x, float* out_l, float* out_r, float from_l, float to_l, float from_r,
+                float to_r) noexcept {
+  const std::size_t n = x.size();
+  if (from_l != to_l || from_r != to_r) {
+    add_ramped(x, out_l, from_l, to_l);
+    add_ramped(x, out_r, from_r, to_r);
+    return;
+  }
+  if (to_l == 0.0f && to_r == 0.0f) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    out_l[i] += v * to_l;
+    out_r[i] += v * to_r;
+  }
+}
+
+//! Sum of squares in eight partial sums (one chain would wait on every add).
+float sum_squares(std::span<const float> x) noexcept {
+  std::array<float, 8> part{};
+  std::size_t i = 0;
+  for (; i + 8 <= x.size(); i += 8)
+    for (std::size_t k = 0; k < 8; ++k) part[k] += x[i + k] * x[i + k];
+  float tail = 0.0f;
+  for (; i < x.size(); ++i) tail += x[i] * x[i];
+  return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7])) + tail;
 }
 }  // namespace
+
+void MixEngine::pan_gains(Strip& s, float gain, float& left, float& right) noexcept {
+  // Constant-power pan law: -1 hard left, 0 centre (-3 dB each side), +1 hard right.
+  if (!(s.pan == s.pan_at)) {
+    const float theta = (std::clamp(s.pan, -1.0f, 1.0f) + 1.0f) * 0.5f * kHalfPi;
+    s.pan_unit_left = std::cos(theta);
+    s.pan_unit_right = std::sin(theta);
+    s.pan_at = s.pan;
+  }
+  left = gain * s.pan_unit_left;
+  right = gain * s.pan_unit_right;
+}
+
+float MixEngine::send_level(Strip& s, std::size_t k, float level_db) noexcept {
+  if (!(level_db == s.send_db_at[k])) {
+    s.send_unit[k] = dsp::fader_gain(level_db);
+    s.send_db_at[k] = level_db;
+  }
+  return s.send_unit[k];
+}
 
 MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config)
     : registry_(registry),
@@ -44,8 +85,6 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
       channel_(std::make_unique<float[]>(config.max_block_frames)),
-      strip_l_(std::make_unique<float[]>(config.max_block_frames)),
-      strip_r_(std::make_unique<float[]>(config.max_block_frames)),
       // The varispeed reads at most max_block * (1 + 1%) + its kernel.
       window_(std::make_unique<float[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       window_missing_(
@@ -380,21 +419,19 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
       }
 
-      // The strip's processing; its fader is 0 dB and its mono output feeds the pan below.
+      // The strip's processing, in place; its fader is 0 dB and the pan is the engine's, below.
       dsp::ChannelStrip& dsp_strip = slot->dsp[c];
       const std::size_t strip_max = registry_.config().max_block_frames;
       for (std::size_t done = 0; done < frames;) {
         const std::size_t n = std::min(frames - done, strip_max);
-        dsp_strip.process(ch.subspan(done, n), std::span<float>(strip_l_.get(), n),
-                          std::span<float>(strip_r_.get(), n));
-        std::copy_n(dsp_strip.post_fader().data(), n, ch.begin() + static_cast<std::ptrdiff_t>(done));
+        dsp_strip.process(ch.subspan(done, n));
         done += n;
       }
 
       Strip& s = strip(id, c);
       const bool audible = !s.mute && (!any_solo || s.solo);
       float target_left = 0.0f, target_right = 0.0f;
-      pan_gains(s.pan, audible ? s.gain : 0.0f, target_left, target_right);
+      pan_gains(s, audible ? s.gain : 0.0f, target_left, target_right);
       // To the master or a group bus; a new route fades out of the old one and into
       // the new one over this block.
       const dsp::StripParams& routing = dsp_strip.params();
@@ -402,8 +439,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       const auto out_l = [&](std::uint8_t r) { return r == 0 ? left.data() : buses_.group_left(r - 1u); };
       const auto out_r = [&](std::uint8_t r) { return r == 0 ? right.data() : buses_.group_right(r - 1u); };
       if (route == s.route) {
-        add_ramped(ch, out_l(route), s.cur_left, target_left);
-        add_ramped(ch, out_r(route), s.cur_right, target_right);
+        add_ramped(ch, out_l(route), out_r(route), s.cur_left, target_left, s.cur_right, target_right);
       } else {
         add_ramped(ch, out_l(s.route), s.cur_left, 0.0f);
         add_ramped(ch, out_r(s.route), s.cur_right, 0.0f);
@@ -416,7 +452,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       // Cue mixes: the fader and pan (mute, not solo), times the node's level in each.
       if (any_cue) {
         float cue_left = 0.0f, cue_right = 0.0f;
-        pan_gains(s.pan, s.mute ? 0.0f : s.gain, cue_left, cue_right);
+        pan_gains(s, s.mute ? 0.0f : s.gain, cue_left, cue_right);
         for (CueMix& cue : cues_) {
           if (!cue.on) continue;
           const float from = cue.level_cur[id], to = cue.level[id];
@@ -430,7 +466,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       for (std::size_t k = 0; k < dsp::kSends; ++k) {
         const dsp::SendParams& send = routing.sends[k];
         const float target =
-            send.on && audible ? dsp::fader_gain(send.level_db) * (send.pre ? 1.0f : s.gain) : 0.0f;
+            send.on && audible ? send_level(s, k, send.level_db) * (send.pre ? 1.0f : s.gain) : 0.0f;
         if (target == 0.0f && s.send[k] == 0.0f) continue;
         add_ramped(ch, buses_.send_input(k), s.send[k], target);
         s.send[k] = target;
@@ -438,11 +474,9 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       // The post-fader meter: the block's peak and energy (a block's float sum is exact
       // enough; the window adds blocks in double).
       const float post_fader = audible ? s.gain : 0.0f;
-      float peak = 0.0f, energy = 0.0f;
-      for (std::size_t i = 0; i < frames; ++i) {
-        peak = std::max(peak, std::fabs(ch[i]));
-        energy += ch[i] * ch[i];
-      }
+      float peak = 0.0f;
+      for (std::size_t i = 0; i < frames; ++i) peak = std::max(peak, std::fabs(ch[i]));
+      const float energy = sum_squares(ch);
       s.meter_peak = std::max(s.meter_peak, peak * post_fader);
       s.meter_sum_sq += static_cast<double>(energy) * post_fader * post_fader;
       if (publish_levels) {

@@ -43,6 +43,10 @@ class LinearSmoother {
     }
     return static_cast<float>(current_);
   }
+  //! Moves on n samples without using them.
+  void skip(std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n && !settled(); ++i) next();
+  }
   //! Multiplies a block by the (ramping) value.
   void apply(std::span<float> block) noexcept {
     if (settled()) {

@@ -72,7 +72,11 @@ class ChannelStrip {
   //! in.size() <= max_block; out_left and out_right have in.size() samples (may not alias in).
   void process(std::span<const float> in, std::span<float> out_left, std::span<float> out_right) noexcept;
 
-  //! The last block's post-fader, pre-pan mono signal (for post-fader sends and metering).
+  //! Mono, in place, through the fader: no pan and no meter (the mix engine pans, sums
+  //! and meters the block itself). block.size() <= max_block.
+  void process(std::span<float> block) noexcept;
+
+  //! The last stereo block's post-fader, pre-pan mono signal (for post-fader sends and metering).
   std::span<const float> post_fader() const noexcept { return {mono_.data(), last_n_}; }
   float gate_gain_db() const noexcept { return gate_.gain_db(); }
   float comp_gain_reduction_db() const noexcept { return comp_.gain_reduction_db(); }
@@ -80,11 +84,13 @@ class ChannelStrip {
   PeakRmsMeter& meter() noexcept { return meter_; }
 
  private:
-  //! Runs `stage` on mono_[0..n) honouring a 0..1 wet cross-fade.
+  //! Runs `stage` on the block honouring a 0..1 wet cross-fade.
   template <class Stage>
-  void blend(LinearSmoother& wet, std::size_t n, Stage&& stage) noexcept;
+  void blend(LinearSmoother& wet, std::span<float> block, Stage&& stage) noexcept;
   void run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Kind kind, Slope slope,
-                std::size_t n) noexcept;
+                std::span<float> block) noexcept;
+  //! Trim, delay, filters, dynamics and fader, in place.
+  void run_chain(std::span<float> block) noexcept;
 
   StripConfig cfg_{};
   StripParams p_{};

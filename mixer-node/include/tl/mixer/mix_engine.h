@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 
@@ -144,6 +145,11 @@ class MixEngine {
   std::size_t master_latency() const noexcept { return master_latency_; }
 
  private:
+  static constexpr std::array<float, dsp::kSends> nan_sends() noexcept {
+    std::array<float, dsp::kSends> a{};
+    a.fill(std::numeric_limits<float>::quiet_NaN());
+    return a;
+  }
   struct Strip {
     float gain = 1.0f;
     float pan = 0.0f;
@@ -155,6 +161,12 @@ class MixEngine {
     float cue_right = 0.70710678f;
     std::uint8_t route = 0;                  // where it went in the last block (0: master)
     std::array<float, dsp::kSends> send{};  // send gains at the end of the last block
+    // Cached per block work: the pan's unit gains (cos, sin) and each send's linear level,
+    // recomputed only when the pan or the level changes.
+    float pan_at = std::numeric_limits<float>::quiet_NaN();
+    float pan_unit_left = 0.0f, pan_unit_right = 0.0f;
+    std::array<float, dsp::kSends> send_db_at = nan_sends();
+    std::array<float, dsp::kSends> send_unit{};
     float meter_peak = 0.0f;
     double meter_sum_sq = 0.0;
   };
@@ -194,6 +206,10 @@ class MixEngine {
                              std::size_t window, std::size_t moved, std::span<float> out) noexcept;
   //! Hands each cue mix that is on to its listener's io queue, in chunks.
   void send_cues(MediaTime pos, std::size_t frames) noexcept;
+  //! The strip's constant-power pan gains at `gain`.
+  static void pan_gains(Strip& s, float gain, float& left, float& right) noexcept;
+  //! Send k's linear level (dB to gain only when it changed).
+  static float send_level(Strip& s, std::size_t k, float level_db) noexcept;
   Strip& strip(std::uint16_t node, std::uint32_t channel) noexcept {
     return strips_[static_cast<std::size_t>(node) * kMaxChannelsPerNode + channel];
   }
@@ -207,8 +223,6 @@ class MixEngine {
   std::unique_ptr<NodeMix[]> nodes_;
   std::unique_ptr<float[]> scratch_;  // unpacked packet samples
   std::unique_ptr<float[]> channel_;  // one channel's block
-  std::unique_ptr<float[]> strip_l_;  // the strip's own (unused) stereo output
-  std::unique_ptr<float[]> strip_r_;
   std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed
   std::unique_ptr<std::uint8_t[]> window_missing_;  // its missing frames
   std::unique_ptr<std::uint8_t[]> missing_;         // the block's frames with no audio (for concealment)
