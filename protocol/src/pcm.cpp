@@ -73,14 +73,24 @@ void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format,
         p += 2;
       }
       break;
-    case SampleFormat::Pcm24:
-      for (float& v : out) {
+    case SampleFormat::Pcm24: {
+      // Four bytes at a time (the sample and the next one's first byte), big-endian: the
+      // arithmetic shift drops the extra byte and sign-extends. The last sample has no
+      // byte after it in the payload and is read by itself.
+      const std::size_t n = out.size();
+      for (std::size_t i = 0; i + 1 < n; ++i, p += 3) {
+        std::uint32_t word = 0;
+        std::memcpy(&word, p, 4);
+        if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap32(word);
+        out[i] = static_cast<float>(static_cast<std::int32_t>(word) >> 8) * (1.0f / kScale24);
+      }
+      if (n != 0) {
         std::int32_t s = (p[0] << 16) | (p[1] << 8) | p[2];
         if (s & 0x800000) s -= 0x1000000;  // sign-extend
-        v = static_cast<float>(s) / kScale24;
-        p += 3;
+        out[n - 1] = static_cast<float>(s) / kScale24;
       }
       break;
+    }
     case SampleFormat::F32:
       for (float& v : out) {
         v = std::bit_cast<float>(get_u32(p));
