@@ -81,7 +81,13 @@ std::size_t Concealer::process(std::span<float> block, std::span<const std::uint
   if (!in_gap_ && since_gap_ >= crossfade_ &&
       std::none_of(missing.begin(), missing.begin() + static_cast<std::ptrdiff_t>(n),
                    [](std::uint8_t m) { return m != 0; })) {
-    for (std::size_t i = 0; i < n; ++i) history_[(head_ + i) & mask_] = block[i];
+    // In at most two runs (a block longer than the history keeps only its end).
+    const std::size_t keep = std::min(n, history_.size());
+    const float* from = block.data() + (n - keep);
+    const std::size_t at = (head_ + n - keep) & mask_;
+    const std::size_t first = std::min(keep, history_.size() - at);
+    std::copy_n(from, first, history_.data() + at);
+    std::copy_n(from + first, keep - first, history_.data());
     head_ += n;
     filled_ = std::min(filled_ + n, history_.size());
     return 0;

@@ -51,6 +51,14 @@ JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t 
     in += static_cast<std::size_t>(n) * channel_count;
     at += n;
   }
+  // The next packet most likely follows this one: ask for its lines now, so its stores do
+  // not wait on memory (a node's rows are far apart and each is written a little at a time).
+  const std::size_t next = static_cast<std::size_t>(position + frames) & mask_;
+  const auto ahead = static_cast<std::size_t>(std::min<MediaTime>(frames, capacity_ - next));
+  for (std::uint32_t c = 0; c < channel_count; ++c) {
+    const float* row = &samples_[static_cast<std::size_t>(first_channel + c) * capacity_ + next];
+    for (std::size_t i = 0; i < ahead; i += 16) __builtin_prefetch(row + i, 1);
+  }
   return WriteResult::Ok;
 }
 

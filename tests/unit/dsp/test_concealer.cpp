@@ -55,6 +55,26 @@ TEST(Concealer, ContinuesAPeriodicSignalThroughALostPacket) {
   EXPECT_GT(snr_db, 20.0) << "far better than silence (0 dB)";
 }
 
+TEST(Concealer, ACleanBlockLongerThanItsHistoryLeavesItsEndToContinue) {
+  // One 4800-frame clean block (longer than the history ring), then a lost packet: the
+  // continuation comes from the block's last periods, so it follows the sine.
+  Concealer c;
+  c.prepare({.sample_rate = kRate});
+  const auto x = sine(4848, 220.0);
+  std::vector<float> y = x;
+  std::vector<std::uint8_t> missing(x.size(), 0);
+  EXPECT_EQ(c.process(std::span<float>(y.data(), 4800), std::span<const std::uint8_t>(missing.data(), 4800)), 0u);
+  for (std::size_t i = 4800; i < 4848; ++i) missing[i] = 1, y[i] = 0.0f;
+  EXPECT_EQ(c.process(std::span<float>(y.data() + 4800, 48), std::span<const std::uint8_t>(missing.data() + 4800, 48)),
+            48u);
+  double err = 0.0, sig = 0.0;
+  for (std::size_t i = 4800; i < 4848; ++i) {
+    err += (y[i] - x[i]) * (y[i] - x[i]);
+    sig += x[i] * x[i];
+  }
+  EXPECT_GT(10.0 * std::log10(sig / err), 20.0);
+}
+
 TEST(Concealer, NoClickWhereTheGapStartsOrEnds) {
   Concealer c;
   c.prepare({.sample_rate = kRate});
