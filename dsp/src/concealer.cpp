@@ -74,22 +74,26 @@ float Concealer::continuation() noexcept {
   return history_at(period_);
 }
 
+void Concealer::remember(std::span<const float> block) noexcept {
+  // In at most two runs (a block longer than the history keeps only its end).
+  const std::size_t n = block.size();
+  const std::size_t keep = std::min(n, history_.size());
+  const float* from = block.data() + (n - keep);
+  const std::size_t at = (head_ + n - keep) & mask_;
+  const std::size_t first = std::min(keep, history_.size() - at);
+  std::copy_n(from, first, history_.data() + at);
+  std::copy_n(from + first, keep - first, history_.data());
+  head_ += n;
+  filled_ = std::min(filled_ + n, history_.size());
+}
+
 std::size_t Concealer::process(std::span<float> block, std::span<const std::uint8_t> missing) noexcept {
   std::size_t concealed = 0;
   const std::size_t n = std::min(block.size(), missing.size());
   // Nothing missing and no seam to smooth (the usual block): only remember it.
-  if (!in_gap_ && since_gap_ >= crossfade_ &&
-      std::none_of(missing.begin(), missing.begin() + static_cast<std::ptrdiff_t>(n),
-                   [](std::uint8_t m) { return m != 0; })) {
-    // In at most two runs (a block longer than the history keeps only its end).
-    const std::size_t keep = std::min(n, history_.size());
-    const float* from = block.data() + (n - keep);
-    const std::size_t at = (head_ + n - keep) & mask_;
-    const std::size_t first = std::min(keep, history_.size() - at);
-    std::copy_n(from, first, history_.data() + at);
-    std::copy_n(from + first, keep - first, history_.data());
-    head_ += n;
-    filled_ = std::min(filled_ + n, history_.size());
+  if (idle() && std::none_of(missing.begin(), missing.begin() + static_cast<std::ptrdiff_t>(n),
+                             [](std::uint8_t m) { return m != 0; })) {
+    remember(block.first(n));
     return 0;
   }
   for (std::size_t i = 0; i < n; ++i) {

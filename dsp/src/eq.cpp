@@ -203,8 +203,12 @@ TL_FMA_CLONES void run_sections(std::span<float> block, Biquad* const* fused, st
 
 }  // namespace
 
-void Equalizer::process(std::span<float> block, std::span<Biquad* const> pre) noexcept {
-  std::array<Biquad*, 8> fused{};
+void run_cascade(std::span<float> block, Biquad* const* sections, std::size_t k) noexcept {
+  if (k > 0) run_sections(block, sections, std::min<std::size_t>(k, 8));
+}
+
+std::size_t Equalizer::process_front(std::span<float> block, std::span<Biquad* const> pre,
+                                     Biquad** fused) noexcept {
   std::size_t k = 0;
   for (Biquad* b : pre)
     if (k < 4) fused[k++] = b;
@@ -214,6 +218,12 @@ void Equalizer::process(std::span<float> block, std::span<Biquad* const> pre) no
     else
       b.process(block);  // bypassed (no-op) or gliding
   }
+  return k;
+}
+
+void Equalizer::process(std::span<float> block, std::span<Biquad* const> pre) noexcept {
+  std::array<Biquad*, 8> fused{};
+  const std::size_t k = process_front(block, pre, fused.data());
   // Fixed-size kernels keep the section state in registers.
   if (k > 0) run_sections(block, fused.data(), k);
 }

@@ -158,15 +158,29 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
 }
 
 void ChannelStrip::process(std::span<float> block) noexcept {
-  const std::size_t n = std::min(block.size(), cfg_.max_block);
-  run_chain(block.first(n));
+  block = block.first(std::min(block.size(), cfg_.max_block));
+  std::array<Biquad*, kMaxCascadeSections> sections{};
+  const std::size_t k = process_front(block, sections.data());
+  run_cascade(block, sections.data(), k);
+  process_back(block);
+}
+
+void ChannelStrip::process_back(std::span<float> block) noexcept {
+  run_back(block);
   // The pan gains glide on as if they had been applied (a later stereo block starts where
   // the smoother would have been).
-  pan_l_.skip(n);
-  pan_r_.skip(n);
+  pan_l_.skip(block.size());
+  pan_r_.skip(block.size());
 }
 
 void ChannelStrip::run_chain(std::span<float> block) noexcept {
+  std::array<Biquad*, kMaxCascadeSections> sections{};
+  const std::size_t k = process_front(block, sections.data());
+  run_cascade(block, sections.data(), k);
+  run_back(block);
+}
+
+std::size_t ChannelStrip::process_front(std::span<float> block, Biquad** sections) noexcept {
   const std::size_t n = block.size();
   float* m = block.data();
 
@@ -231,7 +245,10 @@ void ChannelStrip::run_chain(std::span<float> block) noexcept {
     blend(lpf_wet_, block,
           [&](std::span<float> b) { run_pass(lpf_, lpf_logf_, PassFilter::Kind::lowpass, p_.lpf_slope, b); });
   }
-  eq_.process(block, std::span<Biquad* const>(pre.data(), npre));
+  return eq_.process_front(block, std::span<Biquad* const>(pre.data(), npre), sections);
+}
+
+void ChannelStrip::run_back(std::span<float> block) noexcept {
   blend(gate_wet_, block, [&](std::span<float> b) { gate_.process(b); });
   blend(comp_wet_, block, [&](std::span<float> b) { comp_.process(b); });
 

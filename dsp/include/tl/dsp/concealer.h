@@ -34,6 +34,10 @@ class Concealer {
   //! Processes a block in place. missing[i] != 0 marks frame i as lost (its
   //! value in block is ignored). Returns how many frames were concealed.
   std::size_t process(std::span<float> block, std::span<const std::uint8_t> missing) noexcept;
+  //! Outside a gap and its crossfade: a block with nothing missing needs only remembering.
+  bool idle() const noexcept { return !in_gap_ && since_gap_ >= crossfade_; }
+  //! process() of a block with nothing missing while idle() (its history only).
+  void remember(std::span<const float> block) noexcept;
 
   //! Clears history and gap state (e.g. when a node restarts).
   void reset() noexcept;

@@ -63,6 +63,9 @@ struct EqParams {
 };
 
 //! Four-band EQ (low shelf, two peaking, high shelf by default).
+//! Runs k (up to 8) steady sections over one block, in order, as one fused wavefront.
+void run_cascade(std::span<float> block, Biquad* const* sections, std::size_t k) noexcept;
+
 class Equalizer {
  public:
   void prepare(double fs) noexcept {
@@ -79,6 +82,9 @@ class Equalizer {
   void process(std::span<float> block) noexcept { process(block, {}); }
   //! As process(), with up to 4 fixed sections (e.g. a steady HPF/LPF) fused in front.
   void process(std::span<float> block, std::span<Biquad* const> pre) noexcept;
+  //! process() without running the fused cascade: moving bands run on the block, and pre
+  //! plus the settled bands are put in fused[0..k) (room for 8), returning k.
+  std::size_t process_front(std::span<float> block, std::span<Biquad* const> pre, Biquad** fused) noexcept;
   const EqBand& band(std::size_t i) const noexcept { return bands_[i]; }
 
  private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tl/dsp/biquad.h"
+#include "tl/dsp/cascade_bank.h"
 #include "tl/dsp/dynamics.h"
 #include "tl/dsp/eq.h"
 #include "tl/dsp/meter.h"
@@ -75,6 +76,13 @@ class ChannelStrip {
   //! Mono, in place, through the fader: no pan and no meter (the mix engine pans, sums
   //! and meters the block itself). block.size() <= max_block.
   void process(std::span<float> block) noexcept;
+  //! process(block) in three steps, for a caller that runs many strips' steady filters
+  //! together (dsp::run_cascades): process_front() runs the trim, the delay and the filters
+  //! that are switching or gliding, and puts the steady sections to run next, in order, in
+  //! sections[0..k) (room for kMaxCascadeSections), returning k; process_back() runs the
+  //! dynamics and the fader. block.size() <= max_block, the same block for both.
+  std::size_t process_front(std::span<float> block, Biquad** sections) noexcept;
+  void process_back(std::span<float> block) noexcept;
 
   //! The last stereo block's post-fader, pre-pan mono signal (for post-fader sends and metering).
   std::span<const float> post_fader() const noexcept { return {mono_.data(), last_n_}; }
@@ -91,6 +99,8 @@ class ChannelStrip {
                 std::span<float> block) noexcept;
   //! Trim, delay, filters, dynamics and fader, in place.
   void run_chain(std::span<float> block) noexcept;
+  //! Dynamics and fader.
+  void run_back(std::span<float> block) noexcept;
 
   StripConfig cfg_{};
   StripParams p_{};
