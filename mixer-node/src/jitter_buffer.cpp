@@ -63,8 +63,8 @@ JitterBuffer::WriteResult JitterBuffer::write(MediaTime position, std::uint32_t 
 }
 
 std::uint32_t JitterBuffer::read(std::uint32_t channel, MediaTime position, std::span<float> out,
-                                 std::span<std::uint8_t> mark) const noexcept {
-  std::uint32_t missing = 0;
+                                 std::span<std::uint8_t> mark, std::uint32_t* guesses) const noexcept {
+  std::uint32_t missing = 0, guessed_count = 0;
   const bool marking = mark.size() >= out.size();
   const float* samples = &samples_[static_cast<std::size_t>(channel) * capacity_];
   const Cell* cells = &cell_[static_cast<std::size_t>(channel) * cells_];
@@ -89,9 +89,11 @@ std::uint32_t JitterBuffer::read(std::uint32_t channel, MediaTime position, std:
         if (marking) mark[done + i] = ok ? static_cast<std::uint8_t>(2 * ((guessed >> (offset + i)) & 1)) : 1;
       }
       missing += n - static_cast<std::uint32_t>(std::popcount(have));
+      guessed_count += static_cast<std::uint32_t>(std::popcount(guessed));
     }
     done += n;
   }
+  if (guesses != nullptr) *guesses = guessed_count;
   return missing;
 }
 

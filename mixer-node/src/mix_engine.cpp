@@ -99,7 +99,9 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       strips_(std::make_unique<Strip[]>(static_cast<std::size_t>(kMaxNodes + 1) * kMaxChannelsPerNode)),
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
-      channel_(std::make_unique<float[]>(config.max_block_frames)),
+      rows_(std::make_unique<float[]>(kBatchRows * config.max_block_frames)),
+      jobs_(std::make_unique<RowJob[]>(kBatchRows)),
+      cascade_(std::make_unique<dsp::CascadeRow[]>(kBatchRows)),
       // The varispeed reads at most max_block * (1 + 1%) + its kernel.
       window_(std::make_unique<float[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       window_missing_(
@@ -300,9 +302,14 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
 
 std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
                                       const VarispeedControl::Block& block, std::size_t window,
-                                      std::size_t moved, std::span<float> out) noexcept {
+                                      std::size_t moved, std::span<float> out, bool& marked) noexcept {
   const std::span<std::uint8_t> marks(missing_.get(), out.size());
-  if (block.exact) return slot.jitter->read(channel, block.base, out, marks);
+  if (block.exact) {
+    std::uint32_t guesses = 0;
+    const std::uint32_t missing = slot.jitter->read(channel, block.base, out, marks, &guesses);
+    marked = missing != 0 || guesses != 0;
+    return missing;
+  }
   // The window starts half a kernel before the cursor. Missing samples are counted
   // over the whole samples the cursor moves past, so a gap is counted once.
   const auto head = static_cast<std::size_t>(varispeed_.half_taps() - 1);
@@ -326,8 +333,12 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
     guesses -= wm[k] >> 1;
     if (k + taps < window) count += wm[k + taps] & 1, guesses += wm[k + taps] >> 1;
   }
-  for (std::size_t i = 0; i < out.size(); ++i)
+  std::uint8_t any = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
     marks[i] = near_[std::min(varispeed_.first_index(i), window - 1)];
+    any |= marks[i];
+  }
+  marked = any != 0;
   return missing;
 }
 
@@ -352,6 +363,93 @@ void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
       }
       done += n;
     }
+  }
+}
+
+void MixEngine::mix_rows(const BlockContext& ctx) noexcept {
+  const std::size_t frames = ctx.left.size();
+  // Every row's steady filters at once, channels side by side in vector lanes.
+  for (std::size_t r = 0; r < rows_used_; ++r) {
+    cascade_[r] = dsp::CascadeRow{
+        .data = rows_.get() + r * config_.max_block_frames, .sections = jobs_[r].section.data(),
+        .count = jobs_[r].sections};
+  }
+  dsp::run_cascades(std::span<const dsp::CascadeRow>(cascade_.get(), rows_used_), frames);
+  for (std::size_t r = 0; r < rows_used_; ++r) {
+    const RowJob& job = jobs_[r];
+    const std::span<float> ch(rows_.get() + r * config_.max_block_frames, frames);
+    dsp::ChannelStrip& dsp_strip = job.slot->dsp[job.channel];
+    if (job.back) dsp_strip.process_back(ch);
+    mix_channel(ctx, *job.slot, job.id, job.channel, ch);
+    // The node's level in each cue mix has reached its target once its last channel is in.
+    if (job.last_of_node)
+      for (CueMix& cue : cues_) cue.level_cur[job.id] = cue.level[job.id];
+  }
+  rows_used_ = 0;
+}
+
+void MixEngine::mix_channel(const BlockContext& ctx, NodeSlot& slot, std::uint16_t id, std::uint32_t c,
+                            std::span<const float> ch) noexcept {
+  const std::span<float> left = ctx.left, right = ctx.right;
+  const dsp::ChannelStrip& dsp_strip = slot.dsp[c];
+  Strip& s = strip(id, c);
+  const bool audible = !s.mute && (!ctx.any_solo || s.solo);
+  float target_left = 0.0f, target_right = 0.0f;
+  pan_gains(s, audible ? s.gain : 0.0f, target_left, target_right);
+  // To the master or a group bus; a new route fades out of the old one and into
+  // the new one over this block.
+  const dsp::StripParams& routing = dsp_strip.params();
+  const std::uint8_t route = routing.route <= dsp::kGroupBuses ? routing.route : 0;
+  const auto out_l = [&](std::uint8_t r) { return r == 0 ? left.data() : buses_.group_left(r - 1u); };
+  const auto out_r = [&](std::uint8_t r) { return r == 0 ? right.data() : buses_.group_right(r - 1u); };
+  if (route == s.route) {
+    add_ramped(ch, out_l(route), out_r(route), s.cur_left, target_left, s.cur_right, target_right);
+  } else {
+    add_ramped(ch, out_l(s.route), s.cur_left, 0.0f);
+    add_ramped(ch, out_r(s.route), s.cur_right, 0.0f);
+    add_ramped(ch, out_l(route), 0.0f, target_left);
+    add_ramped(ch, out_r(route), 0.0f, target_right);
+    s.route = route;
+  }
+  s.cur_left = target_left;
+  s.cur_right = target_right;
+  // Cue mixes: the fader and pan (mute, not solo), times the node's level in each.
+  if (ctx.any_cue) {
+    float cue_left = 0.0f, cue_right = 0.0f;
+    pan_gains(s, s.mute ? 0.0f : s.gain, cue_left, cue_right);
+    for (CueMix& cue : cues_) {
+      if (!cue.on) continue;
+      const float from = cue.level_cur[id], to = cue.level[id];
+      add_ramped(ch, cue.left.get(), s.cue_left * from, cue_left * to);
+      add_ramped(ch, cue.right.get(), s.cue_right * from, cue_right * to);
+    }
+    s.cue_left = cue_left;
+    s.cue_right = cue_right;
+  }
+  // Sends to the effects: pre-fader ones ignore the fader; mute and solo act on both.
+  for (std::size_t k = 0; k < dsp::kSends; ++k) {
+    const dsp::SendParams& send = routing.sends[k];
+    const float target =
+        send.on && audible ? send_level(s, k, send.level_db) * (send.pre ? 1.0f : s.gain) : 0.0f;
+    if (target == 0.0f && s.send[k] == 0.0f) continue;
+    add_ramped(ch, buses_.send_input(k), s.send[k], target);
+    s.send[k] = target;
+  }
+  // The post-fader meter: the block's peak and energy (a block's float sum is exact
+  // enough; the window adds blocks in double).
+  const float post_fader = audible ? s.gain : 0.0f;
+  const float peak = block_peak(ch);
+  const float energy = sum_squares(ch);
+  s.meter_peak = std::max(s.meter_peak, peak * post_fader);
+  s.meter_sum_sq += static_cast<double>(energy) * post_fader * post_fader;
+  if (ctx.publish_levels) {
+    slot.levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
+    slot.levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
+                              std::memory_order_relaxed);
+    slot.levels[c].comp_gr_db.store(dsp_strip.comp_gain_reduction_db(), std::memory_order_relaxed);
+    slot.levels[c].gate_db.store(dsp_strip.gate_gain_db(), std::memory_order_relaxed);
+    s.meter_peak = 0.0f;
+    s.meter_sum_sq = 0.0;
   }
 }
 
@@ -380,8 +478,9 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     std::fill_n(cue.right.get(), frames, 0.0f);
   }
   std::fill_n(guessed_.get(), frames, std::uint8_t{0});
-  const std::span<float> ch(channel_.get(), frames);
   buses_.begin(frames);
+  const BlockContext ctx{.left = left.first(frames), .right = right.first(frames), .any_solo = any_solo,
+                         .any_cue = any_cue, .publish_levels = publish_levels};
 
   double largest_ask = -1.0;
   for (std::uint16_t id = 1; id <= high; ++id) {
@@ -421,10 +520,17 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     }
     state.was_live = live;
     for (std::uint32_t c = 0; c < slot->channels; ++c) {
-      const std::uint32_t missing = read_channel(*slot, c, block, window, moved, ch);
+      if (rows_used_ == kBatchRows) mix_rows(ctx);
+      const std::size_t r = rows_used_++;
+      const std::span<float> ch(rows_.get() + r * config_.max_block_frames, frames);
+      bool marked = false;
+      const std::uint32_t missing = read_channel(*slot, c, block, window, moved, ch, marked);
       // While streaming, lost audio is concealed (waveform continuation, crossfaded);
-      // the recording never sees this.
-      if (live) {
+      // the recording never sees this. (The usual block, all there and no crossfade under
+      // way, is only remembered: reading its marks back byte by byte stalled on the stores.)
+      if (live && !marked && slot->conceal[c].idle()) {
+        slot->conceal[c].remember(ch);
+      } else if (live) {
         // Marks: 1 missing (concealed here), 2 a codec's guess (counted when it came).
         std::uint8_t* __restrict guessed = guessed_.get();
         std::uint8_t* __restrict marks = missing_.get();
@@ -435,77 +541,19 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         slot->conceal[c].process(ch, std::span<const std::uint8_t>(missing_.get(), frames));
         if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
       }
-
-      // The strip's processing, in place; its fader is 0 dB and the pan is the engine's, below.
+      // The strip up to its steady filters; those run with the other rows' in mix_rows().
+      RowJob& job = jobs_[r];
+      job = RowJob{.slot = slot, .id = id, .channel = c, .last_of_node = c + 1 == slot->channels};
       dsp::ChannelStrip& dsp_strip = slot->dsp[c];
       const std::size_t strip_max = registry_.config().max_block_frames;
-      for (std::size_t done = 0; done < frames;) {
-        const std::size_t n = std::min(frames - done, strip_max);
-        dsp_strip.process(ch.subspan(done, n));
-        done += n;
-      }
-
-      Strip& s = strip(id, c);
-      const bool audible = !s.mute && (!any_solo || s.solo);
-      float target_left = 0.0f, target_right = 0.0f;
-      pan_gains(s, audible ? s.gain : 0.0f, target_left, target_right);
-      // To the master or a group bus; a new route fades out of the old one and into
-      // the new one over this block.
-      const dsp::StripParams& routing = dsp_strip.params();
-      const std::uint8_t route = routing.route <= dsp::kGroupBuses ? routing.route : 0;
-      const auto out_l = [&](std::uint8_t r) { return r == 0 ? left.data() : buses_.group_left(r - 1u); };
-      const auto out_r = [&](std::uint8_t r) { return r == 0 ? right.data() : buses_.group_right(r - 1u); };
-      if (route == s.route) {
-        add_ramped(ch, out_l(route), out_r(route), s.cur_left, target_left, s.cur_right, target_right);
-      } else {
-        add_ramped(ch, out_l(s.route), s.cur_left, 0.0f);
-        add_ramped(ch, out_r(s.route), s.cur_right, 0.0f);
-        add_ramped(ch, out_l(route), 0.0f, target_left);
-        add_ramped(ch, out_r(route), 0.0f, target_right);
-        s.route = route;
-      }
-      s.cur_left = target_left;
-      s.cur_right = target_right;
-      // Cue mixes: the fader and pan (mute, not solo), times the node's level in each.
-      if (any_cue) {
-        float cue_left = 0.0f, cue_right = 0.0f;
-        pan_gains(s, s.mute ? 0.0f : s.gain, cue_left, cue_right);
-        for (CueMix& cue : cues_) {
-          if (!cue.on) continue;
-          const float from = cue.level_cur[id], to = cue.level[id];
-          add_ramped(ch, cue.left.get(), s.cue_left * from, cue_left * to);
-          add_ramped(ch, cue.right.get(), s.cue_right * from, cue_right * to);
-        }
-        s.cue_left = cue_left;
-        s.cue_right = cue_right;
-      }
-      // Sends to the effects: pre-fader ones ignore the fader; mute and solo act on both.
-      for (std::size_t k = 0; k < dsp::kSends; ++k) {
-        const dsp::SendParams& send = routing.sends[k];
-        const float target =
-            send.on && audible ? send_level(s, k, send.level_db) * (send.pre ? 1.0f : s.gain) : 0.0f;
-        if (target == 0.0f && s.send[k] == 0.0f) continue;
-        add_ramped(ch, buses_.send_input(k), s.send[k], target);
-        s.send[k] = target;
-      }
-      // The post-fader meter: the block's peak and energy (a block's float sum is exact
-      // enough; the window adds blocks in double).
-      const float post_fader = audible ? s.gain : 0.0f;
-      const float peak = block_peak(ch);
-      const float energy = sum_squares(ch);
-      s.meter_peak = std::max(s.meter_peak, peak * post_fader);
-      s.meter_sum_sq += static_cast<double>(energy) * post_fader * post_fader;
-      if (publish_levels) {
-        slot->levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
-        slot->levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
-                                  std::memory_order_relaxed);
-        slot->levels[c].comp_gr_db.store(dsp_strip.comp_gain_reduction_db(), std::memory_order_relaxed);
-        slot->levels[c].gate_db.store(dsp_strip.gate_gain_db(), std::memory_order_relaxed);
-        s.meter_peak = 0.0f;
-        s.meter_sum_sq = 0.0;
+      if (frames <= strip_max) {
+        job.sections = dsp_strip.process_front(ch, job.section.data());
+        job.back = true;
+      } else {  // longer than the strip takes at once: the whole strip here, in pieces
+        for (std::size_t done = 0; done < frames; done += strip_max)
+          dsp_strip.process(ch.subspan(done, std::min(frames - done, strip_max)));
       }
     }
-    for (CueMix& cue : cues_) cue.level_cur[id] = cue.level[id];
     cursor.advance(block, frames, advance);
     if (publish_levels) {
       slot->varispeed_ppm.store(static_cast<float>(cursor.correction_ppm()), std::memory_order_relaxed);
@@ -515,6 +563,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     }
   }
 
+  if (rows_used_ != 0) mix_rows(ctx);
   send_cues(pos, frames);
   adapt_latency(largest_ask);
   buses_.finish(left.first(frames), right.first(frames));

@@ -40,9 +40,10 @@ class JitterBuffer {
 
   //! Reads one channel's frames [position, position + out.size()); frames never
   //! written read as 0 and, when missing is given (as long as out), are marked 1
-  //! there, guesses 2, others 0. Returns how many frames were missing.
+  //! there, guesses 2, others 0. Returns how many frames were missing; *guesses (when
+  //! given) how many were a codec's guess.
   std::uint32_t read(std::uint32_t channel, MediaTime position, std::span<float> out,
-                     std::span<std::uint8_t> missing = {}) const noexcept;
+                     std::span<std::uint8_t> missing = {}, std::uint32_t* guesses = nullptr) const noexcept;
 
  private:
   static constexpr unsigned kCellShift = 6;  // 64 frames: one bit each in a 64-bit mask

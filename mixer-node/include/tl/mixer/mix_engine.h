@@ -24,6 +24,7 @@
 //! deadlines, so a change moves the wall-clock time of the blocks, never the
 //! audio: mix.wav stays continuous and aligned.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -33,6 +34,7 @@
 #include "tl/common/spsc_ring.h"
 #include "tl/common/units.h"
 #include "tl/dsp/bus.h"
+#include "tl/dsp/cascade_bank.h"
 #include "tl/dsp/strip.h"
 #include "tl/dsp/varispeed.h"
 #include "tl/mixer/bus_rack.h"
@@ -189,7 +191,33 @@ class MixEngine {
     double ask = -1.0;                    // delay it asks for (frames), -1: no estimate yet
   };
 
+  //! What every channel's mixing in this block shares.
+  struct BlockContext {
+    std::span<float> left, right;  // the master sum (frames long)
+    bool any_solo = false, any_cue = false, publish_levels = false;
+  };
+  //! A channel read and through the front of its strip, waiting in its row for the rest.
+  struct RowJob {
+    NodeSlot* slot = nullptr;
+    std::uint16_t id = 0;
+    std::uint32_t channel = 0;
+    bool last_of_node = false;  // the node's last channel (its cue levels move on after it)
+    bool back = false;          // the strip's dynamics and fader are still to run
+    std::size_t sections = 0;   // its steady filter sections, in section[0..sections)
+    std::array<dsp::Biquad*, dsp::kMaxCascadeSections> section{};
+  };
+  //! Channels are read and their strips started row by row, then every row's steady
+  //! filters run at once (dsp::run_cascades, channels in vector lanes), then each row's
+  //! dynamics, pan, sums, sends and meters.
+  static constexpr std::size_t kBatchRows = 64;
+
   void apply_commands(MediaTime pos) noexcept;
+  //! Finishes the rows in jobs_[0..rows_used_): filters, strip back ends, mixing.
+  void mix_rows(const BlockContext& ctx) noexcept;
+  //! Pans and sums one channel's processed block into the master or its group, its cue
+  //! mixes and its sends, and meters it.
+  void mix_channel(const BlockContext& ctx, NodeSlot& slot, std::uint16_t id, std::uint32_t c,
+                   std::span<const float> ch) noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
   //! needed to be in time for the block that first reads it (frames).
@@ -201,9 +229,10 @@ class MixEngine {
   void adapt_latency(double largest_ask) noexcept;
   //! Reads one channel's block at the node's cursor; returns the frames that were missing.
   //! window and moved come from the varispeed's plan (unused when the block is exact).
-  //! Marks in missing_ which output frames had no audio behind them.
+  //! Marks in missing_ which output frames had no audio behind them (1) or a guess (2);
+  //! marked says whether any frame is marked.
   std::uint32_t read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
-                             std::size_t window, std::size_t moved, std::span<float> out) noexcept;
+                             std::size_t window, std::size_t moved, std::span<float> out, bool& marked) noexcept;
   //! Hands each cue mix that is on to its listener's io queue, in chunks.
   void send_cues(MediaTime pos, std::size_t frames) noexcept;
   //! The strip's constant-power pan gains at `gain`.
@@ -222,7 +251,10 @@ class MixEngine {
   std::unique_ptr<Strip[]> strips_;
   std::unique_ptr<NodeMix[]> nodes_;
   std::unique_ptr<float[]> scratch_;  // unpacked packet samples
-  std::unique_ptr<float[]> channel_;  // one channel's block
+  std::unique_ptr<float[]> rows_;      // kBatchRows channel blocks (max_block_frames each)
+  std::unique_ptr<RowJob[]> jobs_;     // what each row holds
+  std::unique_ptr<dsp::CascadeRow[]> cascade_;  // the rows' steady filters, for run_cascades
+  std::size_t rows_used_ = 0;
   std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed
   std::unique_ptr<std::uint8_t[]> window_missing_;  // its missing frames
   std::unique_ptr<std::uint8_t[]> missing_;         // the block's frames with no audio (for concealment)
