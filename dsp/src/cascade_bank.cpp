@@ -39,16 +39,14 @@ __attribute__((always_inline)) inline void run_group(const std::array<const Casc
       va2[l] = c.a2;
       q.get_state(v1[l], v2[l]);
     }
-    const auto vec = [](const double* a) {
-      return V4{a[0], a[1], a[2], a[3]};
-    };
-    b0[j] = vec(vb0);
-    b1[j] = vec(vb1);
-    b2[j] = vec(vb2);
-    a1[j] = vec(va1);
-    a2[j] = vec(va2);
-    s1[j] = vec(v1);
-    s2[j] = vec(v2);
+    // Built whole from scalars (no function returns a vector: see the note above).
+    b0[j] = V4{vb0[0], vb0[1], vb0[2], vb0[3]};
+    b1[j] = V4{vb1[0], vb1[1], vb1[2], vb1[3]};
+    b2[j] = V4{vb2[0], vb2[1], vb2[2], vb2[3]};
+    a1[j] = V4{va1[0], va1[1], va1[2], va1[3]};
+    a2[j] = V4{va2[0], va2[1], va2[2], va2[3]};
+    s1[j] = V4{v1[0], v1[1], v1[2], v1[3]};
+    s2[j] = V4{v2[0], v2[1], v2[2], v2[3]};
   }
   for (std::size_t t = 0; t < frames; ++t) {
     V4 x = {d[0][t], d[1][t], d[2][t], d[3][t]};

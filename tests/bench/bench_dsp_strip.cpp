@@ -9,12 +9,15 @@
 // Run: ./build/bin/bench_dsp_strip
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "tl/dsp/bus.h"
+#include "tl/dsp/cascade_bank.h"
 #include "tl/dsp/effects.h"
 #include "tl/dsp/strip.h"
 
@@ -201,9 +204,12 @@ BENCHMARK(BM_StripsOnly)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
 //! The strips as bench_mix_engine sets them (HPF 90 Hz, 4 EQ bands, gate at -45 dB, compressor
 //! at -24 dB; fader, pan and mute stay with the engine) on its material: a -34 dBFS tone per
-//! channel, with noise bursts (sigma 0.05) on alternate 20-block stretches. The engine's own
-//! work (packets, jitter buffers, buses) is not in this figure.
+//! channel, with noise bursts (sigma 0.05) on alternate 20-block stretches, each strip run in
+//! place in mono as the engine runs it. Arg 0: one strip after the other; arg 1: as the engine
+//! does, every strip's front, all the steady filters at once in vector lanes (run_cascades),
+//! every strip's back. The engine's own work (packets, jitter buffers, buses) is not in this.
 void BM_StripsEngineSetup(benchmark::State& state) {
+  const bool lanes = state.range(0) != 0;
   StripParams p{};
   p.hpf_on = true;
   p.hpf_hz = 90.0f;
@@ -229,24 +235,37 @@ void BM_StripsEngineSetup(benchmark::State& state) {
   }
   std::vector<ChannelStrip> strips(kChannels);
   for (auto& s : strips) s.prepare({.sample_rate = kFs, .max_block = 1024, .max_delay_samples = 4800}, p);
-  std::vector<float> l(kBlock), r(kBlock);
+  std::vector<float> rows(kChannels * kBlock);
+  std::vector<std::array<Biquad*, kMaxCascadeSections>> sections(kChannels);
+  std::vector<CascadeRow> cascade(kChannels);
   std::size_t pos = 0;
-  for (int i = 0; i < 200; ++i) {  // settle detectors and filters
+  const auto block = [&] {
     for (std::size_t c = 0; c < kChannels; ++c)
-      strips[c].process(std::span<const float>(src[c % kEngineChannels].data() + pos, kBlock), l, r);
+      std::copy_n(src[c % kEngineChannels].data() + pos, kBlock, rows.data() + c * kBlock);
+    if (lanes) {
+      for (std::size_t c = 0; c < kChannels; ++c) {
+        const std::span<float> row(rows.data() + c * kBlock, kBlock);
+        cascade[c] = {.data = row.data(), .sections = sections[c].data(),
+                      .count = strips[c].process_front(row, sections[c].data())};
+      }
+      run_cascades(cascade, kBlock);
+      for (std::size_t c = 0; c < kChannels; ++c)
+        strips[c].process_back(std::span<float>(rows.data() + c * kBlock, kBlock));
+    } else {
+      for (std::size_t c = 0; c < kChannels; ++c) strips[c].process(std::span<float>(rows.data() + c * kBlock, kBlock));
+    }
     pos = (pos + kBlock) % (kLoopBlocks * kBlock);
-  }
+  };
+  for (int i = 0; i < 200; ++i) block();  // settle detectors and filters
   const double t0 = thread_cpu_seconds();
   for (auto _ : state) {
-    for (std::size_t c = 0; c < kChannels; ++c)
-      strips[c].process(std::span<const float>(src[c % kEngineChannels].data() + pos, kBlock), l, r);
-    benchmark::DoNotOptimize(l.data());
+    block();
+    benchmark::DoNotOptimize(rows.data());
     benchmark::ClobberMemory();
-    pos = (pos + kBlock) % (kLoopBlocks * kBlock);
   }
   report(state, thread_cpu_seconds() - t0, kChannels);
 }
-BENCHMARK(BM_StripsEngineSetup)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+BENCHMARK(BM_StripsEngineSetup)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
 }  // namespace
 
