@@ -482,6 +482,58 @@ TEST(MixEngineCue, ANodesCueMixFollowsTheFadersAndPansWithItsOwnLevelsAndIgnores
   EXPECT_EQ(c.frames, 0u) << "a cue mix that is off is not sent";
 }
 
+TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
+  // 15 nodes of 9 channels (the engine takes rows 64 at a time, so the eighth node's
+  // channels are split between two batches): every odd channel has a high-pass filter and a
+  // boost (its sections run with the other rows' in vector lanes) and loses its DC; the even
+  // ones pass. The first node's cue mix turns the eighth down: all its channels ramp together
+  // over the block, on both sides of the split.
+  Rig rig;
+  const std::uint32_t per_node = 9;
+  std::vector<NodeSlot*> nodes;
+  for (int n = 0; n < 15; ++n) nodes.push_back(rig.add_node("n" + std::to_string(n), per_node));
+  NodeSlot* split = nodes[7];
+  nodes[0]->cue_out = std::make_unique<SpscRing<CueChunk>>(64);
+  for (NodeSlot* n : nodes) {
+    for (std::uint16_t ch = 1; ch < per_node; ch += 2) {
+      MixCommand cmd{.kind = MixCommand::Kind::Strip, .node = n->id, .channel = ch};
+      cmd.strip.hpf_on = true;
+      cmd.strip.hpf_hz = 100.0f;
+      cmd.strip.eq.bands[1].gain_db = 3.0f;
+      ASSERT_TRUE(rig.engine.post(cmd));
+    }
+  }
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = nodes[0]->id, .value = 1.0f, .bus = 3}));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  MediaTime ts = 0;
+  CueChunk c;
+  for (int b = 0; b < 1000; ++b, ts += kBlock) {
+    for (NodeSlot* n : nodes) rig.send(*n, ts, 0.1f);
+    rig.engine.process(l, r);
+    while (nodes[0]->cue_out->try_pop(c)) {
+    }
+  }
+  // Channel c of every node carries 0.1 + 0.01 c; only the even ones are left.
+  const double centre = 0.70710678;
+  double node_sum = 0.0;
+  for (std::uint32_t ch = 0; ch < per_node; ch += 2) node_sum += q24(0.1f + 0.01f * static_cast<float>(ch));
+  EXPECT_NEAR(l[10], 15.0 * node_sum * centre, 1e-4);
+  EXPECT_NEAR(r[10], 15.0 * node_sum * centre, 1e-4);
+
+  ASSERT_TRUE(rig.engine.post(
+      {.kind = MixCommand::Kind::CueLevel, .node = nodes[0]->id, .value = 0.5f, .bus = 3, .source = split->id}));
+  for (NodeSlot* n : nodes) rig.send(*n, ts, 0.1f);
+  rig.engine.process(l, r);
+  CueChunk ramp{};
+  while (nodes[0]->cue_out->try_pop(c)) ramp = c;
+  ASSERT_EQ(ramp.frames, kBlock);
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    const double level = 1.0 - 0.5 * static_cast<double>(i + 1) / kBlock;
+    EXPECT_NEAR(ramp.samples[2 * i], (14.0 + level) * node_sum * centre, 1e-4) << "frame " << i;
+  }
+}
+
 TEST(MixEngine, ACommandWithAnIdIsReportedAtTheBlockItWasAppliedAt) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 1);
