@@ -204,6 +204,7 @@ TL_FMA_CLONES void run_sections(std::span<float> block, Biquad* const* fused, st
 }  // namespace
 
 void run_cascade(std::span<float> block, Biquad* const* sections, std::size_t k) noexcept {
+  // Fixed-size kernels keep the section state in registers.
   if (k > 0) run_sections(block, sections, std::min<std::size_t>(k, 8));
 }
 
@@ -223,9 +224,7 @@ std::size_t Equalizer::process_front(std::span<float> block, std::span<Biquad* c
 
 void Equalizer::process(std::span<float> block, std::span<Biquad* const> pre) noexcept {
   std::array<Biquad*, 8> fused{};
-  const std::size_t k = process_front(block, pre, fused.data());
-  // Fixed-size kernels keep the section state in registers.
-  if (k > 0) run_sections(block, fused.data(), k);
+  run_cascade(block, fused.data(), process_front(block, pre, fused.data()));
 }
 
 }  // namespace tl::dsp

@@ -159,18 +159,20 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
 
 void ChannelStrip::process(std::span<float> block) noexcept {
   block = block.first(std::min(block.size(), cfg_.max_block));
-  std::array<Biquad*, kMaxCascadeSections> sections{};
-  const std::size_t k = process_front(block, sections.data());
-  run_cascade(block, sections.data(), k);
-  process_back(block);
+  run_chain(block);
+  skip_pan(block.size());
 }
 
 void ChannelStrip::process_back(std::span<float> block) noexcept {
   run_back(block);
+  skip_pan(block.size());
+}
+
+void ChannelStrip::skip_pan(std::size_t n) noexcept {
   // The pan gains glide on as if they had been applied (a later stereo block starts where
   // the smoother would have been).
-  pan_l_.skip(block.size());
-  pan_r_.skip(block.size());
+  pan_l_.skip(n);
+  pan_r_.skip(n);
 }
 
 void ChannelStrip::run_chain(std::span<float> block) noexcept {

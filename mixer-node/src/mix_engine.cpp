@@ -369,11 +369,6 @@ void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
 void MixEngine::mix_rows(const BlockContext& ctx) noexcept {
   const std::size_t frames = ctx.left.size();
   // Every row's steady filters at once, channels side by side in vector lanes.
-  for (std::size_t r = 0; r < rows_used_; ++r) {
-    cascade_[r] = dsp::CascadeRow{
-        .data = rows_.get() + r * config_.max_block_frames, .sections = jobs_[r].section.data(),
-        .count = jobs_[r].sections};
-  }
   dsp::run_cascades(std::span<const dsp::CascadeRow>(cascade_.get(), rows_used_), frames);
   for (std::size_t r = 0; r < rows_used_; ++r) {
     const RowJob& job = jobs_[r];
@@ -546,8 +541,9 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       job = RowJob{.slot = slot, .id = id, .channel = c, .last_of_node = c + 1 == slot->channels};
       dsp::ChannelStrip& dsp_strip = slot->dsp[c];
       const std::size_t strip_max = registry_.config().max_block_frames;
+      cascade_[r] = dsp::CascadeRow{.data = ch.data(), .sections = job.section.data()};
       if (frames <= strip_max) {
-        job.sections = dsp_strip.process_front(ch, job.section.data());
+        cascade_[r].count = dsp_strip.process_front(ch, job.section.data());
         job.back = true;
       } else {  // longer than the strip takes at once: the whole strip here, in pieces
         for (std::size_t done = 0; done < frames; done += strip_max)

@@ -77,18 +77,17 @@ void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format,
       // Four bytes at a time (the sample and the next one's first byte), big-endian: the
       // arithmetic shift drops the extra byte and sign-extends. The last sample has no
       // byte after it in the payload and is read by itself.
+      const auto top_three = [](std::uint32_t word) {
+        return static_cast<float>(static_cast<std::int32_t>(word) >> 8) * (1.0f / kScale24);
+      };
       const std::size_t n = out.size();
       for (std::size_t i = 0; i + 1 < n; ++i, p += 3) {
         std::uint32_t word = 0;
         std::memcpy(&word, p, 4);
         if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap32(word);
-        out[i] = static_cast<float>(static_cast<std::int32_t>(word) >> 8) * (1.0f / kScale24);
+        out[i] = top_three(word);
       }
-      if (n != 0) {
-        std::int32_t s = (p[0] << 16) | (p[1] << 8) | p[2];
-        if (s & 0x800000) s -= 0x1000000;  // sign-extend
-        out[n - 1] = static_cast<float>(s) / kScale24;
-      }
+      if (n != 0) out[n - 1] = top_three((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (p[2] << 8));
       break;
     }
     case SampleFormat::F32:

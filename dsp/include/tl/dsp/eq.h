@@ -62,10 +62,10 @@ struct EqParams {
   }};
 };
 
-//! Four-band EQ (low shelf, two peaking, high shelf by default).
 //! Runs k (up to 8) steady sections over one block, in order, as one fused wavefront.
 void run_cascade(std::span<float> block, Biquad* const* sections, std::size_t k) noexcept;
 
+//! Four-band EQ (low shelf, two peaking, high shelf by default).
 class Equalizer {
  public:
   void prepare(double fs) noexcept {

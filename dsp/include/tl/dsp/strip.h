@@ -101,6 +101,8 @@ class ChannelStrip {
   void run_chain(std::span<float> block) noexcept;
   //! Dynamics and fader.
   void run_back(std::span<float> block) noexcept;
+  //! Moves the pan smoothers on n samples (a mono block leaves panning to the caller).
+  void skip_pan(std::size_t n) noexcept;
 
   StripConfig cfg_{};
   StripParams p_{};

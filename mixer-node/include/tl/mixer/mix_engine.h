@@ -203,8 +203,7 @@ class MixEngine {
     std::uint32_t channel = 0;
     bool last_of_node = false;  // the node's last channel (its cue levels move on after it)
     bool back = false;          // the strip's dynamics and fader are still to run
-    std::size_t sections = 0;   // its steady filter sections, in section[0..sections)
-    std::array<dsp::Biquad*, dsp::kMaxCascadeSections> section{};
+    std::array<dsp::Biquad*, dsp::kMaxCascadeSections> section{};  // its steady filter sections
   };
   //! Channels are read and their strips started row by row, then every row's steady
   //! filters run at once (dsp::run_cascades, channels in vector lanes), then each row's
@@ -253,7 +252,7 @@ class MixEngine {
   std::unique_ptr<float[]> scratch_;  // unpacked packet samples
   std::unique_ptr<float[]> rows_;      // kBatchRows channel blocks (max_block_frames each)
   std::unique_ptr<RowJob[]> jobs_;     // what each row holds
-  std::unique_ptr<dsp::CascadeRow[]> cascade_;  // the rows' steady filters, for run_cascades
+  std::unique_ptr<dsp::CascadeRow[]> cascade_;  // each row's block and steady sections, for run_cascades
   std::size_t rows_used_ = 0;
   std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed
   std::unique_ptr<std::uint8_t[]> window_missing_;  // its missing frames
