@@ -80,6 +80,7 @@ struct Recorder::Take {
     bool resampled = false;
     double clock_offset_ms = 0.0;
     double shift = 0.0;  // samples the conform moved the track from where the live mix played it
+    std::int64_t raw_first_sample = -1;  // where raw/ starts: the packets' stamps, as the live mix played it
   };
   std::map<std::string, Conformed> conformed;  // by track file
   // Backfill after stopping: what was asked of each node, and how it went.
@@ -816,9 +817,11 @@ void Recorder::finalize() {
   take.mix->finish(length);
   conform_tracks(take, length);
   for (auto& t : *summary.mutable_tracks()) {
-    // A track the conform moved starts where its samples now stand.
+    // A track the conform moved starts where its samples now stand; raw/ stays where its
+    // stamps put it.
     const auto c = take.conformed.find(t.file());
     if (c != take.conformed.end() && t.first_sample() >= 0) {
+      c->second.raw_first_sample = t.first_sample();
       t.set_first_sample(
           std::max<std::int64_t>(take.start, t.first_sample() + static_cast<std::int64_t>(std::lround(c->second.shift))));
     }
@@ -979,6 +982,7 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
         tj["drift_samples"] = c->second.drift_samples;
         tj["conform"] = c->second.resampled ? "resampled" : "copy";
         tj["moved_samples"] = c->second.shift;
+        if (c->second.raw_first_sample >= 0) tj["raw_first_sample"] = c->second.raw_first_sample;
         tj["clock_offset_ms"] = c->second.clock_offset_ms;
       }
       if (t.node() == "mix") {

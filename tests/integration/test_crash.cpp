@@ -95,7 +95,8 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   EXPECT_EQ(json_int(t, "lost_samples"), 0) << t.dump();
   EXPECT_TRUE(t.value("complete", false)) << t.dump();
   const Audio raw = read_audio(dir + "/raw/far-1.wav");
-  const std::int64_t offset = json_int(t, "first_sample") - start;
+  // raw/ is where the packets' stamps put it (first_sample follows any conform move).
+  const std::int64_t offset = json_int(t, "raw_first_sample") - start;
   ASSERT_GT(offset, 0);
   const std::int64_t frames = raw.frames() - offset;
   std::printf(

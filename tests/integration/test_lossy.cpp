@@ -81,8 +81,12 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
     EXPECT_TRUE(t.value("complete", false)) << t.dump();
     recovered += json_int(t, "recovered_samples");
     const Audio raw = read_audio(dir + "/" + t.value("raw_file", std::string("raw/far-1.wav")));
-    const std::int64_t offset = json_int(t, "first_sample") - start;
+    // raw/ is where the packets' stamps put it (first_sample follows any conform move).
+    const std::int64_t offset = json_int(t, "raw_first_sample") - start;
     ASSERT_GT(offset, 0);
+    EXPECT_NEAR(static_cast<double>(json_int(t, "first_sample") - json_int(t, "raw_first_sample")),
+                json_num(t, "moved_samples"), 0.5)
+        << "the track starts where the conform moved raw/'s start";
     ASSERT_GE(raw.frames(), offset + frames);
     EXPECT_EQ(count_mismatches(source, 2, channel - 1, raw, offset, frames), 0);
   }
