@@ -18,7 +18,7 @@ build_and_test() {
   echo "== tracklink: build ${dir} (sanitize='${sanitize}')"
   # -g1 (line tables) is what a failure's stack trace needs; full -g costs a fifth
   # more compile time.
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE="$sanitize" \
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_SANITIZE="$sanitize" -DTL_WERROR=ON \
     -DTL_BUILD_BENCH="$bench" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt -g1 -DNDEBUG" >/dev/null
   cmake --build "$dir" -j "$jobs" --target $targets
   echo "== tracklink: test ${dir}"
