@@ -41,6 +41,8 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--bitrate", raw.bitrate_kbps, "Opus bitrate per channel, kb/s (6-510)")->capture_default_str();
   app.add_flag("--loop", raw.loop, "repeat the file source");
+  app.add_flag("--no-realtime", raw.no_realtime,
+               "do not ask for real-time scheduling (source timer and sender threads) or locked memory");
   app.add_option("--level-db", raw.level_db, "tone/noise peak level in dBFS")->capture_default_str();
   app.add_option("--duration", raw.duration_s,
                  "stop after this many seconds of audio were sent (0: run until stopped)")

@@ -38,6 +38,17 @@ int main(int argc, char** argv) {
                  ->check(CLI::Range(1.0, 1000.0))
                  ->capture_default_str();
   fixed->excludes(lo)->excludes(hi);
+  app.add_option("--latency-margin", config.latency_margin_ms,
+                 "Safety margin the play-out delay keeps over the measured need, ms")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  app.add_option("--latency-hold", config.latency_hold_s,
+                 "Seconds a need (and a late packet) is remembered: the delay falls this long after what raised it")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  bool no_realtime = false;
+  app.add_flag("--no-realtime", no_realtime,
+               "Do not ask for real-time scheduling (SCHED_FIFO mix and receive threads) or locked memory");
   app.add_option("--monitor", monitor,
                  "Monitor output that clocks the mix: none (headless timer), device, or device:NAME")
       ->capture_default_str();
@@ -52,6 +63,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  config.realtime = !no_realtime;
   if (fixed->count() > 0) {
     config.latency_min_ms = config.latency_max_ms = config.latency_ms;
   } else if (config.latency_min_ms > config.latency_max_ms) {

@@ -11,6 +11,7 @@
 #include "tl/capture/cue_output.h"
 #include "tl/capture/device_input.h"
 #include "tl/capture/producer.h"
+#include "tl/common/realtime.h"
 #include "tl/capture/sources.h"
 #include "tl/common/clock.h"
 #include "tl/protocol/opus_payload.h"
@@ -283,7 +284,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       return 1;
     }
   }
-  sender.start();
+  rt::RealtimeReport realtime{.priority_error = sender.start(options.realtime)};
   sender.connect(*reg);
 
   std::unique_ptr<TimerDriver> timer;
@@ -292,9 +293,22 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       spdlog::error("{}", s.error());
       return 1;
     }
+    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (the audio device's own callback: "
+                       "RtAudio asks for real-time)";
   } else {
     timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
-    timer->start();
+    const int timer_error = timer->start(options.realtime);
+    if (realtime.priority_error == 0) realtime.priority_error = timer_error;
+    realtime.threads = "source timer thread " + std::to_string(TimerDriver::kPriority) + ", sender thread " +
+                       std::to_string(Sender::kPriority);
+  }
+  if (options.realtime) {
+    realtime.memory_error = rt::lock_memory();
+    if (realtime.priority_error == 0 && realtime.memory_error == 0) {
+      spdlog::info("{}", rt::describe(realtime));
+    } else {
+      spdlog::warn("{}", rt::describe(realtime));
+    }
   }
 
   std::int64_t next_report = monotonic_ns() + 1000 * kMs;

@@ -165,6 +165,7 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
   o.source = *source;
   if (raw.loop && o.source.kind != SourceKind::File) return Error{"--loop applies to file sources only"};
   o.loop = raw.loop;
+  o.realtime = !raw.no_realtime;
   if (!(raw.level_db <= 0.0 && raw.level_db >= -150.0)) {
     return Error{"bad --level-db " + std::to_string(raw.level_db) + ": expected -150 to 0 dBFS"};
   }

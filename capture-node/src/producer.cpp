@@ -7,9 +7,10 @@
 
 namespace tl::capture {
 
-void TimerDriver::start() {
-  if (running_.exchange(true)) return;
+int TimerDriver::start(bool realtime) {
+  if (running_.exchange(true)) return 0;
   thread_ = std::thread([this] { run(); });
+  return realtime ? rt::set_realtime_priority(thread_, kPriority) : 0;
 }
 
 void TimerDriver::stop() {
@@ -59,7 +60,6 @@ void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) n
 }
 
 void TimerDriver::run() {
-  rt::try_set_realtime_priority(70);
   const auto frames = static_cast<std::int64_t>(writer_.queue().frames());
   const std::int64_t start = clock_.now();  // node clock
   for (std::int64_t k = 0; running_.load(std::memory_order_relaxed); ++k) {

@@ -13,6 +13,7 @@
 #include "tl/capture/packetizer.h"
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
+#include "tl/common/realtime.h"
 #include "tl/protocol/nack.h"
 #include "tl/protocol/opus_payload.h"
 #include "tl/protocol/pcm.h"
@@ -40,9 +41,10 @@ Sender::~Sender() {
   stop();
 }
 
-void Sender::start() {
-  if (running_.exchange(true)) return;
+int Sender::start(bool realtime) {
+  if (running_.exchange(true)) return 0;
   thread_ = std::thread([this] { run(); });
+  return realtime ? rt::set_realtime_priority(thread_, kPriority) : 0;
 }
 
 void Sender::stop() {

@@ -74,10 +74,10 @@ Result<tl::proto::SetLatency> parse_latency_args(const std::vector<std::string>&
   return r;
 }
 
-//! `tlctl cue NODE on | off | show | me DB | level SOURCE DB`.
+//! `tlctl cue NODE on | off | show | me DB | level SOURCE DB | limit DBTP`.
 Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) {
   tl::proto::SetCue r;
-  const std::string usage = " (expected on, off, show, me DB, or level SOURCE DB)";
+  const std::string usage = " (expected on, off, show, me DB, level SOURCE DB, or limit DBTP)";
   const std::string verb = words.empty() ? "show" : words[0];
   const auto level = [&](const std::string& text) -> Status {
     auto v = parse_number(text.starts_with("=") ? text.substr(1) : text);
@@ -97,6 +97,13 @@ Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) 
     r.set_action(tl::proto::SetCue::LEVEL);
     r.set_source(words[1]);
     if (auto ok = level(words[2]); !ok) return Error{ok.error()};
+  } else if (verb == "limit" && words.size() == 2) {
+    auto v = parse_number(words[1].starts_with("=") ? words[1].substr(1) : words[1]);
+    if (!v || v.value() < -40.0f || v.value() > 0.0f) {
+      return Error{"bad cue limit '" + words[1] + "': -40 to 0 dBTP"};
+    }
+    r.set_action(tl::proto::SetCue::LIMIT);
+    r.set_limit_dbtp(v.value());
   } else {
     return Error{"bad cue command '" + verb + "'" + usage};
   }
@@ -357,7 +364,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
       "sound, 'more me') | level SOURCE DB (another node). Levels are -60 (off) to +12 dB against the mix's "
       "faders and pans");
   cue->add_option("node", raw.target, "the listening node")->required();
-  cue->add_option("args", raw.words, "on, off, show, me DB, level SOURCE DB");
+  cue->add_option("args", raw.words, "on, off, show, me DB, level SOURCE DB, limit DBTP (its limiter's ceiling)");
 
   // strip/master values may be negative ("trim -3"): hand them over as "=-3" (a bare value)
   // so they never look like options.

@@ -138,16 +138,17 @@ std::string format_channel(const std::string& node, const tl::proto::ChannelInfo
 std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
   if (list.nodes().empty()) return "no nodes registered\n";
   using A = Table::Align;
-  Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD", "TRANSIT(ms)",
+  Table t({"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "CONCEALED", "BAD", "TRANSIT(ms)",
            "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"},
           {A::Left, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right, A::Right,
-           A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Left});
+           A::Right, A::Right, A::Left, A::Right, A::Right, A::Right, A::Right, A::Left});
   for (const auto& n : list.nodes()) {
     // No NodeReport yet: the sync cells say so rather than show zeros.
     const bool reported = n.sync_state() != tl::proto::SYNC_UNKNOWN;
     t.add({n.name(), std::to_string(n.node_id()), state_name(n.state()), std::to_string(n.channels()),
            std::to_string(n.sample_rate()), std::to_string(n.packets()), fmt("%.2f", n.loss_pct()),
-           std::to_string(n.late()), std::to_string(n.bad()), fmt("%.1f", n.transit_ms()),
+           std::to_string(n.late()), std::to_string(n.concealed_samples()), std::to_string(n.bad()),
+           fmt("%.1f", n.transit_ms()),
            fmt("%.1f", n.latency_ms()), reported ? sync_name(n.sync_state()) : "-",
            reported ? fmt("%.3f", n.offset_ms()) : "-", reported ? fmt("%.3f", n.rtt_ms()) : "-",
            reported ? fmt("%+.1f", n.drift_ppm()) : "-",
@@ -155,10 +156,11 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
            format_last_heard(n.last_heard_s())});
     if (!verbose) continue;
     t.note(
-        fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu  "
+        fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu in %llu blocks  "
             "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
             sync_name(n.sync_state()).c_str(), n.offset_ms(), n.rtt_ms(), n.drift_ppm(),
             static_cast<unsigned long long>(n.lost()), static_cast<unsigned long long>(n.concealed_samples()),
+            static_cast<unsigned long long>(n.concealed_blocks()),
             static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
             n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
             static_cast<unsigned long long>(n.pid())));
@@ -277,7 +279,10 @@ std::string format_takes(const tl::proto::TakeList& list) {
 
 std::string format_node_latency(const tl::proto::NodeInfo& n) {
   const auto bound = [](double ms) { return ms > 0.0 ? fmt("%.1f", ms) : std::string("mixer's"); };
-  std::string text = n.need_ms() >= 0.0 ? fmt("needs %.1f ms (99%% of packets)", n.need_ms()) : "need not measured";
+  std::string text = n.need_ms() >= 0.0
+                         ? fmt("needs %.1f ms (every packet of the hold; 99.9%% needed %.1f ms)", n.need_ms(),
+                               n.need_p999_ms())
+                         : "need not measured";
   text += fmt(", mix delay %.1f ms", n.latency_ms());
   if (n.latency_min_ms() > 0.0 || n.latency_max_ms() > 0.0) {
     text += ", own range " + bound(n.latency_min_ms()) + " - " + bound(n.latency_max_ms()) + " ms";
@@ -288,7 +293,8 @@ std::string format_node_latency(const tl::proto::NodeInfo& n) {
 std::string format_latency_state(const tl::proto::LatencyState& s) {
   const auto bound = [](double ms) { return ms > 0.0 ? fmt("%.1f ms", ms) : std::string("the mixer's"); };
   std::string out = s.node() + ": play-out delay range min " + bound(s.min_ms()) + ", max " + bound(s.max_ms()) + "\n";
-  out += s.need_ms() >= 0.0 ? fmt("needs %.1f ms for 99%% of its packets; ", s.need_ms()) : std::string("need not measured yet; ");
+  out += s.need_ms() >= 0.0 ? fmt("needs %.1f ms for every packet of the hold; ", s.need_ms())
+                            : std::string("need not measured yet; ");
   return out + fmt("the mix runs %.1f ms behind the session clock\n", s.latency_ms());
 }
 
@@ -301,6 +307,7 @@ std::string format_cue_state(const tl::proto::CueState& s) {
     out += fmt("; latency %.1f ms, %llu packets, %llu frames underrun", s.latency_ms(),
                static_cast<unsigned long long>(s.packets()), static_cast<unsigned long long>(s.underruns()));
   }
+  out += fmt("; limiter ceiling %.1f dBTP", static_cast<double>(s.limit_dbtp()));
   out += "\n  levels: every node as in the mix";
   for (const auto& l : s.levels()) {
     out += (l.source() == s.node() ? ", me " : ", " + l.source() + " ") + fmt("%+.1f dB", l.level_db());
@@ -315,8 +322,8 @@ std::string format_status(const tl::proto::MixerStatus& s) {
       {"block", std::to_string(s.block_frames()) + " frames"},
       {"clock", s.clock()},
       {"latency", s.latency_adaptive()
-                      ? fmt("%.1f ms (adapts within %.1f-%.1f ms; %s)", s.latency_ms(), s.latency_min_ms(),
-                            s.latency_max_ms(),
+                      ? fmt("%.1f ms (adapts within %.1f-%.1f ms, need + %.1f ms held %.0f s; %s)", s.latency_ms(),
+                            s.latency_min_ms(), s.latency_max_ms(), s.latency_margin_ms(), s.latency_hold_s(),
                             s.latency_wanted_ms() > 0.0
                                 ? fmt("the neediest node asks %.1f ms", s.latency_wanted_ms()).c_str()
                                 : "no node measured")
@@ -324,6 +331,10 @@ std::string format_status(const tl::proto::MixerStatus& s) {
       {"recording", s.recording() ? fmt("yes: %s, %.1f s", s.take_name().c_str(), s.take_seconds()) : "no"},
       {"mix blocks", std::to_string(s.mix_blocks())},
       {"mix overruns", std::to_string(s.mix_overruns())},
+      {"mix concealed", fmt("%llu blocks, %llu frames", static_cast<unsigned long long>(s.concealed_blocks()),
+                            static_cast<unsigned long long>(s.concealed_frames()))},
+      {"mix wake-up", fmt("late by %.2f ms (99.9%%), %.2f ms at worst", s.mix_wake_p999_ms(), s.mix_wake_max_ms())},
+      {"real-time", s.realtime().empty() ? std::string("yes (SCHED_FIFO)") : "no: " + s.realtime()},
       {"clipped samples", std::to_string(s.clipped_samples())},
       {"bad packets", std::to_string(s.bad_packets())},
       {"record dropped", std::to_string(s.record_dropped())},

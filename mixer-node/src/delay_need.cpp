@@ -38,8 +38,9 @@ bool DelayNeed::observe(double need, double arrival) noexcept {
 
 void DelayNeed::close_window() noexcept {
   closed_[closed_next_] = open_;
-  closed_next_ = (closed_next_ + 1) % kWindows;
-  closed_count_ = std::min(closed_count_ + 1, kWindows);
+  const std::size_t span = std::clamp<std::size_t>(config_.windows, 1, kMaxWindows);
+  closed_next_ = (closed_next_ + 1) % span;
+  closed_count_ = std::min(closed_count_ + 1, span);
   open_ = Window{};
   window_open_ = false;
 }
@@ -66,7 +67,7 @@ bool DelayNeed::estimate(double& need) const noexcept {
   // So the answer is the k-th largest kept, or that bound if higher: exact while
   // k <= kKeep (the k-th largest kept is then at least every full window's bound),
   // and on the safe (longer) side beyond.
-  std::array<float, kKeep * kWindows> all{};
+  std::array<float, kKeep * kMaxWindows> all{};
   std::size_t m = 0;
   float dropped_bound = 0.0f;
   for (std::size_t i = 0; i < closed_count_; ++i) {

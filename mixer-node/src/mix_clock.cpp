@@ -20,6 +20,8 @@ Status TimerMixDriver::start() {
   engine_.start_at(clock_.now_samples() - engine_.latency_frames());
   running_.store(true);
   thread_ = std::thread([this] { run(); });
+  // Asked from here, so the answer can be logged (the mix thread never logs).
+  realtime_error_ = rt::set_realtime_priority(thread_, kPriority);
   return Status::success();
 }
 
@@ -29,7 +31,6 @@ void TimerMixDriver::stop() {
 }
 
 void TimerMixDriver::run() {
-  rt::try_set_realtime_priority(70);  // refused without privileges: normal priority then
   std::vector<float> left(block_frames_), right(block_frames_);
   const std::int64_t block_ns = clock_.to_ns(block_frames_);
   // The play-out delay adapts (see MixEngine): a shorter one moves the deadlines
@@ -46,9 +47,13 @@ void TimerMixDriver::run() {
     const std::int64_t now = monotonic_ns();
     if (now < deadline) {
       sleep_until_ns(deadline);
+      lateness_.add(monotonic_ns() - deadline);
       catch_up_ns = 0;
-    } else if (now - deadline > block_ns + catch_up_ns) {
-      overruns_.fetch_add(1, std::memory_order_relaxed);  // late: run back to back
+    } else {
+      if (catch_up_ns == 0) lateness_.add(now - deadline);
+      if (now - deadline > block_ns + catch_up_ns) {
+        overruns_.fetch_add(1, std::memory_order_relaxed);  // late: run back to back
+      }
     }
     engine_.process(left, right);
   }

@@ -9,9 +9,6 @@
 namespace tl::mixer {
 namespace {
 constexpr float kHalfPi = 1.57079632679f;
-// A node asks for its need plus this (0.5 ms at 48 kHz); the delay falls only when
-// the largest ask is this much under it. So it settles 0.5-1 ms above the need.
-constexpr double kHeadroomSeconds = 0.0005;
 
 //! out += x * gain, the gain ramping linearly from `from` (before the block) to `to`
 //! (at its last frame): no zipper noise on changes.
@@ -111,13 +108,20 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       meter_window_(config.sample_rate / 10) {
   varispeed_.prepare(config.max_block_frames);
+  const PlayoutConfig playout{.sample_rate = config.sample_rate,
+                              .margin_seconds = config.latency_margin_seconds,
+                              .hold_seconds = config.latency_hold_seconds,
+                              .start_samples = static_cast<double>(config.latency_frames)};
   for (std::uint16_t id = 0; id <= kMaxNodes; ++id) {
     nodes_[id].varispeed.configure({.sample_rate = config.sample_rate});
-    nodes_[id].need = DelayNeed({.window_samples = 0.25 * config.sample_rate});
+    nodes_[id].need = NodeDelay(playout);
   }
-  latency_.store(std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames),
-                 std::memory_order_relaxed);
-  master_.prepare(static_cast<double>(config.sample_rate), master_off(), config.max_block_frames);
+  const MediaTime start = std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames);
+  // Not adaptive: the range is the starting delay, and the needs are only reported.
+  playout_ = config.adaptive ? PlayoutPolicy(playout, start, config.latency_min_frames, config.latency_max_frames)
+                             : PlayoutPolicy(playout, start, start, start);
+  latency_.store(start, std::memory_order_relaxed);
+  master_.prepare(static_cast<double>(config.sample_rate), config.master, config.max_block_frames);
   buses_.prepare(static_cast<double>(config.sample_rate), config.max_block_frames);
   master_latency_ = config.master_chain ? master_.latency() : 0;
   for (CueMix& cue : cues_) {
@@ -125,6 +129,8 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
     cue.right = std::make_unique<float[]>(config.max_block_frames);
     cue.level.fill(1.0f);
     cue.level_cur.fill(1.0f);
+    cue.limiter.prepare(static_cast<double>(config.sample_rate), 2,
+                        dsp::LimiterParams{.ceiling_dbtp = kCueCeilingDbtp, .lookahead_ms = kCueLookaheadMs});
   }
 }
 
@@ -194,6 +200,7 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
           if (on && !cue.on) {  // a cue mix starts with every node as in the mix
             cue.level.fill(1.0f);
             cue.level_cur.fill(1.0f);
+            cue.limiter.reset();
           }
           cue.listener = cmd.node;
           cue.on = on;
@@ -202,6 +209,12 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
       case MixCommand::Kind::CueLevel:
         if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
+      case MixCommand::Kind::CueLimit:
+        if (cmd.bus < kMaxCues) {
+          cues_[cmd.bus].limiter.set_params(
+              dsp::LimiterParams{.ceiling_dbtp = cmd.value, .lookahead_ms = kCueLookaheadMs});
+        }
+        break;
     }
     // The io thread drains these ten times a second; a full ring loses the position only.
     if (cmd.id != 0) applied_.try_push({.id = cmd.id, .position = pos});
@@ -209,42 +222,35 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
 }
 
 double MixEngine::needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns, MediaTime pos,
-                               std::size_t frames) const noexcept {
+                               std::size_t frames, bool late) const noexcept {
   const VarispeedControl& cursor = state.varispeed;
   // The play-out position whose block first reads media_ts: the cursor runs lead ahead
   // of the play-out position, and the varispeed's kernel reaches half its taps past it.
   const MediaTime lead = cursor.cursor() - pos;
   const MediaTime reach = cursor.engaged() ? varispeed_.half_taps() : 0;
   const auto b = static_cast<MediaTime>(frames);
-  const MediaTime block = pos + floor_div(media_ts - lead - reach - pos, b) * b;
+  const MediaTime block_end = pos + floor_div(media_ts - lead - reach - pos, b) * b + b;
   // That block is computed once the session clock passes its end plus the delay.
   const double arrival = static_cast<double>(arrival_ns) * config_.sample_rate / 1e9;
-  return arrival - static_cast<double>(block + b);
+  double need = arrival - static_cast<double>(block_end);
+  // A late packet was not here when the last block was computed (at pos + the delay
+  // then): a stamp taken before a stall on the io thread must not hide that.
+  if (late) need = std::max(need, static_cast<double>(pos + last_block_latency_ - block_end));
+  return need;
 }
 
 void MixEngine::update_ask(NodeSlot& slot, NodeMix& state) noexcept {
   double need = 0.0;
-  if (!state.need.estimate(need)) return;
+  if (!state.need.need(need)) return;
   slot.need_ms.store(static_cast<float>(need * 1e3 / config_.sample_rate), std::memory_order_relaxed);
+  double usual = -1.0;
+  if (!state.need.usual(usual)) usual = -1.0;
+  slot.usual_need_ms.store(static_cast<float>(usual * 1e3 / config_.sample_rate), std::memory_order_relaxed);
   const std::int64_t own_min = slot.latency_min_frames.load(std::memory_order_relaxed);
   const std::int64_t own_max = slot.latency_max_frames.load(std::memory_order_relaxed);
   const double lo = static_cast<double>(own_min >= 0 ? own_min : config_.latency_min_frames);
   const double hi = static_cast<double>(own_max >= 0 ? own_max : config_.latency_max_frames);
-  state.ask = std::clamp(need + kHeadroomSeconds * config_.sample_rate, lo, std::max(lo, hi));
-}
-
-void MixEngine::adapt_latency(double largest_ask) noexcept {
-  if (largest_ask < 0.0) {  // no streaming node has an estimate: keep the delay
-    wanted_.store(0, std::memory_order_relaxed);
-    return;
-  }
-  const auto wanted = static_cast<MediaTime>(std::ceil(largest_ask));
-  wanted_.store(wanted, std::memory_order_relaxed);
-  if (!config_.adaptive) return;
-  const MediaTime target = std::clamp(wanted, config_.latency_min_frames, config_.latency_max_frames);
-  const MediaTime now = latency_.load(std::memory_order_relaxed);
-  const auto hysteresis = static_cast<MediaTime>(kHeadroomSeconds * config_.sample_rate);
-  if (target > now || target < now - hysteresis) latency_.store(target, std::memory_order_relaxed);
+  state.ask = playout_.ask(need, lo, hi);
 }
 
 void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept {
@@ -265,11 +271,14 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
       const bool resent = (h.flags & protocol::kFlagRetransmit) != 0;
       // Opus's own concealment or FEC (decoded on the io thread) stands in for a lost packet.
       const bool guess = protocol::is_guess(h.flags);
+      // After the mix read (some of) its audio: missing there.
+      const bool late = h.media_ts < read_pos;
       // Resent audio arrives late by design, and a guess is made when it is due: neither
       // says anything about the path or the node's clock.
       if (!resent && !guess) {
         state.heard_until = std::max(state.heard_until, h.media_ts + h.frame_count);
-        if (state.need.observe(needed_delay(state, h.media_ts, p->arrival_ns, pos, frames),
+        if (late) slot.late.fetch_add(1, std::memory_order_relaxed);
+        if (state.need.observe(needed_delay(state, h.media_ts, p->arrival_ns, pos, frames, late),
                                static_cast<double>(p->arrival_ns) * config_.sample_rate / 1e9)) {
           update_ask(slot, state);
         }
@@ -289,7 +298,7 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
           break;
         }
         case JitterBuffer::WriteResult::Late:
-          slot.late.fetch_add(1, std::memory_order_relaxed);
+          if (resent || guess) slot.late.fetch_add(1, std::memory_order_relaxed);
           break;
         case JitterBuffer::WriteResult::TooEarly:
           slot.too_early.fetch_add(1, std::memory_order_relaxed);
@@ -345,15 +354,19 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
 void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
   for (CueMix& cue : cues_) {
     if (!cue.on) continue;
+    // Hearing protection: whatever the strips and levels did, the cue stays under its ceiling.
+    cue.limiter.process(std::span<float>(cue.left.get(), frames), std::span<float>(cue.right.get(), frames));
     NodeSlot* slot = registry_.by_id(cue.listener);
     if (slot == nullptr || !slot->cue_out) continue;
+    // The limiter delays the cue by its look-ahead: the chunk says where its audio was.
+    const MediaTime at = pos - static_cast<MediaTime>(cue.limiter.latency());
     for (std::size_t done = 0; done < frames;) {
       const std::size_t n = std::min<std::size_t>(frames - done, kCueChunkFrames);
       CueChunk* chunk = slot->cue_out->begin_write();
       if (chunk == nullptr) {
         slot->cue_dropped.fetch_add(1, std::memory_order_relaxed);
       } else {
-        chunk->position = pos + static_cast<MediaTime>(done);
+        chunk->position = at + static_cast<MediaTime>(done);
         chunk->frames = static_cast<std::uint32_t>(n);
         for (std::size_t i = 0; i < n; ++i) {
           chunk->samples[2 * i] = cue.left[done + i];
@@ -454,6 +467,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   std::fill_n(left.begin(), frames, 0.0f);
   std::fill_n(right.begin(), frames, 0.0f);
   const MediaTime pos = position_.load(std::memory_order_relaxed);
+  const MediaTime block_latency = latency_.load(std::memory_order_relaxed);  // this block's deadline had it
   apply_commands(pos);
   const std::uint16_t high = registry_.highest_id();
 
@@ -478,6 +492,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
                          .any_cue = any_cue, .publish_levels = publish_levels};
 
   double largest_ask = -1.0;
+  bool block_concealed = false;
   for (std::uint16_t id = 1; id <= high; ++id) {
     NodeSlot* slot = registry_.by_id(id);
     if (slot == nullptr) continue;
@@ -514,6 +529,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       for (std::uint32_t c = 0; c < slot->channels; ++c) slot->conceal[c].reset();
     }
     state.was_live = live;
+    bool node_concealed = false;
     for (std::uint32_t c = 0; c < slot->channels; ++c) {
       if (rows_used_ == kBatchRows) mix_rows(ctx);
       const std::size_t r = rows_used_++;
@@ -534,7 +550,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
           marks[i] &= 1;
         }
         slot->conceal[c].process(ch, std::span<const std::uint8_t>(missing_.get(), frames));
-        if (missing != 0) slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+        if (missing != 0) {
+          slot->concealed.fetch_add(missing, std::memory_order_relaxed);
+          node_concealed = true;
+        }
       }
       // The strip up to its steady filters; those run with the other rows' in mix_rows().
       RowJob& job = jobs_[r];
@@ -551,6 +570,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       }
     }
     cursor.advance(block, frames, advance);
+    if (node_concealed) {
+      slot->concealed_blocks.fetch_add(1, std::memory_order_relaxed);
+      block_concealed = true;
+    }
     if (publish_levels) {
       slot->varispeed_ppm.store(static_cast<float>(cursor.correction_ppm()), std::memory_order_relaxed);
       slot->drift_ppm.store(static_cast<float>(cursor.drift_ppm()), std::memory_order_relaxed);
@@ -561,7 +584,10 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
 
   if (rows_used_ != 0) mix_rows(ctx);
   send_cues(pos, frames);
-  adapt_latency(largest_ask);
+  latency_.store(playout_.update(largest_ask, frames), std::memory_order_relaxed);
+  last_block_latency_ = block_latency;
+  wanted_.store(playout_.wanted(), std::memory_order_relaxed);
+  if (block_concealed) concealed_blocks_.fetch_add(1, std::memory_order_relaxed);
   buses_.finish(left.first(frames), right.first(frames));
   if (publish_levels) {
     for (std::size_t b = 0; b < kBuses; ++b) bus_peaks_[b].store(buses_.take_peak(b), std::memory_order_relaxed);
@@ -587,7 +613,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
 
   // Hand the mix to the recorder in chunks; count clipping (mix.wav clamps, never wraps).
-  std::uint32_t clipped = 0;
+  std::uint32_t clipped = 0, guessed = 0;
   for (std::size_t done = 0; done < frames;) {
     const std::size_t n = std::min<std::size_t>(frames - done, kMaxMixChunk);
     MixChunk* chunk = to_recorder_.begin_write();
@@ -597,6 +623,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       chunk_guessed += guessed_[done + i];
     }
     clipped += chunk_clipped;
+    guessed += chunk_guessed;
     if (chunk == nullptr) {
       record_dropped_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -611,6 +638,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     done += n;
   }
   if (clipped != 0) clipped_.fetch_add(clipped, std::memory_order_relaxed);
+  if (guessed != 0) concealed_frames_.fetch_add(guessed, std::memory_order_relaxed);
   position_.store(pos + static_cast<MediaTime>(frames), std::memory_order_release);
   blocks_.fetch_add(1, std::memory_order_relaxed);
 }

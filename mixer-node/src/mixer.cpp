@@ -7,13 +7,16 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
 
+#include "tl/common/realtime.h"
 #include "tl/mixer/strip_control.h"
 #include "tl/protocol/auth.h"
 
@@ -90,7 +93,9 @@ Mixer::Mixer(MixerConfig config)
                         .latency_frames = latency_frames(config_),
                         .latency_min_frames = ms_to_frames(config_.latency_min_ms, config_.sample_rate),
                         .latency_max_frames = ms_to_frames(config_.latency_max_ms, config_.sample_rate),
-                        .adaptive = config_.latency_min_ms < config_.latency_max_ms && !device_clocked(config_)}),
+                        .adaptive = config_.latency_min_ms < config_.latency_max_ms && !device_clocked(config_),
+                        .latency_margin_seconds = config_.latency_margin_ms / 1000.0,
+                        .latency_hold_seconds = config_.latency_hold_s}),
       recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
                 RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)}),
       signals_(io_, SIGINT, SIGTERM),
@@ -137,6 +142,7 @@ Status Mixer::start() {
     driver_ = std::make_unique<TimerMixDriver>(engine_, clock_, config_.block_frames);
   }
   if (auto s = driver_->start(); !s) return s;
+  setup_realtime();
 
   signals_.async_wait([this](std::error_code e, int sig) {
     if (!e) {
@@ -160,6 +166,27 @@ Status Mixer::start() {
                config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, latency,
                driver_->describe(), config_.record_dir);
   return Status::success();
+}
+
+void Mixer::setup_realtime() {
+  // The io thread receives the audio: a packet it is slow to take is late for the mix.
+  // (start() and run() share the calling thread, which becomes the io thread.)
+  rt::RealtimeReport report{.threads = "mix thread " + std::to_string(TimerMixDriver::kPriority) +
+                                       ", receive (io) thread " + std::to_string(kIoPriority)};
+  if (!config_.realtime) {
+    spdlog::info("real-time scheduling not asked for (--no-realtime)");
+    realtime_refused_ = "off (--no-realtime)";
+    return;
+  }
+  if (!device_clocked(config_)) report.priority_error = driver_->realtime_error();
+  if (!rt::try_set_realtime_priority(kIoPriority) && report.priority_error == 0) report.priority_error = EPERM;
+  report.memory_error = rt::lock_memory();
+  if (report.priority_error == 0 && report.memory_error == 0) {
+    spdlog::info("{}", rt::describe(report));
+  } else {
+    spdlog::warn("{}", rt::describe(report));
+  }
+  if (report.priority_error != 0) realtime_refused_ = std::strerror(report.priority_error);
 }
 
 void Mixer::run() {
@@ -296,6 +323,8 @@ void Mixer::fill_node(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_latency_min_ms(own_bound_ms(slot.latency_min_frames, config_.sample_rate));
   n.set_latency_max_ms(own_bound_ms(slot.latency_max_frames, config_.sample_rate));
   n.set_concealed_samples(slot.concealed.load(std::memory_order_relaxed));
+  n.set_concealed_blocks(slot.concealed_blocks.load(std::memory_order_relaxed));
+  n.set_need_p999_ms(slot.usual_need_ms.load(std::memory_order_relaxed));
   n.set_connects(slot.connects);
   n.set_host(slot.host);
   n.set_pid(slot.pid);
@@ -352,6 +381,15 @@ proto::MixerStatus Mixer::status() const {
   s.set_take_seconds(recorder_.take_seconds());
   s.set_mix_blocks(engine_.blocks());
   s.set_mix_overruns(driver_ ? driver_->overruns() : 0);
+  s.set_concealed_blocks(engine_.concealed_blocks());
+  s.set_concealed_frames(engine_.concealed_frames());
+  if (const DurationHistogram* wake = driver_ ? driver_->wake_lateness() : nullptr) {
+    s.set_mix_wake_p999_ms(wake->quantile_ms(0.999));
+    s.set_mix_wake_max_ms(wake->max_ms());
+  }
+  s.set_latency_margin_ms(config_.latency_margin_ms);
+  s.set_latency_hold_s(config_.latency_hold_s);
+  s.set_realtime(realtime_refused_);
   s.set_clipped_samples(engine_.clipped());
   s.set_bad_packets(receiver_ ? receiver_->counters().total_rejected() : 0);
   s.set_record_dropped((receiver_ ? receiver_->counters().record_dropped : 0) + engine_.record_dropped());
@@ -512,10 +550,18 @@ Status Mixer::set_cue_on(NodeSlot& slot, bool on) {
                        .value = on ? 1.0f : 0.0f,
                        .bus = static_cast<std::uint8_t>(slot.cue)};
   if (!engine_.post(cmd)) return Error{"mix engine command queue is full; try again"};
+  if (on) post_cue_limit(slot);
   slot.cue_on = on;
   if (!on) slot.cue = -1;  // its cue goes back to the pool (levels start again at 0 dB)
   spdlog::info("node '{}': cue mix {}", slot.name, on ? "on" : "off");
   return Status::success();
+}
+
+bool Mixer::post_cue_limit(const NodeSlot& slot) {
+  return engine_.post(MixCommand{.kind = MixCommand::Kind::CueLimit,
+                                 .node = slot.id,
+                                 .value = slot.cue_limit_dbtp,
+                                 .bus = static_cast<std::uint8_t>(slot.cue)});
 }
 
 void Mixer::handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r) {
@@ -561,12 +607,25 @@ void Mixer::handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64
                    source == slot ? "its own sound" : "'" + source->name + "'", r.level_db(), s->who());
       break;
     }
+    case proto::SetCue::LIMIT:
+      if (!std::isfinite(r.limit_dbtp()) || r.limit_dbtp() < -40.0f || r.limit_dbtp() > 0.0f) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue limit is -40 to 0 dBTP");
+        return;
+      }
+      slot->cue_limit_dbtp = r.limit_dbtp();
+      if (slot->cue >= 0 && !post_cue_limit(*slot)) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, "mix engine command queue is full; try again");
+        return;
+      }
+      spdlog::info("node '{}': cue limiter ceiling {:.1f} dBTP, set by {}", slot->name, r.limit_dbtp(), s->who());
+      break;
     default: break;
   }
   proto::Envelope reply;
   auto* state = reply.mutable_cue_state();
   state->set_node(slot->name);
   state->set_on(slot->cue_on);
+  state->set_limit_dbtp(slot->cue_limit_dbtp);
   for (std::uint16_t nid = 1; nid <= registry_.highest_id(); ++nid) {
     const NodeSlot* source = registry_.by_id(nid);
     if (source == nullptr || !slot->cue_on || slot->cue_levels_db[nid] == 0.0f) continue;

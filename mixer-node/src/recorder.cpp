@@ -271,6 +271,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
     return;
   }
   take->mix = std::move(mix.value());
+  take->mix->set_edge_fade(static_cast<std::uint32_t>(kMixEdgeFadeSeconds * clock_.rate()));
   take->last_header_ns = clock_.now_ns();
   take->mix_setup = std::move(setup);
   take_ = std::move(take);

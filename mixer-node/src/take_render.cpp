@@ -317,6 +317,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
                                                 .description = "tracklink render of " + t.value("take", "")},
                                   4096);
   if (!writer) return Error{writer.error()};
+  (*writer)->set_edge_fade(static_cast<std::uint32_t>(kMixEdgeFadeSeconds * summary.sample_rate));  // as mix.wav
 
   // Mix frame p comes from the block at p + look-ahead: run the live grid over
   // [start, start + frames) + look-ahead, after 50 ms of silence in which the initial

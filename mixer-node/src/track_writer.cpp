@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <numbers>
 #include <vector>
 
 #include "tl/protocol/pcm.h"
@@ -240,6 +241,16 @@ std::uint64_t TrackWriter::lost_frames() const noexcept {
   return n;
 }
 
+void TrackWriter::set_edge_fade(std::uint32_t frames) {
+  fade_ = frames;
+  tail_.assign(static_cast<std::size_t>(frames) * channels_, 0.0f);
+}
+
+float TrackWriter::fade_gain(std::int64_t i) const noexcept {
+  const double x = std::sin(0.5 * std::numbers::pi * static_cast<double>(i + 1) / static_cast<double>(fade_ + 1));
+  return static_cast<float>(x * x);
+}
+
 void TrackWriter::write_run(std::int64_t until) {
   while (head_ < until) {
     const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(until - head_, kChunkFrames));
@@ -258,6 +269,14 @@ void TrackWriter::write_run(std::int64_t until) {
         }
       }
       if (!have) std::fill_n(&samples_[idx * channels_], channels_, 0.0f);
+      if (fade_ != 0) {
+        float* frame = &samples_[idx * channels_];
+        if (at < fade_) {
+          const float g = fade_gain(at);
+          for (std::uint32_t c = 0; c < channels_; ++c) frame[c] *= g;
+        }
+        std::copy_n(frame, channels_, &tail_[static_cast<std::size_t>(at % fade_) * channels_]);
+      }
       convert(&samples_[idx * channels_], 1, &out_[static_cast<std::size_t>(i) * channels_]);
       present_[idx] = 0;
     }
@@ -278,6 +297,23 @@ void TrackWriter::update_header() {
 void TrackWriter::finish(std::int64_t total_frames) {
   if (closed_) return;
   flush_until(total_frames);
+  if (fade_ != 0 && head_ > 0) {
+    // Fade out: the last frames again, from the copy kept of them (levels stay those of
+    // the mix as it was, so they are not counted twice).
+    const std::int64_t n = std::min<std::int64_t>(fade_, head_);
+    std::vector<std::int32_t> ints(static_cast<std::size_t>(n) * channels_);
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t at = head_ - n + k;
+      const float g = fade_gain(head_ - 1 - at);
+      for (std::uint32_t c = 0; c < channels_; ++c) {
+        bool clipped = false;
+        const float v = tail_[static_cast<std::size_t>(at % fade_) * channels_ + c] * g;
+        ints[static_cast<std::size_t>(k) * channels_ + c] = protocol::float_to_int24(v, clipped) * 256;
+      }
+    }
+    sf_seek(file_, head_ - n, SEEK_SET);
+    sf_writef_int(file_, ints.data(), n);
+  }
   sf_close(file_);
   closed_ = true;
 }

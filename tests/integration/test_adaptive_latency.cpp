@@ -24,10 +24,13 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
+TEST(AdaptiveLatency, FollowsTheLinkJitterUpAtOnceAndDownAfterTheHold) {
   Session s("adaptive_latency");
-  s.start_mixer();  // the default: adapts within 5-200 ms
-  constexpr double kDelay = 10.0, kLow = 2.0, kHigh = 60.0, kUp = 14.0, kDown = 24.0, kEnd = 29.0;
+  // Adapts within 5-200 ms (the default); a need is held 2 s here (30 s by default) so
+  // the way down fits the test.
+  constexpr double kHold = 2.0;
+  s.start_mixer({"--latency-hold", "2"});
+  constexpr double kDelay = 10.0, kLow = 2.0, kHigh = 60.0, kUp = 14.0, kDown = 24.0, kEnd = 34.0;
   // One way: the mixer's replies (clock sync, NACKs) pass untouched.
   Process netem({bin("tl-netem"), "--listen", "127.0.0.1:0", "--forward", s.mixer_address(), "--delay-ms",
                  std::to_string(kDelay), "--jitter-ms", std::to_string(kLow), "--change",
@@ -40,6 +43,10 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
   ASSERT_FALSE(proxy.empty()) << netem.out();
   s.start_capture("far", "tone:440", {"--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 20s)) << s.logs();
+  // A new node needs the mix's starting delay for its first hold; then the delay glides
+  // down (1 s time constant). Settled from here on:
+  const double settled_from = std::chrono::duration<double>(Clock::now() - t0).count() + kHold + 4.0;
+  ASSERT_LT(settled_from, kUp - 2.0) << "the node took too long to start streaming";
 
   struct Sample {
     double t, latency_ms, need_ms;
@@ -76,8 +83,8 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
   netem.stop();
   ASSERT_TRUE(netem.wait_for_output("change t=24.0s", 5s)) << netem.out();
 
-  // Settled on each steady link: the delay sits 0-1 ms above the measured need (its
-  // 99th percentile).
+  // Settled on each steady link: the delay sits the margin (1 ms) above the measured need
+  // (the largest of the hold), a little more while it glides down after a need leaves it.
   const auto settled = [&](double from, double to, double jitter, const char* name) -> std::pair<double, double> {
     std::vector<double> above, need, latency;
     std::size_t in_band = 0;
@@ -86,18 +93,21 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
       above.push_back(x.latency_ms - x.need_ms);
       need.push_back(x.need_ms);
       latency.push_back(x.latency_ms);
-      in_band += (x.latency_ms - x.need_ms >= -0.05 && x.latency_ms - x.need_ms <= 1.05) ? 1 : 0;
+      in_band += x.latency_ms - x.need_ms >= 0.95 ? 1 : 0;
     }
     std::printf(
         "[ figure ] %s link (%.0f ms +-%.0f ms): delay %.1f ms, need %.1f ms, delay above need %.2f ms "
-        "(median), in the 0-1 ms band %zu of %zu samples\n",
+        "(median), the margin or more above it %zu of %zu samples\n",
         name, kDelay, jitter, median(latency), median(need), median(above), in_band, above.size());
     EXPECT_GT(above.size(), 20u) << name;
-    EXPECT_GE(static_cast<double>(in_band), 0.9 * static_cast<double>(above.size())) << name;
+    EXPECT_GE(static_cast<double>(in_band), 0.95 * static_cast<double>(above.size())) << name;
+    EXPECT_GE(median(above), 0.95) << name;
+    EXPECT_LE(median(above), 1.3) << name;
     return std::pair{median(latency), median(need)};
   };
-  const auto [low, low_need] = settled(8.0, kUp, kLow, "steady");
+  const auto [low, low_need] = settled(settled_from, kUp, kLow, "steady");
   const auto [high, high_need] = settled(kUp + 4.0, kDown, kHigh, "jittery");
+  settled(kDown + kHold + 4.0, kEnd, kLow, "steady again");
   // The need is measured against the node's timestamps, which carry its clock sync's
   // share of the path's asymmetry: what the link adds shows in the difference. A busy
   // machine's scheduling stalls (10 ms seen on a CI run) lift the steady link's 99th
@@ -121,11 +131,13 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAndDownWithinTwoSeconds) {
       "after %.2f s; late packets %.2f%%\n",
       kLow, kHigh, up_to, up, kLow, down_to, down,
       packets == 0 ? 0.0 : 100.0 * static_cast<double>(late) / static_cast<double>(packets));
-  // Issue 5's figure (within 2 s) is asserted in virtual time by unit_mixer's
-  // AdaptivePlayout tests and printed by bench_playout; here, with real binaries on a
-  // shared machine, a busy spell has been seen to stretch the rise to 3.5 s (0.2 s idle).
+  // The figures are asserted exactly in virtual time by unit_mixer's AdaptivePlayout
+  // tests and printed by bench_playout; here, with real binaries on a shared machine, a
+  // busy spell has been seen to stretch the rise to 3.5 s (0.2 s idle).
   EXPECT_LE(up, 4.0) << "the delay did not follow the jitter up";
-  EXPECT_LE(down, 4.0) << "the delay did not come back down";
+  // Down only once the jittery needs have left the hold, then a 1 s glide.
+  EXPECT_GE(down, kHold * 15.0 / 16.0 - 0.3) << "the delay fell before the hold had passed";
+  EXPECT_LE(down, kHold + 6.0) << "the delay did not come back down";
 }
 
 }  // namespace

@@ -56,6 +56,11 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
   EXPECT_EQ(s.tlctl({"cue", "singer", "level", "nobody", "-6"}).exit_code, 1);
   EXPECT_EQ(s.tlctl({"cue", "band", "me", "+3"}).exit_code, 1) << "band has no cue mix on";
   EXPECT_EQ(s.tlctl({"cue", "singer", "me", "+30"}).exit_code, 2);
+  // Its hearing protection: the limiter's ceiling, kept for the node.
+  const RunResult limit = s.tlctl({"cue", "singer", "limit", "-3"});
+  EXPECT_EQ(limit.exit_code, 0) << limit.err;
+  EXPECT_NE(limit.out.find("limiter ceiling -3.0 dBTP"), std::string::npos) << limit.out;
+  EXPECT_EQ(s.tlctl({"cue", "singer", "limit", "+3"}).exit_code, 2);
   s.capture("singer").stop();  // the node closes its cue file
 
   // The file holds the cue mix as it changed: both tones at the mix's level (-12 dBFS,

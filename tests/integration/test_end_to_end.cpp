@@ -159,8 +159,16 @@ TEST(EndToEnd, MixIsTheSumOfTracksWithGainAndPanAndMutedInputsAreLeftOut) {
     ASSERT_LE(std::llabs(moved.back()), 1) << t->dump();
   }
 
+  // mix.wav fades in and out over its first and last 2 ms (the take's cut points).
+  const std::int64_t fade = mix.rate / 500;
+  const auto edge = [&](std::int64_t f) {
+    const auto i = static_cast<std::size_t>(2 * f);
+    return std::max(std::fabs(to_unit(mix.samples[i])), std::fabs(to_unit(mix.samples[i + 1])));
+  };
+  EXPECT_LT(edge(0), 1e-3) << "mix.wav starts from silence";
+  EXPECT_LT(edge(mix.frames() - 1), 1e-3) << "and ends in it";
   double max_err = 0.0, energy = 0.0, muted_energy = 0.0;
-  for (std::int64_t f = 1; f + 1 < mix.frames(); ++f) {
+  for (std::int64_t f = fade; f + fade < mix.frames(); ++f) {
     double want_l = 0.0, want_r = 0.0;
     for (std::size_t i = 0; i < settings.size(); ++i) {
       const double g = std::pow(10.0, settings[i].gain_db / 20.0);
@@ -182,21 +190,48 @@ TEST(EndToEnd, MixIsTheSumOfTracksWithGainAndPanAndMutedInputsAreLeftOut) {
   EXPECT_LT(max_err, 4.0 / 8388608.0) << "mix differs from the gain/pan sum of its tracks\n" << take.dump(2);
 }
 
-TEST(EndToEnd, MixOverFullScaleIsClampedAndCountedNotWrapped) {
+TEST(EndToEnd, AHotInputStaysUnderTheMixAndCueCeilingsAndTheRawSumIsClampedNotWrapped) {
   Session s("e2e_clip");
   s.start_mixer({"--latency-ms", "100"});
-  s.start_capture("loud", "tone:100", {"--level-db", "-1"});
+  const std::string cue_file = s.dir() + "/loud-cue.wav";
+  s.start_capture("loud", "tone:100", {"--level-db", "-1", "--cue", "file:" + cue_file});
   ASSERT_TRUE(s.wait_node_state("loud", "streaming")) << s.logs();
-  ASSERT_EQ(s.tlctl({"gain", "loud/1", "12"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"gain", "loud/1", "24"}).exit_code, 0);
+  s.wait_session(0.2);
+
+  // By default the mix has its safety limiter (-1 dBTP) and the cue its hearing
+  // protection (-6 dBTP): a +24 dB hot tone reaches neither file over its ceiling.
+  s.record_start("safe");
+  s.wait_session(1.5);
+  s.record_stop();
+  const std::string safe = s.take_dir() + "/safe";
+  const json safe_take = read_json(safe + "/take.json");
+  EXPECT_EQ(json_int(safe_take["mix"], "clipped_samples"), 0) << safe_take.dump(2);
+  const double mix_tp = true_peak_dbtp(read_audio(safe + "/mix.wav"));
+  EXPECT_GT(true_peak_dbtp(read_audio(safe + "/loud-1.wav")), -1.5) << "the track is never limited";
+  s.capture("loud").stop();  // closes its cue file
+  const double cue_tp = true_peak_dbtp(read_audio(cue_file));
+  std::printf("[ figure ] +24 dB hot tone: mix.wav true peak %.2f dBTP (ceiling -1), cue mix %.2f dBTP (ceiling -6)\n",
+              mix_tp, cue_tp);
+  EXPECT_LE(mix_tp, -1.0);
+  EXPECT_GT(mix_tp, -1.5) << "the limiter holds the ceiling, not far under it";
+  EXPECT_LE(cue_tp, -6.0);
+  EXPECT_GT(cue_tp, -6.5);
+
+  // The raw sum, limiter off: over full scale, clamped and counted, never wrapped.
+  s.start_capture("loud2", "tone:100", {"--level-db", "-1"});
+  ASSERT_TRUE(s.wait_node_state("loud2", "streaming")) << s.logs();
+  ASSERT_EQ(s.tlctl({"gain", "loud2/1", "12"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"master", "limiter", "off"}).exit_code, 0);
   s.wait_session(0.2);
   s.record_start("clip");
   s.wait_session(1.0);
-  const json stopped = s.record_stop();
+  s.record_stop();
   const std::string dir = s.take_dir() + "/clip";
   const json take = read_json(dir + "/take.json");
   EXPECT_GT(json_int(take["mix"], "clipped_samples"), 0) << take.dump(2);
   const Audio mix = read_audio(dir + "/mix.wav");
-  const Audio track = read_audio(dir + "/loud-1.wav");
+  const Audio track = read_audio(dir + "/loud2-1.wav");
   ASSERT_EQ(mix.frames(), track.frames());
   std::int64_t wrapped = 0, at_full_scale = 0;
   for (std::int64_t f = 0; f < mix.frames(); ++f) {

@@ -1,6 +1,10 @@
 #include "wav.h"
 
+#include <ebur128.h>
 #include <sndfile.h>
+
+#include <cmath>
+#include <limits>
 
 namespace tl::test {
 
@@ -17,6 +21,21 @@ Audio read_audio(const std::string& path) {
   a.samples.resize(static_cast<std::size_t>(got * info.channels));
   sf_close(f);
   return a;
+}
+
+double true_peak_dbtp(const Audio& audio) {
+  if (audio.channels <= 0 || audio.frames() == 0) return -std::numeric_limits<double>::infinity();
+  ebur128_state* st = ebur128_init(static_cast<unsigned>(audio.channels), static_cast<unsigned long>(audio.rate),
+                                   EBUR128_MODE_TRUE_PEAK);
+  if (st == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  ebur128_add_frames_int(st, audio.samples.data(), static_cast<std::size_t>(audio.frames()));
+  double peak = 0.0;
+  for (int c = 0; c < audio.channels; ++c) {
+    double p = 0.0;
+    if (ebur128_true_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS) peak = std::max(peak, p);
+  }
+  ebur128_destroy(&st);
+  return peak > 0.0 ? 20.0 * std::log10(peak) : -std::numeric_limits<double>::infinity();
 }
 
 bool write_wav(const std::string& path, int rate, int channels, int subtype,

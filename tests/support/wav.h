@@ -18,6 +18,10 @@ struct Audio {
 //! Reads a whole file; rate==0 when it cannot be opened.
 Audio read_audio(const std::string& path);
 
+//! The largest true peak over the channels (BS.1770 as libebur128 measures it), in dBTP;
+//! -inf for silence or no audio.
+double true_peak_dbtp(const Audio& audio);
+
 //! Writes interleaved 32-bit left-justified samples as a WAV of the given subtype
 //! (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
 bool write_wav(const std::string& path, int rate, int channels, int subtype,

@@ -56,9 +56,13 @@ TEST(CommandLine, CueCommandsAndTheirLevels) {
   EXPECT_FLOAT_EQ(inv.cue.level_db(), 4.5f);
   EXPECT_EQ(must_parse({"cue", "singer"}).cue.action(), tl::proto::SetCue::SHOW);
   EXPECT_EQ(must_parse({"cue", "singer", "off"}).cue.action(), tl::proto::SetCue::OFF);
+  inv = must_parse({"cue", "singer", "limit", "-3"});
+  EXPECT_EQ(inv.cue.action(), tl::proto::SetCue::LIMIT);
+  EXPECT_FLOAT_EQ(inv.cue.limit_dbtp(), -3.0f);
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"cue", "singer", "me", "+13"}, {"cue", "singer", "level", "drums"},
-        {"cue", "singer", "loud"}, {"cue", "singer", "me", "x"}}) {
+        {"cue", "singer", "loud"}, {"cue", "singer", "me", "x"}, {"cue", "singer", "limit", "+1"},
+        {"cue", "singer", "limit", "-41"}, {"cue", "singer", "limit"}}) {
     EXPECT_EQ(parse(bad).outcome.exit_code, 2) << bad.back();
   }
 }

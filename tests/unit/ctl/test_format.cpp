@@ -38,6 +38,8 @@ tl::proto::NodeList two_nodes() {
   a->set_packets(123456);
   a->set_loss_pct(0.125);
   a->set_late(3);
+  a->set_concealed_samples(96);
+  a->set_concealed_blocks(2);
   a->set_bad(0);
   a->set_transit_ms(1.26);
   a->set_latency_ms(20.0);
@@ -47,6 +49,7 @@ tl::proto::NodeList two_nodes() {
   a->set_drift_ppm(-201.74);
   a->set_varispeed_ppm(-198.42);
   a->set_need_ms(19.26);
+  a->set_need_p999_ms(17.04);
   a->set_latency_max_ms(40.0);
   auto* c1 = a->add_channel_info();
   c1->set_channel(1);
@@ -88,11 +91,11 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   const auto lines = lines_of(format_nodes(two_nodes(), false));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(cells_of(lines[0]),
-            (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "BAD",
-                                      "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)", "DRIFT(ppm)",
-                                      "VARISPEED(ppm)", "LAST-HEARD"}));
+            (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "CONCEALED",
+                                      "BAD", "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)",
+                                      "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"}));
   const auto a = cells_of(lines[1]);
-  ASSERT_EQ(a.size(), 18u);  // "0.1s ago" is two words
+  ASSERT_EQ(a.size(), 19u);  // "0.1s ago" is two words
   EXPECT_EQ(a[0], "room-a");
   EXPECT_EQ(a[1], "1");
   EXPECT_EQ(a[2], "streaming");
@@ -101,23 +104,24 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   EXPECT_EQ(a[5], "123456");
   EXPECT_EQ(a[6], "0.12");
   EXPECT_EQ(a[7], "3");
-  EXPECT_EQ(a[8], "0");
-  EXPECT_EQ(a[9], "1.3");
-  EXPECT_EQ(a[10], "20.0");
-  EXPECT_EQ(a[11], "locked");
-  EXPECT_EQ(a[12], "-1300.420");
-  EXPECT_EQ(a[13], "0.081");
-  EXPECT_EQ(a[14], "-201.7");
-  EXPECT_EQ(a[15], "-198.4");
-  EXPECT_EQ(a[16] + " " + a[17], "0.1s ago");
+  EXPECT_EQ(a[8], "96");
+  EXPECT_EQ(a[9], "0");
+  EXPECT_EQ(a[10], "1.3");
+  EXPECT_EQ(a[11], "20.0");
+  EXPECT_EQ(a[12], "locked");
+  EXPECT_EQ(a[13], "-1300.420");
+  EXPECT_EQ(a[14], "0.081");
+  EXPECT_EQ(a[15], "-201.7");
+  EXPECT_EQ(a[16], "-198.4");
+  EXPECT_EQ(a[17] + " " + a[18], "0.1s ago");
   const auto b = cells_of(lines[2]);
-  ASSERT_EQ(b.size(), 17u);
+  ASSERT_EQ(b.size(), 18u);
   EXPECT_EQ(b[0], "booth");
   EXPECT_EQ(b[2], "gone");
   // No NodeReport yet: every sync cell is "-".
-  EXPECT_EQ((std::vector<std::string>(b.begin() + 11, b.begin() + 15)),
+  EXPECT_EQ((std::vector<std::string>(b.begin() + 12, b.begin() + 16)),
             (std::vector<std::string>{"-", "-", "-", "-"}));
-  EXPECT_EQ(b[15], "exact");  // read sample for sample: no varispeed
+  EXPECT_EQ(b[16], "exact");  // read sample for sample: no varispeed
   EXPECT_EQ(b.back(), "never");
   // Columns line up: text left-aligned under its header, numbers right-aligned to it.
   EXPECT_EQ(lines[1].find("streaming"), lines[0].find("STATE"));
@@ -138,10 +142,10 @@ TEST(FormatNodes, SyncCellsNameEachState) {
   for (const auto& [state, name] : cases) {
     list.mutable_nodes(1)->set_sync_state(state);
     const auto b = cells_of(lines_of(format_nodes(list, false))[2]);
-    ASSERT_EQ(b.size(), 17u);
-    EXPECT_EQ(b[11], name);
-    EXPECT_EQ(b[12], "0.000");
-    EXPECT_EQ(b[14], "+0.0");
+    ASSERT_EQ(b.size(), 18u);
+    EXPECT_EQ(b[12], name);
+    EXPECT_EQ(b[13], "0.000");
+    EXPECT_EQ(b[15], "+0.0");
   }
 }
 
@@ -151,7 +155,9 @@ TEST(FormatNodes, VerboseAddsOneLinePerChannel) {
   ASSERT_EQ(lines.size(), 11u);
   EXPECT_NE(lines[2].find("sync locked"), std::string::npos) << lines[2];
   EXPECT_NE(lines[3].find("live varispeed -198.4 ppm"), std::string::npos) << lines[3];
-  EXPECT_NE(lines[4].find("play-out needs 19.3 ms (99% of packets), mix delay 20.0 ms, own range mixer's - 40.0 ms"),
+  EXPECT_NE(lines[2].find("concealed 96 in 2 blocks"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[4].find("play-out needs 19.3 ms (every packet of the hold; 99.9% needed 17.0 ms), mix "
+                          "delay 20.0 ms, own range mixer's - 40.0 ms"),
             std::string::npos)
       << lines[4];
   EXPECT_NE(lines[5].find("room-a/1"), std::string::npos);
@@ -257,7 +263,15 @@ TEST(FormatStatus, KeyValueLines) {
   s.set_take_name("t1");
   s.set_take_seconds(3.25);
   s.set_mix_overruns(2);
+  s.set_concealed_blocks(3);
+  s.set_concealed_frames(144);
+  s.set_mix_wake_p999_ms(0.25);
+  s.set_mix_wake_max_ms(1.5);
+  s.set_realtime("Operation not permitted");
   const std::string text = format_status(s);
+  EXPECT_NE(text.find("mix concealed:   3 blocks, 144 frames\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("mix wake-up:     late by 0.25 ms (99.9%), 1.50 ms at worst\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("real-time:       no: Operation not permitted\n"), std::string::npos) << text;
   EXPECT_NE(text.find("sample rate:     48000 Hz\n"), std::string::npos) << text;
   EXPECT_NE(text.find("recording:       yes: t1, 3.2 s\n"), std::string::npos) << text;
   EXPECT_NE(text.find("mix overruns:    2\n"), std::string::npos) << text;
@@ -267,8 +281,10 @@ TEST(FormatStatus, KeyValueLines) {
   s.set_latency_min_ms(5.0);
   s.set_latency_max_ms(200.0);
   s.set_latency_wanted_ms(23.1);
-  EXPECT_NE(format_status(s).find("latency:         23.5 ms (adapts within 5.0-200.0 ms; the neediest node asks "
-                                  "23.1 ms)\n"),
+  s.set_latency_margin_ms(1.0);
+  s.set_latency_hold_s(30.0);
+  EXPECT_NE(format_status(s).find("latency:         23.5 ms (adapts within 5.0-200.0 ms, need + 1.0 ms held 30 s; the "
+                                  "neediest node asks 23.1 ms)\n"),
             std::string::npos)
       << format_status(s);
 }
@@ -306,7 +322,7 @@ TEST(FormatLatency, SaysTheRangeTheNeedAndTheDelay) {
   l.set_latency_ms(30.0);
   EXPECT_EQ(format_latency_state(l),
             "far: play-out delay range min the mixer's, max 30.0 ms\n"
-            "needs 42.2 ms for 99% of its packets; the mix runs 30.0 ms behind the session clock\n");
+            "needs 42.2 ms for every packet of the hold; the mix runs 30.0 ms behind the session clock\n");
 }
 
 TEST(FormatEvent, OneLinePerKind) {

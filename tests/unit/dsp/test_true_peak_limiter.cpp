@@ -134,6 +134,9 @@ TEST(Limiter, OutputTruePeakNeverAboveCeiling) {
       {"square 5 kHz full scale", square(5000.0, 1.0, 48000)},
       {"clipped drums", clipped_drums(96000)},
       {"ISP tone +3 dBTP", isp_tone(std::sqrt(2.0), 48000)},
+      // A full-scale 100 Hz tone 24 dB hot (a fader pushed all the way, before any clip):
+      // 24 dB of reduction whose release must not ripple at the tone's rate.
+      {"100 Hz tone +23 dBFS", test::sine(100.0, 14.1, 48000, kFs, 0.0)},
   };
   for (const float ceiling : {-1.0f, -0.1f, -6.0f}) {
     for (const auto& c : cases) {

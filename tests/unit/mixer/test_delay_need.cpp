@@ -41,7 +41,7 @@ TEST(DelayNeed, TheQuantileIsExactOverTheSpan) {
     windows.back().push_back(v);
   }
   windows.pop_back();  // still open
-  for (std::size_t w = windows.size() - DelayNeed::kWindows; w < windows.size(); ++w) {
+  for (std::size_t w = windows.size() - DelayNeed::Config{}.windows; w < windows.size(); ++w) {
     span.insert(span.end(), windows[w].begin(), windows[w].end());
   }
   double v = 0.0;

@@ -454,10 +454,15 @@ TEST(MixEngineCue, ANodesCueMixFollowsTheFadersAndPansWithItsOwnLevelsAndIgnores
   rig.engine.start_at(0);
   ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Pan, .node = b->id, .value = 1.0f}));  // b hard right
   ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 3}));
+  // The sums here go far over full scale: the cue's hearing protection is opened up.
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 100.0f, .bus = 3}));
   MediaTime ts = 0;
   CueChunk c = last_cue(rig, *a, {a, b}, 4, ts);
   ASSERT_EQ(c.frames, kBlock);
-  EXPECT_EQ(c.position, ts - kBlock) << "a chunk carries the mix position of its audio";
+  // Its limiter delays the cue by its look-ahead.
+  const auto delay = static_cast<MediaTime>(rig.engine.cue_latency());
+  EXPECT_LT(delay, kBlock) << "0.5 ms of look-ahead and the oversampler's delay: under a block";
+  EXPECT_EQ(c.position, ts - kBlock - delay) << "a chunk carries the mix position of its audio";
   const float centre = 0.70710678f;
   EXPECT_NEAR(c.samples[0], q24(0.1f) * centre, 1e-6f) << "left: a at the centre";
   EXPECT_NEAR(c.samples[1], q24(0.1f) * centre + q24(0.1f), 1e-6f) << "right: a at the centre, b hard right";
@@ -504,6 +509,8 @@ TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
     }
   }
   ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = nodes[0]->id, .value = 1.0f, .bus = 3}));
+  ASSERT_TRUE(
+      rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = nodes[0]->id, .value = 100.0f, .bus = 3}));
   rig.engine.start_at(0);
   std::vector<float> l(kBlock), r(kBlock);
   MediaTime ts = 0;
@@ -528,8 +535,10 @@ TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
   CueChunk ramp{};
   while (nodes[0]->cue_out->try_pop(c)) ramp = c;
   ASSERT_EQ(ramp.frames, kBlock);
+  // The cue limiter's look-ahead delays it: the block's ramp starts that far in.
+  const std::size_t delay = rig.engine.cue_latency();
   for (std::size_t i = 0; i < kBlock; ++i) {
-    const double level = 1.0 - 0.5 * static_cast<double>(i + 1) / kBlock;
+    const double level = i < delay ? 1.0 : 1.0 - 0.5 * static_cast<double>(i - delay + 1) / kBlock;
     EXPECT_NEAR(ramp.samples[2 * i], (14.0 + level) * node_sum * centre, 1e-4) << "frame " << i;
   }
 }

@@ -44,6 +44,7 @@ struct RawOptions {
   std::string token_file;
   std::string log_level = "info";
   bool list_devices = false;
+  bool no_realtime = false;
   std::string audio_api;
   std::string audio_to;            // --audio-to HOST:PORT, empty: the mixer's audio port
   std::string spool_dir;           // --spool-dir DIR ("none": no spool), empty: the default
@@ -77,6 +78,7 @@ struct CaptureOptions {
   enum class CueKind { None, Device, File };
   CueKind cue = CueKind::None;
   std::string cue_target;             // the device name substring, or the file's path
+  bool realtime = true;               // real-time priority for the timer and sender threads, locked memory
   double sim_clock_offset_ms = 0;     // SIMULATION only (see sim_clock.h)
   double sim_clock_skew_ppm = 0;      // SIMULATION only
 };

@@ -100,8 +100,10 @@ class TimerDriver {
   TimerDriver(const TimerDriver&) = delete;
   TimerDriver& operator=(const TimerDriver&) = delete;
 
-  void start();
+  //! Starts the timer thread: 0 when it runs with real-time priority, else why not (errno).
+  int start(bool realtime = true);
   void stop();
+  static constexpr int kPriority = 70;
 
   //! The real-time body: renders and queues the block whose first frame was at capture_ns.
   //! Before the first timeline (MediaStamper::restart) it queues silence and leaves the

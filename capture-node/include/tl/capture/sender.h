@@ -79,8 +79,11 @@ class Sender {
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
 
-  void start();
+  //! Starts the sending thread: 0 when it runs with real-time priority (a packet it is
+  //! slow to send is late at the mixer), else why not (errno).
+  int start(bool realtime = true);
   void stop();
+  static constexpr int kPriority = 60;
 
   //! Any thread: stream under this registration (sync first, then a new timeline).
   void connect(const Registration& reg);

@@ -23,9 +23,10 @@ class DelayNeed {
   struct Config {
     double window_samples = 12000.0;  //!< one sub-window (0.25 s at 48 kHz)
     double quantile = 0.99;           //!< the share of packets the delay should cover
+    std::size_t windows = 4;          //!< the span, in sub-windows (at most kMaxWindows)
   };
-  static constexpr std::size_t kWindows = 4;  //!< the span: 4 sub-windows (1 s)
-  static constexpr std::size_t kKeep = 64;    //!< largest needs kept per sub-window
+  static constexpr std::size_t kMaxWindows = 16;
+  static constexpr std::size_t kKeep = 64;  //!< largest needs kept per sub-window
 
   DelayNeed() noexcept = default;
   explicit DelayNeed(Config config) noexcept : config_(config) {}
@@ -39,7 +40,7 @@ class DelayNeed {
   bool observe(double need, double arrival) noexcept;
 
   //! The quantile of the needs over the sub-windows closed so far (at most
-  //! kWindows of them), in samples; false before the first closes.
+  //! Config::windows of them), in samples; false before the first closes.
   bool estimate(double& need) const noexcept;
   //! The largest need in the same span.
   double worst() const noexcept;
@@ -55,7 +56,7 @@ class DelayNeed {
   void close_window() noexcept;
 
   Config config_{};
-  std::array<Window, kWindows> closed_{};
+  std::array<Window, kMaxWindows> closed_{};
   std::size_t closed_count_ = 0, closed_next_ = 0;
   Window open_{};
   bool window_open_ = false;

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "tl/common/histogram.h"
 #include "tl/common/result.h"
 #include "tl/mixer/mix_engine.h"
 #include "tl/mixer/session_clock.h"
@@ -26,6 +27,10 @@ class MixDriver {
   virtual std::string describe() const = 0;
   //! Blocks that started later than their deadline by more than one block.
   virtual std::uint64_t overruns() const noexcept = 0;
+  //! How late the mix thread woke for its blocks (headless; empty when a device clocks it).
+  virtual const DurationHistogram* wake_lateness() const noexcept { return nullptr; }
+  //! 0 when the mix thread runs with real-time priority, else why not (errno), after start().
+  virtual int realtime_error() const noexcept { return 0; }
 };
 
 //! Headless: a thread sleeps to absolute deadlines on the monotonic clock and
@@ -39,6 +44,11 @@ class TimerMixDriver final : public MixDriver {
   void stop() override;
   std::string describe() const override { return "timer"; }
   std::uint64_t overruns() const noexcept override { return overruns_.load(std::memory_order_relaxed); }
+  const DurationHistogram* wake_lateness() const noexcept override { return &lateness_; }
+  int realtime_error() const noexcept override { return realtime_error_; }
+
+  //! The mix thread's real-time priority (SCHED_FIFO).
+  static constexpr int kPriority = 70;
 
  private:
   void run();
@@ -48,6 +58,8 @@ class TimerMixDriver final : public MixDriver {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> overruns_{0};
+  DurationHistogram lateness_;
+  int realtime_error_ = 0;
 };
 
 //! An RtAudio output device (ALSA, JACK, PulseAudio) drives the engine from its

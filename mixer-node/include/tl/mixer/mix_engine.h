@@ -13,16 +13,16 @@
 //! I/O: parameters arrive through a pre-sized command queue and are ramped over
 //! the block so changes make no zipper noise.
 //!
-//! The play-out delay (how far the mix runs behind the session clock) adapts:
-//! every packet tells the node's DelayNeed how much delay it needed to be in
-//! time; each node asks for its 99th percentile (over the last second) plus a 0.5 ms headroom, within
-//! its own range (from tlctl) if it has one; the mix takes the largest ask of
-//! the streaming nodes, within the mixer's range. One delay for all nodes keeps
-//! the live mix sample-aligned across nodes. It rises as soon as an estimate
-//! asks for more, and falls once the ask is over 0.5 ms under it, so it settles
-//! between 0.5 and 1 ms above the need. The headless driver reads it for its
-//! deadlines, so a change moves the wall-clock time of the blocks, never the
-//! audio: mix.wav stays continuous and aligned.
+//! The play-out delay (how far the mix runs behind the session clock) adapts
+//! (PlayoutPolicy): every packet tells its node's NodeDelay how much delay it
+//! needed to be in time, measured when the mix thread sees it; a node asks for the
+//! 99.9th percentile of its needs over the hold (30 s), or the need of its latest late
+//! packet, plus a safety margin (1 ms), within its own range (from tlctl) if it has
+//! one; the mix takes the largest ask of the streaming nodes, within the mixer's
+//! range. One delay for all nodes keeps the live mix sample-aligned across nodes. It
+//! rises at once and falls only once the needs behind it have left the hold. The
+//! headless driver reads it for its deadlines, so a change moves the wall-clock time
+//! of the blocks, never the audio: mix.wav stays continuous and aligned.
 
 #include <array>
 #include <atomic>
@@ -41,13 +41,16 @@
 #include "tl/mixer/delay_need.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
+#include "tl/mixer/playout_policy.h"
 #include "tl/mixer/varispeed_control.h"
 
 namespace tl::mixer {
 
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
-  enum class Kind : std::uint8_t { Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay, CueOn, CueLevel };
+  enum class Kind : std::uint8_t {
+    Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay, CueOn, CueLevel, CueLimit
+  };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
   //! at (MixEngine::next_applied), for the take's automation record.
@@ -65,13 +68,15 @@ struct MixCommand {
   dsp::BusParams bus_params{};
   dsp::ReverbParams reverb{};
   dsp::TempoDelayParams delay{};
-  //! CueOn / CueLevel: `node` is the listener, `bus` its cue (0..kMaxCues-1, the io
-  //! thread hands them out); CueOn: value 1 on, 0 off; CueLevel: `source` node at value (linear).
+  //! CueOn / CueLevel / CueLimit: `node` is the listener, `bus` its cue (0..kMaxCues-1, the
+  //! io thread hands them out); CueOn: value 1 on, 0 off; CueLevel: `source` node at value
+  //! (linear); CueLimit: the ceiling of its limiter, value in dBTP.
   std::uint16_t source = 0;
 };
 
 //! Personal cue mixes the engine makes at once.
 inline constexpr std::size_t kMaxCues = 8;
+
 
 //! A command with an id, applied from the block at this play-out position on.
 struct AppliedChange {
@@ -97,6 +102,16 @@ inline dsp::MasterParams master_off() noexcept {
   return p;
 }
 
+//! The master chain as a mixer starts: a safety true-peak limiter at -1 dBTP (transparent
+//! below it: mix.wav never clips), no EQ, no compressor. `tlctl master limiter off`
+//! gives the raw sum.
+inline dsp::MasterParams master_safety() noexcept {
+  dsp::MasterParams p;
+  p.limiter_on = true;
+  p.limiter.ceiling_dbtp = -1.0f;
+  return p;
+}
+
 struct MixConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t max_block_frames = 1024;
@@ -107,9 +122,15 @@ struct MixConfig {
   //! Follow the measured need. Off when a device clocks the mix (its latency is the
   //! device's); the needs are still measured and reported.
   bool adaptive = false;
+  //! Added to every node's need (see PlayoutPolicy).
+  double latency_margin_seconds = 0.001;
+  //! How long a need is remembered: the delay falls this long after what raised it.
+  double latency_hold_seconds = 30.0;
   //! Run the master chain. It adds its look-ahead (1.5 ms) to the live path even when every
   //! stage is off, so the timeline never shifts when the limiter is switched.
   bool master_chain = true;
+  //! The master chain's settings at the start.
+  dsp::MasterParams master = master_safety();
 };
 
 class MixEngine {
@@ -137,6 +158,10 @@ class MixEngine {
   const MixConfig& config() const noexcept { return config_; }
 
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
+  //! Blocks in which a streaming node's audio was missing when read (late or lost: concealed).
+  std::uint64_t concealed_blocks() const noexcept { return concealed_blocks_.load(std::memory_order_relaxed); }
+  //! Mix frames holding a concealed or guessed input.
+  std::uint64_t concealed_frames() const noexcept { return concealed_frames_.load(std::memory_order_relaxed); }
   std::uint64_t clipped() const noexcept { return clipped_.load(std::memory_order_relaxed); }
   std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
   //! The latest master meters (any thread).
@@ -145,6 +170,8 @@ class MixEngine {
   float bus_peak(std::size_t bus) const noexcept { return bus_peaks_[bus].load(std::memory_order_relaxed); }
   //! Delay of the master chain (limiter look-ahead); mix chunks are placed earlier by this much.
   std::size_t master_latency() const noexcept { return master_latency_; }
+  //! Delay of every cue mix's limiter; cue chunks are placed earlier by this much.
+  std::size_t cue_latency() const noexcept { return cues_[0].limiter.latency(); }
 
  private:
   static constexpr std::array<float, dsp::kSends> nan_sends() noexcept {
@@ -180,6 +207,7 @@ class MixEngine {
     std::array<float, kMaxNodes + 1> level{};      // per source node, linear
     std::array<float, kMaxNodes + 1> level_cur{};  // at the end of the last block
     std::unique_ptr<float[]> left, right;
+    dsp::TruePeakLimiter limiter;  // hearing protection, on the whole cue
   };
   struct NodeMix {
     MediaTime written_until = INT64_MIN;  // end of the latest audio written to the jitter buffer
@@ -187,7 +215,7 @@ class MixEngine {
     MediaTime stream_start = INT64_MAX;   // first position of the current stretch of audio
     VarispeedControl varispeed;           // the node's play-out cursor
     bool was_live = false;                // its concealers hold the last stretch's history
-    DelayNeed need;                       // the delay its packets needed
+    NodeDelay need;                       // the delay its packets needed
     double ask = -1.0;                    // delay it asks for (frames), -1: no estimate yet
   };
 
@@ -219,13 +247,13 @@ class MixEngine {
                    std::span<const float> ch) noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
-  //! needed to be in time for the block that first reads it (frames).
+  //! needed to be in time for the block that first reads it (frames). late: it is
+  //! drained after that block was computed, so it needed at least as much as this
+  //! block's computation was behind that block's end.
   double needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns, MediaTime pos,
-                      std::size_t frames) const noexcept;
-  //! Folds a closed estimate of the node's need into its ask, within its range.
+                      std::size_t frames, bool late) const noexcept;
+  //! Folds the node's need into its ask, within its range.
   void update_ask(NodeSlot& slot, NodeMix& state) noexcept;
-  //! Moves the play-out delay towards the largest ask of the streaming nodes.
-  void adapt_latency(double largest_ask) noexcept;
   //! Reads one channel's block at the node's cursor; returns the frames that were missing.
   //! window and moved come from the varispeed's plan (unused when the block is exact).
   //! Marks in missing_ which output frames had no audio behind them (1) or a guess (2);
@@ -275,7 +303,11 @@ class MixEngine {
   std::atomic<MediaTime> position_{0};
   std::atomic<MediaTime> latency_{0};
   std::atomic<MediaTime> wanted_{0};
+  PlayoutPolicy playout_;
+  MediaTime last_block_latency_ = 0;  // the delay the last block was computed at
   std::atomic<std::uint64_t> blocks_{0};
+  std::atomic<std::uint64_t> concealed_blocks_{0};
+  std::atomic<std::uint64_t> concealed_frames_{0};
   std::atomic<std::uint64_t> clipped_{0};
   std::atomic<std::uint64_t> record_dropped_{0};
 };

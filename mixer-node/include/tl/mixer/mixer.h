@@ -35,6 +35,11 @@ struct MixerConfig {
   double latency_ms = 20.0;
   double latency_min_ms = 5.0;
   double latency_max_ms = 200.0;
+  //! Added to every node's measured need, and how long a need is held (PlayoutPolicy).
+  double latency_margin_ms = 1.0;
+  double latency_hold_s = 30.0;
+  //! Ask for real-time scheduling (mix and receive threads) and locked memory.
+  bool realtime = true;
   std::string monitor;  // empty: headless timer; else device name substring ("" + monitor_default)
   bool monitor_default = false;
   std::string audio_api;  // alsa | jack | pulse | "" (RtAudio's choice)
@@ -60,6 +65,9 @@ class Mixer final : public ControlHandler {
 
  private:
   void tick();
+  //! Real-time priority for the io (receive) thread, locked memory; logs once what was granted.
+  void setup_realtime();
+  static constexpr int kIoPriority = 60;
   void fill_node(const NodeSlot& slot, proto::NodeInfo& out, std::int64_t now_ns) const;
   proto::NodeList node_list() const;
   proto::MixerStatus status() const;
@@ -73,6 +81,8 @@ class Mixer final : public ControlHandler {
   void handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r);
   //! Turns a node's cue mix on or off; an error when every cue the engine makes is taken.
   Status set_cue_on(NodeSlot& slot, bool on);
+  //! Tells the engine the ceiling of the node's cue limiter; false when its queue is full.
+  bool post_cue_limit(const NodeSlot& slot);
   //! io, every tick: hands the play-out delay to the recorder, logs large moves.
   void follow_latency();
   //! A channel strip's full state (settings, levels, gain reduction) for replies and scenes.
@@ -111,13 +121,14 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<AudioReceiver> receiver_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MixDriver> driver_;
-  dsp::MasterParams master_ = master_off();  // io thread's copy of the master chain settings
+  dsp::MasterParams master_ = master_safety();  // io thread's copy of the master chain settings
   std::array<BusSettings, kBuses> buses_{};  // io thread: the group buses and effect returns
   std::uint32_t next_change_id_ = 1;
   bool take_starting_ = false;  // a record start is on its way to the recorder
   std::map<std::uint32_t, std::string> pending_changes_;  // id -> the target's state (JSON) after it
   std::int64_t last_status_log_ns_ = 0;
   MediaTime logged_latency_ = -1;
+  std::string realtime_refused_;  // why the threads run at normal priority ("" : they do not)
   std::int64_t latency_log_ns_ = 0;
   std::uint64_t ticks_ = 0;
 };

@@ -35,6 +35,11 @@ struct MixChunk {
 
 //! A node's personal cue mix is sent in chunks that fit one PCM24 stereo datagram.
 inline constexpr std::uint32_t kCueChunkFrames = 224;
+//! Every cue mix ends in a true-peak limiter, a performer's ears' protection: its
+//! ceiling unless the operator sets one (tlctl cue NODE limit DB), and its look-ahead
+//! (short: a cue's latency is what the performer plays against).
+inline constexpr float kCueCeilingDbtp = -6.0f;
+inline constexpr float kCueLookaheadMs = 0.5f;
 
 //! A stretch of a node's cue mix (stereo, interleaved) at a mix position, for the
 //! io thread to send it.

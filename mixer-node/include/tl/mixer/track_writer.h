@@ -26,6 +26,9 @@
 
 namespace tl::mixer {
 
+//! How long a take's mix.wav (and a render of it) fades in and out at its cut points.
+inline constexpr double kMixEdgeFadeSeconds = 0.002;
+
 struct TrackFileInfo {
   std::uint32_t sample_rate = 48000;
   std::uint32_t channels = 1;    // 1 for tracks, 2 for the mix
@@ -60,6 +63,13 @@ class TrackWriter {
   ~TrackWriter();
   TrackWriter(const TrackWriter&) = delete;
   TrackWriter& operator=(const TrackWriter&) = delete;
+
+  //! Fades the file in over its first `frames` frames and out over its last (raised
+  //! cosine): a take cut out of a running mix starts and ends without a step (a click,
+  //! and a true-peak overshoot in any meter that starts from silence). For the mix,
+  //! which is written in order; never for a track (its samples are the node's, exactly).
+  //! Before the first frame is written.
+  void set_edge_fade(std::uint32_t frames);
 
   //! Every frame written so far holds a stand-in (see put()): one provisional gap
   //! from the first audio to the head, for the node's spool to replace.
@@ -139,6 +149,10 @@ class TrackWriter {
   double peak_ = 0.0, sum_sq_ = 0.0;
   std::uint64_t counted_ = 0;
   bool closed_ = false;
+  std::uint32_t fade_ = 0;           // edge fade, frames (0: none)
+  std::vector<float> tail_;          // the last fade_ frames written, faded in where they were
+  //! The fade's gain at frame i of its length (0 <= i < fade_): rising, raised cosine.
+  float fade_gain(std::int64_t i) const noexcept;
 };
 
 }  // namespace tl::mixer
