@@ -17,18 +17,20 @@
 #
 # Needs root (apt for jacktrip/jackd2 if missing, and the network namespace:
 # JackTrip binds every address, the namespace keeps it on loopback).
-set -euo pipefail
+set -Eeuo pipefail
 
 usage() {
   cat <<'EOF'
 usage: tests/bench/hub_vs_jacktrip.sh [BIN_DIR] [--seconds N] [--channels "2 16 64"]
-                                      [--runs N] [--settle S] [--keep]
+                                      [--runs N] [--settle S] [--jt-patch P] [--keep]
   BIN_DIR     the build's bin folder holding tl-mixer, tl-capture, tlctl
               (default: build/bin under the repository root)
   --seconds   length of each measured window (default 20)
   --channels  channel counts to measure (default "2 16 64"; 8 per node at most)
   --runs      windows per figure; the median is printed (default 3)
   --settle    seconds to let each stack settle before a window (default 2)
+  --jt-patch  the JackTrip hub's patch (-p): 1 client loopback (default; the round
+              trip is measured), 0 server-to-clients, 2 fan out/in, 4 full mix
   --keep      keep the work folder (logs) after a successful run
 Installs jacktrip and jackd2 with apt if they are missing (for this bench only).
 EOF
@@ -41,10 +43,13 @@ seconds=20
 channels="2 16 64"
 runs=3
 settle=2
+jt_patch=1
 keep=0
 
+died=0
 die() {
   echo "hub_vs_jacktrip: $*" >&2
+  died=1
   exit 1
 }
 
@@ -54,6 +59,7 @@ while (($#)); do
     --channels) channels=${2:?--channels needs a value}; shift 2 ;;
     --runs) runs=${2:?--runs needs a value}; shift 2 ;;
     --settle) settle=${2:?--settle needs a value}; shift 2 ;;
+    --jt-patch) jt_patch=${2:?--jt-patch needs a value}; shift 2 ;;
     --keep) keep=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option $1" ;;
@@ -65,6 +71,7 @@ in_range() { [[ $1 =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3)); }
 in_range "$seconds" 1 3600 || die "--seconds must be 1-3600"
 in_range "$runs" 1 20 || die "--runs must be 1-20"
 in_range "$settle" 0 60 || die "--settle must be 0-60"
+[[ $jt_patch =~ ^[0124]$ ]] || die "--jt-patch must be 0, 1, 2 or 4"
 for k in $channels; do
   in_range "$k" 1 128 || die "--channels: '$k' is not a count from 1 to 128"
 done
@@ -120,9 +127,13 @@ stop_stack() { # newest first: clients before servers
   pids=()
 }
 
+err_at=""
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM ERR
+  if ((rc != 0 && !died)) && [[ -n $err_at ]]; then
+    echo "hub_vs_jacktrip: stopped by a failing command at line $err_at" >&2
+  fi
   stop_stack
   [[ -n $ns_pid ]] && stop_pid "$ns_pid"
   if ((ok && !keep)); then
@@ -133,6 +144,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'err_at=${err_at:-$LINENO}' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -225,7 +237,7 @@ streaming_count() {
 }
 
 all_streaming() { [[ $(streaming_count) == "$1" ]]; }
-mixer_listening() { grep -qo 'listening on 127\.0\.0\.1:[0-9]*' "$1"; }
+mixer_listening() { grep -qso 'listening on 127\.0\.0\.1:[0-9]*' "$1"; }
 is_recording() { tlctl --json status | python3 -c 'import json,sys; sys.exit(not json.load(sys.stdin).get("recording"))'; }
 
 # Sets health: play-out delay ms, what the neediest node asks ms, mix overruns,
@@ -270,7 +282,7 @@ tl_run() { # K RUN
     --token-file "$work/token"
   mixer_pid=$started
   wait_for 15 "tl-mixer to listen" mixer_listening "$dir/mixer.log"
-  port=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$dir/mixer.log" | head -1 | cut -d: -f2)
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/mixer.log" | sed -n 1p)
   for c in $(node_sizes "$k"); do
     i=$((i + 1))
     # No spool: JackTrip's clients keep no copy either, and on loopback nothing
@@ -282,7 +294,8 @@ tl_run() { # K RUN
   wait_for 60 "$i tracklink node(s) streaming" all_streaming "$i"
   sleep "$settle"
   tl_window "$k" "$r" idle "$dir"
-  take=$(tlctl record start | head -1) || die "tlctl record start failed"
+  take=$(tlctl record start) || die "tlctl record start failed"
+  take=${take%%$'\n'*}
   wait_for 10 "the take to start" is_recording
   sleep "$settle"
   tl_window "$k" "$r" rec "$dir"
@@ -297,13 +310,13 @@ hub_jack=tlbench-hub-$$
 cli_jack=tlbench-cli-$$
 
 jack_up() { JACK_DEFAULT_SERVER=$1 "${in_ns[@]}" jack_lsp >/dev/null 2>&1; }
-jack_has() { JACK_DEFAULT_SERVER=$1 "${in_ns[@]}" jack_lsp 2>/dev/null | grep -qx "$2"; }
-hub_waiting() { grep -q 'Waiting for client connections' "$1"; }
+jack_has() { JACK_DEFAULT_SERVER=$1 "${in_ns[@]}" jack_lsp 2>/dev/null | grep -x "$2" >/dev/null; }
+hub_waiting() { grep -qs 'Waiting for client connections' "$1"; }
 
 jt_connected() { # DIR NCLIENTS
   local i
   for ((i = 1; i <= $2; i++)); do
-    grep -q 'Received Connection from Peer' "$1/client$i.log" || return 1
+    grep -qs 'Received Connection from Peer' "$1/client$i.log" || return 1
     jack_has "$hub_jack" "node$i:receive_1" || return 1
   done
 }
@@ -318,9 +331,9 @@ jt_run() { # K RUN
     jackd -n "$cli_jack" -d dummy -r 48000 -p 128 -C 8 -P 8
   wait_for 15 "the hub's jackd" jack_up "$hub_jack"
   wait_for 15 "the clients' jackd" jack_up "$cli_jack"
-  # -p 1: the hub returns each client's channels to it, so audio really goes
-  # both ways and the round trip can be measured in the same window.
-  start "$dir/hub.log" env JACK_DEFAULT_SERVER="$hub_jack" jacktrip -S -p 1 -b 24 -q "$jt_queue"
+  # -p 1 (default): the hub returns each client's channels to it, so audio
+  # really goes both ways and the round trip can be measured in the same window.
+  start "$dir/hub.log" env JACK_DEFAULT_SERVER="$hub_jack" jacktrip -S -p "$jt_patch" -b 24 -q "$jt_queue"
   local hub=$started
   wait_for 15 "the jacktrip hub server" hub_waiting "$dir/hub.log"
   for c in $(node_sizes "$k"); do
@@ -339,13 +352,17 @@ jt_run() { # K RUN
   out=$(python3 "$work/window.py" "$seconds" "server=$hub" "jackd=$hub_jackd" -- "${pids[@]}") ||
     die "JackTrip window failed (logs: $dir)"
   read -ra w <<<"$out"
-  rtt=$(tr '\r' '\n' <"$dir/iodelay.log" | grep 'total roundtrip latency' | tail -1 | awk '{print $3}')
+  rtt=$(tr '\r' '\n' <"$dir/iodelay.log" | awk '/total roundtrip latency/ {v = $3} END {print v}')
   row "$k" "$r" jt_server "${w[0]}"
   row "$k" "$r" jt_jackd "${w[1]}"
   row "$k" "$r" jt_bg "${w[3]}"
-  [[ -n $rtt ]] && row "$k" "$r" jt_rtt "$rtt"
-  printf '  JackTrip  %3s ch run %s     : server %6.2f%% core, its jackd %6.2f%%, round trip %s ms; machine busy %s%%, not ours %s%%\n' \
-    "$k" "$r" "${w[0]}" "${w[1]}" "${rtt:-n/a (no jack_iodelay reading)}" "${w[2]}" "${w[3]}"
+  local rtt_txt="n/a (no jack_iodelay reading)"
+  if [[ -n $rtt ]]; then
+    row "$k" "$r" jt_rtt "$rtt"
+    rtt_txt="$rtt ms"
+  fi
+  printf '  JackTrip  %3s ch run %s     : server %6.2f%% core, its jackd %6.2f%%, round trip %s; machine busy %s%%, not ours %s%%\n' \
+    "$k" "$r" "${w[0]}" "${w[1]}" "$rtt_txt" "${w[2]}" "${w[3]}"
   stop_stack
 }
 
@@ -356,7 +373,7 @@ echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  tracklink: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?') ($bin_dir)," \
   "mixer headless (timer clock, default 48-frame blocks, adaptive play-out delay)"
 echo "  JackTrip: $(jacktrip -v 2>/dev/null | grep -m1 -o 'VERSION: .*' | cut -d' ' -f2), jackd $(dpkg-query -W -f '${Version}' jackd2 2>/dev/null || echo '?')," \
-  "hub -S -p 1 (client loopback) -b 24 -q $jt_queue, JACK dummy backend 48000 Hz / 128 frames"
+  "hub -S -p $jt_patch -b 24 -q $jt_queue, JACK dummy backend 48000 Hz / 128 frames"
 echo "  both: 48 kHz, 24-bit, 128 frames per packet, 8 channels per node/client at most," \
   "$runs run(s) of ${seconds}s after ${settle}s settling, each stack started afresh per run"
 echo
