@@ -1,9 +1,13 @@
 #include "tl/mixer/audio_receiver.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <system_error>
+#include <time.h>
 
 #include "tl/protocol/nack.h"
 #include "tl/protocol/pcm.h"
@@ -22,14 +26,51 @@ std::uint64_t ReceiverCounters::total_rejected() const noexcept {
 
 AudioReceiver::AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint,
                              NodeRegistry& registry, const SessionClock& clock,
-                             SpscRing<PacketSlot>& to_recorder)
-    : socket_(io), cue_timer_(io), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
-  socket_.open(endpoint.protocol());
-  socket_.set_option(asio::socket_base::reuse_address(true));
-  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20));
-  socket_.bind(endpoint);
-  receive();
+                             SpscRing<PacketSlot>& to_recorder, Config config)
+    : poll_timer_(io), config_(config), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
+  // A plain socket, not one of asio's: asio registers its sockets with its epoll set,
+  // which would wake the io thread for every datagram. This one is read on a timer.
+  fd_ = ::socket(endpoint.protocol().family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  const int one = 1, buffer = 4 << 20;
+  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  // When each datagram reached the host: a sync request is answered with that, however
+  // long it waited in the socket for the next read.
+  ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  if (::bind(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw std::system_error(err, std::generic_category(), "bind");
+  }
+  poll();
+}
+
+AudioReceiver::~AudioReceiver() { ::close(fd_); }
+
+std::uint16_t AudioReceiver::port() const {
+  asio::ip::udp::endpoint local;
+  socklen_t len = static_cast<socklen_t>(local.capacity());
+  if (::getsockname(fd_, local.data(), &len) != 0) return 0;
+  local.resize(len);
+  return local.port();
+}
+
+void AudioReceiver::send(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& to,
+                         std::uint64_t& sent) {
+  if (::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, to.data(), static_cast<socklen_t>(to.size())) ==
+      static_cast<ssize_t>(datagram.size())) {
+    ++sent;
+  }
+}
+
+void AudioReceiver::poll() {
+  drain();
   send_cues();
+  poll_timer_.expires_after(config_.poll_period);
+  poll_timer_.async_wait([this](std::error_code ec) {
+    if (ec != asio::error::operation_aborted) poll();
+  });
 }
 
 void AudioReceiver::send_cues() {
@@ -51,25 +92,56 @@ void AudioReceiver::send_cues() {
         protocol::pack_pcm(std::span<const float>(cue_samples_.data(), samples), protocol::SampleFormat::Pcm24,
                            payload);
         const std::size_t n = protocol::encode(h, payload, slot->key, reply_);
-        std::error_code ec;
-        socket_.send_to(asio::buffer(reply_.data(), n), from_[id], 0, ec);
-        if (!ec) ++counters_.cue_packets;
+        send(std::span(reply_).first(n), from_[id], counters_.cue_packets);
       }
       slot->cue_out->pop();
     }
   }
-  cue_timer_.expires_after(std::chrono::milliseconds(1));
-  cue_timer_.async_wait([this](std::error_code ec) {
-    if (ec != asio::error::operation_aborted) send_cues();
-  });
 }
 
-void AudioReceiver::receive() {
-  socket_.async_receive_from(asio::buffer(buffer_), sender_, [this](std::error_code ec, std::size_t n) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) handle(std::span<const std::uint8_t>(buffer_.data(), n), sender_);
-    receive();
-  });
+void AudioReceiver::drain() {
+  // The realtime clock stamps the datagrams; the session clock runs on the monotonic one.
+  timespec real{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  const std::int64_t real_to_mono = (mono.tv_sec - real.tv_sec) * 1'000'000'000LL + (mono.tv_nsec - real.tv_nsec);
+  for (int rounds = 0; rounds < 64; ++rounds) {
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      Incoming& in = batch_[i];
+      in.iov = {in.data.data(), in.data.size()};
+      headers_[i] = mmsghdr{};
+      headers_[i].msg_hdr.msg_name = &in.from;
+      headers_[i].msg_hdr.msg_namelen = sizeof in.from;
+      headers_[i].msg_hdr.msg_iov = &in.iov;
+      headers_[i].msg_hdr.msg_iovlen = 1;
+      headers_[i].msg_hdr.msg_control = in.control.data();
+      headers_[i].msg_hdr.msg_controllen = in.control.size();
+    }
+    const int got = ::recvmmsg(fd_, headers_.data(), static_cast<unsigned>(kBatch), MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // EAGAIN: nothing more
+    // Audio counts as arrived when the mix can have it: now (its need is measured from
+    // here, so a read that waited is part of the path).
+    const std::int64_t now = clock_.now_ns();
+    for (int i = 0; i < got; ++i) {
+      mmsghdr& m = headers_[static_cast<std::size_t>(i)];
+      Incoming& in = batch_[static_cast<std::size_t>(i)];
+      asio::ip::udp::endpoint from;
+      const auto len = std::min<std::size_t>(m.msg_hdr.msg_namelen, from.capacity());
+      std::memcpy(from.data(), &in.from, len);
+      from.resize(len);
+      std::int64_t reached = now;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c != nullptr; c = CMSG_NXTHDR(&m.msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts{};
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          reached = std::min(now, clock_.from_monotonic_ns(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec + real_to_mono));
+        }
+      }
+      // A datagram larger than any packet was cut short: parse() refuses its length.
+      handle(std::span<const std::uint8_t>(in.data.data(), m.msg_len), from, reached, now);
+    }
+    if (static_cast<std::size_t>(got) < kBatch) return;
+  }
 }
 
 void AudioReceiver::reject(DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node) {
@@ -91,9 +163,12 @@ void AudioReceiver::log_drop(std::string_view reason, const asio::ip::udp::endpo
   suppressed_logs_ = 0;
 }
 
-void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender) {
+void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender,
+                           std::int64_t reached_ns, std::int64_t read_ns) {
   ++counters_.datagrams;
-  const std::int64_t arrival = clock_.now_ns();
+  if (read_ns < 0) read_ns = clock_.now_ns();
+  if (reached_ns < 0) reached_ns = read_ns;
+  const std::int64_t arrival = read_ns;
   protocol::PacketHeader h;
   std::span<const std::uint8_t> payload;
   const DecodeError err = protocol::parse(datagram, h, payload);
@@ -122,11 +197,11 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
         reject(DecodeError::BadLength, sender, h.node_id);
         return;
       }
-      const std::size_t n = protocol::encode_sync_reply(h.node_id, h.seq, *t1, arrival, clock_.now_ns(),
+      // t2: when the request reached this host, t3: now (the exchange is exact however
+      // long the request waited for the read).
+      const std::size_t n = protocol::encode_sync_reply(h.node_id, h.seq, *t1, reached_ns, clock_.now_ns(),
                                                         slot->key, reply_);
-      std::error_code ec;
-      socket_.send_to(asio::buffer(reply_.data(), n), sender, 0, ec);
-      ++counters_.sync_replies;
+      send(std::span(reply_).first(n), sender, counters_.sync_replies);
       return;
     }
     case PacketType::Audio:
@@ -247,9 +322,7 @@ void AudioReceiver::request_missing(NodeSlot& slot, const protocol::PacketHeader
   if (range.frames == 0 || range.frames > 10u * slot.sample_rate) return;  // not a plausible gap
   const std::size_t n = protocol::encode_nack(slot.id, static_cast<Seq>(slot.nacks_sent), std::span(&range, 1),
                                               slot.key, reply_);
-  std::error_code ec;
-  socket_.send_to(asio::buffer(reply_.data(), n), sender, 0, ec);
-  if (!ec) ++slot.nacks_sent;
+  send(std::span(reply_).first(n), sender, slot.nacks_sent);
 }
 
 void AudioReceiver::account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns) {

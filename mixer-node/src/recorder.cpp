@@ -26,6 +26,7 @@ namespace tl::mixer {
 namespace {
 constexpr std::size_t kMaxGuessRanges = 10000;
 constexpr std::int64_t kHeaderRefreshNs = 250'000'000;  // a killed mixer's files read to within 0.5 s
+constexpr std::int64_t kWriteBlockFrames = 4096;        // frames a track writes at once while recording
 constexpr std::int64_t kStopGraceNs = 300'000'000;       // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;   // finish even if the mix stalls
 constexpr std::int64_t kBackfillBaseNs = 5'000'000'000;  // nodes answer from disk: allow this
@@ -523,12 +524,15 @@ void Recorder::service_take() {
   const bool stopping = take_->stop != INT64_MAX;
   const std::int64_t length = stopping ? take_->stop - take_->start : INT64_MAX;
   flush_to = std::min(flush_to, length);
+  // In large blocks (a write per track every ~85 ms, not one per pass), except at the stop.
+  const std::int64_t block = stopping ? 0 : kWriteBlockFrames;
   for (auto& tracks : take_->tracks) {
     for (auto& t : tracks) {
-      if (t) t->flush_until(flush_to);
+      if (t && flush_to - t->head() >= block) t->flush_until(flush_to);
     }
   }
-  take_->mix->flush_until(std::min(flush_to, take_->mix_end));
+  const std::int64_t mix_to = std::min(flush_to, take_->mix_end);
+  if (mix_to - take_->mix->head() >= block) take_->mix->flush_until(mix_to);
   if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
     take_->last_header_ns = now_ns;
     // Where the take had got to, for a later mixer to complete it from if this one dies.

@@ -1,6 +1,11 @@
 #include "tl/mixer/track_writer.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -131,15 +136,28 @@ void TrackWriter::put(std::int64_t offset, std::span<const float> interleaved, b
   }
   const auto rest = static_cast<std::int64_t>(interleaved.size() / channels_);
   if (offset + rest > head_ + window_) flush_until(offset + rest - window_);
-  for (std::int64_t f = 0; f < rest; ++f) {
-    const std::int64_t at = offset + f;
-    const std::size_t idx = static_cast<std::size_t>(at) & mask_;
-    if (provisional && present_[idx] == 1) continue;  // the exact samples are here already
-    std::memcpy(&samples_[idx * channels_], &interleaved[static_cast<std::size_t>(f) * channels_],
-                channels_ * sizeof(float));
-    present_[idx] = provisional ? 2 : 1;
-    if (first_offset_ < 0 || at < first_offset_) first_offset_ = at;
+  if (provisional) {
+    for (std::int64_t f = 0; f < rest; ++f) {
+      const std::int64_t at = offset + f;
+      const std::size_t idx = static_cast<std::size_t>(at) & mask_;
+      if (present_[idx] == 1) continue;  // the exact samples are here already
+      std::memcpy(&samples_[idx * channels_], &interleaved[static_cast<std::size_t>(f) * channels_],
+                  channels_ * sizeof(float));
+      present_[idx] = 2;
+      if (first_offset_ < 0 || at < first_offset_) first_offset_ = at;
+    }
+    return;
   }
+  // Exact audio: whole runs of the ring at once (it wraps at most once).
+  for (std::int64_t f = 0; f < rest;) {
+    const std::size_t idx = static_cast<std::size_t>(offset + f) & mask_;
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(rest - f, window_ - idx));
+    std::memcpy(&samples_[idx * channels_], &interleaved[static_cast<std::size_t>(f) * channels_],
+                n * channels_ * sizeof(float));
+    std::memset(&present_[idx], 1, n);
+    f += static_cast<std::int64_t>(n);
+  }
+  if (first_offset_ < 0 || offset < first_offset_) first_offset_ = offset;
 }
 
 void TrackWriter::mark_provisional() {
@@ -149,14 +167,43 @@ void TrackWriter::mark_provisional() {
 }
 
 void TrackWriter::convert(const float* interleaved, std::uint32_t frames, std::int32_t* out) {
-  for (std::uint32_t i = 0; i < frames * channels_; ++i) {
+  const std::size_t n = static_cast<std::size_t>(frames) * channels_;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Four at a time: scale, clamp to the 24-bit codes (NaN: 0), round to nearest even as
+  // lrint does, left-justify; the level from the clamped values, the energy in floats
+  // (a chunk's worth; the track's sum is double).
+  const __m128 scale = _mm_set1_ps(8388608.0f), lo = _mm_set1_ps(-8388608.0f), hi = _mm_set1_ps(8388607.0f);
+  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 peak = _mm_setzero_ps(), energy = _mm_setzero_ps();
+  constexpr std::array<int, 16> kBits{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};  // set bits of 0..15
+  int clips = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m128 s = _mm_mul_ps(_mm_loadu_ps(interleaved + i), scale);
+    const __m128 ordered = _mm_cmpord_ps(s, s);
+    const __m128 c = _mm_and_ps(_mm_min_ps(_mm_max_ps(s, lo), hi), ordered);
+    clips += kBits[static_cast<std::size_t>(_mm_movemask_ps(_mm_cmpneq_ps(c, s)))];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_slli_epi32(_mm_cvtps_epi32(c), 8));
+    peak = _mm_max_ps(peak, _mm_and_ps(c, abs_mask));
+    const __m128 e = _mm_and_ps(s, ordered);
+    energy = _mm_add_ps(energy, _mm_mul_ps(e, e));
+  }
+  alignas(16) std::array<float, 4> p{}, e{};
+  _mm_store_ps(p.data(), peak);
+  _mm_store_ps(e.data(), energy);
+  clipped_ += static_cast<std::uint64_t>(clips);
+  peak_ = std::max(peak_, static_cast<double>(std::max({p[0], p[1], p[2], p[3]})) / 8388608.0);
+  sum_sq_ += (static_cast<double>(e[0]) + e[1] + e[2] + e[3]) / (8388608.0 * 8388608.0);
+#endif
+  for (; i < n; ++i) {
     const float v = interleaved[i];
     bool clipped = false;
     out[i] = protocol::float_to_int24(v, clipped) * 256;
     if (clipped) ++clipped_;
-    const double a = std::fabs(static_cast<double>(v));
-    peak_ = std::max(peak_, std::min(a, 1.0));
-    sum_sq_ += static_cast<double>(v) * v;
+    if (v == v) {
+      peak_ = std::max(peak_, std::min(static_cast<double>(std::fabs(v)), 1.0));
+      sum_sq_ += static_cast<double>(v) * v;
+    }
   }
 }
 
@@ -253,7 +300,21 @@ float TrackWriter::fade_gain(std::int64_t i) const noexcept {
 
 void TrackWriter::write_run(std::int64_t until) {
   while (head_ < until) {
-    const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(until - head_, kChunkFrames));
+    // Up to a chunk, not across the ring's end.
+    const std::size_t first = static_cast<std::size_t>(head_) & mask_;
+    const auto n = static_cast<std::uint32_t>(
+        std::min<std::int64_t>({until - head_, kChunkFrames, static_cast<std::int64_t>(window_ - first)}));
+    // The usual run: every frame there and exact, no edge fade to apply.
+    if (fade_ == 0 &&
+        std::all_of(&present_[first], &present_[first] + n, [](std::uint8_t p) { return p == 1; })) {
+      audio_end_ = head_ + n;
+      convert(&samples_[first * channels_], n, out_.get());
+      std::memset(&present_[first], 0, n);
+      counted_ += static_cast<std::uint64_t>(n) * channels_;
+      sf_writef_int(file_, out_.get(), n);
+      head_ += n;
+      continue;
+    }
     for (std::uint32_t i = 0; i < n; ++i) {
       const std::int64_t at = head_ + i;
       const std::size_t idx = static_cast<std::size_t>(at) & mask_;
@@ -277,9 +338,9 @@ void TrackWriter::write_run(std::int64_t until) {
         }
         std::copy_n(frame, channels_, &tail_[static_cast<std::size_t>(at % fade_) * channels_]);
       }
-      convert(&samples_[idx * channels_], 1, &out_[static_cast<std::size_t>(i) * channels_]);
       present_[idx] = 0;
     }
+    convert(&samples_[first * channels_], n, out_.get());
     counted_ += static_cast<std::uint64_t>(n) * channels_;
     sf_writef_int(file_, out_.get(), n);
     head_ += n;

@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <vector>
 
 #include "process.h"
 #include "tl/mixer/track_writer.h"
+#include "tl/protocol/pcm.h"
 #include "wav.h"
 
 namespace tl::mixer {
@@ -93,6 +96,43 @@ TEST(TrackWriter, OverFullScaleIsClampedAndCountedNeverWrapped) {
   ASSERT_EQ(audio.channels, 2);
   EXPECT_EQ(audio.samples[0] / 256, 8388607);
   EXPECT_EQ(audio.samples[1] / 256, -8388608);
+}
+
+TEST(TrackWriter, BlocksConvertAsEverySampleAloneWouldLevelsAndClipsIncluded) {
+  // A long run goes through the vector conversion; each sample must come out as
+  // float_to_int24 makes it (round to nearest even, clamp, NaN as 0) and count the same.
+  const std::string path = temp_path("blocks");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
+  ASSERT_TRUE(w);
+  std::vector<float> x(1001);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.3f * std::sin(0.01f * static_cast<float>(i));
+  x[7] = 2.5f / 8388608.0f;   // a tie: rounds to even (2)
+  x[8] = 3.5f / 8388608.0f;   // (4)
+  x[9] = std::numeric_limits<float>::quiet_NaN();
+  x[10] = -1.0f;               // the lowest code exactly, not a clip
+  (*w)->put(0, x);
+  (*w)->finish(static_cast<std::int64_t>(x.size()));
+  std::uint64_t clips = 0;
+  double peak = 0.0, energy = 0.0;
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), static_cast<std::int64_t>(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    bool clipped = false;
+    const std::int32_t want = protocol::float_to_int24(x[i], clipped);
+    clips += clipped ? 1 : 0;
+    EXPECT_EQ(audio.samples[i] / 256, want) << "sample " << i;
+    if (x[i] == x[i]) {
+      peak = std::max(peak, std::min(1.0, std::fabs(static_cast<double>(x[i]))));
+      energy += static_cast<double>(x[i]) * x[i];
+    }
+  }
+  EXPECT_EQ(audio.samples[7] / 256, 2);
+  EXPECT_EQ(audio.samples[8] / 256, 4);
+  EXPECT_EQ(audio.samples[9], 0);
+  EXPECT_EQ((*w)->clipped_samples(), clips);
+  EXPECT_GT(clips, 100u);
+  EXPECT_NEAR((*w)->peak(), peak, 1e-6);
+  EXPECT_NEAR((*w)->rms(), std::sqrt(energy / static_cast<double>(x.size())), 1e-5);
 }
 
 TEST(TrackWriter, AudioBeforeTheFlushedHeadOnWrittenAudioIsCountedLate) {

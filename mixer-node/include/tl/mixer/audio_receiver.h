@@ -1,10 +1,15 @@
 #pragma once
 //! Receives audio and sync datagrams on the io thread (one socket, one owner).
 //!
+//! The socket is read every millisecond (Config::poll_period), everything waiting at
+//! once (recvmmsg): the io thread wakes a thousand times a second, not once per
+//! datagram (at 64 channels that was 9,000 wake-ups a second, most of its CPU). A
+//! packet's arrival is when it was read, so the play-out delay covers the wait.
 //! Every datagram is parsed and authenticated before anything trusts it; a bad
 //! one is dropped and counted by reason, and a line is logged (rate-limited).
 //! Good audio packets are copied into the node's mix queue and the recorder's
-//! queue; sync requests are answered at once with the session clock. A gap in a
+//! queue; sync requests are answered with the time they reached the host (the
+//! kernel's stamp) and the time of the answer, so the wait costs the exchange nothing. A gap in a
 //! node's sequence is answered with a NACK for the audio it held, which the node
 //! resends from its spool. Opus audio is decoded here, in media-time order, by
 //! the node's OpusLive (which conceals its losses), and handed on as PCM flagged
@@ -13,8 +18,11 @@
 //! mix thread made are sent back to their nodes (PCM24 stereo, PacketType::Cue) at
 //! the address their sync and audio come from.
 
+#include <sys/socket.h>
+
 #include <array>
 #include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -43,23 +51,42 @@ struct ReceiverCounters {
 
 class AudioReceiver {
  public:
+  struct Config {
+    //! How often the socket is read (and cue mixes sent): every datagram waiting is
+    //! read at once, so the io thread wakes this often, not once per datagram.
+    std::chrono::microseconds poll_period{1000};
+  };
+  //! Binds the UDP socket (std::system_error when it cannot) and starts reading it.
   AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint, NodeRegistry& registry,
-                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder);
+                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder, Config config);
+  AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint, NodeRegistry& registry,
+                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder)
+      : AudioReceiver(io, endpoint, registry, clock, to_recorder, Config{}) {}
+  ~AudioReceiver();
+  AudioReceiver(const AudioReceiver&) = delete;
+  AudioReceiver& operator=(const AudioReceiver&) = delete;
 
-  std::uint16_t port() const { return socket_.local_endpoint().port(); }
+  std::uint16_t port() const;
   //! The live mix's play-out delay now, in frames (it adapts): Opus gaps are given up
   //! just before their audio is due. Set before audio arrives; without it, 20 ms.
   void set_play_out_delay(std::function<MediaTime()> delay) { play_out_delay_ = std::move(delay); }
   const ReceiverCounters& counters() const noexcept { return counters_; }
 
-  //! Handles one datagram as if it had just arrived from sender (used by the receive
-  //! loop; public so tests can feed crafted input).
-  void handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender);
+  //! Handles one datagram from sender (used by the receive loop; public so tests can feed
+  //! crafted input): reached_ns, when it reached this host (the kernel's stamp), and
+  //! read_ns, when it was read (session clock; -1: now).
+  void handle(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& sender,
+              std::int64_t reached_ns = -1, std::int64_t read_ns = -1);
 
  private:
-  void receive();
-  //! Sends the cue chunks the mix thread has made, then waits a millisecond.
+  //! Every poll period: reads every datagram waiting, sends the cue mixes.
+  void poll();
+  //! Reads every datagram waiting (recvmmsg, in batches) and handles each.
+  void drain();
+  //! Sends the cue chunks the mix thread has made.
   void send_cues();
+  //! Sends a datagram (never blocks; a full socket buffer drops it), counting it when sent.
+  void send(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& to, std::uint64_t& sent);
   void reject(protocol::DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
@@ -71,16 +98,26 @@ class AudioReceiver {
                     std::int64_t arrival_ns, const asio::ip::udp::endpoint& sender);
   class DecodedSink;
 
-  asio::ip::udp::socket socket_;
-  asio::steady_timer cue_timer_;
+  int fd_ = -1;  // the UDP socket: this class's own, read and written on the io thread only
+  asio::steady_timer poll_timer_;
+  Config config_;
   std::array<asio::ip::udp::endpoint, kMaxNodes + 1> from_{};  // where each node's datagrams come from
   std::array<Seq, kMaxNodes + 1> cue_seq_{};
   std::array<float, 2 * kCueChunkFrames> cue_samples_{};
   NodeRegistry& registry_;
   const SessionClock& clock_;
   SpscRing<PacketSlot>& to_recorder_;
-  asio::ip::udp::endpoint sender_;
-  std::array<std::uint8_t, protocol::kMaxPacketBytes + 64> buffer_{};
+  //! One datagram of a batch: its buffer (longer than any packet: longer datagrams are
+  //! cut, and refused by their length), where it came from, its arrival stamp.
+  struct Incoming {
+    std::array<std::uint8_t, protocol::kMaxPacketBytes + 64> data{};
+    sockaddr_storage from{};
+    iovec iov{};
+    std::array<char, 64> control{};  // SCM_TIMESTAMPNS
+  };
+  static constexpr std::size_t kBatch = 32;
+  std::array<Incoming, kBatch> batch_{};
+  std::array<mmsghdr, kBatch> headers_{};
   std::array<std::uint8_t, protocol::kMaxPacketBytes> reply_{};
   std::array<std::uint8_t, protocol::kMaxPacketBytes> decoded_{};
   std::array<std::uint8_t, protocol::kMaxPayloadBytes> decoded_payload_{};

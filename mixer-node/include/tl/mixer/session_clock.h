@@ -21,6 +21,8 @@ class SessionClock {
 
   //! Session time now, in nanoseconds since the mixer's epoch.
   std::int64_t now_ns() const noexcept { return monotonic_ns() - epoch_ns_; }
+  //! The session time of a monotonic-clock reading.
+  std::int64_t from_monotonic_ns(std::int64_t monotonic) const noexcept { return monotonic - epoch_ns_; }
   //! Session sample position now.
   MediaTime now_samples() const noexcept { return to_samples(now_ns()); }
 
