@@ -2,7 +2,8 @@
 # The main job on one machine, no sound card: installs what is missing, builds,
 # starts a mixer and two capture nodes on loopback, records a take of about
 # 10 s and prints where the files are with a summary line per track; then shows
-# one node's personal cue mix and mixes the take again offline (tl-render).
+# one node's personal cue mix and mixes the take again offline (tl-render --as-live,
+# checked against mix.wav to the LSB).
 #
 #   deploy/demo.sh [--seconds N] [--out DIR]
 set -euo pipefail
@@ -75,12 +76,15 @@ sleep "$seconds"
 echo "== take finished"
 stopped=$(ctl record stop)
 echo "$stopped"
+# The live mix's health: what it concealed (nothing, unless the machine stalled) and
+# whether its threads ran with real-time priority.
+ctl status | grep -E '^(latency|mix concealed|real-time):' || true
 take=$(printf '%s\n' "$stopped" | sed -n 's/^path: //p' | head -n 1)
 echo
 echo "== booth's personal cue mix (tl-capture --cue), more of itself"
 ctl cue booth me +6
 echo
-echo "== the take mixed again offline from its tracks and automation.json"
-"$bin/tl-render" "$take" --raw --compare --quiet || echo "(the render differs from mix.wav; see above)"
+echo "== the take mixed again offline from its tracks and automation.json, as it was heard live"
+"$bin/tl-render" "$take" --as-live --compare --quiet || echo "(the render differs from mix.wav; see above)"
 echo
 echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, take.json, automation.json)."

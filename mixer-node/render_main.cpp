@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
       "tl-render: mixes a recorded take again, offline, from its tracks and automation.json (the mix as the take "
       "began and every change at the frame it was made), through the mixer's own engine"};
   std::string take_dir, out;
-  bool raw = false, compare = false, quiet = false;
+  bool raw = false, as_live = false, compare = false, quiet = false;
   double settle_s = 0.5;
   std::int64_t tolerance = 4;
   app.add_option("take", take_dir, "The take's folder (<record-dir>/<take>)")->required()->check(CLI::ExistingDirectory);
@@ -19,14 +19,19 @@ int main(int argc, char** argv) {
   app.add_flag("--raw", raw,
                "Mix raw/ tracks (each node's samples where its stamps put them, as the live mix heard them) "
                "instead of the session-aligned ones");
+  app.add_flag("--as-live", as_live,
+               "The live mix exactly, concealment included: raw/ tracks with the frames the live mix missed "
+               "(take.json live_concealed) left out, so they are concealed the same way; --compare then checks "
+               "every frame, to 0 LSB unless --tolerance-lsb says otherwise");
   app.add_flag("--compare", compare,
                "Compare the render with the take's mix.wav and exit 3 if they differ by more than --tolerance-lsb");
   app.add_option("--settle", settle_s, "Leave the first seconds out of --compare (state from before the take)")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
-  app.add_option("--tolerance-lsb", tolerance, "Largest difference --compare accepts, in 24-bit LSB")
-      ->check(CLI::Range(0, 8388608))
-      ->capture_default_str();
+  auto* tolerance_option =
+      app.add_option("--tolerance-lsb", tolerance, "Largest difference --compare accepts, in 24-bit LSB (--as-live: 0)")
+          ->check(CLI::Range(0, 8388608))
+          ->capture_default_str();
   app.add_flag("--quiet", quiet, "No progress line");
   try {
     app.parse(argc, argv);
@@ -35,7 +40,8 @@ int main(int argc, char** argv) {
   }
 
   const bool tty = isatty(STDERR_FILENO) != 0;
-  tl::mixer::RenderOptions options{.take_dir = take_dir, .out = out, .raw = raw};
+  if (as_live && tolerance_option->count() == 0) tolerance = 0;
+  tl::mixer::RenderOptions options{.take_dir = take_dir, .out = out, .raw = raw, .as_live = as_live};
   if (!quiet) {
     options.progress = [tty](double done, double total) {
       std::fprintf(stderr, tty ? "\rrendering %.1f of %.1f s" : "rendering %.1f of %.1f s\n", done, total);
@@ -55,13 +61,21 @@ int main(int argc, char** argv) {
   if (s.skipped != 0) {
     std::printf("%zu scene or change targets have no track in this take (left out)\n", s.skipped);
   }
+  if (as_live) {
+    std::printf("as live: %lld input frames left out where the live mix missed them\n",
+                static_cast<long long>(s.left_out));
+    for (const auto& file : s.not_repeatable) {
+      std::printf("%s: its live audio cannot be repeated exactly (decoded Opus, a varispeed read, or a "
+                  "concealment record cut short)\n", file.c_str());
+    }
+  }
   if (s.moved != 0) {
     std::printf("%zu tracks stand where the conform put them, not where the live mix played them "
                 "(take.json moved_samples, conform); --raw repeats the live mix\n", s.moved);
   }
   if (!compare) return 0;
   const auto settle = static_cast<std::int64_t>(settle_s * s.sample_rate);
-  auto cmp = tl::mixer::compare_with_mix(take_dir, s.out, settle, tolerance);
+  auto cmp = tl::mixer::compare_with_mix(take_dir, s.out, settle, tolerance, as_live);
   if (!cmp) {
     std::fprintf(stderr, "tl-render: %s\n", cmp.error().c_str());
     return 1;

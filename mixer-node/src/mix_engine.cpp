@@ -87,9 +87,11 @@ float MixEngine::send_level(Strip& s, std::size_t k, float level_db) noexcept {
   return s.send_unit[k];
 }
 
-MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config)
+MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config,
+                     SpscRing<ConcealedRun>* concealed)
     : registry_(registry),
       to_recorder_(to_recorder),
+      concealed_out_(concealed),
       config_(config),
       commands_(4096),  // a scene recall posts 5 commands per channel
       applied_(4096),
@@ -351,6 +353,27 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
   return missing;
 }
 
+void MixEngine::report_concealed(std::uint16_t node, std::uint32_t channel, MediaTime base, std::size_t frames,
+                                 bool exact) noexcept {
+  if (concealed_out_ == nullptr) return;
+  const std::uint8_t* marks = missing_.get();
+  for (std::size_t i = 0; i < frames;) {
+    if (marks[i] == 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < frames && marks[j] != 0) ++j;
+    const ConcealedRun run{.from = base + static_cast<MediaTime>(i),
+                           .frames = static_cast<std::uint32_t>(j - i),
+                           .node = node,
+                           .channel = static_cast<std::uint16_t>(channel),
+                           .exact = exact};
+    if (!concealed_out_->try_push(run)) concealed_dropped_.fetch_add(1, std::memory_order_relaxed);
+    i = j;
+  }
+}
+
 void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
   for (CueMix& cue : cues_) {
     if (!cue.on) continue;
@@ -553,6 +576,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
         if (missing != 0) {
           slot->concealed.fetch_add(missing, std::memory_order_relaxed);
           node_concealed = true;
+          report_concealed(id, c, block.base, frames, block.exact);
         }
       }
       // The strip up to its steady filters; those run with the other rows' in mix_rows().

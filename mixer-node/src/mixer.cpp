@@ -86,7 +86,9 @@ Mixer::Mixer(MixerConfig config)
                                .jitter_capacity_frames = jitter_capacity(config_),
                                .mix_queue_packets = 4096}),
       to_recorder_(16384),
-      mix_to_recorder_(static_cast<std::size_t>(4 * config_.sample_rate / kMaxMixChunk) + 64),
+      // 10 s of the mix: the recorder thread also writes the files, and a busy disk can hold it.
+      mix_to_recorder_(static_cast<std::size_t>(10 * config_.sample_rate / kMaxMixChunk) + 64),
+      concealed_to_recorder_(65536),
       engine_(registry_, mix_to_recorder_,
               MixConfig{.sample_rate = config_.sample_rate,
                         .max_block_frames = 4096,
@@ -95,9 +97,11 @@ Mixer::Mixer(MixerConfig config)
                         .latency_max_frames = ms_to_frames(config_.latency_max_ms, config_.sample_rate),
                         .adaptive = config_.latency_min_ms < config_.latency_max_ms && !device_clocked(config_),
                         .latency_margin_seconds = config_.latency_margin_ms / 1000.0,
-                        .latency_hold_seconds = config_.latency_hold_s}),
+                        .latency_hold_seconds = config_.latency_hold_s},
+              &concealed_to_recorder_),
       recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
-                RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)}),
+                RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)},
+                &concealed_to_recorder_),
       signals_(io_, SIGINT, SIGTERM),
       ticker_(io_) {}
 
@@ -392,7 +396,8 @@ proto::MixerStatus Mixer::status() const {
   s.set_realtime(realtime_refused_);
   s.set_clipped_samples(engine_.clipped());
   s.set_bad_packets(receiver_ ? receiver_->counters().total_rejected() : 0);
-  s.set_record_dropped((receiver_ ? receiver_->counters().record_dropped : 0) + engine_.record_dropped());
+  s.set_record_dropped((receiver_ ? receiver_->counters().record_dropped : 0) + engine_.record_dropped() +
+                       engine_.concealed_dropped());
   s.set_record_dir(config_.record_dir);
   s.set_uptime_s(static_cast<double>(clock_.now_ns()) / 1e9);
   const MasterMeters m = engine_.master_meters();

@@ -1,5 +1,8 @@
 #include "tl/mixer/recorder.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -57,9 +60,35 @@ double to_dbfs(double v) {
 }
 }  // namespace
 
+//! A take's .alive file: where the take had got to, rewritten in place four times a
+//! second. Never truncated: on ext4 a truncate waits for the file's data to reach the
+//! disk, and a busy disk held the recorder (and so its queues) for seconds.
+class AliveFile {
+ public:
+  AliveFile() = default;
+  explicit AliveFile(const fs::path& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) {}
+  ~AliveFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  AliveFile(const AliveFile&) = delete;
+  AliveFile& operator=(const AliveFile&) = delete;
+  //! The session position, as one fixed-width line (what `>>` reads back).
+  void write(MediaTime position) const noexcept {
+    if (fd_ < 0) return;
+    std::array<char, 24> line{};
+    const int n = std::snprintf(line.data(), line.size(), "%20lld\n", static_cast<long long>(position));
+    // A failed write costs only how far a crashed take is known to reach.
+    if (n <= 0 || ::pwrite(fd_, line.data(), static_cast<std::size_t>(n), 0) < 0) return;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 struct Recorder::Take {
   std::string name;
   fs::path dir;
+  std::unique_ptr<AliveFile> alive;
   MediaTime start = 0;
   MediaTime stop = INT64_MAX;  // set when stopping
   std::int64_t stop_requested_ns = 0;
@@ -84,6 +113,13 @@ struct Recorder::Take {
     std::int64_t raw_first_sample = -1;  // where raw/ starts: the packets' stamps, as the live mix played it
   };
   std::map<std::string, Conformed> conformed;  // by track file
+  // What the live mix concealed of each track (by file): runs in its node's media time.
+  struct LiveConcealed {
+    std::vector<std::pair<MediaTime, MediaTime>> runs;  // [from, to), merged
+    bool exact = true;       // every run was read sample for sample (repeatable offline)
+    bool truncated = false;  // more runs than kept
+  };
+  std::map<std::string, LiveConcealed> live_concealed;
   // Backfill after stopping: what was asked of each node, and how it went.
   struct Fetch {
     std::uint16_t node = 0;
@@ -118,8 +154,13 @@ struct Recorder::Take {
 };
 
 Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
-                   SpscRing<MixChunk>& mix, RecorderConfig config)
-    : registry_(registry), clock_(clock), packets_(packets), mix_(mix), config_(std::move(config)) {
+                   SpscRing<MixChunk>& mix, RecorderConfig config, SpscRing<ConcealedRun>* concealed)
+    : registry_(registry),
+      clock_(clock),
+      packets_(packets),
+      mix_(mix),
+      concealed_(concealed),
+      config_(std::move(config)) {
   scratch_.resize(protocol::kMaxPayloadBytes);
   channel_.resize(protocol::kMaxFrames);
   latency_.store(config_.latency_frames, std::memory_order_relaxed);
@@ -211,7 +252,7 @@ void Recorder::run() {
       commands.swap(commands_);
     }
     for (auto& c : commands) c();
-    const bool busy = drain_packets() | drain_mix();
+    const bool busy = drain_packets() | drain_mix() | drain_concealed();
     if (take_) service_take();
     if (!running_.load()) {
       if (take_) {
@@ -261,6 +302,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
   auto take = std::make_unique<Take>();
   take->name = name;
   take->dir = dir;
+  take->alive = std::make_unique<AliveFile>(dir / ".alive");
   take->start = clock_.now_samples();
   TrackFileInfo info{.sample_rate = clock_.rate(),
                      .channels = 2,
@@ -425,7 +467,7 @@ void Recorder::ensure_tracks(const NodeSlot& slot) {
   take_->concealed_at_start[slot.id] = slot.concealed.load(std::memory_order_relaxed);
   tracks.resize(slot.channels);
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
-    const std::string file = slot.name + "-" + std::to_string(c + 1) + ".wav";
+    const std::string file = track_file_name(slot.name, c);
     TrackFileInfo info{
         .sample_rate = clock_.rate(),
         .channels = 1,
@@ -486,6 +528,29 @@ bool Recorder::drain_packets() {
   return any;
 }
 
+bool Recorder::drain_concealed() {
+  if (concealed_ == nullptr) return false;
+  bool any = false;
+  ConcealedRun run;
+  for (int budget = 0; budget < 4096 && concealed_->try_pop(run); ++budget) {
+    any = true;
+    if (!take_ || take_->recovered || run.from + run.frames <= take_->start || run.from >= take_->stop) continue;
+    const NodeSlot* slot = registry_.by_id(run.node);
+    if (slot == nullptr) continue;
+    Take::LiveConcealed& lc = take_->live_concealed[track_file_name(slot->name, run.channel)];
+    lc.exact = lc.exact && run.exact;
+    const MediaTime to = run.from + run.frames;
+    if (!lc.runs.empty() && lc.runs.back().second >= run.from) {
+      lc.runs.back().second = std::max(lc.runs.back().second, to);
+    } else if (lc.runs.size() < kMaxGuessRanges) {
+      lc.runs.emplace_back(run.from, to);
+    } else {
+      lc.truncated = true;
+    }
+  }
+  return any;
+}
+
 bool Recorder::drain_mix() {
   bool any = false;
   std::array<float, 2 * kMaxMixChunk> interleaved{};
@@ -536,7 +601,7 @@ void Recorder::service_take() {
   if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
     take_->last_header_ns = now_ns;
     // Where the take had got to, for a later mixer to complete it from if this one dies.
-    if (!stopping) std::ofstream(take_->dir / ".alive", std::ios::trunc) << now << '\n';
+    if (!stopping && take_->alive) take_->alive->write(now);
     for (auto& tracks : take_->tracks) {
       for (auto& t : tracks) {
         if (t) t->update_header();
@@ -793,7 +858,7 @@ void Recorder::finalize() {
       run_to_end(take, id, t, length);
       t.finish(length);
       auto* s = summary.add_tracks();
-      s->set_file(slot->name + "-" + std::to_string(c + 1) + ".wav");
+      s->set_file(track_file_name(slot->name, c));
       s->set_node(slot->name);
       s->set_channel(c + 1);
       s->set_first_sample(t.first_offset() < 0 ? -1 : take.start + t.first_offset());
@@ -923,7 +988,7 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
     if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
-      const std::string file = slot->name + "-" + std::to_string(c + 1) + ".wav";
+      const std::string file = track_file_name(slot->name, c);
       TrackFileInfo info{
           .sample_rate = clock_.rate(),
           .channels = 1,
@@ -980,6 +1045,22 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
         for (const auto& m : t.missing()) missing.push_back({{"from", m.from()}, {"frames", m.frames()}});
         tj["missing"] = missing;
         if (!t.missing_reason().empty()) tj["missing_reason"] = t.missing_reason();
+      }
+      if (const auto lc = take.live_concealed.find(t.file()); lc != take.live_concealed.end()) {
+        // Where the live mix concealed this input (its node's media time, as raw/ holds it):
+        // tl-render --as-live leaves the same frames out and conceals them the same way.
+        json runs = json::array();
+        for (const auto& [from, to] : lc->second.runs) runs.push_back({{"from", from}, {"frames", to - from}});
+        tj["live_concealed"] = runs;
+        if (!lc->second.exact) tj["live_concealed_exact"] = false;  // read through the varispeed
+        if (lc->second.truncated) tj["live_concealed_complete"] = false;
+      }
+      if (const NodeSlot* slot = registry_.by_name(t.node()); slot != nullptr) {
+        // The live mix summed its nodes in id order: a render that repeats it sums the same way.
+        tj["node_id"] = slot->id;
+        if (slot->format == protocol::SampleFormat::Opus) {
+          tj["live_codec"] = "opus";  // the live mix played decoded Opus, raw/ holds the exact samples
+        }
       }
       if (const auto c = take.conformed.find(t.file()); c != take.conformed.end()) {
         tj["raw_file"] = "raw/" + t.file();

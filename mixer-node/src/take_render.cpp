@@ -88,12 +88,24 @@ class TrackStream {
   std::int64_t at_ = 0;
 };
 
+//! Runs of frames [from, to) in a node's media time.
+using Runs = std::vector<std::pair<MediaTime, MediaTime>>;
+
 //! One capture node of the take: its tracks, as the render feeds them to the engine.
 struct RenderNode {
   std::string name;
   std::vector<std::unique_ptr<TrackStream>> channels;  // per channel (none: silent)
+  std::vector<Runs> left_out;  // per channel: frames not fed (--as-live: the live mix missed them)
+  std::vector<std::size_t> next;  // per channel: the first run not yet behind the feed
+  int live_id = 0;                // the node's id in the live mixer (0: not recorded)
   NodeSlot* slot = nullptr;
 };
+
+//! Whether [from, to) meets any of the sorted runs; `next` walks forward with the feed.
+bool meets(const Runs& runs, std::size_t& next, MediaTime from, MediaTime to) {
+  while (next < runs.size() && runs[next].second <= from) ++next;
+  return next < runs.size() && runs[next].first < to;
+}
 
 //! The render's mix: a registry with the take's nodes, the real engine, and where
 //! its output goes.
@@ -174,11 +186,13 @@ class Render {
   void feed(RenderNode& node, MediaTime pos, std::size_t n) {
     const auto channels = static_cast<std::uint32_t>(node.channels.size());
     const std::size_t per_packet = std::min<std::size_t>(protocol::kMaxPayloadBytes / (3 * channels), 1024);
+    node.next.resize(channels, 0);
     for (std::size_t done = 0; done < n;) {
       const std::size_t frames = std::min(per_packet, n - done);
       const MediaTime ts = pos + static_cast<MediaTime>(done);
       samples_.resize(frames * channels);
       one_.resize(frames);
+      bool gaps = false;
       for (std::uint32_t c = 0; c < channels; ++c) {
         if (node.channels[c]) {
           node.channels[c]->read(ts - start_, one_);
@@ -186,25 +200,65 @@ class Render {
           std::fill(one_.begin(), one_.end(), 0.0f);
         }
         for (std::size_t f = 0; f < frames; ++f) samples_[f * channels + c] = one_[f];
+        gaps = gaps || (c < node.left_out.size() &&
+                        meets(node.left_out[c], node.next[c], ts, ts + static_cast<MediaTime>(frames)));
       }
-      payload_.resize(frames * channels * 3);
-      protocol::pack_pcm(samples_, protocol::SampleFormat::Pcm24, payload_);
-      const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
-                                     .node_id = node.slot->id,
-                                     .seq = seq_++,
-                                     .media_ts = ts,
-                                     .frame_count = static_cast<std::uint16_t>(frames),
-                                     .channel_count = static_cast<std::uint8_t>(channels),
-                                     .format = protocol::SampleFormat::Pcm24};
-      PacketSlot* packet = node.slot->to_mix->begin_write();
-      if (packet == nullptr) break;  // cannot happen: the engine drains every block
-      // Arrival: in time, on a steady path (the engine measures no drift, plays 1:1).
-      packet->arrival_ns = static_cast<std::int64_t>(static_cast<double>(ts) * 1e9 / rate_);
-      packet->size = static_cast<std::uint16_t>(protocol::encode(h, payload_, key_, packet->data));
-      node.slot->to_mix->commit_write();
+      if (!gaps) {
+        send(node, ts, 0, channels, samples_);
+      } else {
+        // Channel by channel, each run of frames the live mix had (the rest it missed).
+        for (std::uint32_t c = 0; c < channels; ++c) {
+          for (std::size_t f = 0; f < frames;) {
+            const MediaTime at = ts + static_cast<MediaTime>(f);
+            std::size_t k = node.next[c];
+            if (c < node.left_out.size() && meets(node.left_out[c], k, at, at + 1)) {
+              const MediaTime end = std::min(node.left_out[c][k].second, ts + static_cast<MediaTime>(frames));
+              left_out_ += end - at;
+              f = static_cast<std::size_t>(end - ts);
+              continue;
+            }
+            std::size_t g = f + 1;
+            while (g < frames && !(c < node.left_out.size() &&
+                                   meets(node.left_out[c], k, ts + static_cast<MediaTime>(g),
+                                         ts + static_cast<MediaTime>(g) + 1))) {
+              ++g;
+            }
+            one_.resize(g - f);
+            for (std::size_t i = f; i < g; ++i) one_[i - f] = samples_[i * channels + c];
+            send(node, at, c, 1, one_);
+            f = g;
+          }
+        }
+      }
       done += frames;
     }
   }
+
+  //! One PCM24 packet of `count` channels from `first` at ts, arriving in time.
+  void send(RenderNode& node, MediaTime ts, std::uint32_t first, std::uint32_t count, std::span<const float> samples) {
+    const std::size_t frames = samples.size() / count;
+    payload_.resize(samples.size() * 3);
+    protocol::pack_pcm(samples, protocol::SampleFormat::Pcm24, payload_);
+    const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                                   .node_id = node.slot->id,
+                                   .seq = seq_++,
+                                   .media_ts = ts,
+                                   .frame_count = static_cast<std::uint16_t>(frames),
+                                   .channel_count = static_cast<std::uint8_t>(count),
+                                   .first_channel = static_cast<std::uint8_t>(first),
+                                   .format = protocol::SampleFormat::Pcm24};
+    PacketSlot* packet = node.slot->to_mix->begin_write();
+    if (packet == nullptr) return;  // cannot happen: the engine drains every block
+    // Arrival: in time, on a steady path (the engine measures no drift, plays 1:1).
+    packet->arrival_ns = static_cast<std::int64_t>(static_cast<double>(ts) * 1e9 / rate_);
+    packet->size = static_cast<std::uint16_t>(protocol::encode(h, payload_, key_, packet->data));
+    node.slot->to_mix->commit_write();
+  }
+
+ public:
+  std::int64_t left_out() const noexcept { return left_out_; }
+
+ private:
 
   std::uint32_t rate_;
   MediaTime start_;
@@ -215,6 +269,7 @@ class Render {
   MixEngine engine_;
   std::vector<RenderNode> nodes_;
   Seq seq_ = 0;
+  std::int64_t left_out_ = 0;
   std::vector<float> samples_, one_, left_, right_, interleaved_;
   std::vector<std::uint8_t> payload_;
 };
@@ -251,23 +306,39 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   }
 
   // The tracks, by node.
-  std::map<std::string, std::vector<std::unique_ptr<TrackStream>>> by_node;
+  const bool raw = options.raw || options.as_live;
+  std::map<std::string, RenderNode> by_node;
   for (const json& tr : t.value("tracks", json::array())) {
     const std::string node = tr.value("node", "");
     const int channel = tr.value("channel", 0);
     std::string file = tr.value("file", "");
-    if (options.raw && tr.contains("raw_file")) file = tr.value("raw_file", "");
+    if (raw && tr.contains("raw_file")) file = tr.value("raw_file", "");
     if (node.empty() || channel < 1 || channel > static_cast<int>(kMaxChannelsPerNode) || file.empty()) {
       return Error{"take.json lists a track without node, channel or file: " + tr.dump()};
     }
-    if (!options.raw && (tr.value("conform", "copy") != "copy" || tr.value("moved_samples", 0.0) != 0.0)) {
+    if (!raw && (tr.value("conform", "copy") != "copy" || tr.value("moved_samples", 0.0) != 0.0)) {
       ++summary.moved;
     }
     auto track = TrackStream::open(dir / file, summary.sample_rate);
     if (!track) return Error{track.error()};
-    auto& channels = by_node[node];
-    if (channels.size() < static_cast<std::size_t>(channel)) channels.resize(static_cast<std::size_t>(channel));
-    channels[static_cast<std::size_t>(channel - 1)] = std::move(track.value());
+    RenderNode& n = by_node[node];
+    n.name = node;
+    n.live_id = tr.value("node_id", 0);
+    const auto c = static_cast<std::size_t>(channel - 1);
+    if (n.channels.size() <= c) n.channels.resize(c + 1);
+    n.channels[c] = std::move(track.value());
+    if (options.as_live) {
+      if (n.left_out.size() <= c) n.left_out.resize(c + 1);
+      for (const json& run : tr.value("live_concealed", json::array())) {
+        const MediaTime from = run.value("from", std::int64_t{0});
+        n.left_out[c].emplace_back(from, from + run.value("frames", std::int64_t{0}));
+      }
+      std::sort(n.left_out[c].begin(), n.left_out[c].end());
+      if (tr.value("live_codec", "") == "opus" || !tr.value("live_concealed_exact", true) ||
+          !tr.value("live_concealed_complete", true)) {
+        summary.not_repeatable.push_back(tr.value("file", file));
+      }
+    }
     ++summary.tracks;
   }
 
@@ -276,8 +347,14 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     return Error{"the take's master look-ahead (" + std::to_string(lookahead) + " frames) is not this build's (" +
                  std::to_string(render.engine().master_latency()) + ")"};
   }
-  for (auto& [name, channels] : by_node) {
-    if (auto r = render.add_node(RenderNode{.name = name, .channels = std::move(channels)}); !r) return Error{r.error()};
+  // Registered in the live mixer's id order, so the engine sums the nodes in the same
+  // order (float sums in another order differ by an LSB now and then).
+  std::vector<RenderNode> nodes;
+  for (auto& [name, node] : by_node) nodes.push_back(std::move(node));
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [](const RenderNode& x, const RenderNode& y) { return x.live_id < y.live_id; });
+  for (RenderNode& node : nodes) {
+    if (auto r = render.add_node(std::move(node)); !r) return Error{r.error()};
   }
 
   // The mix as the take began, then every change in order.
@@ -348,6 +425,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     }
   }
   summary.cpu_seconds = thread_cpu_seconds() - cpu0;
+  summary.left_out = render.left_out();
   (*writer)->finish(summary.frames);
   summary.peak_dbfs = static_cast<float>(gain_to_db((*writer)->peak(), -150.0));
   summary.clipped = (*writer)->clipped_samples();
@@ -355,7 +433,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
 }
 
 Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path& render, std::int64_t settle,
-                                       std::int64_t tolerance_lsb) {
+                                       std::int64_t tolerance_lsb, bool include_concealed) {
   auto take = read_json_file(take_dir / "take.json", "not a take folder?");
   if (!take) return Error{take.error()};
   const std::uint32_t rate = take->value("sample_rate", 0u);
@@ -371,7 +449,10 @@ Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path&
   // Where the live mix held a guess (take.json mix.concealed, in order): left out.
   const std::int64_t start = take->value("start_sample", std::int64_t{0});
   std::vector<std::pair<std::int64_t, std::int64_t>> concealed;
-  for (const json& g : take->value("mix", json::object()).value("concealed", json::array())) {
+  const json none = json::array();
+  const json mix_info = take->value("mix", json::object());
+  const json& guesses = mix_info.contains("concealed") && !include_concealed ? mix_info["concealed"] : none;
+  for (const json& g : guesses) {
     const std::int64_t from = g.value("from", std::int64_t{0}) - start;
     concealed.emplace_back(from, from + g.value("frames", std::int64_t{0}));
   }

@@ -195,4 +195,11 @@ std::string Session::logs() const {
   return all;
 }
 
+const json* find_track(const json& take, const std::string& node, int channel) {
+  for (const auto& t : take["tracks"]) {
+    if (t.value("node", "") == node && t.value("channel", 0) == channel) return &t;
+  }
+  return nullptr;
+}
+
 }  // namespace tl::test

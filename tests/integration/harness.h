@@ -83,6 +83,9 @@ std::string state_name(const json& node);
 //! The "127.0.0.1:PORT" a started tl-netem listens on (from its first line); empty if not yet.
 std::string netem_address(const Process& netem);
 
+//! A track of take.json by node name and channel (1-based); nullptr when absent.
+const json* find_track(const json& take, const std::string& node, int channel);
+
 //! Longest run of frames in [from, to) of one channel under 4 LSB of 24 bits (silence).
 std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to);
 

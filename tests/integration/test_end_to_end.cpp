@@ -34,13 +34,6 @@ std::vector<std::int32_t> make_source(int frames, int channels, int bits, std::u
   return v;
 }
 
-const json* find_track(const json& take, const std::string& node, int channel) {
-  for (const auto& t : take["tracks"]) {
-    if (t.value("node", "") == node && t.value("channel", 0) == channel) return &t;
-  }
-  return nullptr;
-}
-
 TEST(EndToEnd, FileSourcesAreRecordedBitExactOnTheirOwnTracks) {
   Session s("e2e_bit_exact");
   s.start_mixer({"--latency-ms", "100"});

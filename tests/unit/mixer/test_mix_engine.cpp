@@ -168,6 +168,66 @@ TEST(MixEngine, LatePacketsAreCountedAndMissingAudioConcealedCount) {
   EXPECT_EQ(a->late.load(), 1u);
 }
 
+TEST(MixEngine, ConcealedFramesAreReportedPerChannelAtTheNodesPositions) {
+  // What tl-render --as-live needs to repeat the live mix: which input frames it missed.
+  NodeRegistry registry(RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 64});
+  SpscRing<MixChunk> chunks(1024);
+  SpscRing<ConcealedRun> concealed(64);
+  MixEngine engine(registry, chunks, MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .master_chain = false},
+                   &concealed);
+  protocol::SessionKey key{};
+  proto::RegisterNode reg;
+  reg.set_name("a");
+  reg.set_channels(2);
+  reg.set_sample_rate(48000);
+  reg.set_frames_per_packet(kBlock);
+  reg.set_format(proto::FORMAT_PCM24);
+  NodeSlot* a = registry.register_node(reg, key).value();
+  // Packets of 24 frames: channel 1's second half of block 2 and both channels of block 4
+  // never come; the rest does.
+  const auto send = [&](MediaTime ts, std::uint8_t first, std::uint8_t count) {
+    std::vector<std::uint8_t> payload(24u * count * 3u);
+    const protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = a->id, .media_ts = ts,
+                                   .frame_count = 24, .channel_count = count, .first_channel = first,
+                                   .format = protocol::SampleFormat::Pcm24};
+    PacketSlot* p = a->to_mix->begin_write();
+    ASSERT_NE(p, nullptr);
+    p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, p->data));
+    a->to_mix->commit_write();
+  };
+  engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  for (MediaTime block = 0; block < 6; ++block) {
+    for (MediaTime half = 0; half < 2; ++half) {
+      const MediaTime ts = block * kBlock + half * 24;
+      if (block == 4) continue;
+      if (block == 2 && half == 1) {
+        send(ts, 0, 1);
+      } else {
+        send(ts, 0, 2);
+      }
+    }
+    engine.process(l, r);
+  }
+  std::vector<ConcealedRun> runs;
+  ConcealedRun run;
+  while (concealed.try_pop(run)) runs.push_back(run);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].channel, 1);
+  EXPECT_EQ(runs[0].from, 2 * kBlock + 24);
+  EXPECT_EQ(runs[0].frames, 24u);
+  EXPECT_EQ(runs[1].channel, 0);
+  EXPECT_EQ(runs[1].from, 4 * kBlock);
+  EXPECT_EQ(runs[1].frames, kBlock);
+  EXPECT_EQ(runs[2].channel, 1);
+  EXPECT_EQ(runs[2].from, 4 * kBlock);
+  for (const ConcealedRun& x : runs) {
+    EXPECT_EQ(x.node, a->id);
+    EXPECT_TRUE(x.exact);
+  }
+  EXPECT_EQ(engine.concealed_dropped(), 0u);
+}
+
 TEST(MixEngine, AMissingPacketIsConcealedByContinuingTheWaveformNotSilence) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 1);

@@ -135,7 +135,10 @@ struct MixConfig {
 
 class MixEngine {
  public:
-  MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config);
+  //! concealed: where the engine reports every run of input frames it concealed (for the
+  //! recorder; none: not reported).
+  MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, MixConfig config,
+            SpscRing<ConcealedRun>* concealed = nullptr);
 
   //! io: queues a parameter change; false when the queue is full (caller reports it).
   bool post(const MixCommand& command) noexcept;
@@ -164,6 +167,8 @@ class MixEngine {
   std::uint64_t concealed_frames() const noexcept { return concealed_frames_.load(std::memory_order_relaxed); }
   std::uint64_t clipped() const noexcept { return clipped_.load(std::memory_order_relaxed); }
   std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
+  //! Concealed runs the recorder's queue had no room for (its take cannot be repeated exactly).
+  std::uint64_t concealed_dropped() const noexcept { return concealed_dropped_.load(std::memory_order_relaxed); }
   //! The latest master meters (any thread).
   MasterMeters master_meters() const noexcept;
   //! Output peak of a bus (0..kBuses-1) over the last meter window, linear (any thread).
@@ -270,8 +275,13 @@ class MixEngine {
     return strips_[static_cast<std::size_t>(node) * kMaxChannelsPerNode + channel];
   }
 
+  //! Reports the runs of missing frames (marks 1 in missing_) of one channel's block.
+  void report_concealed(std::uint16_t node, std::uint32_t channel, MediaTime base, std::size_t frames,
+                        bool exact) noexcept;
+
   NodeRegistry& registry_;
   SpscRing<MixChunk>& to_recorder_;
+  SpscRing<ConcealedRun>* concealed_out_;
   MixConfig config_;
   SpscRing<MixCommand> commands_;
   SpscRing<AppliedChange> applied_;
@@ -310,6 +320,7 @@ class MixEngine {
   std::atomic<std::uint64_t> concealed_frames_{0};
   std::atomic<std::uint64_t> clipped_{0};
   std::atomic<std::uint64_t> record_dropped_{0};
+  std::atomic<std::uint64_t> concealed_dropped_{0};
 };
 
 }  // namespace tl::mixer

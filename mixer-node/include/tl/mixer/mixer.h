@@ -113,6 +113,7 @@ class Mixer final : public ControlHandler {
   NodeRegistry registry_;
   SpscRing<PacketSlot> to_recorder_;
   SpscRing<MixChunk> mix_to_recorder_;
+  SpscRing<ConcealedRun> concealed_to_recorder_;
   MixEngine engine_;
   Recorder recorder_;
   asio::io_context io_;

@@ -21,6 +21,18 @@ struct PacketSlot {
 
 inline constexpr std::uint32_t kMaxMixChunk = 256;
 
+//! A run of one input channel's frames the live mix concealed (they were missing, late
+//! or lost, when its block read them): at the node's own timeline positions, so an
+//! offline render of the raw tracks can leave the same frames out and conceal them
+//! the same way (tl-render --as-live).
+struct ConcealedRun {
+  MediaTime from = 0;       // media time (the raw track's timeline)
+  std::uint32_t frames = 0;
+  std::uint16_t node = 0;
+  std::uint16_t channel = 0;  // 0-based
+  bool exact = true;        // read sample for sample (false: through the varispeed, not repeatable)
+};
+
 //! A stretch of the stereo mix at a session position, for the recorder.
 struct MixChunk {
   MediaTime position = 0;

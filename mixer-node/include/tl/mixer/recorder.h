@@ -44,8 +44,9 @@ class Recorder {
   using StartedFn = std::function<void(Result<proto::RecordStarted>)>;
   using StoppedFn = std::function<void(Result<proto::RecordStopped>)>;
 
+  //! concealed: the mix engine's report of the input frames it concealed (none: not kept).
   Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
-           SpscRing<MixChunk>& mix, RecorderConfig config);
+           SpscRing<MixChunk>& mix, RecorderConfig config, SpscRing<ConcealedRun>* concealed = nullptr);
   ~Recorder();
 
   void start();
@@ -112,6 +113,8 @@ class Recorder {
   void post(std::function<void()> fn);
   bool drain_packets();
   bool drain_mix();
+  //! Keeps, per track of the take, the runs of its input the live mix concealed.
+  bool drain_concealed();
   //! Marks take-relative [from, to) of mix.wav as holding frames of concealed audio.
   void note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames);
   void begin(const std::string& name, MixSetup setup, const StartedFn& done);
@@ -136,6 +139,7 @@ class Recorder {
   const SessionClock& clock_;
   SpscRing<PacketSlot>& packets_;
   SpscRing<MixChunk>& mix_;
+  SpscRing<ConcealedRun>* concealed_;
   RecorderConfig config_;
 
   std::thread thread_;

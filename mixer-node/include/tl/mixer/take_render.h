@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "tl/common/result.h"
 
@@ -27,6 +29,10 @@ struct RenderOptions {
   //! Render from raw/ (each node's samples at its packets' stamps: what the live mix
   //! heard) instead of the conformed, session-aligned tracks.
   bool raw = false;
+  //! The live mix exactly, including what it concealed: raw/ tracks, with the frames the
+  //! live mix found missing (take.json live_concealed) left out, so the engine conceals
+  //! them the same way. Implies raw.
+  bool as_live = false;
   //! Called about twice a second of work: seconds rendered, seconds in all.
   std::function<void(double done, double total)> progress;
 };
@@ -40,6 +46,10 @@ struct RenderSummary {
   std::size_t skipped = 0;        //!< scene or change targets with no track in the take
   std::size_t moved = 0;          //!< tracks the conform moved or resampled (rendered from the
                                   //!< session-aligned tracks, they stand apart from the live mix)
+  std::int64_t left_out = 0;      //!< --as-live: input frames left out, as the live mix missed them
+  //! --as-live: tracks whose live audio the render cannot repeat exactly (an Opus node's
+  //! decoded audio, a read through the varispeed, a concealment record cut short).
+  std::vector<std::string> not_repeatable;
   double cpu_seconds = 0.0;
   float peak_dbfs = -150.0f;
   std::uint64_t clipped = 0;
@@ -48,7 +58,8 @@ struct RenderSummary {
 Result<RenderSummary> render_take(const RenderOptions& options);
 
 //! How a render compares with the take's mix.wav, from `settle` frames on, leaving out
-//! the frames take.json marks concealed in the live mix. In 24-bit LSB.
+//! the frames take.json marks concealed in the live mix unless the render repeated them
+//! (`include_concealed`, for --as-live). In 24-bit LSB.
 struct MixComparison {
   std::int64_t compared = 0;
   std::int64_t skipped_concealed = 0;
@@ -57,6 +68,7 @@ struct MixComparison {
   std::int64_t first_differing = -1;  //!< mix.wav frame, -1: none
 };
 Result<MixComparison> compare_with_mix(const std::filesystem::path& take_dir, const std::filesystem::path& render,
-                                       std::int64_t settle, std::int64_t tolerance_lsb);
+                                       std::int64_t settle, std::int64_t tolerance_lsb,
+                                       bool include_concealed = false);
 
 }  // namespace tl::mixer

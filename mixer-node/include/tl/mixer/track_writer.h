@@ -26,6 +26,11 @@
 
 namespace tl::mixer {
 
+//! The file of a node's input channel (0-based) in a take: "<node>-<channel + 1>.wav".
+inline std::string track_file_name(const std::string& node, std::uint32_t channel) {
+  return node + "-" + std::to_string(channel + 1) + ".wav";
+}
+
 //! How long a take's mix.wav (and a render of it) fades in and out at its cut points.
 inline constexpr double kMixEdgeFadeSeconds = 0.002;
 
