@@ -119,8 +119,8 @@ void AudioReceiver::drain() {
     }
     const int got = ::recvmmsg(fd_, headers_.data(), static_cast<unsigned>(kBatch), MSG_DONTWAIT, nullptr);
     if (got <= 0) return;  // EAGAIN: nothing more
-    // Audio counts as arrived when the mix can have it: now (its need is measured from
-    // here, so a read that waited is part of the path).
+    // Read now: the mix can have it from here (the play-out delay's need is measured from
+    // this); it reached the host when the kernel stamped it.
     const std::int64_t now = clock_.now_ns();
     for (int i = 0; i < got; ++i) {
       mmsghdr& m = headers_[static_cast<std::size_t>(i)];
@@ -168,7 +168,9 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
   ++counters_.datagrams;
   if (read_ns < 0) read_ns = clock_.now_ns();
   if (reached_ns < 0) reached_ns = read_ns;
-  const std::int64_t arrival = read_ns;
+  read_ns_ = read_ns;
+  // When it reached the host: transit, drift and the varispeed measure the path with it.
+  const std::int64_t arrival = reached_ns;
   protocol::PacketHeader h;
   std::span<const std::uint8_t> payload;
   const DecodeError err = protocol::parse(datagram, h, payload);
@@ -234,14 +236,16 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     receive_opus(*slot, h, payload, arrival, sender);
     return;
   }
-  forward(*slot, datagram, arrival);
+  forward(*slot, datagram, arrival, read_ns);
 }
 
-void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns) {
+void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns,
+                            std::int64_t ready_ns) {
   auto copy_into = [&](SpscRing<PacketSlot>& ring) {
     PacketSlot* out = ring.begin_write();
     if (out == nullptr) return false;
     out->arrival_ns = arrival_ns;
+    out->ready_ns = ready_ns;
     out->size = static_cast<std::uint16_t>(datagram.size());
     std::memcpy(out->data.data(), datagram.data(), datagram.size());
     ring.commit_write();
@@ -279,7 +283,7 @@ class AudioReceiver::DecodedSink final : public OpusLive::Sink {
       const std::span<std::uint8_t> payload(receiver_.decoded_payload_.data(), n * count * bytes);
       protocol::pack_pcm(run.interleaved.subspan(at * count, n * count), protocol::SampleFormat::F32, payload);
       const std::size_t size = protocol::encode(h, payload, slot_.key, receiver_.decoded_);
-      receiver_.forward(slot_, {receiver_.decoded_.data(), size}, run.arrival_ns);
+      receiver_.forward(slot_, {receiver_.decoded_.data(), size}, run.arrival_ns, receiver_.read_ns_);
     }
   }
 

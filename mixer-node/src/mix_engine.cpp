@@ -280,8 +280,9 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
       if (!resent && !guess) {
         state.heard_until = std::max(state.heard_until, h.media_ts + h.frame_count);
         if (late) slot.late.fetch_add(1, std::memory_order_relaxed);
-        if (state.need.observe(needed_delay(state, h.media_ts, p->arrival_ns, pos, frames, late),
-                               static_cast<double>(p->arrival_ns) * config_.sample_rate / 1e9)) {
+        const std::int64_t ready_ns = p->ready_ns != 0 ? p->ready_ns : p->arrival_ns;
+        if (state.need.observe(needed_delay(state, h.media_ts, ready_ns, pos, frames, late),
+                               static_cast<double>(ready_ns) * config_.sample_rate / 1e9)) {
           update_ask(slot, state);
         }
       }

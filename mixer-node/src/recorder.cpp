@@ -934,35 +934,6 @@ void Recorder::finalize() {
   if (done) done(summary);
 }
 
-namespace {
-//! The node stamped each stretch from an early clock estimate; its later,
-//! converged estimates (NodeReport anchors) say where that audio really belongs.
-//! Each stretch of the map is moved by the median disagreement of the anchors
-//! that fall inside it. Stretches come as pairs of anchors (start, end).
-void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
-                           const std::vector<std::pair<MediaTime, double>>& reported, MediaTime origin) {
-  for (std::size_t i = 0; i + 1 < map.size(); i += 2) {
-    dsp::ConformAnchor& a = map[i];
-    dsp::ConformAnchor& b = map[i + 1];
-    std::vector<double> shifts;
-    for (const auto& [ts, pos] : reported) {
-      const double index = static_cast<double>(ts - origin);
-      if (index < a.node_index || index >= b.node_index) continue;
-      const double mapped = a.session_pos + (index - a.node_index) * (b.session_pos - a.session_pos) /
-                                                (b.node_index - a.node_index);
-      shifts.push_back(pos - static_cast<double>(origin) - mapped);
-    }
-    if (shifts.size() < 3) continue;
-    std::nth_element(shifts.begin(), shifts.begin() + static_cast<std::ptrdiff_t>(shifts.size() / 2),
-                     shifts.end());
-    const double shift = shifts[shifts.size() / 2];
-    if (std::fabs(shift) > 0.5 * 48000.0) continue;  // not the same timeline: ignore
-    a.session_pos += shift;
-    b.session_pos += shift;
-  }
-}
-}  // namespace
-
 void Recorder::conform_tracks(Take& take, std::int64_t length) {
   // Each node's raw tracks go to raw/; the session-aligned ones are written from
   // its measured timestamp map (a plain copy under one sample of drift).
@@ -983,7 +954,7 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
         }
       }
       anchors = take.drift[id]->anchors(take.start, reported);
-      place_by_node_anchors(anchors, take.node_anchors[id], take.start);
+      place_by_node_anchors(anchors, take.node_anchors[id], take.start, clock_.rate());
     }
     if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {

@@ -4,7 +4,8 @@
 //! The socket is read every millisecond (Config::poll_period), everything waiting at
 //! once (recvmmsg): the io thread wakes a thousand times a second, not once per
 //! datagram (at 64 channels that was 9,000 wake-ups a second, most of its CPU). A
-//! packet's arrival is when it was read, so the play-out delay covers the wait.
+//! packet carries when it reached the host (the kernel's stamp: the path's transit and
+//! drift) and when it was read (what the play-out delay must cover).
 //! Every datagram is parsed and authenticated before anything trusts it; a bad
 //! one is dropped and counted by reason, and a line is logged (rate-limited).
 //! Good audio packets are copied into the node's mix queue and the recorder's
@@ -91,8 +92,10 @@ class AudioReceiver {
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
   void account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns);
-  //! Copies a datagram into the node's mix queue and the recorder's queue.
-  void forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns);
+  //! Copies a datagram into the node's mix queue and the recorder's queue: it reached the
+  //! host at arrival_ns and was read at ready_ns.
+  void forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns,
+               std::int64_t ready_ns);
   //! Decodes an Opus packet (and any now due) and forwards the PCM.
   void receive_opus(NodeSlot& slot, const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,
                     std::int64_t arrival_ns, const asio::ip::udp::endpoint& sender);
@@ -123,6 +126,7 @@ class AudioReceiver {
   std::array<std::uint8_t, protocol::kMaxPayloadBytes> decoded_payload_{};
   std::function<MediaTime()> play_out_delay_;
   ReceiverCounters counters_;
+  std::int64_t read_ns_ = 0;  // when the datagram being handled was read
   std::int64_t last_log_ns_ = -10'000'000'000;
   std::uint64_t suppressed_logs_ = 0;
 };

@@ -14,7 +14,10 @@ namespace tl::mixer {
 
 //! One validated, authenticated datagram as received.
 struct PacketSlot {
-  std::int64_t arrival_ns = 0;  // session clock at receipt
+  std::int64_t arrival_ns = 0;  // session clock when it reached the host (the kernel's stamp)
+  //! Session clock when the receiver read it, so the mix could have it (0: arrival_ns).
+  //! The play-out delay must cover this; the path's transit and drift are arrival_ns's.
+  std::int64_t ready_ns = 0;
   std::uint16_t size = 0;
   std::array<std::uint8_t, protocol::kMaxPacketBytes> data{};
 };
