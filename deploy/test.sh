@@ -33,6 +33,7 @@ build_and_test build ""  ""
 if [ "${TL_TEST_QUICK:-0}" != "1" ]; then
   # Under the sanitizers the 60 s alignment and lossy takes are shortened: that
   # stage looks for memory and UB errors, the plain stage checks the figures.
+  # (Scale.* skips itself there: 33 sanitized processes cannot keep its pace on 2 cores.)
   TL_ALIGNMENT_SECONDS=20 TL_LOSSY_SECONDS=20 build_and_test build-asan "address,undefined" ""
   # ThreadSanitizer covers the threaded unit tests (rings, receiver, mixer, capture, proxy).
   build_and_test build-tsan "thread" "-L unit" \

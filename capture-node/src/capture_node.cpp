@@ -284,10 +284,15 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       return 1;
     }
   }
+  // A generated source (tone, click, noise, file) has no device callback: the sending
+  // thread renders each block when it is due and sends it at once.
+  std::unique_ptr<TimerDriver> timer;
+  if (!device) {
+    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
+    sender.set_source(timer.get());
+  }
   rt::RealtimeReport realtime{.priority_error = sender.start(options.realtime)};
   sender.connect(*reg);
-
-  std::unique_ptr<TimerDriver> timer;
   if (device) {
     if (auto s = device->start(); !s) {
       spdlog::error("{}", s.error());
@@ -296,11 +301,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (the audio device's own callback: "
                        "RtAudio asks for real-time)";
   } else {
-    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
-    const int timer_error = timer->start(options.realtime);
-    if (realtime.priority_error == 0) realtime.priority_error = timer_error;
-    realtime.threads = "source timer thread " + std::to_string(TimerDriver::kPriority) + ", sender thread " +
-                       std::to_string(Sender::kPriority);
+    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (it also paces the " +
+                       options.source.text + " source)";
   }
   if (options.realtime) {
     realtime.memory_error = rt::lock_memory();
@@ -376,7 +378,6 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     }
   }
 
-  if (timer) timer->stop();
   if (device) device->stop();
   sender.stop();
   const Sender::Stats s = sender.stats();

@@ -59,6 +59,17 @@ void BlockAssembler::push(const float* in, std::size_t n, std::int64_t now_ns) n
   }
 }
 
+std::int64_t TimerDriver::pump(std::int64_t now_ns) noexcept {
+  const auto frames = static_cast<std::int64_t>(writer_.queue().frames());
+  if (pump_start_ < 0) pump_start_ = now_ns;
+  // A late caller catches up, but never by more than the queue holds.
+  for (int k = 0; k < 64 && now_ns >= pump_start_ + frames_to_ns((pumped_ + 1) * frames, rate_); ++k) {
+    produce(pump_start_ + frames_to_ns(pumped_ * frames, rate_));
+    ++pumped_;
+  }
+  return pump_start_ + frames_to_ns((pumped_ + 1) * frames, rate_);
+}
+
 void TimerDriver::run() {
   const auto frames = static_cast<std::int64_t>(writer_.queue().frames());
   const std::int64_t start = clock_.now();  // node clock

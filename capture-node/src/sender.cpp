@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "tl/capture/opus_packetizer.h"
+#include "tl/capture/producer.h"
 #include "tl/capture/packetizer.h"
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
@@ -29,6 +30,7 @@ constexpr std::int64_t kStartAnyway = 1000 * kMs;  // or from fewer, once this l
 constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start again
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
 constexpr std::int64_t kAnchorPeriod = 500 * kMs;  // timestamp-map points for the mixer
+constexpr std::int64_t kBlockSlackNs = 100'000;     // wake this long after a block is due
 
 enum class Phase { Idle, Syncing, Streaming };
 
@@ -168,6 +170,9 @@ void Sender::run() {
   bool warned_no_reply = false;
   bool warned_lost = false;
   std::string peer;  // where UDP goes, for log lines
+  // The source's block period, and when the last block sent began (node clock).
+  const std::int64_t block_ns = frames_to_ns(config_.frames, config_.rate);
+  std::int64_t last_capture_ns = 0;
 
   auto set_state = [&](SyncState s) { state_.store(static_cast<int>(s), std::memory_order_relaxed); };
   auto sync_state = [&] {
@@ -362,10 +367,17 @@ void Sender::run() {
       }
     }
 
+    // A source paced here renders what is due now; the queue then holds it.
+    std::int64_t next_due = 0;
+    if (source_ != nullptr) next_due = source_->pump(clock_.now());
+
     // Drain the queue: send blocks of the current timeline, drop the rest.
     const BlockInfo* info = nullptr;
     const float* planar = nullptr;
+    bool drained = false;
     while (queue_.front(info, planar)) {
+      drained = true;
+      last_capture_ns = info->capture_ns;
       if (phase == Phase::Streaming && info->epoch == epoch && !finished_.load(std::memory_order_relaxed)) {
         if (est.state() == ClockSyncState::Locked && now >= next_anchor) {
           // Where the converged estimate puts this block: the mixer corrects the
@@ -412,10 +424,20 @@ void Sender::run() {
           static_cast<double>(s.error_ns) / 1e3, phase == Phase::Streaming ? "" : " (not streaming)");
     }
 
-    // Wait for a sync reply or about half a millisecond, whichever comes first.
+    // Wait for a datagram (a sync reply, a NACK, the cue) or the next block, whichever
+    // comes first: the source queues a block once its last frame is captured, so the next
+    // is due a block after the last one's end (one wake-up per block, not every half
+    // millisecond). Found no block at this wake: the source runs late; look again soon.
+    std::int64_t wait_ns = 250'000;
+    if (source_ != nullptr) {
+      wait_ns = std::clamp<std::int64_t>(clock_.real_ns(next_due) - monotonic_ns(), 0, 5'000'000);
+    } else if (drained && last_capture_ns != 0) {
+      wait_ns = std::clamp<std::int64_t>(last_capture_ns + 2 * block_ns + kBlockSlackNs - clock_.now(), 50'000,
+                                         5'000'000);
+    }
     if (socket.is_open()) {
       pollfd pfd{socket.native_handle(), POLLIN, 0};
-      const timespec ts{0, 500'000};
+      const timespec ts{0, static_cast<long>(wait_ns)};
       ::ppoll(&pfd, 1, &ts, nullptr);
     } else {
       sleep_until_ns(monotonic_ns() + 1 * kMs);  // real time: sleeping is not a clock reading

@@ -55,7 +55,8 @@ void TruePeakLimiter::step(const std::array<float, kMaxChannels>& in,
   float det = 0.0f;
   for (std::size_t c = 0; c < channels_; ++c) {
     os_[c].push(in[c]);
-    det = std::fmax(det, os_[c].max_abs());
+    const float m = os_[c].max_abs();
+    det = m > det ? m : det;
   }
   const double both = std::max(det, prev_det_);
   prev_det_ = det;

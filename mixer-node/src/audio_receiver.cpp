@@ -252,9 +252,11 @@ void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagr
     return true;
   };
   if (!copy_into(*slot.to_mix)) ++slot.dropped_to_mix;
+  if (record_gate_ && !record_gate_()) return;
   if (!copy_into(to_recorder_)) {
     if (counters_.record_dropped++ == 0) {
-      spdlog::error("recorder queue full: audio from node '{}' was not recorded — the disk is too slow",
+      spdlog::error("recorder queue full: audio from node '{}' did not reach the recorder, which fell a second "
+                    "behind (a slow disk or a starved CPU); the take asks the node's spool for what it misses",
                     slot.name);
     }
   }

@@ -85,7 +85,7 @@ Mixer::Mixer(MixerConfig config)
       registry_(RegistryConfig{.sample_rate = config_.sample_rate,
                                .jitter_capacity_frames = jitter_capacity(config_),
                                .mix_queue_packets = 4096}),
-      to_recorder_(16384),
+      to_recorder_(32768),  // a second of 256 channels in 48-frame packets
       // 10 s of the mix: the recorder thread also writes the files, and a busy disk can hold it.
       mix_to_recorder_(static_cast<std::size_t>(10 * config_.sample_rate / kMaxMixChunk) + 64),
       concealed_to_recorder_(65536),
@@ -125,6 +125,7 @@ Status Mixer::start() {
     receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
                                                 registry_, clock_, to_recorder_);
     receiver_->set_play_out_delay([this] { return engine_.latency_frames(); });
+    receiver_->set_record_gate([this] { return recorder_.wants_packets(); });
   } catch (const std::system_error& e) {
     return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
                  ": " + e.code().message() + " (another tl-mixer running? pick another --listen port)"};
@@ -133,7 +134,7 @@ Status Mixer::start() {
   recorder_.set_fetcher([this](std::uint16_t node_id, MediaTime from, std::uint32_t frames) {
     asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
   });
-  recorder_.start();
+  recorder_realtime_error_ = recorder_.start(config_.realtime);
   for (const std::string& take : recorder_.unfinished_takes()) {
     spdlog::warn("take {} was not finished: a mixer stopped while recording it. Its files are readable as they "
                  "are (tlctl takes lists it as unfinished); the node spools still hold its audio",
@@ -176,7 +177,8 @@ void Mixer::setup_realtime() {
   // The io thread receives the audio: a packet it is slow to take is late for the mix.
   // (start() and run() share the calling thread, which becomes the io thread.)
   rt::RealtimeReport report{.threads = "mix thread " + std::to_string(TimerMixDriver::kPriority) +
-                                       ", receive (io) thread " + std::to_string(kIoPriority)};
+                                       ", receive (io) thread " + std::to_string(kIoPriority) +
+                                       ", recorder thread " + std::to_string(Recorder::kPriority)};
   if (!config_.realtime) {
     spdlog::info("real-time scheduling not asked for (--no-realtime)");
     realtime_refused_ = "off (--no-realtime)";
@@ -184,6 +186,7 @@ void Mixer::setup_realtime() {
   }
   if (!device_clocked(config_)) report.priority_error = driver_->realtime_error();
   if (!rt::try_set_realtime_priority(kIoPriority) && report.priority_error == 0) report.priority_error = EPERM;
+  if (report.priority_error == 0) report.priority_error = recorder_realtime_error_;
   report.memory_error = rt::lock_memory();
   if (report.priority_error == 0 && report.memory_error == 0) {
     spdlog::info("{}", rt::describe(report));

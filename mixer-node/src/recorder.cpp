@@ -16,6 +16,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "tl/common/realtime.h"
 #include "tl/common/units.h"
 #include "tl/mixer/drift_tracker.h"
 #include "tl/mixer/take_conform.h"
@@ -170,9 +171,10 @@ Recorder::~Recorder() {
   stop();
 }
 
-void Recorder::start() {
+int Recorder::start(bool realtime) {
   running_.store(true);
   thread_ = std::thread([this] { run(); });
+  return realtime ? rt::set_realtime_priority(thread_, kPriority) : 0;
 }
 
 void Recorder::stop() {
@@ -303,6 +305,9 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
   take->name = name;
   take->dir = dir;
   take->alive = std::make_unique<AliveFile>(dir / ".alive");
+  // Packets are queued for the recorder from here on, before the start is taken: any
+  // audio from the start on was captured after it, so it arrives after this.
+  wants_packets_.store(true, std::memory_order_release);
   take->start = clock_.now_samples();
   TrackFileInfo info{.sample_rate = clock_.rate(),
                      .channels = 2,
@@ -310,6 +315,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
                      .description = "tracklink " + name + " mix"};
   auto mix = TrackWriter::open((dir / "mix.wav").string(), info, config_.window_frames);
   if (!mix) {
+    wants_packets_.store(false, std::memory_order_release);
     done(Error{mix.error()});
     return;
   }
@@ -624,6 +630,9 @@ void Recorder::service_take() {
     const std::int64_t needed = clock_.to_ns(latency_.load(std::memory_order_relaxed)) + kStopGraceNs;
     const bool mix_done = take_->mix_end >= length;
     if ((waited >= needed && mix_done) || waited >= needed + kStopTimeoutNs) {
+      // Every live packet up to the stop is in: the rest (backfill, the conform of every
+      // track, which takes seconds for hundreds of tracks) needs no more.
+      wants_packets_.store(false, std::memory_order_release);
       // Shutting down: no node is asked (the mixer's io thread is gone).
       if (!running_.load() || !start_backfill(length)) finalize();
     }
@@ -927,6 +936,7 @@ void Recorder::finalize() {
   StoppedFn done = std::move(take.on_stopped);
   take_.reset();
   recording_.store(false, std::memory_order_release);
+  wants_packets_.store(false, std::memory_order_release);
   {
     std::lock_guard lock(mutex_);
     take_name_.clear();

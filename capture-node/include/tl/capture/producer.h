@@ -91,6 +91,10 @@ class BlockAssembler {
 //! absolute node-clock deadlines start + frames_to_ns((k+1) * frames), so nothing
 //! drifts. With a simulated clock (SimClock) it sleeps until the real time of each
 //! node deadline, i.e. produces audio at (1 + skew) x the nominal rate.
+//!
+//! Either on a thread of its own (start()), or paced by the thread that sends the
+//! blocks (pump()): a generated source has no device callback to stand in for, and one
+//! wake-up per block instead of two is half a node's CPU (32 nodes on a 2-core host).
 class TimerDriver {
  public:
   TimerDriver(BlockQueue& queue, MediaStamper& stamper, GeneratedSource& source, std::uint32_t rate,
@@ -103,6 +107,11 @@ class TimerDriver {
   //! Starts the timer thread: 0 when it runs with real-time priority, else why not (errno).
   int start(bool realtime = true);
   void stop();
+
+  //! Instead of the thread: renders and queues every block whose deadline has passed at
+  //! node time now_ns (the first call starts the schedule) and returns the next deadline.
+  //! Real-time safe; one caller thread.
+  std::int64_t pump(std::int64_t now_ns) noexcept;
   static constexpr int kPriority = 70;
 
   //! The real-time body: renders and queues the block whose first frame was at capture_ns.
@@ -121,6 +130,8 @@ class TimerDriver {
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> blocks_{0};
   std::thread thread_;
+  std::int64_t pump_start_ = -1;  // pump(): the schedule's origin (node ns), -1: not started
+  std::int64_t pumped_ = 0;       // pump(): blocks produced
 };
 
 }  // namespace tl::capture

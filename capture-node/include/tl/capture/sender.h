@@ -25,6 +25,7 @@
 namespace tl::capture {
 
 class CueOutput;
+class TimerDriver;
 
 //! What the mixer gave the node at registration.
 struct Registration {
@@ -75,6 +76,9 @@ class Sender {
   Sender(BlockQueue& queue, MediaStamper& stamper, Config config, const SimClock& clock = SimClock::real());
   //! Where the cue mix the mixer streams back goes (none: it is dropped). Before start().
   void set_cue_output(CueOutput* cue) noexcept { cue_ = cue; }
+  //! A generated source this thread paces itself (TimerDriver::pump), rendering each
+  //! block when it is due and sending it at once. Before start().
+  void set_source(TimerDriver* source) noexcept { source_ = source; }
   ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -148,6 +152,7 @@ class Sender {
   bool has_timeline_ = false;
   MediaTime timeline_start_ = 0;
   CueOutput* cue_ = nullptr;
+  TimerDriver* source_ = nullptr;
 };
 
 }  // namespace tl::capture

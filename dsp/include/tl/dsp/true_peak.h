@@ -37,8 +37,10 @@ class Oversampler4x {
   }
   //! Largest |value| among the 4 current phases.
   float max_abs() const noexcept {
-    return std::fmax(std::fmax(std::fabs(out_[0]), std::fabs(out_[1])),
-                     std::fmax(std::fabs(out_[2]), std::fabs(out_[3])));
+    // Compares, not std::fmax: that is a libm call per sample unless NaN can be ruled out.
+    const float a = std::fabs(out_[0]), b = std::fabs(out_[1]), c = std::fabs(out_[2]), d = std::fabs(out_[3]);
+    const float ab = a > b ? a : b, cd = c > d ? c : d;
+    return ab > cd ? ab : cd;
   }
   const std::array<float, 4>& phases() const noexcept { return out_; }
 
@@ -56,7 +58,8 @@ class TruePeakMeter {
     float pk = peak_;
     for (const float v : block) {
       os_.push(v);
-      pk = std::fmax(pk, os_.max_abs());
+      const float m = os_.max_abs();
+      pk = m > pk ? m : pk;
     }
     peak_ = pk;
   }
@@ -64,7 +67,8 @@ class TruePeakMeter {
   void flush() noexcept {
     for (int i = 0; i < Oversampler4x::kDelay + 1; ++i) {
       os_.push(0.0f);
-      peak_ = std::fmax(peak_, os_.max_abs());
+      const float m = os_.max_abs();
+      peak_ = m > peak_ ? m : peak_;
     }
   }
   //! Linear true peak.

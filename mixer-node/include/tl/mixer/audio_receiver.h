@@ -71,6 +71,9 @@ class AudioReceiver {
   //! The live mix's play-out delay now, in frames (it adapts): Opus gaps are given up
   //! just before their audio is due. Set before audio arrives; without it, 20 ms.
   void set_play_out_delay(std::function<MediaTime()> delay) { play_out_delay_ = std::move(delay); }
+  //! Whether the recorder wants packets now (while no take records, none are queued for
+  //! it). Without it, every packet is.
+  void set_record_gate(std::function<bool()> gate) { record_gate_ = std::move(gate); }
   const ReceiverCounters& counters() const noexcept { return counters_; }
 
   //! Handles one datagram from sender (used by the receive loop; public so tests can feed
@@ -125,6 +128,7 @@ class AudioReceiver {
   std::array<std::uint8_t, protocol::kMaxPacketBytes> decoded_{};
   std::array<std::uint8_t, protocol::kMaxPayloadBytes> decoded_payload_{};
   std::function<MediaTime()> play_out_delay_;
+  std::function<bool()> record_gate_;
   ReceiverCounters counters_;
   std::int64_t read_ns_ = 0;  // when the datagram being handled was read
   std::int64_t last_log_ns_ = -10'000'000'000;

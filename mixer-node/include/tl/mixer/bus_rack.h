@@ -5,6 +5,9 @@
 //! fed by the strips' sends: fx1 an FDN reverb, fx2 a tempo delay, each with a
 //! return bus (EQ, compressor, fader, mute) into the master.
 //!
+//! A bus nothing feeds costs nothing: once its output has died away (a reverb's tail
+//! too) it sleeps until a strip routes or sends to it again.
+//!
 //! Mix thread only after prepare(); nothing here allocates, locks or blocks.
 
 #include <array>
@@ -25,13 +28,14 @@ class BusRack {
  public:
   void prepare(double sample_rate, std::size_t max_block);
 
-  //! Clears the inputs for a block of frames.
+  //! Starts a block of frames: no bus has been fed yet.
   void begin(std::size_t frames) noexcept;
-  //! Where a group's inputs sum (group 0..kGroupBuses-1).
-  float* group_left(std::size_t group) noexcept { return &in_l_[group * max_block_]; }
-  float* group_right(std::size_t group) noexcept { return &in_r_[group * max_block_]; }
-  //! The mono input of an effect (0..kSends-1).
-  float* send_input(std::size_t fx) noexcept { return &fx_in_[fx * max_block_]; }
+  //! Where a group's inputs sum (group 0..kGroupBuses-1), cleared when first asked for
+  //! in a block: asking feeds the group.
+  float* group_left(std::size_t group) noexcept;
+  float* group_right(std::size_t group) noexcept;
+  //! The mono input of an effect (0..kSends-1), cleared when first asked for in a block.
+  float* send_input(std::size_t fx) noexcept;
   //! Runs every bus over the block and adds its output into the master's left/right.
   void finish(std::span<float> left, std::span<float> right) noexcept;
 
@@ -43,6 +47,9 @@ class BusRack {
   float take_peak(std::size_t index) noexcept;
 
  private:
+  //! Clears a group's input the first time it is fed in a block.
+  void feed_group(std::size_t group) noexcept;
+
   std::size_t max_block_ = 0, frames_ = 0;
   std::array<dsp::StereoBus, kBuses> buses_{};
   dsp::FdnReverb reverb_;
@@ -51,6 +58,11 @@ class BusRack {
   std::unique_ptr<float[]> in_l_, in_r_;
   std::unique_ptr<float[]> fx_in_;  // [fx][max_block]
   std::array<float, kBuses> peak_{};
+  std::array<bool, kBuses> fed_{};              // this block: its input was written
+  std::array<bool, dsp::kSends> fx_fed_{};
+  std::array<std::uint32_t, kBuses> quiet_{};   // blocks in a row unfed and silent
+  std::array<std::uint64_t, dsp::kSends> fx_quiet_{};  // frames in a row unfed and silent
+  std::uint64_t effect_quiet_frames_ = 0;
 };
 
 }  // namespace tl::mixer

@@ -130,6 +130,7 @@ class Mixer final : public ControlHandler {
   std::int64_t last_status_log_ns_ = 0;
   MediaTime logged_latency_ = -1;
   std::string realtime_refused_;  // why the threads run at normal priority ("" : they do not)
+  int recorder_realtime_error_ = 0;
   std::int64_t latency_log_ns_ = 0;
   std::uint64_t ticks_ = 0;
 };

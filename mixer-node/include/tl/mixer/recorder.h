@@ -49,7 +49,12 @@ class Recorder {
            SpscRing<MixChunk>& mix, RecorderConfig config, SpscRing<ConcealedRun>* concealed = nullptr);
   ~Recorder();
 
-  void start();
+  //! Starts the recorder thread: 0 when it runs with real-time priority, else why not.
+  //! It drains queues the mix and receive threads fill at real-time priority: on a busy
+  //! host a normal thread can be kept off the CPU long enough for them to overflow. Its
+  //! priority is under theirs; its file writes sleep, they do not spin.
+  int start(bool realtime = false);
+  static constexpr int kPriority = 20;
   //! Finishes a take in progress (nothing lost), then stops the thread.
   void stop();
 
@@ -89,6 +94,9 @@ class Recorder {
   void note_timeline_start(std::uint16_t node_id, MediaTime media_ts);
 
   bool recording() const noexcept { return recording_.load(std::memory_order_acquire); }
+  //! Any thread: whether a take wants the nodes' packets (from just before its start to
+  //! its end); the receiver queues none otherwise.
+  bool wants_packets() const noexcept { return wants_packets_.load(std::memory_order_acquire); }
   std::string take_name() const;
   double take_seconds() const noexcept;
 
@@ -150,6 +158,7 @@ class Recorder {
   std::deque<std::function<void()>> commands_;
   std::string take_name_;
   std::atomic<bool> recording_{false};
+  std::atomic<bool> wants_packets_{false};
   std::atomic<MediaTime> take_start_{0};
 
   std::unique_ptr<Take> take_;  // recorder thread only
