@@ -100,8 +100,52 @@ void TruePeakLimiter::step(const std::array<float, kMaxChannels>& in,
   delay_pos_ = read;
 }
 
+bool TruePeakLimiter::pass_through(std::span<const std::span<float>> channels) noexcept {
+  // Only from rest: no gain reduction, none in the look-ahead window.
+  if (gain_ != 1.0 || rel_gain_ != 1.0 || prev_det_ > ceiling_) return false;
+  const std::size_t chans = std::min(channels_, channels.size());
+  const std::size_t n = channels[0].size();
+  float peak = 0.0f;
+  for (std::size_t c = 0; c < chans; ++c) {
+    peak = std::max(peak, os_[c].history_peak());
+    for (const float x : channels[c]) {
+      const float a = std::fabs(x);
+      peak = a > peak ? a : peak;
+    }
+  }
+  // No interpolated value of these samples can reach the ceiling: every required gain is
+  // 1, so the block is only delayed. (A NaN fails the test and takes the full path.)
+  if (!(static_cast<double>(peak) * os_[0].gain_bound() <= ceiling_)) return false;
+  const std::size_t frames = latency_ + 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t read = (delay_pos_ + 1) % frames;
+    for (std::size_t c = 0; c < chans; ++c) {
+      os_[c].push_history(channels[c][i]);
+      delay_[delay_pos_ * channels_ + c] = channels[c][i];
+      channels[c][i] = delay_[read * channels_ + c];
+    }
+    delay_pos_ = read;
+  }
+  // The detector as n samples that asked for no reduction leave it.
+  float det = 0.0f;
+  for (std::size_t c = 0; c < chans; ++c) {
+    os_[c].compute();
+    const float m = os_[c].max_abs();
+    det = m > det ? m : det;
+  }
+  prev_det_ = det;
+  t_ += n;
+  dq_head_ = 0;
+  dq_size_ = 1;
+  dq_val_[0] = 1.0;
+  dq_idx_[0] = t_ - 1;
+  box_pos_ = (box_pos_ + n) % window_;
+  return true;
+}
+
 void TruePeakLimiter::process(std::span<const std::span<float>> channels) noexcept {
   if (channels.empty()) return;
+  if (pass_through(channels)) return;
   const std::size_t n = channels[0].size();
   std::array<float, kMaxChannels> in{}, out{};
   for (std::size_t i = 0; i < n; ++i) {

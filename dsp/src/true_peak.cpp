@@ -1,5 +1,7 @@
 #include "tl/dsp/true_peak.h"
 
+#include <algorithm>
+#include <cmath>
 #include <numbers>
 
 namespace tl::dsp {
@@ -34,7 +36,13 @@ Oversampler4x::Oversampler4x() noexcept {
       h[k] = sinc * w;
       sum += h[k];
     }
-    for (std::size_t k = 0; k < kTapsPerPhase; ++k) taps_[p][k] = static_cast<float>(h[k] / sum);
+    double l1 = 0.0;
+    for (std::size_t k = 0; k < kTapsPerPhase; ++k) {
+      taps_[p][k] = static_cast<float>(h[k] / sum);
+      l1 += std::fabs(h[k] / sum);
+    }
+    // A hair over the sum of |taps|: float rounding in the dot product stays under it.
+    gain_bound_ = std::max(gain_bound_, static_cast<float>(l1 * 1.0001));
   }
 }
 

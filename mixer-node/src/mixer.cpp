@@ -122,8 +122,12 @@ Status Mixer::start() {
   try {
     server_ = std::make_unique<ControlServer>(io_, asio::ip::tcp::endpoint(address, config_.listen_port),
                                               config_.token, *this);
+    // The socket is read once per mix block: the mix takes what arrived once a block anyway.
+    const auto block = std::chrono::microseconds(
+        std::clamp<std::int64_t>(1'000'000LL * config_.block_frames / config_.sample_rate, 250, 5'000));
     receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
-                                                registry_, clock_, to_recorder_);
+                                                registry_, clock_, to_recorder_,
+                                                AudioReceiver::Config{.poll_period = block});
     receiver_->set_play_out_delay([this] { return engine_.latency_frames(); });
     receiver_->set_record_gate([this] { return recorder_.wants_packets(); });
   } catch (const std::system_error& e) {

@@ -42,6 +42,10 @@ class TruePeakLimiter {
 
  private:
   void step(const std::array<float, kMaxChannels>& in, std::array<float, kMaxChannels>& out) noexcept;
+  //! A block that cannot reach the ceiling, while at rest: delayed, the detector's state
+  //! moved on as the full path would, without interpolating (most blocks of a mix that
+  //! stays under its ceiling). False: not such a block, nothing done.
+  bool pass_through(std::span<const std::span<float>> channels) noexcept;
 
   double fs_ = 48000.0;
   LimiterParams p_{};

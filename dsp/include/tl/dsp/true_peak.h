@@ -24,9 +24,30 @@ class Oversampler4x {
   }
   //! Pushes one input sample and computes the 4 interpolated outputs.
   void push(float x) noexcept {
+    push_history(x);
+    compute();
+  }
+  //! Pushes one input sample without computing its outputs (phases() is then stale until
+  //! compute()): for runs whose true peak is known to be small (see gain_bound()).
+  void push_history(float x) noexcept {
     hist_[pos_] = x;
     hist_[pos_ + kTapsPerPhase] = x;
     pos_ = (pos_ + 1) % kTapsPerPhase;
+  }
+  //! The largest |sample| the interpolator holds (the span of its outputs).
+  float history_peak() const noexcept {
+    float m = 0.0f;
+    for (std::size_t k = 0; k < kTapsPerPhase; ++k) {
+      const float a = std::fabs(hist_[k]);
+      m = a > m ? a : m;
+    }
+    return m;
+  }
+  //! No output exceeds this times the largest |sample| in its span (the largest sum of
+  //! |taps| of a phase): a bound that needs no interpolation.
+  float gain_bound() const noexcept { return gain_bound_; }
+  //! The 4 outputs for the last sample pushed.
+  void compute() noexcept {
     const float* h = &hist_[pos_];  // oldest .. newest, contiguous
     out_[0] = h[kTapsPerPhase - 1 - kDelay];
     for (std::size_t p = 1; p < 4; ++p) {
@@ -49,6 +70,7 @@ class Oversampler4x {
   std::array<float, 2 * kTapsPerPhase> hist_{};
   std::array<float, 4> out_{};
   std::size_t pos_ = 0;
+  float gain_bound_ = 1.0f;
 };
 
 //! Holds the highest true peak seen since the last reset, for one channel.

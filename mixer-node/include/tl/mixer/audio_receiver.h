@@ -54,7 +54,8 @@ class AudioReceiver {
  public:
   struct Config {
     //! How often the socket is read (and cue mixes sent): every datagram waiting is
-    //! read at once, so the io thread wakes this often, not once per datagram.
+    //! read at once, so the io thread wakes this often, not once per datagram. The mixer
+    //! reads once per mix block.
     std::chrono::microseconds poll_period{1000};
   };
   //! Binds the UDP socket (std::system_error when it cannot) and starts reading it.
