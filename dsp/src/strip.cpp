@@ -63,6 +63,8 @@ void ChannelStrip::reset() noexcept {
   delay_pos_ = 0;
   delay_cur_ = delay_next_ = std::clamp(p.delay_samples, 0, cfg_.max_delay_samples);
   delay_xfade_.reset(0.0f);
+  history_ = delay_cur_ != 0 ? cfg_.max_delay_samples : 0;  // after a reset the past is silence
+  delay_fading_ = false;
   last_n_ = 0;
 }
 
@@ -95,8 +97,9 @@ void ChannelStrip::set_params(const StripParams& p) noexcept {
 
   const std::int32_t d = std::clamp(p.delay_samples, 0, cfg_.max_delay_samples);
   if (d != delay_next_) {
-    if (!delay_xfade_.settled() || delay_next_ != delay_cur_)
-      delay_cur_ = delay_next_;  // finish the old move
+    // Finish an old move that had begun; one still waiting for history just changes target.
+    if (delay_fading_) delay_cur_ = delay_next_;
+    delay_fading_ = false;
     delay_next_ = d;
     delay_xfade_.reset(0.0f);
     delay_xfade_.set_target(1.0f);
@@ -195,15 +198,22 @@ std::size_t ChannelStrip::process_front(std::span<float> block, Biquad** section
     in_gain_.apply(block);
   }
 
-  // Sample-accurate delay (always written so a later change reads real history);
-  // a change cross-fades from the old tap to the new one.
+  // Sample-accurate delay; a change cross-fades from the old tap to the new one. The line
+  // is written only while a delay is set or asked for: a strip without one costs nothing
+  // here. A change from no delay waits until the line holds as much history as the new
+  // tap reads (at most the longest delay), then cross-fades, so it never reads stale audio.
   const std::size_t size = delay_.size();
-  {
+  const bool asked = delay_next_ != delay_cur_ || !delay_xfade_.settled();
+  if (delay_cur_ == 0 && !asked) {
+    history_ = 0;
+  } else {
     const std::size_t first = std::min(n, size - delay_pos_);
     std::copy_n(m, first, delay_.data() + delay_pos_);
     std::copy_n(m + first, n - first, delay_.data());
+    history_ = std::min<std::int64_t>(history_ + static_cast<std::int64_t>(n), cfg_.max_delay_samples);
   }
-  const bool moving = !delay_xfade_.settled();
+  // (History before this block: its first sample reads that far back.)
+  const bool moving = asked && history_ - static_cast<std::int64_t>(n) >= std::max(delay_cur_, delay_next_);
   if (delay_cur_ != 0 || moving) {
     std::size_t rc = (delay_pos_ + size - static_cast<std::size_t>(delay_cur_)) % size;
     std::size_t rn = (delay_pos_ + size - static_cast<std::size_t>(delay_next_)) % size;
@@ -217,16 +227,20 @@ std::size_t ChannelStrip::process_front(std::span<float> block, Biquad** section
       if (++rc == size) rc = 0;
       if (++rn == size) rn = 0;
     }
+    delay_fading_ = moving;
     if (moving && delay_xfade_.settled()) {
       delay_cur_ = delay_next_;
       delay_xfade_.reset(0.0f);
+      delay_fading_ = false;
     }
   }
-  delay_pos_ = (delay_pos_ + n) % size;
-  // The next block writes fresh cache lines of the (long) delay line: ask for them now, so
-  // the write does not wait on memory while the other strips run.
-  for (std::size_t i = 0; i < n; i += 16) __builtin_prefetch(delay_.data() + (delay_pos_ + i) % size, 1);
-  __builtin_prefetch(delay_.data() + (delay_pos_ + n - 1) % size, 1);
+  if (history_ != 0) {
+    delay_pos_ = (delay_pos_ + n) % size;
+    // The next block writes fresh cache lines of the (long) delay line: ask for them now, so
+    // the write does not wait on memory while the other strips run.
+    for (std::size_t i = 0; i < n; i += 16) __builtin_prefetch(delay_.data() + (delay_pos_ + i) % size, 1);
+    __builtin_prefetch(delay_.data() + (delay_pos_ + n - 1) % size, 1);
+  }
 
   // Filters (HPF, LPF, EQ), then dynamics (gate, compressor), as on a Yamaha-style strip.
   // Steady filters run as one fused cascade; switching or gliding ones run on their own.

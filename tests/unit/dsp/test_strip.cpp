@@ -177,6 +177,29 @@ TEST(ChannelStrip, StepChangesMakeNoZipper) {
   }
 }
 
+TEST(ChannelStrip, ADelaySetOnAStripWithoutOneReadsOnlyRealHistory) {
+  // Without a delay the line is not written (a strip with nothing set costs nothing). A
+  // delay asked for then waits until the line holds that much audio, then cross-fades to
+  // it: the output is the input until then, the input delayed after, never stale samples.
+  StripParams p{.pan = -1.0f};  // left only, unity: out_l is the mono signal
+  ChannelStrip s;
+  s.prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, p);
+  const auto in = noise(19200, 0.5, 9);
+  constexpr std::size_t kAt = 100 * kBlock;  // the change, at block 100
+  constexpr std::int32_t kDelay = 1000;
+  const Out o = run(s, in, [&](std::size_t b) {
+    if (b == 100) {
+      p.delay_samples = kDelay;
+      s.set_params(p);
+    }
+  });
+  for (std::size_t i = 0; i < kAt + kDelay; ++i) ASSERT_EQ(o.l[i], in[i]) << "before the line holds the delay, at " << i;
+  const std::size_t fade = static_cast<std::size_t>(0.02 * kFs) + kBlock;  // 20 ms, to a block
+  for (std::size_t i = kAt + kDelay + fade + kBlock; i < in.size(); ++i) {
+    ASSERT_EQ(o.l[i], in[i - kDelay]) << "delayed, at " << i;
+  }
+}
+
 TEST(ChannelStrip, ZipperCheckCatchesAnUnsmoothedStep) {
   // The same check with smoothing disabled (1-sample ramps) must see the click.
   const double a = 0.25, w = 2.0 * std::numbers::pi * 200.0 / kFs;
