@@ -17,6 +17,7 @@
 #include "tl/common/clock.h"
 #include "tl/common/token.h"
 #include "tl/protocol/control_client.h"
+#include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
 namespace {
@@ -63,7 +64,9 @@ Result<tl::proto::SetLatency> parse_latency_args(const std::vector<std::string>&
     double ms = 0.0;
     if (text != "-") {
       auto v = parse_number(text.size() > 2 && text.ends_with("ms") ? text.substr(0, text.size() - 2) : text);
-      if (!v || v.value() < 0.0f || v.value() > 1000.0f) return Error{"bad latency " + key + " '" + text + "': 0-1000 ms"};
+      if (!v || !protocol::kLatencyBoundMs.contains(v.value())) {
+        return Error{"bad latency " + key + " '" + text + "': 0-1000 ms"};
+      }
       ms = v.value();
     }
     (key == "min" ? r.set_min_ms(ms) : r.set_max_ms(ms));
@@ -81,7 +84,9 @@ Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) 
   const std::string verb = words.empty() ? "show" : words[0];
   const auto level = [&](const std::string& text) -> Status {
     auto v = parse_number(text.starts_with("=") ? text.substr(1) : text);
-    if (!v || v.value() < -60.0f || v.value() > 12.0f) return Error{"bad cue level '" + text + "': -60 (off) to +12 dB"};
+    if (!v || !protocol::kCueLevelDb.contains(v.value())) {
+      return Error{"bad cue level '" + text + "': -60 (off) to +12 dB"};
+    }
     r.set_level_db(v.value());
     return Status::success();
   };
@@ -99,7 +104,7 @@ Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) 
     if (auto ok = level(words[2]); !ok) return Error{ok.error()};
   } else if (verb == "limit" && words.size() == 2) {
     auto v = parse_number(words[1].starts_with("=") ? words[1].substr(1) : words[1]);
-    if (!v || v.value() < -40.0f || v.value() > 0.0f) {
+    if (!v || !protocol::kCueLimitDbtp.contains(v.value())) {
       return Error{"bad cue limit '" + words[1] + "': -40 to 0 dBTP"};
     }
     r.set_action(tl::proto::SetCue::LIMIT);
@@ -134,7 +139,7 @@ Result<Invocation> finish(Invocation inv, const RawValues& raw) {
   if (inv.command == Command::Pan) {
     auto v = parse_number(raw.value);
     if (!v) return Error{"bad pan: " + v.error() + " (-1 left .. 1 right)"};
-    if (v.value() < -1.0f || v.value() > 1.0f) {
+    if (!protocol::kPan.contains(v.value())) {
       return Error{"bad pan '" + raw.value + "': pan must be between -1 (left) and 1 (right)"};
     }
     inv.value = v.value();

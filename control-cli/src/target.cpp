@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "tl/protocol/ranges.h"
+
 namespace tl::ctl {
 namespace {
 
@@ -55,7 +57,7 @@ Result<bool> parse_switch(const std::string& text) {
 }
 
 Result<float> parse_number(const std::string& text, bool allow_minus_inf) {
-  if (allow_minus_inf && lower(text) == "-inf") return -150.0f;
+  if (allow_minus_inf && lower(text) == "-inf") return protocol::kGainDb.lo;
   std::string s = text;
   if (!s.empty() && s.front() == '+') s.erase(0, 1);
   float value = 0.0f;
