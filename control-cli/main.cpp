@@ -1,4 +1,4 @@
 // tlctl: the operator's terminal client. Options and commands live in src/commands.cpp.
-#include "commands.h"
+#include "tl/ctl/commands.h"
 
 int main(int argc, char** argv) { return tl::ctl::tlctl_main(argc, argv); }

@@ -1,4 +1,4 @@
-#include "commands.h"
+#include "tl/ctl/commands.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -12,10 +12,10 @@
 #include <iostream>
 #include <thread>
 
-#include "format.h"
-#include "strip_format.h"
 #include "tl/common/clock.h"
 #include "tl/common/token.h"
+#include "tl/ctl/format.h"
+#include "tl/ctl/strip_format.h"
 #include "tl/protocol/control_client.h"
 #include "tl/protocol/ranges.h"
 

@@ -1,11 +1,11 @@
-#include "strip_format.h"
+#include "tl/ctl/strip_format.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 
-#include "target.h"
+#include "tl/ctl/target.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {

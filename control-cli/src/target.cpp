@@ -1,4 +1,4 @@
-#include "target.h"
+#include "tl/ctl/target.h"
 
 #include <algorithm>
 #include <cctype>

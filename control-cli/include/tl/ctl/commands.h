@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "target.h"
 #include "tl/common/address.h"
+#include "tl/ctl/target.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::ctl {
