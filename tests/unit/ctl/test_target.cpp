@@ -1,6 +1,7 @@
 // Channel targets, on/off and numbers as the operator types them.
 #include <gtest/gtest.h>
 
+#include "tl/ctl/commands.h"
 #include "tl/ctl/target.h"
 
 namespace tl::ctl {
