@@ -1,4 +1,4 @@
-#include "format.h"
+#include "tl/ctl/format.h"
 
 #include <google/protobuf/util/json_util.h>
 

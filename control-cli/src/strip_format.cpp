@@ -1,69 +1,18 @@
-#include "strip_format.h"
+#include "tl/ctl/strip_format.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 
-#include "target.h"
+#include "tl/ctl/target.h"
+#include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
 namespace {
 
-struct KeyRange {
-  const char* name;
-  float lo, hi;
-};
-struct Section {
-  const char* name;
-  bool master;         //!< also on the master
-  bool channel;        //!< on channel strips
-  bool bus;            //!< on group buses and effect returns
-  int bands;           //!< eq 4, send 2: a number first (1..bands); 0: none
-  const char* value;   //!< key of a bare positional value ("freq", "db"), or nullptr
-  std::vector<KeyRange> keys;
-};
-
-const std::vector<Section>& sections() {
-  static const std::vector<Section> all = {
-      {"trim", false, true, false, 0, "db", {{"db", -24, 24}}},
-      {"phase", false, true, false, 0, nullptr, {{"on", 0, 1}}},
-      {"delay", false, true, false, 0, "samples", {{"samples", 0, 4800}, {"ms", 0, 100}}},
-      {"hpf", false, true, false, 0, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
-      {"lpf", false, true, false, 0, "freq", {{"freq", 10, 20000}, {"slope", 12, 24}, {"on", 0, 1}}},
-      {"eq", true, true, true, 4, nullptr,
-       {{"freq", 20, 20000}, {"gain", -24, 24}, {"q", 0.1f, 10}, {"type", 0, 2}, {"on", 0, 1}}},
-      {"comp", true, true, true, 0, nullptr,
-       {{"threshold", -60, 0},
-        {"ratio", 1, 20},
-        {"attack", 0.1f, 200},
-        {"release", 5, 3000},
-        {"makeup", -12, 24},
-        {"knee", 0, 24},
-        {"detect", 0, 1},
-        {"sc-hpf", 0, 1000},
-        {"on", 0, 1}}},
-      {"gate", false, true, false, 0, nullptr,
-       {{"threshold", -90, 0},
-        {"range", -90, 0},
-        {"ratio", 1, 100},
-        {"attack", 0.05f, 50},
-        {"hold", 0, 2000},
-        {"release", 5, 4000},
-        {"on", 0, 1}}},
-      {"limiter", true, false, false, 0, nullptr, {{"ceiling", -20, 0}, {"release", 1, 1000}, {"on", 0, 1}}},
-      {"route", false, true, false, 0, "to", {{"to", 0, 8}}},
-      {"send", false, true, false, 2, nullptr, {{"level", -144, 10}, {"pre", 0, 1}, {"on", 0, 1}}},
-      {"fader", false, false, true, 0, "db", {{"db", -144, 10}}},
-      {"mute", false, false, true, 0, nullptr, {{"on", 0, 1}}},
-      {"reverb", false, false, true, 0, nullptr,
-       {{"decay", 0.1f, 20}, {"predelay", 0, 250}, {"damping", 0, 20000}, {"level", -144, 10}}},
-      {"delay", false, false, true, 0, nullptr,
-       {{"bpm", 20, 300}, {"division", 0, 8}, {"feedback", 0, 0.98f}, {"damping", 0, 20000}, {"level", -144, 10},
-        {"pingpong", 0, 1}}},
-  };
-  return all;
-}
+using protocol::StripKey;
+using protocol::StripSection;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -141,51 +90,56 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
     out.set_section("show");
     return out;
   }
-  const Section* sec = nullptr;
+  const StripSection* sec = nullptr;
   std::string names;
   const char* what = kind == StripKind::Master ? "master" : kind == StripKind::Bus ? "bus" : "strip";
-  for (const Section& s : sections()) {
-    if (!(kind == StripKind::Master ? s.master : kind == StripKind::Bus ? s.bus : s.channel)) continue;
+  const unsigned place = kind == StripKind::Master ? protocol::kOnMaster
+                         : kind == StripKind::Bus  ? protocol::kOnBus
+                                                   : protocol::kOnChannel;
+  for (const StripSection& s : protocol::kStripSections) {
+    if ((s.places & place) == 0) continue;
     names += (names.empty() ? "" : ", ") + std::string(s.name);
     if (name == s.name) sec = &s;
   }
   if (sec == nullptr) {
     return Error{"unknown " + std::string(what) + " section '" + words[0] + "' (" + names + ", show)"};
   }
-  out.set_section(sec->name);
+  const std::string section(sec->name);
+  out.set_section(section);
   std::size_t i = 1;
   if (sec->bands > 0 && i < words.size() && !words[i].empty() && std::isdigit(static_cast<unsigned char>(words[i][0]))) {
     auto b = parse_number(words[i]);
     if (!b || b.value() < 1.0f || b.value() > static_cast<float>(sec->bands) || b.value() != std::floor(b.value())) {
-      return Error{"bad " + std::string(sec->name) + " number '" + words[i] + "': 1-" + std::to_string(sec->bands)};
+      return Error{"bad " + section + " number '" + words[i] + "': 1-" + std::to_string(sec->bands)};
     }
     out.set_band(static_cast<std::uint32_t>(b.value()));
     ++i;
   }
   auto add = [&](const std::string& key, const std::string& text) -> Status {
-    const KeyRange* k = nullptr;
+    const StripKey* k = nullptr;
     std::string known;
-    for (const KeyRange& r : sec->keys) {
+    for (const StripKey& r : sec->keys) {
       known += (known.empty() ? "" : ", ") + std::string(r.name);
       if (key == r.name) k = &r;
     }
-    if (k == nullptr) return Error{"unknown key '" + key + "' for " + sec->name + " (known: " + known + ")"};
+    if (k == nullptr) return Error{"unknown key '" + key + "' for " + section + " (known: " + known + ")"};
     auto v = parse_value(key, text);
     if (!v) return Error{v.error()};
-    if (!std::isfinite(v.value()) || v.value() < k->lo || v.value() > k->hi) {
-      return Error{fmt("%s %s=%s is out of range (%g .. %g)", sec->name, key.c_str(), text.c_str(),
-                       static_cast<double>(k->lo), static_cast<double>(k->hi))};
+    if (!k->range.contains(v.value())) {
+      return Error{fmt("%s %s=%s is out of range (%g .. %g)", section.c_str(), key.c_str(), text.c_str(),
+                       static_cast<double>(k->range.lo), static_cast<double>(k->range.hi))};
     }
     auto* p = out.add_params();
     p->set_key(key);
     p->set_value(v.value());
     return Status::success();
   };
+  const std::string bare_key(sec->bare_key);
   for (; i < words.size(); ++i) {
     const std::string w = lower(words[i]);
     const auto eq = w.find('=');
-    if (eq == 0 && sec->value != nullptr) {  // a bare (negative) value, "=-3"
-      if (auto s = add(sec->value, w.substr(1)); !s) return Error{s.error()};
+    if (eq == 0 && !bare_key.empty()) {  // a bare (negative) value, "=-3"
+      if (auto s = add(bare_key, w.substr(1)); !s) return Error{s.error()};
       continue;
     }
     Status s = Status::success();
@@ -194,23 +148,25 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
     const bool on_off_word = w == "on" || w == "off";
     if (eq != std::string::npos) {
       s = add(w.substr(0, eq), w.substr(eq + 1));
-    } else if (on_off_word || (sec->value == nullptr && parse_switch(w))) {
+    } else if (on_off_word || (bare_key.empty() && parse_switch(w))) {
       s = add("on", w);
-    } else if (sec->value != nullptr) {
+    } else if (!bare_key.empty()) {
       // delay: "1.5ms" is milliseconds, a bare number samples.
-      s = std::string(sec->name) == "delay" && ends_with(w, "ms") ? add("ms", w) : add(sec->value, w);
+      s = section == "delay" && ends_with(w, "ms") ? add("ms", w) : add(bare_key, w);
     } else {
       s = Error{"'" + words[i] + "': expected key=value, on or off"};
     }
     if (!s) return Error{s.error()};
   }
-  if (std::string(sec->name) == "eq" && out.band() == 0) {
+  if (section == "eq" && out.band() == 0) {
     for (const auto& p : out.params()) {
       if (p.key() != "on") return Error{"eq " + p.key() + " needs a band number first, e.g. eq 2 " + p.key() + "=..."};
     }
   }
-  if (std::string(sec->name) == "send" && out.band() == 0) return Error{"send needs its number first: send 1 (fx1) or send 2 (fx2)"};
-  if (out.params_size() == 0) return Error{std::string(sec->name) + ": nothing to change (give values, on or off)"};
+  if (section == "send" && out.band() == 0) {
+    return Error{"send needs its number first: send 1 (fx1) or send 2 (fx2)"};
+  }
+  if (out.params_size() == 0) return Error{section + ": nothing to change (give values, on or off)"};
   return out;
 }
 

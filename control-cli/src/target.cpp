@@ -1,10 +1,11 @@
-#include "target.h"
+#include "tl/ctl/target.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <set>
+
+#include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
 namespace {
@@ -13,13 +14,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// Options of tlctl (global and per subcommand) that take a separate value.
-const std::set<std::string>& value_options() {
-  static const std::set<std::string> names = {"--mixer", "--token-file", "--timeout-ms",
-                                              "--take",  "--count",      "--seconds"};
-  return names;
 }
 
 }  // namespace
@@ -55,7 +49,7 @@ Result<bool> parse_switch(const std::string& text) {
 }
 
 Result<float> parse_number(const std::string& text, bool allow_minus_inf) {
-  if (allow_minus_inf && lower(text) == "-inf") return -150.0f;
+  if (allow_minus_inf && lower(text) == "-inf") return protocol::kGainDb.lo;
   std::string s = text;
   if (!s.empty() && s.front() == '+') s.erase(0, 1);
   float value = 0.0f;
@@ -72,35 +66,6 @@ bool is_negative_number(const std::string& token) {
   const char c = token[1];
   if (std::isdigit(static_cast<unsigned char>(c)) != 0) return true;
   return c == '.' && token.size() > 2 && std::isdigit(static_cast<unsigned char>(token[2])) != 0;
-}
-
-std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args) {
-  if (std::find(args.begin(), args.end(), "--") != args.end()) return args;
-  std::size_t first_negative = args.size();
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (is_negative_number(a)) {
-      first_negative = i;
-      break;
-    }
-    if (value_options().count(a) != 0) ++i;  // skip the option's value
-  }
-  if (first_negative == args.size()) return args;
-
-  std::vector<std::string> out(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(first_negative));
-  std::vector<std::string> positionals;
-  for (std::size_t i = first_negative; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (is_negative_number(a) || a.size() < 2 || a.front() != '-') {
-      positionals.push_back(a);
-      continue;
-    }
-    out.push_back(a);
-    if (value_options().count(a) != 0 && i + 1 < args.size()) out.push_back(args[++i]);
-  }
-  out.push_back("--");
-  out.insert(out.end(), positionals.begin(), positionals.end());
-  return out;
 }
 
 }  // namespace tl::ctl

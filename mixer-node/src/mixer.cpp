@@ -19,6 +19,7 @@
 #include "tl/common/realtime.h"
 #include "tl/mixer/strip_control.h"
 #include "tl/protocol/auth.h"
+#include "tl/protocol/ranges.h"
 
 namespace tl::mixer {
 namespace {
@@ -601,7 +602,7 @@ void Mixer::handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64
         s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.source() + "' (see tlctl nodes)");
         return;
       }
-      if (!std::isfinite(r.level_db()) || r.level_db() < -60.0f || r.level_db() > 12.0f) {
+      if (!protocol::kCueLevelDb.contains(r.level_db())) {
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue level is -60 (off) to +12 dB");
         return;
       }
@@ -620,7 +621,7 @@ void Mixer::handle_set_cue(const std::shared_ptr<ControlSession>& s, std::uint64
       break;
     }
     case proto::SetCue::LIMIT:
-      if (!std::isfinite(r.limit_dbtp()) || r.limit_dbtp() < -40.0f || r.limit_dbtp() > 0.0f) {
+      if (!protocol::kCueLimitDbtp.contains(r.limit_dbtp())) {
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue limit is -40 to 0 dBTP");
         return;
       }
@@ -664,7 +665,7 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
   MixCommand cmd{.node = slot->id, .channel = static_cast<std::uint16_t>(channel)};
   switch (r.change_case()) {
     case proto::SetChannel::kGainDb:
-      if (!std::isfinite(r.gain_db()) || r.gain_db() > 24.0f || r.gain_db() < -150.0f) {
+      if (!protocol::kGainDb.contains(r.gain_db())) {
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, "gain must be between -150 and +24 dB");
         return;
       }
@@ -673,7 +674,7 @@ void Mixer::handle_set_channel(const std::shared_ptr<ControlSession>& s, std::ui
       cmd.value = r.gain_db() <= -150.0f ? 0.0f : db_to_gain(r.gain_db());
       break;
     case proto::SetChannel::kPan:
-      if (!std::isfinite(r.pan()) || r.pan() < -1.0f || r.pan() > 1.0f) {
+      if (!protocol::kPan.contains(r.pan())) {
         s->send_error(id, proto::ErrorReply::BAD_REQUEST, "pan must be between -1 (left) and 1 (right)");
         return;
       }
@@ -726,7 +727,7 @@ void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::ui
   const auto bad = [&](const std::string& what) { s->send_error(id, proto::ErrorReply::BAD_REQUEST, what); };
   if (!r.reset()) {
     const double lo = r.min_ms(), hi = r.max_ms();
-    if (!std::isfinite(lo) || !std::isfinite(hi) || lo < 0.0 || hi < 0.0 || lo > 1000.0 || hi > 1000.0) {
+    if (!protocol::kLatencyBoundMs.contains(lo) || !protocol::kLatencyBoundMs.contains(hi)) {
       return bad("latency min and max are milliseconds, 0-1000 (0: the mixer's)");
     }
     if (lo > 0.0 && hi > 0.0 && lo > hi) return bad("latency min is above max");

@@ -8,13 +8,22 @@
 #include <map>
 #include <vector>
 
+#include "tl/protocol/ranges.h"
+
 namespace tl::mixer {
 namespace {
+
+using protocol::Range;
+
+// The operator's ranges name the console's sizes and its silent fader.
+static_assert(protocol::kGroupBuses == dsp::kGroupBuses && protocol::kSends == dsp::kSends);
+static_assert(protocol::kEqBands == std::tuple_size_v<decltype(dsp::EqParams::bands)>);
+static_assert(protocol::kFaderDb.lo == dsp::kFaderOffDb);
 
 //! One settable value: its key, range and where it goes.
 struct Key {
   const char* name;
-  float lo, hi;
+  Range range;
   std::function<void(float)> set;
 };
 
@@ -32,8 +41,9 @@ Result<std::string> apply(const std::string& what, const std::vector<Key>& keys,
       for (const Key& k : keys) names += (names.empty() ? "" : ", ") + std::string(k.name);
       return Error{"unknown key '" + p.key() + "' for " + what + " (known: " + names + ")"};
     }
-    if (!std::isfinite(p.value()) || p.value() < found->lo || p.value() > found->hi) {
-      return Error{fmt::format("{} {}={} is out of range ({} .. {})", what, p.key(), p.value(), found->lo, found->hi)};
+    if (!found->range.contains(p.value())) {
+      return Error{fmt::format("{} {}={} is out of range ({} .. {})", what, p.key(), p.value(),
+                               found->range.lo, found->range.hi)};
     }
     todo.emplace_back(found, p.value());
     desc += fmt::format(" {}={}", p.key(), p.value());
@@ -63,23 +73,23 @@ const char* type_name(dsp::BandType t) {
 
 Result<std::string> eq_change(dsp::EqParams& eq, const proto::SetStrip& c, const std::string& who) {
   if (c.band() == 0) {
-    return apply(who + " eq", {{"on", 0, 1, [&](float v) { eq.on = v != 0.0f; }}}, c);
+    return apply(who + " eq", {{"on", protocol::kSwitch, [&](float v) { eq.on = v != 0.0f; }}}, c);
   }
   if (c.band() > eq.bands.size()) return Error{"eq band " + std::to_string(c.band()) + " does not exist (1-4)"};
   dsp::EqBandParams& b = eq.bands[c.band() - 1];
   dsp::EqBandParams next = b;
   bool eq_on = eq.on;
   auto r = apply(who + " eq " + std::to_string(c.band()),
-                 {{"freq", 20.0f, 20000.0f, [&](float v) { next.freq_hz = v; }},
-                  {"gain", -24.0f, 24.0f, [&](float v) { next.gain_db = v; }},
-                  {"q", 0.1f, 10.0f, [&](float v) { next.q = v; }},
-                  {"type", 0.0f, 2.0f,
+                 {{"freq", protocol::kEqFreqHz, [&](float v) { next.freq_hz = v; }},
+                  {"gain", protocol::kEqGainDb, [&](float v) { next.gain_db = v; }},
+                  {"q", protocol::kEqQ, [&](float v) { next.q = v; }},
+                  {"type", protocol::kEqType,
                    [&](float v) {
                      next.type = v < 0.5f ? dsp::BandType::low_shelf
                                  : v < 1.5f ? dsp::BandType::peaking
                                             : dsp::BandType::high_shelf;
                    }},
-                  {"on", 0.0f, 1.0f, [&](float v) { next.on = v != 0.0f; }}},
+                  {"on", protocol::kSwitch, [&](float v) { next.on = v != 0.0f; }}},
                  c);
   if (!r) return r;
   if (!has_key(c, "on")) next.on = true;
@@ -94,16 +104,16 @@ Result<std::string> comp_change(bool& on, dsp::CompressorParams& comp, const pro
   dsp::CompressorParams next = comp;
   bool next_on = on;
   auto r = apply(who + " comp",
-                 {{"threshold", -60.0f, 0.0f, [&](float v) { next.threshold_db = v; }},
-                  {"ratio", 1.0f, 20.0f, [&](float v) { next.ratio = v; }},
-                  {"attack", 0.1f, 200.0f, [&](float v) { next.attack_ms = v; }},
-                  {"release", 5.0f, 3000.0f, [&](float v) { next.release_ms = v; }},
-                  {"makeup", -12.0f, 24.0f, [&](float v) { next.makeup_db = v; }},
-                  {"knee", 0.0f, 24.0f, [&](float v) { next.knee_db = v; }},
-                  {"detect", 0.0f, 1.0f,
+                 {{"threshold", protocol::kCompThresholdDb, [&](float v) { next.threshold_db = v; }},
+                  {"ratio", protocol::kCompRatio, [&](float v) { next.ratio = v; }},
+                  {"attack", protocol::kCompAttackMs, [&](float v) { next.attack_ms = v; }},
+                  {"release", protocol::kCompReleaseMs, [&](float v) { next.release_ms = v; }},
+                  {"makeup", protocol::kCompMakeupDb, [&](float v) { next.makeup_db = v; }},
+                  {"knee", protocol::kCompKneeDb, [&](float v) { next.knee_db = v; }},
+                  {"detect", protocol::kCompDetect,
                    [&](float v) { next.detection = v != 0.0f ? dsp::Detection::rms : dsp::Detection::peak; }},
-                  {"sc-hpf", 0.0f, 1000.0f, [&](float v) { next.sidechain_hpf_hz = v; }},
-                  {"on", 0.0f, 1.0f, [&](float v) { next_on = v != 0.0f; }}},
+                  {"sc-hpf", protocol::kCompScHpfHz, [&](float v) { next.sidechain_hpf_hz = v; }},
+                  {"on", protocol::kSwitch, [&](float v) { next_on = v != 0.0f; }}},
                  c);
   if (!r) return r;
   if (!has_key(c, "on")) next_on = true;
@@ -137,7 +147,7 @@ void fill_comp(bool on, const dsp::CompressorParams& c, proto::CompSettings& out
   out.set_sc_hpf_hz(c.sidechain_hpf_hz);
 }
 
-float clampf(float v, float lo, float hi) { return std::isfinite(v) ? std::clamp(v, lo, hi) : lo; }
+float clampf(float v, Range r) { return std::isfinite(v) ? std::clamp(v, r.lo, r.hi) : r.lo; }
 
 dsp::BandType type_of(const std::string& name) {
   if (name == "low-shelf") return dsp::BandType::low_shelf;
@@ -151,23 +161,23 @@ void eq_from(const proto::StripState& s, dsp::EqParams& eq) {
     if (b.band() < 1 || b.band() > eq.bands.size()) continue;
     dsp::EqBandParams& d = eq.bands[b.band() - 1];
     d.type = type_of(b.type());
-    d.freq_hz = clampf(b.freq_hz(), 20.0f, 20000.0f);
-    d.gain_db = clampf(b.gain_db(), -24.0f, 24.0f);
-    d.q = clampf(b.q(), 0.1f, 10.0f);
+    d.freq_hz = clampf(b.freq_hz(), protocol::kEqFreqHz);
+    d.gain_db = clampf(b.gain_db(), protocol::kEqGainDb);
+    d.q = clampf(b.q(), protocol::kEqQ);
     d.on = b.on();
   }
 }
 
 void comp_from(const proto::CompSettings& c, bool& on, dsp::CompressorParams& d) {
   on = c.on();
-  d.threshold_db = clampf(c.threshold_db(), -60.0f, 0.0f);
-  d.ratio = clampf(c.ratio(), 1.0f, 20.0f);
-  d.attack_ms = clampf(c.attack_ms(), 0.1f, 200.0f);
-  d.release_ms = clampf(c.release_ms(), 5.0f, 3000.0f);
-  d.makeup_db = clampf(c.makeup_db(), -12.0f, 24.0f);
-  d.knee_db = clampf(c.knee_db(), 0.0f, 24.0f);
+  d.threshold_db = clampf(c.threshold_db(), protocol::kCompThresholdDb);
+  d.ratio = clampf(c.ratio(), protocol::kCompRatio);
+  d.attack_ms = clampf(c.attack_ms(), protocol::kCompAttackMs);
+  d.release_ms = clampf(c.release_ms(), protocol::kCompReleaseMs);
+  d.makeup_db = clampf(c.makeup_db(), protocol::kCompMakeupDb);
+  d.knee_db = clampf(c.knee_db(), protocol::kCompKneeDb);
   d.detection = c.rms() ? dsp::Detection::rms : dsp::Detection::peak;
-  d.sidechain_hpf_hz = clampf(c.sc_hpf_hz(), 0.0f, 1000.0f);
+  d.sidechain_hpf_hz = clampf(c.sc_hpf_hz(), protocol::kCompScHpfHz);
 }
 
 }  // namespace
@@ -175,31 +185,31 @@ void comp_from(const proto::CompSettings& c, bool& on, dsp::CompressorParams& d)
 dsp::StripParams strip_params_from_state(const proto::StripState& s, double fs, std::int32_t max_delay_samples) {
   (void)fs;
   dsp::StripParams p;
-  p.trim_db = clampf(s.trim_db(), -24.0f, 24.0f);
+  p.trim_db = clampf(s.trim_db(), protocol::kTrimDb);
   p.phase_invert = s.phase_invert();
   p.delay_samples = std::clamp(s.delay_samples(), 0, max_delay_samples);
   p.hpf_on = s.hpf().on();
-  p.hpf_hz = clampf(s.hpf().freq_hz(), 10.0f, 20000.0f);
+  p.hpf_hz = clampf(s.hpf().freq_hz(), protocol::kFilterFreqHz);
   p.hpf_slope = slope_of(static_cast<float>(s.hpf().slope_db()));
   p.lpf_on = s.lpf().on();
-  p.lpf_hz = clampf(s.lpf().freq_hz(), 10.0f, 20000.0f);
+  p.lpf_hz = clampf(s.lpf().freq_hz(), protocol::kFilterFreqHz);
   p.lpf_slope = slope_of(static_cast<float>(s.lpf().slope_db()));
   eq_from(s, p.eq);
   const auto& g = s.gate();
   p.gate_on = g.on();
-  p.gate.threshold_db = clampf(g.threshold_db(), -90.0f, 0.0f);
-  p.gate.range_db = clampf(g.range_db(), -90.0f, 0.0f);
-  p.gate.ratio = clampf(g.ratio(), 1.0f, 100.0f);
-  p.gate.attack_ms = clampf(g.attack_ms(), 0.05f, 50.0f);
-  p.gate.hold_ms = clampf(g.hold_ms(), 0.0f, 2000.0f);
-  p.gate.release_ms = clampf(g.release_ms(), 5.0f, 4000.0f);
+  p.gate.threshold_db = clampf(g.threshold_db(), protocol::kGateThresholdDb);
+  p.gate.range_db = clampf(g.range_db(), protocol::kGateRangeDb);
+  p.gate.ratio = clampf(g.ratio(), protocol::kGateRatio);
+  p.gate.attack_ms = clampf(g.attack_ms(), protocol::kGateAttackMs);
+  p.gate.hold_ms = clampf(g.hold_ms(), protocol::kGateHoldMs);
+  p.gate.release_ms = clampf(g.release_ms(), protocol::kGateReleaseMs);
   comp_from(s.comp(), p.comp_on, p.comp);
   p.route = static_cast<std::uint8_t>(std::min<std::uint32_t>(s.route(), dsp::kGroupBuses));
   for (const auto& send : s.sends()) {
     if (send.send() < 1 || send.send() > dsp::kSends) continue;
     dsp::SendParams& d = p.sends[send.send() - 1];
     d.on = send.on();
-    d.level_db = clampf(send.level_db(), dsp::kFaderOffDb, 10.0f);
+    d.level_db = clampf(send.level_db(), protocol::kFaderDb);
     d.pre = send.pre();
   }
   return p;
@@ -210,8 +220,8 @@ dsp::MasterParams master_params_from_state(const proto::StripState& s) {
   eq_from(s, p.bus.eq);
   comp_from(s.comp(), p.bus.comp_on, p.bus.comp);
   p.limiter_on = s.limiter_on();
-  p.limiter.ceiling_dbtp = clampf(s.ceiling_dbtp(), -20.0f, 0.0f);
-  p.limiter.release_ms = clampf(s.limiter_release_ms(), 1.0f, 1000.0f);
+  p.limiter.ceiling_dbtp = clampf(s.ceiling_dbtp(), protocol::kLimiterCeilingDbtp);
+  p.limiter.release_ms = clampf(s.limiter_release_ms(), protocol::kLimiterReleaseMs);
   return p;
 }
 
@@ -219,16 +229,19 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
                                        std::int32_t max_delay_samples) {
   const std::string& s = c.section();
   const std::string who = c.target();
-  if (s == "trim") return apply(who + " trim", {{"db", -24.0f, 24.0f, [&](float v) { p.trim_db = v; }}}, c);
+  if (s == "trim") {
+    return apply(who + " trim", {{"db", protocol::kTrimDb, [&](float v) { p.trim_db = v; }}}, c);
+  }
   if (s == "phase") {
-    return apply(who + " phase", {{"on", 0.0f, 1.0f, [&](float v) { p.phase_invert = v != 0.0f; }}}, c);
+    return apply(who + " phase", {{"on", protocol::kSwitch, [&](float v) { p.phase_invert = v != 0.0f; }}},
+                 c);
   }
   if (s == "delay") {
     const float max_ms = static_cast<float>(max_delay_samples * 1000.0 / fs);
     return apply(who + " delay",
-                 {{"samples", 0.0f, static_cast<float>(max_delay_samples),
+                 {{"samples", {0.0f, static_cast<float>(max_delay_samples)},
                    [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v)); }},
-                  {"ms", 0.0f, max_ms,
+                  {"ms", {0.0f, max_ms},
                    [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v * fs / 1000.0)); }}},
                  c);
   }
@@ -238,9 +251,9 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     float hz = hp ? p.hpf_hz : p.lpf_hz;
     dsp::Slope slope = hp ? p.hpf_slope : p.lpf_slope;
     auto r = apply(who + " " + s,
-                   {{"freq", 10.0f, 20000.0f, [&](float v) { hz = v; }},
-                    {"slope", 12.0f, 24.0f, [&](float v) { slope = slope_of(v); }},
-                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   {{"freq", protocol::kFilterFreqHz, [&](float v) { hz = v; }},
+                    {"slope", protocol::kFilterSlopeDb, [&](float v) { slope = slope_of(v); }},
+                    {"on", protocol::kSwitch, [&](float v) { on = v != 0.0f; }}},
                    c);
     if (!r) return r;
     if (!has_key(c, "on")) on = true;
@@ -255,13 +268,13 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     dsp::GateParams g = p.gate;
     bool on = p.gate_on;
     auto r = apply(who + " gate",
-                   {{"threshold", -90.0f, 0.0f, [&](float v) { g.threshold_db = v; }},
-                    {"range", -90.0f, 0.0f, [&](float v) { g.range_db = v; }},
-                    {"ratio", 1.0f, 100.0f, [&](float v) { g.ratio = v; }},
-                    {"attack", 0.05f, 50.0f, [&](float v) { g.attack_ms = v; }},
-                    {"hold", 0.0f, 2000.0f, [&](float v) { g.hold_ms = v; }},
-                    {"release", 5.0f, 4000.0f, [&](float v) { g.release_ms = v; }},
-                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   {{"threshold", protocol::kGateThresholdDb, [&](float v) { g.threshold_db = v; }},
+                    {"range", protocol::kGateRangeDb, [&](float v) { g.range_db = v; }},
+                    {"ratio", protocol::kGateRatio, [&](float v) { g.ratio = v; }},
+                    {"attack", protocol::kGateAttackMs, [&](float v) { g.attack_ms = v; }},
+                    {"hold", protocol::kGateHoldMs, [&](float v) { g.hold_ms = v; }},
+                    {"release", protocol::kGateReleaseMs, [&](float v) { g.release_ms = v; }},
+                    {"on", protocol::kSwitch, [&](float v) { on = v != 0.0f; }}},
                    c);
     if (!r) return r;
     if (!has_key(c, "on")) on = true;
@@ -270,7 +283,7 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     return r;
   }
   if (s == "route") {
-    return apply(who + " route", {{"to", 0.0f, static_cast<float>(dsp::kGroupBuses), [&](float v) {
+    return apply(who + " route", {{"to", protocol::kRoute, [&](float v) {
                                      p.route = static_cast<std::uint8_t>(std::lround(v));
                                    }}},
                  c);
@@ -281,9 +294,9 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     }
     dsp::SendParams next = p.sends[c.band() - 1];
     auto r = apply(who + " send " + std::to_string(c.band()),
-                   {{"level", dsp::kFaderOffDb, 10.0f, [&](float v) { next.level_db = v; }},
-                    {"pre", 0.0f, 1.0f, [&](float v) { next.pre = v != 0.0f; }},
-                    {"on", 0.0f, 1.0f, [&](float v) { next.on = v != 0.0f; }}},
+                   {{"level", protocol::kFaderDb, [&](float v) { next.level_db = v; }},
+                    {"pre", protocol::kSwitch, [&](float v) { next.pre = v != 0.0f; }},
+                    {"on", protocol::kSwitch, [&](float v) { next.on = v != 0.0f; }}},
                    c);
     if (!r) return r;
     if (!has_key(c, "on")) next.on = true;
@@ -314,28 +327,30 @@ Result<std::string> apply_bus_change(BusSettings& b, std::size_t index, const pr
   if (s == "eq") return eq_change(b.bus.eq, c, who);
   if (s == "comp") return comp_change(b.bus.comp_on, b.bus.comp, c, who);
   if (s == "fader") {
-    return apply(who + " fader", {{"db", dsp::kFaderOffDb, 10.0f, [&](float v) { b.bus.fader_db = v; }}}, c);
+    return apply(who + " fader", {{"db", protocol::kFaderDb, [&](float v) { b.bus.fader_db = v; }}}, c);
   }
-  if (s == "mute") return apply(who + " mute", {{"on", 0.0f, 1.0f, [&](float v) { b.bus.mute = v != 0.0f; }}}, c);
+  if (s == "mute") {
+    return apply(who + " mute", {{"on", protocol::kSwitch, [&](float v) { b.bus.mute = v != 0.0f; }}}, c);
+  }
   if (s == "reverb" && index == dsp::kGroupBuses) {
     dsp::ReverbParams& r = b.reverb;
     return apply(who + " reverb",
-                 {{"decay", 0.1f, 20.0f, [&](float v) { r.rt60_s = v; }},
-                  {"predelay", 0.0f, 250.0f, [&](float v) { r.predelay_ms = v; }},
-                  {"damping", 0.0f, 20000.0f, [&](float v) { r.damping_hz = v; }},
-                  {"level", dsp::kFaderOffDb, 10.0f, [&](float v) { r.level_db = v; }}},
+                 {{"decay", protocol::kReverbDecayS, [&](float v) { r.rt60_s = v; }},
+                  {"predelay", protocol::kReverbPredelayMs, [&](float v) { r.predelay_ms = v; }},
+                  {"damping", protocol::kDampingHz, [&](float v) { r.damping_hz = v; }},
+                  {"level", protocol::kFaderDb, [&](float v) { r.level_db = v; }}},
                  c);
   }
   if (s == "delay" && index == dsp::kGroupBuses + 1) {
     dsp::TempoDelayParams& d = b.delay;
     return apply(who + " delay",
-                 {{"bpm", 20.0f, 300.0f, [&](float v) { d.bpm = v; }},
-                  {"division", 0.0f, 8.0f,
+                 {{"bpm", protocol::kDelayBpm, [&](float v) { d.bpm = v; }},
+                  {"division", protocol::kDelayDivision,
                    [&](float v) { d.division = static_cast<dsp::NoteDivision>(std::lround(v)); }},
-                  {"feedback", 0.0f, 0.98f, [&](float v) { d.feedback = v; }},
-                  {"damping", 0.0f, 20000.0f, [&](float v) { d.damping_hz = v; }},
-                  {"level", dsp::kFaderOffDb, 10.0f, [&](float v) { d.level_db = v; }},
-                  {"pingpong", 0.0f, 1.0f, [&](float v) { d.ping_pong = v != 0.0f; }}},
+                  {"feedback", protocol::kDelayFeedback, [&](float v) { d.feedback = v; }},
+                  {"damping", protocol::kDampingHz, [&](float v) { d.damping_hz = v; }},
+                  {"level", protocol::kFaderDb, [&](float v) { d.level_db = v; }},
+                  {"pingpong", protocol::kSwitch, [&](float v) { d.ping_pong = v != 0.0f; }}},
                  c);
   }
   const char* effect = index == dsp::kGroupBuses ? ", reverb" : index == dsp::kGroupBuses + 1 ? ", delay" : "";
@@ -350,9 +365,9 @@ Result<std::string> apply_master_change(dsp::MasterParams& p, const proto::SetSt
     dsp::LimiterParams l = p.limiter;
     bool on = p.limiter_on;
     auto r = apply("master limiter",
-                   {{"ceiling", -20.0f, 0.0f, [&](float v) { l.ceiling_dbtp = v; }},
-                    {"release", 1.0f, 1000.0f, [&](float v) { l.release_ms = v; }},
-                    {"on", 0.0f, 1.0f, [&](float v) { on = v != 0.0f; }}},
+                   {{"ceiling", protocol::kLimiterCeilingDbtp, [&](float v) { l.ceiling_dbtp = v; }},
+                    {"release", protocol::kLimiterReleaseMs, [&](float v) { l.release_ms = v; }},
+                    {"on", protocol::kSwitch, [&](float v) { on = v != 0.0f; }}},
                    c);
     if (!r) return r;
     if (!has_key(c, "on")) on = true;
@@ -437,23 +452,23 @@ BusSettings bus_settings_from_state(const proto::StripState& s) {
   BusSettings b;
   eq_from(s, b.bus.eq);
   comp_from(s.comp(), b.bus.comp_on, b.bus.comp);
-  b.bus.fader_db = clampf(s.fader_db(), dsp::kFaderOffDb, 10.0f);
+  b.bus.fader_db = clampf(s.fader_db(), protocol::kFaderDb);
   b.bus.mute = s.mute();
   if (s.has_reverb()) {
-    b.reverb.rt60_s = clampf(s.reverb().decay_s(), 0.1f, 20.0f);
-    b.reverb.predelay_ms = clampf(s.reverb().predelay_ms(), 0.0f, 250.0f);
-    b.reverb.damping_hz = clampf(s.reverb().damping_hz(), 0.0f, 20000.0f);
-    b.reverb.level_db = clampf(s.reverb().level_db(), dsp::kFaderOffDb, 10.0f);
+    b.reverb.rt60_s = clampf(s.reverb().decay_s(), protocol::kReverbDecayS);
+    b.reverb.predelay_ms = clampf(s.reverb().predelay_ms(), protocol::kReverbPredelayMs);
+    b.reverb.damping_hz = clampf(s.reverb().damping_hz(), protocol::kDampingHz);
+    b.reverb.level_db = clampf(s.reverb().level_db(), protocol::kFaderDb);
   }
   if (s.has_delay()) {
-    b.delay.bpm = clampf(s.delay().bpm(), 20.0f, 300.0f);
+    b.delay.bpm = clampf(s.delay().bpm(), protocol::kDelayBpm);
     for (int d = 0; d <= 8; ++d) {
       if (s.delay().division() == division_name(static_cast<dsp::NoteDivision>(d)))
         b.delay.division = static_cast<dsp::NoteDivision>(d);
     }
-    b.delay.feedback = clampf(s.delay().feedback(), 0.0f, 0.98f);
-    b.delay.damping_hz = clampf(s.delay().damping_hz(), 0.0f, 20000.0f);
-    b.delay.level_db = clampf(s.delay().level_db(), dsp::kFaderOffDb, 10.0f);
+    b.delay.feedback = clampf(s.delay().feedback(), protocol::kDelayFeedback);
+    b.delay.damping_hz = clampf(s.delay().damping_hz(), protocol::kDampingHz);
+    b.delay.level_db = clampf(s.delay().level_db(), protocol::kFaderDb);
     b.delay.ping_pong = s.delay().ping_pong();
   }
   return b;
@@ -470,8 +485,8 @@ void fill_master_state(const dsp::MasterParams& p, proto::StripState& out) {
 
 ChannelMix channel_mix_from_state(const proto::StripState& state) {
   const auto& ci = state.channel();
-  return ChannelMix{.gain_db = std::isfinite(ci.gain_db()) ? std::clamp(ci.gain_db(), -150.0f, 24.0f) : 0.0f,
-                    .pan = std::isfinite(ci.pan()) ? std::clamp(ci.pan(), -1.0f, 1.0f) : 0.0f,
+  return ChannelMix{.gain_db = std::isfinite(ci.gain_db()) ? clampf(ci.gain_db(), protocol::kGainDb) : 0.0f,
+                    .pan = std::isfinite(ci.pan()) ? clampf(ci.pan(), protocol::kPan) : 0.0f,
                     .mute = ci.mute(),
                     .solo = ci.solo()};
 }
@@ -485,7 +500,7 @@ std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint
           {.kind = MixCommand::Kind::Gain,
            .node = node,
            .channel = channel,
-           .value = mix.gain_db <= -150.0f ? 0.0f : db_to_gain(mix.gain_db)},
+           .value = mix.gain_db <= protocol::kGainDb.lo ? 0.0f : db_to_gain(mix.gain_db)},
           {.kind = MixCommand::Kind::Pan, .node = node, .channel = channel, .value = mix.pan},
           {.kind = MixCommand::Kind::Mute, .node = node, .channel = channel, .value = mix.mute ? 1.0f : 0.0f},
           {.kind = MixCommand::Kind::Solo, .node = node, .channel = channel, .value = mix.solo ? 1.0f : 0.0f}};

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "commands.h"
+#include "tl/ctl/commands.h"
 
 namespace tl::ctl {
 namespace {

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "commands.h"
-#include "format.h"
-#include "strip_format.h"
+#include "tl/ctl/commands.h"
+#include "tl/ctl/format.h"
+#include "tl/ctl/strip_format.h"
 
 namespace tl::ctl {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <sstream>
 
-#include "commands.h"
-#include "strip_format.h"
+#include "tl/ctl/commands.h"
+#include "tl/ctl/strip_format.h"
 
 namespace tl::ctl {
 namespace {

@@ -1,7 +1,8 @@
 // Channel targets, on/off and numbers as the operator types them.
 #include <gtest/gtest.h>
 
-#include "target.h"
+#include "tl/ctl/commands.h"
+#include "tl/ctl/target.h"
 
 namespace tl::ctl {
 namespace {

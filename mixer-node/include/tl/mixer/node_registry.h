@@ -27,6 +27,7 @@
 #include "tl/mixer/packet_slot.h"
 #include "tl/protocol/audio_packet.h"
 #include "tl/protocol/control.pb.h"
+#include "tl/protocol/ranges.h"
 
 namespace tl::mixer {
 
@@ -125,7 +126,8 @@ struct RegistryConfig {
   std::uint32_t jitter_capacity_frames = 32768;
   std::uint32_t mix_queue_packets = 2048;
   std::uint32_t max_block_frames = 4096;  // largest mix block the channel strips are prepared for
-  std::int32_t max_delay_samples = 4800;  // channel delay range (100 ms at 48 kHz)
+  // channel delay range: what tlctl allows (100 ms at 48 kHz)
+  std::int32_t max_delay_samples = static_cast<std::int32_t>(protocol::kDelaySamples.hi);
 };
 
 class NodeRegistry {

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "tl/common/result.h"
 
@@ -32,11 +31,5 @@ Result<float> parse_number(const std::string& text, bool allow_minus_inf = false
 //! True for tokens that look like a negative number ("-6", "-0.5", "-.5", "-inf"),
 //! which a command line must treat as values, not as options.
 bool is_negative_number(const std::string& token);
-
-//! Rewrites argv (without the program name) so that negative numbers reach the
-//! subcommands as positional values: from the first negative-number positional on,
-//! options are moved before an inserted "--" and the positionals follow it in order.
-//! Arguments without negative numbers, or with their own "--", are returned unchanged.
-std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args);
 
 }  // namespace tl::ctl

@@ -1,5 +1,7 @@
 #pragma once
-//! tlctl's command line and the requests it sends: parse, then run against a mixer.
+//! tlctl's command line and the requests it sends: parse, then run against a mixer. Each
+//! command is one row of the command table (command_table.h): its words, help, arguments,
+//! request, reply and rendering.
 
 #include <cstdint>
 #include <iosfwd>
@@ -7,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "target.h"
 #include "tl/common/address.h"
+#include "tl/ctl/target.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::ctl {
@@ -21,29 +23,53 @@ enum ExitCode : int {
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
 
-enum class Command { Nodes, RecordStart, RecordStop, RecordRecover, Takes, Status, Gain, Pan, Mute, Solo, Watch, Ping, Strip, Master, Bus, Meters, Scene, Latency, Cue };
+//! Every tlctl command: one row each in the command table.
+enum class Command {
+  Nodes,
+  RecordStart,
+  RecordStop,
+  RecordRecover,
+  Takes,
+  Status,
+  Gain,
+  Pan,
+  Mute,
+  Unmute,
+  Solo,
+  Unsolo,
+  Watch,
+  Ping,
+  Strip,
+  Master,
+  Bus,
+  Meters,
+  SceneSave,
+  SceneRecall,
+  SceneList,
+  Latency,
+  Cue,
+};
 
 //! One parsed command line.
 struct Invocation {
-  std::string mixer_text;      //!< as given ("127.0.0.1:7400")
+  std::string mixer_text;  //!< as given ("127.0.0.1:7400")
   HostPort mixer;
-  std::string token_file;      //!< empty: TRACKLINK_TOKEN
+  std::string token_file;  //!< empty: TRACKLINK_TOKEN
   bool json = false;
   int timeout_ms = 5000;
   bool timeout_given = false;  //!< --timeout-ms was on the command line
   bool verbose = false;
   Command command = Command::Status;
-  std::string take;            //!< record start --take
-  Target target;               //!< gain, pan, mute, unmute, solo, unsolo
-  float value = 0.0f;          //!< gain dB or pan
-  bool on = true;              //!< mute/solo state
-  bool levels = false;         //!< watch --levels
-  std::uint64_t count = 0;     //!< watch --count (0: unlimited)
-  double seconds = 0.0;        //!< watch --seconds (0: unlimited)
-  tl::proto::SetStrip strip;   //!< strip and master: the change (or "show")
-  int interval_ms = 100;       //!< meters --interval-ms
-  std::string scene_action;    //!< scene: save | recall | list
-  std::string scene_name;
+  std::string take;               //!< record start --take, record recover TAKE
+  Target target;                  //!< gain, pan, mute, unmute, solo, unsolo, strip
+  float value = 0.0f;             //!< gain dB or pan
+  bool on = true;                 //!< mute, solo: the state given (on unless 'off')
+  bool levels = false;            //!< watch --levels
+  std::uint64_t count = 0;        //!< watch --count (0: unlimited)
+  double seconds = 0.0;           //!< watch --seconds (0: unlimited)
+  tl::proto::SetStrip strip;      //!< strip, master and bus: the change (or "show")
+  int interval_ms = 100;          //!< meters --interval-ms
+  std::string scene_name;         //!< scene save and recall
   tl::proto::SetLatency latency;  //!< latency: the node's range
   tl::proto::SetCue cue;          //!< cue: a node's personal cue mix
 };
@@ -56,6 +82,13 @@ struct ParseOutcome {
 //! Parses tlctl's arguments (without the program name). Help goes to out, usage
 //! errors to err (CLI11's message, or "tlctl: ..." for a bad value).
 ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+//! Rewrites argv (without the program name) so that negative numbers reach the
+//! subcommands as positional values: from the first negative-number positional on,
+//! options are moved before an inserted "--" and the positionals follow it in order.
+//! The values of options that take one (the command table's) are left in place.
+//! Arguments without negative numbers, or with their own "--", are returned unchanged.
+std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args);
 
 //! The request envelope for a command (request_id left for the client to assign).
 tl::proto::Envelope build_request(const Invocation& inv);

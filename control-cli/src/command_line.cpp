@@ -1,0 +1,271 @@
+// tlctl's command line, built from the command table: CLI11 set-up, the arguments' slots,
+// and the handling of negative values.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <type_traits>
+#include <variant>
+
+#include "tl/ctl/command_table.h"
+#include "tl/ctl/commands.h"
+#include "tl/protocol/ranges.h"
+
+namespace tl::ctl {
+namespace {
+
+//! The names of the options that take a value, of the given arguments.
+std::set<std::string> value_options(std::span<const Arg> args) {
+  std::set<std::string> names;
+  for (const Arg& a : args) {
+    if (takes_value(a)) names.emplace(a.name);
+  }
+  return names;
+}
+
+//! Every option of tlctl that takes a value: the global ones and the commands'.
+const std::set<std::string>& all_value_options() {
+  static const std::set<std::string> names = [] {
+    std::set<std::string> all = value_options(global_options());
+    for (const CommandSpec& c : command_table()) all.merge(value_options(c.args));
+    return all;
+  }();
+  return names;
+}
+
+//! Where CLI11 puts an argument's value: a flag's bool, an option's typed value, or the
+//! text of a positional that read_slot() checks later.
+using Storage = std::variant<bool*, int*, std::uint64_t*, double*, std::string*, std::vector<std::string>*>;
+
+Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
+  switch (slot) {
+    case Slot::Mixer:
+      return &inv.mixer_text;
+    case Slot::TokenFile:
+      return &inv.token_file;
+    case Slot::Json:
+      return &inv.json;
+    case Slot::TimeoutMs:
+      return &inv.timeout_ms;
+    case Slot::Verbose:
+      return &inv.verbose;
+    case Slot::Channel:
+    case Slot::Name:
+      return &raw.name;
+    case Slot::GainDb:
+    case Slot::Pan:
+      return &raw.value;
+    case Slot::State:
+      return &raw.state;
+    case Slot::Words:
+      return &raw.words;
+    case Slot::Take:
+      return &inv.take;
+    case Slot::SceneName:
+      return &inv.scene_name;
+    case Slot::Levels:
+      return &inv.levels;
+    case Slot::Count:
+      return &inv.count;
+    case Slot::Seconds:
+      return &inv.seconds;
+    case Slot::IntervalMs:
+      return &inv.interval_ms;
+  }
+  std::abort();  // every slot has a place
+}
+
+//! Adds an argument to a command (or the program) with its value bound to its slot.
+CLI::Option* bind(CLI::App& app, const Arg& a, Invocation& inv, RawValues& raw) {
+  const std::string name(a.name);
+  const std::string help(a.help);
+  const bool positive = a.slot == Slot::TimeoutMs || a.slot == Slot::Seconds || a.slot == Slot::IntervalMs;
+  return std::visit(
+      [&](auto* where) {
+        if constexpr (std::is_same_v<decltype(where), bool*>) {
+          return app.add_flag(name, *where, help);
+        } else {
+          CLI::Option* o = app.add_option(name, *where, help);
+          if (positive) o->check(CLI::PositiveNumber);
+          if (a.required) o->required();
+          return o;
+        }
+      },
+      storage(a.slot, inv, raw));
+}
+
+//! Reads and checks a positional kept as text (the others CLI11 has read and checked).
+Status read_slot(const Arg& a, Invocation& inv, const RawValues& raw) {
+  constexpr protocol::Range pan = protocol::kPan;
+  switch (a.slot) {
+    case Slot::Channel: {
+      auto t = parse_target(raw.name);
+      if (!t) return Error{t.error()};
+      inv.target = t.value();
+      break;
+    }
+    case Slot::GainDb: {
+      auto v = parse_number(raw.value, true);
+      if (!v) return Error{"bad gain: " + v.error() + " (dB, e.g. -6 or 3.5; -inf for silence)"};
+      inv.value = v.value();
+      break;
+    }
+    case Slot::Pan: {
+      auto v = parse_number(raw.value);
+      if (!v) return Error{fmt::format("bad pan: {} ({} left .. {} right)", v.error(), pan.lo, pan.hi)};
+      if (!pan.contains(v.value())) {
+        return Error{fmt::format("bad pan '{}': pan must be between {} (left) and {} (right)", raw.value,
+                                 pan.lo, pan.hi)};
+      }
+      inv.value = v.value();
+      break;
+    }
+    case Slot::State: {
+      if (raw.state.empty()) break;
+      auto s = parse_switch(raw.state);
+      if (!s) return Error{"bad state: " + s.error()};
+      inv.on = s.value();
+      break;
+    }
+    default:
+      break;
+  }
+  return Status::success();
+}
+
+Result<Invocation> finish(Invocation inv, const CommandSpec& spec, const RawValues& raw) {
+  auto hp = parse_host_port(inv.mixer_text);
+  if (!hp) return Error{"bad --mixer '" + inv.mixer_text + "': " + hp.error()};
+  inv.mixer = hp.value();
+  for (const Arg& a : spec.args) {
+    if (auto read = read_slot(a, inv, raw); !read) return Error{read.error()};
+  }
+  if (spec.check != nullptr) {
+    if (auto checked = spec.check(inv, raw); !checked) return Error{checked.error()};
+  }
+  return inv;
+}
+
+//! Adds every command of the table to the program, under its group's word where it has one.
+//! Returns each row with its subcommand.
+std::vector<std::pair<const CommandSpec*, CLI::App*>> add_commands(CLI::App& app, Invocation& inv,
+                                                                   RawValues& raw) {
+  std::vector<std::pair<std::string_view, CLI::App*>> groups;
+  std::vector<std::pair<const CommandSpec*, CLI::App*>> commands;
+  for (const CommandSpec& c : command_table()) {
+    CLI::App* parent = &app;
+    if (!c.group.empty()) {
+      auto g = std::find_if(groups.begin(), groups.end(),
+                            [&](const auto& known) { return known.first == c.group; });
+      if (g == groups.end()) {
+        const auto all = command_groups();
+        const auto spec =
+            std::find_if(all.begin(), all.end(), [&](const CommandGroup& s) { return s.name == c.group; });
+        if (spec == all.end()) std::abort();  // every group a row names is in command_groups()
+        CLI::App* added = app.add_subcommand(std::string(c.group), std::string(spec->help));
+        added->require_subcommand(1);
+        g = groups.insert(groups.end(), {c.group, added});
+      }
+      parent = g->second;
+    }
+    CLI::App* sub = parent->add_subcommand(std::string(c.name), std::string(c.help));
+    for (const Arg& a : c.args) bind(*sub, a, inv, raw);
+    commands.emplace_back(&c, sub);
+  }
+  return commands;
+}
+
+//! The values of a command whose words may be negative ("strip N/C trim -3") are handed
+//! over as "=-3" (a bare value) so that they never look like options.
+std::vector<std::string> mark_negative_words(std::vector<std::string> given) {
+  static const std::set<std::string> global = value_options(global_options());
+  const auto rows = command_table();
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const auto row = std::find_if(rows.begin(), rows.end(), [&](const CommandSpec& c) {
+      return c.group.empty() && c.name == given[i];
+    });
+    if (row != rows.end()) {
+      if (!row->negative_words) break;
+      for (std::size_t j = i + 1; j < given.size(); ++j) {
+        if (is_negative_number(given[j])) given[j] = "=" + given[j];
+      }
+      break;
+    }
+    if (given[i].empty() || given[i][0] != '-') break;  // another subcommand
+    if (global.count(given[i]) != 0) ++i;
+  }
+  return given;
+}
+
+}  // namespace
+
+std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--") != args.end()) return args;
+  const std::set<std::string>& value_options = all_value_options();
+  std::size_t first_negative = args.size();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (is_negative_number(a)) {
+      first_negative = i;
+      break;
+    }
+    if (value_options.count(a) != 0) ++i;  // skip the option's value
+  }
+  if (first_negative == args.size()) return args;
+
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(first_negative));
+  std::vector<std::string> positionals;
+  for (std::size_t i = first_negative; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (is_negative_number(a) || a.size() < 2 || a.front() != '-') {
+      positionals.push_back(a);
+      continue;
+    }
+    out.push_back(a);
+    if (value_options.count(a) != 0 && i + 1 < args.size()) out.push_back(args[++i]);
+  }
+  out.push_back("--");
+  out.insert(out.end(), positionals.begin(), positionals.end());
+  return out;
+}
+
+ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Invocation inv;
+  RawValues raw;
+  const char* env_mixer = std::getenv("TRACKLINK_MIXER");
+  inv.mixer_text = env_mixer != nullptr && *env_mixer != '\0' ? env_mixer : "127.0.0.1:7400";
+
+  CLI::App app{std::string(program_help()), "tlctl"};
+  app.fallthrough();  // global options may follow the subcommand
+  app.require_subcommand(1);
+  CLI::Option* timeout = nullptr;
+  for (const Arg& a : global_options()) {
+    CLI::Option* o = bind(app, a, inv, raw);
+    if (a.slot == Slot::TimeoutMs) timeout = o;
+  }
+  const auto commands = add_commands(app, inv, raw);
+
+  std::vector<std::string> reversed = protect_negative_numbers(mark_negative_words(args));
+  std::reverse(reversed.begin(), reversed.end());  // CLI11 takes the arguments in reverse order
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return {std::nullopt, code == 0 ? kExitOk : kExitUsage};
+  }
+  inv.timeout_given = timeout->count() > 0;
+
+  const auto chosen =
+      std::find_if(commands.begin(), commands.end(), [](const auto& c) { return c.second->parsed(); });
+  if (chosen == commands.end()) std::abort();  // CLI11 requires a command, and each group one of its own
+  inv.command = chosen->first->command;
+  auto done = finish(std::move(inv), *chosen->first, raw);
+  if (!done) {
+    err << "tlctl: " << done.error() << "\nRun with --help for more information.\n";
+    return {std::nullopt, kExitUsage};
+  }
+  return {std::move(done.value()), kExitOk};
+}
+
+}  // namespace tl::ctl

@@ -1,0 +1,452 @@
+#include "tl/ctl/command_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "tl/common/clock.h"
+#include "tl/ctl/format.h"
+#include "tl/ctl/live.h"
+#include "tl/ctl/strip_format.h"
+#include "tl/protocol/ranges.h"
+
+namespace tl::ctl {
+namespace {
+
+using tl::proto::Envelope;
+
+constexpr int kRecordStopTimeoutMs = 60000;  // closing a take may wait for spool patches
+
+// ---- requests
+
+//! A request with an empty body ("nodes" sends ListNodes).
+template <auto MutableBody>
+void ask(const Invocation&, Envelope& env) {
+  (env.*MutableBody)();
+}
+
+tl::proto::SetChannel* channel_change(const Invocation& inv, Envelope& env) {
+  auto* change = env.mutable_set_channel();
+  change->set_target(inv.target.str());
+  return change;
+}
+
+void strip_request(const Invocation& inv, Envelope& env) {
+  *env.mutable_set_strip() = inv.strip;
+}
+
+void scene_request(Envelope& env, const char* action, const std::string& name) {
+  env.mutable_scene_request()->set_action(action);
+  env.mutable_scene_request()->set_name(name);
+}
+
+// ---- renderings
+
+//! The reply's body through its format function.
+template <auto Body, auto Format>
+std::string show(const Invocation&, const Envelope& reply, double) {
+  return Format((reply.*Body)());
+}
+
+std::string show_nodes(const Invocation& inv, const Envelope& reply, double) {
+  return format_nodes(reply.node_list(), inv.verbose);
+}
+
+std::string show_pong(const Invocation& inv, const Envelope& reply, double rtt_ms) {
+  return format_pong(inv.mixer_text, reply.pong(), rtt_ms);
+}
+
+std::string show_watch_header(const Invocation& inv, const Envelope& reply, double) {
+  const auto& s = reply.mixer_status();
+  std::string line = "watching " + inv.mixer_text + " (tl-mixer " + s.version() + ", " +
+                     std::to_string(s.sample_rate()) + " Hz, ";
+  line += s.recording() ? "recording " + s.take_name() : std::string("not recording");
+  return line + (inv.levels ? ", with levels" : "") + "); Ctrl-C to stop\n";
+}
+
+std::string show_meters_start(const Invocation&, const Envelope&, double) {
+  return "meters\n";
+}
+
+constexpr auto show_channel = show<&Envelope::channel_state, format_channel_state>;
+constexpr auto show_record_stopped = show<&Envelope::record_stopped, format_record_stopped>;
+constexpr auto show_strip = show<&Envelope::strip_state, format_strip_state>;
+constexpr auto show_scene = show<&Envelope::scene_reply, format_scene_reply>;
+
+// ---- checks of what the slots leave to a command
+
+Status strip_change(Invocation& inv, const RawValues& raw, StripKind kind, const std::string& target) {
+  auto change = parse_strip_args(raw.words, kind);
+  if (!change) return Error{change.error()};
+  inv.strip = change.value();
+  inv.strip.set_target(target);
+  return Status::success();
+}
+
+Status check_strip(Invocation& inv, const RawValues& raw) {
+  return strip_change(inv, raw, StripKind::Channel, inv.target.str());
+}
+
+Status check_master(Invocation& inv, const RawValues& raw) {
+  return strip_change(inv, raw, StripKind::Master, "master");
+}
+
+Status check_bus(Invocation& inv, const RawValues& raw) {
+  const std::string& bus = raw.name;
+  const bool named = bus.size() >= 3 && (bus.rfind("bus", 0) == 0 || bus.rfind("fx", 0) == 0);
+  if (!named) return Error{"bad bus '" + bus + "': bus1-bus8 (groups), fx1 (reverb) or fx2 (delay)"};
+  return strip_change(inv, raw, StripKind::Bus, bus);
+}
+
+//! "=-3" (a negative value handed over as a bare value) or "-3": the number.
+Result<float> signed_number(const std::string& text) {
+  return parse_number(text.starts_with("=") ? text.substr(1) : text);
+}
+
+//! `tlctl latency NODE min=MS max=MS | reset`: 0 (or "-") leaves a bound to the mixer.
+Result<tl::proto::SetLatency> parse_latency_args(const std::vector<std::string>& words) {
+  tl::proto::SetLatency r;
+  const std::string usage = " (expected min=MS and/or max=MS, or reset)";
+  if (words.size() == 1 && words[0] == "reset") {
+    r.set_reset(true);
+    return r;
+  }
+  constexpr protocol::Range bounds = protocol::kLatencyBoundMs;
+  bool any = false;
+  for (const std::string& w : words) {
+    const auto eq = w.find('=');
+    const std::string key = eq == std::string::npos ? w : w.substr(0, eq);
+    if (eq == std::string::npos || (key != "min" && key != "max")) {
+      return Error{"bad latency setting '" + w + "'" + usage};
+    }
+    const std::string text = w.substr(eq + 1);
+    double ms = 0.0;
+    if (text != "-") {
+      auto v = parse_number(text.size() > 2 && text.ends_with("ms") ? text.substr(0, text.size() - 2) : text);
+      if (!v || !bounds.contains(v.value())) {
+        return Error{fmt::format("bad latency {} '{}': {}-{} ms", key, text, bounds.lo, bounds.hi)};
+      }
+      ms = v.value();
+    }
+    (key == "min" ? r.set_min_ms(ms) : r.set_max_ms(ms));
+    any = true;
+  }
+  if (!any) return Error{"latency needs a setting" + usage};
+  if (r.min_ms() > 0.0 && r.max_ms() > 0.0 && r.min_ms() > r.max_ms())
+    return Error{"latency min is above max"};
+  return r;
+}
+
+//! `tlctl cue NODE on | off | show | me DB | level SOURCE DB | limit DBTP`.
+Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) {
+  tl::proto::SetCue r;
+  const std::string usage = " (expected on, off, show, me DB, level SOURCE DB, or limit DBTP)";
+  const std::string verb = words.empty() ? "show" : words[0];
+  const auto level = [&](const std::string& text) -> Status {
+    constexpr protocol::Range levels = protocol::kCueLevelDb;
+    auto v = signed_number(text);
+    if (!v || !levels.contains(v.value())) {
+      return Error{fmt::format("bad cue level '{}': {} (off) to {:+} dB", text, levels.lo, levels.hi)};
+    }
+    r.set_level_db(v.value());
+    return Status::success();
+  };
+  if (verb == "show" && words.size() <= 1) {
+    r.set_action(tl::proto::SetCue::SHOW);
+  } else if ((verb == "on" || verb == "off") && words.size() == 1) {
+    r.set_action(verb == "on" ? tl::proto::SetCue::ON : tl::proto::SetCue::OFF);
+  } else if ((verb == "me" && words.size() == 2) || (verb == "level" && words.size() == 3)) {
+    r.set_action(tl::proto::SetCue::LEVEL);
+    r.set_source(verb == "me" ? "me" : words[1]);
+    if (auto ok = level(words.back()); !ok) return Error{ok.error()};
+  } else if (verb == "limit" && words.size() == 2) {
+    constexpr protocol::Range limits = protocol::kCueLimitDbtp;
+    auto v = signed_number(words[1]);
+    if (!v || !limits.contains(v.value())) {
+      return Error{fmt::format("bad cue limit '{}': {} to {} dBTP", words[1], limits.lo, limits.hi)};
+    }
+    r.set_action(tl::proto::SetCue::LIMIT);
+    r.set_limit_dbtp(v.value());
+  } else {
+    return Error{"bad cue command '" + verb + "'" + usage};
+  }
+  return r;
+}
+
+Status check_latency(Invocation& inv, const RawValues& raw) {
+  auto range = parse_latency_args(raw.words);
+  if (!range) return Error{range.error()};
+  inv.latency = range.value();
+  inv.latency.set_node(raw.name);
+  return Status::success();
+}
+
+Status check_cue(Invocation& inv, const RawValues& raw) {
+  auto cue = parse_cue_args(raw.words);
+  if (!cue) return Error{cue.error()};
+  inv.cue = cue.value();
+  inv.cue.set_node(raw.name);
+  return Status::success();
+}
+
+// ---- the table
+
+const Arg kChannelArg{"target", "NODE/CHANNEL", Slot::Channel, true};
+const Arg kChannelFrom1Arg{"target", "NODE/CHANNEL, channel from 1", Slot::Channel, true};
+const Arg kStateArg{"state", "on (default) or off", Slot::State};
+const Arg kStripWordsArg{"args", "section and values", Slot::Words, true};
+const Arg kSceneNameArg{"name", "scene name", Slot::SceneName, true};
+
+const Arg kGlobalOptions[] = {
+    {"--mixer", "mixer control address HOST:PORT (default: $TRACKLINK_MIXER, else 127.0.0.1:7400)",
+     Slot::Mixer},
+    {"--token-file", "file holding the control token (default: $TRACKLINK_TOKEN)", Slot::TokenFile},
+    {"--json", "print each reply or event as one JSON object per line", Slot::Json},
+    {"--timeout-ms", "connect and reply timeout in ms (default 5000; record stop: 60000 unless given)",
+     Slot::TimeoutMs},
+    {"-v,--verbose", "more detail (per-channel lines in nodes)", Slot::Verbose},
+};
+
+const CommandGroup kGroups[] = {
+    {"record", "start or stop a take"},
+    {"scene", "save, recall or list mixer scenes (every strip and the master)"},
+};
+
+const std::vector<CommandSpec>& table() {
+  static const std::vector<CommandSpec> rows = {
+      {.command = Command::Nodes,
+       .name = "nodes",
+       .help = "list capture nodes: state, counters, latency (-v: channels)",
+       .request = ask<&Envelope::mutable_list_nodes>,
+       .reply = Envelope::kNodeList,
+       .render = show_nodes},
+      {.command = Command::RecordStart,
+       .group = "record",
+       .name = "start",
+       .help = "start recording; prints the take name first",
+       .args = {{"--take", "take name (default: take-YYYYmmdd-HHMMSS, chosen by the mixer)", Slot::Take}},
+       .request = [](const auto& inv, auto& e) { e.mutable_record_start()->set_take_name(inv.take); },
+       .reply = Envelope::kRecordStarted,
+       .render = show<&Envelope::record_started, format_record_started>},
+      {.command = Command::RecordStop,
+       .group = "record",
+       .name = "stop",
+       .help = "stop recording; prints the take and a line per track",
+       .request = ask<&Envelope::mutable_record_stop>,
+       .reply = Envelope::kRecordStopped,
+       .render = show_record_stopped,
+       .reply_timeout_ms = kRecordStopTimeoutMs},
+      {.command = Command::RecordRecover,
+       .group = "record",
+       .name = "recover",
+       .help = "complete a take a stopped mixer left unfinished, from its files and its nodes' spools",
+       .args = {{"take", "the unfinished take (tlctl takes)", Slot::Take, true}},
+       .request = [](const auto& inv, auto& e) { e.mutable_record_recover()->set_take_name(inv.take); },
+       .reply = Envelope::kRecordStopped,
+       .render = show_record_stopped,
+       .reply_timeout_ms = kRecordStopTimeoutMs},
+      {.command = Command::Takes,
+       .name = "takes",
+       .help = "list finished takes",
+       .request = ask<&Envelope::mutable_list_takes>,
+       .reply = Envelope::kTakeList,
+       .render = show<&Envelope::take_list, format_takes>},
+      {.command = Command::Status,
+       .name = "status",
+       .help = "mixer status",
+       .request = ask<&Envelope::mutable_get_status>,
+       .reply = Envelope::kMixerStatus,
+       .render = show<&Envelope::mixer_status, format_status>},
+      {.command = Command::Gain,
+       .name = "gain",
+       .help = "set a channel's gain in dB (negative values welcome)",
+       .args = {kChannelFrom1Arg, {"db", "gain in dB, e.g. -6", Slot::GainDb, true}},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_gain_db(inv.value); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Pan,
+       .name = "pan",
+       .help = "set a channel's pan, -1 (left) .. 1 (right)",
+       .args = {kChannelArg, {"pan", "-1 .. 1", Slot::Pan, true}},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_pan(inv.value); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Mute,
+       .name = "mute",
+       .help = "mute a channel (or 'off' to unmute)",
+       .args = {kChannelArg, kStateArg},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_mute(inv.on); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Unmute,
+       .name = "unmute",
+       .help = "unmute a channel",
+       .args = {kChannelArg},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_mute(false); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Solo,
+       .name = "solo",
+       .help = "solo a channel (or 'off')",
+       .args = {kChannelArg, kStateArg},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_solo(inv.on); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Unsolo,
+       .name = "unsolo",
+       .help = "unsolo a channel",
+       .args = {kChannelArg},
+       .request = [](const auto& inv, auto& e) { channel_change(inv, e)->set_solo(false); },
+       .reply = Envelope::kChannelState,
+       .render = show_channel},
+      {.command = Command::Watch,
+       .name = "watch",
+       .help = "print events (node changes, faults, takes; --levels: meters) until Ctrl-C",
+       .args = {{"--levels", "also level events, about 10 per second", Slot::Levels},
+                {"--count", "stop after N events", Slot::Count},
+                {"--seconds", "stop after S seconds", Slot::Seconds}},
+       .request =
+           [](const Invocation& inv, Envelope& e) {
+             e.mutable_subscribe()->set_levels(inv.levels);
+             e.mutable_subscribe()->set_nodes(true);
+           },
+       .reply = Envelope::kMixerStatus,
+       .render = show_watch_header,
+       .after_reply = watch_events},
+      {.command = Command::Ping,
+       .name = "ping",
+       .help = "round trip time and the mixer's session clock",
+       .request = [](const auto&, auto& e) { e.mutable_ping()->set_client_time_ns(monotonic_ns()); },
+       .reply = Envelope::kPong,
+       .render = show_pong},
+      {.command = Command::Strip,
+       .name = "strip",
+       .help =
+           "set or show a channel strip: trim DB | phase on|off | delay 1.5ms|SAMPLES | hpf FREQ [slope=24] "
+           "| lpf 12k | eq BAND freq=2.5k gain=-3 q=1.2 [type=peak] | comp threshold=-18 ratio=4 attack=10 "
+           "release=120 makeup=3 knee=6 [detect=rms] [sc-hpf=100] | gate threshold=-50 range=-40 ... | "
+           "SECTION off | show",
+       .args = {kChannelFrom1Arg, kStripWordsArg},
+       .check = check_strip,
+       .request = strip_request,
+       .reply = Envelope::kStripState,
+       .render = show_strip,
+       .negative_words = true},
+      {.command = Command::Master,
+       .name = "master",
+       .help =
+           "set or show the master chain: limiter on ceiling=-1 [release=80] | comp ... | eq BAND ... | show",
+       .args = {kStripWordsArg},
+       .check = check_master,
+       .request = strip_request,
+       .reply = Envelope::kStripState,
+       .render = show_strip,
+       .negative_words = true},
+      {.command = Command::Bus,
+       .name = "bus",
+       .help =
+           "set or show a group bus (bus1-bus8: a strip joins one with 'strip N/C route bus3') or an effect "
+           "return (fx1 reverb, fx2 tempo delay, fed by 'strip N/C send 1|2 level=-10 [pre=on]'): fader DB | "
+           "mute on|off | eq BAND ... | comp ... | reverb decay=2.5 predelay=20 damping=6k level=0 (fx1) | "
+           "delay bpm=120 division=1/8d feedback=0.4 [damping=4k] [pingpong=on] (fx2) | show",
+       .args = {{"target", "bus1-bus8, fx1 or fx2", Slot::Name, true}, kStripWordsArg},
+       .check = check_bus,
+       .request = strip_request,
+       .reply = Envelope::kStripState,
+       .render = show_strip,
+       .negative_words = true},
+      {.command = Command::Meters,
+       .name = "meters",
+       .help = "live meters: channel peak/rms/gain reduction, master peak, true peak, LUFS",
+       .args = {{"--count", "stop after N refreshes", Slot::Count},
+                {"--interval-ms", "refresh interval (default 100)", Slot::IntervalMs}},
+       .request = ask<&Envelope::mutable_get_status>,
+       .reply = Envelope::kMixerStatus,
+       .render = show_meters_start,
+       .instead = poll_meters},
+      {.command = Command::SceneSave,
+       .group = "scene",
+       .name = "save",
+       .help = "save the whole mixer state as NAME",
+       .args = {kSceneNameArg},
+       .request = [](const auto& inv, auto& e) { scene_request(e, "save", inv.scene_name); },
+       .reply = Envelope::kSceneReply,
+       .render = show_scene},
+      {.command = Command::SceneRecall,
+       .group = "scene",
+       .name = "recall",
+       .help = "apply scene NAME (changes are smoothed)",
+       .args = {kSceneNameArg},
+       .request = [](const auto& inv, auto& e) { scene_request(e, "recall", inv.scene_name); },
+       .reply = Envelope::kSceneReply,
+       .render = show_scene},
+      {.command = Command::SceneList,
+       .group = "scene",
+       .name = "list",
+       .help = "list saved scenes",
+       .request = [](const auto& inv, auto& e) { scene_request(e, "list", inv.scene_name); },
+       .reply = Envelope::kSceneReply,
+       .render = show_scene},
+      {.command = Command::Latency,
+       .name = "latency",
+       .help =
+           "bound the play-out delay a node asks for: NODE min=MS max=MS (0 or -: the mixer's) | NODE reset. "
+           "The mix follows the neediest node; a max keeps a node on a bad link from holding the others back "
+           "(its late audio is concealed live, and still recorded)",
+       .args = {{"node", "node name", Slot::Name, true},
+                {"args", "min=MS max=MS, or reset", Slot::Words, true}},
+       .check = check_latency,
+       .request = [](const auto& inv, auto& e) { *e.mutable_set_latency() = inv.latency; },
+       .reply = Envelope::kLatencyState,
+       .render = show<&Envelope::latency_state, format_latency_state>},
+      {.command = Command::Cue,
+       .name = "cue",
+       .help =
+           "a node's personal cue mix, streamed back to it (tl-capture --cue): NODE on | off | show | me DB "
+           "(its own sound, 'more me') | level SOURCE DB (another node). Levels are -60 (off) to +12 dB "
+           "against the mix's faders and pans",
+       .args = {{"node", "the listening node", Slot::Name, true},
+                {"args", "on, off, show, me DB, level SOURCE DB, limit DBTP (its limiter's ceiling)",
+                 Slot::Words}},
+       .check = check_cue,
+       .request = [](const auto& inv, auto& e) { *e.mutable_set_cue() = inv.cue; },
+       .reply = Envelope::kCueState,
+       .render = show<&Envelope::cue_state, format_cue_state>,
+       .negative_words = true},
+  };
+  return rows;
+}
+
+}  // namespace
+
+bool takes_value(const Arg& arg) {
+  const bool flag = arg.slot == Slot::Json || arg.slot == Slot::Verbose || arg.slot == Slot::Levels;
+  return arg.name.starts_with("-") && !flag;
+}
+
+std::string_view program_help() {
+  return "tlctl: the tracklink operator's client. Talks to tl-mixer over the control channel.";
+}
+
+std::span<const Arg> global_options() {
+  return kGlobalOptions;
+}
+
+std::span<const CommandGroup> command_groups() {
+  return kGroups;
+}
+
+std::span<const CommandSpec> command_table() {
+  return table();
+}
+
+const CommandSpec& command_spec(Command command) {
+  const auto rows = command_table();
+  const auto it =
+      std::find_if(rows.begin(), rows.end(), [&](const CommandSpec& c) { return c.command == command; });
+  if (it == rows.end()) std::abort();  // every Command has a row
+  return *it;
+}
+
+}  // namespace tl::ctl
