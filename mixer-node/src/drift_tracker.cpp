@@ -5,6 +5,11 @@
 
 namespace tl::mixer {
 
+namespace {
+//! Measured and reported drifts this close are both taken as right, to their noise.
+constexpr double kCloseDrift = 2e-6;
+}  // namespace
+
 DriftTracker::DriftTracker(std::uint32_t sample_rate, double window_seconds)
     : rate_(sample_rate), window_(static_cast<MediaTime>(window_seconds * sample_rate)) {}
 
@@ -113,8 +118,16 @@ std::vector<DriftTracker::Stretch> DriftTracker::stretches(double reported_ppm) 
     }
     s.measured = s.drift;
     // The tracker's drift is + when the node runs slow, the report's when it runs fast.
-    if (std::isfinite(reported_ppm) && !drift_agrees(reported_ppm, -1e6 * s.drift, 2.0)) {
-      s.drift = std::fabs(reported_ppm) <= 2.0 ? 0.0 : -1e-6 * reported_ppm;
+    if (std::isfinite(reported_ppm)) {
+      const double report = -1e-6 * reported_ppm;
+      if (!drift_agrees(reported_ppm, -1e6 * s.drift, 2.0)) {
+        s.drift = std::fabs(reported_ppm) <= 2.0 ? 0.0 : report;
+      } else if (s.drift != 0.0 && std::fabs(s.drift - report) <= kCloseDrift) {
+        // Two independent figures a few tenths of a ppm apart (one from one-way arrivals,
+        // one from two-way sync): their mean is the better one. On a loaded 2-core machine
+        // under ASan each was seen up to 0.8-1.1 ppm off a simulated clock, their mean 0.4.
+        s.drift = 0.5 * (s.drift + report);
+      }
     }
     out.push_back(s);
   }

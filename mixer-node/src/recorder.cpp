@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -106,7 +107,9 @@ struct Recorder::Take {
   std::array<std::unique_ptr<DriftTracker>, kMaxNodes + 1> drift;
   std::array<std::vector<std::pair<MediaTime, double>>, kMaxNodes + 1> node_anchors;  // from NodeReports
   struct Conformed {
-    double drift_ppm = 0.0;
+    double drift_ppm = 0.0;         // the drift the conform applied (+: node slow)
+    double measured_drift_ppm = 0.0;  // what the arrivals alone showed (same sign)
+    double reported_drift_ppm = std::numeric_limits<double>::quiet_NaN();  // the node's own (+: fast)
     double drift_samples = 0.0;
     bool resampled = false;
     double clock_offset_ms = 0.0;
@@ -952,11 +955,12 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
     if (tracks.empty()) continue;
     const NodeSlot* slot = registry_.by_id(id);
     std::vector<dsp::ConformAnchor> anchors;
-    double drift = 0.0, covered = 0.0;
+    double drift = 0.0, measured = 0.0, covered = 0.0;
+    const double reported = slot->reported_drift_ppm.load(std::memory_order_relaxed);
     if (take.drift[id]) {
-      const double reported = slot->reported_drift_ppm.load(std::memory_order_relaxed);
       for (const auto& s : take.drift[id]->stretches(reported)) {
         drift += s.drift * static_cast<double>(s.end - s.first);
+        measured += s.measured * static_cast<double>(s.end - s.first);
         covered += static_cast<double>(s.end - s.first);
         if (s.drift != s.measured) {
           spdlog::info("take '{}': {}'s arrivals showed {:+.1f} ppm, its own report {:+.1f} ppm: conformed at {:+.1f} ppm",
@@ -982,6 +986,8 @@ void Recorder::conform_tracks(Take& take, std::int64_t length) {
         continue;
       }
       take.conformed[file] = Take::Conformed{.drift_ppm = covered > 0.0 ? 1e6 * drift / covered : 0.0,
+                                             .measured_drift_ppm = covered > 0.0 ? 1e6 * measured / covered : 0.0,
+                                             .reported_drift_ppm = reported,
                                              .drift_samples = outcome->drift_samples,
                                              .resampled = outcome->resampled,
                                              .clock_offset_ms = slot->report.offset_ms(),
@@ -1046,6 +1052,8 @@ void Recorder::write_manifest(const char* state, const proto::RecordStopped* sum
       if (const auto c = take.conformed.find(t.file()); c != take.conformed.end()) {
         tj["raw_file"] = "raw/" + t.file();
         tj["drift_ppm"] = c->second.drift_ppm;
+        tj["measured_drift_ppm"] = c->second.measured_drift_ppm;
+        if (std::isfinite(c->second.reported_drift_ppm)) tj["reported_drift_ppm"] = c->second.reported_drift_ppm;
         tj["drift_samples"] = c->second.drift_samples;
         tj["conform"] = c->second.resampled ? "resampled" : "copy";
         tj["moved_samples"] = c->second.shift;

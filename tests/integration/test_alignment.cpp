@@ -70,8 +70,9 @@ TEST(Alignment, ClicksFromNodesWithSkewedClocksLandOnTheSameSample) {
     // From 5 s after the node joined (its clock sync has locked by then).
     const std::int64_t from = json_int(t, "first_sample") - start + 5 * 48000;
     found[node] = clicks(read_audio(dir + "/" + t["file"].get<std::string>()), from);
-    std::printf("[ figure ] %s: drift %.1f ppm (%s), %zu clicks\n", node.c_str(), json_num(t, "drift_ppm"),
-                t.value("conform", "?").c_str(), found[node].size());
+    std::printf("[ figure ] %s: drift %.2f ppm (%s; arrivals %.2f, node %.2f), %zu clicks\n", node.c_str(),
+                json_num(t, "drift_ppm"), t.value("conform", "?").c_str(), t.value("measured_drift_ppm", 0.0),
+                -t.value("reported_drift_ppm", 0.0), found[node].size());
   }
   ASSERT_EQ(found.size(), 3u);
   const auto& ref = found["ref"];
