@@ -57,7 +57,7 @@ TEST(Scale, ThirtyTwoNodesOfEightChannelsAreRecordedBitExactWithNothingConcealed
   Session s("scale");
   s.start_mixer();
   // One second of 8-channel 24-bit noise that every node loops: each sample of every
-  // track can be found in it, one way only.
+  // track can be found in it.
   std::vector<std::int32_t> source(static_cast<std::size_t>(kRate) * kChannels);
   std::mt19937 rng(17);
   for (auto& v : source) v = static_cast<std::int32_t>(rng() & 0xFFFFFF00u);
@@ -116,12 +116,16 @@ TEST(Scale, ThirtyTwoNodesOfEightChannelsAreRecordedBitExactWithNothingConcealed
     const std::int64_t first = json_int(t, "raw_first_sample", json_int(t, "first_sample")) - start;
     ASSERT_GE(first, 0);
     ASSERT_LT(first + kRate, raw.frames());
-    // Where in the loop the track's first sample is.
+    // Where in the loop the track's first samples are: a run of four, as one 24-bit
+    // value is found twice in a second of noise (~70 such pairs per channel).
     std::int64_t phase = -1;
     for (std::int64_t i = 0; i < kRate && phase < 0; ++i) {
-      if (source[static_cast<std::size_t>(i * kChannels + c)] == raw.samples[static_cast<std::size_t>(first)]) {
-        phase = i;
+      bool same = true;
+      for (std::int64_t k = 0; k < 4 && same; ++k) {
+        same = source[static_cast<std::size_t>(((i + k) % kRate) * kChannels + c)] ==
+               raw.samples[static_cast<std::size_t>(first + k)];
       }
+      if (same) phase = i;
     }
     ASSERT_GE(phase, 0) << "the first sample is not the node's";
     std::int64_t mismatches = 0;
