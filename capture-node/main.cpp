@@ -12,6 +12,7 @@
 #include "tl/capture/options.h"
 #include "tl/common/logging.h"
 #include "tl/common/token.h"
+#include "tl/common/version.h"
 #include "tl/protocol/auth.h"
 
 namespace {
@@ -25,6 +26,7 @@ extern "C" void on_signal(int) {
 int run(int argc, char** argv) {
   tl::capture::RawOptions raw;
   CLI::App app{"tl-capture: streams timestamped audio to a tracklink mixer"};
+  app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   app.add_option("--mixer", raw.mixer, "mixer control address HOST:PORT");
   app.add_option("--name", raw.name, "node name, [A-Za-z0-9_.-], at most 32 characters");
   app.add_option("--source", raw.source,
@@ -77,6 +79,8 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "tl-capture: " << e.what() << "\n(see tl-capture --help)\n";

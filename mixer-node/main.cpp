@@ -7,11 +7,13 @@
 #include "tl/common/address.h"
 #include "tl/common/logging.h"
 #include "tl/common/token.h"
+#include "tl/common/version.h"
 #include "tl/mixer/mix_clock.h"
 #include "tl/mixer/mixer.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tl-mixer: receives capture nodes, mixes, monitors and records every input as its own track"};
+  app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string listen = "127.0.0.1:7400";
   std::string monitor = "none";
   std::string token_file;

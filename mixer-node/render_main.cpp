@@ -4,12 +4,14 @@
 
 #include <cstdio>
 
+#include "tl/common/version.h"
 #include "tl/mixer/take_render.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
       "tl-render: mixes a recorded take again, offline, from its tracks and automation.json (the mix as the take "
       "began and every change at the frame it was made), through the mixer's own engine"};
+  app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string take_dir, out;
   bool raw = false, as_live = false, compare = false, quiet = false;
   double settle_s = 0.5;

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "tl/common/version.h"
 #include "tl/ctl/command_table.h"
 #include "tl/ctl/commands.h"
 #include "tl/protocol/ranges.h"
@@ -237,6 +238,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
   inv.mixer_text = env_mixer != nullptr && *env_mixer != '\0' ? env_mixer : "127.0.0.1:7400";
 
   CLI::App app{std::string(program_help()), "tlctl"};
+  app.set_version_flag("--version", std::string(kTracklinkVersion));
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(1);
   CLI::Option* timeout = nullptr;

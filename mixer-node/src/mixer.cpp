@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "tl/common/realtime.h"
+#include "tl/common/version.h"
 #include "tl/mixer/strip_control.h"
 #include "tl/protocol/auth.h"
 #include "tl/protocol/ranges.h"
@@ -379,7 +380,7 @@ proto::NodeList Mixer::node_list() const {
 
 proto::MixerStatus Mixer::status() const {
   proto::MixerStatus s;
-  s.set_version("0.1.0");
+  s.set_version(std::string(kTracklinkVersion));
   s.set_sample_rate(config_.sample_rate);
   s.set_block_frames(config_.block_frames);
   s.set_clock(driver_ ? driver_->describe() : "none");
