@@ -45,6 +45,8 @@ json track_json(const TakeTrack& t, bool is_mix) {
     const TakeTrack::Conform& c = *t.conform;
     j["raw_file"] = c.raw_file;
     j["drift_ppm"] = c.drift_ppm;
+    j["measured_drift_ppm"] = c.measured_drift_ppm;
+    if (c.reported_drift_ppm) j["reported_drift_ppm"] = *c.reported_drift_ppm;
     j["drift_samples"] = c.drift_samples;
     j["conform"] = c.resampled ? "resampled" : "copy";
     j["moved_samples"] = c.moved_samples;
@@ -113,6 +115,8 @@ TakeTrack read_track(JsonFields& f) {
     TakeTrack::Conform c;
     f.get("raw_file", c.raw_file);
     f.get("drift_ppm", c.drift_ppm);
+    f.get("measured_drift_ppm", c.measured_drift_ppm);
+    if (f.has("reported_drift_ppm")) f.get("reported_drift_ppm", c.reported_drift_ppm.emplace());
     f.get("drift_samples", c.drift_samples);
     std::string how = "copy";
     f.get("conform", how);

@@ -66,6 +66,8 @@ TakeManifest closed_take() {
               .node_id = 1,
               .conform = TakeTrack::Conform{.raw_file = "raw/room-a-1.wav",
                                             .drift_ppm = 12.5,
+                                            .measured_drift_ppm = 12.0,
+                                            .reported_drift_ppm = -13.0,
                                             .drift_samples = 1.2,
                                             .resampled = true,
                                             .moved_samples = 1.0,
@@ -139,6 +141,9 @@ TEST_F(TakeManifestTest, TheFileHoldsTheKeysUsersRead) {
   EXPECT_EQ(a["conform"], "resampled");
   EXPECT_EQ(a["raw_file"], "raw/room-a-1.wav");
   EXPECT_EQ(a["raw_first_sample"], 480000);
+  EXPECT_EQ(a["drift_ppm"], 12.5);
+  EXPECT_EQ(a["measured_drift_ppm"], 12.0);
+  EXPECT_EQ(a["reported_drift_ppm"], -13.0);
   EXPECT_TRUE(a["moved_samples"].is_number_float());
   EXPECT_EQ(a["node_id"], 1);
   EXPECT_FALSE(a.contains("live_codec"));
@@ -152,6 +157,18 @@ TEST_F(TakeManifestTest, TheFileHoldsTheKeysUsersRead) {
   EXPECT_EQ(mix["concealed"], json::parse(R"([{"from": 480096, "frames": 256}])"));
   for (const char* key : {"complete", "missing", "recovered_samples", "node_id"})
     EXPECT_FALSE(mix.contains(key)) << key;
+}
+
+TEST_F(TakeManifestTest, ANodeWithoutAClockReportHasNoReportedDrift) {
+  TakeManifest m = closed_take();
+  m.tracks[0].conform->reported_drift_ppm.reset();
+  ASSERT_TRUE(m.write(dir_));
+  const json a = json::parse(read_file())["tracks"][0];
+  EXPECT_EQ(a["measured_drift_ppm"], 12.0);
+  EXPECT_FALSE(a.contains("reported_drift_ppm"));
+  const auto back = TakeManifest::read(dir_);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back.value(), m);
 }
 
 TEST_F(TakeManifestTest, FieldsAFileDoesNotHoldKeepTheirDefaults) {

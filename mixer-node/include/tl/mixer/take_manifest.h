@@ -57,8 +57,10 @@ struct TakeTrack {
 
   //! How the session-aligned track was made from raw/ (absent: not conformed).
   struct Conform {
-    std::string raw_file;  //!< "raw/<file>"
-    double drift_ppm = 0.0;
+    std::string raw_file;                      //!< "raw/<file>"
+    double drift_ppm = 0.0;                    //!< the drift the conform applied (+: the node slow)
+    double measured_drift_ppm = 0.0;           //!< what its arrivals alone showed (same sign)
+    std::optional<double> reported_drift_ppm;  //!< the node's own report (+: fast; absent: none)
     double drift_samples = 0.0;
     bool resampled = false;              //!< written as "conform": "resampled" or "copy"
     double moved_samples = 0.0;          //!< how far it stands from its packets' stamps
