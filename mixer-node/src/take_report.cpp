@@ -12,12 +12,24 @@ namespace fs = std::filesystem;
 namespace tl::mixer {
 namespace {
 
-void add_missing(const TakeTrack& t, proto::TrackSummary& s) {
+//! What both reports say of a track: its file, where it starts, its levels, what it
+//! lost, what came back and what is still missing (the list leaves out the rest).
+void summarise(const TakeTrack& t, proto::TrackSummary& s) {
+  s.set_file(t.file);
+  s.set_node(t.node);
+  s.set_channel(t.channel);
+  s.set_first_sample(t.first_sample);
+  s.set_frames(t.frames);
+  s.set_peak_dbfs(t.peak_dbfs);
+  s.set_rms_dbfs(t.rms_dbfs);
+  s.set_lost_samples(t.lost_samples);
+  s.set_recovered_samples(t.recovered_samples);
   for (const TakeRange& m : t.missing) {
     auto* r = s.add_missing();
     r->set_from(m.from);
     r->set_frames(static_cast<std::uint64_t>(m.frames));
   }
+  s.set_missing_reason(t.missing_reason);
 }
 
 //! A take the mixer did not close (it was killed, or the machine went down): what
@@ -50,36 +62,15 @@ proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& 
   summary.set_start_sample(manifest.start_sample);
   summary.set_frames(manifest.frames);
   summary.set_seconds(manifest.seconds);
-  for (const TakeTrack& t : manifest.tracks) {
+  // Every node's track, then the mix (it has nothing recovered or missing: left unset).
+  const auto add = [&](const TakeTrack& t) {
     auto* s = summary.add_tracks();
-    s->set_file(t.file);
-    s->set_node(t.node);
-    s->set_channel(t.channel);
-    s->set_first_sample(t.first_sample);
-    s->set_frames(t.frames);
-    s->set_peak_dbfs(t.peak_dbfs);
-    s->set_rms_dbfs(t.rms_dbfs);
-    s->set_lost_samples(t.lost_samples);
+    summarise(t, *s);
     s->set_concealed_samples(t.concealed_samples);
     s->set_clipped_samples(t.clipped_samples);
-    s->set_recovered_samples(t.recovered_samples);
-    add_missing(t, *s);
-    s->set_missing_reason(t.missing_reason);
-  }
-  if (manifest.mix) {
-    const TakeTrack& mix = *manifest.mix;
-    auto* m = summary.add_tracks();
-    m->set_file(mix.file);
-    m->set_node(mix.node);
-    m->set_channel(mix.channel);
-    m->set_first_sample(mix.first_sample);
-    m->set_frames(mix.frames);
-    m->set_peak_dbfs(mix.peak_dbfs);
-    m->set_rms_dbfs(mix.rms_dbfs);
-    m->set_lost_samples(mix.lost_samples);
-    m->set_clipped_samples(mix.clipped_samples);
-    m->set_concealed_samples(mix.concealed_samples);
-  }
+  };
+  for (const TakeTrack& t : manifest.tracks) add(t);
+  if (manifest.mix) add(*manifest.mix);
   return summary;
 }
 
@@ -105,20 +96,7 @@ std::vector<proto::RecordStopped> list_takes(const fs::path& record_dir, const s
     }
     t.set_state(TakeManifest::kComplete);
     t.set_complete(m.complete);
-    for (const TakeTrack& tr : m.tracks) {
-      auto* s = t.add_tracks();
-      s->set_file(tr.file);
-      s->set_node(tr.node);
-      s->set_channel(tr.channel);
-      s->set_first_sample(tr.first_sample);
-      s->set_frames(tr.frames);
-      s->set_peak_dbfs(tr.peak_dbfs);
-      s->set_rms_dbfs(tr.rms_dbfs);
-      s->set_lost_samples(tr.lost_samples);
-      s->set_recovered_samples(tr.recovered_samples);
-      s->set_missing_reason(tr.missing_reason);
-      add_missing(tr, *s);
-    }
+    for (const TakeTrack& tr : m.tracks) summarise(tr, *t.add_tracks());
     out.push_back(std::move(t));
   }
   std::sort(out.begin(), out.end(),

@@ -1,6 +1,6 @@
 #pragma once
-//! The take's finishing step for one track: keep the raw file, write the
-//! session-aligned one.
+//! The take's finishing step: keep each track's raw file, write the session-aligned
+//! one (conform_take, every node's tracks; conform_track_file, one track).
 //!
 //! <take>/<file> (as recorded: the node's exact samples at its media times) moves
 //! to <take>/raw/<file>; <take>/<file> is rewritten by tl::dsp::conform from the
