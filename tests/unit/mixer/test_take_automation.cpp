@@ -1,12 +1,11 @@
 // automation.json: the mix as a take began and every change, written once and read
 // back by tl-render as it was; a missing or broken file is a clear error.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "process.h"
 #include "tl/mixer/take_automation.h"
 
 namespace fs = std::filesystem;
@@ -18,12 +17,9 @@ namespace {
 class TakeAutomationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tl_take_automation_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = test::make_work_dir(std::string("take_automation_") +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
-  void TearDown() override { fs::remove_all(dir_); }
   void write_file(const std::string& text) const { std::ofstream(dir_ / "automation.json") << text; }
   json read_file() const {
     std::ifstream in(dir_ / "automation.json");

@@ -1,24 +1,17 @@
 // A take's folder: names that stay inside the record directory, its WAV files by node
 // and channel, and .alive.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "process.h"
 #include "tl/mixer/take_folder.h"
 
 namespace fs = std::filesystem;
 
 namespace tl::mixer {
 namespace {
-
-fs::path scratch_dir(const char* name) {
-  const fs::path dir = fs::temp_directory_path() / ("tl_take_folder_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 TEST(TakeFolder, ANameStaysInsideTheRecordDirectory) {
   for (const char* ok : {"take-1", "Song_2.mix", "a"}) EXPECT_TRUE(valid_take_name(ok)) << ok;
@@ -31,7 +24,7 @@ TEST(TakeFolder, ANameStaysInsideTheRecordDirectory) {
 }
 
 TEST(TakeFolder, ItsWavFilesAreNamedByNodeAndChannel) {
-  const fs::path dir = scratch_dir("files");
+  const fs::path dir = test::make_work_dir("take_folder_files");
   for (const char* f : {"room-a-2.wav", "mix.wav", "vox-1.wav", "notes.txt", "room-a-10.wav"}) {
     std::ofstream(dir / f) << "x";
   }
@@ -46,11 +39,10 @@ TEST(TakeFolder, ItsWavFilesAreNamedByNodeAndChannel) {
   EXPECT_EQ(files[1].channel, 10u);
   EXPECT_EQ(files[2].channel, 2u);
   EXPECT_EQ(files[3].node, "vox");
-  fs::remove_all(dir);
 }
 
 TEST(TakeFolder, AliveKeepsTheLastPositionInPlace) {
-  const fs::path dir = scratch_dir("alive");
+  const fs::path dir = test::make_work_dir("take_folder_alive");
   EXPECT_EQ(AliveFile::read(dir / ".alive"), 0);
   {
     AliveFile alive(dir / ".alive");
@@ -58,7 +50,6 @@ TEST(TakeFolder, AliveKeepsTheLastPositionInPlace) {
     alive.write(42);  // shorter: rewritten over the same fixed-width line
   }
   EXPECT_EQ(AliveFile::read(dir / ".alive"), 42);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <unistd.h>
-
+#include "process.h"
 #include "tl/mixer/take_manifest.h"
 
 namespace fs = std::filesystem;
@@ -20,12 +19,9 @@ namespace {
 class TakeManifestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tl_take_manifest_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = test::make_work_dir(std::string("take_manifest_") +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void write_file(const std::string& text) const { std::ofstream(dir_ / "take.json") << text; }
   std::string read_file() const {

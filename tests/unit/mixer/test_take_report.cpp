@@ -1,11 +1,11 @@
 // Takes as the control channel reports them: the record stop reply and tlctl takes.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
+#include "process.h"
 #include "tl/mixer/take_report.h"
 #include "tl/mixer/track_writer.h"
 
@@ -74,8 +74,7 @@ TEST(TakeReport, TheStopReplyListsEveryTrackThenTheMix) {
 }
 
 TEST(TakeReport, TheListHasClosedTakesFromTakeJsonAndUnfinishedOnesFromTheirFiles) {
-  const fs::path dir = fs::temp_directory_path() / ("tl_take_report_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const fs::path dir = test::make_work_dir("take_report_list");
   for (const char* t : {"one", "killed", "now", "broken", "empty"}) fs::create_directories(dir / t);
   ASSERT_TRUE(closed("one").write(dir / "one"));
   const TakeManifest recording{.take = "killed", .state = TakeManifest::kRecording, .sample_rate = 48000};
@@ -106,7 +105,6 @@ TEST(TakeReport, TheListHasClosedTakesFromTakeJsonAndUnfinishedOnesFromTheirFile
   EXPECT_EQ(one.tracks(1).missing_reason(), "the node did not answer the backfill in time");
   ASSERT_EQ(one.tracks(1).missing_size(), 1);
   EXPECT_EQ(one.tracks(1).missing(0).frames(), 48u);
-  fs::remove_all(dir);
 }
 
 }  // namespace
