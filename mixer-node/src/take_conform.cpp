@@ -1,7 +1,10 @@
 #include "tl/mixer/take_conform.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -54,6 +57,61 @@ Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::s
   }
   (*writer)->finish(frames);
   return ConformOutcome{.resampled = !r.copied, .drift_samples = r.drift_samples, .shift = r.shift};
+}
+
+void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::uint32_t sample_rate) {
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    const NodeSlot* slot = registry.by_id(id);
+    std::vector<dsp::ConformAnchor> anchors;
+    double drift = 0.0, measured = 0.0, covered = 0.0;
+    const double reported = slot->reported_drift_ppm.load(std::memory_order_relaxed);
+    if (take.drift[id]) {
+      for (const auto& s : take.drift[id]->stretches(reported)) {
+        drift += s.drift * static_cast<double>(s.end - s.first);
+        measured += s.measured * static_cast<double>(s.end - s.first);
+        covered += static_cast<double>(s.end - s.first);
+        if (s.drift != s.measured) {
+          spdlog::info(
+              "take '{}': {}'s arrivals showed {:+.1f} ppm, its own report {:+.1f} ppm: "
+              "conformed at {:+.1f} ppm",
+              take.name, slot->name, -1e6 * s.measured, reported, -1e6 * s.drift);
+        }
+      }
+      anchors = take.drift[id]->anchors(take.start, reported);
+      place_by_node_anchors(anchors, take.node_anchors[id], take.start, sample_rate);
+    }
+    if (anchors.empty()) anchors.push_back({.node_index = 0.0, .session_pos = 0.0});
+    for (std::uint32_t c = 0; c < tracks.size(); ++c) {
+      if (!tracks[c]) continue;
+      const std::string file = track_file_name(slot->name, c);
+      TrackFileInfo info{
+          .sample_rate = sample_rate,
+          .channels = 1,
+          .time_reference = take.start,
+          .description = "tracklink " + take.name + " " + slot->name + "/" + std::to_string(c + 1)};
+      auto outcome = conform_track_file(take.dir, file, anchors, length, info);
+      if (!outcome) {
+        spdlog::error("take '{}': conform of {} failed: {}; the raw track is kept", take.name, file,
+                      outcome.error());
+        continue;
+      }
+      const TakeTrack::Conform& done = take.conformed[file] = TakeTrack::Conform{
+          .raw_file = "raw/" + file,
+          .drift_ppm = covered > 0.0 ? 1e6 * drift / covered : 0.0,
+          .measured_drift_ppm = covered > 0.0 ? 1e6 * measured / covered : 0.0,
+          .reported_drift_ppm = std::isfinite(reported) ? std::optional(reported) : std::nullopt,
+          .drift_samples = outcome->drift_samples,
+          .resampled = outcome->resampled,
+          .moved_samples = outcome->shift,
+          .clock_offset_ms = slot->report.offset_ms()};
+      if (outcome->resampled) {
+        spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name,
+                     file, outcome->drift_samples, done.drift_ppm);
+      }
+    }
+  }
 }
 
 }  // namespace tl::mixer

@@ -1,14 +1,12 @@
 #include "tl/mixer/take_render.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <nlohmann/json.hpp>
 #include <sndfile.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,29 +16,23 @@
 #include "tl/mixer/mix_engine.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/strip_control.h"
+#include "tl/mixer/take_automation.h"
+#include "tl/mixer/take_manifest.h"
 #include "tl/mixer/track_writer.h"
 #include "tl/protocol/audio_packet.h"
 #include "tl/protocol/pcm.h"
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
 
 namespace tl::mixer {
 namespace {
 
-Result<json> read_json_file(const fs::path& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return Error{"no " + path.filename().string() + " in " + path.parent_path().string() + " (" + what + ")"};
-  json j = json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Error{path.string() + " is not valid JSON"};
-  return j;
-}
-
+//! A recorded state (a scene, a strip's state) from its JSON text.
 template <class Message>
-bool parse_state(const json& j, Message& out) {
+bool parse_state(const std::string& text, Message& out) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  return google::protobuf::util::JsonStringToMessage(j.dump(), &out, options).ok();
+  return !text.empty() && google::protobuf::util::JsonStringToMessage(text, &out, options).ok();
 }
 
 double thread_cpu_seconds() {
@@ -283,23 +275,21 @@ struct Change {
 
 Result<RenderSummary> render_take(const RenderOptions& options) {
   const fs::path& dir = options.take_dir;
-  auto take = read_json_file(dir / "take.json", "not a take folder?");
+  auto take = TakeManifest::read(dir);
   if (!take) return Error{take.error()};
-  auto automation = read_json_file(dir / "automation.json",
-                                   "takes record it since automation was added; a recovered take has none");
+  auto automation = TakeAutomation::read(dir);
   if (!automation) return Error{automation.error()};
-  const json& t = take.value();
-  const json& a = automation.value();
-  if (t.value("state", "") != "complete") return Error{"the take is not complete (tlctl record recover it first)"};
+  const TakeManifest& t = take.value();
+  const TakeAutomation& a = automation.value();
+  if (!t.closed()) return Error{"the take is not complete (tlctl record recover it first)"};
 
   RenderSummary summary;
-  summary.sample_rate = t.value("sample_rate", 0u);
-  const MediaTime start = t.value("start_sample", std::int64_t{0});
-  summary.frames = t.value("frames", std::int64_t{0});
-  const json mix = a.value("mix", json::object());
-  const auto block = mix.value("block_frames", 0u);
-  const MediaTime origin = mix.value("block_origin", std::int64_t{0});
-  const auto lookahead = mix.value("lookahead_frames", std::size_t{0});
+  summary.sample_rate = t.sample_rate;
+  const MediaTime start = t.start_sample;
+  summary.frames = static_cast<std::int64_t>(t.frames);
+  const auto block = a.mix.block_frames;
+  const MediaTime origin = a.mix.block_origin;
+  const auto lookahead = a.mix.lookahead_frames;
   if (summary.sample_rate == 0 || summary.frames <= 0) return Error{"take.json has no sample rate or length"};
   if (block == 0 || block > 4096) {
     return Error{"automation.json has no mix block size (recorded by an older tl-mixer): cannot repeat its mix"};
@@ -308,35 +298,35 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   // The tracks, by node.
   const bool raw = options.raw || options.as_live;
   std::map<std::string, RenderNode> by_node;
-  for (const json& tr : t.value("tracks", json::array())) {
-    const std::string node = tr.value("node", "");
-    const int channel = tr.value("channel", 0);
-    std::string file = tr.value("file", "");
-    if (raw && tr.contains("raw_file")) file = tr.value("raw_file", "");
-    if (node.empty() || channel < 1 || channel > static_cast<int>(kMaxChannelsPerNode) || file.empty()) {
-      return Error{"take.json lists a track without node, channel or file: " + tr.dump()};
+  for (const TakeTrack& tr : t.tracks) {
+    const std::string& node = tr.node;
+    const std::uint32_t channel = tr.channel;
+    std::string file = tr.file;
+    if (raw && tr.conform) file = tr.conform->raw_file;
+    if (node.empty() || channel < 1 || channel > kMaxChannelsPerNode || file.empty()) {
+      return Error{"take.json lists a track without node, channel or file: file '" + tr.file + "', node '" +
+                   node + "', channel " + std::to_string(channel)};
     }
-    if (!raw && (tr.value("conform", "copy") != "copy" || tr.value("moved_samples", 0.0) != 0.0)) {
-      ++summary.moved;
-    }
+    if (!raw && tr.conform && (tr.conform->resampled || tr.conform->moved_samples != 0.0)) ++summary.moved;
     auto track = TrackStream::open(dir / file, summary.sample_rate);
     if (!track) return Error{track.error()};
     RenderNode& n = by_node[node];
     n.name = node;
-    n.live_id = tr.value("node_id", 0);
+    n.live_id = tr.node_id;
     const auto c = static_cast<std::size_t>(channel - 1);
     if (n.channels.size() <= c) n.channels.resize(c + 1);
     n.channels[c] = std::move(track.value());
     if (options.as_live) {
       if (n.left_out.size() <= c) n.left_out.resize(c + 1);
-      for (const json& run : tr.value("live_concealed", json::array())) {
-        const MediaTime from = run.value("from", std::int64_t{0});
-        n.left_out[c].emplace_back(from, from + run.value("frames", std::int64_t{0}));
+      if (tr.live_concealed) {
+        for (const TakeRange& run : tr.live_concealed->runs) {
+          n.left_out[c].emplace_back(run.from, run.from + run.frames);
+        }
       }
       std::sort(n.left_out[c].begin(), n.left_out[c].end());
-      if (tr.value("live_codec", "") == "opus" || !tr.value("live_concealed_exact", true) ||
-          !tr.value("live_concealed_complete", true)) {
-        summary.not_repeatable.push_back(tr.value("file", file));
+      if (tr.live_codec == "opus" ||
+          (tr.live_concealed && (!tr.live_concealed->exact || !tr.live_concealed->complete))) {
+        summary.not_repeatable.push_back(tr.file);
       }
     }
     ++summary.tracks;
@@ -359,7 +349,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
 
   // The mix as the take began, then every change in order.
   proto::Scene scene;
-  if (!a.contains("initial") || !parse_state(a["initial"], scene)) return Error{"automation.json has no initial mix"};
+  if (!parse_state(a.initial, scene)) return Error{"automation.json has no initial mix"};
   const auto apply = [&](const proto::StripState& state) -> Status {
     auto applied = render.apply_state(state);
     if (!applied) return Error{applied.error()};
@@ -376,10 +366,10 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     if (auto r = apply(st); !r) return Error{r.error()};
   }
   std::vector<Change> changes;
-  for (const json& c : a.value("changes", json::array())) {
-    Change change{.position = c.value("position", std::int64_t{0})};
-    if (!c.contains("state") || !parse_state(c["state"], change.state)) {
-      return Error{"automation.json holds a change that is not a strip state: " + c.dump()};
+  for (const TakeAutomation::Change& c : a.changes) {
+    Change change{.position = c.position};
+    if (!parse_state(c.state, change.state)) {
+      return Error{"automation.json holds a change that is not a strip state: " + c.state};
     }
     changes.push_back(std::move(change));
   }
@@ -391,7 +381,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
                                   TrackFileInfo{.sample_rate = summary.sample_rate,
                                                 .channels = 2,
                                                 .time_reference = start,
-                                                .description = "tracklink render of " + t.value("take", "")},
+                                                .description = "tracklink render of " + t.take},
                                   4096);
   if (!writer) return Error{writer.error()};
   (*writer)->set_edge_fade(static_cast<std::uint32_t>(kMixEdgeFadeSeconds * summary.sample_rate));  // as mix.wav
@@ -434,9 +424,9 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
 
 Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path& render, std::int64_t settle,
                                        std::int64_t tolerance_lsb, bool include_concealed) {
-  auto take = read_json_file(take_dir / "take.json", "not a take folder?");
+  auto take = TakeManifest::read(take_dir);
   if (!take) return Error{take.error()};
-  const std::uint32_t rate = take->value("sample_rate", 0u);
+  const std::uint32_t rate = take->sample_rate;
   auto mix = TrackStream::open(take_dir / "mix.wav", rate, 2);
   if (!mix) return Error{mix.error()};
   auto out = TrackStream::open(render, rate, 2);
@@ -447,14 +437,12 @@ Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path&
                  std::to_string(frames) + " frames)"};
   }
   // Where the live mix held a guess (take.json mix.concealed, in order): left out.
-  const std::int64_t start = take->value("start_sample", std::int64_t{0});
+  const std::int64_t start = take->start_sample;
   std::vector<std::pair<std::int64_t, std::int64_t>> concealed;
-  const json none = json::array();
-  const json mix_info = take->value("mix", json::object());
-  const json& guesses = mix_info.contains("concealed") && !include_concealed ? mix_info["concealed"] : none;
-  for (const json& g : guesses) {
-    const std::int64_t from = g.value("from", std::int64_t{0}) - start;
-    concealed.emplace_back(from, from + g.value("frames", std::int64_t{0}));
+  if (take->mix && !include_concealed) {
+    for (const TakeRange& g : take->mix->concealed) {
+      concealed.emplace_back(g.from - start, g.from - start + g.frames);
+    }
   }
   MixComparison cmp;
   const auto lsb = [](float v) { return static_cast<std::int64_t>(std::lround(static_cast<double>(v) * 8388608.0)); };

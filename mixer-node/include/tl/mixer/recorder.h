@@ -28,14 +28,16 @@
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/session_clock.h"
-#include "tl/mixer/track_writer.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
 
+struct Take;
+struct TakeManifest;
+
 struct RecorderConfig {
   std::string record_dir = "takes";
-  MediaTime latency_frames = 960;  // the play-out delay at the start (set_latency() follows it)
+  MediaTime latency_frames = 960;        // the play-out delay at the start (set_latency() follows it)
   std::uint32_t window_frames = 131072;  // how far out of order track audio may arrive
 };
 
@@ -116,32 +118,27 @@ class Recorder {
   std::vector<std::string> unfinished_takes() const;
 
  private:
-  struct Take;
   void run();
   void post(std::function<void()> fn);
   bool drain_packets();
   bool drain_mix();
   //! Keeps, per track of the take, the runs of its input the live mix concealed.
   bool drain_concealed();
-  //! Marks take-relative [from, to) of mix.wav as holding frames of concealed audio.
-  void note_guess(Take& take, std::int64_t from, std::int64_t to, std::uint32_t frames);
   void begin(const std::string& name, MixSetup setup, const StartedFn& done);
-  void write_automation(const Take& take) const;
   void recover(const std::string& name, const StoppedFn& done);
-  void ensure_tracks(const NodeSlot& slot);
   void service_take();
-  //! Writes a track out to the take's length and tells it how far its node was heard.
-  void run_to_end(const Take& take, std::uint16_t node_id, TrackWriter& track, std::int64_t length);
   //! While recording: asks each node for the exact samples behind the decoded Opus
   //! written since its last request (one request in flight per node).
   void fetch_exact_audio();
   //! Asks the nodes for what the take is missing; false when nothing is.
   bool start_backfill(std::int64_t length);
   void apply_backfill(std::uint16_t node_id, const proto::AudioData& data);
-  std::string missing_reason(const Take& take, std::uint16_t node_id) const;
+  //! Closes every file of the take, conforms its tracks, writes take.json and
+  //! automation.json, and answers the stop.
   void finalize();
-  void conform_tracks(Take& take, std::int64_t length);
-  void write_manifest(const char* state, const proto::RecordStopped* summary);
+  //! take.json as it stands now: the take and its state, no tracks.
+  TakeManifest manifest(const char* state) const;
+  void write_manifest(const TakeManifest& m) const;
 
   NodeRegistry& registry_;
   const SessionClock& clock_;
@@ -162,7 +159,6 @@ class Recorder {
   std::atomic<MediaTime> take_start_{0};
 
   std::unique_ptr<Take> take_;  // recorder thread only
-  std::vector<float> scratch_, channel_;
   FetchFn fetch_;
 };
 

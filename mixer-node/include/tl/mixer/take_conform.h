@@ -1,6 +1,6 @@
 #pragma once
-//! The take's finishing step for one track: keep the raw file, write the
-//! session-aligned one.
+//! The take's finishing step: keep each track's raw file, write the session-aligned
+//! one (conform_take, every node's tracks; conform_track_file, one track).
 //!
 //! <take>/<file> (as recorded: the node's exact samples at its media times) moves
 //! to <take>/raw/<file>; <take>/<file> is rewritten by tl::dsp::conform from the
@@ -16,6 +16,8 @@
 
 #include "tl/common/result.h"
 #include "tl/dsp/conform.h"
+#include "tl/mixer/node_registry.h"
+#include "tl/mixer/take.h"
 #include "tl/mixer/track_writer.h"
 
 namespace tl::mixer {
@@ -44,5 +46,11 @@ void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
 Result<ConformOutcome> conform_track_file(const std::filesystem::path& take_dir, const std::string& file,
                                           std::span<const dsp::ConformAnchor> anchors, std::int64_t frames,
                                           const TrackFileInfo& info);
+
+//! Conforms every node track of a closed take: each node's drift, measured from its
+//! arrivals and checked against its own report, and its converged clock estimates give
+//! the timestamp map (a plain copy when there is none). Records each track's outcome in
+//! take.conformed; a track whose conform fails keeps its raw file (logged).
+void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::uint32_t sample_rate);
 
 }  // namespace tl::mixer

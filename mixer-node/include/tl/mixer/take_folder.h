@@ -1,0 +1,50 @@
+#pragma once
+//! A take's folder on disk: its name, its WAV files, and `.alive`, where a take being
+//! recorded had got to (what a later mixer completes it up to if this one dies).
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tl/common/units.h"
+
+namespace tl::mixer {
+
+//! 1-64 of A-Z a-z 0-9 - _ . (not "." or ".."): a name that stays inside the record dir.
+bool valid_take_name(const std::string& name);
+//! What the operator is told when a name is not valid.
+std::string bad_take_name_message(const std::string& name);
+//! "take-YYYYMMDD-HHMMSS" (UTC, now).
+std::string default_take_name();
+
+//! A WAV file of a take's folder: mix.wav (node "mix", channel 0) or <node>-<channel>.wav
+//! (node names may hold '-': the channel follows the last one).
+struct TakeFile {
+  std::filesystem::path path;
+  std::string node;
+  std::uint32_t channel = 0;  //!< from 1; 0 for the mix or a name without one
+};
+//! The WAV files directly in dir, sorted by path.
+std::vector<TakeFile> take_files(const std::filesystem::path& dir);
+
+//! A take's .alive file: where the take had got to, rewritten in place four times a
+//! second. Never truncated: on ext4 a truncate waits for the file's data to reach the
+//! disk, and a busy disk held the recorder (and so its queues) for seconds.
+class AliveFile {
+ public:
+  explicit AliveFile(const std::filesystem::path& path);
+  ~AliveFile();
+  AliveFile(const AliveFile&) = delete;
+  AliveFile& operator=(const AliveFile&) = delete;
+  //! The session position, as one fixed-width line. A failed write costs only how far a
+  //! crashed take is known to reach.
+  void write(MediaTime position) const noexcept;
+  //! The position a take's .alive holds (0 when none).
+  static MediaTime read(const std::filesystem::path& path);
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace tl::mixer

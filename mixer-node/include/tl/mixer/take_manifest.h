@@ -1,0 +1,110 @@
+#pragma once
+//! take.json: what a take's folder holds, the one reader and writer of it.
+//!
+//! The recorder writes it as a take starts ("recording"), when it asks the nodes'
+//! spools for missing audio ("backfilling") and when the take closes ("complete":
+//! every track with its levels, what is still missing and why, how it was conformed,
+//! where the live mix concealed it). `tlctl takes`, recovery and tl-render read it.
+//! Users and scripts read it too: the keys and their meaning stay as they are.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tl/common/result.h"
+#include "tl/common/units.h"
+
+namespace tl::mixer {
+
+//! Frames [from, from + frames) of a timeline (which one: see where it is used).
+struct TakeRange {
+  std::int64_t from = 0;
+  std::int64_t frames = 0;
+  bool operator==(const TakeRange&) const = default;
+};
+
+//! One file of a take: a node's input channel, or the mix.
+struct TakeTrack {
+  std::string file;  //!< relative to the take's folder
+  std::string node;
+  std::uint32_t channel = 0;       //!< from 1; 0 for the mix
+  std::int64_t first_sample = -1;  //!< session sample where its audio starts (-1: none)
+  std::uint64_t frames = 0;
+  double peak_dbfs = -150.0;
+  double rms_dbfs = -150.0;
+  std::uint64_t lost_samples = 0;
+  std::uint64_t concealed_samples = 0;
+  std::uint64_t clipped_samples = 0;
+
+  // A node's track only (not written for the mix):
+  std::uint64_t recovered_samples = 0;  //!< late, resent, or from the node's spool
+  std::vector<TakeRange> missing;       //!< session samples still silence instead of audio
+  std::string missing_reason;           //!< why (empty: nothing missing; not written)
+  bool complete = false;                //!< nothing missing
+
+  //! Where the live mix concealed this input, in its node's media time (as raw/ holds it).
+  struct LiveConcealed {
+    std::vector<TakeRange> runs;
+    bool exact = true;     //!< every run was read sample for sample (not through the varispeed)
+    bool complete = true;  //!< false: more runs than were kept
+    bool operator==(const LiveConcealed&) const = default;
+  };
+  std::optional<LiveConcealed> live_concealed;
+  std::uint16_t node_id = 0;  //!< the node's id in the live mixer (0: unknown; not written)
+  std::string live_codec;     //!< "opus" when the live mix played decoded audio (empty: not written)
+
+  //! How the session-aligned track was made from raw/ (absent: not conformed).
+  struct Conform {
+    std::string raw_file;                      //!< "raw/<file>"
+    double drift_ppm = 0.0;                    //!< the drift the conform applied (+: the node slow)
+    double measured_drift_ppm = 0.0;           //!< what its arrivals alone showed (same sign)
+    std::optional<double> reported_drift_ppm;  //!< the node's own report (+: fast; absent: none)
+    double drift_samples = 0.0;
+    bool resampled = false;              //!< written as "conform": "resampled" or "copy"
+    double moved_samples = 0.0;          //!< how far it stands from its packets' stamps
+    std::int64_t raw_first_sample = -1;  //!< where raw/ starts (-1: not written)
+    double clock_offset_ms = 0.0;
+    bool operator==(const Conform&) const = default;
+  };
+  std::optional<Conform> conform;
+
+  //! The mix only: where mix.wav holds concealed audio (session samples).
+  std::vector<TakeRange> concealed;
+
+  bool operator==(const TakeTrack&) const = default;
+};
+
+struct TakeManifest {
+  static constexpr const char* kFormat = "tracklink-take/1";
+  static constexpr const char* kRecording = "recording";
+  static constexpr const char* kBackfilling = "backfilling";
+  static constexpr const char* kComplete = "complete";
+
+  std::string take;
+  std::string state;  //!< kRecording, kBackfilling or kComplete
+  std::uint32_t sample_rate = 0;
+  MediaTime start_sample = 0;
+  MediaTime latency_frames = 0;             //!< the live mix's play-out delay when written
+  bool recovered_after_mixer_stop = false;  //!< completed by a later mixer
+
+  // Written once the take is closed (kComplete):
+  std::uint64_t frames = 0;
+  double seconds = 0.0;
+  bool complete = false;  //!< no track is missing anything
+  std::optional<TakeTrack> mix;
+
+  std::vector<TakeTrack> tracks;  //!< the nodes' tracks (none until closed)
+
+  bool closed() const { return state == kComplete; }
+  bool operator==(const TakeManifest&) const = default;
+
+  //! <take_dir>/take.json. Fields it does not hold keep their defaults; an error says
+  //! which file is missing or not valid, or which field is of the wrong type.
+  static Result<TakeManifest> read(const std::filesystem::path& take_dir);
+  //! Replaces <take_dir>/take.json at once (written aside, then renamed).
+  Status write(const std::filesystem::path& take_dir) const;
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,82 @@
+#include "tl/mixer/take_automation.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tl/mixer/json_fields.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace tl::mixer {
+namespace {
+constexpr const char* kAbout =
+    "The mix as the take began ('initial', a scene), then each change from the mix.wav frame it first "
+    "applies to ('offset'; 'position' in session samples): the whole state of its target after the change. "
+    "Gains, pans and filter settings glide over 20 ms from there, as live.";
+}  // namespace
+
+Status TakeAutomation::write(const fs::path& take_dir) const {
+  json doc;
+  doc["take"] = take;
+  doc["sample_rate"] = sample_rate;
+  doc["start_sample"] = start_sample;
+  doc["about"] = kAbout;
+  doc["mix"] = {{"block_frames", mix.block_frames},
+                {"block_origin", mix.block_origin},
+                {"lookahead_frames", mix.lookahead_frames}};
+  json scene = json::parse(initial, nullptr, false);
+  doc["initial"] = scene.is_discarded() ? json() : std::move(scene);
+  json list = json::array();
+  for (const Change& c : changes) {
+    json state = json::parse(c.state, nullptr, false);
+    if (state.is_discarded()) continue;
+    const auto target = state.is_object() && state.contains("target") && state["target"].is_string()
+                            ? state["target"].get<std::string>()
+                            : std::string();
+    list.push_back({{"position", c.position},
+                    {"offset", std::max<MediaTime>(c.position - start_sample, 0)},
+                    {"target", target},
+                    {"state", std::move(state)}});
+  }
+  doc["changes"] = std::move(list);
+  const fs::path path = take_dir / "automation.json";
+  std::ofstream out(path, std::ios::trunc);
+  out << doc.dump(1) << "\n";
+  if (!out) return Error{"cannot write " + path.string()};
+  return {};
+}
+
+Result<TakeAutomation> TakeAutomation::read(const fs::path& take_dir) {
+  const fs::path path = take_dir / "automation.json";
+  std::ifstream in(path);
+  if (!in) {
+    return Error{"no automation.json in " + take_dir.string() +
+                 " (a take writes it as it closes; a recovered take has none)"};
+  }
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{path.string() + " is not valid JSON"};
+  TakeAutomation a;
+  std::string error;
+  JsonFields f(j, "", error);
+  f.get("take", a.take);
+  f.get("sample_rate", a.sample_rate);
+  f.get("start_sample", a.start_sample);
+  JsonFields mix = f.object("mix");
+  mix.get("block_frames", a.mix.block_frames);
+  mix.get("block_origin", a.mix.block_origin);
+  mix.get("lookahead_frames", a.mix.lookahead_frames);
+  f.get_json("initial", a.initial);
+  f.each("changes", [&](JsonFields& c) {
+    Change change;
+    c.get("position", change.position);
+    if (!c.has("state")) c.reject("state", "is missing");
+    c.get_json("state", change.state);
+    a.changes.push_back(std::move(change));
+  });
+  if (!error.empty()) return Error{path.string() + ": " + error};
+  return a;
+}
+
+}  // namespace tl::mixer

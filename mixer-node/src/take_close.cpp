@@ -1,0 +1,121 @@
+#include "tl/mixer/take_close.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tl/common/units.h"
+#include "tl/mixer/take_conform.h"
+
+namespace tl::mixer {
+namespace {
+
+double to_dbfs(double v) {
+  return gain_to_db(v, -150.0);
+}
+
+//! Each node track written out to length and closed, as take.json lists it.
+std::vector<TakeTrack> close_tracks(Take& take, std::int64_t length, NodeRegistry& registry,
+                                    bool shutting_down) {
+  std::vector<TakeTrack> out;
+  for (std::uint16_t id = 1; id <= kMaxNodes; ++id) {
+    auto& tracks = take.tracks[id];
+    if (tracks.empty()) continue;
+    const NodeSlot* slot = registry.by_id(id);
+    const std::uint64_t concealed =
+        slot ? slot->concealed.load(std::memory_order_relaxed) - take.concealed_at_start[id] : 0;
+    for (std::uint32_t c = 0; c < tracks.size(); ++c) {
+      if (!tracks[c]) continue;
+      TrackWriter& t = *tracks[c];
+      take.run_to_end(id, t, length);
+      t.finish(length);
+      TakeTrack track{.file = track_file_name(slot->name, c),
+                      .node = slot->name,
+                      .channel = c + 1,
+                      .first_sample = t.first_offset() < 0 ? -1 : take.start + t.first_offset(),
+                      .frames = static_cast<std::uint64_t>(length),
+                      .peak_dbfs = to_dbfs(t.peak()),
+                      .rms_dbfs = to_dbfs(t.rms()),
+                      .lost_samples = t.lost_frames(),
+                      .concealed_samples = concealed / std::max<std::uint32_t>(1, slot->channels),
+                      .clipped_samples = t.clipped_samples(),
+                      .recovered_samples = t.recovered_frames()};
+      for (const auto& g : t.lost_gaps()) {
+        track.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
+      }
+      if (t.lost_frames() != 0) {
+        track.missing_reason = take.backfill.missing_reason(id, shutting_down);
+        if (t.provisional_frames() != 0) {
+          track.missing_reason = std::to_string(t.provisional_frames()) +
+                                 " of them hold its live Opus audio, not its exact samples; " +
+                                 track.missing_reason;
+        }
+      }
+      track.complete = track.lost_samples == 0;
+      out.push_back(std::move(track));
+    }
+  }
+  return out;
+}
+
+//! What the conform, the live mix and the registry know of a closed node track.
+void describe_track(const Take& take, NodeRegistry& registry, TakeTrack& t) {
+  if (const auto c = take.conformed.find(t.file); c != take.conformed.end()) {
+    t.conform = c->second;
+    // A track the conform moved starts where its samples now stand; raw/ stays where its
+    // stamps put it.
+    if (t.first_sample >= 0) {
+      t.conform->raw_first_sample = t.first_sample;
+      t.first_sample = std::max<std::int64_t>(
+          take.start, t.first_sample + static_cast<std::int64_t>(std::lround(c->second.moved_samples)));
+    }
+  }
+  if (const auto lc = take.live_concealed.find(t.file); lc != take.live_concealed.end()) {
+    // Where the live mix concealed this input (its node's media time, as raw/ holds it):
+    // tl-render --as-live leaves the same frames out and conceals them the same way.
+    TakeTrack::LiveConcealed live{.exact = lc->second.exact(), .complete = lc->second.complete()};
+    for (const auto& [from, to] : lc->second.runs()) live.runs.push_back({.from = from, .frames = to - from});
+    t.live_concealed = std::move(live);
+  }
+  if (const NodeSlot* slot = registry.by_name(t.node); slot != nullptr) {
+    // The live mix summed its nodes in id order: a render that repeats it sums the same way.
+    t.node_id = slot->id;
+    // The live mix played decoded Opus; raw/ holds the exact samples.
+    if (slot->format == protocol::SampleFormat::Opus) t.live_codec = "opus";
+  }
+}
+
+}  // namespace
+
+TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, NodeRegistry& registry,
+                        bool shutting_down) {
+  manifest.frames = static_cast<std::uint64_t>(std::max<std::int64_t>(length, 0));
+  manifest.seconds = static_cast<double>(length) / manifest.sample_rate;
+  manifest.tracks = close_tracks(take, length, registry, shutting_down);
+  take.mix->finish(length);
+  conform_take(take, length, registry, manifest.sample_rate);
+  manifest.complete = true;
+  for (TakeTrack& t : manifest.tracks) {
+    describe_track(take, registry, t);
+    manifest.complete = manifest.complete && t.complete;
+  }
+  TakeTrack mix{.file = "mix.wav",
+                .node = "mix",
+                .channel = 0,
+                .first_sample = take.start,
+                .frames = static_cast<std::uint64_t>(length),
+                .peak_dbfs = to_dbfs(take.mix->peak()),
+                .rms_dbfs = to_dbfs(take.mix->rms()),
+                .lost_samples = take.mix->lost_frames(),
+                .concealed_samples = take.mix_concealed.frames(),
+                .clipped_samples = take.mix->clipped_samples()};
+  // Session samples: where the live mix holds a guess.
+  for (const auto& [from, to] : take.mix_concealed.ranges()) {
+    mix.concealed.push_back({.from = take.start + from, .frames = to - from});
+  }
+  manifest.mix = std::move(mix);
+  return manifest;
+}
+
+}  // namespace tl::mixer

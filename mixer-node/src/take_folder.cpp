@@ -1,0 +1,75 @@
+#include "tl/mixer/take_folder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace tl::mixer {
+
+bool valid_take_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+std::string bad_take_name_message(const std::string& name) {
+  return "bad take name '" + name + "': use 1-64 of A-Z a-z 0-9 - _ .";
+}
+
+std::string default_take_name() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "take-%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+std::vector<TakeFile> take_files(const fs::path& dir) {
+  std::vector<TakeFile> files;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    if (f.path().extension() != ".wav") continue;
+    const std::string stem = f.path().stem().string();
+    const auto dash = stem.rfind('-');
+    TakeFile t{.path = f.path(), .node = stem.substr(0, dash)};
+    if (stem != "mix" && dash != std::string::npos) {
+      t.channel = static_cast<std::uint32_t>(std::max(0, std::atoi(stem.c_str() + dash + 1)));
+    }
+    files.push_back(std::move(t));
+  }
+  std::sort(files.begin(), files.end(), [](const TakeFile& a, const TakeFile& b) { return a.path < b.path; });
+  return files;
+}
+
+AliveFile::AliveFile(const fs::path& path)
+    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) {}
+
+AliveFile::~AliveFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void AliveFile::write(MediaTime position) const noexcept {
+  if (fd_ < 0) return;
+  std::array<char, 24> line{};
+  const int n = std::snprintf(line.data(), line.size(), "%20lld\n", static_cast<long long>(position));
+  if (n <= 0 || ::pwrite(fd_, line.data(), static_cast<std::size_t>(n), 0) < 0) return;
+}
+
+MediaTime AliveFile::read(const fs::path& path) {
+  MediaTime position = 0;
+  std::ifstream(path) >> position;
+  return position;
+}
+
+}  // namespace tl::mixer

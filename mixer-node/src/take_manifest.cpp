@@ -1,0 +1,180 @@
+#include "tl/mixer/take_manifest.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tl/mixer/json_fields.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace tl::mixer {
+namespace {
+
+json ranges_json(const std::vector<TakeRange>& ranges) {
+  json out = json::array();
+  for (const TakeRange& r : ranges) out.push_back({{"from", r.from}, {"frames", r.frames}});
+  return out;
+}
+
+json track_json(const TakeTrack& t, bool is_mix) {
+  json j = {{"file", t.file},
+            {"node", t.node},
+            {"channel", t.channel},
+            {"first_sample", t.first_sample},
+            {"frames", t.frames},
+            {"peak_dbfs", t.peak_dbfs},
+            {"rms_dbfs", t.rms_dbfs},
+            {"lost_samples", t.lost_samples},
+            {"concealed_samples", t.concealed_samples},
+            {"clipped_samples", t.clipped_samples}};
+  if (!is_mix) {
+    j["recovered_samples"] = t.recovered_samples;
+    j["missing"] = ranges_json(t.missing);
+    if (!t.missing_reason.empty()) j["missing_reason"] = t.missing_reason;
+    j["complete"] = t.complete;
+  }
+  if (t.live_concealed) {
+    j["live_concealed"] = ranges_json(t.live_concealed->runs);
+    if (!t.live_concealed->exact) j["live_concealed_exact"] = false;
+    if (!t.live_concealed->complete) j["live_concealed_complete"] = false;
+  }
+  if (t.node_id != 0) j["node_id"] = t.node_id;
+  if (!t.live_codec.empty()) j["live_codec"] = t.live_codec;
+  if (t.conform) {
+    const TakeTrack::Conform& c = *t.conform;
+    j["raw_file"] = c.raw_file;
+    j["drift_ppm"] = c.drift_ppm;
+    j["measured_drift_ppm"] = c.measured_drift_ppm;
+    if (c.reported_drift_ppm) j["reported_drift_ppm"] = *c.reported_drift_ppm;
+    j["drift_samples"] = c.drift_samples;
+    j["conform"] = c.resampled ? "resampled" : "copy";
+    j["moved_samples"] = c.moved_samples;
+    if (c.raw_first_sample >= 0) j["raw_first_sample"] = c.raw_first_sample;
+    j["clock_offset_ms"] = c.clock_offset_ms;
+  }
+  if (is_mix) j["concealed"] = ranges_json(t.concealed);
+  return j;
+}
+
+json manifest_json(const TakeManifest& m) {
+  json j;
+  j["format"] = TakeManifest::kFormat;
+  j["take"] = m.take;
+  j["state"] = m.state;
+  j["sample_rate"] = m.sample_rate;
+  j["start_sample"] = m.start_sample;
+  j["latency_frames"] = m.latency_frames;
+  if (m.recovered_after_mixer_stop) j["recovered_after_mixer_stop"] = true;
+  j["tracks"] = json::array();
+  if (m.closed()) {
+    j["frames"] = m.frames;
+    j["seconds"] = m.seconds;
+    for (const TakeTrack& t : m.tracks) j["tracks"].push_back(track_json(t, false));
+    if (m.mix) j["mix"] = track_json(*m.mix, true);
+    j["complete"] = m.complete;
+  }
+  return j;
+}
+
+void read_ranges(JsonFields& f, const char* key, std::vector<TakeRange>& out) {
+  f.each(key, [&](JsonFields& r) {
+    TakeRange range;
+    r.get("from", range.from);
+    r.get("frames", range.frames);
+    out.push_back(range);
+  });
+}
+
+TakeTrack read_track(JsonFields& f) {
+  TakeTrack t;
+  f.get("file", t.file);
+  f.get("node", t.node);
+  f.get("channel", t.channel);
+  f.get("first_sample", t.first_sample);
+  f.get("frames", t.frames);
+  f.get("peak_dbfs", t.peak_dbfs);
+  f.get("rms_dbfs", t.rms_dbfs);
+  f.get("lost_samples", t.lost_samples);
+  f.get("concealed_samples", t.concealed_samples);
+  f.get("clipped_samples", t.clipped_samples);
+  f.get("recovered_samples", t.recovered_samples);
+  read_ranges(f, "missing", t.missing);
+  f.get("missing_reason", t.missing_reason);
+  f.get("complete", t.complete);
+  if (f.has("live_concealed")) {
+    TakeTrack::LiveConcealed lc;
+    read_ranges(f, "live_concealed", lc.runs);
+    f.get("live_concealed_exact", lc.exact);
+    f.get("live_concealed_complete", lc.complete);
+    t.live_concealed = std::move(lc);
+  }
+  f.get("node_id", t.node_id);
+  f.get("live_codec", t.live_codec);
+  if (f.has("raw_file")) {
+    TakeTrack::Conform c;
+    f.get("raw_file", c.raw_file);
+    f.get("drift_ppm", c.drift_ppm);
+    f.get("measured_drift_ppm", c.measured_drift_ppm);
+    if (f.has("reported_drift_ppm")) f.get("reported_drift_ppm", c.reported_drift_ppm.emplace());
+    f.get("drift_samples", c.drift_samples);
+    std::string how = "copy";
+    f.get("conform", how);
+    if (how != "copy" && how != "resampled") f.reject("conform", "is not \"copy\" or \"resampled\"");
+    c.resampled = how == "resampled";
+    f.get("moved_samples", c.moved_samples);
+    f.get("raw_first_sample", c.raw_first_sample);
+    f.get("clock_offset_ms", c.clock_offset_ms);
+    t.conform = std::move(c);
+  }
+  read_ranges(f, "concealed", t.concealed);
+  return t;
+}
+
+}  // namespace
+
+Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
+  const fs::path path = take_dir / "take.json";
+  std::ifstream in(path);
+  if (!in) return Error{"no take.json in " + take_dir.string() + " (not a take folder?)"};
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{path.string() + " is not valid JSON"};
+  TakeManifest m;
+  std::string error;
+  JsonFields f(j, "", error);
+  std::string format = kFormat;
+  f.get("format", format);
+  if (format != kFormat) f.reject("format", std::string("is not ") + kFormat);
+  f.get("take", m.take);
+  f.get("state", m.state);
+  f.get("sample_rate", m.sample_rate);
+  f.get("start_sample", m.start_sample);
+  f.get("latency_frames", m.latency_frames);
+  f.get("recovered_after_mixer_stop", m.recovered_after_mixer_stop);
+  f.get("frames", m.frames);
+  f.get("seconds", m.seconds);
+  f.get("complete", m.complete);
+  f.each("tracks", [&](JsonFields& t) { m.tracks.push_back(read_track(t)); });
+  if (f.has("mix")) {
+    JsonFields mix = f.object("mix");
+    m.mix = read_track(mix);
+  }
+  if (!error.empty()) return Error{path.string() + ": " + error};
+  return m;
+}
+
+Status TakeManifest::write(const fs::path& take_dir) const {
+  const fs::path path = take_dir / "take.json";
+  const fs::path tmp = take_dir / "take.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << manifest_json(*this).dump(2) << '\n';
+    if (!out) return Error{"cannot write " + tmp.string()};
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
+  return {};
+}
+
+}  // namespace tl::mixer

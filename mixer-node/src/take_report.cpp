@@ -1,0 +1,107 @@
+#include "tl/mixer/take_report.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "tl/mixer/take_folder.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::mixer {
+namespace {
+
+//! What both reports say of a track: its file, where it starts, its levels, what it
+//! lost, what came back and what is still missing (the list leaves out the rest).
+void summarise(const TakeTrack& t, proto::TrackSummary& s) {
+  s.set_file(t.file);
+  s.set_node(t.node);
+  s.set_channel(t.channel);
+  s.set_first_sample(t.first_sample);
+  s.set_frames(t.frames);
+  s.set_peak_dbfs(t.peak_dbfs);
+  s.set_rms_dbfs(t.rms_dbfs);
+  s.set_lost_samples(t.lost_samples);
+  s.set_recovered_samples(t.recovered_samples);
+  for (const TakeRange& m : t.missing) {
+    auto* r = s.add_missing();
+    r->set_from(m.from);
+    r->set_frames(static_cast<std::uint64_t>(m.frames));
+  }
+  s.set_missing_reason(t.missing_reason);
+}
+
+//! A take the mixer did not close (it was killed, or the machine went down): what
+//! its files hold, as any reader sees them (headers are refreshed while recording).
+void describe_unfinished(const fs::path& dir, std::uint32_t rate, proto::RecordStopped& t) {
+  t.set_state("unfinished");
+  std::int64_t longest = 0;
+  for (const TakeFile& f : take_files(dir)) {
+    SF_INFO info{};
+    SNDFILE* file = sf_open(f.path.string().c_str(), SFM_READ, &info);
+    if (file == nullptr) continue;
+    sf_close(file);
+    auto* s = t.add_tracks();
+    s->set_file(f.path.filename().string());
+    s->set_node(f.node);
+    s->set_channel(f.channel);
+    s->set_frames(static_cast<std::uint64_t>(info.frames));
+    longest = std::max<std::int64_t>(longest, info.frames);
+  }
+  t.set_frames(static_cast<std::uint64_t>(longest));
+  t.set_seconds(static_cast<double>(longest) / rate);
+}
+
+}  // namespace
+
+proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& dir) {
+  proto::RecordStopped summary;
+  summary.set_take_name(manifest.take);
+  summary.set_path(dir.string());
+  summary.set_start_sample(manifest.start_sample);
+  summary.set_frames(manifest.frames);
+  summary.set_seconds(manifest.seconds);
+  // Every node's track, then the mix (it has nothing recovered or missing: left unset).
+  const auto add = [&](const TakeTrack& t) {
+    auto* s = summary.add_tracks();
+    summarise(t, *s);
+    s->set_concealed_samples(t.concealed_samples);
+    s->set_clipped_samples(t.clipped_samples);
+  };
+  for (const TakeTrack& t : manifest.tracks) add(t);
+  if (manifest.mix) add(*manifest.mix);
+  return summary;
+}
+
+std::vector<proto::RecordStopped> list_takes(const fs::path& record_dir, const std::string& recording) {
+  std::vector<proto::RecordStopped> out;
+  std::error_code ec;
+  if (!fs::is_directory(record_dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(record_dir, ec)) {
+    const auto manifest = TakeManifest::read(entry.path());
+    if (!manifest) continue;
+    const TakeManifest& m = manifest.value();
+    proto::RecordStopped t;
+    t.set_take_name(m.take.empty() ? entry.path().filename().string() : m.take);
+    t.set_path(entry.path().string());
+    t.set_start_sample(m.start_sample);
+    t.set_frames(m.frames);
+    t.set_seconds(m.seconds);
+    if (!m.closed()) {
+      if (t.take_name() == recording) continue;  // being recorded now
+      describe_unfinished(entry.path(), m.sample_rate != 0 ? m.sample_rate : 48000u, t);
+      out.push_back(std::move(t));
+      continue;
+    }
+    t.set_state(TakeManifest::kComplete);
+    t.set_complete(m.complete);
+    for (const TakeTrack& tr : m.tracks) summarise(tr, *t.add_tracks());
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.take_name() < b.take_name(); });
+  return out;
+}
+
+}  // namespace tl::mixer
