@@ -1,5 +1,6 @@
 // tl-render: re-renders a take's mix offline from its tracks and automation.json.
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -57,9 +58,13 @@ int main(int argc, char** argv) {
   }
   const auto& s = summary.value();
   const double seconds = static_cast<double>(s.frames) / s.sample_rate;
-  std::printf("%s: %.2f s from %zu tracks, %zu changes; peak %.1f dBFS, %llu clipped; %.1fx real time\n",
-              s.out.c_str(), seconds, s.tracks, s.changes, static_cast<double>(s.peak_dbfs),
-              static_cast<unsigned long long>(s.clipped), s.cpu_seconds > 0.0 ? seconds / s.cpu_seconds : 0.0);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(
+      "%s: %.2f s from %zu tracks, %zu changes; peak %.1f dBFS, %llu clipped; %.1fx real time, %.0f MB peak memory\n",
+      s.out.c_str(), seconds, s.tracks, s.changes, static_cast<double>(s.peak_dbfs),
+      static_cast<unsigned long long>(s.clipped), s.cpu_seconds > 0.0 ? seconds / s.cpu_seconds : 0.0,
+      static_cast<double>(usage.ru_maxrss) / 1024.0);
   if (s.skipped != 0) {
     std::printf("%zu scene or change targets have no track in this take (left out)\n", s.skipped);
   }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# tl-render's speed and memory on a take the size of a song: records one with the
+# real programs on loopback (two capture nodes of 8 noise channels = 16 tracks,
+# a few mix changes while it runs), then renders it --runs times and prints each
+# run's wall time, CPU "x real time" and peak memory, and their medians.
+# With --vs OTHER_TL_RENDER the two binaries render the same take in turn
+# (A B A B ...) and the ratio A/B of each pair is printed: build the baseline from
+# an older commit (git worktree add /tmp/old COMMIT; cmake + ninja tl-render there)
+# and pass its tl-render to see a change's before/after.
+#
+#   tests/bench/render_take.sh [--seconds 180] [--runs 3] [--vs PATH] [--take DIR] [--keep]
+#
+# --take DIR renders an existing take instead of recording one (--seconds ignored).
+# Needs a built tree (build/bin); writes under a temporary folder, removed at the end
+# unless --keep.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$root/build/bin"
+seconds=180
+runs=3
+vs=""
+take=""
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --vs) vs=$2; shift 2 ;;
+    --take) take=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "render_take: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+for b in tl-mixer tl-capture tlctl tl-render; do
+  [ -x "$bin/$b" ] || { echo "render_take: $bin/$b missing; build first" >&2; exit 1; }
+done
+if [ -n "$vs" ] && [ ! -x "$vs" ]; then echo "render_take: --vs $vs is not a program" >&2; exit 2; fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+record() {
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/token"
+  "$bin/tl-mixer" --listen 127.0.0.1:0 --record-dir "$work/takes" --token-file "$work/token" 2> "$work/mixer.log" &
+  pids+=($!)
+  local port=""
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/mixer.log" | head -n1)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "render_take: tl-mixer did not start" >&2; cat "$work/mixer.log" >&2; exit 1; }
+  ctl() { "$bin/tlctl" --mixer "127.0.0.1:$port" --token-file "$work/token" "$@"; }
+  for n in room-a room-b; do
+    "$bin/tl-capture" --mixer "127.0.0.1:$port" --name "$n" --source noise --channels 8 --level-db -30 \
+      --token-file "$work/token" --spool-dir "$work/spool-$n" 2> "$work/$n.log" &
+    pids+=($!)
+  done
+  local streaming=0
+  for _ in $(seq 1 150); do
+    streaming=$(ctl nodes 2>/dev/null | grep -c streaming || true)
+    [ "$streaming" -ge 2 ] && break
+    sleep 0.2
+  done
+  [ "$streaming" -ge 2 ] || { echo "render_take: the nodes did not stream" >&2; tail -5 "$work"/*.log >&2; exit 1; }
+  ctl record start --take bench >/dev/null
+  # A few changes spread over the take, so the render applies automation too.
+  local step=$((seconds / 4)) i
+  for i in 1 2 3; do
+    sleep "$step"
+    ctl gain "room-a/$i" "-$((3 * i))" >/dev/null
+    ctl pan "room-b/$i" "0.$i" >/dev/null
+    echo "recording: $((i * step)) of $seconds s" >&2
+  done
+  sleep $((seconds - 3 * step))
+  ctl record stop >/dev/null
+  take="$work/takes/bench"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+
+if [ -z "$take" ]; then
+  echo "== recording a ${seconds} s take of 16 tracks (2 nodes x 8 channels)"
+  record
+fi
+[ -f "$take/take.json" ] || { echo "render_take: no take.json in $take" >&2; exit 1; }
+
+# One render: prints "WALL CPU_X PEAK_MB" from the wall clock and tl-render's own line.
+render_once() {
+  local program=$1 out=$2 t0 t1 line
+  t0=$(date +%s.%N)
+  line=$("$program" "$take" --out "$out" --quiet)
+  t1=$(date +%s.%N)
+  local x mb
+  x=$(printf '%s\n' "$line" | sed -n 's/.* \([0-9.]*\)x real time.*/\1/p' | head -n1)
+  mb=$(printf '%s\n' "$line" | sed -n 's/.* \([0-9]*\) MB peak memory.*/\1/p' | head -n1)
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') ${x:-?} ${mb:-?}"
+}
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+echo "== rendering $take ($runs runs)"
+render_once "$bin/tl-render" "$work/warm.wav" >/dev/null  # page cache warm for both
+: > "$work/a.txt"; : > "$work/b.txt"; : > "$work/ratio.txt"
+for r in $(seq 1 "$runs"); do
+  a=$(render_once "$bin/tl-render" "$work/a.wav")
+  echo "$a" >> "$work/a.txt"
+  if [ -n "$vs" ]; then
+    b=$(render_once "$vs" "$work/b.wav")
+    echo "$b" >> "$work/b.txt"
+    echo "$a $b" | awk '{printf "%.3f\n", $1 / $4}' >> "$work/ratio.txt"
+    printf 'run %d: this %.2f s wall, %sx real time, %s MB | other %.2f s, %sx, %s MB\n' "$r" $a $b
+  else
+    printf 'run %d: %.2f s wall, %sx real time, %s MB peak\n' "$r" $a
+  fi
+done
+summary() {
+  printf '%s: median %.2f s wall, %sx real time (CPU), %s MB peak memory\n' "$1" \
+    "$(cut -d' ' -f1 "$2" | median)" "$(cut -d' ' -f2 "$2" | median)" "$(cut -d' ' -f3 "$2" | median)"
+}
+summary "this ($bin/tl-render)" "$work/a.txt"
+if [ -n "$vs" ]; then
+  summary "other ($vs)" "$work/b.txt"
+  echo "wall time ratio this/other: median $(median < "$work/ratio.txt") (min $(sort -g "$work/ratio.txt" | head -n1), max $(sort -g "$work/ratio.txt" | tail -n1))"
+fi
