@@ -109,7 +109,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
   return slot;
 }
 
-NodeSlot* NodeRegistry::by_id(std::uint16_t id) noexcept {
+NodeSlot* NodeRegistry::slot_at(std::uint16_t id) const noexcept {
   if (id == 0 || id > highest_.load(std::memory_order_acquire)) return nullptr;
   NodeSlot* slot = slots_[id].get();
   return (slot != nullptr && slot->registered()) ? slot : nullptr;
