@@ -86,16 +86,6 @@ Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate) {
   return spec;
 }
 
-bool valid_node_name(const std::string& name) noexcept {
-  if (name.empty() || name.size() > 32) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Result<protocol::SampleFormat> parse_format(const std::string& text) {
   if (text == "pcm16") return protocol::SampleFormat::Pcm16;
   if (text == "pcm24") return protocol::SampleFormat::Pcm24;

@@ -2,19 +2,9 @@
 
 #include <charconv>
 
-namespace tl::mixer {
-namespace {
-bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 32) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
+#include "tl/protocol/names.h"
 
-}  // namespace
+namespace tl::mixer {
 
 protocol::SampleFormat wire_format(proto::SampleFormat f) {
   switch (f) {
@@ -32,7 +22,7 @@ NodeRegistry::NodeRegistry(RegistryConfig config) : config_(config) {}
 
 Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
                                               const protocol::SessionKey& key) {
-  if (!valid_name(req.name())) {
+  if (!protocol::valid_node_name(req.name())) {
     return Error{"bad node name '" + req.name() + "': use 1-32 of A-Z a-z 0-9 - _ ."};
   }
   if (req.channels() == 0 || req.channels() > kMaxChannelsPerNode) {
@@ -119,7 +109,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
   return slot;
 }
 
-NodeSlot* NodeRegistry::by_id(std::uint16_t id) noexcept {
+NodeSlot* NodeRegistry::slot_at(std::uint16_t id) const noexcept {
   if (id == 0 || id > highest_.load(std::memory_order_acquire)) return nullptr;
   NodeSlot* slot = slots_[id].get();
   return (slot != nullptr && slot->registered()) ? slot : nullptr;

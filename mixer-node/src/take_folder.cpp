@@ -14,14 +14,6 @@ namespace fs = std::filesystem;
 
 namespace tl::mixer {
 
-bool valid_take_name(const std::string& name) {
-  if (name.empty() || name.size() > 64 || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
-}
-
 std::string bad_take_name_message(const std::string& name) {
   return "bad take name '" + name + "': use 1-64 of A-Z a-z 0-9 - _ .";
 }

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "tl/mixer/node_registry.h"
 
 namespace tl::mixer {
@@ -66,6 +69,25 @@ TEST(NodeRegistry, UnknownIdsAreNotFound) {
   EXPECT_EQ(reg.by_id(0), nullptr);
   EXPECT_EQ(reg.by_id(1), nullptr);
   EXPECT_EQ(reg.by_id(65535), nullptr);
+}
+
+TEST(NodeRegistry, VisitsEveryRegisteredNodeByIdConstOrNot) {
+  NodeRegistry reg(RegistryConfig{});
+  std::vector<std::uint16_t> seen;
+  reg.for_each([&](NodeSlot& slot) { seen.push_back(slot.id); });
+  EXPECT_TRUE(seen.empty());
+  ASSERT_TRUE(reg.register_node(request("room-a", 2), {}));
+  ASSERT_TRUE(reg.register_node(request("booth", 1), {}));
+  ASSERT_TRUE(reg.register_node(request("room-c", 1), {}));
+  reg.for_each([&](NodeSlot& slot) { slot.cue = slot.id; });
+  const NodeRegistry& read_only = reg;
+  std::vector<std::string> names;
+  read_only.for_each([&](const NodeSlot& slot) {
+    EXPECT_EQ(slot.cue, slot.id);
+    names.push_back(slot.name);
+  });
+  EXPECT_EQ(names, (std::vector<std::string>{"room-a", "booth", "room-c"}));
+  EXPECT_EQ(read_only.by_id(2), reg.by_name("booth"));
 }
 
 }  // namespace

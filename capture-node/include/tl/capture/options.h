@@ -8,6 +8,7 @@
 #include "tl/common/address.h"
 #include "tl/common/result.h"
 #include "tl/protocol/audio_packet.h"
+#include "tl/protocol/names.h"
 
 namespace tl::capture {
 
@@ -87,8 +88,9 @@ struct CaptureOptions {
 //! Does not look at files or devices (see FileSource::open for the file's shape).
 Result<CaptureOptions> validate(const RawOptions& raw);
 
-//! True for names the mixer accepts: [A-Za-z0-9_.-]+, at most 32 characters.
-bool valid_node_name(const std::string& name) noexcept;
+//! True for names the mixer accepts: [A-Za-z0-9_.-]+, at most 32 characters (the
+//! mixer's own rule, checked before connecting).
+using protocol::valid_node_name;
 
 //! The spool folder when --spool-dir is not given: $XDG_STATE_HOME/tracklink/spool/NAME,
 //! else $HOME/.local/state/tracklink/spool/NAME, else ./tracklink-spool/NAME.

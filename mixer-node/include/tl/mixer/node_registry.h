@@ -139,8 +139,24 @@ class NodeRegistry {
   Result<NodeSlot*> register_node(const proto::RegisterNode& request, const protocol::SessionKey& key);
 
   //! Slot by node id, or nullptr when unknown. Safe from any thread.
-  NodeSlot* by_id(std::uint16_t id) noexcept;
+  NodeSlot* by_id(std::uint16_t id) noexcept { return slot_at(id); }
+  const NodeSlot* by_id(std::uint16_t id) const noexcept { return slot_at(id); }
   NodeSlot* by_name(const std::string& name) noexcept;
+
+  //! Calls fn(slot) for every registered node, by ascending node id. Any thread, which
+  //! then touches only the slot fields marked for it.
+  template <typename Fn>
+  void for_each(Fn&& fn) {
+    for (std::uint16_t id = 1, high = highest_id(); id <= high; ++id) {
+      if (NodeSlot* slot = slot_at(id)) fn(*slot);
+    }
+  }
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (std::uint16_t id = 1, high = highest_id(); id <= high; ++id) {
+      if (const NodeSlot* slot = slot_at(id)) fn(*slot);
+    }
+  }
 
   //! io: the node state as the operator sees it.
   proto::NodeState state_of(const NodeSlot& slot, std::int64_t now_ns) const noexcept;
@@ -151,6 +167,8 @@ class NodeRegistry {
   const RegistryConfig& config() const noexcept { return config_; }
 
  private:
+  NodeSlot* slot_at(std::uint16_t id) const noexcept;
+
   RegistryConfig config_;
   std::array<std::unique_ptr<NodeSlot>, kMaxNodes + 1> slots_;  // index = node id, 0 unused
   std::atomic<std::uint16_t> highest_{0};

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "tl/common/units.h"
+#include "tl/protocol/names.h"
 
 namespace tl::mixer {
 
 //! 1-64 of A-Z a-z 0-9 - _ . (not "." or ".."): a name that stays inside the record dir.
-bool valid_take_name(const std::string& name);
+using protocol::valid_take_name;
 //! What the operator is told when a name is not valid.
 std::string bad_take_name_message(const std::string& name);
 //! "take-YYYYMMDD-HHMMSS" (UTC, now).

@@ -1,0 +1,131 @@
+#include "tl/mixer/cue_mixes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "tl/mixer/engine_post.h"
+#include "tl/protocol/ranges.h"
+
+namespace tl::mixer {
+namespace {
+//! The ceiling of a node's cue limiter, for the engine.
+MixCommand cue_limit_command(const NodeSlot& slot) {
+  return MixCommand{.kind = MixCommand::Kind::CueLimit,
+                    .node = slot.id,
+                    .value = slot.cue_limit_dbtp,
+                    .bus = static_cast<std::uint8_t>(slot.cue)};
+}
+}  // namespace
+
+std::optional<int> free_cue(const NodeRegistry& registry) {
+  std::array<bool, kMaxCues> taken{};
+  registry.for_each([&](const NodeSlot& other) {
+    if (other.cue >= 0) taken[static_cast<std::size_t>(other.cue)] = true;
+  });
+  const auto free = std::find(taken.begin(), taken.end(), false);
+  if (free == taken.end()) return std::nullopt;
+  return static_cast<int>(free - taken.begin());
+}
+
+Status CueMixes::set_on(NodeSlot& slot, bool on) {
+  if (on && slot.cue < 0) {
+    const std::optional<int> free = free_cue(registry_);
+    if (!free) {
+      return Error{"every one of the " + std::to_string(kMaxCues) + " cue mixes is taken (turn one off)"};
+    }
+    slot.cue = *free;
+    // Published to the mix thread by the command queue, before the command that uses it.
+    if (!slot.cue_out) slot.cue_out = std::make_unique<SpscRing<CueChunk>>(256);
+    slot.cue_levels_db.fill(0.0f);
+  }
+  if (slot.cue < 0) return Status::success();
+  const MixCommand cmd{.kind = MixCommand::Kind::CueOn,
+                       .node = slot.id,
+                       .value = on ? 1.0f : 0.0f,
+                       .bus = static_cast<std::uint8_t>(slot.cue)};
+  if (auto posted = post_change(engine_, cmd); !posted) return posted;
+  if (on) (void)engine_.post(cue_limit_command(slot));  // refused: that cue keeps the ceiling it had
+  slot.cue_on = on;
+  if (!on) slot.cue = -1;  // its cue goes back to the pool (levels start again at 0 dB)
+  spdlog::info("node '{}': cue mix {}", slot.name, on ? "on" : "off");
+  return Status::success();
+}
+
+void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r) {
+  NodeSlot* slot = registry_.by_name(r.node());
+  if (slot == nullptr) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.node() + "' (see tlctl nodes)");
+    return;
+  }
+  switch (r.action()) {
+    case proto::SetCue::ON:
+    case proto::SetCue::OFF:
+      if (auto done = set_on(*slot, r.action() == proto::SetCue::ON); !done) {
+        s->send_error(id, proto::ErrorReply::CONFLICT, done.error());
+        return;
+      }
+      break;
+    case proto::SetCue::LEVEL: {
+      if (!slot->cue_on) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST,
+                      "node '" + slot->name + "' has no cue mix on (tlctl cue " + slot->name + " on)");
+        return;
+      }
+      const NodeSlot* source =
+          r.source().empty() || r.source() == "me" ? slot : registry_.by_name(r.source());
+      if (source == nullptr) {
+        s->send_error(id, proto::ErrorReply::NOT_FOUND,
+                      "no node named '" + r.source() + "' (see tlctl nodes)");
+        return;
+      }
+      if (!protocol::kCueLevelDb.contains(r.level_db())) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue level is -60 (off) to +12 dB");
+        return;
+      }
+      const MixCommand cmd{
+          .kind = MixCommand::Kind::CueLevel,
+          .node = slot->id,
+          .value = r.level_db() <= protocol::kCueLevelDb.lo ? 0.0f : db_to_gain(r.level_db()),
+          .bus = static_cast<std::uint8_t>(slot->cue),
+          .source = source->id};
+      if (!post_or_answer(engine_, *s, id, cmd)) return;
+      slot->cue_levels_db[source->id] = r.level_db();
+      spdlog::info("node '{}': {} at {:+.1f} dB in its cue mix, set by {}", slot->name,
+                   source == slot ? "its own sound" : "'" + source->name + "'", r.level_db(), s->who());
+      break;
+    }
+    case proto::SetCue::LIMIT:
+      if (!protocol::kCueLimitDbtp.contains(r.limit_dbtp())) {
+        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue limit is -40 to 0 dBTP");
+        return;
+      }
+      slot->cue_limit_dbtp = r.limit_dbtp();
+      if (slot->cue >= 0 && !post_or_answer(engine_, *s, id, cue_limit_command(*slot))) return;
+      spdlog::info("node '{}': cue limiter ceiling {:.1f} dBTP, set by {}", slot->name, r.limit_dbtp(),
+                   s->who());
+      break;
+    default:
+      break;
+  }
+  proto::Envelope reply;
+  auto* state = reply.mutable_cue_state();
+  state->set_node(slot->name);
+  state->set_on(slot->cue_on);
+  state->set_limit_dbtp(slot->cue_limit_dbtp);
+  registry_.for_each([&](const NodeSlot& source) {
+    if (!slot->cue_on || slot->cue_levels_db[source.id] == 0.0f) return;
+    auto* level = state->add_levels();
+    level->set_source(source.name);
+    level->set_level_db(slot->cue_levels_db[source.id]);
+  });
+  state->set_output(slot->report.cue_output());
+  state->set_latency_ms(slot->report.cue_latency_ms());
+  state->set_packets(slot->report.cue_packets());
+  state->set_underruns(slot->report.cue_underruns());
+  s->reply(id, std::move(reply));
+}
+
+}  // namespace tl::mixer
