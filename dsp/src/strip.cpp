@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 namespace {
-
-float db_gain(float db) noexcept {
-  return std::pow(10.0f, db / 20.0f);
-}
 
 double log2_hz(float hz, double fs) noexcept {
   return std::log2(std::clamp<double>(hz, 10.0, 0.49 * fs));
@@ -39,7 +37,7 @@ void ChannelStrip::prepare(const StripConfig& cfg, const StripParams& initial) {
 void ChannelStrip::reset() noexcept {
   const StripParams& p = p_;
   const double fs = cfg_.sample_rate;
-  in_gain_.reset(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  in_gain_.reset(db_to_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
   fader_.reset(p.mute ? 0.0f : fader_gain(p.fader_db));
   const PanGains pg = pan_gains(p.pan);
   pan_l_.reset(pg.left);
@@ -70,7 +68,7 @@ void ChannelStrip::reset() noexcept {
 
 void ChannelStrip::set_params(const StripParams& p) noexcept {
   const double fs = cfg_.sample_rate;
-  in_gain_.set_target(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  in_gain_.set_target(db_to_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
   fader_.set_target(p.mute ? 0.0f : fader_gain(p.fader_db));
   const PanGains pg = pan_gains(p.pan);
   pan_l_.set_target(pg.left);
