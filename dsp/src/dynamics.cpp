@@ -25,8 +25,8 @@ double decay_coef(double fs, double ms) noexcept {
 
 // ---------------------------------------------------------------- Compressor
 
-void Compressor::prepare(double fs) noexcept {
-  fs_ = fs;
+void Compressor::prepare(const ProcessSpec& spec) noexcept {
+  fs_ = spec.sample_rate;
   set_params(p_);
   reset();
 }
@@ -212,8 +212,8 @@ void Compressor::process(std::span<float> left, std::span<float> right) noexcept
 
 // ---------------------------------------------------------------- Gate
 
-void Gate::prepare(double fs) noexcept {
-  fs_ = fs;
+void Gate::prepare(const ProcessSpec& spec) noexcept {
+  fs_ = spec.sample_rate;
   set_params(p_);
   reset();
 }

@@ -26,7 +26,8 @@ double lowpass_pole(double fs, double hz) noexcept {
 
 // ---------------------------------------------------------------- FdnReverb
 
-void FdnReverb::prepare(double fs, const ReverbParams& p, double max_predelay_ms) {
+void FdnReverb::prepare(const ProcessSpec& spec, const ReverbParams& p, double max_predelay_ms) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
   p_ = p;
   const double scale = std::clamp(static_cast<double>(p.size), 0.5, 2.0) * fs / 48000.0;
@@ -128,7 +129,8 @@ double quarter_notes(NoteDivision d) noexcept {
   return 1.0;
 }
 
-void TempoDelay::prepare(double fs, const TempoDelayParams& p, double max_delay_s) {
+void TempoDelay::prepare(const ProcessSpec& spec, const TempoDelayParams& p, double max_delay_s) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
   const auto size = static_cast<std::size_t>(std::ceil(fs * max_delay_s)) + 2;
   buf_l_.assign(size, 0.0f);

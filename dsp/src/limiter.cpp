@@ -7,9 +7,10 @@
 
 namespace tl::dsp {
 
-void TruePeakLimiter::prepare(double fs, std::size_t channels, const LimiterParams& p) {
+void TruePeakLimiter::prepare(const ProcessSpec& spec, const LimiterParams& p) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
-  channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
+  channels_ = std::clamp<std::size_t>(spec.channels, 1, kMaxChannels);
   p_ = p;
   window_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(ms_to_frames(p.lookahead_ms, fs))));
   // The detector sees sample m once the interpolator has sample m + kDelay.

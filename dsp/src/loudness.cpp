@@ -40,9 +40,10 @@ std::array<BiquadCoeffs, 2> k_weighting(double fs) noexcept {
   return out;
 }
 
-void LoudnessMeter::prepare(double fs, std::size_t channels) {
+void LoudnessMeter::prepare(const ProcessSpec& spec) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
-  channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
+  channels_ = std::clamp<std::size_t>(spec.channels, 1, kMaxChannels);
   hop_len_ = static_cast<std::size_t>(std::lround(fs / 10.0));
   weight_.fill(1.0);
   if (channels_ >= 5) {
