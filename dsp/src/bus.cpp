@@ -5,17 +5,18 @@
 
 namespace tl::dsp {
 
-void StereoBus::prepare(double fs, const BusParams& p, std::size_t max_block) {
+void StereoBus::prepare(const ProcessSpec& spec, const BusParams& p) {
+  const double fs = spec.sample_rate;
   p_ = p;
-  dry_l_.assign(max_block, 0.0f);
-  dry_r_.assign(max_block, 0.0f);
+  dry_l_.assign(spec.max_block, 0.0f);
+  dry_r_.assign(spec.max_block, 0.0f);
   comp_wet_.prepare(fs, 20.0, p.comp_on ? 1.0f : 0.0f);
-  eq_l_.prepare(fs);
-  eq_r_.prepare(fs);
+  eq_l_.prepare(spec);
+  eq_r_.prepare(spec);
   eq_l_.reset(p.eq);
   eq_r_.reset(p.eq);
   comp_.set_params(p.comp);
-  comp_.prepare(fs);
+  comp_.prepare(spec);
   fader_.prepare(fs, 20.0, p.mute ? 0.0f : fader_gain(p.fader_db));
 }
 
@@ -61,12 +62,14 @@ void StereoBus::process(std::span<float> left, std::span<float> right) noexcept 
   }
 }
 
-void MasterChain::prepare(double fs, const MasterParams& p, std::size_t max_block) {
+void MasterChain::prepare(const ProcessSpec& spec, const MasterParams& p) {
+  ProcessSpec stereo = spec;
+  stereo.channels = 2;
   p_ = p;
-  bus_.prepare(fs, p.bus, max_block);
-  limiter_.prepare(fs, 2, p.limiter);
+  bus_.prepare(stereo, p.bus);
+  limiter_.prepare(stereo, p.limiter);
   for (auto& m : tp_) m.reset();
-  loudness_.prepare(fs, 2);
+  loudness_.prepare(stereo);
 }
 
 void MasterChain::set_params(const MasterParams& p) noexcept {

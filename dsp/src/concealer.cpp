@@ -4,21 +4,25 @@
 #include <bit>
 #include <cmath>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 namespace {
-std::size_t ms_to_samples(double ms, double fs) {
-  return static_cast<std::size_t>(std::max(1.0, std::round(ms * fs / 1000.0)));
+//! At least one frame.
+std::size_t frames_of(double ms, double fs) {
+  return static_cast<std::size_t>(std::max(1.0, std::round(ms_to_frames(ms, fs))));
 }
 }  // namespace
 
-void Concealer::prepare(const ConcealerConfig& config) {
+void Concealer::prepare(const ProcessSpec& spec, const ConcealerConfig& config) {
   config_ = config;
-  min_period_ = ms_to_samples(config.min_period_ms, config.sample_rate);
-  max_period_ = ms_to_samples(config.max_period_ms, config.sample_rate);
+  const double fs = spec.sample_rate;
+  min_period_ = frames_of(config.min_period_ms, fs);
+  max_period_ = frames_of(config.max_period_ms, fs);
   window_ = max_period_;  // correlate one longest period
-  hold_ = ms_to_samples(config.hold_ms, config.sample_rate);
-  fade_ = ms_to_samples(config.fade_ms, config.sample_rate);
-  crossfade_ = ms_to_samples(config.crossfade_ms, config.sample_rate);
+  hold_ = frames_of(config.hold_ms, fs);
+  fade_ = frames_of(config.fade_ms, fs);
+  crossfade_ = frames_of(config.crossfade_ms, fs);
   history_.assign(std::bit_ceil(max_period_ + window_ + 1), 0.0f);
   mask_ = history_.size() - 1;
   bridge_.assign(crossfade_, 0.0f);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tl/common/units.h"
 #include "tl/dsp/fast_math.h"
 
 namespace tl::dsp {
@@ -10,13 +11,13 @@ namespace {
 
 //! One-pole coefficient reaching 63 % of a step after `ms`.
 double tc_coef(double fs, double ms) noexcept {
-  const double n = fs * ms / 1000.0;
+  const double n = ms_to_frames(ms, fs);
   return n <= 1.0 ? 1.0 : 1.0 - std::exp(-1.0 / n);
 }
 
 //! Per-sample multiplier giving exp decay with time constant `ms`.
 double decay_coef(double fs, double ms) noexcept {
-  const double n = fs * ms / 1000.0;
+  const double n = ms_to_frames(ms, fs);
   return n <= 0.0 ? 0.0 : std::exp(-1.0 / n);
 }
 
@@ -24,8 +25,8 @@ double decay_coef(double fs, double ms) noexcept {
 
 // ---------------------------------------------------------------- Compressor
 
-void Compressor::prepare(double fs) noexcept {
-  fs_ = fs;
+void Compressor::prepare(const ProcessSpec& spec) noexcept {
+  fs_ = spec.sample_rate;
   set_params(p_);
   reset();
 }
@@ -47,7 +48,7 @@ void Compressor::set_params(const CompressorParams& p) noexcept {
   for (std::size_t j = 0; j <= kControl; ++j)
     decay_pow_[j] = std::pow(peak_decay_ * peak_decay_, static_cast<double>(j));
   rms_a_ = tc_coef(fs_, p_.rms_window_ms);
-  makeup_target_ = std::pow(10.0, p_.makeup_db / 20.0);
+  makeup_target_ = db_to_gain(static_cast<double>(p_.makeup_db));
   knee_lo_sq_ = std::pow(10.0, (p_.threshold_db - 0.5 * p_.knee_db) / 10.0);
   gc_threshold_db_ = p_.threshold_db;
   gc_half_knee_db_ = 0.5 * p_.knee_db;
@@ -211,8 +212,8 @@ void Compressor::process(std::span<float> left, std::span<float> right) noexcept
 
 // ---------------------------------------------------------------- Gate
 
-void Gate::prepare(double fs) noexcept {
-  fs_ = fs;
+void Gate::prepare(const ProcessSpec& spec) noexcept {
+  fs_ = spec.sample_rate;
   set_params(p_);
   reset();
 }
@@ -226,8 +227,8 @@ void Gate::set_params(const GateParams& p) noexcept {
   rel_ = tc_coef(fs_, p_.release_ms);
   decay_ = decay_coef(fs_, 5.0);
   // The detector holds its peak at least 10 ms so low notes do not chatter between cycles.
-  hold_samples_ = static_cast<std::int64_t>(std::llround(fs_ * std::max(p_.hold_ms, 10.0f) / 1000.0));
-  thr_amp_ = std::pow(10.0, p_.threshold_db / 20.0);
+  hold_samples_ = static_cast<std::int64_t>(std::llround(ms_to_frames(std::max(p_.hold_ms, 10.0f), fs_)));
+  thr_amp_ = db_to_gain(static_cast<double>(p_.threshold_db));
 }
 
 void Gate::reset() noexcept {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 namespace {
 
@@ -20,15 +22,12 @@ double lowpass_pole(double fs, double hz) noexcept {
   return std::exp(-2.0 * std::numbers::pi * hz / fs);
 }
 
-float db_gain(float db) noexcept {
-  return std::pow(10.0f, db / 20.0f);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- FdnReverb
 
-void FdnReverb::prepare(double fs, const ReverbParams& p, double max_predelay_ms) {
+void FdnReverb::prepare(const ProcessSpec& spec, const ReverbParams& p, double max_predelay_ms) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
   p_ = p;
   const double scale = std::clamp(static_cast<double>(p.size), 0.5, 2.0) * fs / 48000.0;
@@ -36,8 +35,8 @@ void FdnReverb::prepare(double fs, const ReverbParams& p, double max_predelay_ms
     len_[i] = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(kBaseLengths[i] * scale)));
     lines_[i].assign(len_[i], 0.0f);
   }
-  pre_.assign(static_cast<std::size_t>(std::ceil(fs * max_predelay_ms / 1000.0)) + 1, 0.0f);
-  level_.prepare(fs, 20.0, db_gain(p.level_db));
+  pre_.assign(static_cast<std::size_t>(std::ceil(ms_to_frames(max_predelay_ms, fs))) + 1, 0.0f);
+  level_.prepare(fs, 20.0, db_to_gain(p.level_db));
   set_params(p);
   reset();
 }
@@ -50,9 +49,10 @@ void FdnReverb::set_params(const ReverbParams& p) noexcept {
   for (std::size_t i = 0; i < kLines; ++i)
     gain_[i] = std::pow(10.0, -3.0 * static_cast<double>(len_[i]) / (fs_ * rt60));
   damp_ = lowpass_pole(fs_, p_.damping_hz);
-  pre_len_ = std::min(pre_.size() - 1,
-                      static_cast<std::size_t>(std::lround(fs_ * std::max(0.0f, p_.predelay_ms) / 1000.0)));
-  level_.set_target(db_gain(p_.level_db));
+  pre_len_ =
+      std::min(pre_.size() - 1,
+               static_cast<std::size_t>(std::lround(ms_to_frames(std::max(0.0f, p_.predelay_ms), fs_))));
+  level_.set_target(db_to_gain(p_.level_db));
 }
 
 void FdnReverb::reset() noexcept {
@@ -129,13 +129,14 @@ double quarter_notes(NoteDivision d) noexcept {
   return 1.0;
 }
 
-void TempoDelay::prepare(double fs, const TempoDelayParams& p, double max_delay_s) {
+void TempoDelay::prepare(const ProcessSpec& spec, const TempoDelayParams& p, double max_delay_s) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
   const auto size = static_cast<std::size_t>(std::ceil(fs * max_delay_s)) + 2;
   buf_l_.assign(size, 0.0f);
   buf_r_.assign(size, 0.0f);
   glide_ = 1.0 - std::exp(std::log(1e-3) / (fs * 0.050));
-  level_.prepare(fs, 20.0, db_gain(p.level_db));
+  level_.prepare(fs, 20.0, db_to_gain(p.level_db));
   set_params(p);
   reset();
 }
@@ -151,7 +152,7 @@ void TempoDelay::set_params(const TempoDelayParams& p) noexcept {
   target_ = time_samples(p);
   feedback_ = std::clamp(static_cast<double>(p.feedback), 0.0, 0.98);
   damp_ = lowpass_pole(fs_, p.damping_hz);
-  level_.set_target(db_gain(p.level_db));
+  level_.set_target(db_to_gain(p.level_db));
 }
 
 void TempoDelay::reset() noexcept {

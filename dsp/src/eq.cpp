@@ -6,7 +6,8 @@
 
 namespace tl::dsp {
 
-void EqBand::prepare(double fs, double smooth_ms) noexcept {
+void EqBand::prepare(const ProcessSpec& spec, double smooth_ms) noexcept {
+  const double fs = spec.sample_rate;
   fs_ = fs;
   log_f_.prepare(fs, smooth_ms);
   gain_.prepare(fs, smooth_ms);

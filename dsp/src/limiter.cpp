@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 
-void TruePeakLimiter::prepare(double fs, std::size_t channels, const LimiterParams& p) {
+void TruePeakLimiter::prepare(const ProcessSpec& spec, const LimiterParams& p) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
-  channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
+  channels_ = std::clamp<std::size_t>(spec.channels, 1, kMaxChannels);
   p_ = p;
-  window_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(fs * p.lookahead_ms / 1000.0)));
+  window_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(ms_to_frames(p.lookahead_ms, fs))));
   // The detector sees sample m once the interpolator has sample m + kDelay.
   latency_ = static_cast<std::size_t>(Oversampler4x::kDelay) + window_ - 1;
   dq_val_.assign(window_ + 1, 1.0);
@@ -25,8 +28,8 @@ void TruePeakLimiter::set_params(const LimiterParams& p) noexcept {
   p_ = p;
   p_.lookahead_ms = lookahead;
   // A hair of margin covers the gain varying across the interpolator's span.
-  ceiling_ = std::pow(10.0, (p_.ceiling_dbtp - 0.02) / 20.0);
-  const double n = fs_ * std::max(p_.release_ms, 1.0f) / 1000.0;
+  ceiling_ = db_to_gain(p_.ceiling_dbtp - 0.02);
+  const double n = ms_to_frames(std::max(p_.release_ms, 1.0f), fs_);
   release_ = 1.0 - std::exp(-1.0 / n);
 }
 

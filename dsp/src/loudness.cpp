@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 namespace {
 
@@ -22,7 +24,7 @@ std::array<BiquadCoeffs, 2> k_weighting(double fs) noexcept {
     // Stage 1: high shelf, +4 dB above ~1.7 kHz (head diffraction).
     const double f0 = 1681.974450955533, gain_db = 3.999843853973347, q = 0.7071752369554196;
     const double k = std::tan(std::numbers::pi * f0 / fs);
-    const double vh = std::pow(10.0, gain_db / 20.0);
+    const double vh = db_to_gain(gain_db);
     const double vb = std::pow(vh, 0.4996667741545416);
     const double a0 = 1.0 + k / q + k * k;
     out[0] = {(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0,
@@ -38,9 +40,10 @@ std::array<BiquadCoeffs, 2> k_weighting(double fs) noexcept {
   return out;
 }
 
-void LoudnessMeter::prepare(double fs, std::size_t channels) {
+void LoudnessMeter::prepare(const ProcessSpec& spec) {
+  const double fs = spec.sample_rate;
   fs_ = fs;
-  channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
+  channels_ = std::clamp<std::size_t>(spec.channels, 1, kMaxChannels);
   hop_len_ = static_cast<std::size_t>(std::lround(fs / 10.0));
   weight_.fill(1.0);
   if (channels_ >= 5) {

@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 namespace {
-
-float db_gain(float db) noexcept {
-  return std::pow(10.0f, db / 20.0f);
-}
 
 double log2_hz(float hz, double fs) noexcept {
   return std::log2(std::clamp<double>(hz, 10.0, 0.49 * fs));
@@ -16,30 +14,31 @@ double log2_hz(float hz, double fs) noexcept {
 
 }  // namespace
 
-void ChannelStrip::prepare(const StripConfig& cfg, const StripParams& initial) {
+void ChannelStrip::prepare(const ProcessSpec& spec, const StripParams& initial, const StripConfig& cfg) {
+  spec_ = spec;
+  spec_.max_block = std::max<std::size_t>(spec_.max_block, 1);
   cfg_ = cfg;
-  cfg_.max_block = std::max<std::size_t>(cfg_.max_block, 1);
   cfg_.max_delay_samples = std::max<std::int32_t>(cfg_.max_delay_samples, 0);
-  const double fs = cfg_.sample_rate, ms = cfg_.smooth_ms;
-  delay_.assign(static_cast<std::size_t>(cfg_.max_delay_samples) + cfg_.max_block + 1, 0.0f);
-  mono_.assign(cfg_.max_block, 0.0f);
-  dry_.assign(cfg_.max_block, 0.0f);
+  const double fs = spec_.sample_rate, ms = cfg_.smooth_ms;
+  delay_.assign(static_cast<std::size_t>(cfg_.max_delay_samples) + spec_.max_block + 1, 0.0f);
+  mono_.assign(spec_.max_block, 0.0f);
+  dry_.assign(spec_.max_block, 0.0f);
   for (LinearSmoother* s :
        {&in_gain_, &fader_, &pan_l_, &pan_r_, &hpf_wet_, &lpf_wet_, &gate_wet_, &comp_wet_, &delay_xfade_})
     s->prepare(fs, ms);
   hpf_logf_.prepare(fs, ms);
   lpf_logf_.prepare(fs, ms);
-  gate_.prepare(fs);
-  comp_.prepare(fs);
-  eq_.prepare(fs);
+  gate_.prepare(spec_);
+  comp_.prepare(spec_);
+  eq_.prepare(spec_);
   p_ = initial;
   reset();
 }
 
 void ChannelStrip::reset() noexcept {
   const StripParams& p = p_;
-  const double fs = cfg_.sample_rate;
-  in_gain_.reset(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  const double fs = spec_.sample_rate;
+  in_gain_.reset(db_to_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
   fader_.reset(p.mute ? 0.0f : fader_gain(p.fader_db));
   const PanGains pg = pan_gains(p.pan);
   pan_l_.reset(pg.left);
@@ -69,8 +68,8 @@ void ChannelStrip::reset() noexcept {
 }
 
 void ChannelStrip::set_params(const StripParams& p) noexcept {
-  const double fs = cfg_.sample_rate;
-  in_gain_.set_target(db_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
+  const double fs = spec_.sample_rate;
+  in_gain_.set_target(db_to_gain(p.trim_db) * (p.phase_invert ? -1.0f : 1.0f));
   fader_.set_target(p.mute ? 0.0f : fader_gain(p.fader_db));
   const PanGains pg = pan_gains(p.pan);
   pan_l_.set_target(pg.left);
@@ -133,14 +132,14 @@ void ChannelStrip::run_pass(PassFilter& f, OnePoleSmoother& logf, PassFilter::Ki
   constexpr std::size_t kStep = EqBand::kControlInterval;
   for (std::size_t i = 0; i < n; i += kStep) {
     logf.advance(static_cast<int>(kStep));
-    f.design(kind, cfg_.sample_rate, std::exp2(logf.current()), slope);
+    f.design(kind, spec_.sample_rate, std::exp2(logf.current()), slope);
     f.process(block.subspan(i, std::min(kStep, n - i)));
   }
 }
 
 void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
                            std::span<float> out_right) noexcept {
-  const std::size_t n = std::min({in.size(), cfg_.max_block, out_left.size(), out_right.size()});
+  const std::size_t n = std::min({in.size(), spec_.max_block, out_left.size(), out_right.size()});
   last_n_ = n;
   float* m = mono_.data();
   std::copy_n(in.data(), n, m);
@@ -161,7 +160,7 @@ void ChannelStrip::process(std::span<const float> in, std::span<float> out_left,
 }
 
 void ChannelStrip::process(std::span<float> block) noexcept {
-  block = block.first(std::min(block.size(), cfg_.max_block));
+  block = block.first(std::min(block.size(), spec_.max_block));
   run_chain(block);
   skip_pan(block.size());
 }

@@ -7,10 +7,10 @@ namespace tl::dsp {
 
 Varispeed::Varispeed() : kernel_(kLiveKernel) {}
 
-void Varispeed::prepare(std::size_t max_block) {
-  max_block_ = max_block;
-  first_ = std::make_unique<std::size_t[]>(max_block);
-  weights_ = std::make_unique<float[]>(max_block * static_cast<std::size_t>(kernel_.taps()));
+void Varispeed::prepare(const ProcessSpec& spec) {
+  max_block_ = spec.max_block;
+  first_ = std::make_unique<std::size_t[]>(max_block_);
+  weights_ = std::make_unique<float[]>(max_block_ * static_cast<std::size_t>(kernel_.taps()));
 }
 
 std::size_t Varispeed::plan(double frac, double step, std::size_t frames) noexcept {

@@ -21,15 +21,16 @@ float peak_of(std::span<const float> l, std::span<const float> r) noexcept {
 }
 }  // namespace
 
-void BusRack::prepare(double sample_rate, std::size_t max_block) {
+void BusRack::prepare(const dsp::ProcessSpec& spec) {
+  const std::size_t max_block = spec.max_block;
   max_block_ = max_block;
   in_l_ = std::make_unique<float[]>(kBuses * max_block);
   in_r_ = std::make_unique<float[]>(kBuses * max_block);
   fx_in_ = std::make_unique<float[]>(dsp::kSends * max_block);
-  for (auto& b : buses_) b.prepare(sample_rate, dsp::BusParams{}, max_block);
-  reverb_.prepare(sample_rate);
-  delay_.prepare(sample_rate);
-  effect_quiet_frames_ = static_cast<std::uint64_t>(kEffectQuietSeconds * sample_rate);
+  for (auto& b : buses_) b.prepare(spec);
+  reverb_.prepare(spec);
+  delay_.prepare(spec);
+  effect_quiet_frames_ = static_cast<std::uint64_t>(kEffectQuietSeconds * spec.sample_rate);
   quiet_.fill(kQuietBlocks);  // nothing has fed them yet
   fx_quiet_.fill(effect_quiet_frames_);
 }

@@ -109,7 +109,10 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       guessed_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
       meter_window_(config.sample_rate / 10) {
-  varispeed_.prepare(config.max_block_frames);
+  const dsp::ProcessSpec mix_spec{.sample_rate = static_cast<double>(config.sample_rate),
+                                  .max_block = config.max_block_frames,
+                                  .channels = 2};
+  varispeed_.prepare(mix_spec);
   const PlayoutConfig playout{.sample_rate = config.sample_rate,
                               .margin_seconds = config.latency_margin_seconds,
                               .hold_seconds = config.latency_hold_seconds,
@@ -123,15 +126,15 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
   playout_ = config.adaptive ? PlayoutPolicy(playout, start, config.latency_min_frames, config.latency_max_frames)
                              : PlayoutPolicy(playout, start, start, start);
   latency_.store(start, std::memory_order_relaxed);
-  master_.prepare(static_cast<double>(config.sample_rate), config.master, config.max_block_frames);
-  buses_.prepare(static_cast<double>(config.sample_rate), config.max_block_frames);
+  master_.prepare(mix_spec, config.master);
+  buses_.prepare(mix_spec);
   master_latency_ = config.master_chain ? master_.latency() : 0;
   for (CueMix& cue : cues_) {
     cue.left = std::make_unique<float[]>(config.max_block_frames);
     cue.right = std::make_unique<float[]>(config.max_block_frames);
     cue.level.fill(1.0f);
     cue.level_cur.fill(1.0f);
-    cue.limiter.prepare(static_cast<double>(config.sample_rate), 2,
+    cue.limiter.prepare(mix_spec,
                         dsp::LimiterParams{.ceiling_dbtp = kCueCeilingDbtp, .lookahead_ms = kCueLookaheadMs});
   }
 }

@@ -75,16 +75,13 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     fresh->strips.resize(req.channels());
     // Channel strips allocate here, on the io thread, never in the mix pass.
     fresh->dsp = std::make_unique<dsp::ChannelStrip[]>(req.channels());
-    for (std::uint32_t c = 0; c < req.channels(); ++c) {
-      fresh->dsp[c].prepare(dsp::StripConfig{.sample_rate = static_cast<double>(config_.sample_rate),
-                                             .max_block = config_.max_block_frames,
-                                             .max_delay_samples = config_.max_delay_samples});
-    }
+    const dsp::ProcessSpec mono{.sample_rate = static_cast<double>(config_.sample_rate),
+                                .max_block = config_.max_block_frames,
+                                .channels = 1};
+    for (std::uint32_t c = 0; c < req.channels(); ++c)
+      fresh->dsp[c].prepare(mono, {}, {.max_delay_samples = config_.max_delay_samples});
     fresh->conceal = std::make_unique<dsp::Concealer[]>(req.channels());
-    for (std::uint32_t c = 0; c < req.channels(); ++c) {
-      fresh->conceal[c].prepare(
-          dsp::ConcealerConfig{.sample_rate = static_cast<double>(config_.sample_rate)});
-    }
+    for (std::uint32_t c = 0; c < req.channels(); ++c) fresh->conceal[c].prepare(mono);
     slot = fresh.get();
     slots_[id] = std::move(fresh);
     slot->active.store(true, std::memory_order_release);

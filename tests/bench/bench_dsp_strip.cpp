@@ -99,8 +99,8 @@ struct Mix {
 
   Mix() {
     for (std::size_t c = 0; c < kChannels; ++c) {
-      strips[c].prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800},
-                        strip_params(c));
+      strips[c].prepare({.sample_rate = kFs, .max_block = kBlock}, strip_params(c),
+                        {.max_delay_samples = 4800});
       send_gain_rev[c] = 0.1f + 0.001f * static_cast<float>(c);
       send_gain_dly[c] = c % 4 == 0 ? 0.2f : 0.0f;
     }
@@ -109,10 +109,11 @@ struct Mix {
     gp.comp = {
         .threshold_db = -18.0f, .ratio = 2.0f, .knee_db = 6.0f, .attack_ms = 10.0f, .release_ms = 150.0f};
     gp.eq.bands[1].gain_db = -2.0f;
-    for (auto& g : groups) g.prepare(kFs, gp, kBlock);
-    reverb.prepare(kFs, {.rt60_s = 2.2f, .predelay_ms = 25.0f, .damping_hz = 7000.0f});
+    const ProcessSpec spec{.sample_rate = kFs, .max_block = kBlock};
+    for (auto& g : groups) g.prepare(spec, gp);
+    reverb.prepare(spec, {.rt60_s = 2.2f, .predelay_ms = 25.0f, .damping_hz = 7000.0f});
     delay.prepare(
-        kFs,
+        spec,
         {.bpm = 118.0f, .division = NoteDivision::dotted_eighth, .feedback = 0.35f, .damping_hz = 4000.0f});
     MasterParams mp{};
     mp.bus.eq.bands[0].gain_db = 1.0f;
@@ -126,7 +127,7 @@ struct Mix {
                    .sidechain_hpf_hz = 100.0f};
     mp.bus.fader_db = -12.0f;
     mp.limiter = {.ceiling_dbtp = -1.0f};
-    master.prepare(kFs, mp, kBlock);
+    master.prepare(spec, mp);
   }
 
   //! One 48-frame block of the whole console.
@@ -234,7 +235,7 @@ void BM_StripsEngineSetup(benchmark::State& state) {
     }
   }
   std::vector<ChannelStrip> strips(kChannels);
-  for (auto& s : strips) s.prepare({.sample_rate = kFs, .max_block = 1024, .max_delay_samples = 4800}, p);
+  for (auto& s : strips) s.prepare({.sample_rate = kFs, .max_block = 1024}, p, {.max_delay_samples = 4800});
   std::vector<float> rows(kChannels * kBlock);
   std::vector<std::array<Biquad*, kMaxCascadeSections>> sections(kChannels);
   std::vector<CascadeRow> cascade(kChannels);

@@ -147,7 +147,7 @@ TEST(Equalizer, FusedCascadeEqualsSequentialSections) {
       p.bands[2].gain_db = 3.0f;
       p.bands[3].gain_db = -2.0f;
       Equalizer eq;
-      eq.prepare(kFs);
+      eq.prepare({.sample_rate = kFs});
       eq.reset(p);
       std::array<Biquad, 4> pre{}, pre_ref{};
       for (std::size_t j = 0; j < extra; ++j)
@@ -183,7 +183,7 @@ TEST(Equalizer, FusedCascadeOfAnyLengthEqualsSectionsInTurn) {
       const float gains[4] = {5.0f, -4.0f, 2.0f, -7.0f};
       for (std::size_t j = 0; j < 4; ++j) p.bands[j].gain_db = j < nbands ? gains[j] : 0.0f;
       Equalizer eq;
-      eq.prepare(kFs);
+      eq.prepare({.sample_rate = kFs});
       eq.reset(p);
       std::array<Biquad, 4> pre{}, pre_ref{};
       for (std::size_t j = 0; j < npre; ++j)  // a 20 Hz high-pass first: the longest recurrence

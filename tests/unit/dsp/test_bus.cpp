@@ -16,7 +16,7 @@ using test::kFs;
 
 TEST(StereoBus, FlatBusIsExactPassThrough) {
   StereoBus b;
-  b.prepare(kFs);
+  b.prepare({.sample_rate = kFs});
   auto l = test::sine(440.0, 0.5, 4800), r = test::sine(660.0, 0.5, 4800);
   auto lo = l, ro = r;
   for (std::size_t i = 0; i < l.size(); i += 48)
@@ -32,7 +32,7 @@ TEST(StereoBus, CompressorSwitchCrossFadesWithoutClick) {
             .ratio = 10.0f,
             .knee_db = 0.0f,
             .attack_ms = 0.0f};  // instant: only the fade smooths
-  b.prepare(kFs, p, 48);
+  b.prepare({.sample_rate = kFs, .max_block = 48}, p);
   const double a = 0.5, w = 2.0 * 3.141592653589793 * 200.0 / kFs;
   auto l = test::sine(200.0, a, 9600), r = l;
   for (std::size_t i = 0, blk = 0; i < l.size(); i += 48, ++blk) {
@@ -54,7 +54,7 @@ TEST(MasterChain, LimitsToCeilingAndMetersWithoutAllocating) {
   p.bus.comp_on = true;
   p.bus.comp = {.threshold_db = -12.0f, .ratio = 2.0f, .attack_ms = 30.0f, .release_ms = 200.0f};
   p.limiter.ceiling_dbtp = -1.0f;
-  m.prepare(kFs, p);
+  m.prepare({.sample_rate = kFs}, p);
   EXPECT_EQ(m.latency(), 72u + Oversampler4x::kDelay - 1);
   auto l = test::sine(997.0, 1.9, 48000 * 3), r = test::sine(1500.0, 1.9, 48000 * 3);
   const auto before = tl::test::realtime_allocations();

@@ -129,7 +129,7 @@ TEST(CascadeBank, StripsRunInLanesMatchTheirAnalyticResponse) {
   const float gains[4] = {4.0f, -6.0f, 3.0f, -2.5f};
   for (std::size_t j = 0; j < 4; ++j) p.eq.bands[j].gain_db = gains[j];
   Equalizer eq;
-  eq.prepare(kFs);
+  eq.prepare({.sample_rate = kFs});
   eq.reset(p.eq);
   const PassFilter hpf(PassFilter::Kind::highpass, kFs, 20.0, Slope::db24);
   const auto freqs = test::log_freqs(24);

@@ -89,7 +89,7 @@ TEST(Concealer, NoClickWhereTheGapStartsOrEnds) {
 
 TEST(Concealer, LongGapsFadeToSilenceAndNeverGrowLouder) {
   Concealer c;
-  c.prepare({.sample_rate = kRate, .hold_ms = 20.0, .fade_ms = 60.0});
+  c.prepare({.sample_rate = kRate}, {.hold_ms = 20.0, .fade_ms = 60.0});
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-0.3f, 0.3f);
   std::vector<float> x(48000);

@@ -78,7 +78,7 @@ TEST(Compressor, StaticCurveMatchesFormula) {
                              .detection = det};
           Compressor c;
           c.set_params(p);
-          c.prepare(kFs);
+          c.prepare({.sample_rate = kFs});
           // The detector sees the peak level (peak mode) or the RMS level (sine: peak - 3.01 dB).
           const double det_db = det == Detection::peak ? level : level - 10.0 * std::log10(2.0);
           const double expect = Compressor::static_curve_db(p, det_db) - det_db + p.makeup_db;
@@ -104,7 +104,7 @@ TEST(Compressor, GainComputerIsTheStaticCurveAcrossTheKnee) {
       for (double level = -40.0; level <= 0.0; level += 0.25) {
         Compressor c;
         c.set_params(p);
-        c.prepare(kFs);
+        c.prepare({.sample_rate = kFs});
         const auto a = static_cast<float>(std::pow(10.0, level / 20.0));
         std::vector<float> dc(480, a);
         c.process(std::span<float>(dc));
@@ -123,7 +123,7 @@ TEST(Compressor, BelowTheKneeIsExactlyMakeupGainAfterRelease) {
                            .release_ms = 50.0f, .makeup_db = 4.0f};
   Compressor c;
   c.set_params(p);
-  c.prepare(kFs);
+  c.prepare({.sample_rate = kFs});
   auto loud = test::sine(1000.0, 0.9, 4800);
   c.process(std::span<float>(loud));
   EXPECT_LT(c.gain_reduction_db(), -5.0);
@@ -149,7 +149,7 @@ TEST(Compressor, AttackAndReleaseTimeConstants) {
       .threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f, .attack_ms = 10.0f, .release_ms = 200.0f};
   Compressor c;
   c.set_params(p);
-  c.prepare(kFs);
+  c.prepare({.sample_rate = kFs});
   auto quiet = test::sine(1000.0, 0.01, 24000);  // -40 dB: no reduction
   c.process(std::span<float>(quiet));
   EXPECT_NEAR(c.gain_reduction_db(), 0.0, 1e-9);
@@ -182,10 +182,10 @@ TEST(Compressor, SidechainHighPassIgnoresLowEnd) {
   CompressorParams p{.threshold_db = -20.0f, .ratio = 8.0f, .knee_db = 0.0f};
   Compressor plain, sc;
   plain.set_params(p);
-  plain.prepare(kFs);
+  plain.prepare({.sample_rate = kFs});
   p.sidechain_hpf_hz = 300.0f;
   sc.set_params(p);
-  sc.prepare(kFs);
+  sc.prepare({.sample_rate = kFs});
   EXPECT_LT(steady_gain_db(plain, -6.0), -10.0);
   // 30 Hz through a 300 Hz 12 dB/oct HPF is ~-40 dB: the key stays under the threshold.
   auto in = test::sine(30.0, 0.5, 48000);
@@ -198,7 +198,7 @@ TEST(Compressor, StereoLinkedUsesLouderChannelAndOneGain) {
   const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 0.0f};
   Compressor c;
   c.set_params(p);
-  c.prepare(kFs);
+  c.prepare({.sample_rate = kFs});
   auto l = test::sine(1000.0, 1.0, 33600);   // 0 dB: drives the detector
   auto r = test::sine(1000.0, 0.01, 33600);  // -40 dB: alone it would not compress
   auto lo = l, ro = r;
@@ -221,7 +221,7 @@ TEST(Gate, ExpanderAndGateStaticCurves) {
                          .release_ms = 50.0f};
       Gate g;
       g.set_params(p);
-      g.prepare(kFs);
+      g.prepare({.sample_rate = kFs});
       EXPECT_NEAR(steady_gain_db(g, level), Gate::static_gain_db(p, level), 0.1)
           << "ratio=" << ratio << " level=" << level;
     }
@@ -233,7 +233,7 @@ TEST(Gate, OpensFastHoldsThenCloses) {
       .threshold_db = -40.0f, .range_db = -60.0f, .attack_ms = 0.5f, .hold_ms = 50.0f, .release_ms = 100.0f};
   Gate g;
   g.set_params(p);
-  g.prepare(kFs);
+  g.prepare({.sample_rate = kFs});
   EXPECT_NEAR(g.gain_db(), -60.0, 1e-9);  // starts closed
   auto tone = test::sine(1000.0, 0.5, 4800);
   g.process(std::span<float>(tone));
@@ -295,7 +295,7 @@ TEST(Gate, BlocksFollowThePerSampleDetector) {
   for (const std::size_t block : {1u, 48u, 256u}) {
     Gate gate;
     gate.set_params(p);
-    gate.prepare(kFs);
+    gate.prepare({.sample_rate = kFs});
     std::vector<float> out = in;
     for (std::size_t i = 0; i < out.size(); i += block)
       gate.process(std::span<float>(out.data() + i, std::min(block, out.size() - i)));

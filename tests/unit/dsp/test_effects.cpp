@@ -50,7 +50,7 @@ std::vector<double> energy(const Ir& ir) {
 TEST(FdnReverb, Rt60WithinFifteenPercentOfSetting) {
   for (const float rt : {0.6f, 1.5f, 3.0f}) {
     FdnReverb rv;
-    rv.prepare(kFs, {.rt60_s = rt, .predelay_ms = 0.0f, .damping_hz = 0.0f});
+    rv.prepare({.sample_rate = kFs}, {.rt60_s = rt, .predelay_ms = 0.0f, .damping_hz = 0.0f});
     const Ir ir = impulse_response(rv, static_cast<std::size_t>(kFs * rt * 1.5));
     const double measured = rt60_from_energy(energy(ir));
     std::printf("[ figure ] reverb RT60 set %.2f s, measured %.3f s\n", rt, measured);
@@ -60,7 +60,7 @@ TEST(FdnReverb, Rt60WithinFifteenPercentOfSetting) {
 
 TEST(FdnReverb, DampingShortensHighsNotLows) {
   FdnReverb rv;
-  rv.prepare(kFs, {.rt60_s = 2.0f, .predelay_ms = 0.0f, .damping_hz = 3000.0f});
+  rv.prepare({.sample_rate = kFs}, {.rt60_s = 2.0f, .predelay_ms = 0.0f, .damping_hz = 3000.0f});
   const Ir ir = impulse_response(rv, static_cast<std::size_t>(kFs * 3.0));
   auto band = [&](bool low) {
     PassFilter f(low ? PassFilter::Kind::lowpass : PassFilter::Kind::highpass, kFs, low ? 300.0 : 6000.0,
@@ -79,7 +79,7 @@ TEST(FdnReverb, DampingShortensHighsNotLows) {
 
 TEST(FdnReverb, PredelayDelaysTheFirstOutput) {
   FdnReverb rv;
-  rv.prepare(kFs, {.rt60_s = 1.0f, .predelay_ms = 30.0f});
+  rv.prepare({.sample_rate = kFs}, {.rt60_s = 1.0f, .predelay_ms = 30.0f});
   const Ir ir = impulse_response(rv, 9600);
   std::size_t first = 0;
   while (first < ir.l.size() && ir.l[first] == 0.0f && ir.r[first] == 0.0f) ++first;
@@ -90,7 +90,7 @@ TEST(FdnReverb, PredelayDelaysTheFirstOutput) {
 TEST(TempoDelay, EchoesAtTheBeatDivision) {
   // 120 BPM dotted eighth = 0.375 s = 18000 samples; echoes decay by the feedback each time.
   TempoDelay d;
-  d.prepare(kFs, {.bpm = 120.0f, .division = NoteDivision::dotted_eighth, .feedback = 0.5f});
+  d.prepare({.sample_rate = kFs}, {.bpm = 120.0f, .division = NoteDivision::dotted_eighth, .feedback = 0.5f});
   EXPECT_DOUBLE_EQ(d.delay_samples(), 18000.0);
   const std::size_t n = 18000 * 4 + 100;
   std::vector<float> in(n, 0.0f), l(n), r(n);
@@ -110,7 +110,7 @@ TEST(TempoDelay, EchoesAtTheBeatDivision) {
 
 TEST(TempoDelay, PingPongAlternatesSides) {
   TempoDelay d;
-  d.prepare(kFs,
+  d.prepare({.sample_rate = kFs},
             {.bpm = 100.0f, .division = NoteDivision::triplet_eighth, .feedback = 0.8f, .ping_pong = true});
   const double t = 60.0 / 100.0 / 3.0 * kFs;  // 9600 samples
   EXPECT_DOUBLE_EQ(d.delay_samples(), t);

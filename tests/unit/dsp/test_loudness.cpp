@@ -27,7 +27,7 @@ void compare(const Signal& s) {
   ebur128_state* st = ebur128_init(static_cast<unsigned>(nch), s.rate, EBUR128_MODE_I | EBUR128_MODE_S);
   ASSERT_NE(st, nullptr);
   LoudnessMeter m;
-  m.prepare(s.rate, nch);
+  m.prepare({.sample_rate = static_cast<double>(s.rate), .channels = nch});
   const std::size_t hop = s.rate / 10;
   std::vector<float> inter(hop * nch);
   double worst_m = 0.0, worst_s = 0.0;
@@ -93,7 +93,7 @@ TEST(Loudness, SineAtMinus20IsMinus23Lufs) {
   // BS.1770: a 997 Hz sine at 0 dBFS in one channel reads -3.01 LKFS (K-weighting ~0 dB there),
   // so -20 dBFS reads -23.0 LUFS.
   LoudnessMeter m;
-  m.prepare(48000.0, 1);
+  m.prepare({.sample_rate = 48000.0, .channels = 1});
   const auto v = test::sine(997.0, 0.1, 48000 * 4);
   m.process(std::span<const float>(v));
   EXPECT_NEAR(m.integrated_lufs(), -23.0, 0.1);

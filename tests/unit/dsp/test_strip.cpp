@@ -77,7 +77,7 @@ TEST(ChannelStrip, BypassedIsPureGainAndPan) {
 TEST(ChannelStrip, PolarityAndSampleAccurateDelay) {
   const StripParams p{.phase_invert = true, .delay_samples = 1234, .pan = -1.0f};
   ChannelStrip s;
-  s.prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, p);
+  s.prepare({.sample_rate = kFs, .max_block = kBlock}, p, {.max_delay_samples = 4800});
   std::vector<float> in(4800, 0.0f);
   in[100] = 1.0f;
   const Out o = run(s, in);
@@ -162,7 +162,7 @@ TEST(ChannelStrip, StepChangesMakeNoZipper) {
   for (const auto& c : changes) {
     StripParams p{.pan = -1.0f};  // left only, unity: out_l is the mono signal
     ChannelStrip s;
-    s.prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, p);
+    s.prepare({.sample_rate = kFs, .max_block = kBlock}, p, {.max_delay_samples = 4800});
     const auto in = test::sine(f, a, 9600);
     const Out o = run(s, in, [&](std::size_t b) {
       if (b == 51) {  // sample 2448: the sine is near its crest
@@ -183,7 +183,7 @@ TEST(ChannelStrip, ADelaySetOnAStripWithoutOneReadsOnlyRealHistory) {
   // it: the output is the input until then, the input delayed after, never stale samples.
   StripParams p{.pan = -1.0f};  // left only, unity: out_l is the mono signal
   ChannelStrip s;
-  s.prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, p);
+  s.prepare({.sample_rate = kFs, .max_block = kBlock}, p, {.max_delay_samples = 4800});
   const auto in = noise(19200, 0.5, 9);
   constexpr std::size_t kAt = 100 * kBlock;  // the change, at block 100
   constexpr std::int32_t kDelay = 1000;
@@ -205,7 +205,7 @@ TEST(ChannelStrip, ZipperCheckCatchesAnUnsmoothedStep) {
   const double a = 0.25, w = 2.0 * std::numbers::pi * 200.0 / kFs;
   StripParams p{.pan = -1.0f};
   ChannelStrip s;
-  s.prepare({.sample_rate = kFs, .max_block = kBlock, .smooth_ms = 0.0}, p);
+  s.prepare({.sample_rate = kFs, .max_block = kBlock}, p, {.smooth_ms = 0.0});
   const auto in = test::sine(200.0, a, 9600);
   const Out o = run(s, in, [&](std::size_t b) {
     if (b == 51) {  // sample 2448: the sine is near its crest
@@ -221,7 +221,7 @@ TEST(ChannelStrip, NoAllocationInRealtimeProcessOrSetParams) {
   StripParams p{.hpf_on = true, .lpf_on = true, .gate_on = true, .comp_on = true};
   p.eq.bands[0].gain_db = 3.0f;
   p.eq.bands[2].gain_db = -4.0f;
-  s.prepare({.sample_rate = kFs, .max_block = kBlock, .max_delay_samples = 4800}, p);
+  s.prepare({.sample_rate = kFs, .max_block = kBlock}, p, {.max_delay_samples = 4800});
   const auto in = noise(48000, 0.5);
   std::vector<float> l(kBlock), r(kBlock);
   const auto before_total = tl::test::total_allocations();
@@ -256,7 +256,7 @@ TEST(ChannelStrip, SteadyFiltersMatchTheirAnalyticResponse) {
   const float gains[4] = {4.0f, -6.0f, 3.0f, -2.5f};
   for (std::size_t j = 0; j < 4; ++j) p.eq.bands[j].gain_db = gains[j];
   Equalizer eq;  // the same band designs as the strip's
-  eq.prepare(kFs);
+  eq.prepare({.sample_rate = kFs});
   eq.reset(p.eq);
   const PassFilter hpf(PassFilter::Kind::highpass, kFs, 20.0, Slope::db24);
   double worst = 0.0;

@@ -115,7 +115,8 @@ std::vector<float> clipped_drums(std::size_t n) {
 //! Limits v (followed by silence long enough to flush the limiter) and returns the output true peak.
 double limit_and_measure(std::vector<float> v, float ceiling, double* ebur_db = nullptr) {
   TruePeakLimiter lim;
-  lim.prepare(kFs, 1, {.ceiling_dbtp = ceiling, .lookahead_ms = 1.5f, .release_ms = 80.0f});
+  lim.prepare({.sample_rate = kFs, .channels = 1},
+              {.ceiling_dbtp = ceiling, .lookahead_ms = 1.5f, .release_ms = 80.0f});
   v.resize(v.size() + 480, 0.0f);
   for (std::size_t i = 0; i < v.size(); i += 48)
     lim.process(std::span<float>(v.data() + i, std::min<std::size_t>(48, v.size() - i)));
@@ -156,7 +157,7 @@ TEST(Limiter, OutputTruePeakNeverAboveCeiling) {
 
 TEST(Limiter, QuietSignalPassesUnchangedAfterLatency) {
   TruePeakLimiter lim;
-  lim.prepare(kFs, 2, {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f});
+  lim.prepare({.sample_rate = kFs, .channels = 2}, {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f});
   EXPECT_EQ(lim.latency(), 72u + Oversampler4x::kDelay - 1);
   auto l = test::sine(440.0, 0.5, 4800), r = test::sine(3000.0, 0.25, 4800);
   auto lo = l, ro = r;
@@ -184,7 +185,8 @@ TEST(Limiter, BlocksThatCannotReachTheCeilingTakeAShortcutWithTheSameOutput) {
   r.resize(r.size() + 4800, 0.0f);
   const auto run = [&](std::size_t block) {
     TruePeakLimiter lim;
-    lim.prepare(kFs, 2, {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f, .release_ms = 30.0f});
+    lim.prepare({.sample_rate = kFs, .channels = 2},
+                {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f, .release_ms = 30.0f});
     auto lo = l, ro = r;
     for (std::size_t i = 0; i < lo.size(); i += block) {
       const std::size_t n = std::min(block, lo.size() - i);
@@ -202,7 +204,8 @@ TEST(Limiter, BlocksThatCannotReachTheCeilingTakeAShortcutWithTheSameOutput) {
 
 TEST(Limiter, RecoversAfterRelease) {
   TruePeakLimiter lim;
-  lim.prepare(kFs, 1, {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f, .release_ms = 50.0f});
+  lim.prepare({.sample_rate = kFs, .channels = 1},
+              {.ceiling_dbtp = -1.0f, .lookahead_ms = 1.5f, .release_ms = 50.0f});
   auto loud = square(1000.0, 1.0, 9600);
   lim.process(std::span<float>(loud));
   EXPECT_LT(lim.gain_reduction_db(), -1.0);

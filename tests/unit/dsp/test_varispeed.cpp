@@ -24,7 +24,7 @@ double worst_error_db(double freq, double step, std::size_t block, std::size_t b
     return amplitude * std::sin(2.0 * std::numbers::pi * freq * at / kRate);
   };
   Varispeed v;
-  v.prepare(block);
+  v.prepare({.sample_rate = kRate, .max_block = block});
   const int head = v.half_taps() - 1;
   std::int64_t base = 1000;
   double frac = 0.37;
@@ -66,7 +66,7 @@ TEST(Varispeed, ReadsBetweenSamplesWithLowErrorAcrossTheBand) {
 
 TEST(Varispeed, CursorEndsWhereTheStepsSay) {
   Varispeed v;
-  v.prepare(48);
+  v.prepare({.sample_rate = kRate, .max_block = 48});
   const std::size_t len = v.plan(0.25, 1.001, 48);
   EXPECT_DOUBLE_EQ(v.advance(), 0.25 + 48 * 1.001);
   // The window reaches half a kernel past the last position read.
@@ -76,7 +76,7 @@ TEST(Varispeed, CursorEndsWhereTheStepsSay) {
 
 TEST(Varispeed, StepsOutsideTheRangeAreClamped) {
   Varispeed v;
-  v.prepare(48);
+  v.prepare({.sample_rate = kRate, .max_block = 48});
   v.plan(0.0, 1.5, 48);
   EXPECT_DOUBLE_EQ(v.advance(), 48 * (1.0 + Varispeed::kMaxStepDeviation));
   v.plan(0.0, 0.0, 48);
@@ -85,7 +85,7 @@ TEST(Varispeed, StepsOutsideTheRangeAreClamped) {
 
 TEST(Varispeed, AShortWindowReadsSilenceNotPastItsEnd) {
   Varispeed v;
-  v.prepare(48);
+  v.prepare({.sample_rate = kRate, .max_block = 48});
   const std::size_t len = v.plan(0.5, 1.0, 48);
   std::vector<float> window(len, 1.0f), out(48, -1.0f);
   v.apply(std::span<const float>(window.data(), len - 1), out);  // one short
@@ -95,7 +95,7 @@ TEST(Varispeed, AShortWindowReadsSilenceNotPastItsEnd) {
 
 TEST(Varispeed, PlanAndApplyNeverAllocate) {
   Varispeed v;
-  v.prepare(256);
+  v.prepare({.sample_rate = kRate, .max_block = 256});
   std::vector<float> window(600, 0.25f), out(256);
   const auto before = test::realtime_allocations();
   {

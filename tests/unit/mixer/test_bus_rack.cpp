@@ -29,7 +29,7 @@ float block(BusRack& rack, float send) {
 
 TEST(BusRack, AReverbSleepsOnceItsTailHasDiedAndWakesWithTheNextSend) {
   BusRack rack;
-  rack.prepare(48000.0, 1024);
+  rack.prepare({.sample_rate = 48000.0, .max_block = 1024});
   rack.set_reverb(dsp::ReverbParams{});
   EXPECT_EQ(block(rack, 0.0f), 0.0f) << "nothing fed: silence";
   for (int i = 0; i < 20; ++i) block(rack, 0.5f);
@@ -50,7 +50,7 @@ TEST(BusRack, AReverbSleepsOnceItsTailHasDiedAndWakesWithTheNextSend) {
 
 TEST(BusRack, AGroupFedInOneBlockIsClearedBeforeItsFirstInputOfTheNext) {
   BusRack rack;
-  rack.prepare(48000.0, 1024);
+  rack.prepare({.sample_rate = 48000.0, .max_block = 1024});
   std::vector<float> l(kBlock), r(kBlock);
   for (int b = 0; b < 3; ++b) {
     std::fill(l.begin(), l.end(), 0.0f);

@@ -11,6 +11,7 @@
 #include "tl/dsp/limiter.h"
 #include "tl/dsp/loudness.h"
 #include "tl/dsp/pan.h"
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/smoother.h"
 #include "tl/dsp/true_peak.h"
 
@@ -33,8 +34,9 @@ struct BusParams {
 //! real-time safe. Compressor on/off cross-fades over 20 ms.
 class StereoBus {
  public:
-  //! Blocks passed to process() must not exceed max_block frames.
-  void prepare(double fs, const BusParams& p = {}, std::size_t max_block = 1024);
+  //! Stereo (spec.channels is not read); blocks passed to process() must not exceed
+  //! spec.max_block frames.
+  void prepare(const ProcessSpec& spec, const BusParams& p = {});
   void set_params(const BusParams& p) noexcept;
   const BusParams& params() const noexcept { return p_; }
   void process(std::span<float> left, std::span<float> right) noexcept;
@@ -57,8 +59,8 @@ struct MasterParams {
 //! Master chain: StereoBus then TruePeakLimiter; meters the output (true peak, loudness).
 class MasterChain {
  public:
-  //! Allocates (limiter delay lines, loudness histogram).
-  void prepare(double fs, const MasterParams& p = {}, std::size_t max_block = 1024);
+  //! Stereo (spec.channels is not read). Allocates (limiter delay lines, loudness histogram).
+  void prepare(const ProcessSpec& spec, const MasterParams& p = {});
   void set_params(const MasterParams& p) noexcept;
   void process(std::span<float> left, std::span<float> right) noexcept;
 

@@ -16,10 +16,11 @@
 #include <span>
 #include <vector>
 
+#include "tl/dsp/process_spec.h"
+
 namespace tl::dsp {
 
 struct ConcealerConfig {
-  double sample_rate = 48000.0;
   double min_period_ms = 2.5;   // highest pitch followed: 400 Hz
   double max_period_ms = 15.0;  // lowest: ~67 Hz
   double hold_ms = 20.0;        // full-level continuation
@@ -29,7 +30,8 @@ struct ConcealerConfig {
 
 class Concealer {
  public:
-  void prepare(const ConcealerConfig& config);
+  //! Mono (spec.channels and spec.max_block are not read).
+  void prepare(const ProcessSpec& spec, const ConcealerConfig& config = {});
 
   //! Processes a block in place. missing[i] != 0 marks frame i as lost (its
   //! value in block is ignored). Returns how many frames were concealed.

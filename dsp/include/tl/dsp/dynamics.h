@@ -8,6 +8,7 @@
 #include <span>
 
 #include "tl/dsp/biquad.h"
+#include "tl/dsp/process_spec.h"
 
 namespace tl::dsp {
 
@@ -29,7 +30,8 @@ struct CompressorParams {
 //! The detector runs per sample; the gain is computed every 8 samples and interpolated.
 class Compressor {
  public:
-  void prepare(double fs) noexcept;
+  //! Mono or stereo-linked by the process() overload called; spec.channels is not read.
+  void prepare(const ProcessSpec& spec) noexcept;
   //! Applies new parameters; keeps the detector state (safe between blocks).
   void set_params(const CompressorParams& p) noexcept;
   const CompressorParams& params() const noexcept { return p_; }
@@ -98,7 +100,7 @@ struct GateParams {
 //! gain smoothed in dB with attack (opening) and release (closing) time constants.
 class Gate {
  public:
-  void prepare(double fs) noexcept;
+  void prepare(const ProcessSpec& spec) noexcept;
   void set_params(const GateParams& p) noexcept;
   const GateParams& params() const noexcept { return p_; }
   void reset() noexcept;

@@ -7,13 +7,14 @@
 #include <span>
 #include <vector>
 
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/smoother.h"
 
 namespace tl::dsp {
 
 struct ReverbParams {
   float rt60_s = 2.0f;         //!< decay time (60 dB) at low frequencies
-  float predelay_ms = 20.0f;   //!< up to ReverbConfig::max_predelay_ms
+  float predelay_ms = 20.0f;   //!< up to the max_predelay_ms given to prepare()
   float damping_hz = 8000.0f;  //!< high frequencies decay faster above this; 0 or >= fs/2 = off
   float size = 1.0f;           //!< scales the delay lengths (0.5 .. 2), fixed at prepare()
   float level_db = 0.0f;       //!< wet output level
@@ -25,7 +26,8 @@ class FdnReverb {
  public:
   static constexpr std::size_t kLines = 8;
 
-  void prepare(double fs, const ReverbParams& p = {}, double max_predelay_ms = 250.0);
+  //! Mono in, stereo out (spec.channels is not read); max_predelay_ms bounds predelay_ms.
+  void prepare(const ProcessSpec& spec, const ReverbParams& p = {}, double max_predelay_ms = 250.0);
   void set_params(const ReverbParams& p) noexcept;
   void reset() noexcept;
   //! out_left/out_right receive the wet signal (overwritten), same length as in.
@@ -70,8 +72,9 @@ struct TempoDelayParams {
 //! A tempo change glides the read position (~50 ms), as a tape delay would.
 class TempoDelay {
  public:
-  //! max_delay_s bounds the longest time (slow tempo, long note).
-  void prepare(double fs, const TempoDelayParams& p = {}, double max_delay_s = 4.0);
+  //! Mono in, stereo out (spec.channels is not read); max_delay_s bounds the longest time
+  //! (slow tempo, long note).
+  void prepare(const ProcessSpec& spec, const TempoDelayParams& p = {}, double max_delay_s = 4.0);
   void set_params(const TempoDelayParams& p) noexcept;
   void reset() noexcept;
   //! Delay time in samples for the current target.

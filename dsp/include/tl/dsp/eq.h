@@ -7,6 +7,7 @@
 #include <span>
 
 #include "tl/dsp/biquad.h"
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/smoother.h"
 
 namespace tl::dsp {
@@ -27,7 +28,8 @@ class EqBand {
  public:
   static constexpr std::size_t kControlInterval = 16;
 
-  void prepare(double fs, double smooth_ms = 20.0) noexcept;
+  //! Mono; smooth_ms is the glide time of frequency, gain and Q.
+  void prepare(const ProcessSpec& spec, double smooth_ms = 20.0) noexcept;
   //! Jumps to p with no glide (use before the first block).
   void reset(const EqBandParams& p) noexcept;
   //! Glides to p; call between blocks.
@@ -68,8 +70,9 @@ void run_cascade(std::span<float> block, Biquad* const* sections, std::size_t k)
 //! Four-band EQ (low shelf, two peaking, high shelf by default).
 class Equalizer {
  public:
-  void prepare(double fs) noexcept {
-    for (auto& b : bands_) b.prepare(fs);
+  //! Mono.
+  void prepare(const ProcessSpec& spec) noexcept {
+    for (auto& b : bands_) b.prepare(spec);
   }
   void reset(const EqParams& p) noexcept {
     for (std::size_t i = 0; i < 4; ++i) bands_[i].reset(band(p, i));

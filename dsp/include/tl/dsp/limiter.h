@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/true_peak.h"
 
 namespace tl::dsp {
@@ -24,8 +25,8 @@ class TruePeakLimiter {
  public:
   static constexpr std::size_t kMaxChannels = 2;
 
-  //! Allocates the delay lines. Not real-time safe.
-  void prepare(double fs, std::size_t channels, const LimiterParams& p = {});
+  //! Allocates the delay lines for spec.channels (1..kMaxChannels, clamped). Not real-time safe.
+  void prepare(const ProcessSpec& spec, const LimiterParams& p = {});
   //! Ceiling and release may change between blocks.
   void set_params(const LimiterParams& p) noexcept;
   void reset() noexcept;

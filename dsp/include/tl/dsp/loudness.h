@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tl/dsp/biquad.h"
+#include "tl/dsp/process_spec.h"
 
 namespace tl::dsp {
 
@@ -24,9 +25,10 @@ class LoudnessMeter {
  public:
   static constexpr std::size_t kMaxChannels = 8;
 
-  //! Allocates. Channel weights default to BS.1770 (1.0; 1.41 for channels 3 and 4 when
-  //! there are 5 or more channels, with channel 3 (LFE) excluded in 6-channel layouts).
-  void prepare(double fs, std::size_t channels);
+  //! Allocates, for spec.channels (1..kMaxChannels, clamped). Channel weights default to
+  //! BS.1770 (1.0; 1.41 for channels 3 and 4 when there are 5 or more channels, with
+  //! channel 3 (LFE) excluded in 6-channel layouts).
+  void prepare(const ProcessSpec& spec);
   void set_channel_weight(std::size_t channel, double weight) noexcept;
   void reset() noexcept;
 

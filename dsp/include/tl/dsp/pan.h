@@ -5,6 +5,7 @@
 #include <numbers>
 #include <span>
 
+#include "tl/common/units.h"
 #include "tl/dsp/smoother.h"
 
 namespace tl::dsp {
@@ -27,7 +28,7 @@ inline constexpr float kFaderOffDb = -144.0f;
 
 //! Linear gain from fader dB; kFaderOffDb and below give 0.
 inline float fader_gain(float db) noexcept {
-  return db <= kFaderOffDb ? 0.0f : std::pow(10.0f, db / 20.0f);
+  return db <= kFaderOffDb ? 0.0f : db_to_gain(db);
 }
 
 //! A gain in dB applied with a linear ramp (default 20 ms) on every change.

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "tl/common/units.h"
+
 namespace tl::dsp {
 
 //! Linear ramp to a new target over a fixed time. Each sample moves by at most
@@ -13,7 +15,7 @@ class LinearSmoother {
  public:
   //! Sets the ramp length; the value jumps to `initial`. Call before real-time use.
   void prepare(double fs, double ramp_ms, float initial = 0.0f) noexcept {
-    ramp_ = static_cast<std::int32_t>(std::lround(fs * ramp_ms / 1000.0));
+    ramp_ = static_cast<std::int32_t>(std::lround(ms_to_frames(ramp_ms, fs)));
     if (ramp_ < 1) ramp_ = 1;
     reset(initial);
   }
@@ -69,7 +71,7 @@ class LinearSmoother {
 class OnePoleSmoother {
  public:
   void prepare(double fs, double time_ms, double initial = 0.0) noexcept {
-    const double n = fs * time_ms / 1000.0;
+    const double n = ms_to_frames(time_ms, fs);
     coef_ = n <= 1.0 ? 1.0 : 1.0 - std::exp(std::log(1e-3) / n);
     reset(initial);
   }

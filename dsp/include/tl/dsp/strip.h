@@ -13,6 +13,7 @@
 #include "tl/dsp/eq.h"
 #include "tl/dsp/meter.h"
 #include "tl/dsp/pan.h"
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/smoother.h"
 
 namespace tl::dsp {
@@ -52,9 +53,8 @@ struct StripParams {
   std::array<SendParams, kSends> sends{};
 };
 
+//! The strip's own set-up, fixed at prepare().
 struct StripConfig {
-  double sample_rate = 48000.0;
-  std::size_t max_block = 1024;
   std::int32_t max_delay_samples = 48000;
   double smooth_ms = 20.0;  //!< gain ramps, filter glides and bypass cross-fades
 };
@@ -63,7 +63,8 @@ struct StripConfig {
 //! lock or block, so both may run on the mix thread (set_params between blocks).
 class ChannelStrip {
  public:
-  void prepare(const StripConfig& cfg, const StripParams& initial = {});
+  //! Mono in (spec.channels is not read); blocks up to spec.max_block frames.
+  void prepare(const ProcessSpec& spec, const StripParams& initial = {}, const StripConfig& cfg = {});
   //! Applies new parameters; every change is smoothed over cfg.smooth_ms.
   void set_params(const StripParams& p) noexcept;
   const StripParams& params() const noexcept { return p_; }
@@ -104,6 +105,7 @@ class ChannelStrip {
   //! Moves the pan smoothers on n samples (a mono block leaves panning to the caller).
   void skip_pan(std::size_t n) noexcept;
 
+  ProcessSpec spec_{};
   StripConfig cfg_{};
   StripParams p_{};
   LinearSmoother in_gain_, fader_, pan_l_, pan_r_;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <span>
 
+#include "tl/dsp/process_spec.h"
 #include "tl/dsp/sinc_kernel.h"
 
 namespace tl::dsp {
@@ -28,8 +29,9 @@ class Varispeed {
 
   Varispeed();
 
-  //! Sizes the plan for blocks of up to max_block output frames.
-  void prepare(std::size_t max_block);
+  //! Sizes the plan for blocks of up to spec.max_block output frames. One plan serves any
+  //! number of channels and the kernel does not depend on the rate: only max_block is read.
+  void prepare(const ProcessSpec& spec);
 
   int half_taps() const noexcept { return kernel_.half_taps(); }
 

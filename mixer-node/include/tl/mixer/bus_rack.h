@@ -26,7 +26,8 @@ inline constexpr std::size_t kBuses = dsp::kGroupBuses + dsp::kSends;
 
 class BusRack {
  public:
-  void prepare(double sample_rate, std::size_t max_block);
+  //! Stereo buses and mono-in effects; spec.channels is not read.
+  void prepare(const dsp::ProcessSpec& spec);
 
   //! Starts a block of frames: no bus has been fed yet.
   void begin(std::size_t frames) noexcept;
