@@ -41,7 +41,8 @@ int run(int argc, char** argv) {
                  "live wire format: pcm16, pcm24, f32 or opus (the spool, resends and the recording stay "
                  "lossless: 24-bit PCM for opus)")
       ->capture_default_str();
-  app.add_option("--bitrate", raw.bitrate_kbps, "Opus bitrate per channel, kb/s (6-510)")->capture_default_str();
+  app.add_option("--bitrate", raw.bitrate_kbps, "Opus bitrate per channel, kb/s (6-510)")
+      ->capture_default_str();
   app.add_flag("--loop", raw.loop, "repeat the file source");
   app.add_flag("--no-realtime", raw.no_realtime,
                "do not ask for real-time scheduling (source timer and sender threads) or locked memory");

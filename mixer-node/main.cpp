@@ -1,6 +1,6 @@
 // tl-mixer: the central mixer node. Parses options and wires the parts.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool list_devices = false;
   tl::mixer::MixerConfig config;
-  app.add_option("--listen", listen, "Address for control (TCP) and audio (UDP); port 0 picks a free one")->capture_default_str();
+  app.add_option("--listen", listen, "Address for control (TCP) and audio (UDP); port 0 picks a free one")
+      ->capture_default_str();
   app.add_option("--record-dir", config.record_dir, "Where takes are written")->capture_default_str();
   app.add_option("--rate", config.sample_rate, "Session sample rate")
       ->check(CLI::IsMember({44100, 48000, 96000}))
@@ -28,24 +29,27 @@ int main(int argc, char** argv) {
   app.add_option("--block", config.block_frames, "Mix block size in frames (headless clock)")
       ->check(CLI::Range(16, 1024))
       ->capture_default_str();
-  auto* fixed = app.add_option("--latency-ms", config.latency_ms,
-                                "A fixed play-out delay of the live mix behind the session clock (default: it adapts)")
-                    ->check(CLI::Range(1.0, 500.0));
+  auto* fixed =
+      app.add_option("--latency-ms", config.latency_ms,
+                     "A fixed play-out delay of the live mix behind the session clock (default: it adapts)")
+          ->check(CLI::Range(1.0, 500.0));
   auto* lo = app.add_option("--latency-min", config.latency_min_ms,
                             "Shortest play-out delay the live mix adapts to, ms")
                  ->check(CLI::Range(1.0, 1000.0))
                  ->capture_default_str();
-  auto* hi = app.add_option("--latency-max", config.latency_max_ms,
-                            "Longest play-out delay the live mix adapts to, ms (each node's need: tlctl latency)")
-                 ->check(CLI::Range(1.0, 1000.0))
-                 ->capture_default_str();
+  auto* hi =
+      app.add_option("--latency-max", config.latency_max_ms,
+                     "Longest play-out delay the live mix adapts to, ms (each node's need: tlctl latency)")
+          ->check(CLI::Range(1.0, 1000.0))
+          ->capture_default_str();
   fixed->excludes(lo)->excludes(hi);
   app.add_option("--latency-margin", config.latency_margin_ms,
                  "Safety margin the play-out delay keeps over the measured need, ms")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
-  app.add_option("--latency-hold", config.latency_hold_s,
-                 "Seconds a need (and a late packet) is remembered: the delay falls this long after what raised it")
+  app.add_option(
+         "--latency-hold", config.latency_hold_s,
+         "Seconds a need (and a late packet) is remembered: the delay falls this long after what raised it")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
   bool no_realtime = false;
@@ -92,7 +96,8 @@ int main(int argc, char** argv) {
   } else if (monitor.rfind("device:", 0) == 0) {
     config.monitor = monitor.substr(7);
   } else if (monitor != "none") {
-    std::fprintf(stderr, "tl-mixer: --monitor: expected none, device or device:NAME, got '%s'\n", monitor.c_str());
+    std::fprintf(stderr, "tl-mixer: --monitor: expected none, device or device:NAME, got '%s'\n",
+                 monitor.c_str());
     return 2;
   }
   auto token = tl::load_token(token_file);

@@ -1,7 +1,7 @@
 // tl-render: re-renders a take's mix offline from its tracks and automation.json.
-#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -10,29 +10,36 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "tl-render: mixes a recorded take again, offline, from its tracks and automation.json (the mix as the take "
+      "tl-render: mixes a recorded take again, offline, from its tracks and automation.json (the mix as the "
+      "take "
       "began and every change at the frame it was made), through the mixer's own engine"};
   app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string take_dir, out;
   bool raw = false, as_live = false, compare = false, quiet = false;
   double settle_s = 0.5;
   std::int64_t tolerance = 4;
-  app.add_option("take", take_dir, "The take's folder (<record-dir>/<take>)")->required()->check(CLI::ExistingDirectory);
+  app.add_option("take", take_dir, "The take's folder (<record-dir>/<take>)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   app.add_option("--out", out, "Where to write the stereo render (default: <take>/mix-render.wav)");
   app.add_flag("--raw", raw,
                "Mix raw/ tracks (each node's samples where its stamps put them, as the live mix heard them) "
                "instead of the session-aligned ones");
-  app.add_flag("--as-live", as_live,
-               "The live mix exactly, concealment included: raw/ tracks with the frames the live mix missed "
-               "(take.json live_concealed) left out, so they are concealed the same way; --compare then checks "
-               "every frame, to 0 LSB unless --tolerance-lsb says otherwise");
-  app.add_flag("--compare", compare,
-               "Compare the render with the take's mix.wav and exit 3 if they differ by more than --tolerance-lsb");
-  app.add_option("--settle", settle_s, "Leave the first seconds out of --compare (state from before the take)")
+  app.add_flag(
+      "--as-live", as_live,
+      "The live mix exactly, concealment included: raw/ tracks with the frames the live mix missed "
+      "(take.json live_concealed) left out, so they are concealed the same way; --compare then checks "
+      "every frame, to 0 LSB unless --tolerance-lsb says otherwise");
+  app.add_flag(
+      "--compare", compare,
+      "Compare the render with the take's mix.wav and exit 3 if they differ by more than --tolerance-lsb");
+  app.add_option("--settle", settle_s,
+                 "Leave the first seconds out of --compare (state from before the take)")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
   auto* tolerance_option =
-      app.add_option("--tolerance-lsb", tolerance, "Largest difference --compare accepts, in 24-bit LSB (--as-live: 0)")
+      app.add_option("--tolerance-lsb", tolerance,
+                     "Largest difference --compare accepts, in 24-bit LSB (--as-live: 0)")
           ->check(CLI::Range(0, 8388608))
           ->capture_default_str();
   app.add_flag("--quiet", quiet, "No progress line");
@@ -61,7 +68,8 @@ int main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "%s: %.2f s from %zu tracks, %zu changes; peak %.1f dBFS, %llu clipped; %.1fx real time, %.0f MB peak memory\n",
+      "%s: %.2f s from %zu tracks, %zu changes; peak %.1f dBFS, %llu clipped; %.1fx real time, %.0f MB peak "
+      "memory\n",
       s.out.c_str(), seconds, s.tracks, s.changes, static_cast<double>(s.peak_dbfs),
       static_cast<unsigned long long>(s.clipped), s.cpu_seconds > 0.0 ? seconds / s.cpu_seconds : 0.0,
       static_cast<double>(usage.ru_maxrss) / 1024.0);
@@ -72,13 +80,17 @@ int main(int argc, char** argv) {
     std::printf("as live: %lld input frames left out where the live mix missed them\n",
                 static_cast<long long>(s.left_out));
     for (const auto& file : s.not_repeatable) {
-      std::printf("%s: its live audio cannot be repeated exactly (decoded Opus, a varispeed read, or a "
-                  "concealment record cut short)\n", file.c_str());
+      std::printf(
+          "%s: its live audio cannot be repeated exactly (decoded Opus, a varispeed read, or a "
+          "concealment record cut short)\n",
+          file.c_str());
     }
   }
   if (s.moved != 0) {
-    std::printf("%zu tracks stand where the conform put them, not where the live mix played them "
-                "(take.json moved_samples, conform); --raw repeats the live mix\n", s.moved);
+    std::printf(
+        "%zu tracks stand where the conform put them, not where the live mix played them "
+        "(take.json moved_samples, conform); --raw repeats the live mix\n",
+        s.moved);
   }
   if (!compare) return 0;
   const auto settle = static_cast<std::int64_t>(settle_s * s.sample_rate);
@@ -88,10 +100,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& c = cmp.value();
-  std::printf("against mix.wav from %.2f s: %lld frames compared, max difference %lld LSB, %lld frames over %lld LSB",
-              settle_s, static_cast<long long>(c.compared), static_cast<long long>(c.max_lsb),
-              static_cast<long long>(c.differing), static_cast<long long>(tolerance));
-  if (c.first_differing >= 0) std::printf(" (first at %.3f s)", static_cast<double>(c.first_differing) / s.sample_rate);
+  std::printf(
+      "against mix.wav from %.2f s: %lld frames compared, max difference %lld LSB, %lld frames over %lld LSB",
+      settle_s, static_cast<long long>(c.compared), static_cast<long long>(c.max_lsb),
+      static_cast<long long>(c.differing), static_cast<long long>(tolerance));
+  if (c.first_differing >= 0)
+    std::printf(" (first at %.3f s)", static_cast<double>(c.first_differing) / s.sample_rate);
   if (c.skipped_concealed != 0) {
     std::printf("; %lld frames left out (concealed live)", static_cast<long long>(c.skipped_concealed));
   }

@@ -11,9 +11,9 @@
 #include "tl/capture/cue_output.h"
 #include "tl/capture/device_input.h"
 #include "tl/capture/producer.h"
-#include "tl/common/realtime.h"
 #include "tl/capture/sources.h"
 #include "tl/common/clock.h"
+#include "tl/common/realtime.h"
 #include "tl/protocol/opus_payload.h"
 
 namespace tl::capture {
@@ -58,7 +58,8 @@ void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::pro
   const std::uint32_t frames = std::min(fetch.frames(), kFetchMax);
   std::vector<std::uint8_t> wire(kFetchChunk * frame_bytes), have(kFetchChunk);
   std::uint32_t missing = fetch.frames() - frames;
-  const auto format = static_cast<tl::proto::SampleFormat>(proto_format(protocol::spool_format(options.format)));
+  const auto format =
+      static_cast<tl::proto::SampleFormat>(proto_format(protocol::spool_format(options.format)));
   const auto send_run = [&](MediaTime from, std::uint32_t offset, std::uint32_t count) {
     tl::proto::Envelope e;
     auto* d = e.mutable_audio_data();
@@ -214,7 +215,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                options.name, reg->node_id, reg->host, reg->audio_port, channels, options.frames_per_packet,
                options.source.text,
                options.format == protocol::SampleFormat::Opus
-                   ? fmt::format(", Opus at {} kb/s per channel (spool and resends: 24-bit PCM)", options.bitrate / 1000)
+                   ? fmt::format(", Opus at {} kb/s per channel (spool and resends: 24-bit PCM)",
+                                 options.bitrate / 1000)
                    : std::string());
 
   Sender::Config config;
@@ -298,7 +300,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       spdlog::error("{}", s.error());
       return 1;
     }
-    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (the audio device's own callback: "
+    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) +
+                       " (the audio device's own callback: "
                        "RtAudio asks for real-time)";
   } else {
     realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (it also paces the " +

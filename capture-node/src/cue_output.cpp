@@ -2,8 +2,8 @@
 
 #include <rtaudio/RtAudio.h>
 
-#include "tl/common/rtaudio_api.h"
 #include <sndfile.h>
+#include "tl/common/rtaudio_api.h"
 
 #include <algorithm>
 #include <array>
@@ -30,7 +30,9 @@ void CueOutput::note(MediaTime position, std::size_t frames, double session_now,
 CueFile::CueFile(const std::string& path, std::uint32_t rate, SNDFILE* file)
     : CueOutput("file:" + path, rate), file_(file) {}
 
-CueFile::~CueFile() { sf_close(file_); }
+CueFile::~CueFile() {
+  sf_close(file_);
+}
 
 Result<std::unique_ptr<CueFile>> CueFile::open(const std::string& path, std::uint32_t rate) {
   SF_INFO info{};
@@ -46,7 +48,8 @@ void CueFile::deliver(MediaTime position, std::span<const float> stereo, double 
   const auto frames = static_cast<MediaTime>(stereo.size() / 2);
   if (next_ != INT64_MIN && position + frames <= next_) return;  // a duplicate or late chunk
   if (next_ != INT64_MIN && position > next_) {
-    const std::vector<float> silence(2 * static_cast<std::size_t>(std::min(position - next_, kMaxFilledGap)), 0.0f);
+    const std::vector<float> silence(2 * static_cast<std::size_t>(std::min(position - next_, kMaxFilledGap)),
+                                     0.0f);
     sf_writef_float(file_, silence.data(), static_cast<sf_count_t>(silence.size() / 2));
   }
   const MediaTime skip = next_ == INT64_MIN ? 0 : std::max<MediaTime>(0, next_ - position);
@@ -75,7 +78,8 @@ Result<std::unique_ptr<CueDevice>> CueDevice::open(const std::string& api, const
     auto audio = std::make_unique<RtAudio>(rtaudio_api(api));
     audio->showWarnings(false);
     const unsigned count = audio->getDeviceCount();
-    if (count == 0) return Error{"no audio devices found for the cue mix" + (api.empty() ? "" : " (API " + api + ")")};
+    if (count == 0)
+      return Error{"no audio devices found for the cue mix" + (api.empty() ? "" : " (API " + api + ")")};
     unsigned index = audio->getDefaultOutputDevice();
     bool found = name.empty();
     for (unsigned i = 0; i < count && !found; ++i) {
@@ -87,7 +91,8 @@ Result<std::unique_ptr<CueDevice>> CueDevice::open(const std::string& api, const
     }
     if (!found) return Error{"no output device matching '" + name + "' for the cue mix (see --list-devices)"};
     const RtAudio::DeviceInfo info = audio->getDeviceInfo(index);
-    if (info.outputChannels < 2) return Error{"device '" + info.name + "' has no stereo output for the cue mix"};
+    if (info.outputChannels < 2)
+      return Error{"device '" + info.name + "' has no stereo output for the cue mix"};
     std::unique_ptr<CueDevice> d(new CueDevice(info.name, rate));
     RtAudio::StreamParameters params;
     params.deviceId = index;
@@ -97,7 +102,8 @@ Result<std::unique_ptr<CueDevice>> CueDevice::open(const std::string& api, const
     options.priority = 70;
     options.streamName = "tl-capture cue";
     unsigned buffer = period;
-    audio->openStream(&params, nullptr, RTAUDIO_FLOAT32, rate, &buffer, &CueDevice::callback, d.get(), &options);
+    audio->openStream(&params, nullptr, RTAUDIO_FLOAT32, rate, &buffer, &CueDevice::callback, d.get(),
+                      &options);
     // Two device periods plus 2 ms queued before playing absorb the network's jitter.
     d->prefill_ = 2 * buffer + rate / 500;
     d->device_latency_ = static_cast<std::uint32_t>(audio->getStreamLatency()) + buffer;

@@ -28,7 +28,8 @@ Result<OpusPacketizer> OpusPacketizer::create(const Config& config) {
   OpusPacketizer p(config);
   for (std::size_t c = 0; c < config.channels; ++c) {
     int err = OPUS_OK;
-    OpusEncoder* enc = opus_encoder_create(static_cast<opus_int32>(config.rate), 1, OPUS_APPLICATION_AUDIO, &err);
+    OpusEncoder* enc =
+        opus_encoder_create(static_cast<opus_int32>(config.rate), 1, OPUS_APPLICATION_AUDIO, &err);
     if (enc == nullptr || err != OPUS_OK) {
       return Error{std::string("cannot create an Opus encoder: ") + opus_strerror(err)};
     }
@@ -69,7 +70,8 @@ std::span<const Packet> OpusPacketizer::packetize(const BlockInfo& info, const f
     for (std::size_t c = first; c < first + count; ++c) {
       const opus_int32 n = opus_encode_float(encoders_[c], planar + c * frames, static_cast<int>(frames),
                                              frame_.data(), static_cast<opus_int32>(frame_.size()));
-      used = n > 0 ? protocol::append_opus_frame(payload_, used, {frame_.data(), static_cast<std::size_t>(n)}) : 0;
+      used = n > 0 ? protocol::append_opus_frame(payload_, used, {frame_.data(), static_cast<std::size_t>(n)})
+                   : 0;
       if (used == 0) {
         ++encode_errors_;
         return {};

@@ -10,8 +10,8 @@
 #include <optional>
 
 #include "tl/capture/opus_packetizer.h"
-#include "tl/capture/producer.h"
 #include "tl/capture/packetizer.h"
+#include "tl/capture/producer.h"
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
 #include "tl/common/realtime.h"
@@ -30,7 +30,7 @@ constexpr std::int64_t kStartAnyway = 1000 * kMs;  // or from fewer, once this l
 constexpr std::int64_t kSyncTimeout = 2000 * kMs;  // no reply at all: start again
 constexpr std::int64_t kStatusPeriod = 5000 * kMs;
 constexpr std::int64_t kAnchorPeriod = 500 * kMs;  // timestamp-map points for the mixer
-constexpr std::int64_t kBlockSlackNs = 100'000;     // wake this long after a block is due
+constexpr std::int64_t kBlockSlackNs = 100'000;    // wake this long after a block is due
 
 enum class Phase { Idle, Syncing, Streaming };
 
@@ -93,7 +93,9 @@ void Sender::attach_spool(std::unique_ptr<Spool> spool) {
   std::lock_guard lock(spool_mutex_);
   spool_ = std::move(spool);
   spool_interleaved_.assign(config_.channels * config_.frames, 0.0f);
-  spool_wire_.assign(config_.channels * config_.frames * protocol::bytes_per_sample(protocol::spool_format(config_.format)), 0);
+  spool_wire_.assign(
+      config_.channels * config_.frames * protocol::bytes_per_sample(protocol::spool_format(config_.format)),
+      0);
 }
 
 std::size_t Sender::read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
@@ -251,8 +253,7 @@ void Sender::run() {
             protocol::verify_tag(datagram, reg.key)) {
           const std::span<float> stereo(cue_samples.data(), samples);
           protocol::unpack_pcm(payload, h.format, stereo);
-          cue_->deliver(h.media_ts, stereo,
-                        static_cast<double>(est.to_session_ns(t4)) * config_.rate / 1e9);
+          cue_->deliver(h.media_ts, stereo, static_cast<double>(est.to_session_ns(t4)) * config_.rate / 1e9);
         }
         continue;
       }
@@ -432,8 +433,8 @@ void Sender::run() {
     if (source_ != nullptr) {
       wait_ns = std::clamp<std::int64_t>(clock_.real_ns(next_due) - monotonic_ns(), 0, 5'000'000);
     } else if (drained && last_capture_ns != 0) {
-      wait_ns = std::clamp<std::int64_t>(last_capture_ns + 2 * block_ns + kBlockSlackNs - clock_.now(), 50'000,
-                                         5'000'000);
+      wait_ns = std::clamp<std::int64_t>(last_capture_ns + 2 * block_ns + kBlockSlackNs - clock_.now(),
+                                         50'000, 5'000'000);
     }
     if (socket.is_open()) {
       pollfd pfd{socket.native_handle(), POLLIN, 0};

@@ -15,7 +15,9 @@ thread_local int g_depth = 0;
 std::atomic<std::uint64_t> g_allocations{0};
 }  // namespace
 
-bool in_realtime() noexcept { return g_depth > 0; }
+bool in_realtime() noexcept {
+  return g_depth > 0;
+}
 
 std::uint64_t realtime_allocations() noexcept {
   return g_allocations.load(std::memory_order_relaxed);
@@ -25,8 +27,12 @@ void note_realtime_allocation() noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 
-RealtimeScope::RealtimeScope() noexcept { ++g_depth; }
-RealtimeScope::~RealtimeScope() { --g_depth; }
+RealtimeScope::RealtimeScope() noexcept {
+  ++g_depth;
+}
+RealtimeScope::~RealtimeScope() {
+  --g_depth;
+}
 
 bool try_set_realtime_priority(int priority) noexcept {
   sched_param param{};
@@ -46,8 +52,8 @@ int lock_memory() noexcept {
   // With a finite limit, MCL_FUTURE would make a later allocation fail once the
   // process outgrows it: better unlocked than out of memory.
   if (!unlimited && geteuid() != 0) return EPERM;
-  // On fault: pages are locked as they are first touched, so thread stacks and
-  // reserved rings do not all become resident at once.
+    // On fault: pages are locked as they are first touched, so thread stacks and
+    // reserved rings do not all become resident at once.
 #ifdef MCL_ONFAULT
   return mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0 ? 0 : errno;
 #else
@@ -60,17 +66,19 @@ std::string describe(const RealtimeReport& report) {
   if (report.priority_error == 0) {
     line = "real-time scheduling (SCHED_FIFO): " + report.threads;
   } else {
-    line = "real-time scheduling refused (" + std::string(std::strerror(report.priority_error)) + "): " +
-           report.threads +
-           " run at normal priority, so on a busy host their wake-ups can be late by milliseconds and the live "
-           "mix's play-out delay grows to cover it. Allow it with an rtprio limit ('@audio - rtprio 95' in "
-           "/etc/security/limits.d/, the user in group audio) or, under systemd, LimitRTPRIO=95";
+    line =
+        "real-time scheduling refused (" + std::string(std::strerror(report.priority_error)) +
+        "): " + report.threads +
+        " run at normal priority, so on a busy host their wake-ups can be late by milliseconds and the live "
+        "mix's play-out delay grows to cover it. Allow it with an rtprio limit ('@audio - rtprio 95' in "
+        "/etc/security/limits.d/, the user in group audio) or, under systemd, LimitRTPRIO=95";
   }
   if (report.memory_error == 0) {
     line += "; memory locked";
   } else {
     line += "; memory not locked (" + std::string(std::strerror(report.memory_error)) +
-            "): a page fault can stall a real-time thread; allow it with 'memlock unlimited' (LimitMEMLOCK=infinity)";
+            "): a page fault can stall a real-time thread; allow it with 'memlock unlimited' "
+            "(LimitMEMLOCK=infinity)";
   }
   return line;
 }

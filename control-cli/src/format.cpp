@@ -148,15 +148,15 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
     t.add({n.name(), std::to_string(n.node_id()), state_name(n.state()), std::to_string(n.channels()),
            std::to_string(n.sample_rate()), std::to_string(n.packets()), fmt("%.2f", n.loss_pct()),
            std::to_string(n.late()), std::to_string(n.concealed_samples()), std::to_string(n.bad()),
-           fmt("%.1f", n.transit_ms()),
-           fmt("%.1f", n.latency_ms()), reported ? sync_name(n.sync_state()) : "-",
-           reported ? fmt("%.3f", n.offset_ms()) : "-", reported ? fmt("%.3f", n.rtt_ms()) : "-",
-           reported ? fmt("%+.1f", n.drift_ppm()) : "-",
+           fmt("%.1f", n.transit_ms()), fmt("%.1f", n.latency_ms()),
+           reported ? sync_name(n.sync_state()) : "-", reported ? fmt("%.3f", n.offset_ms()) : "-",
+           reported ? fmt("%.3f", n.rtt_ms()) : "-", reported ? fmt("%+.1f", n.drift_ppm()) : "-",
            n.varispeed_ppm() == 0.0 ? "exact" : fmt("%+.1f", n.varispeed_ppm()),
            format_last_heard(n.last_heard_s())});
     if (!verbose) continue;
     t.note(
-        fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu in %llu blocks  "
+        fmt("    sync %s  offset %.3f ms  rtt %.3f ms  drift %+.1f ppm  lost %llu  concealed %llu in %llu "
+            "blocks  "
             "dropped-at-node %llu  connects %u  source %s  host %s  pid %llu",
             sync_name(n.sync_state()).c_str(), n.offset_ms(), n.rtt_ms(), n.drift_ppm(),
             static_cast<unsigned long long>(n.lost()), static_cast<unsigned long long>(n.concealed_samples()),
@@ -173,17 +173,19 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
     if (n.cue_on()) {
       t.note(n.cue_output().empty()
                  ? std::string("    cue mix on; the node plays it nowhere")
-                 : fmt("    cue mix on %s  latency %.1f ms  packets %llu  underrun %llu frames", n.cue_output().c_str(),
-                       n.cue_latency_ms(), static_cast<unsigned long long>(n.cue_packets()),
+                 : fmt("    cue mix on %s  latency %.1f ms  packets %llu  underrun %llu frames",
+                       n.cue_output().c_str(), n.cue_latency_ms(),
+                       static_cast<unsigned long long>(n.cue_packets()),
                        static_cast<unsigned long long>(n.cue_underruns())));
     }
     if (n.format() == tl::proto::FORMAT_OPUS) {
-      t.note(fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "
-                 "its spool, not from Opus)",
-                 n.frames_per_packet(), static_cast<unsigned long long>(n.opus_plc_samples()),
-                 static_cast<unsigned long long>(n.opus_fec_samples()),
-                 static_cast<unsigned long long>(n.opus_late_packets()),
-                 static_cast<unsigned long long>(n.opus_held_packets())));
+      t.note(
+          fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "
+              "its spool, not from Opus)",
+              n.frames_per_packet(), static_cast<unsigned long long>(n.opus_plc_samples()),
+              static_cast<unsigned long long>(n.opus_fec_samples()),
+              static_cast<unsigned long long>(n.opus_late_packets()),
+              static_cast<unsigned long long>(n.opus_held_packets())));
     }
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
@@ -227,8 +229,9 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
 namespace {
 //! Frames per second of a take: its frames over its seconds (48000 when unknown).
 double take_rate(const tl::proto::RecordStopped& take) {
-  return take.seconds() > 0.0 && take.frames() > 0 ? std::round(static_cast<double>(take.frames()) / take.seconds())
-                                                   : 48000.0;
+  return take.seconds() > 0.0 && take.frames() > 0
+             ? std::round(static_cast<double>(take.frames()) / take.seconds())
+             : 48000.0;
 }
 }  // namespace
 
@@ -249,8 +252,11 @@ std::string format_takes(const tl::proto::TakeList& list) {
         lost += tr.lost_samples();
       }
       t.add({take.take_name(),
-             unfinished ? "unfinished" : lost == 0 ? "complete" : fmt("%llu lost", static_cast<unsigned long long>(lost)),
-             fmt("%.3f", take.seconds()), std::to_string(tracks), std::to_string(take.start_sample()), take.path()});
+             unfinished  ? "unfinished"
+             : lost == 0 ? "complete"
+                         : fmt("%llu lost", static_cast<unsigned long long>(lost)),
+             fmt("%.3f", take.seconds()), std::to_string(tracks), std::to_string(take.start_sample()),
+             take.path()});
       if (unfinished) {
         t.note("    the mixer stopped while recording it: files readable to " + fmt("%.3f", take.seconds()) +
                " s; the node spools still hold the audio");
@@ -292,7 +298,8 @@ std::string format_node_latency(const tl::proto::NodeInfo& n) {
 
 std::string format_latency_state(const tl::proto::LatencyState& s) {
   const auto bound = [](double ms) { return ms > 0.0 ? fmt("%.1f ms", ms) : std::string("the mixer's"); };
-  std::string out = s.node() + ": play-out delay range min " + bound(s.min_ms()) + ", max " + bound(s.max_ms()) + "\n";
+  std::string out =
+      s.node() + ": play-out delay range min " + bound(s.min_ms()) + ", max " + bound(s.max_ms()) + "\n";
   out += s.need_ms() >= 0.0 ? fmt("needs %.1f ms for every packet of the hold; ", s.need_ms())
                             : std::string("need not measured yet; ");
   return out + fmt("the mix runs %.1f ms behind the session clock\n", s.latency_ms());
@@ -321,19 +328,21 @@ std::string format_status(const tl::proto::MixerStatus& s) {
       {"sample rate", std::to_string(s.sample_rate()) + " Hz"},
       {"block", std::to_string(s.block_frames()) + " frames"},
       {"clock", s.clock()},
-      {"latency", s.latency_adaptive()
-                      ? fmt("%.1f ms (adapts within %.1f-%.1f ms, need + %.1f ms held %.0f s; %s)", s.latency_ms(),
-                            s.latency_min_ms(), s.latency_max_ms(), s.latency_margin_ms(), s.latency_hold_s(),
-                            s.latency_wanted_ms() > 0.0
-                                ? fmt("the neediest node asks %.1f ms", s.latency_wanted_ms()).c_str()
-                                : "no node measured")
-                      : fmt("%.1f ms (fixed)", s.latency_ms())},
+      {"latency",
+       s.latency_adaptive()
+           ? fmt("%.1f ms (adapts within %.1f-%.1f ms, need + %.1f ms held %.0f s; %s)", s.latency_ms(),
+                 s.latency_min_ms(), s.latency_max_ms(), s.latency_margin_ms(), s.latency_hold_s(),
+                 s.latency_wanted_ms() > 0.0
+                     ? fmt("the neediest node asks %.1f ms", s.latency_wanted_ms()).c_str()
+                     : "no node measured")
+           : fmt("%.1f ms (fixed)", s.latency_ms())},
       {"recording", s.recording() ? fmt("yes: %s, %.1f s", s.take_name().c_str(), s.take_seconds()) : "no"},
       {"mix blocks", std::to_string(s.mix_blocks())},
       {"mix overruns", std::to_string(s.mix_overruns())},
       {"mix concealed", fmt("%llu blocks, %llu frames", static_cast<unsigned long long>(s.concealed_blocks()),
                             static_cast<unsigned long long>(s.concealed_frames()))},
-      {"mix wake-up", fmt("late by %.2f ms (99.9%%), %.2f ms at worst", s.mix_wake_p999_ms(), s.mix_wake_max_ms())},
+      {"mix wake-up",
+       fmt("late by %.2f ms (99.9%%), %.2f ms at worst", s.mix_wake_p999_ms(), s.mix_wake_max_ms())},
       {"real-time", s.realtime().empty() ? std::string("yes (SCHED_FIFO)") : "no: " + s.realtime()},
       {"clipped samples", std::to_string(s.clipped_samples())},
       {"bad packets", std::to_string(s.bad_packets())},

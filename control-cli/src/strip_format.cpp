@@ -15,7 +15,8 @@ using protocol::StripKey;
 using protocol::StripSection;
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -41,7 +42,8 @@ Result<float> parse_value(const std::string& key, std::string text) {
     if (text == "master") return 0.0f;
     if (text.rfind("bus", 0) == 0) text = text.substr(3);
     auto n = parse_number(text);
-    if (!n || n.value() != std::floor(n.value())) return Error{"route to master or bus1-bus8, not '" + text + "'"};
+    if (!n || n.value() != std::floor(n.value()))
+      return Error{"route to master or bus1-bus8, not '" + text + "'"};
     return n.value();
   }
   if (key == "division") {
@@ -75,9 +77,13 @@ std::string fmt(const char* format, auto... args) {
   return buf;
 }
 
-std::string on_off(bool on) { return on ? "on" : "off"; }
+std::string on_off(bool on) {
+  return on ? "on" : "off";
+}
 
-std::string freq(double hz) { return hz >= 1000.0 ? fmt("%.3gk", hz / 1000.0) : fmt("%.0f", hz); }
+std::string freq(double hz) {
+  return hz >= 1000.0 ? fmt("%.3gk", hz / 1000.0) : fmt("%.0f", hz);
+}
 
 }  // namespace
 
@@ -107,9 +113,11 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   const std::string section(sec->name);
   out.set_section(section);
   std::size_t i = 1;
-  if (sec->bands > 0 && i < words.size() && !words[i].empty() && std::isdigit(static_cast<unsigned char>(words[i][0]))) {
+  if (sec->bands > 0 && i < words.size() && !words[i].empty() &&
+      std::isdigit(static_cast<unsigned char>(words[i][0]))) {
     auto b = parse_number(words[i]);
-    if (!b || b.value() < 1.0f || b.value() > static_cast<float>(sec->bands) || b.value() != std::floor(b.value())) {
+    if (!b || b.value() < 1.0f || b.value() > static_cast<float>(sec->bands) ||
+        b.value() != std::floor(b.value())) {
       return Error{"bad " + section + " number '" + words[i] + "': 1-" + std::to_string(sec->bands)};
     }
     out.set_band(static_cast<std::uint32_t>(b.value()));
@@ -160,7 +168,8 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   }
   if (section == "eq" && out.band() == 0) {
     for (const auto& p : out.params()) {
-      if (p.key() != "on") return Error{"eq " + p.key() + " needs a band number first, e.g. eq 2 " + p.key() + "=..."};
+      if (p.key() != "on")
+        return Error{"eq " + p.key() + " needs a band number first, e.g. eq 2 " + p.key() + "=..."};
     }
   }
   if (section == "send" && out.band() == 0) {
@@ -177,12 +186,13 @@ std::string format_strip_state(const tl::proto::StripState& s) {
   if (master) {
     out += "master\n";
   } else if (bus) {
-    out += fmt("%s  fader %.1f dB  mute %s  peak %.1f dBFS\n", s.target().c_str(), static_cast<double>(s.fader_db()),
-               on_off(s.mute()).c_str(), static_cast<double>(s.peak_dbfs()));
+    out +=
+        fmt("%s  fader %.1f dB  mute %s  peak %.1f dBFS\n", s.target().c_str(),
+            static_cast<double>(s.fader_db()), on_off(s.mute()).c_str(), static_cast<double>(s.peak_dbfs()));
     if (s.has_reverb()) {
       const auto& r = s.reverb();
-      out += fmt("  reverb decay %.2f s  predelay %.0f ms  damping %s  level %.1f dB\n", static_cast<double>(r.decay_s()),
-                 static_cast<double>(r.predelay_ms()),
+      out += fmt("  reverb decay %.2f s  predelay %.0f ms  damping %s  level %.1f dB\n",
+                 static_cast<double>(r.decay_s()), static_cast<double>(r.predelay_ms()),
                  r.damping_hz() > 0.0f ? (freq(r.damping_hz()) + " Hz").c_str() : "off",
                  static_cast<double>(r.level_db()));
     }
@@ -195,45 +205,52 @@ std::string format_strip_state(const tl::proto::StripState& s) {
     }
   } else {
     const auto& c = s.channel();
-    out += fmt("%s  gain %.1f dB  pan %+.2f  mute %s  solo %s\n", s.target().c_str(), static_cast<double>(c.gain_db()),
-               static_cast<double>(c.pan()), on_off(c.mute()).c_str(), on_off(c.solo()).c_str());
-    out += fmt("  trim   %+.1f dB   phase %s   delay %d samples (%.2f ms)\n", static_cast<double>(s.trim_db()),
-               s.phase_invert() ? "inverted" : "normal", s.delay_samples(), s.delay_ms());
-    out += fmt("  hpf    %-3s %s Hz %u dB/oct\n", on_off(s.hpf().on()).c_str(), freq(s.hpf().freq_hz()).c_str(),
-               s.hpf().slope_db());
-    out += fmt("  lpf    %-3s %s Hz %u dB/oct\n", on_off(s.lpf().on()).c_str(), freq(s.lpf().freq_hz()).c_str(),
-               s.lpf().slope_db());
+    out += fmt("%s  gain %.1f dB  pan %+.2f  mute %s  solo %s\n", s.target().c_str(),
+               static_cast<double>(c.gain_db()), static_cast<double>(c.pan()), on_off(c.mute()).c_str(),
+               on_off(c.solo()).c_str());
+    out +=
+        fmt("  trim   %+.1f dB   phase %s   delay %d samples (%.2f ms)\n", static_cast<double>(s.trim_db()),
+            s.phase_invert() ? "inverted" : "normal", s.delay_samples(), s.delay_ms());
+    out += fmt("  hpf    %-3s %s Hz %u dB/oct\n", on_off(s.hpf().on()).c_str(),
+               freq(s.hpf().freq_hz()).c_str(), s.hpf().slope_db());
+    out += fmt("  lpf    %-3s %s Hz %u dB/oct\n", on_off(s.lpf().on()).c_str(),
+               freq(s.lpf().freq_hz()).c_str(), s.lpf().slope_db());
     out += "  route  " + (s.route() == 0 ? std::string("master") : "bus" + std::to_string(s.route())) + "\n";
     for (const auto& send : s.sends()) {
-      out += fmt("  send %u (fx%u) %-3s %.1f dB %s-fader\n", send.send(), send.send(), on_off(send.on()).c_str(),
-                 static_cast<double>(send.level_db()), send.pre() ? "pre" : "post");
+      out +=
+          fmt("  send %u (fx%u) %-3s %.1f dB %s-fader\n", send.send(), send.send(), on_off(send.on()).c_str(),
+              static_cast<double>(send.level_db()), send.pre() ? "pre" : "post");
     }
   }
   out += fmt("  eq     %s\n", on_off(s.eq_on()).c_str());
   for (const auto& b : s.eq()) {
-    out += fmt("    %u %-10s %-3s %s Hz  %+.1f dB  q %.2f\n", b.band(), b.type().c_str(), on_off(b.on()).c_str(),
-               freq(b.freq_hz()).c_str(), static_cast<double>(b.gain_db()), static_cast<double>(b.q()));
+    out +=
+        fmt("    %u %-10s %-3s %s Hz  %+.1f dB  q %.2f\n", b.band(), b.type().c_str(), on_off(b.on()).c_str(),
+            freq(b.freq_hz()).c_str(), static_cast<double>(b.gain_db()), static_cast<double>(b.q()));
   }
   if (!master && !bus) {
     const auto& g = s.gate();
-    out += fmt("  gate   %-3s threshold %.1f dB  range %.1f dB  ratio %.1f  attack %.2f ms  hold %.0f ms  release "
-               "%.0f ms  (now %.1f dB)\n",
-               on_off(g.on()).c_str(), static_cast<double>(g.threshold_db()), static_cast<double>(g.range_db()),
-               static_cast<double>(g.ratio()), static_cast<double>(g.attack_ms()), static_cast<double>(g.hold_ms()),
-               static_cast<double>(g.release_ms()), static_cast<double>(g.gain_db()));
+    out += fmt(
+        "  gate   %-3s threshold %.1f dB  range %.1f dB  ratio %.1f  attack %.2f ms  hold %.0f ms  release "
+        "%.0f ms  (now %.1f dB)\n",
+        on_off(g.on()).c_str(), static_cast<double>(g.threshold_db()), static_cast<double>(g.range_db()),
+        static_cast<double>(g.ratio()), static_cast<double>(g.attack_ms()), static_cast<double>(g.hold_ms()),
+        static_cast<double>(g.release_ms()), static_cast<double>(g.gain_db()));
   }
   const auto& c = s.comp();
-  out += fmt("  comp   %-3s threshold %.1f dB  ratio %.1f  attack %.1f ms  release %.0f ms  makeup %+.1f dB  knee %.1f "
-             "dB  detect %s  sc-hpf %s  (gr %.1f dB)\n",
-             on_off(c.on()).c_str(), static_cast<double>(c.threshold_db()), static_cast<double>(c.ratio()),
-             static_cast<double>(c.attack_ms()), static_cast<double>(c.release_ms()),
-             static_cast<double>(c.makeup_db()), static_cast<double>(c.knee_db()), c.rms() ? "rms" : "peak",
-             c.sc_hpf_hz() > 0.0f ? (freq(c.sc_hpf_hz()) + " Hz").c_str() : "off",
-             static_cast<double>(c.gain_reduction_db()));
+  out +=
+      fmt("  comp   %-3s threshold %.1f dB  ratio %.1f  attack %.1f ms  release %.0f ms  makeup %+.1f dB  "
+          "knee %.1f "
+          "dB  detect %s  sc-hpf %s  (gr %.1f dB)\n",
+          on_off(c.on()).c_str(), static_cast<double>(c.threshold_db()), static_cast<double>(c.ratio()),
+          static_cast<double>(c.attack_ms()), static_cast<double>(c.release_ms()),
+          static_cast<double>(c.makeup_db()), static_cast<double>(c.knee_db()), c.rms() ? "rms" : "peak",
+          c.sc_hpf_hz() > 0.0f ? (freq(c.sc_hpf_hz()) + " Hz").c_str() : "off",
+          static_cast<double>(c.gain_reduction_db()));
   if (master) {
-    out += fmt("  limiter %-3s ceiling %.1f dBTP  release %.0f ms  (gr %.1f dB)\n", on_off(s.limiter_on()).c_str(),
-               static_cast<double>(s.ceiling_dbtp()), static_cast<double>(s.limiter_release_ms()),
-               static_cast<double>(s.limiter_gr_db()));
+    out += fmt("  limiter %-3s ceiling %.1f dBTP  release %.0f ms  (gr %.1f dB)\n",
+               on_off(s.limiter_on()).c_str(), static_cast<double>(s.ceiling_dbtp()),
+               static_cast<double>(s.limiter_release_ms()), static_cast<double>(s.limiter_gr_db()));
   }
   return out;
 }
@@ -253,19 +270,22 @@ std::string format_meters(const tl::proto::NodeList& nodes, const tl::proto::Mix
     // One line for the ten buses: each one's output peak (-inf: nothing through it).
     std::string line = "buses  ";
     for (const auto& b : st.buses()) {
-      line += b.name() + " " + (b.peak_dbfs() <= -150.0f ? std::string("-inf") : fmt("%.1f", static_cast<double>(b.peak_dbfs()))) +
-              (b.mute() ? " (muted)" : "") + "  ";
+      line +=
+          b.name() + " " +
+          (b.peak_dbfs() <= -150.0f ? std::string("-inf") : fmt("%.1f", static_cast<double>(b.peak_dbfs()))) +
+          (b.mute() ? " (muted)" : "") + "  ";
     }
     line.resize(line.size() - 2);
     out += line + "\n";
   }
-  out += fmt("master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  comp %s (gr %.1f dB)  "
-             "limiter %s (gr %.1f dB)  clipped %llu\n",
-             static_cast<double>(st.master_peak_dbfs()), static_cast<double>(st.master_true_peak_dbtp()),
-             static_cast<double>(st.master_momentary_lufs()), static_cast<double>(st.master_short_term_lufs()),
-             static_cast<double>(st.master_integrated_lufs()), on_off(st.master_comp_on()).c_str(),
-             static_cast<double>(st.master_comp_gr_db()), on_off(st.master_limiter_on()).c_str(),
-             static_cast<double>(st.master_limiter_gr_db()), static_cast<unsigned long long>(st.clipped_samples()));
+  out += fmt(
+      "master  peak %.1f dBFS  true peak %.1f dBTP  M %.1f  S %.1f  I %.1f LUFS  comp %s (gr %.1f dB)  "
+      "limiter %s (gr %.1f dB)  clipped %llu\n",
+      static_cast<double>(st.master_peak_dbfs()), static_cast<double>(st.master_true_peak_dbtp()),
+      static_cast<double>(st.master_momentary_lufs()), static_cast<double>(st.master_short_term_lufs()),
+      static_cast<double>(st.master_integrated_lufs()), on_off(st.master_comp_on()).c_str(),
+      static_cast<double>(st.master_comp_gr_db()), on_off(st.master_limiter_on()).c_str(),
+      static_cast<double>(st.master_limiter_gr_db()), static_cast<unsigned long long>(st.clipped_samples()));
   return out;
 }
 
@@ -277,7 +297,8 @@ std::string format_scene_reply(const tl::proto::SceneReply& r) {
     return out;
   }
   if (r.action() == "save") {
-    return fmt("scene '%s' saved: %u strips and the master, %s\n", r.name().c_str(), r.channels(), r.path().c_str());
+    return fmt("scene '%s' saved: %u strips and the master, %s\n", r.name().c_str(), r.channels(),
+               r.path().c_str());
   }
   std::string out = fmt("scene '%s' recalled: %u strips and the master\n", r.name().c_str(), r.channels());
   for (const auto& t : r.skipped()) out += "  skipped " + t + " (no such node or channel here)\n";

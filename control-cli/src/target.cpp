@@ -19,8 +19,8 @@ std::string lower(std::string s) {
 }  // namespace
 
 Result<Target> parse_target(const std::string& text) {
-  const std::string usage = "bad channel target '" + text +
-                            "': expected NODE/CHANNEL with a channel counted from 1, e.g. room-a/1";
+  const std::string usage =
+      "bad channel target '" + text + "': expected NODE/CHANNEL with a channel counted from 1, e.g. room-a/1";
   const auto slash = text.rfind('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) return Error{usage};
   Target t;

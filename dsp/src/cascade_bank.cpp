@@ -73,7 +73,8 @@ __attribute__((always_inline)) inline void run_group(const std::array<const Casc
 }
 
 __attribute__((target("avx2,fma"))) void run_group_avx2(const std::array<const CascadeRow*, kLanes>& group,
-                                                       std::size_t n, std::size_t k, std::size_t frames) noexcept {
+                                                        std::size_t n, std::size_t k,
+                                                        std::size_t frames) noexcept {
   switch (k) {
     case 1:
       return run_group<1>(group, n, frames);

@@ -66,7 +66,8 @@ ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor>
   };
   note(static_cast<double>(start) + static_cast<double>(frames));
   for (const auto& a : anchors) {
-    if (a.session_pos > static_cast<double>(start) && a.session_pos < static_cast<double>(start) + frames) note(a.session_pos);
+    if (a.session_pos > static_cast<double>(start) && a.session_pos < static_cast<double>(start) + frames)
+      note(a.session_pos);
   }
   const double centre = std::round((lo + hi) / 2.0);
   result.drift_samples = hi - lo;
@@ -78,7 +79,8 @@ ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor>
     const auto offset = static_cast<std::int64_t>(centre);
     for (std::size_t i = 0; i < frames; ++i) {
       const std::int64_t src = start + static_cast<std::int64_t>(i) - offset;
-      if (src >= 0 && src < static_cast<std::int64_t>(raw.size())) result.samples[i] = raw[static_cast<std::size_t>(src)];
+      if (src >= 0 && src < static_cast<std::int64_t>(raw.size()))
+        result.samples[i] = raw[static_cast<std::size_t>(src)];
     }
     return result;
   }

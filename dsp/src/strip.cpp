@@ -251,8 +251,9 @@ std::size_t ChannelStrip::process_front(std::span<float> block, Biquad** section
   if (steady(hpf_wet_, hpf_logf_)) {
     npre += hpf_.sections(&pre[npre]);
   } else {
-    blend(hpf_wet_, block,
-          [&](std::span<float> b) { run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, b); });
+    blend(hpf_wet_, block, [&](std::span<float> b) {
+      run_pass(hpf_, hpf_logf_, PassFilter::Kind::highpass, p_.hpf_slope, b);
+    });
   }
   if (steady(lpf_wet_, lpf_logf_)) {
     npre += lpf_.sections(&pre[npre]);

@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <time.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
-#include <time.h>
 
 #include "tl/protocol/nack.h"
 #include "tl/protocol/pcm.h"
@@ -46,7 +46,9 @@ AudioReceiver::AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint
   poll();
 }
 
-AudioReceiver::~AudioReceiver() { ::close(fd_); }
+AudioReceiver::~AudioReceiver() {
+  ::close(fd_);
+}
 
 std::uint16_t AudioReceiver::port() const {
   asio::ip::udp::endpoint local;
@@ -58,8 +60,8 @@ std::uint16_t AudioReceiver::port() const {
 
 void AudioReceiver::send(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& to,
                          std::uint64_t& sent) {
-  if (::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, to.data(), static_cast<socklen_t>(to.size())) ==
-      static_cast<ssize_t>(datagram.size())) {
+  if (::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, to.data(),
+               static_cast<socklen_t>(to.size())) == static_cast<ssize_t>(datagram.size())) {
     ++sent;
   }
 }
@@ -89,8 +91,8 @@ void AudioReceiver::send_cues() {
         const std::size_t samples = 2 * static_cast<std::size_t>(chunk->frames);
         std::copy_n(chunk->samples.begin(), samples, cue_samples_.begin());
         const auto payload = std::span(decoded_payload_).first(samples * 3);
-        protocol::pack_pcm(std::span<const float>(cue_samples_.data(), samples), protocol::SampleFormat::Pcm24,
-                           payload);
+        protocol::pack_pcm(std::span<const float>(cue_samples_.data(), samples),
+                           protocol::SampleFormat::Pcm24, payload);
         const std::size_t n = protocol::encode(h, payload, slot->key, reply_);
         send(std::span(reply_).first(n), from_[id], counters_.cue_packets);
       }
@@ -104,7 +106,8 @@ void AudioReceiver::drain() {
   timespec real{}, mono{};
   clock_gettime(CLOCK_REALTIME, &real);
   clock_gettime(CLOCK_MONOTONIC, &mono);
-  const std::int64_t real_to_mono = (mono.tv_sec - real.tv_sec) * 1'000'000'000LL + (mono.tv_nsec - real.tv_nsec);
+  const std::int64_t real_to_mono =
+      (mono.tv_sec - real.tv_sec) * 1'000'000'000LL + (mono.tv_nsec - real.tv_nsec);
   for (int rounds = 0; rounds < 64; ++rounds) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       Incoming& in = batch_[i];
@@ -134,7 +137,8 @@ void AudioReceiver::drain() {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
           timespec ts{};
           std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          reached = std::min(now, clock_.from_monotonic_ns(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec + real_to_mono));
+          reached = std::min(
+              now, clock_.from_monotonic_ns(ts.tv_sec * 1'000'000'000LL + ts.tv_nsec + real_to_mono));
         }
       }
       // A datagram larger than any packet was cut short: parse() refuses its length.
@@ -156,9 +160,10 @@ void AudioReceiver::log_drop(std::string_view reason, const asio::ip::udp::endpo
     ++suppressed_logs_;
     return;
   }
-  spdlog::warn("dropped packet from {}:{} (node {}): {}; {} similar lines suppressed — check the sender's "
-               "version and token", sender.address().to_string(), sender.port(), node,
-               reason, suppressed_logs_);
+  spdlog::warn(
+      "dropped packet from {}:{} (node {}): {}; {} similar lines suppressed — check the sender's "
+      "version and token",
+      sender.address().to_string(), sender.port(), node, reason, suppressed_logs_);
   last_log_ns_ = now;
   suppressed_logs_ = 0;
 }
@@ -201,14 +206,17 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
       }
       // t2: when the request reached this host, t3: now (the exchange is exact however
       // long the request waited for the read).
-      const std::size_t n = protocol::encode_sync_reply(h.node_id, h.seq, *t1, reached_ns, clock_.now_ns(),
-                                                        slot->key, reply_);
+      const std::size_t n =
+          protocol::encode_sync_reply(h.node_id, h.seq, *t1, reached_ns, clock_.now_ns(), slot->key, reply_);
       send(std::span(reply_).first(n), sender, counters_.sync_replies);
       return;
     }
     case PacketType::Audio:
-    case PacketType::Retransmit: break;
-    default: ++counters_.unsupported; return;
+    case PacketType::Retransmit:
+      break;
+    default:
+      ++counters_.unsupported;
+      return;
   }
 
   if (static_cast<std::uint32_t>(h.first_channel) + h.channel_count > slot->channels) {
@@ -219,7 +227,8 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
   }
   // Opus only live, from a node registered for it; resends are always PCM.
   const bool opus = h.format == protocol::SampleFormat::Opus;
-  if (opus ? (slot->opus == nullptr || h.type != PacketType::Audio) : protocol::bytes_per_sample(h.format) == 0) {
+  if (opus ? (slot->opus == nullptr || h.type != PacketType::Audio)
+           : protocol::bytes_per_sample(h.format) == 0) {
     ++counters_.unsupported;
     ++slot->bad;
     reject(DecodeError::BadFormat, sender, h.node_id);
@@ -255,9 +264,10 @@ void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagr
   if (record_gate_ && !record_gate_()) return;
   if (!copy_into(to_recorder_)) {
     if (counters_.record_dropped++ == 0) {
-      spdlog::error("recorder queue full: audio from node '{}' did not reach the recorder, which fell a second "
-                    "behind (a slow disk or a starved CPU); the take asks the node's spool for what it misses",
-                    slot.name);
+      spdlog::error(
+          "recorder queue full: audio from node '{}' did not reach the recorder, which fell a second "
+          "behind (a slow disk or a starved CPU); the take asks the node's spool for what it misses",
+          slot.name);
     }
   }
 }
@@ -283,7 +293,8 @@ class AudioReceiver::DecodedSink final : public OpusLive::Sink {
       h.first_channel = run.first_channel;
       h.format = protocol::SampleFormat::F32;
       const std::span<std::uint8_t> payload(receiver_.decoded_payload_.data(), n * count * bytes);
-      protocol::pack_pcm(run.interleaved.subspan(at * count, n * count), protocol::SampleFormat::F32, payload);
+      protocol::pack_pcm(run.interleaved.subspan(at * count, n * count), protocol::SampleFormat::F32,
+                         payload);
       const std::size_t size = protocol::encode(h, payload, slot_.key, receiver_.decoded_);
       receiver_.forward(slot_, {receiver_.decoded_.data(), size}, run.arrival_ns, receiver_.read_ns_);
     }
@@ -321,13 +332,14 @@ void AudioReceiver::request_missing(NodeSlot& slot, const protocol::PacketHeader
   // for that whole block; the node resends every channel of it.
   protocol::NackRange range;
   if (h.media_ts > slot.highest_ts_end) {
-    range = {.from = slot.highest_ts_end, .frames = static_cast<std::uint32_t>(h.media_ts - slot.highest_ts_end)};
+    range = {.from = slot.highest_ts_end,
+             .frames = static_cast<std::uint32_t>(h.media_ts - slot.highest_ts_end)};
   } else {
     range = {.from = h.media_ts, .frames = h.frame_count};
   }
   if (range.frames == 0 || range.frames > 10u * slot.sample_rate) return;  // not a plausible gap
-  const std::size_t n = protocol::encode_nack(slot.id, static_cast<Seq>(slot.nacks_sent), std::span(&range, 1),
-                                              slot.key, reply_);
+  const std::size_t n = protocol::encode_nack(slot.id, static_cast<Seq>(slot.nacks_sent),
+                                              std::span(&range, 1), slot.key, reply_);
   send(std::span(reply_).first(n), sender, slot.nacks_sent);
 }
 

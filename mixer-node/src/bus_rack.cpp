@@ -16,7 +16,8 @@ constexpr double kEffectQuietSeconds = 5.0;
 
 float peak_of(std::span<const float> l, std::span<const float> r) noexcept {
   float peak = 0.0f;
-  for (std::size_t i = 0; i < l.size(); ++i) peak = std::max(peak, std::max(std::fabs(l[i]), std::fabs(r[i])));
+  for (std::size_t i = 0; i < l.size(); ++i)
+    peak = std::max(peak, std::max(std::fabs(l[i]), std::fabs(r[i])));
   return peak;
 }
 }  // namespace
@@ -86,7 +87,7 @@ void BusRack::finish(std::span<float> left, std::span<float> right) noexcept {
   }
   for (std::size_t b = 0; b < kBuses; ++b) {
     if (!fed_[b] && quiet_[b] >= kQuietBlocks) continue;  // asleep: contributes nothing
-    if (!fed_[b]) feed_group(b);                            // a tail with silence behind it
+    if (!fed_[b]) feed_group(b);                          // a tail with silence behind it
     const std::span<float> l(&in_l_[b * max_block_], n), r(&in_r_[b * max_block_], n);
     const bool input = b >= dsp::kGroupBuses ? fx_fed_[b - dsp::kGroupBuses] : fed_[b];
     buses_[b].process(l, r);

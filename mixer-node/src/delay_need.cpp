@@ -76,7 +76,8 @@ bool DelayNeed::estimate(double& need) const noexcept {
     if (win.count > win.kept) dropped_bound = std::max(dropped_bound, win.top[0]);
   }
   const double n = static_cast<double>(count());
-  const auto k = std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil((1.0 - config_.quantile) * n)), 1, m);
+  const auto k =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil((1.0 - config_.quantile) * n)), 1, m);
   const auto end = all.begin() + static_cast<std::ptrdiff_t>(m);
   std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k - 1), end, std::greater<>());
   need = std::max(all[k - 1], dropped_bound);

@@ -6,15 +6,17 @@
 #include <vector>
 
 #include "tl/common/clock.h"
-#include "tl/common/rtaudio_api.h"
 #include "tl/common/realtime.h"
+#include "tl/common/rtaudio_api.h"
 
 namespace tl::mixer {
 
 TimerMixDriver::TimerMixDriver(MixEngine& engine, const SessionClock& clock, std::uint32_t block_frames)
     : engine_(engine), clock_(clock), block_frames_(block_frames) {}
 
-TimerMixDriver::~TimerMixDriver() { stop(); }
+TimerMixDriver::~TimerMixDriver() {
+  stop();
+}
 
 Status TimerMixDriver::start() {
   engine_.start_at(clock_.now_samples() - engine_.latency_frames());
@@ -67,7 +69,9 @@ DeviceMixDriver::DeviceMixDriver(MixEngine& engine, const SessionClock& clock, s
       device_name_(std::move(device_name)),
       api_(std::move(api)) {}
 
-DeviceMixDriver::~DeviceMixDriver() { stop(); }
+DeviceMixDriver::~DeviceMixDriver() {
+  stop();
+}
 
 std::vector<std::string> DeviceMixDriver::list_devices() {
   std::vector<std::string> lines;
@@ -95,7 +99,8 @@ Status DeviceMixDriver::start() {
     audio_ = std::make_unique<RtAudio>(rtaudio_api(api_));
     audio_->showWarnings(false);
     const unsigned count = audio_->getDeviceCount();
-    if (count == 0) return Error{"no audio devices for API '" + RtAudio::getApiName(audio_->getCurrentApi()) + "'"};
+    if (count == 0)
+      return Error{"no audio devices for API '" + RtAudio::getApiName(audio_->getCurrentApi()) + "'"};
     unsigned device = audio_->getDefaultOutputDevice();
     if (!device_name_.empty()) {
       bool found = false;
@@ -117,12 +122,13 @@ Status DeviceMixDriver::start() {
     options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME | RTAUDIO_MINIMIZE_LATENCY;
     options.streamName = "tl-mixer";
     unsigned frames = block_frames_;
-    audio_->openStream(&out, nullptr, RTAUDIO_FLOAT32, clock_.rate(), &frames, &DeviceMixDriver::callback, this,
-                       &options);
+    audio_->openStream(&out, nullptr, RTAUDIO_FLOAT32, clock_.rate(), &frames, &DeviceMixDriver::callback,
+                       this, &options);
     if (frames > engine_.config().max_block_frames) {
       audio_->closeStream();
       return Error{"device '" + opened_name_ + "' insists on " + std::to_string(frames) +
-                   "-frame buffers; the engine takes at most " + std::to_string(engine_.config().max_block_frames)};
+                   "-frame buffers; the engine takes at most " +
+                   std::to_string(engine_.config().max_block_frames)};
     }
     engine_.start_at(clock_.now_samples() - engine_.config().latency_frames);
     audio_->startStream();
@@ -144,7 +150,8 @@ void DeviceMixDriver::stop() {
   audio_.reset();
 }
 
-int DeviceMixDriver::callback(void* out, void*, unsigned int frames, double, unsigned int status, void* self) {
+int DeviceMixDriver::callback(void* out, void*, unsigned int frames, double, unsigned int status,
+                              void* self) {
   auto* d = static_cast<DeviceMixDriver*>(self);
   if (status != 0) d->xruns_.fetch_add(1, std::memory_order_relaxed);
   auto* buffer = static_cast<float*>(out);

@@ -121,10 +121,12 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
     nodes_[id].varispeed.configure({.sample_rate = config.sample_rate});
     nodes_[id].need = NodeDelay(playout);
   }
-  const MediaTime start = std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames);
+  const MediaTime start =
+      std::clamp(config.latency_frames, config.latency_min_frames, config.latency_max_frames);
   // Not adaptive: the range is the starting delay, and the needs are only reported.
-  playout_ = config.adaptive ? PlayoutPolicy(playout, start, config.latency_min_frames, config.latency_max_frames)
-                             : PlayoutPolicy(playout, start, start, start);
+  playout_ = config.adaptive
+                 ? PlayoutPolicy(playout, start, config.latency_min_frames, config.latency_max_frames)
+                 : PlayoutPolicy(playout, start, start, start);
   latency_.store(start, std::memory_order_relaxed);
   master_.prepare(mix_spec, config.master);
   buses_.prepare(mix_spec);
@@ -226,8 +228,8 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
   }
 }
 
-double MixEngine::needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns, MediaTime pos,
-                               std::size_t frames, bool late) const noexcept {
+double MixEngine::needed_delay(const NodeMix& state, MediaTime media_ts, std::int64_t arrival_ns,
+                               MediaTime pos, std::size_t frames, bool late) const noexcept {
   const VarispeedControl& cursor = state.varispeed;
   // The play-out position whose block first reads media_ts: the cursor runs lead ahead
   // of the play-out position, and the varispeed's kernel reaches half its taps past it.
@@ -357,8 +359,8 @@ std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
   return missing;
 }
 
-void MixEngine::report_concealed(std::uint16_t node, std::uint32_t channel, MediaTime base, std::size_t frames,
-                                 bool exact) noexcept {
+void MixEngine::report_concealed(std::uint16_t node, std::uint32_t channel, MediaTime base,
+                                 std::size_t frames, bool exact) noexcept {
   if (concealed_out_ == nullptr) return;
   const std::uint8_t* marks = missing_.get();
   for (std::size_t i = 0; i < frames;) {
@@ -480,7 +482,7 @@ void MixEngine::mix_channel(const BlockContext& ctx, NodeSlot& slot, std::uint16
   if (ctx.publish_levels) {
     slot.levels[c].peak.store(s.meter_peak, std::memory_order_relaxed);
     slot.levels[c].rms.store(static_cast<float>(std::sqrt(s.meter_sum_sq / meter_frames_)),
-                              std::memory_order_relaxed);
+                             std::memory_order_relaxed);
     slot.levels[c].comp_gr_db.store(dsp_strip.comp_gain_reduction_db(), std::memory_order_relaxed);
     slot.levels[c].gate_db.store(dsp_strip.gate_gain_db(), std::memory_order_relaxed);
     s.meter_peak = 0.0f;
@@ -515,8 +517,11 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
   std::fill_n(guessed_.get(), frames, std::uint8_t{0});
   buses_.begin(frames);
-  const BlockContext ctx{.left = left.first(frames), .right = right.first(frames), .any_solo = any_solo,
-                         .any_cue = any_cue, .publish_levels = publish_levels};
+  const BlockContext ctx{.left = left.first(frames),
+                         .right = right.first(frames),
+                         .any_solo = any_solo,
+                         .any_cue = any_cue,
+                         .publish_levels = publish_levels};
 
   double largest_ask = -1.0;
   bool block_concealed = false;
@@ -618,7 +623,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   if (block_concealed) concealed_blocks_.fetch_add(1, std::memory_order_relaxed);
   buses_.finish(left.first(frames), right.first(frames));
   if (publish_levels) {
-    for (std::size_t b = 0; b < kBuses; ++b) bus_peaks_[b].store(buses_.take_peak(b), std::memory_order_relaxed);
+    for (std::size_t b = 0; b < kBuses; ++b)
+      bus_peaks_[b].store(buses_.take_peak(b), std::memory_order_relaxed);
   }
 
   // Master chain (transparent unless switched on, but always its look-ahead delay).

@@ -83,9 +83,9 @@ Status Mixer::start() {
     // The socket is read once per mix block: the mix takes what arrived once a block anyway.
     const auto block = std::chrono::microseconds(
         std::clamp<std::int64_t>(1'000'000LL * config_.block_frames / config_.sample_rate, 250, 5'000));
-    receiver_ = std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()),
-                                                registry_, clock_, to_recorder_,
-                                                AudioReceiver::Config{.poll_period = block});
+    receiver_ =
+        std::make_unique<AudioReceiver>(io_, asio::ip::udp::endpoint(address, server_->port()), registry_,
+                                        clock_, to_recorder_, AudioReceiver::Config{.poll_period = block});
     receiver_->set_play_out_delay([this] { return engine_.latency_frames(); });
     receiver_->set_record_gate([this] { return recorder_.wants_packets(); });
   } catch (const std::system_error& e) {
@@ -128,10 +128,11 @@ Status Mixer::start() {
                                                 start_ms, config_.latency_min_ms, config_.latency_max_ms)
                                   : fmt::format("{:.1f} ms play-out delay (fixed{})", start_ms,
                                                 device_clocked(config_) ? ": the device clocks the mix" : "");
-  spdlog::info("tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {}, clock {}, "
-               "recording to {}",
-               config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, latency,
-               driver_->describe(), config_.record_dir);
+  spdlog::info(
+      "tl-mixer listening on {}:{} (control TCP, audio UDP), {} Hz, {}-frame blocks, {}, clock {}, "
+      "recording to {}",
+      config_.listen_host, server_->port(), config_.sample_rate, config_.block_frames, latency,
+      driver_->describe(), config_.record_dir);
   return Status::success();
 }
 
@@ -207,12 +208,12 @@ void Mixer::tick() {
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
-    spdlog::info("status: {} nodes, {:.1f} ms play-out delay, {} mix blocks, {} overruns, {} clipped, {} bad "
-                 "packets{}",
-                 registry_.highest_id(), frames_to_ms(engine_.latency_frames(), config_.sample_rate),
-                 engine_.blocks(), driver_->overruns(), engine_.clipped(),
-                 receiver_->counters().total_rejected(),
-                 recorder_.recording() ? ", recording '" + recorder_.take_name() + "'" : std::string());
+    spdlog::info(
+        "status: {} nodes, {:.1f} ms play-out delay, {} mix blocks, {} overruns, {} clipped, {} bad "
+        "packets{}",
+        registry_.highest_id(), frames_to_ms(engine_.latency_frames(), config_.sample_rate), engine_.blocks(),
+        driver_->overruns(), engine_.clipped(), receiver_->counters().total_rejected(),
+        recorder_.recording() ? ", recording '" + recorder_.take_name() + "'" : std::string());
   }
   ticker_.expires_after(kTick);
   ticker_.async_wait([this](std::error_code e) {
@@ -544,8 +545,7 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
       });
     };
     if (r.has_record_recover()) {
-      spdlog::info("take '{}': recovery asked by {}", r.record_recover().take_name(),
-                   s->who());
+      spdlog::info("take '{}': recovery asked by {}", r.record_recover().take_name(), s->who());
       recorder_.recover_take(r.record_recover().take_name(), std::move(on_stopped));
     } else {
       recorder_.stop_take(std::move(on_stopped));

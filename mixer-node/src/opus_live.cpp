@@ -26,7 +26,8 @@ Result<std::unique_ptr<OpusLive>> OpusLive::create(const Config& config) {
   for (std::uint32_t c = 0; c < config.channels; ++c) {
     int err = OPUS_OK;
     OpusDecoder* dec = opus_decoder_create(static_cast<opus_int32>(config.rate), 1, &err);
-    if (dec == nullptr || err != OPUS_OK) return Error{std::string("cannot create an Opus decoder: ") + opus_strerror(err)};
+    if (dec == nullptr || err != OPUS_OK)
+      return Error{std::string("cannot create an Opus decoder: ") + opus_strerror(err)};
     live->decoders_.push_back(dec);
   }
   return live;
@@ -74,7 +75,8 @@ bool OpusLive::accept(const protocol::PacketHeader& h, std::span<const std::uint
   // Past a gap: wait for the packets before it (or for the gap to fall due).
   Held* slot = nullptr;
   for (Held& held : *hold_) {
-    if (held.used && held.header.first_channel == g && held.header.media_ts == h.media_ts) return true;  // duplicate
+    if (held.used && held.header.first_channel == g && held.header.media_ts == h.media_ts)
+      return true;  // duplicate
     if (!held.used && slot == nullptr) slot = &held;
   }
   if (slot == nullptr) {
@@ -99,7 +101,8 @@ bool OpusLive::accept(const protocol::PacketHeader& h, std::span<const std::uint
 OpusLive::Held* OpusLive::earliest_held(std::uint32_t g) noexcept {
   Held* best = nullptr;
   for (Held& held : *hold_) {
-    if (held.used && held.header.first_channel == g && (best == nullptr || held.header.media_ts < best->header.media_ts))
+    if (held.used && held.header.first_channel == g &&
+        (best == nullptr || held.header.media_ts < best->header.media_ts))
       best = &held;
   }
   return best;
@@ -127,8 +130,9 @@ bool OpusLive::decode(const protocol::PacketHeader& h, std::span<const std::uint
     float* out = planar_.data() + static_cast<std::size_t>(c) * n;
     // The TOC's configuration: 0-11 SILK, 12-15 hybrid, 16-31 CELT only (RFC 6716, 3.1).
     all_celt = all_celt && (frames[c][0] >> 3) >= 16;
-    const int got = opus_decode_float(decoders_[g + c], frames[c].data(), static_cast<opus_int32>(frames[c].size()),
-                                      out, static_cast<int>(n), fec ? 1 : 0);
+    const int got =
+        opus_decode_float(decoders_[g + c], frames[c].data(), static_cast<opus_int32>(frames[c].size()), out,
+                          static_cast<int>(n), fec ? 1 : 0);
     if (got != static_cast<int>(n)) {
       ok = false;
       std::fill_n(out, n, 0.0f);

@@ -64,7 +64,8 @@ bool NodeDelay::need(double& out) const noexcept {
   return true;
 }
 
-PlayoutPolicy::PlayoutPolicy(const PlayoutConfig& config, MediaTime start, MediaTime min, MediaTime max) noexcept
+PlayoutPolicy::PlayoutPolicy(const PlayoutConfig& config, MediaTime start, MediaTime min,
+                             MediaTime max) noexcept
     : margin_(config.margin_seconds * config.sample_rate),
       glide_(std::max(1.0, config.glide_seconds * config.sample_rate)),
       min_(min),

@@ -28,7 +28,8 @@ struct Key {
 };
 
 //! Validates every key and value first, then applies them all (all or nothing).
-Result<std::string> apply(const std::string& what, const std::vector<Key>& keys, const proto::SetStrip& change) {
+Result<std::string> apply(const std::string& what, const std::vector<Key>& keys,
+                          const proto::SetStrip& change) {
   std::vector<std::pair<const Key*, float>> todo;
   std::string desc = what;
   for (const auto& p : change.params()) {
@@ -60,14 +61,21 @@ bool has_key(const proto::SetStrip& c, const char* key) {
   return false;
 }
 
-dsp::Slope slope_of(float v) { return v >= 18.0f ? dsp::Slope::db24 : dsp::Slope::db12; }
-std::uint32_t slope_db(dsp::Slope s) { return s == dsp::Slope::db24 ? 24 : 12; }
+dsp::Slope slope_of(float v) {
+  return v >= 18.0f ? dsp::Slope::db24 : dsp::Slope::db12;
+}
+std::uint32_t slope_db(dsp::Slope s) {
+  return s == dsp::Slope::db24 ? 24 : 12;
+}
 
 const char* type_name(dsp::BandType t) {
   switch (t) {
-    case dsp::BandType::low_shelf: return "low-shelf";
-    case dsp::BandType::high_shelf: return "high-shelf";
-    default: return "peak";
+    case dsp::BandType::low_shelf:
+      return "low-shelf";
+    case dsp::BandType::high_shelf:
+      return "high-shelf";
+    default:
+      return "peak";
   }
 }
 
@@ -75,7 +83,8 @@ Result<std::string> eq_change(dsp::EqParams& eq, const proto::SetStrip& c, const
   if (c.band() == 0) {
     return apply(who + " eq", {{"on", protocol::kSwitch, [&](float v) { eq.on = v != 0.0f; }}}, c);
   }
-  if (c.band() > eq.bands.size()) return Error{"eq band " + std::to_string(c.band()) + " does not exist (1-4)"};
+  if (c.band() > eq.bands.size())
+    return Error{"eq band " + std::to_string(c.band()) + " does not exist (1-4)"};
   dsp::EqBandParams& b = eq.bands[c.band() - 1];
   dsp::EqBandParams next = b;
   bool eq_on = eq.on;
@@ -85,7 +94,7 @@ Result<std::string> eq_change(dsp::EqParams& eq, const proto::SetStrip& c, const
                   {"q", protocol::kEqQ, [&](float v) { next.q = v; }},
                   {"type", protocol::kEqType,
                    [&](float v) {
-                     next.type = v < 0.5f ? dsp::BandType::low_shelf
+                     next.type = v < 0.5f   ? dsp::BandType::low_shelf
                                  : v < 1.5f ? dsp::BandType::peaking
                                             : dsp::BandType::high_shelf;
                    }},
@@ -147,7 +156,9 @@ void fill_comp(bool on, const dsp::CompressorParams& c, proto::CompSettings& out
   out.set_sc_hpf_hz(c.sidechain_hpf_hz);
 }
 
-float clampf(float v, Range r) { return std::isfinite(v) ? std::clamp(v, r.lo, r.hi) : r.lo; }
+float clampf(float v, Range r) {
+  return std::isfinite(v) ? std::clamp(v, r.lo, r.hi) : r.lo;
+}
 
 dsp::BandType type_of(const std::string& name) {
   if (name == "low-shelf") return dsp::BandType::low_shelf;
@@ -182,7 +193,8 @@ void comp_from(const proto::CompSettings& c, bool& on, dsp::CompressorParams& d)
 
 }  // namespace
 
-dsp::StripParams strip_params_from_state(const proto::StripState& s, double fs, std::int32_t max_delay_samples) {
+dsp::StripParams strip_params_from_state(const proto::StripState& s, double fs,
+                                         std::int32_t max_delay_samples) {
   (void)fs;
   dsp::StripParams p;
   p.trim_db = clampf(s.trim_db(), protocol::kTrimDb);
@@ -238,12 +250,15 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
   }
   if (s == "delay") {
     const float max_ms = static_cast<float>(max_delay_samples * 1000.0 / fs);
-    return apply(who + " delay",
-                 {{"samples", {0.0f, static_cast<float>(max_delay_samples)},
-                   [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v)); }},
-                  {"ms", {0.0f, max_ms},
-                   [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v * fs / 1000.0)); }}},
-                 c);
+    return apply(
+        who + " delay",
+        {{"samples",
+          {0.0f, static_cast<float>(max_delay_samples)},
+          [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v)); }},
+         {"ms",
+          {0.0f, max_ms},
+          [&](float v) { p.delay_samples = static_cast<std::int32_t>(std::lround(v * fs / 1000.0)); }}},
+        c);
   }
   if (s == "hpf" || s == "lpf") {
     const bool hp = s == "hpf";
@@ -283,10 +298,9 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     return r;
   }
   if (s == "route") {
-    return apply(who + " route", {{"to", protocol::kRoute, [&](float v) {
-                                     p.route = static_cast<std::uint8_t>(std::lround(v));
-                                   }}},
-                 c);
+    return apply(
+        who + " route",
+        {{"to", protocol::kRoute, [&](float v) { p.route = static_cast<std::uint8_t>(std::lround(v)); }}}, c);
   }
   if (s == "send") {
     if (c.band() < 1 || c.band() > dsp::kSends) {
@@ -303,7 +317,8 @@ Result<std::string> apply_strip_change(dsp::StripParams& p, const proto::SetStri
     p.sends[c.band() - 1] = next;
     return r;
   }
-  return Error{"unknown strip section '" + s + "' (trim, phase, delay, hpf, lpf, eq, comp, gate, route, send)"};
+  return Error{"unknown strip section '" + s +
+               "' (trim, phase, delay, hpf, lpf, eq, comp, gate, route, send)"};
 }
 
 Result<std::size_t> bus_index(const std::string& target) {
@@ -313,7 +328,8 @@ Result<std::size_t> bus_index(const std::string& target) {
   for (std::size_t k = 0; k < dsp::kSends; ++k) {
     if (target == "fx" + std::to_string(k + 1)) return dsp::kGroupBuses + k;
   }
-  return Error{"no bus '" + target + "' (bus1-bus" + std::to_string(dsp::kGroupBuses) + ", fx1 reverb, fx2 delay)"};
+  return Error{"no bus '" + target + "' (bus1-bus" + std::to_string(dsp::kGroupBuses) +
+               ", fx1 reverb, fx2 delay)"};
 }
 
 std::string bus_name(std::size_t index) {
@@ -353,7 +369,9 @@ Result<std::string> apply_bus_change(BusSettings& b, std::size_t index, const pr
                   {"pingpong", protocol::kSwitch, [&](float v) { d.ping_pong = v != 0.0f; }}},
                  c);
   }
-  const char* effect = index == dsp::kGroupBuses ? ", reverb" : index == dsp::kGroupBuses + 1 ? ", delay" : "";
+  const char* effect = index == dsp::kGroupBuses       ? ", reverb"
+                       : index == dsp::kGroupBuses + 1 ? ", delay"
+                                                       : "";
   return Error{"unknown section '" + s + "' for " + who + " (eq, comp, fader, mute" + effect + ")"};
 }
 
@@ -411,15 +429,24 @@ void fill_strip_state(const dsp::StripParams& p, double fs, proto::StripState& o
 
 static const char* division_name(dsp::NoteDivision d) {
   switch (d) {
-    case dsp::NoteDivision::whole: return "1/1";
-    case dsp::NoteDivision::half: return "1/2";
-    case dsp::NoteDivision::quarter: return "1/4";
-    case dsp::NoteDivision::eighth: return "1/8";
-    case dsp::NoteDivision::sixteenth: return "1/16";
-    case dsp::NoteDivision::dotted_quarter: return "1/4d";
-    case dsp::NoteDivision::dotted_eighth: return "1/8d";
-    case dsp::NoteDivision::triplet_quarter: return "1/4t";
-    case dsp::NoteDivision::triplet_eighth: return "1/8t";
+    case dsp::NoteDivision::whole:
+      return "1/1";
+    case dsp::NoteDivision::half:
+      return "1/2";
+    case dsp::NoteDivision::quarter:
+      return "1/4";
+    case dsp::NoteDivision::eighth:
+      return "1/8";
+    case dsp::NoteDivision::sixteenth:
+      return "1/16";
+    case dsp::NoteDivision::dotted_quarter:
+      return "1/4d";
+    case dsp::NoteDivision::dotted_eighth:
+      return "1/8d";
+    case dsp::NoteDivision::triplet_quarter:
+      return "1/4t";
+    case dsp::NoteDivision::triplet_eighth:
+      return "1/8t";
   }
   return "1/8";
 }
@@ -491,19 +518,21 @@ ChannelMix channel_mix_from_state(const proto::StripState& state) {
                     .solo = ci.solo()};
 }
 
-std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node, std::uint16_t channel,
-                                       double sample_rate, std::int32_t max_delay_samples, std::uint32_t id) {
+std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node,
+                                       std::uint16_t channel, double sample_rate,
+                                       std::int32_t max_delay_samples, std::uint32_t id) {
   const ChannelMix mix = channel_mix_from_state(state);
   MixCommand strip{.kind = MixCommand::Kind::Strip, .id = id, .node = node, .channel = channel};
   strip.strip = strip_params_from_state(state, sample_rate, max_delay_samples);
-  return {strip,
-          {.kind = MixCommand::Kind::Gain,
-           .node = node,
-           .channel = channel,
-           .value = mix.gain_db <= protocol::kGainDb.lo ? 0.0f : db_to_gain(mix.gain_db)},
-          {.kind = MixCommand::Kind::Pan, .node = node, .channel = channel, .value = mix.pan},
-          {.kind = MixCommand::Kind::Mute, .node = node, .channel = channel, .value = mix.mute ? 1.0f : 0.0f},
-          {.kind = MixCommand::Kind::Solo, .node = node, .channel = channel, .value = mix.solo ? 1.0f : 0.0f}};
+  return {
+      strip,
+      {.kind = MixCommand::Kind::Gain,
+       .node = node,
+       .channel = channel,
+       .value = mix.gain_db <= protocol::kGainDb.lo ? 0.0f : db_to_gain(mix.gain_db)},
+      {.kind = MixCommand::Kind::Pan, .node = node, .channel = channel, .value = mix.pan},
+      {.kind = MixCommand::Kind::Mute, .node = node, .channel = channel, .value = mix.mute ? 1.0f : 0.0f},
+      {.kind = MixCommand::Kind::Solo, .node = node, .channel = channel, .value = mix.solo ? 1.0f : 0.0f}};
 }
 
 std::vector<MixCommand> bus_commands(std::size_t index, const BusSettings& settings, std::uint32_t id) {

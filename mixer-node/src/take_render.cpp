@@ -45,7 +45,8 @@ double thread_cpu_seconds() {
 //! in memory.
 class TrackStream {
  public:
-  static Result<std::unique_ptr<TrackStream>> open(const fs::path& path, std::uint32_t rate, int channels = 1) {
+  static Result<std::unique_ptr<TrackStream>> open(const fs::path& path, std::uint32_t rate,
+                                                   int channels = 1) {
     SF_INFO info{};
     SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
     if (file == nullptr) return Error{"cannot read " + path.string() + ": " + sf_strerror(nullptr)};
@@ -66,14 +67,16 @@ class TrackStream {
   void read(std::int64_t from, std::span<float> out) {
     std::fill(out.begin(), out.end(), 0.0f);
     const std::int64_t lo = std::max<std::int64_t>(from, 0);
-    const std::int64_t hi = std::min<std::int64_t>(from + static_cast<std::int64_t>(out.size()) / channels_, frames_);
+    const std::int64_t hi =
+        std::min<std::int64_t>(from + static_cast<std::int64_t>(out.size()) / channels_, frames_);
     if (lo >= hi) return;
     if (lo != at_) at_ = sf_seek(file_, lo, SEEK_SET);
     at_ += sf_readf_float(file_, out.data() + (lo - from) * channels_, hi - lo);
   }
 
  private:
-  TrackStream(SNDFILE* file, std::int64_t frames, int channels) : file_(file), frames_(frames), channels_(channels) {}
+  TrackStream(SNDFILE* file, std::int64_t frames, int channels)
+      : file_(file), frames_(frames), channels_(channels) {}
   SNDFILE* file_;
   std::int64_t frames_;
   int channels_;
@@ -87,7 +90,7 @@ using Runs = std::vector<std::pair<MediaTime, MediaTime>>;
 struct RenderNode {
   std::string name;
   std::vector<std::unique_ptr<TrackStream>> channels;  // per channel (none: silent)
-  std::vector<Runs> left_out;  // per channel: frames not fed (--as-live: the live mix missed them)
+  std::vector<Runs> left_out;     // per channel: frames not fed (--as-live: the live mix missed them)
   std::vector<std::size_t> next;  // per channel: the first run not yet behind the feed
   int live_id = 0;                // the node's id in the live mixer (0: not recorded)
   NodeSlot* slot = nullptr;
@@ -110,7 +113,9 @@ class Render {
         registry_(RegistryConfig{.sample_rate = rate, .mix_queue_packets = 4096}),
         chunks_(4096 / kMaxMixChunk + 8),
         engine_(registry_, chunks_,
-                MixConfig{.sample_rate = rate, .max_block_frames = 4096, .latency_frames = 0,
+                MixConfig{.sample_rate = rate,
+                          .max_block_frames = 4096,
+                          .latency_frames = 0,
                           .master_chain = master_chain}) {}
 
   Status add_node(RenderNode node) {
@@ -210,9 +215,9 @@ class Render {
               continue;
             }
             std::size_t g = f + 1;
-            while (g < frames && !(c < node.left_out.size() &&
-                                   meets(node.left_out[c], k, ts + static_cast<MediaTime>(g),
-                                         ts + static_cast<MediaTime>(g) + 1))) {
+            while (g < frames &&
+                   !(c < node.left_out.size() && meets(node.left_out[c], k, ts + static_cast<MediaTime>(g),
+                                                       ts + static_cast<MediaTime>(g) + 1))) {
               ++g;
             }
             one_.resize(g - f);
@@ -227,7 +232,8 @@ class Render {
   }
 
   //! One PCM24 packet of `count` channels from `first` at ts, arriving in time.
-  void send(RenderNode& node, MediaTime ts, std::uint32_t first, std::uint32_t count, std::span<const float> samples) {
+  void send(RenderNode& node, MediaTime ts, std::uint32_t first, std::uint32_t count,
+            std::span<const float> samples) {
     const std::size_t frames = samples.size() / count;
     payload_.resize(samples.size() * 3);
     protocol::pack_pcm(samples, protocol::SampleFormat::Pcm24, payload_);
@@ -251,7 +257,6 @@ class Render {
   std::int64_t left_out() const noexcept { return left_out_; }
 
  private:
-
   std::uint32_t rate_;
   MediaTime start_;
   std::int64_t frames_;
@@ -292,7 +297,8 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   const auto lookahead = a.mix.lookahead_frames;
   if (summary.sample_rate == 0 || summary.frames <= 0) return Error{"take.json has no sample rate or length"};
   if (block == 0 || block > 4096) {
-    return Error{"automation.json has no mix block size (recorded by an older tl-mixer): cannot repeat its mix"};
+    return Error{
+        "automation.json has no mix block size (recorded by an older tl-mixer): cannot repeat its mix"};
   }
 
   // The tracks, by node.
@@ -334,8 +340,8 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
 
   Render render(summary.sample_rate, start, summary.frames, lookahead > 0);
   if (render.engine().master_latency() != lookahead) {
-    return Error{"the take's master look-ahead (" + std::to_string(lookahead) + " frames) is not this build's (" +
-                 std::to_string(render.engine().master_latency()) + ")"};
+    return Error{"the take's master look-ahead (" + std::to_string(lookahead) +
+                 " frames) is not this build's (" + std::to_string(render.engine().master_latency()) + ")"};
   }
   // Registered in the live mixer's id order, so the engine sums the nodes in the same
   // order (float sums in another order differ by an LSB now and then).
@@ -384,7 +390,8 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
                                                 .description = "tracklink render of " + t.take},
                                   4096);
   if (!writer) return Error{writer.error()};
-  (*writer)->set_edge_fade(static_cast<std::uint32_t>(kMixEdgeFadeSeconds * summary.sample_rate));  // as mix.wav
+  (*writer)->set_edge_fade(
+      static_cast<std::uint32_t>(kMixEdgeFadeSeconds * summary.sample_rate));  // as mix.wav
 
   // Mix frame p comes from the block at p + look-ahead: run the live grid over
   // [start, start + frames) + look-ahead, after 50 ms of silence in which the initial
@@ -445,7 +452,9 @@ Result<MixComparison> compare_with_mix(const fs::path& take_dir, const fs::path&
     }
   }
   MixComparison cmp;
-  const auto lsb = [](float v) { return static_cast<std::int64_t>(std::lround(static_cast<double>(v) * 8388608.0)); };
+  const auto lsb = [](float v) {
+    return static_cast<std::int64_t>(std::lround(static_cast<double>(v) * 8388608.0));
+  };
   constexpr std::int64_t kChunk = 4096;
   std::vector<float> a(2 * kChunk), b(2 * kChunk);
   std::size_t range = 0;

@@ -71,7 +71,8 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::resume(const std::string& path
     sf_close(file);
     return Error{"'" + path + "' is not a track or mix of a take"};
   }
-  std::unique_ptr<TrackWriter> w(new TrackWriter(file, static_cast<std::uint32_t>(sf.channels), window_frames));
+  std::unique_ptr<TrackWriter> w(
+      new TrackWriter(file, static_cast<std::uint32_t>(sf.channels), window_frames));
   // Read it back: levels, the first and last audio, and the silent runs between.
   constexpr std::int64_t kMinGap = 48;  // a packet
   const auto channels = static_cast<std::size_t>(sf.channels);
@@ -294,7 +295,8 @@ void TrackWriter::set_edge_fade(std::uint32_t frames) {
 }
 
 float TrackWriter::fade_gain(std::int64_t i) const noexcept {
-  const double x = std::sin(0.5 * std::numbers::pi * static_cast<double>(i + 1) / static_cast<double>(fade_ + 1));
+  const double x =
+      std::sin(0.5 * std::numbers::pi * static_cast<double>(i + 1) / static_cast<double>(fade_ + 1));
   return static_cast<float>(x * x);
 }
 

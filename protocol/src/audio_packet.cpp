@@ -18,8 +18,7 @@ bool carries_audio(PacketType t) noexcept {
   return t == PacketType::Audio || t == PacketType::Cue || t == PacketType::Retransmit;
 }
 
-void compute_tag(std::span<const std::uint8_t> body, const SessionKey& key,
-                 std::uint8_t* tag) noexcept {
+void compute_tag(std::span<const std::uint8_t> body, const SessionKey& key, std::uint8_t* tag) noexcept {
   crypto_generichash(tag, kTagBytes, body.data(), body.size(), key.data(), key.size());
 }
 
@@ -27,27 +26,42 @@ void compute_tag(std::span<const std::uint8_t> body, const SessionKey& key,
 
 std::string_view to_string(DecodeError e) noexcept {
   switch (e) {
-    case DecodeError::Ok: return "ok";
-    case DecodeError::TooShort: return "too short";
-    case DecodeError::TooLong: return "too long";
-    case DecodeError::BadMagic: return "bad magic";
-    case DecodeError::BadVersion: return "unsupported version";
-    case DecodeError::BadType: return "unknown packet type";
-    case DecodeError::BadFormat: return "unknown sample format";
-    case DecodeError::BadLength: return "payload length mismatch";
-    case DecodeError::BadShape: return "frame/channel counts out of range";
-    case DecodeError::BadTag: return "authentication failed";
-    case DecodeError::kCount: break;
+    case DecodeError::Ok:
+      return "ok";
+    case DecodeError::TooShort:
+      return "too short";
+    case DecodeError::TooLong:
+      return "too long";
+    case DecodeError::BadMagic:
+      return "bad magic";
+    case DecodeError::BadVersion:
+      return "unsupported version";
+    case DecodeError::BadType:
+      return "unknown packet type";
+    case DecodeError::BadFormat:
+      return "unknown sample format";
+    case DecodeError::BadLength:
+      return "payload length mismatch";
+    case DecodeError::BadShape:
+      return "frame/channel counts out of range";
+    case DecodeError::BadTag:
+      return "authentication failed";
+    case DecodeError::kCount:
+      break;
   }
   return "?";
 }
 
 std::size_t bytes_per_sample(SampleFormat f) noexcept {
   switch (f) {
-    case SampleFormat::Pcm16: return 2;
-    case SampleFormat::Pcm24: return 3;
-    case SampleFormat::F32: return 4;
-    default: return 0;
+    case SampleFormat::Pcm16:
+      return 2;
+    case SampleFormat::Pcm24:
+      return 3;
+    case SampleFormat::F32:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -58,8 +72,8 @@ std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f) noexce
   return n > 255 ? 255 : n;
 }
 
-std::size_t encode(const PacketHeader& h, std::span<const std::uint8_t> payload,
-                   const SessionKey& key, std::span<std::uint8_t> out) noexcept {
+std::size_t encode(const PacketHeader& h, std::span<const std::uint8_t> payload, const SessionKey& key,
+                   std::span<std::uint8_t> out) noexcept {
   if (payload.size() > kMaxPayloadBytes) return 0;
   const std::size_t total = kHeaderBytes + payload.size() + kTagBytes;
   if (out.size() < total) return 0;

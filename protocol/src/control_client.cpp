@@ -19,9 +19,13 @@ struct ControlClient::Impl {
 };
 
 ControlClient::ControlClient() : impl_(std::make_unique<Impl>()) {}
-ControlClient::~ControlClient() { close(); }
+ControlClient::~ControlClient() {
+  close();
+}
 
-bool ControlClient::connected() const noexcept { return impl_->open; }
+bool ControlClient::connected() const noexcept {
+  return impl_->open;
+}
 
 int ControlClient::native_handle() const noexcept {
   return impl_->open ? impl_->socket.native_handle() : -1;
@@ -36,8 +40,7 @@ void ControlClient::close() {
 }
 
 Status ControlClient::connect(const std::string& host, std::uint16_t port, const std::string& token,
-                              tl::proto::ClientKind kind, const std::string& client_name,
-                              Millis timeout) {
+                              tl::proto::ClientKind kind, const std::string& client_name, Millis timeout) {
   close();
   impl_->decoder = FrameDecoder{};
   asio::error_code ec;
@@ -95,11 +98,13 @@ Result<Envelope> ControlClient::read_one(Millis timeout) {
   Envelope env;
   for (;;) {
     switch (impl_->decoder.next(env)) {
-      case FrameDecoder::Result::Message: return env;
+      case FrameDecoder::Result::Message:
+        return env;
       case FrameDecoder::Result::Error:
         close();
         return Error{"bad data from mixer: " + impl_->decoder.error()};
-      case FrameDecoder::Result::NeedMore: break;
+      case FrameDecoder::Result::NeedMore:
+        break;
     }
     if (!impl_->open) return Error{"not connected to the mixer"};
     const std::int64_t left_ms = (deadline - monotonic_ns()) / 1'000'000;

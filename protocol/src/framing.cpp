@@ -30,8 +30,8 @@ FrameDecoder::Result FrameDecoder::next(tl::proto::Envelope& out) {
   const std::uint32_t len = get_u32(buffer_.data() + offset_);
   if (len > kMaxFrameBytes) {
     failed_ = true;
-    error_ = "frame of " + std::to_string(len) + " bytes exceeds the " +
-             std::to_string(kMaxFrameBytes) + "-byte limit";
+    error_ = "frame of " + std::to_string(len) + " bytes exceeds the " + std::to_string(kMaxFrameBytes) +
+             "-byte limit";
     return Result::Error;
   }
   if (buffered() < 4 + static_cast<std::size_t>(len)) return Result::NeedMore;

@@ -4,8 +4,8 @@
 
 namespace tl::protocol {
 
-std::size_t encode_nack(std::uint16_t node_id, Seq seq, std::span<const NackRange> ranges, const SessionKey& key,
-                        std::span<std::uint8_t> out) noexcept {
+std::size_t encode_nack(std::uint16_t node_id, Seq seq, std::span<const NackRange> ranges,
+                        const SessionKey& key, std::span<std::uint8_t> out) noexcept {
   if (ranges.empty() || ranges.size() > kMaxNackRanges) return 0;
   std::uint8_t payload[kMaxPayloadBytes];
   put_u16(payload, static_cast<std::uint16_t>(ranges.size()));

@@ -30,8 +30,7 @@ std::int32_t float_to_int24(float v, bool& clipped) noexcept {
   return to_int(v, kScale24, 8388607, clipped);
 }
 
-std::size_t pack_pcm(std::span<const float> in, SampleFormat format,
-                     std::span<std::uint8_t> out) noexcept {
+std::size_t pack_pcm(std::span<const float> in, SampleFormat format, std::span<std::uint8_t> out) noexcept {
   std::size_t clipped_count = 0;
   std::uint8_t* p = out.data();
   for (const float v : in) {
@@ -56,15 +55,15 @@ std::size_t pack_pcm(std::span<const float> in, SampleFormat format,
         p += 4;
         break;
       }
-      default: return 0;
+      default:
+        return 0;
     }
     if (clipped) ++clipped_count;
   }
   return clipped_count;
 }
 
-void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format,
-                std::span<float> out) noexcept {
+void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format, std::span<float> out) noexcept {
   const std::uint8_t* p = payload.data();
   switch (format) {
     case SampleFormat::Pcm16:
@@ -87,7 +86,8 @@ void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format,
         if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap32(word);
         out[i] = top_three(word);
       }
-      if (n != 0) out[n - 1] = top_three((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (p[2] << 8));
+      if (n != 0)
+        out[n - 1] = top_three((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (p[2] << 8));
       break;
     }
     case SampleFormat::F32:

@@ -14,16 +14,15 @@ PacketHeader sync_header(PacketType type, std::uint16_t node_id, Seq seq) {
 }
 }  // namespace
 
-std::size_t encode_sync_request(std::uint16_t node_id, Seq seq, std::int64_t t1,
-                                const SessionKey& key, std::span<std::uint8_t> out) noexcept {
+std::size_t encode_sync_request(std::uint16_t node_id, Seq seq, std::int64_t t1, const SessionKey& key,
+                                std::span<std::uint8_t> out) noexcept {
   std::uint8_t payload[kSyncRequestPayload];
   put_u64(payload, static_cast<std::uint64_t>(t1));
   return encode(sync_header(PacketType::SyncRequest, node_id, seq), payload, key, out);
 }
 
 std::size_t encode_sync_reply(std::uint16_t node_id, Seq seq, std::int64_t t1, std::int64_t t2,
-                              std::int64_t t3, const SessionKey& key,
-                              std::span<std::uint8_t> out) noexcept {
+                              std::int64_t t3, const SessionKey& key, std::span<std::uint8_t> out) noexcept {
   std::uint8_t payload[kSyncReplyPayload];
   put_u64(payload, static_cast<std::uint64_t>(t1));
   put_u64(payload + 8, static_cast<std::uint64_t>(t2));

@@ -230,8 +230,9 @@ void BM_StripsEngineSetup(benchmark::State& state) {
     const double t = static_cast<double>(i) / kFs;
     for (std::size_t c = 0; c < kEngineChannels; ++c) {
       const float burst = (i / kBlock / 20 + c) % 2 == 0 ? noise(rng) : 0.0f;
-      src[c][i] = 0.02f * static_cast<float>(std::sin(2.0 * 3.14159265358979 * (110.0 + 50.0 * double(c)) * t)) +
-                  burst;
+      src[c][i] =
+          0.02f * static_cast<float>(std::sin(2.0 * 3.14159265358979 * (110.0 + 50.0 * double(c)) * t)) +
+          burst;
     }
   }
   std::vector<ChannelStrip> strips(kChannels);
@@ -246,14 +247,16 @@ void BM_StripsEngineSetup(benchmark::State& state) {
     if (lanes) {
       for (std::size_t c = 0; c < kChannels; ++c) {
         const std::span<float> row(rows.data() + c * kBlock, kBlock);
-        cascade[c] = {.data = row.data(), .sections = sections[c].data(),
+        cascade[c] = {.data = row.data(),
+                      .sections = sections[c].data(),
                       .count = strips[c].process_front(row, sections[c].data())};
       }
       run_cascades(cascade, kBlock);
       for (std::size_t c = 0; c < kChannels; ++c)
         strips[c].process_back(std::span<float>(rows.data() + c * kBlock, kBlock));
     } else {
-      for (std::size_t c = 0; c < kChannels; ++c) strips[c].process(std::span<float>(rows.data() + c * kBlock, kBlock));
+      for (std::size_t c = 0; c < kChannels; ++c)
+        strips[c].process(std::span<float>(rows.data() + c * kBlock, kBlock));
     }
     pos = (pos + kBlock) % (kLoopBlocks * kBlock);
   };

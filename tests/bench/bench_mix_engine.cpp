@@ -36,10 +36,11 @@ double thread_cpu_seconds() {
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 10.0;
-  NodeRegistry registry(RegistryConfig{.sample_rate = kFs, .jitter_capacity_frames = 8192, .mix_queue_packets = 64,
-                                       .max_block_frames = 1024});
+  NodeRegistry registry(RegistryConfig{
+      .sample_rate = kFs, .jitter_capacity_frames = 8192, .mix_queue_packets = 64, .max_block_frames = 1024});
   SpscRing<MixChunk> chunks(1024);
-  MixEngine engine(registry, chunks, MixConfig{.sample_rate = kFs, .max_block_frames = 1024, .latency_frames = 0});
+  MixEngine engine(registry, chunks,
+                   MixConfig{.sample_rate = kFs, .max_block_frames = 1024, .latency_frames = 0});
   protocol::SessionKey key{};
   std::vector<NodeSlot*> nodes;
   for (std::uint32_t n = 0; n < kNodes; ++n) {
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
       const double t = static_cast<double>(b * kBlock + f) / kFs;
       for (std::uint32_t c = 0; c < kChannels; ++c) {
         const float burst = (b / 20 + c) % 2 == 0 ? noise(rng) : 0.0f;
-        frames[f * kChannels + c] = 0.02f * static_cast<float>(std::sin(2.0 * M_PI * (110.0 + 50.0 * c) * t)) + burst;
+        frames[f * kChannels + c] =
+            0.02f * static_cast<float>(std::sin(2.0 * M_PI * (110.0 + 50.0 * c) * t)) + burst;
       }
     }
     payloads[b].resize(frames.size() * 3);
@@ -120,12 +122,17 @@ int main(int argc, char** argv) {
   for (std::uint64_t b = 0; b < warmup + blocks; ++b) {
     const MediaTime ts = static_cast<MediaTime>(b * kBlock);
     for (NodeSlot* n : nodes) {
-      protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = n->id, .seq = seq, .media_ts = ts,
-                               .frame_count = kBlock, .channel_count = kChannels,
+      protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                               .node_id = n->id,
+                               .seq = seq,
+                               .media_ts = ts,
+                               .frame_count = kBlock,
+                               .channel_count = kChannels,
                                .format = protocol::SampleFormat::Pcm24};
       PacketSlot* slot = n->to_mix->begin_write();
       if (slot == nullptr) continue;
-      slot->size = static_cast<std::uint16_t>(protocol::encode(h, payloads[b % loop_blocks], key, slot->data));
+      slot->size =
+          static_cast<std::uint16_t>(protocol::encode(h, payloads[b % loop_blocks], key, slot->data));
       n->to_mix->commit_write();
     }
     ++seq;
@@ -139,13 +146,16 @@ int main(int argc, char** argv) {
   const double audio = static_cast<double>(blocks * kBlock) / kFs;
   const double rt = audio / cpu;
   const std::uint32_t inputs = kNodes * kChannels;
-  std::printf("bench_mix_engine: %u inputs (%u nodes x %u ch, PCM24 packets), HPF + 4-band EQ + gate + comp + 2 sends "
-              "on every strip, 8 group buses and 2 effect buses (reverb, delay) with EQ + comp, master EQ + comp + "
-              "true-peak limiter, %u Hz, %u-frame blocks, %.1f s of audio timed (after 1 s untimed)\n",
-              inputs, kNodes, kChannels, kFs, kBlock, audio);
-  std::printf("  process() CPU %.3f s  load_pct %.1f %% of one core  rt_factor %.2f  channels_per_core %.0f  "
-              "per block %.1f us (budget %.0f us)\n",
-              cpu, 100.0 / rt, rt, inputs * rt, 1e6 * cpu / static_cast<double>(blocks), 1e6 * kBlock / kFs);
+  std::printf(
+      "bench_mix_engine: %u inputs (%u nodes x %u ch, PCM24 packets), HPF + 4-band EQ + gate + comp + 2 "
+      "sends "
+      "on every strip, 8 group buses and 2 effect buses (reverb, delay) with EQ + comp, master EQ + comp + "
+      "true-peak limiter, %u Hz, %u-frame blocks, %.1f s of audio timed (after 1 s untimed)\n",
+      inputs, kNodes, kChannels, kFs, kBlock, audio);
+  std::printf(
+      "  process() CPU %.3f s  load_pct %.1f %% of one core  rt_factor %.2f  channels_per_core %.0f  "
+      "per block %.1f us (budget %.0f us)\n",
+      cpu, 100.0 / rt, rt, inputs * rt, 1e6 * cpu / static_cast<double>(blocks), 1e6 * kBlock / kFs);
   std::printf("  clipped %llu, master momentary %.1f LUFS, limiter gr %.1f dB\n",
               static_cast<unsigned long long>(engine.clipped()),
               static_cast<double>(engine.master_meters().momentary_lufs),

@@ -43,20 +43,22 @@ std::string netem_address(const Process& netem) {
 std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to) {
   std::int64_t longest = 0, run = 0;
   for (std::int64_t f = std::max<std::int64_t>(from, 0); f < std::min(to, audio.frames()); ++f) {
-    const bool silent = std::abs(audio.samples[static_cast<std::size_t>(f * audio.channels + channel)]) < 256 * 4;
+    const bool silent =
+        std::abs(audio.samples[static_cast<std::size_t>(f * audio.channels + channel)]) < 256 * 4;
     run = silent ? run + 1 : 0;
     longest = std::max(longest, run);
   }
   return longest;
 }
 
-std::int64_t count_mismatches(const std::vector<std::int32_t>& source, int channels, int channel, const Audio& raw,
-                              std::int64_t offset, std::int64_t frames) {
+std::int64_t count_mismatches(const std::vector<std::int32_t>& source, int channels, int channel,
+                              const Audio& raw, std::int64_t offset, std::int64_t frames) {
   std::int64_t mismatches = 0;
   for (std::int64_t i = 0; i < frames; ++i) {
     const std::int32_t want = source[static_cast<std::size_t>(i * channels + channel)];
     const std::int32_t got = raw.samples[static_cast<std::size_t>(offset + i)];
-    if (want != got && mismatches++ < 5) ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
+    if (want != got && mismatches++ < 5)
+      ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
   }
   return mismatches;
 }

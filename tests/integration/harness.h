@@ -36,7 +36,8 @@ class Session {
   int port() const { return port_; }
 
   //! Starts tl-mixer on 127.0.0.1 with a free port; fails the test if it does not come up.
-  void start_mixer(const std::vector<std::string>& extra = {}, const std::map<std::string, std::string>& env = {});
+  void start_mixer(const std::vector<std::string>& extra = {},
+                   const std::map<std::string, std::string>& env = {});
   Process& mixer() { return *mixer_; }
 
   //! Starts tl-capture named name with the given source and extra options.
@@ -91,7 +92,7 @@ std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t fr
 
 //! Frames of channel `channel` (from 0) of an interleaved source that a mono raw track,
 //! from offset on, does not hold exactly; the first few are reported as test failures.
-std::int64_t count_mismatches(const std::vector<std::int32_t>& source, int channels, int channel, const Audio& raw,
-                              std::int64_t offset, std::int64_t frames);
+std::int64_t count_mismatches(const std::vector<std::int32_t>& source, int channels, int channel,
+                              const Audio& raw, std::int64_t offset, std::int64_t frames);
 
 }  // namespace tl::test

@@ -85,7 +85,8 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAtOnceAndDownAfterTheHold) {
 
   // Settled on each steady link: the delay sits the margin (1 ms) above the measured need
   // (the largest of the hold), a little more while it glides down after a need leaves it.
-  const auto settled = [&](double from, double to, double jitter, const char* name) -> std::pair<double, double> {
+  const auto settled = [&](double from, double to, double jitter,
+                           const char* name) -> std::pair<double, double> {
     std::vector<double> above, need, latency;
     std::size_t in_band = 0;
     for (const Sample& x : samples) {
@@ -129,7 +130,8 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAtOnceAndDownAfterTheHold) {
   const double up = first_after(kUp, [&](const Sample& x) { return x.latency_ms >= up_to; });
   const double down = first_after(kDown, [&](const Sample& x) { return x.latency_ms <= down_to; });
   std::printf(
-      "[ figure ] jitter +-%.0f -> +-%.0f ms: delay over %.1f ms after %.2f s; back to +-%.0f ms: under %.1f ms "
+      "[ figure ] jitter +-%.0f -> +-%.0f ms: delay over %.1f ms after %.2f s; back to +-%.0f ms: under %.1f "
+      "ms "
       "after %.2f s; late packets %.2f%%\n",
       kLow, kHigh, up_to, up, kLow, down_to, down,
       packets == 0 ? 0.0 : 100.0 * static_cast<double>(late) / static_cast<double>(packets));

@@ -48,7 +48,8 @@ TEST(Alignment, ClicksFromNodesWithSkewedClocksLandOnTheSameSample) {
     std::string name;
     double offset_ms, skew_ppm;
   };
-  const std::vector<NodeClock> nodes = {{"ref", 0.0, 0.0}, {"ahead", 250.0, 100.0}, {"behind", -1300.0, -200.0}};
+  const std::vector<NodeClock> nodes = {
+      {"ref", 0.0, 0.0}, {"ahead", 250.0, 100.0}, {"behind", -1300.0, -200.0}};
   s.record_start("aligned");
   for (const auto& n : nodes) {
     s.start_capture(n.name, "click:1s",
@@ -56,7 +57,8 @@ TEST(Alignment, ClicksFromNodesWithSkewedClocksLandOnTheSameSample) {
                      std::to_string(n.skew_ppm)});
   }
   for (const auto& n : nodes) ASSERT_TRUE(s.wait_node_state(n.name, "streaming")) << s.logs();
-  const double seconds = std::getenv("TL_ALIGNMENT_SECONDS") ? std::atof(std::getenv("TL_ALIGNMENT_SECONDS")) : 60.0;
+  const double seconds =
+      std::getenv("TL_ALIGNMENT_SECONDS") ? std::atof(std::getenv("TL_ALIGNMENT_SECONDS")) : 60.0;
   s.wait_session(seconds);
   s.record_stop();
 

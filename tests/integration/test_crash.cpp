@@ -47,7 +47,8 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   const double track_s = static_cast<double>(track.frames()) / kRate;
   const double mix_s = static_cast<double>(mix.frames()) / kRate;
   std::printf(
-      "[ figure ] killed %.2f s into the take: far-1.wav readable to %.2f s (%.2f s short), mix.wav to %.2f s "
+      "[ figure ] killed %.2f s into the take: far-1.wav readable to %.2f s (%.2f s short), mix.wav to %.2f "
+      "s "
       "(%.2f s short)\n",
       recorded, track_s, recorded - track_s, mix_s, recorded - mix_s);
   EXPECT_GT(track_s, recorded - 1.0) << "the track is more than a second short of the kill";
@@ -100,19 +101,23 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   ASSERT_GT(offset, 0);
   const std::int64_t frames = raw.frames() - offset;
   std::printf(
-      "[ figure ] recovered: %.2f s of the node's audio (%.2f s short of the kill), %lld samples from its spool\n",
+      "[ figure ] recovered: %.2f s of the node's audio (%.2f s short of the kill), %lld samples from its "
+      "spool\n",
       static_cast<double>(raw.frames()) / kRate, recorded - static_cast<double>(raw.frames()) / kRate,
       static_cast<long long>(json_int(t, "recovered_samples")));
   // It runs to where the take had got to (.alive, written four times a second), past what
   // the files held, and within a second of the kill even on a busy machine.
-  EXPECT_GE(static_cast<double>(raw.frames()) / kRate, track_s) << "the recovered take is shorter than its files";
-  EXPECT_GT(static_cast<double>(raw.frames()) / kRate, recorded - 1.0) << "the take ends well before the kill";
+  EXPECT_GE(static_cast<double>(raw.frames()) / kRate, track_s)
+      << "the recovered take is shorter than its files";
+  EXPECT_GT(static_cast<double>(raw.frames()) / kRate, recorded - 1.0)
+      << "the take ends well before the kill";
   EXPECT_GT(json_int(t, "recovered_samples"), 0) << "nothing came from the spool";
   std::int64_t mismatches = 0;
   for (std::int64_t i = 0; i < frames; ++i) {
     const std::int32_t want = source[static_cast<std::size_t>(i)];
     const std::int32_t got = raw.samples[static_cast<std::size_t>(offset + i)];
-    if (want != got && mismatches++ < 5) ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
+    if (want != got && mismatches++ < 5)
+      ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
   }
   EXPECT_EQ(mismatches, 0);
   const RunResult again = s.tlctl({"record", "recover", "killed"});

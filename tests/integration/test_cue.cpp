@@ -17,7 +17,8 @@ double tone_amplitude(const Audio& a, int channel, std::int64_t from, std::int64
   const double w = 2.0 * M_PI * hz / a.rate;
   double s1 = 0.0, s2 = 0.0;
   for (std::int64_t f = from; f < from + n; ++f) {
-    const double x = static_cast<double>(a.samples[static_cast<std::size_t>(f * a.channels + channel)]) / 2147483648.0;
+    const double x =
+        static_cast<double>(a.samples[static_cast<std::size_t>(f * a.channels + channel)]) / 2147483648.0;
     const double s0 = x + 2.0 * std::cos(w) * s1 - s2;
     s2 = s1;
     s1 = s0;
@@ -69,7 +70,7 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
   ASSERT_EQ(cue.channels, 2);
   ASSERT_GT(cue.frames(), 3 * 48000);
   const std::int64_t window = 4800;
-  std::vector<int> states;  // per 0.1 s: 0 both equal, 1 singer +6 dB, 2 singer alone, -1 in between
+  std::vector<int> states;         // per 0.1 s: 0 both equal, 1 singer +6 dB, 2 singer alone, -1 in between
   std::vector<double> level_both;  // the singer's level in the windows with both equal
   for (std::int64_t f = 0; f + window <= cue.frames(); f += window) {
     const double singer = tone_amplitude(cue, 0, f, window, 440.0);
@@ -96,8 +97,8 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
   // The median window: the last one may end just after 'me +6' (up to 0.5 dB up and still
   // counted as equal).
   ASSERT_FALSE(level_both.empty());
-  std::nth_element(level_both.begin(), level_both.begin() + static_cast<std::ptrdiff_t>(level_both.size() / 2),
-                   level_both.end());
+  std::nth_element(level_both.begin(),
+                   level_both.begin() + static_cast<std::ptrdiff_t>(level_both.size() / 2), level_both.end());
   EXPECT_NEAR(20.0 * std::log10(level_both[level_both.size() / 2]), -12.0 - 3.01, 0.3)
       << "each tone at its mix level, centre-panned";
 }

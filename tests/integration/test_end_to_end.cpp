@@ -25,9 +25,9 @@ std::vector<std::int32_t> make_source(int frames, int channels, int bits, std::u
     for (int c = 0; c < channels; ++c) {
       const double tone = 0.6 * std::sin(2.0 * M_PI * (220.0 + 110.0 * c) * f / kRate);
       std::int32_t s = static_cast<std::int32_t>(tone * max) + noise(rng);
-      if (f == 1) s = max;         // full-scale extremes survive exactly
+      if (f == 1) s = max;  // full-scale extremes survive exactly
       if (f == 2) s = -max - 1;
-      if (f == 0) s = 1000 + c;    // a recognisable first sample
+      if (f == 0) s = 1000 + c;                                          // a recognisable first sample
       v[static_cast<std::size_t>(f) * channels + c] = s << (32 - bits);  // left-justified
     }
   }
@@ -86,7 +86,8 @@ TEST(EndToEnd, FileSourcesAreRecordedBitExactOnTheirOwnTracks) {
     for (int i = 0; i < frames; ++i) {
       const std::int32_t want = (*c.src)[static_cast<std::size_t>(i) * c.channels + (c.channel - 1)];
       const std::int32_t got = track.samples[static_cast<std::size_t>(offset + i)];
-      if (want != got && mismatches++ < 5) ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
+      if (want != got && mismatches++ < 5)
+        ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
     }
     EXPECT_EQ(mismatches, 0);
     for (std::int64_t i = offset + frames; i < track.frames(); ++i) {
@@ -100,7 +101,9 @@ TEST(EndToEnd, FileSourcesAreRecordedBitExactOnTheirOwnTracks) {
   EXPECT_EQ(mix.frames(), json_int(take, "frames"));
 }
 
-double to_unit(std::int32_t v) { return static_cast<double>(v) / 2147483648.0; }
+double to_unit(std::int32_t v) {
+  return static_cast<double>(v) / 2147483648.0;
+}
 
 TEST(EndToEnd, MixIsTheSumOfTracksWithGainAndPanAndMutedInputsAreLeftOut) {
   Session s("e2e_mix");
@@ -131,7 +134,8 @@ TEST(EndToEnd, MixIsTheSumOfTracksWithGainAndPanAndMutedInputsAreLeftOut) {
   std::vector<Audio> tracks;
   for (const auto& st : settings) {
     const auto slash = st.target.find('/');
-    tracks.push_back(read_audio(dir + "/" + st.target.substr(0, slash) + "-" + st.target.substr(slash + 1) + ".wav"));
+    tracks.push_back(
+        read_audio(dir + "/" + st.target.substr(0, slash) + "-" + st.target.substr(slash + 1) + ".wav"));
     ASSERT_EQ(tracks.back().frames(), mix.frames());
   }
   const Audio muted = read_audio(dir + "/c-1.wav");
@@ -204,8 +208,10 @@ TEST(EndToEnd, AHotInputStaysUnderTheMixAndCueCeilingsAndTheRawSumIsClampedNotWr
   EXPECT_GT(true_peak_dbtp(read_audio(safe + "/loud-1.wav")), -1.5) << "the track is never limited";
   s.capture("loud").stop();  // closes its cue file
   const double cue_tp = true_peak_dbtp(read_audio(cue_file));
-  std::printf("[ figure ] +24 dB hot tone: mix.wav true peak %.2f dBTP (ceiling -1), cue mix %.2f dBTP (ceiling -6)\n",
-              mix_tp, cue_tp);
+  std::printf(
+      "[ figure ] +24 dB hot tone: mix.wav true peak %.2f dBTP (ceiling -1), cue mix %.2f dBTP (ceiling "
+      "-6)\n",
+      mix_tp, cue_tp);
   EXPECT_LE(mix_tp, -1.0);
   EXPECT_GT(mix_tp, -1.5) << "the limiter holds the ceiling, not far under it";
   EXPECT_LE(cue_tp, -6.0);

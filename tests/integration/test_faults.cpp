@@ -26,13 +26,15 @@ class RawSocket {
   ~RawSocket() { ::close(fd_); }
   bool connect() { return ::connect(fd_, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) == 0; }
   void send(const std::string& bytes) {
-    if (::sendto(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_) < 0) {
+    if (::sendto(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr_),
+                 sizeof addr_) < 0) {
       ADD_FAILURE() << "send failed: " << std::strerror(errno);
     }
   }
   //! True when the peer closed the connection within the timeout.
   bool closed_by_peer(std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[4096];
     for (int i = 0; i < 64; ++i) {
@@ -62,8 +64,8 @@ TEST(Faults, WrongOrMissingTokenGetsAClearErrorAndNoAccess) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("token"), std::string::npos) << r.err;
 
-  Process capture({bin("tl-capture"), "--mixer", s.mixer_address(), "--name", "intruder", "--source", "tone:440",
-                   "--token-file", wrong},
+  Process capture({bin("tl-capture"), "--mixer", s.mixer_address(), "--name", "intruder", "--source",
+                   "tone:440", "--token-file", wrong},
                   s.dir() + "/intruder");
   ASSERT_TRUE(wait_until([&] { return !capture.running(); }, 20s)) << "a refused node must exit";
   EXPECT_NE(capture.stop(), 0);
@@ -165,7 +167,8 @@ TEST(Faults, MalformedAndForeignAudioPacketsAreCountedAndDropped) {
   const std::vector<std::string> bad = {std::string("x"), std::string(40, 'z'), std::string(2000, 'q'),
                                         std::string("TLK1\x09", 5) + std::string(60, '\0'), header_like};
   for (const auto& d : bad) udp.send(d);
-  ASSERT_TRUE(wait_until([&] { return json_int(s.tlctl_json({"status"}), "bad_packets") >= before + 5; }, 20s, 200ms))
+  ASSERT_TRUE(
+      wait_until([&] { return json_int(s.tlctl_json({"status"}), "bad_packets") >= before + 5; }, 20s, 200ms))
       << s.tlctl({"status"}).out;
   EXPECT_TRUE(s.mixer().running());
   EXPECT_EQ(state_name(s.node("real")), "streaming");

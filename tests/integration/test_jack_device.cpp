@@ -43,9 +43,12 @@ class JackServer {
  public:
   explicit JackServer(const std::string& dir)
       : name_((clear_stale_jack_state(), "tltest-" + std::to_string(::getpid()))),
-        env_({{"JACK_DEFAULT_SERVER", name_}, {"JACK_NO_AUDIO_RESERVATION", "1"}, {"JACK_NO_START_SERVER", "1"}}),
-        process_({"/usr/bin/jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", "256", "-C", "2", "-P", "2"},
-                 dir + "/jackd", env_) {}
+        env_({{"JACK_DEFAULT_SERVER", name_},
+              {"JACK_NO_AUDIO_RESERVATION", "1"},
+              {"JACK_NO_START_SERVER", "1"}}),
+        process_(
+            {"/usr/bin/jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", "256", "-C", "2", "-P", "2"},
+            dir + "/jackd", env_) {}
 
   //! Waits until clients can see the dummy system ports.
   bool wait_ready() {
@@ -91,7 +94,8 @@ TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
   s.record_start("jack");
   s.wait_session(1.5);
   s.record_stop();
-  EXPECT_GT(json_int(s.tlctl_json({"status"}), "mix_blocks"), blocks_before) << "the device callback drives the mix";
+  EXPECT_GT(json_int(s.tlctl_json({"status"}), "mix_blocks"), blocks_before)
+      << "the device callback drives the mix";
 
   const std::string dir = s.take_dir() + "/jack";
   std::ifstream in(dir + "/take.json");
@@ -109,7 +113,8 @@ TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
   EXPECT_EQ(mix.frames(), jack_track.frames());
   // The dummy driver delivers silence; the tone node proves the device-clocked mix carries audio.
   double energy = 0.0;
-  for (const auto v : mix.samples) energy += (static_cast<double>(v) / 2147483648.0) * (static_cast<double>(v) / 2147483648.0);
+  for (const auto v : mix.samples)
+    energy += (static_cast<double>(v) / 2147483648.0) * (static_cast<double>(v) / 2147483648.0);
   EXPECT_GT(energy, 1.0);
 }
 

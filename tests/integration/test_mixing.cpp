@@ -13,7 +13,9 @@ namespace tl::test {
 namespace {
 
 //! A left-justified 32-bit sample as -1..1.
-double to_unit(std::int32_t v) { return static_cast<double>(v) / 2147483648.0; }
+double to_unit(std::int32_t v) {
+  return static_cast<double>(v) / 2147483648.0;
+}
 
 //! Mean square of one channel of an interleaved file, skipping the first `skip` frames.
 double mean_square(const Audio& a, int channel, std::int64_t skip = 0) {
@@ -74,7 +76,8 @@ TEST(Mixing, StripHighPassAboveAToneCutsTheMixByTheFilterResponseAndLeavesTheTra
   const Audio wet_mix = read_audio(s.take_dir() + "/wet/mix.wav");
   const Audio wet_track = read_audio(s.take_dir() + "/wet/room-a-1.wav");
   const std::int64_t skip = 4800;  // the first 100 ms of a take
-  const double track_change_db = 10.0 * std::log10(mean_square(wet_track, 0, skip) / mean_square(dry_track, 0, skip));
+  const double track_change_db =
+      10.0 * std::log10(mean_square(wet_track, 0, skip) / mean_square(dry_track, 0, skip));
   EXPECT_NEAR(track_change_db, 0.0, 0.1) << "the raw track does not go through the strip";
 
   // 12 dB/oct Butterworth high-pass: |H|^2 = r^4 / (1 + r^4), r = f / fc.
@@ -163,8 +166,10 @@ TEST(Mixing, GroupBusFaderAndAPreFaderReverbSendShapeTheMix) {
   ASSERT_EQ(verb.exit_code, 0) << verb.err;
   EXPECT_NE(verb.out.find("reverb decay 1.50 s"), std::string::npos) << verb.out;
   const double wet = take("wet");
-  std::printf("[ figure ] fader off, pre-fader send to fx1: the mix holds the reverb at %.1f dB under the direct "
-              "tone\n", -10.0 * std::log10(wet / direct));
+  std::printf(
+      "[ figure ] fader off, pre-fader send to fx1: the mix holds the reverb at %.1f dB under the direct "
+      "tone\n",
+      -10.0 * std::log10(wet / direct));
   EXPECT_GT(wet, direct * 1e-3) << "a pre-fader send ignores the fader";
   const json fx1 = s.tlctl_json({"bus", "fx1", "show"});
   EXPECT_GT(json_num(fx1, "peak_dbfs"), -60.0) << fx1.dump();
@@ -303,7 +308,8 @@ TEST(Mixing, SceneSaveAndRecallRoundTripTheWholeMixerState) {
   EXPECT_EQ(list.exit_code, 0);
   EXPECT_NE(list.out.find("verse"), std::string::npos) << list.out;
   EXPECT_NE(s.tlctl({"scene", "recall", "chorus"}).exit_code, 0) << "an unknown scene is an error";
-  EXPECT_NE(s.tlctl({"scene", "save", "../evil"}).exit_code, 0) << "scene names cannot leave the scenes folder";
+  EXPECT_NE(s.tlctl({"scene", "save", "../evil"}).exit_code, 0)
+      << "scene names cannot leave the scenes folder";
   EXPECT_NE(s.logs().find("scene 'verse' recalled"), std::string::npos);
 }
 

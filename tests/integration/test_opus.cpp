@@ -28,9 +28,27 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
   Session s("opus_exact");
   s.start_mixer();
   // The link of the PCM lossy test: 10% loss, 50 ms bursts, +-20 ms jitter, 5% reordered.
-  Process netem({bin("tl-netem"), "--listen", "127.0.0.1:0", "--forward", s.mixer_address(), "--loss", "10",
-                 "--burst-loss", "2", "--burst-len-ms", "50", "--delay-ms", "25", "--jitter-ms", "20", "--reorder",
-                 "5", "--seed", "17", "--stats-interval", "0"},
+  Process netem({bin("tl-netem"),
+                 "--listen",
+                 "127.0.0.1:0",
+                 "--forward",
+                 s.mixer_address(),
+                 "--loss",
+                 "10",
+                 "--burst-loss",
+                 "2",
+                 "--burst-len-ms",
+                 "50",
+                 "--delay-ms",
+                 "25",
+                 "--jitter-ms",
+                 "20",
+                 "--reorder",
+                 "5",
+                 "--seed",
+                 "17",
+                 "--stats-interval",
+                 "0"},
                 s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
   const std::string proxy = netem_address(netem);
@@ -46,8 +64,7 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
   ASSERT_TRUE(write_wav(file, kRate, 2, SF_FORMAT_PCM_24, source));
 
   s.record_start("opus");
-  s.start_capture("far", "file:" + file,
-                  {"--format", "opus", "--audio-to", proxy});
+  s.start_capture("far", "file:" + file, {"--format", "opus", "--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(seconds + 2.0);
   const json far = s.node("far");
@@ -75,7 +92,8 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
     EXPECT_EQ(count_mismatches(source, 2, channel - 1, raw, offset, frames), 0);
   }
   std::printf(
-      "[ figure ] Opus node, %.0f s over 10%% loss + 50 ms bursts + 20 ms jitter + 5%% reordering: %lld packets "
+      "[ figure ] Opus node, %.0f s over 10%% loss + 50 ms bursts + 20 ms jitter + 5%% reordering: %lld "
+      "packets "
       "lost (%.1f%%); live: %lld samples by Opus PLC, %lld by FEC, %lld held for reordering, %lld too late; "
       "recording: %lld samples from the spool, %lld lost\n",
       seconds, static_cast<long long>(json_int(far, "lost")), json_num(far, "loss_pct"),
@@ -101,8 +119,7 @@ TEST(Opus, LiveMixAtTwoPercentLossHasNoSilentGaps) {
   const std::string proxy = netem_address(netem);
   ASSERT_FALSE(proxy.empty()) << netem.out();
   s.record_start("live");
-  s.start_capture("far", "tone:220",
-                  {"--format", "opus", "--bitrate", "64", "--audio-to", proxy});
+  s.start_capture("far", "tone:220", {"--format", "opus", "--bitrate", "64", "--audio-to", proxy});
   ASSERT_TRUE(s.wait_node_state("far", "streaming", 30s)) << s.logs();
   s.wait_session(10.0);
   const json far = s.node("far");

@@ -82,7 +82,8 @@ TEST(Render, ATakeRenderedFromItsRawTracksAndAutomationIsItsLiveMix) {
   json flat = doc;
   flat["changes"] = json::array();
   std::ofstream(stripped + "/automation.json") << flat.dump();
-  const RunResult f = run({bin("tl-render"), stripped, "--raw", "--compare", "--settle", "0.25", "--quiet"}, 120s);
+  const RunResult f =
+      run({bin("tl-render"), stripped, "--raw", "--compare", "--settle", "0.25", "--quiet"}, 120s);
   EXPECT_EQ(f.exit_code, 3) << f.out << f.err;
 
   // The default render mixes the session-aligned tracks.
@@ -125,13 +126,14 @@ TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {
   EXPECT_TRUE(far->value("complete", false)) << "the recording lost nothing: " << far->dump();
 
   // As live: every frame of mix.wav again, the concealed ones included, to the LSB.
-  const RunResult live = run({bin("tl-render"), take, "--as-live", "--out", s.dir() + "/as-live.wav", "--compare",
-                              "--settle", "0.25", "--quiet"},
+  const RunResult live = run({bin("tl-render"), take, "--as-live", "--out", s.dir() + "/as-live.wav",
+                              "--compare", "--settle", "0.25", "--quiet"},
                              120s);
   std::printf("%s", live.out.c_str());
   EXPECT_EQ(live.exit_code, 0) << live.out << live.err;
   EXPECT_NE(live.out.find("max difference 0 LSB, 0 frames over 0 LSB"), std::string::npos) << live.out;
-  EXPECT_EQ(live.out.find("left out (concealed live)"), std::string::npos) << "as live, every frame is compared";
+  EXPECT_EQ(live.out.find("left out (concealed live)"), std::string::npos)
+      << "as live, every frame is compared";
   long long left_out = 0;
   const auto at = live.out.find("as live: ");
   ASSERT_NE(at, std::string::npos) << live.out;
@@ -140,8 +142,8 @@ TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {
 
   // The complete raw tracks are not what the engineers heard: past each concealment the
   // reverb and filter hold other audio.
-  const RunResult raw = run({bin("tl-render"), take, "--raw", "--out", s.dir() + "/raw.wav", "--compare", "--settle",
-                             "0.25", "--tolerance-lsb", "0", "--quiet"},
+  const RunResult raw = run({bin("tl-render"), take, "--raw", "--out", s.dir() + "/raw.wav", "--compare",
+                             "--settle", "0.25", "--tolerance-lsb", "0", "--quiet"},
                             120s);
   EXPECT_EQ(raw.exit_code, 3) << raw.out << raw.err;
 }
@@ -165,9 +167,10 @@ TEST(Render, BadTakesAndOptionsGetAClearError) {
   EXPECT_NE(bad.err.find("not valid JSON"), std::string::npos) << bad.err;
 
   std::ofstream(take + "/automation.json")
-      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, "initial": {}, "changes": []})";
-  std::ofstream(take + "/take.json")
-      << R"({"state": "complete", "sample_rate": 48000, "frames": 480, "tracks": [{"node": "x", "channel": 1, "file": "x-1.wav"}]})";
+      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, )"
+      << R"("initial": {}, "changes": []})";
+  std::ofstream(take + "/take.json") << R"({"state": "complete", "sample_rate": 48000, "frames": 480, )"
+                                     << R"("tracks": [{"node": "x", "channel": 1, "file": "x-1.wav"}]})";
   const RunResult missing = run({bin("tl-render"), take, "--quiet"}, 30s);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("x-1.wav"), std::string::npos) << missing.err;

@@ -98,7 +98,8 @@ TEST(Scale, ThirtyTwoNodesOfEightChannelsAreRecordedBitExactWithNothingConcealed
     if (json_int(g, "from") - start >= kRate) concealed_late += json_int(g, "frames");
   }
   std::printf(
-      "[ figure ] 256 channels (32 nodes x 8, PCM24, 48-frame packets), %.0f s: mixer %.1f%% of a core recording, "
+      "[ figure ] 256 channels (32 nodes x 8, PCM24, 48-frame packets), %.0f s: mixer %.1f%% of a core "
+      "recording, "
       "play-out delay %.1f ms, mix frames concealed after the first second %lld, real-time %s\n",
       seconds, 100.0 * cpu, json_num(status, "latency_ms"), static_cast<long long>(concealed_late),
       status.value("realtime", "").empty() ? "yes" : status.value("realtime", "").c_str());

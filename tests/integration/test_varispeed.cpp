@@ -46,7 +46,8 @@ double played_rate_ppm(const std::vector<double>& x, std::size_t from, std::size
   double mt = 0.0, mp = 0.0;
   for (std::size_t i = 0; i < t.size(); ++i) mt += t[i] / n, mp += phase[i] / n;
   double stt = 0.0, stp = 0.0;
-  for (std::size_t i = 0; i < t.size(); ++i) stt += (t[i] - mt) * (t[i] - mt), stp += (t[i] - mt) * (phase[i] - mp);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    stt += (t[i] - mt) * (t[i] - mt), stp += (t[i] - mt) * (phase[i] - mp);
   const double hz = expected_hz + (stp / stt) / (2.0 * std::numbers::pi);
   return (hz / 440.0 - 1.0) * 1e6;
 }
@@ -111,7 +112,8 @@ TEST(LiveVarispeed, DriftingNodesStayInStepInTheMixWithoutClicks) {
     ASSERT_NE(track, nullptr) << n.name;
     const std::size_t side = n.pan < 0.0 ? 0 : 1;
     std::vector<double> x(static_cast<std::size_t>(mix.frames()));
-    for (std::size_t f = 0; f < x.size(); ++f) x[f] = static_cast<double>(mix.samples[2 * f + side]) / 2147483648.0;
+    for (std::size_t f = 0; f < x.size(); ++f)
+      x[f] = static_cast<double>(mix.samples[2 * f + side]) / 2147483648.0;
     const auto first = static_cast<std::size_t>(json_int(*track, "first_sample") - start);
     ASSERT_LT(first + 25 * 48000, x.size()) << n.name;
 
@@ -121,7 +123,8 @@ TEST(LiveVarispeed, DriftingNodesStayInStepInTheMixWithoutClicks) {
     const double rate = played_rate_ppm(x, first + 12 * 48000, x.size(), expected_hz);
     const double queue_ms_per_min = (rate - n.skew_ppm) * 1e-6 * 60.0 * 1e3;
     std::printf(
-        "[ figure ] %-4s %+.0f ppm: varispeed %+.1f ppm (median); the mix played it at %+.1f ppm (its queue moves %+.2f "
+        "[ figure ] %-4s %+.0f ppm: varispeed %+.1f ppm (median); the mix played it at %+.1f ppm (its queue "
+        "moves %+.2f "
         "ms a minute; uncorrected %+.1f); margin %.1f ms\n",
         n.name.c_str(), n.skew_ppm, median(varispeed[n.name]), rate, queue_ms_per_min, -n.skew_ppm * 60e-3,
         median(margins[n.name]));
@@ -140,7 +143,8 @@ TEST(LiveVarispeed, DriftingNodesStayInStepInTheMixWithoutClicks) {
     }
     const std::int64_t concealed = json_int(*track, "concealed_samples");
     std::printf(
-        "[ figure ] %-4s mix side: worst second difference %.2f x the tone's own (a skipped sample: ~%.0f x); "
+        "[ figure ] %-4s mix side: worst second difference %.2f x the tone's own (a skipped sample: ~%.0f "
+        "x); "
         "%lld samples concealed\n",
         n.name.c_str(), worst / smooth, 1.0 / w, static_cast<long long>(concealed));
     EXPECT_GT(energy, 1.0) << n.name << ": its side of the mix is silent";

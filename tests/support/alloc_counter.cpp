@@ -18,14 +18,30 @@ void* counted_alloc(std::size_t size) {
 }
 }  // namespace
 
-void* operator new(std::size_t size) { return counted_alloc(size); }
-void* operator new[](std::size_t size) { return counted_alloc(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new(std::size_t size) {
+  return counted_alloc(size);
+}
+void* operator new[](std::size_t size) {
+  return counted_alloc(size);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace tl::test {
-std::uint64_t realtime_allocations() { return tl::rt::realtime_allocations(); }
-std::uint64_t total_allocations() { return g_total.load(std::memory_order_relaxed); }
+std::uint64_t realtime_allocations() {
+  return tl::rt::realtime_allocations();
+}
+std::uint64_t total_allocations() {
+  return g_total.load(std::memory_order_relaxed);
+}
 }  // namespace tl::test

@@ -21,10 +21,10 @@ namespace tl::test {
 
 struct LinkPhase {
   double seconds = 10.0;
-  double base_ms = 5.0;         //!< fixed path delay
-  double jitter_ms = 2.0;       //!< uniform +-J
-  double stall_every_s = 0.0;   //!< a stall this often (0: none), the first one this far in
-  double stall_ms = 0.0;        //!< how long each stall holds the path
+  double base_ms = 5.0;        //!< fixed path delay
+  double jitter_ms = 2.0;      //!< uniform +-J
+  double stall_every_s = 0.0;  //!< a stall this often (0: none), the first one this far in
+  double stall_ms = 0.0;       //!< how long each stall holds the path
 };
 
 struct PhaseFigures {
@@ -107,7 +107,8 @@ inline std::vector<PhaseFigures> simulate_playout(const std::vector<LinkPhase>& 
       packets.push_back({static_cast<std::int64_t>(arrival_s * 1e9), index, p});
     }
   }
-  std::sort(packets.begin(), packets.end(), [](const Packet& a, const Packet& b) { return a.arrival_ns < b.arrival_ns; });
+  std::sort(packets.begin(), packets.end(),
+            [](const Packet& a, const Packet& b) { return a.arrival_ns < b.arrival_ns; });
 
   std::vector<float> silence(kFrames, 0.0f);
   std::vector<std::uint8_t> payload(kFrames * 3);
@@ -143,7 +144,8 @@ inline std::vector<PhaseFigures> simulate_playout(const std::vector<LinkPhase>& 
   while (true) {
     const MediaTime pos = engine.position();
     const double deadline_s = static_cast<double>(pos + kFrames + engine.latency_frames()) / kFs;
-    const bool packet_first = next < packets.size() && static_cast<double>(packets[next].arrival_ns) / 1e9 <= deadline_s;
+    const bool packet_first =
+        next < packets.size() && static_cast<double>(packets[next].arrival_ns) / 1e9 <= deadline_s;
     const double now_s = packet_first ? static_cast<double>(packets[next].arrival_ns) / 1e9 : deadline_s;
     if (now_s >= end_s) break;
     while (phase_now < phases.size() && now_s >= phase_start[phase_now + 1]) {
@@ -189,7 +191,8 @@ inline std::vector<PhaseFigures> simulate_playout(const std::vector<LinkPhase>& 
       f.final_ms = s.latency_ms;
     }
     f.in_band_share = after == 0 ? 0.0 : static_cast<double>(inside) / static_cast<double>(after);
-    std::nth_element(second_half.begin(), second_half.begin() + static_cast<std::ptrdiff_t>(second_half.size() / 2),
+    std::nth_element(second_half.begin(),
+                     second_half.begin() + static_cast<std::ptrdiff_t>(second_half.size() / 2),
                      second_half.end());
     f.settled_ms = second_half.empty() ? 0.0 : second_half[second_half.size() / 2];
     f.late_share = static_cast<double>(late_at[p + 1] - late_at[p]) / static_cast<double>(t.size());

@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 
 namespace tl::test {
 
-std::string bin(const std::string& name) { return std::string(TL_BIN_DIR) + "/" + name; }
+std::string bin(const std::string& name) {
+  return std::string(TL_BIN_DIR) + "/" + name;
+}
 
 std::string make_work_dir(const std::string& test_name) {
   const fs::path dir = fs::path(TL_BIN_DIR).parent_path() / "test-work" / test_name;
@@ -43,8 +45,8 @@ std::string read_file(const std::string& path) {
 }
 
 namespace {
-pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path,
-            const std::string& err_path, const std::map<std::string, std::string>& env) {
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path,
+            const std::map<std::string, std::string>& env) {
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   // Child: own process group so a stop reaches helpers too.
@@ -98,7 +100,9 @@ Process::Process(std::vector<std::string> argv, const std::string& log_prefix,
   pid_ = spawn(argv, out_path_, err_path_, env);
 }
 
-Process::~Process() { stop(std::chrono::milliseconds(3000)); }
+Process::~Process() {
+  stop(std::chrono::milliseconds(3000));
+}
 
 bool Process::running() {
   if (reaped_) return false;
@@ -128,8 +132,12 @@ void Process::kill_hard() {
   reaped_ = true;
 }
 
-std::string Process::out() const { return read_file(out_path_); }
-std::string Process::err() const { return read_file(err_path_); }
+std::string Process::out() const {
+  return read_file(out_path_);
+}
+std::string Process::err() const {
+  return read_file(err_path_);
+}
 
 bool Process::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
   return wait_until(

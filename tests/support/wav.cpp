@@ -25,8 +25,8 @@ Audio read_audio(const std::string& path) {
 
 double true_peak_dbtp(const Audio& audio) {
   if (audio.channels <= 0 || audio.frames() == 0) return -std::numeric_limits<double>::infinity();
-  ebur128_state* st = ebur128_init(static_cast<unsigned>(audio.channels), static_cast<unsigned long>(audio.rate),
-                                   EBUR128_MODE_TRUE_PEAK);
+  ebur128_state* st = ebur128_init(static_cast<unsigned>(audio.channels),
+                                   static_cast<unsigned long>(audio.rate), EBUR128_MODE_TRUE_PEAK);
   if (st == nullptr) return std::numeric_limits<double>::quiet_NaN();
   ebur128_add_frames_int(st, audio.samples.data(), static_cast<std::size_t>(audio.frames()));
   double peak = 0.0;

@@ -28,8 +28,11 @@ int main(int argc, char** argv) {
   tl::netem::ImpairmentConfig imp;
   tl::netem::ProxyConfig config;
 
-  app.add_option("--listen", listen, "Where clients send (host:port, loopback unless --allow-nonlocal; port 0 picks a free one)")->capture_default_str();
-  app.add_option("--forward", forward, "Where datagrams go (host:port, loopback only unless --allow-nonlocal)")
+  app.add_option("--listen", listen,
+                 "Where clients send (host:port, loopback unless --allow-nonlocal; port 0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--forward", forward,
+                 "Where datagrams go (host:port, loopback only unless --allow-nonlocal)")
       ->required();
   app.add_option("--loss", imp.loss_pct, "Independent random loss, percent")->check(CLI::Range(0.0, 100.0));
   app.add_option("--burst-loss", imp.burst_loss_pct,
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--jitter-dist", jitter_dist, "Jitter shape: uniform or normal")
       ->check(CLI::IsMember({"uniform", "normal"}))
       ->capture_default_str();
-  app.add_option("--reorder", imp.reorder_pct, "Share of packets held back so later ones overtake them, percent")
+  app.add_option("--reorder", imp.reorder_pct,
+                 "Share of packets held back so later ones overtake them, percent")
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--reorder-gap-ms", imp.reorder_gap_ms, "How long a reordered packet is held back, ms")
       ->check(CLI::Range(0.001, 60'000.0))
@@ -58,10 +62,12 @@ int main(int argc, char** argv) {
   app.add_option("--rate-burst-bytes", imp.rate_burst_bytes, "Token bucket depth, bytes")
       ->check(CLI::Range(1, 100'000'000))
       ->capture_default_str();
-  app.add_option("--rate-queue-bytes", imp.rate_queue_bytes, "Bytes queued behind the rate limit before drops")
+  app.add_option("--rate-queue-bytes", imp.rate_queue_bytes,
+                 "Bytes queued behind the rate limit before drops")
       ->check(CLI::Range(1500, 1'000'000'000))
       ->capture_default_str();
-  auto* seed_opt = app.add_option("--seed", seed, "Random seed (default: random, printed so a run can be repeated)");
+  auto* seed_opt =
+      app.add_option("--seed", seed, "Random seed (default: random, printed so a run can be repeated)");
   app.add_option("--duration", config.duration_s, "Stop after S seconds (0: until SIGINT/SIGTERM)")
       ->check(CLI::Range(0.0, 1e7));
   app.add_option("--stats-interval", config.stats_interval_s, "Seconds between stats lines (0: none)")
@@ -72,11 +78,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   std::vector<std::string> changes;
-  app.add_option("--change", changes,
-                 "Change the link during the run: AT:KEY=VALUE[,KEY=VALUE...] with AT in seconds and KEY one of "
-                 "loss, delay-ms, jitter-ms, reorder, duplicate (repeatable), e.g. 10:jitter-ms=25");
+  app.add_option(
+      "--change", changes,
+      "Change the link during the run: AT:KEY=VALUE[,KEY=VALUE...] with AT in seconds and KEY one of "
+      "loss, delay-ms, jitter-ms, reorder, duplicate (repeatable), e.g. 10:jitter-ms=25");
   app.add_flag("--one-way", config.one_way, "Impair only client->forward; replies pass untouched");
-  app.add_flag("--allow-nonlocal", config.allow_nonlocal, "Allow --forward and --listen on non-loopback addresses");
+  app.add_flag("--allow-nonlocal", config.allow_nonlocal,
+               "Allow --forward and --listen on non-loopback addresses");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -93,7 +101,8 @@ int main(int argc, char** argv) {
   if (auto s = tl::netem::check_forward_target(listen_hp->host, config.allow_nonlocal, "listen on"); !s) {
     return bad_option("--listen: " + s.error() + " (replies are sent to whoever sends here)");
   }
-  imp.jitter_shape = jitter_dist == "normal" ? tl::netem::JitterShape::normal : tl::netem::JitterShape::uniform;
+  imp.jitter_shape =
+      jitter_dist == "normal" ? tl::netem::JitterShape::normal : tl::netem::JitterShape::uniform;
   if (auto s = tl::netem::validate(imp); !s) return bad_option(s.error());
 
   for (const std::string& text : changes) {
@@ -125,9 +134,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-netem: %s\n", s.error().c_str());
     return 1;
   }
-  std::printf("tl-netem listening on %s:%u, forwarding to %s:%u, seed %" PRIu64 "%s\n", config.listen_host.c_str(),
-              static_cast<unsigned>(proxy.listen_port()), config.forward_host.c_str(),
-              static_cast<unsigned>(config.forward_port), seed, config.one_way ? " (one-way)" : "");
+  std::printf("tl-netem listening on %s:%u, forwarding to %s:%u, seed %" PRIu64 "%s\n",
+              config.listen_host.c_str(), static_cast<unsigned>(proxy.listen_port()),
+              config.forward_host.c_str(), static_cast<unsigned>(config.forward_port), seed,
+              config.one_way ? " (one-way)" : "");
   std::fflush(stdout);
   proxy.run();
   return 0;

@@ -28,7 +28,9 @@ Status check_pct(double value, const char* name) {
   return {};
 }
 
-std::int64_t ms_to_ns(double ms) { return static_cast<std::int64_t>(std::llround(ms * kNsPerMs)); }
+std::int64_t ms_to_ns(double ms) {
+  return static_cast<std::int64_t>(std::llround(ms * kNsPerMs));
+}
 
 }  // namespace
 
@@ -38,9 +40,10 @@ bool ImpairmentConfig::any() const noexcept {
 }
 
 Status validate(const ImpairmentConfig& c) {
-  for (auto [value, name] : {std::pair{c.loss_pct, "--loss"}, std::pair{c.burst_loss_pct, "--burst-loss"},
-                             std::pair{c.burst_bad_loss_pct, "--burst-bad-loss"},
-                             std::pair{c.reorder_pct, "--reorder"}, std::pair{c.duplicate_pct, "--duplicate"}}) {
+  for (auto [value, name] :
+       {std::pair{c.loss_pct, "--loss"}, std::pair{c.burst_loss_pct, "--burst-loss"},
+        std::pair{c.burst_bad_loss_pct, "--burst-bad-loss"}, std::pair{c.reorder_pct, "--reorder"},
+        std::pair{c.duplicate_pct, "--duplicate"}}) {
     if (auto s = check_pct(value, name); !s) return s;
   }
   if (c.burst_loss_pct >= 100.0) {
@@ -52,16 +55,19 @@ Status validate(const ImpairmentConfig& c) {
   if (c.burst_len_ms < 0.0 || !std::isfinite(c.burst_len_ms)) return Error{"--burst-len-ms: must be >= 0"};
   if (c.delay_ms < 0.0 || c.delay_ms > 60'000.0) return Error{"--delay-ms: expected 0-60000"};
   if (c.jitter_ms < 0.0 || c.jitter_ms > 60'000.0) return Error{"--jitter-ms: expected 0-60000"};
-  if (c.reorder_gap_ms <= 0.0 || c.reorder_gap_ms > 60'000.0) return Error{"--reorder-gap-ms: expected >0-60000"};
+  if (c.reorder_gap_ms <= 0.0 || c.reorder_gap_ms > 60'000.0)
+    return Error{"--reorder-gap-ms: expected >0-60000"};
   if (c.rate_kbps < 0.0 || !std::isfinite(c.rate_kbps)) return Error{"--rate-kbps: must be >= 0"};
-  if (c.rate_kbps > 0.0 && c.rate_kbps < 8.0) return Error{"--rate-kbps: below 8 kbit/s is not a useful link"};
+  if (c.rate_kbps > 0.0 && c.rate_kbps < 8.0)
+    return Error{"--rate-kbps: below 8 kbit/s is not a useful link"};
   if (c.rate_queue_bytes < 1500) return Error{"--rate-queue-bytes: must hold at least one 1500-byte packet"};
   if (c.rate_burst_bytes < 1) return Error{"--rate-burst-bytes: must be >= 1"};
   return {};
 }
 
 Result<LinkChange> parse_link_change(const std::string& text) {
-  const std::string usage = "--change '" + text + "': expected AT:KEY=VALUE[,KEY=VALUE...], e.g. 10:jitter-ms=25";
+  const std::string usage =
+      "--change '" + text + "': expected AT:KEY=VALUE[,KEY=VALUE...], e.g. 10:jitter-ms=25";
   const auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0) return Error{usage};
   LinkChange change;
@@ -71,7 +77,8 @@ Result<LinkChange> parse_link_change(const std::string& text) {
   } catch (const std::exception&) {
     return Error{usage};
   }
-  if (used != colon || !(change.at_s >= 0.0) || change.at_s > 1e7) return Error{usage + " (AT: seconds, 0 or more)"};
+  if (used != colon || !(change.at_s >= 0.0) || change.at_s > 1e7)
+    return Error{usage + " (AT: seconds, 0 or more)"};
   std::size_t at = colon + 1;
   while (at <= text.size()) {
     const std::size_t end = std::min(text.find(',', at), text.size());
@@ -80,7 +87,8 @@ Result<LinkChange> parse_link_change(const std::string& text) {
     if (eq == std::string::npos) return Error{usage};
     const std::string key = item.substr(0, eq);
     if (key != "loss" && key != "delay-ms" && key != "jitter-ms" && key != "reorder" && key != "duplicate") {
-      return Error{"--change: '" + key + "' cannot change during a run (loss, delay-ms, jitter-ms, reorder, duplicate can)"};
+      return Error{"--change: '" + key +
+                   "' cannot change during a run (loss, delay-ms, jitter-ms, reorder, duplicate can)"};
     }
     double value = 0.0;
     try {

@@ -34,12 +34,12 @@ struct ImpairmentConfig {
   double delay_ms = 0.0;              //!< fixed added delay
   double jitter_ms = 0.0;             //!< uniform: +-jitter; normal: standard deviation
   JitterShape jitter_shape = JitterShape::uniform;
-  double reorder_pct = 0.0;           //!< share of packets held back
-  double reorder_gap_ms = 10.0;       //!< how long a held packet is held
-  double duplicate_pct = 0.0;         //!< share of packets sent twice
-  double rate_kbps = 0.0;             //!< 0: unlimited
-  std::size_t rate_burst_bytes = 3000;    //!< token bucket depth
-  std::size_t rate_queue_bytes = 65536;   //!< bytes waiting for tokens before drops
+  double reorder_pct = 0.0;              //!< share of packets held back
+  double reorder_gap_ms = 10.0;          //!< how long a held packet is held
+  double duplicate_pct = 0.0;            //!< share of packets sent twice
+  double rate_kbps = 0.0;                //!< 0: unlimited
+  std::size_t rate_burst_bytes = 3000;   //!< token bucket depth
+  std::size_t rate_queue_bytes = 65536;  //!< bytes waiting for tokens before drops
 
   bool any() const noexcept;
 };
@@ -91,9 +91,9 @@ struct ImpairmentStats {
   std::uint64_t dropped_rate = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
-  std::uint64_t scheduled = 0;  //!< copies given a departure time (includes duplicates)
+  std::uint64_t scheduled = 0;      //!< copies given a departure time (includes duplicates)
   std::uint64_t burst_periods = 0;  //!< good->bad transitions seen at packet arrivals
-  DelayHistogram delay;         //!< departure - arrival of every scheduled copy
+  DelayHistogram delay;             //!< departure - arrival of every scheduled copy
 
   std::uint64_t dropped() const noexcept { return dropped_random + dropped_burst + dropped_rate; }
 };
@@ -102,9 +102,9 @@ enum class Drop { none, random, burst, rate };
 
 struct Verdict {
   Drop drop = Drop::none;
-  int copies = 0;                          //!< 0 (dropped), 1, or 2 (duplicated)
+  int copies = 0;                              //!< 0 (dropped), 1, or 2 (duplicated)
   std::array<std::int64_t, 2> departure_ns{};  //!< valid for [0, copies)
-  bool held = false;                       //!< chosen for reordering
+  bool held = false;                           //!< chosen for reordering
 };
 
 class ImpairmentModel {

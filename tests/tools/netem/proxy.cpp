@@ -25,7 +25,9 @@ std::chrono::nanoseconds seconds_ns(double s) {
 }
 
 // The reply direction gets its own, different random streams.
-std::uint64_t downstream_seed(std::uint64_t seed) { return seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL; }
+std::uint64_t downstream_seed(std::uint64_t seed) {
+  return seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+}
 
 // An ICMP error from an earlier send surfaces on the next receive; UDP goes on.
 bool transient(const asio::error_code& ec) {
@@ -52,9 +54,9 @@ std::string format_line(const char* name, const DirectionReport& r) {
                 "%-4s in=%" PRIu64 " fwd=%" PRIu64 " drop=%" PRIu64 " (random=%" PRIu64 " burst=%" PRIu64
                 " rate=%" PRIu64 ") dup=%" PRIu64 " reord=%" PRIu64 " pending=%" PRIu64 " send_err=%" PRIu64
                 " delay mean=%.2fms p99=%.2fms late<=%.2fms",
-                name, r.in, r.forwarded, r.dropped_random + r.dropped_burst + r.dropped_rate, r.dropped_random,
-                r.dropped_burst, r.dropped_rate, r.duplicated, r.reordered, r.pending, r.send_errors,
-                r.mean_delay_ms, r.p99_delay_ms, r.max_late_ms);
+                name, r.in, r.forwarded, r.dropped_random + r.dropped_burst + r.dropped_rate,
+                r.dropped_random, r.dropped_burst, r.dropped_rate, r.duplicated, r.reordered, r.pending,
+                r.send_errors, r.mean_delay_ms, r.p99_delay_ms, r.max_late_ms);
   return line;
 }
 
@@ -87,24 +89,27 @@ Status Proxy::start() {
     up = *next_up;
     down = *next_down;
   }
-  if (auto s = check_forward_target(config_.forward_host, config_.allow_nonlocal); !s) return Error{"--forward: " + s.error()};
+  if (auto s = check_forward_target(config_.forward_host, config_.allow_nonlocal); !s)
+    return Error{"--forward: " + s.error()};
   // Replies go back to whoever sent to the listen address, so it must be loopback too.
   if (auto s = check_forward_target(config_.listen_host, config_.allow_nonlocal, "listen on"); !s) {
     return Error{"--listen: " + s.error()};
   }
   if (config_.forward_port == 0) return Error{"--forward: port 0 is not a destination"};
   asio::error_code ec;
-  const auto fwd_addr = asio::ip::make_address(config_.forward_host == "localhost" ? "127.0.0.1" : config_.forward_host, ec);
+  const auto fwd_addr =
+      asio::ip::make_address(config_.forward_host == "localhost" ? "127.0.0.1" : config_.forward_host, ec);
   if (ec) return Error{"--forward: bad address '" + config_.forward_host + "'"};
   forward_ = udp::endpoint(fwd_addr, config_.forward_port);
-  const auto listen_addr = asio::ip::make_address(config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host, ec);
+  const auto listen_addr =
+      asio::ip::make_address(config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host, ec);
   if (ec) return Error{"--listen: bad address '" + config_.listen_host + "'"};
   const udp::endpoint listen_ep(listen_addr, config_.listen_port);
   listen_socket_.open(listen_ep.protocol(), ec);
   if (!ec) listen_socket_.bind(listen_ep, ec);
   if (ec) {
-    return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) + ": " +
-                 ec.message()};
+    return Error{"cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+                 ": " + ec.message()};
   }
   listen_socket_.non_blocking(true, ec);
   // Room for bursts while the io thread is busy; the kernel may cap it.
@@ -199,7 +204,8 @@ void Proxy::receive_listen() {
             }
             if (!oec) client->socket.non_blocking(true, oec);
             if (oec) {
-              std::fprintf(stderr, "tl-netem: cannot open upstream socket for a client: %s\n", oec.message().c_str());
+              std::fprintf(stderr, "tl-netem: cannot open upstream socket for a client: %s\n",
+                           oec.message().c_str());
               client.reset();
               ++refused_clients_;
             } else {
@@ -222,23 +228,25 @@ void Proxy::receive_listen() {
 }
 
 void Proxy::receive_upstream(const std::shared_ptr<Client>& client) {
-  client->socket.async_receive_from(
-      asio::buffer(client->buffer), client->sender, [this, client](const asio::error_code& ec, std::size_t n) {
-        if (stopped_ || ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          if (client->sender == forward_) {
-            client->last_active_ns = monotonic_ns();
-            admit(false, client, client->buffer.data(), n);
-          } else {
-            ++stray_;
-          }
-        }
-        if ((ec && !transient(ec)) || !client->socket.is_open()) return;  // the client is gone
-        receive_upstream(client);
-      });
+  client->socket.async_receive_from(asio::buffer(client->buffer), client->sender,
+                                    [this, client](const asio::error_code& ec, std::size_t n) {
+                                      if (stopped_ || ec == asio::error::operation_aborted) return;
+                                      if (!ec) {
+                                        if (client->sender == forward_) {
+                                          client->last_active_ns = monotonic_ns();
+                                          admit(false, client, client->buffer.data(), n);
+                                        } else {
+                                          ++stray_;
+                                        }
+                                      }
+                                      if ((ec && !transient(ec)) || !client->socket.is_open())
+                                        return;  // the client is gone
+                                      receive_upstream(client);
+                                    });
 }
 
-void Proxy::admit(bool upstream, const std::shared_ptr<Client>& client, const std::uint8_t* data, std::size_t size) {
+void Proxy::admit(bool upstream, const std::shared_ptr<Client>& client, const std::uint8_t* data,
+                  std::size_t size) {
   Direction& dir = upstream ? up_ : down_;
   const std::int64_t now = monotonic_ns();
   const Verdict v = dir.model.offer(now, size);
@@ -366,7 +374,8 @@ void Proxy::shutdown(const std::string& why) {
   const auto r = report();
   stopped_ = true;
   char head[160];
-  std::snprintf(head, sizeof head, "summary (%s) after %.1fs: clients=%" PRIu64 " expired=%" PRIu64 " refused=%" PRIu64
+  std::snprintf(head, sizeof head,
+                "summary (%s) after %.1fs: clients=%" PRIu64 " expired=%" PRIu64 " refused=%" PRIu64
                 " stray=%" PRIu64,
                 why.c_str(), r.elapsed_s, r.clients, r.expired_clients, r.refused_clients, r.stray);
   emit(head);

@@ -40,7 +40,8 @@ struct ProxyConfig {
   double stats_interval_s = 5.0;  //!< 0: no periodic lines
   bool handle_signals = false;    //!< SIGINT/SIGTERM end run() with a summary
   std::size_t max_clients = 1024;
-  double client_idle_s = 60.0;    //!< forget a client (close its upstream socket) after this long quiet; 0: never
+  double client_idle_s =
+      60.0;  //!< forget a client (close its upstream socket) after this long quiet; 0: never
   //! Link changes at times into the run (both directions, or upstream only when one_way).
   std::vector<LinkChange> changes;
 };
@@ -54,7 +55,7 @@ struct DirectionReport {
   std::uint64_t dropped_rate = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
-  std::uint64_t pending = 0;      //!< scheduled but not yet sent
+  std::uint64_t pending = 0;  //!< scheduled but not yet sent
   std::uint64_t send_errors = 0;
   double mean_delay_ms = 0.0;
   double p99_delay_ms = 0.0;
@@ -71,7 +72,8 @@ struct ProxyReport {
   double elapsed_s = 0.0;
 };
 
-//! "up   in=.. fwd=.. drop=..(random=.. burst=.. rate=..) dup=.. reord=.. pending=.. delay mean=..ms p99=..ms"
+//! "up   in=.. fwd=.. drop=..(random=.. burst=.. rate=..) dup=.. reord=.. pending=.. delay mean=..ms
+//! p99=..ms"
 std::string format_line(const char* name, const DirectionReport& r);
 
 class Proxy {
@@ -120,7 +122,8 @@ class Proxy {
 
   void receive_listen();
   void receive_upstream(const std::shared_ptr<Client>& client);
-  void admit(bool upstream, const std::shared_ptr<Client>& client, const std::uint8_t* data, std::size_t size);
+  void admit(bool upstream, const std::shared_ptr<Client>& client, const std::uint8_t* data,
+             std::size_t size);
   void arm_timer();
   void on_timer();
   void send(const Departure& d);

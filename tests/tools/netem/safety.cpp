@@ -20,8 +20,9 @@ Status check_forward_target(const std::string& host, bool allow_nonlocal, const 
   (void)asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return Error{"'" + host + "' is not a numeric IP address (names are not resolved)"};
   if (!allow_nonlocal && !is_loopback_host(host)) {
-    return Error{std::string("refusing to ") + action + " " + host +
-                 ": network tests only send to loopback (127.0.0.0/8, ::1); pass --allow-nonlocal to override"};
+    return Error{
+        std::string("refusing to ") + action + " " + host +
+        ": network tests only send to loopback (127.0.0.0/8, ::1); pass --allow-nonlocal to override"};
   }
   return {};
 }

@@ -87,4 +87,4 @@ TEST_F(CaptureCommandLine, HelpLabelsTheClockFlagsAsSimulation) {
 }
 
 }  // namespace
-}  // namespace tl::capture
+}  // namespace tl::test

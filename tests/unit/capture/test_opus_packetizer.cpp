@@ -17,7 +17,8 @@ TEST(OpusPacketizer, ChannelsShareAuthenticatedPacketsAndDecodeToTheirOwnSignal)
   // 20 channels at 96 kb/s and 5 ms: 10 fit a packet, so two packets a block.
   constexpr std::size_t kChannels = 20;
   constexpr std::uint16_t kFrames = 240;
-  auto made = OpusPacketizer::create({.channels = kChannels, .rate = 48000, .frames = kFrames, .bitrate = 96000});
+  auto made =
+      OpusPacketizer::create({.channels = kChannels, .rate = 48000, .frames = kFrames, .bitrate = 96000});
   ASSERT_TRUE(made) << made.error();
   OpusPacketizer& packetizer = *made;
   EXPECT_EQ(packetizer.channels_per_packet(), 10u);
@@ -33,7 +34,8 @@ TEST(OpusPacketizer, ChannelsShareAuthenticatedPacketsAndDecodeToTheirOwnSignal)
     for (std::size_t c = 0; c < kChannels; ++c) {
       for (std::size_t i = 0; i < kFrames; ++i) {
         const double t = static_cast<double>(block * kFrames + static_cast<int>(i)) / 48000.0;
-        planar[c * kFrames + i] = c % 2 == 0 ? static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 440 * t)) : 0.0f;
+        planar[c * kFrames + i] =
+            c % 2 == 0 ? static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 440 * t)) : 0.0f;
       }
     }
     BlockInfo info;

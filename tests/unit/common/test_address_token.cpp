@@ -35,9 +35,7 @@ TEST(Address, RefusesBadInputWithTheReason) {
 
 TEST(Token, FileWinsOverEnvironmentAndIsTrimmed) {
   const std::string dir = test::make_work_dir("token");
-  {
-    std::ofstream(dir + "/token") << "s3cret\n";
-  }
+  { std::ofstream(dir + "/token") << "s3cret\n"; }
   ::setenv("TRACKLINK_TOKEN", "from-env", 1);
   auto t = load_token(dir + "/token");
   ASSERT_TRUE(t);
@@ -50,9 +48,7 @@ TEST(Token, FileWinsOverEnvironmentAndIsTrimmed) {
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().find("TRACKLINK_TOKEN"), std::string::npos);
   EXPECT_FALSE(load_token(dir + "/missing"));
-  {
-    std::ofstream(dir + "/empty") << "\n";
-  }
+  { std::ofstream(dir + "/empty") << "\n"; }
   EXPECT_FALSE(load_token(dir + "/empty"));
 }
 

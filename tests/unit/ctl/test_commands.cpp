@@ -59,10 +59,13 @@ TEST(CommandLine, CueCommandsAndTheirLevels) {
   inv = must_parse({"cue", "singer", "limit", "-3"});
   EXPECT_EQ(inv.cue.action(), tl::proto::SetCue::LIMIT);
   EXPECT_FLOAT_EQ(inv.cue.limit_dbtp(), -3.0f);
-  for (const std::vector<std::string>& bad :
-       {std::vector<std::string>{"cue", "singer", "me", "+13"}, {"cue", "singer", "level", "drums"},
-        {"cue", "singer", "loud"}, {"cue", "singer", "me", "x"}, {"cue", "singer", "limit", "+1"},
-        {"cue", "singer", "limit", "-41"}, {"cue", "singer", "limit"}}) {
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"cue", "singer", "me", "+13"},
+                                              {"cue", "singer", "level", "drums"},
+                                              {"cue", "singer", "loud"},
+                                              {"cue", "singer", "me", "x"},
+                                              {"cue", "singer", "limit", "+1"},
+                                              {"cue", "singer", "limit", "-41"},
+                                              {"cue", "singer", "limit"}}) {
     EXPECT_EQ(parse(bad).outcome.exit_code, 2) << bad.back();
   }
 }
@@ -127,21 +130,21 @@ TEST(CommandLine, RecordWatchAndSwitches) {
 
 TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
   const std::vector<std::vector<std::string>> bad = {
-      {},                                   // no command
-      {"frobnicate"},                       // unknown command
-      {"gain", "notarget", "3"},            // target syntax
-      {"gain", "room-a/0", "3"},            // channels count from 1
-      {"gain", "room-a/1"},                 // missing value
-      {"gain", "room-a/1", "loud"},         // not a number
-      {"pan", "room-a/1", "-2"},            // out of range
-      {"mute", "booth/1", "maybe"},         // not on/off
-      {"record"},                           // start or stop
-      {"--mixer", "nohost", "nodes"},       // no port
-      {"--timeout-ms", "0", "nodes"},       // not positive
+      {},                              // no command
+      {"frobnicate"},                  // unknown command
+      {"gain", "notarget", "3"},       // target syntax
+      {"gain", "room-a/0", "3"},       // channels count from 1
+      {"gain", "room-a/1"},            // missing value
+      {"gain", "room-a/1", "loud"},    // not a number
+      {"pan", "room-a/1", "-2"},       // out of range
+      {"mute", "booth/1", "maybe"},    // not on/off
+      {"record"},                      // start or stop
+      {"--mixer", "nohost", "nodes"},  // no port
+      {"--timeout-ms", "0", "nodes"},  // not positive
       {"watch", "--count", "many"},
-      {"latency", "far"},                   // no setting
-      {"latency", "far", "min=abc"},        // not a number
-      {"latency", "far", "max=5000"},       // out of range
+      {"latency", "far"},              // no setting
+      {"latency", "far", "min=abc"},   // not a number
+      {"latency", "far", "max=5000"},  // out of range
       {"latency", "far", "min=40", "max=20"},
       {"latency", "far", "top=3"},
   };
@@ -199,9 +202,10 @@ struct ProcessRun {
 //! another's output.
 ProcessRun run_tlctl(const std::string& env, const std::string& args) {
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const std::string err_file = testing::TempDir() + "tlctl_err_" + info->name() + "_" +
-                               std::to_string(::getpid()) + ".txt";
-  const std::string cmd = env + " '" + std::string(TLCTL_BIN) + "' " + args + " >/dev/null 2>'" + err_file + "'";
+  const std::string err_file =
+      testing::TempDir() + "tlctl_err_" + info->name() + "_" + std::to_string(::getpid()) + ".txt";
+  const std::string cmd =
+      env + " '" + std::string(TLCTL_BIN) + "' " + args + " >/dev/null 2>'" + err_file + "'";
   const int status = std::system(cmd.c_str());
   ProcessRun r;
   if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);

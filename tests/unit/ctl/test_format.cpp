@@ -91,9 +91,9 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
   const auto lines = lines_of(format_nodes(two_nodes(), false));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(cells_of(lines[0]),
-            (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE", "CONCEALED",
-                                      "BAD", "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)", "RTT(ms)",
-                                      "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"}));
+            (std::vector<std::string>{"NAME", "ID", "STATE", "CH", "RATE", "PACKETS", "LOSS%", "LATE",
+                                      "CONCEALED", "BAD", "TRANSIT(ms)", "LATENCY(ms)", "SYNC", "OFFSET(ms)",
+                                      "RTT(ms)", "DRIFT(ppm)", "VARISPEED(ppm)", "LAST-HEARD"}));
   const auto a = cells_of(lines[1]);
   ASSERT_EQ(a.size(), 19u);  // "0.1s ago" is two words
   EXPECT_EQ(a[0], "room-a");
@@ -137,8 +137,9 @@ TEST(FormatNodes, TableHasTheAgreedColumnsAndCells) {
 
 TEST(FormatNodes, SyncCellsNameEachState) {
   tl::proto::NodeList list = two_nodes();
-  const std::pair<tl::proto::SyncState, const char*> cases[] = {
-      {tl::proto::SYNC_ACQUIRING, "acquiring"}, {tl::proto::SYNC_LOCKED, "locked"}, {tl::proto::SYNC_LOST, "lost"}};
+  const std::pair<tl::proto::SyncState, const char*> cases[] = {{tl::proto::SYNC_ACQUIRING, "acquiring"},
+                                                                {tl::proto::SYNC_LOCKED, "locked"},
+                                                                {tl::proto::SYNC_LOST, "lost"}};
   for (const auto& [state, name] : cases) {
     list.mutable_nodes(1)->set_sync_state(state);
     const auto b = cells_of(lines_of(format_nodes(list, false))[2]);
@@ -209,12 +210,13 @@ TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
   EXPECT_EQ(lines[0], "take-20261122-010203");
   EXPECT_EQ(lines[1], "path: /srv/takes/take-20261122-010203");
   EXPECT_EQ(lines[2].rfind("duration: 12.000 s", 0), 0u) << lines[2];
-  EXPECT_EQ(cells_of(lines[3]), (std::vector<std::string>{"room-a-1.wav", "peak", "-6.0", "dBFS", "rms", "-18.5",
-                                                          "dBFS", "lost", "3", "clipped", "0", "recovered", "480"}));
+  EXPECT_EQ(cells_of(lines[3]),
+            (std::vector<std::string>{"room-a-1.wav", "peak", "-6.0", "dBFS", "rms", "-18.5", "dBFS", "lost",
+                                      "3", "clipped", "0", "recovered", "480"}));
   // A track still missing audio says how much and why.
   EXPECT_EQ(lines[4], "    1 range(s) missing: the node did not answer the backfill in time");
-  EXPECT_EQ(cells_of(lines[5]), (std::vector<std::string>{"mix.wav", "peak", "-inf", "dBFS", "rms", "-inf", "dBFS",
-                                                          "lost", "0", "clipped", "7"}));
+  EXPECT_EQ(cells_of(lines[5]), (std::vector<std::string>{"mix.wav", "peak", "-inf", "dBFS", "rms", "-inf",
+                                                          "dBFS", "lost", "0", "clipped", "7"}));
   EXPECT_EQ(lines[3].find("lost"), lines[5].find("lost")) << "aligned columns";
 }
 
@@ -245,12 +247,14 @@ TEST(FormatTakes, ListsTakesTheirStateMissingRangesAndTheOneRecording) {
                                                           "48000", "/srv/takes/take-20261122-010203"}));
   // Missing ranges in take seconds: sample 96000 is 1 s after the take's start at 48000.
   EXPECT_EQ(lines[2],
-            "    room-a-1.wav: 3 samples missing in 1 range(s): 1.000-1.000 s (the node did not answer the backfill "
+            "    room-a-1.wav: 3 samples missing in 1 range(s): 1.000-1.000 s (the node did not answer the "
+            "backfill "
             "in time)");
   EXPECT_EQ(cells_of(lines[3])[1], "unfinished");
-  EXPECT_EQ(lines[4],
-            "    the mixer stopped while recording it: files readable to 5.000 s; the node spools still hold the "
-            "audio");
+  EXPECT_EQ(
+      lines[4],
+      "    the mixer stopped while recording it: files readable to 5.000 s; the node spools still hold the "
+      "audio");
   EXPECT_EQ(lines[5], "recording: take-2");
   EXPECT_EQ(format_takes(tl::proto::TakeList{}), "no takes\n");
 }
@@ -270,7 +274,8 @@ TEST(FormatStatus, KeyValueLines) {
   s.set_realtime("Operation not permitted");
   const std::string text = format_status(s);
   EXPECT_NE(text.find("mix concealed:   3 blocks, 144 frames\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("mix wake-up:     late by 0.25 ms (99.9%), 1.50 ms at worst\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("mix wake-up:     late by 0.25 ms (99.9%), 1.50 ms at worst\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("real-time:       no: Operation not permitted\n"), std::string::npos) << text;
   EXPECT_NE(text.find("sample rate:     48000 Hz\n"), std::string::npos) << text;
   EXPECT_NE(text.find("recording:       yes: t1, 3.2 s\n"), std::string::npos) << text;
@@ -283,8 +288,9 @@ TEST(FormatStatus, KeyValueLines) {
   s.set_latency_wanted_ms(23.1);
   s.set_latency_margin_ms(1.0);
   s.set_latency_hold_s(30.0);
-  EXPECT_NE(format_status(s).find("latency:         23.5 ms (adapts within 5.0-200.0 ms, need + 1.0 ms held 30 s; the "
-                                  "neediest node asks 23.1 ms)\n"),
+  EXPECT_NE(format_status(s).find(
+                "latency:         23.5 ms (adapts within 5.0-200.0 ms, need + 1.0 ms held 30 s; the "
+                "neediest node asks 23.1 ms)\n"),
             std::string::npos)
       << format_status(s);
 }

@@ -40,8 +40,8 @@ TEST(StripArgs, FiltersTakeABareFrequencyAndSlope) {
 }
 
 TEST(StripArgs, CompressorKeysDetectAndSidechain) {
-  auto r = parse_strip_args({"comp", "threshold=-18", "ratio=4", "attack=10", "release=120", "makeup=3", "knee=6",
-                             "detect=rms", "sc-hpf=100"},
+  auto r = parse_strip_args({"comp", "threshold=-18", "ratio=4", "attack=10", "release=120", "makeup=3",
+                             "knee=6", "detect=rms", "sc-hpf=100"},
                             StripKind::Channel);
   ASSERT_TRUE(r) << r.error();
   EXPECT_FLOAT_EQ(value_of(*r, "detect"), 1.0f);
@@ -67,7 +67,8 @@ TEST(StripArgs, UnknownKeysAndOutOfRangeValuesAreClearErrors) {
   EXPECT_NE(range.error().find("out of range"), std::string::npos) << range.error();
   EXPECT_FALSE(parse_strip_args({"eq", "5", "gain=1"}, StripKind::Channel));
   EXPECT_FALSE(parse_strip_args({"reverb", "on"}, StripKind::Channel));
-  EXPECT_FALSE(parse_strip_args({"limiter", "on"}, StripKind::Channel)) << "the limiter is on the master only";
+  EXPECT_FALSE(parse_strip_args({"limiter", "on"}, StripKind::Channel))
+      << "the limiter is on the master only";
   EXPECT_FALSE(parse_strip_args({"gate"}, StripKind::Channel)) << "nothing to change";
 }
 
@@ -150,7 +151,8 @@ TEST(StripArgs, BusSections) {
   EXPECT_FLOAT_EQ(value_of(*echo, "division"), 6.0f);
   EXPECT_FLOAT_EQ(value_of(*echo, "pingpong"), 1.0f);
   EXPECT_FALSE(parse_strip_args({"delay", "division=3/7"}, StripKind::Bus));
-  EXPECT_FALSE(parse_strip_args({"delay", "samples=10"}, StripKind::Bus)) << "a bus's delay is the tempo delay";
+  EXPECT_FALSE(parse_strip_args({"delay", "samples=10"}, StripKind::Bus))
+      << "a bus's delay is the tempo delay";
   EXPECT_FALSE(parse_strip_args({"trim", "3"}, StripKind::Bus)) << "no trim on a bus";
   EXPECT_TRUE(parse_strip_args({"comp", "threshold=-20"}, StripKind::Bus));
   EXPECT_FALSE(parse_strip_args({"fader", "db=20"}, StripKind::Bus)) << "+10 dB at most";
@@ -165,7 +167,8 @@ TEST(StripArgs, BusSections) {
   EXPECT_EQ(env.set_strip().section(), "fader");
   EXPECT_FLOAT_EQ(env.set_strip().params(0).value(), -6.0f);
   std::ostringstream out2, err2;
-  EXPECT_FALSE(parse_command_line({"bus", "drums", "fader", "-6"}, out2, err2).invocation) << "not a bus name";
+  EXPECT_FALSE(parse_command_line({"bus", "drums", "fader", "-6"}, out2, err2).invocation)
+      << "not a bus name";
   EXPECT_NE(err2.str().find("bus1-bus8"), std::string::npos) << err2.str();
 }
 

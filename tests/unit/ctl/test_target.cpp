@@ -70,8 +70,9 @@ TEST(NegativeNumbers, AreRecognisedAsValues) {
 TEST(NegativeNumbers, MoveBehindADoubleDashWithOptionsKeptInFront) {
   using V = std::vector<std::string>;
   EXPECT_EQ(protect_negative_numbers({"gain", "room-a/1", "-6"}), (V{"gain", "room-a/1", "--", "-6"}));
-  EXPECT_EQ(protect_negative_numbers({"--mixer", "h:1", "gain", "room-a/1", "-6", "--json", "--timeout-ms", "9"}),
-            (V{"--mixer", "h:1", "gain", "room-a/1", "--json", "--timeout-ms", "9", "--", "-6"}));
+  EXPECT_EQ(
+      protect_negative_numbers({"--mixer", "h:1", "gain", "room-a/1", "-6", "--json", "--timeout-ms", "9"}),
+      (V{"--mixer", "h:1", "gain", "room-a/1", "--json", "--timeout-ms", "9", "--", "-6"}));
   EXPECT_EQ(protect_negative_numbers({"nodes", "-v"}), (V{"nodes", "-v"}));
   EXPECT_EQ(protect_negative_numbers({"gain", "--", "a/1", "-6"}), (V{"gain", "--", "a/1", "-6"}));
 }

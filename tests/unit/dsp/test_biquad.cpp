@@ -170,7 +170,6 @@ TEST(Equalizer, FusedCascadeEqualsSequentialSections) {
   }
 }
 
-
 // Any number of fused sections (1..8: up to 4 in front, e.g. HPF/LPF, then the active bands),
 // any block size, state carried across blocks: the same as running the sections in turn.
 TEST(Equalizer, FusedCascadeOfAnyLengthEqualsSectionsInTurn) {

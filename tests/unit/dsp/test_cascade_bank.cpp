@@ -93,8 +93,9 @@ TEST(CascadeBank, EveryRowComesOutAsItsSectionsRunAlone) {
   const double worst = std::max({compare_with_rows_alone({5, 1, 8, 0, 3, 5, 2, 7, 4, 6, 5, 1, 8}),
                                  compare_with_rows_alone({2, 8, 0, 4, 4, 1, 6, 3, 7, 5, 5}),
                                  compare_with_rows_alone({3, 3, 8, 1, 0, 2, 7, 6, 4, 5})});
-  std::printf("[ figure ] cascades in vector lanes on this CPU: %s; worst difference from each row alone %.2g\n",
-              cascades_in_lanes() ? "yes (AVX2)" : "no (row by row)", worst);
+  std::printf(
+      "[ figure ] cascades in vector lanes on this CPU: %s; worst difference from each row alone %.2g\n",
+      cascades_in_lanes() ? "yes (AVX2)" : "no (row by row)", worst);
 }
 
 TEST(CascadeBank, NothingToDoIsANoOp) {
@@ -115,7 +116,8 @@ void run_in_lanes(std::array<ChannelStrip, 8>& strips, std::array<std::vector<fl
   std::array<CascadeRow, 8> rows{};
   for (std::size_t l = 0; l < 8; ++l) {
     const std::span<float> block(x[l].data() + at, kBlock);
-    rows[l] = {.data = block.data(), .sections = sections[l].data(),
+    rows[l] = {.data = block.data(),
+               .sections = sections[l].data(),
                .count = strips[l].process_front(block, sections[l].data())};
   }
   run_cascades(rows, kBlock);
@@ -155,8 +157,9 @@ TEST(CascadeBank, StripsRunInLanesMatchTheirAnalyticResponse) {
       EXPECT_NEAR(measured, analytic, 0.1) << "f=" << f;
     }
   }
-  std::printf("[ figure ] strips in lanes, HPF 20 Hz 24 dB/oct + 4 EQ bands, worst |measured - theory| = %.4f dB\n",
-              worst);
+  std::printf(
+      "[ figure ] strips in lanes, HPF 20 Hz 24 dB/oct + 4 EQ bands, worst |measured - theory| = %.4f dB\n",
+      worst);
 }
 
 TEST(CascadeBank, AStripInThreeStepsIsTheStripThroughChanges) {
@@ -191,7 +194,8 @@ TEST(CascadeBank, AStripInThreeStepsIsTheStripThroughChanges) {
     run_in_lanes(lanes, x, b * kBlock);
   }
   for (std::size_t l = 0; l < 8; ++l)
-    for (std::size_t i = 0; i < frames; ++i) ASSERT_NEAR(x[l][i], y[l][i], 2e-6) << "lane " << l << " frame " << i;
+    for (std::size_t i = 0; i < frames; ++i)
+      ASSERT_NEAR(x[l][i], y[l][i], 2e-6) << "lane " << l << " frame " << i;
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ constexpr double kRate = 48000.0;
 
 std::vector<float> sine(std::size_t n, double freq, double amp = 0.5) {
   std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(amp * std::sin(2.0 * M_PI * freq * i / kRate));
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<float>(amp * std::sin(2.0 * M_PI * freq * i / kRate));
   return v;
 }
 
@@ -31,7 +32,8 @@ std::vector<float> conceal(const std::vector<float>& signal, std::size_t from, s
   std::size_t total = 0;
   for (std::size_t at = 0; at < out.size(); at += 48) {
     const std::size_t n = std::min<std::size_t>(48, out.size() - at);
-    total += c.process(std::span<float>(out.data() + at, n), std::span<const std::uint8_t>(missing.data() + at, n));
+    total += c.process(std::span<float>(out.data() + at, n),
+                       std::span<const std::uint8_t>(missing.data() + at, n));
   }
   if (concealed != nullptr) *concealed = total;
   return out;
@@ -63,9 +65,11 @@ TEST(Concealer, ACleanBlockLongerThanItsHistoryLeavesItsEndToContinue) {
   const auto x = sine(4848, 220.0);
   std::vector<float> y = x;
   std::vector<std::uint8_t> missing(x.size(), 0);
-  EXPECT_EQ(c.process(std::span<float>(y.data(), 4800), std::span<const std::uint8_t>(missing.data(), 4800)), 0u);
+  EXPECT_EQ(c.process(std::span<float>(y.data(), 4800), std::span<const std::uint8_t>(missing.data(), 4800)),
+            0u);
   for (std::size_t i = 4800; i < 4848; ++i) missing[i] = 1, y[i] = 0.0f;
-  EXPECT_EQ(c.process(std::span<float>(y.data() + 4800, 48), std::span<const std::uint8_t>(missing.data() + 4800, 48)),
+  EXPECT_EQ(c.process(std::span<float>(y.data() + 4800, 48),
+                      std::span<const std::uint8_t>(missing.data() + 4800, 48)),
             48u);
   double err = 0.0, sig = 0.0;
   for (std::size_t i = 4800; i < 4848; ++i) {
@@ -81,9 +85,11 @@ TEST(Concealer, NoClickWhereTheGapStartsOrEnds) {
   const auto x = sine(9600, 330.0);
   const auto y = conceal(x, 3000, 3480, c);
   double natural = 0.0;
-  for (std::size_t i = 1; i < x.size(); ++i) natural = std::max(natural, std::fabs(static_cast<double>(x[i] - x[i - 1])));
+  for (std::size_t i = 1; i < x.size(); ++i)
+    natural = std::max(natural, std::fabs(static_cast<double>(x[i] - x[i - 1])));
   double worst = 0.0;
-  for (std::size_t i = 2900; i < 3700; ++i) worst = std::max(worst, std::fabs(static_cast<double>(y[i] - y[i - 1])));
+  for (std::size_t i = 2900; i < 3700; ++i)
+    worst = std::max(worst, std::fabs(static_cast<double>(y[i] - y[i - 1])));
   EXPECT_LT(worst, 1.5 * natural) << "steps stay within the signal's own slope";
 }
 
@@ -98,7 +104,8 @@ TEST(Concealer, LongGapsFadeToSilenceAndNeverGrowLouder) {
   float peak = 0.0f;
   for (std::size_t i = 10000; i < 40000; ++i) peak = std::max(peak, std::fabs(y[i]));
   EXPECT_LE(peak, 0.3f);
-  for (std::size_t i = 10000 + 4800; i < 40000; ++i) ASSERT_EQ(y[i], 0.0f) << "silent after hold + fade, frame " << i;
+  for (std::size_t i = 10000 + 4800; i < 40000; ++i)
+    ASSERT_EQ(y[i], 0.0f) << "silent after hold + fade, frame " << i;
   // Audio after the gap comes back (crossfaded from silence).
   EXPECT_NEAR(y[41000], x[41000], 1e-7f);
 }

@@ -32,9 +32,11 @@ TEST(Conform, DriftingNodeIsResampledOntoTheSessionTimeline) {
   const double f = 1000.0;
   for (std::size_t k = 0; k < raw.size(); ++k) {
     // Raw sample k was taken at session time k / (1 + skew) samples.
-    raw[k] = static_cast<float>(0.5 * std::sin(2.0 * M_PI * f * (static_cast<double>(k) / (1.0 + skew)) / kRate));
+    raw[k] =
+        static_cast<float>(0.5 * std::sin(2.0 * M_PI * f * (static_cast<double>(k) / (1.0 + skew)) / kRate));
   }
-  const std::vector<ConformAnchor> map = {{0.0, 0.0}, {static_cast<double>(n), static_cast<double>(n) / (1.0 + skew)}};
+  const std::vector<ConformAnchor> map = {{0.0, 0.0},
+                                          {static_cast<double>(n), static_cast<double>(n) / (1.0 + skew)}};
   const auto r = conform(raw, map, 0, 400000);
   EXPECT_FALSE(r.copied);
   EXPECT_NEAR(r.drift_samples, 40.0, 0.1);
@@ -62,7 +64,8 @@ TEST(Conform, ClicksLandWithinOneSampleOfWhereTheyHappened) {
   for (const double where : at_session) {
     std::size_t best = 0;
     float peak = 0.0f;
-    for (std::size_t i = static_cast<std::size_t>(where) - 40; i < static_cast<std::size_t>(where) + 40; ++i) {
+    for (std::size_t i = static_cast<std::size_t>(where) - 40; i < static_cast<std::size_t>(where) + 40;
+         ++i) {
       if (std::fabs(r.samples[i]) > peak) {
         peak = std::fabs(r.samples[i]);
         best = i;

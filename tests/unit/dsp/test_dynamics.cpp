@@ -119,8 +119,12 @@ TEST(Compressor, GainComputerIsTheStaticCurveAcrossTheKnee) {
 TEST(Compressor, BelowTheKneeIsExactlyMakeupGainAfterRelease) {
   // Loud (compressing), then quiet below the knee: once the detector has fallen below the
   // knee the gain is exactly the make-up, sample for sample (the below-knee shortcut).
-  const CompressorParams p{.threshold_db = -20.0f, .ratio = 4.0f, .knee_db = 6.0f, .attack_ms = 5.0f,
-                           .release_ms = 50.0f, .makeup_db = 4.0f};
+  const CompressorParams p{.threshold_db = -20.0f,
+                           .ratio = 4.0f,
+                           .knee_db = 6.0f,
+                           .attack_ms = 5.0f,
+                           .release_ms = 50.0f,
+                           .makeup_db = 4.0f};
   Compressor c;
   c.set_params(p);
   c.prepare({.sample_rate = kFs});
@@ -259,8 +263,8 @@ TEST(Gate, BlocksFollowThePerSampleDetector) {
   // The gate as documented, sample by sample: peak held for max(hold, 10 ms) then decaying
   // over 5 ms, gain smoothed in dB (attack opening, release closing). An open, settled gate
   // skips the per-sample work; its output and state must not change.
-  const GateParams p{.threshold_db = -40.0f, .range_db = -50.0f, .attack_ms = 0.5f, .hold_ms = 20.0f,
-                     .release_ms = 60.0f};
+  const GateParams p{
+      .threshold_db = -40.0f, .range_db = -50.0f, .attack_ms = 0.5f, .hold_ms = 20.0f, .release_ms = 60.0f};
   const double thr = std::pow(10.0, p.threshold_db / 20.0);
   const double att = 1.0 - std::exp(-1.0 / (kFs * p.attack_ms / 1000.0));
   const double rel = 1.0 - std::exp(-1.0 / (kFs * p.release_ms / 1000.0));

@@ -193,7 +193,8 @@ TEST(ChannelStrip, ADelaySetOnAStripWithoutOneReadsOnlyRealHistory) {
       s.set_params(p);
     }
   });
-  for (std::size_t i = 0; i < kAt + kDelay; ++i) ASSERT_EQ(o.l[i], in[i]) << "before the line holds the delay, at " << i;
+  for (std::size_t i = 0; i < kAt + kDelay; ++i)
+    ASSERT_EQ(o.l[i], in[i]) << "before the line holds the delay, at " << i;
   const std::size_t fade = static_cast<std::size_t>(0.02 * kFs) + kBlock;  // 20 ms, to a block
   for (std::size_t i = kAt + kDelay + fade + kBlock; i < in.size(); ++i) {
     ASSERT_EQ(o.l[i], in[i - kDelay]) << "delayed, at " << i;
@@ -247,7 +248,6 @@ TEST(ChannelStrip, NoAllocationInRealtimeProcessOrSetParams) {
   EXPECT_EQ(tl::test::realtime_allocations(), before);
 }
 
-
 TEST(ChannelStrip, SteadyFiltersMatchTheirAnalyticResponse) {
   // A steady HPF and EQ run as one fused cascade; a 20 Hz 24 dB/oct HPF has the poles closest
   // to z = 1. Measured through the whole strip (left output, unity gain) against the product of
@@ -273,9 +273,9 @@ TEST(ChannelStrip, SteadyFiltersMatchTheirAnalyticResponse) {
     worst = std::max(worst, std::abs(measured - analytic));
     EXPECT_NEAR(measured, analytic, 0.1) << "f=" << f;
   }
-  std::printf("[ figure ] strip HPF 20 Hz 24 dB/oct + 4 EQ bands, worst |measured - theory| = %.4f dB\n", worst);
+  std::printf("[ figure ] strip HPF 20 Hz 24 dB/oct + 4 EQ bands, worst |measured - theory| = %.4f dB\n",
+              worst);
 }
-
 
 TEST(ChannelStrip, MeterReadsThePostFaderPeakAndRms) {
   const StripParams p{.trim_db = 2.0f, .fader_db = -4.0f};
@@ -286,7 +286,8 @@ TEST(ChannelStrip, MeterReadsThePostFaderPeakAndRms) {
   double peak = 0.0, sum = 0.0;
   for (std::size_t i = 0; i < in.size(); i += kBlock) {
     const std::size_t n = std::min(kBlock, in.size() - i);
-    s.process(std::span<const float>(in.data() + i, n), std::span<float>(l.data(), n), std::span<float>(r.data(), n));
+    s.process(std::span<const float>(in.data() + i, n), std::span<float>(l.data(), n),
+              std::span<float>(r.data(), n));
     for (const float v : s.post_fader()) {
       peak = std::max(peak, std::abs(static_cast<double>(v)));
       sum += static_cast<double>(v) * v;

@@ -15,10 +15,11 @@ void print(const std::vector<LinkPhase>& phases, const std::vector<PhaseFigures>
     const PhaseFigures& f = figures[p];
     std::printf(
         "[ figure ] link %.0f ms +-%.1f ms (stall %.0f ms every %.0f s): p99.9 %.2f ms, worst %.2f ms, delay "
-        "settled at %.2f ms, ends at %.2f ms, in band after %.2f s (%.1f%% after), late packets %.3f%%, concealed "
+        "settled at %.2f ms, ends at %.2f ms, in band after %.2f s (%.1f%% after), late packets %.3f%%, "
+        "concealed "
         "%llu samples, the last at %.2f s\n",
-        phases[p].base_ms, phases[p].jitter_ms, phases[p].stall_ms, phases[p].stall_every_s, f.p999_ms, f.worst_ms,
-        f.settled_ms, f.final_ms, f.readapt_s, 100.0 * f.in_band_share, 100.0 * f.late_share,
+        phases[p].base_ms, phases[p].jitter_ms, phases[p].stall_ms, phases[p].stall_every_s, f.p999_ms,
+        f.worst_ms, f.settled_ms, f.final_ms, f.readapt_s, 100.0 * f.in_band_share, 100.0 * f.late_share,
         static_cast<unsigned long long>(f.concealed), f.last_concealed_s);
   }
 }

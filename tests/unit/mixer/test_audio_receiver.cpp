@@ -13,7 +13,8 @@ namespace {
 
 struct Rig {
   asio::io_context io;
-  NodeRegistry registry{RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 4096, .mix_queue_packets = 64}};
+  NodeRegistry registry{
+      RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 4096, .mix_queue_packets = 64}};
   SessionClock clock{48000};
   SpscRing<PacketSlot> to_recorder{64};
   AudioReceiver receiver{io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0), registry, clock,
@@ -35,8 +36,13 @@ struct Rig {
   std::vector<std::uint8_t> packet(std::uint8_t first, std::uint8_t count, const protocol::SessionKey& k,
                                    std::uint16_t node_id = 1, Seq seq = 0) {
     std::vector<std::uint8_t> payload(48u * count * 3u);
-    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = node_id, .seq = seq, .media_ts = 4800,
-                             .frame_count = 48, .channel_count = count, .first_channel = first,
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                             .node_id = node_id,
+                             .seq = seq,
+                             .media_ts = 4800,
+                             .frame_count = 48,
+                             .channel_count = count,
+                             .first_channel = first,
                              .format = protocol::SampleFormat::Pcm24};
     std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
     out.resize(protocol::encode(h, payload, k, out));
@@ -98,7 +104,8 @@ TEST(AudioReceiver, LossIsCountedFromSequenceGapsAcrossWrap) {
   rig.feed(rig.packet(0, 2, rig.key, 1, 0xFFFFFFFEu));
   rig.feed(rig.packet(0, 2, rig.key, 1, 0xFFFFFFFFu));
   rig.feed(rig.packet(0, 2, rig.key, 1, 2u));  // 0 and 1 lost
-  const std::uint64_t expected = static_cast<std::uint32_t>(rig.node->highest_seq - rig.node->first_seq) + 1ull;
+  const std::uint64_t expected =
+      static_cast<std::uint32_t>(rig.node->highest_seq - rig.node->first_seq) + 1ull;
   EXPECT_EQ(expected - rig.node->seq_received, 2u);
 }
 
@@ -114,8 +121,13 @@ TEST(AudioReceiverNack, ASequenceGapAsksTheSenderForTheMissingAudio) {
   const auto node_ep = node.local_endpoint();
   auto at = [&](Seq seq, MediaTime ts) {
     std::vector<std::uint8_t> payload(48u * 2u * 3u);
-    protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = 1, .seq = seq, .media_ts = ts,
-                             .frame_count = 48, .channel_count = 2, .format = protocol::SampleFormat::Pcm24};
+    protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                             .node_id = 1,
+                             .seq = seq,
+                             .media_ts = ts,
+                             .frame_count = 48,
+                             .channel_count = 2,
+                             .format = protocol::SampleFormat::Pcm24};
     std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
     out.resize(protocol::encode(h, payload, rig.key, out));
     rig.receiver.handle(out, node_ep);
@@ -144,8 +156,13 @@ TEST(AudioReceiverNack, ASequenceGapAsksTheSenderForTheMissingAudio) {
 TEST(AudioReceiverNack, RetransmittedAudioIsQueuedButNotCountedAsTheLiveSequence) {
   Rig rig;
   std::vector<std::uint8_t> payload(48u * 2u * 3u);
-  protocol::PacketHeader h{.type = protocol::PacketType::Retransmit, .flags = protocol::kFlagRetransmit,
-                           .node_id = 1, .seq = 0, .media_ts = 4800, .frame_count = 48, .channel_count = 2,
+  protocol::PacketHeader h{.type = protocol::PacketType::Retransmit,
+                           .flags = protocol::kFlagRetransmit,
+                           .node_id = 1,
+                           .seq = 0,
+                           .media_ts = 4800,
+                           .frame_count = 48,
+                           .channel_count = 2,
                            .format = protocol::SampleFormat::Pcm24};
   std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
   out.resize(protocol::encode(h, payload, rig.key, out));
@@ -165,8 +182,13 @@ std::vector<std::uint8_t> opus_packet(const protocol::SessionKey& key, std::uint
   const int n = opus_encode_float(enc, pcm.data(), frames, frame.data(), 400);
   opus_encoder_destroy(enc);
   payload.resize(protocol::append_opus_frame(payload, 0, {frame.data(), static_cast<std::size_t>(n)}));
-  protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = node_id, .seq = seq, .media_ts = at,
-                           .frame_count = frames, .channel_count = 1, .first_channel = 0,
+  protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                           .node_id = node_id,
+                           .seq = seq,
+                           .media_ts = at,
+                           .frame_count = frames,
+                           .channel_count = 1,
+                           .first_channel = 0,
                            .format = protocol::SampleFormat::Opus};
   std::vector<std::uint8_t> out(protocol::kMaxPacketBytes);
   out.resize(protocol::encode(h, payload, key, out));

@@ -106,7 +106,8 @@ TEST(DriftTracker, APathSlowingUnderLoadIsNotTakenForTheClockOfANodeThatReportsN
   EXPECT_NEAR(s[0].measured * 1e6, 20.0, 1.0);
   const auto anchors = t.anchors(0, 0.4);
   ASSERT_EQ(anchors.size(), 2u);
-  EXPECT_DOUBLE_EQ(anchors[1].session_pos - anchors[0].session_pos, anchors[1].node_index - anchors[0].node_index)
+  EXPECT_DOUBLE_EQ(anchors[1].session_pos - anchors[0].session_pos,
+                   anchors[1].node_index - anchors[0].node_index)
       << "a straight map: the conform copies";
   const dsp::ConformResult copy = dsp::conform(std::vector<float>(3 * kRate, 0.5f), anchors, 0, 3 * kRate);
   EXPECT_TRUE(copy.copied);

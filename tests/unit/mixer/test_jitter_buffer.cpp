@@ -87,8 +87,8 @@ TEST(JitterBuffer, PacketsAcrossCellsAndRingWrapReadBackExactly) {
 
 TEST(JitterBuffer, SplitChannelGroupsLandOnTheirChannels) {
   JitterBuffer jb(4, 1024);
-  std::vector<float> low = {1, 2, 10, 20};     // 2 frames x channels 0,1
-  std::vector<float> high = {3, 4, 30, 40};    // 2 frames x channels 2,3
+  std::vector<float> low = {1, 2, 10, 20};   // 2 frames x channels 0,1
+  std::vector<float> high = {3, 4, 30, 40};  // 2 frames x channels 2,3
   ASSERT_EQ(jb.write(500, 0, 2, low, 500), JitterBuffer::WriteResult::Ok);
   ASSERT_EQ(jb.write(500, 2, 2, high, 500), JitterBuffer::WriteResult::Ok);
   std::vector<float> out(2);

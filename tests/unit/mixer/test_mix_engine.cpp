@@ -170,10 +170,12 @@ TEST(MixEngine, LatePacketsAreCountedAndMissingAudioConcealedCount) {
 
 TEST(MixEngine, ConcealedFramesAreReportedPerChannelAtTheNodesPositions) {
   // What tl-render --as-live needs to repeat the live mix: which input frames it missed.
-  NodeRegistry registry(RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 64});
+  NodeRegistry registry(
+      RegistryConfig{.sample_rate = 48000, .jitter_capacity_frames = 8192, .mix_queue_packets = 64});
   SpscRing<MixChunk> chunks(1024);
   SpscRing<ConcealedRun> concealed(64);
-  MixEngine engine(registry, chunks, MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .master_chain = false},
+  MixEngine engine(registry, chunks,
+                   MixConfig{.sample_rate = 48000, .max_block_frames = 1024, .master_chain = false},
                    &concealed);
   protocol::SessionKey key{};
   proto::RegisterNode reg;
@@ -187,8 +189,12 @@ TEST(MixEngine, ConcealedFramesAreReportedPerChannelAtTheNodesPositions) {
   // never come; the rest does.
   const auto send = [&](MediaTime ts, std::uint8_t first, std::uint8_t count) {
     std::vector<std::uint8_t> payload(24u * count * 3u);
-    const protocol::PacketHeader h{.type = protocol::PacketType::Audio, .node_id = a->id, .media_ts = ts,
-                                   .frame_count = 24, .channel_count = count, .first_channel = first,
+    const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
+                                   .node_id = a->id,
+                                   .media_ts = ts,
+                                   .frame_count = 24,
+                                   .channel_count = count,
+                                   .first_channel = first,
                                    .format = protocol::SampleFormat::Pcm24};
     PacketSlot* p = a->to_mix->begin_write();
     ASSERT_NE(p, nullptr);
@@ -458,7 +464,7 @@ TEST(MixEngineBuses, ASendFeedsTheReverbWhoseTailOutlivesTheInput) {
   verb.reverb.rt60_s = 2.0f;
   verb.reverb.predelay_ms = 0.0f;
   ASSERT_TRUE(rig.engine.post(verb));
-  rig.run(200);  // 0.2 s of input
+  rig.run(200);        // 0.2 s of input
   rig.run(200, 0.0f);  // then silence: only the reverb is left
   float tail = 0.0f;
   for (float v : rig.l) tail = std::max(tail, std::fabs(v));
@@ -481,7 +487,8 @@ TEST(MixEngineBuses, PostFaderSendsFollowTheFaderAndPreFaderOnesDoNot) {
     delay.delay.feedback = 0.0f;
     ASSERT_TRUE(rig.engine.post(delay));
     // The fader down to silence: a post-fader send goes quiet with it.
-    ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Gain, .node = rig.a->id, .channel = 0, .value = 0.0f}));
+    ASSERT_TRUE(
+        rig.engine.post({.kind = MixCommand::Kind::Gain, .node = rig.a->id, .channel = 0, .value = 0.0f}));
     rig.run(300);
     float echo = 0.0f;
     for (float v : rig.l) echo = std::max(echo, std::fabs(v));
@@ -512,10 +519,12 @@ TEST(MixEngineCue, ANodesCueMixFollowsTheFadersAndPansWithItsOwnLevelsAndIgnores
   NodeSlot* b = rig.add_node("b", 1);
   a->cue_out = std::make_unique<SpscRing<CueChunk>>(64);
   rig.engine.start_at(0);
-  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::Pan, .node = b->id, .value = 1.0f}));  // b hard right
+  ASSERT_TRUE(
+      rig.engine.post({.kind = MixCommand::Kind::Pan, .node = b->id, .value = 1.0f}));  // b hard right
   ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 3}));
   // The sums here go far over full scale: the cue's hearing protection is opened up.
-  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 100.0f, .bus = 3}));
+  ASSERT_TRUE(
+      rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 100.0f, .bus = 3}));
   MediaTime ts = 0;
   CueChunk c = last_cue(rig, *a, {a, b}, 4, ts);
   ASSERT_EQ(c.frames, kBlock);
@@ -568,7 +577,8 @@ TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
       ASSERT_TRUE(rig.engine.post(cmd));
     }
   }
-  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = nodes[0]->id, .value = 1.0f, .bus = 3}));
+  ASSERT_TRUE(
+      rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = nodes[0]->id, .value = 1.0f, .bus = 3}));
   ASSERT_TRUE(
       rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = nodes[0]->id, .value = 100.0f, .bus = 3}));
   rig.engine.start_at(0);
@@ -588,8 +598,11 @@ TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
   EXPECT_NEAR(l[10], 15.0 * node_sum * centre, 1e-4);
   EXPECT_NEAR(r[10], 15.0 * node_sum * centre, 1e-4);
 
-  ASSERT_TRUE(rig.engine.post(
-      {.kind = MixCommand::Kind::CueLevel, .node = nodes[0]->id, .value = 0.5f, .bus = 3, .source = split->id}));
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLevel,
+                               .node = nodes[0]->id,
+                               .value = 0.5f,
+                               .bus = 3,
+                               .source = split->id}));
   for (NodeSlot* n : nodes) rig.send(*n, ts, 0.1f);
   rig.engine.process(l, r);
   CueChunk ramp{};

@@ -41,7 +41,8 @@ class Encoder {
   Packet next() {
     std::vector<float> pcm(frames_);
     for (auto& v : pcm) {
-      v = 0.25f * static_cast<float>(std::sin(2.0 * std::numbers::pi * 330.0 * static_cast<double>(n_++) / 48000.0));
+      v = 0.25f *
+          static_cast<float>(std::sin(2.0 * std::numbers::pi * 330.0 * static_cast<double>(n_++) / 48000.0));
     }
     std::vector<std::uint8_t> frame(protocol::kOpusMaxFrameBytes);
     const int bytes = opus_encode_float(enc_, pcm.data(), static_cast<int>(frames_), frame.data(),
@@ -77,7 +78,8 @@ class Collect final : public OpusLive::Sink {
   void deliver(const OpusLive::Decoded& d) override {
     double sum = 0.0;
     for (const float v : d.interleaved) sum += static_cast<double>(v) * v;
-    runs.push_back({d.media_ts, d.frames, d.flags, std::sqrt(sum / static_cast<double>(d.interleaved.size()))});
+    runs.push_back(
+        {d.media_ts, d.frames, d.flags, std::sqrt(sum / static_cast<double>(d.interleaved.size()))});
   }
   std::vector<Run> runs;
 };
@@ -117,7 +119,7 @@ TEST(OpusLive, AReorderedPacketWaitsAndNothingIsConcealed) {
   Collect sink;
   const auto p0 = enc.next(), p1 = enc.next(), p2 = enc.next(), p3 = enc.next();
   feed(*live, p0, sink);
-  feed(*live, p2, sink);  // p1 is late, not lost
+  feed(*live, p2, sink);                              // p1 is late, not lost
   live->deliver_due(p1.header.media_ts, 0, 0, sink);  // its audio is not due yet
   EXPECT_EQ(sink.runs.size(), 1u);
   feed(*live, p1, sink);

@@ -106,10 +106,10 @@ TEST(TrackWriter, BlocksConvertAsEverySampleAloneWouldLevelsAndClipsIncluded) {
   ASSERT_TRUE(w);
   std::vector<float> x(1001);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1.3f * std::sin(0.01f * static_cast<float>(i));
-  x[7] = 2.5f / 8388608.0f;   // a tie: rounds to even (2)
-  x[8] = 3.5f / 8388608.0f;   // (4)
+  x[7] = 2.5f / 8388608.0f;  // a tie: rounds to even (2)
+  x[8] = 3.5f / 8388608.0f;  // (4)
   x[9] = std::numeric_limits<float>::quiet_NaN();
-  x[10] = -1.0f;               // the lowest code exactly, not a clip
+  x[10] = -1.0f;  // the lowest code exactly, not a clip
   (*w)->put(0, x);
   (*w)->finish(static_cast<std::int64_t>(x.size()));
   std::uint64_t clips = 0;
@@ -201,13 +201,14 @@ TEST(TrackWriter, AFileAStoppedMixerLeftIsResumedWithItsSilencesAsGaps) {
   const std::string path = temp_path("resume");
   const auto frames = [](std::int64_t from, std::int64_t count) {
     std::vector<float> v(static_cast<std::size_t>(count));
-    for (std::int64_t f = 0; f < count; ++f) v[static_cast<std::size_t>(f)] = static_cast<float>(from + f + 1) / 8388608.0f;
+    for (std::int64_t f = 0; f < count; ++f)
+      v[static_cast<std::size_t>(f)] = static_cast<float>(from + f + 1) / 8388608.0f;
     return v;
   };
   {
     auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 4096);
     ASSERT_TRUE(w);
-    (*w)->put(50, frames(50, 950));     // silence before: the node had not started
+    (*w)->put(50, frames(50, 950));      // silence before: the node had not started
     (*w)->put(1100, frames(1100, 900));  // 1000-1099 never came
     (*w)->put(2000, frames(2000, 30));   // a run shorter than a packet after it stays audio
     (*w)->put(2040, frames(2040, 60));
@@ -244,9 +245,7 @@ TEST(TrackWriter, AFileAStoppedMixerLeftIsResumedWithItsSilencesAsGaps) {
 TEST(TrackWriter, ResumingSomethingElseSaysSo) {
   const std::string path = temp_path("resume_bad");
   EXPECT_FALSE(TrackWriter::resume(path + ".missing", 4096, true));
-  {
-    std::ofstream(path) << "not a wav file";
-  }
+  { std::ofstream(path) << "not a wav file"; }
   const auto r = TrackWriter::resume(path, 4096, true);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("cannot reopen"), std::string::npos) << r.error();
@@ -296,10 +295,10 @@ TEST(TrackWriter, ProvisionalAudioPlaysUntilTheExactSamplesReplaceIt) {
     for (int i = 0; i < 100; ++i) v[static_cast<std::size_t>(i)] = static_cast<float>(base + i) / 8388608.0f;
     return v;
   };
-  (*w)->put(0, ramp(1000));                 // exact
-  (*w)->put(50, ramp(5000), true);          // a stand-in over exact audio: ignored there,
-  (*w)->put(100, ramp(2000), true);         // and kept (the newer one) where nothing exact is
-  (*w)->put(200, ramp(3000));               // exact again
+  (*w)->put(0, ramp(1000));          // exact
+  (*w)->put(50, ramp(5000), true);   // a stand-in over exact audio: ignored there,
+  (*w)->put(100, ramp(2000), true);  // and kept (the newer one) where nothing exact is
+  (*w)->put(200, ramp(3000));        // exact again
   (*w)->flush_until(300);
   ASSERT_EQ((*w)->lost_gaps().size(), 1u);
   EXPECT_EQ((*w)->lost_gaps()[0].from, 100);
@@ -317,7 +316,8 @@ TEST(TrackWriter, ProvisionalAudioPlaysUntilTheExactSamplesReplaceIt) {
   EXPECT_EQ((*w)->recovered_frames(), 100u);
   (*w)->finish(300);
   audio = test::read_audio(path);
-  for (int i = 100; i < 200; ++i) EXPECT_EQ(audio.samples[static_cast<std::size_t>(i)] / 256, 7000 + i - 100) << i;
+  for (int i = 100; i < 200; ++i)
+    EXPECT_EQ(audio.samples[static_cast<std::size_t>(i)] / 256, 7000 + i - 100) << i;
 }
 
 TEST(TrackWriter, AResumedOpusTrackIsProvisionalFromItsFirstAudio) {

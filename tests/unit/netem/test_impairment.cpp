@@ -19,7 +19,8 @@ struct Sent {
   Verdict verdict;
 };
 
-std::vector<Sent> feed(ImpairmentModel& model, int packets, std::int64_t spacing_ns, std::size_t bytes = 200) {
+std::vector<Sent> feed(ImpairmentModel& model, int packets, std::int64_t spacing_ns,
+                       std::size_t bytes = 200) {
   std::vector<Sent> out;
   out.reserve(static_cast<std::size_t>(packets));
   for (int i = 0; i < packets; ++i) {
@@ -107,8 +108,8 @@ TEST(ImpairmentModel, GilbertElliottLossFractionAndBurstLength) {
   EXPECT_EQ(model.stats().dropped_random, 0u);
   RecordProperty("ge_loss_fraction", std::to_string(loss));
   RecordProperty("ge_mean_burst_ms", std::to_string(mean_ms));
-  std::printf("Gilbert-Elliott: loss %.4f (set 0.05), mean burst %.2f ms (set 20), %zu bursts\n", loss, mean_ms,
-              runs.size());
+  std::printf("Gilbert-Elliott: loss %.4f (set 0.05), mean burst %.2f ms (set 20), %zu bursts\n", loss,
+              mean_ms, runs.size());
 }
 
 TEST(ImpairmentModel, GilbertElliottBadStateLossIsApplied) {
@@ -191,7 +192,8 @@ TEST(ImpairmentModel, RateLimiterHoldsThroughputAndDropsExcess) {
     first = std::min(first, s.verdict.departure_ns[0]);
     last = std::max(last, s.verdict.departure_ns[0]);
   }
-  const double kbps = static_cast<double>(forwarded - 1) * 1000.0 * 8.0 / (static_cast<double>(last - first) / 1e9) / 1000.0;
+  const double kbps =
+      static_cast<double>(forwarded - 1) * 1000.0 * 8.0 / (static_cast<double>(last - first) / 1e9) / 1000.0;
   EXPECT_NEAR(kbps, 1000.0, 10.0);
   EXPECT_NEAR(static_cast<double>(model.stats().dropped_rate) / 5000.0, 0.5, 0.02);
   // The queue bound caps the added delay: 20 kB at 125 kB/s is 160 ms.

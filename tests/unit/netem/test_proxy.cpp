@@ -190,14 +190,16 @@ TEST(NetemProxy, LossyRoundTripMatchesOwnStats) {
     }
   }
   const bool settled = wait_for(rp, ends, 5s, [&](const ProxyReport& r) {
-    return r.upstream.in == kPackets && r.upstream.pending == 0 && r.upstream.forwarded == ends.at_mixer.size() &&
-           r.downstream.in == ends.at_mixer.size() && r.downstream.pending == 0 &&
-           r.downstream.forwarded == ends.at_client.size();
+    return r.upstream.in == kPackets && r.upstream.pending == 0 &&
+           r.upstream.forwarded == ends.at_mixer.size() && r.downstream.in == ends.at_mixer.size() &&
+           r.downstream.pending == 0 && r.downstream.forwarded == ends.at_client.size();
   });
   rp.finish();
   const ProxyReport r = rp.proxy().report();
-  ASSERT_TRUE(settled) << "mixer got " << ends.at_mixer.size() << ", client got " << ends.at_client.size() << "\n"
-                       << format_line("up", r.upstream) << "\n" << format_line("down", r.downstream);
+  ASSERT_TRUE(settled) << "mixer got " << ends.at_mixer.size() << ", client got " << ends.at_client.size()
+                       << "\n"
+                       << format_line("up", r.upstream) << "\n"
+                       << format_line("down", r.downstream);
 
   EXPECT_EQ(r.upstream.in, kPackets);
   EXPECT_EQ(r.upstream.forwarded, ends.at_mixer.size());
@@ -225,7 +227,8 @@ TEST(NetemProxy, LossyRoundTripMatchesOwnStats) {
   const auto lines = rp.lines();
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_NE(lines[0].find("summary (stopped)"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[1].find("in=1000 fwd=" + std::to_string(r.upstream.forwarded)), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("in=1000 fwd=" + std::to_string(r.upstream.forwarded)), std::string::npos)
+      << lines[1];
   std::printf("%s\n%s\n%s\n", lines[0].c_str(), lines[1].c_str(), lines[2].c_str());
 }
 
@@ -280,16 +283,17 @@ TEST(NetemProxy, ScheduledChangeStepsTheDelay) {
       EXPECT_GE(ends.rtt_ms[k], 40.0) << i;
     }
   }
-  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
-                          [](const std::string& l) { return l.find("change t=0.3s: delay-ms=40") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("change t=0.3s: delay-ms=40") != std::string::npos;
+  }));
 }
 
 TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
   Ends ends;
   ProxyConfig config;
   config.forward_port = ends.mixer.port();
-  config.upstream = {.delay_ms = 2.0, .jitter_ms = 1.0, .reorder_pct = 10.0, .reorder_gap_ms = 5.0,
-                     .duplicate_pct = 10.0};
+  config.upstream = {
+      .delay_ms = 2.0, .jitter_ms = 1.0, .reorder_pct = 10.0, .reorder_gap_ms = 5.0, .duplicate_pct = 10.0};
   config.one_way = true;
   config.seed = 99;
   config.stats_interval_s = 0.0;
@@ -301,9 +305,9 @@ TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
     ends.pump(1ms);
   }
   const bool settled = wait_for(rp, ends, 5s, [&](const ProxyReport& r) {
-    return r.upstream.in == kPackets && r.upstream.pending == 0 && r.upstream.forwarded == ends.at_mixer.size() &&
-           r.downstream.in == ends.at_mixer.size() && r.downstream.forwarded == ends.at_client.size() &&
-           r.downstream.pending == 0;
+    return r.upstream.in == kPackets && r.upstream.pending == 0 &&
+           r.upstream.forwarded == ends.at_mixer.size() && r.downstream.in == ends.at_mixer.size() &&
+           r.downstream.forwarded == ends.at_client.size() && r.downstream.pending == 0;
   });
   rp.finish();
   const auto r = rp.proxy().report();
@@ -314,7 +318,8 @@ TEST(NetemProxy, DuplicatesJitterAndReorderingReachTheMixer) {
   // Replies pass untouched (one-way): every datagram the mixer got comes back.
   EXPECT_EQ(ends.at_client.size(), ends.at_mixer.size());
   std::size_t out_of_order = 0;
-  for (std::size_t i = 1; i < ends.at_mixer.size(); ++i) out_of_order += ends.at_mixer[i] < ends.at_mixer[i - 1];
+  for (std::size_t i = 1; i < ends.at_mixer.size(); ++i)
+    out_of_order += ends.at_mixer[i] < ends.at_mixer[i - 1];
   EXPECT_GT(out_of_order, 0u);
   std::printf("%s\n  mixer saw %zu datagrams, %zu steps backwards\n", format_line("up", r.upstream).c_str(),
               ends.at_mixer.size(), out_of_order);
@@ -354,8 +359,8 @@ TEST(NetemBinary, BadOptionsExitTwo) {
 TEST(NetemBinary, DurationEndsWithSummary) {
   LoopbackSocket mixer;
   const auto result = tl::test::run({tl::test::bin("tl-netem"), "--listen", "127.0.0.1:0", "--forward",
-                                     "127.0.0.1:" + std::to_string(mixer.port()), "--loss", "5", "--seed", "3",
-                                     "--duration", "0.3", "--stats-interval", "0.1"},
+                                     "127.0.0.1:" + std::to_string(mixer.port()), "--loss", "5", "--seed",
+                                     "3", "--duration", "0.3", "--stats-interval", "0.1"},
                                     10s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("seed 3"), std::string::npos) << result.out;
@@ -402,9 +407,8 @@ TEST(NetemProxy, UnreachableTargetDoesNotStopTheProxy) {
   RunningProxy rp(config);
   ASSERT_TRUE(rp.start().ok());
   for (std::uint32_t i = 0; i < 20; ++i) ends.client.send_to(rp.proxy().listen_port(), i);
-  EXPECT_TRUE(wait_for(rp, ends, 3s, [](const ProxyReport& r) {
-    return r.upstream.in == 20 && r.upstream.pending == 0;
-  }));
+  EXPECT_TRUE(wait_for(rp, ends, 3s,
+                       [](const ProxyReport& r) { return r.upstream.in == 20 && r.upstream.pending == 0; }));
   auto r = rp.proxy().snapshot(1s);
   ASSERT_TRUE(r.has_value());  // still serving
   EXPECT_EQ(r->upstream.forwarded + r->upstream.send_errors, 20u);

@@ -24,8 +24,7 @@ inline std::vector<std::uint8_t> pattern_payload(std::size_t n, std::uint8_t sta
 }
 
 //! Encodes header + payload into a datagram of exactly the encoded size.
-inline std::vector<std::uint8_t> build_packet(const PacketHeader& h,
-                                              const std::vector<std::uint8_t>& payload,
+inline std::vector<std::uint8_t> build_packet(const PacketHeader& h, const std::vector<std::uint8_t>& payload,
                                               const SessionKey& key) {
   std::vector<std::uint8_t> out(kMaxPacketBytes + 64);
   const std::size_t n = encode(h, payload, key, out);

@@ -100,15 +100,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{SampleFormat::F32, 128, 2, 0}, Shape{SampleFormat::Opus, 960, 2, 123},
                       Shape{SampleFormat::Pcm16, 1, 1, 0}, Shape{SampleFormat::Opus, 1, 1, 1}),
     [](const ::testing::TestParamInfo<Shape>& p) {
-      return "f" + std::to_string(static_cast<int>(p.param.format)) + "_" +
-             std::to_string(p.param.frames) + "x" + std::to_string(p.param.channels);
+      return "f" + std::to_string(static_cast<int>(p.param.format)) + "_" + std::to_string(p.param.frames) +
+             "x" + std::to_string(p.param.channels);
     });
 
 TEST(AudioPacket, MediaTimestampExtremesAndNegativeValuesRoundTrip) {
   const SessionKey key = test_key();
   for (const MediaTime ts : {MediaTime{0}, MediaTime{-1}, MediaTime{1}, MediaTime{-48000},
-                             std::numeric_limits<MediaTime>::min(),
-                             std::numeric_limits<MediaTime>::max()}) {
+                             std::numeric_limits<MediaTime>::min(), std::numeric_limits<MediaTime>::max()}) {
     PacketHeader h = audio_header(SampleFormat::Pcm16, 4, 1);
     h.media_ts = ts;
     const Bytes d = build_packet(h, pattern_payload(8), key);
@@ -150,10 +149,9 @@ TEST(AudioPacket, AllFlagBitsAndIdsRoundTrip) {
 
 TEST(AudioPacket, MaximumPayloadOf1400BytesIsAcceptedForEveryFormat) {
   const SessionKey key = test_key();
-  const std::array<Shape, 4> shapes{Shape{SampleFormat::Pcm16, 700, 1, 0},
-                                    Shape{SampleFormat::Pcm24, 200, 2, 0},  // 1200
-                                    Shape{SampleFormat::F32, 350, 1, 0},
-                                    Shape{SampleFormat::Opus, 960, 2, kMaxPayloadBytes}};
+  const std::array<Shape, 4> shapes{
+      Shape{SampleFormat::Pcm16, 700, 1, 0}, Shape{SampleFormat::Pcm24, 200, 2, 0},  // 1200
+      Shape{SampleFormat::F32, 350, 1, 0}, Shape{SampleFormat::Opus, 960, 2, kMaxPayloadBytes}};
   for (const Shape& s : shapes) {
     PacketHeader h = audio_header(s.format, s.frames, s.channels);
     const std::size_t n = s.format == SampleFormat::Opus ? s.opus_bytes : pcm_payload_size(h);
@@ -213,28 +211,27 @@ TEST(AudioPacket, HeaderByteLayoutMatchesTheDocumentedOffsets) {
   const Bytes payload{0xDE, 0xAD, 0xBE, 0xEF};
 
   const Bytes expected_head{
-      'T',  'L',  'K',  '1',                            // 0  magic
-      0x01,                                             // 4  version
-      0x02,                                             // 5  type (Cue)
-      0x01, 0x05,                                       // 6  flags
-      0x12, 0x34,                                       // 8  node id
-      0xAB, 0xCD,                                       // 10 stream id
-      0x89, 0xAB, 0xCD, 0xEF,                           // 12 seq
-      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,   // 16 media ts
-      0x00, 0x02,                                       // 24 frame count
-      0x01,                                             // 26 channel count
-      0x04,                                             // 27 first channel
-      0x01,                                             // 28 format (Pcm16)
-      0x00,                                             // 29 reserved
-      0x00, 0x04,                                       // 30 payload bytes
-      0xDE, 0xAD, 0xBE, 0xEF,                           // 32 payload
+      'T',  'L',  'K',  '1',                           // 0  magic
+      0x01,                                            // 4  version
+      0x02,                                            // 5  type (Cue)
+      0x01, 0x05,                                      // 6  flags
+      0x12, 0x34,                                      // 8  node id
+      0xAB, 0xCD,                                      // 10 stream id
+      0x89, 0xAB, 0xCD, 0xEF,                          // 12 seq
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // 16 media ts
+      0x00, 0x02,                                      // 24 frame count
+      0x01,                                            // 26 channel count
+      0x04,                                            // 27 first channel
+      0x01,                                            // 28 format (Pcm16)
+      0x00,                                            // 29 reserved
+      0x00, 0x04,                                      // 30 payload bytes
+      0xDE, 0xAD, 0xBE, 0xEF,                          // 32 payload
   };
   ASSERT_EQ(expected_head.size(), kHeaderBytes + payload.size());
 
   const Bytes d = build_packet(h, payload, key);
   ASSERT_EQ(d.size(), expected_head.size() + kTagBytes);
-  EXPECT_EQ(Bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(expected_head.size())),
-            expected_head);
+  EXPECT_EQ(Bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(expected_head.size())), expected_head);
 
   // Tag: keyed BLAKE2b-128 over header and payload, computed independently here.
   init_crypto();
@@ -291,15 +288,16 @@ class Malformed : public ::testing::Test {
   Bytes good_;
 };
 
-TEST_F(Malformed, TheBaselinePacketIsValid) { expect_error(good_, DecodeError::Ok, "baseline"); }
+TEST_F(Malformed, TheBaselinePacketIsValid) {
+  expect_error(good_, DecodeError::Ok, "baseline");
+}
 
 TEST_F(Malformed, TooShortInputs) {
   expect_error(Bytes{}, DecodeError::TooShort, "empty");
   expect_error(Bytes{'T'}, DecodeError::TooShort, "one byte");
-  expect_error(Bytes(good_.begin(), good_.begin() + kHeaderBytes), DecodeError::TooShort,
-               "header only");
-  expect_error(Bytes(good_.begin(), good_.begin() + kHeaderBytes + kTagBytes - 1),
-               DecodeError::TooShort, "header + tag - 1");
+  expect_error(Bytes(good_.begin(), good_.begin() + kHeaderBytes), DecodeError::TooShort, "header only");
+  expect_error(Bytes(good_.begin(), good_.begin() + kHeaderBytes + kTagBytes - 1), DecodeError::TooShort,
+               "header + tag - 1");
   // Every prefix of the packet is rejected (TooShort or BadLength), none is Ok.
   for (std::size_t n = 0; n < good_.size(); ++n) {
     const Bytes prefix(good_.begin(), good_.begin() + static_cast<std::ptrdiff_t>(n));

@@ -8,7 +8,9 @@
 namespace tl::protocol {
 namespace {
 
-std::string nonce_of(char c) { return std::string(kNonceBytes, c); }
+std::string nonce_of(char c) {
+  return std::string(kNonceBytes, c);
+}
 
 TEST(Auth, MacIsDeterministicForTokenAndNonce) {
   const std::string a = compute_mac("studio-token", nonce_of('n'));

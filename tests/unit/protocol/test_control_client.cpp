@@ -55,9 +55,12 @@ class Peer {
     Envelope e;
     for (;;) {
       switch (decoder_.next(e)) {
-        case FrameDecoder::Result::Message: return e;
-        case FrameDecoder::Result::Error: return std::nullopt;
-        case FrameDecoder::Result::NeedMore: break;
+        case FrameDecoder::Result::Message:
+          return e;
+        case FrameDecoder::Result::Error:
+          return std::nullopt;
+        case FrameDecoder::Result::NeedMore:
+          break;
       }
       if (!wait_readable(deadline)) return std::nullopt;
       char buf[4096];
@@ -309,9 +312,8 @@ TEST(ControlClient, NextEventReadsFromTheSocketAndTimesOut) {
 
 TEST(ControlClient, WrongTokenReturnsTheServersRefusal) {
   AuthSeen seen;
-  ScriptedServer server([&](Peer& peer) {
-    serve_auth(peer, seen, "token does not match this session (check --token)");
-  });
+  ScriptedServer server(
+      [&](Peer& peer) { serve_auth(peer, seen, "token does not match this session (check --token)"); });
   ControlClient client;
   const auto t0 = Clock::now();
   const Status s = connect_to(client, server, "not-the-token");

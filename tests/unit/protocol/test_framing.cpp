@@ -204,7 +204,8 @@ TEST(Framing, LengthPrefixAtTheLimitIsNotAnError) {
 
 TEST(Framing, GarbageThatIsNotAProtobufIsAFinalError) {
   // Field number 0 is never valid; 0xFF... is an over-long varint.
-  for (const std::string& body : {std::string(1, '\0'), std::string(12, '\xFF'), std::string("\x0f\x01", 2)}) {
+  for (const std::string& body :
+       {std::string(1, '\0'), std::string(12, '\xFF'), std::string("\x0f\x01", 2)}) {
     FrameDecoder d;
     const std::string frame = u32be(static_cast<std::uint32_t>(body.size())) + body;
     d.feed(frame.data(), frame.size());

@@ -35,7 +35,8 @@ TEST(OpusPayload, MalformedPayloadsAreRefused) {
   EXPECT_FALSE(split_opus_payload(empty, 1, frames)) << "an empty frame";
   std::array<std::uint8_t, 4> huge{0xFF, 0xFF, 0, 0};
   EXPECT_FALSE(split_opus_payload(huge, 1, frames)) << "a length past the payload";
-  EXPECT_FALSE(split_opus_payload({out.data(), n}, 3, std::span(frames).first(1))) << "no room for the channels";
+  EXPECT_FALSE(split_opus_payload({out.data(), n}, 3, std::span(frames).first(1)))
+      << "no room for the channels";
 }
 
 TEST(OpusPayload, AppendRefusesWhatDoesNotFit) {

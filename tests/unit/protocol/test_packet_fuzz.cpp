@@ -46,7 +46,8 @@ std::vector<Bytes> corpus(const SessionKey& key) {
   for (const PacketType t : {PacketType::Audio, PacketType::Cue, PacketType::Retransmit}) {
     for (const SampleFormat f : {SampleFormat::Pcm16, SampleFormat::Pcm24, SampleFormat::F32}) {
       for (const std::uint16_t frames : {1, 48, 128}) {
-        const auto ch = static_cast<std::uint8_t>(std::min<std::size_t>(3, max_channels_per_packet(frames, f)));
+        const auto ch =
+            static_cast<std::uint8_t>(std::min<std::size_t>(3, max_channels_per_packet(frames, f)));
         PacketHeader h = audio_header(f, frames, ch, t);
         out.push_back(build_packet(h, pattern_payload(testing::pcm_payload_size(h)), key));
       }
@@ -215,10 +216,18 @@ tl::proto::Envelope sample_envelope(std::mt19937_64& rng) {
   tl::proto::Envelope e;
   e.set_request_id(rng() % 1000);
   switch (rng() % 4) {
-    case 0: e.mutable_ping()->set_client_time_ns(static_cast<std::int64_t>(rng())); break;
-    case 1: e.mutable_error()->set_message(std::string(rng() % 200, 'e')); break;
-    case 2: e.mutable_challenge()->set_nonce(std::string(32, static_cast<char>(rng()))); break;
-    default: e.mutable_event()->set_fault("fault"); break;
+    case 0:
+      e.mutable_ping()->set_client_time_ns(static_cast<std::int64_t>(rng()));
+      break;
+    case 1:
+      e.mutable_error()->set_message(std::string(rng() % 200, 'e'));
+      break;
+    case 2:
+      e.mutable_challenge()->set_nonce(std::string(32, static_cast<char>(rng())));
+      break;
+    default:
+      e.mutable_event()->set_fault("fault");
+      break;
   }
   return e;
 }

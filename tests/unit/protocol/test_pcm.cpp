@@ -15,7 +15,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::int32_t kMin24 = -(1 << 23);
 constexpr std::int32_t kMax24 = (1 << 23) - 1;
 
-float from16(std::int32_t v) { return static_cast<float>(v) / 32768.0f; }
+float from16(std::int32_t v) {
+  return static_cast<float>(v) / 32768.0f;
+}
 
 TEST(Pcm, EverySixteenBitValueRoundTripsBitExactly) {
   std::vector<float> in;
@@ -101,9 +103,8 @@ TEST(Pcm, FloatToInt24ClampsAndReports) {
     float in;
     std::int32_t want;
   };
-  for (const Case c : {Case{1.0f, kMax24}, Case{1.5f, kMax24}, Case{-1.5f, kMin24},
-                       Case{1e30f, kMax24}, Case{-1e30f, kMin24},
-                       Case{std::numeric_limits<float>::infinity(), kMax24},
+  for (const Case c : {Case{1.0f, kMax24}, Case{1.5f, kMax24}, Case{-1.5f, kMin24}, Case{1e30f, kMax24},
+                       Case{-1e30f, kMin24}, Case{std::numeric_limits<float>::infinity(), kMax24},
                        Case{-std::numeric_limits<float>::infinity(), kMin24},
                        Case{std::numeric_limits<float>::quiet_NaN(), 0}}) {
     bool clipped = false;
@@ -118,8 +119,8 @@ TEST_P(PcmClamp, OverFullScaleClampsNeverWrapsAndIsCounted) {
   const SampleFormat f = GetParam();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> in{1.0f, 1.0001f, 2.0f, 1e9f, inf, -1.0001f, -2.0f, -1e9f, -inf, nan,
-                              0.25f, -1.0f};
+  const std::vector<float> in{1.0f,  1.0001f, 2.0f, 1e9f, inf,   -1.0001f,
+                              -2.0f, -1e9f,   -inf, nan,  0.25f, -1.0f};
   // Counted: everything except the last two (0.25 and exactly -1.0).
   const std::size_t bps = bytes_per_sample(f);
   Bytes wire(in.size() * bps);
@@ -188,9 +189,16 @@ TEST(Pcm, BigEndianByteOrderOnKnownValues) {
 
 TEST(Pcm, F32RoundTripIsExactForEveryBitPattern) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> in{0.0f, -0.0f, 1.0f, -1.0f, 3.5f, -1e-30f, 1e30f,
+  std::vector<float> in{0.0f,
+                        -0.0f,
+                        1.0f,
+                        -1.0f,
+                        3.5f,
+                        -1e-30f,
+                        1e30f,
                         std::numeric_limits<float>::denorm_min(),
-                        std::numeric_limits<float>::infinity(), nan};
+                        std::numeric_limits<float>::infinity(),
+                        nan};
   for (std::uint32_t bits = 0x00000001u; bits < 0xFF000000u; bits += 0x00F0F0F1u) {
     in.push_back(std::bit_cast<float>(bits));
   }

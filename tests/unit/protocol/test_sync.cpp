@@ -40,7 +40,8 @@ TEST(Sync, RequestEncodesDecodesAndParses) {
   // Big-endian on the wire.
   Bytes ts(out.begin() + kHeaderBytes, out.begin() + kHeaderBytes + 8);
   Bytes want(8);
-  for (int i = 0; i < 8; ++i) want[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(t1) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    want[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(t1) >> (56 - 8 * i));
   EXPECT_EQ(ts, want);
 }
 
@@ -100,9 +101,9 @@ TEST(Sync, WrongPayloadSizesAreRefused) {
 TEST(Sync, OffsetAndRoundTripOnKnownNumbers) {
   // Node clock is 1000 ns behind the session; 200 ns each way; mixer holds 50 ns.
   SyncSample s;
-  s.t1 = 10'000;           // node sends
-  s.t2 = 10'000 + 1000 + 200;  // session receipt
-  s.t3 = s.t2 + 50;        // session send
+  s.t1 = 10'000;                   // node sends
+  s.t2 = 10'000 + 1000 + 200;      // session receipt
+  s.t3 = s.t2 + 50;                // session send
   s.t4 = 10'000 + 200 + 50 + 200;  // node receipt
   EXPECT_EQ(s.offset_ns(), 1000);
   EXPECT_EQ(s.rtt_ns(), 400);
@@ -114,8 +115,8 @@ TEST(Sync, OffsetAndRoundTripOnKnownNumbers) {
 
   // Node ahead of the session (negative offset), large absolute values.
   const std::int64_t base = 1'700'000'000'000'000'000;
-  SyncSample b{.t1 = base, .t2 = base - 3'000'000 + 10'000, .t3 = base - 3'000'000 + 12'000,
-               .t4 = base + 22'000};
+  SyncSample b{
+      .t1 = base, .t2 = base - 3'000'000 + 10'000, .t3 = base - 3'000'000 + 12'000, .t4 = base + 22'000};
   EXPECT_EQ(b.offset_ns(), -3'000'000);
   EXPECT_EQ(b.rtt_ns(), 20'000);
 }

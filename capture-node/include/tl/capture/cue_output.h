@@ -44,7 +44,8 @@ class CueOutput {
   std::uint64_t underruns() const noexcept { return underruns_.load(std::memory_order_relaxed); }
 
  protected:
-  explicit CueOutput(std::string describe, std::uint32_t rate) : describe_(std::move(describe)), rate_(rate) {}
+  explicit CueOutput(std::string describe, std::uint32_t rate)
+      : describe_(std::move(describe)), rate_(rate) {}
   //! Notes a chunk's latency: played `ahead` frames after its arrival.
   void note(MediaTime position, std::size_t frames, double session_now, double ahead) noexcept;
 
@@ -85,9 +86,9 @@ class CueDevice final : public CueOutput {
 
   std::unique_ptr<RtAudio> audio_;
   SpscRing<Frame> queue_;
-  std::uint32_t prefill_ = 0;           // frames queued before playing starts (again)
-  std::atomic<bool> playing_{false};    // callback: the queue has been filled
-  std::uint32_t device_latency_ = 0;    // frames, from the driver
+  std::uint32_t prefill_ = 0;         // frames queued before playing starts (again)
+  std::atomic<bool> playing_{false};  // callback: the queue has been filled
+  std::uint32_t device_latency_ = 0;  // frames, from the driver
   MediaTime next_ = INT64_MIN;
 };
 

@@ -78,10 +78,10 @@ struct CaptureOptions {
   //! Where the personal cue mix the mixer streams back is played (see cue_output.h).
   enum class CueKind { None, Device, File };
   CueKind cue = CueKind::None;
-  std::string cue_target;             // the device name substring, or the file's path
-  bool realtime = true;               // real-time priority for the timer and sender threads, locked memory
-  double sim_clock_offset_ms = 0;     // SIMULATION only (see sim_clock.h)
-  double sim_clock_skew_ppm = 0;      // SIMULATION only
+  std::string cue_target;          // the device name substring, or the file's path
+  bool realtime = true;            // real-time priority for the timer and sender threads, locked memory
+  double sim_clock_offset_ms = 0;  // SIMULATION only (see sim_clock.h)
+  double sim_clock_skew_ppm = 0;   // SIMULATION only
 };
 
 //! Checks every option; the error says which one is wrong and what is allowed.

@@ -28,8 +28,8 @@ class OpusPacketizer {
     std::size_t channels = 1;
     std::uint32_t rate = 48000;
     std::uint16_t frames = 240;
-    std::uint32_t bitrate = 96000;     //!< bits/s per channel
-    int expected_loss_percent = 10;   //!< how much FEC the encoder spends
+    std::uint32_t bitrate = 96000;   //!< bits/s per channel
+    int expected_loss_percent = 10;  //!< how much FEC the encoder spends
   };
   static Result<OpusPacketizer> create(const Config& config);
   ~OpusPacketizer();

@@ -41,8 +41,9 @@ class Sender {
     std::uint32_t rate = 48000;
     std::uint16_t frames = 48;
     std::size_t channels = 1;
-    protocol::SampleFormat format = protocol::SampleFormat::Pcm24;  // the live path's; the spool's is spool_format()
-    std::uint32_t bitrate = 96000;  // Opus: bits/s per channel
+    protocol::SampleFormat format =
+        protocol::SampleFormat::Pcm24;   // the live path's; the spool's is spool_format()
+    std::uint32_t bitrate = 96000;       // Opus: bits/s per channel
     std::int64_t stop_after_frames = 0;  // 0: run until stopped
     std::string audio_to_host;           // non-empty: send audio and sync here, not to the mixer's audio port
     std::uint16_t audio_to_port = 0;

@@ -19,7 +19,9 @@ class DurationHistogram {
   //! Any thread: the q-quantile in ms (to the bucket's upper edge; 0 when empty).
   double quantile_ms(double q) const noexcept;
   //! Any thread: the largest duration added, in ms.
-  double max_ms() const noexcept { return static_cast<double>(max_ns_.load(std::memory_order_relaxed)) / 1e6; }
+  double max_ms() const noexcept {
+    return static_cast<double>(max_ns_.load(std::memory_order_relaxed)) / 1e6;
+  }
   std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
  private:

@@ -41,7 +41,7 @@ int lock_memory() noexcept;
 
 //! How the process's real-time threads were set up, for one log line.
 struct RealtimeReport {
-  std::string threads;  //!< e.g. "mix thread 70, receive thread 60"
+  std::string threads;     //!< e.g. "mix thread 70, receive thread 60"
   int priority_error = 0;  //!< errno of the first refused thread, 0: all granted
   int memory_error = 0;    //!< from lock_memory()
 };

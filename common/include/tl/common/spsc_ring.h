@@ -64,9 +64,7 @@ class SpscRing {
   }
 
   //! Consumer: releases the item returned by front().
-  void pop() noexcept {
-    tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  }
+  void pop() noexcept { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
   //! Consumer: copies the oldest item out; returns false when empty.
   bool try_pop(T& out) noexcept {
@@ -88,9 +86,9 @@ class SpscRing {
   const std::size_t mask_;
   std::unique_ptr<T[]> slots_;
   alignas(kLine) std::atomic<std::size_t> head_{0};  // written by producer
-  alignas(kLine) std::size_t tail_cache_ = 0;         // producer's view of tail
+  alignas(kLine) std::size_t tail_cache_ = 0;        // producer's view of tail
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // written by consumer
-  alignas(kLine) std::size_t head_cache_ = 0;         // consumer's view of head
+  alignas(kLine) std::size_t head_cache_ = 0;        // consumer's view of head
 };
 
 }  // namespace tl

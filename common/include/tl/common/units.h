@@ -21,13 +21,19 @@ constexpr std::int32_t seq_diff(Seq a, Seq b) noexcept {
 }
 
 //! True when a comes before b (wrap-safe).
-constexpr bool seq_before(Seq a, Seq b) noexcept { return seq_diff(a, b) < 0; }
+constexpr bool seq_before(Seq a, Seq b) noexcept {
+  return seq_diff(a, b) < 0;
+}
 
 //! Linear gain from decibels.
-inline float db_to_gain(float db) noexcept { return std::pow(10.0f, db / 20.0f); }
+inline float db_to_gain(float db) noexcept {
+  return std::pow(10.0f, db / 20.0f);
+}
 
 //! Linear gain from decibels, in double precision (for coefficients kept in double).
-inline double db_to_gain(double db) noexcept { return std::pow(10.0, db / 20.0); }
+inline double db_to_gain(double db) noexcept {
+  return std::pow(10.0, db / 20.0);
+}
 
 //! Decibels from a linear amplitude; -inf for silence is clamped to floor_db.
 inline double gain_to_db(double gain, double floor_db = -150.0) noexcept {
@@ -52,7 +58,9 @@ constexpr std::int64_t ns_to_frames(std::int64_t ns, std::int64_t rate) noexcept
 
 //! Frames covered by a duration in milliseconds at a sample rate, unrounded: the caller
 //! rounds as it needs (a delay line's length up, a ramp's to the nearest frame).
-constexpr double ms_to_frames(double ms, double rate) noexcept { return ms * rate / 1000.0; }
+constexpr double ms_to_frames(double ms, double rate) noexcept {
+  return ms * rate / 1000.0;
+}
 
 //! Nanoseconds covered by a frame count at a sample rate.
 constexpr std::int64_t frames_to_ns(std::int64_t frames, std::int64_t rate) noexcept {

@@ -59,10 +59,10 @@ class Concealer {
   std::size_t min_period_ = 0, max_period_ = 0, window_ = 0;
   std::size_t hold_ = 0, fade_ = 0, crossfade_ = 0;
   std::size_t period_ = 0;
-  std::size_t gap_pos_ = 0;        // frames into the current gap
-  std::size_t since_gap_ = 0;      // frames since audio returned (for the crossfade out)
+  std::size_t gap_pos_ = 0;    // frames into the current gap
+  std::size_t since_gap_ = 0;  // frames since audio returned (for the crossfade out)
   bool in_gap_ = false;
-  std::vector<float> bridge_;      // continuation kept going into the returning audio
+  std::vector<float> bridge_;  // continuation kept going into the returning audio
   std::size_t bridge_pos_ = 0;
 };
 

@@ -25,11 +25,11 @@ struct ConformAnchor {
 };
 
 struct ConformResult {
-  std::vector<float> samples;   //! session positions [start, start + frames)
-  bool copied = false;          //! true: a whole-sample shift of the raw samples
-  double drift_samples = 0.0;   //! how far the map's shift moves over the take (samples)
-  double shift = 0.0;           //! the map's middle shift (session position - raw index);
-                                //! for a copy, the whole-sample shift it used
+  std::vector<float> samples;  //! session positions [start, start + frames)
+  bool copied = false;         //! true: a whole-sample shift of the raw samples
+  double drift_samples = 0.0;  //! how far the map's shift moves over the take (samples)
+  double shift = 0.0;          //! the map's middle shift (session position - raw index);
+                               //! for a copy, the whole-sample shift it used
 };
 
 //! Conforms raw to session positions [start, start + frames). anchors must be

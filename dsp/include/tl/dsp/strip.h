@@ -118,7 +118,7 @@ class ChannelStrip {
   std::vector<float> delay_;
   std::size_t delay_pos_ = 0;
   std::int32_t delay_cur_ = 0, delay_next_ = 0;
-  std::int64_t history_ = 0;  // frames of real audio the delay line holds (0: not kept)
+  std::int64_t history_ = 0;   // frames of real audio the delay line holds (0: not kept)
   bool delay_fading_ = false;  // a change's cross-fade has begun
   LinearSmoother delay_xfade_;
   std::vector<float> mono_, dry_;

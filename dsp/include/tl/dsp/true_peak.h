@@ -59,7 +59,8 @@ class Oversampler4x {
   //! Largest |value| among the 4 current phases.
   float max_abs() const noexcept {
     // Compares, not std::fmax: that is a libm call per sample unless NaN can be ruled out.
-    const float a = std::fabs(out_[0]), b = std::fabs(out_[1]), c = std::fabs(out_[2]), d = std::fabs(out_[3]);
+    const float a = std::fabs(out_[0]), b = std::fabs(out_[1]), c = std::fabs(out_[2]),
+                d = std::fabs(out_[3]);
     const float ab = a > b ? a : b, cd = c > d ? c : d;
     return ab > cd ? ab : cd;
   }

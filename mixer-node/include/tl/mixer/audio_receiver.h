@@ -42,7 +42,7 @@ struct ReceiverCounters {
   std::uint64_t unknown_node = 0;
   std::uint64_t bad_channel = 0;
   std::uint64_t unsupported = 0;
-  std::uint64_t bad_opus = 0;  // Opus packets whose frames do not parse
+  std::uint64_t bad_opus = 0;        // Opus packets whose frames do not parse
   std::uint64_t record_dropped = 0;  // recorder queue full: must stay 0
   std::uint64_t datagrams = 0;
   std::uint64_t sync_replies = 0;
@@ -94,7 +94,8 @@ class AudioReceiver {
   void send(std::span<const std::uint8_t> datagram, const asio::ip::udp::endpoint& to, std::uint64_t& sent);
   void reject(protocol::DecodeError reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
   void log_drop(std::string_view reason, const asio::ip::udp::endpoint& sender, std::uint16_t node);
-  void request_missing(NodeSlot& slot, const protocol::PacketHeader& h, const asio::ip::udp::endpoint& sender);
+  void request_missing(NodeSlot& slot, const protocol::PacketHeader& h,
+                       const asio::ip::udp::endpoint& sender);
   void account(NodeSlot& slot, const protocol::PacketHeader& h, std::int64_t arrival_ns);
   //! Copies a datagram into the node's mix queue and the recorder's queue: it reached the
   //! host at arrival_ns and was read at ready_ns.

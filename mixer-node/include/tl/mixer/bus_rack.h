@@ -59,9 +59,9 @@ class BusRack {
   std::unique_ptr<float[]> in_l_, in_r_;
   std::unique_ptr<float[]> fx_in_;  // [fx][max_block]
   std::array<float, kBuses> peak_{};
-  std::array<bool, kBuses> fed_{};              // this block: its input was written
+  std::array<bool, kBuses> fed_{};  // this block: its input was written
   std::array<bool, dsp::kSends> fx_fed_{};
-  std::array<std::uint32_t, kBuses> quiet_{};   // blocks in a row unfed and silent
+  std::array<std::uint32_t, kBuses> quiet_{};          // blocks in a row unfed and silent
   std::array<std::uint64_t, dsp::kSends> fx_quiet_{};  // frames in a row unfed and silent
   std::uint64_t effect_quiet_frames_ = 0;
 };

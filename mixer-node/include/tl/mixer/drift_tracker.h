@@ -52,8 +52,8 @@ class DriftTracker {
   //! Closes the current window and fits every stretch. reported_ppm is the node's own
   //! figure for its clock (+ = fast; NaN: none): a measured drift it does not confirm
   //! (see drift_agrees, 2 ppm of slack) gives way to it, or to none when the node
-  //! reports under 2 ppm; one within 2 ppm of it is averaged with it. On a loaded machine a few floors can show a drift-free node
-  //! several ppm off, which over a take is samples: a needless resample.
+  //! reports under 2 ppm; one within 2 ppm of it is averaged with it. On a loaded machine a few floors can
+  //! show a drift-free node several ppm off, which over a take is samples: a needless resample.
   std::vector<Stretch> stretches(double reported_ppm = std::numeric_limits<double>::quiet_NaN());
 
   //! Anchors mapping raw-track index (media time - origin) to session position

@@ -57,7 +57,7 @@ class JitterBuffer {
   std::uint32_t channels_;
   std::uint32_t capacity_;
   std::uint32_t mask_;
-  std::uint32_t cells_;  // per channel
+  std::uint32_t cells_;               // per channel
   std::unique_ptr<float[]> samples_;  // [channel][capacity]
   std::unique_ptr<Cell[]> cell_;      // [channel][capacity / kCellFrames]
 };

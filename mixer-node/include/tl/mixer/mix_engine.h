@@ -49,7 +49,18 @@ namespace tl::mixer {
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
   enum class Kind : std::uint8_t {
-    Gain, Pan, Mute, Solo, Strip, Master, Bus, Reverb, Delay, CueOn, CueLevel, CueLimit
+    Gain,
+    Pan,
+    Mute,
+    Solo,
+    Strip,
+    Master,
+    Bus,
+    Reverb,
+    Delay,
+    CueOn,
+    CueLevel,
+    CueLimit
   };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
@@ -76,7 +87,6 @@ struct MixCommand {
 
 //! Personal cue mixes the engine makes at once.
 inline constexpr std::size_t kMaxCues = 8;
-
 
 //! A command with an id, applied from the block at this play-out position on.
 struct AppliedChange {
@@ -162,13 +172,19 @@ class MixEngine {
 
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
   //! Blocks in which a streaming node's audio was missing when read (late or lost: concealed).
-  std::uint64_t concealed_blocks() const noexcept { return concealed_blocks_.load(std::memory_order_relaxed); }
+  std::uint64_t concealed_blocks() const noexcept {
+    return concealed_blocks_.load(std::memory_order_relaxed);
+  }
   //! Mix frames holding a concealed or guessed input.
-  std::uint64_t concealed_frames() const noexcept { return concealed_frames_.load(std::memory_order_relaxed); }
+  std::uint64_t concealed_frames() const noexcept {
+    return concealed_frames_.load(std::memory_order_relaxed);
+  }
   std::uint64_t clipped() const noexcept { return clipped_.load(std::memory_order_relaxed); }
   std::uint64_t record_dropped() const noexcept { return record_dropped_.load(std::memory_order_relaxed); }
   //! Concealed runs the recorder's queue had no room for (its take cannot be repeated exactly).
-  std::uint64_t concealed_dropped() const noexcept { return concealed_dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t concealed_dropped() const noexcept {
+    return concealed_dropped_.load(std::memory_order_relaxed);
+  }
   //! The latest master meters (any thread).
   MasterMeters master_meters() const noexcept;
   //! Output peak of a bus (0..kBuses-1) over the last meter window, linear (any thread).
@@ -193,7 +209,7 @@ class MixEngine {
     float cur_right = 0.70710678f;
     float cue_left = 0.70710678f;  // the same for cue mixes (mute, no solo)
     float cue_right = 0.70710678f;
-    std::uint8_t route = 0;                  // where it went in the last block (0: master)
+    std::uint8_t route = 0;                 // where it went in the last block (0: master)
     std::array<float, dsp::kSends> send{};  // send gains at the end of the last block
     // Cached per block work: the pan's unit gains (cos, sin) and each send's linear level,
     // recomputed only when the pan or the level changes.
@@ -264,7 +280,8 @@ class MixEngine {
   //! Marks in missing_ which output frames had no audio behind them (1) or a guess (2);
   //! marked says whether any frame is marked.
   std::uint32_t read_channel(NodeSlot& slot, std::uint32_t channel, const VarispeedControl::Block& block,
-                             std::size_t window, std::size_t moved, std::span<float> out, bool& marked) noexcept;
+                             std::size_t window, std::size_t moved, std::span<float> out,
+                             bool& marked) noexcept;
   //! Hands each cue mix that is on to its listener's io queue, in chunks.
   void send_cues(MediaTime pos, std::size_t frames) noexcept;
   //! The strip's constant-power pan gains at `gain`.
@@ -287,9 +304,9 @@ class MixEngine {
   SpscRing<AppliedChange> applied_;
   std::unique_ptr<Strip[]> strips_;
   std::unique_ptr<NodeMix[]> nodes_;
-  std::unique_ptr<float[]> scratch_;  // unpacked packet samples
-  std::unique_ptr<float[]> rows_;      // kBatchRows channel blocks (max_block_frames each)
-  std::unique_ptr<RowJob[]> jobs_;     // what each row holds
+  std::unique_ptr<float[]> scratch_;            // unpacked packet samples
+  std::unique_ptr<float[]> rows_;               // kBatchRows channel blocks (max_block_frames each)
+  std::unique_ptr<RowJob[]> jobs_;              // what each row holds
   std::unique_ptr<dsp::CascadeRow[]> cascade_;  // each row's block and steady sections, for run_cascades
   std::size_t rows_used_ = 0;
   std::unique_ptr<float[]> window_;                 // a channel's input window for the varispeed

@@ -95,19 +95,19 @@ struct NodeSlot {
   bool cue_on = false;
   std::array<float, kMaxNodes + 1> cue_levels_db{};
   float cue_limit_dbtp = kCueCeilingDbtp;  // its cue limiter's ceiling (kept across off and on)
-  proto::NodeReport report;  // the node's latest own report (sync, drops)
+  proto::NodeReport report;                // the node's latest own report (sync, drops)
   proto::NodeState reported_state = proto::NODE_UNKNOWN;
 
   // mix thread writes, others read.
-  std::atomic<std::uint64_t> late{0};         // packets that came after the mix read (some of) their audio
-  std::atomic<std::uint64_t> concealed{0};    // samples concealed (or a codec's guess) in the live mix
+  std::atomic<std::uint64_t> late{0};       // packets that came after the mix read (some of) their audio
+  std::atomic<std::uint64_t> concealed{0};  // samples concealed (or a codec's guess) in the live mix
   std::atomic<std::uint64_t> concealed_blocks{0};  // mix blocks in which some of its audio was concealed
   std::atomic<std::uint64_t> too_early{0};
-  std::atomic<float> varispeed_ppm{0.0f};  // live-path correction applied (0: read exactly)
-  std::atomic<float> drift_ppm{0.0f};      // drift measured from arrivals (+: node fast)
-  std::atomic<float> margin_ms{0.0f};      // least lead of arriving audio over play-out, last window
-  std::atomic<float> jitter_ms{0.0f};      // transit spread, last window
-  std::atomic<float> need_ms{-1.0f};       // play-out delay its audio needed (see NodeDelay), -1: unknown
+  std::atomic<float> varispeed_ppm{0.0f};   // live-path correction applied (0: read exactly)
+  std::atomic<float> drift_ppm{0.0f};       // drift measured from arrivals (+: node fast)
+  std::atomic<float> margin_ms{0.0f};       // least lead of arriving audio over play-out, last window
+  std::atomic<float> jitter_ms{0.0f};       // transit spread, last window
+  std::atomic<float> need_ms{-1.0f};        // play-out delay its audio needed (see NodeDelay), -1: unknown
   std::atomic<float> usual_need_ms{-1.0f};  // the 99.9th percentile of its needs over the hold
   // io writes (tlctl latency), mix reads: this node's play-out delay range, frames; -1: the mixer's.
   std::atomic<std::int64_t> latency_min_frames{-1};

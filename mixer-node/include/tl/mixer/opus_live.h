@@ -44,7 +44,7 @@ class OpusLive {
     MediaTime media_ts = 0;
     std::uint16_t frames = 0;
     std::uint8_t first_channel = 0, channel_count = 0;
-    std::uint16_t flags = 0;     //!< the packet's, plus kFlagLossy and kFlagConcealed / kFlagFec
+    std::uint16_t flags = 0;      //!< the packet's, plus kFlagLossy and kFlagConcealed / kFlagFec
     std::int64_t arrival_ns = 0;  //!< when its packet arrived; for a guess, when it was made
     Seq seq = 0;
     std::span<const float> interleaved;
@@ -117,7 +117,7 @@ class OpusLive {
 
   Config config_;
   std::vector<OpusDecoder*> decoders_;
-  std::vector<MediaTime> cursor_;       // [first channel of a group]
+  std::vector<MediaTime> cursor_;         // [first channel of a group]
   std::vector<std::uint8_t> group_size_;  // [first channel of a group], 0: not a group start
   std::vector<float> planar_, interleaved_;
   std::unique_ptr<std::array<Held, kHold>> hold_;

@@ -29,18 +29,18 @@ inline constexpr std::uint32_t kMaxMixChunk = 256;
 //! offline render of the raw tracks can leave the same frames out and conceal them
 //! the same way (tl-render --as-live).
 struct ConcealedRun {
-  MediaTime from = 0;       // media time (the raw track's timeline)
+  MediaTime from = 0;  // media time (the raw track's timeline)
   std::uint32_t frames = 0;
   std::uint16_t node = 0;
   std::uint16_t channel = 0;  // 0-based
-  bool exact = true;        // read sample for sample (false: through the varispeed, not repeatable)
+  bool exact = true;          // read sample for sample (false: through the varispeed, not repeatable)
 };
 
 //! A stretch of the stereo mix at a session position, for the recorder.
 struct MixChunk {
   MediaTime position = 0;
   std::uint32_t frames = 0;
-  std::uint32_t clipped = 0;    // samples over full scale in this chunk
+  std::uint32_t clipped = 0;  // samples over full scale in this chunk
   //! Frames of this chunk in which some input's audio was missing and concealed
   //! (a waveform continuation stood in): where the live mix holds a guess.
   std::uint32_t concealed = 0;

@@ -65,15 +65,15 @@ class NodeDelay {
  private:
   static constexpr std::size_t kWindows = DelayNeed::kMaxWindows;
   DelayNeed quantile_;
-  double window_ = 0.0;                  // one sub-window of the hold (samples)
-  std::array<float, kWindows> max_{};    // the largest need of each closed sub-window
+  double window_ = 0.0;                // one sub-window of the hold (samples)
+  std::array<float, kWindows> max_{};  // the largest need of each closed sub-window
   std::size_t closed_ = 0, next_ = 0;
-  float open_max_ = -1.0f;               // of the open one (-1: none yet)
+  float open_max_ = -1.0f;  // of the open one (-1: none yet)
   double open_start_ = 0.0;
   bool open_ = false;
-  double hold_ = 0.0;           // samples
-  double start_need_ = 0.0;     // its need until a whole hold has been measured
-  double first_ = -1.0;         // arrival of its first packet (-1: none since the reset)
+  double hold_ = 0.0;        // samples
+  double start_need_ = 0.0;  // its need until a whole hold has been measured
+  double first_ = -1.0;      // arrival of its first packet (-1: none since the reset)
   bool learning_ = true;
 };
 

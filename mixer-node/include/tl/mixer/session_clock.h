@@ -26,9 +26,7 @@ class SessionClock {
   //! Session sample position now.
   MediaTime now_samples() const noexcept { return to_samples(now_ns()); }
 
-  MediaTime to_samples(std::int64_t session_ns) const noexcept {
-    return ns_to_frames(session_ns, rate_);
-  }
+  MediaTime to_samples(std::int64_t session_ns) const noexcept { return ns_to_frames(session_ns, rate_); }
   std::int64_t to_ns(MediaTime samples) const noexcept { return frames_to_ns(samples, rate_); }
   //! Monotonic-clock deadline at which the session clock reaches a sample position.
   std::int64_t monotonic_at(MediaTime samples) const noexcept { return epoch_ns_ + to_ns(samples); }

@@ -60,8 +60,9 @@ ChannelMix channel_mix_from_state(const proto::StripState& state);
 //! automation change), shared by scene recall and the offline render: a channel strip's
 //! Strip, Gain, Pan, Mute and Solo (the first carries `id`); a bus's Bus and, on fx1/fx2,
 //! its Reverb or Delay; the master's Master.
-std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node, std::uint16_t channel,
-                                       double sample_rate, std::int32_t max_delay_samples, std::uint32_t id = 0);
+std::vector<MixCommand> strip_commands(const proto::StripState& state, std::uint16_t node,
+                                       std::uint16_t channel, double sample_rate,
+                                       std::int32_t max_delay_samples, std::uint32_t id = 0);
 std::vector<MixCommand> bus_commands(std::size_t index, const BusSettings& settings, std::uint32_t id = 0);
 MixCommand master_command(const dsp::MasterParams& params, std::uint32_t id = 0);
 

@@ -42,11 +42,11 @@ struct RenderSummary {
   std::int64_t frames = 0;
   std::uint32_t sample_rate = 0;
   std::size_t tracks = 0;
-  std::size_t changes = 0;        //!< automation changes applied
-  std::size_t skipped = 0;        //!< scene or change targets with no track in the take
-  std::size_t moved = 0;          //!< tracks the conform moved or resampled (rendered from the
-                                  //!< session-aligned tracks, they stand apart from the live mix)
-  std::int64_t left_out = 0;      //!< --as-live: input frames left out, as the live mix missed them
+  std::size_t changes = 0;    //!< automation changes applied
+  std::size_t skipped = 0;    //!< scene or change targets with no track in the take
+  std::size_t moved = 0;      //!< tracks the conform moved or resampled (rendered from the
+                              //!< session-aligned tracks, they stand apart from the live mix)
+  std::int64_t left_out = 0;  //!< --as-live: input frames left out, as the live mix missed them
   //! --as-live: tracks whose live audio the render cannot repeat exactly (an Opus node's
   //! decoded audio, a read through the varispeed, a concealment record cut short).
   std::vector<std::string> not_repeatable;
@@ -63,12 +63,12 @@ Result<RenderSummary> render_take(const RenderOptions& options);
 struct MixComparison {
   std::int64_t compared = 0;
   std::int64_t skipped_concealed = 0;
-  std::int64_t differing = 0;       //!< frames more than tolerance apart
+  std::int64_t differing = 0;  //!< frames more than tolerance apart
   std::int64_t max_lsb = 0;
   std::int64_t first_differing = -1;  //!< mix.wav frame, -1: none
 };
-Result<MixComparison> compare_with_mix(const std::filesystem::path& take_dir, const std::filesystem::path& render,
-                                       std::int64_t settle, std::int64_t tolerance_lsb,
-                                       bool include_concealed = false);
+Result<MixComparison> compare_with_mix(const std::filesystem::path& take_dir,
+                                       const std::filesystem::path& render, std::int64_t settle,
+                                       std::int64_t tolerance_lsb, bool include_concealed = false);
 
 }  // namespace tl::mixer

@@ -154,8 +154,8 @@ class TrackWriter {
   double peak_ = 0.0, sum_sq_ = 0.0;
   std::uint64_t counted_ = 0;
   bool closed_ = false;
-  std::uint32_t fade_ = 0;           // edge fade, frames (0: none)
-  std::vector<float> tail_;          // the last fade_ frames written, faded in where they were
+  std::uint32_t fade_ = 0;   // edge fade, frames (0: none)
+  std::vector<float> tail_;  // the last fade_ frames written, faded in where they were
   //! The fade's gain at frame i of its length (0 <= i < fade_): rising, raised cosine.
   float fade_gain(std::int64_t i) const noexcept;
 };

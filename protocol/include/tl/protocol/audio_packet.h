@@ -78,7 +78,9 @@ enum PacketFlags : std::uint16_t {
 };
 
 //! The audio stands in for a lost packet (a codec's concealment or FEC), not what was sent.
-inline bool is_guess(std::uint16_t flags) noexcept { return (flags & (kFlagConcealed | kFlagFec)) != 0; }
+inline bool is_guess(std::uint16_t flags) noexcept {
+  return (flags & (kFlagConcealed | kFlagFec)) != 0;
+}
 
 struct PacketHeader {
   PacketType type = PacketType::Audio;
@@ -103,9 +105,9 @@ enum class DecodeError : std::uint8_t {
   BadVersion,
   BadType,
   BadFormat,
-  BadLength,      // payload_bytes disagrees with the datagram size
-  BadShape,       // frame/channel counts disagree with the payload size or limits
-  BadTag,         // authentication failed
+  BadLength,  // payload_bytes disagrees with the datagram size
+  BadShape,   // frame/channel counts disagree with the payload size or limits
+  BadTag,     // authentication failed
   kCount,
 };
 
@@ -119,8 +121,8 @@ std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f) noexce
 
 //! Writes header + payload + tag into out. Returns the packet size, or 0 when out is
 //! too small or the payload exceeds kMaxPayloadBytes. header.payload_bytes is set from payload.
-std::size_t encode(const PacketHeader& header, std::span<const std::uint8_t> payload,
-                   const SessionKey& key, std::span<std::uint8_t> out) noexcept;
+std::size_t encode(const PacketHeader& header, std::span<const std::uint8_t> payload, const SessionKey& key,
+                   std::span<std::uint8_t> out) noexcept;
 
 //! Parses and checks a datagram's header and shape (not the tag). On Ok, header is
 //! filled and payload points into datagram.
@@ -131,8 +133,8 @@ DecodeError parse(std::span<const std::uint8_t> datagram, PacketHeader& header,
 bool verify_tag(std::span<const std::uint8_t> datagram, const SessionKey& key) noexcept;
 
 //! parse() then verify_tag().
-DecodeError decode(std::span<const std::uint8_t> datagram, const SessionKey& key,
-                   PacketHeader& header, std::span<const std::uint8_t>& payload) noexcept;
+DecodeError decode(std::span<const std::uint8_t> datagram, const SessionKey& key, PacketHeader& header,
+                   std::span<const std::uint8_t>& payload) noexcept;
 
 //! Reads the node id field of a datagram of at least kHeaderBytes (to find its key).
 std::uint16_t peek_node_id(std::span<const std::uint8_t> datagram) noexcept;

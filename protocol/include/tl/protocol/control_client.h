@@ -30,8 +30,7 @@ class ControlClient {
   //! Connects and authenticates. Errors: unreachable, refused, wrong token (the
   //! server's message is passed on), protocol mismatch.
   Status connect(const std::string& host, std::uint16_t port, const std::string& token,
-                 tl::proto::ClientKind kind, const std::string& client_name,
-                 Millis timeout = Millis(5000));
+                 tl::proto::ClientKind kind, const std::string& client_name, Millis timeout = Millis(5000));
 
   //! Sends request (request_id is assigned) and waits for its reply. An ErrorReply
   //! from the server becomes an Error with its message.

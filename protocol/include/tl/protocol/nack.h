@@ -25,8 +25,8 @@ inline constexpr std::size_t kMaxNackRanges = (kMaxPayloadBytes - 2) / kNackRang
 
 //! Builds a complete NACK datagram; returns its size (0 when ranges is empty, holds
 //! more than kMaxNackRanges, or out is too small).
-std::size_t encode_nack(std::uint16_t node_id, Seq seq, std::span<const NackRange> ranges, const SessionKey& key,
-                        std::span<std::uint8_t> out) noexcept;
+std::size_t encode_nack(std::uint16_t node_id, Seq seq, std::span<const NackRange> ranges,
+                        const SessionKey& key, std::span<std::uint8_t> out) noexcept;
 
 //! Reads the ranges of a NACK payload into out; returns how many, or 0 when the
 //! payload is malformed (count disagrees with its size, zero or oversized frames).

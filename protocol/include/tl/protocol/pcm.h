@@ -15,7 +15,9 @@ namespace tl::protocol {
 
 //! Float to signed 24-bit integer (clamped). Sets clipped when clamping happened.
 std::int32_t float_to_int24(float v, bool& clipped) noexcept;
-inline float int24_to_float(std::int32_t v) noexcept { return static_cast<float>(v) * (1.0f / 8388608.0f); }
+inline float int24_to_float(std::int32_t v) noexcept {
+  return static_cast<float>(v) * (1.0f / 8388608.0f);
+}
 
 //! Packs interleaved float frames (frames x channels) into out as format.
 //! out must hold frames*channels*bytes_per_sample(format). Returns samples clamped.
@@ -24,7 +26,6 @@ std::size_t pack_pcm(std::span<const float> interleaved, SampleFormat format,
 
 //! Unpacks a PCM payload into interleaved floats (out.size() samples).
 //! The payload must hold out.size()*bytes_per_sample(format) bytes (checked by parse()).
-void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format,
-                std::span<float> out) noexcept;
+void unpack_pcm(std::span<const std::uint8_t> payload, SampleFormat format, std::span<float> out) noexcept;
 
 }  // namespace tl::protocol

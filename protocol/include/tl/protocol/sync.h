@@ -28,13 +28,12 @@ inline constexpr std::size_t kSyncRequestPayload = 8;
 inline constexpr std::size_t kSyncReplyPayload = 24;
 
 //! Builds a complete SyncRequest datagram into out; returns its size (0 if out is too small).
-std::size_t encode_sync_request(std::uint16_t node_id, Seq seq, std::int64_t t1,
-                                const SessionKey& key, std::span<std::uint8_t> out) noexcept;
+std::size_t encode_sync_request(std::uint16_t node_id, Seq seq, std::int64_t t1, const SessionKey& key,
+                                std::span<std::uint8_t> out) noexcept;
 
 //! Builds a complete SyncReply datagram into out; returns its size.
 std::size_t encode_sync_reply(std::uint16_t node_id, Seq seq, std::int64_t t1, std::int64_t t2,
-                              std::int64_t t3, const SessionKey& key,
-                              std::span<std::uint8_t> out) noexcept;
+                              std::int64_t t3, const SessionKey& key, std::span<std::uint8_t> out) noexcept;
 
 //! t1 from a decoded SyncRequest payload; nullopt when the size is wrong.
 std::optional<std::int64_t> parse_sync_request(std::span<const std::uint8_t> payload) noexcept;
