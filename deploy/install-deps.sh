@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package tracklink needs to build, test and run.
 # Safe to run again: apt skips what is already there.
+#   --dev  also the tools that check the code (clang-format), for deploy/test.sh
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   jackd2 libjack-jackd2-dev iproute2 procps
 )
+if [ "${1:-}" = "--dev" ]; then packages+=(clang-format); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds tracklink and runs the whole test suite:
+# Installs dependencies, checks the sources' layout, builds tracklink and runs the
+# whole test suite:
 #   1. a RelWithDebInfo build with warnings as errors: unit, integration tests;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the threaded unit tests under ThreadSanitizer.
@@ -7,7 +8,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash deploy/install-deps.sh
+bash deploy/install-deps.sh --dev
+echo "== tracklink: layout (.clang-format)"
+bash deploy/check-format.sh
 
 jobs=$(nproc)
 build_and_test() {
