@@ -115,6 +115,7 @@ class Sender {
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
  private:
+  class Loop;  // the thread's state and its steps (sender_loop.cpp)
   void run();
   void append_to_spool(const BlockInfo& info, const float* planar);
 
