@@ -146,6 +146,8 @@ TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {
                              "--settle", "0.25", "--tolerance-lsb", "0", "--quiet"},
                             120s);
   EXPECT_EQ(raw.exit_code, 3) << raw.out << raw.err;
+  EXPECT_NE(raw.out.find("--as-live repeats it exactly"), std::string::npos)
+      << "and says what would: " << raw.out;
 }
 
 TEST(Render, BadTakesAndOptionsGetAClearError) {
