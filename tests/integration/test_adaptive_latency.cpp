@@ -103,9 +103,13 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAtOnceAndDownAfterTheHold) {
     EXPECT_GT(above.size(), 20u) << name;
     EXPECT_GE(static_cast<double>(in_band), 0.95 * static_cast<double>(above.size())) << name;
     EXPECT_GE(median(above), 0.95) << name;
-    // The need steps down as large samples leave the hold and the delay glides after
-    // it: on a machine at load 6 the median was seen at 1.31 ms.
-    EXPECT_LE(median(above), 1.5) << name;
+    // The delay rises at once with the need but glides down after it (1 s), so while a
+    // need that moves within the window steps down, the delay sits up to that step above
+    // need + margin: the bound is the margin plus the need's spread here, plus 0.3 ms.
+    // (A CI run saw 1.51 ms with the need moving; a steady need gives 1.0-1.3.)
+    const auto [lo_need, hi_need] = std::minmax_element(need.begin(), need.end());
+    const double spread = need.empty() ? 0.0 : *hi_need - *lo_need;
+    EXPECT_LE(median(above), 1.3 + spread) << name << ": the need moved " << spread << " ms";
     return std::pair{median(latency), median(need)};
   };
   const auto [low, low_need] = settled(settled_from, kUp, kLow, "steady");
