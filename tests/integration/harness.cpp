@@ -40,6 +40,30 @@ std::string netem_address(const Process& netem) {
   return port > 0 ? "127.0.0.1:" + std::to_string(port) : std::string();
 }
 
+std::vector<std::string> lossy_link_argv(const std::string& forward, int seed) {
+  return {bin("tl-netem"),
+          "--listen",
+          "127.0.0.1:0",
+          "--forward",
+          forward,
+          "--loss",
+          "10",
+          "--burst-loss",
+          "2",
+          "--burst-len-ms",
+          "50",
+          "--delay-ms",
+          "25",
+          "--jitter-ms",
+          "20",
+          "--reorder",
+          "5",
+          "--seed",
+          std::to_string(seed),
+          "--stats-interval",
+          "0"};
+}
+
 std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to) {
   std::int64_t longest = 0, run = 0;
   for (std::int64_t f = std::max<std::int64_t>(from, 0); f < std::min(to, audio.frames()); ++f) {

@@ -83,6 +83,10 @@ std::string state_name(const json& node);
 
 //! The "127.0.0.1:PORT" a started tl-netem listens on (from its first line); empty if not yet.
 std::string netem_address(const Process& netem);
+//! tl-netem's command line for the lossy link of the recovery tests, forwarding to `forward`:
+//! 10% random loss, bursts of bad state (50 ms on average, all lost), +-20 ms of jitter
+//! around 25 ms, 5% reordered, both ways (sync and NACKs suffer too); seeded.
+std::vector<std::string> lossy_link_argv(const std::string& forward, int seed);
 
 //! A track of take.json by node name and channel (1-based); nullptr when absent.
 const json* find_track(const json& take, const std::string& node, int channel);

@@ -23,30 +23,8 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
   const double seconds = std::getenv("TL_LOSSY_SECONDS") ? std::atof(std::getenv("TL_LOSSY_SECONDS")) : 60.0;
   Session s("lossy");
   s.start_mixer();
-  // 10% random loss, bursts of bad state (50 ms on average, all lost), +-20 ms of jitter
-  // around 25 ms, 5% reordered; both ways (sync and NACKs suffer too). Seeded.
-  Process netem({bin("tl-netem"),
-                 "--listen",
-                 "127.0.0.1:0",
-                 "--forward",
-                 s.mixer_address(),
-                 "--loss",
-                 "10",
-                 "--burst-loss",
-                 "2",
-                 "--burst-len-ms",
-                 "50",
-                 "--delay-ms",
-                 "25",
-                 "--jitter-ms",
-                 "20",
-                 "--reorder",
-                 "5",
-                 "--seed",
-                 "11",
-                 "--stats-interval",
-                 "0"},
-                s.dir() + "/netem");
+  // 10% loss, 50 ms bursts, +-20 ms jitter, 5% reordered, both ways (lossy_link_argv).
+  Process netem(lossy_link_argv(s.mixer_address(), 11), s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
   const std::string proxy = netem_address(netem);
   ASSERT_FALSE(proxy.empty()) << netem.out();

@@ -27,29 +27,8 @@ TEST(Opus, RecordingOfAnOpusNodeOverALossyPathIsExact) {
   const double seconds = std::getenv("TL_LOSSY_SECONDS") ? std::atof(std::getenv("TL_LOSSY_SECONDS")) : 20.0;
   Session s("opus_exact");
   s.start_mixer();
-  // The link of the PCM lossy test: 10% loss, 50 ms bursts, +-20 ms jitter, 5% reordered.
-  Process netem({bin("tl-netem"),
-                 "--listen",
-                 "127.0.0.1:0",
-                 "--forward",
-                 s.mixer_address(),
-                 "--loss",
-                 "10",
-                 "--burst-loss",
-                 "2",
-                 "--burst-len-ms",
-                 "50",
-                 "--delay-ms",
-                 "25",
-                 "--jitter-ms",
-                 "20",
-                 "--reorder",
-                 "5",
-                 "--seed",
-                 "17",
-                 "--stats-interval",
-                 "0"},
-                s.dir() + "/netem");
+  // The link of the PCM lossy test (lossy_link_argv), another seed.
+  Process netem(lossy_link_argv(s.mixer_address(), 17), s.dir() + "/netem");
   ASSERT_TRUE(netem.wait_for_output("tl-netem listening on", 10s)) << netem.err();
   const std::string proxy = netem_address(netem);
   ASSERT_FALSE(proxy.empty()) << netem.out();
