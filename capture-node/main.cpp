@@ -50,6 +50,10 @@ int run(int argc, char** argv) {
   app.add_option("--duration", raw.duration_s,
                  "stop after this many seconds of audio were sent (0: run until stopped)")
       ->capture_default_str();
+  app.add_option("--wait-for-mixer", raw.wait_for_mixer_s,
+                 "a node started before its mixer waits for it this many seconds, retrying with a "
+                 "back-off of at most 5 s (0: until it answers or the node is stopped)")
+      ->capture_default_str();
   app.add_option("--token-file", raw.token_file, "file holding the control token (else $TRACKLINK_TOKEN)");
   app.add_option("--log-level", raw.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
   app.add_flag("--list-devices", raw.list_devices, "print every audio device of every compiled API and exit");

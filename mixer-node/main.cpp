@@ -10,6 +10,7 @@
 #include "tl/common/version.h"
 #include "tl/mixer/mix_clock.h"
 #include "tl/mixer/mixer.h"
+#include "tl/mixer/take_folder.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tl-mixer: receives capture nodes, mixes, monitors and records every input as its own track"};
@@ -107,6 +108,11 @@ int main(int argc, char** argv) {
   }
   config.token = token.value();
 
+  // Refused now, not at the first `record start`: the operator is at the terminal.
+  if (auto usable = tl::mixer::check_record_dir(config.record_dir); !usable) {
+    spdlog::error("--record-dir: {}; choose another --record-dir", usable.error());
+    return 1;
+  }
   tl::mixer::Mixer mixer(config);
   if (auto s = mixer.start(); !s) {
     spdlog::error("{}", s.error());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "tl/capture/cue_output.h"
@@ -45,7 +46,6 @@ tl::proto::SyncState proto_sync_state(Sender::SyncState s) {
   }
 }
 
-//! Sleeps up to ms in short steps; false when stop was requested meanwhile.
 //! Answers the mixer's FetchAudio from the spool: one AudioData per run the spool
 //! holds (at most kFetchChunk frames), then a last one saying what it did not hold.
 constexpr std::uint32_t kFetchChunk = 4800;
@@ -97,6 +97,7 @@ void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::pro
                 fetch.frames() - missing, fetch.from(), missing);
 }
 
+//! Sleeps up to ms in short steps; false when stop was requested meanwhile.
 bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
   const std::int64_t end = monotonic_ns() + ms * kMs;
   while (monotonic_ns() < end) {
@@ -109,10 +110,13 @@ bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
 }  // namespace
 
 Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options,
-                                   int channels, const std::string& token) {
+                                   int channels, const std::string& token, bool* not_up) {
+  if (not_up != nullptr) *not_up = false;
   if (auto s = client.connect(options.mixer.host, options.mixer.port, token, tl::proto::CLIENT_CAPTURE,
                               options.name);
       !s) {
+    // Refused access is an answer; anything before it means no mixer answered yet.
+    if (not_up != nullptr) *not_up = s.error().rfind("mixer refused", 0) != 0;
     return Error{s.error()};
   }
   tl::proto::Envelope request;
@@ -148,6 +152,40 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   reg.host = options.mixer.host;
   reg.audio_port = static_cast<std::uint16_t>(rr.audio_port());
   return reg;
+}
+
+Result<Registration> wait_for_mixer(protocol::ControlClient& client, const CaptureOptions& options,
+                                    int channels, const std::string& token, const std::atomic<bool>& stop) {
+  constexpr std::int64_t kFirstWaitMs = 250, kLongestWaitMs = 5000, kStatusEveryMs = 30'000;
+  const std::int64_t started = monotonic_ns();
+  const std::int64_t give_up = options.wait_for_mixer_s > 0
+                                   ? started + std::llround(options.wait_for_mixer_s * 1e9)
+                                   : std::numeric_limits<std::int64_t>::max();
+  std::int64_t wait_ms = kFirstWaitMs, next_status = started + kStatusEveryMs * kMs;
+  for (int attempt = 1;; ++attempt) {
+    bool not_up = false;
+    auto reg = register_node(client, options, channels, token, &not_up);
+    if (reg || !not_up) return reg;
+    client.close();
+    const std::int64_t now = monotonic_ns();
+    if (now >= give_up) {
+      return Error{reg.error() +
+                   fmt::format(" (waited {:.0f} s, --wait-for-mixer)", options.wait_for_mixer_s)};
+    }
+    if (attempt == 1) {
+      spdlog::warn("the mixer at {}:{} is not up yet ({}); waiting for it, retrying every {} s at most{}",
+                   options.mixer.host, options.mixer.port, reg.error(), kLongestWaitMs / 1000,
+                   options.wait_for_mixer_s > 0 ? fmt::format(" for {:g} s", options.wait_for_mixer_s)
+                                                : std::string(" until stopped"));
+    } else if (now >= next_status) {
+      next_status = now + kStatusEveryMs * kMs;
+      spdlog::info("still waiting for the mixer at {}:{}: {:.0f} s, {} attempts ({})", options.mixer.host,
+                   options.mixer.port, static_cast<double>(now - started) / 1e9, attempt, reg.error());
+    }
+    const std::int64_t left_ms = (give_up - now) / kMs + 1;
+    if (!wait_or_stop(stop, std::min(wait_ms, left_ms))) return Error{""};
+    wait_ms = std::min(wait_ms * 2, kLongestWaitMs);
+  }
 }
 
 int run_capture_node(const CaptureOptions& options, const std::string& token, const std::atomic<bool>& stop) {
@@ -206,7 +244,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   }
 
   protocol::ControlClient client;
-  auto reg = register_node(client, options, channels, token);
+  auto reg = wait_for_mixer(client, options, channels, token, stop);
+  if (!reg && reg.error().empty()) return 0;  // stopped while waiting
   if (!reg) {
     spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
     return 1;

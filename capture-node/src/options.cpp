@@ -164,6 +164,11 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     return Error{"bad --duration: expected seconds >= 0 (0 = until stopped)"};
   }
   o.duration_s = raw.duration_s;
+  if (!(raw.wait_for_mixer_s >= 0.0) || !std::isfinite(raw.wait_for_mixer_s)) {
+    return Error{
+        "bad --wait-for-mixer: expected seconds >= 0 (0 = until the mixer answers or the node is stopped)"};
+  }
+  o.wait_for_mixer_s = raw.wait_for_mixer_s;
   if (!raw.audio_api.empty() && raw.audio_api != "alsa" && raw.audio_api != "jack" &&
       raw.audio_api != "pulse") {
     return Error{"bad --audio-api '" + raw.audio_api + "': expected alsa, jack or pulse"};

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -62,6 +64,35 @@ MediaTime AliveFile::read(const fs::path& path) {
   MediaTime position = 0;
   std::ifstream(path) >> position;
   return position;
+}
+
+Status check_record_dir(const fs::path& dir, std::uint64_t min_free) {
+  std::error_code ec;
+  // A missing folder is made; anything in the way (a file, here or above) is named.
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p, ec) && !fs::is_directory(p, ec)) {
+      return Error{"'" + p.string() + "' is not a folder" +
+                   (p == dir ? std::string() : " (it is on the path to '" + dir.string() + "')")};
+    }
+    if (p == p.parent_path()) break;
+  }
+  if (fs::create_directories(dir, ec); ec)
+    return Error{"cannot create '" + dir.string() + "': " + ec.message()};
+  const fs::path probe = dir / ".tracklink-write-test";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{"cannot write in '" + dir.string() + "': " + std::strerror(errno)};
+  const bool wrote = ::write(fd, "ok\n", 3) == 3;
+  const int saved = errno;
+  ::close(fd);
+  fs::remove(probe, ec);
+  if (!wrote) return Error{"cannot write in '" + dir.string() + "': " + std::strerror(saved)};
+  const auto space = fs::space(dir, ec);
+  if (!ec && space.available < min_free) {
+    return Error{"the disk holding '" + dir.string() + "' has " + std::to_string(space.available >> 20) +
+                 " MiB free, less than the " + std::to_string(min_free >> 20) +
+                 " MiB a take needs to start (64 channels fill about 530 MiB a minute)"};
+  }
+  return Status::success();
 }
 
 }  // namespace tl::mixer

@@ -1,5 +1,10 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -109,7 +114,8 @@ Session::~Session() {
 
 void Session::start_mixer(const std::vector<std::string>& extra,
                           const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv = {bin("tl-mixer"), "--listen",  "127.0.0.1:0", "--record-dir", take_dir(),
+  const std::string listen = "127.0.0.1:" + std::to_string(reserved_port_);
+  std::vector<std::string> argv = {bin("tl-mixer"), "--listen",  listen,        "--record-dir", take_dir(),
                                    "--token-file",  token_file_, "--log-level", "info"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   // A restart: the last mixer is stopped first, and its log goes, so its start-up
@@ -130,6 +136,23 @@ void Session::start_mixer(const std::vector<std::string>& extra,
   wait_until([&] { return find_port() > 0 || !mixer_->running(); }, 20s);
   port_ = find_port();
   ASSERT_GT(port_, 0) << "tl-mixer did not start:\n" << mixer_->err();
+}
+
+int Session::reserve_port() {
+  // The kernel's pick for an ephemeral port, released at once: nothing else on a test
+  // machine takes it within the few seconds before the mixer binds it.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  EXPECT_TRUE(ok) << "no free port on 127.0.0.1";
+  reserved_port_ = ok ? ntohs(addr.sin_port) : 0;
+  port_ = reserved_port_;
+  return reserved_port_;
 }
 
 Process& Session::start_capture(const std::string& name, const std::string& source,

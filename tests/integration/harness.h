@@ -35,7 +35,11 @@ class Session {
   std::string mixer_address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
 
-  //! Starts tl-mixer on 127.0.0.1 with a free port; fails the test if it does not come up.
+  //! Picks a free port on 127.0.0.1 for a mixer not started yet (nodes can be pointed at it
+  //! first); start_mixer then listens on it.
+  int reserve_port();
+  //! Starts tl-mixer on 127.0.0.1 with a free port (the reserved one, if any); fails the
+  //! test if it does not come up.
   void start_mixer(const std::vector<std::string>& extra = {},
                    const std::map<std::string, std::string>& env = {});
   Process& mixer() { return *mixer_; }
@@ -73,6 +77,7 @@ class Session {
   std::string dir_;
   std::string token_file_;
   int port_ = 0;
+  int reserved_port_ = 0;
   std::unique_ptr<Process> mixer_;
   std::map<std::string, std::unique_ptr<Process>> captures_;
   int capture_starts_ = 0;

@@ -70,6 +70,7 @@ TEST(Faults, WrongOrMissingTokenGetsAClearErrorAndNoAccess) {
   ASSERT_TRUE(wait_until([&] { return !capture.running(); }, 20s)) << "a refused node must exit";
   EXPECT_NE(capture.stop(), 0);
   EXPECT_NE(capture.err().find("wrong token"), std::string::npos) << capture.err();
+  EXPECT_EQ(capture.err().find("not up yet"), std::string::npos) << "a refusal is not waited out";
   const json nodes = s.tlctl_json({"nodes"});
   EXPECT_TRUE(!nodes.contains("nodes") || nodes["nodes"].empty()) << nodes.dump();
 }

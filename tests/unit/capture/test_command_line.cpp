@@ -42,6 +42,7 @@ TEST_F(CaptureCommandLine, BadOptionsExitTwoNamingTheOption) {
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--no-such-option"}, "no-such-option"},
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--audio-to", "nowhere"}, "--audio-to"},
       {{"--mixer", "127.0.0.1:9", "--name", "a", "--sim-clock-skew-ppm", "5000"}, "--sim-clock-skew-ppm"},
+      {{"--mixer", "127.0.0.1:9", "--name", "a", "--wait-for-mixer", "-1"}, "--wait-for-mixer"},
   };
   for (const Case& c : cases) {
     const RunResult r = capture(c.args);
@@ -64,9 +65,11 @@ TEST_F(CaptureCommandLine, AFileThatDoesNotFitTheOptionsIsRefusedBeforeConnectin
   EXPECT_NE(r.err.find("resampling is not implemented"), std::string::npos) << r.err;
 }
 
-TEST_F(CaptureCommandLine, UnreachableMixerExitsOneWithAHint) {
-  const RunResult r = capture({"--mixer", "127.0.0.1:9", "--name", "lonely", "--source", "tone:440"});
+TEST_F(CaptureCommandLine, UnreachableMixerExitsOneWithAHintAfterItsWait) {
+  const RunResult r = capture(
+      {"--mixer", "127.0.0.1:9", "--name", "lonely", "--source", "tone:440", "--wait-for-mixer", "0.5"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("not up yet"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cannot reach mixer"), std::string::npos) << r.err;
 }
 

@@ -52,5 +52,25 @@ TEST(TakeFolder, AliveKeepsTheLastPositionInPlace) {
   EXPECT_EQ(AliveFile::read(dir / ".alive"), 42);
 }
 
+TEST(TakeFolder, ARecordFolderIsMadeWhenMissingAndRefusedWhenUnusable) {
+  const fs::path dir = test::make_work_dir("take_folder_record_dir");
+  EXPECT_TRUE(check_record_dir(dir / "new" / "takes", 0));
+  EXPECT_TRUE(fs::is_directory(dir / "new" / "takes"));
+  EXPECT_TRUE(fs::is_empty(dir / "new" / "takes")) << "the write test leaves nothing behind";
+
+  std::ofstream(dir / "file") << "x";
+  const Status file = check_record_dir(dir / "file", 0);
+  ASSERT_FALSE(file);
+  EXPECT_NE(file.error().find("is not a folder"), std::string::npos) << file.error();
+  const Status under = check_record_dir(dir / "file" / "takes", 0);
+  ASSERT_FALSE(under);
+  EXPECT_NE(under.error().find("on the path to"), std::string::npos) << under.error();
+
+  // No disk has an exabyte free: the check names the space there is and what it needs.
+  const Status full = check_record_dir(dir / "new", 1ull << 60);
+  ASSERT_FALSE(full);
+  EXPECT_NE(full.error().find("MiB free"), std::string::npos) << full.error();
+}
+
 }  // namespace
 }  // namespace tl::mixer

@@ -42,6 +42,7 @@ struct RawOptions {
   bool loop = false;
   double level_db = -12.0;
   double duration_s = 0.0;
+  double wait_for_mixer_s = 0.0;  // --wait-for-mixer: 0 = as long as it takes
   std::string token_file;
   std::string log_level = "info";
   bool list_devices = false;
@@ -69,6 +70,7 @@ struct CaptureOptions {
   bool loop = false;
   float level_db = -12.0f;
   double duration_s = 0.0;
+  double wait_for_mixer_s = 0.0;  // how long a node started first waits for its mixer; 0: until stopped
   std::string audio_api;
   bool audio_to_given = false;
   HostPort audio_to;                  // where audio and sync go instead of the mixer's audio port

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tl/common/result.h"
 #include "tl/common/units.h"
 #include "tl/protocol/names.h"
 
@@ -18,6 +19,14 @@ using protocol::valid_take_name;
 std::string bad_take_name_message(const std::string& name);
 //! "take-YYYYMMDD-HHMMSS" (UTC, now).
 std::string default_take_name();
+
+//! Least free space a record folder must have for tl-mixer to start: a minute of 64
+//! channels of 24-bit audio at 48 kHz is about 530 MiB; below 256 MiB a take is short-lived.
+inline constexpr std::uint64_t kMinRecordSpaceBytes = 256ull << 20;
+//! Makes sure takes can be written under dir, creating it when missing: a folder, writable
+//! (a file is created and removed there), on a disk with at least min_free bytes free.
+//! The error says what is wrong, for the operator.
+Status check_record_dir(const std::filesystem::path& dir, std::uint64_t min_free = kMinRecordSpaceBytes);
 
 //! A WAV file of a take's folder: mix.wav (node "mix", channel 0) or <node>-<channel>.wav
 //! (node names may hold '-': the channel follows the last one).
