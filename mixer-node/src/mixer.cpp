@@ -509,6 +509,9 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
                            .block_frames = config_.block_frames,
                            .block_origin = engine_.position(),
                            .lookahead = engine_.master_latency()};
+    registry_.for_each([&mix](const NodeSlot& slot) {
+      if (slot.control_connected) mix.nodes.push_back(slot.id);
+    });
     take_starting_ = true;  // changes from now on are recorded, even before the take has begun
     recorder_.start_take(r.record_start().take_name(), std::move(mix),
                          [this, weak, id](Result<proto::RecordStarted> result) {

@@ -21,6 +21,9 @@ namespace fs = std::filesystem;
 namespace tl::mixer {
 namespace {
 constexpr std::int64_t kHeaderRefreshNs = 250'000'000;  // a killed mixer's files read to within 0.5 s
+// .alive: a later mixer completes a killed take up to it from the spools. One pwrite of
+// a fixed-width line: cheap enough to keep the completed take within 50 ms of the kill.
+constexpr std::int64_t kAliveRefreshNs = 20'000'000;
 constexpr std::int64_t kWriteBlockFrames = 4096;        // frames a track writes at once while recording
 constexpr std::int64_t kStopGraceNs = 300'000'000;      // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;  // finish even if the mix stalls
@@ -201,7 +204,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
                                             .lookahead_frames = setup.lookahead},
                                     .initial = std::move(setup.scene)};
   take_ = std::move(take);
-  for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
+  for (const std::uint16_t id : setup.nodes) {
     if (const NodeSlot* slot = registry_.by_id(id))
       take_->open_tracks(*slot, clock_.rate(), config_.window_frames);
   }
@@ -328,9 +331,12 @@ void Recorder::service_take() {
   take_->flush(flush_to, stopping ? 0 : kWriteBlockFrames);
   if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
     take_->last_header_ns = now_ns;
-    // Where the take had got to, for a later mixer to complete it from if this one dies.
-    if (!stopping && take_->alive) take_->alive->write(now);
     take_->update_headers();
+  }
+  if (!stopping && take_->alive && now_ns - take_->last_alive_ns >= kAliveRefreshNs) {
+    // Where the take had got to, for a later mixer to complete it from if this one dies.
+    take_->last_alive_ns = now_ns;
+    take_->alive->write(now);
   }
   if (!stopping && !take_->recovered && now_ns >= take_->next_exact_ns) {
     take_->next_exact_ns = now_ns + kExactPeriodNs;

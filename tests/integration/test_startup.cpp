@@ -45,9 +45,9 @@ TEST(Startup, AnUnusableRecordFolderIsRefusedWhenTheMixerStarts) {
   const std::string file = s.dir() + "/a-file";
   std::ofstream(file) << "not a folder\n";
   for (const std::string& dir : {file, file + "/takes"}) {
-    const RunResult mixer = run({bin("tl-mixer"), "--listen", "127.0.0.1:0", "--record-dir", dir,
-                                 "--token-file", s.token_file()},
-                                20s);
+    const RunResult mixer =
+        run({bin("tl-mixer"), "--listen", "127.0.0.1:0", "--record-dir", dir, "--token-file", s.token_file()},
+            20s);
     EXPECT_EQ(mixer.exit_code, 1) << dir << ": " << mixer.err;
     EXPECT_NE(mixer.err.find("--record-dir"), std::string::npos) << mixer.err;
     EXPECT_NE(mixer.err.find("not a folder"), std::string::npos) << mixer.err;

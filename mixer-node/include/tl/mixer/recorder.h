@@ -67,6 +67,10 @@ class Recorder {
     std::uint32_t block_frames = 0;  //!< the mix engine's block
     MediaTime block_origin = 0;      //!< where one of its blocks began (its grid)
     std::size_t lookahead = 0;       //!< the master chain's delay (mix.wav is placed back by it)
+    //! The nodes connected as the take starts: each gets its tracks at once. Any other
+    //! node gets them only if its audio arrives while the take runs, so a node that left
+    //! before the take has no track in it (and does not hold up its recovery).
+    std::vector<std::uint16_t> nodes;
   };
   //! Starts a take at the current session position. done runs on the recorder thread.
   void start_take(std::string name, MixSetup mix, StartedFn done);

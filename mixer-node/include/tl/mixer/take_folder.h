@@ -38,8 +38,8 @@ struct TakeFile {
 //! The WAV files directly in dir, sorted by path.
 std::vector<TakeFile> take_files(const std::filesystem::path& dir);
 
-//! A take's .alive file: where the take had got to, rewritten in place four times a
-//! second. Never truncated: on ext4 a truncate waits for the file's data to reach the
+//! A take's .alive file: where the take had got to, rewritten in place every 20 ms.
+//! Never truncated: on ext4 a truncate waits for the file's data to reach the
 //! disk, and a busy disk held the recorder (and so its queues) for seconds.
 class AliveFile {
  public:
