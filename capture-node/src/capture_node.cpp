@@ -92,6 +92,14 @@ void answer_fetch(protocol::ControlClient& client, Sender& sender, const tl::pro
   d->set_request_from(fetch.from());
   d->set_request_frames(fetch.frames());
   d->set_not_in_spool(missing);
+  // What the spool dropped to stay within --spool-max is older than its oldest frame;
+  // any other frame it lacks was never captured (the node was not running or streaming).
+  if (const auto first = sender.spool_first()) {
+    const std::int64_t older = std::clamp<std::int64_t>(*first - fetch.from(), 0, fetch.frames());
+    d->set_evicted(static_cast<std::uint32_t>(std::min<std::int64_t>(older, missing)));
+  } else {
+    d->set_no_spool(true);
+  }
   (void)client.send(std::move(last));
   spdlog::debug("resent {} frames from {} to the mixer out of the spool ({} not held)",
                 fetch.frames() - missing, fetch.from(), missing);

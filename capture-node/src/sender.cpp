@@ -79,6 +79,12 @@ std::size_t Sender::read_spool(MediaTime from, std::uint32_t frames, std::span<s
   return spool_->read(from, frames, out, have);
 }
 
+std::optional<MediaTime> Sender::spool_first() const {
+  std::lock_guard lock(spool_mutex_);
+  if (!spool_) return std::nullopt;
+  return spool_->first();
+}
+
 Sender::SpoolStats Sender::spool_stats() const noexcept {
   return SpoolStats{.nacks = nacks_.load(std::memory_order_relaxed),
                     .resent_packets = resent_packets_.load(std::memory_order_relaxed),

@@ -200,6 +200,7 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   std::string out = r.take_name() + "\npath: " + r.path() + "\n";
   out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
              static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
+  if (!r.state().empty()) out += "state: " + r.state() + "\n";
   // One line per track; every value carries its label, numbers right-aligned.
   std::size_t wf = 0, wp = 0, wr = 0, wl = 0, wc = 0;
   for (const auto& tr : r.tracks()) {
@@ -251,10 +252,13 @@ std::string format_takes(const tl::proto::TakeList& list) {
         if (tr.node() != "mix") ++tracks;
         lost += tr.lost_samples();
       }
+      // The take's own state word; a mixer older than "incomplete" is read by its losses.
+      const std::string state = !take.state().empty() && take.state() != "complete" ? take.state()
+                                : lost == 0                                         ? "complete"
+                                                                                    : "incomplete";
       t.add({take.take_name(),
-             unfinished  ? "unfinished"
-             : lost == 0 ? "complete"
-                         : fmt("%llu lost", static_cast<unsigned long long>(lost)),
+             state == "incomplete" ? fmt("incomplete (%llu lost)", static_cast<unsigned long long>(lost))
+                                   : state,
              fmt("%.3f", take.seconds()), std::to_string(tracks), std::to_string(take.start_sample()),
              take.path()});
       if (unfinished) {

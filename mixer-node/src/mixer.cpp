@@ -97,7 +97,7 @@ Status Mixer::start() {
     asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
   });
   recorder_realtime_error_ = recorder_.start(config_.realtime);
-  for (const std::string& take : recorder_.unfinished_takes()) {
+  for (const std::string& take : recorder_.mark_unfinished_takes()) {
     spdlog::warn(
         "take {} was not finished: a mixer stopped while recording it. Its files are readable as they "
         "are (tlctl takes lists it as unfinished); the node spools still hold its audio",

@@ -246,8 +246,16 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
                    : "no take '" + name + "' in " + config_.record_dir + " (tlctl takes lists them)"});
     return;
   }
-  if (found->closed()) {
+  if (found->state == TakeManifest::kComplete) {
     done(Error{"take '" + name + "' is complete: nothing to recover"});
+    return;
+  }
+  if (found->closed()) {
+    std::uint64_t missing = 0;
+    for (const TakeTrack& t : found->tracks) missing += t.lost_samples;
+    done(Error{"take '" + name + "' is incomplete (" + std::to_string(missing) +
+               " samples missing; tlctl takes says where and why) but was closed by the mixer that "
+               "recorded it: recover completes unfinished takes only"});
     return;
   }
   auto take = reopen_take(dir, found.value(), registry_, config_.window_frames);
@@ -428,7 +436,9 @@ void Recorder::backfill_failed(std::uint16_t node_id, MediaTime from, std::uint3
 void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& data) {
   if (!take_ || node_id == 0 || node_id > kMaxNodes) return;
   if (data.last()) {
-    take_->backfill.answered(node_id, data.request_from(), data.request_frames(), data.not_in_spool());
+    take_->backfill.answered(
+        node_id, data.request_from(), data.request_frames(),
+        {.not_in_spool = data.not_in_spool(), .evicted = data.evicted(), .no_spool = data.no_spool()});
     return;
   }
   take_->put_backfill(node_id, registry_.by_id(node_id), data);
@@ -436,8 +446,9 @@ void Recorder::apply_backfill(std::uint16_t node_id, const proto::AudioData& dat
 
 void Recorder::finalize() {
   Take& take = *take_;
-  const TakeManifest m = close_take(take, take.stop - take.start, manifest(TakeManifest::kComplete),
-                                    registry_, !running_.load());
+  TakeManifest m = close_take(take, take.stop - take.start, manifest(TakeManifest::kComplete), registry_,
+                              !running_.load());
+  m.state = TakeManifest::closed_state(m.complete);
   if (!take.recovered) {
     if (const Status s = take.automation.write(take.dir); !s) {
       spdlog::error("take '{}': {}", take.name, s.error());
@@ -454,7 +465,7 @@ void Recorder::finalize() {
         take.name, take.backfill.answered_count(), take.backfill.requests().size(), recovered, lost);
   }
   write_manifest(m);
-  spdlog::info("take '{}' complete: {:.1f} s, {} tracks + mix.wav in {}", take.name, m.seconds,
+  spdlog::info("take '{}' {}: {:.1f} s, {} tracks + mix.wav in {}", take.name, m.state, m.seconds,
                m.tracks.size(), take.dir.string());
   const proto::RecordStopped summary = stopped_take(m, take.dir);
   StoppedFn done = std::move(take.on_stopped);
@@ -481,11 +492,15 @@ void Recorder::write_manifest(const TakeManifest& m) const {
   if (const Status s = m.write(take_->dir); !s) spdlog::error("take '{}': {}", take_->name, s.error());
 }
 
-std::vector<std::string> Recorder::unfinished_takes() const {
+std::vector<std::string> Recorder::mark_unfinished_takes() {
   std::vector<std::string> names;
   for (const auto& t : list_takes()) {
-    if (t.state() == "unfinished")
-      names.push_back(t.take_name() + fmt::format(" ({:.1f} s readable)", t.seconds()));
+    if (t.state() != TakeManifest::kUnfinished) continue;
+    names.push_back(t.take_name() + fmt::format(" ({:.1f} s readable)", t.seconds()));
+    auto m = TakeManifest::read(t.path());
+    if (!m || m->state == TakeManifest::kUnfinished) continue;
+    m->state = TakeManifest::kUnfinished;
+    if (const Status s = m->write(t.path()); !s) spdlog::warn("take '{}': {}", t.take_name(), s.error());
   }
   return names;
 }

@@ -47,12 +47,13 @@ void Backfill::ask(std::uint16_t node, MediaTime from, std::uint32_t frames) {
   requests_.push_back({.node = node, .from = from, .frames = frames});
 }
 
-void Backfill::answered(std::uint16_t node, MediaTime from, std::uint32_t frames,
-                        std::uint32_t not_in_spool) {
+void Backfill::answered(std::uint16_t node, MediaTime from, std::uint32_t frames, const Answer& answer) {
   for (auto& r : requests_) {
     if (r.node == node && r.from == from && r.frames == frames && !r.done) {
       r.done = true;
-      r.not_in_spool = not_in_spool;
+      r.not_in_spool = answer.not_in_spool;
+      r.evicted = std::min(answer.evicted, answer.not_in_spool);
+      r.no_spool = answer.no_spool;
     }
   }
 }
@@ -81,22 +82,32 @@ std::size_t Backfill::answered_count() const {
 }
 
 std::string Backfill::missing_reason(std::uint16_t node, bool shutting_down) const {
-  bool asked = false, late = false;
-  std::uint64_t not_held = 0;
+  bool asked = false, late = false, no_spool = false;
+  std::uint64_t evicted = 0, never_captured = 0;
   std::string failure;
   for (const auto& r : requests_) {
     if (r.node != node) continue;
     asked = true;
     if (!r.failure.empty()) failure = r.failure;
     if (!r.done) late = true;
-    not_held += r.not_in_spool;
+    no_spool = no_spool || r.no_spool;
+    evicted += r.evicted;
+    never_captured += r.not_in_spool - r.evicted;
   }
   if (!failure.empty()) return failure;
   if (!asked) return shutting_down ? "the mixer was shutting down; not asked" : "no backfill was possible";
-  if (not_held != 0) {
-    return "the node's spool no longer holds " + std::to_string(not_held) +
-           " of the missing samples (its --spool-max is too small, or it ran with --spool-dir none)";
+  if (no_spool) return "the node runs with --spool-dir none: it keeps nothing to resend";
+  // Each cause with its own count: a node can both restart and outgrow its spool.
+  std::string why;
+  if (never_captured != 0) {
+    why = "the node did not capture " + std::to_string(never_captured) +
+          " of the missing samples (it was not running, or not streaming yet, then)";
   }
+  if (evicted != 0) {
+    why += (why.empty() ? "" : "; ") + std::string("the node's spool no longer holds ") +
+           std::to_string(evicted) + " of them (older than its --spool-max keeps)";
+  }
+  if (!why.empty()) return why;
   if (late) return "the node did not answer the backfill in time";
   return "the node resent it, but it did not fit the take";
 }

@@ -154,6 +154,8 @@ Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
   f.get("frames", m.frames);
   f.get("seconds", m.seconds);
   f.get("complete", m.complete);
+  // Takes written before "incomplete" existed said "complete" beside "complete": false.
+  if (m.state == kComplete && !m.complete && f.has("complete")) m.state = kIncomplete;
   f.each("tracks", [&](JsonFields& t) { m.tracks.push_back(read_track(t)); });
   if (f.has("mix")) {
     JsonFields mix = f.object("mix");

@@ -35,7 +35,7 @@ void summarise(const TakeTrack& t, proto::TrackSummary& s) {
 //! A take the mixer did not close (it was killed, or the machine went down): what
 //! its files hold, as any reader sees them (headers are refreshed while recording).
 void describe_unfinished(const fs::path& dir, std::uint32_t rate, proto::RecordStopped& t) {
-  t.set_state("unfinished");
+  t.set_state(TakeManifest::kUnfinished);
   std::int64_t longest = 0;
   for (const TakeFile& f : take_files(dir)) {
     SF_INFO info{};
@@ -62,6 +62,8 @@ proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& 
   summary.set_start_sample(manifest.start_sample);
   summary.set_frames(manifest.frames);
   summary.set_seconds(manifest.seconds);
+  summary.set_state(manifest.state);
+  summary.set_complete(manifest.complete);
   // Every node's track, then the mix (it has nothing recovered or missing: left unset).
   const auto add = [&](const TakeTrack& t) {
     auto* s = summary.add_tracks();
@@ -94,7 +96,7 @@ std::vector<proto::RecordStopped> list_takes(const fs::path& record_dir, const s
       out.push_back(std::move(t));
       continue;
     }
-    t.set_state(TakeManifest::kComplete);
+    t.set_state(m.state);
     t.set_complete(m.complete);
     for (const TakeTrack& tr : m.tracks) summarise(tr, *t.add_tracks());
     out.push_back(std::move(t));

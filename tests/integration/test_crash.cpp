@@ -73,6 +73,7 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   const json takes = s.tlctl_json({"takes"});
   ASSERT_EQ(takes["takes"].size(), 1u) << takes.dump();
   EXPECT_EQ(takes["takes"][0].value("state", ""), "unfinished");
+  EXPECT_EQ(read_json(dir + "/take.json").value("state", ""), "unfinished") << "the file says the same";
   EXPECT_NEAR(json_num(takes["takes"][0], "seconds"), std::max(track_s, mix_s), 0.01);
 
   // Without its node the take cannot be completed; the message says what to do.

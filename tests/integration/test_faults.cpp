@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -102,6 +103,8 @@ TEST(Faults, CrashedNodeShowsGoneRejoinsItsTracksAndOthersKeepRecording) {
   const std::string dir = s.take_dir() + "/rejoin";
   std::ifstream in(dir + "/take.json");
   const json take = json::parse(in);
+  EXPECT_EQ(take.value("state", ""), "incomplete") << "one state word: the outage is missing audio";
+  EXPECT_FALSE(take.value("complete", true));
   int flaky_tracks = 0;
   for (const auto& t : take["tracks"]) {
     if (t["node"] == "steady") {
@@ -110,6 +113,10 @@ TEST(Faults, CrashedNodeShowsGoneRejoinsItsTracksAndOthersKeepRecording) {
     if (t["node"] == "flaky") {
       ++flaky_tracks;
       EXPECT_GT(json_int(t, "lost_samples"), 0) << "the outage is reported";
+      EXPECT_NE(t.value("missing_reason", "").find("not running"), std::string::npos)
+          << "a node that was down is not blamed on its spool: " << t.dump();
+      std::printf("[ figure ] %s: %lld samples missing: %s\n", t.value("file", "").c_str(),
+                  static_cast<long long>(json_int(t, "lost_samples")), t.value("missing_reason", "").c_str());
     }
   }
   EXPECT_EQ(flaky_tracks, 2) << "the rejoined node kept its two tracks: " << take.dump(2);

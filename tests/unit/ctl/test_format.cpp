@@ -205,7 +205,13 @@ tl::proto::RecordStopped stopped_take() {
 }
 
 TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
-  const auto lines = lines_of(format_record_stopped(stopped_take()));
+  EXPECT_EQ(lines_of(format_record_stopped(stopped_take())).size(), 6u) << "no state line without a state";
+  tl::proto::RecordStopped incomplete = stopped_take();
+  incomplete.set_state("incomplete");
+  auto lines = lines_of(format_record_stopped(incomplete));
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[3], "state: incomplete");
+  lines.erase(lines.begin() + 3);
   ASSERT_EQ(lines.size(), 6u);
   EXPECT_EQ(lines[0], "take-20261122-010203");
   EXPECT_EQ(lines[1], "path: /srv/takes/take-20261122-010203");
@@ -231,7 +237,7 @@ TEST(FormatRecord, StartPrintsTheTakeNameFirst) {
 TEST(FormatTakes, ListsTakesTheirStateMissingRangesAndTheOneRecording) {
   tl::proto::TakeList list;
   *list.add_takes() = stopped_take();
-  list.mutable_takes(0)->set_state("complete");
+  list.mutable_takes(0)->set_state("incomplete");
   tl::proto::RecordStopped killed;
   killed.set_take_name("take-killed");
   killed.set_path("/srv/takes/take-killed");
@@ -243,8 +249,9 @@ TEST(FormatTakes, ListsTakesTheirStateMissingRangesAndTheOneRecording) {
   list.set_recording("take-2");
   const auto lines = lines_of(format_takes(list));
   ASSERT_EQ(lines.size(), 6u);
-  EXPECT_EQ(cells_of(lines[1]), (std::vector<std::string>{"take-20261122-010203", "3", "lost", "12.000", "1",
-                                                          "48000", "/srv/takes/take-20261122-010203"}));
+  EXPECT_EQ(cells_of(lines[1]),
+            (std::vector<std::string>{"take-20261122-010203", "incomplete", "(3", "lost)", "12.000", "1",
+                                      "48000", "/srv/takes/take-20261122-010203"}));
   // Missing ranges in take seconds: sample 96000 is 1 s after the take's start at 48000.
   EXPECT_EQ(lines[2],
             "    room-a-1.wav: 3 samples missing in 1 range(s): 1.000-1.000 s (the node did not answer the "
@@ -257,6 +264,11 @@ TEST(FormatTakes, ListsTakesTheirStateMissingRangesAndTheOneRecording) {
       "audio");
   EXPECT_EQ(lines[5], "recording: take-2");
   EXPECT_EQ(format_takes(tl::proto::TakeList{}), "no takes\n");
+  // A mixer from before "incomplete" said "complete" for a take with losses: read by them.
+  list.mutable_takes(0)->set_state("complete");
+  EXPECT_EQ(cells_of(lines_of(format_takes(list))[1])[1], "incomplete");
+  list.mutable_takes(0)->mutable_tracks(0)->set_lost_samples(0);
+  EXPECT_EQ(cells_of(lines_of(format_takes(list))[1])[1], "complete");
 }
 
 TEST(FormatStatus, KeyValueLines) {

@@ -50,10 +50,10 @@ TEST(Backfill, AnswersAndFailuresCloseTheRequestTheyName) {
   b.ask(2, 1000, 480);
   EXPECT_TRUE(b.waiting_for(1));
   EXPECT_FALSE(b.waiting_for(3));
-  b.answered(1, 1000, 480, 0);
-  b.answered(1, 5000, 96, 0);  // not a request: nothing closes
+  b.answered(1, 1000, 480, {});
+  b.answered(1, 5000, 96, {});  // not a request: nothing closes
   EXPECT_TRUE(b.waiting_for(1));
-  b.answered(1, 5000, 480, 0);
+  b.answered(1, 5000, 480, {});
   EXPECT_FALSE(b.waiting_for(1));
   EXPECT_FALSE(b.all_answered());
   b.failed(2, 1000, 480, "node 'far' is not connected");
@@ -68,15 +68,27 @@ TEST(Backfill, TheReasonForAudioStillMissingNamesItsCause) {
 
   b.ask(1, 0, 480);
   EXPECT_EQ(b.missing_reason(1, false), "the node did not answer the backfill in time");
-  b.answered(1, 0, 480, 0);
+  b.answered(1, 0, 480, {});
   EXPECT_EQ(b.missing_reason(1, false), "the node resent it, but it did not fit the take");
 
+  // The node says which frames its spool dropped (--spool-max) and which it never had.
   b.ask(2, 0, 480);
-  b.answered(2, 0, 480, 300);
-  EXPECT_EQ(
-      b.missing_reason(2, false),
-      "the node's spool no longer holds 300 of the missing samples (its --spool-max is too small, or it "
-      "ran with --spool-dir none)");
+  b.answered(2, 0, 480, {.not_in_spool = 300, .evicted = 300});
+  EXPECT_EQ(b.missing_reason(2, false),
+            "the node's spool no longer holds 300 of them (older than its --spool-max keeps)");
+  b.ask(4, 0, 480);
+  b.answered(4, 0, 480, {.not_in_spool = 200});
+  EXPECT_EQ(b.missing_reason(4, false),
+            "the node did not capture 200 of the missing samples (it was not running, or not streaming "
+            "yet, then)");
+  b.ask(4, 1000, 480);
+  b.answered(4, 1000, 480, {.not_in_spool = 100, .evicted = 40});
+  EXPECT_EQ(b.missing_reason(4, false),
+            "the node did not capture 260 of the missing samples (it was not running, or not streaming "
+            "yet, then); the node's spool no longer holds 40 of them (older than its --spool-max keeps)");
+  b.ask(5, 0, 480);
+  b.answered(5, 0, 480, {.not_in_spool = 480, .no_spool = true});
+  EXPECT_EQ(b.missing_reason(5, false), "the node runs with --spool-dir none: it keeps nothing to resend");
 
   b.ask(3, 0, 480);
   b.failed(3, 0, 480, "node 'far' is not connected");

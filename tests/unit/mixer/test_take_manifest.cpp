@@ -38,7 +38,7 @@ class TakeManifestTest : public ::testing::Test {
 //! Opus node's track still missing audio, and the mix with its guesses.
 TakeManifest closed_take() {
   TakeManifest m{.take = "song-1",
-                 .state = TakeManifest::kComplete,
+                 .state = TakeManifest::kIncomplete,
                  .sample_rate = 48000,
                  .start_sample = 480000,
                  .latency_frames = 960,
@@ -182,6 +182,21 @@ TEST_F(TakeManifestTest, FieldsAFileDoesNotHoldKeepTheirDefaults) {
   EXPECT_FALSE(t.conform);
   EXPECT_FALSE(t.live_concealed);
   EXPECT_EQ(t.node_id, 0);
+}
+
+TEST_F(TakeManifestTest, ATakeHasOneStateWord) {
+  // Written before "incomplete" existed: "complete" beside "complete": false.
+  write_file(R"({"state": "complete", "complete": false})");
+  auto m = TakeManifest::read(dir_);
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m->state, TakeManifest::kIncomplete);
+  EXPECT_TRUE(m->closed());
+  write_file(R"({"state": "complete", "complete": true})");
+  EXPECT_EQ(TakeManifest::read(dir_)->state, TakeManifest::kComplete);
+  write_file(R"({"state": "unfinished"})");
+  EXPECT_FALSE(TakeManifest::read(dir_)->closed());
+  EXPECT_EQ(TakeManifest::closed_state(true), std::string("complete"));
+  EXPECT_EQ(TakeManifest::closed_state(false), std::string("incomplete"));
 }
 
 TEST_F(TakeManifestTest, AMissingOrBrokenFileIsAClearError) {

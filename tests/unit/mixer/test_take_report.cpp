@@ -96,7 +96,7 @@ TEST(TakeReport, TheListHasClosedTakesFromTakeJsonAndUnfinishedOnesFromTheirFile
   EXPECT_EQ(killed.tracks(0).frames(), 12000u);
 
   const auto& one = list[1];
-  EXPECT_EQ(one.state(), "complete");
+  EXPECT_EQ(one.state(), "incomplete") << "one state word: a take with losses is not complete";
   EXPECT_FALSE(one.complete());
   EXPECT_EQ(one.path(), (dir / "one").string());
   ASSERT_EQ(one.tracks_size(), 2) << "the nodes' tracks, as tlctl takes counts them";

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -103,6 +104,8 @@ class Sender {
   //! 0 without a spool.
   std::size_t read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
                          std::span<std::uint8_t> have);
+  //! Any thread: the spool's oldest frame, or nullopt without a spool.
+  std::optional<MediaTime> spool_first() const;
 
   struct SpoolStats {
     std::uint64_t nacks = 0;                // NACKs received

@@ -116,10 +116,12 @@ class Recorder {
   void backfill_failed(std::uint16_t node_id, MediaTime from, std::uint32_t frames, std::string reason);
 
   //! Takes found under the record directory (reads their take.json): closed ones
-  //! ("complete"), and ones a stopped mixer left ("unfinished", described from their files).
+  //! ("complete", "incomplete"), and ones a stopped mixer left ("unfinished", described
+  //! from their files).
   std::vector<proto::RecordStopped> list_takes() const;
-  //! "name (12.3 s readable)" for every unfinished take (reported at start-up).
-  std::vector<std::string> unfinished_takes() const;
+  //! At start-up, before any take: the takes a stopped mixer left, their take.json set to
+  //! "unfinished" (so the file says what `tlctl takes` says); "name (12.3 s readable)" each.
+  std::vector<std::string> mark_unfinished_takes();
 
  private:
   void run();

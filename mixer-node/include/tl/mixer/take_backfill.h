@@ -37,8 +37,16 @@ class Backfill {
     MediaTime from = 0;  //!< the node's media time
     std::uint32_t frames = 0;
     bool done = false;
-    std::uint32_t not_in_spool = 0;  //!< frames the node's spool no longer held
+    std::uint32_t not_in_spool = 0;  //!< frames the node's spool did not hold
+    std::uint32_t evicted = 0;       //!< of those, older than its oldest (--spool-max)
+    bool no_spool = false;           //!< the node has no spool (--spool-dir none)
     std::string failure;             //!< why it could not be asked (node not connected)
+  };
+  //! The node's last message for a request: what its spool did not hold, and why.
+  struct Answer {
+    std::uint32_t not_in_spool = 0;
+    std::uint32_t evicted = 0;
+    bool no_spool = false;
   };
 
   //! How long the take-end backfill waits for answers: 5 s plus 2 s per second of
@@ -46,8 +54,7 @@ class Backfill {
   static std::int64_t wait_ns(std::uint64_t missing_frames, std::uint32_t sample_rate);
 
   void ask(std::uint16_t node, MediaTime from, std::uint32_t frames);
-  //! The node's last message for a request: it did not have not_in_spool of its frames.
-  void answered(std::uint16_t node, MediaTime from, std::uint32_t frames, std::uint32_t not_in_spool);
+  void answered(std::uint16_t node, MediaTime from, std::uint32_t frames, const Answer& answer);
   //! A request that could not be sent.
   void failed(std::uint16_t node, MediaTime from, std::uint32_t frames, const std::string& reason);
 

@@ -78,18 +78,21 @@ struct TakeTrack {
 
 struct TakeManifest {
   static constexpr const char* kFormat = "tracklink-take/1";
-  static constexpr const char* kRecording = "recording";
-  static constexpr const char* kBackfilling = "backfilling";
-  static constexpr const char* kComplete = "complete";
+  // A take's one state word, the same in take.json, `tlctl takes` and its --json:
+  static constexpr const char* kRecording = "recording";      //!< being recorded
+  static constexpr const char* kBackfilling = "backfilling";  //!< stopped, asking the spools
+  static constexpr const char* kComplete = "complete";        //!< closed, nothing missing
+  static constexpr const char* kIncomplete = "incomplete";    //!< closed, tracks list what is missing and why
+  static constexpr const char* kUnfinished = "unfinished";    //!< its mixer stopped while recording it
 
   std::string take;
-  std::string state;  //!< kRecording, kBackfilling or kComplete
+  std::string state;  //!< one of the k* words above
   std::uint32_t sample_rate = 0;
   MediaTime start_sample = 0;
   MediaTime latency_frames = 0;             //!< the live mix's play-out delay when written
   bool recovered_after_mixer_stop = false;  //!< completed by a later mixer
 
-  // Written once the take is closed (kComplete):
+  // Written once the take is closed (kComplete or kIncomplete):
   std::uint64_t frames = 0;
   double seconds = 0.0;
   bool complete = false;  //!< no track is missing anything
@@ -97,7 +100,9 @@ struct TakeManifest {
 
   std::vector<TakeTrack> tracks;  //!< the nodes' tracks (none until closed)
 
-  bool closed() const { return state == kComplete; }
+  bool closed() const { return state == kComplete || state == kIncomplete; }
+  //! The closed state for a take with (or without) audio still missing.
+  static const char* closed_state(bool complete) { return complete ? kComplete : kIncomplete; }
   bool operator==(const TakeManifest&) const = default;
 
   //! <take_dir>/take.json. Fields it does not hold keep their defaults; an error says
