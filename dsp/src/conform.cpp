@@ -50,10 +50,8 @@ float interpolate(std::span<const float> raw, double index) {
 
 }  // namespace
 
-ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor> anchors, std::int64_t start,
-                      std::size_t frames) {
+ConformResult plan_conform(std::span<const ConformAnchor> anchors, std::int64_t start, std::size_t frames) {
   ConformResult result;
-  result.samples.assign(frames, 0.0f);
   if (anchors.empty() || frames == 0) return result;
 
   // The best whole-sample shift, and how far the map strays from it over the take.
@@ -76,7 +74,17 @@ ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor>
   if (result.drift_samples < 1.0) {
     result.copied = true;
     result.shift = centre;
-    const auto offset = static_cast<std::int64_t>(centre);
+  }
+  return result;
+}
+
+ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor> anchors, std::int64_t start,
+                      std::size_t frames) {
+  ConformResult result = plan_conform(anchors, start, frames);
+  result.samples.assign(frames, 0.0f);
+  if (anchors.empty() || frames == 0) return result;
+  if (result.copied) {
+    const auto offset = static_cast<std::int64_t>(result.shift);
     for (std::size_t i = 0; i < frames; ++i) {
       const std::int64_t src = start + static_cast<std::int64_t>(i) - offset;
       if (src >= 0 && src < static_cast<std::int64_t>(raw.size()))

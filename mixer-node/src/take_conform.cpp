@@ -1,5 +1,6 @@
 #include "tl/mixer/take_conform.h"
 
+#include <sndfile.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +11,18 @@
 namespace fs = std::filesystem;
 
 namespace tl::mixer {
+namespace {
+
+//! Frames in a sound file (-1 when it cannot be read).
+std::int64_t track_file_frames(const fs::path& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (f == nullptr) return -1;
+  sf_close(f);
+  return info.frames;
+}
+
+}  // namespace
 
 void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
                            const std::vector<std::pair<MediaTime, double>>& reported, MediaTime origin,
@@ -43,6 +56,16 @@ Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::s
   const fs::path raw_path = take_dir / "raw" / file;
   fs::rename(take_dir / file, raw_path, ec);
   if (ec) return Error{"cannot move " + file + " to raw/: " + ec.message()};
+
+  // A copy that moves nothing would write the raw file again, byte for byte (same header,
+  // same samples): the track is then raw/'s file itself, a second name for it. A long
+  // take's stop does not copy gigabytes, and the disk holds each track once.
+  const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
+  if (plan.copied && plan.shift == 0.0 && track_file_frames(raw_path) == frames) {
+    fs::create_hard_link(raw_path, take_dir / file, ec);
+    if (!ec) return ConformOutcome{.drift_samples = plan.drift_samples, .linked = true};
+    spdlog::warn("cannot link {} to raw/ ({}): writing it again", file, ec.message());
+  }
 
   auto raw = read_track_file(raw_path.string());
   if (!raw) return Error{raw.error()};
@@ -105,6 +128,7 @@ void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::
           .drift_samples = outcome->drift_samples,
           .resampled = outcome->resampled,
           .moved_samples = outcome->shift,
+          .linked = outcome->linked,
           .clock_offset_ms = slot->report.offset_ms()};
       if (outcome->resampled) {
         spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name,

@@ -51,6 +51,7 @@ json track_json(const TakeTrack& t, bool is_mix) {
     j["conform"] = c.resampled ? "resampled" : "copy";
     j["moved_samples"] = c.moved_samples;
     if (c.raw_first_sample >= 0) j["raw_first_sample"] = c.raw_first_sample;
+    j["raw_linked"] = c.linked;
     j["clock_offset_ms"] = c.clock_offset_ms;
   }
   if (is_mix) j["concealed"] = ranges_json(t.concealed);
@@ -124,6 +125,7 @@ TakeTrack read_track(JsonFields& f) {
     c.resampled = how == "resampled";
     f.get("moved_samples", c.moved_samples);
     f.get("raw_first_sample", c.raw_first_sample);
+    f.get("raw_linked", c.linked);
     f.get("clock_offset_ms", c.clock_offset_ms);
     t.conform = std::move(c);
   }

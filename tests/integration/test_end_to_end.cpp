@@ -154,6 +154,11 @@ TEST(EndToEnd, MixIsTheSumOfTracksWithGainAndPanAndMutedInputsAreLeftOut) {
     EXPECT_EQ(t->value("conform", ""), "copy") << t->dump();
     moved.push_back(std::llround(t->value("moved_samples", 99.0)));
     ASSERT_LE(std::llabs(moved.back()), 1) << t->dump();
+    // A copy that moved nothing is raw/'s file under a second name: the take holds it once.
+    const std::string file = dir + "/" + t->value("file", "");
+    const std::string raw = dir + "/" + t->value("raw_file", "");
+    EXPECT_EQ(t->value("raw_linked", false), moved.back() == 0) << t->dump();
+    EXPECT_EQ(std::filesystem::equivalent(file, raw), moved.back() == 0) << file;
   }
 
   // mix.wav fades in and out over its first and last 2 ms (the take's cut points).

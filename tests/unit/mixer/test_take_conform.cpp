@@ -2,11 +2,14 @@
 // converged clock estimate says about them; a drift-free node stays a plain copy.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 #include <vector>
 
+#include "process.h"
 #include "tl/mixer/drift_tracker.h"
 #include "tl/mixer/take_conform.h"
+#include "tl/mixer/track_writer.h"
 
 namespace tl::mixer {
 namespace {
@@ -82,6 +85,58 @@ TEST(AnchorPlacement, NoisyArrivalsOfADriftFreeNodeOnABusyHostConformToAnUnmoved
   const dsp::ConformResult r = dsp::conform(std::vector<float>(10 * kRate, 0.25f), map, 0, 10 * kRate);
   EXPECT_TRUE(r.copied) << "drift " << r.drift_samples << " samples";
   EXPECT_EQ(r.shift, 0.0);
+}
+
+//! A take folder holding one track, a-1.wav, of `frames` distinct 24-bit samples.
+std::filesystem::path take_with_track(const std::string& name, std::int64_t frames) {
+  const std::filesystem::path dir = test::make_work_dir(name);
+  const TrackFileInfo info{
+      .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
+  auto w = TrackWriter::open((dir / "a-1.wav").string(), info, 4096);
+  EXPECT_TRUE(w) << w.error();
+  std::vector<float> ramp(static_cast<std::size_t>(frames));
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i % 4000) / 8388608.0f;
+  for (std::int64_t at = 0; at < frames; at += 1000) {  // within the writer's window
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(1000, frames - at));
+    (*w)->put(at, std::span<const float>(ramp.data() + at, n));
+    (*w)->flush_until(at + static_cast<std::int64_t>(n));
+  }
+  (*w)->finish(frames);
+  return dir;
+}
+
+TEST(ConformTrackFile, ACopyThatMovesNothingIsTheRawFileItselfNotASecondCopy) {
+  const auto dir = take_with_track("conform_link", 4800);
+  const TrackFileInfo info{
+      .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
+  const auto map = straight();
+  const auto out = conform_track_file(dir, "a-1.wav", map, 4800, info);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_TRUE(out->linked);
+  EXPECT_FALSE(out->resampled);
+  EXPECT_TRUE(std::filesystem::equivalent(dir / "a-1.wav", dir / "raw" / "a-1.wav")) << "one file, two names";
+  const auto back = read_track_file((dir / "a-1.wav").string());
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->frames(), 4800);
+  EXPECT_EQ(back->samples[100], 100.0f / 8388608.0f);
+  EXPECT_EQ(back->samples[3999], 3999.0f / 8388608.0f);
+}
+
+TEST(ConformTrackFile, ACopyThatMovesIsWrittenAsItsOwnFile) {
+  const auto dir = take_with_track("conform_moved", 4800);
+  const TrackFileInfo info{
+      .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
+  std::vector<dsp::ConformAnchor> map = straight();
+  for (auto& a : map) a.session_pos += 1.0;  // the converged clock puts it one sample later
+  const auto out = conform_track_file(dir, "a-1.wav", map, 4800, info);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_FALSE(out->linked);
+  EXPECT_EQ(out->shift, 1.0);
+  EXPECT_FALSE(std::filesystem::equivalent(dir / "a-1.wav", dir / "raw" / "a-1.wav"));
+  const auto back = read_track_file((dir / "a-1.wav").string());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->samples[0], 0.0f);
+  EXPECT_EQ(back->samples[101], 100.0f / 8388608.0f);
 }
 
 }  // namespace

@@ -32,6 +32,10 @@ struct ConformResult {
                                //! for a copy, the whole-sample shift it used
 };
 
+//! What conform() will do for this map, without the samples: whether it copies, the
+//! drift and the shift (samples left empty). A copy with shift 0 is the raw track itself.
+ConformResult plan_conform(std::span<const ConformAnchor> anchors, std::int64_t start, std::size_t frames);
+
 //! Conforms raw to session positions [start, start + frames). anchors must be
 //! sorted by node_index with increasing session_pos (at least one; with one, the
 //! map is a pure shift). Session positions outside the raw track read as silence.

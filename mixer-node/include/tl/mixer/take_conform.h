@@ -25,7 +25,8 @@ namespace tl::mixer {
 struct ConformOutcome {
   bool resampled = false;
   double drift_samples = 0.0;
-  double shift = 0.0;  // samples the track moved from its packets' stamps (see dsp::ConformResult)
+  double shift = 0.0;   // samples the track moved from its packets' stamps (see dsp::ConformResult)
+  bool linked = false;  // the track is raw/'s file itself (a copy that moved nothing): one file on disk
 };
 
 //! The node stamped each stretch of its audio from an early clock estimate; its later,

@@ -65,6 +65,7 @@ struct TakeTrack {
     bool resampled = false;              //!< written as "conform": "resampled" or "copy"
     double moved_samples = 0.0;          //!< how far it stands from its packets' stamps
     std::int64_t raw_first_sample = -1;  //!< where raw/ starts (-1: not written)
+    bool linked = false;  //!< the track and raw/ are one file on disk (a hard link), written once
     double clock_offset_ms = 0.0;
     bool operator==(const Conform&) const = default;
   };
