@@ -24,6 +24,8 @@ constexpr std::int64_t kHeaderRefreshNs = 250'000'000;  // a killed mixer's file
 // .alive: a later mixer completes a killed take up to it from the spools. One pwrite of
 // a fixed-width line: cheap enough to keep the completed take within 50 ms of the kill.
 constexpr std::int64_t kAliveRefreshNs = 20'000'000;
+// automation.json is rewritten (aside, then renamed) at most this often while changes come.
+constexpr std::int64_t kAutomationJournalNs = 100'000'000;
 constexpr std::int64_t kWriteBlockFrames = 4096;        // frames a track writes at once while recording
 constexpr std::int64_t kStopGraceNs = 300'000'000;      // wait this long past latency for stragglers
 constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;  // finish even if the mix stalls
@@ -76,6 +78,7 @@ void Recorder::note_automation(MediaTime position, std::string state) {
   post([this, position, state = std::move(state)]() mutable {
     if (!take_ || take_->recovered || position >= take_->stop) return;
     take_->automation.changes.push_back({.position = position, .state = std::move(state)});
+    take_->automation_dirty = true;  // journaled by service_take
   });
 }
 
@@ -215,6 +218,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
   take_start_.store(take_->start);
   recording_.store(true, std::memory_order_release);
   write_manifest(manifest(TakeManifest::kRecording));
+  if (const Status s = take_->automation.write(dir); !s) spdlog::error("take '{}': {}", name, s.error());
   spdlog::info("recording take '{}' in {} from session sample {}", name, dir.string(), take_->start);
 
   proto::RecordStarted started;
@@ -340,6 +344,14 @@ void Recorder::service_take() {
   if (now_ns - take_->last_header_ns > kHeaderRefreshNs) {
     take_->last_header_ns = now_ns;
     take_->update_headers();
+  }
+  if (take_->automation_dirty && now_ns - take_->last_automation_ns >= kAutomationJournalNs) {
+    // automation.json as the take goes: a killed mixer's take keeps every change made
+    // before the last write (a scene recall's many changes are written together).
+    take_->automation_dirty = false;
+    take_->last_automation_ns = now_ns;
+    if (const Status s = take_->automation.write(take_->dir); !s)
+      spdlog::error("take '{}': {}", take_->name, s.error());
   }
   if (!stopping && take_->alive && now_ns - take_->last_alive_ns >= kAliveRefreshNs) {
     // Where the take had got to, for a later mixer to complete it from if this one dies.

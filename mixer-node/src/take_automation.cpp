@@ -41,10 +41,17 @@ Status TakeAutomation::write(const fs::path& take_dir) const {
                     {"state", std::move(state)}});
   }
   doc["changes"] = std::move(list);
+  // Written aside and renamed: a mixer killed mid-write leaves the last whole journal.
   const fs::path path = take_dir / "automation.json";
-  std::ofstream out(path, std::ios::trunc);
-  out << doc.dump(1) << "\n";
-  if (!out) return Error{"cannot write " + path.string()};
+  const fs::path tmp = take_dir / "automation.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump(1) << "\n";
+    if (!out) return Error{"cannot write " + tmp.string()};
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
   return {};
 }
 
@@ -53,7 +60,7 @@ Result<TakeAutomation> TakeAutomation::read(const fs::path& take_dir) {
   std::ifstream in(path);
   if (!in) {
     return Error{"no automation.json in " + take_dir.string() +
-                 " (a take writes it as it closes; a recovered take has none)"};
+                 " (a take writes it as it starts and after each change)"};
   }
   const json j = json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error{path.string() + " is not valid JSON"};

@@ -41,7 +41,10 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   const std::int64_t start = json_int(started, "start_sample");
   s.start_capture("far", "file:" + file);
   ASSERT_TRUE(s.wait_node_state("far", "streaming")) << s.logs();
-  s.wait_session(6.0);
+  s.wait_session(2.0);
+  // A change during the take: automation.json is journaled as the take goes.
+  ASSERT_EQ(s.tlctl({"gain", "far/1", "-6"}).exit_code, 0);
+  s.wait_session(4.0);
   const double killed_at = s.session_seconds();  // just before the kill (a later kill only helps the files)
   s.mixer().kill_hard();
 
@@ -131,6 +134,14 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
       ADD_FAILURE() << "frame " << i << ": want " << want << " got " << got;
   }
   EXPECT_EQ(mismatches, 0);
+  // The change made before the kill survived it, and the recovered take renders.
+  const json automation = read_json(dir + "/automation.json");
+  ASSERT_TRUE(automation.contains("changes")) << automation.dump();
+  ASSERT_EQ(automation["changes"].size(), 1u) << automation.dump();
+  EXPECT_EQ(automation["changes"][0].value("target", ""), "far/1");
+  const RunResult render = run({bin("tl-render"), dir, "--quiet"}, 120s);
+  EXPECT_EQ(render.exit_code, 0) << render.out << render.err;
+
   const RunResult again = s.tlctl({"record", "recover", "killed"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("is complete"), std::string::npos) << again.err;

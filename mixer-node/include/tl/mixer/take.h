@@ -48,6 +48,8 @@ struct Take {
   std::array<std::uint64_t, kMaxNodes + 1> concealed_at_start{};
   std::int64_t last_header_ns = 0;
   std::int64_t last_alive_ns = 0;
+  bool automation_dirty = false;  // a change not yet in automation.json
+  std::int64_t last_automation_ns = 0;
   std::int64_t mix_end = 0;  // take-relative end of mix audio received
   MixConcealment mix_concealed;
   // What the live mix concealed of each track (by file).

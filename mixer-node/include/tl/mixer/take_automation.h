@@ -2,7 +2,8 @@
 //! automation.json: the mix as a take began and every change made during it, the one
 //! reader and writer of it.
 //!
-//! The recorder writes it as the take closes (a recovered take has none); tl-render
+//! The recorder writes it as the take starts and again (aside, then renamed) within
+//! 0.1 s of each change, so a killed mixer's take keeps its changes; tl-render
 //! reads it to mix the take again. `initial` is a proto::Scene and each change's
 //! `state` a proto::StripState, both in protobuf's JSON form; each change is written
 //! with `offset` (the mix.wav frame it applies from) and `target` beside them.
