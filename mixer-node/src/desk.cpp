@@ -233,14 +233,17 @@ void Desk::fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripS
 }
 
 void Desk::remember_strip(std::uint32_t id, const NodeSlot& slot, std::uint32_t channel) {
+  ++changes_;
   automation_.remember(id, [&](proto::StripState& after) { fill_strip(slot, channel, after); });
 }
 
 void Desk::remember_master(std::uint32_t id) {
+  ++changes_;
   automation_.remember(id, [&](proto::StripState& after) { fill_master_state(master_, after); });
 }
 
 void Desk::remember_bus(std::uint32_t id, std::size_t bus) {
+  ++changes_;
   automation_.remember(id, [&](proto::StripState& after) { fill_bus_state(buses_[bus], bus, after); });
 }
 

@@ -60,6 +60,7 @@ Mixer::Mixer(MixerConfig config)
       desk_(registry_, engine_, automation_, config_.sample_rate),
       cues_(registry_, engine_),
       scenes_(std::filesystem::path(config_.record_dir) / "scenes"),
+      desk_journal_(config_.record_dir),
       signals_(io_, SIGINT, SIGTERM),
       ticker_(io_) {}
 
@@ -102,6 +103,13 @@ Status Mixer::start() {
         "take {} was not finished: a mixer stopped while recording it. Its files are readable as they "
         "are (tlctl takes lists it as unfinished); the node spools still hold its audio",
         take);
+  }
+  if (auto last = desk_journal_.load()) {
+    // The master and buses now; each node's strips when it registers (handle_register).
+    proto::SceneReply reply;
+    if (auto s = desk_.recall(*last, "last desk", reply); !s) spdlog::warn("the last desk: {}", s.error());
+    spdlog::info("desk restored from {} (saved {}): master, buses; {} channel strip(s) as their nodes join",
+                 desk_journal_.path().string(), last->saved_at(), last->strips_size());
   }
   if (device_clocked(config_)) {
     driver_ = std::make_unique<DeviceMixDriver>(engine_, clock_, config_.block_frames, config_.monitor,
@@ -205,6 +213,7 @@ void Mixer::tick() {
   broadcast(levels, false, true);
   follow_latency();
   collect_applied_changes();
+  desk_journal_.save_if_changed(desk_.changes(), now, [this] { return desk_.scene("last desk"); });
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
@@ -356,6 +365,15 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   rr->set_session_time_ns(clock_.now_ns());
   rr->set_rejoined(rejoined);
   s->reply(id, std::move(reply));
+  if (const proto::Scene mine = desk_journal_.for_node(slot->name); mine.strips_size() > 0) {
+    proto::SceneReply restored;
+    if (auto st = desk_.recall(mine, "last desk", restored); !st) {
+      spdlog::warn("node '{}': its strips from the last desk: {}", slot->name, st.error());
+    } else {
+      spdlog::info("node '{}': {} channel strip(s) restored from the last desk", slot->name,
+                   restored.channels());
+    }
+  }
   if (r.wants_cue() && !slot->cue_on) {
     if (auto on = cues_.set_on(*slot, true); !on)
       spdlog::warn("node '{}' asked for a cue mix: {}", slot->name, on.error());

@@ -44,6 +44,7 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   s.wait_session(2.0);
   // A change during the take: automation.json is journaled as the take goes.
   ASSERT_EQ(s.tlctl({"gain", "far/1", "-6"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"mute", "far/1"}).exit_code, 0);
   s.wait_session(4.0);
   const double killed_at = s.session_seconds();  // just before the kill (a later kill only helps the files)
   s.mixer().kill_hard();
@@ -97,6 +98,11 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   // The node comes back (same name, same spool) and the take is completed from it.
   s.start_capture("far", "file:" + file);
   ASSERT_TRUE(s.wait_node_state("far", "streaming")) << s.logs();
+  // The desk came back with the mixer: the strip has the gain and mute set before the kill.
+  const json strip = s.tlctl_json({"strip", "far/1", "show"});
+  EXPECT_NEAR(json_num(strip["channel"], "gain_db"), -6.0, 1e-6) << strip.dump();
+  EXPECT_TRUE(strip["channel"].value("mute", false)) << strip.dump();
+  EXPECT_NE(s.mixer().err().find("restored from the last desk"), std::string::npos) << s.mixer().err();
   const RunResult recovered = s.tlctl({"record", "recover", "killed"});
   ASSERT_EQ(recovered.exit_code, 0) << recovered.err << s.logs();
   std::ifstream in(dir + "/take.json");
@@ -137,8 +143,9 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   // The change made before the kill survived it, and the recovered take renders.
   const json automation = read_json(dir + "/automation.json");
   ASSERT_TRUE(automation.contains("changes")) << automation.dump();
-  ASSERT_EQ(automation["changes"].size(), 1u) << automation.dump();
+  ASSERT_EQ(automation["changes"].size(), 2u) << automation.dump();
   EXPECT_EQ(automation["changes"][0].value("target", ""), "far/1");
+  EXPECT_TRUE(automation["changes"][1]["state"]["channel"].value("mute", false)) << automation.dump();
   const RunResult render = run({bin("tl-render"), dir, "--quiet"}, 120s);
   EXPECT_EQ(render.exit_code, 0) << render.out << render.err;
 

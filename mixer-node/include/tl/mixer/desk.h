@@ -46,6 +46,9 @@ class Desk {
   //! Error: the engine's queue filled up part way (what came before it is applied).
   Status recall(const proto::Scene& scene, const std::string& name, proto::SceneReply& out);
 
+  //! How many changes the desk has taken (any strip, bus or the master): moves with each.
+  std::uint64_t changes() const noexcept { return changes_; }
+
   //! A channel strip's full state: settings, fader, levels, gain reduction.
   void fill_strip(const NodeSlot& slot, std::uint32_t channel, proto::StripState& out) const;
 
@@ -64,6 +67,7 @@ class Desk {
   std::uint32_t sample_rate_;
   dsp::MasterParams master_ = master_safety();  // the master chain's settings as last posted
   std::array<BusSettings, kBuses> buses_{};     // the group buses and effect returns, likewise
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace tl::mixer

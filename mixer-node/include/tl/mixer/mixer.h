@@ -17,6 +17,7 @@
 #include "tl/mixer/control_server.h"
 #include "tl/mixer/cue_mixes.h"
 #include "tl/mixer/desk.h"
+#include "tl/mixer/desk_journal.h"
 #include "tl/mixer/mix_clock.h"
 #include "tl/mixer/mix_engine.h"
 #include "tl/mixer/mixer_config.h"
@@ -79,6 +80,7 @@ class Mixer final : public ControlHandler {
   Desk desk_;
   CueMixes cues_;
   SceneStore scenes_;
+  DeskJournal desk_journal_;  // the desk kept for a restart (RECORD_DIR/.desk)
   asio::io_context io_;
   asio::signal_set signals_;
   asio::steady_timer ticker_;
