@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
          "Seconds a need (and a late packet) is remembered: the delay falls this long after what raised it")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
+  bool no_resume = false;
+  app.add_flag("--no-resume", no_resume,
+               "A take the last mixer on --record-dir was recording when it was killed stays unfinished "
+               "(tlctl record recover ends it where that mixer stopped) instead of going on in this one");
   bool no_realtime = false;
   app.add_flag("--no-realtime", no_realtime,
                "Do not ask for real-time scheduling (SCHED_FIFO mix and receive threads) or locked memory");
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
   }
 
   config.realtime = !no_realtime;
+  config.resume_takes = !no_resume;
   if (fixed->count() > 0) {
     config.latency_min_ms = config.latency_max_ms = config.latency_ms;
   } else if (config.latency_min_ms > config.latency_max_ms) {

@@ -159,6 +159,7 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   std::copy(rr.session_key().begin(), rr.session_key().end(), reg.key.begin());
   reg.host = options.mixer.host;
   reg.audio_port = static_cast<std::uint16_t>(rr.audio_port());
+  reg.session_epoch = rr.session_epoch_ns();
   return reg;
 }
 
@@ -408,15 +409,17 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     // The control connection dropped: stop sending, rejoin every second.
     sender.disconnect();
     spdlog::warn(
-        "lost the control connection to the mixer at {}:{}; audio is dropped until it is back, "
-        "retrying every second",
-        options.mixer.host, options.mixer.port);
+        "lost the control connection to the mixer at {}:{}; {} until it is back, retrying every second",
+        options.mixer.host, options.mixer.port,
+        options.spool_dir.empty() ? "audio is dropped (no spool)"
+                                  : "audio is kept in the spool (the mixer fetches it for the take)");
     std::string last_error;
     while (wait_or_stop(stop, 1000)) {
       auto again = register_node(client, options, channels, token);
       if (again) {
-        const auto dropped = sender.stats().frames_dropped;
-        spdlog::info("rejoined the mixer as node {} ({} frames dropped so far)", again->node_id, dropped);
+        const Sender::Stats st = sender.stats();
+        spdlog::info("rejoined the mixer as node {} ({} frames spooled while it was away, {} dropped so far)",
+                     again->node_id, st.frames_spooled_away, st.frames_dropped);
         sender.connect(*again);
         break;
       }

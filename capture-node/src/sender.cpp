@@ -46,6 +46,7 @@ Sender::Stats Sender::stats() const noexcept {
   s.packets_sent = packets_sent_.load(std::memory_order_relaxed);
   s.frames_sent = frames_sent_.load(std::memory_order_relaxed);
   s.frames_dropped = frames_discarded_.load(std::memory_order_relaxed) + queue_.overflows() * config_.frames;
+  s.frames_spooled_away = frames_spooled_away_.load(std::memory_order_relaxed);
   s.offset_ns = offset_ns_.load(std::memory_order_relaxed);
   s.rtt_ns = rtt_ns_.load(std::memory_order_relaxed);
   s.drift_ppm = drift_ppm_.load(std::memory_order_relaxed);
@@ -90,6 +91,11 @@ Sender::SpoolStats Sender::spool_stats() const noexcept {
                     .resent_packets = resent_packets_.load(std::memory_order_relaxed),
                     .nack_frames_missing = nack_missing_.load(std::memory_order_relaxed),
                     .append_errors = spool_errors_.load(std::memory_order_relaxed)};
+}
+
+bool Sender::has_spool() const {
+  std::lock_guard lock(spool_mutex_);
+  return spool_ != nullptr;
 }
 
 void Sender::append_to_spool(const BlockInfo& info, const float* planar) {

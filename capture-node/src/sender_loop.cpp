@@ -83,7 +83,10 @@ class Sender::Loop {
   std::uint64_t seen_generation_ = 0;
   Registration reg_;
   Phase phase_ = Phase::Idle;
-  std::uint32_t epoch_ = 0;
+  std::uint32_t epoch_ = 0;            // the current timeline (0: none yet)
+  std::int64_t timeline_session_ = 0;  // the session it was stamped for
+  bool keep_timeline_ = false;         // this registration rejoins that session
+  const bool spooling_;                // a spool is attached: blocks can be kept while away
   std::int64_t next_sync_ = 0;
   std::int64_t sync_started_ = 0;
   std::int64_t next_status_;
@@ -105,6 +108,7 @@ Sender::Loop::Loop(Sender& sender)
       packetizer_(config_.channels, resend_frames_, wire_format_),
       resend_(static_cast<std::size_t>(resend_frames_) * frame_bytes_),
       resend_have_(resend_frames_),
+      spooling_(sender.has_spool()),
       next_status_(sender.clock_.now() + kStatusPeriod),
       block_ns_(frames_to_ns(config_.frames, config_.rate)) {
   if (config_.format == protocol::SampleFormat::Opus) {
@@ -162,6 +166,8 @@ void Sender::Loop::take_registration(std::int64_t now) {
   if (socket_.is_open()) socket_.close(ec);
   phase_ = Phase::Idle;
   set_state(SyncState::Idle);
+  keep_timeline_ =
+      active && epoch_ != 0 && reg_.session_epoch != 0 && reg_.session_epoch == timeline_session_;
   if (active) open_socket(now);
 }
 
@@ -235,11 +241,17 @@ void Sender::Loop::follow_sync(std::int64_t now) {
     if (est_.has_estimate() &&
         (est_.exchanges_used() >= kStartExchanges || now >= sync_started_ + kStartAnyway)) {
       publish(now);
-      epoch_ = s_.stamper_.restart();
+      // The same session again (its mixer restarted): the timeline goes on, so the
+      // audio spooled meanwhile sits where the take expects it. Else a new timeline.
+      if (!keep_timeline_) {
+        epoch_ = s_.stamper_.restart();
+        timeline_session_ = reg_.session_epoch;
+      }
       phase_ = Phase::Streaming;
-      spdlog::info("streaming as node {} to {} (clock offset {:.3f} ms, rtt {:.3f} ms, {} exchanges)",
+      spdlog::info("streaming as node {} to {} (clock offset {:.3f} ms, rtt {:.3f} ms, {} exchanges{})",
                    reg_.node_id, peer_, static_cast<double>(est_.offset_ns_at(now)) / 1e6,
-                   static_cast<double>(est_.min_rtt_ns()) / 1e6, est_.exchanges_used());
+                   static_cast<double>(est_.min_rtt_ns()) / 1e6, est_.exchanges_used(),
+                   keep_timeline_ ? "; the same session: its timeline goes on" : "");
     } else if (!est_.has_estimate() && now >= sync_started_ + kSyncTimeout) {
       if (!warned_no_reply_) {
         spdlog::warn("no clock-sync reply from {} within 2 s; retrying (is that UDP port blocked?)", peer_);
@@ -344,6 +356,10 @@ bool Sender::Loop::send_queued(std::int64_t now) {
     const bool finished = s_.finished_.load(std::memory_order_relaxed);
     if (phase_ == Phase::Streaming && info->epoch == epoch_ && !finished) {
       send_block(*info, planar, now);
+    } else if (spooling_ && epoch_ != 0 && info->epoch == epoch_ && !finished) {
+      // The mixer is away (or syncing again): kept on disk for it, not sent.
+      s_.append_to_spool(*info, planar);
+      s_.frames_spooled_away_.fetch_add(config_.frames, std::memory_order_relaxed);
     } else if (info->epoch != 0 && !finished) {
       s_.frames_discarded_.fetch_add(config_.frames, std::memory_order_relaxed);
     }

@@ -98,7 +98,11 @@ Status Mixer::start() {
     asio::post(io_, [this, node_id, from, frames] { fetch_from_node(node_id, from, frames); });
   });
   recorder_realtime_error_ = recorder_.start(config_.realtime);
-  for (const std::string& take : recorder_.mark_unfinished_takes()) {
+  // A take the last mixer was recording in this session goes on (unless --no-resume):
+  // the nodes kept their timelines and spools, so record stop makes it whole.
+  const std::optional<std::string> resumed = config_.resume_takes ? recorder_.resumable_take() : std::nullopt;
+  if (resumed) recorder_.resume_take(*resumed);
+  for (const std::string& take : recorder_.mark_unfinished_takes(resumed.value_or(""))) {
     spdlog::warn(
         "take {} was not finished: a mixer stopped while recording it. Its files are readable as they "
         "are (tlctl takes lists it as unfinished); the node spools still hold its audio",
@@ -364,6 +368,7 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   rr->set_audio_port(receiver_->port());
   rr->set_session_time_ns(clock_.now_ns());
   rr->set_rejoined(rejoined);
+  rr->set_session_epoch_ns(clock_.epoch_ns());
   s->reply(id, std::move(reply));
   if (const proto::Scene mine = desk_journal_.for_node(slot->name); mine.strips_size() > 0) {
     proto::SceneReply restored;

@@ -497,17 +497,19 @@ TakeManifest Recorder::manifest(const char* state) const {
                       .sample_rate = clock_.rate(),
                       .start_sample = take_->start,
                       .latency_frames = latency_.load(std::memory_order_relaxed),
-                      .recovered_after_mixer_stop = take_->recovered};
+                      .recovered_after_mixer_stop = take_->recovered,
+                      .session_epoch_ns = clock_.epoch_ns(),
+                      .mixer_down = take_->mixer_down};
 }
 
 void Recorder::write_manifest(const TakeManifest& m) const {
   if (const Status s = m.write(take_->dir); !s) spdlog::error("take '{}': {}", take_->name, s.error());
 }
 
-std::vector<std::string> Recorder::mark_unfinished_takes() {
+std::vector<std::string> Recorder::mark_unfinished_takes(const std::string& except) {
   std::vector<std::string> names;
   for (const auto& t : list_takes()) {
-    if (t.state() != TakeManifest::kUnfinished) continue;
+    if (t.state() != TakeManifest::kUnfinished || t.take_name() == except) continue;
     names.push_back(t.take_name() + fmt::format(" ({:.1f} s readable)", t.seconds()));
     auto m = TakeManifest::read(t.path());
     if (!m || m->state == TakeManifest::kUnfinished) continue;
@@ -515,6 +517,64 @@ std::vector<std::string> Recorder::mark_unfinished_takes() {
     if (const Status s = m->write(t.path()); !s) spdlog::warn("take '{}': {}", t.take_name(), s.error());
   }
   return names;
+}
+
+std::optional<std::string> Recorder::resumable_take() const {
+  std::optional<std::string> newest;
+  MediaTime newest_start = INT64_MIN;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(config_.record_dir, ec)) {
+    const auto m = TakeManifest::read(entry.path());
+    if (!m || m->state != TakeManifest::kRecording || m->session_epoch_ns != clock_.epoch_ns()) continue;
+    if (m->start_sample > newest_start) {
+      newest_start = m->start_sample;
+      newest = entry.path().filename().string();
+    }
+  }
+  return newest;
+}
+
+void Recorder::resume_take(std::string name) {
+  post([this, name = std::move(name)] { resume(name); });
+}
+
+void Recorder::resume(const std::string& name) {
+  if (take_) return;
+  const fs::path dir = fs::path(config_.record_dir) / name;
+  const auto found = TakeManifest::read(dir);
+  if (!found) return;
+  const std::int64_t now = clock_.now_samples() - found->start_sample;
+  auto take = tl::mixer::resume_take(dir, found.value(), now, config_.window_frames);
+  if (!take) {
+    spdlog::error("take '{}' cannot go on: {}; `tlctl record recover {}` completes it", name, take.error(),
+                  name);
+    return;
+  }
+  // mix.wav is silent where no mixer ran: a render leaves that out of its comparison.
+  for (const TakeRange& down : take.value()->mixer_down)
+    take.value()->mix_concealed.note(down.from - found->start_sample,
+                                     down.from + down.frames - found->start_sample,
+                                     static_cast<std::uint32_t>(down.frames));
+  const TakeRange last = take.value()->mixer_down.empty() ? TakeRange{} : take.value()->mixer_down.back();
+  adopt(std::move(take.value()));
+  write_manifest(manifest(TakeManifest::kRecording));
+  spdlog::warn(
+      "take '{}' goes on: its mixer stopped {:.2f} s into it and this one runs from {:.2f} s; its tracks "
+      "go on as their nodes rejoin, and `record stop` fills the {:.2f} s between from their spools",
+      name, static_cast<double>(last.from - take_->start) / clock_.rate(),
+      static_cast<double>(last.from + last.frames - take_->start) / clock_.rate(),
+      static_cast<double>(last.frames) / clock_.rate());
+}
+
+void Recorder::adopt(std::unique_ptr<Take> take) {
+  take_ = std::move(take);
+  {
+    std::lock_guard lock(mutex_);
+    take_name_ = take_->name;
+  }
+  take_start_.store(take_->start);
+  wants_packets_.store(true, std::memory_order_release);
+  recording_.store(true, std::memory_order_release);
 }
 
 std::vector<proto::RecordStopped> Recorder::list_takes() const {

@@ -14,7 +14,13 @@ void Take::open_tracks(const NodeSlot& slot, std::uint32_t sample_rate, std::uin
   if (!node_tracks.empty()) return;
   concealed_at_start[slot.id] = slot.concealed.load(std::memory_order_relaxed);
   node_tracks.resize(slot.channels);
+  if (auto resumed = waiting.find(slot.name); resumed != waiting.end()) {
+    for (std::uint32_t c = 0; c < slot.channels && c < resumed->second.size(); ++c)
+      node_tracks[c] = std::move(resumed->second[c]);
+    waiting.erase(resumed);
+  }
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
+    if (node_tracks[c]) continue;  // taken up from before the mixer restarted
     const std::string file = track_file_name(slot.name, c);
     TrackFileInfo info{.sample_rate = sample_rate,
                        .channels = 1,

@@ -93,6 +93,26 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
   manifest.frames = static_cast<std::uint64_t>(std::max<std::int64_t>(length, 0));
   manifest.seconds = static_cast<double>(length) / manifest.sample_rate;
   manifest.tracks = close_tracks(take, length, registry, shutting_down);
+  // Tracks of a resumed take whose node never came back: kept as they are, and said so.
+  for (auto& [node, tracks] : take.waiting) {
+    for (std::size_t c = 0; c < tracks.size(); ++c) {
+      if (!tracks[c]) continue;
+      const std::int64_t had = std::min(tracks[c]->head(), length);
+      tracks[c]->finish(length);
+      manifest.tracks.push_back(
+          {.file = track_file_name(node, static_cast<std::uint32_t>(c)),
+           .node = node,
+           .channel = static_cast<std::uint32_t>(c + 1),
+           .first_sample = take.start,
+           .frames = static_cast<std::uint64_t>(length),
+           .lost_samples = static_cast<std::uint64_t>(length - had),
+           .missing = {{.from = take.start + had, .frames = length - had}},
+           .missing_reason = "node '" + node +
+                             "' did not rejoin after the mixer restarted; its spool still "
+                             "holds the audio"});
+    }
+  }
+  take.waiting.clear();
   take.mix->finish(length);
   conform_take(take, length, registry, manifest.sample_rate);
   manifest.complete = true;

@@ -67,6 +67,8 @@ json manifest_json(const TakeManifest& m) {
   j["start_sample"] = m.start_sample;
   j["latency_frames"] = m.latency_frames;
   if (m.recovered_after_mixer_stop) j["recovered_after_mixer_stop"] = true;
+  if (m.session_epoch_ns != 0) j["session_epoch_ns"] = m.session_epoch_ns;
+  if (!m.mixer_down.empty()) j["mixer_down"] = ranges_json(m.mixer_down);
   j["tracks"] = json::array();
   if (m.closed()) {
     j["frames"] = m.frames;
@@ -153,6 +155,8 @@ Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
   f.get("start_sample", m.start_sample);
   f.get("latency_frames", m.latency_frames);
   f.get("recovered_after_mixer_stop", m.recovered_after_mixer_stop);
+  f.get("session_epoch_ns", m.session_epoch_ns);
+  read_ranges(f, "mixer_down", m.mixer_down);
   f.get("frames", m.frames);
   f.get("seconds", m.seconds);
   f.get("complete", m.complete);

@@ -67,4 +67,45 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
   return take;
 }
 
+Result<std::unique_ptr<Take>> resume_take(const fs::path& dir, const TakeManifest& manifest, std::int64_t now,
+                                          std::uint32_t window_frames) {
+  auto take = std::make_unique<Take>();
+  take->name = dir.filename().string();
+  take->dir = dir;
+  take->start = manifest.start_sample;
+  take->mixer_down = manifest.mixer_down;
+  std::int64_t length = 0;
+  for (const TakeFile& f : take_files(dir)) {
+    const bool is_mix = f.node == "mix";
+    auto writer = TrackWriter::resume(f.path.string(), window_frames, !is_mix);
+    if (!writer) return Error{writer.error()};
+    length = std::max(length, writer.value()->head());
+    if (is_mix) {
+      take->mix = std::move(writer.value());
+      continue;
+    }
+    if (f.channel < 1) continue;
+    auto& tracks = take->waiting[f.node];
+    if (tracks.size() < f.channel) tracks.resize(f.channel);
+    tracks[f.channel - 1] = std::move(writer.value());
+  }
+  if (!take->mix) return Error{"take '" + take->name + "' has no mix.wav: not a take tracklink recorded"};
+  // Audio was expected up to where the take had got to: silence before it is missing.
+  const std::int64_t reached = std::max<std::int64_t>(length, AliveFile::read(dir / ".alive") - take->start);
+  for (auto& [node, tracks] : take->waiting) {
+    for (auto& t : tracks) {
+      if (t) t->note_audio_until(reached);
+    }
+  }
+  if (now > reached) take->mixer_down.push_back({.from = take->start + reached, .frames = now - reached});
+  take->mix_end = reached;
+  auto automation = TakeAutomation::read(dir);
+  if (automation) take->automation = std::move(automation.value());
+  take->automation.take = take->name;
+  take->automation.sample_rate = manifest.sample_rate;
+  take->automation.start_sample = manifest.start_sample;
+  take->alive = std::make_unique<AliveFile>(dir / ".alive");
+  return take;
+}
+
 }  // namespace tl::mixer

@@ -7,7 +7,10 @@
 //! registration it streams once the estimator has a first estimate from a few
 //! exchanges (retrying when no reply came within 2 s): a new timeline, first packet
 //! flagged kFlagDiscontinuity. Later estimates do not move timestamps.
-//! Without a registration (mixer unreachable) queued blocks are dropped and counted.
+//! Without a registration (the mixer went away) a node with a timeline and a spool keeps
+//! spooling its blocks (counted in Stats::frames_spooled_away); rejoining the same session
+//! (RegisterReply.session_epoch_ns) it goes on with that timeline, no discontinuity, so the
+//! mixer can fetch what it missed. Otherwise queued blocks are dropped and counted.
 //! With a spool attached, every block it sends is first appended to the spool, and
 //! NACKs from the mixer are answered from it with Retransmit packets.
 
@@ -34,6 +37,7 @@ struct Registration {
   protocol::SessionKey key{};
   std::string host;  // the mixer's host (as given to --mixer)
   std::uint16_t audio_port = 0;
+  std::int64_t session_epoch = 0;  // the session's identity (0: unknown, never the same)
 };
 
 class Sender {
@@ -56,12 +60,13 @@ class Sender {
   struct Stats {
     std::uint64_t packets_sent = 0;
     std::uint64_t frames_sent = 0;
-    std::uint64_t frames_dropped = 0;  // discarded while unregistered + queue overflows
-    std::int64_t offset_ns = 0;        // session - node at the time of the last update (estimator)
-    std::int64_t rtt_ns = 0;           // minimum RTT over the estimator's window
-    double drift_ppm = 0.0;            // node clock rate against the session clock (+: node fast)
-    std::int64_t error_ns = 0;         // estimator's 1-sigma offset error estimate
-    std::uint64_t exchanges = 0;       // sync replies accepted
+    std::uint64_t frames_dropped = 0;       // discarded while unregistered + queue overflows
+    std::uint64_t frames_spooled_away = 0;  // kept in the spool, not sent, while the mixer was away
+    std::int64_t offset_ns = 0;             // session - node at the time of the last update (estimator)
+    std::int64_t rtt_ns = 0;                // minimum RTT over the estimator's window
+    double drift_ppm = 0.0;                 // node clock rate against the session clock (+: node fast)
+    std::int64_t error_ns = 0;              // estimator's 1-sigma offset error estimate
+    std::uint64_t exchanges = 0;            // sync replies accepted
     SyncState state = SyncState::Idle;
     // A point of the timestamp map from the current estimate (valid while locked):
     // the block stamped anchor_media_ts was captured at session sample anchor_session_pos.
@@ -121,6 +126,7 @@ class Sender {
   class Loop;  // the thread's state and its steps (sender_loop.cpp)
   void run();
   void append_to_spool(const BlockInfo& info, const float* planar);
+  bool has_spool() const;
 
   BlockQueue& queue_;
   MediaStamper& stamper_;
@@ -144,6 +150,7 @@ class Sender {
   std::atomic<std::uint64_t> packets_sent_{0};
   std::atomic<std::uint64_t> frames_sent_{0};
   std::atomic<std::uint64_t> frames_discarded_{0};
+  std::atomic<std::uint64_t> frames_spooled_away_{0};
   std::atomic<std::int64_t> offset_ns_{0};
   std::atomic<std::int64_t> rtt_ns_{0};
   std::atomic<double> drift_ppm_{0.0};

@@ -31,7 +31,8 @@ class DeskJournal {
   proto::Scene for_node(const std::string& node);
   //! Saves scene() when the desk's change count moved since the last save and
   //! kSaveEveryNs have passed; strips still pending are kept in the file.
-  void save_if_changed(std::uint64_t changes, std::int64_t now_ns, const std::function<proto::Scene()>& scene);
+  void save_if_changed(std::uint64_t changes, std::int64_t now_ns,
+                       const std::function<proto::Scene()>& scene);
   //! The file it keeps.
   std::filesystem::path path() const { return store_.path(kName); }
 

@@ -31,6 +31,9 @@ struct MixerConfig {
   bool monitor_default = false;
   std::string audio_api;  // alsa | jack | pulse | "" (RtAudio's choice)
   std::string token;
+  //! A take a killed mixer was recording in this session goes on in this one (else it is
+  //! left unfinished, for `record recover`, which ends it where the mixer stopped).
+  bool resume_takes = true;
 };
 
 //! True when an audio device clocks the mix (a monitor output), not a timer.

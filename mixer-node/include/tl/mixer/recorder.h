@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,6 +89,14 @@ class Recorder {
   //! connected. done runs on the recorder thread.
   void recover_take(std::string name, StoppedFn done);
 
+  //! The take a killed mixer was recording in this same session (take.json "recording",
+  //! the session's epoch), the newest if several: what resume_take() can go on with.
+  std::optional<std::string> resumable_take() const;
+  //! At start-up: goes on recording that take from now. Its tracks are taken up as their
+  //! nodes are heard again; where no mixer ran goes to take.json `mixer_down`, and is
+  //! filled from the nodes' spools when the take stops (`record stop`, as any take).
+  void resume_take(std::string name);
+
   //! A point of a node's timestamp map from its converged clock estimate (any
   //! thread): the audio at media_ts was captured at session_pos.
   void note_anchor(std::uint16_t node_id, MediaTime media_ts, double session_pos);
@@ -121,7 +130,8 @@ class Recorder {
   std::vector<proto::RecordStopped> list_takes() const;
   //! At start-up, before any take: the takes a stopped mixer left, their take.json set to
   //! "unfinished" (so the file says what `tlctl takes` says); "name (12.3 s readable)" each.
-  std::vector<std::string> mark_unfinished_takes();
+  //! except: a take not to mark (the one resumed).
+  std::vector<std::string> mark_unfinished_takes(const std::string& except = "");
 
  private:
   void run();
@@ -132,6 +142,9 @@ class Recorder {
   bool drain_concealed();
   void begin(const std::string& name, MixSetup setup, const StartedFn& done);
   void recover(const std::string& name, const StoppedFn& done);
+  void resume(const std::string& name);
+  //! Makes take_ the take being recorded (recording_, take_name_, take_start_).
+  void adopt(std::unique_ptr<Take> take);
   void service_take();
   //! While recording: asks each node for the exact samples behind the decoded Opus
   //! written since its last request (one request in flight per node).

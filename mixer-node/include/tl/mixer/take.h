@@ -41,6 +41,10 @@ struct Take {
   std::int64_t stop_requested_ns = 0;
   std::function<void(Result<proto::RecordStopped>)> on_stopped;
   bool recovered = false;  // completed by a later mixer (recover_take)
+  // A killed mixer's take going on in the next one (resume_take): its tracks by node name,
+  // each taken up by open_tracks when that node is heard again.
+  std::map<std::string, std::vector<std::unique_ptr<TrackWriter>>> waiting;
+  std::vector<TakeRange> mixer_down;  // session samples where no mixer ran
 
   std::unique_ptr<TrackWriter> mix;
   // [node id][channel]
@@ -78,8 +82,8 @@ struct Take {
   // The mix as the take began and every change after it.
   TakeAutomation automation;
 
-  //! Opens the tracks of a node that has none yet (a file per channel); a file that
-  //! cannot be opened is logged and left out.
+  //! Opens the tracks of a node that has none yet (a file per channel, or the ones of a
+  //! resumed take waiting for it); a file that cannot be opened is logged and left out.
   void open_tracks(const NodeSlot& slot, std::uint32_t sample_rate, std::uint32_t window_frames);
   //! A node's authenticated packet: its frames inside the take, into the node's tracks.
   void put_packet(const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,

@@ -92,6 +92,10 @@ struct TakeManifest {
   MediaTime start_sample = 0;
   MediaTime latency_frames = 0;             //!< the live mix's play-out delay when written
   bool recovered_after_mixer_stop = false;  //!< completed by a later mixer
+  std::int64_t session_epoch_ns = 0;        //!< the session it was recorded in (0: not written)
+  //! Where no mixer ran during the take (session samples): a killed mixer's take went on
+  //! in the next one. The tracks are filled there from the spools; mix.wav is silent.
+  std::vector<TakeRange> mixer_down;
 
   // Written once the take is closed (kComplete or kIncomplete):
   std::uint64_t frames = 0;

@@ -1,6 +1,6 @@
 #pragma once
 //! Reopening a take a stopped mixer left unfinished (killed, or the machine went down),
-//! so the recorder can complete it from the nodes' spools.
+//! so the recorder can complete it from the nodes' spools, or go on recording it.
 
 #include <cstdint>
 #include <filesystem>
@@ -21,5 +21,13 @@ namespace tl::mixer {
 //! that cannot be reopened.
 Result<std::unique_ptr<Take>> reopen_take(const std::filesystem::path& dir, const TakeManifest& manifest,
                                           NodeRegistry& registry, std::uint32_t window_frames);
+
+//! The take in dir that its killed mixer was recording in this same session, reopened to
+//! go on recording: mix.wav and each track resumed at their ends (a track waits in
+//! Take::waiting until its node registers again), automation.json read back (or begun
+//! again), .alive kept. now: the take-relative position it goes on from; the stretch from
+//! where it had got to (.alive) up to now goes to Take::mixer_down.
+Result<std::unique_ptr<Take>> resume_take(const std::filesystem::path& dir, const TakeManifest& manifest,
+                                          std::int64_t now, std::uint32_t window_frames);
 
 }  // namespace tl::mixer
