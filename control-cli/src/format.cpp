@@ -352,6 +352,11 @@ std::string format_status(const tl::proto::MixerStatus& s) {
       {"bad packets", std::to_string(s.bad_packets())},
       {"record dropped", std::to_string(s.record_dropped())},
       {"record dir", s.record_dir()},
+      {"disk left", s.record_free_bytes() == 0 && s.record_minutes_left() == 0.0
+                        ? std::string("unknown")
+                        : fmt("%.1f GiB: about %.0f min at %u channel(s) + the mix",
+                              static_cast<double>(s.record_free_bytes()) / (1u << 30),
+                              s.record_minutes_left(), s.record_channels())},
       {"uptime", fmt("%.1f s", s.uptime_s())},
   };
   std::size_t width = 0;

@@ -227,6 +227,11 @@ void Mixer::tick() {
         registry_.highest_id(), frames_to_ms(engine_.latency_frames(), config_.sample_rate), engine_.blocks(),
         driver_->overruns(), engine_.clipped(), receiver_->counters().total_rejected(),
         recorder_.recording() ? ", recording '" + recorder_.take_name() + "'" : std::string());
+    const proto::MixerStatus st = status();
+    if (recorder_.recording() && st.record_free_bytes() > 0 && st.record_minutes_left() < 10.0) {
+      spdlog::warn("the disk holding {} has {:.1f} minutes left at {} channels: stop the take, or free space",
+                   config_.record_dir, st.record_minutes_left(), st.record_channels());
+    }
   }
   ticker_.expires_after(kTick);
   ticker_.async_wait([this](std::error_code e) {
@@ -453,7 +458,8 @@ proto::MixerStatus Mixer::status() const {
                                  .receiver = receiver_.get(),
                                  .master = desk_.master(),
                                  .buses = desk_.buses(),
-                                 .realtime_refused = realtime_refused_});
+                                 .realtime_refused = realtime_refused_,
+                                 .registry = registry_});
 }
 
 void Mixer::collect_applied_changes() {

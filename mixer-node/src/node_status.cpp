@@ -1,8 +1,10 @@
 #include "tl/mixer/node_status.h"
 
+#include <filesystem>
 #include <string>
 
 #include "tl/common/version.h"
+#include "tl/mixer/take_folder.h"
 
 namespace tl::mixer {
 
@@ -138,6 +140,17 @@ proto::MixerStatus mixer_status(const MixerParts& p) {
   s.set_record_dropped((p.receiver ? p.receiver->counters().record_dropped : 0) + engine.record_dropped() +
                        engine.concealed_dropped());
   s.set_record_dir(config.record_dir);
+  std::uint32_t channels = 0;
+  p.registry.for_each([&](const NodeSlot& slot) {
+    if (slot.control_connected) channels += slot.channels;
+  });
+  std::error_code ec;
+  const auto space = std::filesystem::space(config.record_dir, ec);
+  if (!ec) {
+    s.set_record_free_bytes(space.available);
+    s.set_record_channels(channels);
+    s.set_record_minutes_left(record_minutes_left(space.available, channels, config.sample_rate));
+  }
   s.set_uptime_s(static_cast<double>(p.clock.now_ns()) / 1e9);
   const MasterMeters m = engine.master_meters();
   s.set_master_peak_dbfs(m.peak_dbfs);

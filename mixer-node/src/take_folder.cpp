@@ -95,4 +95,9 @@ Status check_record_dir(const fs::path& dir, std::uint64_t min_free) {
   return Status::success();
 }
 
+double record_minutes_left(std::uint64_t free_bytes, std::uint32_t channels, std::uint32_t sample_rate) {
+  const double bytes_per_minute = (static_cast<double>(channels) + 2.0) * 3.0 * sample_rate * 60.0;
+  return static_cast<double>(free_bytes) / bytes_per_minute;
+}
+
 }  // namespace tl::mixer

@@ -29,6 +29,11 @@ TEST(Startup, ANodeStartedBeforeItsMixerWaitsForItAndJoins) {
   ASSERT_TRUE(s.wait_node_state("early", "streaming", 30s)) << s.logs();
   EXPECT_TRUE(node.running());
   EXPECT_NE(node.err().find("registered as 'early'"), std::string::npos) << node.err();
+  // What the record folder's disk holds at the channels connected now.
+  const json status = s.tlctl_json({"status"});
+  EXPECT_EQ(json_int(status, "record_channels"), 1) << status.dump();
+  EXPECT_GT(json_num(status, "record_minutes_left"), 0.0) << status.dump();
+  EXPECT_GT(json_int(status, "record_free_bytes"), 0) << status.dump();
 }
 
 TEST(Startup, ANodeGivesUpAfterItsWaitAndSaysWhy) {

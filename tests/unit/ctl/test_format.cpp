@@ -293,6 +293,13 @@ TEST(FormatStatus, KeyValueLines) {
   EXPECT_NE(text.find("recording:       yes: t1, 3.2 s\n"), std::string::npos) << text;
   EXPECT_NE(text.find("mix overruns:    2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("latency:         0.0 ms (fixed)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("disk left:       unknown\n"), std::string::npos) << text;
+  s.set_record_free_bytes(3ull << 30);
+  s.set_record_channels(16);
+  s.set_record_minutes_left(12.4);
+  EXPECT_NE(format_status(s).find("disk left:       3.0 GiB: about 12 min at 16 channel(s) + the mix\n"),
+            std::string::npos)
+      << format_status(s);
   s.set_latency_adaptive(true);
   s.set_latency_ms(23.46);
   s.set_latency_min_ms(5.0);

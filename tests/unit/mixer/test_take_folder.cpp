@@ -72,5 +72,12 @@ TEST(TakeFolder, ARecordFolderIsMadeWhenMissingAndRefusedWhenUnusable) {
   EXPECT_NE(full.error().find("MiB free"), std::string::npos) << full.error();
 }
 
+TEST(TakeFolder, MinutesLeftCountEveryTrackAndTheMix) {
+  // 16 channels + the stereo mix: 18 x 3 bytes x 48000 x 60 = 155.52 MB a minute.
+  EXPECT_NEAR(record_minutes_left(1'555'200'000ull, 16, 48000), 10.0, 1e-9);
+  EXPECT_NEAR(record_minutes_left(1'555'200'000ull, 34, 48000), 5.0, 1e-9);
+  EXPECT_GT(record_minutes_left(1ull << 30, 0, 48000), 60.0) << "the mix alone";
+}
+
 }  // namespace
 }  // namespace tl::mixer

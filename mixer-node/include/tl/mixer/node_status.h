@@ -60,6 +60,7 @@ struct MixerParts {
   const dsp::MasterParams& master;               // the master chain as last set
   const std::array<BusSettings, kBuses>& buses;  // likewise the buses
   const std::string& realtime_refused;           // why the threads run at normal priority ("": they do not)
+  const NodeRegistry& registry;                  // the nodes connected now: the channels a take records
 };
 
 //! The mixer as `tlctl status` shows it: clock, play-out delay, recording, counters, meters.

@@ -28,6 +28,10 @@ inline constexpr std::uint64_t kMinRecordSpaceBytes = 256ull << 20;
 //! The error says what is wrong, for the operator.
 Status check_record_dir(const std::filesystem::path& dir, std::uint64_t min_free = kMinRecordSpaceBytes);
 
+//! Minutes of recording free_bytes hold at `channels` inputs: each a mono 24-bit track, plus
+//! the stereo 24-bit mix.wav (a track that needs no resampling is stored once).
+double record_minutes_left(std::uint64_t free_bytes, std::uint32_t channels, std::uint32_t sample_rate);
+
 //! A WAV file of a take's folder: mix.wav (node "mix", channel 0) or <node>-<channel>.wav
 //! (node names may hold '-': the channel follows the last one).
 struct TakeFile {
