@@ -38,53 +38,33 @@ done
 if [ -n "$vs" ] && [ ! -x "$vs" ]; then echo "render_take: --vs $vs is not a program" >&2; exit 2; fi
 
 work=$(mktemp -d)
-pids=()
+. "$root/tests/bench/session.sh"
+tl_session_init "$work" "$bin"
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  tl_stop_all
   if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
 record() {
-  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/token"
-  "$bin/tl-mixer" --listen 127.0.0.1:0 --record-dir "$work/takes" --token-file "$work/token" 2> "$work/mixer.log" &
-  pids+=($!)
-  local port=""
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/mixer.log" | head -n1)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "render_take: tl-mixer did not start" >&2; cat "$work/mixer.log" >&2; exit 1; }
-  ctl() { "$bin/tlctl" --mixer "127.0.0.1:$port" --token-file "$work/token" "$@"; }
+  tl_start_mixer
   for n in room-a room-b; do
-    "$bin/tl-capture" --mixer "127.0.0.1:$port" --name "$n" --source noise --channels 8 --level-db -30 \
-      --token-file "$work/token" --spool-dir "$work/spool-$n" 2> "$work/$n.log" &
-    pids+=($!)
+    tl_start_node "$n" --source noise --channels 8 --level-db -30 --spool-dir "$work/spool-$n"
   done
-  local streaming=0
-  for _ in $(seq 1 150); do
-    streaming=$(ctl nodes 2>/dev/null | grep -c streaming || true)
-    [ "$streaming" -ge 2 ] && break
-    sleep 0.2
-  done
-  [ "$streaming" -ge 2 ] || { echo "render_take: the nodes did not stream" >&2; tail -5 "$work"/*.log >&2; exit 1; }
-  ctl record start --take bench >/dev/null
+  tl_wait_streaming 2
+  tl_ctl record start --take bench >/dev/null
   # A few changes spread over the take, so the render applies automation too.
   local step=$((seconds / 4)) i
   for i in 1 2 3; do
     sleep "$step"
-    ctl gain "room-a/$i" "-$((3 * i))" >/dev/null
-    ctl pan "room-b/$i" "0.$i" >/dev/null
+    tl_ctl gain "room-a/$i" "-$((3 * i))" >/dev/null
+    tl_ctl pan "room-b/$i" "0.$i" >/dev/null
     echo "recording: $((i * step)) of $seconds s" >&2
   done
   sleep $((seconds - 3 * step))
-  ctl record stop >/dev/null
+  tl_ctl record stop >/dev/null
   take="$work/takes/bench"
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
+  tl_stop_all
 }
 
 if [ -z "$take" ]; then
