@@ -10,16 +10,13 @@ namespace fs = std::filesystem;
 
 namespace tl::mixer {
 
-Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifest& manifest,
-                                          NodeRegistry& registry, std::uint32_t window_frames) {
-  const std::string name = dir.filename().string();
-  auto take = std::make_unique<Take>();
-  take->name = name;
-  take->dir = dir;
-  take->start = manifest.start_sample;
-  take->recovered = true;
-  // Its tracks, by the nodes now connected under the same names.
-  std::vector<std::string> absent;
+namespace {
+
+//! Every WAV file of the take in dir reopened at its end: mix.wav as take.mix, each track
+//! handed to `track` (file, writer). The longest file's length, or the first error.
+template <typename TrackFn>
+Result<std::int64_t> reopen_files(const fs::path& dir, std::uint32_t window_frames, Take& take,
+                                  TrackFn&& track) {
   std::int64_t length = 0;
   for (const TakeFile& f : take_files(dir)) {
     const bool is_mix = f.node == "mix";
@@ -27,22 +24,49 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
     if (!writer) return Error{writer.error()};
     length = std::max(length, writer.value()->head());
     if (is_mix) {
-      take->mix = std::move(writer.value());
-      continue;
+      take.mix = std::move(writer.value());
+    } else {
+      track(f, std::move(writer.value()));
     }
-    NodeSlot* slot = registry.by_name(f.node);
-    if (slot == nullptr || f.channel < 1 || f.channel > slot->channels) {
-      absent.push_back(f.node);
-      continue;
-    }
-    // An Opus node's track may hold decoded audio where the dead recorder had not yet
-    // fetched the exact samples: all of it is asked for again.
-    if (slot->format == protocol::SampleFormat::Opus) writer.value()->mark_provisional();
-    auto& tracks = take->tracks[slot->id];
-    tracks.resize(slot->channels);
-    tracks[f.channel - 1] = std::move(writer.value());
-    take->concealed_at_start[slot->id] = slot->concealed.load(std::memory_order_relaxed);
   }
+  if (!take.mix) return Error{"take '" + take.name + "' has no mix.wav: not a take tracklink recorded"};
+  return length;
+}
+
+std::unique_ptr<Take> take_in(const fs::path& dir, const TakeManifest& manifest) {
+  auto take = std::make_unique<Take>();
+  take->name = dir.filename().string();
+  take->dir = dir;
+  take->start = manifest.start_sample;
+  return take;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifest& manifest,
+                                          NodeRegistry& registry, std::uint32_t window_frames) {
+  auto take = take_in(dir, manifest);
+  const std::string& name = take->name;
+  take->recovered = true;
+  // Its tracks, by the nodes now connected under the same names.
+  std::vector<std::string> absent;
+  auto reopened =
+      reopen_files(dir, window_frames, *take, [&](const TakeFile& f, std::unique_ptr<TrackWriter> writer) {
+        NodeSlot* slot = registry.by_name(f.node);
+        if (slot == nullptr || f.channel < 1 || f.channel > slot->channels) {
+          absent.push_back(f.node);
+          return;
+        }
+        // An Opus node's track may hold decoded audio where the dead recorder had not yet
+        // fetched the exact samples: all of it is asked for again.
+        if (slot->format == protocol::SampleFormat::Opus) writer->mark_provisional();
+        auto& tracks = take->tracks[slot->id];
+        tracks.resize(slot->channels);
+        tracks[f.channel - 1] = std::move(writer);
+        take->concealed_at_start[slot->id] = slot->concealed.load(std::memory_order_relaxed);
+      });
+  if (!reopened) return Error{reopened.error()};
+  std::int64_t length = reopened.value();
   if (!absent.empty()) {
     std::sort(absent.begin(), absent.end());
     absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
@@ -51,7 +75,6 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
     return Error{"take '" + name + "' has tracks of node(s) not connected: " + names +
                  "; start them again with the same --name (and --spool-dir) and retry"};
   }
-  if (!take->mix) return Error{"take '" + name + "' has no mix.wav: not a take tracklink recorded"};
   // Where the take had got to when its mixer stopped (the files lag it a little).
   length = std::max<std::int64_t>(length, AliveFile::read(dir / ".alive") - take->start);
   take->stop = take->start + length;
@@ -69,27 +92,18 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
 
 Result<std::unique_ptr<Take>> resume_take(const fs::path& dir, const TakeManifest& manifest, std::int64_t now,
                                           std::uint32_t window_frames) {
-  auto take = std::make_unique<Take>();
-  take->name = dir.filename().string();
-  take->dir = dir;
-  take->start = manifest.start_sample;
+  auto take = take_in(dir, manifest);
   take->mixer_down = manifest.mixer_down;
-  std::int64_t length = 0;
-  for (const TakeFile& f : take_files(dir)) {
-    const bool is_mix = f.node == "mix";
-    auto writer = TrackWriter::resume(f.path.string(), window_frames, !is_mix);
-    if (!writer) return Error{writer.error()};
-    length = std::max(length, writer.value()->head());
-    if (is_mix) {
-      take->mix = std::move(writer.value());
-      continue;
-    }
-    if (f.channel < 1) continue;
-    auto& tracks = take->waiting[f.node];
-    if (tracks.size() < f.channel) tracks.resize(f.channel);
-    tracks[f.channel - 1] = std::move(writer.value());
-  }
-  if (!take->mix) return Error{"take '" + take->name + "' has no mix.wav: not a take tracklink recorded"};
+  // Each track waits, by its node's name, for that node to be heard again.
+  auto reopened =
+      reopen_files(dir, window_frames, *take, [&](const TakeFile& f, std::unique_ptr<TrackWriter> writer) {
+        if (f.channel < 1) return;
+        auto& tracks = take->waiting[f.node];
+        if (tracks.size() < f.channel) tracks.resize(f.channel);
+        tracks[f.channel - 1] = std::move(writer);
+      });
+  if (!reopened) return Error{reopened.error()};
+  const std::int64_t length = reopened.value();
   // Audio was expected up to where the take had got to: silence before it is missing.
   const std::int64_t reached = std::max<std::int64_t>(length, AliveFile::read(dir / ".alive") - take->start);
   for (auto& [node, tracks] : take->waiting) {

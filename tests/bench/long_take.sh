@@ -31,12 +31,7 @@ done
 
 work=$(mktemp -d)
 . "$root/tests/bench/session.sh"
-tl_session_init "$work" "$bin"
-cleanup() {
-  tl_stop_all
-  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+tl_session_init "$work" "$bin" "$keep"
 
 tl_start_mixer
 nodes=0

@@ -39,12 +39,7 @@ if [ -n "$vs" ] && [ ! -x "$vs" ]; then echo "render_take: --vs $vs is not a pro
 
 work=$(mktemp -d)
 . "$root/tests/bench/session.sh"
-tl_session_init "$work" "$bin"
-cleanup() {
-  tl_stop_all
-  if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+tl_session_init "$work" "$bin" "$keep"
 
 record() {
   tl_start_mixer

@@ -1,7 +1,8 @@
 # Sourced by the bench scripts: a tracklink session on loopback with the real programs.
 #
 #   . tests/bench/session.sh
-#   tl_session_init "$work" "$bin"      # a token; every process started is stopped on exit
+#   tl_session_init "$work" "$bin" KEEP # a token; on exit every process started is stopped
+#                                       # and $work removed (kept, and said, when KEEP is 1)
 #   tl_start_mixer [tl-mixer options]   # sets TL_PORT, TL_MIXER_PID; exits if it does not start
 #   tl_start_node NAME [tl-capture options]
 #   tl_wait_streaming COUNT [TRIES]     # until COUNT nodes stream (0.2 s a try)
@@ -13,8 +14,15 @@
 tl_session_init() {
   TL_WORK=$1
   TL_BIN=$2
+  TL_KEEP=${3:-0}
   TL_PIDS=()
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$TL_WORK/token"
+  trap tl_session_end EXIT
+}
+
+tl_session_end() {
+  tl_stop_all
+  if [ "$TL_KEEP" = 1 ]; then echo "kept $TL_WORK"; else rm -rf "$TL_WORK"; fi
 }
 
 tl_stop_all() {
