@@ -31,7 +31,8 @@ Parsed parse(const std::vector<std::string>& args) {
 Invocation must_parse(const std::vector<std::string>& args) {
   Parsed p = parse(args);
   EXPECT_TRUE(p.outcome.invocation.has_value()) << p.err;
-  return p.outcome.invocation.value_or(Invocation{});
+  if (!p.outcome.invocation) return {};
+  return std::move(*p.outcome.invocation);
 }
 
 TEST(CommandLine, NegativeGainIsAValueNotAnOption) {

@@ -32,7 +32,8 @@ TEST(CueMixes, FreeCueIsTheLowestNoNodeHolds) {
   Rig rig;
   EXPECT_EQ(free_cue(rig.registry), 0);
   std::vector<NodeSlot*> nodes;
-  for (std::size_t i = 0; i < kMaxCues; ++i) nodes.push_back(rig.add_node("n" + std::to_string(i)));
+  for (std::size_t i = 0; i < kMaxCues; ++i)
+    nodes.push_back(rig.add_node(std::to_string(i).insert(0, 1, 'n')));
   for (std::size_t i = 0; i < kMaxCues; ++i) nodes[i]->cue = static_cast<int>(kMaxCues - 1 - i);
   EXPECT_EQ(free_cue(rig.registry), std::nullopt) << "all " << kMaxCues << " taken";
   nodes[5]->cue = -1;
@@ -42,7 +43,8 @@ TEST(CueMixes, FreeCueIsTheLowestNoNodeHolds) {
 TEST(CueMixes, NinthCueIsRefusedUntilOneGoesOff) {
   Rig rig;
   std::vector<NodeSlot*> nodes;
-  for (std::size_t i = 0; i <= kMaxCues; ++i) nodes.push_back(rig.add_node("n" + std::to_string(i)));
+  for (std::size_t i = 0; i <= kMaxCues; ++i)
+    nodes.push_back(rig.add_node(std::to_string(i).insert(0, 1, 'n')));
   for (std::size_t i = 0; i < kMaxCues; ++i) {
     const Status on = rig.cues.set_on(*nodes[i], true);
     ASSERT_TRUE(on) << on.error();

@@ -366,7 +366,7 @@ TEST(MixEngine, EveryChannelIsFilteredAndMixedWhenANodeSpansTwoBatchesOfRows) {
   Rig rig;
   const std::uint32_t per_node = 9;
   std::vector<NodeSlot*> nodes;
-  for (int n = 0; n < 15; ++n) nodes.push_back(rig.add_node("n" + std::to_string(n), per_node));
+  for (int n = 0; n < 15; ++n) nodes.push_back(rig.add_node(std::to_string(n).insert(0, 1, 'n'), per_node));
   NodeSlot* split = nodes[7];
   nodes[0]->cue_out = std::make_unique<SpscRing<CueChunk>>(64);
   for (NodeSlot* n : nodes) {
