@@ -1,8 +1,11 @@
 #include "tl/protocol/control_client.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <asio.hpp>
+#include <cerrno>
 
 #include "tl/common/clock.h"
 #include "tl/protocol/auth.h"
@@ -17,6 +20,58 @@ struct ControlClient::Impl {
   FrameDecoder decoder;
   bool open = false;
 };
+
+namespace {
+
+//! Milliseconds left until deadline_ns (monotonic), at least 0.
+int ms_left(std::int64_t deadline_ns) {
+  const std::int64_t left = (deadline_ns - monotonic_ns()) / 1'000'000;
+  return left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left, 1'000'000'000));
+}
+
+//! Connects socket to the first endpoint that answers before deadline_ns; the socket is
+//! left blocking. A SYN that gets no answer (a host down, a full listen queue) ends at the
+//! deadline with asio::error::timed_out, not after the kernel's minutes of retries.
+asio::error_code connect_by(asio::ip::tcp::socket& socket,
+                            const asio::ip::tcp::resolver::results_type& endpoints,
+                            std::int64_t deadline_ns) {
+  asio::error_code ec = asio::error::host_not_found;
+  asio::error_code ignored;
+  for (const auto& entry : endpoints) {
+    socket.close(ignored);
+    socket.open(entry.endpoint().protocol(), ec);
+    if (!ec) socket.non_blocking(true, ec);
+    if (ec) continue;
+    // Not socket.connect(): asio's blocking connect waits without a bound even on a
+    // non-blocking socket.
+    if (::connect(socket.native_handle(), entry.endpoint().data(),
+                  static_cast<socklen_t>(entry.endpoint().size())) != 0) {
+      ec = asio::error_code(errno, asio::error::get_system_category());
+    }
+    if (ec == asio::error::in_progress || ec == asio::error::would_block) {
+      pollfd pfd{socket.native_handle(), POLLOUT, 0};
+      int r = 0;
+      do {
+        r = ::poll(&pfd, 1, ms_left(deadline_ns));
+      } while (r < 0 && errno == EINTR);
+      if (r == 0) {
+        ec = asio::error::timed_out;
+      } else {
+        int so_error = r < 0 ? errno : 0;
+        socklen_t len = sizeof so_error;
+        if (r > 0) getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &so_error, &len);
+        ec = asio::error_code(so_error, asio::error::get_system_category());
+      }
+    }
+    if (!ec) socket.non_blocking(false, ec);
+    if (!ec) return ec;
+    if (ec == asio::error::timed_out) break;  // the time is up for every other endpoint too
+  }
+  socket.close(ignored);
+  return ec;
+}
+
+}  // namespace
 
 ControlClient::ControlClient() : impl_(std::make_unique<Impl>()) {}
 ControlClient::~ControlClient() {
@@ -47,9 +102,12 @@ Status ControlClient::connect(const std::string& host, std::uint16_t port, const
   asio::ip::tcp::resolver resolver(impl_->io);
   const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
   if (ec) return Error{"cannot resolve mixer host '" + host + "': " + ec.message()};
-  asio::connect(impl_->socket, endpoints, ec);
+  ec = connect_by(impl_->socket, endpoints, monotonic_ns() + timeout.count() * 1'000'000);
   if (ec) {
-    return Error{"cannot reach mixer at " + host + ":" + std::to_string(port) + ": " + ec.message() +
+    const std::string why = ec == asio::error::timed_out
+                                ? "no answer within " + std::to_string(timeout.count()) + " ms"
+                                : ec.message();
+    return Error{"cannot reach mixer at " + host + ":" + std::to_string(port) + ": " + why +
                  " (is tl-mixer running with --listen on that address?)"};
   }
   impl_->socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -129,6 +187,7 @@ Result<Envelope> ControlClient::read_one(Millis timeout) {
 }
 
 Result<Envelope> ControlClient::call(Envelope request, Millis timeout) {
+  last_refusal_.reset();
   const std::uint64_t id = next_request_id_++;
   request.set_request_id(id);
   if (auto s = send(std::move(request)); !s) return Error{s.error()};
@@ -143,7 +202,10 @@ Result<Envelope> ControlClient::call(Envelope request, Millis timeout) {
       continue;
     }
     if (reply->request_id() != id) continue;  // a stale reply to an abandoned call
-    if (reply->has_error()) return Error{reply->error().message()};
+    if (reply->has_error()) {
+      last_refusal_ = reply->error().code();
+      return Error{reply->error().message()};
+    }
     return reply;
   }
 }

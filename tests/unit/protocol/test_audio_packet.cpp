@@ -100,8 +100,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{SampleFormat::F32, 128, 2, 0}, Shape{SampleFormat::Opus, 960, 2, 123},
                       Shape{SampleFormat::Pcm16, 1, 1, 0}, Shape{SampleFormat::Opus, 1, 1, 1}),
     [](const ::testing::TestParamInfo<Shape>& p) {
-      return "f" + std::to_string(static_cast<int>(p.param.format)) + "_" + std::to_string(p.param.frames) +
-             "x" + std::to_string(p.param.channels);
+      std::string name = "f";  // appended, not "f" + ...: GCC 12 -O3 warns on that (bug 105329)
+      name += std::to_string(static_cast<int>(p.param.format)) + "_" + std::to_string(p.param.frames);
+      return name + "x" + std::to_string(p.param.channels);
     });
 
 TEST(AudioPacket, MediaTimestampExtremesAndNegativeValuesRoundTrip) {

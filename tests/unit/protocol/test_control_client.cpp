@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "tl/common/clock.h"
 #include "tl/protocol/auth.h"
@@ -256,6 +257,7 @@ TEST(ControlClient, EventsAndStaleRepliesDuringACallAreHandledInOrder) {
       if (i == 0) {
         reply.mutable_pong()->set_client_time_ns(1);
       } else {
+        reply.mutable_error()->set_code(tl::proto::ErrorReply::NOT_FOUND);
         reply.mutable_error()->set_message("no such take: t99");
       }
       peer.send(reply);
@@ -268,9 +270,11 @@ TEST(ControlClient, EventsAndStaleRepliesDuringACallAreHandledInOrder) {
   auto first = client.call(ping_request(1), Millis(2000));
   ASSERT_TRUE(first) << first.error();
   EXPECT_TRUE(first->has_pong());
+  EXPECT_FALSE(client.last_refusal().has_value()) << "answered with its reply";
   auto second = client.call(ping_request(2), Millis(2000));
   ASSERT_FALSE(second) << "an ErrorReply becomes an Error";
   EXPECT_EQ(second.error(), "no such take: t99");
+  EXPECT_EQ(client.last_refusal(), tl::proto::ErrorReply::NOT_FOUND) << "and keeps its code";
   EXPECT_TRUE(client.connected()) << "an ErrorReply does not drop the connection";
 
   for (int i = 0; i < 2; ++i) {
@@ -401,6 +405,7 @@ TEST(ControlClient, CallTimesOutWhenTheServerNeverAnswers) {
   const auto elapsed = Clock::now() - t0;
   ASSERT_FALSE(reply);
   EXPECT_TRUE(contains(reply.error(), "timed out")) << reply.error();
+  EXPECT_FALSE(client.last_refusal().has_value()) << "silence is no refusal";
   EXPECT_GE(elapsed, Millis(150)) << "waited for (about) the timeout";
   EXPECT_LT(elapsed, Millis(1000)) << "returned soon after the 200 ms timeout";
   client.close();
@@ -517,6 +522,41 @@ TEST(ControlClient, ClosedPortCannotReachMixer) {
   ASSERT_FALSE(s);
   EXPECT_TRUE(contains(s.error(), "cannot reach mixer")) << s.error();
   EXPECT_TRUE(contains(s.error(), std::to_string(port))) << s.error();
+  EXPECT_FALSE(client.connected());
+}
+
+TEST(ControlClient, ConnectNobodyAnswersEndsAtTheTimeout) {
+  // A listener whose queue is full: the kernel drops the next SYN, so a connect waits as it
+  // would for a host that is down, on loopback.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 0), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 3; ++i) {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(c, 0);
+    (void)::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // completes or waits
+    fillers.push_back(c);
+  }
+
+  ControlClient client;
+  const auto t0 = Clock::now();
+  const Status s = client.connect("127.0.0.1", ntohs(addr.sin_port), kToken, tl::proto::CLIENT_CONTROL,
+                                  "unit-test", Millis(300));
+  const auto elapsed = Clock::now() - t0;
+  for (const int c : fillers) ::close(c);
+  ::close(fd);
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(contains(s.error(), "cannot reach mixer")) << s.error();
+  EXPECT_TRUE(contains(s.error(), "no answer within 300 ms")) << s.error();
+  EXPECT_GE(elapsed, Millis(250)) << "waited for (about) the timeout";
+  EXPECT_LT(elapsed, Millis(2000)) << "not the kernel's minutes of SYN retries";
   EXPECT_FALSE(client.connected());
 }
 
