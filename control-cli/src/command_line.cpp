@@ -11,6 +11,7 @@
 #include "tl/common/version.h"
 #include "tl/ctl/command_table.h"
 #include "tl/ctl/commands.h"
+#include "tl/ctl/suggest.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -199,6 +200,64 @@ std::vector<std::string> mark_negative_words(std::vector<std::string> given) {
   return given;
 }
 
+//! The words that name commands: the top level's (commands and groups, in the table's
+//! order), or those of one group ("record": start, stop, recover).
+std::vector<std::string_view> command_words(std::string_view group) {
+  std::vector<std::string_view> words;
+  for (const CommandSpec& c : command_table()) {
+    std::string_view word;
+    if (group.empty()) {
+      word = c.group.empty() ? c.name : c.group;
+    } else if (c.group == group) {
+      word = c.name;
+    }
+    if (!word.empty() && std::find(words.begin(), words.end(), word) == words.end()) words.push_back(word);
+  }
+  return words;
+}
+
+//! "a, b or c".
+std::string listed(const std::vector<std::string_view>& words) {
+  std::string text;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    text += i == 0 ? "" : i + 1 == words.size() ? " or " : ", ";
+    text += words[i];
+  }
+  return text;
+}
+
+//! Checks the command's words before CLI11 does, which says only "A subcommand is
+//! required" for a word it does not know: the message names the word and the command
+//! the operator likely meant ("unknown command 'stauts'; did you mean 'status'?").
+Status check_command_words(const std::vector<std::string>& args) {
+  static const std::set<std::string> global = value_options(global_options());
+  std::string group;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() > 1 && a[0] == '-') {
+      if (a == "-h" || a == "--help" || a == "--version") return Status::success();  // CLI11 answers
+      if (global.count(a) != 0) ++i;                                                 // its value
+      continue;
+    }
+    const std::vector<std::string_view> known = command_words(group);
+    if (std::find(known.begin(), known.end(), a) == known.end()) {
+      const std::string prefix = group.empty() ? "" : group + " ";
+      const std::string_view nearest = nearest_word(a, known);
+      if (!nearest.empty()) {
+        return Error{"unknown command '" + prefix + a + "'; did you mean '" + prefix + std::string(nearest) +
+                     "'?"};
+      }
+      return Error{"unknown command '" + prefix + a + "' (" + (group.empty() ? "commands" : group) + ": " +
+                   listed(known) + ")"};
+    }
+    if (!group.empty() || command_words(a).empty()) return Status::success();
+    group = a;
+  }
+  if (!group.empty()) return Error{group + " needs a command: " + listed(command_words(group))};
+  return Error{"give a command: " + listed(command_words(""))};
+}
+
 }  // namespace
 
 std::vector<std::string> protect_negative_numbers(const std::vector<std::string>& args) {
@@ -247,6 +306,10 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
     if (a.slot == Slot::TimeoutMs) timeout = o;
   }
   const auto commands = add_commands(app, inv, raw);
+  if (auto words = check_command_words(args); !words) {
+    err << "tlctl: " << words.error() << "\nRun with --help for more information.\n";
+    return {std::nullopt, kExitUsage};
+  }
 
   std::vector<std::string> reversed = protect_negative_numbers(mark_negative_words(args));
   std::reverse(reversed.begin(), reversed.end());  // CLI11 takes the arguments in reverse order

@@ -9,6 +9,7 @@
 #include "tl/ctl/format.h"
 #include "tl/ctl/live.h"
 #include "tl/ctl/strip_format.h"
+#include "tl/ctl/suggest.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -169,7 +170,9 @@ Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) 
     r.set_action(tl::proto::SetCue::LIMIT);
     r.set_limit_dbtp(v.value());
   } else {
-    return Error{"bad cue command '" + verb + "'" + usage};
+    constexpr std::string_view verbs[] = {"on", "off", "show", "me", "level", "limit"};
+    const bool known = std::find(std::begin(verbs), std::end(verbs), verb) != std::end(verbs);
+    return Error{"bad cue command '" + verb + "'" + (known ? "" : did_you_mean(verb, verbs)) + usage};
   }
   return r;
 }
@@ -209,7 +212,7 @@ const Arg kGlobalOptions[] = {
 };
 
 const CommandGroup kGroups[] = {
-    {"record", "start or stop a take"},
+    {"record", "start or stop a take, or recover one a stopped mixer left"},
     {"scene", "save, recall or list mixer scenes (every strip and the master)"},
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tl/ctl/suggest.h"
 #include "tl/ctl/target.h"
 #include "tl/protocol/ranges.h"
 
@@ -98,6 +99,7 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   }
   const StripSection* sec = nullptr;
   std::string names;
+  std::vector<std::string_view> known_sections;
   const char* what = kind == StripKind::Master ? "master" : kind == StripKind::Bus ? "bus" : "strip";
   const unsigned place = kind == StripKind::Master ? protocol::kOnMaster
                          : kind == StripKind::Bus  ? protocol::kOnBus
@@ -105,10 +107,12 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   for (const StripSection& s : protocol::kStripSections) {
     if ((s.places & place) == 0) continue;
     names += (names.empty() ? "" : ", ") + std::string(s.name);
+    known_sections.push_back(s.name);
     if (name == s.name) sec = &s;
   }
   if (sec == nullptr) {
-    return Error{"unknown " + std::string(what) + " section '" + words[0] + "' (" + names + ", show)"};
+    return Error{"unknown " + std::string(what) + " section '" + words[0] + "'" +
+                 did_you_mean(name, known_sections) + " (" + names + ", show)"};
   }
   const std::string section(sec->name);
   out.set_section(section);
@@ -126,11 +130,16 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   auto add = [&](const std::string& key, const std::string& text) -> Status {
     const StripKey* k = nullptr;
     std::string known;
+    std::vector<std::string_view> keys;
     for (const StripKey& r : sec->keys) {
       known += (known.empty() ? "" : ", ") + std::string(r.name);
+      keys.push_back(r.name);
       if (key == r.name) k = &r;
     }
-    if (k == nullptr) return Error{"unknown key '" + key + "' for " + section + " (known: " + known + ")"};
+    if (k == nullptr) {
+      return Error{"unknown key '" + key + "' for " + section + did_you_mean(key, keys) +
+                   " (known: " + known + ")"};
+    }
     auto v = parse_value(key, text);
     if (!v) return Error{v.error()};
     if (!k->range.contains(v.value())) {
