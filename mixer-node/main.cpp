@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tl/common/address.h"
+#include "tl/common/cli_range.h"
 #include "tl/common/logging.h"
 #include "tl/common/token.h"
 #include "tl/common/version.h"
@@ -28,30 +29,30 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({44100, 48000, 96000}))
       ->capture_default_str();
   app.add_option("--block", config.block_frames, "Mix block size in frames (headless clock)")
-      ->check(CLI::Range(16, 1024))
+      ->check(tl::in_range(16, 1024, "frames"))
       ->capture_default_str();
   auto* fixed =
       app.add_option("--latency-ms", config.latency_ms,
                      "A fixed play-out delay of the live mix behind the session clock (default: it adapts)")
-          ->check(CLI::Range(1.0, 500.0));
+          ->check(tl::in_range(1.0, 500.0, "ms"));
   auto* lo = app.add_option("--latency-min", config.latency_min_ms,
                             "Shortest play-out delay the live mix adapts to, ms")
-                 ->check(CLI::Range(1.0, 1000.0))
+                 ->check(tl::in_range(1.0, 1000.0, "ms"))
                  ->capture_default_str();
   auto* hi =
       app.add_option("--latency-max", config.latency_max_ms,
                      "Longest play-out delay the live mix adapts to, ms (each node's need: tlctl latency)")
-          ->check(CLI::Range(1.0, 1000.0))
+          ->check(tl::in_range(1.0, 1000.0, "ms"))
           ->capture_default_str();
   fixed->excludes(lo)->excludes(hi);
   app.add_option("--latency-margin", config.latency_margin_ms,
                  "Safety margin the play-out delay keeps over the measured need, ms")
-      ->check(CLI::Range(0.0, 100.0))
+      ->check(tl::in_range(0.0, 100.0, "ms"))
       ->capture_default_str();
   app.add_option(
          "--latency-hold", config.latency_hold_s,
          "Seconds a need (and a late packet) is remembered: the delay falls this long after what raised it")
-      ->check(CLI::Range(1.0, 3600.0))
+      ->check(tl::in_range(1.0, 3600.0, "s"))
       ->capture_default_str();
   bool no_resume = false;
   app.add_flag("--no-resume", no_resume,

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "tl/common/cli_range.h"
 #include "tl/common/version.h"
 #include "tl/mixer/take_render.h"
 
@@ -35,12 +36,12 @@ int main(int argc, char** argv) {
       "Compare the render with the take's mix.wav and exit 3 if they differ by more than --tolerance-lsb");
   app.add_option("--settle", settle_s,
                  "Leave the first seconds out of --compare (state from before the take)")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(tl::in_range(0.0, 3600.0, "s"))
       ->capture_default_str();
   auto* tolerance_option =
       app.add_option("--tolerance-lsb", tolerance,
                      "Largest difference --compare accepts, in 24-bit LSB (--as-live: 0)")
-          ->check(CLI::Range(0, 8388608))
+          ->check(tl::in_range<std::int64_t>(0, 8388608, "LSB"))
           ->capture_default_str();
   app.add_flag("--quiet", quiet, "No progress line");
   try {

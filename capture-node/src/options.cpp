@@ -1,5 +1,7 @@
 #include "tl/capture/options.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -157,7 +159,7 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
   o.loop = raw.loop;
   o.realtime = !raw.no_realtime;
   if (!(raw.level_db <= 0.0 && raw.level_db >= -150.0)) {
-    return Error{"bad --level-db " + std::to_string(raw.level_db) + ": expected -150 to 0 dBFS"};
+    return Error{fmt::format("bad --level-db {}: expected -150 to 0 dBFS", raw.level_db)};
   }
   o.level_db = static_cast<float>(raw.level_db);
   if (!(raw.duration_s >= 0.0) || !std::isfinite(raw.duration_s)) {

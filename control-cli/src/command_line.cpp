@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "tl/common/cli_range.h"
 #include "tl/common/version.h"
 #include "tl/ctl/command_table.h"
 #include "tl/ctl/commands.h"
@@ -16,6 +17,10 @@
 
 namespace tl::ctl {
 namespace {
+
+constexpr int kMaxTimeoutMs = 600'000;       // --timeout-ms: ten minutes
+constexpr double kMaxWatchSeconds = 86'400;  // watch --seconds: a day (no --seconds: until Ctrl-C)
+constexpr int kMaxIntervalMs = 60'000;       // meters --interval-ms
 
 //! The names of the options that take a value, of the given arguments.
 std::set<std::string> value_options(std::span<const Arg> args) {
@@ -82,14 +87,15 @@ Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
 CLI::Option* bind(CLI::App& app, const Arg& a, Invocation& inv, RawValues& raw) {
   const std::string name(a.name);
   const std::string help(a.help);
-  const bool positive = a.slot == Slot::TimeoutMs || a.slot == Slot::Seconds || a.slot == Slot::IntervalMs;
   return std::visit(
       [&](auto* where) {
         if constexpr (std::is_same_v<decltype(where), bool*>) {
           return app.add_flag(name, *where, help);
         } else {
           CLI::Option* o = app.add_option(name, *where, help);
-          if (positive) o->check(CLI::PositiveNumber);
+          if (a.slot == Slot::TimeoutMs) o->check(in_range(1, kMaxTimeoutMs, "ms"));
+          if (a.slot == Slot::Seconds) o->check(in_range(0.001, kMaxWatchSeconds, "s"));
+          if (a.slot == Slot::IntervalMs) o->check(in_range(10, kMaxIntervalMs, "ms"));
           if (a.required) o->required();
           return o;
         }

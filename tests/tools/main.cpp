@@ -9,6 +9,7 @@
 #include "netem/proxy.h"
 #include "netem/safety.h"
 #include "tl/common/address.h"
+#include "tl/common/cli_range.h"
 
 namespace {
 
@@ -34,48 +35,49 @@ int main(int argc, char** argv) {
   app.add_option("--forward", forward,
                  "Where datagrams go (host:port, loopback only unless --allow-nonlocal)")
       ->required();
-  app.add_option("--loss", imp.loss_pct, "Independent random loss, percent")->check(CLI::Range(0.0, 100.0));
+  app.add_option("--loss", imp.loss_pct, "Independent random loss, percent")
+      ->check(tl::in_range(0.0, 100.0, "%"));
   app.add_option("--burst-loss", imp.burst_loss_pct,
                  "Gilbert-Elliott: average share of time in the bad state, percent (needs --burst-len-ms)")
-      ->check(CLI::Range(0.0, 99.999));
+      ->check(tl::in_range(0.0, 99.999, "%"));
   app.add_option("--burst-len-ms", imp.burst_len_ms, "Gilbert-Elliott: mean length of a bad period, ms")
-      ->check(CLI::Range(0.0, 3'600'000.0));
+      ->check(tl::in_range(0.0, 3'600'000.0, "ms"));
   app.add_option("--burst-bad-loss", imp.burst_bad_loss_pct, "Loss in the bad state, percent")
-      ->check(CLI::Range(0.0, 100.0))
+      ->check(tl::in_range(0.0, 100.0, "%"))
       ->capture_default_str();
-  app.add_option("--delay-ms", imp.delay_ms, "Added delay, ms")->check(CLI::Range(0.0, 60'000.0));
+  app.add_option("--delay-ms", imp.delay_ms, "Added delay, ms")->check(tl::in_range(0.0, 60'000.0, "ms"));
   app.add_option("--jitter-ms", imp.jitter_ms, "Delay variation, ms (uniform: +-J; normal: sigma J)")
-      ->check(CLI::Range(0.0, 60'000.0));
+      ->check(tl::in_range(0.0, 60'000.0, "ms"));
   app.add_option("--jitter-dist", jitter_dist, "Jitter shape: uniform or normal")
       ->check(CLI::IsMember({"uniform", "normal"}))
       ->capture_default_str();
   app.add_option("--reorder", imp.reorder_pct,
                  "Share of packets held back so later ones overtake them, percent")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(tl::in_range(0.0, 100.0, "%"));
   app.add_option("--reorder-gap-ms", imp.reorder_gap_ms, "How long a reordered packet is held back, ms")
-      ->check(CLI::Range(0.001, 60'000.0))
+      ->check(tl::in_range(0.001, 60'000.0, "ms"))
       ->capture_default_str();
   app.add_option("--duplicate", imp.duplicate_pct, "Share of packets sent twice, percent")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(tl::in_range(0.0, 100.0, "%"));
   app.add_option("--rate-kbps", imp.rate_kbps, "Token-bucket rate limit, kbit/s (0: none)")
-      ->check(CLI::Range(0.0, 100'000'000.0));
+      ->check(tl::in_range(0.0, 100'000'000.0, "kbit/s"));
   app.add_option("--rate-burst-bytes", imp.rate_burst_bytes, "Token bucket depth, bytes")
-      ->check(CLI::Range(1, 100'000'000))
+      ->check(tl::in_range(1, 100'000'000, "bytes"))
       ->capture_default_str();
   app.add_option("--rate-queue-bytes", imp.rate_queue_bytes,
                  "Bytes queued behind the rate limit before drops")
-      ->check(CLI::Range(1500, 1'000'000'000))
+      ->check(tl::in_range(1500, 1'000'000'000, "bytes"))
       ->capture_default_str();
   auto* seed_opt =
       app.add_option("--seed", seed, "Random seed (default: random, printed so a run can be repeated)");
   app.add_option("--duration", config.duration_s, "Stop after S seconds (0: until SIGINT/SIGTERM)")
-      ->check(CLI::Range(0.0, 1e7));
+      ->check(tl::in_range(0.0, 1e7, "s"));
   app.add_option("--stats-interval", config.stats_interval_s, "Seconds between stats lines (0: none)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(tl::in_range(0.0, 86400.0, "s"))
       ->capture_default_str();
   app.add_option("--client-idle-s", config.client_idle_s,
                  "Forget a client after this many quiet seconds (0: never)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(tl::in_range(0.0, 86400.0, "s"))
       ->capture_default_str();
   std::vector<std::string> changes;
   app.add_option(

@@ -160,6 +160,21 @@ TEST(CommandLine, UsageErrorsExitTwoWithAMessage) {
   EXPECT_NE(parse({"gain", "notarget", "3"}).err.find("expected NODE/CHANNEL"), std::string::npos);
 }
 
+TEST(CommandLine, AnOptionOutOfRangeSaysItsRangeInAFewCharacters) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--timeout-ms", "0", "nodes"}, "--timeout-ms: 0 is outside 1..600000 ms"},
+      {{"status", "--timeout-ms", "-5"}, "--timeout-ms: -5 is outside 1..600000 ms"},
+      {{"watch", "--seconds", "0"}, "--seconds: 0 is outside 0.001..86400 s"},
+      {{"meters", "--interval-ms", "0"}, "--interval-ms: 0 is outside 10..60000 ms"},
+  };
+  for (const auto& [args, message] : cases) {
+    const Parsed p = parse(args);
+    EXPECT_EQ(p.outcome.exit_code, kExitUsage) << message;
+    EXPECT_EQ(p.err.rfind(message + "\n", 0), 0u) << p.err;
+    EXPECT_LT(p.err.size(), 120u) << "no numeric_limits dump: " << p.err;
+  }
+}
+
 TEST(CommandLine, RecordRecoverNamesTheTake) {
   const Invocation inv = must_parse({"record", "recover", "take-7"});
   EXPECT_EQ(inv.command, Command::RecordRecover);

@@ -55,7 +55,9 @@ Usage usage(const std::vector<std::string>& args) {
 TEST(Suggest, AnUnknownCommandIsNamedWithTheOneMeant) {
   Usage u = usage({"stauts"});
   EXPECT_EQ(u.exit_code, kExitUsage);
-  EXPECT_EQ(u.err, "tlctl: unknown command 'stauts'; did you mean 'status'?\nRun with --help for more information.\n");
+  EXPECT_EQ(
+      u.err,
+      "tlctl: unknown command 'stauts'; did you mean 'status'?\nRun with --help for more information.\n");
 
   u = usage({"--json", "--mixer", "127.0.0.1:7400", "nodse", "-v"});
   EXPECT_EQ(u.exit_code, kExitUsage);
@@ -73,7 +75,8 @@ TEST(Suggest, AnUnknownWordOfAGroupIsNamedWithTheGroup) {
   EXPECT_NE(u.err.find("unknown command 'record strat'; did you mean 'record start'?"), std::string::npos)
       << u.err;
   u = usage({"scene", "lst", "--json"});
-  EXPECT_NE(u.err.find("unknown command 'scene lst'; did you mean 'scene list'?"), std::string::npos) << u.err;
+  EXPECT_NE(u.err.find("unknown command 'scene lst'; did you mean 'scene list'?"), std::string::npos)
+      << u.err;
   u = usage({"record", "frobnicate"});
   EXPECT_NE(u.err.find("unknown command 'record frobnicate' (record: start, stop or recover)"),
             std::string::npos)
