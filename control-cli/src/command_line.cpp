@@ -13,6 +13,7 @@
 #include "tl/ctl/command_table.h"
 #include "tl/ctl/commands.h"
 #include "tl/ctl/suggest.h"
+#include "tl/protocol/names.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -114,8 +115,13 @@ Status read_slot(const Arg& a, Invocation& inv, const RawValues& raw) {
       break;
     }
     case Slot::GainDb: {
+      constexpr protocol::Range gain = protocol::kGainDb;
       auto v = parse_number(raw.value, true);
       if (!v) return Error{"bad gain: " + v.error() + " (dB, e.g. -6 or 3.5; -inf for silence)"};
+      if (!gain.contains(v.value())) {
+        return Error{fmt::format("bad gain '{}': gain must be between -inf ({}) and {:+} dB", raw.value,
+                                 gain.lo, gain.hi)};
+      }
       inv.value = v.value();
       break;
     }
@@ -129,6 +135,17 @@ Status read_slot(const Arg& a, Invocation& inv, const RawValues& raw) {
       inv.value = v.value();
       break;
     }
+    case Slot::Take:
+      if (!inv.take.empty() && !protocol::valid_take_name(inv.take)) {
+        return Error{"bad take name '" + inv.take + "': use 1-64 of A-Z a-z 0-9 - _ . (not . or ..)"};
+      }
+      break;
+    case Slot::SceneName:
+      if (!protocol::valid_scene_name(inv.scene_name)) {
+        return Error{"bad scene name '" + inv.scene_name +
+                     "': use 1-64 of A-Z a-z 0-9 - _ . (not starting with .)"};
+      }
+      break;
     case Slot::State: {
       if (raw.state.empty()) break;
       auto s = parse_switch(raw.state);
@@ -304,6 +321,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args, std::ostre
 
   CLI::App app{std::string(program_help()), "tlctl"};
   app.set_version_flag("--version", std::string(kTracklinkVersion));
+  app.footer(std::string(exit_codes_help()));
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(1);
   CLI::Option* timeout = nullptr;

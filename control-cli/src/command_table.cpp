@@ -432,6 +432,16 @@ std::string_view program_help() {
   return "tlctl: the tracklink operator's client. Talks to tl-mixer over the control channel.";
 }
 
+std::string_view exit_codes_help() {
+  return "Exit codes (the same whichever side, tlctl or the mixer, found the error):\n"
+         "  0  done\n"
+         "  1  the mixer refused: an unknown node, channel, take or scene, not recording, every cue mix "
+         "taken, ...\n"
+         "  2  usage: an unknown command or word, a bad value, a value out of range\n"
+         "  3  cannot reach the mixer: no token, connection refused or unanswered, access refused,\n"
+         "     no reply in time, connection lost";
+}
+
 std::span<const Arg> global_options() {
   return kGlobalOptions;
 }

@@ -18,11 +18,19 @@ namespace {
 using tl::proto::Envelope;
 using Millis = std::chrono::milliseconds;
 
-bool timed_out(const std::string& message) {
-  return message.rfind("timed out", 0) == 0;
-}
-
 }  // namespace
+
+int exit_code_of_failed_call(std::optional<tl::proto::ErrorReply::Code> refusal) {
+  if (!refusal) return kExitUnreachable;
+  switch (*refusal) {
+    case tl::proto::ErrorReply::BAD_VALUE:
+      return kExitUsage;
+    case tl::proto::ErrorReply::UNAUTHENTICATED:
+      return kExitUnreachable;
+    default:
+      return kExitMixerError;
+  }
+}
 
 tl::proto::Envelope build_request(const Invocation& inv) {
   Envelope env;
@@ -70,9 +78,10 @@ int run(const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto reply = client.call(std::move(request), call_timeout);
   const double rtt_ms = static_cast<double>(monotonic_ns() - sent) / 1e6;
   if (!reply) {
+    const int code = exit_code_of_failed_call(client.last_refusal());
     err << "tlctl: " << reply.error() << "\n";
-    // An ErrorReply leaves the connection open; a lost connection or silence does not count as an answer.
-    return client.connected() && !timed_out(reply.error()) ? kExitMixerError : kExitUnreachable;
+    if (code == kExitUsage) err << "Run with --help for more information.\n";
+    return code;
   }
   const std::string text = render_reply(inv, reply.value(), rtt_ms);
   if (text.empty()) {

@@ -86,7 +86,7 @@ int poll_meters(const Invocation& inv, protocol::ControlClient& client, std::ost
     if (!nodes || !status || !nodes->has_node_list() || !status->has_mixer_status()) {
       if (g_stop != 0) break;
       err << "tlctl: " << (!nodes ? nodes.error() : !status ? status.error() : "unexpected reply") << "\n";
-      return kExitUnreachable;
+      return !nodes || !status ? exit_code_of_failed_call(client.last_refusal()) : kExitMixerError;
     }
     if (inv.json) {
       out << "{\"nodes\":" << to_json(nodes->node_list()) << ",\"status\":" << to_json(status->mixer_status())

@@ -82,7 +82,7 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
         return;
       }
       if (!protocol::kCueLevelDb.contains(r.level_db())) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue level is -60 (off) to +12 dB");
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "a cue level is -60 (off) to +12 dB");
         return;
       }
       const MixCommand cmd{
@@ -99,7 +99,7 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
     }
     case proto::SetCue::LIMIT:
       if (!protocol::kCueLimitDbtp.contains(r.limit_dbtp())) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "a cue limit is -40 to 0 dBTP");
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "a cue limit is -40 to 0 dBTP");
         return;
       }
       slot->cue_limit_dbtp = r.limit_dbtp();

@@ -24,7 +24,7 @@ void Desk::set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t i
   switch (r.change_case()) {
     case proto::SetChannel::kGainDb:
       if (!protocol::kGainDb.contains(r.gain_db())) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "gain must be between -150 and +24 dB");
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "gain must be between -150 and +24 dB");
         return;
       }
       strip.gain_db = r.gain_db();
@@ -33,7 +33,7 @@ void Desk::set_channel(const std::shared_ptr<ControlSession>& s, std::uint64_t i
       break;
     case proto::SetChannel::kPan:
       if (!protocol::kPan.contains(r.pan())) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, "pan must be between -1 (left) and 1 (right)");
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "pan must be between -1 (left) and 1 (right)");
         return;
       }
       strip.pan = r.pan();
@@ -80,7 +80,7 @@ void Desk::set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
       dsp::MasterParams next = master_;
       auto change = apply_master_change(next, r);
       if (!change) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, change.error());
         return;
       }
       MixCommand cmd{.kind = MixCommand::Kind::Master, .id = automation_.next_id()};
@@ -108,7 +108,7 @@ void Desk::set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
       BusSettings next = buses_[b];
       auto change = apply_bus_change(next, b, r);
       if (!change) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, change.error());
         return;
       }
       const std::uint32_t change_id = automation_.next_id();
@@ -130,7 +130,7 @@ void Desk::set_strip(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
     dsp::StripParams next = strip.dsp;
     auto change = apply_strip_change(next, r, sample_rate_, registry_.config().max_delay_samples);
     if (!change) {
-      s->send_error(id, proto::ErrorReply::BAD_REQUEST, change.error());
+      s->send_error(id, proto::ErrorReply::BAD_VALUE, change.error());
       return;
     }
     MixCommand cmd{.kind = MixCommand::Kind::Strip,

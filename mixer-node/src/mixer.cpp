@@ -397,7 +397,7 @@ void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::ui
     s->send_error(id, proto::ErrorReply::NOT_FOUND, "no node named '" + r.node() + "' (see tlctl nodes)");
     return;
   }
-  const auto bad = [&](const std::string& what) { s->send_error(id, proto::ErrorReply::BAD_REQUEST, what); };
+  const auto bad = [&](const std::string& what) { s->send_error(id, proto::ErrorReply::BAD_VALUE, what); };
   if (!r.reset()) {
     const double lo = r.min_ms(), hi = r.max_ms();
     if (!protocol::kLatencyBoundMs.contains(lo) || !protocol::kLatencyBoundMs.contains(hi)) {
@@ -490,7 +490,7 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
     return;
   }
   if (auto name = SceneStore::check_name(r.name()); !name) {
-    s->send_error(id, proto::ErrorReply::BAD_REQUEST, name.error());
+    s->send_error(id, proto::ErrorReply::BAD_VALUE, name.error());
     return;
   }
   const std::filesystem::path path = scenes_.path(r.name());

@@ -175,6 +175,64 @@ TEST(CommandLine, AnOptionOutOfRangeSaysItsRangeInAFewCharacters) {
   }
 }
 
+TEST(CommandLine, EveryRangedValueIsCheckedBeforeItIsSent) {
+  // The mixer checks them too; tlctl's check makes the same mistake exit 2 whatever it is.
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"gain", "room-a/1", "500"},
+                                              {"gain", "room-a/1", "24.5"},
+                                              {"gain", "room-a/1", "-151"},
+                                              {"pan", "room-a/1", "5"},
+                                              {"cue", "singer", "me", "+13"},
+                                              {"cue", "singer", "limit", "+1"},
+                                              {"latency", "far", "max=5000"},
+                                              {"strip", "room-a/1", "trim", "30"},
+                                              {"strip", "room-a/1", "delay", "ms=101"},
+                                              {"bus", "fx2", "delay", "feedback=0.99"},
+                                              {"master", "limiter", "ceiling=1"}}) {
+    const Parsed p = parse(bad);
+    EXPECT_EQ(p.outcome.exit_code, kExitUsage) << bad[0] << " " << bad.back();
+    EXPECT_FALSE(p.err.empty());
+  }
+  EXPECT_NE(parse({"gain", "room-a/1", "500"}).err.find("between -inf (-150) and +24 dB"), std::string::npos);
+  EXPECT_FLOAT_EQ(must_parse({"gain", "room-a/1", "24"}).value, 24.0f);
+  EXPECT_FLOAT_EQ(must_parse({"gain", "room-a/1", "-150"}).value, -150.0f);
+}
+
+TEST(CommandLine, TakeAndSceneNamesFollowTheMixersRule) {
+  EXPECT_EQ(must_parse({"record", "start", "--take", "vocal_2.b"}).take, "vocal_2.b");
+  EXPECT_EQ(must_parse({"scene", "save", "verse-1"}).scene_name, "verse-1");
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"record", "start", "--take", "a b"},
+                                              {"record", "start", "--take", ".."},
+                                              {"record", "recover", "../x"},
+                                              {"scene", "save", ".hidden"},
+                                              {"scene", "recall", "a/b"}}) {
+    EXPECT_EQ(parse(bad).outcome.exit_code, kExitUsage) << bad.back();
+  }
+}
+
+TEST(ExitCode, OnePerKindOfErrorWhicheverSideFoundIt) {
+  using Code = tl::proto::ErrorReply;
+  EXPECT_EQ(exit_code_of_failed_call(Code::BAD_VALUE), kExitUsage) << "a value the mixer found bad";
+  for (const auto refused :
+       {Code::UNKNOWN, Code::BAD_REQUEST, Code::NOT_FOUND, Code::CONFLICT, Code::INTERNAL}) {
+    EXPECT_EQ(exit_code_of_failed_call(refused), kExitMixerError) << Code::Code_Name(refused);
+  }
+  EXPECT_EQ(exit_code_of_failed_call(Code::UNAUTHENTICATED), kExitUnreachable);
+  EXPECT_EQ(exit_code_of_failed_call(std::nullopt), kExitUnreachable) << "no answer at all";
+  EXPECT_EQ(kExitOk, 0);
+  EXPECT_EQ(kExitMixerError, 1);
+  EXPECT_EQ(kExitUsage, 2);
+  EXPECT_EQ(kExitUnreachable, 3);
+}
+
+TEST(CommandLine, HelpEndsWithTheExitCodes) {
+  const Parsed p = parse({"--help"});
+  EXPECT_EQ(p.outcome.exit_code, kExitOk);
+  for (const char* line :
+       {"Exit codes", "  0  done", "  1  the mixer refused", "  2  usage:", "  3  cannot reach the mixer"}) {
+    EXPECT_NE(p.out.find(line), std::string::npos) << line << "\n" << p.out;
+  }
+}
+
 TEST(CommandLine, RecordRecoverNamesTheTake) {
   const Invocation inv = must_parse({"record", "recover", "take-7"});
   EXPECT_EQ(inv.command, Command::RecordRecover);

@@ -92,6 +92,9 @@ struct CommandGroup {
 //! The first line of `tlctl --help`.
 std::string_view program_help();
 
+//! The end of `tlctl --help`: the exit codes.
+std::string_view exit_codes_help();
+
 //! The options every command takes, before or after its words.
 std::span<const Arg> global_options();
 

@@ -15,13 +15,18 @@
 
 namespace tl::ctl {
 
-//! Exit codes of tlctl.
+//! Exit codes of tlctl: one per kind of error, whichever side found it.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitMixerError = 1,   //!< the mixer answered with an error
-  kExitUsage = 2,        //!< bad command line
+  kExitMixerError = 1,   //!< the mixer refused (unknown node, not recording, ...)
+  kExitUsage = 2,        //!< an unknown word, a bad value, a value out of range
   kExitUnreachable = 3,  //!< cannot connect, no token, authentication refused, no answer
 };
+
+//! The exit code of a call the mixer did not answer with its reply: by the code of its
+//! ErrorReply (a value it found bad is a usage error, as if tlctl had found it), or, with
+//! no ErrorReply, kExitUnreachable (no reply in time, connection lost).
+int exit_code_of_failed_call(std::optional<tl::proto::ErrorReply::Code> refusal);
 
 //! Every tlctl command: one row each in the command table.
 enum class Command {
