@@ -69,9 +69,11 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
       }
       break;
     case proto::SetCue::LEVEL: {
-      if (!slot->cue_on) {
-        s->send_error(id, proto::ErrorReply::BAD_REQUEST,
-                      "node '" + slot->name + "' has no cue mix on (tlctl cue " + slot->name + " on)");
+      if (!slot->cue_on && !slot->wants_cue) {
+        s->send_error(id, proto::ErrorReply::CONFLICT,
+                      "node '" + slot->name +
+                          "' has no cue mix on and plays none (start its tl-capture with " +
+                          "--cue, or turn one on: tlctl cue " + slot->name + " on)");
         return;
       }
       const NodeSlot* source =
@@ -84,6 +86,14 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
       if (!protocol::kCueLevelDb.contains(r.level_db())) {
         s->send_error(id, proto::ErrorReply::BAD_VALUE, "a cue level is -60 (off) to +12 dB");
         return;
+      }
+      // A node that plays a cue mix gets it back on when a level is set for it: the operator
+      // means it to be heard (it was turned off, or every cue was taken when it joined).
+      if (!slot->cue_on) {
+        if (auto on = set_on(*slot, true); !on) {
+          s->send_error(id, proto::ErrorReply::CONFLICT, on.error());
+          return;
+        }
       }
       const MixCommand cmd{
           .kind = MixCommand::Kind::CueLevel,

@@ -94,6 +94,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
   slot->source = req.source();
   slot->host = req.host();
   slot->pid = req.pid();
+  slot->wants_cue = req.wants_cue();
   slot->control_connected = true;
   slot->connects += 1;
   if (slot->seq_started) {

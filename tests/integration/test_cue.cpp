@@ -103,5 +103,33 @@ TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
       << "each tone at its mix level, centre-panned";
 }
 
+TEST(Cue, ALevelForANodeThatPlaysACueTurnsItBackOn) {
+  Session s("cue_implicit_on");
+  s.start_mixer();
+  s.start_capture("singer", "tone:440", {"--cue", "file:" + s.dir() + "/singer-cue.wav"});
+  s.start_capture("band", "tone:1000");
+  for (const char* n : {"singer", "band"}) ASSERT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
+  ASSERT_TRUE(wait_until([&] { return s.node("singer").value("cue_on", false); }, 20s, 100ms)) << s.logs();
+
+  // Turned off, then a level set: the operator means it to be heard, so it comes back on.
+  ASSERT_EQ(s.tlctl({"cue", "singer", "off"}).exit_code, 0);
+  EXPECT_FALSE(s.node("singer").value("cue_on", true));
+  const RunResult me = s.tlctl({"cue", "singer", "me", "+6"});
+  EXPECT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_NE(me.out.find("singer: cue mix on"), std::string::npos) << me.out;
+  EXPECT_NE(me.out.find("me +6.0 dB"), std::string::npos) << me.out;
+  EXPECT_TRUE(s.node("singer").value("cue_on", false));
+  const std::int64_t played = json_int(s.node("singer"), "cue_packets");
+  ASSERT_TRUE(
+      wait_until([&] { return json_int(s.node("singer"), "cue_packets") > played + 100; }, 20s, 100ms))
+      << "the node plays it again: " << s.node("singer").dump();
+
+  // A node that plays no cue mix gets none by a level: the refusal says how to give it one.
+  const RunResult band = s.tlctl({"cue", "band", "me", "+3"});
+  EXPECT_EQ(band.exit_code, 1) << band.err;
+  EXPECT_NE(band.err.find("plays none (start its tl-capture with --cue"), std::string::npos) << band.err;
+  EXPECT_FALSE(s.node("band").value("cue_on", true)) << "no cue mix taken for nobody to hear";
+}
+
 }  // namespace
 }  // namespace tl::test

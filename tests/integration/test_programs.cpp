@@ -1,7 +1,10 @@
-// Every program answers --version with the version CMake's project() sets, and exits 0.
+// The programs as a newcomer meets them: --version, and the README's quick tour.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 #include "tl/common/version.h"
@@ -16,6 +19,91 @@ TEST(Programs, EveryProgramPrintsTheProjectVersion) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(std::string(kTracklinkVersion)), std::string::npos) << r.out << r.err;
   }
+}
+
+//! The lines of the README's quick tour (its ```sh block), comments left out.
+std::vector<std::string> quick_tour() {
+  std::ifstream in(std::string(TL_SOURCE_DIR) + "/README.md");
+  std::vector<std::string> lines;
+  std::string line;
+  bool in_tour = false, in_block = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) in_tour = line == "## A quick tour";
+    if (!in_tour) continue;
+    if (line.rfind("```", 0) == 0) {
+      if (in_block) break;
+      in_block = true;
+      continue;
+    }
+    if (in_block && line.rfind("build/bin/", 0) == 0) lines.push_back(line);
+  }
+  return lines;
+}
+
+//! The words of a command line up to its comment.
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  std::string w;
+  while (in >> w && w.front() != '#') out.push_back(w);
+  return out;
+}
+
+//! The value after `option`, or empty.
+std::string option_value(const std::vector<std::string>& w, const std::string& option) {
+  for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+    if (w[i] == option) return w[i + 1];
+  }
+  return {};
+}
+
+TEST(Programs, TheReadmeQuickTourRunsAsWritten) {
+  const std::vector<std::string> tour = quick_tour();
+  ASSERT_GT(tour.size(), 10u) << "README.md has no quick tour in a ```sh block under '## A quick tour'";
+  Session s("readme_tour");
+  s.start_mixer();
+  std::string take;
+  std::size_t ran = 0;
+  for (const std::string& line : tour) {
+    SCOPED_TRACE(line);
+    std::vector<std::string> w = words(line);
+    const std::string program = w.front().substr(std::string("build/bin/").size());
+    if (program == "tl-mixer") continue;  // the session's mixer, on a free port
+    if (program == "tl-capture") {
+      // Its node as the tour starts it, with a tone for its audio and a file for its cue.
+      const std::string name = option_value(w, "--name");
+      std::vector<std::string> extra;
+      if (const std::string ch = option_value(w, "--channels"); !ch.empty()) extra = {"--channels", ch};
+      if (!option_value(w, "--cue").empty())
+        extra.insert(extra.end(), {"--cue", "file:" + s.dir() + "/cue.wav"});
+      s.start_capture(name, "tone:440", extra);
+      ASSERT_TRUE(s.wait_node_state(name, "streaming")) << s.logs();
+      continue;
+    }
+    std::vector<std::string> args;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      if (w[i] == "--mixer") {
+        ++i;  // the session's mixer instead
+        continue;
+      }
+      if (w[i] == "takes/TAKE") w[i] = s.take_dir() + "/" + take;
+      args.push_back(w[i] == "TAKE" ? take : w[i]);
+    }
+    s.wait_session(0.3);  // an operator's pace
+    RunResult r;
+    if (program == "tlctl") {
+      r = s.tlctl(args);
+      if (args == std::vector<std::string>{"record", "start"}) take = r.out.substr(0, r.out.find('\n'));
+    } else {
+      ASSERT_EQ(program, "tl-render") << "a program the tour test does not know";
+      args.insert(args.begin(), bin(program));
+      r = run(args, 120s);
+    }
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    ++ran;
+  }
+  EXPECT_FALSE(take.empty()) << "the tour records a take";
+  EXPECT_GT(ran, 10u);
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ struct NodeSlot {
   protocol::SessionKey key{};
   std::string source, host;
   std::uint64_t pid = 0;
+  bool wants_cue = false;  // it plays a cue mix (tl-capture --cue), as it said at its last registration
   bool control_connected = false;
   std::uint32_t connects = 0;
   std::int64_t last_heard_ns = -1;  // session clock
