@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
       "began and every change at the frame it was made), through the mixer's own engine"};
   app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string take_dir, out;
-  bool raw = false, as_live = false, compare = false, quiet = false;
+  bool raw = false, as_live = false, compare = false, quiet = false, strict = false;
   double settle_s = 0.5;
   std::int64_t tolerance = 4;
   app.add_option("take", take_dir, "The take's folder (<record-dir>/<take>)")
@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
           ->check(tl::in_range<std::int64_t>(0, 8388608, "LSB"))
           ->capture_default_str();
   app.add_flag("--quiet", quiet, "No progress line");
+  app.add_flag("--strict", strict,
+               "A track shorter than the take is an error (exit 4, nothing rendered), not a warning");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -53,6 +55,23 @@ int main(int argc, char** argv) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   if (as_live && tolerance_option->count() == 0) tolerance = 0;
   tl::mixer::RenderOptions options{.take_dir = take_dir, .out = out, .raw = raw, .as_live = as_live};
+  // A track cut short plays silence after its end: a warning for each, an error with
+  // --strict. (A take that cannot be read is render_take's to report.)
+  if (auto cut = tl::mixer::short_tracks(options)) {
+    for (const auto& t : cut.value()) {
+      std::fprintf(stderr,
+                   "tl-render: warning: track %s is %.3f s (%lld frames), the take %.3f s (%lld frames): "
+                   "silence after its end\n",
+                   t.file.c_str(), static_cast<double>(t.frames) / t.sample_rate,
+                   static_cast<long long>(t.frames), static_cast<double>(t.take_frames) / t.sample_rate,
+                   static_cast<long long>(t.take_frames));
+    }
+    if (strict && !cut->empty()) {
+      std::fprintf(stderr, "tl-render: --strict: %zu track(s) shorter than the take; nothing rendered\n",
+                   cut->size());
+      return 4;
+    }
+  }
   if (!quiet) {
     options.progress = [tty](double done, double total) {
       std::fprintf(stderr, tty ? "\rrendering %.1f of %.1f s" : "rendering %.1f of %.1f s\n", done, total);

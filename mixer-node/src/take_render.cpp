@@ -276,7 +276,32 @@ struct Change {
   proto::StripState state;
 };
 
+//! The file a render reads for a track: raw/ or the session-aligned one.
+std::string track_file(const TakeTrack& track, bool raw) {
+  return raw && track.conform ? track.conform->raw_file : track.file;
+}
+
 }  // namespace
+
+Result<std::vector<ShortTrack>> short_tracks(const RenderOptions& options) {
+  auto take = TakeManifest::read(options.take_dir);
+  if (!take) return Error{take.error()};
+  const TakeManifest& t = take.value();
+  std::vector<ShortTrack> out;
+  for (const TakeTrack& tr : t.tracks) {
+    const std::string file = track_file(tr, options.raw || options.as_live);
+    auto track = TrackStream::open(options.take_dir / file, t.sample_rate);
+    if (!track) return Error{track.error()};
+    const auto take_frames = static_cast<std::int64_t>(t.frames);
+    if ((*track)->frames() < take_frames) {
+      out.push_back({.file = file,
+                     .frames = (*track)->frames(),
+                     .take_frames = take_frames,
+                     .sample_rate = t.sample_rate});
+    }
+  }
+  return out;
+}
 
 Result<RenderSummary> render_take(const RenderOptions& options) {
   const fs::path& dir = options.take_dir;
@@ -307,8 +332,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   for (const TakeTrack& tr : t.tracks) {
     const std::string& node = tr.node;
     const std::uint32_t channel = tr.channel;
-    std::string file = tr.file;
-    if (raw && tr.conform) file = tr.conform->raw_file;
+    const std::string file = track_file(tr, raw);
     if (node.empty() || channel < 1 || channel > kMaxChannelsPerNode || file.empty()) {
       return Error{"take.json lists a track without node, channel or file: file '" + tr.file + "', node '" +
                    node + "', channel " + std::to_string(channel)};

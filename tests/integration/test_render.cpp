@@ -1,6 +1,8 @@
 // tl-render: a recorded take mixed again offline from its tracks and automation.json.
 #include <gtest/gtest.h>
 
+#include <sndfile.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +150,54 @@ TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {
   EXPECT_EQ(raw.exit_code, 3) << raw.out << raw.err;
   EXPECT_NE(raw.out.find("--as-live repeats it exactly"), std::string::npos)
       << "and says what would: " << raw.out;
+}
+
+TEST(Render, ATrackCutShortIsNamedAndStrictRefusesIt) {
+  Session s("render_short");
+  s.start_mixer();
+  s.start_capture("a", "tone:440", {"--channels", "2"});
+  s.start_capture("b", "noise");
+  for (const char* n : {"a", "b"}) ASSERT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
+  s.record_start("cut");
+  s.wait_session(1.0);
+  s.record_stop();
+  const std::string take = s.take_dir() + "/cut";
+  const std::int64_t take_frames = json_int(read_json(take + "/take.json"), "frames");
+  ASSERT_GT(take_frames, 40000);
+
+  // Whole, the take renders without a word, --strict or not.
+  const RunResult whole = run({bin("tl-render"), take, "--strict", "--quiet"}, 120s);
+  EXPECT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(whole.err.find("warning"), std::string::npos) << whole.err;
+
+  // b-1.wav cut to its first half, as a copy that stopped early would leave it.
+  const Audio b = read_audio(take + "/b-1.wav");
+  ASSERT_EQ(b.frames(), take_frames);
+  const std::int64_t half = take_frames / 2;
+  ASSERT_TRUE(write_wav(take + "/b-1.wav", b.rate, 1, SF_FORMAT_PCM_24,
+                        std::vector<std::int32_t>(b.samples.begin(), b.samples.begin() + half)));
+  ASSERT_EQ(read_audio(take + "/b-1.wav").frames(), half);
+
+  const std::string out = s.dir() + "/cut-render.wav";
+  const RunResult warned = run({bin("tl-render"), take, "--out", out, "--quiet"}, 120s);
+  EXPECT_EQ(warned.exit_code, 0) << warned.err;
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "tl-render: warning: track b-1.wav is %.3f s (%lld frames), the take %.3f s (%lld frames): "
+                "silence after its end\n",
+                static_cast<double>(half) / 48000.0, static_cast<long long>(half),
+                static_cast<double>(take_frames) / 48000.0, static_cast<long long>(take_frames));
+  EXPECT_EQ(warned.err, line) << "one line, for the one short track";
+  EXPECT_EQ(read_audio(out).frames(), take_frames) << "rendered at the take's length";
+
+  fs::remove(out);
+  const RunResult strict = run({bin("tl-render"), take, "--out", out, "--strict", "--quiet"}, 120s);
+  EXPECT_EQ(strict.exit_code, 4) << strict.err;
+  EXPECT_NE(strict.err.find(line), std::string::npos) << strict.err;
+  EXPECT_NE(strict.err.find("--strict: 1 track(s) shorter than the take; nothing rendered"),
+            std::string::npos)
+      << strict.err;
+  EXPECT_FALSE(fs::exists(out)) << "nothing written";
 }
 
 TEST(Render, BadTakesAndOptionsGetAClearError) {

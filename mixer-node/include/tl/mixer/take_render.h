@@ -57,6 +57,20 @@ struct RenderSummary {
 
 Result<RenderSummary> render_take(const RenderOptions& options);
 
+//! A track that ends before its take does (a file cut short, or copied in part): the
+//! render plays silence after its end.
+struct ShortTrack {
+  std::string file;         //!< as the render reads it (raw/... for --raw and --as-live)
+  std::int64_t frames = 0;  //!< its length
+  std::int64_t take_frames = 0;
+  std::uint32_t sample_rate = 0;
+};
+
+//! The tracks render_take(options) would read that are shorter than the take, in
+//! take.json's order; an error when the take or a track cannot be read (render_take says
+//! the same). Reads only the files' headers.
+Result<std::vector<ShortTrack>> short_tracks(const RenderOptions& options);
+
 //! How a render compares with the take's mix.wav, from `settle` frames on, leaving out
 //! the frames take.json marks concealed in the live mix unless the render repeated them
 //! (`include_concealed`, for --as-live). In 24-bit LSB.
