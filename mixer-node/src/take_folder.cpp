@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -71,8 +72,10 @@ Status check_record_dir(const fs::path& dir, std::uint64_t min_free) {
   // A missing folder is made; anything in the way (a file, here or above) is named.
   for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
     if (fs::exists(p, ec) && !fs::is_directory(p, ec)) {
-      return Error{"'" + p.string() + "' is not a folder" +
-                   (p == dir ? std::string() : " (it is on the path to '" + dir.string() + "')")};
+      std::string message = "'";  // appended: GCC 12 -O3 warns on "'" + ... (bug 105329)
+      message += p.string() + "' is not a folder";
+      if (p != dir) message += " (it is on the path to '" + dir.string() + "')";
+      return Error{std::move(message)};
     }
     if (p == p.parent_path()) break;
   }
