@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tl/mixer/take_folder.h"
 #include "tl/protocol/names.h"
 
 namespace tl::mixer {
@@ -42,18 +43,10 @@ Status SceneStore::save(const std::string& name, const proto::Scene& scene) cons
   }
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  // Written beside it and renamed over it; its .tmp ending keeps it out of list().
-  const fs::path tmp = dir_ / ("." + name + ".json.tmp");
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << json << "\n";
-    f.close();
-    if (!f) return Error{"cannot write " + tmp.string() + ": check the record dir"};
-  }
-  const fs::path file = path(name);
-  fs::rename(tmp, file, ec);
-  if (ec) return Error{"cannot write " + file.string() + ": " + ec.message()};
-  return Status::success();
+  // Its .tmp ending keeps the file being written out of list().
+  const Status written = replace_file(path(name), dir_ / ("." + name + ".json.tmp"), json + "\n");
+  if (!written) return Error{written.error() + ": check the record dir"};
+  return written;
 }
 
 Result<proto::Scene> SceneStore::load(const std::string& name) const {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tl/mixer/json_fields.h"
+#include "tl/mixer/take_folder.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -41,18 +42,8 @@ Status TakeAutomation::write(const fs::path& take_dir) const {
                     {"state", std::move(state)}});
   }
   doc["changes"] = std::move(list);
-  // Written aside and renamed: a mixer killed mid-write leaves the last whole journal.
-  const fs::path path = take_dir / "automation.json";
-  const fs::path tmp = take_dir / "automation.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << doc.dump(1) << "\n";
-    if (!out) return Error{"cannot write " + tmp.string()};
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
-  return {};
+  // Whole or not at all: a mixer killed mid-write leaves the last whole journal.
+  return replace_file(take_dir / "automation.json", take_dir / "automation.json.tmp", doc.dump(1) + "\n");
 }
 
 Result<TakeAutomation> TakeAutomation::read(const fs::path& take_dir) {

@@ -1,6 +1,5 @@
 #include "tl/mixer/take_conform.h"
 
-#include <sndfile.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,19 +10,6 @@
 namespace fs = std::filesystem;
 
 namespace tl::mixer {
-namespace {
-
-//! Frames in a sound file (-1 when it cannot be read).
-std::int64_t track_file_frames(const fs::path& path) {
-  SF_INFO info{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  if (f == nullptr) return -1;
-  sf_close(f);
-  return info.frames;
-}
-
-}  // namespace
-
 void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
                            const std::vector<std::pair<MediaTime, double>>& reported, MediaTime origin,
                            std::uint32_t sample_rate) {
@@ -61,7 +47,7 @@ Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::s
   // same samples): the track is then raw/'s file itself, a second name for it. A long
   // take's stop does not copy gigabytes, and the disk holds each track once.
   const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
-  if (plan.copied && plan.shift == 0.0 && track_file_frames(raw_path) == frames) {
+  if (plan.copied && plan.shift == 0.0 && track_file_frames(raw_path.string()) == frames) {
     fs::create_hard_link(raw_path, take_dir / file, ec);
     if (!ec) return ConformOutcome{.drift_samples = plan.drift_samples, .linked = true};
     spdlog::warn("cannot link {} to raw/ ({}): writing it again", file, ec.message());

@@ -103,4 +103,17 @@ double record_minutes_left(std::uint64_t free_bytes, std::uint32_t channels, std
   return static_cast<double>(free_bytes) / bytes_per_minute;
 }
 
+Status replace_file(const fs::path& path, const fs::path& tmp, std::string_view text) {
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Error{"cannot write " + tmp.string()};
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
+  return Status::success();
+}
+
 }  // namespace tl::mixer

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tl/mixer/json_fields.h"
+#include "tl/mixer/take_folder.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -172,17 +173,8 @@ Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
 }
 
 Status TakeManifest::write(const fs::path& take_dir) const {
-  const fs::path path = take_dir / "take.json";
-  const fs::path tmp = take_dir / "take.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << manifest_json(*this).dump(2) << '\n';
-    if (!out) return Error{"cannot write " + tmp.string()};
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
-  return {};
+  return replace_file(take_dir / "take.json", take_dir / "take.json.tmp",
+                      manifest_json(*this).dump(2) + '\n');
 }
 
 }  // namespace tl::mixer

@@ -1,11 +1,10 @@
 #include "tl/mixer/take_report.h"
 
-#include <sndfile.h>
-
 #include <algorithm>
 #include <system_error>
 
 #include "tl/mixer/take_folder.h"
+#include "tl/mixer/track_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -38,16 +37,14 @@ void describe_unfinished(const fs::path& dir, std::uint32_t rate, proto::RecordS
   t.set_state(TakeManifest::kUnfinished);
   std::int64_t longest = 0;
   for (const TakeFile& f : take_files(dir)) {
-    SF_INFO info{};
-    SNDFILE* file = sf_open(f.path.string().c_str(), SFM_READ, &info);
-    if (file == nullptr) continue;
-    sf_close(file);
+    const std::int64_t frames = track_file_frames(f.path.string());
+    if (frames < 0) continue;
     auto* s = t.add_tracks();
     s->set_file(f.path.filename().string());
     s->set_node(f.node);
     s->set_channel(f.channel);
-    s->set_frames(static_cast<std::uint64_t>(info.frames));
-    longest = std::max<std::int64_t>(longest, info.frames);
+    s->set_frames(static_cast<std::uint64_t>(frames));
+    longest = std::max(longest, frames);
   }
   t.set_frames(static_cast<std::uint64_t>(longest));
   t.set_seconds(static_cast<double>(longest) / rate);

@@ -20,6 +20,14 @@ constexpr std::uint32_t kChunkFrames = 4096;
 
 }  // namespace
 
+std::int64_t track_file_frames(const std::string& path) {
+  SF_INFO sf{};
+  SNDFILE* file = sf_open(path.c_str(), SFM_READ, &sf);
+  if (file == nullptr) return -1;
+  sf_close(file);
+  return sf.frames;
+}
+
 Result<TrackAudio> read_track_file(const std::string& path) {
   SF_INFO sf{};
   SNDFILE* in = sf_open(path.c_str(), SFM_READ, &sf);

@@ -52,6 +52,8 @@ struct TrackAudio {
   }
 };
 Result<TrackAudio> read_track_file(const std::string& path);
+//! Frames in a take's audio file from its header (-1 when it cannot be read).
+std::int64_t track_file_frames(const std::string& path);
 
 class TrackWriter {
  public:
