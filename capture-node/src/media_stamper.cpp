@@ -13,7 +13,7 @@ void MediaStamper::stamp(BlockInfo& info, std::uint32_t frames) noexcept {
   if (e != seen_epoch_) {
     seen_epoch_ = e;
     (void)map_.try_load(map_copy_);  // on failure (a publish in progress) keep the previous map
-    s0_ = ns_to_frames(map_copy_.to_session_ns(info.capture_ns), rate_);
+    s0_ = ns_to_nearest_frame(map_copy_.to_session_ns(info.capture_ns), rate_);
     next_ts_ = s0_;
     info.flags |= protocol::kFlagDiscontinuity;
   }

@@ -89,7 +89,7 @@ class BlockQueue {
 //!
 //! The sender publishes the estimator's ClockMap (publish(), a seqlock: the producer
 //! never locks) and starts a timeline with restart(); at the next block the producer
-//! computes S0 = ns_to_frames(map.to_session_ns(capture_ns), rate) once, and every
+//! computes S0 = ns_to_nearest_frame(map.to_session_ns(capture_ns), rate) once, and every
 //! later block gets S0 + frames produced since, so timestamps never jitter. The drift
 //! the map carries is not applied after S0 (see capture-node/README.md, "Timestamps").
 //! The first block of each epoch carries kFlagDiscontinuity.

@@ -56,6 +56,12 @@ constexpr std::int64_t ns_to_frames(std::int64_t ns, std::int64_t rate) noexcept
   return (ns / kNanosPerSecond) * rate + ((ns % kNanosPerSecond) * rate) / kNanosPerSecond;
 }
 
+//! The sample nearest to a time in nanoseconds (rate > 0, ns >= 0): where a sample
+//! captured at that instant belongs on a timeline, half a sample either way.
+constexpr std::int64_t ns_to_nearest_frame(std::int64_t ns, std::int64_t rate) noexcept {
+  return ns_to_frames(ns + kNanosPerSecond / (2 * rate), rate);
+}
+
 //! Frames covered by a duration in milliseconds at a sample rate, unrounded: the caller
 //! rounds as it needs (a delay line's length up, a ramp's to the nearest frame).
 constexpr double ms_to_frames(double ms, double rate) noexcept {
