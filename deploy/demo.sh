@@ -80,6 +80,11 @@ echo "$stopped"
 # whether its threads ran with real-time priority.
 ctl status | grep -E '^(latency|mix concealed|real-time):' || true
 take=$(printf '%s\n' "$stopped" | sed -n 's/^path: //p' | head -n 1)
+# A track the conform moves or resamples is written after the stop answers ("conforming").
+for _ in $(seq 1 600); do
+  grep -qs '"state": "conforming"' "$take/take.json" || break
+  sleep 0.1
+done
 echo
 echo "== booth's personal cue mix (tl-capture --cue), more of itself"
 ctl cue booth me +6

@@ -3,11 +3,39 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "tl/common/cli_range.h"
 #include "tl/common/version.h"
+#include "tl/mixer/take_manifest.h"
 #include "tl/mixer/take_render.h"
+
+namespace {
+
+//! Waits while take.json says "conforming" and the count of tracks left falls at least
+//! once a minute (a mixer is at work); a take no mixer conforms is render_take's to refuse.
+void wait_for_conform(const std::string& take_dir, bool quiet) {
+  using clock = std::chrono::steady_clock;
+  std::size_t left = 0;
+  auto moved = clock::now();
+  for (;;) {
+    const auto take = tl::mixer::TakeManifest::read(take_dir);
+    if (!take || take->state != tl::mixer::TakeManifest::kConforming) return;
+    const std::size_t now_left = take->tracks_conforming();
+    if (now_left != left) {
+      left = now_left;
+      moved = clock::now();
+      if (!quiet)
+        std::fprintf(stderr, "tl-render: the mixer is conforming the take: %zu track(s) left\n", left);
+    }
+    if (clock::now() - moved > std::chrono::seconds(60)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -55,6 +83,9 @@ int main(int argc, char** argv) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   if (as_live && tolerance_option->count() == 0) tolerance = 0;
   tl::mixer::RenderOptions options{.take_dir = take_dir, .out = out, .raw = raw, .as_live = as_live};
+  // Just stopped, the mixer may still be writing track files it moves or resamples
+  // ("conforming"): wait for it while it gets on, as long as a track takes.
+  wait_for_conform(take_dir, quiet);
   // A track cut short plays silence after its end: a warning for each, an error with
   // --strict. (A take that cannot be read is render_take's to report.)
   if (auto cut = tl::mixer::short_tracks(options)) {

@@ -201,6 +201,12 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
              static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
   if (!r.state().empty()) out += "state: " + r.state() + "\n";
+  if (r.tracks_conforming() != 0) {
+    out +=
+        fmt("  %u track file(s) still being conformed (moved or resampled from raw/) in the background: "
+            "`tlctl takes` shows how many are left\n",
+            r.tracks_conforming());
+  }
   // One line per track; every value carries its label, numbers right-aligned.
   std::size_t wf = 0, wp = 0, wr = 0, wl = 0, wc = 0;
   for (const auto& tr : r.tracks()) {
@@ -257,8 +263,9 @@ std::string format_takes(const tl::proto::TakeList& list) {
                                 : lost == 0                                         ? "complete"
                                                                                     : "incomplete";
       t.add({take.take_name(),
-             state == "incomplete" ? fmt("incomplete (%llu lost)", static_cast<unsigned long long>(lost))
-                                   : state,
+             state == "incomplete"   ? fmt("incomplete (%llu lost)", static_cast<unsigned long long>(lost))
+             : state == "conforming" ? fmt("conforming (%u left)", take.tracks_conforming())
+                                     : state,
              fmt("%.3f", take.seconds()), std::to_string(tracks), std::to_string(take.start_sample()),
              take.path()});
       if (unfinished) {

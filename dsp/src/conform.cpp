@@ -78,24 +78,48 @@ ConformResult plan_conform(std::span<const ConformAnchor> anchors, std::int64_t 
   return result;
 }
 
+RawRange raw_needed(std::span<const ConformAnchor> anchors, const ConformResult& plan, std::int64_t start,
+                    std::size_t frames) {
+  const auto end = start + static_cast<std::int64_t>(frames);
+  if (anchors.empty() || frames == 0) return {};
+  if (plan.copied) {
+    const auto offset = static_cast<std::int64_t>(plan.shift);
+    return {.first = start - offset, .last = end - offset};
+  }
+  // The map is monotonic: its ends bound it; the kernel reaches half_taps either side.
+  const double lo = node_index_at(anchors, static_cast<double>(start));
+  const double hi = node_index_at(anchors, static_cast<double>(end - 1));
+  const int reach = kernel().half_taps() + 1;
+  return {.first = static_cast<std::int64_t>(std::floor(lo)) - reach,
+          .last = static_cast<std::int64_t>(std::floor(hi)) + reach + 1};
+}
+
+void conform_into(std::span<const float> raw, std::int64_t raw_first, std::span<const ConformAnchor> anchors,
+                  const ConformResult& plan, std::int64_t start, std::span<float> out) {
+  std::fill(out.begin(), out.end(), 0.0f);
+  if (anchors.empty()) return;
+  if (plan.copied) {
+    const auto offset = static_cast<std::int64_t>(plan.shift);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::int64_t src = start + static_cast<std::int64_t>(i) - offset - raw_first;
+      if (src >= 0 && src < static_cast<std::int64_t>(raw.size()))
+        out[i] = raw[static_cast<std::size_t>(src)];
+    }
+    return;
+  }
+  // The index less a whole number is exact in double: the same kernel phase as a whole conform.
+  const auto first = static_cast<double>(raw_first);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double pos = static_cast<double>(start) + static_cast<double>(i);
+    out[i] = interpolate(raw, node_index_at(anchors, pos) - first);
+  }
+}
+
 ConformResult conform(std::span<const float> raw, std::span<const ConformAnchor> anchors, std::int64_t start,
                       std::size_t frames) {
   ConformResult result = plan_conform(anchors, start, frames);
   result.samples.assign(frames, 0.0f);
-  if (anchors.empty() || frames == 0) return result;
-  if (result.copied) {
-    const auto offset = static_cast<std::int64_t>(result.shift);
-    for (std::size_t i = 0; i < frames; ++i) {
-      const std::int64_t src = start + static_cast<std::int64_t>(i) - offset;
-      if (src >= 0 && src < static_cast<std::int64_t>(raw.size()))
-        result.samples[i] = raw[static_cast<std::size_t>(src)];
-    }
-    return result;
-  }
-  for (std::size_t i = 0; i < frames; ++i) {
-    const double pos = static_cast<double>(start) + static_cast<double>(i);
-    result.samples[i] = interpolate(raw, node_index_at(anchors, pos));
-  }
+  conform_into(raw, 0, anchors, result, start, result.samples);
   return result;
 }
 

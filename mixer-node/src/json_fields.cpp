@@ -118,4 +118,17 @@ void JsonFields::each(const char* key, const std::function<void(JsonFields&)>& f
   }
 }
 
+void JsonFields::each_pair(const char* key, const std::function<void(double, double)>& fn) {
+  const nlohmann::json* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array()) return reject(key, "is not a list");
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const nlohmann::json& e = (*v)[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_number() || !e[1].is_number()) {
+      return reject(key, "[" + std::to_string(i) + "] is not a pair of numbers");
+    }
+    fn(e[0].get<double>(), e[1].get<double>());
+  }
+}
+
 }  // namespace tl::mixer

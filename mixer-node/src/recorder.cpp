@@ -48,6 +48,8 @@ Recorder::~Recorder() {
 
 int Recorder::start(bool realtime) {
   running_.store(true);
+  conformer_.start();
+  conformer_.resume(config_.record_dir);
   thread_ = std::thread([this] { run(); });
   return realtime ? rt::set_realtime_priority(thread_, kPriority) : 0;
 }
@@ -57,6 +59,7 @@ void Recorder::stop() {
   running_.store(false);
   wake_.notify_all();
   thread_.join();
+  conformer_.finish();
 }
 
 void Recorder::post(std::function<void()> fn) {
@@ -405,7 +408,9 @@ void Recorder::finalize() {
   Take& take = *take_;
   TakeManifest m = close_take(take, take.stop - take.start, manifest(TakeManifest::kComplete), registry_,
                               !running_.load());
-  m.state = TakeManifest::closed_state(m.complete);
+  // Tracks to move or resample are written on the conformer's thread: the stop answers now.
+  const std::size_t conforming = m.tracks_conforming();
+  m.state = conforming != 0 ? TakeManifest::kConforming : TakeManifest::closed_state(m.complete);
   if (!take.recovered) {
     if (const Status s = take.automation.write(take.dir); !s) {
       spdlog::error("take '{}': {}", take.name, s.error());
@@ -424,6 +429,11 @@ void Recorder::finalize() {
   write_manifest(m);
   spdlog::info("take '{}' {}: {:.1f} s, {} tracks + mix.wav in {}", take.name, m.state, m.seconds,
                m.tracks.size(), take.dir.string());
+  if (conforming != 0) {
+    spdlog::info("take '{}': {} track(s) to conform in the background (tlctl takes shows how many are left)",
+                 take.name, conforming);
+    conformer_.add(take.dir);
+  }
   const proto::RecordStopped summary = stopped_take(m, take.dir);
   StoppedFn done = std::move(take.on_stopped);
   take_.reset();

@@ -43,6 +43,11 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
     done(Error{"take '" + name + "' is complete: nothing to recover"});
     return;
   }
+  if (found->state == TakeManifest::kConforming) {
+    done(Error{"take '" + name + "' is closed, its tracks still being conformed (" +
+               std::to_string(found->tracks_conforming()) + " left): nothing to recover"});
+    return;
+  }
   if (found->closed()) {
     std::uint64_t missing = 0;
     for (const TakeTrack& t : found->tracks) missing += t.lost_samples;

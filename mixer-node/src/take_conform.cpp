@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -34,38 +35,69 @@ void place_by_node_anchors(std::vector<dsp::ConformAnchor>& map,
   }
 }
 
-Result<ConformOutcome> conform_track_file(const fs::path& take_dir, const std::string& file,
-                                          std::span<const dsp::ConformAnchor> anchors, std::int64_t frames,
-                                          const TrackFileInfo& info) {
+Result<ConformOutcome> start_track_conform(const fs::path& take_dir, const std::string& file,
+                                           std::span<const dsp::ConformAnchor> anchors, std::int64_t frames) {
   std::error_code ec;
   fs::create_directories(take_dir / "raw", ec);
   const fs::path raw_path = take_dir / "raw" / file;
   fs::rename(take_dir / file, raw_path, ec);
   if (ec) return Error{"cannot move " + file + " to raw/: " + ec.message()};
 
+  const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
+  ConformOutcome outcome{.resampled = !plan.copied, .drift_samples = plan.drift_samples, .shift = plan.shift};
   // A copy that moves nothing would write the raw file again, byte for byte (same header,
   // same samples): the track is then raw/'s file itself, a second name for it. A long
   // take's stop does not copy gigabytes, and the disk holds each track once.
-  const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
   if (plan.copied && plan.shift == 0.0 && track_file_frames(raw_path.string()) == frames) {
     fs::create_hard_link(raw_path, take_dir / file, ec);
-    if (!ec) return ConformOutcome{.drift_samples = plan.drift_samples, .linked = true};
+    if (!ec) {
+      outcome.linked = true;
+      return outcome;
+    }
     spdlog::warn("cannot link {} to raw/ ({}): writing it again", file, ec.message());
   }
+  outcome.pending = true;
+  return outcome;
+}
 
-  auto raw = read_track_file(raw_path.string());
+Result<bool> write_conformed_track(const fs::path& take_dir, const std::string& file,
+                                   std::span<const dsp::ConformAnchor> anchors, std::int64_t frames,
+                                   const TrackFileInfo& info, const std::atomic<bool>* stop) {
+  auto raw = TrackReader::open((take_dir / "raw" / file).string());
   if (!raw) return Error{raw.error()};
-
-  const dsp::ConformResult r = dsp::conform(raw->samples, anchors, 0, static_cast<std::size_t>(frames));
-  auto writer = TrackWriter::open((take_dir / file).string(), info, 4096);
+  const fs::path part = take_dir / (file + ".part");
+  const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
+  auto writer = TrackWriter::open(part.string(), info, kConformStretch);
   if (!writer) return Error{writer.error()};
-  for (std::size_t at = 0; at < r.samples.size(); at += 4096) {
-    const std::size_t n = std::min<std::size_t>(4096, r.samples.size() - at);
-    (*writer)->put(static_cast<std::int64_t>(at), std::span<const float>(r.samples.data() + at, n));
-    (*writer)->flush_until(static_cast<std::int64_t>(at + n));
+  const auto discard = [&] {
+    (*writer).reset();
+    std::error_code ec;
+    fs::remove(part, ec);
+  };
+  std::vector<float> window, out(kConformStretch);
+  for (std::int64_t at = 0; at < frames; at += kConformStretch) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      discard();
+      return false;
+    }
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(kConformStretch, frames - at));
+    const dsp::RawRange need = dsp::raw_needed(anchors, plan, at, n);
+    window.resize(static_cast<std::size_t>(need.last - need.first));
+    if (const Status s = (*raw)->read(need.first, window); !s) {
+      discard();
+      return Error{s.error()};
+    }
+    const std::span<float> stretch(out.data(), n);
+    dsp::conform_into(window, need.first, anchors, plan, at, stretch);
+    (*writer)->put(at, stretch);
+    (*writer)->flush_until(at + static_cast<std::int64_t>(n));
   }
   (*writer)->finish(frames);
-  return ConformOutcome{.resampled = !r.copied, .drift_samples = r.drift_samples, .shift = r.shift};
+  (*writer).reset();
+  std::error_code ec;
+  fs::rename(part, take_dir / file, ec);
+  if (ec) return Error{"cannot rename " + part.string() + ": " + ec.message()};
+  return true;
 }
 
 void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::uint32_t sample_rate) {
@@ -95,12 +127,7 @@ void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::
     for (std::uint32_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       const std::string file = track_file_name(slot->name, c);
-      TrackFileInfo info{
-          .sample_rate = sample_rate,
-          .channels = 1,
-          .time_reference = take.start,
-          .description = "tracklink " + take.name + " " + slot->name + "/" + std::to_string(c + 1)};
-      auto outcome = conform_track_file(take.dir, file, anchors, length, info);
+      auto outcome = start_track_conform(take.dir, file, anchors, length);
       if (!outcome) {
         spdlog::error("take '{}': conform of {} failed: {}; the raw track is kept", take.name, file,
                       outcome.error());
@@ -115,10 +142,12 @@ void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::
           .resampled = outcome->resampled,
           .moved_samples = outcome->shift,
           .linked = outcome->linked,
-          .clock_offset_ms = slot->report.offset_ms()};
+          .clock_offset_ms = slot->report.offset_ms(),
+          .pending = outcome->pending,
+          .map = outcome->pending ? anchors : std::vector<dsp::ConformAnchor>{}};
       if (outcome->resampled) {
-        spdlog::info("take '{}': {} conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)", take.name,
-                     file, outcome->drift_samples, done.drift_ppm);
+        spdlog::info("take '{}': {} to be conformed from raw/ ({:.1f} samples of drift, {:+.1f} ppm)",
+                     take.name, file, outcome->drift_samples, done.drift_ppm);
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "tl/mixer/take_manifest.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,12 @@ json track_json(const TakeTrack& t, bool is_mix) {
     if (c.raw_first_sample >= 0) j["raw_first_sample"] = c.raw_first_sample;
     j["raw_linked"] = c.linked;
     j["clock_offset_ms"] = c.clock_offset_ms;
+    if (c.pending) {
+      j["conform_pending"] = true;
+      json map = json::array();
+      for (const dsp::ConformAnchor& a : c.map) map.push_back({a.node_index, a.session_pos});
+      j["conform_map"] = std::move(map);
+    }
   }
   if (is_mix) j["concealed"] = ranges_json(t.concealed);
   return j;
@@ -130,6 +137,11 @@ TakeTrack read_track(JsonFields& f) {
     f.get("raw_first_sample", c.raw_first_sample);
     f.get("raw_linked", c.linked);
     f.get("clock_offset_ms", c.clock_offset_ms);
+    f.get("conform_pending", c.pending);
+    f.each_pair("conform_map", [&](double node_index, double session_pos) {
+      c.map.push_back({.node_index = node_index, .session_pos = session_pos});
+    });
+    if (c.pending && c.map.empty()) f.reject("conform_map", "is missing for a pending conform");
     t.conform = std::move(c);
   }
   read_ranges(f, "concealed", t.concealed);
@@ -137,6 +149,11 @@ TakeTrack read_track(JsonFields& f) {
 }
 
 }  // namespace
+
+std::size_t TakeManifest::tracks_conforming() const {
+  return static_cast<std::size_t>(std::count_if(
+      tracks.begin(), tracks.end(), [](const TakeTrack& t) { return t.conform && t.conform->pending; }));
+}
 
 Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
   const fs::path path = take_dir / "take.json";

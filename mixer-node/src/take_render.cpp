@@ -311,6 +311,10 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   if (!automation) return Error{automation.error()};
   const TakeManifest& t = take.value();
   const TakeAutomation& a = automation.value();
+  if (t.state == TakeManifest::kConforming) {
+    return Error{"the take's tracks are still being conformed (" + std::to_string(t.tracks_conforming()) +
+                 " left; tlctl takes shows how many): render it when its state is complete"};
+  }
   if (!t.closed()) return Error{"the take is not complete (tlctl record recover it first)"};
 
   RenderSummary summary;

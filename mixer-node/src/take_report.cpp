@@ -61,6 +61,7 @@ proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& 
   summary.set_seconds(manifest.seconds);
   summary.set_state(manifest.state);
   summary.set_complete(manifest.complete);
+  summary.set_tracks_conforming(static_cast<std::uint32_t>(manifest.tracks_conforming()));
   // Every node's track, then the mix (it has nothing recovered or missing: left unset).
   const auto add = [&](const TakeTrack& t) {
     auto* s = summary.add_tracks();
@@ -95,6 +96,7 @@ std::vector<proto::RecordStopped> list_takes(const fs::path& record_dir, const s
     }
     t.set_state(m.state);
     t.set_complete(m.complete);
+    t.set_tracks_conforming(static_cast<std::uint32_t>(m.tracks_conforming()));
     for (const TakeTrack& tr : m.tracks) summarise(tr, *t.add_tracks());
     out.push_back(std::move(t));
   }

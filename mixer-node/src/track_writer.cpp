@@ -44,6 +44,37 @@ Result<TrackAudio> read_track_file(const std::string& path) {
   return audio;
 }
 
+Result<std::unique_ptr<TrackReader>> TrackReader::open(const std::string& path) {
+  SF_INFO sf{};
+  SNDFILE* in = sf_open(path.c_str(), SFM_READ, &sf);
+  if (in == nullptr) return Error{"cannot read " + path + ": " + sf_strerror(nullptr)};
+  if (sf.channels != 1) {
+    sf_close(in);
+    return Error{path + " has " + std::to_string(sf.channels) + " channels, not one"};
+  }
+  return std::unique_ptr<TrackReader>(new TrackReader(in, sf.frames, path));
+}
+
+TrackReader::~TrackReader() {
+  sf_close(file_);
+}
+
+Status TrackReader::read(std::int64_t from, std::span<float> out) {
+  std::fill(out.begin(), out.end(), 0.0f);
+  const std::int64_t first = std::max<std::int64_t>(from, 0);
+  const std::int64_t last = std::min<std::int64_t>(from + static_cast<std::int64_t>(out.size()), frames_);
+  if (first >= last) return {};
+  ints_.resize(static_cast<std::size_t>(last - first));
+  if (sf_seek(file_, first, SEEK_SET) < 0 ||
+      sf_readf_int(file_, ints_.data(), last - first) != static_cast<sf_count_t>(last - first)) {
+    return Error{"cannot read " + path_ + ": " + sf_strerror(file_)};
+  }
+  for (std::size_t i = 0; i < ints_.size(); ++i) {
+    out[static_cast<std::size_t>(first - from) + i] = static_cast<float>(ints_[i]) * (1.0f / 2147483648.0f);
+  }
+  return {};
+}
+
 Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, const TrackFileInfo& info,
                                                        std::uint32_t window_frames) {
   SF_INFO sf{};

@@ -57,6 +57,10 @@ t0=$(date +%s.%N)
 tl_ctl --timeout-ms 120000 record stop > "$work/stop.txt"
 t1=$(date +%s.%N)
 stop_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+# Track files to move or resample are written after the stop answers.
+tl_wait_closed "$take" 3600
+t2=$(date +%s.%N)
+echo "record stop answered in $stop_s s; the take closed $(awk -v a="$t0" -v b="$t2" 'BEGIN {printf "%.2f", b - a}') s after the stop was asked"
 python3 - "$take" "$stop_s" <<'PY'
 import json, os, sys
 take, stop_s = sys.argv[1], sys.argv[2]
@@ -75,10 +79,14 @@ for dirpath, _, files in os.walk(take):
         used += st.st_blocks * 512
 lost = sum(int(tr.get("lost_samples", 0)) for tr in tracks)
 linked = sum(1 for tr in tracks if tr.get("raw_linked"))
-print(f"record stop answered in {stop_s} s")
 print(f"take: {t['seconds']:.1f} s, {len(tracks)} tracks ({linked} stored once, {len(tracks) - linked} "
       f"written again by the conform), state {t['state']}")
 print(f"disk: {used / 1e9:.2f} GB used, one copy of the tracks + mix {one_copy / 1e9:.2f} GB: "
       f"{100.0 * (used - one_copy) / one_copy:+.1f}%")
+moved = {}
+for tr in tracks:
+    k = f"{tr.get('conform', 'none')} {tr.get('moved_samples', 0):+g}"
+    moved[k] = moved.get(k, 0) + 1
+print("conform of the tracks: " + ", ".join(f"{n} x {k}" for k, n in sorted(moved.items())))
 print(f"lost samples: {lost}")
 PY

@@ -8,6 +8,7 @@
 #   tl_wait_streaming COUNT [TRIES]     # until COUNT nodes stream (0.2 s a try)
 #   tl_ctl ARGS...                      # tlctl against the session's mixer
 #   tl_stop_all                         # SIGTERM every process started, and wait for it
+#   tl_wait_closed TAKE_DIR [SECONDS]   # until take.json no longer says "conforming"
 #
 # Each program's stderr goes to $TL_WORK/<name>.log.
 
@@ -71,4 +72,13 @@ tl_wait_streaming() {
   echo "only $streaming of $want nodes stream:" >&2
   tail -n 5 "$TL_WORK"/*.log >&2
   exit 1
+}
+
+tl_wait_closed() {
+  local dir=$1 limit=${2:-600} waited=0
+  while grep -qs '"state": "conforming"' "$dir/take.json"; do
+    [ "$waited" -ge $((limit * 10)) ] && { echo "take $dir still conforming after $limit s" >&2; return 1; }
+    sleep 0.1
+    waited=$((waited + 1))
+  done
 }

@@ -218,7 +218,22 @@ json Session::record_start(const std::string& take) {
 }
 
 json Session::record_stop() {
-  return tlctl_json({"record", "stop"}, 60s);
+  json stopped = tlctl_json({"record", "stop"}, 60s);
+  // Track files the conform moves or resamples are written after the stop answers
+  // (state "conforming"): the tests read the files, so wait for take.json to close.
+  if (stopped.value("state", "") == "conforming") {
+    const std::string path = stopped.value("path", "") + "/take.json";
+    const auto deadline = std::chrono::steady_clock::now() + 180s;
+    json take = read_json(path);
+    while (take.value("state", "conforming") == "conforming" && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+      take = read_json(path);
+    }
+    stopped["conformed_after_stop"] = true;  // what the stop answered, for a test to see
+    stopped["state"] = take.value("state", "conforming");
+    stopped.erase("tracks_conforming");
+  }
+  return stopped;
 }
 
 double Session::session_seconds() const {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "tl/dsp/conform.h"
@@ -84,6 +86,33 @@ TEST(Conform, PositionsOutsideTheRawTrackAreSilence) {
   EXPECT_EQ(r.samples[50], 0.25f);
   EXPECT_EQ(r.samples[149], 0.25f);
   EXPECT_EQ(r.samples[150], 0.0f);
+}
+
+// The take's conform runs a stretch at a time (bounded memory for a two-hour take):
+// stretch by stretch it must give the whole conform's samples, bit for bit.
+TEST(Conform, AStretchAtATimeGivesTheWholeConformBitForBit) {
+  std::vector<float> raw(200000);
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = 0.5f * std::sin(0.0123 * static_cast<double>(i));
+  const std::vector<std::vector<ConformAnchor>> maps = {
+      {{0.0, 1.0}, {200000.0, 200000.0 / (1.0 - 150e-6) + 1.0}},  // resampled
+      {{0.0, -3.0}, {200000.0, 199999.8}},                        // a copy, three samples on
+  };
+  for (const auto& map : maps) {
+    const auto whole = conform(raw, map, 0, 199000);
+    std::vector<float> pieced(whole.samples.size());
+    for (std::size_t at = 0; at < pieced.size(); at += 7001) {
+      const std::size_t n = std::min<std::size_t>(7001, pieced.size() - at);
+      const auto start = static_cast<std::int64_t>(at);
+      const RawRange need = raw_needed(map, whole, start, n);
+      std::vector<float> window(static_cast<std::size_t>(need.last - need.first), 0.0f);
+      for (std::int64_t k = need.first; k < need.last; ++k) {
+        if (k >= 0 && k < static_cast<std::int64_t>(raw.size()))
+          window[static_cast<std::size_t>(k - need.first)] = raw[static_cast<std::size_t>(k)];
+      }
+      conform_into(window, need.first, map, whole, start, std::span<float>(pieced).subspan(at, n));
+    }
+    EXPECT_EQ(pieced, whole.samples) << (whole.copied ? "copy" : "resampled");
+  }
 }
 
 }  // namespace

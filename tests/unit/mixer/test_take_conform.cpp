@@ -2,6 +2,8 @@
 // converged clock estimate says about them; a drift-free node stays a plain copy.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -9,6 +11,8 @@
 #include "process.h"
 #include "tl/mixer/drift_tracker.h"
 #include "tl/mixer/take_conform.h"
+#include "tl/mixer/take_conformer.h"
+#include "tl/mixer/take_manifest.h"
 #include "tl/mixer/track_writer.h"
 
 namespace tl::mixer {
@@ -110,9 +114,10 @@ TEST(ConformTrackFile, ACopyThatMovesNothingIsTheRawFileItselfNotASecondCopy) {
   const TrackFileInfo info{
       .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
   const auto map = straight();
-  const auto out = conform_track_file(dir, "a-1.wav", map, 4800, info);
+  const auto out = start_track_conform(dir, "a-1.wav", map, 4800);
   ASSERT_TRUE(out) << out.error();
   EXPECT_TRUE(out->linked);
+  EXPECT_FALSE(out->pending) << "nothing is left to write";
   EXPECT_FALSE(out->resampled);
   EXPECT_TRUE(std::filesystem::equivalent(dir / "a-1.wav", dir / "raw" / "a-1.wav")) << "one file, two names";
   const auto back = read_track_file((dir / "a-1.wav").string());
@@ -128,10 +133,15 @@ TEST(ConformTrackFile, ACopyThatMovesIsWrittenAsItsOwnFile) {
       .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
   std::vector<dsp::ConformAnchor> map = straight();
   for (auto& a : map) a.session_pos += 1.0;  // the converged clock puts it one sample later
-  const auto out = conform_track_file(dir, "a-1.wav", map, 4800, info);
+  const auto out = start_track_conform(dir, "a-1.wav", map, 4800);
   ASSERT_TRUE(out) << out.error();
   EXPECT_FALSE(out->linked);
+  EXPECT_TRUE(out->pending);
   EXPECT_EQ(out->shift, 1.0);
+  EXPECT_FALSE(std::filesystem::exists(dir / "a-1.wav")) << "written later, from raw/";
+  const auto wrote = write_conformed_track(dir, "a-1.wav", map, 4800, info);
+  ASSERT_TRUE(wrote) << wrote.error();
+  EXPECT_TRUE(*wrote);
   EXPECT_FALSE(std::filesystem::equivalent(dir / "a-1.wav", dir / "raw" / "a-1.wav"));
   const auto back = read_track_file((dir / "a-1.wav").string());
   ASSERT_TRUE(back);
@@ -140,4 +150,129 @@ TEST(ConformTrackFile, ACopyThatMovesIsWrittenAsItsOwnFile) {
 }
 
 }  // namespace
+// A long take's tracks are conformed a stretch at a time (memory bounded): the file is
+// the whole conform's, bit for bit, across stretch boundaries, and a resample too.
+TEST(ConformTrackFile, ALongTrackIsWrittenAStretchAtATimeAsTheWholeConformWouldBe) {
+  const std::int64_t frames = 2 * kConformStretch + 777;
+  const auto dir = take_with_track("conform_stretches", frames);
+  const TrackFileInfo info{
+      .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
+  const std::vector<dsp::ConformAnchor> map = {{0.0, 0.4},
+                                               {static_cast<double>(frames), frames * 1.0001 + 0.4}};
+  const auto raw = read_track_file((dir / "a-1.wav").string());
+  ASSERT_TRUE(raw);
+  const auto whole = dsp::conform(raw->samples, map, 0, static_cast<std::size_t>(frames));
+  ASSERT_FALSE(whole.copied) << "the map drifts by many samples: a resample";
+  const auto out = start_track_conform(dir, "a-1.wav", map, frames);
+  ASSERT_TRUE(out && out->pending);
+  const auto wrote = write_conformed_track(dir, "a-1.wav", map, frames, info);
+  ASSERT_TRUE(wrote) << wrote.error();
+  // The whole conform, written by the same writer: the files must hold the same samples.
+  auto w = TrackWriter::open((dir / "whole.wav").string(), info, 4096);
+  ASSERT_TRUE(w);
+  for (std::int64_t at = 0; at < frames; at += 1000) {  // within the writer's window
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(1000, frames - at));
+    (*w)->put(at, std::span<const float>(whole.samples.data() + at, n));
+    (*w)->flush_until(at + static_cast<std::int64_t>(n));
+  }
+  (*w)->finish(frames);
+  (*w).reset();
+  const auto back = read_track_file((dir / "a-1.wav").string());
+  const auto want = read_track_file((dir / "whole.wav").string());
+  ASSERT_TRUE(back && want);
+  ASSERT_EQ(back->frames(), frames);
+  std::int64_t differ = 0;
+  for (std::size_t i = 0; i < back->samples.size(); ++i)
+    differ += back->samples[i] != want->samples[i] ? 1 : 0;
+  EXPECT_EQ(differ, 0) << "samples unlike the whole conform's";
+}
+
+TEST(ConformTrackFile, AStoppedConformLeavesNoPartOfAFileBehind) {
+  const auto dir = take_with_track("conform_stopped", 4800);
+  const TrackFileInfo info{
+      .sample_rate = kRate, .channels = 1, .time_reference = kOrigin, .description = "a/1"};
+  std::vector<dsp::ConformAnchor> map = straight();
+  for (auto& a : map) a.session_pos -= 2.0;
+  ASSERT_TRUE(start_track_conform(dir, "a-1.wav", map, 4800));
+  const std::atomic<bool> stop{true};
+  const auto wrote = write_conformed_track(dir, "a-1.wav", map, 4800, info, &stop);
+  ASSERT_TRUE(wrote) << wrote.error();
+  EXPECT_FALSE(*wrote);
+  EXPECT_FALSE(std::filesystem::exists(dir / "a-1.wav.part"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "a-1.wav"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "raw" / "a-1.wav")) << "raw/ is left for the next try";
+}
+
+//! A closed take as the recorder leaves it when a track must move: a-1.wav in raw/,
+//! take.json "conforming" with the track's map.
+std::filesystem::path conforming_take(const std::string& name) {
+  const auto dir = take_with_track(name, 4800);
+  std::vector<dsp::ConformAnchor> map = straight();
+  for (auto& a : map) a.session_pos += 3.0;
+  const auto planned = start_track_conform(dir, "a-1.wav", map, 4800);
+  EXPECT_TRUE(planned && planned->pending);
+  TakeManifest m{.take = dir.filename().string(),
+                 .state = TakeManifest::kConforming,
+                 .sample_rate = kRate,
+                 .start_sample = kOrigin,
+                 .frames = 4800,
+                 .seconds = 0.1,
+                 .complete = true};
+  m.tracks.push_back({.file = "a-1.wav",
+                      .node = "a",
+                      .channel = 1,
+                      .first_sample = kOrigin + 3,
+                      .frames = 4800,
+                      .complete = true,
+                      .conform = TakeTrack::Conform{.raw_file = "raw/a-1.wav",
+                                                    .moved_samples = 3.0,
+                                                    .raw_first_sample = kOrigin,
+                                                    .pending = true,
+                                                    .map = map}});
+  EXPECT_TRUE(m.write(dir));
+  return dir;
+}
+
+TEST(Conformer, WritesATakesPendingTracksAfterTheStopAndClosesIt) {
+  const auto dir = conforming_take("conformer_runs");
+  const auto before = TakeManifest::read(dir);
+  ASSERT_TRUE(before) << before.error();
+  EXPECT_EQ(before->tracks_conforming(), 1u) << "take.json holds what is left, and its map";
+  Conformer c;
+  c.start();
+  c.add(dir);
+  c.finish();  // a stopping mixer finishes what is queued
+  const auto after = TakeManifest::read(dir);
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_EQ(after->state, TakeManifest::kComplete);
+  EXPECT_EQ(after->tracks_conforming(), 0u);
+  ASSERT_TRUE(after->tracks[0].conform);
+  EXPECT_TRUE(after->tracks[0].conform->map.empty()) << "the map goes once the file is written";
+  const auto back = read_track_file((dir / "a-1.wav").string());
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->frames(), 4800);
+  EXPECT_EQ(back->samples[2], 0.0f);
+  EXPECT_EQ(back->samples[103], 100.0f / 8388608.0f) << "moved three samples on";
+}
+
+TEST(Conformer, AStoppedMixerLeavesTheRestPendingAndTheNextGoesOn) {
+  const auto dir = conforming_take("conformer_resumes/t1");  // a record dir of its own
+  const std::atomic<bool> stop{true};
+  const auto first = Conformer::conform_take_files(dir, &stop);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_FALSE(*first);
+  const auto left = TakeManifest::read(dir);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->state, TakeManifest::kConforming);
+  EXPECT_EQ(left->tracks_conforming(), 1u);
+  Conformer next;
+  next.start();
+  EXPECT_EQ(next.resume(dir.parent_path()), 1u) << "the next mixer finds it in its record dir";
+  next.finish();
+  const auto after = TakeManifest::read(dir);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->state, TakeManifest::kComplete);
+  EXPECT_TRUE(std::filesystem::exists(dir / "a-1.wav"));
+}
+
 }  // namespace tl::mixer

@@ -22,6 +22,7 @@ namespace tl::dsp {
 struct ConformAnchor {
   double node_index = 0.0;   //! sample index in the raw track
   double session_pos = 0.0;  //! session sample position where that sample belongs
+  bool operator==(const ConformAnchor&) const = default;
 };
 
 struct ConformResult {
@@ -35,6 +36,23 @@ struct ConformResult {
 //! What conform() will do for this map, without the samples: whether it copies, the
 //! drift and the shift (samples left empty). A copy with shift 0 is the raw track itself.
 ConformResult plan_conform(std::span<const ConformAnchor> anchors, std::int64_t start, std::size_t frames);
+
+//! Raw indices [first, last): what conform_into() reads for session positions
+//! [start, start + frames) under a plan.
+struct RawRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+RawRange raw_needed(std::span<const ConformAnchor> anchors, const ConformResult& plan, std::int64_t start,
+                    std::size_t frames);
+
+//! A stretch of a planned conform (plan: plan_conform() over the whole take), so a long
+//! track is conformed a stretch at a time in bounded memory: session positions
+//! [start, start + out.size()) from raw samples of which raw[0] is raw index raw_first
+//! (what raw_needed() names; indices outside read as silence). Stretch by stretch it
+//! gives the same samples, bit for bit, as conform() over the whole.
+void conform_into(std::span<const float> raw, std::int64_t raw_first, std::span<const ConformAnchor> anchors,
+                  const ConformResult& plan, std::int64_t start, std::span<float> out);
 
 //! Conforms raw to session positions [start, start + frames). anchors must be
 //! sorted by node_index with increasing session_pos (at least one; with one, the

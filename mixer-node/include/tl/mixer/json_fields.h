@@ -34,6 +34,9 @@ class JsonFields {
   JsonFields object(const char* key);
   //! Calls fn for each element of the array under key (absent: none); each must be an object.
   void each(const char* key, const std::function<void(JsonFields&)>& fn);
+  //! Calls fn for each element of the array under key (absent: none); each must be a
+  //! list of two numbers.
+  void each_pair(const char* key, const std::function<void(double, double)>& fn);
   //! Marks the field as one the reader cannot use: the error is "<key> <problem>".
   void reject(const char* key, const std::string& problem);
 

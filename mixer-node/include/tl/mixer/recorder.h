@@ -29,6 +29,7 @@
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/session_clock.h"
+#include "tl/mixer/take_conformer.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
@@ -58,7 +59,8 @@ class Recorder {
   //! priority is under theirs; its file writes sleep, they do not spin.
   int start(bool realtime = false);
   static constexpr int kPriority = 20;
-  //! Finishes a take in progress (nothing lost), then stops the thread.
+  //! Finishes a take in progress (nothing lost) and the conform of closed ones, then
+  //! stops the threads.
   void stop();
 
   //! How the mix ran as a take starts: the start of its automation.json, what an
@@ -79,7 +81,8 @@ class Recorder {
   //! mix.wav places them); state: the target's StripState after it, as JSON. Any thread.
   void note_automation(MediaTime position, std::string state);
   //! Stops the take at the current session position. done runs on the recorder
-  //! thread once every file is complete and closed.
+  //! thread once every file is closed and take.json final, except for session-aligned
+  //! track files still being written (state "conforming"; see Conformer).
   void stop_take(StoppedFn done);
 
   //! Completes a take a stopped mixer left unfinished: reopens its files, asks the
@@ -179,6 +182,7 @@ class Recorder {
 
   std::unique_ptr<Take> take_;  // recorder thread only
   FetchFn fetch_;
+  Conformer conformer_;  // closed takes' session-aligned files, after the stop has answered
 };
 
 }  // namespace tl::mixer

@@ -15,6 +15,7 @@
 
 #include "tl/common/result.h"
 #include "tl/common/units.h"
+#include "tl/dsp/conform.h"
 
 namespace tl::mixer {
 
@@ -67,6 +68,10 @@ struct TakeTrack {
     std::int64_t raw_first_sample = -1;  //!< where raw/ starts (-1: not written)
     bool linked = false;  //!< the track and raw/ are one file on disk (a hard link), written once
     double clock_offset_ms = 0.0;
+    //! The session-aligned file is still to be written (the take is "conforming"), from
+    //! raw/ by this map: what the conform needs, kept so a later mixer can finish it.
+    bool pending = false;
+    std::vector<dsp::ConformAnchor> map;
     bool operator==(const Conform&) const = default;
   };
   std::optional<Conform> conform;
@@ -85,6 +90,9 @@ struct TakeManifest {
   static constexpr const char* kComplete = "complete";        //!< closed, nothing missing
   static constexpr const char* kIncomplete = "incomplete";    //!< closed, tracks list what is missing and why
   static constexpr const char* kUnfinished = "unfinished";    //!< its mixer stopped while recording it
+  //! Closed (tracks, levels, what is missing: final); session-aligned files still being
+  //! written in the background (the tracks whose conform is pending).
+  static constexpr const char* kConforming = "conforming";
 
   std::string take;
   std::string state;  //!< one of the k* words above
@@ -97,7 +105,7 @@ struct TakeManifest {
   //! in the next one. The tracks are filled there from the spools; mix.wav is silent.
   std::vector<TakeRange> mixer_down;
 
-  // Written once the take is closed (kComplete or kIncomplete):
+  // Written once the take is closed (kComplete, kIncomplete or kConforming):
   std::uint64_t frames = 0;
   double seconds = 0.0;
   bool complete = false;  //!< no track is missing anything
@@ -105,7 +113,9 @@ struct TakeManifest {
 
   std::vector<TakeTrack> tracks;  //!< the nodes' tracks (none until closed)
 
-  bool closed() const { return state == kComplete || state == kIncomplete; }
+  bool closed() const { return state == kComplete || state == kIncomplete || state == kConforming; }
+  //! Node tracks whose session-aligned file is still to be written.
+  std::size_t tracks_conforming() const;
   //! The closed state for a take with (or without) audio still missing.
   static const char* closed_state(bool complete) { return complete ? kComplete : kIncomplete; }
   bool operator==(const TakeManifest&) const = default;

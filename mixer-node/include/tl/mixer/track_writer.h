@@ -55,6 +55,28 @@ Result<TrackAudio> read_track_file(const std::string& path);
 //! Frames in a take's audio file from its header (-1 when it cannot be read).
 std::int64_t track_file_frames(const std::string& path);
 
+//! A take's mono audio file read a stretch at a time (a track longer than memory).
+class TrackReader {
+ public:
+  static Result<std::unique_ptr<TrackReader>> open(const std::string& path);
+  ~TrackReader();
+  TrackReader(const TrackReader&) = delete;
+  TrackReader& operator=(const TrackReader&) = delete;
+
+  std::int64_t frames() const noexcept { return frames_; }
+  //! Frames [from, from + out.size()), as read_track_file() gives them; outside the
+  //! file, silence.
+  Status read(std::int64_t from, std::span<float> out);
+
+ private:
+  TrackReader(SNDFILE* file, std::int64_t frames, std::string path)
+      : file_(file), frames_(frames), path_(std::move(path)) {}
+  SNDFILE* file_;
+  std::int64_t frames_;
+  std::string path_;
+  std::vector<std::int32_t> ints_;
+};
+
 class TrackWriter {
  public:
   //! Opens path for writing. window_frames bounds how far out of order audio may arrive.

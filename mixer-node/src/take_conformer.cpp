@@ -1,0 +1,140 @@
+#include "tl/mixer/take_conformer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <system_error>
+#include <utility>
+
+#include "tl/mixer/take_conform.h"
+#include "tl/mixer/take_manifest.h"
+#include "tl/mixer/track_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::mixer {
+
+Conformer::~Conformer() {
+  stop();
+}
+
+void Conformer::start() {
+  stop_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Conformer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Conformer::finish() {
+  if (!thread_.joinable()) return;
+  {
+    std::unique_lock lock(mutex_);
+    if (busy_ != 0) spdlog::info("finishing the conform of {} take(s) before stopping", busy_);
+    wake_.wait(lock, [&] { return busy_ == 0; });
+  }
+  stop();
+}
+
+void Conformer::add(fs::path take_dir) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(take_dir));
+    ++busy_;
+  }
+  wake_.notify_all();
+}
+
+std::size_t Conformer::resume(const fs::path& record_dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(record_dir, ec)) {
+    const auto m = TakeManifest::read(entry.path());
+    if (!m || m->state != TakeManifest::kConforming) continue;
+    spdlog::info("take '{}': {} track(s) left to conform by the last mixer; going on", m->take,
+                 m->tracks_conforming());
+    add(entry.path());
+    ++n;
+  }
+  return n;
+}
+
+std::size_t Conformer::busy() const {
+  std::lock_guard lock(mutex_);
+  return busy_;
+}
+
+void Conformer::run() {
+  for (;;) {
+    fs::path dir;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stop_.load() || !queue_.empty(); });
+      if (stop_.load()) return;
+      dir = queue_.front();
+      queue_.pop_front();
+    }
+    const auto done = conform_take_files(dir, &stop_);
+    if (!done) spdlog::error("take in {}: {}", dir.string(), done.error());
+    {
+      std::lock_guard lock(mutex_);
+      --busy_;
+    }
+    wake_.notify_all();
+  }
+}
+
+Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::atomic<bool>* stop) {
+  auto read = TakeManifest::read(take_dir);
+  if (!read) return Error{read.error()};
+  TakeManifest& m = read.value();
+  if (m.state != TakeManifest::kConforming) return true;
+  const auto began = std::chrono::steady_clock::now();
+  const std::size_t total = m.tracks_conforming();
+  std::size_t written = 0;
+  for (TakeTrack& t : m.tracks) {
+    if (!t.conform || !t.conform->pending) continue;
+    TakeTrack::Conform& c = *t.conform;
+    const TrackFileInfo info{
+        .sample_rate = m.sample_rate,
+        .channels = 1,
+        .time_reference = m.start_sample,
+        .description = "tracklink " + m.take + " " + t.node + "/" + std::to_string(t.channel)};
+    auto wrote =
+        write_conformed_track(take_dir, t.file, c.map, static_cast<std::int64_t>(m.frames), info, stop);
+    if (wrote && !*wrote) {
+      spdlog::info("take '{}': stopped with {} of {} track(s) conformed; the next mixer goes on", m.take,
+                   written, total);
+      return false;
+    }
+    if (!wrote) {
+      // The track as recorded, at its stamps, rather than none: raw/ goes back in its place.
+      spdlog::error("take '{}': conform of {} failed ({}); the track is left as recorded", m.take, t.file,
+                    wrote.error());
+      std::error_code ec;
+      fs::rename(take_dir / c.raw_file, take_dir / t.file, ec);
+      if (t.first_sample >= 0 && c.raw_first_sample >= 0) t.first_sample = c.raw_first_sample;
+      t.conform.reset();
+    } else {
+      c.pending = false;
+      c.map.clear();
+    }
+    ++written;
+    if (written < total) {
+      if (const Status s = m.write(take_dir); !s) return Error{s.error()};
+    }
+  }
+  m.state = TakeManifest::closed_state(m.complete);
+  if (const Status s = m.write(take_dir); !s) return Error{s.error()};
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  spdlog::info("take '{}' {}: {} track(s) conformed in {:.1f} s", m.take, m.state, written, seconds);
+  return true;
+}
+
+}  // namespace tl::mixer
