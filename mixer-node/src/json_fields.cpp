@@ -118,6 +118,21 @@ void JsonFields::each(const char* key, const std::function<void(JsonFields&)>& f
   }
 }
 
+void JsonFields::get_samples(const char* key, std::vector<std::int32_t>& out) {
+  const nlohmann::json* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array()) return reject(key, "is not a list");
+  out.clear();
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const nlohmann::json& e = (*v)[i];
+    const std::int64_t x = e.is_number_integer() ? e.get<std::int64_t>() : INT64_MAX;
+    if (x < -8388608 || x > 8388607) {
+      return reject(key, "item " + std::to_string(i) + " is not a 24-bit sample");
+    }
+    out.push_back(static_cast<std::int32_t>(x));
+  }
+}
+
 void JsonFields::each_pair(const char* key, const std::function<void(double, double)>& fn) {
   const nlohmann::json* v = find(key);
   if (v == nullptr) return;
@@ -125,7 +140,7 @@ void JsonFields::each_pair(const char* key, const std::function<void(double, dou
   for (std::size_t i = 0; i < v->size(); ++i) {
     const nlohmann::json& e = (*v)[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_number() || !e[1].is_number()) {
-      return reject(key, "[" + std::to_string(i) + "] is not a pair of numbers");
+      return reject(key, "item " + std::to_string(i) + " is not a pair of numbers");
     }
     fn(e[0].get<double>(), e[1].get<double>());
   }

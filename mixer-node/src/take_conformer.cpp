@@ -3,8 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "tl/mixer/take_conform.h"
 #include "tl/mixer/take_manifest.h"
@@ -13,6 +16,35 @@
 namespace fs = std::filesystem;
 
 namespace tl::mixer {
+namespace {
+
+//! The most samples a whole-sample move may push out of the take and still keep one file
+//! (take.json holds them): 0.1 s. Clock estimates move a track by a sample or two.
+constexpr std::int64_t kMaxEdgeSamples = 4800;
+
+//! A track moved by whole samples is raw/'s samples exactly, moved: instead of a second
+//! copy, take.json keeps the few the move pushed out of the take (raw_edge) and raw/ can
+//! go. True when it can (a resample, or a track of another length, keeps raw/).
+bool keep_one_file(const fs::path& take_dir, std::int64_t frames, TakeTrack::Conform& c) {
+  const std::int64_t moved = std::llround(c.moved_samples);
+  if (c.resampled || moved == 0 || std::llabs(moved) > kMaxEdgeSamples) return false;
+  auto raw = TrackReader::open((take_dir / c.raw_file).string());
+  if (!raw || (*raw)->frames() != frames) return false;
+  std::vector<float> edge(static_cast<std::size_t>(std::llabs(moved)));
+  c.moved_samples = static_cast<double>(moved);
+  c.raw_edge.resize(edge.size());  // raw_edge_at() reads its size
+  if (!(*raw)->read(c.raw_edge_at(frames), edge)) {
+    c.raw_edge.clear();
+    return false;
+  }
+  for (std::size_t i = 0; i < edge.size(); ++i) {
+    c.raw_edge[i] = static_cast<std::int32_t>(std::lround(static_cast<double>(edge[i]) * 8388608.0));
+  }
+  c.raw_file.clear();
+  return true;
+}
+
+}  // namespace
 
 Conformer::~Conformer() {
   stop();
@@ -113,6 +145,7 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
                    written, total);
       return false;
     }
+    std::string drop;  // raw/'s file, once take.json no longer names it
     if (!wrote) {
       // The track as recorded, at its stamps, rather than none: raw/ goes back in its place.
       spdlog::error("take '{}': conform of {} failed ({}); the track is left as recorded", m.take, t.file,
@@ -124,10 +157,15 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
     } else {
       c.pending = false;
       c.map.clear();
+      if (keep_one_file(take_dir, static_cast<std::int64_t>(m.frames), c)) drop = "raw/" + t.file;
     }
     ++written;
-    if (written < total) {
+    if (written < total || !drop.empty()) {
       if (const Status s = m.write(take_dir); !s) return Error{s.error()};
+    }
+    if (!drop.empty()) {
+      std::error_code ec;
+      fs::remove(take_dir / drop, ec);
     }
   }
   m.state = TakeManifest::closed_state(m.complete);

@@ -45,7 +45,8 @@ json track_json(const TakeTrack& t, bool is_mix) {
   if (!t.live_codec.empty()) j["live_codec"] = t.live_codec;
   if (t.conform) {
     const TakeTrack::Conform& c = *t.conform;
-    j["raw_file"] = c.raw_file;
+    if (!c.raw_file.empty()) j["raw_file"] = c.raw_file;
+    if (!c.raw_edge.empty()) j["raw_edge"] = c.raw_edge;
     j["drift_ppm"] = c.drift_ppm;
     j["measured_drift_ppm"] = c.measured_drift_ppm;
     if (c.reported_drift_ppm) j["reported_drift_ppm"] = *c.reported_drift_ppm;
@@ -122,9 +123,10 @@ TakeTrack read_track(JsonFields& f) {
   }
   f.get("node_id", t.node_id);
   f.get("live_codec", t.live_codec);
-  if (f.has("raw_file")) {
+  if (f.has("raw_file") || f.has("conform")) {
     TakeTrack::Conform c;
     f.get("raw_file", c.raw_file);
+    f.get_samples("raw_edge", c.raw_edge);
     f.get("drift_ppm", c.drift_ppm);
     f.get("measured_drift_ppm", c.measured_drift_ppm);
     if (f.has("reported_drift_ppm")) f.get("reported_drift_ppm", c.reported_drift_ppm.emplace());
@@ -142,6 +144,9 @@ TakeTrack read_track(JsonFields& f) {
       c.map.push_back({.node_index = node_index, .session_pos = session_pos});
     });
     if (c.pending && c.map.empty()) f.reject("conform_map", "is missing for a pending conform");
+    if (c.raw_file.empty() && (c.raw_edge.empty() || c.resampled)) {
+      f.reject("raw_file", "is missing (only a whole-sample move, with its raw_edge, keeps one file)");
+    }
     t.conform = std::move(c);
   }
   read_ranges(f, "concealed", t.concealed);

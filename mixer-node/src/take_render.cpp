@@ -62,16 +62,30 @@ class TrackStream {
   TrackStream(const TrackStream&) = delete;
   TrackStream& operator=(const TrackStream&) = delete;
 
+  //! Reads the file as raw/ was (a mono track a whole-sample move kept as one file):
+  //! frame i of raw/ is the file's i + moved, and the edge samples stand at edge_at.
+  void as_raw(std::int64_t moved, std::int64_t edge_at, const std::vector<std::int32_t>& edge) {
+    moved_ = moved;
+    edge_at_ = edge_at;
+    edge_.resize(edge.size());
+    for (std::size_t i = 0; i < edge.size(); ++i) edge_[i] = static_cast<float>(edge[i]) / 8388608.0f;
+  }
+
   //! Frames [from, from + out.size() / channels) of the file, interleaved, silence outside
   //! it (24-bit samples come back exactly). `from` only moves forward.
   void read(std::int64_t from, std::span<float> out) {
     std::fill(out.begin(), out.end(), 0.0f);
-    const std::int64_t lo = std::max<std::int64_t>(from, 0);
+    const std::int64_t lo = std::max<std::int64_t>(from + moved_, 0);
     const std::int64_t hi =
-        std::min<std::int64_t>(from + static_cast<std::int64_t>(out.size()) / channels_, frames_);
-    if (lo >= hi) return;
-    if (lo != at_) at_ = sf_seek(file_, lo, SEEK_SET);
-    at_ += sf_readf_float(file_, out.data() + (lo - from) * channels_, hi - lo);
+        std::min<std::int64_t>(from + moved_ + static_cast<std::int64_t>(out.size()) / channels_, frames_);
+    if (lo < hi) {
+      if (lo != at_) at_ = sf_seek(file_, lo, SEEK_SET);
+      at_ += sf_readf_float(file_, out.data() + (lo - from - moved_) * channels_, hi - lo);
+    }
+    for (std::size_t i = 0; i < edge_.size(); ++i) {
+      const std::int64_t at = edge_at_ + static_cast<std::int64_t>(i) - from;
+      if (at >= 0 && at < static_cast<std::int64_t>(out.size())) out[static_cast<std::size_t>(at)] = edge_[i];
+    }
   }
 
  private:
@@ -81,6 +95,9 @@ class TrackStream {
   std::int64_t frames_;
   int channels_;
   std::int64_t at_ = 0;
+  std::int64_t moved_ = 0;  // as_raw(): raw/ frame i is the file's i + moved_
+  std::int64_t edge_at_ = 0;
+  std::vector<float> edge_;
 };
 
 //! Runs of frames [from, to) in a node's media time.
@@ -278,7 +295,19 @@ struct Change {
 
 //! The file a render reads for a track: raw/ or the session-aligned one.
 std::string track_file(const TakeTrack& track, bool raw) {
-  return raw && track.conform ? track.conform->raw_file : track.file;
+  return raw && track.conform && !track.conform->raw_file.empty() ? track.conform->raw_file : track.file;
+}
+
+//! A track as the render reads it: raw/ (where its stamps put it, as the live mix heard it),
+//! also when the take keeps one file for it, or the session-aligned one.
+Result<std::unique_ptr<TrackStream>> open_track(const fs::path& dir, const TakeTrack& track, bool raw,
+                                                std::uint32_t rate) {
+  auto stream = TrackStream::open(dir / track_file(track, raw), rate);
+  if (stream && raw && track.conform && track.conform->raw_file.empty()) {
+    const TakeTrack::Conform& c = *track.conform;
+    (*stream)->as_raw(std::llround(c.moved_samples), c.raw_edge_at((*stream)->frames()), c.raw_edge);
+  }
+  return stream;
 }
 
 }  // namespace
@@ -290,7 +319,7 @@ Result<std::vector<ShortTrack>> short_tracks(const RenderOptions& options) {
   std::vector<ShortTrack> out;
   for (const TakeTrack& tr : t.tracks) {
     const std::string file = track_file(tr, options.raw || options.as_live);
-    auto track = TrackStream::open(options.take_dir / file, t.sample_rate);
+    auto track = open_track(options.take_dir, tr, options.raw || options.as_live, t.sample_rate);
     if (!track) return Error{track.error()};
     const auto take_frames = static_cast<std::int64_t>(t.frames);
     if ((*track)->frames() < take_frames) {
@@ -342,7 +371,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
                    node + "', channel " + std::to_string(channel)};
     }
     if (!raw && tr.conform && (tr.conform->resampled || tr.conform->moved_samples != 0.0)) ++summary.moved;
-    auto track = TrackStream::open(dir / file, summary.sample_rate);
+    auto track = open_track(dir, tr, raw, summary.sample_rate);
     if (!track) return Error{track.error()};
     RenderNode& n = by_node[node];
     n.name = node;

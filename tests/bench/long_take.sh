@@ -78,9 +78,10 @@ for dirpath, _, files in os.walk(take):
         seen.add((st.st_dev, st.st_ino))
         used += st.st_blocks * 512
 lost = sum(int(tr.get("lost_samples", 0)) for tr in tracks)
-linked = sum(1 for tr in tracks if tr.get("raw_linked"))
-print(f"take: {t['seconds']:.1f} s, {len(tracks)} tracks ({linked} stored once, {len(tracks) - linked} "
-      f"written again by the conform), state {t['state']}")
+# Held once: a link to raw/, or one file for a whole-sample move (no raw_file, raw_edge kept).
+linked = sum(1 for tr in tracks if tr.get("raw_linked") or "raw_file" not in tr)
+print(f"take: {t['seconds']:.1f} s, {len(tracks)} tracks ({linked} held once, {len(tracks) - linked} "
+      f"with a resampled copy beside raw/), state {t['state']}")
 print(f"disk: {used / 1e9:.2f} GB used, one copy of the tracks + mix {one_copy / 1e9:.2f} GB: "
       f"{100.0 * (used - one_copy) / one_copy:+.1f}%")
 moved = {}

@@ -266,4 +266,27 @@ const json* find_track(const json& take, const std::string& node, int channel) {
   return nullptr;
 }
 
+Audio read_raw_track(const std::string& take_dir, const json& track) {
+  const std::string raw_file = track.value("raw_file", "");
+  if (!raw_file.empty() || !track.contains("raw_edge")) {
+    return read_audio(take_dir + "/" + (raw_file.empty() ? track.value("file", "") : raw_file));
+  }
+  Audio a = read_audio(take_dir + "/" + track.value("file", ""));
+  const std::int64_t moved = std::llround(json_num(track, "moved_samples"));
+  const std::int64_t frames = a.frames();
+  std::vector<std::int32_t> raw(a.samples.size(), 0);
+  for (std::int64_t i = 0; i < frames; ++i) {
+    if (i + moved >= 0 && i + moved < frames)
+      raw[static_cast<std::size_t>(i)] = a.samples[static_cast<std::size_t>(i + moved)];
+  }
+  const json& edge = track["raw_edge"];
+  const std::int64_t at = moved > 0 ? frames - static_cast<std::int64_t>(edge.size()) : 0;
+  for (std::size_t e = 0; e < edge.size(); ++e) {
+    const std::int64_t i = at + static_cast<std::int64_t>(e);
+    if (i >= 0 && i < frames) raw[static_cast<std::size_t>(i)] = edge[e].get<std::int32_t>() * 256;
+  }
+  a.samples = std::move(raw);
+  return a;
+}
+
 }  // namespace tl::test

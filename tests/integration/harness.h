@@ -96,6 +96,11 @@ std::vector<std::string> lossy_link_argv(const std::string& forward, int seed);
 //! A track of take.json by node name and channel (1-based); nullptr when absent.
 const json* find_track(const json& take, const std::string& node, int channel);
 
+//! A node track's samples where its packets' stamps put them (raw/): its raw/ file, or,
+//! when the take keeps one file for a whole-sample move, that file moved back by
+//! moved_samples with raw_edge where the move pushed samples out. rate 0: unreadable.
+Audio read_raw_track(const std::string& take_dir, const json& track);
+
 //! Longest run of frames in [from, to) of one channel under 4 LSB of 24 bits (silence).
 std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to);
 

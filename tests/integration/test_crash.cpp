@@ -119,7 +119,7 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   const json& t = take["tracks"][0];
   EXPECT_EQ(json_int(t, "lost_samples"), 0) << t.dump();
   EXPECT_TRUE(t.value("complete", false)) << t.dump();
-  const Audio raw = read_audio(dir + "/raw/far-1.wav");
+  const Audio raw = read_raw_track(dir, t);
   // raw/ is where the packets' stamps put it (first_sample follows any conform move).
   const std::int64_t offset = json_int(t, "raw_first_sample") - start;
   ASSERT_GT(offset, 0);
@@ -218,7 +218,7 @@ TEST(Crash, ATakeGoesOnThroughAMixerKilledAndStartedAgainWithNothingLost) {
     ASSERT_NE(t, nullptr) << take.dump(2);
     EXPECT_TRUE(t->value("complete", false)) << t->dump();
     EXPECT_EQ(json_int(*t, "lost_samples"), 0) << t->dump();
-    const Audio raw = read_audio(dir + "/raw/" + name + "-1.wav");
+    const Audio raw = read_raw_track(dir, *t);
     const std::int64_t offset = json_int(*t, "raw_first_sample") - start;
     ASSERT_GT(offset, 0) << t->dump();
     const std::int64_t frames = raw.frames() - offset;

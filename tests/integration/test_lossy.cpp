@@ -58,7 +58,7 @@ TEST(Lossy, RecordingOverALossyPathIsBitExactAndComplete) {
     EXPECT_EQ(json_int(t, "lost_samples"), 0) << t.dump();
     EXPECT_TRUE(t.value("complete", false)) << t.dump();
     recovered += json_int(t, "recovered_samples");
-    const Audio raw = read_audio(dir + "/" + t.value("raw_file", std::string("raw/far-1.wav")));
+    const Audio raw = read_raw_track(dir, t);
     // raw/ is where the packets' stamps put it (first_sample follows any conform move).
     const std::int64_t offset = json_int(t, "raw_first_sample") - start;
     ASSERT_GT(offset, 0);

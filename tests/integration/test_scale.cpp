@@ -112,7 +112,7 @@ TEST(Scale, ThirtyTwoNodesOfEightChannelsAreRecordedBitExactWithNothingConcealed
     EXPECT_EQ(json_int(t, "lost_samples"), 0);
     const int c = t.value("channel", 0) - 1;
     ASSERT_GE(c, 0);
-    const Audio raw = read_audio(dir + "/" + t.value("raw_file", t.value("file", "")));
+    const Audio raw = read_raw_track(dir, t);
     ASSERT_EQ(raw.channels, 1);
     const std::int64_t first = json_int(t, "raw_first_sample", json_int(t, "first_sample")) - start;
     ASSERT_GE(first, 0);

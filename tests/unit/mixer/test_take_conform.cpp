@@ -2,6 +2,7 @@
 // converged clock estimate says about them; a drift-free node stays a plain copy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -203,12 +204,12 @@ TEST(ConformTrackFile, AStoppedConformLeavesNoPartOfAFileBehind) {
   EXPECT_TRUE(std::filesystem::exists(dir / "raw" / "a-1.wav")) << "raw/ is left for the next try";
 }
 
-//! A closed take as the recorder leaves it when a track must move: a-1.wav in raw/,
-//! take.json "conforming" with the track's map.
-std::filesystem::path conforming_take(const std::string& name) {
+//! A closed take as the recorder leaves it when a track must move by `moved` samples:
+//! a-1.wav in raw/, take.json "conforming" with the track's map.
+std::filesystem::path conforming_take(const std::string& name, int moved) {
   const auto dir = take_with_track(name, 4800);
   std::vector<dsp::ConformAnchor> map = straight();
-  for (auto& a : map) a.session_pos += 3.0;
+  for (auto& a : map) a.session_pos += moved;
   const auto planned = start_track_conform(dir, "a-1.wav", map, 4800);
   EXPECT_TRUE(planned && planned->pending);
   TakeManifest m{.take = dir.filename().string(),
@@ -221,11 +222,11 @@ std::filesystem::path conforming_take(const std::string& name) {
   m.tracks.push_back({.file = "a-1.wav",
                       .node = "a",
                       .channel = 1,
-                      .first_sample = kOrigin + 3,
+                      .first_sample = kOrigin + std::max(moved, 0),
                       .frames = 4800,
                       .complete = true,
                       .conform = TakeTrack::Conform{.raw_file = "raw/a-1.wav",
-                                                    .moved_samples = 3.0,
+                                                    .moved_samples = static_cast<double>(moved),
                                                     .raw_first_sample = kOrigin,
                                                     .pending = true,
                                                     .map = map}});
@@ -234,29 +235,36 @@ std::filesystem::path conforming_take(const std::string& name) {
 }
 
 TEST(Conformer, WritesATakesPendingTracksAfterTheStopAndClosesIt) {
-  const auto dir = conforming_take("conformer_runs");
+  const auto dir = conforming_take("conformer_runs", 3);
   const auto before = TakeManifest::read(dir);
   ASSERT_TRUE(before) << before.error();
   EXPECT_EQ(before->tracks_conforming(), 1u) << "take.json holds what is left, and its map";
-  Conformer c;
-  c.start();
-  c.add(dir);
-  c.finish();  // a stopping mixer finishes what is queued
+  Conformer conformer;
+  conformer.start();
+  conformer.add(dir);
+  conformer.finish();  // a stopping mixer finishes what is queued
   const auto after = TakeManifest::read(dir);
   ASSERT_TRUE(after) << after.error();
   EXPECT_EQ(after->state, TakeManifest::kComplete);
   EXPECT_EQ(after->tracks_conforming(), 0u);
   ASSERT_TRUE(after->tracks[0].conform);
-  EXPECT_TRUE(after->tracks[0].conform->map.empty()) << "the map goes once the file is written";
+  const TakeTrack::Conform& c = *after->tracks[0].conform;
+  EXPECT_TRUE(c.map.empty()) << "the map goes once the file is written";
   const auto back = read_track_file((dir / "a-1.wav").string());
   ASSERT_TRUE(back);
   ASSERT_EQ(back->frames(), 4800);
   EXPECT_EQ(back->samples[2], 0.0f);
   EXPECT_EQ(back->samples[103], 100.0f / 8388608.0f) << "moved three samples on";
+  // One file on disk: raw/ is the track moved back, and the three samples the move
+  // pushed past the take's end (the ramp's 797..799) are in take.json.
+  EXPECT_TRUE(c.raw_file.empty());
+  EXPECT_EQ(c.raw_edge, (std::vector<std::int32_t>{797, 798, 799}));
+  EXPECT_EQ(c.raw_edge_at(4800), 4797);
+  EXPECT_FALSE(std::filesystem::exists(dir / "raw" / "a-1.wav"));
 }
 
 TEST(Conformer, AStoppedMixerLeavesTheRestPendingAndTheNextGoesOn) {
-  const auto dir = conforming_take("conformer_resumes/t1");  // a record dir of its own
+  const auto dir = conforming_take("conformer_resumes/t1", -2);  // a record dir of its own
   const std::atomic<bool> stop{true};
   const auto first = Conformer::conform_take_files(dir, &stop);
   ASSERT_TRUE(first) << first.error();
@@ -272,7 +280,13 @@ TEST(Conformer, AStoppedMixerLeavesTheRestPendingAndTheNextGoesOn) {
   const auto after = TakeManifest::read(dir);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->state, TakeManifest::kComplete);
-  EXPECT_TRUE(std::filesystem::exists(dir / "a-1.wav"));
+  const auto back = read_track_file((dir / "a-1.wav").string());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->samples[0], 2.0f / 8388608.0f) << "moved two samples earlier";
+  ASSERT_TRUE(after->tracks[0].conform);
+  EXPECT_EQ(after->tracks[0].conform->raw_edge, (std::vector<std::int32_t>{0, 1}))
+      << "pushed out at the start";
+  EXPECT_EQ(after->tracks[0].conform->raw_edge_at(4800), 0);
 }
 
 }  // namespace tl::mixer

@@ -102,6 +102,24 @@ TEST_F(TakeManifestTest, AClosedTakeReadsBackAsItWasWritten) {
   EXPECT_FALSE(fs::exists(dir_ / "take.json.tmp"));
 }
 
+// A take being conformed keeps each pending track's map, and one whole-sample move kept
+// as one file keeps what it pushed out: both read back exactly (the next mixer goes on
+// from them; tl-render rebuilds raw/ from them).
+TEST_F(TakeManifestTest, AConformingTakeAndATrackKeptOnceReadBackAsWritten) {
+  TakeManifest m = closed_take();
+  m.state = TakeManifest::kConforming;
+  m.tracks[0].conform->pending = true;
+  m.tracks[0].conform->map = {{.node_index = 0.0, .session_pos = 0.123456789012345},
+                              {.node_index = 96000.0, .session_pos = 96001.98765432101}};
+  m.tracks[1].conform = TakeTrack::Conform{.raw_edge = {-8388608, 8388607}, .moved_samples = -2.0};
+  ASSERT_TRUE(m.write(dir_));
+  const auto back = TakeManifest::read(dir_);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back.value(), m);
+  EXPECT_EQ(back->tracks_conforming(), 1u);
+  EXPECT_TRUE(back->closed()) << "its tracks are final: listed, not described from files";
+}
+
 TEST_F(TakeManifestTest, ATakeBeingRecordedHasItsStateAndNoTracks) {
   const TakeManifest m{
       .take = "t", .state = TakeManifest::kRecording, .sample_rate = 44100, .start_sample = 7};
@@ -232,6 +250,15 @@ TEST_F(TakeManifestTest, AFieldOfTheWrongTypeIsNamed) {
             std::string::npos);
   EXPECT_NE(error_for(R"({"tracks": [{"raw_file": "raw/a-1.wav", "conform": "stretched"}]})")
                 .find("tracks[0].conform is not \"copy\" or \"resampled\""),
+            std::string::npos);
+  EXPECT_NE(error_for(R"({"tracks": [{"conform": "resampled", "raw_edge": [1]}]})")
+                .find("tracks[0].raw_file is missing"),
+            std::string::npos);
+  EXPECT_NE(error_for(R"({"tracks": [{"conform": "copy", "raw_edge": [8388608]}]})")
+                .find("tracks[0].raw_edge item 0 is not a 24-bit sample"),
+            std::string::npos);
+  EXPECT_NE(error_for(R"({"tracks": [{"raw_file": "raw/a.wav", "conform_pending": true}]})")
+                .find("conform_map is missing"),
             std::string::npos);
   EXPECT_NE(error_for(R"({"format": "tracklink-take/2"})").find("format is not tracklink-take/1"),
             std::string::npos);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tl::mixer {
 
@@ -34,6 +35,8 @@ class JsonFields {
   JsonFields object(const char* key);
   //! Calls fn for each element of the array under key (absent: none); each must be an object.
   void each(const char* key, const std::function<void(JsonFields&)>& fn);
+  //! A list of whole numbers (a 24-bit sample each: -8388608..8388607).
+  void get_samples(const char* key, std::vector<std::int32_t>& out);
   //! Calls fn for each element of the array under key (absent: none); each must be a
   //! list of two numbers.
   void each_pair(const char* key, const std::function<void(double, double)>& fn);

@@ -58,7 +58,11 @@ struct TakeTrack {
 
   //! How the session-aligned track was made from raw/ (absent: not conformed).
   struct Conform {
-    std::string raw_file;                      //!< "raw/<file>"
+    //! "raw/<file>"; empty when the take keeps one file for a whole-sample move: raw/
+    //! is then the track moved back by moved_samples, with raw_edge where the move
+    //! pushed samples out of the take (see raw_edge_at()).
+    std::string raw_file;
+    std::vector<std::int32_t> raw_edge;        //!< those samples, 24-bit, in order
     double drift_ppm = 0.0;                    //!< the drift the conform applied (+: the node slow)
     double measured_drift_ppm = 0.0;           //!< what its arrivals alone showed (same sign)
     std::optional<double> reported_drift_ppm;  //!< the node's own report (+: fast; absent: none)
@@ -72,6 +76,11 @@ struct TakeTrack {
     //! raw/ by this map: what the conform needs, kept so a later mixer can finish it.
     bool pending = false;
     std::vector<dsp::ConformAnchor> map;
+    //! Where raw_edge starts in raw/'s frames, for a track of `frames`: its end after a
+    //! move later (moved_samples > 0), its start after a move earlier.
+    std::int64_t raw_edge_at(std::int64_t frames) const {
+      return moved_samples > 0.0 ? frames - static_cast<std::int64_t>(raw_edge.size()) : 0;
+    }
     bool operator==(const Conform&) const = default;
   };
   std::optional<Conform> conform;
