@@ -104,6 +104,8 @@ Result<std::unique_ptr<Take>> resume_take(const fs::path& dir, const TakeManifes
       });
   if (!reopened) return Error{reopened.error()};
   const std::int64_t length = reopened.value();
+  // mix.wav fades out at the take's end as a take that never stopped would.
+  take->mix->set_edge_fade(static_cast<std::uint32_t>(kMixEdgeFadeSeconds * manifest.sample_rate));
   // Audio was expected up to where the take had got to: silence before it is missing.
   const std::int64_t reached = std::max<std::int64_t>(length, AliveFile::read(dir / ".alive") - take->start);
   for (auto& [node, tracks] : take->waiting) {

@@ -331,6 +331,21 @@ std::uint64_t TrackWriter::lost_frames() const noexcept {
 void TrackWriter::set_edge_fade(std::uint32_t frames) {
   fade_ = frames;
   tail_.assign(static_cast<std::size_t>(frames) * channels_, 0.0f);
+  if (head_ == 0 || frames == 0) return;
+  // A resumed file: the frames it ends with, so a fade out at finish() that reaches back
+  // before the resume fades what is there.
+  const std::int64_t n = std::min<std::int64_t>(frames, head_);
+  std::vector<std::int32_t> ints(static_cast<std::size_t>(n) * channels_);
+  sf_seek(file_, head_ - n, SEEK_SET);
+  const sf_count_t got = sf_readf_int(file_, ints.data(), n);
+  sf_seek(file_, head_, SEEK_SET);
+  for (sf_count_t k = 0; k < got; ++k) {
+    const std::int64_t at = head_ - n + k;
+    for (std::uint32_t c = 0; c < channels_; ++c) {
+      tail_[static_cast<std::size_t>(at % fade_) * channels_ + c] =
+          static_cast<float>(ints[static_cast<std::size_t>(k) * channels_ + c]) / 2147483648.0f;
+    }
+  }
 }
 
 float TrackWriter::fade_gain(std::int64_t i) const noexcept {

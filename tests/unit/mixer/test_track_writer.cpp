@@ -242,6 +242,37 @@ TEST(TrackWriter, AFileAStoppedMixerLeftIsResumedWithItsSilencesAsGaps) {
   }
 }
 
+// A take that went on after its mixer was killed: its mix.wav, resumed, fades out at
+// the take's end like any other (the fade reaching back before the resume too).
+TEST(TrackWriter, AResumedMixFadesOutAtItsEnd) {
+  const std::string path = temp_path("resume_fade");
+  const std::vector<float> level(2 * 1000, 0.5f);
+  {
+    auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 2}, 4096);
+    ASSERT_TRUE(w);
+    (*w)->set_edge_fade(96);
+    (*w)->put(0, level);
+    (*w)->flush_until(1000);
+    (*w)->update_header();
+  }  // killed
+  auto r = TrackWriter::resume(path, 4096, /*find_gaps=*/false);
+  ASSERT_TRUE(r) << r.error();
+  TrackWriter& w = **r;
+  w.set_edge_fade(96);
+  w.put(1000, std::vector<float>(2 * 40, 0.5f));  // fewer frames than the fade after the resume
+  w.finish(1040);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), 1040);
+  const auto at = [&](std::int64_t f) {
+    return static_cast<double>(audio.samples[static_cast<std::size_t>(2 * f)]) / 2147483648.0;
+  };
+  EXPECT_NEAR(at(500), 0.5, 1e-6) << "the middle as it was";
+  EXPECT_LT(at(1039), 0.001) << "the last frame faded to silence";
+  EXPECT_GT(at(1040 - 96), 0.49) << "the fade begins 96 frames from the end";
+  EXPECT_GT(at(1000 - 10), 0.0) << "frames from before the resume are faded, not zeroed";
+  EXPECT_LT(at(1000 - 10), 0.5);
+}
+
 TEST(TrackWriter, ResumingSomethingElseSaysSo) {
   const std::string path = temp_path("resume_bad");
   EXPECT_FALSE(TrackWriter::resume(path + ".missing", 4096, true));

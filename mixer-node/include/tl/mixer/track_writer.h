@@ -97,7 +97,7 @@ class TrackWriter {
   //! cosine): a take cut out of a running mix starts and ends without a step (a click,
   //! and a true-peak overshoot in any meter that starts from silence). For the mix,
   //! which is written in order; never for a track (its samples are the node's, exactly).
-  //! Before the first frame is written.
+  //! Before the first frame is written, or on a resumed file (it fades out at finish()).
   void set_edge_fade(std::uint32_t frames);
 
   //! Every frame written so far holds a stand-in (see put()): one provisional gap
