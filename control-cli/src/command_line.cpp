@@ -74,6 +74,8 @@ Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
       return &inv.scene_name;
     case Slot::Levels:
       return &inv.levels;
+    case Slot::SkipAbsent:
+      return &inv.skip_absent;
     case Slot::Count:
       return &inv.count;
     case Slot::Seconds:

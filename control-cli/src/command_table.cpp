@@ -244,8 +244,16 @@ const std::vector<CommandSpec>& table() {
        .group = "record",
        .name = "recover",
        .help = "complete a take a stopped mixer left unfinished, from its files and its nodes' spools",
-       .args = {{"take", "the unfinished take (tlctl takes)", Slot::Take, true}},
-       .request = [](const auto& inv, auto& e) { e.mutable_record_recover()->set_take_name(inv.take); },
+       .args = {{"take", "the unfinished take (tlctl takes)", Slot::Take, true},
+                {"--skip-absent",
+                 "close the tracks of nodes not connected as their files hold them (what they miss is "
+                 "listed, with the reason) instead of waiting for them",
+                 Slot::SkipAbsent}},
+       .request =
+           [](const auto& inv, auto& e) {
+             e.mutable_record_recover()->set_take_name(inv.take);
+             e.mutable_record_recover()->set_skip_absent(inv.skip_absent);
+           },
        .reply = Envelope::kRecordStopped,
        .render = show_record_stopped,
        .reply_timeout_ms = kRecordStopTimeoutMs},
@@ -424,7 +432,8 @@ const std::vector<CommandSpec>& table() {
 }  // namespace
 
 bool takes_value(const Arg& arg) {
-  const bool flag = arg.slot == Slot::Json || arg.slot == Slot::Verbose || arg.slot == Slot::Levels;
+  const bool flag = arg.slot == Slot::Json || arg.slot == Slot::Verbose || arg.slot == Slot::Levels ||
+                    arg.slot == Slot::SkipAbsent;
   return arg.name.starts_with("-") && !flag;
 }
 

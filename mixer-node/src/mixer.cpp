@@ -578,7 +578,8 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
     };
     if (r.has_record_recover()) {
       spdlog::info("take '{}': recovery asked by {}", r.record_recover().take_name(), s->who());
-      recorder_.recover_take(r.record_recover().take_name(), std::move(on_stopped));
+      recorder_.recover_take(r.record_recover().take_name(), r.record_recover().skip_absent(),
+                             std::move(on_stopped));
     } else {
       recorder_.stop_take(std::move(on_stopped));
     }

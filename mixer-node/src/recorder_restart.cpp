@@ -17,11 +17,13 @@ namespace fs = std::filesystem;
 
 namespace tl::mixer {
 
-void Recorder::recover_take(std::string name, StoppedFn done) {
-  post([this, name = std::move(name), done = std::move(done)] { recover(name, done); });
+void Recorder::recover_take(std::string name, bool skip_absent, StoppedFn done) {
+  post([this, name = std::move(name), skip_absent, done = std::move(done)] {
+    recover(name, skip_absent, done);
+  });
 }
 
-void Recorder::recover(const std::string& name, const StoppedFn& done) {
+void Recorder::recover(const std::string& name, bool skip_absent, const StoppedFn& done) {
   if (take_) {
     done(Error{"take '" + take_->name + "' is being recorded: recover '" + name + "' once it stops"});
     return;
@@ -56,7 +58,7 @@ void Recorder::recover(const std::string& name, const StoppedFn& done) {
                "recorded it: recover completes unfinished takes only"});
     return;
   }
-  auto take = reopen_take(dir, found.value(), registry_, config_.window_frames);
+  auto take = reopen_take(dir, found.value(), registry_, config_.window_frames, skip_absent);
   if (!take) {
     done(Error{take.error()});
     return;

@@ -93,23 +93,29 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
   manifest.frames = static_cast<std::uint64_t>(std::max<std::int64_t>(length, 0));
   manifest.seconds = static_cast<double>(length) / manifest.sample_rate;
   manifest.tracks = close_tracks(take, length, registry, shutting_down);
-  // Tracks of a resumed take whose node never came back: kept as they are, and said so.
+  // Tracks of a resumed take whose node never came back, or of a recovered one whose node
+  // was not connected (--skip-absent): kept as their files hold them, and said so.
+  const std::string why = take.recovered ? "' was not connected when the take was recovered (--skip-absent); "
+                                           "its spool may still hold the audio"
+                                         : "' did not rejoin after the mixer restarted; its spool still "
+                                           "holds the audio";
   for (auto& [node, tracks] : take.waiting) {
     for (std::size_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       const std::int64_t had = std::min(tracks[c]->head(), length);
       tracks[c]->finish(length);
-      manifest.tracks.push_back(
-          {.file = track_file_name(node, static_cast<std::uint32_t>(c)),
-           .node = node,
-           .channel = static_cast<std::uint32_t>(c + 1),
-           .first_sample = take.start,
-           .frames = static_cast<std::uint64_t>(length),
-           .lost_samples = static_cast<std::uint64_t>(length - had),
-           .missing = {{.from = take.start + had, .frames = length - had}},
-           .missing_reason = "node '" + node +
-                             "' did not rejoin after the mixer restarted; its spool still "
-                             "holds the audio"});
+      TakeTrack t{.file = track_file_name(node, static_cast<std::uint32_t>(c)),
+                  .node = node,
+                  .channel = static_cast<std::uint32_t>(c + 1),
+                  .first_sample = take.start,
+                  .frames = static_cast<std::uint64_t>(length),
+                  .lost_samples = static_cast<std::uint64_t>(length - had),
+                  .complete = had >= length};
+      if (had < length) {
+        t.missing = {{.from = take.start + had, .frames = length - had}};
+        t.missing_reason = "node '" + node + why;
+      }
+      manifest.tracks.push_back(std::move(t));
     }
   }
   take.waiting.clear();

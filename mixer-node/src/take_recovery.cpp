@@ -44,7 +44,8 @@ std::unique_ptr<Take> take_in(const fs::path& dir, const TakeManifest& manifest)
 }  // namespace
 
 Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifest& manifest,
-                                          NodeRegistry& registry, std::uint32_t window_frames) {
+                                          NodeRegistry& registry, std::uint32_t window_frames,
+                                          bool skip_absent) {
   auto take = take_in(dir, manifest);
   const std::string& name = take->name;
   take->recovered = true;
@@ -55,6 +56,12 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
         NodeSlot* slot = registry.by_name(f.node);
         if (slot == nullptr || f.channel < 1 || f.channel > slot->channels) {
           absent.push_back(f.node);
+          if (skip_absent && f.channel >= 1) {
+            // Closed as the file holds it (close_take says what it misses, and why).
+            auto& tracks = take->waiting[f.node];
+            if (tracks.size() < f.channel) tracks.resize(f.channel);
+            tracks[f.channel - 1] = std::move(writer);
+          }
           return;
         }
         // An Opus node's track may hold decoded audio where the dead recorder had not yet
@@ -67,13 +74,14 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
       });
   if (!reopened) return Error{reopened.error()};
   std::int64_t length = reopened.value();
-  if (!absent.empty()) {
+  if (!absent.empty() && !skip_absent) {
     std::sort(absent.begin(), absent.end());
     absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
     std::string names;
     for (const auto& n : absent) names += (names.empty() ? "'" : ", '") + n + "'";
     return Error{"take '" + name + "' has tracks of node(s) not connected: " + names +
-                 "; start them again with the same --name (and --spool-dir) and retry"};
+                 "; start them again with the same --name (and --spool-dir) and retry, or recover "
+                 "without them (--skip-absent: their tracks kept as they are, what they miss listed)"};
   }
   // Where the take had got to when its mixer stopped (the files lag it a little).
   length = std::max<std::int64_t>(length, AliveFile::read(dir / ".alive") - take->start);

@@ -239,6 +239,10 @@ TEST(CommandLine, RecordRecoverNamesTheTake) {
   const tl::proto::Envelope env = build_request(inv);
   ASSERT_TRUE(env.has_record_recover());
   EXPECT_EQ(env.record_recover().take_name(), "take-7");
+  EXPECT_FALSE(env.record_recover().skip_absent()) << "waits for every node of the take unless asked";
+  const tl::proto::Envelope skip =
+      build_request(must_parse({"record", "recover", "take-7", "--skip-absent"}));
+  EXPECT_TRUE(skip.record_recover().skip_absent());
   Parsed p = parse({"record", "recover"});
   EXPECT_EQ(p.outcome.exit_code, kExitUsage);
 }

@@ -38,6 +38,7 @@ enum class Slot {
   Count,       //!< stop after N
   Seconds,     //!< stop after S seconds, positive
   IntervalMs,  //!< refresh interval, positive
+  SkipAbsent,  //!< record recover --skip-absent (a flag)
 };
 
 //! One argument: a name starting with '-' is an option, anything else a positional.

@@ -70,6 +70,7 @@ struct Invocation {
   float value = 0.0f;             //!< gain dB or pan
   bool on = true;                 //!< mute, solo: the state given (on unless 'off')
   bool levels = false;            //!< watch --levels
+  bool skip_absent = false;       //!< record recover --skip-absent
   std::uint64_t count = 0;        //!< watch --count (0: unlimited)
   double seconds = 0.0;           //!< watch --seconds (0: unlimited)
   tl::proto::SetStrip strip;      //!< strip, master and bus: the change (or "show")

@@ -89,8 +89,9 @@ class Recorder {
   //! (rejoined) nodes' spools for every range its tracks miss up to where the take
   //! was when the mixer stopped, patches them in, conforms and closes it like a
   //! stopped take (take.json says "recovered"). Every node of the take must be
-  //! connected. done runs on the recorder thread.
-  void recover_take(std::string name, StoppedFn done);
+  //! connected, unless skip_absent: the tracks of the others are closed as their files
+  //! hold them, what they miss said with the reason. done runs on the recorder thread.
+  void recover_take(std::string name, bool skip_absent, StoppedFn done);
 
   //! The take a killed mixer was recording in this same session (take.json "recording",
   //! the session's epoch), the newest if several: what resume_take() can go on with.
@@ -144,7 +145,7 @@ class Recorder {
   //! Keeps, per track of the take, the runs of its input the live mix concealed.
   bool drain_concealed();
   void begin(const std::string& name, MixSetup setup, const StartedFn& done);
-  void recover(const std::string& name, const StoppedFn& done);
+  void recover(const std::string& name, bool skip_absent, const StoppedFn& done);
   void resume(const std::string& name);
   //! Makes take_ the take being recorded (recording_, take_name_, take_start_).
   void adopt(std::unique_ptr<Take> take);

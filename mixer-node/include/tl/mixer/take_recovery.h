@@ -17,10 +17,12 @@ namespace tl::mixer {
 //! end: each track by the node now connected under its name (every silence after its
 //! first audio a gap to ask for; an Opus node's whole track a stand-in), and mix.wav.
 //! The take runs to where it had got to (its .alive, or its longest file), every track
-//! written out to there. An error names the nodes that are not connected, or the file
-//! that cannot be reopened.
+//! written out to there. An error names the nodes that are not connected (unless
+//! skip_absent: their tracks wait in Take::waiting and close as their files hold them),
+//! or the file that cannot be reopened.
 Result<std::unique_ptr<Take>> reopen_take(const std::filesystem::path& dir, const TakeManifest& manifest,
-                                          NodeRegistry& registry, std::uint32_t window_frames);
+                                          NodeRegistry& registry, std::uint32_t window_frames,
+                                          bool skip_absent = false);
 
 //! The take in dir that its killed mixer was recording in this same session, reopened to
 //! go on recording: mix.wav and each track resumed at their ends (a track waits in
