@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "tl/common/cli_range.h"
@@ -14,16 +15,33 @@
 
 namespace {
 
-//! Waits while take.json says "conforming" and the count of tracks left falls at least
-//! once a minute (a mixer is at work); a take no mixer conforms is render_take's to refuse.
+//! How far the conform of the take in take_dir has got: the bytes of the track files it
+//! is writing (<file>.part).
+std::uintmax_t bytes_being_written(const std::string& take_dir) {
+  std::uintmax_t bytes = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(take_dir, ec)) {
+    if (e.path().extension() == ".part") bytes += e.file_size(ec);
+  }
+  return bytes;
+}
+
+//! Waits while take.json says "conforming" and a mixer is at work on it (the count of
+//! tracks left falls, or the file being written grows, at least once a minute); a take no
+//! mixer conforms is render_take's to refuse.
 void wait_for_conform(const std::string& take_dir, bool quiet) {
   using clock = std::chrono::steady_clock;
   std::size_t left = 0;
+  std::uintmax_t written = 0;
   auto moved = clock::now();
   for (;;) {
     const auto take = tl::mixer::TakeManifest::read(take_dir);
     if (!take || take->state != tl::mixer::TakeManifest::kConforming) return;
     const std::size_t now_left = take->tracks_conforming();
+    if (const std::uintmax_t now_written = bytes_being_written(take_dir); now_written != written) {
+      written = now_written;
+      moved = clock::now();
+    }
     if (now_left != left) {
       left = now_left;
       moved = clock::now();

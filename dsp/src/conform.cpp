@@ -28,16 +28,17 @@ double node_index_at(std::span<const ConformAnchor> anchors, double session_pos)
   return a.node_index + (session_pos - a.session_pos) * slope;
 }
 
-float interpolate(std::span<const float> raw, double index) {
+//! The raw sample at index base + frac (0 <= frac < 1), base counted in raw (whose first
+//! sample may be any raw index: the caller subtracts it from base, in whole numbers).
+float interpolate(std::span<const float> raw, std::int64_t base, double frac) {
   const SincKernel& k = kernel();
-  const double base = std::floor(index);
   // Between two table phases the kernel is interpolated linearly (in double: offline quality).
-  const double where = (index - base) * k.phases();
+  const double where = frac * k.phases();
   const int phase = std::min(static_cast<int>(where), k.phases() - 1);
   const double mix = where - phase;
   const std::span<const float> k0 = k.row(phase);
   const std::span<const float> k1 = k.row(phase + 1);
-  const auto first = static_cast<std::int64_t>(base) - k.half_taps() + 1;
+  const auto first = base - k.half_taps() + 1;
   double acc = 0.0;
   for (int t = 0; t < k.taps(); ++t) {
     const std::int64_t i = first + t;
@@ -107,11 +108,13 @@ void conform_into(std::span<const float> raw, std::int64_t raw_first, std::span<
     }
     return;
   }
-  // The index less a whole number is exact in double: the same kernel phase as a whole conform.
-  const auto first = static_cast<double>(raw_first);
+  // The whole and the fraction of each index split before raw_first is taken off (in
+  // whole numbers): the same kernel phase, bit for bit, as a whole conform.
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double pos = static_cast<double>(start) + static_cast<double>(i);
-    out[i] = interpolate(raw, node_index_at(anchors, pos) - first);
+    const double index = node_index_at(anchors, pos);
+    const double base = std::floor(index);
+    out[i] = interpolate(raw, static_cast<std::int64_t>(base) - raw_first, index - base);
   }
 }
 

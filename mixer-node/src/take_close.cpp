@@ -102,19 +102,23 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
   for (auto& [node, tracks] : take.waiting) {
     for (std::size_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
-      const std::int64_t had = std::min(tracks[c]->head(), length);
-      tracks[c]->finish(length);
+      TrackWriter& w = *tracks[c];
+      // Audio was due to the end: every silence in it (found when it was reopened) and the
+      // rest after its file's end are missing.
+      w.note_audio_until(length);
+      w.finish(length);
       TakeTrack t{.file = track_file_name(node, static_cast<std::uint32_t>(c)),
                   .node = node,
                   .channel = static_cast<std::uint32_t>(c + 1),
-                  .first_sample = take.start,
+                  .first_sample = w.first_offset() < 0 ? -1 : take.start + w.first_offset(),
                   .frames = static_cast<std::uint64_t>(length),
-                  .lost_samples = static_cast<std::uint64_t>(length - had),
-                  .complete = had >= length};
-      if (had < length) {
-        t.missing = {{.from = take.start + had, .frames = length - had}};
-        t.missing_reason = "node '" + node + why;
-      }
+                  .peak_dbfs = to_dbfs(w.peak()),
+                  .rms_dbfs = to_dbfs(w.rms()),
+                  .lost_samples = w.lost_frames(),
+                  .complete = w.lost_frames() == 0};
+      for (const auto& g : w.lost_gaps())
+        t.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
+      if (!t.complete) t.missing_reason = "node '" + node + why;
       manifest.tracks.push_back(std::move(t));
     }
   }

@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "tl/mixer/take_folder.h"
+
 namespace fs = std::filesystem;
 
 namespace tl::mixer {
@@ -66,6 +68,14 @@ Result<bool> write_conformed_track(const fs::path& take_dir, const std::string& 
   auto raw = TrackReader::open((take_dir / "raw" / file).string());
   if (!raw) return Error{raw.error()};
   const fs::path part = take_dir / (file + ".part");
+  // Room for the new file (24-bit mono) and a margin: a full disk must not cut it short.
+  std::error_code space_ec;
+  const auto space = fs::space(take_dir, space_ec);
+  const auto needs = static_cast<std::uintmax_t>(frames) * 3u + (64u << 20);
+  if (!space_ec && space.available < needs) {
+    return Error{"not enough disk to write it (" + std::to_string(needs >> 20) + " MiB needed, " +
+                 std::to_string(space.available >> 20) + " MiB free)"};
+  }
   const dsp::ConformResult plan = dsp::plan_conform(anchors, 0, static_cast<std::size_t>(frames));
   auto writer = TrackWriter::open(part.string(), info, kConformStretch);
   if (!writer) return Error{writer.error()};
@@ -94,9 +104,16 @@ Result<bool> write_conformed_track(const fs::path& take_dir, const std::string& 
   }
   (*writer)->finish(frames);
   (*writer).reset();
+  // Whole, and on the disk, before it takes the track's name (and raw/ may go).
+  if (track_file_frames(part.string()) != frames || !sync_path(part)) {
+    std::error_code ec;
+    fs::remove(part, ec);
+    return Error{"the written file is not whole (disk full or failing?)"};
+  }
   std::error_code ec;
   fs::rename(part, take_dir / file, ec);
   if (ec) return Error{"cannot rename " + part.string() + ": " + ec.message()};
+  (void)sync_path(take_dir);
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tl/mixer/take_conform.h"
+#include "tl/mixer/take_folder.h"
 #include "tl/mixer/take_manifest.h"
 #include "tl/mixer/track_writer.h"
 
@@ -44,6 +45,17 @@ bool keep_one_file(const fs::path& take_dir, std::int64_t frames, TakeTrack::Con
   return true;
 }
 
+//! What a mixer stopped mid-conform can leave: a half-written <file>.part, and raw/'s
+//! file of a track take.json already keeps once (killed between the two steps).
+void remove_leftovers(const fs::path& take_dir, const TakeManifest& m) {
+  std::error_code ec;
+  for (const TakeTrack& t : m.tracks) {
+    fs::remove(take_dir / (t.file + ".part"), ec);
+    if (t.conform && t.conform->raw_file.empty() && !t.conform->raw_edge.empty())
+      fs::remove(take_dir / "raw" / t.file, ec);
+  }
+}
+
 }  // namespace
 
 Conformer::~Conformer() {
@@ -64,12 +76,15 @@ void Conformer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Conformer::finish() {
+void Conformer::finish(std::chrono::seconds max_wait) {
   if (!thread_.joinable()) return;
   {
     std::unique_lock lock(mutex_);
     if (busy_ != 0) spdlog::info("finishing the conform of {} take(s) before stopping", busy_);
-    wake_.wait(lock, [&] { return busy_ == 0; });
+    if (!wake_.wait_for(lock, max_wait, [&] { return busy_ == 0; })) {
+      spdlog::warn("{} take(s) still conforming after {} s: left for the next mixer on this record dir",
+                   busy_, max_wait.count());
+    }
   }
   stop();
 }
@@ -128,6 +143,7 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
   TakeManifest& m = read.value();
   if (m.state != TakeManifest::kConforming) return true;
   const auto began = std::chrono::steady_clock::now();
+  remove_leftovers(take_dir, m);
   const std::size_t total = m.tracks_conforming();
   std::size_t written = 0;
   for (TakeTrack& t : m.tracks) {
@@ -163,7 +179,7 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
     if (written < total || !drop.empty()) {
       if (const Status s = m.write(take_dir); !s) return Error{s.error()};
     }
-    if (!drop.empty()) {
+    if (!drop.empty() && sync_path(take_dir / "take.json")) {
       std::error_code ec;
       fs::remove(take_dir / drop, ec);
     }

@@ -103,6 +103,14 @@ double record_minutes_left(std::uint64_t free_bytes, std::uint32_t channels, std
   return static_cast<double>(free_bytes) / bytes_per_minute;
 }
 
+bool sync_path(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
 Status replace_file(const fs::path& path, const fs::path& tmp, std::string_view text) {
   {
     std::ofstream out(tmp, std::ios::trunc);

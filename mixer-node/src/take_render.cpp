@@ -82,10 +82,12 @@ class TrackStream {
       if (lo != at_) at_ = sf_seek(file_, lo, SEEK_SET);
       at_ += sf_readf_float(file_, out.data() + (lo - from - moved_) * channels_, hi - lo);
     }
-    for (std::size_t i = 0; i < edge_.size(); ++i) {
-      const std::int64_t at = edge_at_ + static_cast<std::int64_t>(i) - from;
-      if (at >= 0 && at < static_cast<std::int64_t>(out.size())) out[static_cast<std::size_t>(at)] = edge_[i];
-    }
+    // The edge samples within [from, from + out.size()).
+    const std::int64_t first = std::max<std::int64_t>(edge_at_, from);
+    const std::int64_t last = std::min<std::int64_t>(edge_at_ + static_cast<std::int64_t>(edge_.size()),
+                                                     from + static_cast<std::int64_t>(out.size()));
+    for (std::int64_t at = first; at < last; ++at)
+      out[static_cast<std::size_t>(at - from)] = edge_[static_cast<std::size_t>(at - edge_at_)];
   }
 
  private:

@@ -222,13 +222,7 @@ json Session::record_stop() {
   // Track files the conform moves or resamples are written after the stop answers
   // (state "conforming"): the tests read the files, so wait for take.json to close.
   if (stopped.value("state", "") == "conforming") {
-    const std::string path = stopped.value("path", "") + "/take.json";
-    const auto deadline = std::chrono::steady_clock::now() + 180s;
-    json take = read_json(path);
-    while (take.value("state", "conforming") == "conforming" && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-      take = read_json(path);
-    }
+    const json take = wait_take_closed(stopped.value("path", ""));
     stopped["conformed_after_stop"] = true;  // what the stop answered, for a test to see
     stopped["state"] = take.value("state", "conforming");
     stopped.erase("tracks_conforming");
@@ -264,6 +258,17 @@ const json* find_track(const json& take, const std::string& node, int channel) {
     if (t.value("node", "") == node && t.value("channel", 0) == channel) return &t;
   }
   return nullptr;
+}
+
+json wait_take_closed(const std::string& take_dir) {
+  const std::string path = take_dir + "/take.json";
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
+  json take = read_json(path);
+  while (take.value("state", "conforming") == "conforming" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    take = read_json(path);
+  }
+  return take;
 }
 
 Audio read_raw_track(const std::string& take_dir, const json& track) {

@@ -93,6 +93,10 @@ std::string netem_address(const Process& netem);
 //! around 25 ms, 5% reordered, both ways (sync and NACKs suffer too); seeded.
 std::vector<std::string> lossy_link_argv(const std::string& forward, int seed);
 
+//! take.json of the take in take_dir once it no longer says "conforming" (its moved or
+//! resampled track files are written after the stop answers), up to 180 s.
+json wait_take_closed(const std::string& take_dir);
+
 //! A track of take.json by node name and channel (1-based); nullptr when absent.
 const json* find_track(const json& take, const std::string& node, int channel);
 

@@ -122,8 +122,7 @@ TEST(Crash, AMixerKilledMidTakeLeavesReadableFilesAndTheNextCompletesTheTakeFrom
   EXPECT_NE(waits.err.find("--skip-absent"), std::string::npos) << waits.err;
   const RunResult recovered = s.tlctl({"record", "recover", "killed", "--skip-absent"});
   ASSERT_EQ(recovered.exit_code, 0) << recovered.err << s.logs();
-  std::ifstream in(dir + "/take.json");
-  const json take = json::parse(in, nullptr, false);
+  const json take = wait_take_closed(dir);  // a moved track is written after the answer
   ASSERT_FALSE(take.is_discarded());
   EXPECT_EQ(take.value("state", ""), "incomplete") << "gone's track is short";
   EXPECT_TRUE(take.value("recovered_after_mixer_stop", false));

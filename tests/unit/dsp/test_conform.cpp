@@ -95,10 +95,11 @@ TEST(Conform, AStretchAtATimeGivesTheWholeConformBitForBit) {
   for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = 0.5f * std::sin(0.0123 * static_cast<double>(i));
   const std::vector<std::vector<ConformAnchor>> maps = {
       {{0.0, 1.0}, {200000.0, 200000.0 / (1.0 - 150e-6) + 1.0}},  // resampled
-      {{0.0, -3.0}, {200000.0, 199999.8}},                        // a copy, three samples on
+      {{0.0, -3.0}, {200000.0, 199997.2}},                        // a copy, three samples back
   };
   for (const auto& map : maps) {
     const auto whole = conform(raw, map, 0, 199000);
+    EXPECT_EQ(whole.copied, &map == &maps[1]) << "one of each";
     std::vector<float> pieced(whole.samples.size());
     for (std::size_t at = 0; at < pieced.size(); at += 7001) {
       const std::size_t n = std::min<std::size_t>(7001, pieced.size() - at);

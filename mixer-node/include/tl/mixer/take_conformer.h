@@ -10,6 +10,7 @@
 //! killed meanwhile leaves the rest pending, and the next one goes on (resume()).
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -32,9 +33,10 @@ class Conformer {
   void start();
   //! Stops after the stretch in hand; what is left stays pending in take.json.
   void stop();
-  //! Writes what is queued (a mixer stopping with a take just closed leaves it whole),
-  //! then stops.
-  void finish();
+  //! Writes what is queued (a mixer stopping with a take just closed leaves it whole) for
+  //! up to max_wait, then stops (the rest pending for the next mixer): under a service
+  //! manager's stop timeout (systemd's TimeoutStopSec=30 here), a stop stays a stop.
+  void finish(std::chrono::seconds max_wait = std::chrono::seconds(20));
 
   //! Queues a take whose take.json says "conforming" (any thread).
   void add(std::filesystem::path take_dir);

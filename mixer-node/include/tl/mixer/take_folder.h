@@ -35,6 +35,10 @@ inline constexpr std::uint64_t kMinRecordSpaceBytes = 256ull << 20;
 //! The error says what is wrong, for the operator.
 Status check_record_dir(const std::filesystem::path& dir, std::uint64_t min_free = kMinRecordSpaceBytes);
 
+//! Puts a file's (or a folder's) contents on the disk (fsync): before the only other copy
+//! of its audio goes. False when it cannot.
+bool sync_path(const std::filesystem::path& path);
+
 //! Minutes of recording free_bytes hold at `channels` inputs: each a mono 24-bit track, plus
 //! the stereo 24-bit mix.wav (a track that needs no resampling is stored once).
 double record_minutes_left(std::uint64_t free_bytes, std::uint32_t channels, std::uint32_t sample_rate);
