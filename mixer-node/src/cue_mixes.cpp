@@ -49,6 +49,7 @@ Status CueMixes::set_on(NodeSlot& slot, bool on) {
   if (auto posted = post_change(engine_, cmd); !posted) return posted;
   if (on) (void)engine_.post(cue_limit_command(slot));  // refused: that cue keeps the ceiling it had
   slot.cue_on = on;
+  ++changes_;
   if (!on) slot.cue = -1;  // its cue goes back to the pool (levels start again at 0 dB)
   spdlog::info("node '{}': cue mix {}", slot.name, on ? "on" : "off");
   return Status::success();
@@ -89,20 +90,10 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
       }
       // A node that plays a cue mix gets it back on when a level is set for it: the operator
       // means it to be heard (it was turned off, or every cue was taken when it joined).
-      if (!slot->cue_on) {
-        if (auto on = set_on(*slot, true); !on) {
-          s->send_error(id, proto::ErrorReply::CONFLICT, on.error());
-          return;
-        }
+      if (auto set = set_level(*slot, *source, r.level_db()); !set) {
+        s->send_error(id, proto::ErrorReply::CONFLICT, set.error());
+        return;
       }
-      const MixCommand cmd{
-          .kind = MixCommand::Kind::CueLevel,
-          .node = slot->id,
-          .value = r.level_db() <= protocol::kCueLevelDb.lo ? 0.0f : db_to_gain(r.level_db()),
-          .bus = static_cast<std::uint8_t>(slot->cue),
-          .source = source->id};
-      if (!post_or_answer(engine_, *s, id, cmd)) return;
-      slot->cue_levels_db[source->id] = r.level_db();
       spdlog::info("node '{}': {} at {:+.1f} dB in its cue mix, set by {}", slot->name,
                    source == slot ? "its own sound" : "'" + source->name + "'", r.level_db(), s->who());
       break;
@@ -113,6 +104,7 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
         return;
       }
       slot->cue_limit_dbtp = r.limit_dbtp();
+      ++changes_;
       if (slot->cue >= 0 && !post_or_answer(engine_, *s, id, cue_limit_command(*slot))) return;
       spdlog::info("node '{}': cue limiter ceiling {:.1f} dBTP, set by {}", slot->name, r.limit_dbtp(),
                    s->who());
@@ -136,6 +128,78 @@ void CueMixes::set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t i
   state->set_packets(slot->report.cue_packets());
   state->set_underruns(slot->report.cue_underruns());
   s->reply(id, std::move(reply));
+}
+
+Status CueMixes::set_level(NodeSlot& listener, const NodeSlot& source, float level_db) {
+  if (!listener.cue_on) {
+    if (auto on = set_on(listener, true); !on) return on;
+  }
+  const MixCommand cmd{.kind = MixCommand::Kind::CueLevel,
+                       .node = listener.id,
+                       .value = level_db <= protocol::kCueLevelDb.lo ? 0.0f : db_to_gain(level_db),
+                       .bus = static_cast<std::uint8_t>(listener.cue),
+                       .source = source.id};
+  if (auto posted = post_change(engine_, cmd); !posted) return posted;
+  listener.cue_levels_db[source.id] = level_db;
+  ++changes_;
+  return Status::success();
+}
+
+void CueMixes::fill(proto::Scene& scene) const {
+  registry_.for_each([&](const NodeSlot& listener) {
+    const bool set = listener.cue_on || listener.cue_limit_dbtp != kCueCeilingDbtp;
+    if (!set) return;
+    proto::CueState& cue = *scene.add_cues();
+    cue.set_node(listener.name);
+    cue.set_on(listener.cue_on);
+    cue.set_limit_dbtp(listener.cue_limit_dbtp);
+    registry_.for_each([&](const NodeSlot& source) {
+      if (!listener.cue_on || listener.cue_levels_db[source.id] == 0.0f) return;
+      auto* level = cue.add_levels();
+      level->set_source(source.name);
+      level->set_level_db(listener.cue_levels_db[source.id]);
+    });
+  });
+}
+
+void CueMixes::restore(google::protobuf::RepeatedPtrField<proto::CueState>& kept) {
+  for (auto cue = kept.begin(); cue != kept.end();) {
+    NodeSlot* listener = registry_.by_name(cue->node());
+    if (listener == nullptr) {
+      ++cue;
+      continue;
+    }
+    if (protocol::kCueLimitDbtp.contains(cue->limit_dbtp()) &&
+        listener->cue_limit_dbtp != cue->limit_dbtp()) {
+      listener->cue_limit_dbtp = cue->limit_dbtp();
+      if (listener->cue >= 0) (void)engine_.post(cue_limit_command(*listener));
+      ++changes_;
+    }
+    cue->set_limit_dbtp(1.0f);  // applied (out of the ceiling's range)
+    if (cue->on() && !listener->cue_on) {
+      if (auto on = set_on(*listener, true); !on) {
+        spdlog::warn("node '{}': its cue mix from the last desk: {}", listener->name, on.error());
+      }
+    }
+    cue->set_on(false);  // applied
+    auto* levels = cue->mutable_levels();
+    for (auto level = levels->begin(); level != levels->end();) {
+      const NodeSlot* source = registry_.by_name(level->source());
+      if (source == nullptr || !protocol::kCueLevelDb.contains(level->level_db())) {
+        ++level;
+        continue;
+      }
+      if (auto set = set_level(*listener, *source, level->level_db()); !set) {
+        spdlog::warn("node '{}': '{}' in its cue mix from the last desk: {}", listener->name, source->name,
+                     set.error());
+      } else {
+        spdlog::info("node '{}': '{}' at {:+.1f} dB in its cue mix, from the last desk", listener->name,
+                     source->name, level->level_db());
+      }
+      level = levels->erase(level);
+    }
+    cue = levels->empty() ? kept.erase(cue) : cue + 1;
+  }
 }
 
 }  // namespace tl::mixer

@@ -23,13 +23,14 @@ std::optional<proto::Scene> DeskJournal::load() {
     return std::nullopt;
   }
   *pending_.mutable_strips() = scene->strips();
+  *pending_.mutable_cues() = scene->cues();
   return scene.value();
 }
 
 proto::Scene DeskJournal::for_node(const std::string& node) {
   proto::Scene mine, rest;
   for (const auto& st : pending_.strips()) *(node_of(st.target()) == node ? mine : rest).add_strips() = st;
-  pending_ = std::move(rest);
+  *pending_.mutable_strips() = std::move(*rest.mutable_strips());  // its cue mixes stay pending
   return mine;
 }
 
@@ -40,6 +41,7 @@ void DeskJournal::save_if_changed(std::uint64_t changes, std::int64_t now_ns,
   last_save_ns_ = now_ns;
   proto::Scene desk = scene();
   for (const auto& st : pending_.strips()) *desk.add_strips() = st;
+  for (const auto& cue : pending_.cues()) *desk.add_cues() = cue;
   if (const Status s = store_.save(kName, desk); !s) {
     spdlog::warn("cannot keep the desk for a restart: {}", s.error());
   }

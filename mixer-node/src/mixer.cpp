@@ -217,7 +217,11 @@ void Mixer::tick() {
   broadcast(levels, false, true);
   follow_latency();
   collect_applied_changes();
-  desk_journal_.save_if_changed(desk_.changes(), now, [this] { return desk_.scene("last desk"); });
+  desk_journal_.save_if_changed(desk_.changes() + cues_.changes(), now, [this] {
+    proto::Scene scene = desk_.scene("last desk");
+    cues_.fill(scene);
+    return scene;
+  });
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
@@ -388,6 +392,8 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
     if (auto on = cues_.set_on(*slot, true); !on)
       spdlog::warn("node '{}' asked for a cue mix: {}", slot->name, on.error());
   }
+  // The cue mixes of the last desk that this node completes (as listener or source).
+  cues_.restore(desk_journal_.pending_cues());
 }
 
 void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::uint64_t id,

@@ -202,12 +202,31 @@ TEST(Crash, ATakeGoesOnThroughAMixerKilledAndStartedAgainWithNothingLost) {
   for (const auto& [name, samples] : sources) {
     const std::string file = s.dir() + "/" + name + ".wav";
     ASSERT_TRUE(write_wav(file, kRate, 1, SF_FORMAT_PCM_24, samples));
-    s.start_capture(name, "file:" + file);
+    // a plays its personal cue mix (to a file): its levels are part of the desk too.
+    if (name == "a") {
+      s.start_capture(name, "file:" + file, {"--cue", "file:" + s.dir() + "/a-cue.wav"});
+    } else {
+      s.start_capture(name, "file:" + file);
+    }
   }
   for (const auto& [name, samples] : sources) ASSERT_TRUE(s.wait_node_state(name, "streaming")) << s.logs();
   s.wait_session(1.0);
   ASSERT_EQ(s.tlctl({"gain", "a/1", "-6"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"mute", "b/1"}).exit_code, 0);
+  const RunResult more_me = s.tlctl({"cue", "a", "me", "+6"});
+  ASSERT_EQ(more_me.exit_code, 0) << more_me.err;
+  const RunResult less_b = s.tlctl({"cue", "a", "level", "b", "-3"});
+  ASSERT_EQ(less_b.exit_code, 0) << less_b.err;
+  // The desk is kept within half a second of a change: the kill comes after that.
+  const std::string desk_file = s.take_dir() + "/.desk/current.json";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json desk = read_json(desk_file);
+        return desk.contains("cues") && !desk["cues"].empty() &&
+               desk["cues"][0].value("levels", json::array()).size() == 2;
+      },
+      10s, 50ms))
+      << read_json(desk_file).dump();
   while (s.session_seconds() < static_cast<double>(start) / kRate + 4.0) s.wait_session(0.1);
   s.mixer().kill_hard();
   // The mixer stays down for 3 s: the outage is the scenario, not a wait for a condition.
@@ -220,6 +239,14 @@ TEST(Crash, ATakeGoesOnThroughAMixerKilledAndStartedAgainWithNothingLost) {
   const json a = s.tlctl_json({"strip", "a/1", "show"});
   EXPECT_NEAR(json_num(a["channel"], "gain_db"), -6.0, 1e-6) << a.dump();
   EXPECT_TRUE(s.tlctl_json({"strip", "b/1", "show"})["channel"].value("mute", false));
+  // And a's cue mix as its performer had it: more of itself, less of b.
+  const json cue = s.tlctl_json({"cue", "a", "show"});
+  EXPECT_TRUE(cue.value("on", false)) << cue.dump();
+  std::map<std::string, double> levels;
+  for (const auto& l : cue.value("levels", json::array()))
+    levels[l.value("source", "")] = json_num(l, "level_db");
+  EXPECT_NEAR(levels["a"], 6.0, 1e-6) << cue.dump();
+  EXPECT_NEAR(levels["b"], -3.0, 1e-6) << cue.dump();
   s.wait_session(4.0);
   const json stopped = s.record_stop();
 

@@ -65,6 +65,37 @@ TEST(DeskJournal, EachNodeGetsItsStripsOnceAndTheOthersAreKeptInTheFile) {
   EXPECT_EQ(third.for_node("a").strips_size(), 1);
 }
 
+// A performer's cue mix is part of the desk a restart brings back: kept in the file until
+// its nodes are back and CueMixes::restore takes it out.
+TEST(DeskJournal, CueMixesNotBroughtBackYetAreKeptInTheFile) {
+  const auto dir = test::make_work_dir("desk_journal_cues");
+  DeskJournal first(dir);
+  first.save_if_changed(1, 1'000'000'000, [] {
+    proto::Scene s = desk({"booth/1"}, 0.0);
+    auto* cue = s.add_cues();
+    cue->set_node("booth");
+    cue->set_on(true);
+    cue->set_limit_dbtp(-9.0f);
+    auto* me = cue->add_levels();
+    me->set_source("booth");
+    me->set_level_db(6.0f);
+    return s;
+  });
+  DeskJournal next(dir);
+  ASSERT_TRUE(next.load());
+  EXPECT_EQ(next.for_node("booth").strips_size(), 1) << "its strips handed out, its cue mix kept";
+  ASSERT_EQ(next.pending_cues().size(), 1);
+  EXPECT_EQ(next.pending_cues()[0].node(), "booth");
+  EXPECT_FLOAT_EQ(next.pending_cues()[0].limit_dbtp(), -9.0f);
+  ASSERT_EQ(next.pending_cues()[0].levels_size(), 1);
+  EXPECT_FLOAT_EQ(next.pending_cues()[0].levels(0).level_db(), 6.0f);
+  // Saved again before booth came back (the desk holds no cue mix now): still in the file.
+  next.save_if_changed(1, 1'000'000'000, [] { return desk({}, 0.0); });
+  DeskJournal third(dir);
+  ASSERT_TRUE(third.load());
+  EXPECT_EQ(third.pending_cues().size(), 1);
+}
+
 TEST(DeskJournal, AnUnreadableFileStartsAFlatDesk) {
   const auto dir = test::make_work_dir("desk_journal_bad");
   DeskJournal journal(dir);

@@ -29,10 +29,24 @@ class CueMixes {
   //! Answers a SetCue request (on, off, a source's level, the limiter's ceiling) with the
   //! node's CueState, or an error for the operator.
   void set_cue(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::SetCue& r);
+  //! A source's level (dB, -60: off) in a listener's cue mix, turning the mix on if it is
+  //! off. Errors: every cue is taken, the engine's queue is full.
+  Status set_level(NodeSlot& listener, const NodeSlot& source, float level_db);
+
+  //! Counts every change to a cue mix (on, off, a level, a ceiling): the desk journal
+  //! saves when it moves.
+  std::uint64_t changes() const noexcept { return changes_; }
+  //! Each node's cue mix that is on or set (a level, a ceiling), into scene.cues.
+  void fill(proto::Scene& scene) const;
+  //! Brings back what a desk journal kept, as far as its nodes are here: a listener's
+  //! ceiling and on state, and each level whose source has joined. What is applied is
+  //! taken out of `kept`; the rest waits for its nodes (call again as nodes join).
+  void restore(google::protobuf::RepeatedPtrField<proto::CueState>& kept);
 
  private:
   NodeRegistry& registry_;
   MixEngine& engine_;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace tl::mixer

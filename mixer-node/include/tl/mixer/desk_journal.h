@@ -4,7 +4,8 @@
 //! same record folder comes back with the mix the engineers had. io thread.
 //!
 //! At start-up the master and buses are brought back at once; a node's strips when the
-//! node registers (until then they are kept, and saved again with the rest).
+//! node registers, and its cue mix (on, ceiling, levels) once it and each source have
+//! (until then they are kept, and saved again with the rest).
 
 #include <cstdint>
 #include <filesystem>
@@ -29,6 +30,9 @@ class DeskJournal {
   std::optional<proto::Scene> load();
   //! The pending strips of `node` (removed from the pending ones); empty when none.
   proto::Scene for_node(const std::string& node);
+  //! The cue mixes the last mixer kept that are not brought back yet (CueMixes::restore
+  //! takes out what it applies); saved again with the rest until then.
+  google::protobuf::RepeatedPtrField<proto::CueState>& pending_cues() { return *pending_.mutable_cues(); }
   //! Saves scene() when the desk's change count moved since the last save and
   //! kSaveEveryNs have passed; strips still pending are kept in the file.
   void save_if_changed(std::uint64_t changes, std::int64_t now_ns,
