@@ -22,11 +22,8 @@ void Take::open_tracks(const NodeSlot& slot, std::uint32_t sample_rate, std::uin
   for (std::uint32_t c = 0; c < slot.channels; ++c) {
     if (node_tracks[c]) continue;  // taken up from before the mixer restarted
     const std::string file = track_file_name(slot.name, c);
-    TrackFileInfo info{.sample_rate = sample_rate,
-                       .channels = 1,
-                       .time_reference = start,
-                       .description = "tracklink " + name + " " + slot.name + "/" + std::to_string(c + 1)};
-    auto writer = TrackWriter::open((dir / file).string(), info, window_frames);
+    auto writer = TrackWriter::open((dir / file).string(),
+                                    node_track_info(name, slot.name, c, sample_rate, start), window_frames);
     if (!writer) {
       spdlog::error("take '{}': {} — this track is not recorded; check disk space and permissions", name,
                     writer.error());

@@ -112,11 +112,6 @@ std::size_t Conformer::resume(const fs::path& record_dir) {
   return n;
 }
 
-std::size_t Conformer::busy() const {
-  std::lock_guard lock(mutex_);
-  return busy_;
-}
-
 void Conformer::run() {
   for (;;) {
     fs::path dir;
@@ -149,11 +144,7 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
   for (TakeTrack& t : m.tracks) {
     if (!t.conform || !t.conform->pending) continue;
     TakeTrack::Conform& c = *t.conform;
-    const TrackFileInfo info{
-        .sample_rate = m.sample_rate,
-        .channels = 1,
-        .time_reference = m.start_sample,
-        .description = "tracklink " + m.take + " " + t.node + "/" + std::to_string(t.channel)};
+    const TrackFileInfo info = node_track_info(m.take, t.node, t.channel - 1, m.sample_rate, m.start_sample);
     auto wrote =
         write_conformed_track(take_dir, t.file, c.map, static_cast<std::int64_t>(m.frames), info, stop);
     if (wrote && !*wrote) {

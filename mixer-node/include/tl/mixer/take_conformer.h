@@ -42,8 +42,6 @@ class Conformer {
   void add(std::filesystem::path take_dir);
   //! Queues every take under record_dir a stopped mixer left "conforming"; how many.
   std::size_t resume(const std::filesystem::path& record_dir);
-  //! Takes queued or being written (any thread).
-  std::size_t busy() const;
 
   //! Writes every pending track of one take on the calling thread, take.json saved
   //! after each, and closes it. false: stop was set first (the rest stays pending).
@@ -55,7 +53,7 @@ class Conformer {
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;  // guards queue_ and busy_
+  std::mutex mutex_;  // guards queue_ and busy_
   std::condition_variable wake_;
   std::deque<std::filesystem::path> queue_;
   std::size_t busy_ = 0;

@@ -41,6 +41,16 @@ struct TrackFileInfo {
   std::string description;       // bext description (truncated to 256 chars)
 };
 
+//! How a node's track file of a take describes itself (the recorder's file and the
+//! conform's rewrite of it carry the same): mono, the take's start as bext time reference.
+inline TrackFileInfo node_track_info(const std::string& take, const std::string& node, std::uint32_t channel,
+                                     std::uint32_t sample_rate, MediaTime start) {
+  return {.sample_rate = sample_rate,
+          .channels = 1,
+          .time_reference = start,
+          .description = "tracklink " + take + " " + node + "/" + std::to_string(channel + 1)};
+}
+
 //! A take's audio file read back whole: samples interleaved, full scale 1.0 (24-bit
 //! samples come back exactly).
 struct TrackAudio {
