@@ -63,6 +63,8 @@ Conformer::~Conformer() {
 }
 
 void Conformer::start() {
+  // The default logger made here, not first on the conformer thread (a race TSan reports).
+  (void)spdlog::default_logger();
   stop_.store(false);
   thread_ = std::thread([this] { run(); });
 }
