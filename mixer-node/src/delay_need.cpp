@@ -43,6 +43,7 @@ void DelayNeed::close_window() noexcept {
   closed_count_ = std::min(closed_count_ + 1, span);
   open_ = Window{};
   window_open_ = false;
+  estimate_ = quantile();
 }
 
 std::uint32_t DelayNeed::count() const noexcept {
@@ -62,6 +63,11 @@ double DelayNeed::worst() const noexcept {
 
 bool DelayNeed::estimate(double& need) const noexcept {
   if (closed_count_ == 0) return false;
+  need = estimate_;
+  return true;
+}
+
+double DelayNeed::quantile() const noexcept {
   // The quantile of n needs is the k-th largest, k = ceil((1 - q) n). Each sub-window
   // kept its own largest; what a full one dropped lies at or under its smallest kept.
   // So the answer is the k-th largest kept, or that bound if higher: exact while
@@ -80,8 +86,7 @@ bool DelayNeed::estimate(double& need) const noexcept {
       std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil((1.0 - config_.quantile) * n)), 1, m);
   const auto end = all.begin() + static_cast<std::ptrdiff_t>(m);
   std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k - 1), end, std::greater<>());
-  need = std::max(all[k - 1], dropped_bound);
-  return true;
+  return std::max(all[k - 1], dropped_bound);
 }
 
 }  // namespace tl::mixer

@@ -148,8 +148,11 @@ void Recorder::run() {
       break;
     }
     if (!busy) {
+      // Between takes only the mix comes (its ring holds 10 s) and a command wakes us:
+      // waking 200 times a second for it cost 0.3% of a core.
+      const auto nap = std::chrono::milliseconds(take_ ? 5 : 50);
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::milliseconds(5), [this] { return !commands_.empty(); });
+      wake_.wait_for(lock, nap, [this] { return !commands_.empty(); });
     }
   }
 }

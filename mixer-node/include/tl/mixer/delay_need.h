@@ -41,6 +41,8 @@ class DelayNeed {
 
   //! The quantile of the needs over the sub-windows closed so far (at most
   //! Config::windows of them), in samples; false before the first closes.
+  //! Worked out when a sub-window closes (it changes only then), so reading it
+  //! every block costs nothing.
   bool estimate(double& need) const noexcept;
   //! The largest need in the same span.
   double worst() const noexcept;
@@ -54,6 +56,7 @@ class DelayNeed {
     std::uint32_t count = 0;
   };
   void close_window() noexcept;
+  double quantile() const noexcept;
 
   Config config_{};
   std::array<Window, kMaxWindows> closed_{};
@@ -61,6 +64,7 @@ class DelayNeed {
   Window open_{};
   bool window_open_ = false;
   double window_start_ = 0.0;
+  double estimate_ = 0.0;  // quantile() at the last close
 };
 
 }  // namespace tl::mixer
