@@ -135,6 +135,7 @@ void Recorder::run() {
     for (auto& c : commands) c();
     const bool busy = drain_packets() | drain_mix() | drain_concealed();
     if (take_) service_take();
+    if (!unsaved_.empty() && clock_.now_ns() >= next_save_ns_) save_closed_takes(false);
     if (!running_.load()) {
       if (take_) {
         // Shutting down mid-take: stop now and finish every file.
@@ -145,6 +146,7 @@ void Recorder::run() {
         }
         continue;  // keep draining until service_take() finalizes
       }
+      if (!unsaved_.empty()) save_closed_takes(true);
       break;
     }
     if (!busy) {
@@ -414,11 +416,6 @@ void Recorder::finalize() {
   // Tracks to move or resample are written on the conformer's thread: the stop answers now.
   const std::size_t conforming = m.tracks_conforming();
   m.state = conforming != 0 ? TakeManifest::kConforming : TakeManifest::closed_state(m.complete);
-  if (!take.recovered) {
-    if (const Status s = take.automation.write(take.dir); !s) {
-      spdlog::error("take '{}': {}", take.name, s.error());
-    }
-  }
   if (take.backfilling && !take.backfill.requests().empty()) {
     std::uint64_t recovered = 0, lost = 0;
     for (const auto& t : m.tracks) {
@@ -429,15 +426,23 @@ void Recorder::finalize() {
         "take '{}': backfill answered {} of {} request(s); {} samples recovered in all, {} still missing",
         take.name, take.backfill.answered_count(), take.backfill.requests().size(), recovered, lost);
   }
-  write_manifest(m);
   spdlog::info("take '{}' {}: {:.1f} s, {} tracks + mix.wav in {}", take.name, m.state, m.seconds,
                m.tracks.size(), take.dir.string());
   if (conforming != 0) {
     spdlog::info("take '{}': {} track(s) to conform in the background (tlctl takes shows how many are left)",
                  take.name, conforming);
-    conformer_.add(take.dir);
   }
   const proto::RecordStopped summary = stopped_take(m, take.dir);
+  {
+    std::lock_guard lock(mutex_);
+    unsaved_summaries_.push_back(summary);
+  }
+  unsaved_.push_back({.take = take.name,
+                      .dir = take.dir,
+                      .automation = take.recovered ? std::nullopt : std::optional(std::move(take.automation)),
+                      .manifest = std::move(m),
+                      .conform = conforming != 0});
+  save_closed_takes(false);
   StoppedFn done = std::move(take.on_stopped);
   take_.reset();
   recording_.store(false, std::memory_order_release);
@@ -447,6 +452,36 @@ void Recorder::finalize() {
     take_name_.clear();
   }
   if (done) done(summary);
+}
+
+void Recorder::save_closed_takes(bool last_try) {
+  const std::int64_t now = clock_.now_ns();
+  while (!unsaved_.empty()) {
+    Unsaved& u = unsaved_.front();
+    Status s = u.automation ? u.automation->write(u.dir) : Status::success();
+    if (s) s = u.manifest.write(u.dir);
+    if (!s) {
+      // Said once per take; its tracks are closed, the node spools still hold their audio.
+      if (next_save_ns_ == 0 || last_try) {
+        spdlog::error("take '{}': {}; {}", u.take, s.error(),
+                      last_try ? "its take.json still says it was recording: start the mixer again on a disk "
+                                 "with room and `tlctl record recover` it"
+                               : "tried again every 5 s while the mixer runs");
+      }
+      next_save_ns_ = now + 5'000'000'000;
+      return;
+    }
+    if (next_save_ns_ != 0) spdlog::info("take '{}': take.json written now that the disk has room", u.take);
+    next_save_ns_ = 0;
+    u.automation.reset();
+    if (u.conform) conformer_.add(u.dir);
+    {
+      std::lock_guard lock(mutex_);
+      std::erase_if(unsaved_summaries_,
+                    [&](const proto::RecordStopped& t) { return t.take_name() == u.take; });
+    }
+    unsaved_.pop_front();
+  }
 }
 
 TakeManifest Recorder::manifest(const char* state) const {
@@ -476,7 +511,16 @@ void Recorder::adopt(std::unique_ptr<Take> take) {
 }
 
 std::vector<proto::RecordStopped> Recorder::list_takes() const {
-  return tl::mixer::list_takes(config_.record_dir, take_name());
+  std::vector<proto::RecordStopped> takes = tl::mixer::list_takes(config_.record_dir, take_name());
+  // A closed take whose take.json the disk refused: what the stop said, not the old file.
+  std::lock_guard lock(mutex_);
+  for (const proto::RecordStopped& unsaved : unsaved_summaries_) {
+    const auto on_disk = std::find_if(takes.begin(), takes.end(), [&](const proto::RecordStopped& t) {
+      return t.take_name() == unsaved.take_name();
+    });
+    if (on_disk != takes.end()) *on_disk = unsaved;
+  }
+  return takes;
 }
 
 }  // namespace tl::mixer

@@ -15,6 +15,17 @@ double to_dbfs(double v) {
   return gain_to_db(v, -150.0);
 }
 
+//! A file the disk refused: that comes first in why its end is missing.
+void note_write_error(const TrackWriter& w, MediaTime start, TakeTrack& t) {
+  if (w.write_error().empty()) return;
+  std::string why = "the disk refused the file (" + w.write_error() + ")";
+  if (w.failed_at() >= 0) why += " from session sample " + std::to_string(start + w.failed_at()) + " on";
+  // What else is said of the losses holds only for those before the disk filled.
+  const auto gaps = w.lost_gaps();
+  const bool disk_only = gaps.size() == 1 && w.failed_at() >= 0 && gaps.front().from == w.failed_at();
+  t.missing_reason = t.missing_reason.empty() || disk_only ? why : why + "; before that: " + t.missing_reason;
+}
+
 //! Each node track written out to length and closed, as take.json lists it.
 std::vector<TakeTrack> close_tracks(Take& take, std::int64_t length, NodeRegistry& registry,
                                     bool shutting_down) {
@@ -52,6 +63,7 @@ std::vector<TakeTrack> close_tracks(Take& take, std::int64_t length, NodeRegistr
                                  track.missing_reason;
         }
       }
+      note_write_error(t, take.start, track);
       track.complete = track.lost_samples == 0;
       out.push_back(std::move(track));
     }
@@ -119,6 +131,7 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
       for (const auto& g : w.lost_gaps())
         t.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
       if (!t.complete) t.missing_reason = "node '" + node + why;
+      note_write_error(w, take.start, t);
       manifest.tracks.push_back(std::move(t));
     }
   }
@@ -140,6 +153,11 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
                 .lost_samples = take.mix->lost_frames(),
                 .concealed_samples = take.mix_concealed.frames(),
                 .clipped_samples = take.mix->clipped_samples()};
+  for (const auto& g : take.mix->lost_gaps())
+    mix.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
+  note_write_error(*take.mix, take.start, mix);
+  mix.complete = mix.lost_samples == 0;
+  manifest.complete = manifest.complete && mix.complete;
   // Session samples: where the live mix holds a guess.
   for (const auto& [from, to] : take.mix_concealed.ranges()) {
     mix.concealed.push_back({.from = take.start + from, .frames = to - from});

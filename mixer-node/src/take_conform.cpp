@@ -103,12 +103,14 @@ Result<bool> write_conformed_track(const fs::path& take_dir, const std::string& 
     (*writer)->flush_until(at + static_cast<std::int64_t>(n));
   }
   (*writer)->finish(frames);
+  const std::string refused = (*writer)->write_error();
   (*writer).reset();
   // Whole, and on the disk, before it takes the track's name (and raw/ may go).
-  if (track_file_frames(part.string()) != frames || !sync_path(part)) {
+  if (!refused.empty() || track_file_frames(part.string()) != frames || !sync_path(part)) {
     std::error_code ec;
     fs::remove(part, ec);
-    return Error{"the written file is not whole (disk full or failing?)"};
+    return Error{refused.empty() ? "the written file is not whole (disk full or failing?)"
+                                 : "the disk refused it (" + refused + ")"};
   }
   std::error_code ec;
   fs::rename(part, take_dir / file, ec);

@@ -35,6 +35,10 @@ json track_json(const TakeTrack& t, bool is_mix) {
     j["missing"] = ranges_json(t.missing);
     if (!t.missing_reason.empty()) j["missing_reason"] = t.missing_reason;
     j["complete"] = t.complete;
+  } else if (!t.missing_reason.empty()) {  // mix.wav the disk refused
+    j["missing"] = ranges_json(t.missing);
+    j["missing_reason"] = t.missing_reason;
+    j["complete"] = false;
   }
   if (t.live_concealed) {
     j["live_concealed"] = ranges_json(t.live_concealed->runs);

@@ -7,10 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <numbers>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "tl/protocol/pcm.h"
 
@@ -98,7 +101,7 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::open(const std::string& path, 
     sf_close(file);
     return Error{"cannot set the BWF bext chunk of '" + path + "'"};
   }
-  return std::unique_ptr<TrackWriter>(new TrackWriter(file, info.channels, window_frames));
+  return std::unique_ptr<TrackWriter>(new TrackWriter(file, path, info.channels, window_frames));
 }
 
 Result<std::unique_ptr<TrackWriter>> TrackWriter::resume(const std::string& path, std::uint32_t window_frames,
@@ -111,7 +114,7 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::resume(const std::string& path
     return Error{"'" + path + "' is not a track or mix of a take"};
   }
   std::unique_ptr<TrackWriter> w(
-      new TrackWriter(file, static_cast<std::uint32_t>(sf.channels), window_frames));
+      new TrackWriter(file, path, static_cast<std::uint32_t>(sf.channels), window_frames));
   // Read it back: levels, the first and last audio, and the silent runs between.
   constexpr std::int64_t kMinGap = 48;  // a packet
   const auto channels = static_cast<std::size_t>(sf.channels);
@@ -148,8 +151,9 @@ Result<std::unique_ptr<TrackWriter>> TrackWriter::resume(const std::string& path
   return w;
 }
 
-TrackWriter::TrackWriter(SNDFILE* file, std::uint32_t channels, std::uint32_t window_frames)
+TrackWriter::TrackWriter(SNDFILE* file, std::string path, std::uint32_t channels, std::uint32_t window_frames)
     : file_(file),
+      path_(std::move(path)),
       channels_(channels),
       window_(std::bit_ceil(std::max<std::uint32_t>(window_frames, kChunkFrames))),
       mask_(window_ - 1),
@@ -259,16 +263,21 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
        ++g) {
     const std::int64_t lo = std::max(offset, gaps_[g].from);
     const std::int64_t hi = std::min(end, gaps_[g].to);
-    if (closed_) return;
+    if (closed_ || (failed_at_ >= 0 && hi > failed_at_)) return;
     // Into the file where the silence is, in chunks.
-    for (std::int64_t at = lo; at < hi;) {
+    std::int64_t at = lo;
+    while (at < hi) {
       const auto n = static_cast<std::uint32_t>(std::min<std::int64_t>(hi - at, kChunkFrames));
       convert(&interleaved[static_cast<std::size_t>(at - offset) * channels_], n, out_.get());
       sf_seek(file_, at, SEEK_SET);
-      sf_writef_int(file_, out_.get(), n);
+      if (!write_frames(at, out_.get(), n)) break;
       at += n;
     }
     wrote = true;
+    if (at < hi) {  // the disk refused it: the gap stays as it was, and so does the rest
+      sf_seek(file_, head_, SEEK_SET);
+      return;
+    }
     filled += hi - lo;
     if (first_offset_ < 0 || lo < first_offset_) first_offset_ = lo;
     // The gap shrinks, or splits around the patch.
@@ -306,9 +315,11 @@ void TrackWriter::expect_from(std::int64_t offset) {
 
 std::vector<TrackWriter::Gap> TrackWriter::lost_gaps() const {
   std::vector<Gap> out;
+  const std::int64_t end = failed_at_ >= 0 ? failed_at_ : INT64_MAX;
   for (const Gap& g : gaps_) {
-    if (g.to <= audio_end_) out.push_back(g);
+    if (g.to <= audio_end_ && g.from < end) out.push_back({g.from, std::min(g.to, end), g.provisional});
   }
+  if (failed_at_ >= 0 && head_ > failed_at_) out.push_back({failed_at_, head_});
   return out;
 }
 
@@ -322,9 +333,11 @@ std::uint64_t TrackWriter::provisional_frames() const noexcept {
 
 std::uint64_t TrackWriter::lost_frames() const noexcept {
   std::uint64_t n = 0;
+  const std::int64_t end = failed_at_ >= 0 ? failed_at_ : INT64_MAX;
   for (const Gap& g : gaps_) {
-    if (g.to <= audio_end_) n += static_cast<std::uint64_t>(g.to - g.from);
+    if (g.to <= audio_end_ && g.from < end) n += static_cast<std::uint64_t>(std::min(g.to, end) - g.from);
   }
+  if (failed_at_ >= 0 && head_ > failed_at_) n += static_cast<std::uint64_t>(head_ - failed_at_);
   return n;
 }
 
@@ -367,7 +380,7 @@ void TrackWriter::write_run(std::int64_t until) {
       convert(&samples_[first * channels_], n, out_.get());
       std::memset(&present_[first], 0, n);
       counted_ += static_cast<std::uint64_t>(n) * channels_;
-      sf_writef_int(file_, out_.get(), n);
+      write_frames(head_, out_.get(), n);
       head_ += n;
       continue;
     }
@@ -398,9 +411,29 @@ void TrackWriter::write_run(std::int64_t until) {
     }
     convert(&samples_[first * channels_], n, out_.get());
     counted_ += static_cast<std::uint64_t>(n) * channels_;
-    sf_writef_int(file_, out_.get(), n);
+    write_frames(head_, out_.get(), n);
     head_ += n;
   }
+}
+
+bool TrackWriter::write_frames(std::int64_t at, const std::int32_t* ints, std::int64_t n) {
+  if (failed_at_ >= 0 && at >= failed_at_) return false;  // the file ends where it failed
+  errno = 0;
+  const sf_count_t got = sf_writef_int(file_, ints, n);
+  if (got == n) return true;
+  const int errno_then = errno;
+  const bool first = error_.empty();
+  if (first) {
+    error_ = errno_then != 0 ? std::strerror(errno_then) : sf_strerror(file_);
+  }
+  if (at == head_) {  // the track's end: nothing more goes in after it
+    failed_at_ = at + std::max<sf_count_t>(got, 0);
+    spdlog::error("cannot write {}: {}; it ends at frame {}, what follows is counted lost", path_, error_,
+                  failed_at_);
+  } else if (first) {
+    spdlog::error("cannot write {} (a gap being filled at frame {}): {}; that gap stays", path_, at, error_);
+  }
+  return false;
 }
 
 void TrackWriter::flush_until(std::int64_t offset) {
@@ -414,7 +447,7 @@ void TrackWriter::update_header() {
 void TrackWriter::finish(std::int64_t total_frames) {
   if (closed_) return;
   flush_until(total_frames);
-  if (fade_ != 0 && head_ > 0) {
+  if (fade_ != 0 && head_ > 0 && failed_at_ < 0) {
     // Fade out: the last frames again, from the copy kept of them (levels stay those of
     // the mix as it was, so they are not counted twice).
     const std::int64_t n = std::min<std::int64_t>(fade_, head_);
@@ -429,7 +462,7 @@ void TrackWriter::finish(std::int64_t total_frames) {
       }
     }
     sf_seek(file_, head_ - n, SEEK_SET);
-    sf_writef_int(file_, ints.data(), n);
+    write_frames(head_ - n, ints.data(), n);
   }
   sf_close(file_);
   closed_ = true;

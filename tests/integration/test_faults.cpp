@@ -8,7 +8,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "harness.h"
 #include "wav.h"
@@ -134,6 +136,43 @@ TEST(Faults, CrashedNodeShowsGoneRejoinsItsTracksAndOthersKeepRecording) {
     if (silent > 4800) in_audio = false;
   }
   EXPECT_EQ(runs, 2) << "one stretch before the crash and one after the rejoin";
+}
+
+TEST(Faults, AClosedTakeWhoseFilesTheDiskRefusesIsSavedOnceThereIsRoom) {
+  Session s("faults_unsaved");
+  s.start_mixer();
+  s.start_capture("a", "tone:300");
+  ASSERT_TRUE(s.wait_node_state("a", "streaming")) << s.logs();
+  s.record_start("held");
+  s.wait_session(1.0);
+  const std::string dir = s.take_dir() + "/held";
+  // take.json and automation.json go in by renaming a .tmp file: a folder in the way makes
+  // those writes fail as a full disk would.
+  ASSERT_TRUE(std::filesystem::create_directory(dir + "/take.json.tmp"));
+  const json stopped = s.tlctl_json({"record", "stop"}, 60s);
+  const std::string closed = stopped.value("state", "");
+  EXPECT_TRUE(closed == "complete" || closed == "conforming") << stopped.dump();
+  EXPECT_EQ(read_json(dir + "/take.json").value("state", ""), "recording") << "the disk did not take it";
+
+  // The mixer says what the stop said, not what the old file says ("unfinished").
+  const RunResult takes = s.tlctl({"takes"});
+  ASSERT_EQ(takes.exit_code, 0) << takes.err;
+  EXPECT_EQ(takes.out.find("unfinished"), std::string::npos) << takes.out;
+  EXPECT_NE(takes.out.find("held"), std::string::npos) << takes.out;
+
+  // Room again: it is written within a few seconds, without asking.
+  std::filesystem::remove(dir + "/take.json.tmp");
+  json take;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  do {
+    std::this_thread::sleep_for(100ms);
+    take = read_json(dir + "/take.json");
+  } while ((take.value("state", "") == "recording" || take.value("state", "") == "conforming") &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(take.value("state", ""), "complete") << take.dump(2) << s.logs();
+  EXPECT_TRUE(take.value("complete", false));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/automation.json"));
+  EXPECT_NE(s.logs().find("take.json written now that the disk has room"), std::string::npos) << s.logs();
 }
 
 TEST(Faults, ControlPortSurvivesGarbageAndClientsThatVanishMidMessage) {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <sys/resource.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -194,6 +196,41 @@ TEST(TrackWriter, LateAudioFillsItsGapInTheFileBitExact) {
       const std::int32_t want = missing ? 0 : static_cast<std::int32_t>(f * 2 + c);
       ASSERT_EQ(audio.samples[static_cast<std::size_t>(f * 2 + c)] / 256, want) << f << "/" << c;
     }
+  }
+}
+
+TEST(TrackWriter, AFileTheDiskRefusesEndsWhereItFailedAndSaysWhy) {
+  const std::string path = temp_path("refused");
+  auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1}, 8192);
+  ASSERT_TRUE(w) << w.error();
+  std::vector<float> v(48000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 1000 + 1) / 8388608.0f;
+  // A file-size limit stands in for a full disk: a write past it fails (EFBIG).
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 64 * 1024;  // about 21,800 frames of 24-bit mono
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  for (std::size_t at = 0; at < v.size(); at += 1000)  // packets, as the recorder puts them
+    (*w)->put(static_cast<std::int64_t>(at), std::span<const float>(v).subspan(at, 1000));
+  (*w)->finish(48000);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, previous);
+
+  EXPECT_NE((*w)->write_error().find("too large"), std::string::npos) << (*w)->write_error();
+  const std::int64_t at = (*w)->failed_at();
+  ASSERT_GT(at, 16000);
+  ASSERT_LT(at, 22000);
+  // Nothing after it is in the file: lost, as one gap, never written somewhere else.
+  EXPECT_EQ((*w)->lost_frames(), static_cast<std::uint64_t>(48000 - at));
+  ASSERT_EQ((*w)->lost_gaps().size(), 1u);
+  EXPECT_EQ((*w)->lost_gaps()[0].from, at);
+  EXPECT_EQ((*w)->lost_gaps()[0].to, 48000);
+  const auto audio = test::read_audio(path);
+  ASSERT_EQ(audio.frames(), at);  // its header says so too
+  for (std::int64_t f = 0; f < std::min<std::int64_t>(audio.frames(), at); ++f) {
+    ASSERT_EQ(audio.samples[static_cast<std::size_t>(f)] / 256, f % 1000 + 1) << f;
   }
 }
 

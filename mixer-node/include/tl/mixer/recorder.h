@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,9 @@
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/session_clock.h"
+#include "tl/mixer/take_automation.h"
 #include "tl/mixer/take_conformer.h"
+#include "tl/mixer/take_manifest.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
@@ -162,6 +165,9 @@ class Recorder {
   //! take.json as it stands now: the take and its state, no tracks.
   TakeManifest manifest(const char* state) const;
   void write_manifest(const TakeManifest& m) const;
+  //! Writes what closed takes could not (a full disk): every few seconds, in order,
+  //! until the disk takes it. Their tracks wait for the conformer until then.
+  void save_closed_takes(bool last_try);
 
   NodeRegistry& registry_;
   const SessionClock& clock_;
@@ -173,16 +179,27 @@ class Recorder {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<MediaTime> latency_{0};
-  mutable std::mutex mutex_;  // guards commands_ and take_name_
+  mutable std::mutex mutex_;  // guards commands_, take_name_ and unsaved_summaries_
   std::condition_variable wake_;
   std::deque<std::function<void()>> commands_;
   std::string take_name_;
+  std::vector<proto::RecordStopped> unsaved_summaries_;  // what list_takes() says of unsaved_
   std::atomic<bool> recording_{false};
   std::atomic<bool> wants_packets_{false};
   std::atomic<MediaTime> take_start_{0};
 
   std::unique_ptr<Take> take_;  // recorder thread only
   FetchFn fetch_;
+  //! A closed take's automation.json and take.json, kept until they are on disk.
+  struct Unsaved {
+    std::string take;
+    std::filesystem::path dir;
+    std::optional<TakeAutomation> automation;
+    TakeManifest manifest;
+    bool conform = false;  // hand its pending tracks to the conformer once saved
+  };
+  std::deque<Unsaved> unsaved_;
+  std::int64_t next_save_ns_ = 0;
   Conformer conformer_;  // closed takes' session-aligned files, after the stop has answered
 };
 

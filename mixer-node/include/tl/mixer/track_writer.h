@@ -161,18 +161,29 @@ class TrackWriter {
   //! Frames written into gaps after the fact.
   std::uint64_t recovered_frames() const noexcept { return recovered_; }
   std::uint64_t clipped_samples() const noexcept { return clipped_; }
+  //! Why the file could not be written (disk full, I/O error), the first time it
+  //! happened; empty while every write went through. From failed_at() on nothing more
+  //! is written (a later write could land at the wrong place): those frames count as
+  //! lost, with a gap of their own. A failed patch leaves its gap as it was.
+  const std::string& write_error() const noexcept { return error_; }
+  //! The first frame the file does not hold because a write failed (-1: none).
+  std::int64_t failed_at() const noexcept { return failed_at_; }
   double peak() const noexcept { return peak_; }
   double rms() const noexcept;
 
  private:
-  TrackWriter(SNDFILE* file, std::uint32_t channels, std::uint32_t window_frames);
+  TrackWriter(SNDFILE* file, std::string path, std::uint32_t channels, std::uint32_t window_frames);
   void write_run(std::int64_t until);
+  //! Writes n frames at the file's position (frame at); false, with the error kept and
+  //! logged, when they did not all go in.
+  bool write_frames(std::int64_t at, const std::int32_t* ints, std::int64_t n);
   //! Writes frames [offset, offset + frames) that lie in gaps into the file.
   void patch(std::int64_t offset, std::span<const float> interleaved);
   //! Converts frames to the file's integers, counting clips and levels.
   void convert(const float* interleaved, std::uint32_t frames, std::int32_t* out);
 
   SNDFILE* file_;
+  std::string path_;
   std::uint32_t channels_;
   std::uint32_t window_;
   std::uint32_t mask_;
@@ -188,8 +199,10 @@ class TrackWriter {
   double peak_ = 0.0, sum_sq_ = 0.0;
   std::uint64_t counted_ = 0;
   bool closed_ = false;
-  std::uint32_t fade_ = 0;   // edge fade, frames (0: none)
-  std::vector<float> tail_;  // the last fade_ frames written, faded in where they were
+  std::string error_;            // the first write that failed, why
+  std::int64_t failed_at_ = -1;  // frames from here on are not in the file
+  std::uint32_t fade_ = 0;       // edge fade, frames (0: none)
+  std::vector<float> tail_;      // the last fade_ frames written, faded in where they were
   //! The fade's gain at frame i of its length (0 <= i < fade_): rising, raised cosine.
   float fade_gain(std::int64_t i) const noexcept;
 };
