@@ -153,10 +153,14 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
                 .lost_samples = take.mix->lost_frames(),
                 .concealed_samples = take.mix_concealed.frames(),
                 .clipped_samples = take.mix->clipped_samples()};
-  for (const auto& g : take.mix->lost_gaps())
-    mix.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
+  if (!take.mix->write_error().empty()) {
+    for (const auto& g : take.mix->lost_gaps())
+      mix.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
+  }
   note_write_error(*take.mix, take.start, mix);
-  mix.complete = mix.lost_samples == 0;
+  // The mix misses the time the mixer was down (mixer_down says so; no spool holds it):
+  // only a file the disk refused makes the take incomplete.
+  mix.complete = take.mix->write_error().empty();
   manifest.complete = manifest.complete && mix.complete;
   // Session samples: where the live mix holds a guess.
   for (const auto& [from, to] : take.mix_concealed.ranges()) {
