@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -13,6 +14,7 @@
 #include "tl/capture/device_input.h"
 #include "tl/capture/producer.h"
 #include "tl/capture/sources.h"
+#include "tl/capture/timeline_memo.h"
 #include "tl/common/clock.h"
 #include "tl/common/realtime.h"
 #include "tl/protocol/opus_payload.h"
@@ -21,6 +23,12 @@ namespace tl::capture {
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
+// The spool's `timeline` is kept this often while streaming, and a node started while
+// its mixer is away goes on with it when it is at most this old. The map coasts on the
+// skew it had measured (1 ppm off is 3.6 ms in an hour); the anchors the node sends once
+// its clock locks again place the timeline where it really is when the take is conformed.
+constexpr std::int64_t kTimelineMemoPeriodNs = 5'000 * kMs;
+constexpr std::int64_t kTimelineMemoMaxAgeNs = 3'600'000 * kMs;
 
 std::string local_host_name() {
   char buf[HOST_NAME_MAX + 1] = {};
@@ -163,8 +171,11 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   return reg;
 }
 
+//! Registers, waiting for a mixer that is not up yet; not_up runs once, when the first
+//! attempt finds none (an error from it ends the wait).
 Result<Registration> wait_for_mixer(protocol::ControlClient& client, const CaptureOptions& options,
-                                    int channels, const std::string& token, const std::atomic<bool>& stop) {
+                                    int channels, const std::string& token, const std::atomic<bool>& stop,
+                                    const std::function<Status()>& not_up_hook) {
   constexpr std::int64_t kFirstWaitMs = 250, kLongestWaitMs = 5000, kStatusEveryMs = 30'000;
   const std::int64_t started = monotonic_ns();
   const std::int64_t give_up = options.wait_for_mixer_s > 0
@@ -182,6 +193,7 @@ Result<Registration> wait_for_mixer(protocol::ControlClient& client, const Captu
                    fmt::format(" (waited {:.0f} s, --wait-for-mixer)", options.wait_for_mixer_s)};
     }
     if (attempt == 1) {
+      if (const Status hooked = not_up_hook(); !hooked) return Error{hooked.error()};
       spdlog::warn("the mixer at {}:{} is not up yet ({}); waiting for it, retrying every {} s at most{}",
                    options.mixer.host, options.mixer.port, reg.error(), kLongestWaitMs / 1000,
                    options.wait_for_mixer_s > 0 ? fmt::format(" for {:g} s", options.wait_for_mixer_s)
@@ -251,21 +263,6 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     device = std::move(d.value());
     spdlog::info("audio input '{}', {} channel(s) at {} Hz", device->device_name(), channels, options.rate);
   }
-
-  protocol::ControlClient client;
-  auto reg = wait_for_mixer(client, options, channels, token, stop);
-  if (!reg && reg.error().empty()) return 0;  // stopped while waiting
-  if (!reg) {
-    spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
-    return 1;
-  }
-  spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}{}",
-               options.name, reg->node_id, reg->host, reg->audio_port, channels, options.frames_per_packet,
-               options.source.text,
-               options.format == protocol::SampleFormat::Opus
-                   ? fmt::format(", Opus at {} kb/s per channel (spool and resends: 24-bit PCM)",
-                                 options.bitrate / 1000)
-                   : std::string());
 
   Sender::Config config;
   config.rate = options.rate;
@@ -341,29 +338,71 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
     sender.set_source(timer.get());
   }
-  rt::RealtimeReport realtime{.priority_error = sender.start(options.realtime)};
-  sender.connect(*reg);
-  if (device) {
-    if (auto s = device->start(); !s) {
-      spdlog::error("{}", s.error());
+  // Capturing starts once a mixer answers, or at once when none is up and the spool kept
+  // the session's timeline (a node started again while its mixer is away).
+  bool capturing = false;
+  const auto start_capturing = [&]() -> Status {
+    capturing = true;
+    rt::RealtimeReport realtime{.priority_error = sender.start(options.realtime)};
+    if (device) {
+      if (auto started = device->start(); !started) return Error{started.error()};
+      realtime.threads = "sender thread " + std::to_string(Sender::kPriority) +
+                         " (the audio device's own callback: "
+                         "RtAudio asks for real-time)";
+    } else {
+      realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (it also paces the " +
+                         options.source.text + " source)";
+    }
+    if (options.realtime) {
+      realtime.memory_error = rt::lock_memory();
+      if (realtime.priority_error == 0 && realtime.memory_error == 0) {
+        spdlog::info("{}", rt::describe(realtime));
+      } else {
+        spdlog::warn("{}", rt::describe(realtime));
+      }
+    }
+    return Status::success();
+  };
+  const auto capture_before_the_mixer = [&]() -> Status {
+    if (options.spool_dir.empty()) return Status::success();
+    auto memo = read_timeline_memo(options.spool_dir, clock.now(), kTimelineMemoMaxAgeNs);
+    if (!memo) {
+      spdlog::info("nothing is captured until the mixer answers ({})", memo.error());
+      return Status::success();
+    }
+    sender.resume_timeline(*memo);
+    spdlog::info(
+        "capturing into the spool until the mixer answers, on the session's timeline this node last "
+        "streamed on ({}/timeline); a take the mixer resumes fetches it",
+        options.spool_dir);
+    return start_capturing();
+  };
+
+  protocol::ControlClient client;
+  auto reg = wait_for_mixer(client, options, channels, token, stop, capture_before_the_mixer);
+  if (!reg && reg.error().empty()) return 0;  // stopped while waiting
+  if (!reg) {
+    spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
+    return 1;
+  }
+  spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}{}",
+               options.name, reg->node_id, reg->host, reg->audio_port, channels, options.frames_per_packet,
+               options.source.text,
+               options.format == protocol::SampleFormat::Opus
+                   ? fmt::format(", Opus at {} kb/s per channel (spool and resends: 24-bit PCM)",
+                                 options.bitrate / 1000)
+                   : std::string());
+
+  if (!capturing) {
+    if (const Status started = start_capturing(); !started) {
+      spdlog::error("{}", started.error());
       return 1;
     }
-    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) +
-                       " (the audio device's own callback: "
-                       "RtAudio asks for real-time)";
-  } else {
-    realtime.threads = "sender thread " + std::to_string(Sender::kPriority) + " (it also paces the " +
-                       options.source.text + " source)";
   }
-  if (options.realtime) {
-    realtime.memory_error = rt::lock_memory();
-    if (realtime.priority_error == 0 && realtime.memory_error == 0) {
-      spdlog::info("{}", rt::describe(realtime));
-    } else {
-      spdlog::warn("{}", rt::describe(realtime));
-    }
-  }
+  sender.connect(*reg);
 
+  std::int64_t next_memo = clock.now() + kTimelineMemoPeriodNs;
+  std::string memo_error;
   std::int64_t next_report = monotonic_ns() + 1000 * kMs;
   while (!stop.load() && !sender.finished()) {
     if (client.connected()) {
@@ -371,6 +410,14 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       auto event = client.next_event(std::chrono::milliseconds(100));
       if (event && event->has_fetch_audio())
         answer_fetch(client, sender, event->fetch_audio(), channels, options);
+      if (!options.spool_dir.empty() && clock.now() >= next_memo) {
+        next_memo = clock.now() + kTimelineMemoPeriodNs;
+        if (const auto memo = sender.timeline_memo()) {
+          const Status kept = write_timeline_memo(options.spool_dir, *memo, clock.now());
+          if (!kept && kept.error() != memo_error) spdlog::warn("{}", kept.error());
+          memo_error = kept ? std::string() : kept.error();
+        }
+      }
       if (client.connected() && monotonic_ns() >= next_report) {
         next_report = monotonic_ns() + 1000 * kMs;
         const Sender::Stats s = sender.stats();

@@ -93,6 +93,11 @@ Sender::SpoolStats Sender::spool_stats() const noexcept {
                     .append_errors = spool_errors_.load(std::memory_order_relaxed)};
 }
 
+std::optional<Sender::TimelineMemo> Sender::timeline_memo() const {
+  std::lock_guard lock(anchor_mutex_);
+  return memo_;
+}
+
 bool Sender::has_spool() const {
   std::lock_guard lock(spool_mutex_);
   return spool_ != nullptr;

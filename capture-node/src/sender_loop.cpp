@@ -111,6 +111,11 @@ Sender::Loop::Loop(Sender& sender)
       spooling_(sender.has_spool()),
       next_status_(sender.clock_.now() + kStatusPeriod),
       block_ns_(frames_to_ns(config_.frames, config_.rate)) {
+  if (spooling_ && s_.resume_) {
+    s_.stamper_.publish(s_.resume_->map);
+    epoch_ = s_.stamper_.restart();
+    timeline_session_ = s_.resume_->session_epoch;
+  }
   if (config_.format == protocol::SampleFormat::Opus) {
     auto made = OpusPacketizer::create({.channels = config_.channels,
                                         .rate = config_.rate,
@@ -236,6 +241,10 @@ void Sender::Loop::follow_sync(std::int64_t now) {
     if (next_sync_ < now) next_sync_ = now + kSyncPeriod;
     est_.poll(now);
     publish(now);
+    if (phase_ == Phase::Streaming && est_.state() == ClockSyncState::Locked) {  // for clock.json
+      std::lock_guard lock(s_.anchor_mutex_);
+      s_.memo_ = TimelineMemo{.map = est_.mapping(now), .session_epoch = timeline_session_};
+    }
   }
   if (phase_ == Phase::Syncing) {
     if (est_.has_estimate() &&
@@ -358,6 +367,11 @@ bool Sender::Loop::send_queued(std::int64_t now) {
       send_block(*info, planar, now);
     } else if (spooling_ && epoch_ != 0 && info->epoch == epoch_ && !finished) {
       // The mixer is away (or syncing again): kept on disk for it, not sent.
+      if ((info->flags & protocol::kFlagDiscontinuity) != 0) {  // a timeline resumed before any mixer
+        std::lock_guard lock(s_.anchor_mutex_);
+        s_.has_timeline_ = true;
+        s_.timeline_start_ = info->media_ts;
+      }
       s_.append_to_spool(*info, planar);
       s_.frames_spooled_away_.fetch_add(config_.frames, std::memory_order_relaxed);
     } else if (info->epoch != 0 && !finished) {

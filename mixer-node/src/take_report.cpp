@@ -70,7 +70,15 @@ proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& 
     s->set_clipped_samples(t.clipped_samples);
   };
   for (const TakeTrack& t : manifest.tracks) add(t);
-  if (manifest.mix) add(*manifest.mix);
+  if (manifest.mix) {
+    add(*manifest.mix);
+    // The mix of a take that went on through a mixer restart misses the time it was down.
+    auto* mix = summary.mutable_tracks(summary.tracks_size() - 1);
+    if (mix->lost_samples() != 0 && mix->missing_reason().empty() && !manifest.mixer_down.empty()) {
+      mix->set_missing_reason(
+          "no mixer was running then (take.json mixer_down); tl-render mixes the take again from its tracks");
+    }
+  }
   return summary;
 }
 

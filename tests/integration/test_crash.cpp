@@ -4,7 +4,8 @@
 // unfinished take (log, tlctl takes), goes on with the same
 // session timeline, and completes the take from the node's spool once the node
 // is back (tlctl record recover): bit-exact to the kill, nothing missing. A node
-// that left before the take has no track in it and is not waited for.
+// that left before the take has no track in it and is not waited for. A node started
+// again while its mixer is away captures into its spool on the session's timeline.
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
@@ -281,6 +282,47 @@ TEST(Crash, ATakeGoesOnThroughAMixerKilledAndStartedAgainWithNothingLost) {
   EXPECT_EQ(automation["changes"][0].value("target", ""), "a/1");
   EXPECT_EQ(automation["changes"][1].value("target", ""), "b/1");
   (void)stopped;
+}
+
+TEST(Crash, ANodeStartedAgainWhileItsMixerIsAwaySpoolsOnTheSessionTimeline) {
+  Session s("crash_node_first");
+  s.reserve_port();  // the restarted mixer listens where the node looks for it
+  s.start_mixer();
+  s.start_capture("a", "tone:440");
+  ASSERT_TRUE(s.wait_node_state("a", "streaming")) << s.logs();
+  // While it streams, its spool keeps the session's timeline.
+  const std::string kept = s.dir() + "/spool-a/timeline";
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(kept); }, 20s, 100ms)) << s.logs();
+  s.record_start("node-first");
+  s.wait_session(1.0);
+
+  // Both go down; the node comes back first and captures with no mixer to answer it.
+  s.mixer().kill_hard();
+  s.capture("a").kill_hard();
+  Process& again = s.start_capture("a", "tone:440");
+  ASSERT_TRUE(again.wait_for_output("capturing into the spool until the mixer answers", 20s)) << again.err();
+  // The mixer stays away for 3 s: that outage is the scenario, not a wait for a condition.
+  std::this_thread::sleep_for(3s);
+  s.start_mixer();
+  ASSERT_TRUE(s.wait_node_state("a", "streaming", 30s)) << s.logs();
+  EXPECT_NE(again.err().find("its timeline goes on"), std::string::npos) << again.err();
+  s.wait_session(1.0);
+  s.record_stop();
+
+  const json take = read_json(s.take_dir() + "/node-first/take.json");
+  const json* track = find_track(take, "a", 1);
+  ASSERT_NE(track, nullptr) << take.dump(2);
+  const double lost_s = static_cast<double>(json_int(*track, "lost_samples")) / kRate;
+  const double recovered_s = static_cast<double>(json_int(*track, "recovered_samples")) / kRate;
+  std::printf("[ figure ] node down %.3f s of the take; %.3f s recovered from its spool\n", lost_s,
+              recovered_s);
+  // Only the time the node itself was not running is missing (well under the 3 s the
+  // mixer was away, which its spool holds); without the kept timeline all of it was.
+  EXPECT_LT(lost_s, 2.0) << track->dump(2);
+  EXPECT_GT(recovered_s, 2.5) << track->dump(2);
+  if (lost_s > 0.0) {
+    EXPECT_NE(track->value("missing_reason", "").find("not running"), std::string::npos) << track->dump(2);
+  }
 }
 
 }  // namespace

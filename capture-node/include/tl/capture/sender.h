@@ -105,6 +105,20 @@ class Sender {
 
   //! Before start(): keep every sent block in this spool and answer NACKs from it.
   void attach_spool(std::unique_ptr<Spool> spool);
+
+  //! A timeline as the spool's clock.json keeps it: the node-to-session map it was
+  //! stamped with and the session (RegisterReply.session_epoch_ns) it belongs to.
+  struct TimelineMemo {
+    ClockMap map;
+    std::int64_t session_epoch = 0;
+  };
+  //! Before start(), with a spool: goes on with that timeline at once (a node started
+  //! again while its mixer is away), spooling what it captures until a mixer of the same
+  //! session answers; the take then fetches it. Another session starts a new timeline.
+  void resume_timeline(const TimelineMemo& memo) { resume_ = memo; }
+  //! Any thread: the current timeline while it streams with a locked clock (nullopt
+  //! before), for clock.json.
+  std::optional<TimelineMemo> timeline_memo() const;
   //! Any thread: reads [from, from + frames) from the spool (see Spool::read);
   //! 0 without a spool.
   std::size_t read_spool(MediaTime from, std::uint32_t frames, std::span<std::uint8_t> out,
@@ -163,6 +177,8 @@ class Sender {
   double anchor_session_pos_ = 0.0;
   bool has_timeline_ = false;
   MediaTime timeline_start_ = 0;
+  std::optional<TimelineMemo> memo_;    // guarded by anchor_mutex_
+  std::optional<TimelineMemo> resume_;  // set before start()
   CueOutput* cue_ = nullptr;
   TimerDriver* source_ = nullptr;
 };
