@@ -1,24 +1,17 @@
 #include "tl/capture/timeline_memo.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include "tl/common/files.h"
 
 namespace tl::capture {
 namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kFile = "timeline";
-
-std::string boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
-}
 
 }  // namespace
 
@@ -56,28 +49,16 @@ Result<Sender::TimelineMemo> read_timeline_memo(const std::string& spool_dir, st
   return memo;
 }
 
-Status write_timeline_memo(const std::string& spool_dir, const Sender::TimelineMemo& memo, std::int64_t now_ns) {
+Status write_timeline_memo(const std::string& spool_dir, const Sender::TimelineMemo& memo,
+                           std::int64_t now_ns) {
   const fs::path path = fs::path(spool_dir) / kFile;
   const fs::path tmp = fs::path(spool_dir) / (std::string(kFile) + ".tmp");
   std::ostringstream text;
   text.precision(17);
-  text << "boot " << boot_id() << "\nsession " << memo.session_epoch << "\nref_node_ns " << memo.map.ref_node_ns
-       << "\nref_offset_ns " << memo.map.ref_offset_ns << "\nslope " << memo.map.slope << "\nwritten_ns "
-       << now_ns << "\n";
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text.str();
-    out.close();
-    if (!out) {
-      const int why = errno;
-      return Error{"cannot write " + tmp.string() + (why != 0 ? ": " + std::string(std::strerror(why)) : "")};
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
-  return Status::success();
+  text << "boot " << boot_id() << "\nsession " << memo.session_epoch << "\nref_node_ns "
+       << memo.map.ref_node_ns << "\nref_offset_ns " << memo.map.ref_offset_ns << "\nslope " << memo.map.slope
+       << "\nwritten_ns " << now_ns << "\n";
+  return replace_file(path, tmp, text.str());
 }
 
 }  // namespace tl::capture

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tl/common/files.h"
 #include "tl/mixer/take_folder.h"
 #include "tl/protocol/names.h"
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tl/common/clock.h"
+#include "tl/common/files.h"
 
 namespace tl::mixer {
 namespace {
@@ -47,9 +48,7 @@ std::int64_t session_epoch(const std::string& record_dir, const std::string& boo
 }
 
 std::int64_t session_epoch(const std::string& record_dir) {
-  std::string boot;
-  std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
-  return session_epoch(record_dir, boot, monotonic_ns());
+  return session_epoch(record_dir, boot_id(), monotonic_ns());
 }
 
 }  // namespace tl::mixer

@@ -111,24 +111,4 @@ bool sync_path(const fs::path& path) {
   return ok;
 }
 
-Status replace_file(const fs::path& path, const fs::path& tmp, std::string_view text) {
-  std::error_code ec;
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      const int why = errno;
-      fs::remove(tmp, ec);  // a half-written copy helps nobody; the last whole one stays
-      return Error{"cannot write " + path.string() +
-                   (why != 0 ? ": " + std::string(std::strerror(why)) : "") +
-                   " (the last one written stays)"};
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return Error{"cannot write " + path.string() + ": " + ec.message()};
-  return Status::success();
-}
-
 }  // namespace tl::mixer

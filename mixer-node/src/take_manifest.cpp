@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tl/common/files.h"
 #include "tl/mixer/json_fields.h"
 #include "tl/mixer/take_folder.h"
 

@@ -14,7 +14,9 @@ constexpr std::int64_t kSecond = 1'000'000'000;
 
 Sender::TimelineMemo example() {
   return Sender::TimelineMemo{
-      .map = ClockMap{.ref_node_ns = 5 * kSecond, .ref_offset_ns = -123'456'789, .slope = -1.7e-6, .valid = true},
+      .map =
+          ClockMap{
+              .ref_node_ns = 5 * kSecond, .ref_offset_ns = -123'456'789, .slope = -1.7e-6, .valid = true},
       .session_epoch = 1'700'000'000'000'000'000};
 }
 

@@ -23,6 +23,7 @@ namespace tl::capture {
 Result<Sender::TimelineMemo> read_timeline_memo(const std::string& spool_dir, std::int64_t now_ns,
                                                 std::int64_t max_age_ns);
 //! Writes it (replacing the last by a rename, so a crash leaves one whole file).
-Status write_timeline_memo(const std::string& spool_dir, const Sender::TimelineMemo& memo, std::int64_t now_ns);
+Status write_timeline_memo(const std::string& spool_dir, const Sender::TimelineMemo& memo,
+                           std::int64_t now_ns);
 
 }  // namespace tl::capture

@@ -21,12 +21,6 @@ std::string bad_take_name_message(const std::string& name);
 //! "take-YYYYMMDD-HHMMSS" (UTC, now).
 std::string default_take_name();
 
-//! Replaces the file at path with text, whole or not at all: written to tmp beside it, then
-//! renamed over it, so a reader (or a mixer killed mid-write) never sees half a file. The
-//! error names the file that could not be written.
-Status replace_file(const std::filesystem::path& path, const std::filesystem::path& tmp,
-                    std::string_view text);
-
 //! Least free space a record folder must have for tl-mixer to start: a minute of 64
 //! channels of 24-bit audio at 48 kHz is about 530 MiB; below 256 MiB a take is short-lived.
 inline constexpr std::uint64_t kMinRecordSpaceBytes = 256ull << 20;
