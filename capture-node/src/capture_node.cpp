@@ -363,6 +363,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     }
     return Status::success();
   };
+  std::string capture_failed;  // the device would not start while no mixer was up
   const auto capture_before_the_mixer = [&]() -> Status {
     if (options.spool_dir.empty()) return Status::success();
     auto memo = read_timeline_memo(options.spool_dir, clock.now(), kTimelineMemoMaxAgeNs);
@@ -375,14 +376,27 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         "capturing into the spool until the mixer answers, on the session's timeline this node last "
         "streamed on ({}/timeline); a take the mixer resumes fetches it",
         options.spool_dir);
-    return start_capturing();
+    Status started = start_capturing();
+    if (!started) capture_failed = started.error();
+    return started;
   };
 
   protocol::ControlClient client;
   auto reg = wait_for_mixer(client, options, channels, token, stop, capture_before_the_mixer);
-  if (!reg && reg.error().empty()) return 0;  // stopped while waiting
   if (!reg) {
-    spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port, reg.error());
+    // Capturing may have started while it waited: the sender thread paces the source
+    // (timer, below it on the stack) and must stop before either goes.
+    if (capturing) {
+      if (device) device->stop();
+      sender.stop();
+    }
+    if (reg.error().empty()) return 0;  // stopped while waiting
+    if (!capture_failed.empty()) {
+      spdlog::error("{}", capture_failed);
+    } else {
+      spdlog::error("cannot join the mixer at {}:{}: {}", options.mixer.host, options.mixer.port,
+                    reg.error());
+    }
     return 1;
   }
   spdlog::info("registered as '{}' (node {}), audio to {}:{}, {} channel(s), {} frames per packet, {}{}",

@@ -241,7 +241,8 @@ void Sender::Loop::follow_sync(std::int64_t now) {
     if (next_sync_ < now) next_sync_ = now + kSyncPeriod;
     est_.poll(now);
     publish(now);
-    if (phase_ == Phase::Streaming && est_.state() == ClockSyncState::Locked) {  // for clock.json
+    if (phase_ == Phase::Streaming &&
+        est_.state() == ClockSyncState::Locked) {  // for the spool's timeline file
       std::lock_guard lock(s_.anchor_mutex_);
       s_.memo_ = TimelineMemo{.map = est_.mapping(now), .session_epoch = timeline_session_};
     }

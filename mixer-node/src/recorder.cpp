@@ -346,7 +346,7 @@ void Recorder::fetch_exact_audio() {
     std::vector<TrackWriter::Gap> gaps;
     for (const auto& t : tracks) {
       if (!t) continue;
-      for (const auto& g : t->lost_gaps()) gaps.push_back(g);
+      for (const auto& g : t->gaps_to_fetch()) gaps.push_back(g);
     }
     const auto [from, to] = stand_in_range(gaps, take.exact_asked[id], Backfill::kMaxStandInFrames);
     if (from >= to) continue;
@@ -368,7 +368,7 @@ bool Recorder::start_backfill(std::int64_t length) {
     for (auto& t : tracks) {
       if (!t) continue;
       take.run_to_end(id, *t, length);
-      for (const auto& g : t->lost_gaps()) gaps.push_back(g);
+      for (const auto& g : t->gaps_to_fetch()) gaps.push_back(g);
     }
     if (gaps.empty()) continue;
     ++nodes;
@@ -433,6 +433,9 @@ void Recorder::finalize() {
                  take.name, conforming);
   }
   const proto::RecordStopped summary = stopped_take(m, take.dir);
+  // Said in place first: if the disk refuses take.json, no later mixer takes this take for
+  // one still recording (it can be recovered up to here).
+  if (take.alive) take.alive->mark_stopped(take.stop);
   {
     std::lock_guard lock(mutex_);
     unsaved_summaries_.push_back(summary);
@@ -454,6 +457,17 @@ void Recorder::finalize() {
   if (done) done(summary);
 }
 
+void Recorder::return_raw_files(const Unsaved& u) {
+  // The tracks the close moved to raw/ for the conform go back beside mix.wav (a rename
+  // needs no room): a later `record recover` reopens the take from its files.
+  for (const TakeTrack& t : u.manifest.tracks) {
+    if (!t.conform || !t.conform->pending || t.conform->raw_file.empty()) continue;
+    std::error_code ec;
+    if (!fs::exists(u.dir / t.file, ec)) fs::rename(u.dir / t.conform->raw_file, u.dir / t.file, ec);
+    if (ec) spdlog::error("take '{}': cannot move {} back from raw/: {}", u.take, t.file, ec.message());
+  }
+}
+
 void Recorder::save_closed_takes(bool last_try) {
   const std::int64_t now = clock_.now_ns();
   while (!unsaved_.empty()) {
@@ -461,18 +475,21 @@ void Recorder::save_closed_takes(bool last_try) {
     Status s = u.automation ? u.automation->write(u.dir) : Status::success();
     if (s) s = u.manifest.write(u.dir);
     if (!s) {
-      // Said once per take; its tracks are closed, the node spools still hold their audio.
-      if (next_save_ns_ == 0 || last_try) {
-        spdlog::error("take '{}': {}; {}", u.take, s.error(),
-                      last_try ? "its take.json still says it was recording: start the mixer again on a disk "
-                                 "with room and `tlctl record recover` it"
+      // Said once per take (and at shutdown for every one left); its tracks are closed, and
+      // the node spools still hold their audio.
+      for (Unsaved& left : unsaved_) {
+        if (left.logged && !last_try) continue;
+        spdlog::error("take '{}': {}; {}", left.take, &left == &u ? s.error() : "not written either",
+                      last_try ? "its take.json still says it was recording: on a disk with room, "
+                                 "`tlctl record recover` completes it to its stop"
                                : "tried again every 5 s while the mixer runs");
+        left.logged = true;
+        if (last_try) return_raw_files(left);
       }
       next_save_ns_ = now + 5'000'000'000;
       return;
     }
-    if (next_save_ns_ != 0) spdlog::info("take '{}': take.json written now that the disk has room", u.take);
-    next_save_ns_ = 0;
+    if (u.logged) spdlog::info("take '{}': take.json written now that the disk has room", u.take);
     u.automation.reset();
     if (u.conform) conformer_.add(u.dir);
     {
@@ -482,6 +499,7 @@ void Recorder::save_closed_takes(bool last_try) {
     }
     unsaved_.pop_front();
   }
+  next_save_ns_ = 0;
 }
 
 TakeManifest Recorder::manifest(const char* state) const {

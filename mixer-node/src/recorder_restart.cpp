@@ -4,6 +4,7 @@
 // recorder.cpp's.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 
@@ -30,6 +31,10 @@ void Recorder::recover(const std::string& name, bool skip_absent, const StoppedF
   }
   if (!valid_take_name(name)) {
     done(Error{bad_take_name_message(name)});
+    return;
+  }
+  if (std::any_of(unsaved_.begin(), unsaved_.end(), [&](const Unsaved& u) { return u.take == name; })) {
+    done(Error{"take '" + name + "' is closed; its take.json waits for room on the disk (tried every 5 s)"});
     return;
   }
   const fs::path dir = fs::path(config_.record_dir) / name;
@@ -98,6 +103,7 @@ std::optional<std::string> Recorder::resumable_take() const {
   for (const auto& entry : fs::directory_iterator(config_.record_dir, ec)) {
     const auto m = TakeManifest::read(entry.path());
     if (!m || m->state != TakeManifest::kRecording || m->session_epoch_ns != clock_.epoch_ns()) continue;
+    if (AliveFile::stopped(entry.path() / ".alive")) continue;  // stopped, its take.json refused by the disk
     if (m->start_sample > newest_start) {
       newest_start = m->start_sample;
       newest = entry.path().filename().string();

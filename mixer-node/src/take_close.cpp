@@ -112,6 +112,13 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
                                          : "' did not rejoin after the mixer restarted; its spool still "
                                            "holds the audio";
   for (auto& [node, tracks] : take.waiting) {
+    // A recovered take's node that was there with fewer channels than it had recorded.
+    const NodeSlot* there = take.recovered ? registry.by_name(node) : nullptr;
+    const std::string node_why =
+        there == nullptr ? why
+                         : "' was connected with " + std::to_string(there->channels) +
+                               " channel(s) when the take was recovered (--skip-absent); its spool may still "
+                               "hold the audio";
     for (std::size_t c = 0; c < tracks.size(); ++c) {
       if (!tracks[c]) continue;
       TrackWriter& w = *tracks[c];
@@ -130,7 +137,7 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
                   .complete = w.lost_frames() == 0};
       for (const auto& g : w.lost_gaps())
         t.missing.push_back({.from = take.start + g.from, .frames = g.to - g.from});
-      if (!t.complete) t.missing_reason = "node '" + node + why;
+      if (!t.complete) t.missing_reason = "node '" + node + node_why;
       note_write_error(w, take.start, t);
       manifest.tracks.push_back(std::move(t));
     }

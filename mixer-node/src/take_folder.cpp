@@ -61,10 +61,24 @@ void AliveFile::write(MediaTime position) const noexcept {
   if (n <= 0 || ::pwrite(fd_, line.data(), static_cast<std::size_t>(n), 0) < 0) return;
 }
 
+void AliveFile::mark_stopped(MediaTime position) const noexcept {
+  if (fd_ < 0) return;
+  std::array<char, 24> line{};  // as long as write()'s line: written over it in place
+  const int n = std::snprintf(line.data(), line.size(), "%19lld!\n", static_cast<long long>(position));
+  if (n <= 0 || ::pwrite(fd_, line.data(), static_cast<std::size_t>(n), 0) < 0) return;
+}
+
 MediaTime AliveFile::read(const fs::path& path) {
   MediaTime position = 0;
   std::ifstream(path) >> position;
   return position;
+}
+
+bool AliveFile::stopped(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in >> std::ws, line);
+  return !line.empty() && line.back() == '!';
 }
 
 Status check_record_dir(const fs::path& dir, std::uint64_t min_free) {

@@ -1,7 +1,9 @@
 #include "tl/mixer/take_recovery.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tl/mixer/take_folder.h"
@@ -51,11 +53,18 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
   take->recovered = true;
   // Its tracks, by the nodes now connected under the same names.
   std::vector<std::string> absent;
+  std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> narrower;  // node: (its channels, track)
   auto reopened =
       reopen_files(dir, window_frames, *take, [&](const TakeFile& f, std::unique_ptr<TrackWriter> writer) {
         NodeSlot* slot = registry.by_name(f.node);
         if (slot == nullptr || f.channel < 1 || f.channel > slot->channels) {
-          absent.push_back(f.node);
+          if (slot != nullptr && f.channel > slot->channels) {
+            auto& [channels, highest] = narrower[f.node];
+            channels = slot->channels;
+            highest = std::max(highest, f.channel);
+          } else {
+            absent.push_back(f.node);
+          }
           if (skip_absent && f.channel >= 1) {
             // Closed as the file holds it (close_take says what it misses, and why).
             auto& tracks = take->waiting[f.node];
@@ -74,12 +83,21 @@ Result<std::unique_ptr<Take>> reopen_take(const fs::path& dir, const TakeManifes
       });
   if (!reopened) return Error{reopened.error()};
   std::int64_t length = reopened.value();
-  if (!absent.empty() && !skip_absent) {
+  if ((!absent.empty() || !narrower.empty()) && !skip_absent) {
     std::sort(absent.begin(), absent.end());
     absent.erase(std::unique(absent.begin(), absent.end()), absent.end());
     std::string names;
     for (const auto& n : absent) names += (names.empty() ? "'" : ", '") + n + "'";
-    return Error{"take '" + name + "' has tracks of node(s) not connected: " + names +
+    // A node connected with fewer channels than it recorded is there, just not all of it.
+    std::string what = names.empty() ? "" : "tracks of node(s) not connected: " + names;
+    for (const auto& [node, shape] : narrower) {
+      const auto [channels, track] = shape;
+      what +=
+          (what.empty() ? "" : "; ") + ("node '" + node + "' connected with " + std::to_string(channels) +
+                                        " channel(s), but the take has its track " + std::to_string(track) +
+                                        " (--channels " + std::to_string(track) + ")");
+    }
+    return Error{"take '" + name + "' has " + what +
                  "; start them again with the same --name (and --spool-dir) and retry, or recover "
                  "without them (--skip-absent: their tracks kept as they are, what they miss listed)"};
   }

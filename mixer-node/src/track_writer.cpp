@@ -252,10 +252,12 @@ void TrackWriter::convert(const float* interleaved, std::uint32_t frames, std::i
 }
 
 void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved) {
+  if (closed_) return;
   const auto frames = static_cast<std::int64_t>(interleaved.size() / channels_);
-  const std::int64_t end = offset + frames;
-  bool wrote = false;
-  std::int64_t filled = 0;
+  // Past the point the disk refused, the file holds nothing to patch.
+  const std::int64_t end = failed_at_ >= 0 ? std::min(offset + frames, failed_at_) : offset + frames;
+  bool wrote = false, refused = false;
+  std::int64_t filled = 0, in_gaps = 0;
   // Gaps are sorted and apart: start at the first that ends after offset.
   const auto first =
       std::partition_point(gaps_.begin(), gaps_.end(), [&](const Gap& g) { return g.to <= offset; });
@@ -263,7 +265,7 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
        ++g) {
     const std::int64_t lo = std::max(offset, gaps_[g].from);
     const std::int64_t hi = std::min(end, gaps_[g].to);
-    if (closed_ || (failed_at_ >= 0 && hi > failed_at_)) return;
+    in_gaps += hi - lo;
     // Into the file where the silence is, in chunks.
     std::int64_t at = lo;
     while (at < hi) {
@@ -274,10 +276,8 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
       at += n;
     }
     wrote = true;
-    if (at < hi) {  // the disk refused it: the gap stays as it was, and so does the rest
-      sf_seek(file_, head_, SEEK_SET);
-      return;
-    }
+    refused = at < hi;  // the disk refused it: this gap stays as it was, and so do the rest
+    if (refused) break;
     filled += hi - lo;
     if (first_offset_ < 0 || lo < first_offset_) first_offset_ = lo;
     // The gap shrinks, or splits around the patch.
@@ -297,7 +297,8 @@ void TrackWriter::patch(std::int64_t offset, std::span<const float> interleaved)
   }
   if (wrote) sf_seek(file_, head_, SEEK_SET);  // back to the end, where flushing goes on
   recovered_ += static_cast<std::uint64_t>(filled);
-  late_ += static_cast<std::uint64_t>(frames - filled);  // fell on audio already written: duplicates
+  // What fell on audio already written: duplicates (not what the disk refused).
+  if (!refused) late_ += static_cast<std::uint64_t>(std::max<std::int64_t>(end - offset, 0) - in_gaps);
 }
 
 void TrackWriter::expect_from(std::int64_t offset) {
@@ -320,6 +321,12 @@ std::vector<TrackWriter::Gap> TrackWriter::lost_gaps() const {
     if (g.to <= audio_end_ && g.from < end) out.push_back({g.from, std::min(g.to, end), g.provisional});
   }
   if (failed_at_ >= 0 && head_ > failed_at_) out.push_back({failed_at_, head_});
+  return out;
+}
+
+std::vector<TrackWriter::Gap> TrackWriter::gaps_to_fetch() const {
+  std::vector<Gap> out = lost_gaps();
+  if (failed_at_ >= 0 && !out.empty() && out.back().from == failed_at_) out.pop_back();
   return out;
 }
 
@@ -462,7 +469,8 @@ void TrackWriter::finish(std::int64_t total_frames) {
       }
     }
     sf_seek(file_, head_ - n, SEEK_SET);
-    write_frames(head_ - n, ints.data(), n);
+    // In place over frames already written: a failure leaves them unfaded, nothing lost.
+    if (sf_writef_int(file_, ints.data(), n) != n) spdlog::warn("cannot fade out the end of {}", path_);
   }
   sf_close(file_);
   closed_ = true;

@@ -3,6 +3,9 @@
 // or a spool folder that cannot be written stops its program before it does anything.
 #include <gtest/gtest.h>
 
+#include <time.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "harness.h"
@@ -43,6 +46,32 @@ TEST(Startup, ANodeGivesUpAfterItsWaitAndSaysWhy) {
   EXPECT_EQ(exit_code_of(node), 1) << node.err();
   EXPECT_NE(node.err().find("cannot reach mixer"), std::string::npos) << node.err();
   EXPECT_NE(node.err().find("--wait-for-mixer"), std::string::npos) << node.err();
+}
+
+TEST(Startup, ANodeThatCapturedWhileWaitingStopsCleanlyWhenItGivesUp) {
+  Session s("startup_give_up_capturing");
+  s.reserve_port();
+  // The session's timeline a node kept in its spool (this boot, just written): with no
+  // mixer up it captures at once, and giving up must stop that before it exits.
+  const std::string spool = s.dir() + "/spool-kept";
+  std::filesystem::create_directories(spool);
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  std::string boot;
+  std::ifstream("/proc/sys/kernel/random/boot_id") >> boot;
+  std::ofstream(spool + "/timeline") << "boot " << boot << "\nsession 12345\nref_node_ns 0\nref_offset_ns 0\n"
+                                     << "slope 0\nwritten_ns " << now.tv_sec * 1'000'000'000LL + now.tv_nsec
+                                     << "\n";
+  Process& node = s.start_capture("kept", "tone:440", {"--wait-for-mixer", "1.5"});
+  EXPECT_EQ(exit_code_of(node), 1) << node.err();
+  EXPECT_NE(node.err().find("capturing into the spool until the mixer answers"), std::string::npos)
+      << node.err();
+  EXPECT_NE(node.err().find("--wait-for-mixer"), std::string::npos) << node.err();
+  std::uintmax_t spooled = 0;
+  for (const auto& f : std::filesystem::directory_iterator(spool)) {
+    if (f.path().extension() == ".tlsp") spooled += f.file_size();
+  }
+  EXPECT_GT(spooled, 48000u * 3 / 2) << "half a second or more of audio kept while it waited";
 }
 
 TEST(Startup, AnUnusableRecordFolderIsRefusedWhenTheMixerStarts) {

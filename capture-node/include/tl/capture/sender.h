@@ -106,7 +106,7 @@ class Sender {
   //! Before start(): keep every sent block in this spool and answer NACKs from it.
   void attach_spool(std::unique_ptr<Spool> spool);
 
-  //! A timeline as the spool's clock.json keeps it: the node-to-session map it was
+  //! A timeline as the spool's `timeline` file keeps it: the node-to-session map it was
   //! stamped with and the session (RegisterReply.session_epoch_ns) it belongs to.
   struct TimelineMemo {
     ClockMap map;
@@ -117,7 +117,7 @@ class Sender {
   //! session answers; the take then fetches it. Another session starts a new timeline.
   void resume_timeline(const TimelineMemo& memo) { resume_ = memo; }
   //! Any thread: the current timeline while it streams with a locked clock (nullopt
-  //! before), for clock.json.
+  //! before), for the spool's `timeline` file.
   std::optional<TimelineMemo> timeline_memo() const;
   //! Any thread: reads [from, from + frames) from the spool (see Spool::read);
   //! 0 without a spool.
@@ -171,7 +171,7 @@ class Sender {
   std::atomic<std::int64_t> error_ns_{0};
   std::atomic<std::uint64_t> exchanges_{0};
   std::atomic<int> state_{0};
-  mutable std::mutex anchor_mutex_;  // sender thread writes about once a second; stats() reads
+  mutable std::mutex anchor_mutex_;  // sender thread writes up to ten times a second; stats() reads
   bool has_anchor_ = false;
   MediaTime anchor_media_ts_ = 0;
   double anchor_session_pos_ = 0.0;

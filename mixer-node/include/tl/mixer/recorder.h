@@ -197,8 +197,11 @@ class Recorder {
     std::optional<TakeAutomation> automation;
     TakeManifest manifest;
     bool conform = false;  // hand its pending tracks to the conformer once saved
+    bool logged = false;   // the failure was said
   };
   std::deque<Unsaved> unsaved_;
+  //! At shutdown, for a take still unsaved: its tracks back out of raw/.
+  static void return_raw_files(const Unsaved& u);
   std::int64_t next_save_ns_ = 0;
   Conformer conformer_;  // closed takes' session-aligned files, after the stop has answered
 };

@@ -59,8 +59,13 @@ class AliveFile {
   //! The session position, as one fixed-width line. A failed write costs only how far a
   //! crashed take is known to reach.
   void write(MediaTime position) const noexcept;
+  //! The take was stopped at position: said in place (no new disk space), so a take whose
+  //! take.json the disk refused is not taken for one still recording.
+  void mark_stopped(MediaTime position) const noexcept;
   //! The position a take's .alive holds (0 when none).
   static MediaTime read(const std::filesystem::path& path);
+  //! True when it was marked stopped.
+  static bool stopped(const std::filesystem::path& path);
 
  private:
   int fd_ = -1;

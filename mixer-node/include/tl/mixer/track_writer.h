@@ -141,6 +141,8 @@ class TrackWriter {
   };
   //! Gaps written so far that audio resumed after (the lost ones), oldest first.
   std::vector<Gap> lost_gaps() const;
+  //! The lost gaps a resend could still fill: all but what follows failed_at().
+  std::vector<Gap> gaps_to_fetch() const;
   //! Frames of lost gaps that hold a stand-in (decoded Opus), not silence.
   std::uint64_t provisional_frames() const noexcept;
 
