@@ -129,20 +129,24 @@ TEST(AdaptiveLatency, FollowsTheLinkJitterUpAtOnceAndDownAfterTheHold) {
     }
     return 1e9;
   };
-  // Re-adapted: 90% of the way from one settled delay to the other.
+  // Re-adapted: 90% of the way from one settled delay to the other. Up, that waits for a
+  // packet from the far tail of the new jitter (the settled delay is the hold's largest
+  // need), which is chance: a CI run waited 4.4 s. Half-way shows the delay following.
   const double up_to = low + 0.9 * (high - low), down_to = low + 0.1 * (high - low);
+  const double half_to = low + 0.5 * (high - low);
   const double up = first_after(kUp, [&](const Sample& x) { return x.latency_ms >= up_to; });
+  const double half_up = first_after(kUp, [&](const Sample& x) { return x.latency_ms >= half_to; });
   const double down = first_after(kDown, [&](const Sample& x) { return x.latency_ms <= down_to; });
   std::printf(
-      "[ figure ] jitter +-%.0f -> +-%.0f ms: delay over %.1f ms after %.2f s; back to +-%.0f ms: under %.1f "
-      "ms "
-      "after %.2f s; late packets %.2f%%\n",
-      kLow, kHigh, up_to, up, kLow, down_to, down,
+      "[ figure ] jitter +-%.0f -> +-%.0f ms: delay over %.1f ms after %.2f s (over %.1f ms after %.2f s); "
+      "back to +-%.0f ms: under %.1f ms after %.2f s; late packets %.2f%%\n",
+      kLow, kHigh, half_to, half_up, up_to, up, kLow, down_to, down,
       packets == 0 ? 0.0 : 100.0 * static_cast<double>(late) / static_cast<double>(packets));
   // The figures are asserted exactly in virtual time by unit_mixer's AdaptivePlayout
   // tests and printed by bench_playout; here, with real binaries on a shared machine, a
   // busy spell has been seen to stretch the rise to 3.5 s (0.2 s idle).
-  EXPECT_LE(up, 4.0) << "the delay did not follow the jitter up";
+  EXPECT_LE(half_up, 4.0) << "the delay did not follow the jitter up";
+  EXPECT_LE(up, 10.0) << "the delay did not reach the new jitter's need";
   // Down only once the jittery needs have left the hold, then a 1 s glide.
   EXPECT_GE(down, kHold * 15.0 / 16.0 - 0.3) << "the delay fell before the hold had passed";
   EXPECT_LE(down, kHold + 6.0) << "the delay did not come back down";
