@@ -338,13 +338,9 @@ std::uint64_t TrackWriter::provisional_frames() const noexcept {
   return n;
 }
 
-std::uint64_t TrackWriter::lost_frames() const noexcept {
+std::uint64_t TrackWriter::lost_frames() const {
   std::uint64_t n = 0;
-  const std::int64_t end = failed_at_ >= 0 ? failed_at_ : INT64_MAX;
-  for (const Gap& g : gaps_) {
-    if (g.to <= audio_end_ && g.from < end) n += static_cast<std::uint64_t>(std::min(g.to, end) - g.from);
-  }
-  if (failed_at_ >= 0 && head_ > failed_at_) n += static_cast<std::uint64_t>(head_ - failed_at_);
+  for (const Gap& g : lost_gaps()) n += static_cast<std::uint64_t>(g.to - g.from);
   return n;
 }
 

@@ -157,7 +157,8 @@ class TrackWriter {
 
   std::int64_t head() const noexcept { return head_; }
   std::int64_t first_offset() const noexcept { return first_offset_; }
-  std::uint64_t lost_frames() const noexcept;
+  //! The frames of lost_gaps().
+  std::uint64_t lost_frames() const;
   //! Late frames that found their place already written (duplicates): nothing lost.
   std::uint64_t late_frames() const noexcept { return late_; }
   //! Frames written into gaps after the fact.
