@@ -168,6 +168,7 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   reg.host = options.mixer.host;
   reg.audio_port = static_cast<std::uint16_t>(rr.audio_port());
   reg.session_epoch = rr.session_epoch_ns();
+  reg.max_payload = rr.max_payload_bytes();
   return reg;
 }
 

@@ -13,16 +13,26 @@ Packetizer::Packetizer(std::size_t channels, std::uint16_t frames, protocol::Sam
       format_(format),
       per_packet_(std::min(channels, protocol::max_channels_per_packet(frames, format))) {
   assert(per_packet_ >= 1);
-  packets_.resize((channels_ + per_packet_ - 1) / per_packet_);
-  interleaved_.resize(per_packet_ * frames_);
-  payload_.resize(per_packet_ * frames_ * protocol::bytes_per_sample(format_));
+  count_ = (channels_ + per_packet_ - 1) / per_packet_;
+  packets_.resize(count_);
+  // Room for the largest budget's packets, so a new budget never allocates.
+  const std::size_t most =
+      std::min(channels, protocol::max_channels_per_packet(frames, format, protocol::kMaxPayloadBytes));
+  interleaved_.resize(most * frames_);
+  payload_.resize(most * frames_ * protocol::bytes_per_sample(format_));
+}
+
+void Packetizer::set_payload_budget(std::size_t bytes) noexcept {
+  budget_ = std::clamp(bytes, protocol::kSafePayloadBytes, protocol::kMaxPayloadBytes);
+  per_packet_ = std::min(channels_, protocol::max_channels_per_packet(frames_, format_, budget_));
+  count_ = (channels_ + per_packet_ - 1) / per_packet_;
 }
 
 std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float* planar,
                                               std::uint16_t node_id,
                                               const protocol::SessionKey& key) noexcept {
   std::size_t first = 0;
-  for (Packet& packet : packets_) {
+  for (Packet& packet : std::span(packets_).first(count_)) {
     const std::size_t count = std::min(per_packet_, channels_ - first);
     for (std::size_t i = 0; i < frames_; ++i) {
       for (std::size_t c = 0; c < count; ++c) interleaved_[i * count + c] = planar[(first + c) * frames_ + i];
@@ -45,7 +55,7 @@ std::span<const Packet> Packetizer::packetize(const BlockInfo& info, const float
     assert(packet.size != 0);
     first += count;
   }
-  return packets_;
+  return std::span<const Packet>(packets_).first(count_);
 }
 
 std::span<const Packet> Packetizer::packetize_wire(MediaTime media_ts, std::uint16_t frames,
@@ -56,7 +66,7 @@ std::span<const Packet> Packetizer::packetize_wire(MediaTime media_ts, std::uint
   frames = std::min(frames, frames_);
   if (wire.size() < static_cast<std::size_t>(frames) * channels_ * bps) return {};
   std::size_t first = 0;
-  for (Packet& packet : packets_) {
+  for (Packet& packet : std::span(packets_).first(count_)) {
     const std::size_t count = std::min(per_packet_, channels_ - first);
     for (std::size_t i = 0; i < frames; ++i) {
       const std::uint8_t* from = wire.data() + (i * channels_ + first) * bps;
@@ -74,7 +84,7 @@ std::span<const Packet> Packetizer::packetize_wire(MediaTime media_ts, std::uint
     packet.size = protocol::encode(h, {payload_.data(), count * frames * bps}, key, packet.bytes);
     first += count;
   }
-  return packets_;
+  return std::span<const Packet>(packets_).first(count_);
 }
 
 }  // namespace tl::capture

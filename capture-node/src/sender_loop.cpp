@@ -1,7 +1,9 @@
 // The sender thread's loop: its state and one step per job (registration, clock
 // sync, datagrams in, blocks out, status, the wait for the next block).
+#include <netinet/in.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -45,6 +47,7 @@ class Sender::Loop {
  private:
   void take_registration(std::int64_t now);
   void open_socket(std::int64_t now);
+  void choose_payload_budget(bool via);
   void publish(std::int64_t now);
   void send_sync(std::int64_t now);
   void begin_sync(std::int64_t now);
@@ -200,9 +203,35 @@ void Sender::Loop::open_socket(std::int64_t now) {
     if (socket_.is_open()) socket_.close(ec);
     return;
   }
+  choose_payload_budget(via);
   begin_sync(now);
   warned_no_reply_ = false;
   warned_lost_ = false;
+}
+
+// Fewer, larger datagrams where the route takes them (loopback, a jumbo-frame LAN) and
+// the mixer accepts them: a block of 8 channels in one datagram instead of three costs
+// the mixer a third of the per-packet work. Through --audio-to (an impairment proxy
+// standing in for some other path) the node keeps to the size any path takes.
+void Sender::Loop::choose_payload_budget(bool via) {
+  std::size_t mtu = 0;
+  std::error_code ec;
+  const auto local = socket_.local_endpoint(ec);
+  const bool v6 = !ec && local.address().is_v6();
+  if (!via) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    const int name = v6 ? IPV6_MTU : IP_MTU;
+    if (::getsockopt(socket_.native_handle(), level, name, &value, &len) == 0 && value > 0) {
+      mtu = static_cast<std::size_t>(value);
+    }
+  }
+  const std::size_t budget = protocol::payload_budget(reg_.max_payload, mtu, v6);
+  packetizer_.set_payload_budget(budget);
+  spdlog::info("audio to {}: {} channel(s) per datagram ({} payload bytes at most; route MTU {})", peer_,
+               packetizer_.channels_per_packet(), budget,
+               mtu == 0 ? std::string("not asked") : std::to_string(mtu));
 }
 
 // Publishes the estimate: to the stamper (for the next timeline) and to stats().

@@ -25,8 +25,8 @@ std::uint64_t ReceiverCounters::total_rejected() const noexcept {
 }
 
 AudioReceiver::AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint,
-                             NodeRegistry& registry, const SessionClock& clock,
-                             SpscRing<PacketSlot>& to_recorder, Config config)
+                             NodeRegistry& registry, const SessionClock& clock, PacketRing& to_recorder,
+                             Config config)
     : poll_timer_(io), config_(config), registry_(registry), clock_(clock), to_recorder_(to_recorder) {
   // A plain socket, not one of asio's: asio registers its sockets with its epoll set,
   // which would wake the io thread for every datagram. This one is read on a timer.
@@ -250,19 +250,9 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
 
 void AudioReceiver::forward(NodeSlot& slot, std::span<const std::uint8_t> datagram, std::int64_t arrival_ns,
                             std::int64_t ready_ns) {
-  auto copy_into = [&](SpscRing<PacketSlot>& ring) {
-    PacketSlot* out = ring.begin_write();
-    if (out == nullptr) return false;
-    out->arrival_ns = arrival_ns;
-    out->ready_ns = ready_ns;
-    out->size = static_cast<std::uint16_t>(datagram.size());
-    std::memcpy(out->data.data(), datagram.data(), datagram.size());
-    ring.commit_write();
-    return true;
-  };
-  if (!copy_into(*slot.to_mix)) ++slot.dropped_to_mix;
+  if (!slot.to_mix->try_push(datagram, arrival_ns, ready_ns)) ++slot.dropped_to_mix;
   if (record_gate_ && !record_gate_()) return;
-  if (!copy_into(to_recorder_)) {
+  if (!to_recorder_.try_push(datagram, arrival_ns, ready_ns)) {
     if (counters_.record_dropped++ == 0) {
       spdlog::error(
           "recorder queue full: audio from node '{}' did not reach the recorder, which fell a second "

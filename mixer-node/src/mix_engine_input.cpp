@@ -47,8 +47,7 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
     protocol::PacketHeader h;
     std::span<const std::uint8_t> payload;
     // Already validated and authenticated by the receiver; parse() re-reads the fields.
-    if (protocol::parse(std::span<const std::uint8_t>(p->data.data(), p->size), h, payload) ==
-            protocol::DecodeError::Ok &&
+    if (protocol::parse(p->datagram(), h, payload) == protocol::DecodeError::Ok &&
         protocol::bytes_per_sample(h.format) != 0) {
       const std::size_t n = static_cast<std::size_t>(h.frame_count) * h.channel_count;
       const std::span<float> samples(scratch_.get(), n);

@@ -37,7 +37,7 @@ Mixer::Mixer(MixerConfig config)
       registry_(RegistryConfig{.sample_rate = config_.sample_rate,
                                .jitter_capacity_frames = jitter_capacity(config_),
                                .mix_queue_packets = 4096}),
-      to_recorder_(32768),  // a second of 256 channels in 48-frame packets
+      to_recorder_(packet_ring_bytes(32768)),  // a second of 256 channels in 48-frame packets
       // 10 s of the mix: the recorder thread also writes the files, and a busy disk can hold it.
       mix_to_recorder_(static_cast<std::size_t>(10 * config_.sample_rate / kMaxMixChunk) + 64),
       concealed_to_recorder_(65536),
@@ -378,6 +378,7 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   rr->set_session_time_ns(clock_.now_ns());
   rr->set_rejoined(rejoined);
   rr->set_session_epoch_ns(clock_.epoch_ns());
+  rr->set_max_payload_bytes(static_cast<std::uint32_t>(protocol::kMaxPayloadBytes));
   s->reply(id, std::move(reply));
   if (const proto::Scene mine = desk_journal_.for_node(slot->name); mine.strips_size() > 0) {
     proto::SceneReply restored;

@@ -69,7 +69,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     fresh->name = req.name();
     fresh->channels = req.channels();
     fresh->sample_rate = req.sample_rate();
-    fresh->to_mix = std::make_unique<SpscRing<PacketSlot>>(config_.mix_queue_packets);
+    fresh->to_mix = std::make_unique<PacketRing>(packet_ring_bytes(config_.mix_queue_packets));
     fresh->jitter = std::make_unique<JitterBuffer>(req.channels(), config_.jitter_capacity_frames);
     fresh->levels = std::make_unique<ChannelLevels[]>(req.channels());
     fresh->strips.resize(req.channels());

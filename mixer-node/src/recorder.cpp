@@ -31,7 +31,7 @@ constexpr std::int64_t kStopTimeoutNs = 3'000'000'000;  // finish even if the mi
 constexpr std::int64_t kExactPeriodNs = 500'000'000;    // Opus nodes are asked for exact audio this often
 }  // namespace
 
-Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
+Recorder::Recorder(NodeRegistry& registry, const SessionClock& clock, PacketRing& packets,
                    SpscRing<MixChunk>& mix, RecorderConfig config, SpscRing<ConcealedRun>* concealed)
     : registry_(registry),
       clock_(clock),
@@ -243,7 +243,7 @@ bool Recorder::drain_packets() {
     any = true;
     protocol::PacketHeader h;
     std::span<const std::uint8_t> payload;
-    const auto err = protocol::parse(std::span<const std::uint8_t>(p->data.data(), p->size), h, payload);
+    const auto err = protocol::parse(p->datagram(), h, payload);
     NodeSlot* slot = registry_.by_id(h.node_id);
     if (take_ && err == protocol::DecodeError::Ok && slot != nullptr &&
         protocol::bytes_per_sample(h.format) != 0) {

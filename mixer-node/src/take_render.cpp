@@ -264,11 +264,11 @@ class Render {
                                    .channel_count = static_cast<std::uint8_t>(count),
                                    .first_channel = static_cast<std::uint8_t>(first),
                                    .format = protocol::SampleFormat::Pcm24};
-    PacketSlot* packet = node.slot->to_mix->begin_write();
+    PacketSlot* packet = node.slot->to_mix->begin_write(protocol::kMaxPacketBytes);
     if (packet == nullptr) return;  // cannot happen: the engine drains every block
     // Arrival: in time, on a steady path (the engine measures no drift, plays 1:1).
     packet->arrival_ns = static_cast<std::int64_t>(static_cast<double>(ts) * 1e9 / rate_);
-    packet->size = static_cast<std::uint16_t>(protocol::encode(h, payload_, key_, packet->data));
+    packet->size = static_cast<std::uint32_t>(protocol::encode(h, payload_, key_, packet->space()));
     node.slot->to_mix->commit_write();
   }
 

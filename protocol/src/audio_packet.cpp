@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "tl/protocol/byte_order.h"
@@ -65,11 +66,23 @@ std::size_t bytes_per_sample(SampleFormat f) noexcept {
   }
 }
 
-std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f) noexcept {
+std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f,
+                                    std::size_t payload_budget) noexcept {
   const std::size_t per_channel = static_cast<std::size_t>(frames) * bytes_per_sample(f);
   if (per_channel == 0) return 0;
-  const std::size_t n = kMaxPayloadBytes / per_channel;
+  const std::size_t n = std::min(payload_budget, kMaxPayloadBytes) / per_channel;
   return n > 255 ? 255 : n;
+}
+
+std::size_t payload_budget(std::size_t receiver_max, std::size_t route_mtu, bool ipv6) noexcept {
+  const std::size_t accepted =
+      receiver_max == 0 ? kSafePayloadBytes : std::min(receiver_max, kMaxPayloadBytes);
+  constexpr std::size_t kEthernetMtu = 1500;
+  if (route_mtu <= kEthernetMtu) return std::min(accepted, kSafePayloadBytes);
+  const std::size_t ip_udp = (ipv6 ? 40 : 20) + 8;
+  const std::size_t overhead = ip_udp + kHeaderBytes + kTagBytes;
+  if (route_mtu <= overhead + kSafePayloadBytes) return std::min(accepted, kSafePayloadBytes);
+  return std::min(accepted, route_mtu - overhead);
 }
 
 std::size_t encode(const PacketHeader& h, std::span<const std::uint8_t> payload, const SessionKey& key,

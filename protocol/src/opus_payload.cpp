@@ -22,7 +22,7 @@ std::size_t opus_frame_cap(std::uint32_t rate, std::uint32_t frames, std::uint32
 }
 
 std::size_t opus_channels_per_packet(std::size_t cap) noexcept {
-  return std::clamp<std::size_t>(kMaxPayloadBytes / (cap + 2), 1, 255);
+  return std::clamp<std::size_t>(kSafePayloadBytes / (cap + 2), 1, 255);
 }
 
 bool split_opus_payload(std::span<const std::uint8_t> payload, std::size_t channels,

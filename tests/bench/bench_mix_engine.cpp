@@ -129,10 +129,10 @@ int main(int argc, char** argv) {
                                .frame_count = kBlock,
                                .channel_count = kChannels,
                                .format = protocol::SampleFormat::Pcm24};
-      PacketSlot* slot = n->to_mix->begin_write();
+      PacketSlot* slot = n->to_mix->begin_write(protocol::kMaxPacketBytes);
       if (slot == nullptr) continue;
       slot->size =
-          static_cast<std::uint16_t>(protocol::encode(h, payloads[b % loop_blocks], key, slot->data));
+          static_cast<std::uint32_t>(protocol::encode(h, payloads[b % loop_blocks], key, slot->space()));
       n->to_mix->commit_write();
     }
     ++seq;

@@ -121,10 +121,10 @@ inline std::vector<PhaseFigures> simulate_playout(const std::vector<LinkPhase>& 
                              .frame_count = kFrames,
                              .channel_count = 1,
                              .format = protocol::SampleFormat::Pcm24};
-    mixer::PacketSlot* out = slot->to_mix->begin_write();
+    mixer::PacketSlot* out = slot->to_mix->begin_write(protocol::kMaxPacketBytes);
     if (out == nullptr) return;
     out->arrival_ns = p.arrival_ns;
-    out->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, out->data));
+    out->size = static_cast<std::uint32_t>(protocol::encode(h, payload, key, out->space()));
     slot->to_mix->commit_write();
   };
 

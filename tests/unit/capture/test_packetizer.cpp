@@ -75,6 +75,50 @@ TEST(Packetizer, SplitsChannelsAcrossPacketsWithOneTimestamp) {
   EXPECT_EQ(next_channel, channels);
 }
 
+TEST(Packetizer, ALargerBudgetPacksABlockIntoFewerDatagramsWithTheSameSamples) {
+  // 8 channels x 128 frames of PCM24 (3,072 bytes): three datagrams on an internet-size
+  // path, one where the route and the mixer take 8 kB.
+  const std::size_t channels = 8;
+  const auto key = test_key();
+  Packetizer pk(channels, 128, SampleFormat::Pcm24);
+  std::vector<float> planar(channels * 128);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> sample(-8388608, 8388607);
+  for (float& v : planar) v = static_cast<float>(sample(rng)) / 8388608.0f;
+  auto samples_of = [&](std::span<const Packet> packets) {
+    std::vector<float> out(planar.size(), 9.0f);
+    for (const Packet& p : packets) {
+      const Decoded d = decode(p, key);
+      EXPECT_LE(d.h.payload_bytes, pk.payload_budget());
+      for (std::size_t i = 0; i < 128; ++i) {
+        for (std::size_t c = 0; c < d.h.channel_count; ++c) {
+          out[(d.h.first_channel + c) * 128 + i] = d.samples[i * d.h.channel_count + c];
+        }
+      }
+    }
+    return out;
+  };
+  BlockInfo info;
+  info.media_ts = 4800;
+  ASSERT_EQ(pk.packets_per_block(), 3u);
+  EXPECT_EQ(samples_of(pk.packetize(info, planar.data(), 1, key)), planar);
+  pk.set_payload_budget(protocol::kMaxPayloadBytes);
+  ASSERT_EQ(pk.packets_per_block(), 1u);
+  EXPECT_EQ(pk.channels_per_packet(), channels);
+  const auto one = pk.packetize(info, planar.data(), 1, key);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].size, protocol::kHeaderBytes + 3072 + protocol::kTagBytes);
+  EXPECT_EQ(samples_of(one), planar);
+  // Resends from the spool follow the same budget.
+  std::vector<std::uint8_t> wire(128 * channels * 3, 0x11);
+  EXPECT_EQ(pk.packetize_wire(4800, 128, 0, wire, 1, key).size(), 1u);
+  // A budget under the safe size is raised to it; back to three datagrams.
+  pk.set_payload_budget(10);
+  EXPECT_EQ(pk.payload_budget(), protocol::kSafePayloadBytes);
+  EXPECT_EQ(pk.packetize(info, planar.data(), 1, key).size(), 3u);
+  EXPECT_EQ(pk.packetize_wire(4800, 128, 0, wire, 1, key).size(), 3u);
+}
+
 TEST(Packetizer, SequenceIncrementsPerPacketAndWraps) {
   const auto key = test_key();
   Packetizer pk(2, 256, SampleFormat::Pcm24);  // 256 frames x 3 bytes: one channel per packet

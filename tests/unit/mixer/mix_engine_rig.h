@@ -59,10 +59,10 @@ struct Rig {
                              .frame_count = kBlock,
                              .channel_count = static_cast<std::uint8_t>(slot.channels),
                              .format = protocol::SampleFormat::Pcm24};
-    PacketSlot* p = slot.to_mix->begin_write();
+    PacketSlot* p = slot.to_mix->begin_write(protocol::kMaxPacketBytes);
     ASSERT_NE(p, nullptr);
     p->arrival_ns = arrival_ns;
-    p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, p->data));
+    p->size = static_cast<std::uint32_t>(protocol::encode(h, payload, key, p->space()));
     slot.to_mix->commit_write();
   }
 };

@@ -141,9 +141,9 @@ TEST(MixEngine, ConcealedFramesAreReportedPerChannelAtTheNodesPositions) {
                                    .channel_count = count,
                                    .first_channel = first,
                                    .format = protocol::SampleFormat::Pcm24};
-    PacketSlot* p = a->to_mix->begin_write();
+    PacketSlot* p = a->to_mix->begin_write(protocol::kMaxPacketBytes);
     ASSERT_NE(p, nullptr);
-    p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, key, p->data));
+    p->size = static_cast<std::uint32_t>(protocol::encode(h, payload, key, p->space()));
     a->to_mix->commit_write();
   };
   engine.start_at(0);
@@ -207,9 +207,9 @@ TEST(MixEngine, AMissingPacketIsConcealedByContinuingTheWaveformNotSilence) {
                                .frame_count = kBlock,
                                .channel_count = 1,
                                .format = protocol::SampleFormat::Pcm24};
-      PacketSlot* p = a->to_mix->begin_write();
+      PacketSlot* p = a->to_mix->begin_write(protocol::kMaxPacketBytes);
       ASSERT_NE(p, nullptr);
-      p->size = static_cast<std::uint16_t>(protocol::encode(h, payload, rig.key, p->data));
+      p->size = static_cast<std::uint32_t>(protocol::encode(h, payload, rig.key, p->space()));
       a->to_mix->commit_write();
     }
     rig.engine.process(l, r);

@@ -148,11 +148,12 @@ TEST(AudioPacket, AllFlagBitsAndIdsRoundTrip) {
   expect_same_header(h, got);
 }
 
-TEST(AudioPacket, MaximumPayloadOf1400BytesIsAcceptedForEveryFormat) {
+TEST(AudioPacket, TheLargestPayloadIsAcceptedForEveryFormat) {
   const SessionKey key = test_key();
-  const std::array<Shape, 4> shapes{
-      Shape{SampleFormat::Pcm16, 700, 1, 0}, Shape{SampleFormat::Pcm24, 200, 2, 0},  // 1200
-      Shape{SampleFormat::F32, 350, 1, 0}, Shape{SampleFormat::Opus, 960, 2, kMaxPayloadBytes}};
+  const std::array<Shape, 6> shapes{
+      Shape{SampleFormat::Pcm16, 700, 1, 0}, Shape{SampleFormat::Pcm24, 200, 2, 0},   // 1400, 1200
+      Shape{SampleFormat::F32, 350, 1, 0},   Shape{SampleFormat::Pcm16, 1024, 4, 0},  // 1400, 8192
+      Shape{SampleFormat::F32, 1024, 2, 0},  Shape{SampleFormat::Opus, 960, 2, kMaxPayloadBytes}};
   for (const Shape& s : shapes) {
     PacketHeader h = audio_header(s.format, s.frames, s.channels);
     const std::size_t n = s.format == SampleFormat::Opus ? s.opus_bytes : pcm_payload_size(h);
@@ -160,8 +161,9 @@ TEST(AudioPacket, MaximumPayloadOf1400BytesIsAcceptedForEveryFormat) {
     ASSERT_EQ(d.size(), kHeaderBytes + n + kTagBytes);
     EXPECT_EQ(decode_with(d, key), DecodeError::Ok) << static_cast<int>(s.format);
   }
-  // Pcm16 and F32 above fill exactly 1400; so does Pcm16 with 350 frames x 2 channels.
-  PacketHeader h = audio_header(SampleFormat::Pcm16, 350, 2);
+  // The largest above fill exactly kMaxPayloadBytes; so does Pcm16 with 512 frames x 8 channels.
+  static_assert(kMaxPayloadBytes == 8192 && kSafePayloadBytes == 1400);
+  PacketHeader h = audio_header(SampleFormat::Pcm16, 512, 8);
   ASSERT_EQ(pcm_payload_size(h), kMaxPayloadBytes);
   const Bytes d = build_packet(h, pattern_payload(kMaxPayloadBytes), key);
   ASSERT_EQ(d.size(), kMaxPacketBytes);
@@ -517,26 +519,54 @@ TEST(AudioPacket, BytesPerSample) {
 
 TEST(AudioPacket, MaxChannelsPerPacketFitsAndIsUsable) {
   const SessionKey key = test_key();
-  for (const std::uint16_t frames : {48, 64, 128, 256}) {
-    for (const SampleFormat f : {SampleFormat::Pcm16, SampleFormat::Pcm24, SampleFormat::F32}) {
-      const std::size_t ch = max_channels_per_packet(frames, f);
-      SCOPED_TRACE(std::to_string(frames) + " frames, format " + std::to_string(static_cast<int>(f)));
-      ASSERT_GE(ch, 1u);
-      ASSERT_LE(ch, 255u);
-      const std::size_t bytes = frames * ch * bytes_per_sample(f);
-      EXPECT_LE(bytes, kMaxPayloadBytes);
-      EXPECT_GT(bytes + frames * bytes_per_sample(f), kMaxPayloadBytes)
-          << "one more channel would not fit, so the count is the largest";
-      // And a packet of that shape really encodes and decodes.
-      const PacketHeader h = audio_header(f, frames, static_cast<std::uint8_t>(ch));
-      const Bytes d = build_packet(h, pattern_payload(bytes), key);
-      EXPECT_EQ(decode_with(d, key), DecodeError::Ok);
+  for (const std::size_t budget : {kSafePayloadBytes, std::size_t{4000}, kMaxPayloadBytes}) {
+    for (const std::uint16_t frames : {48, 64, 128, 256}) {
+      for (const SampleFormat f : {SampleFormat::Pcm16, SampleFormat::Pcm24, SampleFormat::F32}) {
+        const std::size_t ch = max_channels_per_packet(frames, f, budget);
+        SCOPED_TRACE(std::to_string(frames) + " frames, format " + std::to_string(static_cast<int>(f)) +
+                     ", budget " + std::to_string(budget));
+        ASSERT_GE(ch, 1u);
+        ASSERT_LE(ch, 255u);
+        const std::size_t bytes = frames * ch * bytes_per_sample(f);
+        EXPECT_LE(bytes, budget);
+        if (ch < 255) {
+          EXPECT_GT(bytes + frames * bytes_per_sample(f), budget)
+              << "one more channel would not fit, so the count is the largest";
+        }
+        // And a packet of that shape really encodes and decodes.
+        const PacketHeader h = audio_header(f, frames, static_cast<std::uint8_t>(ch));
+        const Bytes d = build_packet(h, pattern_payload(bytes), key);
+        EXPECT_EQ(decode_with(d, key), DecodeError::Ok);
+      }
     }
   }
+  // No budget above the largest payload.
+  EXPECT_EQ(max_channels_per_packet(128, SampleFormat::Pcm24, 1u << 20),
+            max_channels_per_packet(128, SampleFormat::Pcm24, kMaxPayloadBytes));
   EXPECT_EQ(max_channels_per_packet(48, SampleFormat::Pcm16), 14u);  // 1400 / 96
   EXPECT_EQ(max_channels_per_packet(1, SampleFormat::Pcm16), 255u) << "capped at 255";
   EXPECT_EQ(max_channels_per_packet(48, SampleFormat::Opus), 0u);
   EXPECT_EQ(max_channels_per_packet(0, SampleFormat::Pcm16), 0u);
+}
+
+TEST(AudioPacket, PayloadBudgetGrowsOnlyOnRoutesLargerThanEthernet) {
+  // An internet-size route, or one not known: the safe size, whatever the mixer takes.
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 1500, false), kSafePayloadBytes);
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 0, false), kSafePayloadBytes);
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 1280, true), kSafePayloadBytes);
+  // A jumbo-frame LAN: the MTU less IP, UDP, header and tag (IPv6's header is larger).
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 4000, false), 4000u - 28 - kHeaderBytes - kTagBytes);
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 4000, true), 4000u - 48 - kHeaderBytes - kTagBytes);
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 9000, false), kMaxPayloadBytes);
+  // Loopback: as much as the mixer accepts; a mixer that does not say takes the safe size.
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 65536, false), kMaxPayloadBytes);
+  EXPECT_EQ(payload_budget(0, 65536, false), kSafePayloadBytes);
+  EXPECT_EQ(payload_budget(3000, 65536, false), 3000u);
+  EXPECT_EQ(payload_budget(1u << 20, 65536, false), kMaxPayloadBytes)
+      << "never above what a packet may carry";
+  // A route a little larger than Ethernet: what fits it, never under the safe size.
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 1501, false), 1501u - 28 - kHeaderBytes - kTagBytes);
+  EXPECT_EQ(payload_budget(kMaxPayloadBytes, 1501, true), 1501u - 48 - kHeaderBytes - kTagBytes);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 #pragma once
 //! Turns queued blocks into authenticated audio packets.
 //!
-//! One block becomes ceil(channels / max_channels_per_packet) packets, all with the
-//! block's media timestamp, each carrying a contiguous channel range
-//! (first_channel, channel_count) interleaved [frame][channel]. Sequence numbers
-//! count packets per node (+1 each, wrapping). Buffers are sized once.
+//! One block becomes ceil(channels / max_channels_per_packet) packets (within the
+//! payload budget: kSafePayloadBytes until set_payload_budget() says the route takes
+//! more), all with the block's media timestamp, each carrying a contiguous channel
+//! range (first_channel, channel_count) interleaved [frame][channel]. Sequence numbers
+//! count packets per node (+1 each, wrapping). Buffers are sized once, for any budget.
 
 #include <array>
 #include <cstddef>
@@ -39,9 +40,14 @@ class Packetizer {
                                          std::span<const std::uint8_t> wire, std::uint16_t node_id,
                                          const protocol::SessionKey& key) noexcept;
 
+  //! Packs up to this many payload bytes into a packet from the next block on (clamped
+  //! to kSafePayloadBytes..kMaxPayloadBytes). Never allocates.
+  void set_payload_budget(std::size_t bytes) noexcept;
+  std::size_t payload_budget() const noexcept { return budget_; }
+
   Seq next_seq() const noexcept { return seq_; }
   void set_next_seq(Seq seq) noexcept { seq_ = seq; }
-  std::size_t packets_per_block() const noexcept { return packets_.size(); }
+  std::size_t packets_per_block() const noexcept { return count_; }
   std::size_t channels_per_packet() const noexcept { return per_packet_; }
   //! Samples clamped to full scale so far.
   std::uint64_t clipped() const noexcept { return clipped_; }
@@ -50,8 +56,10 @@ class Packetizer {
   const std::size_t channels_;
   const std::uint16_t frames_;
   const protocol::SampleFormat format_;
+  std::size_t budget_ = protocol::kSafePayloadBytes;
   std::size_t per_packet_;
-  std::vector<Packet> packets_;
+  std::size_t count_ = 0;        // packets per block at this budget
+  std::vector<Packet> packets_;  // as many as the smallest budget needs
   std::vector<float> interleaved_;
   std::vector<std::uint8_t> payload_;
   Seq seq_ = 0;

@@ -38,6 +38,7 @@ struct Registration {
   std::string host;  // the mixer's host (as given to --mixer)
   std::uint16_t audio_port = 0;
   std::int64_t session_epoch = 0;  // the session's identity (0: unknown, never the same)
+  std::uint32_t max_payload = 0;   // the largest audio payload the mixer accepts (0: not said)
 };
 
 class Sender {

@@ -60,9 +60,9 @@ class AudioReceiver {
   };
   //! Binds the UDP socket (std::system_error when it cannot) and starts reading it.
   AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint, NodeRegistry& registry,
-                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder, Config config);
+                const SessionClock& clock, PacketRing& to_recorder, Config config);
   AudioReceiver(asio::io_context& io, const asio::ip::udp::endpoint& endpoint, NodeRegistry& registry,
-                const SessionClock& clock, SpscRing<PacketSlot>& to_recorder)
+                const SessionClock& clock, PacketRing& to_recorder)
       : AudioReceiver(io, endpoint, registry, clock, to_recorder, Config{}) {}
   ~AudioReceiver();
   AudioReceiver(const AudioReceiver&) = delete;
@@ -114,7 +114,7 @@ class AudioReceiver {
   std::array<float, 2 * kCueChunkFrames> cue_samples_{};
   NodeRegistry& registry_;
   const SessionClock& clock_;
-  SpscRing<PacketSlot>& to_recorder_;
+  PacketRing& to_recorder_;
   //! One datagram of a batch: its buffer (longer than any packet: longer datagrams are
   //! cut, and refused by their length), where it came from, its arrival stamp.
   struct Incoming {

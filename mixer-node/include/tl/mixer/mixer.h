@@ -70,7 +70,7 @@ class Mixer final : public ControlHandler {
   MixerConfig config_;
   SessionClock clock_;
   NodeRegistry registry_;
-  SpscRing<PacketSlot> to_recorder_;
+  PacketRing to_recorder_;
   SpscRing<MixChunk> mix_to_recorder_;
   SpscRing<ConcealedRun> concealed_to_recorder_;
   MixEngine engine_;

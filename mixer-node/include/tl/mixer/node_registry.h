@@ -59,11 +59,11 @@ struct NodeSlot {
   std::uint32_t sample_rate = 0;
   std::uint32_t frames_per_packet = 0;
   protocol::SampleFormat format = protocol::SampleFormat::Pcm24;
-  std::unique_ptr<SpscRing<PacketSlot>> to_mix;  // io -> mix
-  std::unique_ptr<JitterBuffer> jitter;          // mix thread only
-  std::unique_ptr<ChannelLevels[]> levels;       // mix writes, io reads
-  std::unique_ptr<dsp::ChannelStrip[]> dsp;      // prepared at registration; mix thread only after
-  std::unique_ptr<dsp::Concealer[]> conceal;     // live-path loss concealment, likewise
+  std::unique_ptr<PacketRing> to_mix;         // io -> mix
+  std::unique_ptr<JitterBuffer> jitter;       // mix thread only
+  std::unique_ptr<ChannelLevels[]> levels;    // mix writes, io reads
+  std::unique_ptr<dsp::ChannelStrip[]> dsp;   // prepared at registration; mix thread only after
+  std::unique_ptr<dsp::Concealer[]> conceal;  // live-path loss concealment, likewise
 
   // io thread.
   protocol::SessionKey key{};
@@ -125,8 +125,8 @@ struct NodeSlot {
 struct RegistryConfig {
   std::uint32_t sample_rate = 48000;
   std::uint32_t jitter_capacity_frames = 32768;
-  std::uint32_t mix_queue_packets = 2048;
-  std::uint32_t max_block_frames = 4096;  // largest mix block the channel strips are prepared for
+  std::uint32_t mix_queue_packets = 2048;  // internet-size datagrams (packet_ring_bytes)
+  std::uint32_t max_block_frames = 4096;   // largest mix block the channel strips are prepared for
   // channel delay range: what tlctl allows (100 ms at 48 kHz)
   std::int32_t max_delay_samples = static_cast<std::int32_t>(protocol::kDelaySamples.hi);
 };

@@ -1,26 +1,24 @@
 #pragma once
 //! Fixed-size carriers between the receive, mix and recorder threads.
 //!
-//! They travel by value through SpscRings sized at set-up, so no thread ever
-//! allocates to hand audio to another.
+//! They travel by value through SpscRings (datagrams through a PacketRing) sized at
+//! set-up, so no thread ever allocates to hand audio to another.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "tl/common/units.h"
+#include "tl/mixer/packet_ring.h"
 #include "tl/protocol/audio_packet.h"
 
 namespace tl::mixer {
 
-//! One validated, authenticated datagram as received.
-struct PacketSlot {
-  std::int64_t arrival_ns = 0;  // session clock when it reached the host (the kernel's stamp)
-  //! Session clock when the receiver read it, so the mix could have it (0: arrival_ns).
-  //! The play-out delay must cover this; the path's transit and drift are arrival_ns's.
-  std::int64_t ready_ns = 0;
-  std::uint16_t size = 0;
-  std::array<std::uint8_t, protocol::kMaxPacketBytes> data{};
-};
+//! Bytes of a PacketRing that hold this many internet-size datagrams (larger ones
+//! take proportionally more of it): how the mixer's queues are sized.
+inline std::size_t packet_ring_bytes(std::size_t packets) noexcept {
+  return packets * PacketRing::footprint(protocol::kSafePacketBytes);
+}
 
 inline constexpr std::uint32_t kMaxMixChunk = 256;
 

@@ -52,8 +52,8 @@ class Recorder {
   using StoppedFn = std::function<void(Result<proto::RecordStopped>)>;
 
   //! concealed: the mix engine's report of the input frames it concealed (none: not kept).
-  Recorder(NodeRegistry& registry, const SessionClock& clock, SpscRing<PacketSlot>& packets,
-           SpscRing<MixChunk>& mix, RecorderConfig config, SpscRing<ConcealedRun>* concealed = nullptr);
+  Recorder(NodeRegistry& registry, const SessionClock& clock, PacketRing& packets, SpscRing<MixChunk>& mix,
+           RecorderConfig config, SpscRing<ConcealedRun>* concealed = nullptr);
   ~Recorder();
 
   //! Starts the recorder thread: 0 when it runs with real-time priority, else why not.
@@ -171,7 +171,7 @@ class Recorder {
 
   NodeRegistry& registry_;
   const SessionClock& clock_;
-  SpscRing<PacketSlot>& packets_;
+  PacketRing& packets_;
   SpscRing<MixChunk>& mix_;
   SpscRing<ConcealedRun>* concealed_;
   RecorderConfig config_;

@@ -22,8 +22,10 @@
 //!            (PCM16, PCM24) or IEEE floats (F32); sync/nack payloads per type
 //!   32+n 16  tag: keyed BLAKE2b-128 over header and payload, key = session key
 //!
-//! A packet never exceeds kMaxPayloadBytes of payload: a node with more channels
-//! than fit splits them across packets with the same timestamp.
+//! A packet never exceeds kMaxPayloadBytes of payload, and a node keeps to a smaller
+//! budget its path allows (kSafePayloadBytes unless the route takes larger datagrams,
+//! as loopback and jumbo-frame LANs do): a node with more channels than fit splits
+//! them across packets with the same timestamp.
 //!
 //! decode() checks every length and index before use and never trusts the input.
 
@@ -42,8 +44,14 @@ inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 32;
 inline constexpr std::size_t kTagBytes = 16;
 inline constexpr std::size_t kKeyBytes = 32;
-inline constexpr std::size_t kMaxPayloadBytes = 1400;
+//! The largest payload a packet may carry (what a receiver accepts): room for a 9,000-byte
+//! jumbo frame's datagram.
+inline constexpr std::size_t kMaxPayloadBytes = 8192;
 inline constexpr std::size_t kMaxPacketBytes = kHeaderBytes + kMaxPayloadBytes + kTagBytes;
+//! A payload whose datagram crosses any internet path unfragmented (1,448 bytes + IP/UDP
+//! headers, under a 1,500-byte MTU with room for a tunnel's or PPPoE's overhead).
+inline constexpr std::size_t kSafePayloadBytes = 1400;
+inline constexpr std::size_t kSafePacketBytes = kHeaderBytes + kSafePayloadBytes + kTagBytes;
 inline constexpr std::uint16_t kMaxFrames = 1024;
 
 using SessionKey = std::array<std::uint8_t, kKeyBytes>;
@@ -116,8 +124,17 @@ std::string_view to_string(DecodeError e) noexcept;
 //! Bytes per sample on the wire for PCM formats; 0 for others.
 std::size_t bytes_per_sample(SampleFormat f) noexcept;
 
-//! Largest channel count that fits one packet at this size (>= 1 for every allowed shape).
-std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f) noexcept;
+//! Largest channel count that fits one packet at this size within a payload budget
+//! (>= 1 for every allowed shape under kSafePayloadBytes; at most 255).
+std::size_t max_channels_per_packet(std::uint16_t frames, SampleFormat f,
+                                    std::size_t payload_budget = kSafePayloadBytes) noexcept;
+
+//! The payload budget for audio to a receiver that accepts receiver_max bytes (0: one
+//! that does not say, i.e. kSafePayloadBytes) over a route whose MTU is route_mtu
+//! (0: unknown), IPv6 or not. Only a route larger than an Ethernet frame (loopback, a
+//! jumbo-frame LAN) earns more than kSafePayloadBytes: a 1,500-byte interface's path
+//! may still hold a tunnel, and a fragment lost loses the whole datagram.
+std::size_t payload_budget(std::size_t receiver_max, std::size_t route_mtu, bool ipv6) noexcept;
 
 //! Writes header + payload + tag into out. Returns the packet size, or 0 when out is
 //! too small or the payload exceeds kMaxPayloadBytes. header.payload_bytes is set from payload.

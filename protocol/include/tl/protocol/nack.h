@@ -21,7 +21,7 @@ struct NackRange {
 };
 
 inline constexpr std::size_t kNackRangeBytes = 12;
-inline constexpr std::size_t kMaxNackRanges = (kMaxPayloadBytes - 2) / kNackRangeBytes;
+inline constexpr std::size_t kMaxNackRanges = (kSafePayloadBytes - 2) / kNackRangeBytes;
 
 //! Builds a complete NACK datagram; returns its size (0 when ranges is empty, holds
 //! more than kMaxNackRanges, or out is too small).
