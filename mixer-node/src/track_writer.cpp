@@ -331,9 +331,13 @@ std::vector<TrackWriter::Gap> TrackWriter::gaps_to_fetch() const {
 }
 
 std::uint64_t TrackWriter::provisional_frames() const noexcept {
+  // Past a failure the file holds nothing, stand-in or not: that is lost (lost_gaps()).
+  const std::int64_t end = failed_at_ >= 0 ? failed_at_ : INT64_MAX;
   std::uint64_t n = 0;
   for (const Gap& g : gaps_) {
-    if (g.provisional && g.to <= audio_end_) n += static_cast<std::uint64_t>(g.to - g.from);
+    if (g.provisional && g.to <= audio_end_ && g.from < end) {
+      n += static_cast<std::uint64_t>(std::min(g.to, end) - g.from);
+    }
   }
   return n;
 }
@@ -370,6 +374,14 @@ float TrackWriter::fade_gain(std::int64_t i) const noexcept {
   return static_cast<float>(x * x);
 }
 
+void TrackWriter::store(std::size_t first, std::uint32_t n) {
+  // Past the point the disk refused, nothing goes into the file: nor into its levels.
+  if (failed_at_ >= 0 && head_ >= failed_at_) return;
+  convert(&samples_[first * channels_], n, out_.get());
+  counted_ += static_cast<std::uint64_t>(n) * channels_;
+  write_frames(head_, out_.get(), n);
+}
+
 void TrackWriter::write_run(std::int64_t until) {
   while (head_ < until) {
     // Up to a chunk, not across the ring's end.
@@ -380,10 +392,8 @@ void TrackWriter::write_run(std::int64_t until) {
     if (fade_ == 0 &&
         std::all_of(&present_[first], &present_[first] + n, [](std::uint8_t p) { return p == 1; })) {
       audio_end_ = head_ + n;
-      convert(&samples_[first * channels_], n, out_.get());
       std::memset(&present_[first], 0, n);
-      counted_ += static_cast<std::uint64_t>(n) * channels_;
-      write_frames(head_, out_.get(), n);
+      store(first, n);
       head_ += n;
       continue;
     }
@@ -412,9 +422,7 @@ void TrackWriter::write_run(std::int64_t until) {
       }
       present_[idx] = 0;
     }
-    convert(&samples_[first * channels_], n, out_.get());
-    counted_ += static_cast<std::uint64_t>(n) * channels_;
-    write_frames(head_, out_.get(), n);
+    store(first, n);
     head_ += n;
   }
 }

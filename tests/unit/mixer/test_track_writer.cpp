@@ -205,6 +205,7 @@ TEST(TrackWriter, AFileTheDiskRefusesEndsWhereItFailedAndSaysWhy) {
   ASSERT_TRUE(w) << w.error();
   std::vector<float> v(48000);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 1000 + 1) / 8388608.0f;
+  std::fill_n(v.begin() + 40000, 100, 0.5f);  // loud, long after the failure: never in the file
   // A file-size limit stands in for a full disk: a write past it fails (EFBIG).
   rlimit old{};
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -245,6 +246,8 @@ TEST(TrackWriter, AFileTheDiskRefusesEndsWhereItFailedAndSaysWhy) {
   for (std::int64_t f = 0; f < std::min<std::int64_t>(audio.frames(), at); ++f) {
     ASSERT_EQ(audio.samples[static_cast<std::size_t>(f)] / 256, f % 1000 + 1) << f;
   }
+  // Its levels are the file's: the loud stretch the disk never took is not in them.
+  EXPECT_LT((*w)->peak(), 0.01) << "metered audio that is not in the file";
 }
 
 TEST(TrackWriter, AFileAStoppedMixerLeftIsResumedWithItsSilencesAsGaps) {

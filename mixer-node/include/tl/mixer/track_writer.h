@@ -177,6 +177,8 @@ class TrackWriter {
  private:
   TrackWriter(SNDFILE* file, std::string path, std::uint32_t channels, std::uint32_t window_frames);
   void write_run(std::int64_t until);
+  //! Converts, meters and writes n frames from ring index first at head_ (none past a failure).
+  void store(std::size_t first, std::uint32_t n);
   //! Writes n frames at the file's position (frame at); false, with the error kept and
   //! logged, when they did not all go in.
   bool write_frames(std::int64_t at, const std::int32_t* ints, std::int64_t n);
