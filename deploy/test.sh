@@ -9,8 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash deploy/install-deps.sh --dev
-echo "== tracklink: layout (.clang-format)"
+echo "== tracklink: layout (.clang-format) and layers"
 bash deploy/check-format.sh
+bash deploy/check-layers.sh
 
 jobs=$(nproc)
 build_and_test() {
