@@ -2,7 +2,7 @@
 # Checks that the modules depend only downward (DESIGN.md, issue 15):
 #
 #   common <- protocol <- {capture-node, mixer-node, control-cli}
-#   common <- dsp      <- mixer-node
+#   common <- dsp      <- {mixer-node, mastering}
 #
 # A module may include the headers (tl/<name>/...) of the modules below it and
 # its own, nothing else: no arrow back up, and control-cli speaks the protocol
@@ -20,6 +20,7 @@ layers=(
   "capture-node:capture:common protocol"
   "mixer-node:mixer:common protocol dsp"
   "control-cli:ctl:common protocol"
+  "mastering:mastering:common dsp"
 )
 
 bad=0

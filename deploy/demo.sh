@@ -3,7 +3,7 @@
 # starts a mixer and two capture nodes on loopback, records a take of about
 # 10 s and prints where the files are with a summary line per track; then shows
 # one node's personal cue mix and mixes the take again offline (tl-render --as-live,
-# checked against mix.wav to the LSB).
+# checked against mix.wav to the LSB) and masters the mix for streaming (tl-master).
 #
 #   deploy/demo.sh [--seconds N] [--out DIR]
 set -euo pipefail
@@ -22,7 +22,7 @@ done
 bash "$root/deploy/install-deps.sh"
 echo "== building tracklink"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target tl-mixer tl-capture tlctl tl-render
+cmake --build "$root/build" -j "$(nproc)" --target tl-mixer tl-capture tlctl tl-render tl-master
 bin="$root/build/bin"
 
 work=$(mktemp -d)
@@ -92,4 +92,7 @@ echo
 echo "== the take mixed again offline from its tracks and automation.json, as it was heard live"
 "$bin/tl-render" "$take" --as-live --compare --quiet || echo "(the render differs from mix.wav; see above)"
 echo
-echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, take.json, automation.json)."
+echo "== the mix mastered for streaming (tl-master: -14 LUFS, -1 dBTP)"
+"$bin/tl-master" "$take/mix.wav" -o "$take/master.wav" --quiet || echo "(tl-master could not master the mix; see above)"
+echo
+echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav, take.json, automation.json)."

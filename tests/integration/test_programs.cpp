@@ -13,7 +13,7 @@ namespace tl::test {
 namespace {
 
 TEST(Programs, EveryProgramPrintsTheProjectVersion) {
-  for (const char* program : {"tl-mixer", "tl-capture", "tl-render", "tlctl"}) {
+  for (const char* program : {"tl-mixer", "tl-capture", "tl-render", "tlctl", "tl-master"}) {
     SCOPED_TRACE(program);
     const RunResult r = run({bin(program), "--version"}, std::chrono::seconds(20));
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -38,6 +38,32 @@ double true_peak_dbtp(const Audio& audio) {
   return peak > 0.0 ? 20.0 * std::log10(peak) : -std::numeric_limits<double>::infinity();
 }
 
+namespace {
+
+double ebur128_figure(const Audio& audio, int mode, int (*get)(ebur128_state*, double*)) {
+  if (audio.channels <= 0 || audio.frames() == 0) return -std::numeric_limits<double>::infinity();
+  ebur128_state* st =
+      ebur128_init(static_cast<unsigned>(audio.channels), static_cast<unsigned long>(audio.rate), mode);
+  if (st == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  ebur128_add_frames_int(st, audio.samples.data(), static_cast<std::size_t>(audio.frames()));
+  double v = std::numeric_limits<double>::quiet_NaN();
+  if (get(st, &v) != EBUR128_SUCCESS) v = std::numeric_limits<double>::quiet_NaN();
+  ebur128_destroy(&st);
+  return v;
+}
+
+}  // namespace
+
+double integrated_lufs(const Audio& audio) {
+  return ebur128_figure(audio, EBUR128_MODE_I,
+                        [](ebur128_state* st, double* v) { return ebur128_loudness_global(st, v); });
+}
+
+double loudness_range_lu(const Audio& audio) {
+  return ebur128_figure(audio, EBUR128_MODE_LRA,
+                        [](ebur128_state* st, double* v) { return ebur128_loudness_range(st, v); });
+}
+
 bool write_wav(const std::string& path, int rate, int channels, int subtype,
                const std::vector<std::int32_t>& samples) {
   SF_INFO info{};

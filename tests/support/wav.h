@@ -22,6 +22,12 @@ Audio read_audio(const std::string& path);
 //! -inf for silence or no audio.
 double true_peak_dbtp(const Audio& audio);
 
+//! Integrated loudness (BS.1770) as libebur128 measures it, in LUFS; -inf for silence.
+double integrated_lufs(const Audio& audio);
+
+//! Loudness range (EBU Tech 3342) as libebur128 measures it, in LU.
+double loudness_range_lu(const Audio& audio);
+
 //! Writes interleaved 32-bit left-justified samples as a WAV of the given subtype
 //! (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
 bool write_wav(const std::string& path, int rate, int channels, int subtype,

@@ -1,0 +1,50 @@
+#pragma once
+//! The loudness figures a mastering engineer reads off a file: BS.1770 integrated
+//! loudness, loudness range (EBU Tech 3342), short-term maximum, true peak (4x
+//! oversampled, PreciseTruePeak) and sample peak, streamed a block at a time.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tl/dsp/loudness.h"
+#include "tl/mastering/true_peak.h"
+
+namespace tl::mastering {
+
+struct LoudnessFigures {
+  double integrated_lufs = -200.0;  //!< -200: nothing above the absolute gate
+  double range_lu = 0.0;            //!< LRA
+  double short_term_max_lufs = -200.0;
+  double true_peak_dbtp = -150.0;
+  double sample_peak_dbfs = -150.0;
+  std::int64_t frames = 0;
+  //! Peak-to-loudness ratio (true peak - integrated), in dB.
+  double plr() const noexcept { return true_peak_dbtp - integrated_lufs; }
+};
+
+class Analyzer {
+ public:
+  static constexpr std::size_t kMaxChannels = 2;
+  //! channels: 1 or 2.
+  void prepare(double sample_rate, std::size_t channels);
+  //! Interleaved frames.
+  void process(std::span<const float> interleaved);
+  //! The figures so far (flushes the true-peak interpolators: call once, at the end).
+  LoudnessFigures finish();
+
+ private:
+  void hop();
+
+  std::size_t channels_ = 1, hop_frames_ = 4800, fill_ = 0, metered_ = 0;
+  std::int64_t frames_ = 0;
+  dsp::LoudnessMeter meter_;
+  std::array<PreciseTruePeak, kMaxChannels> true_peak_{};
+  std::array<std::vector<float>, kMaxChannels> planar_{};
+  float sample_peak_ = 0.0f;
+  std::vector<double> short_term_;  // every 100 ms once 3 s are in: the loudness range's input
+  double short_term_max_ = -200.0;
+};
+
+}  // namespace tl::mastering

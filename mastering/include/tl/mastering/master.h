@@ -1,0 +1,59 @@
+#pragma once
+//! Mastering a file to a delivery target: gain to an integrated loudness (BS.1770),
+//! a look-ahead true-peak limiter under a ceiling, TPDF dither when the output is
+//! 16-bit, and the output measured again from the file written, so its figures are
+//! the file's, not the chain's. A target the chain cannot reach is an error, never a
+//! quiet change of method.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tl/common/result.h"
+#include "tl/mastering/analysis.h"
+
+namespace tl::mastering {
+
+struct Preset {
+  std::string_view name;
+  double target_lufs;
+  double ceiling_dbtp;
+  std::string_view what;  //!< who asks for it, for --list-presets and the README
+};
+
+//! The delivery presets: streaming, apple, ebu-r128, atsc-a85.
+std::span<const Preset> presets() noexcept;
+std::optional<Preset> find_preset(std::string_view name) noexcept;
+
+struct MasterSettings {
+  double target_lufs = -14.0;
+  double ceiling_dbtp = -1.0;
+  bool limiter = true;        //!< off: gain only; a gain that would cross the ceiling is an error
+  int bits = 0;               //!< 16, 24 or 32 (float); 0: the input's (24 for other depths)
+  double tolerance_lu = 0.2;  //!< how close to the target a render must land, or it is done again
+};
+
+struct MasterReport {
+  std::string input, output;
+  LoudnessFigures before, after;
+  double gain_db = 0.0;
+  double ceiling_used_dbtp = 0.0;  //!< the limiter's ceiling in the last pass
+  int passes = 0;                  //!< renders (each followed by a measurement of the file)
+  int bits = 24;
+  bool dithered = false;
+};
+
+//! Fraction done (0..1) of the whole job and what it is doing now.
+using Progress = std::function<void(double done, std::string_view stage)>;
+
+//! Masters input into output, a new file (never the input, never one that exists).
+//! Written as output + ".part" and renamed when it is measured and within the targets.
+Result<MasterReport> master_file(const std::string& input, const std::string& output,
+                                 const MasterSettings& settings, const Progress& progress = {});
+
+//! Measures a file (the figures of LoudnessFigures).
+Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress = {});
+
+}  // namespace tl::mastering

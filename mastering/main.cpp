@@ -1,0 +1,165 @@
+// tl-master: masters a file to a delivery target (loudness and true-peak ceiling).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tl/common/version.h"
+#include "tl/mastering/master.h"
+
+namespace {
+
+using tl::mastering::LoudnessFigures;
+
+nlohmann::json to_json(const LoudnessFigures& f, double rate) {
+  return {{"integrated_lufs", f.integrated_lufs},
+          {"loudness_range_lu", f.range_lu},
+          {"short_term_max_lufs", f.short_term_max_lufs},
+          {"true_peak_dbtp", f.true_peak_dbtp},
+          {"sample_peak_dbfs", f.sample_peak_dbfs},
+          {"plr_db", f.plr()},
+          {"seconds", rate > 0 ? static_cast<double>(f.frames) / rate : 0.0}};
+}
+
+void print_row(const char* what, const LoudnessFigures& f) {
+  std::printf("  %-7s %8.2f LUFS %6.1f LU %8.2f LUFS %8.2f dBTP %8.2f dBFS %6.1f dB\n", what,
+              f.integrated_lufs, f.range_lu, f.short_term_max_lufs, f.true_peak_dbtp, f.sample_peak_dbfs,
+              f.plr());
+}
+
+void print_head() {
+  std::printf("  %-7s %13s %9s %15s %13s %13s %9s\n", "", "integrated", "range", "short-term max",
+              "true peak", "sample peak", "PLR");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: gain to an integrated loudness "
+      "(ITU-R BS.1770), a look-ahead true-peak limiter under a ceiling, TPDF dither for 16-bit output; the "
+      "output is measured again from the file written. Exit codes: 0 mastered (or measured), 1 the file "
+      "could not be mastered (unreadable input, an output that exists, a target out of reach: the message "
+      "says which), 2 bad options."};
+  app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
+  std::string input, output, preset_name;
+  double target = 0.0, ceiling = 0.0;
+  int bits = 0;
+  bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
+  app.add_option("input", input,
+                 "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth)");
+  app.add_option("-o,--output", output,
+                 "the master to write: a new .wav, .flac, .aif or .aiff (never the input)");
+  auto* preset_opt =
+      app.add_option("--preset", preset_name, "a delivery preset (--list-presets); default streaming");
+  auto* target_opt =
+      app.add_option("--target", target, "integrated loudness to reach, LUFS (overrides the preset's)")
+          ->check(CLI::Range(-70.0, 0.0));
+  auto* ceiling_opt = app.add_option("--ceiling", ceiling, "true-peak ceiling, dBTP (overrides the preset's)")
+                          ->check(CLI::Range(-20.0, 0.0));
+  app.add_option("--bits", bits, "output depth: 16 (dithered), 24, or 32 (float); default the input's")
+      ->check(CLI::IsMember({16, 24, 32}));
+  app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
+  app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
+  app.add_flag("--list-presets", list, "print the delivery presets and exit");
+  app.add_flag("--json", json, "print the report as JSON");
+  app.add_flag("-q,--quiet", quiet, "no progress line on stderr");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (list) {
+    for (const auto& p : tl::mastering::presets()) {
+      std::printf("%-10s %6.1f LUFS %5.1f dBTP  %.*s\n", std::string(p.name).c_str(), p.target_lufs,
+                  p.ceiling_dbtp, static_cast<int>(p.what.size()), p.what.data());
+    }
+    return 0;
+  }
+  if (input.empty()) {
+    std::fprintf(stderr, "tl-master: name the file to master (tl-master --help)\n");
+    return 2;
+  }
+  const bool show = !quiet && isatty(STDERR_FILENO) != 0;
+  std::string last_stage;
+  const tl::mastering::Progress progress = [&](double done, std::string_view stage) {
+    if (!show) return;
+    static int last_pct = -1;
+    const int pct = static_cast<int>(done * 100.0);
+    if (pct == last_pct && stage == last_stage) return;
+    last_pct = pct;
+    last_stage = stage;
+    std::fprintf(stderr, "\rtl-master: %-28.*s %3d%%", static_cast<int>(stage.size()), stage.data(), pct);
+    std::fflush(stderr);
+  };
+  const auto end_progress = [&] {
+    if (show && !last_stage.empty()) std::fprintf(stderr, "\r%60s\r", "");
+  };
+
+  if (measure_only) {
+    auto f = tl::mastering::measure_file(input, progress);
+    end_progress();
+    if (!f) {
+      std::fprintf(stderr, "tl-master: %s\n", f.error().c_str());
+      return 1;
+    }
+    if (json) {
+      std::printf("%s\n", nlohmann::json{{"input", input}, {"figures", to_json(*f, 0)}}.dump().c_str());
+    } else {
+      std::printf("tl-master: %s\n", input.c_str());
+      print_head();
+      print_row("input", *f);
+    }
+    return 0;
+  }
+  if (output.empty()) {
+    std::fprintf(stderr, "tl-master: name the master to write with -o FILE (a new file)\n");
+    return 2;
+  }
+  const auto preset = tl::mastering::find_preset(preset_opt->count() ? preset_name : "streaming");
+  if (!preset) {
+    std::fprintf(stderr, "tl-master: no preset '%s' (tl-master --list-presets)\n", preset_name.c_str());
+    return 2;
+  }
+  tl::mastering::MasterSettings settings{
+      .target_lufs = target_opt->count() ? target : preset->target_lufs,
+      .ceiling_dbtp = ceiling_opt->count() ? ceiling : preset->ceiling_dbtp,
+      .limiter = !no_limiter,
+      .bits = bits};
+  auto report = tl::mastering::master_file(input, output, settings, progress);
+  end_progress();
+  if (!report) {
+    std::fprintf(stderr, "tl-master: %s\n", report.error().c_str());
+    return 1;
+  }
+  const auto& r = *report;
+  if (json) {
+    const nlohmann::json j{{"input", r.input},
+                           {"output", r.output},
+                           {"preset", preset_opt->count() ? preset_name : "streaming"},
+                           {"target_lufs", settings.target_lufs},
+                           {"ceiling_dbtp", settings.ceiling_dbtp},
+                           {"limiter", settings.limiter},
+                           {"bits", r.bits},
+                           {"dithered", r.dithered},
+                           {"gain_db", r.gain_db},
+                           {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
+                           {"renders", r.passes},
+                           {"before", to_json(r.before, 0)},
+                           {"after", to_json(r.after, 0)}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("tl-master: %s -> %s (%.1f LUFS, %.1f dBTP; %d-bit%s, limiter %s)\n", r.input.c_str(),
+              r.output.c_str(), settings.target_lufs, settings.ceiling_dbtp, r.bits,
+              r.dithered ? " TPDF-dithered" : "", settings.limiter ? "on" : "off");
+  print_head();
+  print_row("before", r.before);
+  print_row("after", r.after);
+  std::printf(
+      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s), each measured from the file written\n",
+      r.gain_db, r.ceiling_used_dbtp, r.passes);
+  return 0;
+}

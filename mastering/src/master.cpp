@@ -1,0 +1,299 @@
+#include "tl/mastering/master.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "tl/dsp/limiter.h"
+#include "tl/mastering/audio_file.h"
+
+namespace tl::mastering {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kBlock = 4096;  // frames a pass reads at once
+constexpr int kMaxPasses = 6;
+// The limiter aims this far under the ceiling: rounding to the output's depth (and
+// dither) must not carry the file's true peak over it, on this meter or on a BS.1770
+// 4x one (libebur128 read up to 0.06 dB above ours on a sweep at 0.75 of Nyquist).
+constexpr double kCeilingMargin = 0.1;
+
+constexpr std::array<Preset, 4> kPresets{{
+    {"streaming", -14.0, -1.0, "Spotify, YouTube, Tidal, Amazon Music (their normalisation reference)"},
+    {"apple", -16.0, -1.0, "Apple Music (Sound Check) and Apple's podcast guidelines"},
+    {"ebu-r128", -23.0, -1.0, "EBU R128 broadcast (-23 LUFS +-0.5 LU, max true peak -1 dBTP)"},
+    {"atsc-a85", -24.0, -2.0, "ATSC A/85 US broadcast (-24 LKFS +-2 dB, max true peak -2 dBTP)"},
+}};
+
+double from_db(double db) {
+  return std::pow(10.0, db / 20.0);
+}
+
+std::string fixed(double v, int digits = 2) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+Result<int> output_format(const std::string& path, const AudioInfo& in, int bits) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  int container = 0;
+  if (ext == ".wav") {
+    container = SF_FORMAT_WAV;
+  } else if (ext == ".flac") {
+    container = SF_FORMAT_FLAC;
+  } else if (ext == ".aif" || ext == ".aiff") {
+    container = SF_FORMAT_AIFF;
+  } else {
+    return Error{"'" + path + "': the output must end in .wav, .flac, .aif or .aiff"};
+  }
+  if (bits == 0) {
+    const int sub = in.format & SF_FORMAT_SUBMASK;
+    bits = sub == SF_FORMAT_PCM_16 ? 16 : sub == SF_FORMAT_FLOAT && container != SF_FORMAT_FLAC ? 32 : 24;
+  }
+  switch (bits) {
+    case 16:
+      return container | SF_FORMAT_PCM_16;
+    case 24:
+      return container | SF_FORMAT_PCM_24;
+    case 32:
+      if (container == SF_FORMAT_FLAC) return Error{"'" + path + "': FLAC holds 16 or 24 bits, not float"};
+      return container | SF_FORMAT_FLOAT;
+    default:
+      return Error{"the output depth must be 16, 24 or 32 (float) bits, not " + std::to_string(bits)};
+  }
+}
+
+int bits_of(int format) {
+  switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_16:
+      return 16;
+    case SF_FORMAT_FLOAT:
+      return 32;
+    default:
+      return 24;
+  }
+}
+
+Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage) {
+  if (Status s = reader.rewind(); !s) return Error{s.error()};
+  const AudioInfo& info = reader.info();
+  Analyzer analyzer;
+  analyzer.prepare(info.rate, info.channels);
+  std::vector<float> block(kBlock * info.channels);
+  std::int64_t done = 0;
+  for (std::size_t n; (n = reader.read(block)) > 0;) {
+    analyzer.process(std::span<const float>(block).first(n * info.channels));
+    done += static_cast<std::int64_t>(n);
+    if (progress && info.frames > 0)
+      progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
+  }
+  return analyzer.finish();
+}
+
+struct Render {
+  double gain_db = 0.0;
+  double ceiling_dbtp = -1.0;
+  bool limiter = true;
+  int format = 0;
+};
+
+// One pass: input x gain -> limiter -> (dither) -> a new file at path, the same length
+// and alignment as the input (the limiter's look-ahead is taken back out).
+Status render(AudioReader& reader, const std::string& path, const Render& r, const Progress& progress,
+              std::string_view stage) {
+  if (Status s = reader.rewind(); !s) return s;
+  const AudioInfo& info = reader.info();
+  const std::size_t ch = info.channels;
+  auto writer = AudioWriter::create(path, info.rate, static_cast<std::uint32_t>(ch), r.format);
+  if (!writer) return Error{writer.error()};
+  dsp::TruePeakLimiter limiter;
+  limiter.prepare(
+      {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = ch},
+      {.ceiling_dbtp = static_cast<float>(r.ceiling_dbtp), .lookahead_ms = 5.0f, .release_ms = 200.0f});
+  const std::size_t latency = r.limiter ? limiter.latency() : 0;
+  const bool dither = (r.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
+  std::minstd_rand rng(0x7a1);  // reproducible renders
+  std::uniform_real_distribution<float> lsb(-0.5f / 32768.0f, 0.5f / 32768.0f);
+  const auto gain = static_cast<float>(from_db(r.gain_db));
+  std::vector<float> block(kBlock * ch);
+  std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  std::size_t to_skip = latency, tail = latency;
+  std::int64_t done = 0;
+  for (;;) {
+    std::size_t n = reader.read(block);
+    if (n == 0) {
+      if (tail == 0) break;
+      n = std::min(tail, kBlock);  // the limiter's look-ahead, flushed with silence
+      tail -= n;
+      std::fill_n(block.begin(), n * ch, 0.0f);
+    } else {
+      for (std::size_t i = 0; i < n * ch; ++i) block[i] *= gain;
+    }
+    if (r.limiter) {
+      for (std::size_t c = 0; c < ch; ++c) {
+        for (std::size_t i = 0; i < n; ++i) planar[c][i] = block[i * ch + c];
+      }
+      if (ch == 2) {
+        limiter.process(std::span(planar[0]).first(n), std::span(planar[1]).first(n));
+      } else {
+        limiter.process(std::span(planar[0]).first(n));
+      }
+      for (std::size_t c = 0; c < ch; ++c) {
+        for (std::size_t i = 0; i < n; ++i) block[i * ch + c] = planar[c][i];
+      }
+    }
+    // TPDF dither (two uniform values of +-1/2 LSB), the very last step, once.
+    if (dither) {
+      for (std::size_t i = 0; i < n * ch; ++i) block[i] += lsb(rng) + lsb(rng);
+    }
+    const std::size_t skip = std::min(to_skip, n);
+    to_skip -= skip;
+    if (skip < n) {
+      if (Status s = (*writer)->write(std::span<const float>(block).subspan(skip * ch, (n - skip) * ch));
+          !s) {
+        return s;
+      }
+    }
+    done += static_cast<std::int64_t>(n);
+    if (progress && info.frames > 0) {
+      progress(std::min(1.0, static_cast<double>(done) / static_cast<double>(info.frames)), stage);
+    }
+  }
+  return (*writer)->close();
+}
+
+}  // namespace
+
+std::span<const Preset> presets() noexcept {
+  return kPresets;
+}
+
+std::optional<Preset> find_preset(std::string_view name) noexcept {
+  for (const Preset& p : kPresets) {
+    if (p.name == name) return p;
+  }
+  return std::nullopt;
+}
+
+Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress) {
+  auto reader = AudioReader::open(path);
+  if (!reader) return Error{reader.error()};
+  if ((*reader)->info().channels > Analyzer::kMaxChannels) {
+    return Error{"'" + path + "' has " + std::to_string((*reader)->info().channels) +
+                 " channels: tl-master measures and masters mono or stereo files"};
+  }
+  return measure(**reader, progress, "measuring");
+}
+
+Result<MasterReport> master_file(const std::string& input, const std::string& output,
+                                 const MasterSettings& settings, const Progress& progress) {
+  std::error_code ec;
+  if (fs::exists(output, ec) || fs::is_symlink(output, ec)) {
+    if (fs::exists(input, ec) && fs::equivalent(input, output, ec)) {
+      return Error{"'" + output + "' is the input: tl-master never overwrites its input; name a new file"};
+    }
+    return Error{"'" + output + "' exists: tl-master writes a new file (remove it, or name another)"};
+  }
+  const fs::path parent = fs::path(output).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    return Error{"cannot write '" + output + "': no folder '" + parent.string() + "'"};
+  }
+  if (!(settings.target_lufs >= -70.0 && settings.target_lufs <= 0.0)) {
+    return Error{"the target must be between -70 and 0 LUFS, not " + fixed(settings.target_lufs, 1)};
+  }
+  if (!(settings.ceiling_dbtp >= -20.0 && settings.ceiling_dbtp <= 0.0)) {
+    return Error{"the ceiling must be between -20 and 0 dBTP, not " + fixed(settings.ceiling_dbtp, 1)};
+  }
+  auto opened = AudioReader::open(input);
+  if (!opened) return Error{opened.error()};
+  AudioReader& reader = **opened;
+  const AudioInfo& info = reader.info();
+  if (info.channels > Analyzer::kMaxChannels) {
+    return Error{"'" + input + "' has " + std::to_string(info.channels) +
+                 " channels: tl-master masters mono or stereo files"};
+  }
+  auto format = output_format(output, info, settings.bits);
+  if (!format) return Error{format.error()};
+
+  MasterReport report;
+  report.input = input;
+  report.output = output;
+  report.bits = bits_of(*format);
+  report.dithered = report.bits == 16;
+  auto before = measure(reader, progress, "measuring the input");
+  if (!before) return Error{before.error()};
+  report.before = *before;
+  if (report.before.integrated_lufs <= -70.0) {
+    return Error{"'" + input +
+                 "' is silent, or quieter than -70 LUFS throughout: there is no loudness to bring to " +
+                 fixed(settings.target_lufs, 1) + " LUFS"};
+  }
+  Render r{.gain_db = settings.target_lufs - report.before.integrated_lufs,
+           .ceiling_dbtp = settings.ceiling_dbtp - kCeilingMargin,
+           .limiter = settings.limiter,
+           .format = *format};
+  if (!settings.limiter && report.before.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
+    return Error{"a gain of " + fixed(r.gain_db) + " dB puts the true peak at " +
+                 fixed(report.before.true_peak_dbtp + r.gain_db) + " dBTP, over the " +
+                 fixed(settings.ceiling_dbtp, 1) +
+                 " dBTP ceiling, and the limiter is off: turn it on, or "
+                 "choose a lower target"};
+  }
+  const std::string part = output + ".part";
+  // Loudness follows gain 1:1 until the limiter works; then less. The next gain is aimed
+  // along the slope the last two renders measured (a secant step), so a heavily limited
+  // master lands in a few renders too.
+  double last_gain = 0.0, last_lufs = 0.0;
+  for (int pass = 1; pass <= kMaxPasses; ++pass) {
+    const std::string stage = "render " + std::to_string(pass);
+    if (Status s = render(reader, part, r, progress, stage); !s) {
+      fs::remove(part, ec);
+      return Error{s.error()};
+    }
+    auto rendered = AudioReader::open(part);
+    if (!rendered) return Error{rendered.error()};
+    auto after = measure(**rendered, progress, "measuring " + stage);
+    if (!after) return Error{after.error()};
+    report.after = *after;
+    report.gain_db = r.gain_db;
+    report.ceiling_used_dbtp = r.ceiling_dbtp;
+    report.passes = pass;
+    const bool over = report.after.true_peak_dbtp > settings.ceiling_dbtp;
+    const bool off = std::fabs(report.after.integrated_lufs - settings.target_lufs) > settings.tolerance_lu;
+    if (!over && !off) {
+      fs::rename(part, output, ec);
+      if (ec) return Error{"cannot name the master '" + output + "': " + ec.message()};
+      return report;
+    }
+    if (over) {
+      if (!settings.limiter) break;
+      r.ceiling_dbtp -= report.after.true_peak_dbtp - settings.ceiling_dbtp + 0.02;
+    }
+    if (off) {
+      double slope = 1.0;
+      if (pass > 1 && std::fabs(r.gain_db - last_gain) > 1e-6) {
+        slope = std::clamp((report.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
+      }
+      last_gain = r.gain_db;
+      last_lufs = report.after.integrated_lufs;
+      // Never more than 12 dB a step: a slope measured across a ceiling change misleads.
+      r.gain_db += std::clamp((settings.target_lufs - report.after.integrated_lufs) / slope, -12.0, 12.0);
+    }
+    fs::remove(part, ec);
+  }
+  fs::remove(part, ec);
+  return Error{"could not land '" + input + "' within " + fixed(settings.tolerance_lu, 1) + " LU of " +
+               fixed(settings.target_lufs, 1) + " LUFS under " + fixed(settings.ceiling_dbtp, 1) +
+               " dBTP in " + std::to_string(kMaxPasses) +
+               " renders (the last: " + fixed(report.after.integrated_lufs) + " LUFS, " +
+               fixed(report.after.true_peak_dbtp) + " dBTP); nothing was written"};
+}
+
+}  // namespace tl::mastering

@@ -1,0 +1,90 @@
+// tl-master as a user runs it: a file in, a new master out, the report, the refusals.
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "wav.h"
+
+namespace tl::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
+  const std::string dir = make_work_dir("master_program");
+  const std::string in = dir + "/song.wav", out = dir + "/song-master.flac";
+  // 6 s of a quiet band of noise over a bass note, 44.1 kHz / 16-bit.
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.03);
+  std::vector<std::int32_t> samples;
+  for (int i = 0; i < 6 * 44100; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      const double v = noise(rng) + 0.1 * std::sin(2 * std::numbers::pi * 82.4 * i / 44100.0 + c);
+      samples.push_back(static_cast<std::int32_t>(std::lround(v * 32767.0)) * 65536);
+    }
+  }
+  ASSERT_TRUE(write_wav(in, 44100, 2, SF_FORMAT_PCM_16, samples));
+
+  const auto timeout = std::chrono::seconds(120);
+  RunResult r = run({bin("tl-master"), in, "-o", out, "--preset", "apple", "--json", "--quiet"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["output"], out);
+  EXPECT_EQ(report["bits"], 16) << "the input's depth is kept";
+  EXPECT_EQ(report["dithered"], true);
+  EXPECT_NEAR(report["after"]["integrated_lufs"].get<double>(), -16.0, 0.2);
+  EXPECT_LE(report["after"]["true_peak_dbtp"].get<double>(), -1.0);
+  EXPECT_GT(report["gain_db"].get<double>(), 0.0) << "a quiet song comes up";
+  // Measured on its own (libebur128), the file says the same.
+  const Audio audio = read_audio(out);
+  ASSERT_EQ(audio.rate, 44100);
+  EXPECT_EQ(audio.format & SF_FORMAT_TYPEMASK, SF_FORMAT_FLAC);
+  EXPECT_NEAR(integrated_lufs(audio), -16.0, 0.5);
+  EXPECT_LE(true_peak_dbtp(audio), -1.0);
+  EXPECT_FALSE(fs::exists(out + ".part"));
+
+  // The text report names both sides.
+  r = run({bin("tl-master"), in, "-o", dir + "/song-stream.wav", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("-> " + dir + "/song-stream.wav"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("before"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("after"), std::string::npos) << r.out;
+  r = run({bin("tl-master"), "--measure", "--json", dir + "/song-stream.wav"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["figures"]["integrated_lufs"].get<double>(), -14.0, 0.2);
+
+  // Refusals: exit 1 with the reason for what cannot be done, 2 for bad options.
+  r = run({bin("tl-master"), in, "-o", out, "-q"}, timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
+  r = run({bin("tl-master"), in, "-o", in, "-q"}, timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is the input"), std::string::npos) << r.err;
+  EXPECT_EQ(read_audio(in).samples, samples) << "the input is untouched";
+  r = run({bin("tl-master"), in, "-o", dir + "/x.wav", "--preset", "loud"}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no preset 'loud'"), std::string::npos) << r.err;
+  r = run({bin("tl-master"), in, "-o", dir + "/x.wav", "--bits", "20"}, timeout);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run({bin("tl-master"), in}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-o FILE"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/x.wav"));
+
+  r = run({bin("tl-master"), "--list-presets"}, timeout);
+  ASSERT_EQ(r.exit_code, 0);
+  for (const char* name : {"streaming", "apple", "ebu-r128", "atsc-a85"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace tl::test
