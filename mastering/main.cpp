@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   print_row("before", r.before);
   print_row("after", r.after);
   std::printf(
-      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s), each measured from the file written\n",
+      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
       r.gain_db, r.ceiling_used_dbtp, r.passes);
   return 0;
 }

@@ -32,8 +32,9 @@ double loudness_range(std::vector<double> st) {
 
 }  // namespace
 
-void Analyzer::prepare(double sample_rate, std::size_t channels) {
+void Analyzer::prepare(double sample_rate, std::size_t channels, bool true_peak) {
   channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
+  measure_true_peak_ = true_peak;
   hop_frames_ = static_cast<std::size_t>(sample_rate / 10.0);
   meter_.prepare({.sample_rate = sample_rate, .max_block = hop_frames_, .channels = channels_});
   for (std::size_t c = 0; c < channels_; ++c) {
@@ -58,7 +59,7 @@ void Analyzer::process(std::span<const float> interleaved) {
         out[i] = interleaved[(f + i) * channels_ + c];
         sample_peak_ = std::max(sample_peak_, std::fabs(out[i]));
       }
-      true_peak_[c].process(std::span<const float>(out, n));
+      if (measure_true_peak_) true_peak_[c].process(std::span<const float>(out, n));
     }
     fill_ += n;
     f += n;

@@ -17,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::size_t kBlock = 4096;  // frames a pass reads at once
-constexpr int kMaxPasses = 6;
+constexpr int kMaxPasses = 10;
 // The limiter aims this far under the ceiling: rounding to the output's depth (and
 // dither) must not carry the file's true peak over it, on this meter or on a BS.1770
 // 4x one (libebur128 read up to 0.06 dB above ours on a sweep at 0.75 of Nyquist).
@@ -105,12 +105,14 @@ struct Render {
 };
 
 // One pass: input x gain -> limiter -> (dither) -> a new file at path, the same length
-// and alignment as the input (the limiter's look-ahead is taken back out).
-Status render(AudioReader& reader, const std::string& path, const Render& r, const Progress& progress,
-              std::string_view stage) {
+// and alignment as the input (the limiter's look-ahead is taken back out); what is
+// written is measured on the way (heard: the floats before the file's rounding).
+Status render(AudioReader& reader, const std::string& path, const Render& r, Analyzer& heard,
+              const Progress& progress, std::string_view stage) {
   if (Status s = reader.rewind(); !s) return s;
   const AudioInfo& info = reader.info();
   const std::size_t ch = info.channels;
+  heard.prepare(info.rate, ch, /*true_peak=*/false);
   auto writer = AudioWriter::create(path, info.rate, static_cast<std::uint32_t>(ch), r.format);
   if (!writer) return Error{writer.error()};
   dsp::TruePeakLimiter limiter;
@@ -156,10 +158,9 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, con
     const std::size_t skip = std::min(to_skip, n);
     to_skip -= skip;
     if (skip < n) {
-      if (Status s = (*writer)->write(std::span<const float>(block).subspan(skip * ch, (n - skip) * ch));
-          !s) {
-        return s;
-      }
+      const auto out = std::span<const float>(block).subspan(skip * ch, (n - skip) * ch);
+      if (Status s = (*writer)->write(out); !s) return s;
+      heard.process(out);
     }
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0) {
@@ -250,40 +251,57 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   // Loudness follows gain 1:1 until the limiter works; then less. The next gain is aimed
   // along the slope the last two renders measured (a secant step), so a heavily limited
   // master lands in a few renders too.
-  double last_gain = 0.0, last_lufs = 0.0;
+  // Each render is measured as it is written; only one that lands is read back from the
+  // file and measured again (the file's figures are the report's).
+  // The first point of that slope: the largest gain the limiter leaves alone, where the
+  // loudness still follows 1:1. A new limiter ceiling starts a new curve: the slope
+  // measured on the old one is kept until the new one has two points.
+  double last_gain = settings.ceiling_dbtp - report.before.true_peak_dbtp;
+  double last_lufs = report.before.integrated_lufs + last_gain;
+  double slope = 1.0;
+  bool have_last = r.gain_db - last_gain > 0.5;
+  Analyzer heard;
   for (int pass = 1; pass <= kMaxPasses; ++pass) {
     const std::string stage = "render " + std::to_string(pass);
-    if (Status s = render(reader, part, r, progress, stage); !s) {
+    if (Status s = render(reader, part, r, heard, progress, stage); !s) {
       fs::remove(part, ec);
       return Error{s.error()};
     }
-    auto rendered = AudioReader::open(part);
-    if (!rendered) return Error{rendered.error()};
-    auto after = measure(**rendered, progress, "measuring " + stage);
-    if (!after) return Error{after.error()};
-    report.after = *after;
+    report.after = heard.finish();
     report.gain_db = r.gain_db;
     report.ceiling_used_dbtp = r.ceiling_dbtp;
     report.passes = pass;
+    const auto lands = [&] {
+      return report.after.true_peak_dbtp <= settings.ceiling_dbtp &&
+             std::fabs(report.after.integrated_lufs - settings.target_lufs) <= settings.tolerance_lu;
+    };
+    if (lands()) {
+      auto rendered = AudioReader::open(part);
+      if (!rendered) return Error{rendered.error()};
+      auto after = measure(**rendered, progress, "measuring " + stage);
+      if (!after) return Error{after.error()};
+      report.after = *after;
+      if (lands()) {
+        fs::rename(part, output, ec);
+        if (ec) return Error{"cannot name the master '" + output + "': " + ec.message()};
+        return report;
+      }
+    }
     const bool over = report.after.true_peak_dbtp > settings.ceiling_dbtp;
     const bool off = std::fabs(report.after.integrated_lufs - settings.target_lufs) > settings.tolerance_lu;
-    if (!over && !off) {
-      fs::rename(part, output, ec);
-      if (ec) return Error{"cannot name the master '" + output + "': " + ec.message()};
-      return report;
+    if (have_last && std::fabs(r.gain_db - last_gain) > 1e-6) {
+      slope = std::clamp((report.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
     }
+    last_gain = r.gain_db;
+    last_lufs = report.after.integrated_lufs;
+    have_last = true;
     if (over) {
       if (!settings.limiter) break;
       r.ceiling_dbtp -= report.after.true_peak_dbtp - settings.ceiling_dbtp + 0.02;
+      have_last = false;
     }
     if (off) {
-      double slope = 1.0;
-      if (pass > 1 && std::fabs(r.gain_db - last_gain) > 1e-6) {
-        slope = std::clamp((report.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
-      }
-      last_gain = r.gain_db;
-      last_lufs = report.after.integrated_lufs;
-      // Never more than 12 dB a step: a slope measured across a ceiling change misleads.
+      // Never more than 12 dB a step: far from the last point the slope is a guess.
       r.gain_db += std::clamp((settings.target_lufs - report.after.integrated_lufs) / slope, -12.0, 12.0);
     }
     fs::remove(part, ec);

@@ -27,8 +27,9 @@ struct LoudnessFigures {
 class Analyzer {
  public:
   static constexpr std::size_t kMaxChannels = 2;
-  //! channels: 1 or 2.
-  void prepare(double sample_rate, std::size_t channels);
+  //! channels: 1 or 2. true_peak false: the true peak is not measured (it reads -150),
+  //! for a quick look at the loudness alone.
+  void prepare(double sample_rate, std::size_t channels, bool true_peak = true);
   //! Interleaved frames.
   void process(std::span<const float> interleaved);
   //! The figures so far (flushes the true-peak interpolators: call once, at the end).
@@ -38,6 +39,7 @@ class Analyzer {
   void hop();
 
   std::size_t channels_ = 1, hop_frames_ = 4800, fill_ = 0, metered_ = 0;
+  bool measure_true_peak_ = true;
   std::int64_t frames_ = 0;
   dsp::LoudnessMeter meter_;
   std::array<PreciseTruePeak, kMaxChannels> true_peak_{};

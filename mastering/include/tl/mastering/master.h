@@ -40,7 +40,7 @@ struct MasterReport {
   LoudnessFigures before, after;
   double gain_db = 0.0;
   double ceiling_used_dbtp = 0.0;  //!< the limiter's ceiling in the last pass
-  int passes = 0;                  //!< renders (each followed by a measurement of the file)
+  int passes = 0;                  //!< renders (the last one measured again from its file)
   int bits = 24;
   bool dithered = false;
 };
