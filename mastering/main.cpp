@@ -3,11 +3,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "tl/common/version.h"
 #include "tl/mastering/master.h"
+#include "tl/mixer/take_render.h"
 
 namespace {
 
@@ -48,8 +50,10 @@ int main(int argc, char** argv) {
   double target = 0.0, ceiling = 0.0;
   int bits = 0;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
-  app.add_option("input", input,
-                 "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth)");
+  app.add_option(
+      "input", input,
+      "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth), or a take "
+      "folder: its tracks are mixed first as tl-render mixes them");
   app.add_option("-o,--output", output,
                  "the master to write: a new .wav, .flac, .aif or .aiff (never the input)");
   auto* preset_opt =
@@ -123,13 +127,40 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: no preset '%s' (tl-master --list-presets)\n", preset_name.c_str());
     return 2;
   }
+  // A take folder: mixed first (tl-render's engine, from its tracks and automation.json)
+  // into a file beside the output, mastered, then removed.
+  std::string take_mix;
+  std::error_code ec;
+  if (std::filesystem::is_directory(input, ec) && std::filesystem::exists(input + "/take.json", ec)) {
+    take_mix = output + ".mix.wav";
+    if (std::filesystem::exists(take_mix, ec)) {
+      std::fprintf(stderr, "tl-master: '%s' is in the way (the take's mix goes there first); remove it\n",
+                   take_mix.c_str());
+      return 1;
+    }
+    tl::mixer::RenderOptions render{.take_dir = input, .out = take_mix};
+    render.progress = [&](double done, double total) {
+      progress(total > 0 ? done / total : 0.0, "mixing the take");
+    };
+    auto mixed = tl::mixer::render_take(render);
+    if (!mixed) {
+      end_progress();
+      std::filesystem::remove(take_mix, ec);
+      std::fprintf(stderr, "tl-master: cannot mix the take '%s': %s\n", input.c_str(), mixed.error().c_str());
+      return 1;
+    }
+  }
   tl::mastering::MasterSettings settings{
       .target_lufs = target_opt->count() ? target : preset->target_lufs,
       .ceiling_dbtp = ceiling_opt->count() ? ceiling : preset->ceiling_dbtp,
       .limiter = !no_limiter,
       .bits = bits};
-  auto report = tl::mastering::master_file(input, output, settings, progress);
+  auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
   end_progress();
+  if (!take_mix.empty()) {
+    std::filesystem::remove(take_mix, ec);
+    if (report) report->input = input + " (its tracks mixed)";
+  }
   if (!report) {
     std::fprintf(stderr, "tl-master: %s\n", report.error().c_str());
     return 1;

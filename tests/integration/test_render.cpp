@@ -92,6 +92,17 @@ TEST(Render, ATakeRenderedFromItsRawTracksAndAutomationIsItsLiveMix) {
   const RunResult d = run({bin("tl-render"), take, "--quiet"}, 120s);
   EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
   EXPECT_EQ(read_audio(take + "/mix-render.wav").frames(), mix.frames());
+
+  // tl-master takes the take folder itself: mixed as tl-render mixes it, then mastered.
+  const std::string master = s.dir() + "/master.wav";
+  const RunResult m = run({bin("tl-master"), take, "-o", master, "--preset", "ebu-r128", "--quiet"}, 120s);
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_NE(m.out.find("(its tracks mixed)"), std::string::npos) << m.out;
+  const Audio mastered = read_audio(master);
+  EXPECT_EQ(mastered.frames(), mix.frames());
+  EXPECT_NEAR(integrated_lufs(mastered), -23.0, 0.5);
+  EXPECT_LE(true_peak_dbtp(mastered), -1.0);
+  EXPECT_FALSE(fs::exists(master + ".mix.wav")) << "the take's mix was a step, not a result";
 }
 
 TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {
