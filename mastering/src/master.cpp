@@ -248,14 +248,12 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
                  "choose a lower target"};
   }
   const std::string part = output + ".part";
-  // Loudness follows gain 1:1 until the limiter works; then less. The next gain is aimed
-  // along the slope the last two renders measured (a secant step), so a heavily limited
-  // master lands in a few renders too.
-  // Each render is measured as it is written; only one that lands is read back from the
-  // file and measured again (the file's figures are the report's).
-  // The first point of that slope: the largest gain the limiter leaves alone, where the
-  // loudness still follows 1:1. A new limiter ceiling starts a new curve: the slope
-  // measured on the old one is kept until the new one has two points.
+  // Loudness follows gain 1:1 until the limiter works, then less: the next gain is aimed
+  // along the slope the last two renders measured (a secant step). Its first point is the
+  // largest gain the limiter leaves alone. A new limiter ceiling starts a new curve: the
+  // slope measured on the old one is kept until the new one has two points. Each render
+  // is measured as it is written; only one that lands is read back and measured from the
+  // file (the file's figures are the report's).
   double last_gain = settings.ceiling_dbtp - report.before.true_peak_dbtp;
   double last_lufs = report.before.integrated_lufs + last_gain;
   double slope = 1.0;
@@ -277,13 +275,25 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
     };
     if (lands()) {
       auto rendered = AudioReader::open(part);
-      if (!rendered) return Error{rendered.error()};
-      auto after = measure(**rendered, progress, "measuring " + stage);
-      if (!after) return Error{after.error()};
+      auto after = rendered ? measure(**rendered, progress, "measuring " + stage)
+                            : Result<LoudnessFigures>(Error{rendered.error()});
+      if (!after) {
+        fs::remove(part, ec);
+        return Error{after.error()};
+      }
       report.after = *after;
       if (lands()) {
+        // Never over a file that appeared while this one was made.
+        if (fs::exists(output, ec)) {
+          fs::remove(part, ec);
+          return Error{"'" + output + "' appeared while the master was made; it was left alone"};
+        }
         fs::rename(part, output, ec);
-        if (ec) return Error{"cannot name the master '" + output + "': " + ec.message()};
+        if (ec) {
+          const std::string why = ec.message();
+          fs::remove(part, ec);
+          return Error{"cannot name the master '" + output + "': " + why};
+        }
         return report;
       }
     }
