@@ -94,6 +94,12 @@ Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, s
     if (progress && info.frames > 0)
       progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
   }
+  // (libsndfile sizes a WAV whose data was cut short to what is there; a read that stops
+  // early elsewhere is an error, not a shorter master.)
+  if (done < info.frames) {
+    return Error{"'" + info.path + "' is cut short: its header promises " + std::to_string(info.frames) +
+                 " frames, " + std::to_string(done) + " could be read"};
+  }
   return analyzer.finish();
 }
 
