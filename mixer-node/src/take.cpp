@@ -71,7 +71,12 @@ void Take::put_mix(const MixChunk& chunk) {
       interleaved_[2 * i + 1] = chunk.right[skip + i];
     }
     mix->put(begin - start, std::span<const float>(interleaved_.data(), 2 * count));
-    if (chunk.concealed != 0) mix_concealed.note(begin - start, end - start, chunk.concealed);
+    // A chunk across the take's start or stop: its count was of the whole chunk, the
+    // range is of the part inside; no more frames than that part are counted.
+    if (chunk.concealed != 0) {
+      mix_concealed.note(begin - start, end - start,
+                         std::min(chunk.concealed, static_cast<std::uint32_t>(end - begin)));
+    }
   }
   mix_end = std::max<std::int64_t>(mix_end, chunk.position + chunk.frames - start);
 }

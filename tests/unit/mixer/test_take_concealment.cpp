@@ -1,6 +1,10 @@
 // What a take keeps of the live mix's guesses: merged ranges, a bounded record.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "process.h"
+#include "tl/mixer/take.h"
 #include "tl/mixer/take_concealment.h"
 
 namespace tl::mixer {
@@ -14,6 +18,31 @@ TEST(MixConcealment, TouchingChunksMergeAndTheFramesAreCountedExactly) {
   m.note(200, 248, 1);  // apart: a new range
   EXPECT_EQ(m.ranges(), (std::vector<FrameSpan>{{0, 100}, {200, 248}}));
   EXPECT_EQ(m.frames(), 64u);
+}
+
+TEST(MixConcealment, AChunkAcrossTheTakesStartOrStopCountsOnlyItsPartInside) {
+  // CI saw take.json's mix.concealed ranges cover 22 frames fewer than its
+  // concealed_samples: a chunk across the stop had counted its frames past the stop.
+  const std::string dir = test::make_work_dir("take_mix_concealment");
+  Take take;
+  take.start = 1000;
+  take.stop = 2000;
+  auto mix = TrackWriter::open(dir + "/mix.wav", {.sample_rate = 48000, .channels = 2}, 8192);
+  ASSERT_TRUE(mix) << mix.error();
+  take.mix = std::move(*mix);
+  MixChunk chunk;
+  chunk.frames = 256;
+  chunk.concealed = 256;  // every frame concealed
+  chunk.position = 900;   // 100 frames before the start
+  take.put_mix(chunk);
+  chunk.position = 1900;  // 156 frames past the stop
+  take.put_mix(chunk);
+  std::int64_t in_ranges = 0;
+  for (const auto& [from, to] : take.mix_concealed.ranges()) in_ranges += to - from;
+  EXPECT_EQ(take.mix_concealed.ranges(), (std::vector<FrameSpan>{{0, 156}, {900, 1000}}));
+  EXPECT_EQ(take.mix_concealed.frames(), 256u) << "156 inside at the start, 100 at the stop";
+  EXPECT_GE(in_ranges, static_cast<std::int64_t>(take.mix_concealed.frames()));
+  take.mix->finish(1000);
 }
 
 TEST(MixConcealment, PastItsCapTheLastRangeStretches) {
