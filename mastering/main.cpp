@@ -15,14 +15,14 @@ namespace {
 
 using tl::mastering::LoudnessFigures;
 
-nlohmann::json to_json(const LoudnessFigures& f, double rate) {
+nlohmann::json to_json(const LoudnessFigures& f) {
   return {{"integrated_lufs", f.integrated_lufs},
           {"loudness_range_lu", f.range_lu},
           {"short_term_max_lufs", f.short_term_max_lufs},
           {"true_peak_dbtp", f.true_peak_dbtp},
           {"sample_peak_dbfs", f.sample_peak_dbfs},
           {"plr_db", f.plr()},
-          {"seconds", rate > 0 ? static_cast<double>(f.frames) / rate : 0.0}};
+          {"seconds", f.seconds}};
 }
 
 void print_row(const char* what, const LoudnessFigures& f) {
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (json) {
-      std::printf("%s\n", nlohmann::json{{"input", input}, {"figures", to_json(*f, 0)}}.dump().c_str());
+      std::printf("%s\n", nlohmann::json{{"input", input}, {"figures", to_json(*f)}}.dump().c_str());
     } else {
       std::printf("tl-master: %s\n", input.c_str());
       print_head();
@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
                            {"gain_db", r.gain_db},
                            {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
                            {"renders", r.passes},
-                           {"before", to_json(r.before, 0)},
-                           {"after", to_json(r.after, 0)}};
+                           {"before", to_json(r.before)},
+                           {"after", to_json(r.after)}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }

@@ -35,7 +35,8 @@ double loudness_range(std::vector<double> st) {
 void Analyzer::prepare(double sample_rate, std::size_t channels, bool true_peak) {
   channels_ = std::clamp<std::size_t>(channels, 1, kMaxChannels);
   measure_true_peak_ = true_peak;
-  hop_frames_ = static_cast<std::size_t>(sample_rate / 10.0);
+  rate_ = sample_rate;
+  hop_frames_ = static_cast<std::size_t>(std::lround(sample_rate / 10.0));  // the meter's hop
   meter_.prepare({.sample_rate = sample_rate, .max_block = hop_frames_, .channels = channels_});
   for (std::size_t c = 0; c < channels_; ++c) {
     planar_[c].assign(hop_frames_, 0.0f);
@@ -99,6 +100,7 @@ LoudnessFigures Analyzer::finish() {
   }
   LoudnessFigures out;
   out.frames = frames_;
+  out.seconds = static_cast<double>(frames_) / rate_;
   out.integrated_lufs = meter_.integrated_lufs();
   out.range_lu = loudness_range(short_term_);
   // Shorter than 3 s: the loudest momentary value stands in for the short-term maximum.

@@ -43,6 +43,7 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_NEAR(report["after"]["integrated_lufs"].get<double>(), -16.0, 0.2);
   EXPECT_LE(report["after"]["true_peak_dbtp"].get<double>(), -1.0);
   EXPECT_GT(report["gain_db"].get<double>(), 0.0) << "a quiet song comes up";
+  EXPECT_DOUBLE_EQ(report["after"]["seconds"].get<double>(), 6.0);
   // Measured on its own (libebur128), the file says the same.
   const Audio audio = read_audio(out);
   ASSERT_EQ(audio.rate, 44100);

@@ -20,6 +20,7 @@ struct LoudnessFigures {
   double true_peak_dbtp = -150.0;
   double sample_peak_dbfs = -150.0;
   std::int64_t frames = 0;
+  double seconds = 0.0;
   //! Peak-to-loudness ratio (true peak - integrated), in dB.
   double plr() const noexcept { return true_peak_dbtp - integrated_lufs; }
 };
@@ -40,6 +41,7 @@ class Analyzer {
 
   std::size_t channels_ = 1, hop_frames_ = 4800, fill_ = 0, metered_ = 0;
   bool measure_true_peak_ = true;
+  double rate_ = 48000.0;
   std::int64_t frames_ = 0;
   dsp::LoudnessMeter meter_;
   std::array<PreciseTruePeak, kMaxChannels> true_peak_{};
