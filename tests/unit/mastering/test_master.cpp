@@ -82,7 +82,9 @@ std::vector<Material> materials() {
 
 class MasterTest : public ::testing::Test {
  protected:
-  std::string dir_ = test::make_work_dir("mastering_master");
+  // A folder per test: ctest runs them side by side, and each fixture empties its own.
+  std::string dir_ = test::make_work_dir(std::string("mastering_") +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 };
 
@@ -152,7 +154,7 @@ TEST_F(MasterTest, ItRefusesWhatItCannotDoWithAClearMessageAndWritesNothing) {
     EXPECT_NE(r.error().find(says), std::string::npos) << r.error();
   };
   refused(in, {}, "is the input");
-  refused(path("../mastering_master/in.wav"), {}, "is the input");
+  refused(path("../") + fs::path(dir_).filename().string() + "/in.wav", {}, "is the input");
   const std::string existing =
       write_signal(path("existing.wav"), 48000, SF_FORMAT_PCM_24, 1.0, [](double, int) { return 0.0; });
   refused(existing, {}, "exists");
