@@ -52,6 +52,7 @@ Sender::Stats Sender::stats() const noexcept {
   s.drift_ppm = drift_ppm_.load(std::memory_order_relaxed);
   s.error_ns = error_ns_.load(std::memory_order_relaxed);
   s.exchanges = exchanges_.load(std::memory_order_relaxed);
+  s.estimate_exchanges = estimate_exchanges_.load(std::memory_order_relaxed);
   s.state = static_cast<SyncState>(state_.load(std::memory_order_relaxed));
   {
     std::lock_guard lock(anchor_mutex_);

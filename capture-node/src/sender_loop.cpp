@@ -242,6 +242,7 @@ void Sender::Loop::publish(std::int64_t now) {
   s_.rtt_ns_.store(est_.min_rtt_ns(), std::memory_order_relaxed);
   s_.drift_ppm_.store(est_.skew_ppm(), std::memory_order_relaxed);
   s_.error_ns_.store(est_.error_estimate_ns(), std::memory_order_relaxed);
+  s_.estimate_exchanges_.store(est_.exchanges_used(), std::memory_order_relaxed);
   set_state(sync_state());
 }
 

@@ -68,6 +68,7 @@ class Sender {
     double drift_ppm = 0.0;                 // node clock rate against the session clock (+: node fast)
     std::int64_t error_ns = 0;              // estimator's 1-sigma offset error estimate
     std::uint64_t exchanges = 0;            // sync replies accepted
+    std::uint64_t estimate_exchanges = 0;   // exchanges the current estimate is fitted over
     SyncState state = SyncState::Idle;
     // A point of the timestamp map from the current estimate (valid while locked):
     // the block stamped anchor_media_ts was captured at session sample anchor_session_pos.
@@ -171,6 +172,7 @@ class Sender {
   std::atomic<double> drift_ppm_{0.0};
   std::atomic<std::int64_t> error_ns_{0};
   std::atomic<std::uint64_t> exchanges_{0};
+  std::atomic<std::uint64_t> estimate_exchanges_{0};
   std::atomic<int> state_{0};
   mutable std::mutex anchor_mutex_;  // sender thread writes up to ten times a second; stats() reads
   bool has_anchor_ = false;
