@@ -446,12 +446,9 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
           r->set_has_timeline(true);
           r->set_timeline_start(s.timeline_start);
         }
-        // The mixer's conform believes a reported drift over the one the arrivals show;
-        // a skew fitted over a few seconds of exchanges is a few ppm of noise (one seen at
-        // -8.2 ppm for a node on the mixer's own clock, 5 s in), so it waits for 30 s.
-        constexpr std::uint64_t kDriftReportExchanges = 300;
-        if (s.state == Sender::SyncState::Locked && s.estimate_exchanges >= kDriftReportExchanges) {
+        if (s.state == Sender::SyncState::Locked) {
           r->set_has_media_drift(true);
+          r->set_media_drift_exchanges(s.estimate_exchanges);
           r->set_media_drift_ppm(s.drift_ppm + (device ? device->rate_error_ppm() : 0.0));
         }
         r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);

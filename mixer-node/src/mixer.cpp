@@ -319,6 +319,8 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
         return;
       }
       s->node->report = req.node_report();
+      s->node->reported_drift_exchanges.store(req.node_report().media_drift_exchanges(),
+                                              std::memory_order_relaxed);
       s->node->reported_drift_ppm.store(req.node_report().has_media_drift()
                                             ? static_cast<float>(req.node_report().media_drift_ppm())
                                             : std::numeric_limits<float>::quiet_NaN(),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -126,7 +127,16 @@ void conform_take(Take& take, std::int64_t length, NodeRegistry& registry, std::
     const NodeSlot* slot = registry.by_id(id);
     std::vector<dsp::ConformAnchor> anchors;
     double drift = 0.0, measured = 0.0, covered = 0.0;
-    const double reported = slot->reported_drift_ppm.load(std::memory_order_relaxed);
+    // The node's report overrules the arrivals where they disagree (the one-way path can
+    // slow under load; two-way sync cannot), but only a report fitted over 30 s of
+    // exchanges: one over a few seconds is a few ppm of noise (a node on the mixer's own
+    // clock reported -8.2 ppm 5 s in, and its track was resampled). An older node that
+    // does not say how many is believed as before.
+    constexpr std::uint64_t kSettledExchanges = 300;
+    const std::uint64_t exchanges = slot->reported_drift_exchanges.load(std::memory_order_relaxed);
+    const double reported = exchanges != 0 && exchanges < kSettledExchanges
+                                ? std::numeric_limits<double>::quiet_NaN()
+                                : slot->reported_drift_ppm.load(std::memory_order_relaxed);
     if (take.drift[id]) {
       for (const auto& s : take.drift[id]->stretches(reported)) {
         drift += s.drift * static_cast<double>(s.end - s.first);

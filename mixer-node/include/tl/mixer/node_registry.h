@@ -115,6 +115,8 @@ struct NodeSlot {
   std::atomic<std::int64_t> latency_max_frames{-1};
   // io writes (from the node's report), mix reads: its audio's rate, ppm; NaN unknown.
   std::atomic<float> reported_drift_ppm{std::numeric_limits<float>::quiet_NaN()};
+  //! Sync exchanges the node's estimate behind reported_drift_ppm spans (0: not said).
+  std::atomic<std::uint64_t> reported_drift_exchanges{0};
   // mix writes, io reads: cue chunks the io thread had not taken in time.
   std::atomic<std::uint64_t> cue_dropped{0};
 
