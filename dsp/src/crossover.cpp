@@ -94,4 +94,81 @@ void Crossover::split(std::size_t ch, std::span<const float> in, std::span<float
   }
 }
 
+// ---------------------------------------------------------------- MultibandCompressor
+
+void MultibandCompressor::prepare(const ProcessSpec& spec, const MultibandParams& p) {
+  // Both channels' filters are always set up, so either process() overload may be called.
+  ProcessSpec xs = spec;
+  xs.channels = Crossover::kMaxChannels;
+  xover_.prepare(xs, p.bands, p.split_hz);
+  max_block_ = std::max<std::size_t>(spec.max_block, 1);
+  buf_.assign(xover_.bands() * Crossover::kMaxChannels * max_block_, 0.0f);
+  for (Compressor& c : comp_) c.prepare(spec);
+  on_.fill(false);
+  set_params(p);
+  reset();
+}
+
+void MultibandCompressor::set_params(const MultibandParams& p) noexcept {
+  for (std::size_t b = 0; b < xover_.bands(); ++b) {
+    comp_[b].set_params(p.band[b]);
+    // A band that was off kept no detector history; starting from a cleared one lets it
+    // attack from unity gain rather than jump to whatever gain it had when switched off.
+    if (p.band_on[b] && !on_[b]) comp_[b].reset();
+    on_[b] = p.band_on[b];
+  }
+}
+
+void MultibandCompressor::reset() noexcept {
+  xover_.reset();
+  for (Compressor& c : comp_) c.reset();
+}
+
+void MultibandCompressor::process(std::span<float> mono) noexcept {
+  const std::size_t nb = xover_.bands();
+  std::array<float*, Crossover::kMaxBands> band{};
+  for (std::size_t b = 0; b < nb; ++b) band[b] = band_buffer(b, 0);
+  for (std::size_t at = 0; at < mono.size(); at += max_block_) {
+    const std::span<float> x = mono.subspan(at, std::min(max_block_, mono.size() - at));
+    const std::size_t n = x.size();
+    xover_.split(0, x, std::span<float* const>(band.data(), nb));
+    for (std::size_t b = 0; b < nb; ++b)
+      if (on_[b]) comp_[b].process(std::span<float>(band[b], n));
+    std::copy_n(band[0], n, x.data());
+    for (std::size_t b = 1; b < nb; ++b)
+      for (std::size_t i = 0; i < n; ++i) x[i] += band[b][i];
+  }
+}
+
+void MultibandCompressor::process(std::span<float> left, std::span<float> right) noexcept {
+  const std::size_t nb = xover_.bands();
+  const std::size_t frames = std::min(left.size(), right.size());
+  std::array<float*, Crossover::kMaxBands> bl{}, br{};
+  for (std::size_t b = 0; b < nb; ++b) {
+    bl[b] = band_buffer(b, 0);
+    br[b] = band_buffer(b, 1);
+  }
+  for (std::size_t at = 0; at < frames; at += max_block_) {
+    const std::size_t n = std::min(max_block_, frames - at);
+    const std::span<float> l = left.subspan(at, n), r = right.subspan(at, n);
+    xover_.split(0, l, std::span<float* const>(bl.data(), nb));
+    xover_.split(1, r, std::span<float* const>(br.data(), nb));
+    for (std::size_t b = 0; b < nb; ++b)
+      if (on_[b]) comp_[b].process(std::span<float>(bl[b], n), std::span<float>(br[b], n));
+    std::copy_n(bl[0], n, l.data());
+    std::copy_n(br[0], n, r.data());
+    for (std::size_t b = 1; b < nb; ++b) {
+      for (std::size_t i = 0; i < n; ++i) {
+        l[i] += bl[b][i];
+        r[i] += br[b][i];
+      }
+    }
+  }
+}
+
+float MultibandCompressor::gain_reduction_db(std::size_t band) const noexcept {
+  if (band >= xover_.bands() || !on_[band]) return 0.0f;
+  return std::min(comp_[band].gain_reduction_db(), 0.0f);
+}
+
 }  // namespace tl::dsp

@@ -1,5 +1,5 @@
 #pragma once
-//! Linkwitz-Riley band splitting.
+//! Linkwitz-Riley band splitting and a multiband compressor built on it.
 //!
 //! Value types like every tl::dsp processor: prepare() once (may allocate), set_params()
 //! between blocks, process() in real time (no allocation, no locks, no logging).
@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <vector>
 
 #include "tl/dsp/biquad.h"
 #include "tl/dsp/dynamics.h"
@@ -60,6 +61,44 @@ class Crossover {
   std::size_t bands_ = 2, channels_ = 1;
   std::array<double, kMaxBands - 1> split_hz_{};
   std::array<Channel, kMaxChannels> ch_{};
+};
+
+//! Compressor per Linkwitz-Riley band (2..4 bands), mono or stereo-linked per band, in place.
+//! With no band compressing, the output is the input through the crossover's allpass:
+//! the same magnitude, no latency.
+class MultibandCompressor {
+ public:
+  //! Mono or stereo by the process() overload called; spec.channels is not read. Allocates
+  //! the band buffers (bands x 2 channels x spec.max_block) and sets the bands, the split
+  //! frequencies and the compressors from p.
+  void prepare(const ProcessSpec& spec, const MultibandParams& p);
+  //! Applies the compressors' parameters and band_on between blocks; p.bands and
+  //! p.split_hz are ignored (they are fixed by prepare). A band switched on starts from
+  //! a cleared detector, so it does not jump to a stale gain.
+  void set_params(const MultibandParams& p) noexcept;
+  void reset() noexcept;
+
+  //! In place. A block longer than spec.max_block is processed in chunks of max_block.
+  void process(std::span<float> mono) noexcept;
+  //! In place, each band stereo-linked (one gain for both channels of a band). Processes
+  //! min(left.size(), right.size()) frames, in chunks of spec.max_block when longer.
+  void process(std::span<float> left, std::span<float> right) noexcept;
+
+  //! Band's current gain reduction in dB (<= 0); 0 for a band that is off or absent.
+  float gain_reduction_db(std::size_t band) const noexcept;
+  std::size_t bands() const noexcept { return xover_.bands(); }
+  const Crossover& crossover() const noexcept { return xover_; }
+
+ private:
+  float* band_buffer(std::size_t band, std::size_t ch) noexcept {
+    return buf_.data() + (band * Crossover::kMaxChannels + ch) * max_block_;
+  }
+
+  Crossover xover_;
+  std::array<Compressor, Crossover::kMaxBands> comp_{};
+  std::array<bool, Crossover::kMaxBands> on_{};
+  std::size_t max_block_ = 1;
+  std::vector<float> buf_;  // [band][channel][max_block_]
 };
 
 }  // namespace tl::dsp
