@@ -460,6 +460,13 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
         }
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);
+        r->set_held_max_ms(static_cast<double>(s.held_max_ns) / 1e6);
+        r->set_held_max_at(s.held_max_at);
+        for (std::size_t i = 0; i < s.long_hold_count; ++i) {
+          auto* h = r->add_long_holds();
+          h->set_at(s.long_holds[i].at);
+          h->set_ms(static_cast<double>(s.long_holds[i].held_ns) / 1e6);
+        }
         if (s.has_anchor) {
           r->set_has_anchor(true);
           r->set_anchor_media_ts(s.anchor_media_ts);

@@ -61,6 +61,13 @@ Sender::Stats Sender::stats() const noexcept {
     s.anchor_session_pos = anchor_session_pos_;
     s.has_timeline = has_timeline_;
     s.timeline_start = timeline_start_;
+    s.held_max_ns = held_max_ns_;
+    s.held_max_at = held_max_at_;
+    const std::size_t n = std::min(long_hold_count_, long_holds_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      s.long_holds[i] = long_holds_[(long_hold_count_ - n + i) % long_holds_.size()];
+    }
+    s.long_hold_count = n;
   }
   return s;
 }

@@ -56,6 +56,7 @@ class Sender::Loop {
   void answer_nack(std::span<const std::uint8_t> payload);
   bool send_queued(std::int64_t now);
   void send_block(const BlockInfo& info, const float* planar, std::int64_t now);
+  void note_held(const BlockInfo& info);
   void log_status(std::int64_t now);
   void wait(std::int64_t next_due, bool drained);
   Sender::SyncState sync_state() const;
@@ -100,6 +101,9 @@ class Sender::Loop {
   // The source's block period, and when the last block sent began (node clock).
   const std::int64_t block_ns_;
   std::int64_t last_capture_ns_ = 0;
+  std::int64_t streaming_since_ = 0;  // when this registration began streaming (node clock)
+  std::int64_t held_max_ = 0;         // the longest a block captured since then waited here
+  bool in_spell_ = false;             // the last block sent was held kLongHoldNs or more
 };
 
 Sender::Loop::Loop(Sender& sender)
@@ -288,6 +292,15 @@ void Sender::Loop::follow_sync(std::int64_t now) {
         timeline_session_ = reg_.session_epoch;
       }
       phase_ = Phase::Streaming;
+      streaming_since_ = now;
+      held_max_ = 0;
+      in_spell_ = false;
+      {
+        std::lock_guard lock(s_.anchor_mutex_);
+        s_.held_max_ns_ = 0;
+        s_.held_max_at_ = 0;
+        s_.long_hold_count_ = 0;
+      }
       spdlog::info("streaming as node {} to {} (clock offset {:.3f} ms, rtt {:.3f} ms, {} exchanges{})",
                    reg_.node_id, peer_, static_cast<double>(est_.offset_ns_at(now)) / 1e6,
                    static_cast<double>(est_.min_rtt_ns()) / 1e6, est_.exchanges_used(),
@@ -429,6 +442,7 @@ void Sender::Loop::send_block(const BlockInfo& info, const float* planar, std::i
     s_.has_timeline_ = true;
     s_.timeline_start_ = info.media_ts;
   }
+  note_held(info);
   s_.append_to_spool(info, planar);  // on disk before it is on the wire
   const auto packets = opus_ ? opus_->packetize(info, planar, reg_.node_id, reg_.key)
                              : packetizer_.packetize(info, planar, reg_.node_id, reg_.key);
@@ -440,6 +454,31 @@ void Sender::Loop::send_block(const BlockInfo& info, const float* planar, std::i
   const auto sent = s_.frames_sent_.fetch_add(config_.frames, std::memory_order_relaxed) + config_.frames;
   if (config_.stop_after_frames > 0 && sent >= static_cast<std::uint64_t>(config_.stop_after_frames)) {
     s_.finished_.store(true, std::memory_order_release);
+  }
+}
+
+// How long the block waited here after its last frame was captured: the largest, and
+// the spells of long ones (blocks held kLongHoldNs or more one after another make one
+// spell; the first of them waited longest, the rest were captured during it). Blocks
+// captured before streaming began waited for the clock sync, not for a core: not counted.
+void Sender::Loop::note_held(const BlockInfo& info) {
+  if (info.capture_ns < streaming_since_) return;
+  const std::int64_t held = s_.clock_.now() - (info.capture_ns + block_ns_);
+  const bool is_long = held >= kLongHoldNs;
+  const bool new_spell = is_long && !in_spell_;
+  in_spell_ = is_long;
+  if (held <= held_max_ && !is_long) return;
+  std::lock_guard lock(s_.anchor_mutex_);
+  if (held > held_max_) {
+    held_max_ = held;
+    s_.held_max_ns_ = held;
+    s_.held_max_at_ = info.media_ts;
+  }
+  if (new_spell) {
+    s_.long_holds_[s_.long_hold_count_++ % s_.long_holds_.size()] = Stats::Hold{info.media_ts, held};
+  } else if (is_long) {
+    Stats::Hold& spell = s_.long_holds_[(s_.long_hold_count_ - 1) % s_.long_holds_.size()];
+    spell.held_ns = std::max(spell.held_ns, held);
   }
 }
 

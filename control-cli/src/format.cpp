@@ -164,11 +164,12 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
             static_cast<unsigned long long>(n.node_frames_dropped()), n.connects(),
             n.source().empty() ? "-" : n.source().c_str(), n.host().empty() ? "-" : n.host().c_str(),
             static_cast<unsigned long long>(n.pid())));
-    t.note(fmt(
-        "    live varispeed %+.1f ppm  drift measured %+.1f ppm  margin %.1f ms  jitter %.2f ms  "
-        "nacks %llu  resent %llu",
-        n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
-        static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits())));
+    t.note(
+        fmt("    live varispeed %+.1f ppm  drift measured %+.1f ppm  margin %.1f ms  jitter %.2f ms  "
+            "nacks %llu  resent %llu  held at node up to %.1f ms",
+            n.varispeed_ppm(), n.live_drift_ppm(), n.margin_ms(), n.jitter_ms(),
+            static_cast<unsigned long long>(n.nacks_sent()), static_cast<unsigned long long>(n.retransmits()),
+            n.held_max_ms()));
     t.note("    play-out " + format_node_latency(n));
     if (n.cue_on()) {
       t.note(n.cue_output().empty()

@@ -64,6 +64,9 @@ void NodeStatus::fill(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_cue_latency_ms(slot.report.cue_latency_ms());
   n.set_cue_packets(slot.report.cue_packets());
   n.set_cue_underruns(slot.report.cue_underruns());
+  n.set_held_max_ms(slot.report.held_max_ms());
+  n.set_held_max_at(slot.report.held_max_at());
+  *n.mutable_long_holds() = slot.report.long_holds();
   n.set_state(registry_.state_of(slot, now));
   n.set_last_heard_s(slot.last_heard_ns < 0 ? -1.0 : static_cast<double>(now - slot.last_heard_ns) / 1e9);
   n.set_packets(slot.packets);

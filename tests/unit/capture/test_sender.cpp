@@ -11,7 +11,9 @@
 #include "tl/protocol/sync.h"
 
 #include <unistd.h>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace tl::capture {
 namespace {
@@ -186,6 +188,42 @@ TEST(Sender, StopsAfterTheRequestedAmountOfAudio) {
   for (int i = 0; i < 20; ++i) mixer.pump(1);
   EXPECT_EQ(mixer.audio.size(), 100u);
   EXPECT_EQ(sender.stats().frames_sent, 4800u);
+  sender.stop();
+}
+
+// A node too busy to send in time: the blocks captured while its sender could not run
+// leave late, and the node says how late and which block (the mixer shows it beside a
+// concealment, so the operator knows the time was lost at the node).
+TEST(Sender, SaysHowLongItHeldABlockAfterCapturingIt) {
+  FakeMixer mixer;
+  mixer.set_key(key_for(5));
+  BlockQueue queue(256, 1, 48);
+  MediaStamper stamper(kRate);
+  NoiseSource noise(-20, 1);
+  TimerDriver driver(queue, stamper, noise, kRate);
+  Sender sender(queue, stamper, Sender::Config{.rate = kRate, .frames = 48, .channels = 1});
+  sender.start();
+  sender.connect({.node_id = 4, .key = key_for(5), .host = "127.0.0.1", .audio_port = mixer.port()});
+  std::int64_t next_block = monotonic_ns();
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.audio.size() >= 50; }));
+  // 200 ms in which the node's blocks are captured but nothing runs to send them: they
+  // are queued together afterwards, the first of them 200 ms after its capture.
+  const std::size_t sent_before = mixer.audio.size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(run_until(mixer, driver, next_block, [&] { return mixer.audio.size() >= sent_before + 100; }));
+  const Sender::Stats st = sender.stats();
+  EXPECT_GE(st.held_max_ns, 195'000'000);
+  EXPECT_LT(st.held_max_ns, 5'000'000'000);
+  // The block it names is the first one captured in the stall: after the last one the
+  // fake mixer had when the stall began (a few more may have been on their way then).
+  const MediaTime last_before = mixer.audio[sent_before - 1].media_ts;
+  EXPECT_GT(st.held_max_at, last_before);
+  EXPECT_LE(st.held_max_at, last_before + 5 * 48);
+  // The stall is the latest spell of long holds, one spell for all its blocks.
+  ASSERT_GE(st.long_hold_count, 1u);
+  const Sender::Stats::Hold& spell = st.long_holds[st.long_hold_count - 1];
+  EXPECT_EQ(spell.at, st.held_max_at);
+  EXPECT_EQ(spell.held_ns, st.held_max_ns);
   sender.stop();
 }
 

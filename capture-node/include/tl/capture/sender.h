@@ -14,6 +14,7 @@
 //! With a spool attached, every block it sends is first appended to the spool, and
 //! NACKs from the mixer are answered from it with Retransmit packets.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -79,7 +80,20 @@ class Sender {
     // the mixer can ask for that audio even when the first packets were lost.
     bool has_timeline = false;
     MediaTime timeline_start = 0;
+    // The longest a block waited here between its capture and its packets' send, since
+    // streaming began (a busy machine), and that block's media time.
+    std::int64_t held_max_ns = 0;
+    MediaTime held_max_at = 0;
+    // The latest spells of blocks held kLongHoldNs or more, oldest first.
+    struct Hold {
+      MediaTime at = 0;          // the spell's first block
+      std::int64_t held_ns = 0;  // the longest any of its blocks waited
+    };
+    std::array<Hold, 8> long_holds{};
+    std::size_t long_hold_count = 0;
   };
+  //! A block held this long after its capture counts as a spell of its own (Stats::long_holds).
+  static constexpr std::int64_t kLongHoldNs = 10'000'000;
 
   //! clock: the node's clock (identity unless simulating); must outlive the sender.
   Sender(BlockQueue& queue, MediaStamper& stamper, Config config, const SimClock& clock = SimClock::real());
@@ -180,6 +194,10 @@ class Sender {
   double anchor_session_pos_ = 0.0;
   bool has_timeline_ = false;
   MediaTime timeline_start_ = 0;
+  std::int64_t held_max_ns_ = 0;
+  MediaTime held_max_at_ = 0;
+  std::array<Stats::Hold, 8> long_holds_{};  // a ring: long_hold_count_ % 8 is the next
+  std::size_t long_hold_count_ = 0;
   std::optional<TimelineMemo> memo_;    // guarded by anchor_mutex_
   std::optional<TimelineMemo> resume_;  // set before start()
   CueOutput* cue_ = nullptr;
