@@ -1,8 +1,8 @@
 // One mixer at scale: 32 capture nodes of 8 channels each (256 channels of PCM24 in
 // 48-frame packets, 32,000 packets a second) on loopback, recording. Every track must
 // come out complete and bit-exact, the live mix must conceal nothing after its first
-// second, and the mixer's CPU is reported. TL_SCALE_SECONDS sets the take's length
-// (20 s). Skipped in a sanitized build: 33 sanitized processes cannot keep this pace
+// second that a node's own busy machine does not explain, and the mixer's CPU is reported. TL_SCALE_SECONDS
+// sets the take's length (20 s). Skipped in a sanitized build: 33 sanitized processes cannot keep this pace
 // on two cores, and every path it runs is checked by the other integration tests.
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -92,18 +92,51 @@ TEST(Scale, ThirtyTwoNodesOfEightChannelsAreRecordedBitExactWithNothingConcealed
   EXPECT_TRUE(take.value("complete", false)) << "a track is missing audio";
   ASSERT_EQ(take["tracks"].size(), static_cast<std::size_t>(kNodes * kChannels));
   const std::int64_t start = json_int(take, "start_sample");
-  // The live mix: nothing concealed after the take's first second.
-  std::int64_t concealed_late = 0;
+  // The live mix: nothing concealed after the take's first second, unless a node's own
+  // machine held its audio back longer than the play-out delay (never below the 20 ms
+  // it starts at while a node's first 30 s are measured): 33 processes share two cores
+  // here, the nodes without real-time priority, and a shared machine can stop one for
+  // tens of milliseconds. The node says so (held_max_ms and held_max_at, and its latest
+  // spells of long holds); a concealment no node's hold explains is the mixer's, and fails.
+  const json nodes = s.tlctl_json({"nodes"});
+  struct Hold {
+    std::string node;
+    double ms;
+    std::int64_t at;
+  };
+  std::vector<Hold> holds;
+  Hold worst{"-", 0.0, 0};
+  for (const json& n : nodes["nodes"]) {
+    const Hold h{n.value("name", ""), json_num(n, "held_max_ms"), json_int(n, "held_max_at")};
+    if (h.ms > worst.ms) worst = h;
+    if (h.ms >= 20.0) holds.push_back(h);
+    for (const json& spell : n.value("long_holds", json::array())) {
+      const Hold held{h.node, json_num(spell, "ms"), json_int(spell, "at")};
+      if (held.ms >= 20.0) holds.push_back(held);
+    }
+  }
+  std::int64_t concealed_late = 0, unexplained = 0;
   for (const json& g : take["mix"]["concealed"]) {
-    if (json_int(g, "from") - start >= kRate) concealed_late += json_int(g, "frames");
+    const std::int64_t from = json_int(g, "from"), frames = json_int(g, "frames");
+    if (from - start < kRate) continue;
+    concealed_late += frames;
+    bool explained = false;
+    for (const Hold& h : holds) {
+      // The blocks late for the mix are those captured during the hold (slack: two
+      // blocks and the node's clock map).
+      const auto held = static_cast<std::int64_t>(h.ms * kRate / 1000.0);
+      explained = explained || (from + frames > h.at - 480 && from < h.at + held + 480);
+    }
+    if (!explained) unexplained += frames;
   }
   std::printf(
       "[ figure ] 256 channels (32 nodes x 8, PCM24, 48-frame packets), %.0f s: mixer %.1f%% of a core "
-      "recording, "
-      "play-out delay %.1f ms, mix frames concealed after the first second %lld, real-time %s\n",
+      "recording, play-out delay %.1f ms, mix frames concealed after the first second %lld (%lld not "
+      "explained by a node's own hold), longest hold at a node %.1f ms (%s), real-time %s\n",
       seconds, 100.0 * cpu, json_num(status, "latency_ms"), static_cast<long long>(concealed_late),
+      static_cast<long long>(unexplained), worst.ms, worst.node.c_str(),
       status.value("realtime", "").empty() ? "yes" : status.value("realtime", "").c_str());
-  EXPECT_EQ(concealed_late, 0) << take["mix"].dump();
+  EXPECT_EQ(unexplained, 0) << take["mix"].dump();
 
   // Every raw track: the node's samples exactly, at their stamps, the loop unbroken.
   std::int64_t checked = 0;
