@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tl/common/version.h"
 #include "tl/mastering/master.h"
@@ -40,15 +41,18 @@ void print_head() {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: gain to an integrated loudness "
-      "(ITU-R BS.1770), a look-ahead true-peak limiter under a ceiling, TPDF dither for 16-bit output; the "
+      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional EQ, multiband "
+      "compression and width, then gain to an integrated loudness (ITU-R BS.1770), a look-ahead true-peak "
+      "limiter under a ceiling, TPDF dither for 16-bit output; the "
       "output is measured again from the file written. Exit codes: 0 mastered (or measured), 1 the file "
       "could not be mastered (unreadable input, an output that exists, a target out of reach: the message "
       "says which), 2 bad options."};
   app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string input, output, preset_name;
-  double target = 0.0, ceiling = 0.0;
+  double target = 0.0, ceiling = 0.0, width = 1.0;
   int bits = 0;
+  std::vector<std::string> eq_specs;
+  std::string multiband_spec;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", input,
@@ -65,6 +69,15 @@ int main(int argc, char** argv) {
                           ->check(CLI::Range(-20.0, 0.0));
   app.add_option("--bits", bits, "output depth: 16 (dithered), 24, or 32 (float); default the input's")
       ->check(CLI::IsMember({16, 24, 32}));
+  app.add_option("--eq", eq_specs,
+                 "an EQ band, TYPE:FREQ:GAIN[:Q] (TYPE low-shelf, peak or high-shelf; FREQ in Hz, 2.5k; GAIN "
+                 "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")
+      ->take_all();
+  app.add_option("--multiband", multiband_spec,
+                 "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "
+                 "ratio (2), bands split at 120,2000 Hz unless given (up to three splits)");
+  app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
+      ->check(CLI::Range(0.0, 2.0));
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
@@ -127,6 +140,29 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: no preset '%s' (tl-master --list-presets)\n", preset_name.c_str());
     return 2;
   }
+  tl::mastering::ChainSettings chain{.width = width};
+  for (const auto& spec : eq_specs) {
+    auto band = tl::mastering::parse_eq_band(spec);
+    if (!band) {
+      std::fprintf(stderr, "tl-master: %s\n", band.error().c_str());
+      return 2;
+    }
+    chain.eq.push_back(*band);
+  }
+  if (!multiband_spec.empty()) {
+    auto mb = tl::mastering::parse_multiband(multiband_spec);
+    if (!mb) {
+      std::fprintf(stderr, "tl-master: %s\n", mb.error().c_str());
+      return 2;
+    }
+    chain.multiband = *mb;
+  }
+  // Bad values are bad options (exit 2) at once; the frequencies' upper bound depends on
+  // the file's rate, so master_file checks them again against it.
+  if (auto ok = tl::mastering::check(chain, 96000.0); !ok) {
+    std::fprintf(stderr, "tl-master: %s\n", ok.error().c_str());
+    return 2;
+  }
   // A take folder: mixed first (tl-render's engine, from its tracks and automation.json)
   // into a file beside the output, mastered, then removed.
   std::string take_mix;
@@ -154,7 +190,8 @@ int main(int argc, char** argv) {
       .target_lufs = target_opt->count() ? target : preset->target_lufs,
       .ceiling_dbtp = ceiling_opt->count() ? ceiling : preset->ceiling_dbtp,
       .limiter = !no_limiter,
-      .bits = bits};
+      .bits = bits,
+      .chain = chain};
   auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
   end_progress();
   if (!take_mix.empty()) {
@@ -167,19 +204,21 @@ int main(int argc, char** argv) {
   }
   const auto& r = *report;
   if (json) {
-    const nlohmann::json j{{"input", r.input},
-                           {"output", r.output},
-                           {"preset", preset_opt->count() ? preset_name : "streaming"},
-                           {"target_lufs", settings.target_lufs},
-                           {"ceiling_dbtp", settings.ceiling_dbtp},
-                           {"limiter", settings.limiter},
-                           {"bits", r.bits},
-                           {"dithered", r.dithered},
-                           {"gain_db", r.gain_db},
-                           {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
-                           {"renders", r.passes},
-                           {"before", to_json(r.before)},
-                           {"after", to_json(r.after)}};
+    nlohmann::json j{{"input", r.input},
+                     {"output", r.output},
+                     {"preset", preset_opt->count() ? preset_name : "streaming"},
+                     {"target_lufs", settings.target_lufs},
+                     {"ceiling_dbtp", settings.ceiling_dbtp},
+                     {"limiter", settings.limiter},
+                     {"bits", r.bits},
+                     {"dithered", r.dithered},
+                     {"gain_db", r.gain_db},
+                     {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
+                     {"renders", r.passes},
+                     {"before", to_json(r.before)},
+                     {"after", to_json(r.after)},
+                     {"chain", r.chain}};
+    if (r.shaped) j["shaped"] = to_json(*r.shaped);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -188,7 +227,9 @@ int main(int argc, char** argv) {
               r.dithered ? " TPDF-dithered" : "", settings.limiter ? "on" : "off");
   print_head();
   print_row("before", r.before);
+  if (r.shaped) print_row("chain", *r.shaped);
   print_row("after", r.after);
+  if (r.shaped) std::printf("  chain: %s\n", r.chain.c_str());
   std::printf(
       "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
       r.gain_db, r.ceiling_used_dbtp, r.passes);

@@ -81,14 +81,19 @@ int bits_of(int format) {
   }
 }
 
-Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage) {
+// The file's figures, or (with a chain) those of the chain's output.
+Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage,
+                                const ChainSettings* shaping = nullptr) {
   if (Status s = reader.rewind(); !s) return Error{s.error()};
   const AudioInfo& info = reader.info();
   Analyzer analyzer;
   analyzer.prepare(info.rate, info.channels);
+  Chain chain;
+  if (shaping != nullptr) chain.prepare(info.rate, info.channels, kBlock, *shaping);
   std::vector<float> block(kBlock * info.channels);
   std::int64_t done = 0;
   for (std::size_t n; (n = reader.read(block)) > 0;) {
+    if (shaping != nullptr) chain.process(block, n);
     analyzer.process(std::span<const float>(block).first(n * info.channels));
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0)
@@ -104,13 +109,14 @@ Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, s
 }
 
 struct Render {
+  const ChainSettings* chain = nullptr;
   double gain_db = 0.0;
   double ceiling_dbtp = -1.0;
   bool limiter = true;
   int format = 0;
 };
 
-// One pass: input x gain -> limiter -> (dither) -> a new file at path, the same length
+// One pass: input -> chain -> x gain -> limiter -> (dither) -> a new file at path, the same length
 // and alignment as the input (the limiter's look-ahead is taken back out); what is
 // written is measured on the way (heard: the floats before the file's rounding).
 Status render(AudioReader& reader, const std::string& path, const Render& r, Analyzer& heard,
@@ -121,6 +127,8 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
   heard.prepare(info.rate, ch, /*true_peak=*/false);
   auto writer = AudioWriter::create(path, info.rate, static_cast<std::uint32_t>(ch), r.format);
   if (!writer) return Error{writer.error()};
+  Chain chain;
+  chain.prepare(info.rate, ch, kBlock, *r.chain);
   dsp::TruePeakLimiter limiter;
   limiter.prepare(
       {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = ch},
@@ -142,6 +150,7 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
       tail -= n;
       std::fill_n(block.begin(), n * ch, 0.0f);
     } else {
+      chain.process(block, n);
       for (std::size_t i = 0; i < n * ch; ++i) block[i] *= gain;
     }
     if (r.limiter) {
@@ -228,6 +237,10 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   }
   auto format = output_format(output, info, settings.bits);
   if (!format) return Error{format.error()};
+  if (Status s = check(settings.chain, info.rate); !s) return Error{s.error()};
+  if (settings.chain.width != 1.0 && info.channels != 2) {
+    return Error{"'" + input + "' is mono: a width needs a stereo input"};
+  }
 
   MasterReport report;
   report.input = input;
@@ -237,18 +250,27 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   auto before = measure(reader, progress, "measuring the input");
   if (!before) return Error{before.error()};
   report.before = *before;
-  if (report.before.integrated_lufs <= -70.0) {
+  report.chain = settings.chain.describe();
+  if (!settings.chain.empty()) {
+    auto shaped = measure(reader, progress, "measuring the chain's output", &settings.chain);
+    if (!shaped) return Error{shaped.error()};
+    report.shaped = *shaped;
+  }
+  // What the gain works on: the chain's output (the input when there is none).
+  const LoudnessFigures& basis = report.shaped ? *report.shaped : report.before;
+  if (basis.integrated_lufs <= -70.0) {
     return Error{"'" + input +
                  "' is silent, or quieter than -70 LUFS throughout: there is no loudness to bring to " +
                  fixed(settings.target_lufs, 1) + " LUFS"};
   }
-  Render r{.gain_db = settings.target_lufs - report.before.integrated_lufs,
+  Render r{.chain = &settings.chain,
+           .gain_db = settings.target_lufs - basis.integrated_lufs,
            .ceiling_dbtp = settings.ceiling_dbtp - kCeilingMargin,
            .limiter = settings.limiter,
            .format = *format};
-  if (!settings.limiter && report.before.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
+  if (!settings.limiter && basis.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
     return Error{"a gain of " + fixed(r.gain_db) + " dB puts the true peak at " +
-                 fixed(report.before.true_peak_dbtp + r.gain_db) + " dBTP, over the " +
+                 fixed(basis.true_peak_dbtp + r.gain_db) + " dBTP, over the " +
                  fixed(settings.ceiling_dbtp, 1) +
                  " dBTP ceiling, and the limiter is off: turn it on, or "
                  "choose a lower target"};
@@ -260,8 +282,8 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   // slope measured on the old one is kept until the new one has two points. Each render
   // is measured as it is written; only one that lands is read back and measured from the
   // file (the file's figures are the report's).
-  double last_gain = settings.ceiling_dbtp - report.before.true_peak_dbtp;
-  double last_lufs = report.before.integrated_lufs + last_gain;
+  double last_gain = settings.ceiling_dbtp - basis.true_peak_dbtp;
+  double last_lufs = basis.integrated_lufs + last_gain;
   double slope = 1.0;
   bool have_last = r.gain_db - last_gain > 0.5;
   Analyzer heard;

@@ -80,6 +80,30 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_NE(r.err.find("-o FILE"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/x.wav"));
 
+  // The tone stages from the command line: named in the report, measured before the
+  // gain, the master still on target; a bad band is a bad option.
+  r = run({bin("tl-master"), in, "-o", dir + "/song-shaped.wav", "--eq", "low-shelf:100:-2", "--eq",
+           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto shaped = nlohmann::json::parse(r.out);
+  const std::string chain = shaped["chain"];
+  EXPECT_NE(chain.find("eq low-shelf:100:-2.0:0.71 peak:3000:+2.0:1.20"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("multiband 3 bands at 150/3000 Hz, -30.0 dBFS 2.0:1"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("width 1.30"), std::string::npos) << chain;
+  ASSERT_TRUE(shaped.contains("shaped"));
+  EXPECT_NEAR(shaped["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
+  EXPECT_LE(true_peak_dbtp(read_audio(dir + "/song-shaped.wav")), -1.0);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--eq", "notch:1k:3"}, {"--multiband", "-20:2:2k,1k"}, {"--width", "3"}}) {
+    std::vector<std::string> args{bin("tl-master"), in, "-o", dir + "/bad.wav"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    r = run(args, timeout);
+    EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  EXPECT_FALSE(fs::exists(dir + "/bad.wav"));
+
   r = run({bin("tl-master"), "--list-presets"}, timeout);
   ASSERT_EQ(r.exit_code, 0);
   for (const char* name : {"streaming", "apple", "ebu-r128", "atsc-a85"}) {

@@ -208,5 +208,77 @@ TEST_F(MasterTest, AGainOnlyMasterChangesNothingButTheLevel) {
   EXPECT_LE(worst, 2.0) << "more than two 24-bit steps from input x gain: the limiter or an offset acted";
 }
 
+TEST_F(MasterTest, AChainRunsBeforeTheGainAndTheMasterStillLands) {
+  // Noise over a bass line, mastered to one target plain, through a high shelf, through
+  // a width, and through a whole chain (EQ, multiband, width). All land; the shelf adds
+  // top and the width adds side, by about what they asked for, whatever the gain and
+  // the limiter did after them.
+  const Material m = materials()[1];
+  const std::string in = write_signal(path("nb.wav"), 48000, SF_FORMAT_PCM_24, 6.0, m.signal);
+  const auto master = [&](const std::string& name, const ChainSettings& chain) {
+    MasterSettings s;
+    s.chain = chain;
+    auto r = master_file(in, path(name), s);
+    EXPECT_TRUE(r) << r.error();
+    const test::Audio x = test::read_audio(path(name));
+    EXPECT_NEAR(test::integrated_lufs(x), -14.0, 0.5) << name;
+    EXPECT_LE(test::true_peak_dbtp(x), -1.0) << name;
+    return std::pair{r, x};
+  };
+  // Top: the energy of the first difference (a gentle high-pass) against the whole.
+  // Side: (L-R) against (L+R).
+  const auto figures = [](const test::Audio& x) {
+    double all = 0.0, top = 0.0, mid = 0.0, side = 0.0;
+    for (std::size_t i = 2; i + 1 < x.samples.size(); i += 2) {
+      const double l = x.samples[i], r = x.samples[i + 1], d = l - x.samples[i - 2];
+      all += l * l;
+      top += d * d;
+      mid += (l + r) * (l + r);
+      side += (l - r) * (l - r);
+    }
+    return std::pair{10.0 * std::log10(top / all), 10.0 * std::log10(side / mid)};
+  };
+  const auto [plain, a] = master("plain.wav", {});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->shaped);
+  EXPECT_EQ(plain->chain, "none");
+  const auto [top_a, side_a] = figures(a);
+
+  ChainSettings shelf;
+  shelf.eq = {*parse_eq_band("high-shelf:4k:+6:1")};
+  const auto [bright, b] = master("bright.wav", shelf);
+  ASSERT_TRUE(bright);
+  ASSERT_TRUE(bright->shaped);
+  EXPECT_GT(figures(b).first - top_a, 3.0) << "the high shelf brightened it";
+
+  ChainSettings wide;
+  wide.width = 1.5;
+  const auto [wider, c] = master("wide.wav", wide);
+  ASSERT_TRUE(wider);
+  EXPECT_NEAR(figures(c).second - side_a, 20.0 * std::log10(1.5), 0.3) << "the side is 1.5 times wider";
+
+  ChainSettings all = shelf;
+  all.multiband = *parse_multiband("-18:3");
+  all.width = 1.5;
+  const auto [whole, d] = master("whole.wav", all);
+  ASSERT_TRUE(whole);
+  EXPECT_NE(whole->chain.find("eq high-shelf:4000:+6.0:1.00, multiband 3 bands"), std::string::npos)
+      << whole->chain;
+  EXPECT_NE(whole->chain.find("width 1.50"), std::string::npos) << whole->chain;
+  // Material around -6 LUFS through a -18 dBFS 3:1 compressor in every band comes out
+  // several dB quieter (before the gain brings it to the target).
+  EXPECT_LT(whole->shaped->integrated_lufs, bright->shaped->integrated_lufs - 3.0)
+      << "the multiband compressor brought the level down";
+  // A width on a mono file is refused, and nothing is written.
+  std::vector<std::int32_t> mono(48000, 1 << 20);
+  ASSERT_TRUE(test::write_wav(path("mono.wav"), 48000, 1, SF_FORMAT_PCM_24, mono));
+  MasterSettings w;
+  w.chain.width = 1.2;
+  auto refused = master_file(path("mono.wav"), path("mono-m.wav"), w);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("needs a stereo input"), std::string::npos) << refused.error();
+  EXPECT_FALSE(fs::exists(path("mono-m.wav")));
+}
+
 }  // namespace
 }  // namespace tl::mastering

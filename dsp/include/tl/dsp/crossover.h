@@ -15,9 +15,8 @@
 
 namespace tl::dsp {
 
-//! A 4th-order Linkwitz-Riley (two cascaded 2nd-order Butterworth) split into up to 4 bands.
-//! Bands sum to an allpass version of the input: flat magnitude. Lower bands are passed
-//! through allpass sections matching the higher splits so every band has the same phase.
+//! What a MultibandCompressor is set up with: its bands, where they split, and a
+//! compressor per band.
 struct MultibandParams {
   std::size_t bands = 3;                                    //!< 2..4 (clamped)
   std::array<float, 3> split_hz{120.0f, 2000.0f, 8000.0f};  //!< ascending; the first bands-1 are used

@@ -1,5 +1,6 @@
 #pragma once
-//! Mastering a file to a delivery target: gain to an integrated loudness (BS.1770),
+//! Mastering a file to a delivery target: the tone stages (chain.h: EQ, multiband
+//! compression, width; none unless set), gain to an integrated loudness (BS.1770),
 //! a look-ahead true-peak limiter under a ceiling, TPDF dither when the output is
 //! 16-bit, and the output measured again from the file written, so its figures are
 //! the file's, not the chain's. A target the chain cannot reach is an error, never a
@@ -13,6 +14,7 @@
 
 #include "tl/common/result.h"
 #include "tl/mastering/analysis.h"
+#include "tl/mastering/chain.h"
 
 namespace tl::mastering {
 
@@ -33,11 +35,14 @@ struct MasterSettings {
   bool limiter = true;        //!< off: gain only; a gain that would cross the ceiling is an error
   int bits = 0;               //!< 16, 24 or 32 (float); 0: the input's (24 for other depths)
   double tolerance_lu = 0.2;  //!< how close to the target a render must land, or it is done again
+  ChainSettings chain;        //!< the tone stages before the gain (none by default)
 };
 
 struct MasterReport {
   std::string input, output;
   LoudnessFigures before, after;
+  std::string chain = "none";             //!< ChainSettings::describe()
+  std::optional<LoudnessFigures> shaped;  //!< the chain's output, before gain (when there is a chain)
   double gain_db = 0.0;
   double ceiling_used_dbtp = 0.0;  //!< the limiter's ceiling in the last pass
   int passes = 0;                  //!< renders (the last one measured again from its file)

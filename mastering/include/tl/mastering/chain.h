@@ -1,0 +1,68 @@
+#pragma once
+//! The tone stages of a master, in the order a mastering engineer runs them, before its
+//! gain and true-peak limiter (master.h): parametric EQ (shelves and peaking bands),
+//! multiband compression (Linkwitz-Riley bands that sum flat, one compressor each) and
+//! mid/side width. Each stage is off unless set; with every stage off the chain is an
+//! exact pass-through. The processors are dsp/'s, the same the live console runs.
+//!
+//! Set from options (parse_eq_band, parse_multiband) or a preset file (preset_file.h).
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tl/common/result.h"
+#include "tl/dsp/crossover.h"
+#include "tl/dsp/eq.h"
+
+namespace tl::mastering {
+
+struct ChainSettings {
+  std::vector<dsp::EqBandParams> eq;              //!< in order; empty: no EQ
+  std::optional<dsp::MultibandParams> multiband;  //!< none: no multiband compression
+  double width = 1.0;                             //!< side level: 0 mono, 1 as it is, up to 2
+
+  static constexpr std::size_t kMaxEqBands = 8;
+  static constexpr double kMaxWidth = 2.0;
+
+  bool empty() const noexcept { return eq.empty() && !multiband && width == 1.0; }
+  //! One line for the report ("eq 3 bands, multiband 3 bands, width 1.20"; "none").
+  std::string describe() const;
+};
+
+//! An EQ band from "TYPE:FREQ:GAIN[:Q]": TYPE low-shelf, peak or high-shelf; FREQ in Hz
+//! (a k multiplies by 1000: 2.5k); GAIN in dB; Q (peak) or slope (shelves), 0.1..10,
+//! 0.707 when left out.
+Result<dsp::EqBandParams> parse_eq_band(std::string_view spec);
+
+//! Multiband compression from "THRESHOLD[:RATIO[:SPLIT,SPLIT...]]": every band's
+//! threshold (dBFS) and ratio (2 when left out), the splits in Hz (120,2000 when left
+//! out: three bands). Attack and release per band follow its frequencies (slower low).
+Result<dsp::MultibandParams> parse_multiband(std::string_view spec);
+
+//! Whether the settings can run at rate: frequencies under 0.45 of it, splits ascending
+//! and an octave apart, width within 0..2. The error says which value and why.
+Status check(const ChainSettings& settings, double rate);
+
+//! The stages, run over interleaved blocks (mono or stereo) in place. Minimum phase and
+//! no look-ahead: the output is aligned with the input, sample for sample.
+class Chain {
+ public:
+  //! May allocate; settings must have passed check().
+  void prepare(double rate, std::size_t channels, std::size_t max_block, const ChainSettings& settings);
+  //! frames <= max_block. Never allocates.
+  void process(std::span<float> interleaved, std::size_t frames) noexcept;
+  bool empty() const noexcept { return settings_.empty(); }
+
+ private:
+  ChainSettings settings_;
+  std::size_t channels_ = 2;
+  std::vector<dsp::EqBand> eq_[2];
+  dsp::MultibandCompressor multiband_;
+  std::vector<float> planar_[2];
+};
+
+}  // namespace tl::mastering

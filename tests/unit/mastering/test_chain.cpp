@@ -1,0 +1,167 @@
+// The tone stages before a master's gain: EQ, multiband compression, width.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "tl/mastering/chain.h"
+
+namespace tl::mastering {
+namespace {
+
+constexpr double kRate = 48000.0;
+
+// Two seconds of a stereo signal, interleaved.
+std::vector<float> stereo(double seconds, double (*left)(double), double (*right)(double)) {
+  const auto frames = static_cast<std::size_t>(seconds * kRate);
+  std::vector<float> out(frames * 2);
+  for (std::size_t i = 0; i < frames; ++i) {
+    const double t = static_cast<double>(i) / kRate;
+    out[2 * i] = static_cast<float>(left(t));
+    out[2 * i + 1] = static_cast<float>(right(t));
+  }
+  return out;
+}
+
+void run(Chain& chain, std::vector<float>& audio) {
+  constexpr std::size_t kBlock = 1024;
+  const std::size_t frames = audio.size() / 2;
+  for (std::size_t at = 0; at < frames; at += kBlock) {
+    const std::size_t n = std::min(kBlock, frames - at);
+    chain.process(std::span(audio).subspan(2 * at, 2 * n), n);
+  }
+}
+
+// RMS of one channel over the second half (filters settled), in dB.
+double level_db(const std::vector<float>& audio, int channel) {
+  const std::size_t frames = audio.size() / 2;
+  double sum = 0.0;
+  for (std::size_t i = frames / 2; i < frames; ++i) {
+    const double v = audio[2 * i + static_cast<std::size_t>(channel)];
+    sum += v * v;
+  }
+  return 10.0 * std::log10(sum / static_cast<double>(frames - frames / 2));
+}
+
+double sine_1k(double t) {
+  return 0.25 * std::sin(2 * std::numbers::pi * 1000.0 * t);
+}
+double sine_100(double t) {
+  return 0.25 * std::sin(2 * std::numbers::pi * 100.0 * t);
+}
+double sine_5k(double t) {
+  return 0.2 * std::sin(2 * std::numbers::pi * 5000.0 * t + 1.0);
+}
+
+TEST(Chain, NothingSetIsAnExactPassThrough) {
+  ChainSettings none;
+  ASSERT_TRUE(none.empty());
+  EXPECT_EQ(none.describe(), "none");
+  Chain chain;
+  chain.prepare(kRate, 2, 1024, none);
+  auto audio = stereo(0.5, sine_1k, sine_5k);
+  const auto before = audio;
+  run(chain, audio);
+  EXPECT_EQ(audio, before);
+}
+
+TEST(Chain, AnEqBandMovesItsOwnFrequenciesAndNotOthers) {
+  auto band = parse_eq_band("peak:1k:+6:2");
+  ASSERT_TRUE(band) << band.error();
+  ChainSettings s;
+  s.eq = {*band};
+  ASSERT_TRUE(check(s, kRate));
+  Chain chain;
+  chain.prepare(kRate, 2, 1024, s);
+  // Left: the band's centre; right: three octaves under it.
+  auto audio = stereo(2.0, sine_1k, sine_100);
+  const double l0 = level_db(audio, 0), r0 = level_db(audio, 1);
+  run(chain, audio);
+  EXPECT_NEAR(level_db(audio, 0) - l0, 6.0, 0.05);
+  EXPECT_NEAR(level_db(audio, 1) - r0, 0.0, 0.1);
+}
+
+TEST(Chain, WidthScalesTheSideAndLeavesTheMid) {
+  for (const double width : {0.0, 0.5, 1.6}) {
+    SCOPED_TRACE(width);
+    ChainSettings s;
+    s.width = width;
+    ASSERT_TRUE(check(s, kRate));
+    Chain chain;
+    chain.prepare(kRate, 2, 1024, s);
+    auto audio = stereo(0.5, sine_1k, sine_5k);
+    const auto before = audio;
+    run(chain, audio);
+    double side_ratio_max = 0.0, mid_err = 0.0;
+    for (std::size_t i = 0; i < audio.size(); i += 2) {
+      const double mid0 = 0.5 * (before[i] + before[i + 1]), side0 = 0.5 * (before[i] - before[i + 1]);
+      const double mid = 0.5 * (audio[i] + audio[i + 1]), side = 0.5 * (audio[i] - audio[i + 1]);
+      mid_err = std::max(mid_err, std::fabs(mid - mid0));
+      if (std::fabs(side0) > 0.05) side_ratio_max = std::max(side_ratio_max, std::fabs(side / side0 - width));
+    }
+    EXPECT_LT(mid_err, 1e-6);
+    EXPECT_LT(side_ratio_max, 1e-4);
+  }
+}
+
+TEST(Chain, MultibandFromOptionsCompressesTheLoudBandOnly) {
+  // A loud 100 Hz tone and a quiet 5 kHz one, three bands at the default splits,
+  // a threshold between their levels: the low band comes down, the top band does not.
+  auto mb = parse_multiband("-24:4");
+  ASSERT_TRUE(mb) << mb.error();
+  EXPECT_EQ(mb->bands, 3u);
+  EXPECT_FLOAT_EQ(mb->split_hz[0], 120.0f);
+  EXPECT_FLOAT_EQ(mb->split_hz[1], 2000.0f);
+  EXPECT_GT(mb->band[0].release_ms, mb->band[2].release_ms) << "a low band releases slower";
+  ChainSettings s;
+  s.multiband = *mb;
+  ASSERT_TRUE(check(s, kRate));
+  Chain chain;
+  chain.prepare(kRate, 2, 1024, s);
+  auto audio = stereo(
+      2.0, [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 60.0 * t); },
+      [](double t) { return 0.02 * std::sin(2 * std::numbers::pi * 5000.0 * t); });
+  const double l0 = level_db(audio, 0), r0 = level_db(audio, 1);
+  run(chain, audio);
+  EXPECT_LT(level_db(audio, 0) - l0, -6.0) << "the loud low band is compressed";
+  EXPECT_NEAR(level_db(audio, 1) - r0, 0.0, 0.1) << "the quiet top band is not";
+}
+
+TEST(ChainOptions, BadValuesAreRefusedWithTheReason) {
+  const auto refused = [](const auto& r, const std::string& word) {
+    if (r) return ::testing::AssertionFailure() << "accepted";
+    if (r.error().find(word) == std::string::npos) return ::testing::AssertionFailure() << r.error();
+    return ::testing::AssertionSuccess();
+  };
+  EXPECT_TRUE(refused(parse_eq_band("peak:1k"), "three or four fields"));
+  EXPECT_TRUE(refused(parse_eq_band("notch:1k:3"), "low-shelf, peak or high-shelf"));
+  EXPECT_TRUE(refused(parse_eq_band("peak:loud:3"), "not a frequency"));
+  EXPECT_TRUE(refused(parse_eq_band("peak:1k:3dB"), "not a gain"));
+  EXPECT_TRUE(refused(parse_multiband("x"), "not a threshold"));
+  EXPECT_TRUE(refused(parse_multiband("-20:2:100,200,400,800"), "at most three splits"));
+  auto ok = parse_eq_band("high-shelf:12.5k:-2:0.8");
+  ASSERT_TRUE(ok) << ok.error();
+  EXPECT_EQ(ok->type, dsp::BandType::high_shelf);
+  EXPECT_FLOAT_EQ(ok->freq_hz, 12500.0f);
+  EXPECT_FLOAT_EQ(ok->gain_db, -2.0f);
+
+  ChainSettings s;
+  s.eq = {*ok};
+  EXPECT_TRUE(check(s, 48000.0));
+  EXPECT_TRUE(refused(check(s, 22050.0), "frequency must be between"));
+  s.eq[0].q = 40.0f;
+  EXPECT_TRUE(refused(check(s, 48000.0), "Q must be"));
+  ChainSettings m;
+  m.multiband = *parse_multiband("-20:2:2000,1500");
+  EXPECT_TRUE(refused(check(m, 48000.0), "octave"));
+  m.multiband = *parse_multiband("-80");
+  EXPECT_TRUE(refused(check(m, 48000.0), "threshold"));
+  ChainSettings w;
+  w.width = 2.5;
+  EXPECT_TRUE(refused(check(w, 48000.0), "width"));
+}
+
+}  // namespace
+}  // namespace tl::mastering
