@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tl/common/version.h"
 #include "tl/mastering/master.h"
+#include "tl/mastering/preset_file.h"
 #include "tl/mixer/take_render.h"
 
 namespace {
@@ -61,7 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", output,
                  "the master to write: a new .wav, .flac, .aif or .aiff (never the input)");
   auto* preset_opt =
-      app.add_option("--preset", preset_name, "a delivery preset (--list-presets); default streaming");
+      app.add_option("--preset", preset_name,
+                     "a delivery preset (--list-presets; default streaming), or a preset file FILE.toml: a "
+                     "target and chain kept as a file (mastering/README.md); options override it");
   auto* target_opt =
       app.add_option("--target", target, "integrated loudness to reach, LUFS (overrides the preset's)")
           ->check(CLI::Range(-70.0, 0.0));
@@ -76,8 +80,9 @@ int main(int argc, char** argv) {
   app.add_option("--multiband", multiband_spec,
                  "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "
                  "ratio (2), bands split at 120,2000 Hz unless given (up to three splits)");
-  app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
-      ->check(CLI::Range(0.0, 2.0));
+  auto* width_opt =
+      app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
+          ->check(CLI::Range(0.0, 2.0));
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
@@ -135,12 +140,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: name the master to write with -o FILE (a new file)\n");
     return 2;
   }
-  const auto preset = tl::mastering::find_preset(preset_opt->count() ? preset_name : "streaming");
+  // --preset: a built-in delivery preset, or a file that may build on one.
+  std::optional<tl::mastering::PresetFile> file;
+  std::string delivery = preset_opt->count() ? preset_name : "streaming";
+  if (preset_name.ends_with(".toml")) {
+    auto loaded = tl::mastering::load_preset_file(preset_name);
+    if (!loaded) {
+      std::fprintf(stderr, "tl-master: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    file = std::move(*loaded);
+    delivery = file->delivery.empty() ? "streaming" : file->delivery;
+  }
+  const auto preset = tl::mastering::find_preset(delivery);
   if (!preset) {
     std::fprintf(stderr, "tl-master: no preset '%s' (tl-master --list-presets)\n", preset_name.c_str());
     return 2;
   }
-  tl::mastering::ChainSettings chain{.width = width};
+  // The file's chain, each stage an option names replaced by the option's.
+  tl::mastering::ChainSettings chain = file ? file->chain : tl::mastering::ChainSettings{};
+  if (width_opt->count()) chain.width = width;
+  if (!eq_specs.empty()) chain.eq.clear();
   for (const auto& spec : eq_specs) {
     auto band = tl::mastering::parse_eq_band(spec);
     if (!band) {
@@ -159,7 +179,7 @@ int main(int argc, char** argv) {
   }
   // Bad values are bad options (exit 2) at once; the frequencies' upper bound depends on
   // the file's rate, so master_file checks them again against it.
-  if (auto ok = tl::mastering::check(chain, 96000.0); !ok) {
+  if (auto ok = tl::mastering::check(chain, 192000.0); !ok) {
     std::fprintf(stderr, "tl-master: %s\n", ok.error().c_str());
     return 2;
   }
@@ -186,11 +206,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // An option over the file, the file over its delivery preset.
+  const tl::mastering::PresetFile& f = file ? *file : tl::mastering::PresetFile{};
   tl::mastering::MasterSettings settings{
-      .target_lufs = target_opt->count() ? target : preset->target_lufs,
-      .ceiling_dbtp = ceiling_opt->count() ? ceiling : preset->ceiling_dbtp,
-      .limiter = !no_limiter,
-      .bits = bits,
+      .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
+      .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
+      .limiter = !no_limiter && f.limiter.value_or(true),
+      .bits = bits != 0 ? bits : f.bits.value_or(0),
       .chain = chain};
   auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
   end_progress();
@@ -206,7 +228,7 @@ int main(int argc, char** argv) {
   if (json) {
     nlohmann::json j{{"input", r.input},
                      {"output", r.output},
-                     {"preset", preset_opt->count() ? preset_name : "streaming"},
+                     {"preset", file ? (file->name.empty() ? file->path : file->name) : delivery},
                      {"target_lufs", settings.target_lufs},
                      {"ceiling_dbtp", settings.ceiling_dbtp},
                      {"limiter", settings.limiter},

@@ -57,8 +57,15 @@ std::string_view type_name(dsp::BandType t) {
   }
 }
 
-// A band's compressor times follow its frequencies: a low band needs a slower attack
-// and release (a fast one follows the waveform of a bass note and distorts it).
+}  // namespace
+
+std::optional<dsp::BandType> band_type(std::string_view name) {
+  if (name == "low-shelf") return dsp::BandType::low_shelf;
+  if (name == "peak") return dsp::BandType::peaking;
+  if (name == "high-shelf") return dsp::BandType::high_shelf;
+  return std::nullopt;
+}
+
 dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz) {
   dsp::CompressorParams c;
   c.threshold_db = static_cast<float>(threshold_db);
@@ -68,8 +75,6 @@ dsp::CompressorParams band_compressor(double threshold_db, double ratio, double 
   c.release_ms = low_hz < 150.0 ? 250.0f : low_hz < 2500.0 ? 150.0f : 80.0f;
   return c;
 }
-
-}  // namespace
 
 // Built by appending, piece by piece: GCC 12 at -O3 reads chains of string + string as
 // overlapping copies (a -Wrestrict false positive).
@@ -123,15 +128,9 @@ Result<dsp::EqBandParams> parse_eq_band(std::string_view spec) {
   const auto f = fields(spec, ':');
   if (f.size() < 3 || f.size() > 4) return bad("three or four fields");
   dsp::EqBandParams b;
-  if (f[0] == "low-shelf") {
-    b.type = dsp::BandType::low_shelf;
-  } else if (f[0] == "peak") {
-    b.type = dsp::BandType::peaking;
-  } else if (f[0] == "high-shelf") {
-    b.type = dsp::BandType::high_shelf;
-  } else {
-    return bad("the type is low-shelf, peak or high-shelf, not '" + std::string(f[0]) + "'");
-  }
+  const auto type = band_type(f[0]);
+  if (!type) return bad("the type is low-shelf, peak or high-shelf, not " + quoted(f[0]));
+  b.type = *type;
   const auto freq = number(f[1], true);
   const auto gain = number(f[2]);
   const auto q = f.size() == 4 ? number(f[3]) : std::optional<double>(0.707);

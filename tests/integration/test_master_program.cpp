@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <random>
@@ -103,6 +104,30 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
     EXPECT_FALSE(r.err.empty());
   }
   EXPECT_FALSE(fs::exists(dir + "/bad.wav"));
+
+  // A preset file: its target and chain; an option overrides it, stage by stage.
+  const std::string pop = std::string(TL_SOURCE_DIR) + "/mastering/presets/bright-pop.toml";
+  r = run({bin("tl-master"), in, "-o", dir + "/song-pop.wav", "--preset", pop, "--json", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["preset"], "bright pop");
+  EXPECT_EQ(j["target_lufs"], -11.0);
+  EXPECT_NE(j["chain"].get<std::string>().find("multiband 4 bands"), std::string::npos) << j["chain"];
+  EXPECT_NE(j["chain"].get<std::string>().find("width 1.15"), std::string::npos) << j["chain"];
+  EXPECT_NEAR(j["after"]["integrated_lufs"].get<double>(), -11.0, 0.2);
+  r = run({bin("tl-master"), in, "-o", dir + "/song-pop14.wav", "--preset", pop, "--target", "-14", "--width",
+           "1", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["target_lufs"], -14.0);
+  EXPECT_EQ(j["chain"].get<std::string>().find("width"), std::string::npos) << j["chain"];
+  EXPECT_NE(j["chain"].get<std::string>().find("eq low-shelf:80"), std::string::npos) << j["chain"];
+  const std::string typo = dir + "/typo.toml";
+  { std::ofstream(typo) << "targt_lufs = -14\n"; }
+  r = run({bin("tl-master"), in, "-o", dir + "/bad.wav", "--preset", typo}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no key 'targt_lufs'"), std::string::npos) << r.err;
 
   r = run({bin("tl-master"), "--list-presets"}, timeout);
   ASSERT_EQ(r.exit_code, 0);

@@ -33,6 +33,9 @@ struct ChainSettings {
   std::string describe() const;
 };
 
+//! An EQ band's type from its name: low-shelf, peak or high-shelf.
+std::optional<dsp::BandType> band_type(std::string_view name);
+
 //! An EQ band from "TYPE:FREQ:GAIN[:Q]": TYPE low-shelf, peak or high-shelf; FREQ in Hz
 //! (a k multiplies by 1000: 2.5k); GAIN in dB; Q (peak) or slope (shelves), 0.1..10,
 //! 0.707 when left out.
@@ -42,6 +45,11 @@ Result<dsp::EqBandParams> parse_eq_band(std::string_view spec);
 //! threshold (dBFS) and ratio (2 when left out), the splits in Hz (120,2000 when left
 //! out: three bands). Attack and release per band follow its frequencies (slower low).
 Result<dsp::MultibandParams> parse_multiband(std::string_view spec);
+
+//! A multiband band's compressor: threshold and ratio, a 6 dB knee, and attack and
+//! release that follow the band's lowest frequency low_hz (slower low: a fast one follows
+//! a bass note's waveform and distorts it).
+dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz);
 
 //! Whether the settings can run at rate: frequencies under 0.45 of it, splits ascending
 //! and an octave apart, width within 0..2. The error says which value and why.

@@ -1,0 +1,228 @@
+#include "tl/mastering/preset_file.h"
+
+#include <toml++/toml.h>
+
+#include <initializer_list>
+#include <string_view>
+
+#include "tl/mastering/master.h"
+
+namespace tl::mastering {
+namespace {
+
+// Where a value sits, for an error: "[[eq]] 2: gain".
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  Status fail(std::string_view where, std::string_view why) const {
+    std::string out = "preset '";
+    out += path_;
+    out += "': ";
+    if (!where.empty()) {
+      out += where;
+      out += ": ";
+    }
+    out += why;
+    return Error{std::move(out)};
+  }
+
+  // Every key of t must be one of known: a typo is an error, never a default.
+  Status only(const toml::table& t, std::string_view where,
+              std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, value] : t) {
+      bool ok = false;
+      for (std::string_view k : known) ok = ok || key.str() == k;
+      if (!ok) {
+        std::string why = "no key '";
+        why += key.str();
+        why += "' here (known:";
+        for (std::string_view k : known) {
+          why += ' ';
+          why += k;
+        }
+        why += ')';
+        return fail(where, why);
+      }
+    }
+    return {};
+  }
+
+  // A number (an integer is taken as one) under key, if there.
+  Status number(const toml::table& t, std::string_view where, std::string_view key,
+                std::optional<double>& out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return {};
+    if (!n->is_number()) return fail(where, std::string(key) + " must be a number");
+    out = n->value<double>();
+    return {};
+  }
+
+  template <class T>
+  Status get(const toml::table& t, std::string_view where, std::string_view key, std::optional<T>& out,
+             std::string_view what) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return {};
+    if (!n->is<T>()) return fail(where, std::string(key) + " must be " + std::string(what));
+    out = n->value<T>();
+    return {};
+  }
+
+ private:
+  std::string path_;
+};
+
+Status read_eq(const Reader& r, const toml::node& node, std::vector<dsp::EqBandParams>& out) {
+  const toml::array* bands = node.as_array();
+  if (bands == nullptr) return r.fail("eq", "must be an array of tables ([[eq]])");
+  for (std::size_t i = 0; i < bands->size(); ++i) {
+    const std::string where = "[[eq]] " + std::to_string(i + 1);
+    const toml::table* t = (*bands)[i].as_table();
+    if (t == nullptr) return r.fail(where, "must be a table");
+    if (Status s = r.only(*t, where, {"type", "freq", "gain", "q"}); !s) return s;
+    std::optional<std::string> type;
+    std::optional<double> freq, gain, q;
+    if (Status s = r.get(*t, where, "type", type, "a string"); !s) return s;
+    if (Status s = r.number(*t, where, "freq", freq); !s) return s;
+    if (Status s = r.number(*t, where, "gain", gain); !s) return s;
+    if (Status s = r.number(*t, where, "q", q); !s) return s;
+    if (!type || !freq || !gain) return r.fail(where, "type, freq and gain are needed");
+    const auto kind = band_type(*type);
+    if (!kind) return r.fail(where, "type is low-shelf, peak or high-shelf, not '" + *type + "'");
+    out.push_back(dsp::EqBandParams{.type = *kind,
+                                    .freq_hz = static_cast<float>(*freq),
+                                    .gain_db = static_cast<float>(*gain),
+                                    .q = static_cast<float>(q.value_or(0.707)),
+                                    .on = true});
+  }
+  return {};
+}
+
+Status read_multiband(const Reader& r, const toml::node& node, dsp::MultibandParams& out) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return r.fail("multiband", "must be a table ([multiband])");
+  if (Status s = r.only(*t, "[multiband]", {"splits", "threshold", "ratio", "band"}); !s) return s;
+  std::vector<double> splits{120.0, 2000.0};
+  if (const toml::node* n = t->get("splits")) {
+    const toml::array* a = n->as_array();
+    if (a == nullptr || a->empty() || a->size() > out.split_hz.size()) {
+      return r.fail("[multiband]", "splits must be a list of 1 to 3 frequencies (Hz)");
+    }
+    splits.clear();
+    for (const toml::node& f : *a) {
+      if (!f.is_number()) return r.fail("[multiband]", "splits must be numbers (Hz)");
+      splits.push_back(*f.value<double>());
+    }
+  }
+  std::optional<double> threshold, ratio;
+  if (Status s = r.number(*t, "[multiband]", "threshold", threshold); !s) return s;
+  if (Status s = r.number(*t, "[multiband]", "ratio", ratio); !s) return s;
+  out.bands = splits.size() + 1;
+  for (std::size_t i = 0; i < splits.size(); ++i) out.split_hz[i] = static_cast<float>(splits[i]);
+  for (std::size_t b = 0; b < out.bands; ++b) {
+    out.band[b] =
+        band_compressor(threshold.value_or(-24.0), ratio.value_or(2.0), b == 0 ? 20.0 : splits[b - 1]);
+    out.band_on[b] = true;
+  }
+  const toml::node* bands_node = t->get("band");
+  if (bands_node == nullptr) return {};
+  const toml::array* bands = bands_node->as_array();
+  if (bands == nullptr || bands->size() != out.bands) {
+    return r.fail("[multiband]", "band must list one table per band ([[multiband.band]]), " +
+                                     std::to_string(out.bands) + " for " + std::to_string(splits.size()) +
+                                     " split(s)");
+  }
+  for (std::size_t b = 0; b < out.bands; ++b) {
+    const std::string where = "[[multiband.band]] " + std::to_string(b + 1);
+    const toml::table* bt = (*bands)[b].as_table();
+    if (bt == nullptr) return r.fail(where, "must be a table");
+    if (Status s = r.only(*bt, where,
+                          {"threshold", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "on"});
+        !s) {
+      return s;
+    }
+    dsp::CompressorParams& c = out.band[b];
+    std::optional<double> v;
+    const auto set = [&](std::string_view key, float& field, double lo, double hi) -> Status {
+      v.reset();
+      if (Status s = r.number(*bt, where, key, v); !s) return s;
+      if (!v) return {};
+      if (!(*v >= lo && *v <= hi)) {
+        return r.fail(where, std::string(key) + " must be between " + std::to_string(static_cast<int>(lo)) +
+                                 " and " + std::to_string(static_cast<int>(hi)));
+      }
+      field = static_cast<float>(*v);
+      return {};
+    };
+    if (Status s = set("threshold", c.threshold_db, -60.0, 0.0); !s) return s;
+    if (Status s = set("ratio", c.ratio, 1.0, 20.0); !s) return s;
+    if (Status s = set("attack_ms", c.attack_ms, 0.0, 500.0); !s) return s;
+    if (Status s = set("release_ms", c.release_ms, 1.0, 5000.0); !s) return s;
+    if (Status s = set("knee_db", c.knee_db, 0.0, 24.0); !s) return s;
+    if (Status s = set("makeup_db", c.makeup_db, -24.0, 24.0); !s) return s;
+    std::optional<bool> on;
+    if (Status s = r.get(*bt, where, "on", on, "true or false"); !s) return s;
+    out.band_on[b] = on.value_or(true);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<PresetFile> load_preset_file(const std::string& path) {
+  const Reader r(path);
+  toml::table top;
+  try {
+    top = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    return Error{"preset '" + path + "': line " + std::to_string(at.line) + ", column " +
+                 std::to_string(at.column) + ": " + std::string(e.description())};
+  }
+  PresetFile p;
+  p.path = path;
+  if (Status s = r.only(
+          top, "",
+          {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "limiter", "width", "eq", "multiband"});
+      !s) {
+    return Error{s.error()};
+  }
+  std::optional<std::string> name, delivery;
+  std::optional<std::int64_t> bits;
+  std::optional<double> width;
+  Status s = r.get(top, "", "name", name, "a string");
+  if (s) s = r.get(top, "", "delivery", delivery, "a string");
+  if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
+  if (s) s = r.number(top, "", "ceiling_dbtp", p.ceiling_dbtp);
+  if (s) s = r.get(top, "", "bits", bits, "16, 24 or 32");
+  if (s) s = r.get(top, "", "limiter", p.limiter, "true or false");
+  if (s) s = r.number(top, "", "width", width);
+  if (s && top.contains("eq")) s = read_eq(r, *top.get("eq"), p.chain.eq);
+  if (s && top.contains("multiband")) {
+    p.chain.multiband.emplace();
+    s = read_multiband(r, *top.get("multiband"), *p.chain.multiband);
+  }
+  if (!s) return Error{s.error()};
+  p.name = name.value_or("");
+  p.delivery = delivery.value_or("");
+  if (!p.delivery.empty() && !find_preset(p.delivery)) {
+    return Error{r.fail("", "no delivery preset '" + p.delivery + "' (tl-master --list-presets)").error()};
+  }
+  if (bits) {
+    if (*bits != 16 && *bits != 24 && *bits != 32)
+      return Error{r.fail("", "bits must be 16, 24 or 32").error()};
+    p.bits = static_cast<int>(*bits);
+  }
+  if (p.target_lufs && !(*p.target_lufs >= -70.0 && *p.target_lufs <= 0.0)) {
+    return Error{r.fail("", "target_lufs must be between -70 and 0").error()};
+  }
+  if (p.ceiling_dbtp && !(*p.ceiling_dbtp >= -20.0 && *p.ceiling_dbtp <= 0.0)) {
+    return Error{r.fail("", "ceiling_dbtp must be between -20 and 0").error()};
+  }
+  p.chain.width = width.value_or(1.0);
+  // At the highest common rate: the input's own rate bounds the frequencies when it is mastered.
+  if (Status ok = check(p.chain, 192000.0); !ok) return Error{r.fail("", ok.error()).error()};
+  return p;
+}
+
+}  // namespace tl::mastering
