@@ -10,6 +10,7 @@ packages=(
   librtaudio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsndfile1-dev libebur128-dev libsoxr-dev libsodium-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libplplot-dev plplot-driver-cairo
   jackd2 libjack-jackd2-dev iproute2 procps
 )
 if [ "${1:-}" = "--dev" ]; then packages+=(clang-format); fi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tl/common/version.h"
+#include "tl/mastering/loudness_plot.h"
 #include "tl/mastering/master.h"
 #include "tl/mastering/preset_file.h"
 #include "tl/mixer/take_render.h"
@@ -34,6 +35,14 @@ void print_row(const char* what, const LoudnessFigures& f) {
               f.plr());
 }
 
+// The figures in a picture's title.
+std::string figures_line(const LoudnessFigures& f) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%.1f LUFS integrated, range %.1f LU, true peak %.1f dBTP",
+                f.integrated_lufs, f.range_lu, f.true_peak_dbtp);
+  return buf;
+}
+
 void print_head() {
   std::printf("  %-7s %13s %9s %15s %13s %13s %9s\n", "", "integrated", "range", "short-term max",
               "true peak", "sample peak", "PLR");
@@ -54,7 +63,7 @@ int main(int argc, char** argv) {
   double target = 0.0, ceiling = 0.0, width = 1.0;
   int bits = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec;
+  std::string multiband_spec, plot_path;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", input,
@@ -83,6 +92,9 @@ int main(int argc, char** argv) {
   auto* width_opt =
       app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
           ->check(CLI::Range(0.0, 2.0));
+  app.add_option("--plot", plot_path,
+                 "also draw loudness over time to this PNG: the master's short-term and momentary "
+                 "loudness against the input's and the target (with --measure: the file's)");
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
@@ -120,12 +132,26 @@ int main(int argc, char** argv) {
     if (show && !last_stage.empty()) std::fprintf(stderr, "\r%60s\r", "");
   };
 
+  if (!plot_path.empty() && !plot_path.ends_with(".png")) {
+    std::fprintf(stderr, "tl-master: --plot draws a PNG: name a file ending in .png, not '%s'\n",
+                 plot_path.c_str());
+    return 2;
+  }
   if (measure_only) {
-    auto f = tl::mastering::measure_file(input, progress);
+    tl::mastering::LoudnessPlot picture;
+    auto f = tl::mastering::measure_file(input, progress, &picture.output);
     end_progress();
     if (!f) {
       std::fprintf(stderr, "tl-master: %s\n", f.error().c_str());
       return 1;
+    }
+    if (!plot_path.empty()) {
+      picture.output_label = std::filesystem::path(input).filename().string();
+      picture.title = picture.output_label + ": " + figures_line(*f);
+      if (auto drawn = tl::mastering::plot_loudness(plot_path, picture); !drawn) {
+        std::fprintf(stderr, "tl-master: %s\n", drawn.error().c_str());
+        return 1;
+      }
     }
     if (json) {
       std::printf("%s\n", nlohmann::json{{"input", input}, {"figures", to_json(*f)}}.dump().c_str());
@@ -225,6 +251,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& r = *report;
+  if (!plot_path.empty()) {
+    tl::mastering::LoudnessPlot picture{
+        .title = std::filesystem::path(r.output).filename().string() + ": " + figures_line(r.after),
+        .input = r.before_curve,
+        .output = r.after_curve,
+        .input_label = r.shaped ? "input through the chain" : "input",
+        .output_label = "master",
+        .target_lufs = settings.target_lufs,
+        .has_target = true};
+    if (auto drawn = tl::mastering::plot_loudness(plot_path, picture); !drawn) {
+      std::fprintf(stderr, "tl-master: the master is written, but %s\n", drawn.error().c_str());
+      return 1;
+    }
+  }
   if (json) {
     nlohmann::json j{{"input", r.input},
                      {"output", r.output},

@@ -48,6 +48,7 @@ void Analyzer::prepare(double sample_rate, std::size_t channels, bool true_peak)
   sample_peak_ = 0.0f;
   short_term_.clear();
   short_term_max_ = -200.0;
+  curve_.clear();
 }
 
 void Analyzer::process(std::span<const float> interleaved) {
@@ -69,7 +70,7 @@ void Analyzer::process(std::span<const float> interleaved) {
   frames_ += static_cast<std::int64_t>(frames);
 }
 
-void Analyzer::hop() {
+void Analyzer::feed() {
   if (channels_ == 2) {
     meter_.process(std::span<const float>(planar_[0].data(), fill_),
                    std::span<const float>(planar_[1].data(), fill_));
@@ -77,27 +78,26 @@ void Analyzer::hop() {
     meter_.process(std::span<const float>(planar_[0].data(), fill_));
   }
   metered_ += fill_;
+  fill_ = 0;
+}
+
+void Analyzer::hop() {
+  feed();
+  LoudnessPoint point{.seconds = static_cast<float>(static_cast<double>(metered_) / rate_)};
+  if (metered_ >= 4 * hop_frames_) point.momentary_lufs = static_cast<float>(meter_.momentary_lufs());
   // A short-term value once its 3 s window is full.
   if (metered_ >= 30 * hop_frames_) {
     const double st = meter_.short_term_lufs();
     short_term_.push_back(st);
     short_term_max_ = std::max(short_term_max_, st);
+    point.short_term_lufs = static_cast<float>(st);
   }
-  fill_ = 0;
+  curve_.push_back(point);
 }
 
 LoudnessFigures Analyzer::finish() {
-  if (fill_ != 0) {
-    // The last partial hop counts for the integrated loudness as the meter gates it.
-    const std::size_t n = fill_;
-    if (channels_ == 2) {
-      meter_.process(std::span<const float>(planar_[0].data(), n),
-                     std::span<const float>(planar_[1].data(), n));
-    } else {
-      meter_.process(std::span<const float>(planar_[0].data(), n));
-    }
-    fill_ = 0;
-  }
+  // The last partial hop counts for the integrated loudness as the meter gates it.
+  if (fill_ != 0) feed();
   LoudnessFigures out;
   out.frames = frames_;
   out.seconds = static_cast<double>(frames_) / rate_;

@@ -83,7 +83,8 @@ int bits_of(int format) {
 
 // The file's figures, or (with a chain) those of the chain's output.
 Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage,
-                                const ChainSettings* shaping = nullptr) {
+                                const ChainSettings* shaping = nullptr,
+                                std::vector<LoudnessPoint>* curve = nullptr) {
   if (Status s = reader.rewind(); !s) return Error{s.error()};
   const AudioInfo& info = reader.info();
   Analyzer analyzer;
@@ -105,7 +106,9 @@ Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, s
     return Error{"'" + info.path + "' is cut short: its header promises " + std::to_string(info.frames) +
                  " frames, " + std::to_string(done) + " could be read"};
   }
-  return analyzer.finish();
+  LoudnessFigures figures = analyzer.finish();
+  if (curve != nullptr) *curve = analyzer.curve();
+  return figures;
 }
 
 struct Render {
@@ -198,14 +201,15 @@ std::optional<Preset> find_preset(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress) {
+Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress,
+                                     std::vector<LoudnessPoint>* curve) {
   auto reader = AudioReader::open(path);
   if (!reader) return Error{reader.error()};
   if ((*reader)->info().channels > Analyzer::kMaxChannels) {
     return Error{"'" + path + "' has " + std::to_string((*reader)->info().channels) +
                  " channels: tl-master measures and masters mono or stereo files"};
   }
-  return measure(**reader, progress, "measuring");
+  return measure(**reader, progress, "measuring", nullptr, curve);
 }
 
 Result<MasterReport> master_file(const std::string& input, const std::string& output,
@@ -247,12 +251,13 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   report.output = output;
   report.bits = bits_of(*format);
   report.dithered = report.bits == 16;
-  auto before = measure(reader, progress, "measuring the input");
+  auto before = measure(reader, progress, "measuring the input", nullptr, &report.before_curve);
   if (!before) return Error{before.error()};
   report.before = *before;
   report.chain = settings.chain.describe();
   if (!settings.chain.empty()) {
-    auto shaped = measure(reader, progress, "measuring the chain's output", &settings.chain);
+    auto shaped =
+        measure(reader, progress, "measuring the chain's output", &settings.chain, &report.before_curve);
     if (!shaped) return Error{shaped.error()};
     report.shaped = *shaped;
   }
@@ -303,8 +308,9 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
     };
     if (lands()) {
       auto rendered = AudioReader::open(part);
-      auto after = rendered ? measure(**rendered, progress, "measuring " + stage)
-                            : Result<LoudnessFigures>(Error{rendered.error()});
+      auto after = rendered
+                       ? measure(**rendered, progress, "measuring " + stage, nullptr, &report.after_curve)
+                       : Result<LoudnessFigures>(Error{rendered.error()});
       if (!after) {
         fs::remove(part, ec);
         return Error{after.error()};

@@ -84,7 +84,8 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   // The tone stages from the command line: named in the report, measured before the
   // gain, the master still on target; a bad band is a bad option.
   r = run({bin("tl-master"), in, "-o", dir + "/song-shaped.wav", "--eq", "low-shelf:100:-2", "--eq",
-           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--json", "-q"},
+           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--plot",
+           dir + "/song-shaped.png", "--json", "-q"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto shaped = nlohmann::json::parse(r.out);
@@ -95,6 +96,14 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   ASSERT_TRUE(shaped.contains("shaped"));
   EXPECT_NEAR(shaped["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
   EXPECT_LE(true_peak_dbtp(read_audio(dir + "/song-shaped.wav")), -1.0);
+  // Its picture, and the file's own with --measure; a picture must be a PNG.
+  EXPECT_GT(fs::file_size(dir + "/song-shaped.png"), 10000u);
+  r = run({bin("tl-master"), "--measure", in, "--plot", dir + "/song-in.png", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(fs::file_size(dir + "/song-in.png"), 10000u);
+  r = run({bin("tl-master"), "--measure", in, "--plot", dir + "/song-in.jpg"}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ending in .png"), std::string::npos) << r.err;
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"--eq", "notch:1k:3"}, {"--multiband", "-20:2:2k,1k"}, {"--width", "3"}}) {
     std::vector<std::string> args{bin("tl-master"), in, "-o", dir + "/bad.wav"};

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <numbers>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include "process.h"
 #include "tl/mastering/audio_file.h"
+#include "tl/mastering/loudness_plot.h"
 #include "tl/mastering/master.h"
 #include "wav.h"
 
@@ -278,6 +280,63 @@ TEST_F(MasterTest, AChainRunsBeforeTheGainAndTheMasterStillLands) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("needs a stereo input"), std::string::npos) << refused.error();
   EXPECT_FALSE(fs::exists(path("mono-m.wav")));
+}
+
+TEST_F(MasterTest, LoudnessOverTimeFollowsTheMaterialAndIsDrawn) {
+  // 10 s of a tone, then 10 s of it 12 dB quieter: the curve has a point every 100 ms,
+  // each window's value once it is full, and the step where it is.
+  const std::string in = write_signal(path("steps.wav"), 48000, SF_FORMAT_PCM_24, 20.0, [](double t, int c) {
+    const double a = t < 10.0 ? 0.3 : 0.3 * std::pow(10.0, -12.0 / 20.0);
+    return a * std::sin(2 * std::numbers::pi * 1000.0 * t + c);
+  });
+  std::vector<LoudnessPoint> curve;
+  auto f = measure_file(in, {}, &curve);
+  ASSERT_TRUE(f) << f.error();
+  ASSERT_EQ(curve.size(), 200u);
+  EXPECT_NEAR(curve[0].seconds, 0.1, 1e-4);
+  EXPECT_NEAR(curve.back().seconds, 20.0, 1e-4);
+  EXPECT_EQ(curve[2].momentary_lufs, -200.0f) << "400 ms are not in yet";
+  EXPECT_GT(curve[3].momentary_lufs, -200.0f);
+  EXPECT_EQ(curve[28].short_term_lufs, -200.0f) << "3 s are not in yet";
+  EXPECT_GT(curve[29].short_term_lufs, -200.0f);
+  const double loud = curve[79].short_term_lufs, quiet = curve[179].short_term_lufs;  // at 8 s and 18 s
+  EXPECT_NEAR(loud, f->short_term_max_lufs, 0.1);
+  EXPECT_NEAR(loud - quiet, 12.0, 0.1);
+  EXPECT_NEAR(curve[99].momentary_lufs, loud, 0.1) << "at 10.0 s, still the loud part";
+  EXPECT_NEAR(curve[104].momentary_lufs, quiet, 0.1) << "at 10.5 s, the window all quiet";
+
+  // A master keeps both curves, and they draw: a PNG of the size asked for.
+  auto r = master_file(in, path("steps-m.wav"), {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->before_curve.size(), 200u);
+  EXPECT_EQ(r->after_curve.size(), 200u);
+  EXPECT_NEAR(r->after_curve[79].short_term_lufs - r->before_curve[79].short_term_lufs, r->gain_db, 0.2);
+  const std::string png = path("steps.png");
+  ASSERT_TRUE(plot_loudness(png, {.title = "steps",
+                                  .input = r->before_curve,
+                                  .output = r->after_curve,
+                                  .target_lufs = -14.0,
+                                  .has_target = true,
+                                  .width = 800,
+                                  .height = 400}));
+  std::ifstream file(png, std::ios::binary);
+  std::vector<unsigned char> head(24);
+  file.read(reinterpret_cast<char*>(head.data()), 24);
+  ASSERT_TRUE(file) << "a PNG of at least its header";
+  EXPECT_EQ(std::string(head.begin() + 1, head.begin() + 4), "PNG");
+  const auto be32 = [&](std::size_t at) {
+    return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3];
+  };
+  EXPECT_EQ(be32(16), 800);
+  EXPECT_EQ(be32(20), 400);
+  EXPECT_GT(fs::file_size(png), 10000u) << "lines and text, not a blank page";
+  // What cannot be drawn says why.
+  auto bad = plot_loudness(path("no/such/folder/x.png"), {.output = r->after_curve});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("cannot write the picture"), std::string::npos) << bad.error();
+  bad = plot_loudness(path("empty.png"), {});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("nothing to draw"), std::string::npos) << bad.error();
 }
 
 }  // namespace

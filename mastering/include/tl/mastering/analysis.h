@@ -25,6 +25,13 @@ struct LoudnessFigures {
   double plr() const noexcept { return true_peak_dbtp - integrated_lufs; }
 };
 
+//! The loudness at one moment: every 100 ms of the file (the meter's hop).
+struct LoudnessPoint {
+  float seconds = 0.0f;             //!< the end of the hop
+  float momentary_lufs = -200.0f;   //!< 400 ms window (-200 until 400 ms are in)
+  float short_term_lufs = -200.0f;  //!< 3 s window (-200 until 3 s are in)
+};
+
 class Analyzer {
  public:
   static constexpr std::size_t kMaxChannels = 2;
@@ -35,8 +42,11 @@ class Analyzer {
   void process(std::span<const float> interleaved);
   //! The figures so far (flushes the true-peak interpolators: call once, at the end).
   LoudnessFigures finish();
+  //! Loudness over time, a point every 100 ms (12 bytes each: 430 KB for an hour).
+  const std::vector<LoudnessPoint>& curve() const noexcept { return curve_; }
 
  private:
+  void feed();  // the buffered frames into the meter
   void hop();
 
   std::size_t channels_ = 1, hop_frames_ = 4800, fill_ = 0, metered_ = 0;
@@ -49,6 +59,7 @@ class Analyzer {
   float sample_peak_ = 0.0f;
   std::vector<double> short_term_;  // every 100 ms once 3 s are in: the loudness range's input
   double short_term_max_ = -200.0;
+  std::vector<LoudnessPoint> curve_;
 };
 
 }  // namespace tl::mastering

@@ -41,6 +41,9 @@ struct MasterSettings {
 struct MasterReport {
   std::string input, output;
   LoudnessFigures before, after;
+  //! Loudness over time: of what the gain worked on (the chain's output, or the input)
+  //! and of the master as written.
+  std::vector<LoudnessPoint> before_curve, after_curve;
   std::string chain = "none";             //!< ChainSettings::describe()
   std::optional<LoudnessFigures> shaped;  //!< the chain's output, before gain (when there is a chain)
   double gain_db = 0.0;
@@ -58,7 +61,8 @@ using Progress = std::function<void(double done, std::string_view stage)>;
 Result<MasterReport> master_file(const std::string& input, const std::string& output,
                                  const MasterSettings& settings, const Progress& progress = {});
 
-//! Measures a file (the figures of LoudnessFigures).
-Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress = {});
+//! Measures a file (the figures of LoudnessFigures; its loudness over time into curve).
+Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress = {},
+                                     std::vector<LoudnessPoint>* curve = nullptr);
 
 }  // namespace tl::mastering

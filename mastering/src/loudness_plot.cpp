@@ -1,0 +1,131 @@
+#include "tl/mastering/loudness_plot.h"
+
+#include <plplot.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace tl::mastering {
+namespace {
+
+// Colour map 0 entries (PLplot draws with indices into it).
+enum Colour : PLINT {
+  kBackground = 0,
+  kInk = 1,
+  kInput = 2,
+  kMomentary = 3,
+  kShortTerm = 4,
+  kTarget = 5,
+  kGrid = 6
+};
+
+// One series as PLplot's arrays, the points a window has not filled yet left out.
+struct Line {
+  std::vector<PLFLT> x, y;
+};
+
+Line line_of(const std::vector<LoudnessPoint>& curve, float LoudnessPoint::*value, double floor) {
+  Line l;
+  for (const LoudnessPoint& p : curve) {
+    const double v = p.*value;
+    if (v <= -199.0 || !std::isfinite(v)) continue;  // the window is not full yet
+    l.x.push_back(p.seconds);
+    l.y.push_back(std::max(v, floor));  // silence sits on the floor, not off the picture
+  }
+  return l;
+}
+
+void draw(const Line& l, Colour c, PLFLT width) {
+  if (l.x.size() < 2) return;
+  plcol0(c);
+  plwidth(width);
+  plline(static_cast<PLINT>(l.x.size()), l.x.data(), l.y.data());
+}
+
+}  // namespace
+
+Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
+  if (plot.input.empty() && plot.output.empty()) return Error{"nothing to draw for '" + path + "'"};
+  // PLplot ends the process when it cannot open its file: open it here first, so the
+  // reason comes back as an error.
+  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fclose(f);
+  } else {
+    return Error{"cannot write the picture '" + path + "': " + std::string(std::strerror(errno))};
+  }
+  // The floor: 40 LU under the loudest short-term value drawn (quieter is silence here).
+  double top = -70.0, seconds = 0.0;
+  for (const auto* curve : {&plot.input, &plot.output}) {
+    for (const LoudnessPoint& p : *curve) {
+      top = std::max({top, static_cast<double>(p.short_term_lufs), static_cast<double>(p.momentary_lufs)});
+      seconds = std::max(seconds, static_cast<double>(p.seconds));
+    }
+  }
+  if (plot.has_target) top = std::max(top, plot.target_lufs);
+  const double y1 = std::ceil((top + 3.0) / 5.0) * 5.0, y0 = y1 - 45.0;
+  const Line input = line_of(plot.input, &LoudnessPoint::short_term_lufs, y0);
+  const Line momentary = line_of(plot.output, &LoudnessPoint::momentary_lufs, y0);
+  const Line short_term = line_of(plot.output, &LoudnessPoint::short_term_lufs, y0);
+
+  plsdev("pngcairo");
+  plsfnam(path.c_str());
+  const std::string geometry = std::to_string(plot.width) + "x" + std::to_string(plot.height);
+  plsetopt("geometry", geometry.c_str());
+  plscol0(kBackground, 255, 255, 255);
+  plscol0(kInk, 0, 0, 0);
+  plscol0(kInput, 150, 150, 150);
+  plscol0(kMomentary, 160, 195, 235);
+  plscol0(kShortTerm, 25, 80, 190);
+  plscol0(kTarget, 200, 40, 40);
+  plscol0(kGrid, 225, 225, 225);
+  plinit();
+  plcol0(kInk);
+  plenv(0.0, std::max(seconds, 1.0), y0, y1, 0, 0);
+  pllab("time (s)", "loudness (LUFS)", plot.title.c_str());
+  plcol0(kGrid);
+  plbox("g", 0.0, 0, "g", 0.0, 0);  // a light grid at the major ticks, under the lines
+  draw(input, kInput, 1.5);
+  draw(momentary, kMomentary, 1.0);
+  draw(short_term, kShortTerm, 2.5);
+  if (plot.has_target) {
+    const PLFLT x[2] = {0.0, std::max(seconds, 1.0)}, y[2] = {plot.target_lufs, plot.target_lufs};
+    plcol0(kTarget);
+    plwidth(1.5);
+    pllsty(2);  // dashed
+    plline(2, x, y);
+    pllsty(1);
+  }
+  // A key along the top edge, each name in its line's colour.
+  struct Key {
+    Colour colour;
+    std::string text;
+  };
+  std::vector<Key> keys;
+  if (!input.x.empty()) keys.push_back({kInput, plot.input_label + ", 3 s"});
+  if (!short_term.x.empty()) keys.push_back({kShortTerm, plot.output_label + ", 3 s"});
+  if (!momentary.x.empty()) keys.push_back({kMomentary, plot.output_label + ", 400 ms"});
+  if (plot.has_target) {
+    char target[48];
+    std::snprintf(target, sizeof target, "target %.1f LUFS", plot.target_lufs);
+    keys.push_back({kTarget, target});
+  }
+  // Spaced by their lengths (about 1% of the width a character at this size).
+  plschr(0.0, 0.8);
+  double at = 0.0;
+  for (const Key& k : keys) {
+    plcol0(k.colour);
+    plmtex("t", 0.6, at, 0.0, k.text.c_str());
+    at += 0.0105 * static_cast<double>(k.text.size()) + 0.04;
+  }
+  plend();
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) == 0 || ec)
+    return Error{"the picture '" + path + "' came out empty"};
+  return {};
+}
+
+}  // namespace tl::mastering
