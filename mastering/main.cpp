@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional EQ, multiband "
       "compression and width, then gain to an integrated loudness (ITU-R BS.1770), a look-ahead true-peak "
-      "limiter under a ceiling, TPDF dither for 16-bit output; the "
+      "limiter under a ceiling, conversion to another sample rate (libsoxr) when asked, TPDF dither for "
+      "16-bit output; the "
       "output is measured again from the file written. Exit codes: 0 mastered (or measured), 1 the file "
       "could not be mastered (unreadable input, an output that exists, a target out of reach: the message "
       "says which), 2 bad options."};
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   std::string input, output, preset_name;
   double target = 0.0, ceiling = 0.0, width = 1.0;
   int bits = 0;
+  std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
   std::string multiband_spec, plot_path;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
@@ -80,8 +83,14 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(-70.0, 0.0));
   auto* ceiling_opt = app.add_option("--ceiling", ceiling, "true-peak ceiling, dBTP (overrides the preset's)")
                           ->check(CLI::Range(-20.0, 0.0));
-  app.add_option("--bits", bits, "output depth: 16 (dithered), 24, or 32 (float); default the input's")
+  app.add_option("--bits", bits,
+                 "output depth: 16 (dithered), 24, or 32 (float); default the preset's, else the input's")
       ->check(CLI::IsMember({16, 24, 32}));
+  auto* rate_opt =
+      app.add_option("--rate", rate,
+                     "output sample rate, Hz (resampled with libsoxr when it is not the input's); "
+                     "default the preset's, else the input's")
+          ->check(CLI::IsMember({44100, 48000, 88200, 96000, 176400, 192000}));
   app.add_option("--eq", eq_specs,
                  "an EQ band, TYPE:FREQ:GAIN[:Q] (TYPE low-shelf, peak or high-shelf; FREQ in Hz, 2.5k; GAIN "
                  "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")
@@ -107,8 +116,11 @@ int main(int argc, char** argv) {
   }
   if (list) {
     for (const auto& p : tl::mastering::presets()) {
-      std::printf("%-10s %6.1f LUFS %5.1f dBTP  %.*s\n", std::string(p.name).c_str(), p.target_lufs,
-                  p.ceiling_dbtp, static_cast<int>(p.what.size()), p.what.data());
+      std::string format;  // the delivery's rate and depth, when the preset sets them
+      if (p.rate != 0) format += std::to_string(p.rate) + " Hz ";
+      if (p.bits != 0) format += std::to_string(p.bits) + "-bit";
+      std::printf("%-10s %6.1f LUFS %5.1f dBTP %-15s %.*s\n", std::string(p.name).c_str(), p.target_lufs,
+                  p.ceiling_dbtp, format.c_str(), static_cast<int>(p.what.size()), p.what.data());
     }
     return 0;
   }
@@ -238,7 +250,8 @@ int main(int argc, char** argv) {
       .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
       .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
       .limiter = !no_limiter && f.limiter.value_or(true),
-      .bits = bits != 0 ? bits : f.bits.value_or(0),
+      .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
+      .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
       .chain = chain};
   auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
   end_progress();
@@ -273,6 +286,8 @@ int main(int argc, char** argv) {
                      {"ceiling_dbtp", settings.ceiling_dbtp},
                      {"limiter", settings.limiter},
                      {"bits", r.bits},
+                     {"rate", r.rate},
+                     {"resampled", r.resampled},
                      {"dithered", r.dithered},
                      {"gain_db", r.gain_db},
                      {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
@@ -284,9 +299,10 @@ int main(int argc, char** argv) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("tl-master: %s -> %s (%.1f LUFS, %.1f dBTP; %d-bit%s, limiter %s)\n", r.input.c_str(),
-              r.output.c_str(), settings.target_lufs, settings.ceiling_dbtp, r.bits,
-              r.dithered ? " TPDF-dithered" : "", settings.limiter ? "on" : "off");
+  std::printf("tl-master: %s -> %s (%.1f LUFS, %.1f dBTP; %u Hz%s, %d-bit%s, limiter %s)\n", r.input.c_str(),
+              r.output.c_str(), settings.target_lufs, settings.ceiling_dbtp, r.rate,
+              r.resampled ? " resampled" : "", r.bits, r.dithered ? " TPDF-dithered" : "",
+              settings.limiter ? "on" : "off");
   print_head();
   print_row("before", r.before);
   if (r.shaped) print_row("chain", *r.shaped);

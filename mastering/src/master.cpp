@@ -10,6 +10,7 @@
 
 #include "tl/dsp/limiter.h"
 #include "tl/mastering/audio_file.h"
+#include "tl/mastering/resample.h"
 
 namespace tl::mastering {
 namespace {
@@ -23,11 +24,16 @@ constexpr int kMaxPasses = 10;
 // 4x one (libebur128 read up to 0.06 dB above ours on a sweep at 0.75 of Nyquist).
 constexpr double kCeilingMargin = 0.1;
 
-constexpr std::array<Preset, 4> kPresets{{
+constexpr std::uint32_t kMinRate = 8000, kMaxRate = 384000;
+
+constexpr std::array<Preset, 5> kPresets{{
     {"streaming", -14.0, -1.0, "Spotify, YouTube, Tidal, Amazon Music (their normalisation reference)"},
     {"apple", -16.0, -1.0, "Apple Music (Sound Check) and Apple's podcast guidelines"},
     {"ebu-r128", -23.0, -1.0, "EBU R128 broadcast (-23 LUFS +-0.5 LU, max true peak -1 dBTP)"},
     {"atsc-a85", -24.0, -2.0, "ATSC A/85 US broadcast (-24 LKFS +-2 dB, max true peak -2 dBTP)"},
+    // No normalisation on a CD player: a mastering engineer's figure, loud enough to sit
+    // among other CDs with room for the limiter, under -1 dBTP for the lossy rips.
+    {"cd", -10.0, -1.0, "Red Book CD (no normalisation; -1 dBTP for lossy rips)", 44100, 16},
 }};
 
 double from_db(double db) {
@@ -117,19 +123,28 @@ struct Render {
   double ceiling_dbtp = -1.0;
   bool limiter = true;
   int format = 0;
+  std::uint32_t rate = 0;  // the output's
 };
 
-// One pass: input -> chain -> x gain -> limiter -> (dither) -> a new file at path, the same length
-// and alignment as the input (the limiter's look-ahead is taken back out); what is
-// written is measured on the way (heard: the floats before the file's rounding).
+// One pass: input -> chain -> x gain -> limiter -> (resampler) -> (dither) -> a new file at
+// path, the same length and alignment as the input at the output's rate (the limiter's
+// look-ahead is taken back out, and the resampler's delay); what is written is measured
+// on the way (heard: the floats before the file's rounding).
 Status render(AudioReader& reader, const std::string& path, const Render& r, Analyzer& heard,
               const Progress& progress, std::string_view stage) {
   if (Status s = reader.rewind(); !s) return s;
   const AudioInfo& info = reader.info();
   const std::size_t ch = info.channels;
-  heard.prepare(info.rate, ch, /*true_peak=*/false);
-  auto writer = AudioWriter::create(path, info.rate, static_cast<std::uint32_t>(ch), r.format);
+  heard.prepare(r.rate, ch, /*true_peak=*/false);
+  auto writer = AudioWriter::create(path, r.rate, static_cast<std::uint32_t>(ch), r.format);
   if (!writer) return Error{writer.error()};
+  // The chain and the limiter run at the input's rate; the rate changes after them, so
+  // the limiter's ceiling is checked again on the file (master_file).
+  const bool resample = r.rate != info.rate;
+  Resampler resampler;
+  if (resample) {
+    if (Status s = resampler.prepare(info.rate, r.rate, ch, kBlock); !s) return s;
+  }
   Chain chain;
   chain.prepare(info.rate, ch, kBlock, *r.chain);
   dsp::TruePeakLimiter limiter;
@@ -143,6 +158,15 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
   const auto gain = static_cast<float>(from_db(r.gain_db));
   std::vector<float> block(kBlock * ch);
   std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  // TPDF dither (two uniform values of +-1/2 LSB), the very last step, once; then the file.
+  const auto emit = [&](std::span<float> out) -> Status {
+    if (dither) {
+      for (float& x : out) x += lsb(rng) + lsb(rng);
+    }
+    if (Status s = (*writer)->write(out); !s) return s;
+    heard.process(out);
+    return {};
+  };
   std::size_t to_skip = latency, tail = latency;
   std::int64_t done = 0;
   for (;;) {
@@ -169,21 +193,27 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
         for (std::size_t i = 0; i < n; ++i) block[i * ch + c] = planar[c][i];
       }
     }
-    // TPDF dither (two uniform values of +-1/2 LSB), the very last step, once.
-    if (dither) {
-      for (std::size_t i = 0; i < n * ch; ++i) block[i] += lsb(rng) + lsb(rng);
-    }
     const std::size_t skip = std::min(to_skip, n);
     to_skip -= skip;
     if (skip < n) {
-      const auto out = std::span<const float>(block).subspan(skip * ch, (n - skip) * ch);
-      if (Status s = (*writer)->write(out); !s) return s;
-      heard.process(out);
+      const auto aligned = std::span<float>(block).subspan(skip * ch, (n - skip) * ch);
+      if (resample) {
+        auto out = resampler.process(aligned);
+        if (!out) return Error{out.error()};
+        if (Status s = emit(*out); !s) return s;
+      } else if (Status s = emit(aligned); !s) {
+        return s;
+      }
     }
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0) {
       progress(std::min(1.0, static_cast<double>(done) / static_cast<double>(info.frames)), stage);
     }
+  }
+  if (resample) {
+    auto out = resampler.finish();
+    if (!out) return Error{out.error()};
+    if (Status s = emit(*out); !s) return s;
   }
   return (*writer)->close();
 }
@@ -231,6 +261,10 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   if (!(settings.ceiling_dbtp >= -20.0 && settings.ceiling_dbtp <= 0.0)) {
     return Error{"the ceiling must be between -20 and 0 dBTP, not " + fixed(settings.ceiling_dbtp, 1)};
   }
+  if (settings.rate != 0 && (settings.rate < kMinRate || settings.rate > kMaxRate)) {
+    return Error{"the output rate must be between " + std::to_string(kMinRate) + " and " +
+                 std::to_string(kMaxRate) + " Hz, not " + std::to_string(settings.rate)};
+  }
   auto opened = AudioReader::open(input);
   if (!opened) return Error{opened.error()};
   AudioReader& reader = **opened;
@@ -251,6 +285,8 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
   report.output = output;
   report.bits = bits_of(*format);
   report.dithered = report.bits == 16;
+  report.rate = settings.rate != 0 ? settings.rate : info.rate;
+  report.resampled = report.rate != info.rate;
   auto before = measure(reader, progress, "measuring the input", nullptr, &report.before_curve);
   if (!before) return Error{before.error()};
   report.before = *before;
@@ -272,7 +308,8 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
            .gain_db = settings.target_lufs - basis.integrated_lufs,
            .ceiling_dbtp = settings.ceiling_dbtp - kCeilingMargin,
            .limiter = settings.limiter,
-           .format = *format};
+           .format = *format,
+           .rate = report.rate};
   if (!settings.limiter && basis.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
     return Error{"a gain of " + fixed(r.gain_db) + " dB puts the true peak at " +
                  fixed(basis.true_peak_dbtp + r.gain_db) + " dBTP, over the " +

@@ -181,20 +181,21 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   }
   PresetFile p;
   p.path = path;
-  if (Status s = r.only(
-          top, "",
-          {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "limiter", "width", "eq", "multiband"});
+  if (Status s = r.only(top, "",
+                        {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter",
+                         "width", "eq", "multiband"});
       !s) {
     return Error{s.error()};
   }
   std::optional<std::string> name, delivery;
-  std::optional<std::int64_t> bits;
+  std::optional<std::int64_t> bits, rate;
   std::optional<double> width;
   Status s = r.get(top, "", "name", name, "a string");
   if (s) s = r.get(top, "", "delivery", delivery, "a string");
   if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
   if (s) s = r.number(top, "", "ceiling_dbtp", p.ceiling_dbtp);
   if (s) s = r.get(top, "", "bits", bits, "16, 24 or 32");
+  if (s) s = r.get(top, "", "rate", rate, "a sample rate in Hz");
   if (s) s = r.get(top, "", "limiter", p.limiter, "true or false");
   if (s) s = r.number(top, "", "width", width);
   if (s && top.contains("eq")) s = read_eq(r, *top.get("eq"), p.chain.eq);
@@ -212,6 +213,12 @@ Result<PresetFile> load_preset_file(const std::string& path) {
     if (*bits != 16 && *bits != 24 && *bits != 32)
       return Error{r.fail("", "bits must be 16, 24 or 32").error()};
     p.bits = static_cast<int>(*bits);
+  }
+  if (rate) {
+    bool known = false;
+    for (const std::int64_t hz : {44100, 48000, 88200, 96000, 176400, 192000}) known = known || *rate == hz;
+    if (!known) return Error{r.fail("", "rate must be 44100, 48000, 88200, 96000, 176400 or 192000").error()};
+    p.rate = static_cast<std::uint32_t>(*rate);
   }
   if (p.target_lufs && !(*p.target_lufs >= -70.0 && *p.target_lufs <= 0.0)) {
     return Error{r.fail("", "target_lufs must be between -70 and 0").error()};

@@ -145,5 +145,35 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   }
 }
 
+// The CD preset: a 48 kHz / 24-bit mix comes out 44.1 kHz / 16-bit; --rate takes only
+// the common delivery rates.
+TEST(MasterProgram, TheCdPresetDeliversA44k1SixteenBitFile) {
+  const std::string dir = make_work_dir("master_program_cd");
+  const std::string in = dir + "/mix48.wav", out = dir + "/mix-cd.wav";
+  std::vector<std::int32_t> samples;
+  for (int i = 0; i < 3 * 48000; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      const double v = 0.2 * std::sin(2 * std::numbers::pi * 220.0 * i / 48000.0 + c);
+      samples.push_back(static_cast<std::int32_t>(std::lround(v * 8388607.0)) * 256);
+    }
+  }
+  ASSERT_TRUE(write_wav(in, 48000, 2, SF_FORMAT_PCM_24, samples));
+  const auto timeout = std::chrono::seconds(120);
+  RunResult r = run({bin("tl-master"), in, "-o", out, "--preset", "cd", "--json", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["rate"], 44100);
+  EXPECT_EQ(report["bits"], 16);
+  EXPECT_EQ(report["resampled"], true);
+  const Audio audio = read_audio(out);
+  EXPECT_EQ(audio.rate, 44100);
+  EXPECT_EQ(audio.frames(), 3 * 44100);
+  r = run({bin("tl-master"), in, "-o", dir + "/x.wav", "--rate", "12345"}, timeout);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/x.wav"));
+  r = run({bin("tl-master"), "--list-presets"}, timeout);
+  EXPECT_NE(r.out.find("44100 Hz 16-bit"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace tl::test

@@ -43,6 +43,7 @@ delivery = "apple"
 target_lufs = -12
 ceiling_dbtp = -0.5
 bits = 16
+rate = 44100
 limiter = false
 width = 1.25
 [[eq]]
@@ -76,6 +77,7 @@ makeup_db = 1
   EXPECT_EQ(p->target_lufs, -12.0);
   EXPECT_EQ(p->ceiling_dbtp, -0.5);
   EXPECT_EQ(p->bits, 16);
+  EXPECT_EQ(p->rate, 44100u);
   EXPECT_EQ(p->limiter, false);
   EXPECT_DOUBLE_EQ(p->chain.width, 1.25);
   ASSERT_EQ(p->chain.eq.size(), 2u);
@@ -120,6 +122,7 @@ TEST_F(PresetFileTest, ATyposWrongTypeOrBadValueIsAnErrorThatSaysWhere) {
   EXPECT_TRUE(says("target_lufs = \"loud\"\n", "target_lufs must be a number"));
   EXPECT_TRUE(says("limiter = 1\n", "limiter must be true or false"));
   EXPECT_TRUE(says("bits = 20\n", "bits must be 16, 24 or 32"));
+  EXPECT_TRUE(says("rate = 44000\n", "rate must be 44100"));
   EXPECT_TRUE(says("target_lufs = 3\n", "between -70 and 0"));
   EXPECT_TRUE(says("delivery = \"loud\"\n", "no delivery preset 'loud'"));
   EXPECT_TRUE(says("[[eq]]\ntype = \"notch\"\nfreq = 100\ngain = 1\n", "low-shelf, peak or high-shelf"));

@@ -1,11 +1,13 @@
 #pragma once
 //! Mastering a file to a delivery target: the tone stages (chain.h: EQ, multiband
 //! compression, width; none unless set), gain to an integrated loudness (BS.1770),
-//! a look-ahead true-peak limiter under a ceiling, TPDF dither when the output is
-//! 16-bit, and the output measured again from the file written, so its figures are
-//! the file's, not the chain's. A target the chain cannot reach is an error, never a
-//! quiet change of method.
+//! a look-ahead true-peak limiter under a ceiling, conversion to another sample rate
+//! when asked (resample.h), TPDF dither when the output is 16-bit, and the output
+//! measured again from the file written, so its figures (true peak included, after the
+//! conversion and the dither) are the file's, not the chain's. A target the chain
+//! cannot reach is an error, never a quiet change of method.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,10 +24,12 @@ struct Preset {
   std::string_view name;
   double target_lufs;
   double ceiling_dbtp;
-  std::string_view what;  //!< who asks for it, for --list-presets and the README
+  std::string_view what;   //!< who asks for it, for --list-presets and the README
+  std::uint32_t rate = 0;  //!< the delivery's sample rate; 0: the input's
+  int bits = 0;            //!< the delivery's depth; 0: the input's
 };
 
-//! The delivery presets: streaming, apple, ebu-r128, atsc-a85.
+//! The delivery presets: streaming, apple, ebu-r128, atsc-a85, cd.
 std::span<const Preset> presets() noexcept;
 std::optional<Preset> find_preset(std::string_view name) noexcept;
 
@@ -34,6 +38,7 @@ struct MasterSettings {
   double ceiling_dbtp = -1.0;
   bool limiter = true;        //!< off: gain only; a gain that would cross the ceiling is an error
   int bits = 0;               //!< 16, 24 or 32 (float); 0: the input's (24 for other depths)
+  std::uint32_t rate = 0;     //!< output rate (8 kHz to 384 kHz); 0: the input's
   double tolerance_lu = 0.2;  //!< how close to the target a render must land, or it is done again
   ChainSettings chain;        //!< the tone stages before the gain (none by default)
 };
@@ -50,6 +55,8 @@ struct MasterReport {
   double ceiling_used_dbtp = 0.0;  //!< the limiter's ceiling in the last pass
   int passes = 0;                  //!< renders (the last one measured again from its file)
   int bits = 24;
+  std::uint32_t rate = 0;  //!< the output's
+  bool resampled = false;  //!< the output's rate is not the input's
   bool dithered = false;
 };
 

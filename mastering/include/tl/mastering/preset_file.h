@@ -11,6 +11,7 @@
 //!   target_lufs = -14.0
 //!   ceiling_dbtp = -1.0
 //!   bits = 24                   # 16, 24 or 32
+//!   rate = 44100                # the output's sample rate (resampled when it differs)
 //!   limiter = true
 //!   width = 1.1                 # side level, 0..2
 //!
@@ -33,6 +34,7 @@
 //!   makeup_db = 0.0
 //!   on = true
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -47,6 +49,7 @@ struct PresetFile {
   std::string delivery;  //!< the built-in preset it builds on ("" when it names none)
   std::optional<double> target_lufs, ceiling_dbtp;
   std::optional<int> bits;
+  std::optional<std::uint32_t> rate;
   std::optional<bool> limiter;
   ChainSettings chain;
 };
