@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, plot_path;
+  std::string multiband_spec, saturate_spec, plot_path;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", input,
@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
   app.add_option("--multiband", multiband_spec,
                  "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "
                  "ratio (2), bands split at 120,2000 Hz unless given (up to three splits)");
+  app.add_option("--saturate", saturate_spec,
+                 "tape-style saturation after the other stages, DRIVE[:MIX[:BIAS]]: drive 0..24 dB, the wet "
+                 "share 0..1 (1), asymmetry 0..0.3 (0); 8x oversampled");
   auto* width_opt =
       app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
           ->check(CLI::Range(0.0, 2.0));
@@ -206,6 +209,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     chain.eq.push_back(*band);
+  }
+  if (!saturate_spec.empty()) {
+    auto sat = tl::mastering::parse_saturation(saturate_spec);
+    if (!sat) {
+      std::fprintf(stderr, "tl-master: %s\n", sat.error().c_str());
+      return 2;
+    }
+    chain.saturation = *sat;
   }
   if (!multiband_spec.empty()) {
     auto mb = tl::mastering::parse_multiband(multiband_spec);

@@ -117,6 +117,16 @@ std::string ChainSettings::describe() const {
     stage("width ");
     out += fixed(width, 2);
   }
+  if (saturation) {
+    stage("saturation ");
+    out += fixed(saturation->drive_db);
+    out += " dB drive, mix ";
+    out += fixed(saturation->mix, 2);
+    if (saturation->bias != 0.0f) {
+      out += ", bias ";
+      out += fixed(saturation->bias, 2);
+    }
+  }
   return out;
 }
 
@@ -175,6 +185,24 @@ Result<dsp::MultibandParams> parse_multiband(std::string_view spec) {
   return p;
 }
 
+Result<dsp::SaturationParams> parse_saturation(std::string_view spec) {
+  const auto bad = [&](const std::string& why) {
+    return Error{"--saturate '" + std::string(spec) + "': " + why + " (DRIVE[:MIX[:BIAS]], e.g. 6:0.5)"};
+  };
+  const auto f = fields(spec, ':');
+  if (f.size() > 3) return bad("at most three fields");
+  const auto drive = number(f[0]);
+  if (!drive) return bad(quoted(f[0]) + " is not a drive in dB");
+  const auto mix = f.size() > 1 ? number(f[1]) : std::optional<double>(1.0);
+  if (!mix) return bad(quoted(f[1]) + " is not a mix (0..1)");
+  const auto bias = f.size() > 2 ? number(f[2]) : std::optional<double>(0.0);
+  if (!bias) return bad(quoted(f[2]) + " is not a bias (0..0.3)");
+  return dsp::SaturationParams{.drive_db = static_cast<float>(*drive),
+                               .mix = static_cast<float>(*mix),
+                               .bias = static_cast<float>(*bias),
+                               .compensate = true};
+}
+
 Status check(const ChainSettings& s, double rate) {
   const double top = 0.45 * rate;
   if (s.eq.size() > ChainSettings::kMaxEqBands) {
@@ -215,6 +243,18 @@ Status check(const ChainSettings& s, double rate) {
       }
     }
   }
+  if (s.saturation) {
+    const auto& p = *s.saturation;
+    if (!(p.drive_db >= 0.0f && p.drive_db <= 24.0f)) {
+      return Error{"saturation: the drive must be between 0 and 24 dB, not " + fixed(p.drive_db)};
+    }
+    if (!(p.mix >= 0.0f && p.mix <= 1.0f)) {
+      return Error{"saturation: the mix must be between 0 and 1, not " + fixed(p.mix, 2)};
+    }
+    if (!(p.bias >= 0.0f && p.bias <= 0.3f)) {
+      return Error{"saturation: the bias must be between 0 and 0.3, not " + fixed(p.bias, 2)};
+    }
+  }
   if (!(s.width >= 0.0 && s.width <= ChainSettings::kMaxWidth)) {
     return Error{"the width must be between 0 (mono) and 2, not " + fixed(s.width, 2)};
   }
@@ -234,6 +274,7 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
     }
   }
   if (settings.multiband) multiband_.prepare(spec, *settings.multiband);
+  if (settings.saturation) saturator_.prepare(spec, *settings.saturation);
 }
 
 void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
@@ -261,6 +302,14 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
       const float side = 0.5f * (planar_[0][i] - planar_[1][i]) * w;
       planar_[0][i] = mid + side;
       planar_[1][i] = mid - side;
+    }
+  }
+  // Last, as on tape: what the stages before made of the signal drives the curve.
+  if (settings_.saturation) {
+    if (ch == 2) {
+      saturator_.process(left, std::span(planar_[1]).first(frames));
+    } else {
+      saturator_.process(left);
     }
   }
   for (std::size_t c = 0; c < ch; ++c) {

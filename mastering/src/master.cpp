@@ -151,7 +151,9 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
   limiter.prepare(
       {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = ch},
       {.ceiling_dbtp = static_cast<float>(r.ceiling_dbtp), .lookahead_ms = 5.0f, .release_ms = 200.0f});
-  const std::size_t latency = r.limiter ? limiter.latency() : 0;
+  // What comes out late and is taken back out: the chain's (saturation) and the
+  // limiter's look-ahead.
+  const std::size_t latency = chain.latency() + (r.limiter ? limiter.latency() : 0);
   const bool dither = (r.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
   std::minstd_rand rng(0x7a1);  // reproducible renders
   std::uniform_real_distribution<float> lsb(-0.5f / 32768.0f, 0.5f / 32768.0f);
@@ -173,13 +175,12 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
     std::size_t n = reader.read(block);
     if (n == 0) {
       if (tail == 0) break;
-      n = std::min(tail, kBlock);  // the limiter's look-ahead, flushed with silence
+      n = std::min(tail, kBlock);  // what is still in the chain and the limiter, flushed with silence
       tail -= n;
       std::fill_n(block.begin(), n * ch, 0.0f);
-    } else {
-      chain.process(block, n);
-      for (std::size_t i = 0; i < n * ch; ++i) block[i] *= gain;
     }
+    chain.process(block, n);
+    for (std::size_t i = 0; i < n * ch; ++i) block[i] *= gain;
     if (r.limiter) {
       for (std::size_t c = 0; c < ch; ++c) {
         for (std::size_t i = 0; i < n; ++i) planar[c][i] = block[i * ch + c];

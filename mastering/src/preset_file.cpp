@@ -167,6 +167,22 @@ Status read_multiband(const Reader& r, const toml::node& node, dsp::MultibandPar
   return {};
 }
 
+Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationParams& out) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return r.fail("saturation", "must be a table ([saturation])");
+  if (Status s = r.only(*t, "[saturation]", {"drive", "mix", "bias"}); !s) return s;
+  std::optional<double> drive, mix, bias;
+  if (Status s = r.number(*t, "[saturation]", "drive", drive); !s) return s;
+  if (Status s = r.number(*t, "[saturation]", "mix", mix); !s) return s;
+  if (Status s = r.number(*t, "[saturation]", "bias", bias); !s) return s;
+  if (!drive) return r.fail("[saturation]", "drive (dB) is needed");
+  out = dsp::SaturationParams{.drive_db = static_cast<float>(*drive),
+                              .mix = static_cast<float>(mix.value_or(1.0)),
+                              .bias = static_cast<float>(bias.value_or(0.0)),
+                              .compensate = true};
+  return {};
+}
+
 }  // namespace
 
 Result<PresetFile> load_preset_file(const std::string& path) {
@@ -183,7 +199,7 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   p.path = path;
   if (Status s = r.only(top, "",
                         {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter",
-                         "width", "eq", "multiband"});
+                         "width", "eq", "multiband", "saturation"});
       !s) {
     return Error{s.error()};
   }
@@ -202,6 +218,10 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (s && top.contains("multiband")) {
     p.chain.multiband.emplace();
     s = read_multiband(r, *top.get("multiband"), *p.chain.multiband);
+  }
+  if (s && top.contains("saturation")) {
+    p.chain.saturation.emplace();
+    s = read_saturation(r, *top.get("saturation"), *p.chain.saturation);
   }
   if (!s) return Error{s.error()};
   p.name = name.value_or("");

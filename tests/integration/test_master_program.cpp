@@ -84,7 +84,7 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   // The tone stages from the command line: named in the report, measured before the
   // gain, the master still on target; a bad band is a bad option.
   r = run({bin("tl-master"), in, "-o", dir + "/song-shaped.wav", "--eq", "low-shelf:100:-2", "--eq",
-           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--plot",
+           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--saturate", "4:0.5", "--plot",
            dir + "/song-shaped.png", "--json", "-q"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -92,7 +92,7 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   const std::string chain = shaped["chain"];
   EXPECT_NE(chain.find("eq low-shelf:100:-2.0:0.71 peak:3000:+2.0:1.20"), std::string::npos) << chain;
   EXPECT_NE(chain.find("multiband 3 bands at 150/3000 Hz, -30.0 dBFS 2.0:1"), std::string::npos) << chain;
-  EXPECT_NE(chain.find("width 1.30"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("width 1.30, saturation 4.0 dB drive, mix 0.50"), std::string::npos) << chain;
   ASSERT_TRUE(shaped.contains("shaped"));
   EXPECT_NEAR(shaped["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
   EXPECT_LE(true_peak_dbtp(read_audio(dir + "/song-shaped.wav")), -1.0);
@@ -104,8 +104,10 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   r = run({bin("tl-master"), "--measure", in, "--plot", dir + "/song-in.jpg"}, timeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("ending in .png"), std::string::npos) << r.err;
-  for (const std::vector<std::string>& bad :
-       {std::vector<std::string>{"--eq", "notch:1k:3"}, {"--multiband", "-20:2:2k,1k"}, {"--width", "3"}}) {
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--eq", "notch:1k:3"},
+                                              {"--multiband", "-20:2:2k,1k"},
+                                              {"--width", "3"},
+                                              {"--saturate", "hot"}}) {
     std::vector<std::string> args{bin("tl-master"), in, "-o", dir + "/bad.wav"};
     args.insert(args.end(), bad.begin(), bad.end());
     r = run(args, timeout);

@@ -129,6 +129,42 @@ TEST(Chain, MultibandFromOptionsCompressesTheLoudBandOnly) {
   EXPECT_NEAR(level_db(audio, 1) - r0, 0.0, 0.1) << "the quiet top band is not";
 }
 
+TEST(Chain, SaturationAddsHarmonicsLastAndSaysItsDelay) {
+  auto sat = parse_saturation("12:1:0.2");
+  ASSERT_TRUE(sat) << sat.error();
+  ChainSettings s;
+  s.saturation = *sat;
+  ASSERT_TRUE(check(s, kRate));
+  EXPECT_NE(s.describe().find("saturation 12.0 dB drive, mix 1.00, bias 0.20"), std::string::npos)
+      << s.describe();
+  Chain chain;
+  chain.prepare(kRate, 2, 1024, s);
+  EXPECT_GT(chain.latency(), 0u) << "its oversampling filters are linear phase";
+  Chain plain;
+  plain.prepare(kRate, 2, 1024, ChainSettings{});
+  EXPECT_EQ(plain.latency(), 0u);
+  // A loud 1 kHz tone: the 2nd (bias) and 3rd harmonics appear, measured by correlation
+  // over the settled second half.
+  auto audio = stereo(
+      1.0, [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 1000.0 * t); },
+      [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 1000.0 * t); });
+  run(chain, audio);
+  const auto harmonic_db = [&](double hz) {
+    const std::size_t frames = audio.size() / 2;
+    double re = 0.0, im = 0.0, fund = 0.0, fim = 0.0;
+    for (std::size_t i = frames / 2; i < frames; ++i) {
+      const double t = static_cast<double>(i) / kRate, v = audio[2 * i];
+      re += v * std::cos(2 * std::numbers::pi * hz * t);
+      im += v * std::sin(2 * std::numbers::pi * hz * t);
+      fund += v * std::cos(2 * std::numbers::pi * 1000.0 * t);
+      fim += v * std::sin(2 * std::numbers::pi * 1000.0 * t);
+    }
+    return 10.0 * std::log10((re * re + im * im) / (fund * fund + fim * fim));
+  };
+  EXPECT_GT(harmonic_db(3000.0), -40.0) << "odd harmonics from the curve";
+  EXPECT_GT(harmonic_db(2000.0), -40.0) << "even harmonics from the bias";
+}
+
 TEST(ChainOptions, BadValuesAreRefusedWithTheReason) {
   const auto refused = [](const auto& r, const std::string& word) {
     if (r) return ::testing::AssertionFailure() << "accepted";
@@ -161,6 +197,13 @@ TEST(ChainOptions, BadValuesAreRefusedWithTheReason) {
   ChainSettings w;
   w.width = 2.5;
   EXPECT_TRUE(refused(check(w, 48000.0), "width"));
+  EXPECT_TRUE(refused(parse_saturation("hot"), "not a drive"));
+  EXPECT_TRUE(refused(parse_saturation("6:half"), "not a mix"));
+  ChainSettings t;
+  t.saturation = *parse_saturation("30");
+  EXPECT_TRUE(refused(check(t, 48000.0), "drive must be between 0 and 24"));
+  t.saturation = *parse_saturation("6:1:0.5");
+  EXPECT_TRUE(refused(check(t, 48000.0), "bias must be between"));
 }
 
 }  // namespace

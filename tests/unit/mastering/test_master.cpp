@@ -487,5 +487,30 @@ TEST_F(MasterTest, TheCdPresetLeavesA44k1InputAtItsRate) {
   EXPECT_FALSE(fs::exists(path("nb44-bad.wav")));
 }
 
+TEST_F(MasterTest, SaturationsDelayIsTakenBackOut) {
+  // A quiet tone and one click at 1.000 s, mastered through saturation: the click is
+  // still at frame 48000 (the oversampling filters' delay and the limiter's look-ahead
+  // are both taken out), and the master is as long as the input.
+  const std::string in = write_signal(path("click.wav"), 48000, SF_FORMAT_PCM_24, 4.0, [](double t, int) {
+    const double tone = 0.01 * std::sin(2 * std::numbers::pi * 300.0 * t);
+    return std::fabs(t - 1.0) < 0.5 / 48000.0 ? 0.5 : tone;
+  });
+  MasterSettings s;
+  s.target_lufs = -30.0;
+  s.chain.saturation = *parse_saturation("6");
+  auto r = master_file(in, path("click-m.wav"), s);
+  ASSERT_TRUE(r) << r.error();
+  const test::Audio a = test::read_audio(path("click-m.wav"));
+  ASSERT_EQ(a.frames(), 4 * 48000);
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < a.frames(); ++i) {
+    if (std::abs(a.samples[static_cast<std::size_t>(2 * i)]) >
+        std::abs(a.samples[static_cast<std::size_t>(2 * at)])) {
+      at = i;
+    }
+  }
+  EXPECT_EQ(at, 48000);
+}
+
 }  // namespace
 }  // namespace tl::mastering

@@ -70,6 +70,9 @@ on = false
 release_ms = 40
 knee_db = 3
 makeup_db = 1
+[saturation]
+drive = 4
+mix = 0.5
 )"));
   ASSERT_TRUE(p) << p.error();
   EXPECT_EQ(p->name, "test");
@@ -100,6 +103,10 @@ makeup_db = 1
   EXPECT_FLOAT_EQ(m.band[3].release_ms, 40.0f);
   EXPECT_FLOAT_EQ(m.band[3].knee_db, 3.0f);
   EXPECT_FLOAT_EQ(m.band[3].makeup_db, 1.0f);
+  ASSERT_TRUE(p->chain.saturation);
+  EXPECT_FLOAT_EQ(p->chain.saturation->drive_db, 4.0f);
+  EXPECT_FLOAT_EQ(p->chain.saturation->mix, 0.5f);
+  EXPECT_FLOAT_EQ(p->chain.saturation->bias, 0.0f);
 
   // Nothing given: nothing set, an empty chain.
   auto empty = load_preset_file(write("empty.toml", "# nothing\n"));
@@ -134,6 +141,8 @@ TEST_F(PresetFileTest, ATyposWrongTypeOrBadValueIsAnErrorThatSaysWhere) {
   EXPECT_TRUE(says("[multiband]\nsplits = [100]\n[[multiband.band]]\nratio = 50\n[[multiband.band]]\n",
                    "ratio must be between"));
   EXPECT_TRUE(says("width = 7\n", "width"));
+  EXPECT_TRUE(says("[saturation]\nmix = 0.5\n", "drive (dB) is needed"));
+  EXPECT_TRUE(says("[saturation]\ndrive = 40\n", "drive must be between"));
   EXPECT_TRUE(says("name = \"unterminated\n", "line 1"));
   auto missing = load_preset_file((fs::path(dir_) / "missing.toml").string());
   ASSERT_FALSE(missing);

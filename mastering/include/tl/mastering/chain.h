@@ -1,9 +1,9 @@
 #pragma once
 //! The tone stages of a master, in the order a mastering engineer runs them, before its
 //! gain and true-peak limiter (master.h): parametric EQ (shelves and peaking bands),
-//! multiband compression (Linkwitz-Riley bands that sum flat, one compressor each) and
-//! mid/side width. Each stage is off unless set; with every stage off the chain is an
-//! exact pass-through. The processors are dsp/'s, the same the live console runs.
+//! multiband compression (Linkwitz-Riley bands that sum flat, one compressor each),
+//! mid/side width and tape-style saturation (8x oversampled). Each stage is off unless set; with every stage
+//! off the chain is an exact pass-through. The processors are dsp/'s, the same the live console runs.
 //!
 //! Set from options (parse_eq_band, parse_multiband) or a preset file (preset_file.h).
 
@@ -17,18 +17,20 @@
 #include "tl/common/result.h"
 #include "tl/dsp/crossover.h"
 #include "tl/dsp/eq.h"
+#include "tl/dsp/saturation.h"
 
 namespace tl::mastering {
 
 struct ChainSettings {
-  std::vector<dsp::EqBandParams> eq;              //!< in order; empty: no EQ
-  std::optional<dsp::MultibandParams> multiband;  //!< none: no multiband compression
-  double width = 1.0;                             //!< side level: 0 mono, 1 as it is, up to 2
+  std::vector<dsp::EqBandParams> eq;                //!< in order; empty: no EQ
+  std::optional<dsp::MultibandParams> multiband;    //!< none: no multiband compression
+  double width = 1.0;                               //!< side level: 0 mono, 1 as it is, up to 2
+  std::optional<dsp::SaturationParams> saturation;  //!< none: no saturation
 
   static constexpr std::size_t kMaxEqBands = 8;
   static constexpr double kMaxWidth = 2.0;
 
-  bool empty() const noexcept { return eq.empty() && !multiband && width == 1.0; }
+  bool empty() const noexcept { return eq.empty() && !multiband && width == 1.0 && !saturation; }
   //! One line for the report ("eq 3 bands, multiband 3 bands, width 1.20"; "none").
   std::string describe() const;
 };
@@ -51,12 +53,17 @@ Result<dsp::MultibandParams> parse_multiband(std::string_view spec);
 //! a bass note's waveform and distorts it).
 dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz);
 
+//! Saturation from "DRIVE[:MIX[:BIAS]]": drive in dB (0..24), the wet share (0..1, 1
+//! when left out), the asymmetry (0..0.3, 0 when left out: odd harmonics only).
+Result<dsp::SaturationParams> parse_saturation(std::string_view spec);
+
 //! Whether the settings can run at rate: frequencies under 0.45 of it, splits ascending
 //! and an octave apart, width within 0..2. The error says which value and why.
 Status check(const ChainSettings& settings, double rate);
 
-//! The stages, run over interleaved blocks (mono or stereo) in place. Minimum phase and
-//! no look-ahead: the output is aligned with the input, sample for sample.
+//! The stages, run over interleaved blocks (mono or stereo) in place. EQ, multiband and
+//! width are minimum phase with no delay; saturation's oversampling filters are linear
+//! phase and delay the whole signal by latency() frames (what a caller takes back out).
 class Chain {
  public:
   //! May allocate; settings must have passed check().
@@ -64,12 +71,15 @@ class Chain {
   //! frames <= max_block. Never allocates.
   void process(std::span<float> interleaved, std::size_t frames) noexcept;
   bool empty() const noexcept { return settings_.empty(); }
+  //! Frames the output lags the input (the saturator's filters; 0 without saturation).
+  std::size_t latency() const noexcept { return settings_.saturation ? saturator_.latency() : 0; }
 
  private:
   ChainSettings settings_;
   std::size_t channels_ = 2;
   std::vector<dsp::EqBand> eq_[2];
   dsp::MultibandCompressor multiband_;
+  dsp::Saturator saturator_;
   std::vector<float> planar_[2];
 };
 

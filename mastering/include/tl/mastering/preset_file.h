@@ -33,6 +33,11 @@
 //!   knee_db = 6.0
 //!   makeup_db = 0.0
 //!   on = true
+//!
+//!   [saturation]                # after the other stages
+//!   drive = 4.0                 # dB, 0..24
+//!   mix = 0.5                   # wet share, 0..1 (1)
+//!   bias = 0.05                 # asymmetry, 0..0.3 (0)
 
 #include <cstdint>
 #include <optional>
