@@ -2,8 +2,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -49,6 +51,90 @@ void print_head() {
               "true peak", "sample peak", "PLR");
 }
 
+// --album: every input into the folder out_dir under its own name, one gain for all,
+// and a CUE sheet listing them in order. Returns the exit code.
+int master_album(const std::vector<std::string>& inputs, const std::string& out_dir,
+                 const tl::mastering::MasterSettings& settings, bool json,
+                 const tl::mastering::Progress& progress) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!fs::is_directory(out_dir, ec)) {
+    std::fprintf(stderr, "tl-master: --album writes into a folder: cannot make '%s'\n", out_dir.c_str());
+    return 1;
+  }
+  const std::string cue = (fs::path(out_dir) / "album.cue").string();
+  if (fs::exists(cue, ec)) {
+    std::fprintf(stderr,
+                 "tl-master: '%s' exists: tl-master writes new files (remove it, or name another folder)\n",
+                 cue.c_str());
+    return 1;
+  }
+  std::vector<std::string> outputs;
+  for (const auto& in : inputs) outputs.push_back((fs::path(out_dir) / fs::path(in).filename()).string());
+  auto done = tl::mastering::master_album(inputs, outputs, settings, progress);
+  if (!done) {
+    std::fprintf(stderr, "tl-master: %s\n", done.error().c_str());
+    return 1;
+  }
+  // A CUE sheet of the tracks, one FILE each, in order (for a player or a CD burner).
+  std::string sheet = "REM COMMENT \"tl-master --album\"\n";
+  for (std::size_t i = 0; i < done->tracks.size(); ++i) {
+    const fs::path file = fs::path(done->tracks[i].output).filename();
+    const std::string ext = file.extension().string();
+    char track[96];
+    std::snprintf(track, sizeof track, "  TRACK %02zu AUDIO\n", i + 1);
+    sheet += "FILE \"" + file.string() + "\" " + (ext == ".aif" || ext == ".aiff" ? "AIFF" : "WAVE") + "\n";
+    sheet += track;
+    sheet += "    TITLE \"" + file.stem().string() + "\"\n";
+    sheet += "    INDEX 01 00:00:00\n";
+  }
+  if (std::FILE* f = std::fopen(cue.c_str(), "w")) {
+    const bool ok = std::fputs(sheet.c_str(), f) >= 0;
+    if (std::fclose(f) != 0 || !ok) {
+      std::fprintf(stderr, "tl-master: the tracks are written, but not '%s'\n", cue.c_str());
+      return 1;
+    }
+  } else {
+    std::fprintf(stderr, "tl-master: the tracks are written, but not '%s': %s\n", cue.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  if (json) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const auto& t : done->tracks) {
+      tracks.push_back({{"input", t.input},
+                        {"output", t.output},
+                        {"before", to_json(t.before)},
+                        {"after", to_json(t.after)}});
+    }
+    const nlohmann::json j{{"album", {{"before", to_json(done->before)}, {"after", to_json(done->after)}}},
+                           {"tracks", tracks},
+                           {"target_lufs", settings.target_lufs},
+                           {"ceiling_dbtp", settings.ceiling_dbtp},
+                           {"gain_db", done->gain_db},
+                           {"limiter_ceiling_dbtp", done->ceiling_used_dbtp},
+                           {"renders", done->passes},
+                           {"cue", cue}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("tl-master: %zu tracks -> %s (the album at %.1f LUFS, %.1f dBTP; one gain for all)\n",
+              done->tracks.size(), out_dir.c_str(), settings.target_lufs, settings.ceiling_dbtp);
+  print_head();
+  for (const auto& t : done->tracks) {
+    std::printf("  %s\n", fs::path(t.output).filename().string().c_str());
+    print_row("before", t.before);
+    print_row("after", t.after);
+  }
+  std::printf("  album\n");
+  print_row("before", done->before);
+  print_row("after", done->after);
+  std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n", done->gain_db,
+              done->ceiling_used_dbtp, done->passes, cue.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +148,8 @@ int main(int argc, char** argv) {
       "says which), 2 bad options."};
   app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   std::string input, output, preset_name;
+  std::vector<std::string> inputs;
+  bool album = false;
   double target = 0.0, ceiling = 0.0, width = 1.0;
   int bits = 0;
   std::uint32_t rate = 0;
@@ -69,7 +157,7 @@ int main(int argc, char** argv) {
   std::string multiband_spec, saturate_spec, plot_path;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
-      "input", input,
+      "input", inputs,
       "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth), or a take "
       "folder: its tracks are mixed first as tl-render mixes them");
   app.add_option("-o,--output", output,
@@ -108,6 +196,10 @@ int main(int argc, char** argv) {
                  "also draw loudness over time to this PNG: the master's short-term and momentary "
                  "loudness against the input's and the target (with --measure: the file's)");
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
+  app.add_flag("--album", album,
+               "master several files as one album: one gain for all, so their levels keep their "
+               "relations, the album as a whole on the target; -o names a folder (made if missing) that "
+               "gets each track under its own name and album.cue");
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
   app.add_flag("--json", json, "print the report as JSON");
@@ -126,6 +218,15 @@ int main(int argc, char** argv) {
                   p.ceiling_dbtp, format.c_str(), static_cast<int>(p.what.size()), p.what.data());
     }
     return 0;
+  }
+  if (inputs.size() > 1 && !album) {
+    std::fprintf(stderr, "tl-master: one file at a time, or --album for several\n");
+    return 2;
+  }
+  if (!inputs.empty()) input = inputs.front();
+  if (album && (measure_only || !plot_path.empty())) {
+    std::fprintf(stderr, "tl-master: --album masters; --measure and --plot take one file\n");
+    return 2;
   }
   if (input.empty()) {
     std::fprintf(stderr, "tl-master: name the file to master (tl-master --help)\n");
@@ -232,6 +333,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: %s\n", ok.error().c_str());
     return 2;
   }
+  // An option over the file, the file over its delivery preset.
+  const tl::mastering::PresetFile& f = file ? *file : tl::mastering::PresetFile{};
+  tl::mastering::MasterSettings settings{
+      .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
+      .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
+      .limiter = !no_limiter && f.limiter.value_or(true),
+      .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
+      .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
+      .chain = chain};
+  if (album) {
+    const int code = master_album(inputs, output, settings, json, progress);
+    end_progress();
+    return code;
+  }
   // A take folder: mixed first (tl-render's engine, from its tracks and automation.json)
   // into a file beside the output, mastered, then removed.
   std::string take_mix;
@@ -255,15 +370,6 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // An option over the file, the file over its delivery preset.
-  const tl::mastering::PresetFile& f = file ? *file : tl::mastering::PresetFile{};
-  tl::mastering::MasterSettings settings{
-      .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
-      .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
-      .limiter = !no_limiter && f.limiter.value_or(true),
-      .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
-      .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
-      .chain = chain};
   auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
   end_progress();
   if (!take_mix.empty()) {

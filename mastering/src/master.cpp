@@ -87,21 +87,19 @@ int bits_of(int format) {
   }
 }
 
-// The file's figures, or (with a chain) those of the chain's output.
-Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage,
-                                const ChainSettings* shaping = nullptr,
-                                std::vector<LoudnessPoint>* curve = nullptr) {
-  if (Status s = reader.rewind(); !s) return Error{s.error()};
+// Reads a file once, through the chain when there is one (shaping), into analyzers
+// already prepared (a track's own and, for an album, the album's).
+Status feed(AudioReader& reader, std::span<Analyzer* const> analyzers, const Progress& progress,
+            std::string_view stage, const ChainSettings* shaping = nullptr) {
+  if (Status s = reader.rewind(); !s) return s;
   const AudioInfo& info = reader.info();
-  Analyzer analyzer;
-  analyzer.prepare(info.rate, info.channels);
   Chain chain;
   if (shaping != nullptr) chain.prepare(info.rate, info.channels, kBlock, *shaping);
   std::vector<float> block(kBlock * info.channels);
   std::int64_t done = 0;
   for (std::size_t n; (n = reader.read(block)) > 0;) {
     if (shaping != nullptr) chain.process(block, n);
-    analyzer.process(std::span<const float>(block).first(n * info.channels));
+    for (Analyzer* a : analyzers) a->process(std::span<const float>(block).first(n * info.channels));
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0)
       progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
@@ -111,6 +109,20 @@ Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, s
   if (done < info.frames) {
     return Error{"'" + info.path + "' is cut short: its header promises " + std::to_string(info.frames) +
                  " frames, " + std::to_string(done) + " could be read"};
+  }
+  return {};
+}
+
+// The file's figures, or (with a chain) those of the chain's output; its loudness over
+// time into curve; and fed to also (an album's analyzer), when given.
+Result<LoudnessFigures> measure(AudioReader& reader, const Progress& progress, std::string_view stage,
+                                const ChainSettings* shaping = nullptr,
+                                std::vector<LoudnessPoint>* curve = nullptr, Analyzer* also = nullptr) {
+  Analyzer analyzer;
+  analyzer.prepare(reader.info().rate, reader.info().channels);
+  std::array<Analyzer*, 2> to{&analyzer, also};
+  if (Status s = feed(reader, std::span(to).first(also != nullptr ? 2 : 1), progress, stage, shaping); !s) {
+    return Error{s.error()};
   }
   LoudnessFigures figures = analyzer.finish();
   if (curve != nullptr) *curve = analyzer.curve();
@@ -130,12 +142,11 @@ struct Render {
 // path, the same length and alignment as the input at the output's rate (the limiter's
 // look-ahead is taken back out, and the resampler's delay); what is written is measured
 // on the way (heard: the floats before the file's rounding).
-Status render(AudioReader& reader, const std::string& path, const Render& r, Analyzer& heard,
+Status render(AudioReader& reader, const std::string& path, const Render& r, std::span<Analyzer* const> heard,
               const Progress& progress, std::string_view stage) {
   if (Status s = reader.rewind(); !s) return s;
   const AudioInfo& info = reader.info();
   const std::size_t ch = info.channels;
-  heard.prepare(r.rate, ch, /*true_peak=*/false);
   auto writer = AudioWriter::create(path, r.rate, static_cast<std::uint32_t>(ch), r.format);
   if (!writer) return Error{writer.error()};
   // The chain and the limiter run at the input's rate; the rate changes after them, so
@@ -166,7 +177,7 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, Ana
       for (float& x : out) x += lsb(rng) + lsb(rng);
     }
     if (Status s = (*writer)->write(out); !s) return s;
-    heard.process(out);
+    for (Analyzer* a : heard) a->process(out);
     return {};
   };
   std::size_t to_skip = latency, tail = latency;
@@ -245,16 +256,37 @@ Result<LoudnessFigures> measure_file(const std::string& path, const Progress& pr
 
 Result<MasterReport> master_file(const std::string& input, const std::string& output,
                                  const MasterSettings& settings, const Progress& progress) {
-  std::error_code ec;
-  if (fs::exists(output, ec) || fs::is_symlink(output, ec)) {
-    if (fs::exists(input, ec) && fs::equivalent(input, output, ec)) {
-      return Error{"'" + output + "' is the input: tl-master never overwrites its input; name a new file"};
-    }
-    return Error{"'" + output + "' exists: tl-master writes a new file (remove it, or name another)"};
+  auto album = master_album({input}, {output}, settings, progress);
+  if (!album) return Error{album.error()};
+  return std::move(album->tracks.front());
+}
+
+Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
+                                 const std::vector<std::string>& outputs, const MasterSettings& settings,
+                                 const Progress& progress) {
+  if (inputs.empty() || inputs.size() != outputs.size()) {
+    return Error{"name one output for each input (" + std::to_string(inputs.size()) + " inputs, " +
+                 std::to_string(outputs.size()) + " outputs)"};
   }
-  const fs::path parent = fs::path(output).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec)) {
-    return Error{"cannot write '" + output + "': no folder '" + parent.string() + "'"};
+  std::error_code ec;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const std::string& output = outputs[i];
+    if (fs::exists(output, ec) || fs::is_symlink(output, ec)) {
+      for (const std::string& input : inputs) {
+        if (fs::exists(input, ec) && fs::equivalent(input, output, ec)) {
+          return Error{"'" + output +
+                       "' is the input: tl-master never overwrites its input; name a new file"};
+        }
+      }
+      return Error{"'" + output + "' exists: tl-master writes a new file (remove it, or name another)"};
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (outputs[j] == output) return Error{"two tracks would be written to '" + output + "'"};
+    }
+    const fs::path parent = fs::path(output).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec)) {
+      return Error{"cannot write '" + output + "': no folder '" + parent.string() + "'"};
+    }
   }
   if (!(settings.target_lufs >= -70.0 && settings.target_lufs <= 0.0)) {
     return Error{"the target must be between -70 and 0 LUFS, not " + fixed(settings.target_lufs, 1)};
@@ -266,51 +298,84 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
     return Error{"the output rate must be between " + std::to_string(kMinRate) + " and " +
                  std::to_string(kMaxRate) + " Hz, not " + std::to_string(settings.rate)};
   }
-  auto opened = AudioReader::open(input);
-  if (!opened) return Error{opened.error()};
-  AudioReader& reader = **opened;
-  const AudioInfo& info = reader.info();
-  if (info.channels > Analyzer::kMaxChannels) {
-    return Error{"'" + input + "' has " + std::to_string(info.channels) +
-                 " channels: tl-master masters mono or stereo files"};
+  // An album is measured as one programme (BS.1770 over every track in turn), so its
+  // tracks share one rate and channel count.
+  const bool album = inputs.size() > 1;
+  struct Track {
+    std::unique_ptr<AudioReader> reader;
+    int format = 0;
+    MasterReport report;
+  };
+  std::vector<Track> tracks(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& input = inputs[i];
+    auto opened = AudioReader::open(input);
+    if (!opened) return Error{opened.error()};
+    tracks[i].reader = std::move(*opened);
+    const AudioInfo& info = tracks[i].reader->info();
+    if (info.channels > Analyzer::kMaxChannels) {
+      return Error{"'" + input + "' has " + std::to_string(info.channels) +
+                   " channels: tl-master masters mono or stereo files"};
+    }
+    const AudioInfo& first = tracks[0].reader->info();
+    if (info.rate != first.rate || info.channels != first.channels) {
+      return Error{"the tracks of an album share one rate and channel count: '" + input + "' is " +
+                   std::to_string(info.rate) + " Hz with " + std::to_string(info.channels) +
+                   " channel(s), '" + inputs[0] + "' " + std::to_string(first.rate) + " Hz with " +
+                   std::to_string(first.channels)};
+    }
+    auto format = output_format(outputs[i], info, settings.bits);
+    if (!format) return Error{format.error()};
+    tracks[i].format = *format;
+    if (Status s = check(settings.chain, info.rate); !s) return Error{s.error()};
+    if (settings.chain.width != 1.0 && info.channels != 2) {
+      return Error{"'" + input + "' is mono: a width needs a stereo input"};
+    }
+    MasterReport& report = tracks[i].report;
+    report.input = input;
+    report.output = outputs[i];
+    report.bits = bits_of(*format);
+    report.dithered = report.bits == 16;
+    report.rate = settings.rate != 0 ? settings.rate : info.rate;
+    report.resampled = report.rate != info.rate;
+    report.chain = settings.chain.describe();
   }
-  auto format = output_format(output, info, settings.bits);
-  if (!format) return Error{format.error()};
-  if (Status s = check(settings.chain, info.rate); !s) return Error{s.error()};
-  if (settings.chain.width != 1.0 && info.channels != 2) {
-    return Error{"'" + input + "' is mono: a width needs a stereo input"};
-  }
+  const AudioInfo& info = tracks[0].reader->info();
+  const std::uint32_t rate = tracks[0].report.rate;
 
-  MasterReport report;
-  report.input = input;
-  report.output = output;
-  report.bits = bits_of(*format);
-  report.dithered = report.bits == 16;
-  report.rate = settings.rate != 0 ? settings.rate : info.rate;
-  report.resampled = report.rate != info.rate;
-  auto before = measure(reader, progress, "measuring the input", nullptr, &report.before_curve);
-  if (!before) return Error{before.error()};
-  report.before = *before;
-  report.chain = settings.chain.describe();
-  if (!settings.chain.empty()) {
-    auto shaped =
-        measure(reader, progress, "measuring the chain's output", &settings.chain, &report.before_curve);
-    if (!shaped) return Error{shaped.error()};
-    report.shaped = *shaped;
+  // Each track's figures, and what the gain works on: the chain's output (the input when
+  // there is none), the album's as a whole.
+  Analyzer whole;
+  whole.prepare(info.rate, info.channels);
+  for (Track& t : tracks) {
+    MasterReport& report = t.report;
+    const bool basis_pass = settings.chain.empty();
+    auto before = measure(*t.reader, progress, "measuring " + fs::path(report.input).filename().string(),
+                          nullptr, &report.before_curve, album && basis_pass ? &whole : nullptr);
+    if (!before) return Error{before.error()};
+    report.before = *before;
+    if (!settings.chain.empty()) {
+      auto shaped = measure(*t.reader, progress, "measuring the chain's output", &settings.chain,
+                            &report.before_curve, album ? &whole : nullptr);
+      if (!shaped) return Error{shaped.error()};
+      report.shaped = *shaped;
+    }
   }
-  // What the gain works on: the chain's output (the input when there is none).
-  const LoudnessFigures& basis = report.shaped ? *report.shaped : report.before;
+  AlbumReport out;
+  const MasterReport& one = tracks[0].report;
+  out.before = album ? whole.finish() : (one.shaped ? *one.shaped : one.before);
+  const LoudnessFigures& basis = out.before;
   if (basis.integrated_lufs <= -70.0) {
-    return Error{"'" + input +
-                 "' is silent, or quieter than -70 LUFS throughout: there is no loudness to bring to " +
+    return Error{(album ? std::string("the album is") : "'" + inputs[0] + "' is") +
+                 " silent, or quieter than -70 LUFS throughout: there is no loudness to bring to " +
                  fixed(settings.target_lufs, 1) + " LUFS"};
   }
   Render r{.chain = &settings.chain,
            .gain_db = settings.target_lufs - basis.integrated_lufs,
            .ceiling_dbtp = settings.ceiling_dbtp - kCeilingMargin,
            .limiter = settings.limiter,
-           .format = *format,
-           .rate = report.rate};
+           .format = 0,
+           .rate = rate};
   if (!settings.limiter && basis.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
     return Error{"a gain of " + fixed(r.gain_db) + " dB puts the true peak at " +
                  fixed(basis.true_peak_dbtp + r.gain_db) + " dBTP, over the " +
@@ -318,82 +383,116 @@ Result<MasterReport> master_file(const std::string& input, const std::string& ou
                  " dBTP ceiling, and the limiter is off: turn it on, or "
                  "choose a lower target"};
   }
-  const std::string part = output + ".part";
+  const auto remove_parts = [&] {
+    for (const Track& t : tracks) fs::remove(t.report.output + ".part", ec);
+  };
   // Loudness follows gain 1:1 until the limiter works, then less: the next gain is aimed
   // along the slope the last two renders measured (a secant step). Its first point is the
   // largest gain the limiter leaves alone. A new limiter ceiling starts a new curve: the
   // slope measured on the old one is kept until the new one has two points. Each render
   // is measured as it is written; only one that lands is read back and measured from the
-  // file (the file's figures are the report's).
+  // files (the files' figures are the report's). An album gets one gain for every track:
+  // their levels keep their relations, and the album as a whole lands on the target.
   double last_gain = settings.ceiling_dbtp - basis.true_peak_dbtp;
   double last_lufs = basis.integrated_lufs + last_gain;
   double slope = 1.0;
   bool have_last = r.gain_db - last_gain > 0.5;
-  Analyzer heard;
   for (int pass = 1; pass <= kMaxPasses; ++pass) {
     const std::string stage = "render " + std::to_string(pass);
-    if (Status s = render(reader, part, r, heard, progress, stage); !s) {
-      fs::remove(part, ec);
-      return Error{s.error()};
+    Analyzer heard;
+    heard.prepare(rate, info.channels, /*true_peak=*/false);
+    for (Track& t : tracks) {
+      Analyzer track;
+      track.prepare(rate, info.channels, /*true_peak=*/false);
+      std::array<Analyzer*, 2> to{&track, &heard};
+      r.format = t.format;
+      if (Status s = render(*t.reader, t.report.output + ".part", r, std::span(to).first(album ? 2 : 1),
+                            progress, stage);
+          !s) {
+        remove_parts();
+        return Error{s.error()};
+      }
+      t.report.after = track.finish();
     }
-    report.after = heard.finish();
-    report.gain_db = r.gain_db;
-    report.ceiling_used_dbtp = r.ceiling_dbtp;
-    report.passes = pass;
+    out.after = album ? heard.finish() : tracks[0].report.after;
+    out.gain_db = r.gain_db;
+    out.ceiling_used_dbtp = r.ceiling_dbtp;
+    out.passes = pass;
     const auto lands = [&] {
-      return report.after.true_peak_dbtp <= settings.ceiling_dbtp &&
-             std::fabs(report.after.integrated_lufs - settings.target_lufs) <= settings.tolerance_lu;
+      double peak = -150.0;
+      for (const Track& t : tracks) peak = std::max(peak, t.report.after.true_peak_dbtp);
+      out.after.true_peak_dbtp = std::max(out.after.true_peak_dbtp, peak);
+      return peak <= settings.ceiling_dbtp &&
+             std::fabs(out.after.integrated_lufs - settings.target_lufs) <= settings.tolerance_lu;
     };
     if (lands()) {
-      auto rendered = AudioReader::open(part);
-      auto after = rendered
-                       ? measure(**rendered, progress, "measuring " + stage, nullptr, &report.after_curve)
-                       : Result<LoudnessFigures>(Error{rendered.error()});
-      if (!after) {
-        fs::remove(part, ec);
-        return Error{after.error()};
+      Analyzer back;
+      back.prepare(rate, info.channels);
+      Status read = {};
+      for (Track& t : tracks) {
+        auto rendered = AudioReader::open(t.report.output + ".part");
+        auto after = rendered ? measure(**rendered, progress, "measuring " + stage, nullptr,
+                                        &t.report.after_curve, album ? &back : nullptr)
+                              : Result<LoudnessFigures>(Error{rendered.error()});
+        if (!after) {
+          read = Error{after.error()};
+          break;
+        }
+        t.report.after = *after;
       }
-      report.after = *after;
+      if (!read) {
+        remove_parts();
+        return Error{read.error()};
+      }
+      out.after = album ? back.finish() : tracks[0].report.after;
       if (lands()) {
         // Never over a file that appeared while this one was made.
-        if (fs::exists(output, ec)) {
-          fs::remove(part, ec);
-          return Error{"'" + output + "' appeared while the master was made; it was left alone"};
+        for (const Track& t : tracks) {
+          if (fs::exists(t.report.output, ec)) {
+            remove_parts();
+            return Error{"'" + t.report.output + "' appeared while the master was made; it was left alone"};
+          }
         }
-        fs::rename(part, output, ec);
-        if (ec) {
-          const std::string why = ec.message();
-          fs::remove(part, ec);
-          return Error{"cannot name the master '" + output + "': " + why};
+        for (Track& t : tracks) {
+          fs::rename(t.report.output + ".part", t.report.output, ec);
+          if (ec) {
+            const std::string why = ec.message();
+            remove_parts();
+            return Error{"cannot name the master '" + t.report.output + "': " + why};
+          }
+          t.report.gain_db = out.gain_db;
+          t.report.ceiling_used_dbtp = out.ceiling_used_dbtp;
+          t.report.passes = out.passes;
+          out.tracks.push_back(std::move(t.report));
         }
-        return report;
+        return out;
       }
     }
-    const bool over = report.after.true_peak_dbtp > settings.ceiling_dbtp;
-    const bool off = std::fabs(report.after.integrated_lufs - settings.target_lufs) > settings.tolerance_lu;
+    const bool over = out.after.true_peak_dbtp > settings.ceiling_dbtp;
+    const bool off = std::fabs(out.after.integrated_lufs - settings.target_lufs) > settings.tolerance_lu;
     if (have_last && std::fabs(r.gain_db - last_gain) > 1e-6) {
-      slope = std::clamp((report.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
+      slope = std::clamp((out.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
     }
     last_gain = r.gain_db;
-    last_lufs = report.after.integrated_lufs;
+    last_lufs = out.after.integrated_lufs;
     have_last = true;
     if (over) {
       if (!settings.limiter) break;
-      r.ceiling_dbtp -= report.after.true_peak_dbtp - settings.ceiling_dbtp + 0.02;
+      r.ceiling_dbtp -= out.after.true_peak_dbtp - settings.ceiling_dbtp + 0.02;
       have_last = false;
     }
     if (off) {
       // Never more than 12 dB a step: far from the last point the slope is a guess.
-      r.gain_db += std::clamp((settings.target_lufs - report.after.integrated_lufs) / slope, -12.0, 12.0);
+      r.gain_db += std::clamp((settings.target_lufs - out.after.integrated_lufs) / slope, -12.0, 12.0);
     }
-    fs::remove(part, ec);
+    remove_parts();
   }
-  fs::remove(part, ec);
-  return Error{"could not land '" + input + "' within " + fixed(settings.tolerance_lu, 1) + " LU of " +
-               fixed(settings.target_lufs, 1) + " LUFS under " + fixed(settings.ceiling_dbtp, 1) +
-               " dBTP in " + std::to_string(kMaxPasses) +
-               " renders (the last: " + fixed(report.after.integrated_lufs) + " LUFS, " +
-               fixed(report.after.true_peak_dbtp) + " dBTP); nothing was written"};
+  remove_parts();
+  return Error{"could not land " + (album ? std::string("the album") : "'" + inputs[0] + "'") + " within " +
+               fixed(settings.tolerance_lu, 1) + " LU of " + fixed(settings.target_lufs, 1) + " LUFS under " +
+               fixed(settings.ceiling_dbtp, 1) + " dBTP in " + std::to_string(kMaxPasses) +
+               " renders (the last: " + fixed(out.after.integrated_lufs) + " LUFS, " +
+               fixed(out.after.true_peak_dbtp) + " dBTP); nothing was written"};
 }
 
 }  // namespace tl::mastering

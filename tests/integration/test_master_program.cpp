@@ -140,6 +140,24 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no key 'targt_lufs'"), std::string::npos) << r.err;
 
+  // An album: two files, one gain, a folder with both and a CUE sheet; several files
+  // without --album is a bad option.
+  r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto album = nlohmann::json::parse(r.out);
+  ASSERT_EQ(album["tracks"].size(), 2u);
+  EXPECT_NEAR(album["album"]["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
+  EXPECT_TRUE(fs::exists(dir + "/album/song.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/song-stream.wav"));
+  std::ifstream cue(dir + "/album/album.cue");
+  const std::string sheet((std::istreambuf_iterator<char>(cue)), std::istreambuf_iterator<char>());
+  EXPECT_NE(sheet.find("FILE \"song.wav\" WAVE\n  TRACK 01 AUDIO"), std::string::npos) << sheet;
+  EXPECT_NE(sheet.find("FILE \"song-stream.wav\" WAVE\n  TRACK 02 AUDIO"), std::string::npos) << sheet;
+  r = run({bin("tl-master"), in, dir + "/song-stream.wav", "-o", dir + "/two.wav"}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--album"), std::string::npos) << r.err;
+
   r = run({bin("tl-master"), "--list-presets"}, timeout);
   ASSERT_EQ(r.exit_code, 0);
   for (const char* name : {"streaming", "apple", "ebu-r128", "atsc-a85"}) {

@@ -512,5 +512,59 @@ TEST_F(MasterTest, SaturationsDelayIsTakenBackOut) {
   EXPECT_EQ(at, 48000);
 }
 
+TEST_F(MasterTest, AnAlbumGetsOneGainAndLandsAsAWhole) {
+  // Three songs at three levels (a ballad 10 dB under the single): one gain for all, so
+  // the ballad stays that much quieter; the album, measured as one programme by
+  // libebur128, is on the target; every track under the ceiling.
+  std::vector<std::string> in, out;
+  const double levels[] = {0.02, 0.06, 0.2};
+  for (int k = 0; k < 3; ++k) {
+    const double a = levels[k];
+    in.push_back(write_signal(path("song" + std::to_string(k) + ".wav"), 48000, SF_FORMAT_PCM_24, 5.0,
+                              [a, k](double t, int c) {
+                                return a * std::sin(2 * std::numbers::pi * (220.0 + 110.0 * k) * t + c) *
+                                       (0.6 + 0.4 * std::sin(2 * std::numbers::pi * 0.7 * t));
+                              }));
+    out.push_back(path("album/song" + std::to_string(k) + ".wav"));
+  }
+  fs::create_directories(path("album"));
+  auto r = master_album(in, out, {.target_lufs = -14.0, .ceiling_dbtp = -1.0});
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(r->tracks.size(), 3u);
+  test::Audio whole;
+  for (std::size_t k = 0; k < 3; ++k) {
+    const test::Audio a = test::read_audio(out[k]);
+    ASSERT_EQ(a.frames(), 5 * 48000);
+    EXPECT_LE(test::true_peak_dbtp(a), -1.0) << out[k];
+    whole.rate = a.rate;
+    whole.channels = a.channels;
+    whole.format = a.format;
+    whole.samples.insert(whole.samples.end(), a.samples.begin(), a.samples.end());
+    // The same gain on each: the level differences between the songs are kept (the
+    // limiter leaves these alone at this target).
+    EXPECT_NEAR(r->tracks[k].after.integrated_lufs - r->tracks[k].before.integrated_lufs, r->gain_db, 0.1)
+        << out[k];
+  }
+  EXPECT_NEAR(test::integrated_lufs(whole), -14.0, 0.5) << "the album as one programme";
+  EXPECT_NEAR(r->after.integrated_lufs, test::integrated_lufs(whole), 0.1);
+  EXPECT_GT(r->tracks[2].after.integrated_lufs - r->tracks[0].after.integrated_lufs, 9.0)
+      << "the ballad is still the quiet one";
+
+  // All or none: an output in the way stops the album before anything is written.
+  const std::string blocker =
+      write_signal(path("album2-song1.wav"), 48000, SF_FORMAT_PCM_24, 1.0, [](double, int) { return 0.0; });
+  auto refused = master_album(in, {path("album2-song0.wav"), blocker, path("album2-song2.wav")}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("exists"), std::string::npos) << refused.error();
+  EXPECT_FALSE(fs::exists(path("album2-song0.wav")));
+  // One programme, one rate: a 44.1 kHz song does not join a 48 kHz album.
+  const std::string other = write_signal(path("other.wav"), 44100, SF_FORMAT_PCM_24, 1.0, [](double t, int) {
+    return 0.1 * std::sin(2 * std::numbers::pi * 440.0 * t);
+  });
+  refused = master_album({in[0], other}, {path("x0.wav"), path("x1.wav")}, {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("share one rate"), std::string::npos) << refused.error();
+}
+
 }  // namespace
 }  // namespace tl::mastering

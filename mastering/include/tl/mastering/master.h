@@ -68,6 +68,24 @@ using Progress = std::function<void(double done, std::string_view stage)>;
 Result<MasterReport> master_file(const std::string& input, const std::string& output,
                                  const MasterSettings& settings, const Progress& progress = {});
 
+//! An album (or any set of tracks) mastered as one programme: one gain for every track,
+//! so their levels keep their relations (a quiet ballad stays quieter than the single),
+//! aimed so the album as a whole (BS.1770 over every track in turn) lands on the target;
+//! every track under the ceiling. The tracks share one rate and channel count.
+struct AlbumReport {
+  std::vector<MasterReport> tracks;  //!< each track's own figures, in order
+  LoudnessFigures before, after;     //!< the album's (before: what the gain worked on)
+  double gain_db = 0.0;
+  double ceiling_used_dbtp = 0.0;
+  int passes = 0;
+};
+
+//! Masters inputs[i] into outputs[i] (new files, as master_file). All are written, or
+//! none: each as OUTPUT.part until every one is measured and within the targets.
+Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
+                                 const std::vector<std::string>& outputs, const MasterSettings& settings,
+                                 const Progress& progress = {});
+
 //! Measures a file (the figures of LoudnessFigures; its loudness over time into curve).
 Result<LoudnessFigures> measure_file(const std::string& path, const Progress& progress = {},
                                      std::vector<LoudnessPoint>* curve = nullptr);
