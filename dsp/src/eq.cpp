@@ -6,6 +6,24 @@
 
 namespace tl::dsp {
 
+std::string_view name_of(BandType t) noexcept {
+  switch (t) {
+    case BandType::low_shelf:
+      return "low-shelf";
+    case BandType::high_shelf:
+      return "high-shelf";
+    default:
+      return "peak";
+  }
+}
+
+std::optional<BandType> band_type_named(std::string_view name) noexcept {
+  if (name == "low-shelf") return BandType::low_shelf;
+  if (name == "peak") return BandType::peaking;
+  if (name == "high-shelf") return BandType::high_shelf;
+  return std::nullopt;
+}
+
 void EqBand::prepare(const ProcessSpec& spec, double smooth_ms) noexcept {
   const double fs = spec.sample_rate;
   fs_ = fs;

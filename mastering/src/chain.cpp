@@ -46,25 +46,7 @@ std::string fixed(double v, int digits = 1) {
   return buf;
 }
 
-std::string_view type_name(dsp::BandType t) {
-  switch (t) {
-    case dsp::BandType::low_shelf:
-      return "low-shelf";
-    case dsp::BandType::high_shelf:
-      return "high-shelf";
-    default:
-      return "peak";
-  }
-}
-
 }  // namespace
-
-std::optional<dsp::BandType> band_type(std::string_view name) {
-  if (name == "low-shelf") return dsp::BandType::low_shelf;
-  if (name == "peak") return dsp::BandType::peaking;
-  if (name == "high-shelf") return dsp::BandType::high_shelf;
-  return std::nullopt;
-}
 
 dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz) {
   dsp::CompressorParams c;
@@ -89,7 +71,7 @@ std::string ChainSettings::describe() const {
     stage("eq");
     for (const auto& b : eq) {
       out += ' ';
-      out += type_name(b.type);
+      out += dsp::name_of(b.type);
       out += ':';
       out += fixed(b.freq_hz, 0);
       out += ':';
@@ -138,7 +120,7 @@ Result<dsp::EqBandParams> parse_eq_band(std::string_view spec) {
   const auto f = fields(spec, ':');
   if (f.size() < 3 || f.size() > 4) return bad("three or four fields");
   dsp::EqBandParams b;
-  const auto type = band_type(f[0]);
+  const auto type = dsp::band_type_named(f[0]);
   if (!type) return bad("the type is low-shelf, peak or high-shelf, not " + quoted(f[0]));
   b.type = *type;
   const auto freq = number(f[1], true);
@@ -211,7 +193,7 @@ Status check(const ChainSettings& s, double rate) {
   }
   for (const auto& b : s.eq) {
     const std::string name =
-        "EQ band " + std::string(type_name(b.type)) + " at " + fixed(b.freq_hz, 0) + " Hz";
+        "EQ band " + std::string(dsp::name_of(b.type)) + " at " + fixed(b.freq_hz, 0) + " Hz";
     if (!(b.freq_hz >= 10.0f && b.freq_hz <= top)) {
       return Error{name + ": the frequency must be between 10 Hz and " + fixed(top, 0) + " Hz at " +
                    fixed(rate, 0) + " Hz"};

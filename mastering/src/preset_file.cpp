@@ -87,7 +87,7 @@ Status read_eq(const Reader& r, const toml::node& node, std::vector<dsp::EqBandP
     if (Status s = r.number(*t, where, "gain", gain); !s) return s;
     if (Status s = r.number(*t, where, "q", q); !s) return s;
     if (!type || !freq || !gain) return r.fail(where, "type, freq and gain are needed");
-    const auto kind = band_type(*type);
+    const auto kind = dsp::band_type_named(*type);
     if (!kind) return r.fail(where, "type is low-shelf, peak or high-shelf, not '" + *type + "'");
     out.push_back(dsp::EqBandParams{.type = *kind,
                                     .freq_hz = static_cast<float>(*freq),

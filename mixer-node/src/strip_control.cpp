@@ -68,17 +68,6 @@ std::uint32_t slope_db(dsp::Slope s) {
   return s == dsp::Slope::db24 ? 24 : 12;
 }
 
-const char* type_name(dsp::BandType t) {
-  switch (t) {
-    case dsp::BandType::low_shelf:
-      return "low-shelf";
-    case dsp::BandType::high_shelf:
-      return "high-shelf";
-    default:
-      return "peak";
-  }
-}
-
 Result<std::string> eq_change(dsp::EqParams& eq, const proto::SetStrip& c, const std::string& who) {
   if (c.band() == 0) {
     return apply(who + " eq", {{"on", protocol::kSwitch, [&](float v) { eq.on = v != 0.0f; }}}, c);
@@ -136,7 +125,7 @@ void fill_eq(const dsp::EqParams& eq, proto::StripState& out) {
   for (std::size_t i = 0; i < eq.bands.size(); ++i) {
     auto* b = out.add_eq();
     b->set_band(static_cast<std::uint32_t>(i + 1));
-    b->set_type(type_name(eq.bands[i].type));
+    b->set_type(std::string(dsp::name_of(eq.bands[i].type)));
     b->set_freq_hz(eq.bands[i].freq_hz);
     b->set_gain_db(eq.bands[i].gain_db);
     b->set_q(eq.bands[i].q);
@@ -160,10 +149,9 @@ float clampf(float v, Range r) {
   return std::isfinite(v) ? std::clamp(v, r.lo, r.hi) : r.lo;
 }
 
+// Anything but a shelf's name is a peaking band (the control side checked the name).
 dsp::BandType type_of(const std::string& name) {
-  if (name == "low-shelf") return dsp::BandType::low_shelf;
-  if (name == "high-shelf") return dsp::BandType::high_shelf;
-  return dsp::BandType::peaking;
+  return dsp::band_type_named(name).value_or(dsp::BandType::peaking);
 }
 
 void eq_from(const proto::StripState& s, dsp::EqParams& eq) {

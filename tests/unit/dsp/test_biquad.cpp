@@ -215,4 +215,13 @@ TEST(Equalizer, FusedCascadeOfAnyLengthEqualsSectionsInTurn) {
 }
 
 }  // namespace
+TEST(EqBandType, NamesRoundTripAndAnUnknownNameIsNone) {
+  for (const BandType t : {BandType::low_shelf, BandType::peaking, BandType::high_shelf}) {
+    EXPECT_EQ(band_type_named(name_of(t)), t) << name_of(t);
+  }
+  EXPECT_EQ(name_of(BandType::peaking), "peak");
+  EXPECT_FALSE(band_type_named("notch"));
+  EXPECT_FALSE(band_type_named(""));
+}
+
 }  // namespace tl::dsp

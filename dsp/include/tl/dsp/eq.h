@@ -4,7 +4,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 
 #include "tl/dsp/biquad.h"
 #include "tl/dsp/process_spec.h"
@@ -13,6 +15,12 @@
 namespace tl::dsp {
 
 enum class BandType { low_shelf, peaking, high_shelf };
+
+//! A band type's name where people read and write it (tlctl, scene files, mastering
+//! presets): "low-shelf", "peak" or "high-shelf".
+std::string_view name_of(BandType t) noexcept;
+//! The type a name names; none for a name that is not one of the three.
+std::optional<BandType> band_type_named(std::string_view name) noexcept;
 
 struct EqBandParams {
   BandType type = BandType::peaking;

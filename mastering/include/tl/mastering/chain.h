@@ -35,9 +35,6 @@ struct ChainSettings {
   std::string describe() const;
 };
 
-//! An EQ band's type from its name: low-shelf, peak or high-shelf.
-std::optional<dsp::BandType> band_type(std::string_view name);
-
 //! An EQ band from "TYPE:FREQ:GAIN[:Q]": TYPE low-shelf, peak or high-shelf; FREQ in Hz
 //! (a k multiplies by 1000: 2.5k); GAIN in dB; Q (peak) or slope (shelves), 0.1..10,
 //! 0.707 when left out.
