@@ -93,6 +93,6 @@ echo "== the take mixed again offline from its tracks and automation.json, as it
 "$bin/tl-render" "$take" --as-live --compare --quiet || echo "(the render differs from mix.wav; see above)"
 echo
 echo "== the take mixed from its tracks and mastered for streaming (tl-master: -14 LUFS, -1 dBTP)"
-"$bin/tl-master" "$take" -o "$take/master.wav" --quiet || echo "(tl-master could not master the take; see above)"
+"$bin/tl-master" "$take" -o "$take/master.wav" --plot "$take/master.png" --quiet || echo "(tl-master could not master the take; see above)"
 echo
-echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav, take.json, automation.json)."
+echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav and master.png (its loudness over time), take.json, automation.json)."

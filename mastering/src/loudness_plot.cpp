@@ -88,9 +88,7 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
   pllab("time (s)", "loudness (LUFS)", plot.title.c_str());
   plcol0(kGrid);
   plbox("g", 0.0, 0, "g", 0.0, 0);  // a light grid at the major ticks, under the lines
-  draw(input, kInput, 1.5);
-  draw(momentary, kMomentary, 1.0);
-  draw(short_term, kShortTerm, 2.5);
+  // The target first: a master on it is drawn over it, not hidden under it.
   if (plot.has_target) {
     const PLFLT x[2] = {0.0, std::max(seconds, 1.0)}, y[2] = {plot.target_lufs, plot.target_lufs};
     plcol0(kTarget);
@@ -99,6 +97,9 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
     plline(2, x, y);
     pllsty(1);
   }
+  draw(input, kInput, 1.5);
+  draw(momentary, kMomentary, 1.0);
+  draw(short_term, kShortTerm, 2.5);
   // A key along the top edge, each name in its line's colour.
   struct Key {
     Colour colour;
