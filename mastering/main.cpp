@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   app.add_option("--eq", eq_specs,
                  "an EQ band, TYPE:FREQ:GAIN[:Q] (TYPE low-shelf, peak or high-shelf; FREQ in Hz, 2.5k; GAIN "
                  "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")
+      ->allow_extra_args(false)
       ->take_all();
   app.add_option("--multiband", multiband_spec,
                  "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "

@@ -104,6 +104,11 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   r = run({bin("tl-master"), "--measure", in, "--plot", dir + "/song-in.jpg"}, timeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("ending in .png"), std::string::npos) << r.err;
+  // An option before the file takes its one value, not the file after it.
+  r = run({bin("tl-master"), "--eq", "peak:1k:+1", in, "-o", dir + "/song-eq-first.wav", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["chain"], "eq peak:1000:+1.0:0.71");
   for (const std::vector<std::string>& bad : {std::vector<std::string>{"--eq", "notch:1k:3"},
                                               {"--multiband", "-20:2:2k,1k"},
                                               {"--width", "3"},
