@@ -173,12 +173,14 @@ int main(int argc, char** argv) {
                           ->check(CLI::Range(-20.0, 0.0));
   app.add_option("--bits", bits,
                  "output depth: 16 (dithered), 24, or 32 (float); default the preset's, else the input's")
-      ->check(CLI::IsMember({16, 24, 32}));
+      ->check(CLI::IsMember(
+          std::vector<int>(tl::mastering::kDeliveryBits.begin(), tl::mastering::kDeliveryBits.end())));
   auto* rate_opt =
       app.add_option("--rate", rate,
                      "output sample rate, Hz (resampled with libsoxr when it is not the input's); "
                      "default the preset's, else the input's")
-          ->check(CLI::IsMember({44100, 48000, 88200, 96000, 176400, 192000}));
+          ->check(CLI::IsMember(std::vector<std::uint32_t>(tl::mastering::kDeliveryRates.begin(),
+                                                           tl::mastering::kDeliveryRates.end())));
   app.add_option("--eq", eq_specs,
                  "an EQ band, TYPE:FREQ:GAIN[:Q] (TYPE low-shelf, peak or high-shelf; FREQ in Hz, 2.5k; GAIN "
                  "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text.h"
+
 namespace tl::mastering {
 namespace {
 
@@ -40,12 +42,6 @@ std::string quoted(std::string_view s) {
   return q;
 }
 
-std::string fixed(double v, int digits = 1) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 }  // namespace
 
 dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz) {
@@ -76,7 +72,7 @@ std::string ChainSettings::describe() const {
       out += fixed(b.freq_hz, 0);
       out += ':';
       if (b.gain_db >= 0.0f) out += '+';
-      out += fixed(b.gain_db);
+      out += fixed(b.gain_db, 1);
       out += ':';
       out += fixed(b.q, 2);
     }
@@ -90,9 +86,9 @@ std::string ChainSettings::describe() const {
       out += fixed(multiband->split_hz[i], 0);
     }
     out += " Hz, ";
-    out += fixed(multiband->band[0].threshold_db);
+    out += fixed(multiband->band[0].threshold_db, 1);
     out += " dBFS ";
-    out += fixed(multiband->band[0].ratio);
+    out += fixed(multiband->band[0].ratio, 1);
     out += ":1";
   }
   if (width != 1.0) {
@@ -101,7 +97,7 @@ std::string ChainSettings::describe() const {
   }
   if (saturation) {
     stage("saturation ");
-    out += fixed(saturation->drive_db);
+    out += fixed(saturation->drive_db, 1);
     out += " dB drive, mix ";
     out += fixed(saturation->mix, 2);
     if (saturation->bias != 0.0f) {
@@ -218,17 +214,18 @@ Status check(const ChainSettings& s, double rate) {
     for (std::size_t b = 0; b < m.bands; ++b) {
       const auto& c = m.band[b];
       if (!(c.threshold_db >= -60.0f && c.threshold_db <= 0.0f)) {
-        return Error{"multiband: a threshold must be between -60 and 0 dBFS, not " + fixed(c.threshold_db)};
+        return Error{"multiband: a threshold must be between -60 and 0 dBFS, not " +
+                     fixed(c.threshold_db, 1)};
       }
       if (!(c.ratio >= 1.0f && c.ratio <= 20.0f)) {
-        return Error{"multiband: a ratio must be between 1 and 20, not " + fixed(c.ratio)};
+        return Error{"multiband: a ratio must be between 1 and 20, not " + fixed(c.ratio, 1)};
       }
     }
   }
   if (s.saturation) {
     const auto& p = *s.saturation;
     if (!(p.drive_db >= 0.0f && p.drive_db <= 24.0f)) {
-      return Error{"saturation: the drive must be between 0 and 24 dB, not " + fixed(p.drive_db)};
+      return Error{"saturation: the drive must be between 0 and 24 dB, not " + fixed(p.drive_db, 1)};
     }
     if (!(p.mix >= 0.0f && p.mix <= 1.0f)) {
       return Error{"saturation: the mix must be between 0 and 1, not " + fixed(p.mix, 2)};

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "text.h"
 #include "tl/dsp/limiter.h"
 #include "tl/mastering/audio_file.h"
 #include "tl/mastering/resample.h"
@@ -40,11 +41,11 @@ double from_db(double db) {
   return std::pow(10.0, db / 20.0);
 }
 
-std::string fixed(double v, int digits = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+// A delivery depth and libsndfile's sample format for it (kDeliveryBits, in order).
+constexpr std::array<std::pair<int, int>, 3> kDepths{
+    {{16, SF_FORMAT_PCM_16}, {24, SF_FORMAT_PCM_24}, {32, SF_FORMAT_FLOAT}}};
+static_assert(kDepths[0].first == kDeliveryBits[0] && kDepths[1].first == kDeliveryBits[1] &&
+              kDepths[2].first == kDeliveryBits[2]);
 
 Result<int> output_format(const std::string& path, const AudioInfo& in, int bits) {
   std::string ext = fs::path(path).extension().string();
@@ -63,28 +64,19 @@ Result<int> output_format(const std::string& path, const AudioInfo& in, int bits
     const int sub = in.format & SF_FORMAT_SUBMASK;
     bits = sub == SF_FORMAT_PCM_16 ? 16 : sub == SF_FORMAT_FLOAT && container != SF_FORMAT_FLAC ? 32 : 24;
   }
-  switch (bits) {
-    case 16:
-      return container | SF_FORMAT_PCM_16;
-    case 24:
-      return container | SF_FORMAT_PCM_24;
-    case 32:
-      if (container == SF_FORMAT_FLAC) return Error{"'" + path + "': FLAC holds 16 or 24 bits, not float"};
-      return container | SF_FORMAT_FLOAT;
-    default:
-      return Error{"the output depth must be 16, 24 or 32 (float) bits, not " + std::to_string(bits)};
+  if (bits == 32 && container == SF_FORMAT_FLAC)
+    return Error{"'" + path + "': FLAC holds 16 or 24 bits, not float"};
+  for (const auto& [b, sub] : kDepths) {
+    if (b == bits) return container | sub;
   }
+  return Error{"the output depth must be 16, 24 or 32 (float) bits, not " + std::to_string(bits)};
 }
 
 int bits_of(int format) {
-  switch (format & SF_FORMAT_SUBMASK) {
-    case SF_FORMAT_PCM_16:
-      return 16;
-    case SF_FORMAT_FLOAT:
-      return 32;
-    default:
-      return 24;
+  for (const auto& [b, sub] : kDepths) {
+    if (sub == (format & SF_FORMAT_SUBMASK)) return b;
   }
+  return 24;
 }
 
 // Reads a file once, through the chain when there is one (shaping), into analyzers
@@ -236,6 +228,15 @@ std::span<const Preset> presets() noexcept {
   return kPresets;
 }
 
+std::string delivery_rates_text() {
+  std::string out;
+  for (std::size_t i = 0; i < kDeliveryRates.size(); ++i) {
+    if (i > 0) out += i + 1 == kDeliveryRates.size() ? " or " : ", ";
+    out += std::to_string(kDeliveryRates[i]);
+  }
+  return out;
+}
+
 std::optional<Preset> find_preset(std::string_view name) noexcept {
   for (const Preset& p : kPresets) {
     if (p.name == name) return p;
@@ -377,8 +378,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
            .format = 0,
            .rate = rate};
   if (!settings.limiter && basis.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
-    return Error{"a gain of " + fixed(r.gain_db) + " dB puts the true peak at " +
-                 fixed(basis.true_peak_dbtp + r.gain_db) + " dBTP, over the " +
+    return Error{"a gain of " + fixed(r.gain_db, 2) + " dB puts the true peak at " +
+                 fixed(basis.true_peak_dbtp + r.gain_db, 2) + " dBTP, over the " +
                  fixed(settings.ceiling_dbtp, 1) +
                  " dBTP ceiling, and the limiter is off: turn it on, or "
                  "choose a lower target"};
@@ -491,8 +492,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
   return Error{"could not land " + (album ? std::string("the album") : "'" + inputs[0] + "'") + " within " +
                fixed(settings.tolerance_lu, 1) + " LU of " + fixed(settings.target_lufs, 1) + " LUFS under " +
                fixed(settings.ceiling_dbtp, 1) + " dBTP in " + std::to_string(kMaxPasses) +
-               " renders (the last: " + fixed(out.after.integrated_lufs) + " LUFS, " +
-               fixed(out.after.true_peak_dbtp) + " dBTP); nothing was written"};
+               " renders (the last: " + fixed(out.after.integrated_lufs, 2) + " LUFS, " +
+               fixed(out.after.true_peak_dbtp, 2) + " dBTP); nothing was written"};
 }
 
 }  // namespace tl::mastering

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string_view>
 
@@ -230,14 +231,13 @@ Result<PresetFile> load_preset_file(const std::string& path) {
     return Error{r.fail("", "no delivery preset '" + p.delivery + "' (tl-master --list-presets)").error()};
   }
   if (bits) {
-    if (*bits != 16 && *bits != 24 && *bits != 32)
+    if (std::find(kDeliveryBits.begin(), kDeliveryBits.end(), *bits) == kDeliveryBits.end())
       return Error{r.fail("", "bits must be 16, 24 or 32").error()};
     p.bits = static_cast<int>(*bits);
   }
   if (rate) {
-    bool known = false;
-    for (const std::int64_t hz : {44100, 48000, 88200, 96000, 176400, 192000}) known = known || *rate == hz;
-    if (!known) return Error{r.fail("", "rate must be 44100, 48000, 88200, 96000, 176400 or 192000").error()};
+    if (std::find(kDeliveryRates.begin(), kDeliveryRates.end(), *rate) == kDeliveryRates.end())
+      return Error{r.fail("", "rate must be " + delivery_rates_text()).error()};
     p.rate = static_cast<std::uint32_t>(*rate);
   }
   if (p.target_lufs && !(*p.target_lufs >= -70.0 && *p.target_lufs <= 0.0)) {

@@ -7,6 +7,7 @@
 //! conversion and the dither) are the file's, not the chain's. A target the chain
 //! cannot reach is an error, never a quiet change of method.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,6 +29,13 @@ struct Preset {
   std::uint32_t rate = 0;  //!< the delivery's sample rate; 0: the input's
   int bits = 0;            //!< the delivery's depth; 0: the input's
 };
+
+//! The sample rates a delivery may be converted to (--rate, a preset file's rate).
+inline constexpr std::array<std::uint32_t, 6> kDeliveryRates{44100, 48000, 88200, 96000, 176400, 192000};
+//! The depths a delivery may be written in: 16 (dithered), 24, 32 (float).
+inline constexpr std::array<int, 3> kDeliveryBits{16, 24, 32};
+//! "44100, 48000, ... or 192000": the list for a message.
+std::string delivery_rates_text();
 
 //! The delivery presets: streaming, apple, ebu-r128, atsc-a85, cd.
 std::span<const Preset> presets() noexcept;
