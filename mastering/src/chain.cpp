@@ -63,6 +63,11 @@ std::string ChainSettings::describe() const {
     if (!out.empty()) out += ", ";
     out += name;
   };
+  if (tone) {
+    stage("matched tone ");
+    out += std::to_string(tone->freq_hz.size());
+    out += " bands";
+  }
   if (!eq.empty()) {
     stage("eq");
     for (const auto& b : eq) {
@@ -183,6 +188,20 @@ Result<dsp::SaturationParams> parse_saturation(std::string_view spec) {
 
 Status check(const ChainSettings& s, double rate) {
   const double top = 0.45 * rate;
+  if (s.tone) {
+    const ToneCurve& t = *s.tone;
+    if (t.freq_hz.size() > ToneCurve::kMaxSections || t.mid_db.size() != t.freq_hz.size() ||
+        t.side_db.size() != t.freq_hz.size()) {
+      return Error{"a tone curve has one mid and one side gain per section, at most " +
+                   std::to_string(ToneCurve::kMaxSections)};
+    }
+    for (const double hz : t.freq_hz) {
+      if (!(hz >= 10.0 && hz < top)) {
+        return Error{"the tone curve's section at " + fixed(hz, 0) + " Hz is over " + fixed(top, 0) +
+                     " Hz at " + fixed(rate, 0) + " Hz"};
+      }
+    }
+  }
   if (s.eq.size() > ChainSettings::kMaxEqBands) {
     return Error{"at most " + std::to_string(ChainSettings::kMaxEqBands) + " EQ bands, not " +
                  std::to_string(s.eq.size())};
@@ -252,8 +271,33 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
       eq_[c][i].reset(settings.eq[i]);
     }
   }
+  for (auto& sections : tone_) sections.clear();
+  if (settings.tone) {
+    const ToneCurve& t = *settings.tone;
+    for (std::size_t i = 0; i < t.freq_hz.size(); ++i) {
+      tone_[0].emplace_back(dsp::BiquadCoeffs::peaking(rate, t.freq_hz[i], t.q, t.mid_db[i]));
+      if (channels_ == 2)
+        tone_[1].emplace_back(dsp::BiquadCoeffs::peaking(rate, t.freq_hz[i], t.q, t.side_db[i]));
+    }
+  }
   if (settings.multiband) multiband_.prepare(spec, *settings.multiband);
   if (settings.saturation) saturator_.prepare(spec, *settings.saturation);
+}
+
+void Chain::to_mid_side(std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < frames; ++i) {
+    const float l = planar_[0][i], r = planar_[1][i];
+    planar_[0][i] = 0.5f * (l + r);
+    planar_[1][i] = 0.5f * (l - r);
+  }
+}
+
+void Chain::from_mid_side(std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < frames; ++i) {
+    const float m = planar_[0][i], s = planar_[1][i];
+    planar_[0][i] = m + s;
+    planar_[1][i] = m - s;
+  }
 }
 
 void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
@@ -263,6 +307,14 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
     for (std::size_t i = 0; i < frames; ++i) planar_[c][i] = interleaved[i * ch + c];
   }
   const auto left = std::span(planar_[0]).first(frames);
+  if (settings_.tone) {
+    // The fitted curve works on the mid and the side (a mono file: on its one channel).
+    if (ch == 2) to_mid_side(frames);
+    for (std::size_t c = 0; c < ch; ++c) {
+      for (auto& section : tone_[c]) section.process(std::span(planar_[c]).first(frames));
+    }
+    if (ch == 2) from_mid_side(frames);
+  }
   for (std::size_t c = 0; c < ch; ++c) {
     for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
   }

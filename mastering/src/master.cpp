@@ -492,8 +492,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
   return Error{"could not land " + (album ? std::string("the album") : "'" + inputs[0] + "'") + " within " +
                fixed(settings.tolerance_lu, 1) + " LU of " + fixed(settings.target_lufs, 1) + " LUFS under " +
                fixed(settings.ceiling_dbtp, 1) + " dBTP in " + std::to_string(kMaxPasses) +
-               " renders (the last: " + fixed(out.after.integrated_lufs, 2) + " LUFS, " +
-               fixed(out.after.true_peak_dbtp, 2) + " dBTP); nothing was written"};
+               " renders (the last: " + fixed(out.after.integrated_lufs, 2) + " LUFS with the limiter at " +
+               fixed(out.ceiling_used_dbtp, 2) + " dBTP); nothing was written"};
 }
 
 }  // namespace tl::mastering

@@ -15,13 +15,24 @@
 #include <vector>
 
 #include "tl/common/result.h"
+#include "tl/dsp/biquad.h"
 #include "tl/dsp/crossover.h"
 #include "tl/dsp/eq.h"
 #include "tl/dsp/saturation.h"
 
 namespace tl::mastering {
 
+//! A tone curve fitted by reference matching (reference_match.h): peaking sections at
+//! the given centres, with gains for the mid and for the side apart. Runs first.
+struct ToneCurve {
+  std::vector<double> freq_hz, mid_db, side_db;  //!< one entry per section
+  double q = 2.0;                                //!< every section's Q
+
+  static constexpr std::size_t kMaxSections = 32;
+};
+
 struct ChainSettings {
+  std::optional<ToneCurve> tone;                    //!< none: no fitted curve
   std::vector<dsp::EqBandParams> eq;                //!< in order; empty: no EQ
   std::optional<dsp::MultibandParams> multiband;    //!< none: no multiband compression
   double width = 1.0;                               //!< side level: 0 mono, 1 as it is, up to 2
@@ -30,7 +41,7 @@ struct ChainSettings {
   static constexpr std::size_t kMaxEqBands = 8;
   static constexpr double kMaxWidth = 2.0;
 
-  bool empty() const noexcept { return eq.empty() && !multiband && width == 1.0 && !saturation; }
+  bool empty() const noexcept { return !tone && eq.empty() && !multiband && width == 1.0 && !saturation; }
   //! One line for the report ("eq 3 bands, multiband 3 bands, width 1.20"; "none").
   std::string describe() const;
 };
@@ -72,8 +83,11 @@ class Chain {
   std::size_t latency() const noexcept { return settings_.saturation ? saturator_.latency() : 0; }
 
  private:
+  void to_mid_side(std::size_t frames) noexcept;    // (l, r) -> ((l + r) / 2, (l - r) / 2)
+  void from_mid_side(std::size_t frames) noexcept;  // (m, s) -> (m + s, m - s)
   ChainSettings settings_;
   std::size_t channels_ = 2;
+  std::vector<dsp::Biquad> tone_[2];  // mid, side
   std::vector<dsp::EqBand> eq_[2];
   dsp::MultibandCompressor multiband_;
   dsp::Saturator saturator_;
