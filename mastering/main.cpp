@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> eq_specs;
   std::string multiband_spec, saturate_spec, plot_path, match_spec, spectrum_plot_path;
   std::vector<std::string> references;
-  bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
+  bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false, eq_linear = false;
   app.add_option(
       "input", inputs,
       "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth), or a take "
@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
                  "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")
       ->allow_extra_args(false)
       ->take_all();
+  app.add_flag("--eq-linear", eq_linear,
+               "run the --eq bands as one linear-phase FIR (no phase shift between frequencies; "
+               "the master stays aligned, the render takes longer)");
   app.add_option("--multiband", multiband_spec,
                  "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "
                  "ratio (2), bands split at 120,2000 Hz unless given (up to three splits)");
@@ -412,6 +415,7 @@ int main(int argc, char** argv) {
     }
     chain.eq.push_back(*band);
   }
+  if (eq_linear) chain.eq_linear = true;
   if (!saturate_spec.empty()) {
     auto sat = tl::mastering::parse_saturation(saturate_spec);
     if (!sat) {

@@ -69,7 +69,7 @@ std::string ChainSettings::describe() const {
     out += " bands";
   }
   if (!eq.empty()) {
-    stage("eq");
+    stage(eq_linear ? "eq (linear phase)" : "eq");
     for (const auto& b : eq) {
       out += ' ';
       out += dsp::name_of(b.type);
@@ -271,6 +271,17 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
       eq_[c][i].reset(settings.eq[i]);
     }
   }
+  linear_eq_ = settings.eq_linear && !settings.eq.empty();
+  if (linear_eq_) {
+    // The bands' magnitude (their coefficients as prepared), as one linear-phase FIR.
+    const auto& bands = eq_[0];
+    const auto magnitude = [&](double hz) {
+      double m = 1.0;
+      for (const auto& b : bands) m *= dsp::magnitude(b.coeffs(), rate, hz);
+      return m;
+    };
+    fir_.prepare(dsp::design_linear_phase(magnitude, rate, dsp::linear_phase_taps(rate)));
+  }
   for (auto& sections : tone_) sections.clear();
   if (settings.tone) {
     const ToneCurve& t = *settings.tone;
@@ -315,8 +326,12 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
     }
     if (ch == 2) from_mid_side(frames);
   }
-  for (std::size_t c = 0; c < ch; ++c) {
-    for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
+  if (linear_eq_) {
+    fir_.process(left, ch == 2 ? std::span(planar_[1]).first(frames) : std::span<float>{});
+  } else {
+    for (std::size_t c = 0; c < ch; ++c) {
+      for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
+    }
   }
   if (settings_.multiband) {
     if (ch == 2) {

@@ -200,7 +200,7 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   p.path = path;
   if (Status s = r.only(top, "",
                         {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter",
-                         "width", "eq", "multiband", "saturation"});
+                         "width", "eq", "eq_linear", "multiband", "saturation"});
       !s) {
     return Error{s.error()};
   }
@@ -215,6 +215,9 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (s) s = r.get(top, "", "rate", rate, "a sample rate in Hz");
   if (s) s = r.get(top, "", "limiter", p.limiter, "true or false");
   if (s) s = r.number(top, "", "width", width);
+  std::optional<bool> eq_linear;
+  if (s) s = r.get(top, "", "eq_linear", eq_linear, "true or false");
+  if (eq_linear) p.chain.eq_linear = *eq_linear;
   if (s && top.contains("eq")) s = read_eq(r, *top.get("eq"), p.chain.eq);
   if (s && top.contains("multiband")) {
     p.chain.multiband.emplace();

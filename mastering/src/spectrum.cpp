@@ -13,30 +13,6 @@ namespace {
 constexpr std::size_t kFftSize = 8192;
 constexpr int kFirstBand = -16;  // 1000 x 2^(-16/3) = 25 Hz
 
-// In-place radix-2 FFT (decimation in time), n a power of two.
-void fft(std::vector<std::complex<double>>& a) {
-  const std::size_t n = a.size();
-  for (std::size_t i = 1, j = 0; i < n; ++i) {
-    std::size_t bit = n >> 1;
-    for (; (j & bit) != 0; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) std::swap(a[i], a[j]);
-  }
-  for (std::size_t len = 2; len <= n; len <<= 1) {
-    const double angle = -2.0 * std::numbers::pi / static_cast<double>(len);
-    const std::complex<double> step(std::cos(angle), std::sin(angle));
-    for (std::size_t i = 0; i < n; i += len) {
-      std::complex<double> w(1.0, 0.0);
-      for (std::size_t k = 0; k < len / 2; ++k) {
-        const std::complex<double> u = a[i + k], v = a[i + k + len / 2] * w;
-        a[i + k] = u + v;
-        a[i + k + len / 2] = u - v;
-        w *= step;
-      }
-    }
-  }
-}
-
 double to_db(double power) {
   return 10.0 * std::log10(std::max(power, 1e-30));
 }
@@ -104,6 +80,7 @@ void SpectrumAnalyzer::prepare(double rate, std::size_t channels) {
   for (std::size_t i = 0; i < kFftSize; ++i) {
     window_[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / kFftSize);
   }
+  fft_.prepare(kFftSize);
   mid_sum_.assign(kFftSize / 2 + 1, 0.0);
   side_sum_.assign(kFftSize / 2 + 1, 0.0);
   windows_ = 0;
@@ -133,7 +110,7 @@ void SpectrumAnalyzer::run_window() {
     const double w = i < filled_ ? window_[i] : 0.0;
     z[i] = {w * mid_[i], w * side_[i]};
   }
-  fft(z);
+  fft_.forward(z);
   for (std::size_t k = 0; k <= kFftSize / 2; ++k) {
     const std::complex<double> a = z[k], b = std::conj(z[(kFftSize - k) % kFftSize]);
     const std::complex<double> m = 0.5 * (a + b), s = std::complex<double>(0.0, -0.5) * (a - b);

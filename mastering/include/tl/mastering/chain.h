@@ -18,6 +18,7 @@
 #include "tl/dsp/biquad.h"
 #include "tl/dsp/crossover.h"
 #include "tl/dsp/eq.h"
+#include "tl/dsp/linear_phase.h"
 #include "tl/dsp/saturation.h"
 
 namespace tl::mastering {
@@ -34,6 +35,7 @@ struct ToneCurve {
 struct ChainSettings {
   std::optional<ToneCurve> tone;                    //!< none: no fitted curve
   std::vector<dsp::EqBandParams> eq;                //!< in order; empty: no EQ
+  bool eq_linear = false;                           //!< the EQ as one linear-phase FIR
   std::optional<dsp::MultibandParams> multiband;    //!< none: no multiband compression
   double width = 1.0;                               //!< side level: 0 mono, 1 as it is, up to 2
   std::optional<dsp::SaturationParams> saturation;  //!< none: no saturation
@@ -71,7 +73,9 @@ Status check(const ChainSettings& settings, double rate);
 
 //! The stages, run over interleaved blocks (mono or stereo) in place. EQ, multiband and
 //! width are minimum phase with no delay; saturation's oversampling filters are linear
-//! phase and delay the whole signal by latency() frames (what a caller takes back out).
+//! phase and delay the whole signal by latency() frames (what a caller takes back out), as
+//! does the EQ when eq_linear asks for it as one linear-phase FIR (dsp/linear_phase.h: the
+//! bands' magnitude, no phase shift, about 0.3 s of delay).
 class Chain {
  public:
   //! May allocate; settings must have passed check().
@@ -79,8 +83,11 @@ class Chain {
   //! frames <= max_block. Never allocates.
   void process(std::span<float> interleaved, std::size_t frames) noexcept;
   bool empty() const noexcept { return settings_.empty(); }
-  //! Frames the output lags the input (the saturator's filters; 0 without saturation).
-  std::size_t latency() const noexcept { return settings_.saturation ? saturator_.latency() : 0; }
+  //! Frames the output lags the input: the saturator's filters and a linear-phase EQ's
+  //! (0 without either).
+  std::size_t latency() const noexcept {
+    return (settings_.saturation ? saturator_.latency() : 0) + (linear_eq_ ? fir_.latency() : 0);
+  }
 
  private:
   void to_mid_side(std::size_t frames) noexcept;    // (l, r) -> ((l + r) / 2, (l - r) / 2)
@@ -89,6 +96,8 @@ class Chain {
   std::size_t channels_ = 2;
   std::vector<dsp::Biquad> tone_[2];  // mid, side
   std::vector<dsp::EqBand> eq_[2];
+  bool linear_eq_ = false;  // the bands run as fir_
+  dsp::LinearPhaseFir fir_;
   dsp::MultibandCompressor multiband_;
   dsp::Saturator saturator_;
   std::vector<float> planar_[2];

@@ -15,6 +15,8 @@
 //!   limiter = true
 //!   width = 1.1                 # side level, 0..2
 //!
+//!   eq_linear = false           # true: the [[eq]] bands as one linear-phase FIR
+//!
 //!   [[eq]]                      # up to 8, run in order
 //!   type = "low-shelf"          # low-shelf, peak or high-shelf
 //!   freq = 90.0                 # Hz

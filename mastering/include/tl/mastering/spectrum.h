@@ -4,7 +4,7 @@
 //! spectrum picture draws.
 //!
 //! Welch's method: Hann windows of 8192 frames overlapping by half, each one's power
-//! spectrum (a radix-2 FFT written here) added up bin by bin; a band's power is the sum of
+//! spectrum (dsp::Fft) added up bin by bin; a band's power is the sum of
 //! the bins whose centres fall in it (edges a sixth of an octave either side of the
 //! centre). Memory is the window and the bins, whatever the length of the file.
 
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tl/common/result.h"
+#include "tl/dsp/fft.h"
 #include "tl/mastering/master.h"
 
 namespace tl::mastering {
@@ -73,6 +74,7 @@ class SpectrumAnalyzer {
   std::size_t filled_ = 0;
   std::vector<double> window_;  // Hann
   std::vector<double> mid_sum_, side_sum_;
+  dsp::Fft fft_;
   std::vector<std::complex<double>> z_;  // the transform's buffer
   std::int64_t windows_ = 0;
 };
