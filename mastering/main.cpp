@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "tl/common/version.h"
+#include "tl/mastering/album_file.h"
+#include "tl/mastering/album_image.h"
 #include "tl/mastering/loudness_plot.h"
 #include "tl/mastering/master.h"
 #include "tl/mastering/preset_file.h"
@@ -43,6 +45,12 @@ std::string figures_line(const LoudnessFigures& f) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%.1f LUFS integrated, range %.1f LU, true peak %.1f dBTP",
                 f.integrated_lufs, f.range_lu, f.true_peak_dbtp);
+  return buf;
+}
+
+std::string fixed_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
 }
 
@@ -135,6 +143,108 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
   return 0;
 }
 
+// --album-file: the album file's songs (a take folder mixed first, beside the outputs)
+// mastered into out_dir with one gain, each as its own file, into one continuous image
+// with its gaps and crossfades, and album.cue. Returns the exit code.
+int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir,
+                      const tl::mastering::MasterSettings& settings, bool json,
+                      const tl::mastering::Progress& progress) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!fs::is_directory(out_dir, ec)) {
+    std::fprintf(stderr, "tl-master: --album-file writes into a folder: cannot make '%s'\n", out_dir.c_str());
+    return 1;
+  }
+  std::vector<std::string> mixes;  // removed whatever happens
+  const auto remove_mixes = [&] {
+    for (const auto& m : mixes) fs::remove(m, ec);
+  };
+  std::vector<std::string> sources;
+  for (std::size_t i = 0; i < album.songs.size(); ++i) {
+    std::string& file = album.songs[i].file;
+    sources.push_back(file);
+    if (!fs::is_directory(file, ec) || !fs::exists(fs::path(file) / "take.json", ec)) continue;
+    const std::string mix = (fs::path(out_dir) / ("." + std::to_string(i + 1) + ".take-mix.wav")).string();
+    if (fs::exists(mix, ec)) {
+      std::fprintf(stderr,
+                   "tl-master: '%s' is in the way (song %zu's take is mixed there first); remove it\n",
+                   mix.c_str(), i + 1);
+      remove_mixes();
+      return 1;
+    }
+    mixes.push_back(mix);
+    tl::mixer::RenderOptions render{.take_dir = file, .out = mix};
+    render.progress = [&](double done, double total) {
+      progress(total > 0 ? done / total : 0.0, "mixing song " + std::to_string(i + 1) + "'s take");
+    };
+    if (auto mixed = tl::mixer::render_take(render); !mixed) {
+      std::fprintf(stderr, "tl-master: song %zu: cannot mix the take '%s': %s\n", i + 1, file.c_str(),
+                   mixed.error().c_str());
+      remove_mixes();
+      return 1;
+    }
+    file = mix;
+  }
+  auto done = tl::mastering::master_album_file(album, out_dir, settings, progress);
+  remove_mixes();
+  if (!done) {
+    std::fprintf(stderr, "tl-master: %s\n", done.error().c_str());
+    return 1;
+  }
+  const auto& tracks = done->album.tracks;
+  const double rate = tracks.front().rate;
+  if (json) {
+    nlohmann::json songs = nlohmann::json::array();
+    for (std::size_t i = 0; i < tracks.size(); ++i) {
+      const auto& p = done->placement[i];
+      nlohmann::json song{{"title", album.songs[i].title},
+                          {"input", sources[i]},
+                          {"output", tracks[i].output},
+                          {"start_frame", p.start},
+                          {"start_seconds", static_cast<double>(p.start) / rate},
+                          {"index_01", tl::mastering::cue_time(p.start, tracks[i].rate)},
+                          {"crossfade_in_seconds", static_cast<double>(p.fade_in) / rate},
+                          {"before", to_json(tracks[i].before)},
+                          {"after", to_json(tracks[i].after)}};
+      if (i + 1 < tracks.size()) song["join_true_peak_dbtp"] = done->join_dbtp[i];
+      songs.push_back(std::move(song));
+    }
+    const nlohmann::json j{
+        {"album", {{"before", to_json(done->album.before)}, {"after", to_json(done->album.after)}}},
+        {"image", {{"path", done->image}, {"figures", to_json(done->image_figures)}}},
+        {"cue", done->cue},
+        {"songs", songs},
+        {"target_lufs", settings.target_lufs},
+        {"ceiling_dbtp", settings.ceiling_dbtp},
+        {"gain_db", done->album.gain_db},
+        {"limiter_ceiling_dbtp", done->album.ceiling_used_dbtp},
+        {"renders", done->album.passes}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("tl-master: %s, %zu songs -> %s (the album at %.1f LUFS, %.1f dBTP; one gain for all)\n",
+              album.title.empty() ? album.path.c_str() : album.title.c_str(), tracks.size(), out_dir.c_str(),
+              settings.target_lufs, settings.ceiling_dbtp);
+  print_head();
+  for (std::size_t i = 0; i < tracks.size(); ++i) {
+    const auto& p = done->placement[i];
+    std::printf(
+        "  %s  (INDEX 01 %s%s)\n", fs::path(tracks[i].output).filename().string().c_str(),
+        tl::mastering::cue_time(p.start, tracks[i].rate).c_str(),
+        p.fade_in > 0
+            ? (", crossfaded in over " + fixed_text(static_cast<double>(p.fade_in) / rate) + " s").c_str()
+            : "");
+    print_row("before", tracks[i].before);
+    print_row("after", tracks[i].after);
+  }
+  std::printf("  %s\n", fs::path(done->image).filename().string().c_str());
+  print_row("after", done->image_figures);
+  std::printf("  gain %+.2f dB for every song, limiter ceiling %.2f dBTP, %d render(s); %s\n",
+              done->album.gain_db, done->album.ceiling_used_dbtp, done->album.passes, done->cue.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,7 +264,7 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, plot_path;
+  std::string multiband_spec, saturate_spec, plot_path, album_path;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", inputs,
@@ -203,6 +313,10 @@ int main(int argc, char** argv) {
                "master several files as one album: one gain for all, so their levels keep their "
                "relations, the album as a whole on the target; -o names a folder (made if missing) that "
                "gets each track under its own name and album.cue");
+  app.add_option("--album-file", album_path,
+                 "master the album an album file (TOML) lists: its songs in order with gaps or crossfades, "
+                 "titles, ISRCs and delivery; -o names a folder (made if missing) that gets 'NN Title' per "
+                 "song, album.wav (or .flac, .aiff) and album.cue (mastering/README.md)");
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
   app.add_flag("--json", json, "print the report as JSON");
@@ -222,6 +336,13 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (!album_path.empty() && (album || !inputs.empty() || measure_only || !plot_path.empty())) {
+    std::fprintf(
+        stderr,
+        "tl-master: --album-file names the songs itself: no input files, --album, --measure or --plot "
+        "with it\n");
+    return 2;
+  }
   if (inputs.size() > 1 && !album) {
     std::fprintf(stderr, "tl-master: one file at a time, or --album for several\n");
     return 2;
@@ -231,7 +352,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: --album masters; --measure and --plot take one file\n");
     return 2;
   }
-  if (input.empty()) {
+  if (input.empty() && album_path.empty()) {
     std::fprintf(stderr, "tl-master: name the file to master (tl-master --help)\n");
     return 2;
   }
@@ -286,8 +407,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   // --preset: a built-in delivery preset, or a file that may build on one.
+  // --album-file: the album's own preset and delivery, each under the command line's.
+  std::optional<tl::mastering::AlbumFile> album_file;
+  bool named = preset_opt->count() > 0;
+  if (!album_path.empty()) {
+    auto loaded = tl::mastering::load_album_file(album_path);
+    if (!loaded) {
+      std::fprintf(stderr, "tl-master: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    album_file = std::move(*loaded);
+    if (!named && !album_file->preset.empty()) {
+      preset_name = album_file->preset;
+      named = true;
+    }
+  }
   std::optional<tl::mastering::PresetFile> file;
-  std::string delivery = preset_opt->count() ? preset_name : "streaming";
+  std::string delivery = named ? preset_name : "streaming";
   if (preset_name.ends_with(".toml")) {
     auto loaded = tl::mastering::load_preset_file(preset_name);
     if (!loaded) {
@@ -337,14 +473,24 @@ int main(int argc, char** argv) {
     return 2;
   }
   // An option over the file, the file over its delivery preset.
+  // (An album file's delivery keys sit between the two.)
   const tl::mastering::PresetFile& f = file ? *file : tl::mastering::PresetFile{};
+  const tl::mastering::AlbumFile& a = album_file ? *album_file : tl::mastering::AlbumFile{};
   tl::mastering::MasterSettings settings{
-      .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
-      .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
+      .target_lufs =
+          target_opt->count() ? target : a.target_lufs.value_or(f.target_lufs.value_or(preset->target_lufs)),
+      .ceiling_dbtp = ceiling_opt->count()
+                          ? ceiling
+                          : a.ceiling_dbtp.value_or(f.ceiling_dbtp.value_or(preset->ceiling_dbtp)),
       .limiter = !no_limiter && f.limiter.value_or(true),
-      .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
-      .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
+      .bits = bits != 0 ? bits : a.bits.value_or(f.bits.value_or(preset->bits)),
+      .rate = rate_opt->count() ? rate : a.rate.value_or(f.rate.value_or(preset->rate)),
       .chain = chain};
+  if (album_file) {
+    const int code = master_album_file(std::move(*album_file), output, settings, json, progress);
+    end_progress();
+    return code;
+  }
   if (album) {
     const int code = master_album(inputs, output, settings, json, progress);
     end_progress();
