@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -59,88 +61,24 @@ void print_head() {
               "true peak", "sample peak", "PLR");
 }
 
-// --album: every input into the folder out_dir under its own name, one gain for all,
-// and a CUE sheet listing them in order. Returns the exit code.
-int master_album(const std::vector<std::string>& inputs, const std::string& out_dir,
-                 const tl::mastering::MasterSettings& settings, bool json,
-                 const tl::mastering::Progress& progress) {
+// --album FILES: an album file of those songs in order, titled by their names, 2 s apart,
+// in the first one's format.
+tl::mastering::AlbumFile album_of(const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (!fs::is_directory(out_dir, ec)) {
-    std::fprintf(stderr, "tl-master: --album writes into a folder: cannot make '%s'\n", out_dir.c_str());
-    return 1;
+  tl::mastering::AlbumFile album;
+  album.path = "--album";
+  std::string ext = fs::path(inputs.front()).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  album.format = ext == ".flac" ? "flac" : ext == ".aif" || ext == ".aiff" ? "aiff" : "wav";
+  for (const auto& in : inputs) {
+    std::string title = fs::path(in).stem().string();
+    if (title.empty()) title = fs::path(in).parent_path().filename().string();  // a take folder's "take/"
+    std::replace(title.begin(), title.end(), '"', '\'');  // a CUE sheet cannot quote one
+    if (title.size() > 80) title.resize(80);
+    album.songs.push_back({.file = in, .title = title.empty() ? "Track" : title});
   }
-  const std::string cue = (fs::path(out_dir) / "album.cue").string();
-  if (fs::exists(cue, ec)) {
-    std::fprintf(stderr,
-                 "tl-master: '%s' exists: tl-master writes new files (remove it, or name another folder)\n",
-                 cue.c_str());
-    return 1;
-  }
-  std::vector<std::string> outputs;
-  for (const auto& in : inputs) outputs.push_back((fs::path(out_dir) / fs::path(in).filename()).string());
-  auto done = tl::mastering::master_album(inputs, outputs, settings, progress);
-  if (!done) {
-    std::fprintf(stderr, "tl-master: %s\n", done.error().c_str());
-    return 1;
-  }
-  // A CUE sheet of the tracks, one FILE each, in order (for a player or a CD burner).
-  std::string sheet = "REM COMMENT \"tl-master --album\"\n";
-  for (std::size_t i = 0; i < done->tracks.size(); ++i) {
-    const fs::path file = fs::path(done->tracks[i].output).filename();
-    const std::string ext = file.extension().string();
-    char track[96];
-    std::snprintf(track, sizeof track, "  TRACK %02zu AUDIO\n", i + 1);
-    sheet += "FILE \"" + file.string() + "\" " + (ext == ".aif" || ext == ".aiff" ? "AIFF" : "WAVE") + "\n";
-    sheet += track;
-    sheet += "    TITLE \"" + file.stem().string() + "\"\n";
-    sheet += "    INDEX 01 00:00:00\n";
-  }
-  if (std::FILE* f = std::fopen(cue.c_str(), "w")) {
-    const bool ok = std::fputs(sheet.c_str(), f) >= 0;
-    if (std::fclose(f) != 0 || !ok) {
-      std::fprintf(stderr, "tl-master: the tracks are written, but not '%s'\n", cue.c_str());
-      return 1;
-    }
-  } else {
-    std::fprintf(stderr, "tl-master: the tracks are written, but not '%s': %s\n", cue.c_str(),
-                 std::strerror(errno));
-    return 1;
-  }
-  if (json) {
-    nlohmann::json tracks = nlohmann::json::array();
-    for (const auto& t : done->tracks) {
-      tracks.push_back({{"input", t.input},
-                        {"output", t.output},
-                        {"before", to_json(t.before)},
-                        {"after", to_json(t.after)}});
-    }
-    const nlohmann::json j{{"album", {{"before", to_json(done->before)}, {"after", to_json(done->after)}}},
-                           {"tracks", tracks},
-                           {"target_lufs", settings.target_lufs},
-                           {"ceiling_dbtp", settings.ceiling_dbtp},
-                           {"gain_db", done->gain_db},
-                           {"limiter_ceiling_dbtp", done->ceiling_used_dbtp},
-                           {"renders", done->passes},
-                           {"cue", cue}};
-    std::printf("%s\n", j.dump().c_str());
-    return 0;
-  }
-  std::printf("tl-master: %zu tracks -> %s (the album at %.1f LUFS, %.1f dBTP; one gain for all)\n",
-              done->tracks.size(), out_dir.c_str(), settings.target_lufs, settings.ceiling_dbtp);
-  print_head();
-  for (const auto& t : done->tracks) {
-    std::printf("  %s\n", fs::path(t.output).filename().string().c_str());
-    print_row("before", t.before);
-    print_row("after", t.after);
-  }
-  std::printf("  album\n");
-  print_row("before", done->before);
-  print_row("after", done->after);
-  std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n", done->gain_db,
-              done->ceiling_used_dbtp, done->passes, cue.c_str());
-  return 0;
+  album.songs.back().gap_s = 0.0;
+  return album;
 }
 
 // --album-file: the album file's songs (a take folder mixed first, beside the outputs)
@@ -310,9 +248,10 @@ int main(int argc, char** argv) {
                  "loudness against the input's and the target (with --measure: the file's)");
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--album", album,
-               "master several files as one album: one gain for all, so their levels keep their "
-               "relations, the album as a whole on the target; -o names a folder (made if missing) that "
-               "gets each track under its own name and album.cue");
+               "master several files (or take folders) as one album: one gain for all, so their levels "
+               "keep their relations, the album as a whole on the target; -o names a folder (made if "
+               "missing) that gets 'NN name' per song, album.wav (the songs 2 s apart) and album.cue; "
+               "--album-file sets titles, ISRCs, gaps and crossfades");
   app.add_option("--album-file", album_path,
                  "master the album an album file (TOML) lists: its songs in order with gaps or crossfades, "
                  "titles, ISRCs and delivery; -o names a folder (made if missing) that gets 'NN Title' per "
@@ -492,7 +431,7 @@ int main(int argc, char** argv) {
     return code;
   }
   if (album) {
-    const int code = master_album(inputs, output, settings, json, progress);
+    const int code = master_album_file(album_of(inputs), output, settings, json, progress);
     end_progress();
     return code;
   }

@@ -412,7 +412,7 @@ Result<AlbumImageReport> master_album_file(const AlbumFile& album, const std::st
 
   // The CUE sheet of the image: every INDEX on the CD frame where its song (or its gap) starts.
   const std::string image_name = fs::path(report.image).filename().string();
-  std::string sheet = "REM COMMENT \"tl-master --album-file\"\n";
+  std::string sheet = "REM COMMENT \"tl-master\"\n";
   if (!album.catalog.empty()) sheet += "CATALOG " + album.catalog + "\n";
   if (!album.performer.empty()) sheet += "PERFORMER \"" + album.performer + "\"\n";
   if (!album.title.empty()) sheet += "TITLE \"" + album.title + "\"\n";

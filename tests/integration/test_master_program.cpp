@@ -145,20 +145,58 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no key 'targt_lufs'"), std::string::npos) << r.err;
 
-  // An album: two files, one gain, a folder with both and a CUE sheet; several files
-  // without --album is a bad option.
+  // An album: two files, one gain, a folder with each master, the two as one image 2 s
+  // apart and its CUE sheet; several files without --album is a bad option.
   r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto album = nlohmann::json::parse(r.out);
-  ASSERT_EQ(album["tracks"].size(), 2u);
+  ASSERT_EQ(album["songs"].size(), 2u);
   EXPECT_NEAR(album["album"]["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
-  EXPECT_TRUE(fs::exists(dir + "/album/song.wav"));
-  EXPECT_TRUE(fs::exists(dir + "/album/song-stream.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/01 song.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/02 song-stream.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/album.wav"));
   std::ifstream cue(dir + "/album/album.cue");
   const std::string sheet((std::istreambuf_iterator<char>(cue)), std::istreambuf_iterator<char>());
-  EXPECT_NE(sheet.find("FILE \"song.wav\" WAVE\n  TRACK 01 AUDIO"), std::string::npos) << sheet;
-  EXPECT_NE(sheet.find("FILE \"song-stream.wav\" WAVE\n  TRACK 02 AUDIO"), std::string::npos) << sheet;
+  EXPECT_NE(
+      sheet.find("FILE \"album.wav\" WAVE\n  TRACK 01 AUDIO\n    TITLE \"song\"\n    INDEX 01 00:00:00"),
+      std::string::npos)
+      << sheet;
+  EXPECT_NE(sheet.find("TITLE \"song-stream\""), std::string::npos) << sheet;
+  EXPECT_EQ(album["songs"][1]["index_01"].get<std::string>(), sheet.substr(sheet.rfind("INDEX 01 ") + 9, 8));
+
+  // An album file: its titles, ISRCs and a crossfade; its mistakes are bad options (2).
+  {
+    std::ofstream(dir + "/album.toml") << "title = \"Two Songs\"\npreset = \"ebu-r128\"\n"
+                                          "[[song]]\nfile = \"song.wav\"\ntitle = \"First\"\n"
+                                          "isrc = \"GBAYE2600001\"\ncrossfade = 1.0\n"
+                                          "[[song]]\nfile = \"song-stream.wav\"\ntitle = \"Second\"\n";
+    std::ofstream(dir + "/typo-album.toml")
+        << "[[song]]\nfile = \"song.wav\"\ntitle = \"A\"\nisrc = \"GB1\"\n";
+  }
+  r = run({bin("tl-master"), "--album-file", dir + "/album.toml", "-o", dir + "/album2", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto two = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(two["album"]["after"]["integrated_lufs"].get<double>(), -23.0, 0.5);
+  EXPECT_LE(two["image"]["figures"]["true_peak_dbtp"].get<double>(), -1.0);
+  EXPECT_GT(two["songs"][1]["crossfade_in_seconds"].get<double>(), 0.98);
+  const std::string sheet2 = read_file(dir + "/album2/album.cue");
+  EXPECT_NE(sheet2.find("TITLE \"Two Songs\""), std::string::npos) << sheet2;
+  EXPECT_NE(sheet2.find("ISRC GBAYE2600001"), std::string::npos) << sheet2;
+  const auto start = two["songs"][1]["start_frame"].get<std::int64_t>();
+  const int per_cd_frame = read_audio(dir + "/album2/album.wav").rate / 75;
+  EXPECT_EQ(start % per_cd_frame, 0);
+  const std::string index = two["songs"][1]["index_01"].get<std::string>();
+  EXPECT_EQ(((std::stoll(index.substr(0, 2)) * 60 + std::stoll(index.substr(3, 2))) * 75 +
+             std::stoll(index.substr(6, 2))) *
+                per_cd_frame,
+            start);
+  EXPECT_NE(sheet2.find("INDEX 01 " + index), std::string::npos) << sheet2;
+  r = run({bin("tl-master"), "--album-file", dir + "/typo-album.toml", "-o", dir + "/album3"}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("song 1: isrc:"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/album3"));
   r = run({bin("tl-master"), in, dir + "/song-stream.wav", "-o", dir + "/two.wav"}, timeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--album"), std::string::npos) << r.err;

@@ -240,6 +240,7 @@ title = "Three"
     EXPECT_LE(tp, -1.0);
     EXPECT_LE(r->image_figures.true_peak_dbtp, -1.0);
     ASSERT_EQ(r->join_dbtp.size(), 2u);
+    std::printf("album (songs as one programme): %.2f LUFS\n", r->album.after.integrated_lufs);
     std::printf("image: %.2f LUFS, true peak %.2f dBTP (libebur128 %.2f); crossfade %.2f dBTP\n",
                 r->image_figures.integrated_lufs, r->image_figures.true_peak_dbtp, tp, r->join_dbtp[1]);
     // A second run into the same folder is refused: nothing there is overwritten.
