@@ -197,6 +197,31 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("song 1: isrc:"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/album3"));
+  // A take folder as a song: mixed first (as tl-render mixes it), the mix not left behind.
+  const std::string take = dir + "/take";
+  fs::create_directories(take);
+  std::vector<std::int32_t> tone;
+  for (int i = 0; i < 2 * 48000; ++i) {
+    tone.push_back(static_cast<std::int32_t>(
+                       std::lround(0.2 * std::sin(2 * std::numbers::pi * 440.0 * i / 48000.0) * 8388607.0)) *
+                   256);
+  }
+  ASSERT_TRUE(write_wav(take + "/x-1.wav", 48000, 1, SF_FORMAT_PCM_24, tone));
+  std::ofstream(take + "/take.json") << R"({"state": "complete", "sample_rate": 48000, "frames": 96000, )"
+                                     << R"("tracks": [{"node": "x", "channel": 1, "file": "x-1.wav"}]})";
+  std::ofstream(take + "/automation.json")
+      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, "initial": {}, "changes": []})";
+  std::ofstream(dir + "/takes.toml") << "[[song]]\nfile = \"take\"\ntitle = \"Take\"\ngap = "
+                                        "1\n[[song]]\nfile = \"take/\"\ntitle = \"Again\"\n";
+  r = run({bin("tl-master"), "--album-file", dir + "/takes.toml", "-o", dir + "/takes", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir + "/takes/01 Take.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/takes/02 Again.wav"));
+  EXPECT_NE(read_file(dir + "/takes/album.cue").find("INDEX 01 00:03:00"), std::string::npos)
+      << "2 s, then 1 s of gap";
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/takes")) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 4u) << "two songs, the image and the sheet: the takes' mixes are not left behind";
   r = run({bin("tl-master"), in, dir + "/song-stream.wav", "-o", dir + "/two.wav"}, timeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--album"), std::string::npos) << r.err;
