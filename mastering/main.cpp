@@ -89,14 +89,22 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
                       const tl::mastering::Progress& progress) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  const bool existed = fs::exists(out_dir, ec);
   fs::create_directories(out_dir, ec);
   if (!fs::is_directory(out_dir, ec)) {
-    std::fprintf(stderr, "tl-master: --album-file writes into a folder: cannot make '%s'\n", out_dir.c_str());
+    std::fprintf(stderr, "tl-master: an album is written into a folder: cannot make '%s'\n", out_dir.c_str());
     return 1;
   }
   std::vector<std::string> mixes;  // removed whatever happens
   const auto remove_mixes = [&] {
     for (const auto& m : mixes) fs::remove(m, ec);
+    mixes.clear();
+  };
+  // Nothing written: not even the folder, when this made it (only an empty one is removed).
+  const auto fail = [&] {
+    remove_mixes();
+    if (!existed) fs::remove(out_dir, ec);
+    return 1;
   };
   std::vector<std::string> sources;
   for (std::size_t i = 0; i < album.songs.size(); ++i) {
@@ -108,8 +116,7 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
       std::fprintf(stderr,
                    "tl-master: '%s' is in the way (song %zu's take is mixed there first); remove it\n",
                    mix.c_str(), i + 1);
-      remove_mixes();
-      return 1;
+      return fail();
     }
     mixes.push_back(mix);
     tl::mixer::RenderOptions render{.take_dir = file, .out = mix};
@@ -119,8 +126,7 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
     if (auto mixed = tl::mixer::render_take(render); !mixed) {
       std::fprintf(stderr, "tl-master: song %zu: cannot mix the take '%s': %s\n", i + 1, file.c_str(),
                    mixed.error().c_str());
-      remove_mixes();
-      return 1;
+      return fail();
     }
     file = mix;
   }
@@ -128,7 +134,7 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
   remove_mixes();
   if (!done) {
     std::fprintf(stderr, "tl-master: %s\n", done.error().c_str());
-    return 1;
+    return fail();
   }
   const auto& tracks = done->album.tracks;
   const double rate = tracks.front().rate;

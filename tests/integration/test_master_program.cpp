@@ -197,6 +197,12 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("song 1: isrc:"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/album3"));
+  // A song that is not there cannot be mastered (1), and leaves no folder behind.
+  std::ofstream(dir + "/missing.toml") << "[[song]]\nfile = \"nowhere.wav\"\ntitle = \"A\"\n";
+  r = run({bin("tl-master"), "--album-file", dir + "/missing.toml", "-o", dir + "/album4"}, timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("song 1: '" + dir + "/nowhere.wav': no such file"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/album4"));
   // A take folder as a song: mixed first (as tl-render mixes it), the mix not left behind.
   const std::string take = dir + "/take";
   fs::create_directories(take);
