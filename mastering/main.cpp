@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, plot_path, album_path;
+  std::string multiband_spec, saturate_spec, plot_path, album_path, album_format;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", inputs,
@@ -262,6 +262,10 @@ int main(int argc, char** argv) {
                  "master the album an album file (TOML) lists: its songs in order with gaps or crossfades, "
                  "titles, ISRCs and delivery; -o names a folder (made if missing) that gets 'NN Title' per "
                  "song, album.wav (or .flac, .aiff) and album.cue (mastering/README.md)");
+  app.add_option("--format", album_format,
+                 "with --album or --album-file: the songs' and the album image's container, wav, flac or "
+                 "aiff (default the album file's, else the first input's)")
+      ->check(CLI::IsMember({"wav", "flac", "aiff"}));
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
   app.add_flag("--json", json, "print the report as JSON");
@@ -286,6 +290,11 @@ int main(int argc, char** argv) {
         stderr,
         "tl-master: --album-file names the songs itself: no input files, --album, --measure or --plot "
         "with it\n");
+    return 2;
+  }
+  if (!album_format.empty() && !album && album_path.empty()) {
+    std::fprintf(stderr,
+                 "tl-master: --format is for an album (--album, --album-file); -o's name says a file's\n");
     return 2;
   }
   if (inputs.size() > 1 && !album) {
@@ -432,12 +441,15 @@ int main(int argc, char** argv) {
       .rate = rate_opt->count() ? rate : a.rate.value_or(f.rate.value_or(preset->rate)),
       .chain = chain};
   if (album_file) {
+    if (!album_format.empty()) album_file->format = album_format;
     const int code = master_album_file(std::move(*album_file), output, settings, json, progress);
     end_progress();
     return code;
   }
   if (album) {
-    const int code = master_album_file(album_of(inputs), output, settings, json, progress);
+    tl::mastering::AlbumFile of = album_of(inputs);
+    if (!album_format.empty()) of.format = album_format;
+    const int code = master_album_file(std::move(of), output, settings, json, progress);
     end_progress();
     return code;
   }

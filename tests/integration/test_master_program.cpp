@@ -147,19 +147,20 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
 
   // An album: two files, one gain, a folder with each master, the two as one image 2 s
   // apart and its CUE sheet; several files without --album is a bad option.
-  r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q"},
+  r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q",
+           "--format", "flac"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto album = nlohmann::json::parse(r.out);
   ASSERT_EQ(album["songs"].size(), 2u);
   EXPECT_NEAR(album["album"]["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
-  EXPECT_TRUE(fs::exists(dir + "/album/01 song.wav"));
-  EXPECT_TRUE(fs::exists(dir + "/album/02 song-stream.wav"));
-  EXPECT_TRUE(fs::exists(dir + "/album/album.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/01 song.flac"));
+  EXPECT_TRUE(fs::exists(dir + "/album/02 song-stream.flac"));
+  EXPECT_TRUE(fs::exists(dir + "/album/album.flac"));
   std::ifstream cue(dir + "/album/album.cue");
   const std::string sheet((std::istreambuf_iterator<char>(cue)), std::istreambuf_iterator<char>());
   EXPECT_NE(
-      sheet.find("FILE \"album.wav\" WAVE\n  TRACK 01 AUDIO\n    TITLE \"song\"\n    INDEX 01 00:00:00"),
+      sheet.find("FILE \"album.flac\" WAVE\n  TRACK 01 AUDIO\n    TITLE \"song\"\n    INDEX 01 00:00:00"),
       std::string::npos)
       << sheet;
   EXPECT_NE(sheet.find("TITLE \"song-stream\""), std::string::npos) << sheet;
