@@ -24,6 +24,7 @@ layers=(
   "mastering/src:mastering:common dsp"
   # The program, not the library, mixes a take folder first (tl-render's engine).
   "mastering/main.cpp:mastering:common dsp protocol mixer"
+  "mastering/cli:mastering:common dsp protocol mixer"
 )
 
 bad=0

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -12,7 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/report.h"
+#include "cli/stems.h"
 #include "tl/common/version.h"
+#include "tl/mastering/album_file.h"
+#include "tl/mastering/album_image.h"
 #include "tl/mastering/loudness_plot.h"
 #include "tl/mastering/master.h"
 #include "tl/mastering/preset_file.h"
@@ -23,117 +29,133 @@
 namespace {
 
 using tl::mastering::LoudnessFigures;
+using namespace tl::master_cli;
 
-nlohmann::json to_json(const LoudnessFigures& f) {
-  return {{"integrated_lufs", f.integrated_lufs},
-          {"loudness_range_lu", f.range_lu},
-          {"short_term_max_lufs", f.short_term_max_lufs},
-          {"true_peak_dbtp", f.true_peak_dbtp},
-          {"sample_peak_dbfs", f.sample_peak_dbfs},
-          {"plr_db", f.plr()},
-          {"seconds", f.seconds}};
+// --album FILES: an album file of those songs in order, titled by their names, 2 s apart,
+// in the first one's format.
+tl::mastering::AlbumFile album_of(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  tl::mastering::AlbumFile album;
+  album.path = "--album";
+  std::string ext = fs::path(inputs.front()).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  album.format = ext == ".flac" ? "flac" : ext == ".aif" || ext == ".aiff" ? "aiff" : "wav";
+  for (const auto& in : inputs) {
+    std::string title = fs::path(in).stem().string();
+    if (title.empty()) title = fs::path(in).parent_path().filename().string();  // a take folder's "take/"
+    std::replace(title.begin(), title.end(), '"', '\'');  // a CUE sheet cannot quote one
+    if (title.size() > 80) title.resize(80);
+    album.songs.push_back({.file = in, .title = title.empty() ? "Track" : title});
+  }
+  album.songs.back().gap_s = 0.0;
+  return album;
 }
 
-void print_row(const char* what, const LoudnessFigures& f) {
-  std::printf("  %-7s %8.2f LUFS %6.1f LU %8.2f LUFS %8.2f dBTP %8.2f dBFS %6.1f dB\n", what,
-              f.integrated_lufs, f.range_lu, f.short_term_max_lufs, f.true_peak_dbtp, f.sample_peak_dbfs,
-              f.plr());
-}
-
-// The figures in a picture's title.
-std::string figures_line(const LoudnessFigures& f) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%.1f LUFS integrated, range %.1f LU, true peak %.1f dBTP",
-                f.integrated_lufs, f.range_lu, f.true_peak_dbtp);
-  return buf;
-}
-
-void print_head() {
-  std::printf("  %-7s %13s %9s %15s %13s %13s %9s\n", "", "integrated", "range", "short-term max",
-              "true peak", "sample peak", "PLR");
-}
-
-// --album: every input into the folder out_dir under its own name, one gain for all,
-// and a CUE sheet listing them in order. Returns the exit code.
-int master_album(const std::vector<std::string>& inputs, const std::string& out_dir,
-                 const tl::mastering::MasterSettings& settings, bool json,
-                 const tl::mastering::Progress& progress) {
+// --album-file: the album file's songs (a take folder mixed first, beside the outputs)
+// mastered into out_dir with one gain, each as its own file, into one continuous image
+// with its gaps and crossfades, and album.cue. Returns the exit code.
+int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir,
+                      const tl::mastering::MasterSettings& settings, bool json,
+                      const tl::mastering::Progress& progress) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  const bool existed = fs::exists(out_dir, ec);
   fs::create_directories(out_dir, ec);
   if (!fs::is_directory(out_dir, ec)) {
-    std::fprintf(stderr, "tl-master: --album writes into a folder: cannot make '%s'\n", out_dir.c_str());
+    std::fprintf(stderr, "tl-master: an album is written into a folder: cannot make '%s'\n", out_dir.c_str());
     return 1;
   }
-  const std::string cue = (fs::path(out_dir) / "album.cue").string();
-  if (fs::exists(cue, ec)) {
-    std::fprintf(stderr,
-                 "tl-master: '%s' exists: tl-master writes new files (remove it, or name another folder)\n",
-                 cue.c_str());
+  std::vector<std::string> mixes;  // removed whatever happens
+  const auto remove_mixes = [&] {
+    for (const auto& m : mixes) fs::remove(m, ec);
+    mixes.clear();
+  };
+  // Nothing written: not even the folder, when this made it (only an empty one is removed).
+  const auto fail = [&] {
+    remove_mixes();
+    if (!existed) fs::remove(out_dir, ec);
     return 1;
+  };
+  std::vector<std::string> sources;
+  for (std::size_t i = 0; i < album.songs.size(); ++i) {
+    std::string& file = album.songs[i].file;
+    sources.push_back(file);
+    if (!fs::is_directory(file, ec) || !fs::exists(fs::path(file) / "take.json", ec)) continue;
+    const std::string mix = (fs::path(out_dir) / ("." + std::to_string(i + 1) + ".take-mix.wav")).string();
+    if (fs::exists(mix, ec)) {
+      std::fprintf(stderr,
+                   "tl-master: '%s' is in the way (song %zu's take is mixed there first); remove it\n",
+                   mix.c_str(), i + 1);
+      return fail();
+    }
+    mixes.push_back(mix);
+    tl::mixer::RenderOptions render{.take_dir = file, .out = mix};
+    render.progress = [&](double done, double total) {
+      progress(total > 0 ? done / total : 0.0, "mixing song " + std::to_string(i + 1) + "'s take");
+    };
+    if (auto mixed = tl::mixer::render_take(render); !mixed) {
+      std::fprintf(stderr, "tl-master: song %zu: cannot mix the take '%s': %s\n", i + 1, file.c_str(),
+                   mixed.error().c_str());
+      return fail();
+    }
+    file = mix;
   }
-  std::vector<std::string> outputs;
-  for (const auto& in : inputs) outputs.push_back((fs::path(out_dir) / fs::path(in).filename()).string());
-  auto done = tl::mastering::master_album(inputs, outputs, settings, progress);
+  auto done = tl::mastering::master_album_file(album, out_dir, settings, progress);
+  remove_mixes();
   if (!done) {
     std::fprintf(stderr, "tl-master: %s\n", done.error().c_str());
-    return 1;
+    return fail();
   }
-  // A CUE sheet of the tracks, one FILE each, in order (for a player or a CD burner).
-  std::string sheet = "REM COMMENT \"tl-master --album\"\n";
-  for (std::size_t i = 0; i < done->tracks.size(); ++i) {
-    const fs::path file = fs::path(done->tracks[i].output).filename();
-    const std::string ext = file.extension().string();
-    char track[96];
-    std::snprintf(track, sizeof track, "  TRACK %02zu AUDIO\n", i + 1);
-    sheet += "FILE \"" + file.string() + "\" " + (ext == ".aif" || ext == ".aiff" ? "AIFF" : "WAVE") + "\n";
-    sheet += track;
-    sheet += "    TITLE \"" + file.stem().string() + "\"\n";
-    sheet += "    INDEX 01 00:00:00\n";
-  }
-  if (std::FILE* f = std::fopen(cue.c_str(), "w")) {
-    const bool ok = std::fputs(sheet.c_str(), f) >= 0;
-    if (std::fclose(f) != 0 || !ok) {
-      std::fprintf(stderr, "tl-master: the tracks are written, but not '%s'\n", cue.c_str());
-      return 1;
-    }
-  } else {
-    std::fprintf(stderr, "tl-master: the tracks are written, but not '%s': %s\n", cue.c_str(),
-                 std::strerror(errno));
-    return 1;
-  }
+  const auto& tracks = done->album.tracks;
+  const double rate = tracks.front().rate;
   if (json) {
-    nlohmann::json tracks = nlohmann::json::array();
-    for (const auto& t : done->tracks) {
-      tracks.push_back({{"input", t.input},
-                        {"output", t.output},
-                        {"before", to_json(t.before)},
-                        {"after", to_json(t.after)}});
+    nlohmann::json songs = nlohmann::json::array();
+    for (std::size_t i = 0; i < tracks.size(); ++i) {
+      const auto& p = done->placement[i];
+      nlohmann::json song{{"title", album.songs[i].title},
+                          {"input", sources[i]},
+                          {"output", tracks[i].output},
+                          {"start_frame", p.start},
+                          {"start_seconds", static_cast<double>(p.start) / rate},
+                          {"index_01", tl::mastering::cue_time(p.start, tracks[i].rate)},
+                          {"crossfade_in_seconds", static_cast<double>(p.fade_in) / rate},
+                          {"before", to_json(tracks[i].before)},
+                          {"after", to_json(tracks[i].after)}};
+      if (i + 1 < tracks.size()) song["join_true_peak_dbtp"] = done->join_dbtp[i];
+      songs.push_back(std::move(song));
     }
-    const nlohmann::json j{{"album", {{"before", to_json(done->before)}, {"after", to_json(done->after)}}},
-                           {"tracks", tracks},
-                           {"target_lufs", settings.target_lufs},
-                           {"ceiling_dbtp", settings.ceiling_dbtp},
-                           {"gain_db", done->gain_db},
-                           {"limiter_ceiling_dbtp", done->ceiling_used_dbtp},
-                           {"renders", done->passes},
-                           {"cue", cue}};
+    const nlohmann::json j{
+        {"album", {{"before", to_json(done->album.before)}, {"after", to_json(done->album.after)}}},
+        {"image", {{"path", done->image}, {"figures", to_json(done->image_figures)}}},
+        {"cue", done->cue},
+        {"songs", songs},
+        {"target_lufs", settings.target_lufs},
+        {"ceiling_dbtp", settings.ceiling_dbtp},
+        {"gain_db", done->album.gain_db},
+        {"limiter_ceiling_dbtp", done->album.ceiling_used_dbtp},
+        {"renders", done->album.passes}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("tl-master: %zu tracks -> %s (the album at %.1f LUFS, %.1f dBTP; one gain for all)\n",
-              done->tracks.size(), out_dir.c_str(), settings.target_lufs, settings.ceiling_dbtp);
+  std::printf("tl-master: %s, %zu songs -> %s (the album at %.1f LUFS, %.1f dBTP; one gain for all)\n",
+              album.title.empty() ? album.path.c_str() : album.title.c_str(), tracks.size(), out_dir.c_str(),
+              settings.target_lufs, settings.ceiling_dbtp);
   print_head();
-  for (const auto& t : done->tracks) {
-    std::printf("  %s\n", fs::path(t.output).filename().string().c_str());
-    print_row("before", t.before);
-    print_row("after", t.after);
+  for (std::size_t i = 0; i < tracks.size(); ++i) {
+    const auto& p = done->placement[i];
+    std::printf(
+        "  %s  (INDEX 01 %s%s)\n", fs::path(tracks[i].output).filename().string().c_str(),
+        tl::mastering::cue_time(p.start, tracks[i].rate).c_str(),
+        p.fade_in > 0
+            ? (", crossfaded in over " + fixed_text(static_cast<double>(p.fade_in) / rate) + " s").c_str()
+            : "");
+    print_row("before", tracks[i].before);
+    print_row("after", tracks[i].after);
   }
-  std::printf("  album\n");
-  print_row("before", done->before);
-  print_row("after", done->after);
-  std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n", done->gain_db,
-              done->ceiling_used_dbtp, done->passes, cue.c_str());
+  std::printf("  %s\n", fs::path(done->image).filename().string().c_str());
+  print_row("after", done->image_figures);
+  std::printf("  gain %+.2f dB for every song, limiter ceiling %.2f dBTP, %d render(s); %s\n",
+              done->album.gain_db, done->album.ceiling_used_dbtp, done->album.passes, done->cue.c_str());
   return 0;
 }
 
@@ -217,8 +239,10 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, plot_path, match_spec, spectrum_plot_path;
+  std::string multiband_spec, saturate_spec, plot_path, match_spec, spectrum_plot_path, album_path,
+      album_format;
   std::vector<std::string> references;
+  std::string stems_path, stems_out;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false, eq_linear = false;
   app.add_option(
       "input", inputs,
@@ -277,11 +301,26 @@ int main(int argc, char** argv) {
       "--plot-spectrum", spectrum_plot_path,
       "with --reference: draw the input's, the reference's and the master's spectra and the fitted "
       "curve into this PNG file");
+  app.add_option("--stems", stems_path,
+                 "master a take as stems: a stems file (TOML) groups its tracks (or names files), each "
+                 "stem through a chain of its own, their sum mastered; the input is the take folder "
+                 "(mastering/README.md)");
+  app.add_option("--stems-out", stems_out,
+                 "with --stems: the folder for the processed stems (default OUTPUT's name + -stems)");
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--album", album,
-               "master several files as one album: one gain for all, so their levels keep their "
-               "relations, the album as a whole on the target; -o names a folder (made if missing) that "
-               "gets each track under its own name and album.cue");
+               "master several files (or take folders) as one album: one gain for all, so their levels "
+               "keep their relations, the album as a whole on the target; -o names a folder (made if "
+               "missing) that gets 'NN name' per song, album.wav (the songs 2 s apart) and album.cue; "
+               "--album-file sets titles, ISRCs, gaps and crossfades");
+  app.add_option("--album-file", album_path,
+                 "master the album an album file (TOML) lists: its songs in order with gaps or crossfades, "
+                 "titles, ISRCs and delivery; -o names a folder (made if missing) that gets 'NN Title' per "
+                 "song, album.wav (or .flac, .aiff) and album.cue (mastering/README.md)");
+  app.add_option("--format", album_format,
+                 "with --album or --album-file: the songs' and the album image's container, wav, flac or "
+                 "aiff (default the album file's, else the first input's)")
+      ->check(CLI::IsMember({"wav", "flac", "aiff"}));
   app.add_flag("--measure", measure_only, "measure the input and print its figures; write nothing");
   app.add_flag("--list-presets", list, "print the delivery presets and exit");
   app.add_flag("--json", json, "print the report as JSON");
@@ -301,6 +340,30 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (!album_path.empty() && (album || !inputs.empty() || measure_only || !plot_path.empty())) {
+    std::fprintf(
+        stderr,
+        "tl-master: --album-file names the songs itself: no input files, --album, --measure or --plot "
+        "with it\n");
+    return 2;
+  }
+  if (!album_format.empty() && !album && album_path.empty()) {
+    std::fprintf(stderr,
+                 "tl-master: --format is for an album (--album, --album-file); -o's name says a file's\n");
+    return 2;
+  }
+  if (!stems_path.empty() && (album || !album_path.empty() || measure_only || !references.empty() ||
+                              !plot_path.empty() || inputs.size() > 1)) {
+    std::fprintf(
+        stderr,
+        "tl-master: --stems masters one take (or the files it names): not with --album, --album-file, "
+        "--measure, --reference or --plot\n");
+    return 2;
+  }
+  if (!stems_out.empty() && stems_path.empty()) {
+    std::fprintf(stderr, "tl-master: --stems-out is for --stems\n");
+    return 2;
+  }
   if (inputs.size() > 1 && !album) {
     std::fprintf(stderr, "tl-master: one file at a time, or --album for several\n");
     return 2;
@@ -310,7 +373,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: --album masters; --measure and --plot take one file\n");
     return 2;
   }
-  if (input.empty()) {
+  if (input.empty() && album_path.empty() && stems_path.empty()) {
     std::fprintf(stderr, "tl-master: name the file to master (tl-master --help)\n");
     return 2;
   }
@@ -327,8 +390,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tl-master: --match and --plot-spectrum need a --reference recording\n");
     return 2;
   }
-  if (!references.empty() && (album || measure_only)) {
-    std::fprintf(stderr, "tl-master: --reference matches one master; not with --album or --measure\n");
+  if (!references.empty() && (album || !album_path.empty() || measure_only)) {
+    std::fprintf(stderr,
+                 "tl-master: --reference matches one master; not with --album, --album-file or --measure\n");
     return 2;
   }
   if (!spectrum_plot_path.empty() && !spectrum_plot_path.ends_with(".png")) {
@@ -387,8 +451,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   // --preset: a built-in delivery preset, or a file that may build on one.
+  // --album-file: the album's own preset and delivery, each under the command line's.
+  std::optional<tl::mastering::AlbumFile> album_file;
+  bool named = preset_opt->count() > 0;
+  if (!album_path.empty()) {
+    auto loaded = tl::mastering::load_album_file(album_path);
+    if (!loaded) {
+      std::fprintf(stderr, "tl-master: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    album_file = std::move(*loaded);
+    if (!named && !album_file->preset.empty()) {
+      preset_name = album_file->preset;
+      named = true;
+    }
+  }
   std::optional<tl::mastering::PresetFile> file;
-  std::string delivery = preset_opt->count() ? preset_name : "streaming";
+  std::string delivery = named ? preset_name : "streaming";
   if (preset_name.ends_with(".toml")) {
     auto loaded = tl::mastering::load_preset_file(preset_name);
     if (!loaded) {
@@ -439,16 +518,38 @@ int main(int argc, char** argv) {
     return 2;
   }
   // An option over the file, the file over its delivery preset.
+  // (An album file's delivery keys sit between the two.)
   const tl::mastering::PresetFile& f = file ? *file : tl::mastering::PresetFile{};
+  const tl::mastering::AlbumFile& a = album_file ? *album_file : tl::mastering::AlbumFile{};
   tl::mastering::MasterSettings settings{
-      .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
-      .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
+      .target_lufs =
+          target_opt->count() ? target : a.target_lufs.value_or(f.target_lufs.value_or(preset->target_lufs)),
+      .ceiling_dbtp = ceiling_opt->count()
+                          ? ceiling
+                          : a.ceiling_dbtp.value_or(f.ceiling_dbtp.value_or(preset->ceiling_dbtp)),
       .limiter = !no_limiter && f.limiter.value_or(true),
-      .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
-      .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
+      .bits = bits != 0 ? bits : a.bits.value_or(f.bits.value_or(preset->bits)),
+      .rate = rate_opt->count() ? rate : a.rate.value_or(f.rate.value_or(preset->rate)),
       .chain = chain};
+  if (!stems_path.empty()) {
+    return run_stems({.take = input,
+                      .stems_file = stems_path,
+                      .output = output,
+                      .stems_dir = stems_out,
+                      .settings = settings,
+                      .json = json},
+                     progress, end_progress);
+  }
+  if (album_file) {
+    if (!album_format.empty()) album_file->format = album_format;
+    const int code = master_album_file(std::move(*album_file), output, settings, json, progress);
+    end_progress();
+    return code;
+  }
   if (album) {
-    const int code = master_album(inputs, output, settings, json, progress);
+    tl::mastering::AlbumFile of = album_of(inputs);
+    if (!album_format.empty()) of.format = album_format;
+    const int code = master_album_file(std::move(of), output, settings, json, progress);
     end_progress();
     return code;
   }

@@ -32,16 +32,6 @@ std::optional<double> number(std::string_view s, bool kilo = false) {
   return v * scale;
 }
 
-// 'text', appended piece by piece (GCC 12 at -O3 warns falsely on "'" + std::string).
-std::string quoted(std::string_view s) {
-  std::string q;
-  q.reserve(s.size() + 2);
-  q += '\'';
-  q += s;
-  q += '\'';
-  return q;
-}
-
 }  // namespace
 
 dsp::CompressorParams band_compressor(double threshold_db, double ratio, double low_hz) {
@@ -122,14 +112,14 @@ Result<dsp::EqBandParams> parse_eq_band(std::string_view spec) {
   if (f.size() < 3 || f.size() > 4) return bad("three or four fields");
   dsp::EqBandParams b;
   const auto type = dsp::band_type_named(f[0]);
-  if (!type) return bad("the type is low-shelf, peak or high-shelf, not " + quoted(f[0]));
+  if (!type) return bad("the type is low-shelf, peak or high-shelf, not " + in_quotes(f[0]));
   b.type = *type;
   const auto freq = number(f[1], true);
   const auto gain = number(f[2]);
   const auto q = f.size() == 4 ? number(f[3]) : std::optional<double>(0.707);
-  if (!freq) return bad(quoted(f[1]) + " is not a frequency");
-  if (!gain) return bad(quoted(f[2]) + " is not a gain in dB");
-  if (!q) return bad(quoted(f[3]) + " is not a Q");
+  if (!freq) return bad(in_quotes(f[1]) + " is not a frequency");
+  if (!gain) return bad(in_quotes(f[2]) + " is not a gain in dB");
+  if (!q) return bad(in_quotes(f[3]) + " is not a Q");
   b.freq_hz = static_cast<float>(*freq);
   b.gain_db = static_cast<float>(*gain);
   b.q = static_cast<float>(*q);
@@ -145,16 +135,16 @@ Result<dsp::MultibandParams> parse_multiband(std::string_view spec) {
   const auto f = fields(spec, ':');
   if (f.size() > 3) return bad("at most three fields");
   const auto threshold = number(f[0]);
-  if (!threshold) return bad(quoted(f[0]) + " is not a threshold in dBFS");
+  if (!threshold) return bad(in_quotes(f[0]) + " is not a threshold in dBFS");
   const auto ratio = f.size() > 1 ? number(f[1]) : std::optional<double>(2.0);
-  if (!ratio) return bad(quoted(f[1]) + " is not a ratio");
+  if (!ratio) return bad(in_quotes(f[1]) + " is not a ratio");
   dsp::MultibandParams p;
   std::vector<double> splits{120.0, 2000.0};
   if (f.size() > 2) {
     splits.clear();
     for (std::string_view s : fields(f[2], ',')) {
       const auto hz = number(s, true);
-      if (!hz) return bad(quoted(s) + " is not a split frequency");
+      if (!hz) return bad(in_quotes(s) + " is not a split frequency");
       splits.push_back(*hz);
     }
     if (splits.size() > p.split_hz.size()) return bad("at most three splits (four bands)");
@@ -175,11 +165,11 @@ Result<dsp::SaturationParams> parse_saturation(std::string_view spec) {
   const auto f = fields(spec, ':');
   if (f.size() > 3) return bad("at most three fields");
   const auto drive = number(f[0]);
-  if (!drive) return bad(quoted(f[0]) + " is not a drive in dB");
+  if (!drive) return bad(in_quotes(f[0]) + " is not a drive in dB");
   const auto mix = f.size() > 1 ? number(f[1]) : std::optional<double>(1.0);
-  if (!mix) return bad(quoted(f[1]) + " is not a mix (0..1)");
+  if (!mix) return bad(in_quotes(f[1]) + " is not a mix (0..1)");
   const auto bias = f.size() > 2 ? number(f[2]) : std::optional<double>(0.0);
-  if (!bias) return bad(quoted(f[2]) + " is not a bias (0..0.3)");
+  if (!bias) return bad(in_quotes(f[2]) + " is not a bias (0..0.3)");
   return dsp::SaturationParams{.drive_db = static_cast<float>(*drive),
                                .mix = static_cast<float>(*mix),
                                .bias = static_cast<float>(*bias),

@@ -3,10 +3,13 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
+#include <filesystem>
 #include <initializer_list>
 #include <string_view>
 
 #include "tl/mastering/master.h"
+#include "tl/mastering/stems.h"
 
 namespace tl::mastering {
 namespace {
@@ -14,12 +17,24 @@ namespace {
 // Where a value sits, for an error: "[[eq]] 2: gain".
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
+  explicit Reader(std::string path, std::string kind = "preset")
+      : path_(std::move(path)), kind_(std::move(kind)) {}
+  //! The same file, its errors placed within scope ("[[stem]] 2").
+  Reader within(std::string scope) const {
+    Reader r = *this;
+    r.scope_ = std::move(scope);
+    return r;
+  }
 
   Status fail(std::string_view where, std::string_view why) const {
-    std::string out = "preset '";
+    std::string out = kind_;
+    out += " '";
     out += path_;
     out += "': ";
+    if (!scope_.empty()) {
+      out += scope_;
+      out += where.empty() ? ": " : " ";
+    }
     if (!where.empty()) {
       out += where;
       out += ": ";
@@ -70,7 +85,7 @@ class Reader {
   }
 
  private:
-  std::string path_;
+  std::string path_, kind_, scope_;
 };
 
 Status read_eq(const Reader& r, const toml::node& node, std::vector<dsp::EqBandParams>& out) {
@@ -184,29 +199,79 @@ Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationP
   return {};
 }
 
+// The chain's keys of a table (a preset file's top, or a stem): width, eq_linear, [[eq]],
+// [multiband], [saturation].
+Status read_chain(const Reader& r, const toml::table& t, ChainSettings& chain) {
+  std::optional<double> width;
+  std::optional<bool> eq_linear;
+  Status s = r.number(t, "", "width", width);
+  if (s) s = r.get(t, "", "eq_linear", eq_linear, "true or false");
+  if (s && t.contains("eq")) s = read_eq(r, *t.get("eq"), chain.eq);
+  if (s && t.contains("multiband")) {
+    chain.multiband.emplace();
+    s = read_multiband(r, *t.get("multiband"), *chain.multiband);
+  }
+  if (s && t.contains("saturation")) {
+    chain.saturation.emplace();
+    s = read_saturation(r, *t.get("saturation"), *chain.saturation);
+  }
+  if (!s) return s;
+  chain.width = width.value_or(1.0);
+  chain.eq_linear = eq_linear.value_or(false);
+  // At the highest common rate: the input's own rate bounds the frequencies when it is mastered.
+  if (Status ok = check(chain, 192000.0); !ok) return r.fail("", ok.error());
+  return {};
+}
+
+constexpr std::array<std::string_view, 5> kChainKeys{"width", "eq", "eq_linear", "multiband", "saturation"};
+
+Result<toml::table> parse(const std::string& path, std::string_view kind) {
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    return Error{std::string(kind) + " '" + path + "': line " + std::to_string(at.line) + ", column " +
+                 std::to_string(at.column) + ": " + std::string(e.description())};
+  }
+}
+
+// Every key of t in one of the lists.
+Status only(const Reader& r, const toml::table& t, std::string_view where,
+            std::initializer_list<std::string_view> own) {
+  std::vector<std::string_view> known(own);
+  known.insert(known.end(), kChainKeys.begin(), kChainKeys.end());
+  for (const auto& [key, value] : t) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      std::string why = "no key '";
+      why += key.str();
+      why += "' here (known:";
+      for (std::string_view k : known) {
+        why += ' ';
+        why += k;
+      }
+      why += ')';
+      return r.fail(where, why);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<PresetFile> load_preset_file(const std::string& path) {
   const Reader r(path);
-  toml::table top;
-  try {
-    top = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    const auto& at = e.source().begin;
-    return Error{"preset '" + path + "': line " + std::to_string(at.line) + ", column " +
-                 std::to_string(at.column) + ": " + std::string(e.description())};
-  }
+  auto parsed = parse(path, "preset");
+  if (!parsed) return Error{parsed.error()};
+  const toml::table& top = *parsed;
   PresetFile p;
   p.path = path;
-  if (Status s = r.only(top, "",
-                        {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter",
-                         "width", "eq", "eq_linear", "multiband", "saturation"});
+  if (Status s =
+          only(r, top, "", {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter"});
       !s) {
     return Error{s.error()};
   }
   std::optional<std::string> name, delivery;
   std::optional<std::int64_t> bits, rate;
-  std::optional<double> width;
   Status s = r.get(top, "", "name", name, "a string");
   if (s) s = r.get(top, "", "delivery", delivery, "a string");
   if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
@@ -214,19 +279,7 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (s) s = r.get(top, "", "bits", bits, "16, 24 or 32");
   if (s) s = r.get(top, "", "rate", rate, "a sample rate in Hz");
   if (s) s = r.get(top, "", "limiter", p.limiter, "true or false");
-  if (s) s = r.number(top, "", "width", width);
-  std::optional<bool> eq_linear;
-  if (s) s = r.get(top, "", "eq_linear", eq_linear, "true or false");
-  if (eq_linear) p.chain.eq_linear = *eq_linear;
-  if (s && top.contains("eq")) s = read_eq(r, *top.get("eq"), p.chain.eq);
-  if (s && top.contains("multiband")) {
-    p.chain.multiband.emplace();
-    s = read_multiband(r, *top.get("multiband"), *p.chain.multiband);
-  }
-  if (s && top.contains("saturation")) {
-    p.chain.saturation.emplace();
-    s = read_saturation(r, *top.get("saturation"), *p.chain.saturation);
-  }
+  if (s) s = read_chain(r, top, p.chain);
   if (!s) return Error{s.error()};
   p.name = name.value_or("");
   p.delivery = delivery.value_or("");
@@ -249,10 +302,70 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (p.ceiling_dbtp && !(*p.ceiling_dbtp >= -20.0 && *p.ceiling_dbtp <= 0.0)) {
     return Error{r.fail("", "ceiling_dbtp must be between -20 and 0").error()};
   }
-  p.chain.width = width.value_or(1.0);
-  // At the highest common rate: the input's own rate bounds the frequencies when it is mastered.
-  if (Status ok = check(p.chain, 192000.0); !ok) return Error{r.fail("", ok.error()).error()};
   return p;
+}
+
+Result<StemsFile> load_stems_file(const std::string& path) {
+  const Reader file(path, "stems file");
+  auto parsed = parse(path, "stems file");
+  if (!parsed) return Error{parsed.error()};
+  const toml::table& top = *parsed;
+  for (const auto& [key, value] : top) {
+    if (key.str() != "stem")
+      return Error{file.fail("", "no key '" + std::string(key.str()) + "' here (known: stem)").error()};
+  }
+  const toml::array* list = top.get("stem") != nullptr ? top.get("stem")->as_array() : nullptr;
+  if (list == nullptr || list->empty()) {
+    return Error{file.fail("", "no stems: list them as [[stem]] tables").error()};
+  }
+  StemsFile out;
+  out.path = path;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const Reader r = file.within("[[stem]] " + std::to_string(i + 1));
+    const toml::table* t = (*list)[i].as_table();
+    if (t == nullptr) return Error{r.fail("", "must be a table").error()};
+    if (Status s = only(r, *t, "", {"name", "tracks", "file", "gain_db"}); !s) return Error{s.error()};
+    StemSpec stem;
+    std::optional<std::string> name, stem_file;
+    std::optional<double> gain;
+    Status s = r.get(*t, "", "name", name, "a string");
+    if (s) s = r.get(*t, "", "file", stem_file, "a string");
+    if (s) s = r.number(*t, "", "gain_db", gain);
+    if (s && t->contains("tracks")) {
+      const toml::array* tracks = t->get("tracks")->as_array();
+      if (tracks == nullptr) s = r.fail("", "tracks must be a list of \"NODE/CHANNEL\" or \"NODE/*\"");
+      for (std::size_t k = 0; s && tracks != nullptr && k < tracks->size(); ++k) {
+        const auto track = (*tracks)[k].value<std::string>();
+        if (!track || !valid_track_pattern(*track)) {
+          s = r.fail("", "tracks: entry " + std::to_string(k + 1) + " is not \"NODE/CHANNEL\" or \"NODE/*\"");
+        } else {
+          stem.tracks.push_back(*track);
+        }
+      }
+    }
+    if (s) s = read_chain(r, *t, stem.chain);
+    if (!s) return Error{s.error()};
+    if (!name || name->empty() || name->find_first_of("/\\") != std::string::npos || name->front() == '.') {
+      return Error{r.fail("", "name (the stem's file name, no slashes) is needed").error()};
+    }
+    for (const StemSpec& other : out.stems) {
+      if (other.name == *name) return Error{r.fail("", "a second stem named '" + *name + "'").error()};
+    }
+    if (stem_file.has_value() == !stem.tracks.empty()) {
+      return Error{r.fail("", "give it tracks (of the take) or a file, one of the two").error()};
+    }
+    if (gain && !(*gain >= -48.0 && *gain <= 24.0)) {
+      return Error{r.fail("", "gain_db must be between -48 and 24").error()};
+    }
+    stem.name = *name;
+    stem.gain_db = gain.value_or(0.0);
+    if (stem_file) {
+      const std::filesystem::path f(*stem_file);
+      stem.file = f.is_absolute() ? f.string() : (std::filesystem::path(path).parent_path() / f).string();
+    }
+    out.stems.push_back(std::move(stem));
+  }
+  return out;
 }
 
 }  // namespace tl::mastering

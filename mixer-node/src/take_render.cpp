@@ -372,14 +372,18 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
       return Error{"take.json lists a track without node, channel or file: file '" + tr.file + "', node '" +
                    node + "', channel " + std::to_string(channel)};
     }
-    if (!raw && tr.conform && (tr.conform->resampled || tr.conform->moved_samples != 0.0)) ++summary.moved;
-    auto track = open_track(dir, tr, raw, summary.sample_rate);
-    if (!track) return Error{track.error()};
     RenderNode& n = by_node[node];
     n.name = node;
     n.live_id = tr.node_id;
     const auto c = static_cast<std::size_t>(channel - 1);
     if (n.channels.size() <= c) n.channels.resize(c + 1);
+    if (options.include && !options.include(node, channel)) {
+      ++summary.silenced;  // its strip stays, fed silence (a null channel)
+      continue;
+    }
+    if (!raw && tr.conform && (tr.conform->resampled || tr.conform->moved_samples != 0.0)) ++summary.moved;
+    auto track = open_track(dir, tr, raw, summary.sample_rate);
+    if (!track) return Error{track.error()};
     n.channels[c] = std::move(track.value());
     if (options.as_live) {
       if (n.left_out.size() <= c) n.left_out.resize(c + 1);

@@ -146,20 +146,90 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no key 'targt_lufs'"), std::string::npos) << r.err;
 
-  // An album: two files, one gain, a folder with both and a CUE sheet; several files
-  // without --album is a bad option.
-  r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q"},
+  // An album: two files, one gain, a folder with each master, the two as one image 2 s
+  // apart and its CUE sheet; several files without --album is a bad option.
+  r = run({bin("tl-master"), "--album", in, dir + "/song-stream.wav", "-o", dir + "/album", "--json", "-q",
+           "--format", "flac"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto album = nlohmann::json::parse(r.out);
-  ASSERT_EQ(album["tracks"].size(), 2u);
+  ASSERT_EQ(album["songs"].size(), 2u);
   EXPECT_NEAR(album["album"]["after"]["integrated_lufs"].get<double>(), -14.0, 0.2);
-  EXPECT_TRUE(fs::exists(dir + "/album/song.wav"));
-  EXPECT_TRUE(fs::exists(dir + "/album/song-stream.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/album/01 song.flac"));
+  EXPECT_TRUE(fs::exists(dir + "/album/02 song-stream.flac"));
+  EXPECT_TRUE(fs::exists(dir + "/album/album.flac"));
   std::ifstream cue(dir + "/album/album.cue");
   const std::string sheet((std::istreambuf_iterator<char>(cue)), std::istreambuf_iterator<char>());
-  EXPECT_NE(sheet.find("FILE \"song.wav\" WAVE\n  TRACK 01 AUDIO"), std::string::npos) << sheet;
-  EXPECT_NE(sheet.find("FILE \"song-stream.wav\" WAVE\n  TRACK 02 AUDIO"), std::string::npos) << sheet;
+  EXPECT_NE(
+      sheet.find("FILE \"album.flac\" WAVE\n  TRACK 01 AUDIO\n    TITLE \"song\"\n    INDEX 01 00:00:00"),
+      std::string::npos)
+      << sheet;
+  EXPECT_NE(sheet.find("TITLE \"song-stream\""), std::string::npos) << sheet;
+  EXPECT_EQ(album["songs"][1]["index_01"].get<std::string>(), sheet.substr(sheet.rfind("INDEX 01 ") + 9, 8));
+
+  // An album file: its titles, ISRCs and a crossfade; its mistakes are bad options (2).
+  {
+    std::ofstream(dir + "/album.toml") << "title = \"Two Songs\"\npreset = \"ebu-r128\"\n"
+                                          "[[song]]\nfile = \"song.wav\"\ntitle = \"First\"\n"
+                                          "isrc = \"GBAYE2600001\"\ncrossfade = 1.0\n"
+                                          "[[song]]\nfile = \"song-stream.wav\"\ntitle = \"Second\"\n";
+    std::ofstream(dir + "/typo-album.toml")
+        << "[[song]]\nfile = \"song.wav\"\ntitle = \"A\"\nisrc = \"GB1\"\n";
+  }
+  r = run({bin("tl-master"), "--album-file", dir + "/album.toml", "-o", dir + "/album2", "--json", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto two = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(two["album"]["after"]["integrated_lufs"].get<double>(), -23.0, 0.5);
+  EXPECT_LE(two["image"]["figures"]["true_peak_dbtp"].get<double>(), -1.0);
+  EXPECT_GT(two["songs"][1]["crossfade_in_seconds"].get<double>(), 0.98);
+  const std::string sheet2 = read_file(dir + "/album2/album.cue");
+  EXPECT_NE(sheet2.find("TITLE \"Two Songs\""), std::string::npos) << sheet2;
+  EXPECT_NE(sheet2.find("ISRC GBAYE2600001"), std::string::npos) << sheet2;
+  const auto start = two["songs"][1]["start_frame"].get<std::int64_t>();
+  const int per_cd_frame = read_audio(dir + "/album2/album.wav").rate / 75;
+  EXPECT_EQ(start % per_cd_frame, 0);
+  const std::string index = two["songs"][1]["index_01"].get<std::string>();
+  EXPECT_EQ(((std::stoll(index.substr(0, 2)) * 60 + std::stoll(index.substr(3, 2))) * 75 +
+             std::stoll(index.substr(6, 2))) *
+                per_cd_frame,
+            start);
+  EXPECT_NE(sheet2.find("INDEX 01 " + index), std::string::npos) << sheet2;
+  r = run({bin("tl-master"), "--album-file", dir + "/typo-album.toml", "-o", dir + "/album3"}, timeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("song 1: isrc:"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/album3"));
+  // A song that is not there cannot be mastered (1), and leaves no folder behind.
+  std::ofstream(dir + "/missing.toml") << "[[song]]\nfile = \"nowhere.wav\"\ntitle = \"A\"\n";
+  r = run({bin("tl-master"), "--album-file", dir + "/missing.toml", "-o", dir + "/album4"}, timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("song 1: '" + dir + "/nowhere.wav': no such file"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/album4"));
+  // A take folder as a song: mixed first (as tl-render mixes it), the mix not left behind.
+  const std::string take = dir + "/take";
+  fs::create_directories(take);
+  std::vector<std::int32_t> tone;
+  for (int i = 0; i < 2 * 48000; ++i) {
+    tone.push_back(static_cast<std::int32_t>(
+                       std::lround(0.2 * std::sin(2 * std::numbers::pi * 440.0 * i / 48000.0) * 8388607.0)) *
+                   256);
+  }
+  ASSERT_TRUE(write_wav(take + "/x-1.wav", 48000, 1, SF_FORMAT_PCM_24, tone));
+  std::ofstream(take + "/take.json") << R"({"state": "complete", "sample_rate": 48000, "frames": 96000, )"
+                                     << R"("tracks": [{"node": "x", "channel": 1, "file": "x-1.wav"}]})";
+  std::ofstream(take + "/automation.json")
+      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, "initial": {}, "changes": []})";
+  std::ofstream(dir + "/takes.toml") << "[[song]]\nfile = \"take\"\ntitle = \"Take\"\ngap = "
+                                        "1\n[[song]]\nfile = \"take/\"\ntitle = \"Again\"\n";
+  r = run({bin("tl-master"), "--album-file", dir + "/takes.toml", "-o", dir + "/takes", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir + "/takes/01 Take.wav"));
+  EXPECT_TRUE(fs::exists(dir + "/takes/02 Again.wav"));
+  EXPECT_NE(read_file(dir + "/takes/album.cue").find("INDEX 01 00:03:00"), std::string::npos)
+      << "2 s, then 1 s of gap";
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/takes")) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 4u) << "two songs, the image and the sheet: the takes' mixes are not left behind";
   r = run({bin("tl-master"), in, dir + "/song-stream.wav", "-o", dir + "/two.wav"}, timeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--album"), std::string::npos) << r.err;
@@ -277,6 +347,108 @@ TEST(MasterProgram, MatchesAReferenceAndSaysWhatItChanged) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("missing.wav"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/bad.wav"));
+}
+
+}  // namespace
+}  // namespace tl::test
+
+namespace tl::test {
+namespace {
+
+TEST(MasterProgram, MastersATakeAsStemsWithTheRestKept) {
+  const std::string dir = make_work_dir("master_program_stems");
+  // A take of three nodes: a kit (two channels, a click at 1.000 s on the first), a voice
+  // (a click at 1.500 s) and a guitar no stem names.
+  const std::string take = dir + "/take";
+  fs::create_directories(take);
+  const auto track = [&](const std::string& name, double hz, double click_at) {
+    std::vector<std::int32_t> s;
+    for (int i = 0; i < 3 * 48000; ++i) {
+      const double t = i / 48000.0;
+      const double v = (std::fabs(t - click_at) < 0.5 / 48000.0 ? 0.5 : 0.0) +
+                       0.03 * std::sin(2 * std::numbers::pi * hz * t);
+      s.push_back(static_cast<std::int32_t>(std::lround(v * 8388607.0)) * 256);
+    }
+    ASSERT_TRUE(write_wav(take + "/" + name + ".wav", 48000, 1, SF_FORMAT_PCM_24, s));
+  };
+  track("kit-1", 110.0, 1.0);
+  track("kit-2", 220.0, -1.0);
+  track("voice-1", 660.0, 1.5);
+  track("gtr-1", 330.0, -1.0);
+  std::ofstream(take + "/take.json")
+      << R"({"state": "complete", "sample_rate": 48000, "frames": 144000, "tracks": [)"
+      << R"({"node": "kit", "channel": 1, "file": "kit-1.wav"}, {"node": "kit", "channel": 2, "file": "kit-2.wav"},)"
+      << R"({"node": "voice", "channel": 1, "file": "voice-1.wav"}, {"node": "gtr", "channel": 1, "file": "gtr-1.wav"}]})";
+  std::ofstream(take + "/automation.json")
+      << R"({"mix": {"block_frames": 48, "block_origin": 0, "lookahead_frames": 0}, "initial": {}, "changes": []})";
+  std::ofstream(dir + "/stems.toml") << R"(
+[[stem]]
+name = "drums"
+tracks = ["kit/*"]
+
+[[stem]]
+name = "vocals"
+tracks = ["voice/1"]
+gain_db = -1.0
+[stem.saturation]
+drive = 4
+[[stem.eq]]
+type = "high-shelf"
+freq = 6000
+gain = 2
+)";
+  const auto timeout = std::chrono::seconds(120);
+  RunResult r = run({bin("tl-master"), take, "-o", dir + "/master.wav", "--stems", dir + "/stems.toml",
+                     "--target", "-30", "--json", "-q"},
+                    timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["stems"].size(), 3u);
+  EXPECT_EQ(j["stems"][0]["name"], "drums");
+  EXPECT_EQ(j["stems"][2]["name"], "rest") << "the guitar is in no stem: kept as 'rest'";
+  EXPECT_NE(j["stems"][1]["chain"].get<std::string>().find("saturation"), std::string::npos);
+  EXPECT_NEAR(j["after"]["integrated_lufs"].get<double>(), -30.0, 0.2);
+  for (const char* stem : {"drums", "vocals", "rest"})
+    EXPECT_TRUE(fs::exists(dir + "/master-stems/" + stem + ".wav")) << stem;
+  // The mixes of the stems are not left behind.
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 2u) << "stems.toml and master.wav";
+  // The clicks where they were: the kit's at 1.000 s, the voice's (through saturation) at 1.500 s.
+  const Audio m = read_audio(dir + "/master.wav");
+  ASSERT_EQ(m.frames(), 3 * 48000);
+  const auto peak = [&](std::int64_t from, std::int64_t to) {
+    std::int64_t at = from;
+    for (std::int64_t i = from; i < to; ++i) {
+      if (std::abs(m.samples[static_cast<std::size_t>(2 * i)]) >
+          std::abs(m.samples[static_cast<std::size_t>(2 * at)]))
+        at = i;
+    }
+    return at;
+  };
+  EXPECT_EQ(peak(0, 60000), 48000);
+  EXPECT_EQ(peak(60000, 100000), 72000);
+
+  // Mistakes: a pattern no track matches, a track in two stems, a stems file's typo (2);
+  // tracks without the take (2).
+  const auto refused = [&](const std::string& text, const std::vector<std::string>& extra,
+                           const std::string& says) {
+    std::ofstream(dir + "/bad.toml") << text;
+    std::vector<std::string> args{bin("tl-master")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const char* a : {"-o", "", "--stems", "", "-q"}) args.emplace_back(a);
+    args[args.size() - 4] = dir + "/bad.wav";
+    args[args.size() - 2] = dir + "/bad.toml";
+    RunResult b = run(args, timeout);
+    EXPECT_EQ(b.exit_code, 2) << text << b.err;
+    EXPECT_NE(b.err.find(says), std::string::npos) << b.err;
+    EXPECT_FALSE(fs::exists(dir + "/bad.wav"));
+  };
+  refused("[[stem]]\nname = \"keys\"\ntracks = [\"keys/1\"]\n", {take}, "no track of the take is keys/1");
+  refused("[[stem]]\nname = \"a\"\ntracks = [\"kit/*\"]\n[[stem]]\nname = \"b\"\ntracks = [\"kit/2\"]\n",
+          {take}, "track kit/2 is in stem 'a' and in 'b'");
+  refused("[[stem]]\nname = \"a\"\ntrack = [\"kit/1\"]\n", {take}, "no key 'track'");
+  refused("[[stem]]\nname = \"a\"\ntracks = [\"kit/1\"]\n", {}, "give the take folder");
 }
 
 }  // namespace

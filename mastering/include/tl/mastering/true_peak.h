@@ -25,6 +25,8 @@ class PreciseTruePeak {
   void flush() noexcept;
   //! Linear true peak so far.
   float peak() const noexcept { return peak_; }
+  //! Starts a new peak reading, the interpolator's history kept (a stretch of a stream).
+  void reset_peak() noexcept { peak_ = 0.0f; }
 
  private:
   void push(float x) noexcept;      // remembers x and measures the values around it

@@ -33,6 +33,9 @@ struct RenderOptions {
   //! live mix found missing (take.json live_concealed) left out, so the engine conceals
   //! them the same way. Implies raw.
   bool as_live = false;
+  //! When set, only the tracks it accepts (node name, channel from 1) are heard; the rest
+  //! play silence through their strips (a stem: part of the take through the whole mix).
+  std::function<bool(const std::string& node, std::uint32_t channel)> include;
   //! Called about twice a second of work: seconds rendered, seconds in all.
   std::function<void(double done, double total)> progress;
 };
@@ -42,6 +45,7 @@ struct RenderSummary {
   std::int64_t frames = 0;
   std::uint32_t sample_rate = 0;
   std::size_t tracks = 0;
+  std::size_t silenced = 0;   //!< tracks `include` left out (played as silence)
   std::size_t changes = 0;    //!< automation changes applied
   std::size_t skipped = 0;    //!< scene or change targets with no track in the take
   std::size_t moved = 0;      //!< tracks the conform moved or resampled (rendered from the
