@@ -46,6 +46,23 @@ std::string figures_line(const LoudnessFigures& f) {
   return buf;
 }
 
+nlohmann::json to_json(const std::vector<tl::mastering::VinylWarning>& warnings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : warnings) {
+    nlohmann::json j{{"kind", w.kind}, {"file", w.file}, {"message", w.message}};
+    if (w.to_s > 0.0) {
+      j["from_s"] = w.from_s;
+      j["to_s"] = w.to_s;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+void print_warnings(const std::vector<tl::mastering::VinylWarning>& warnings) {
+  for (const auto& w : warnings) std::printf("  warning: %s\n", w.message.c_str());
+}
+
 void print_head() {
   std::printf("  %-7s %13s %9s %15s %13s %13s %9s\n", "", "integrated", "range", "short-term max",
               "true peak", "sample peak", "PLR");
@@ -108,14 +125,15 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
                         {"before", to_json(t.before)},
                         {"after", to_json(t.after)}});
     }
-    const nlohmann::json j{{"album", {{"before", to_json(done->before)}, {"after", to_json(done->after)}}},
-                           {"tracks", tracks},
-                           {"target_lufs", settings.target_lufs},
-                           {"ceiling_dbtp", settings.ceiling_dbtp},
-                           {"gain_db", done->gain_db},
-                           {"limiter_ceiling_dbtp", done->ceiling_used_dbtp},
-                           {"renders", done->passes},
-                           {"cue", cue}};
+    nlohmann::json j{{"album", {{"before", to_json(done->before)}, {"after", to_json(done->after)}}},
+                     {"tracks", tracks},
+                     {"target_lufs", settings.target_lufs},
+                     {"ceiling_dbtp", settings.ceiling_dbtp},
+                     {"gain_db", done->gain_db},
+                     {"limiter_ceiling_dbtp", done->ceiling_used_dbtp},
+                     {"renders", done->passes},
+                     {"cue", cue}};
+    if (settings.vinyl) j["warnings"] = to_json(done->warnings);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -132,6 +150,7 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
   print_row("after", done->after);
   std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n", done->gain_db,
               done->ceiling_used_dbtp, done->passes, cue.c_str());
+  print_warnings(done->warnings);
   return 0;
 }
 
@@ -154,7 +173,8 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, plot_path;
+  std::string multiband_spec, saturate_spec, deess_spec, plot_path;
+  double highpass = 0.0, mono_bass = 0.0, side_minutes = 22.0;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
   app.add_option(
       "input", inputs,
@@ -192,6 +212,22 @@ int main(int argc, char** argv) {
   app.add_option("--saturate", saturate_spec,
                  "tape-style saturation after the other stages, DRIVE[:MIX[:BIAS]]: drive 0..24 dB, the wet "
                  "share 0..1 (1), asymmetry 0..0.3 (0); 8x oversampled");
+  auto* highpass_opt =
+      app.add_option("--highpass", highpass,
+                     "high-pass first in the chain, HZ (24 dB/oct Butterworth, -3 dB there; 10..200, 0 none; "
+                     "vinyl: 25)");
+  auto* mono_bass_opt =
+      app.add_option("--mono-bass", mono_bass,
+                     "the side under HZ removed, the mid kept (Linkwitz-Riley, sums flat; 20..500, 0 none; "
+                     "vinyl: 150)");
+  app.add_option("--deess", deess_spec,
+                 "a de-esser after the EQ, THRESHOLD[:RATIO[:RANGE]] or off: the 5-10 kHz band turned "
+                 "down when its level (dBFS, before the gain) rises over THRESHOLD, RATIO (4), at most "
+                 "RANGE dB (6); vinyl: -20");
+  auto* side_opt = app.add_option("--side-minutes", side_minutes,
+                                  "the longest vinyl side before a warning (22: 12-inch at 33 1/3 rpm); "
+                                  "turns the vinyl checks on with any preset")
+                       ->check(CLI::Range(1.0, 60.0));
   auto* width_opt =
       app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
           ->check(CLI::Range(0.0, 2.0));
@@ -217,7 +253,8 @@ int main(int argc, char** argv) {
       std::string format;  // the delivery's rate and depth, when the preset sets them
       if (p.rate != 0) format += std::to_string(p.rate) + " Hz ";
       if (p.bits != 0) format += std::to_string(p.bits) + "-bit";
-      std::printf("%-10s %6.1f LUFS %5.1f dBTP %-15s %.*s\n", std::string(p.name).c_str(), p.target_lufs,
+      if (!p.limiter) format += format.empty() ? "no limiter" : ", no limiter";
+      std::printf("%-10s %6.1f LUFS %5.1f dBTP %-18s %.*s\n", std::string(p.name).c_str(), p.target_lufs,
                   p.ceiling_dbtp, format.c_str(), static_cast<int>(p.what.size()), p.what.data());
     }
     return 0;
@@ -303,8 +340,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   // The file's chain, each stage an option names replaced by the option's.
-  tl::mastering::ChainSettings chain = file ? file->chain : tl::mastering::ChainSettings{};
+  tl::mastering::ChainSettings chain = file ? file->chain : tl::mastering::chain_of(*preset);
   if (width_opt->count()) chain.width = width;
+  if (highpass_opt->count()) chain.highpass_hz = highpass;
+  if (mono_bass_opt->count()) chain.mono_bass_hz = mono_bass;
+  if (deess_spec == "off") {
+    chain.deess.reset();
+  } else if (!deess_spec.empty()) {
+    auto deess = tl::mastering::parse_deess(deess_spec);
+    if (!deess) {
+      std::fprintf(stderr, "tl-master: %s\n", deess.error().c_str());
+      return 2;
+    }
+    chain.deess = *deess;
+  }
   if (!eq_specs.empty()) chain.eq.clear();
   for (const auto& spec : eq_specs) {
     auto band = tl::mastering::parse_eq_band(spec);
@@ -341,10 +390,14 @@ int main(int argc, char** argv) {
   tl::mastering::MasterSettings settings{
       .target_lufs = target_opt->count() ? target : f.target_lufs.value_or(preset->target_lufs),
       .ceiling_dbtp = ceiling_opt->count() ? ceiling : f.ceiling_dbtp.value_or(preset->ceiling_dbtp),
-      .limiter = !no_limiter && f.limiter.value_or(true),
+      .limiter = !no_limiter && f.limiter.value_or(preset->limiter),
       .bits = bits != 0 ? bits : f.bits.value_or(preset->bits),
       .rate = rate_opt->count() ? rate : f.rate.value_or(preset->rate),
       .chain = chain};
+  if (preset->vinyl_checks || side_opt->count()) {
+    settings.vinyl = tl::mastering::VinylChecks{};
+    settings.vinyl->side_minutes = side_opt->count() ? side_minutes : f.side_minutes.value_or(22.0);
+  }
   if (album) {
     const int code = master_album(inputs, output, settings, json, progress);
     end_progress();
@@ -416,6 +469,7 @@ int main(int argc, char** argv) {
                      {"after", to_json(r.after)},
                      {"chain", r.chain}};
     if (r.shaped) j["shaped"] = to_json(*r.shaped);
+    if (settings.vinyl) j["warnings"] = to_json(r.warnings);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -428,8 +482,18 @@ int main(int argc, char** argv) {
   if (r.shaped) print_row("chain", *r.shaped);
   print_row("after", r.after);
   if (r.shaped) std::printf("  chain: %s\n", r.chain.c_str());
-  std::printf(
-      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
-      r.gain_db, r.ceiling_used_dbtp, r.passes);
+  if (settings.limiter) {
+    std::printf(
+        "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
+        r.gain_db, r.ceiling_used_dbtp, r.passes);
+  } else {
+    std::printf("  gain %+.2f dB, no limiter, %d render(s); after: measured from the file written\n",
+                r.gain_db, r.passes);
+  }
+  if (settings.vinyl) {
+    if (r.warnings.empty())
+      std::printf("  vinyl checks: low-end phase, inter-sample peaks, side length: fine\n");
+    print_warnings(r.warnings);
+  }
   return 0;
 }

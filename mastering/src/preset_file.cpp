@@ -184,6 +184,26 @@ Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationP
   return {};
 }
 
+Status read_deess(const Reader& r, const toml::node& node, dsp::DeEsserParams& out) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return r.fail("deess", "must be a table ([deess])");
+  if (Status s = r.only(*t, "[deess]", {"threshold", "ratio", "range", "low", "high"}); !s) return s;
+  std::optional<double> threshold, ratio, range, low, high;
+  if (Status s = r.number(*t, "[deess]", "threshold", threshold); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "ratio", ratio); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "range", range); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "low", low); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "high", high); !s) return s;
+  if (!threshold) return r.fail("[deess]", "threshold (dBFS) is needed");
+  out = dsp::DeEsserParams{};
+  out.threshold_db = static_cast<float>(*threshold);
+  out.ratio = static_cast<float>(ratio.value_or(4.0));
+  out.range_db = static_cast<float>(range.value_or(6.0));
+  out.low_hz = static_cast<float>(low.value_or(5000.0));
+  out.high_hz = static_cast<float>(high.value_or(10000.0));
+  return {};
+}
+
 }  // namespace
 
 Result<PresetFile> load_preset_file(const std::string& path) {
@@ -198,17 +218,29 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   }
   PresetFile p;
   p.path = path;
-  if (Status s = r.only(top, "",
-                        {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter",
-                         "width", "eq", "multiband", "saturation"});
+  if (Status s =
+          r.only(top, "",
+                 {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter", "width",
+                  "highpass", "mono_bass", "side_minutes", "eq", "deess", "multiband", "saturation"});
       !s) {
     return Error{s.error()};
   }
   std::optional<std::string> name, delivery;
   std::optional<std::int64_t> bits, rate;
-  std::optional<double> width;
+  std::optional<double> width, highpass, mono_bass;
   Status s = r.get(top, "", "name", name, "a string");
   if (s) s = r.get(top, "", "delivery", delivery, "a string");
+  // The delivery preset's own stages first; the file's keys go over them.
+  if (s && delivery) {
+    if (const auto base = find_preset(*delivery)) p.chain = chain_of(*base);
+  }
+  if (s) s = r.number(top, "", "highpass", highpass);
+  if (s) s = r.number(top, "", "mono_bass", mono_bass);
+  if (s) s = r.number(top, "", "side_minutes", p.side_minutes);
+  if (s && top.contains("deess")) {
+    p.chain.deess.emplace();
+    s = read_deess(r, *top.get("deess"), *p.chain.deess);
+  }
   if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
   if (s) s = r.number(top, "", "ceiling_dbtp", p.ceiling_dbtp);
   if (s) s = r.get(top, "", "bits", bits, "16, 24 or 32");
@@ -247,6 +279,11 @@ Result<PresetFile> load_preset_file(const std::string& path) {
     return Error{r.fail("", "ceiling_dbtp must be between -20 and 0").error()};
   }
   p.chain.width = width.value_or(1.0);
+  if (highpass) p.chain.highpass_hz = *highpass;
+  if (mono_bass) p.chain.mono_bass_hz = *mono_bass;
+  if (p.side_minutes && !(*p.side_minutes >= 1.0 && *p.side_minutes <= 60.0)) {
+    return Error{r.fail("", "side_minutes must be between 1 and 60").error()};
+  }
   // At the highest common rate: the input's own rate bounds the frequencies when it is mastered.
   if (Status ok = check(p.chain, 192000.0); !ok) return Error{r.fail("", ok.error()).error()};
   return p;

@@ -25,6 +25,13 @@ class PreciseTruePeak {
   void flush() noexcept;
   //! Linear true peak so far.
   float peak() const noexcept { return peak_; }
+  //! The true peak since the last call (linear), starting a new window: the history is
+  //! kept, so a window's peak includes what lies between its first sample and the one before.
+  float take_peak() noexcept {
+    const float p = peak_;
+    peak_ = 0.0f;
+    return p;
+  }
 
  private:
   void push(float x) noexcept;      // remembers x and measures the values around it
