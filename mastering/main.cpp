@@ -59,8 +59,16 @@ nlohmann::json to_json(const std::vector<tl::mastering::VinylWarning>& warnings)
   return out;
 }
 
-void print_warnings(const std::vector<tl::mastering::VinylWarning>& warnings) {
-  for (const auto& w : warnings) std::printf("  warning: %s\n", w.message.c_str());
+// One line each; with_file: the file's name first (an album's tracks).
+void print_warnings(const std::vector<tl::mastering::VinylWarning>& warnings, bool with_file = false) {
+  for (const auto& w : warnings) {
+    if (with_file && !w.file.empty()) {
+      std::printf("  warning: %s: %s\n", std::filesystem::path(w.file).filename().string().c_str(),
+                  w.message.c_str());
+    } else {
+      std::printf("  warning: %s\n", w.message.c_str());
+    }
+  }
 }
 
 void print_head() {
@@ -148,9 +156,14 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
   std::printf("  album\n");
   print_row("before", done->before);
   print_row("after", done->after);
-  std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n", done->gain_db,
-              done->ceiling_used_dbtp, done->passes, cue.c_str());
-  print_warnings(done->warnings);
+  if (settings.limiter) {
+    std::printf("  gain %+.2f dB for every track, limiter ceiling %.2f dBTP, %d render(s); %s\n",
+                done->gain_db, done->ceiling_used_dbtp, done->passes, cue.c_str());
+  } else {
+    std::printf("  gain %+.2f dB for every track, no limiter, %d render(s); %s\n", done->gain_db,
+                done->passes, cue.c_str());
+  }
+  print_warnings(done->warnings, /*with_file=*/true);
   return 0;
 }
 

@@ -215,12 +215,13 @@ Result<std::vector<VinylWarning>> check_for_vinyl(std::span<const std::string> s
     }
   }
   if (seconds > c.side_minutes * 60.0) {
-    out.push_back({.kind = "side-length",
-                   .file = side.empty() ? std::string() : side.front(),
-                   .message = std::string(side.size() > 1 ? "the side" : "the side (this file)") + " is " +
-                              clock_time(seconds) + " long, over " + clock_time(c.side_minutes * 60.0) +
-                              " for a 12-inch at 33 1/3 rpm: the grooves must sit closer, so the cut will be "
-                              "quieter and lighter in the bass; split it over more sides, or expect that"});
+    out.push_back(
+        {.kind = "side-length",
+         .file = side.empty() ? std::string() : side.front(),
+         .message = std::string(side.size() > 1 ? "the side" : "the side (this file)") + " is " +
+                    clock_time(seconds) + " long, over " + clock_time(c.side_minutes * 60.0) +
+                    " for a 12-inch at 33 1/3 rpm: the grooves must sit closer, so the cut will be "
+                    "quieter and lighter in the bass; split it over more sides, or accept a quieter cut"});
   }
   return out;
 }

@@ -332,6 +332,28 @@ TEST_F(VinylTest, AGainOverTheCeilingIsRefusedNamingTheFix) {
   EXPECT_FALSE(fs::exists(path("out.wav")));
 }
 
+TEST_F(VinylTest, AnAlbumIsOneSideAndEachTrackKeepsItsOwnWarnings) {
+  // Two tracks, the second with antiphase bass above the mono-bass split (200 Hz), 12 s in
+  // all against a 9 s side: the side's length is one warning, the phase is the second's.
+  const std::string a = write("a.wav", 6.0, music());
+  const std::string b = write("b.wav", 6.0, [](double t, int c) {
+    return (c == 1 ? -0.3 : 0.3) * std::sin(2 * kPi * 200.0 * t) + 0.1 * std::sin(2 * kPi * 1000.0 * t);
+  });
+  MasterSettings s = vinyl_settings();
+  s.vinyl->side_minutes = 0.15;
+  auto r = master_album({a, b}, {path("a-m.wav"), path("b-m.wav")}, s);
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(count(r->warnings, "side-length"), 1u);
+  EXPECT_EQ(count(r->warnings, "out-of-phase-low-end"), 1u);
+  for (const auto& w : r->warnings) std::printf("album: %s\n", w.message.c_str());
+  EXPECT_EQ(count(r->tracks[1].warnings, "out-of-phase-low-end"), 1u);
+  EXPECT_EQ(r->tracks[1].warnings.front().file, path("b-m.wav"));
+  EXPECT_EQ(count(r->tracks[0].warnings, "out-of-phase-low-end"), 0u);
+  const auto side = std::find_if(r->warnings.begin(), r->warnings.end(),
+                                 [](const auto& w) { return w.kind == "side-length"; });
+  EXPECT_NE(side->message.find("0:12.0 long"), std::string::npos) << side->message;
+}
+
 TEST_F(VinylTest, APresetFileBuildsOnVinylAndSetsItsStages) {
   const std::string file = path("cut.toml");
   std::ofstream(file) << "delivery = \"vinyl\"\nmono_bass = 120.0\nside_minutes = 18.0\n"
