@@ -362,6 +362,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
     report.rate = settings.rate != 0 ? settings.rate : info.rate;
     report.resampled = report.rate != info.rate;
     report.chain = settings.chain.describe();
+    if (info.channels == 1 && settings.chain.mono_bass_hz != 0.0)
+      report.chain += " (a mono input: no side to remove)";
   }
   const AudioInfo& info = tracks[0].reader->info();
   const std::uint32_t rate = tracks[0].report.rate;

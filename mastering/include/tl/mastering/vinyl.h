@@ -19,11 +19,11 @@ struct VinylChecks {
   //! The longest side cut at full level: about 22 minutes at 33 1/3 rpm on 12" (commonly
   //! given as 18-22; past that the level or the bass comes down).
   double side_minutes = 22.0;
-  double phase_below_hz = 300.0;     //!< the low end whose phase is checked (LR4 low-pass)
-  double min_correlation = -0.2;     //!< L/R correlation of that low end under this warns
-  double phase_window_s = 0.5;       //!< over windows this long
-  double low_end_floor_db = -40.0;   //!< a window whose low end is quieter (RMS, dBFS) is not judged
-  double isp_margin_db = 0.5;        //!< a true peak this far over the samples around it warns...
+  double phase_below_hz = 300.0;    //!< the low end whose phase is checked (LR4 low-pass)
+  double min_correlation = -0.2;    //!< L/R correlation of that low end under this warns
+  double phase_window_s = 0.5;      //!< over windows this long
+  double low_end_floor_db = -40.0;  //!< a window whose low end is quieter (RMS, dBFS) is not judged
+  double isp_margin_db = 1.0;       //!< a true peak this far over the samples warns (noisy music: 0.5-0.8)...
   double isp_near_ceiling_db = 6.0;  //!< ...when it is within this of the ceiling (or over it)
 };
 
