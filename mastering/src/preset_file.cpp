@@ -186,7 +186,7 @@ Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationP
 
 Status read_deess(const Reader& r, const toml::node& node, dsp::DeEsserParams& out) {
   const toml::table* t = node.as_table();
-  if (t == nullptr) return r.fail("deess", "must be a table ([deess])");
+  if (t == nullptr) return r.fail("deess", "must be a table ([deess]), or false (none)");
   if (Status s = r.only(*t, "[deess]", {"threshold", "ratio", "range", "low", "high"}); !s) return s;
   std::optional<double> threshold, ratio, range, low, high;
   if (Status s = r.number(*t, "[deess]", "threshold", threshold); !s) return s;
@@ -238,8 +238,13 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (s) s = r.number(top, "", "mono_bass", mono_bass);
   if (s) s = r.number(top, "", "side_minutes", p.side_minutes);
   if (s && top.contains("deess")) {
-    p.chain.deess.emplace();
-    s = read_deess(r, *top.get("deess"), *p.chain.deess);
+    // deess = false: the delivery preset's de-esser off.
+    if (const auto* off = top.get("deess")->as_boolean(); off != nullptr && !off->get()) {
+      p.chain.deess.reset();
+    } else {
+      p.chain.deess.emplace();
+      s = read_deess(r, *top.get("deess"), *p.chain.deess);
+    }
   }
   if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
   if (s) s = r.number(top, "", "ceiling_dbtp", p.ceiling_dbtp);

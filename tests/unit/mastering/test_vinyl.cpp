@@ -374,6 +374,13 @@ TEST_F(VinylTest, APresetFileBuildsOnVinylAndSetsItsStages) {
   EXPECT_EQ(q->chain.highpass_hz, 30.0);
   EXPECT_EQ(q->chain.mono_bass_hz, 0.0) << "streaming brings no stages";
   EXPECT_FALSE(q->chain.deess);
+  const std::string off = path("off.toml");
+  std::ofstream(off) << "delivery = \"vinyl\"\ndeess = false\nhighpass = 0\n";
+  auto o = load_preset_file(off);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_FALSE(o->chain.deess) << "vinyl's de-esser turned off";
+  EXPECT_EQ(o->chain.highpass_hz, 0.0);
+  EXPECT_EQ(o->chain.mono_bass_hz, 150.0);
   const std::string typo = path("typo.toml");
   std::ofstream(typo) << "delivery = \"vinyl\"\n[deess]\nthreshold = -20\nratoi = 3\n";
   auto t = load_preset_file(typo);

@@ -19,7 +19,8 @@
 //!   mono_bass = 150.0           # Hz, 20..500 (0: none): the side under it removed
 //!   side_minutes = 22.0         # with delivery = "vinyl": the longest side before a warning
 //!
-//!   [deess]                     # after the EQ; off unless here (or in the delivery preset)
+//!   [deess]                     # after the EQ; off unless here (or in the delivery preset;
+//!                               # deess = false turns that one off)
 //!   threshold = -20.0           # dBFS of the 5-10 kHz band where the chain runs
 //!   ratio = 4.0                 # 1..20 (4)
 //!   range = 6.0                 # dB, the most it cuts, 0..24 (6)
