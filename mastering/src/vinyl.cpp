@@ -33,8 +33,8 @@ class Ranges {
   void add(double from, double to, double value, bool low_is_bad, double a = 0.0, double b = 0.0) {
     const bool worse =
         ranges_.empty() || (low_is_bad ? value < ranges_.back().worst : value > ranges_.back().worst);
-    if (!ranges_.empty() && std::fabs(ranges_.back().to_s - from) < 1e-9) {
-      ranges_.back().to_s = to;
+    if (!ranges_.empty() && from <= ranges_.back().to_s + 1e-9) {  // next to it, or overlapping
+      ranges_.back().to_s = std::max(ranges_.back().to_s, to);
       if (worse) {
         ranges_.back().worst = value;
         ranges_.back().a = a;
@@ -78,6 +78,9 @@ Result<FileFindings> scan(const std::string& path, const VinylChecks& c, double 
   std::int64_t in_phase = 0, in_isp = 0, at = 0;
   std::array<PreciseTruePeak, 2> tp{};
   float sample_peak = 0.0f;
+  // The meter finds the values around a sample when the sample kTaps / 2 later arrives.
+  std::array<std::array<float, PreciseTruePeak::kTaps / 2>, 2> delayed{};
+  std::array<std::size_t, 2> delay_pos{};
   const double near_db = ceiling_dbtp - c.isp_near_ceiling_db;
 
   const auto end_phase_window = [&](std::int64_t frames) {
@@ -118,7 +121,14 @@ Result<FileFindings> scan(const std::string& path, const VinylChecks& c, double 
       for (std::size_t k = 0; k < ch; ++k) {
         const std::span<const float> part(planar[k].data() + i, m);
         tp[k].process(part);
-        for (const float v : part) sample_peak = std::max(sample_peak, std::fabs(v));
+        // The samples as late as the meter's values, so a window's two peaks are of the
+        // same stretch (a transient at a window's end is not an inter-sample peak in the next).
+        auto& d = delayed[k];
+        for (const float v : part) {
+          sample_peak = std::max(sample_peak, d[delay_pos[k]]);
+          d[delay_pos[k]] = std::fabs(v);
+          delay_pos[k] = (delay_pos[k] + 1) % d.size();
+        }
       }
       if (ch == 2) {
         for (std::size_t j = i; j < i + m; ++j) {
@@ -143,8 +153,13 @@ Result<FileFindings> scan(const std::string& path, const VinylChecks& c, double 
       }
     }
   }
-  for (std::size_t k = 0; k < ch; ++k) tp[k].flush();
-  if (in_isp > 0) end_isp_window(in_isp);  // with the interpolator's tail flushed into it
+  for (std::size_t k = 0; k < ch; ++k) {
+    tp[k].flush();
+    for (const float v : delayed[k]) sample_peak = std::max(sample_peak, v);
+  }
+  // The last window, with the meter's tail flushed into it (when the file ended on a
+  // window's edge: the last kTaps / 2 frames, which the meter had not yet judged).
+  if (at > 0) end_isp_window(in_isp > 0 ? in_isp : std::min<std::int64_t>(at, PreciseTruePeak::kTaps / 2));
   if (ch == 2 && in_phase > phase_len / 2) end_phase_window(in_phase);
   out.seconds = static_cast<double>(info.frames) / rate;
   return out;
