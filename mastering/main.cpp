@@ -171,8 +171,9 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional EQ, multiband "
-      "compression and width, then gain to an integrated loudness (ITU-R BS.1770), a look-ahead true-peak "
+      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional high-pass, mono bass, "
+      "EQ, de-esser, multiband compression and width, then gain to an integrated loudness (ITU-R BS.1770), a "
+      "look-ahead true-peak "
       "limiter under a ceiling, conversion to another sample rate (libsoxr) when asked, TPDF dither for "
       "16-bit output; the "
       "output is measured again from the file written. Exit codes: 0 mastered (or measured), 1 the file "
