@@ -16,6 +16,8 @@
 #include "tl/mastering/loudness_plot.h"
 #include "tl/mastering/master.h"
 #include "tl/mastering/preset_file.h"
+#include "tl/mastering/reference_match.h"
+#include "tl/mastering/spectrum_plot.h"
 #include "tl/mixer/take_render.h"
 
 namespace {
@@ -169,6 +171,67 @@ int master_album(const std::vector<std::string>& inputs, const std::string& out_
 
 }  // namespace
 
+// --reference: the input and every reference measured, the match worked out. Errors are
+// printed; none: the caller exits 1.
+std::optional<tl::mastering::MatchPlan> match(const std::string& input,
+                                              const std::vector<std::string>& references,
+                                              const tl::mastering::MatchAmounts& amounts,
+                                              const tl::mastering::MasterSettings& settings,
+                                              const tl::mastering::Progress& progress) {
+  std::vector<tl::mastering::Recording> refs;
+  for (const auto& path : references) {
+    auto r = tl::mastering::measure_recording(path, progress);
+    if (!r) {
+      std::fprintf(stderr, "\ntl-master: reference: %s\n", r.error().c_str());
+      return std::nullopt;
+    }
+    refs.push_back(std::move(*r));
+  }
+  auto in = tl::mastering::measure_recording(input, progress);
+  if (!in) {
+    std::fprintf(stderr, "\ntl-master: %s\n", in.error().c_str());
+    return std::nullopt;
+  }
+  auto plan = tl::mastering::plan_match(*in, refs, amounts, settings);
+  if (!plan) {
+    std::fprintf(stderr, "\ntl-master: %s\n", plan.error().c_str());
+    return std::nullopt;
+  }
+  return std::move(*plan);
+}
+
+nlohmann::json match_json(const tl::mastering::MatchPlan& p,
+                          const std::optional<tl::mastering::MatchResult>& m) {
+  nlohmann::json bands = nlohmann::json::array();
+  for (std::size_t b = 0; b < p.curve.freq_hz.size(); ++b) {
+    bands.push_back({{"hz", p.curve.freq_hz[b]},
+                     {"mid_db", p.fitted_mid[b]},
+                     {"side_db", p.fitted_side[b]},
+                     {"reference_mid_db", p.reference_mid[b]},
+                     {"input_mid_db", p.input_mid[b]}});
+  }
+  nlohmann::json j{{"references", p.references},
+                   {"amounts",
+                    {{"level", p.amounts.level},
+                     {"tone", p.amounts.tone},
+                     {"width", p.amounts.width},
+                     {"limiter", p.amounts.limiter}}},
+                   {"reference_lufs", p.reference_lufs},
+                   {"reference_plr_db", p.reference_plr_db},
+                   {"reference_side_to_mid_db", p.reference_side_to_mid_db},
+                   {"input_side_to_mid_db", p.input_side_to_mid_db},
+                   {"target_lufs", p.target_lufs},
+                   {"ceiling_dbtp", p.ceiling_dbtp},
+                   {"width", p.width},
+                   {"tone", bands}};
+  if (m) {
+    j["after"] = {{"worst_mid_db", m->worst_mid_db},
+                  {"worst_side_db", m->worst_side_db},
+                  {"side_to_mid_db", m->output_side_to_mid_db}};
+  }
+  return j;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{
       "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional high-pass, mono bass, "
@@ -187,9 +250,10 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, deess_spec, plot_path;
+  std::string multiband_spec, saturate_spec, deess_spec, plot_path, match_spec, spectrum_plot_path;
+  std::vector<std::string> references;
   double highpass = 0.0, mono_bass = 0.0, side_minutes = 22.0;
-  bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false;
+  bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false, eq_linear = false;
   app.add_option(
       "input", inputs,
       "the file to master (WAV, FLAC or AIFF; mono or stereo; any common rate and depth), or a take "
@@ -220,6 +284,9 @@ int main(int argc, char** argv) {
                  "dB; Q 0.707 if left out); repeat for up to 8 bands, run in order")
       ->allow_extra_args(false)
       ->take_all();
+  app.add_flag("--eq-linear", eq_linear,
+               "run the --eq bands as one linear-phase FIR (no phase shift between frequencies; "
+               "the master stays aligned, the render takes longer)");
   app.add_option("--multiband", multiband_spec,
                  "multiband compression, THRESHOLD[:RATIO[:SPLIT,...]]: every band's threshold (dBFS) and "
                  "ratio (2), bands split at 120,2000 Hz unless given (up to three splits)");
@@ -248,6 +315,18 @@ int main(int argc, char** argv) {
   app.add_option("--plot", plot_path,
                  "also draw loudness over time to this PNG: the master's short-term and momentary "
                  "loudness against the input's and the target (with --measure: the file's)");
+  app.add_option("--reference", references,
+                 "a reference recording to match (WAV, FLAC or AIFF; repeat for several: they are averaged)")
+      ->allow_extra_args(false);
+  auto* match_opt =
+      app.add_option("--match", match_spec,
+                     "with --reference: what to match and how much, ASPECT[:PERCENT],... of level "
+                     "(loudness), tone (spectrum, mid and side), width, limiter (density); the "
+                     "aspects not named are left (default: all four at 100)");
+  app.add_option(
+      "--plot-spectrum", spectrum_plot_path,
+      "with --reference: draw the input's, the reference's and the master's spectra and the fitted "
+      "curve into this PNG file");
   app.add_flag("--no-limiter", no_limiter, "gain only: a gain that would cross the ceiling is an error");
   app.add_flag("--album", album,
                "master several files as one album: one gain for all, so their levels keep their "
@@ -284,6 +363,28 @@ int main(int argc, char** argv) {
   }
   if (input.empty()) {
     std::fprintf(stderr, "tl-master: name the file to master (tl-master --help)\n");
+    return 2;
+  }
+  tl::mastering::MatchAmounts amounts;
+  if (match_opt->count()) {
+    auto parsed = tl::mastering::parse_match(match_spec);
+    if (!parsed) {
+      std::fprintf(stderr, "tl-master: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    amounts = *parsed;
+  }
+  if (references.empty() && (match_opt->count() || !spectrum_plot_path.empty())) {
+    std::fprintf(stderr, "tl-master: --match and --plot-spectrum need a --reference recording\n");
+    return 2;
+  }
+  if (!references.empty() && (album || measure_only)) {
+    std::fprintf(stderr, "tl-master: --reference matches one master; not with --album or --measure\n");
+    return 2;
+  }
+  if (!spectrum_plot_path.empty() && !spectrum_plot_path.ends_with(".png")) {
+    std::fprintf(stderr, "tl-master: --plot-spectrum draws a PNG: name a file ending in .png, not '%s'\n",
+                 spectrum_plot_path.c_str());
     return 2;
   }
   const bool show = !quiet && isatty(STDERR_FILENO) != 0;
@@ -377,6 +478,7 @@ int main(int argc, char** argv) {
     }
     chain.eq.push_back(*band);
   }
+  if (eq_linear) chain.eq_linear = true;
   if (!saturate_spec.empty()) {
     auto sat = tl::mastering::parse_saturation(saturate_spec);
     if (!sat) {
@@ -440,7 +542,29 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  auto report = tl::mastering::master_file(take_mix.empty() ? input : take_mix, output, settings, progress);
+  const std::string source = take_mix.empty() ? input : take_mix;
+  std::optional<tl::mastering::MatchPlan> plan;
+  if (!references.empty()) {
+    if (target_opt->count() && amounts.level > 0.0) {
+      std::fprintf(stderr,
+                   "tl-master: --target and matching the level both set the loudness; leave one (--match "
+                   "tone,width,limiter matches the rest)\n");
+      return 2;
+    }
+    plan = match(source, references, amounts, settings, progress);
+    if (!plan) {
+      end_progress();
+      std::filesystem::remove(take_mix, ec);
+      return 1;
+    }
+    tl::mastering::apply(*plan, settings);
+  }
+  auto report = tl::mastering::master_file(source, output, settings, progress);
+  std::optional<tl::mastering::MatchResult> matched;
+  if (report && plan) {
+    auto spectrum = tl::mastering::spectrum_of_file(output, progress);
+    if (spectrum) matched = tl::mastering::judge(*plan, *spectrum);
+  }
   end_progress();
   if (!take_mix.empty()) {
     std::filesystem::remove(take_mix, ec);
@@ -465,6 +589,17 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (plan && !spectrum_plot_path.empty()) {
+    const std::string title = std::filesystem::path(r.output).filename().string() + " matched to " +
+                              std::filesystem::path(plan->references.front()).filename().string() +
+                              (plan->references.size() > 1 ? " and others" : "");
+    const tl::mastering::SpectrumPlot picture{
+        .title = title, .plan = &*plan, .result = matched ? &*matched : nullptr};
+    if (auto drawn = tl::mastering::plot_spectra(spectrum_plot_path, picture); !drawn) {
+      std::fprintf(stderr, "tl-master: the master is written, but %s\n", drawn.error().c_str());
+      return 1;
+    }
+  }
   if (json) {
     nlohmann::json j{{"input", r.input},
                      {"output", r.output},
@@ -484,6 +619,7 @@ int main(int argc, char** argv) {
                      {"chain", r.chain}};
     if (r.shaped) j["shaped"] = to_json(*r.shaped);
     if (settings.vinyl) j["warnings"] = to_json(r.warnings);
+    if (plan) j["match"] = match_json(*plan, matched);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -508,6 +644,14 @@ int main(int argc, char** argv) {
     if (r.warnings.empty())
       std::printf("  vinyl checks: low-end phase, inter-sample peaks, side length: fine\n");
     print_warnings(r.warnings);
+  }
+  if (plan) {
+    std::printf("%s", tl::mastering::describe(*plan).c_str());
+    if (matched) {
+      std::printf("  tone after: within %.2f dB (mid)", matched->worst_mid_db);
+      if (plan->stereo) std::printf(" and %.2f dB (side)", matched->worst_side_db);
+      std::printf(" of the reference from 63 Hz to 12.5 kHz (octave-smoothed third octaves)\n");
+    }
   }
   return 0;
 }

@@ -74,8 +74,13 @@ std::string ChainSettings::describe() const {
     out += fixed(mono_bass_hz, 0);
     out += " Hz";
   }
+  if (tone) {
+    stage("matched tone ");
+    out += std::to_string(tone->freq_hz.size());
+    out += " bands";
+  }
   if (!eq.empty()) {
-    stage("eq");
+    stage(eq_linear ? "eq (linear phase)" : "eq");
     for (const auto& b : eq) {
       out += ' ';
       out += dsp::name_of(b.type);
@@ -251,6 +256,20 @@ Status check(const ChainSettings& s, double rate) {
                    fixed(rate, 0) + " Hz"};
     }
   }
+  if (s.tone) {
+    const ToneCurve& t = *s.tone;
+    if (t.freq_hz.size() > ToneCurve::kMaxSections || t.mid_db.size() != t.freq_hz.size() ||
+        t.side_db.size() != t.freq_hz.size()) {
+      return Error{"a tone curve has one mid and one side gain per section, at most " +
+                   std::to_string(ToneCurve::kMaxSections)};
+    }
+    for (const double hz : t.freq_hz) {
+      if (!(hz >= 10.0 && hz < top)) {
+        return Error{"the tone curve's section at " + fixed(hz, 0) + " Hz is over " + fixed(top, 0) +
+                     " Hz at " + fixed(rate, 0) + " Hz"};
+      }
+    }
+  }
   if (s.eq.size() > ChainSettings::kMaxEqBands) {
     return Error{"at most " + std::to_string(ChainSettings::kMaxEqBands) + " EQ bands, not " +
                  std::to_string(s.eq.size())};
@@ -331,8 +350,44 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
     for (auto& b : bands_) b.assign(max_block, 0.0f);
   }
   if (settings.deess) deesser_.prepare(spec, *settings.deess);
+  linear_eq_ = settings.eq_linear && !settings.eq.empty();
+  if (linear_eq_) {
+    // The bands' magnitude (their coefficients as prepared), as one linear-phase FIR.
+    const auto& bands = eq_[0];
+    const auto magnitude = [&](double hz) {
+      double m = 1.0;
+      for (const auto& b : bands) m *= dsp::magnitude(b.coeffs(), rate, hz);
+      return m;
+    };
+    fir_.prepare(dsp::design_linear_phase(magnitude, rate, dsp::linear_phase_taps(rate)));
+  }
+  for (auto& sections : tone_) sections.clear();
+  if (settings.tone) {
+    const ToneCurve& t = *settings.tone;
+    for (std::size_t i = 0; i < t.freq_hz.size(); ++i) {
+      tone_[0].emplace_back(dsp::BiquadCoeffs::peaking(rate, t.freq_hz[i], t.q, t.mid_db[i]));
+      if (channels_ == 2)
+        tone_[1].emplace_back(dsp::BiquadCoeffs::peaking(rate, t.freq_hz[i], t.q, t.side_db[i]));
+    }
+  }
   if (settings.multiband) multiband_.prepare(spec, *settings.multiband);
   if (settings.saturation) saturator_.prepare(spec, *settings.saturation);
+}
+
+void Chain::to_mid_side(std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < frames; ++i) {
+    const float l = planar_[0][i], r = planar_[1][i];
+    planar_[0][i] = 0.5f * (l + r);
+    planar_[1][i] = 0.5f * (l - r);
+  }
+}
+
+void Chain::from_mid_side(std::size_t frames) noexcept {
+  for (std::size_t i = 0; i < frames; ++i) {
+    const float m = planar_[0][i], s = planar_[1][i];
+    planar_[0][i] = m + s;
+    planar_[1][i] = m - s;
+  }
 }
 
 void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
@@ -363,8 +418,20 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
       planar_[1][i] = m - bands_[3][i];
     }
   }
-  for (std::size_t c = 0; c < ch; ++c) {
-    for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
+  if (settings_.tone) {
+    // The fitted curve works on the mid and the side (a mono file: on its one channel).
+    if (ch == 2) to_mid_side(frames);
+    for (std::size_t c = 0; c < ch; ++c) {
+      for (auto& section : tone_[c]) section.process(std::span(planar_[c]).first(frames));
+    }
+    if (ch == 2) from_mid_side(frames);
+  }
+  if (linear_eq_) {
+    fir_.process(left, ch == 2 ? std::span(planar_[1]).first(frames) : std::span<float>{});
+  } else {
+    for (std::size_t c = 0; c < ch; ++c) {
+      for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
+    }
   }
   // After the EQ (a boost up top must not escape it), before the compressors (which
   // should not pump on sibilance).

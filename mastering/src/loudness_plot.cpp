@@ -3,11 +3,10 @@
 #include <plplot.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
+
+#include "picture.h"
 
 namespace tl::mastering {
 namespace {
@@ -50,13 +49,7 @@ void draw(const Line& l, Colour c, PLFLT width) {
 
 Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
   if (plot.input.empty() && plot.output.empty()) return Error{"nothing to draw for '" + path + "'"};
-  // PLplot ends the process when it cannot open its file: open it here first, so the
-  // reason comes back as an error.
-  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
-    std::fclose(f);
-  } else {
-    return Error{"cannot write the picture '" + path + "': " + std::string(std::strerror(errno))};
-  }
+  if (Status ok = can_write_picture(path); !ok) return ok;
   // The floor: 40 LU under the loudest short-term value drawn (quieter is silence here).
   double top = -70.0, seconds = 0.0;
   for (const auto* curve : {&plot.input, &plot.output}) {
@@ -123,10 +116,7 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
     at += 0.0105 * static_cast<double>(k.text.size()) + 0.04;
   }
   plend();
-  std::error_code ec;
-  if (std::filesystem::file_size(path, ec) == 0 || ec)
-    return Error{"the picture '" + path + "' came out empty"};
-  return {};
+  return picture_written(path);
 }
 
 }  // namespace tl::mastering

@@ -103,9 +103,25 @@ Status feed(AudioReader& reader, std::span<Analyzer* const> analyzers, const Pro
   if (shaping != nullptr) chain.prepare(info.rate, info.channels, kBlock, *shaping);
   std::vector<float> block(kBlock * info.channels);
   std::int64_t done = 0;
-  for (std::size_t n; (n = reader.read(block)) > 0;) {
+  // What the chain delays (saturation, a linear-phase EQ) is measured where it belongs:
+  // its first frames skipped, its tail flushed with silence.
+  std::size_t to_skip = shaping != nullptr ? chain.latency() : 0, tail = to_skip;
+  for (;;) {
+    std::size_t n = reader.read(block);
+    const bool flushing = n == 0;
+    if (flushing) {
+      if (tail == 0) break;
+      n = std::min(tail, kBlock);
+      tail -= n;
+      std::fill_n(block.begin(), n * info.channels, 0.0f);
+    }
     if (shaping != nullptr) chain.process(block, n);
-    for (Analyzer* a : analyzers) a->process(std::span<const float>(block).first(n * info.channels));
+    const std::size_t skip = std::min(to_skip, n);
+    to_skip -= skip;
+    for (Analyzer* a : analyzers) {
+      a->process(std::span<const float>(block).subspan(skip * info.channels, (n - skip) * info.channels));
+    }
+    if (flushing) continue;
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0)
       progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
@@ -538,8 +554,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
   return Error{"could not land " + (album ? std::string("the album") : "'" + inputs[0] + "'") + " within " +
                fixed(settings.tolerance_lu, 1) + " LU of " + fixed(settings.target_lufs, 1) + " LUFS under " +
                fixed(settings.ceiling_dbtp, 1) + " dBTP in " + std::to_string(kMaxPasses) +
-               " renders (the last: " + fixed(out.after.integrated_lufs, 2) + " LUFS, " +
-               fixed(out.after.true_peak_dbtp, 2) + " dBTP); nothing was written"};
+               " renders (the last: " + fixed(out.after.integrated_lufs, 2) + " LUFS with the limiter at " +
+               fixed(out.ceiling_used_dbtp, 2) + " dBTP); nothing was written"};
 }
 
 }  // namespace tl::mastering

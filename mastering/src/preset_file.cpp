@@ -218,10 +218,10 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   }
   PresetFile p;
   p.path = path;
-  if (Status s =
-          r.only(top, "",
-                 {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter", "width",
-                  "highpass", "mono_bass", "side_minutes", "eq", "deess", "multiband", "saturation"});
+  if (Status s = r.only(
+          top, "",
+          {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter", "width", "highpass",
+           "mono_bass", "side_minutes", "eq", "eq_linear", "deess", "multiband", "saturation"});
       !s) {
     return Error{s.error()};
   }
@@ -252,6 +252,9 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   if (s) s = r.get(top, "", "rate", rate, "a sample rate in Hz");
   if (s) s = r.get(top, "", "limiter", p.limiter, "true or false");
   if (s) s = r.number(top, "", "width", width);
+  std::optional<bool> eq_linear;
+  if (s) s = r.get(top, "", "eq_linear", eq_linear, "true or false");
+  if (eq_linear) p.chain.eq_linear = *eq_linear;
   if (s && top.contains("eq")) s = read_eq(r, *top.get("eq"), p.chain.eq);
   if (s && top.contains("multiband")) {
     p.chain.multiband.emplace();

@@ -3,6 +3,9 @@
 # real programs on loopback (two capture nodes of 8 noise channels = 16 tracks,
 # a few mix changes while it runs), then renders it --runs times and prints each
 # run's wall time, CPU "x real time" and peak memory, and their medians.
+# Then the take through mix + master (tl-master on the take folder, the streaming
+# preset): wall time, CPU time and "x real time on one core" (take length / CPU),
+# against issue 17's goal of 50x, --runs times and the median.
 # With --vs OTHER_TL_RENDER the two binaries render the same take in turn
 # (A B A B ...) and the ratio A/B of each pair is printed: build the baseline from
 # an older commit (git worktree add /tmp/old COMMIT; cmake + ninja tl-render there)
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     *) echo "render_take: unknown option $1" >&2; exit 2 ;;
   esac
 done
-for b in tl-mixer tl-capture tlctl tl-render; do
+for b in tl-mixer tl-capture tlctl tl-render tl-master; do
   [ -x "$bin/$b" ] || { echo "render_take: $bin/$b missing; build first" >&2; exit 1; }
 done
 if [ -n "$vs" ] && [ ! -x "$vs" ]; then echo "render_take: --vs $vs is not a program" >&2; exit 2; fi
@@ -105,3 +108,32 @@ if [ -n "$vs" ]; then
   summary "other ($vs)" "$work/b.txt"
   echo "wall time ratio this/other: median $(median < "$work/ratio.txt") (min $(sort -g "$work/ratio.txt" | head -n1), max $(sort -g "$work/ratio.txt" | tail -n1))"
 fi
+
+# Mix + master: tl-master mixes the take (tl-render's engine) and masters the mix. CPU
+# time from the kernel's accounting of the child (user + system), peak memory likewise.
+echo "== mix + master of $take ($runs runs, streaming preset)"
+: > "$work/m.txt"
+for r in $(seq 1 "$runs"); do
+  rm -f "$work/master.wav"
+  line=$(python3 - "$bin/tl-master" "$take" "$work/master.wav" <<'PY'
+import json, resource, subprocess, sys, time
+t0 = time.monotonic()
+p = subprocess.run([sys.argv[1], sys.argv[2], "-o", sys.argv[3], "--json", "-q"], capture_output=True, text=True)
+wall = time.monotonic() - t0
+if p.returncode != 0:
+    sys.exit("tl-master failed: " + p.stderr.strip())
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = u.ru_utime + u.ru_stime
+seconds = json.loads(p.stdout)["after"]["seconds"]
+print(f"{wall:.3f} {cpu:.3f} {seconds / cpu:.1f} {u.ru_maxrss // 1024} {seconds:.1f}")
+PY
+  )
+  echo "$line" >> "$work/m.txt"
+  set -- $line
+  printf 'run %d: %.2f s wall, %.2f s CPU for %s s of take: %sx real time on one core, %s MB peak\n' \
+    "$r" "$1" "$2" "$5" "$3" "$4"
+done
+x=$(cut -d' ' -f3 "$work/m.txt" | median)
+printf 'mix + master: median %.2f s wall, %.2f s CPU, %sx real time on one core (issue 17 asks 50x), %s MB peak\n' \
+  "$(cut -d' ' -f1 "$work/m.txt" | median)" "$(cut -d' ' -f2 "$work/m.txt" | median)" "$x" \
+  "$(cut -d' ' -f4 "$work/m.txt" | median)"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -261,6 +262,84 @@ TEST(MasterProgram, TheVinylPresetWarnsWhereTheCutWouldSufferAndNeverLimits) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   r = run({bin("tl-master"), "--list-presets"}, timeout);
   EXPECT_NE(r.out.find("no limiter"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace tl::test
+
+namespace tl::test {
+namespace {
+
+// Noise through one filter per channel pair, at a level, with its channels this much
+// apart: a stand-in for a mix with a tone, a loudness and a width of its own.
+std::vector<std::int32_t> coloured_noise(int rate, double seconds, double level, double spread, double tilt,
+                                         unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, 1.0);
+  std::vector<std::int32_t> out;
+  double lp = 0.0;  // a one-pole low-pass mixed in by tilt: dark (tilt 1) to white (0)
+  for (int i = 0; i < static_cast<int>(seconds * rate); ++i) {
+    const double mid = g(rng), side = g(rng);
+    lp += 0.05 * (mid - lp);
+    const double m = level * ((1.0 - tilt) * mid + tilt * 4.0 * lp);
+    for (const double v : {m + spread * level * side, m - spread * level * side}) {
+      out.push_back(static_cast<std::int32_t>(std::lround(std::clamp(v, -1.0, 1.0) * 8388607.0)) * 256);
+    }
+  }
+  return out;
+}
+
+TEST(MasterProgram, MatchesAReferenceAndSaysWhatItChanged) {
+  const std::string dir = make_work_dir("master_program_match");
+  const std::string in = dir + "/mix.wav", ref = dir + "/reference.wav";
+  // A dark, narrow, quiet mix at 44.1 kHz; a brighter, wider, louder reference at 48 kHz.
+  ASSERT_TRUE(write_wav(in, 44100, 2, SF_FORMAT_PCM_24, coloured_noise(44100, 8.0, 0.03, 0.3, 0.7, 1)));
+  ASSERT_TRUE(write_wav(ref, 48000, 2, SF_FORMAT_PCM_24, coloured_noise(48000, 8.0, 0.08, 0.5, 0.2, 2)));
+  const auto timeout = std::chrono::seconds(120);
+  RunResult r = run({bin("tl-master"), in, "-o", dir + "/matched.wav", "--reference", ref, "--plot-spectrum",
+                     dir + "/matched.png", "--json", "-q"},
+                    timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& match = j["match"];
+  std::printf(
+      "[ figure ] matched: tone within %.2f dB (mid) / %.2f dB (side), width x%.2f, target %.2f LUFS\n",
+      match["after"]["worst_mid_db"].get<double>(), match["after"]["worst_side_db"].get<double>(),
+      match["width"].get<double>(), match["target_lufs"].get<double>());
+  EXPECT_LE(match["after"]["worst_mid_db"].get<double>(), 1.5);
+  EXPECT_LE(match["after"]["worst_side_db"].get<double>(), 1.5);
+  EXPECT_GT(match["width"].get<double>(), 1.2) << "the reference is wider";
+  EXPECT_GT(match["tone"].size(), 20u) << "the curve, band by band";
+  // Its loudness is the reference's, as libebur128 reads both; the delivery's ceiling holds.
+  const Audio out = read_audio(dir + "/matched.wav");
+  EXPECT_EQ(out.rate, 44100) << "the input's rate is kept";
+  EXPECT_NEAR(integrated_lufs(out), integrated_lufs(read_audio(ref)), 0.5);
+  EXPECT_LE(true_peak_dbtp(out), -1.0);
+  EXPECT_GT(fs::file_size(dir + "/matched.png"), 10000u);
+
+  // Half the tone, nothing else: the report says so.
+  r = run({bin("tl-master"), in, "-o", dir + "/half.wav", "--reference", ref, "--match", "tone:50", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tone 50%: mid"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("level 0%: target -14.0 LUFS"), std::string::npos) << r.out;
+
+  // Refusals: bad aspects and options are exit 2, a reference that cannot be read exit 1.
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--reference", ref, "--match", "loudness"},
+        {"--match", "tone"},
+        {"--reference", ref, "--target", "-10"},
+        {"--reference", ref, "--plot-spectrum", dir + "/s.jpg"}}) {
+    std::vector<std::string> args{bin("tl-master"), in, "-o", dir + "/bad.wav", "-q"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    r = run(args, timeout);
+    EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  r = run({bin("tl-master"), in, "-o", dir + "/bad.wav", "--reference", dir + "/missing.wav", "-q"}, timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing.wav"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/bad.wav"));
 }
 
 }  // namespace

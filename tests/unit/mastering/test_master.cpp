@@ -526,6 +526,32 @@ TEST_F(MasterTest, SaturationsDelayIsTakenBackOut) {
   EXPECT_EQ(at, 48000);
 }
 
+TEST_F(MasterTest, ALinearPhaseEqsDelayIsTakenBackOut) {
+  // As with saturation: a click at 1.000 s through a linear-phase EQ (a third of a second
+  // of delay) is still at frame 48000, ringing as much before as after, and the master lands.
+  const std::string in = write_signal(path("click.wav"), 48000, SF_FORMAT_PCM_24, 4.0, [](double t, int) {
+    const double tone = 0.01 * std::sin(2 * std::numbers::pi * 300.0 * t);
+    return std::fabs(t - 1.0) < 0.5 / 48000.0 ? 0.5 : tone;
+  });
+  MasterSettings s;
+  s.target_lufs = -30.0;
+  s.chain.eq = {*parse_eq_band("high-shelf:4k:+6")};
+  s.chain.eq_linear = true;
+  auto r = master_file(in, path("click-lin.wav"), s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_NEAR(r->after.integrated_lufs, -30.0, 0.2);
+  const test::Audio a = test::read_audio(path("click-lin.wav"));
+  ASSERT_EQ(a.frames(), 4 * 48000);
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < a.frames(); ++i) {
+    if (std::abs(a.samples[static_cast<std::size_t>(2 * i)]) >
+        std::abs(a.samples[static_cast<std::size_t>(2 * at)])) {
+      at = i;
+    }
+  }
+  EXPECT_EQ(at, 48000);
+}
+
 TEST_F(MasterTest, AnAlbumGetsOneGainAndLandsAsAWhole) {
   // Three songs at three levels (a ballad 10 dB under the single): one gain for all, so
   // the ballad stays that much quieter; the album, measured as one programme by

@@ -21,14 +21,26 @@
 #include "tl/dsp/crossover.h"
 #include "tl/dsp/deesser.h"
 #include "tl/dsp/eq.h"
+#include "tl/dsp/linear_phase.h"
 #include "tl/dsp/saturation.h"
 
 namespace tl::mastering {
 
+//! A tone curve fitted by reference matching (reference_match.h): peaking sections at
+//! the given centres, with gains for the mid and for the side apart. Runs first.
+struct ToneCurve {
+  std::vector<double> freq_hz, mid_db, side_db;  //!< one entry per section
+  double q = 2.0;                                //!< every section's Q
+
+  static constexpr std::size_t kMaxSections = 32;
+};
+
 struct ChainSettings {
   double highpass_hz = 0.0;                         //!< 0: none; else 24 dB/oct Butterworth, -3 dB there
   double mono_bass_hz = 0.0;                        //!< 0: none; else the side under it removed (LR4)
+  std::optional<ToneCurve> tone;                    //!< none: no fitted curve
   std::vector<dsp::EqBandParams> eq;                //!< in order; empty: no EQ
+  bool eq_linear = false;                           //!< the EQ as one linear-phase FIR
   std::optional<dsp::DeEsserParams> deess;          //!< none: no de-esser
   std::optional<dsp::MultibandParams> multiband;    //!< none: no multiband compression
   double width = 1.0;                               //!< side level: 0 mono, 1 as it is, up to 2
@@ -38,8 +50,8 @@ struct ChainSettings {
   static constexpr double kMaxWidth = 2.0;
 
   bool empty() const noexcept {
-    return highpass_hz == 0.0 && mono_bass_hz == 0.0 && eq.empty() && !deess && !multiband && width == 1.0 &&
-           !saturation;
+    return highpass_hz == 0.0 && mono_bass_hz == 0.0 && !tone && eq.empty() && !deess && !multiband &&
+           width == 1.0 && !saturation;
   }
   //! One line for the report ("eq 3 bands, multiband 3 bands, width 1.20"; "none").
   std::string describe() const;
@@ -75,10 +87,12 @@ Result<dsp::DeEsserParams> parse_deess(std::string_view spec);
 Status check(const ChainSettings& settings, double rate);
 
 //! The stages, run over interleaved blocks (mono or stereo) in place. High-pass, mono
-//! bass, EQ, de-esser, multiband and width are minimum phase with no delay (mono bass: the
-//! mid goes through the crossover's allpass too, so mid and side stay in phase; a mono
-//! input has no side and skips it); saturation's oversampling filters are linear
-//! phase and delay the whole signal by latency() frames (what a caller takes back out).
+//! bass, the tone curve, EQ, de-esser, multiband and width are minimum phase with no delay
+//! (mono bass: the mid goes through the crossover's allpass too, so mid and side stay in
+//! phase; a mono input has no side and skips it); saturation's oversampling filters are
+//! linear phase and delay the whole signal by latency() frames (what a caller takes back
+//! out), as does the EQ when eq_linear asks for it as one linear-phase FIR
+//! (dsp/linear_phase.h: the bands' magnitude, no phase shift, about 0.3 s of delay).
 class Chain {
  public:
   //! May allocate; settings must have passed check().
@@ -86,16 +100,24 @@ class Chain {
   //! frames <= max_block. Never allocates.
   void process(std::span<float> interleaved, std::size_t frames) noexcept;
   bool empty() const noexcept { return settings_.empty(); }
-  //! Frames the output lags the input (the saturator's filters; 0 without saturation).
-  std::size_t latency() const noexcept { return settings_.saturation ? saturator_.latency() : 0; }
+  //! Frames the output lags the input: the saturator's filters and a linear-phase EQ's
+  //! (0 without either).
+  std::size_t latency() const noexcept {
+    return (settings_.saturation ? saturator_.latency() : 0) + (linear_eq_ ? fir_.latency() : 0);
+  }
 
  private:
+  void to_mid_side(std::size_t frames) noexcept;    // (l, r) -> ((l + r) / 2, (l - r) / 2)
+  void from_mid_side(std::size_t frames) noexcept;  // (m, s) -> (m + s, m - s)
   ChainSettings settings_;
   std::size_t channels_ = 2;
   dsp::PassFilter highpass_[2];
   dsp::Crossover mono_bass_;  // channel 0 splits the mid, 1 the side
   dsp::DeEsser deesser_;
+  std::vector<dsp::Biquad> tone_[2];  // mid, side
   std::vector<dsp::EqBand> eq_[2];
+  bool linear_eq_ = false;  // the bands run as fir_
+  dsp::LinearPhaseFir fir_;
   dsp::MultibandCompressor multiband_;
   dsp::Saturator saturator_;
   std::vector<float> planar_[2];

@@ -27,6 +27,8 @@
 //!   low = 5000.0                # Hz, the band's edges (5000, 10000)
 //!   high = 10000.0
 //!
+//!   eq_linear = false           # true: the [[eq]] bands as one linear-phase FIR
+//!
 //!   [[eq]]                      # up to 8, run in order
 //!   type = "low-shelf"          # low-shelf, peak or high-shelf
 //!   freq = 90.0                 # Hz

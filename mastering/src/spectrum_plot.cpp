@@ -1,0 +1,125 @@
+#include "tl/mastering/spectrum_plot.h"
+
+#include <plplot.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "picture.h"
+
+namespace tl::mastering {
+namespace {
+
+enum Colour : PLINT {
+  kBackground = 0,
+  kInk = 1,
+  kInput = 2,
+  kReference = 3,
+  kMaster = 4,
+  kSide = 5,
+  kGrid = 6
+};
+
+struct Key {
+  Colour colour;
+  const char* text;
+};
+
+void draw(const std::vector<PLFLT>& x, const std::array<double, kSpectrumBands>& y, Colour c, PLFLT width,
+          PLINT style = 1) {
+  std::vector<PLFLT> v(y.begin(), y.begin() + static_cast<long>(x.size()));
+  plcol0(c);
+  plwidth(width);
+  pllsty(style);
+  plline(static_cast<PLINT>(x.size()), x.data(), v.data());
+  pllsty(1);
+}
+
+void keys(std::initializer_list<Key> list) {
+  plschr(0.0, 0.8);
+  double at = 0.0;
+  for (const Key& k : list) {
+    plcol0(k.colour);
+    plmtex("t", 0.6, at, 0.0, k.text);
+    at += 0.0105 * static_cast<double>(std::char_traits<char>::length(k.text)) + 0.04;
+  }
+  plschr(0.0, 1.0);
+}
+
+// The y range holding every value drawn, in steps of 5 dB, at least +-6 dB.
+std::pair<double, double> range_of(std::initializer_list<const std::array<double, kSpectrumBands>*> lines,
+                                   std::size_t n) {
+  double lo = -6.0, hi = 6.0;
+  for (const auto* l : lines) {
+    for (std::size_t b = 0; b < n; ++b) {
+      lo = std::min(lo, (*l)[b]);
+      hi = std::max(hi, (*l)[b]);
+    }
+  }
+  return {std::floor((lo - 1.0) / 5.0) * 5.0, std::ceil((hi + 1.0) / 5.0) * 5.0};
+}
+
+}  // namespace
+
+Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
+  if (plot.plan == nullptr) return Error{"nothing to draw for '" + path + "'"};
+  if (Status ok = can_write_picture(path); !ok) return ok;
+  const MatchPlan& p = *plot.plan;
+  // The bands the input's rate carries (the curve's length; all when the tone was left).
+  const std::size_t n = p.curve.freq_hz.empty() ? kSpectrumBands : p.curve.freq_hz.size();
+  std::vector<PLFLT> x;
+  for (std::size_t b = 0; b < n; ++b) x.push_back(std::log10(band_centre_hz(b)));
+  const double x0 = std::log10(20.0), x1 = std::log10(20000.0);
+
+  plsdev("pngcairo");
+  plsfnam(path.c_str());
+  const std::string geometry = std::to_string(plot.width) + "x" + std::to_string(plot.height);
+  plsetopt("geometry", geometry.c_str());
+  plscol0(kBackground, 255, 255, 255);
+  plscol0(kInk, 0, 0, 0);
+  plscol0(kInput, 150, 150, 150);
+  plscol0(kReference, 200, 40, 40);
+  plscol0(kMaster, 25, 80, 190);
+  plscol0(kSide, 230, 140, 20);
+  plscol0(kGrid, 225, 225, 225);
+  plssub(1, 2);
+  plinit();
+
+  // Above: the tone shapes (plenv moves to the next part of the page).
+  plcol0(kInk);
+  const auto [s0, s1] = plot.result != nullptr
+                            ? range_of({&p.input_mid, &p.reference_mid, &plot.result->output_mid}, n)
+                            : range_of({&p.input_mid, &p.reference_mid}, n);
+  plenv(x0, x1, s0, s1, 0, 10);
+  pllab("frequency (Hz)", "level (dB, third octaves)", plot.title.c_str());
+  plcol0(kGrid);
+  plbox("g", 0.0, 0, "g", 0.0, 0);
+  draw(x, p.input_mid, kInput, 2.0);
+  draw(x, p.reference_mid, kReference, 2.0, 2);
+  if (plot.result != nullptr) draw(x, plot.result->output_mid, kMaster, 2.5);
+  if (plot.result != nullptr) {
+    keys({{kInput, "input (mid)"}, {kReference, "reference"}, {kMaster, "master"}});
+  } else {
+    keys({{kInput, "input (mid)"}, {kReference, "reference"}});
+  }
+
+  // Below: the curve fitted (its effect on the input's bands).
+  plcol0(kInk);
+  const auto [c0, c1] = range_of({&p.fitted_mid, &p.fitted_side}, n);
+  plenv(x0, x1, c0, c1, 0, 10);
+  pllab("frequency (Hz)", "change (dB)", "the fitted curve");
+  plcol0(kGrid);
+  plbox("g", 0.0, 0, "g", 0.0, 0);
+  draw(x, p.fitted_mid, kMaster, 2.5);
+  if (p.stereo) {
+    draw(x, p.fitted_side, kSide, 2.0);
+    keys({{kMaster, "mid"}, {kSide, "side"}});
+  } else {
+    keys({{kMaster, "mono"}});
+  }
+  plend();
+  return picture_written(path);
+}
+
+}  // namespace tl::mastering
