@@ -124,7 +124,7 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
       if (i + 1 < tracks.size()) song["join_true_peak_dbtp"] = done->join_dbtp[i];
       songs.push_back(std::move(song));
     }
-    const nlohmann::json j{
+    nlohmann::json j{
         {"album", {{"before", to_json(done->album.before)}, {"after", to_json(done->album.after)}}},
         {"image", {{"path", done->image}, {"figures", to_json(done->image_figures)}}},
         {"cue", done->cue},
@@ -134,6 +134,7 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
         {"gain_db", done->album.gain_db},
         {"limiter_ceiling_dbtp", done->album.ceiling_used_dbtp},
         {"renders", done->album.passes}};
+    if (settings.vinyl) j["warnings"] = to_json(done->album.warnings);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -154,8 +155,14 @@ int master_album_file(tl::mastering::AlbumFile album, const std::string& out_dir
   }
   std::printf("  %s\n", fs::path(done->image).filename().string().c_str());
   print_row("after", done->image_figures);
-  std::printf("  gain %+.2f dB for every song, limiter ceiling %.2f dBTP, %d render(s); %s\n",
-              done->album.gain_db, done->album.ceiling_used_dbtp, done->album.passes, done->cue.c_str());
+  if (settings.limiter) {
+    std::printf("  gain %+.2f dB for every song, limiter ceiling %.2f dBTP, %d render(s); %s\n",
+                done->album.gain_db, done->album.ceiling_used_dbtp, done->album.passes, done->cue.c_str());
+  } else {
+    std::printf("  gain %+.2f dB for every song, no limiter, %d render(s); %s\n", done->album.gain_db,
+                done->album.passes, done->cue.c_str());
+  }
+  print_warnings(done->album.warnings, /*with_file=*/true);
   return 0;
 }
 
@@ -224,8 +231,9 @@ nlohmann::json match_json(const tl::mastering::MatchPlan& p,
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional EQ, multiband "
-      "compression and width, then gain to an integrated loudness (ITU-R BS.1770), a look-ahead true-peak "
+      "tl-master: masters a WAV, FLAC or AIFF file to a delivery target: optional high-pass, mono bass, "
+      "EQ, de-esser, multiband compression and width, then gain to an integrated loudness (ITU-R BS.1770), a "
+      "look-ahead true-peak "
       "limiter under a ceiling, conversion to another sample rate (libsoxr) when asked, TPDF dither for "
       "16-bit output; the "
       "output is measured again from the file written. Exit codes: 0 mastered (or measured), 1 the file "
@@ -239,10 +247,11 @@ int main(int argc, char** argv) {
   int bits = 0;
   std::uint32_t rate = 0;
   std::vector<std::string> eq_specs;
-  std::string multiband_spec, saturate_spec, plot_path, match_spec, spectrum_plot_path, album_path,
-      album_format;
+  std::string multiband_spec, saturate_spec, deess_spec, plot_path, match_spec, spectrum_plot_path,
+      album_path, album_format;
   std::vector<std::string> references;
   std::string stems_path, stems_out;
+  double highpass = 0.0, mono_bass = 0.0, side_minutes = 22.0;
   bool no_limiter = false, json = false, quiet = false, measure_only = false, list = false, eq_linear = false;
   app.add_option(
       "input", inputs,
@@ -283,6 +292,22 @@ int main(int argc, char** argv) {
   app.add_option("--saturate", saturate_spec,
                  "tape-style saturation after the other stages, DRIVE[:MIX[:BIAS]]: drive 0..24 dB, the wet "
                  "share 0..1 (1), asymmetry 0..0.3 (0); 8x oversampled");
+  auto* highpass_opt =
+      app.add_option("--highpass", highpass,
+                     "high-pass first in the chain, HZ (24 dB/oct Butterworth, -3 dB there; 10..200, 0 none; "
+                     "vinyl: 25)");
+  auto* mono_bass_opt =
+      app.add_option("--mono-bass", mono_bass,
+                     "the side under HZ removed, the mid kept (Linkwitz-Riley, sums flat; 20..500, 0 none; "
+                     "vinyl: 150)");
+  app.add_option("--deess", deess_spec,
+                 "a de-esser after the EQ, THRESHOLD[:RATIO[:RANGE]] or off: the 5-10 kHz band turned "
+                 "down when its level (dBFS, before the gain) rises over THRESHOLD, RATIO (4), at most "
+                 "RANGE dB (6); vinyl: -20");
+  auto* side_opt = app.add_option("--side-minutes", side_minutes,
+                                  "the longest vinyl side before a warning (22: 12-inch at 33 1/3 rpm); "
+                                  "turns the vinyl checks on with any preset")
+                       ->check(CLI::Range(1.0, 60.0));
   auto* width_opt =
       app.add_option("--width", width, "stereo width: the side level, 0 (mono) to 2; 1 leaves it")
           ->check(CLI::Range(0.0, 2.0));
@@ -335,7 +360,8 @@ int main(int argc, char** argv) {
       std::string format;  // the delivery's rate and depth, when the preset sets them
       if (p.rate != 0) format += std::to_string(p.rate) + " Hz ";
       if (p.bits != 0) format += std::to_string(p.bits) + "-bit";
-      std::printf("%-10s %6.1f LUFS %5.1f dBTP %-15s %.*s\n", std::string(p.name).c_str(), p.target_lufs,
+      if (!p.limiter) format += format.empty() ? "no limiter" : ", no limiter";
+      std::printf("%-10s %6.1f LUFS %5.1f dBTP %-18s %.*s\n", std::string(p.name).c_str(), p.target_lufs,
                   p.ceiling_dbtp, format.c_str(), static_cast<int>(p.what.size()), p.what.data());
     }
     return 0;
@@ -483,8 +509,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   // The file's chain, each stage an option names replaced by the option's.
-  tl::mastering::ChainSettings chain = file ? file->chain : tl::mastering::ChainSettings{};
+  tl::mastering::ChainSettings chain = file ? file->chain : tl::mastering::chain_of(*preset);
   if (width_opt->count()) chain.width = width;
+  if (highpass_opt->count()) chain.highpass_hz = highpass;
+  if (mono_bass_opt->count()) chain.mono_bass_hz = mono_bass;
+  if (deess_spec == "off") {
+    chain.deess.reset();
+  } else if (!deess_spec.empty()) {
+    auto deess = tl::mastering::parse_deess(deess_spec);
+    if (!deess) {
+      std::fprintf(stderr, "tl-master: %s\n", deess.error().c_str());
+      return 2;
+    }
+    chain.deess = *deess;
+  }
   if (!eq_specs.empty()) chain.eq.clear();
   for (const auto& spec : eq_specs) {
     auto band = tl::mastering::parse_eq_band(spec);
@@ -527,10 +565,14 @@ int main(int argc, char** argv) {
       .ceiling_dbtp = ceiling_opt->count()
                           ? ceiling
                           : a.ceiling_dbtp.value_or(f.ceiling_dbtp.value_or(preset->ceiling_dbtp)),
-      .limiter = !no_limiter && f.limiter.value_or(true),
+      .limiter = !no_limiter && f.limiter.value_or(preset->limiter),
       .bits = bits != 0 ? bits : a.bits.value_or(f.bits.value_or(preset->bits)),
       .rate = rate_opt->count() ? rate : a.rate.value_or(f.rate.value_or(preset->rate)),
       .chain = chain};
+  if (preset->vinyl_checks || side_opt->count()) {
+    settings.vinyl = tl::mastering::VinylChecks{};
+    settings.vinyl->side_minutes = side_opt->count() ? side_minutes : f.side_minutes.value_or(22.0);
+  }
   if (!stems_path.empty()) {
     return run_stems({.take = input,
                       .stems_file = stems_path,
@@ -652,6 +694,7 @@ int main(int argc, char** argv) {
                      {"after", to_json(r.after)},
                      {"chain", r.chain}};
     if (r.shaped) j["shaped"] = to_json(*r.shaped);
+    if (settings.vinyl) j["warnings"] = to_json(r.warnings);
     if (plan) j["match"] = match_json(*plan, matched);
     std::printf("%s\n", j.dump().c_str());
     return 0;
@@ -665,9 +708,19 @@ int main(int argc, char** argv) {
   if (r.shaped) print_row("chain", *r.shaped);
   print_row("after", r.after);
   if (r.shaped) std::printf("  chain: %s\n", r.chain.c_str());
-  std::printf(
-      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
-      r.gain_db, r.ceiling_used_dbtp, r.passes);
+  if (settings.limiter) {
+    std::printf(
+        "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); after: measured from the file written\n",
+        r.gain_db, r.ceiling_used_dbtp, r.passes);
+  } else {
+    std::printf("  gain %+.2f dB, no limiter, %d render(s); after: measured from the file written\n",
+                r.gain_db, r.passes);
+  }
+  if (settings.vinyl) {
+    if (r.warnings.empty())
+      std::printf("  vinyl checks: low-end phase, inter-sample peaks, side length: fine\n");
+    print_warnings(r.warnings);
+  }
   if (plan) {
     std::printf("%s", tl::mastering::describe(*plan).c_str());
     if (matched) {

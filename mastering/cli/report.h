@@ -2,10 +2,13 @@
 // tl-master's report, as text and JSON, shared by its modes (the program's, not the library's).
 
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tl/mastering/analysis.h"
+#include "tl/mastering/master.h"
 
 namespace tl::master_cli {
 
@@ -44,6 +47,31 @@ inline std::string fixed_text(double v) {
 inline void print_head() {
   std::printf("  %-7s %13s %9s %15s %13s %13s %9s\n", "", "integrated", "range", "short-term max",
               "true peak", "sample peak", "PLR");
+}
+
+inline nlohmann::json to_json(const std::vector<tl::mastering::VinylWarning>& warnings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : warnings) {
+    nlohmann::json j{{"kind", w.kind}, {"file", w.file}, {"message", w.message}};
+    if (w.to_s > 0.0) {
+      j["from_s"] = w.from_s;
+      j["to_s"] = w.to_s;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+// One line each; with_file: the file's name first (an album's tracks).
+inline void print_warnings(const std::vector<tl::mastering::VinylWarning>& warnings, bool with_file = false) {
+  for (const auto& w : warnings) {
+    if (with_file && !w.file.empty()) {
+      std::printf("  warning: %s: %s\n", std::filesystem::path(w.file).filename().string().c_str(),
+                  w.message.c_str());
+    } else {
+      std::printf("  warning: %s\n", w.message.c_str());
+    }
+  }
 }
 
 }  // namespace tl::master_cli

@@ -139,17 +139,18 @@ int run_stems(const StemsRun& run, const tl::mastering::Progress& progress,
                       {"gain_db", inputs[i].gain_db},
                       {"processed", to_json(report->processed[i])}});
     }
-    const nlohmann::json j{{"output", r.output},
-                           {"stems", list},
-                           {"target_lufs", run.settings.target_lufs},
-                           {"ceiling_dbtp", run.settings.ceiling_dbtp},
-                           {"gain_db", r.gain_db},
-                           {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
-                           {"renders", r.passes},
-                           {"bits", r.bits},
-                           {"rate", r.rate},
-                           {"before", to_json(r.before)},
-                           {"after", to_json(r.after)}};
+    nlohmann::json j{{"output", r.output},
+                     {"stems", list},
+                     {"target_lufs", run.settings.target_lufs},
+                     {"ceiling_dbtp", run.settings.ceiling_dbtp},
+                     {"gain_db", r.gain_db},
+                     {"limiter_ceiling_dbtp", r.ceiling_used_dbtp},
+                     {"renders", r.passes},
+                     {"bits", r.bits},
+                     {"rate", r.rate},
+                     {"before", to_json(r.before)},
+                     {"after", to_json(r.after)}};
+    if (run.settings.vinyl) j["warnings"] = to_json(r.warnings);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -165,10 +166,16 @@ int run_stems(const StemsRun& run, const tl::mastering::Progress& progress,
                   inputs[i].chain.describe().c_str());
     }
   }
-  std::printf(
-      "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); the stems are at that gain, before "
-      "the limiter (32-bit float)\n",
-      r.gain_db, r.ceiling_used_dbtp, r.passes);
+  if (run.settings.limiter) {
+    std::printf(
+        "  gain %+.2f dB, limiter ceiling %.2f dBTP, %d render(s); the stems are at that gain, before "
+        "the limiter (32-bit float)\n",
+        r.gain_db, r.ceiling_used_dbtp, r.passes);
+  } else {
+    std::printf("  gain %+.2f dB, no limiter, %d render(s); the stems are at that gain (32-bit float)\n",
+                r.gain_db, r.passes);
+  }
+  print_warnings(r.warnings);
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "tl/mastering/chain.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -53,6 +54,16 @@ std::string ChainSettings::describe() const {
     if (!out.empty()) out += ", ";
     out += name;
   };
+  if (highpass_hz != 0.0) {
+    stage("high-pass ");
+    out += fixed(highpass_hz, 0);
+    out += " Hz";
+  }
+  if (mono_bass_hz != 0.0) {
+    stage("mono bass under ");
+    out += fixed(mono_bass_hz, 0);
+    out += " Hz";
+  }
   if (tone) {
     stage("matched tone ");
     out += std::to_string(tone->freq_hz.size());
@@ -71,6 +82,19 @@ std::string ChainSettings::describe() const {
       out += ':';
       out += fixed(b.q, 2);
     }
+  }
+  if (deess) {
+    stage("de-esser ");
+    out += fixed(deess->threshold_db, 1);
+    out += " dBFS ";
+    out += fixed(deess->ratio, 1);
+    out += ":1 up to ";
+    out += fixed(deess->range_db, 1);
+    out += " dB at ";
+    out += fixed(deess->low_hz / 1000.0, 1);
+    out += '-';
+    out += fixed(deess->high_hz / 1000.0, 1);
+    out += " kHz";
   }
   if (multiband) {
     stage("multiband ");
@@ -176,8 +200,52 @@ Result<dsp::SaturationParams> parse_saturation(std::string_view spec) {
                                .compensate = true};
 }
 
+Result<dsp::DeEsserParams> parse_deess(std::string_view spec) {
+  const auto bad = [&](const std::string& why) {
+    return Error{"--deess '" + std::string(spec) + "': " + why +
+                 " (THRESHOLD[:RATIO[:RANGE]], e.g. -24:4:6)"};
+  };
+  const auto f = fields(spec, ':');
+  if (f.size() > 3) return bad("at most three fields");
+  const auto threshold = number(f[0]);
+  if (!threshold) return bad(in_quotes(f[0]) + " is not a threshold in dBFS");
+  const auto ratio = f.size() > 1 ? number(f[1]) : std::optional<double>(4.0);
+  if (!ratio) return bad(in_quotes(f[1]) + " is not a ratio");
+  const auto range = f.size() > 2 ? number(f[2]) : std::optional<double>(6.0);
+  if (!range) return bad(in_quotes(f[2]) + " is not a range in dB");
+  dsp::DeEsserParams p;
+  p.threshold_db = static_cast<float>(*threshold);
+  p.ratio = static_cast<float>(*ratio);
+  p.range_db = static_cast<float>(*range);
+  return p;
+}
+
 Status check(const ChainSettings& s, double rate) {
   const double top = 0.45 * rate;
+  if (s.highpass_hz != 0.0 && !(s.highpass_hz >= 10.0 && s.highpass_hz <= 200.0)) {
+    return Error{"the high-pass must be between 10 and 200 Hz (or 0: none), not " + fixed(s.highpass_hz, 1)};
+  }
+  if (s.mono_bass_hz != 0.0 && !(s.mono_bass_hz >= 20.0 && s.mono_bass_hz <= 500.0)) {
+    return Error{"mono bass must be under a frequency between 20 and 500 Hz (or 0: none), not " +
+                 fixed(s.mono_bass_hz, 1)};
+  }
+  if (s.deess) {
+    const auto& d = *s.deess;
+    if (!(d.threshold_db >= -60.0f && d.threshold_db <= 0.0f)) {
+      return Error{"de-esser: the threshold must be between -60 and 0 dBFS, not " + fixed(d.threshold_db, 1)};
+    }
+    if (!(d.ratio >= 1.0f && d.ratio <= 20.0f)) {
+      return Error{"de-esser: the ratio must be between 1 and 20, not " + fixed(d.ratio, 1)};
+    }
+    if (!(d.range_db >= 0.0f && d.range_db <= 24.0f)) {
+      return Error{"de-esser: the range must be between 0 and 24 dB, not " + fixed(d.range_db, 1)};
+    }
+    if (!(d.low_hz >= 1000.0f && d.high_hz > d.low_hz && d.high_hz <= top)) {
+      return Error{"de-esser: the band " + fixed(d.low_hz, 0) + "-" + fixed(d.high_hz, 0) +
+                   " Hz must rise from 1 kHz or more to at most " + fixed(top, 0) + " Hz at " +
+                   fixed(rate, 0) + " Hz"};
+    }
+  }
   if (s.tone) {
     const ToneCurve& t = *s.tone;
     if (t.freq_hz.size() > ToneCurve::kMaxSections || t.mid_db.size() != t.freq_hz.size() ||
@@ -261,6 +329,17 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
       eq_[c][i].reset(settings.eq[i]);
     }
   }
+  for (auto& hp : highpass_) {
+    hp = dsp::PassFilter{};
+    if (settings.highpass_hz != 0.0)
+      hp.design(dsp::PassFilter::Kind::highpass, rate, settings.highpass_hz, dsp::Slope::db24);
+  }
+  if (settings.mono_bass_hz != 0.0 && channels_ == 2) {
+    const std::array<float, 1> split{static_cast<float>(settings.mono_bass_hz)};
+    mono_bass_.prepare({.sample_rate = rate, .max_block = max_block, .channels = 2}, 2, split);
+    for (auto& b : bands_) b.assign(max_block, 0.0f);
+  }
+  if (settings.deess) deesser_.prepare(spec, *settings.deess);
   linear_eq_ = settings.eq_linear && !settings.eq.empty();
   if (linear_eq_) {
     // The bands' magnitude (their coefficients as prepared), as one linear-phase FIR.
@@ -308,6 +387,27 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
     for (std::size_t i = 0; i < frames; ++i) planar_[c][i] = interleaved[i * ch + c];
   }
   const auto left = std::span(planar_[0]).first(frames);
+  if (settings_.highpass_hz != 0.0) {
+    for (std::size_t c = 0; c < ch; ++c) highpass_[c].process(std::span(planar_[c]).first(frames));
+  }
+  if (ch == 2 && settings_.mono_bass_hz != 0.0) {
+    // Mid and side each split in two at the frequency; the side's low band is dropped and
+    // the mid's two bands summed again (the crossover's allpass: the same phase as the
+    // side's high band, so the image above the split is not moved).
+    for (std::size_t i = 0; i < frames; ++i) {
+      bands_[1][i] = 0.5f * (planar_[0][i] + planar_[1][i]);
+      bands_[3][i] = 0.5f * (planar_[0][i] - planar_[1][i]);
+    }
+    const std::array<float*, 2> mid{bands_[0].data(), bands_[1].data()};
+    const std::array<float*, 2> side{bands_[2].data(), bands_[3].data()};
+    mono_bass_.split(0, std::span<const float>(bands_[1]).first(frames), mid);
+    mono_bass_.split(1, std::span<const float>(bands_[3]).first(frames), side);
+    for (std::size_t i = 0; i < frames; ++i) {
+      const float m = bands_[0][i] + bands_[1][i];
+      planar_[0][i] = m + bands_[3][i];
+      planar_[1][i] = m - bands_[3][i];
+    }
+  }
   if (settings_.tone) {
     // The fitted curve works on the mid and the side (a mono file: on its one channel).
     if (ch == 2) to_mid_side(frames);
@@ -321,6 +421,15 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
   } else {
     for (std::size_t c = 0; c < ch; ++c) {
       for (auto& band : eq_[c]) band.process(std::span(planar_[c]).first(frames));
+    }
+  }
+  // After the EQ (a boost up top must not escape it), before the compressors (which
+  // should not pump on sibilance).
+  if (settings_.deess) {
+    if (ch == 2) {
+      deesser_.process(left, std::span(planar_[1]).first(frames));
+    } else {
+      deesser_.process(left);
     }
   }
   if (settings_.multiband) {

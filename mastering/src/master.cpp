@@ -27,7 +27,7 @@ constexpr double kCeilingMargin = 0.1;
 
 constexpr std::uint32_t kMinRate = 8000, kMaxRate = 384000;
 
-constexpr std::array<Preset, 5> kPresets{{
+constexpr std::array<Preset, 6> kPresets{{
     {"streaming", -14.0, -1.0, "Spotify, YouTube, Tidal, Amazon Music (their normalisation reference)"},
     {"apple", -16.0, -1.0, "Apple Music (Sound Check) and Apple's podcast guidelines"},
     {"ebu-r128", -23.0, -1.0, "EBU R128 broadcast (-23 LUFS +-0.5 LU, max true peak -1 dBTP)"},
@@ -35,6 +35,20 @@ constexpr std::array<Preset, 5> kPresets{{
     // No normalisation on a CD player: a mastering engineer's figure, loud enough to sit
     // among other CDs with room for the limiter, under -1 dBTP for the lossy rips.
     {"cd", -10.0, -1.0, "Red Book CD (no normalisation; -1 dBTP for lossy rips)", 44100, 16},
+    // A pre-master for the cutting engineer, who sets the level on the lathe: dynamics
+    // left alone (no limiter), headroom for the cutter, the low end a groove can hold.
+    {.name = "vinyl",
+     .target_lufs = -18.0,
+     .ceiling_dbtp = -3.0,
+     .what = "vinyl pre-master for the cutting engineer: no limiter, high-pass 25 Hz, mono under 150 Hz, "
+             "de-essed, checked for phase, inter-sample peaks and side length",
+     .rate = 0,
+     .bits = 24,
+     .limiter = false,
+     .highpass_hz = 25.0,
+     .mono_bass_hz = 150.0,
+     .deess = dsp::DeEsserParams{.threshold_db = -20.0f, .ratio = 4.0f, .range_db = 6.0f},
+     .vinyl_checks = true},
 }};
 
 double from_db(double db) {
@@ -240,6 +254,14 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
 
 }  // namespace
 
+ChainSettings chain_of(const Preset& preset) {
+  ChainSettings chain;
+  chain.highpass_hz = preset.highpass_hz;
+  chain.mono_bass_hz = preset.mono_bass_hz;
+  chain.deess = preset.deess;
+  return chain;
+}
+
 std::span<const Preset> presets() noexcept {
   return kPresets;
 }
@@ -356,6 +378,8 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
     report.rate = settings.rate != 0 ? settings.rate : info.rate;
     report.resampled = report.rate != info.rate;
     report.chain = settings.chain.describe();
+    if (info.channels == 1 && settings.chain.mono_bass_hz != 0.0)
+      report.chain += " (a mono input: no side to remove)";
   }
   const AudioInfo& info = tracks[0].reader->info();
   const std::uint32_t rate = tracks[0].report.rate;
@@ -394,11 +418,16 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
            .format = 0,
            .rate = rate};
   if (!settings.limiter && basis.true_peak_dbtp + r.gain_db > settings.ceiling_dbtp) {
-    return Error{"a gain of " + fixed(r.gain_db, 2) + " dB puts the true peak at " +
-                 fixed(basis.true_peak_dbtp + r.gain_db, 2) + " dBTP, over the " +
-                 fixed(settings.ceiling_dbtp, 1) +
-                 " dBTP ceiling, and the limiter is off: turn it on, or "
-                 "choose a lower target"};
+    return Error{
+        "a gain of " + fixed(r.gain_db, 2) + " dB puts the true peak at " +
+        fixed(basis.true_peak_dbtp + r.gain_db, 2) + " dBTP, over the " + fixed(settings.ceiling_dbtp, 1) +
+        " dBTP ceiling, and the limiter is off (--no-limiter, or a preset without one, as "
+        "vinyl): choose a target at most " +
+        fixed(std::floor((settings.target_lufs - (basis.true_peak_dbtp + r.gain_db - settings.ceiling_dbtp)) *
+                         10.0) /
+                  10.0,
+              1) +
+        " LUFS (--target), or turn the limiter on where the delivery allows it"};
   }
   const auto remove_parts = [&] {
     for (const Track& t : tracks) fs::remove(t.report.output + ".part", ec);
@@ -462,6 +491,23 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
         return Error{read.error()};
       }
       out.after = album ? back.finish() : tracks[0].report.after;
+      if (lands() && settings.vinyl) {
+        // A cutting engineer's checks on the files as written (warnings: they change nothing).
+        std::vector<std::string> parts;
+        for (const Track& t : tracks) parts.push_back(t.report.output + ".part");
+        auto found = check_for_vinyl(parts, *settings.vinyl, settings.ceiling_dbtp);
+        if (!found) {
+          remove_parts();
+          return Error{found.error()};
+        }
+        for (VinylWarning& w : *found) {
+          if (w.file.ends_with(".part")) w.file.resize(w.file.size() - 5);
+          for (Track& t : tracks) {
+            if (t.report.output == w.file) t.report.warnings.push_back(w);
+          }
+          out.warnings.push_back(std::move(w));
+        }
+      }
       if (lands()) {
         // Never over a file that appeared while this one was made.
         for (const Track& t : tracks) {

@@ -199,13 +199,44 @@ Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationP
   return {};
 }
 
-// The chain's keys of a table (a preset file's top, or a stem): width, eq_linear, [[eq]],
-// [multiband], [saturation].
+Status read_deess(const Reader& r, const toml::node& node, dsp::DeEsserParams& out) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return r.fail("deess", "must be a table ([deess]), or false (none)");
+  if (Status s = r.only(*t, "[deess]", {"threshold", "ratio", "range", "low", "high"}); !s) return s;
+  std::optional<double> threshold, ratio, range, low, high;
+  if (Status s = r.number(*t, "[deess]", "threshold", threshold); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "ratio", ratio); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "range", range); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "low", low); !s) return s;
+  if (Status s = r.number(*t, "[deess]", "high", high); !s) return s;
+  if (!threshold) return r.fail("[deess]", "threshold (dBFS) is needed");
+  out = dsp::DeEsserParams{};
+  out.threshold_db = static_cast<float>(*threshold);
+  out.ratio = static_cast<float>(ratio.value_or(4.0));
+  out.range_db = static_cast<float>(range.value_or(6.0));
+  out.low_hz = static_cast<float>(low.value_or(5000.0));
+  out.high_hz = static_cast<float>(high.value_or(10000.0));
+  return {};
+}
+
+// The chain's keys of a table (a preset file's top, or a stem): width, eq_linear, highpass,
+// mono_bass, [deess], [[eq]], [multiband], [saturation].
 Status read_chain(const Reader& r, const toml::table& t, ChainSettings& chain) {
-  std::optional<double> width;
+  std::optional<double> width, highpass, mono_bass;
   std::optional<bool> eq_linear;
   Status s = r.number(t, "", "width", width);
   if (s) s = r.get(t, "", "eq_linear", eq_linear, "true or false");
+  if (s) s = r.number(t, "", "highpass", highpass);
+  if (s) s = r.number(t, "", "mono_bass", mono_bass);
+  if (s && t.contains("deess")) {
+    // deess = false: the delivery preset's de-esser off.
+    if (const auto* off = t.get("deess")->as_boolean(); off != nullptr && !off->get()) {
+      chain.deess.reset();
+    } else {
+      chain.deess.emplace();
+      s = read_deess(r, *t.get("deess"), *chain.deess);
+    }
+  }
   if (s && t.contains("eq")) s = read_eq(r, *t.get("eq"), chain.eq);
   if (s && t.contains("multiband")) {
     chain.multiband.emplace();
@@ -216,14 +247,18 @@ Status read_chain(const Reader& r, const toml::table& t, ChainSettings& chain) {
     s = read_saturation(r, *t.get("saturation"), *chain.saturation);
   }
   if (!s) return s;
-  chain.width = width.value_or(1.0);
-  chain.eq_linear = eq_linear.value_or(false);
+  // What the table leaves out stays as it was (a delivery preset's stages, or none).
+  if (width) chain.width = *width;
+  if (eq_linear) chain.eq_linear = *eq_linear;
+  if (highpass) chain.highpass_hz = *highpass;
+  if (mono_bass) chain.mono_bass_hz = *mono_bass;
   // At the highest common rate: the input's own rate bounds the frequencies when it is mastered.
   if (Status ok = check(chain, 192000.0); !ok) return r.fail("", ok.error());
   return {};
 }
 
-constexpr std::array<std::string_view, 5> kChainKeys{"width", "eq", "eq_linear", "multiband", "saturation"};
+constexpr std::array<std::string_view, 8> kChainKeys{"width",     "highpass", "mono_bass", "eq",
+                                                     "eq_linear", "deess",    "multiband", "saturation"};
 
 Result<toml::table> parse(const std::string& path, std::string_view kind) {
   try {
@@ -265,8 +300,9 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   const toml::table& top = *parsed;
   PresetFile p;
   p.path = path;
-  if (Status s =
-          only(r, top, "", {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter"});
+  if (Status s = only(
+          r, top, "",
+          {"name", "delivery", "target_lufs", "ceiling_dbtp", "bits", "rate", "limiter", "side_minutes"});
       !s) {
     return Error{s.error()};
   }
@@ -274,6 +310,11 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   std::optional<std::int64_t> bits, rate;
   Status s = r.get(top, "", "name", name, "a string");
   if (s) s = r.get(top, "", "delivery", delivery, "a string");
+  // The delivery preset's own stages first; the file's keys go over them.
+  if (s && delivery) {
+    if (const auto base = find_preset(*delivery)) p.chain = chain_of(*base);
+  }
+  if (s) s = r.number(top, "", "side_minutes", p.side_minutes);
   if (s) s = r.number(top, "", "target_lufs", p.target_lufs);
   if (s) s = r.number(top, "", "ceiling_dbtp", p.ceiling_dbtp);
   if (s) s = r.get(top, "", "bits", bits, "16, 24 or 32");
@@ -301,6 +342,9 @@ Result<PresetFile> load_preset_file(const std::string& path) {
   }
   if (p.ceiling_dbtp && !(*p.ceiling_dbtp >= -20.0 && *p.ceiling_dbtp <= 0.0)) {
     return Error{r.fail("", "ceiling_dbtp must be between -20 and 0").error()};
+  }
+  if (p.side_minutes && !(*p.side_minutes >= 1.0 && *p.side_minutes <= 60.0)) {
+    return Error{r.fail("", "side_minutes must be between 1 and 60").error()};
   }
   return p;
 }

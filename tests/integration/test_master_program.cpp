@@ -271,6 +271,69 @@ TEST(MasterProgram, TheCdPresetDeliversA44k1SixteenBitFile) {
   EXPECT_NE(r.out.find("44100 Hz 16-bit"), std::string::npos) << r.out;
 }
 
+// The vinyl pre-master: no limiter, its stages in the report, warnings in the JSON with
+// their times, and a target out of reach refused with the one that fits (exit 1).
+TEST(MasterProgram, TheVinylPresetWarnsWhereTheCutWouldSufferAndNeverLimits) {
+  const std::string dir = make_work_dir("master_program_vinyl");
+  const std::string in = dir + "/mix.wav", out = dir + "/lacquer.wav";
+  // 4 s: a 220 Hz note in both channels over noise, and from 1 s to 3 s a 200 Hz bass in
+  // antiphase (above vinyl's 150 Hz mono bass, so it is still there to be found).
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.02);
+  std::vector<std::int32_t> samples;
+  for (int i = 0; i < 4 * 48000; ++i) {
+    const double t = i / 48000.0;
+    const double bass = t >= 1.0 && t < 3.0 ? 0.3 * std::sin(2 * std::numbers::pi * 200.0 * t) : 0.0;
+    for (int c = 0; c < 2; ++c) {
+      const double v =
+          0.1 * std::sin(2 * std::numbers::pi * 220.0 * t) + noise(rng) + (c == 0 ? bass : -bass);
+      samples.push_back(static_cast<std::int32_t>(std::lround(v * 8388607.0)) * 256);
+    }
+  }
+  ASSERT_TRUE(write_wav(in, 48000, 2, SF_FORMAT_PCM_24, samples));
+  const auto timeout = std::chrono::seconds(120);
+  RunResult r = run({bin("tl-master"), in, "-o", out, "--preset", "vinyl", "--json", "-q"}, timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["limiter"], false);
+  EXPECT_EQ(report["bits"], 24);
+  EXPECT_NEAR(report["after"]["integrated_lufs"].get<double>(), -18.0, 0.2);
+  EXPECT_LE(report["after"]["true_peak_dbtp"].get<double>(), -3.0);
+  EXPECT_NE(report["chain"].get<std::string>().find("mono bass under 150 Hz"), std::string::npos);
+  ASSERT_TRUE(report["warnings"].is_array());
+  const auto& w = report["warnings"];
+  const auto phase =
+      std::find_if(w.begin(), w.end(), [](const auto& x) { return x["kind"] == "out-of-phase-low-end"; });
+  ASSERT_NE(phase, w.end()) << w.dump();
+  EXPECT_NEAR((*phase)["from_s"].get<double>(), 1.0, 1e-6);
+  EXPECT_NEAR((*phase)["to_s"].get<double>(), 3.0, 1e-6);
+  EXPECT_EQ((*phase)["file"], out);
+  const Audio audio = read_audio(out);
+  EXPECT_NEAR(integrated_lufs(audio), -18.0, 0.5);
+  EXPECT_LE(true_peak_dbtp(audio), -3.0);
+
+  // The text report says it too; a side limit of a minute does not warn on 4 s.
+  r = run({bin("tl-master"), in, "-o", dir + "/text.wav", "--preset", "vinyl", "--side-minutes", "1", "-q"},
+          timeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("warning: out-of-phase low end under 300 Hz at 0:01.0-0:03.0"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("side"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no limiter"), std::string::npos) << r.out;
+
+  // -6 LUFS cannot be reached under -3 dBTP without a limiter: refused, nothing written.
+  r = run({bin("tl-master"), in, "-o", dir + "/loud.wav", "--preset", "vinyl", "--target", "-6", "-q"},
+          timeout);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the limiter is off"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--target"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/loud.wav"));
+  r = run({bin("tl-master"), in, "-o", dir + "/x.wav", "--deess", "loud"}, timeout);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run({bin("tl-master"), "--list-presets"}, timeout);
+  EXPECT_NE(r.out.find("no limiter"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace tl::test
 

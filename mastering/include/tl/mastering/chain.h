@@ -1,11 +1,13 @@
 #pragma once
 //! The tone stages of a master, in the order a mastering engineer runs them, before its
-//! gain and true-peak limiter (master.h): parametric EQ (shelves and peaking bands),
+//! gain and true-peak limiter (master.h): a high-pass (rumble and subsonics out), mono bass
+//! (the side below a frequency removed, for a record's groove), parametric EQ (shelves and
+//! peaking bands), a de-esser (the sibilance band turned down when it is too loud),
 //! multiband compression (Linkwitz-Riley bands that sum flat, one compressor each),
 //! mid/side width and tape-style saturation (8x oversampled). Each stage is off unless set; with every stage
 //! off the chain is an exact pass-through. The processors are dsp/'s, the same the live console runs.
 //!
-//! Set from options (parse_eq_band, parse_multiband) or a preset file (preset_file.h).
+//! Set from options (parse_eq_band, parse_multiband, parse_deess...) or a preset file (preset_file.h).
 
 #include <cstddef>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "tl/common/result.h"
 #include "tl/dsp/biquad.h"
 #include "tl/dsp/crossover.h"
+#include "tl/dsp/deesser.h"
 #include "tl/dsp/eq.h"
 #include "tl/dsp/linear_phase.h"
 #include "tl/dsp/saturation.h"
@@ -33,9 +36,12 @@ struct ToneCurve {
 };
 
 struct ChainSettings {
+  double highpass_hz = 0.0;                         //!< 0: none; else 24 dB/oct Butterworth, -3 dB there
+  double mono_bass_hz = 0.0;                        //!< 0: none; else the side under it removed (LR4)
   std::optional<ToneCurve> tone;                    //!< none: no fitted curve
   std::vector<dsp::EqBandParams> eq;                //!< in order; empty: no EQ
   bool eq_linear = false;                           //!< the EQ as one linear-phase FIR
+  std::optional<dsp::DeEsserParams> deess;          //!< none: no de-esser
   std::optional<dsp::MultibandParams> multiband;    //!< none: no multiband compression
   double width = 1.0;                               //!< side level: 0 mono, 1 as it is, up to 2
   std::optional<dsp::SaturationParams> saturation;  //!< none: no saturation
@@ -43,7 +49,10 @@ struct ChainSettings {
   static constexpr std::size_t kMaxEqBands = 8;
   static constexpr double kMaxWidth = 2.0;
 
-  bool empty() const noexcept { return !tone && eq.empty() && !multiband && width == 1.0 && !saturation; }
+  bool empty() const noexcept {
+    return highpass_hz == 0.0 && mono_bass_hz == 0.0 && !tone && eq.empty() && !deess && !multiband &&
+           width == 1.0 && !saturation;
+  }
   //! One line for the report ("eq 3 bands, multiband 3 bands, width 1.20"; "none").
   std::string describe() const;
 };
@@ -67,15 +76,23 @@ dsp::CompressorParams band_compressor(double threshold_db, double ratio, double 
 //! when left out), the asymmetry (0..0.3, 0 when left out: odd harmonics only).
 Result<dsp::SaturationParams> parse_saturation(std::string_view spec);
 
+//! A de-esser from "THRESHOLD[:RATIO[:RANGE]]": the threshold in dBFS of the band's level
+//! where the chain runs (before the master's gain; a full-scale sine reads 0), the ratio
+//! (4 when left out) and the most it cuts in dB (6 when left out), on 5-10 kHz.
+Result<dsp::DeEsserParams> parse_deess(std::string_view spec);
+
 //! Whether the settings can run at rate: frequencies under 0.45 of it, splits ascending
-//! and an octave apart, width within 0..2. The error says which value and why.
+//! and an octave apart, width within 0..2, a high-pass at 10..200 Hz, mono bass at
+//! 20..500 Hz, a de-esser's threshold at -60..0 dBFS. The error says which value and why.
 Status check(const ChainSettings& settings, double rate);
 
-//! The stages, run over interleaved blocks (mono or stereo) in place. EQ, multiband and
-//! width are minimum phase with no delay; saturation's oversampling filters are linear
-//! phase and delay the whole signal by latency() frames (what a caller takes back out), as
-//! does the EQ when eq_linear asks for it as one linear-phase FIR (dsp/linear_phase.h: the
-//! bands' magnitude, no phase shift, about 0.3 s of delay).
+//! The stages, run over interleaved blocks (mono or stereo) in place. High-pass, mono
+//! bass, the tone curve, EQ, de-esser, multiband and width are minimum phase with no delay
+//! (mono bass: the mid goes through the crossover's allpass too, so mid and side stay in
+//! phase; a mono input has no side and skips it); saturation's oversampling filters are
+//! linear phase and delay the whole signal by latency() frames (what a caller takes back
+//! out), as does the EQ when eq_linear asks for it as one linear-phase FIR
+//! (dsp/linear_phase.h: the bands' magnitude, no phase shift, about 0.3 s of delay).
 class Chain {
  public:
   //! May allocate; settings must have passed check().
@@ -94,6 +111,9 @@ class Chain {
   void from_mid_side(std::size_t frames) noexcept;  // (m, s) -> (m + s, m - s)
   ChainSettings settings_;
   std::size_t channels_ = 2;
+  dsp::PassFilter highpass_[2];
+  dsp::Crossover mono_bass_;  // channel 0 splits the mid, 1 the side
+  dsp::DeEsser deesser_;
   std::vector<dsp::Biquad> tone_[2];  // mid, side
   std::vector<dsp::EqBand> eq_[2];
   bool linear_eq_ = false;  // the bands run as fir_
@@ -101,6 +121,7 @@ class Chain {
   dsp::MultibandCompressor multiband_;
   dsp::Saturator saturator_;
   std::vector<float> planar_[2];
+  std::vector<float> bands_[4];  // mono bass: mid low, mid high, side low, side high
 };
 
 }  // namespace tl::mastering

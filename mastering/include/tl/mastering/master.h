@@ -18,6 +18,7 @@
 #include "tl/common/result.h"
 #include "tl/mastering/analysis.h"
 #include "tl/mastering/chain.h"
+#include "tl/mastering/vinyl.h"
 
 namespace tl::mastering {
 
@@ -28,7 +29,16 @@ struct Preset {
   std::string_view what;   //!< who asks for it, for --list-presets and the README
   std::uint32_t rate = 0;  //!< the delivery's sample rate; 0: the input's
   int bits = 0;            //!< the delivery's depth; 0: the input's
+  bool limiter = true;     //!< off: gain only (a gain over the ceiling is refused)
+  // Its own stages (ChainSettings; 0 or none: off) and checks.
+  double highpass_hz = 0.0;
+  double mono_bass_hz = 0.0;
+  std::optional<dsp::DeEsserParams> deess;
+  bool vinyl_checks = false;  //!< the master is read for a cutting engineer (vinyl.h)
 };
+
+//! The stages a preset brings (the high-pass, mono bass and de-esser it names; no others).
+ChainSettings chain_of(const Preset& preset);
 
 //! The sample rates a delivery may be converted to (--rate, a preset file's rate).
 inline constexpr std::array<std::uint32_t, 6> kDeliveryRates{44100, 48000, 88200, 96000, 176400, 192000};
@@ -37,7 +47,7 @@ inline constexpr std::array<int, 3> kDeliveryBits{16, 24, 32};
 //! "44100, 48000, ... or 192000": the list for a message.
 std::string delivery_rates_text();
 
-//! The delivery presets: streaming, apple, ebu-r128, atsc-a85, cd.
+//! The delivery presets: streaming, apple, ebu-r128, atsc-a85, cd, vinyl.
 std::span<const Preset> presets() noexcept;
 std::optional<Preset> find_preset(std::string_view name) noexcept;
 
@@ -49,6 +59,8 @@ struct MasterSettings {
   std::uint32_t rate = 0;     //!< output rate (8 kHz to 384 kHz); 0: the input's
   double tolerance_lu = 0.2;  //!< how close to the target a render must land, or it is done again
   ChainSettings chain;        //!< the tone stages before the gain (none by default)
+  //! Checks for a cutting engineer on the master as written (warnings; none: not made).
+  std::optional<VinylChecks> vinyl;
 };
 
 struct MasterReport {
@@ -66,6 +78,7 @@ struct MasterReport {
   std::uint32_t rate = 0;  //!< the output's
   bool resampled = false;  //!< the output's rate is not the input's
   bool dithered = false;
+  std::vector<VinylWarning> warnings;  //!< MasterSettings::vinyl's findings on this file
 };
 
 //! Fraction done (0..1) of the whole job and what it is doing now.
@@ -86,6 +99,7 @@ struct AlbumReport {
   double gain_db = 0.0;
   double ceiling_used_dbtp = 0.0;
   int passes = 0;
+  std::vector<VinylWarning> warnings;  //!< every track's, and the side's length
 };
 
 //! Masters inputs[i] into outputs[i] (new files, as master_file). All are written, or

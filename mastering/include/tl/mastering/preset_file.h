@@ -1,7 +1,8 @@
 #pragma once
 //! A mastering preset in a TOML file: a delivery target and the chain's stages, kept
 //! and shared as a file (tl-master --preset FILE.toml). Every key is optional; what a
-//! file leaves out comes from its `delivery` preset (streaming unless named), and a
+//! file leaves out comes from its `delivery` preset (streaming unless named; its stages too,
+//! as vinyl's high-pass, mono bass and de-esser, each replaced by the file's), and a
 //! command-line option overrides the file. A key the format does not know, a value of
 //! the wrong type or out of range is an error that names the file, the key and why:
 //! a typo must never master quietly with a default.
@@ -14,6 +15,17 @@
 //!   rate = 44100                # the output's sample rate (resampled when it differs)
 //!   limiter = true
 //!   width = 1.1                 # side level, 0..2
+//!   highpass = 25.0             # Hz, 10..200 (0: none); 24 dB/oct
+//!   mono_bass = 150.0           # Hz, 20..500 (0: none): the side under it removed
+//!   side_minutes = 22.0         # with delivery = "vinyl": the longest side before a warning
+//!
+//!   [deess]                     # after the EQ; off unless here (or in the delivery preset;
+//!                               # deess = false turns that one off)
+//!   threshold = -20.0           # dBFS of the 5-10 kHz band where the chain runs
+//!   ratio = 4.0                 # 1..20 (4)
+//!   range = 6.0                 # dB, the most it cuts, 0..24 (6)
+//!   low = 5000.0                # Hz, the band's edges (5000, 10000)
+//!   high = 10000.0
 //!
 //!   eq_linear = false           # true: the [[eq]] bands as one linear-phase FIR
 //!
@@ -58,7 +70,8 @@ struct PresetFile {
   std::optional<int> bits;
   std::optional<std::uint32_t> rate;
   std::optional<bool> limiter;
-  ChainSettings chain;
+  std::optional<double> side_minutes;  //!< the vinyl checks' longest side
+  ChainSettings chain;                 //!< the delivery preset's stages with the file's over them
 };
 
 //! Reads and checks a preset file (the chain's values with check() at 192 kHz; master_file

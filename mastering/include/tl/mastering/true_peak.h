@@ -27,6 +27,13 @@ class PreciseTruePeak {
   float peak() const noexcept { return peak_; }
   //! Starts a new peak reading, the interpolator's history kept (a stretch of a stream).
   void reset_peak() noexcept { peak_ = 0.0f; }
+  //! The true peak since the last call (linear), starting a new window: the history is
+  //! kept, so a window's peak includes what lies between its first sample and the one before.
+  float take_peak() noexcept {
+    const float p = peak_;
+    peak_ = 0.0f;
+    return p;
+  }
 
  private:
   void push(float x) noexcept;      // remembers x and measures the values around it
