@@ -12,15 +12,7 @@ namespace tl::mastering {
 namespace {
 
 // Colour map 0 entries (PLplot draws with indices into it).
-enum Colour : PLINT {
-  kBackground = 0,
-  kInk = 1,
-  kInput = 2,
-  kMomentary = 3,
-  kShortTerm = 4,
-  kTarget = 5,
-  kGrid = 6
-};
+enum Colour : PLINT { kInput = 2, kMomentary = 3, kShortTerm = 4, kTarget = 5, kGrid = 6 };
 
 // One series as PLplot's arrays, the points a window has not filled yet left out.
 struct Line {
@@ -64,12 +56,7 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
   const Line momentary = line_of(plot.output, &LoudnessPoint::momentary_lufs, y0);
   const Line short_term = line_of(plot.output, &LoudnessPoint::short_term_lufs, y0);
 
-  plsdev("pngcairo");
-  plsfnam(path.c_str());
-  const std::string geometry = std::to_string(plot.width) + "x" + std::to_string(plot.height);
-  plsetopt("geometry", geometry.c_str());
-  plscol0(kBackground, 255, 255, 255);
-  plscol0(kInk, 0, 0, 0);
+  start_picture(path, plot.width, plot.height);
   plscol0(kInput, 150, 150, 150);
   plscol0(kMomentary, 160, 195, 235);
   plscol0(kShortTerm, 25, 80, 190);
@@ -94,10 +81,6 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
   draw(momentary, kMomentary, 1.0);
   draw(short_term, kShortTerm, 2.5);
   // A key along the top edge, each name in its line's colour.
-  struct Key {
-    Colour colour;
-    std::string text;
-  };
   std::vector<Key> keys;
   if (!input.x.empty()) keys.push_back({kInput, plot.input_label + ", 3 s"});
   if (!short_term.x.empty()) keys.push_back({kShortTerm, plot.output_label + ", 3 s"});
@@ -107,14 +90,7 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
     std::snprintf(target, sizeof target, "target %.1f LUFS", plot.target_lufs);
     keys.push_back({kTarget, target});
   }
-  // Spaced by their lengths (about 1% of the width a character at this size).
-  plschr(0.0, 0.8);
-  double at = 0.0;
-  for (const Key& k : keys) {
-    plcol0(k.colour);
-    plmtex("t", 0.6, at, 0.0, k.text.c_str());
-    at += 0.0105 * static_cast<double>(k.text.size()) + 0.04;
-  }
+  draw_keys(keys);
   plend();
   return picture_written(path);
 }

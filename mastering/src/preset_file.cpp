@@ -6,6 +6,7 @@
 #include <array>
 #include <filesystem>
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 #include "tl/mastering/master.h"
@@ -46,6 +47,9 @@ class Reader {
   // Every key of t must be one of known: a typo is an error, never a default.
   Status only(const toml::table& t, std::string_view where,
               std::initializer_list<std::string_view> known) const {
+    return only(t, where, std::span<const std::string_view>(known.begin(), known.size()));
+  }
+  Status only(const toml::table& t, std::string_view where, std::span<const std::string_view> known) const {
     for (const auto& [key, value] : t) {
       bool ok = false;
       for (std::string_view k : known) ok = ok || key.str() == k;
@@ -275,20 +279,7 @@ Status only(const Reader& r, const toml::table& t, std::string_view where,
             std::initializer_list<std::string_view> own) {
   std::vector<std::string_view> known(own);
   known.insert(known.end(), kChainKeys.begin(), kChainKeys.end());
-  for (const auto& [key, value] : t) {
-    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-      std::string why = "no key '";
-      why += key.str();
-      why += "' here (known:";
-      for (std::string_view k : known) {
-        why += ' ';
-        why += k;
-      }
-      why += ')';
-      return r.fail(where, why);
-    }
-  }
-  return {};
+  return r.only(t, where, known);
 }
 
 }  // namespace

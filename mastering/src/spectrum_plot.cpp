@@ -11,20 +11,7 @@
 namespace tl::mastering {
 namespace {
 
-enum Colour : PLINT {
-  kBackground = 0,
-  kInk = 1,
-  kInput = 2,
-  kReference = 3,
-  kMaster = 4,
-  kSide = 5,
-  kGrid = 6
-};
-
-struct Key {
-  Colour colour;
-  const char* text;
-};
+enum Colour : PLINT { kInput = 2, kReference = 3, kMaster = 4, kSide = 5, kGrid = 6 };
 
 void draw(const std::vector<PLFLT>& x, const std::array<double, kSpectrumBands>& y, Colour c, PLFLT width,
           PLINT style = 1) {
@@ -34,17 +21,6 @@ void draw(const std::vector<PLFLT>& x, const std::array<double, kSpectrumBands>&
   pllsty(style);
   plline(static_cast<PLINT>(x.size()), x.data(), v.data());
   pllsty(1);
-}
-
-void keys(std::initializer_list<Key> list) {
-  plschr(0.0, 0.8);
-  double at = 0.0;
-  for (const Key& k : list) {
-    plcol0(k.colour);
-    plmtex("t", 0.6, at, 0.0, k.text);
-    at += 0.0105 * static_cast<double>(std::char_traits<char>::length(k.text)) + 0.04;
-  }
-  plschr(0.0, 1.0);
 }
 
 // The y range holding every value drawn, in steps of 5 dB, at least +-6 dB.
@@ -72,12 +48,7 @@ Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
   for (std::size_t b = 0; b < n; ++b) x.push_back(std::log10(band_centre_hz(b)));
   const double x0 = std::log10(20.0), x1 = std::log10(20000.0);
 
-  plsdev("pngcairo");
-  plsfnam(path.c_str());
-  const std::string geometry = std::to_string(plot.width) + "x" + std::to_string(plot.height);
-  plsetopt("geometry", geometry.c_str());
-  plscol0(kBackground, 255, 255, 255);
-  plscol0(kInk, 0, 0, 0);
+  start_picture(path, plot.width, plot.height);
   plscol0(kInput, 150, 150, 150);
   plscol0(kReference, 200, 40, 40);
   plscol0(kMaster, 25, 80, 190);
@@ -99,9 +70,9 @@ Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
   draw(x, p.reference_mid, kReference, 2.0, 2);
   if (plot.result != nullptr) draw(x, plot.result->output_mid, kMaster, 2.5);
   if (plot.result != nullptr) {
-    keys({{kInput, "input (mid)"}, {kReference, "reference"}, {kMaster, "master"}});
+    draw_keys({{kInput, "input (mid)"}, {kReference, "reference"}, {kMaster, "master"}});
   } else {
-    keys({{kInput, "input (mid)"}, {kReference, "reference"}});
+    draw_keys({{kInput, "input (mid)"}, {kReference, "reference"}});
   }
 
   // Below: the curve fitted (its effect on the input's bands).
@@ -114,9 +85,9 @@ Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
   draw(x, p.fitted_mid, kMaster, 2.5);
   if (p.stereo) {
     draw(x, p.fitted_side, kSide, 2.0);
-    keys({{kMaster, "mid"}, {kSide, "side"}});
+    draw_keys({{kMaster, "mid"}, {kSide, "side"}});
   } else {
-    keys({{kMaster, "mono"}});
+    draw_keys({{kMaster, "mono"}});
   }
   plend();
   return picture_written(path);
