@@ -29,8 +29,9 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string(tl::kTracklinkVersion));
   app.add_option("--mixer", raw.mixer, "mixer control address HOST:PORT");
   app.add_option("--name", raw.name, "node name, [A-Za-z0-9_.-], at most 32 characters");
-  app.add_option("--source", raw.source,
-                 "device[:NAME] | tone:FREQ | click:PERIOD (1s, 500ms, 4800) | noise | file:PATH")
+  app.add_option(
+         "--source", raw.source,
+         "device[:NAME] | tone:FREQ | click:PERIOD (1s, 500ms, 4800) | pulse:PERIOD | noise | file:PATH")
       ->capture_default_str();
   auto* channels =
       app.add_option("--channels", raw.channels, "input channels 1-64 (default 1; file: the file's)");

@@ -239,7 +239,9 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       generated = std::make_unique<ToneSource>(options.source.tone_hz, options.level_db, options.rate);
       break;
     case SourceKind::Click:
-      generated = std::make_unique<ClickSource>(options.source.click_period, options.rate, clock);
+      generated = std::make_unique<ClickSource>(
+          options.source.click_period, options.rate, clock,
+          options.source.pulse ? ClickSource::Shape::Pulse : ClickSource::Shape::OneSample);
       break;
     case SourceKind::Noise:
       generated =

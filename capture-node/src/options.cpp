@@ -68,9 +68,11 @@ Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate) {
       return Error{"bad tone '" + text + "': expected tone:FREQ with 0 < FREQ < " + std::to_string(rate / 2) +
                    " Hz"};
     }
-  } else if (kind == "click") {
+  } else if (kind == "click" || kind == "pulse") {
     spec.kind = SourceKind::Click;
-    if (!has_arg) return Error{"bad click '" + text + "': expected click:PERIOD (1s, 500ms or 4800)"};
+    spec.pulse = kind == "pulse";
+    if (!has_arg)
+      return Error{"bad " + kind + " '" + text + "': expected " + kind + ":PERIOD (1s, 500ms or 4800)"};
     auto period = parse_period(arg, rate);
     if (!period) return Error{period.error()};
     spec.click_period = *period;
@@ -83,7 +85,7 @@ Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate) {
     spec.path = arg;
   } else {
     return Error{"unknown source '" + text +
-                 "': expected device[:NAME], tone:FREQ, click:PERIOD, noise or file:PATH"};
+                 "': expected device[:NAME], tone:FREQ, click:PERIOD, pulse:PERIOD, noise or file:PATH"};
   }
   return spec;
 }

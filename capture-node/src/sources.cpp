@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -32,19 +33,55 @@ std::int64_t ClickSource::click_frame(std::int64_t real_ns, std::int64_t origin_
   return secs * rate_ + (rem * rate_) / kNanosPerSecond;
 }
 
+double ClickSource::click_position(std::int64_t real_ns, std::int64_t origin_ns) const noexcept {
+  const std::int64_t since = clock_.node_ns(real_ns) - origin_ns;
+  const std::int64_t rem = since - floor_div(since, kNanosPerSecond) * kNanosPerSecond;
+  // What floor() dropped: (rem * rate) mod 1e9, in samples.
+  const std::int64_t dropped = rem * rate_ % kNanosPerSecond;
+  return static_cast<double>(click_frame(real_ns, origin_ns)) + static_cast<double>(dropped) / 1e9;
+}
+
+double ClickSource::pulse(double x) noexcept {
+  constexpr double kHalf = static_cast<double>(kPulseHalf);
+  // Cut off at 0.15 of the rate: with the window's main lobe (about 3 / 33 wide) the
+  // pulse stays under 0.25, so its square is under Nyquist and the centroid is exact.
+  constexpr double kCutoff = 0.15;
+  if (std::fabs(x) >= kHalf) return 0.0;
+  const double a = 2.0 * std::numbers::pi * kCutoff * x;
+  const double sinc = x == 0.0 ? 1.0 : std::sin(a) / a;
+  const double w = std::numbers::pi * x / kHalf;
+  return sinc * (0.42 + 0.5 * std::cos(w) + 0.08 * std::cos(2.0 * w));
+}
+
 void ClickSource::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {
   for (std::size_t i = 0; i < channels * frames; ++i) planar[i] = 0.0f;
   if (info.epoch == 0 || period_ns_ <= 0) return;
   const auto n = static_cast<std::int64_t>(frames);
   const std::int64_t origin = info.capture_ns - frames_to_ns(info.frame, rate_);
-  // Real times that could fall in this block (a margin of a millisecond covers rounding).
+  // Real times whose click or pulse could reach this block (a margin of a millisecond
+  // covers rounding; a pulse reaches kPulseHalf samples either side of its instant).
   constexpr std::int64_t kMargin = 1'000'000;
-  const std::int64_t r0 = clock_.real_ns(info.capture_ns) - kMargin;
-  const std::int64_t r1 = clock_.real_ns(info.capture_ns + frames_to_ns(n, rate_)) + kMargin;
+  const std::int64_t reach = shape_ == Shape::Pulse ? kPulseHalf : 0;
+  const std::int64_t r0 = clock_.real_ns(info.capture_ns - frames_to_ns(reach, rate_)) - kMargin;
+  const std::int64_t r1 = clock_.real_ns(info.capture_ns + frames_to_ns(n + reach, rate_)) + kMargin;
   for (std::int64_t t = (floor_div(r0, period_ns_) + 1) * period_ns_; t <= r1; t += period_ns_) {
-    const std::int64_t i = click_frame(t, origin) - info.frame;
-    if (i < 0 || i >= n) continue;
-    for (std::size_t c = 0; c < channels; ++c) planar[c * frames + static_cast<std::size_t>(i)] = kAmplitude;
+    if (shape_ == Shape::OneSample) {
+      const std::int64_t i = click_frame(t, origin) - info.frame;
+      if (i < 0 || i >= n) continue;
+      for (std::size_t c = 0; c < channels; ++c)
+        planar[c * frames + static_cast<std::size_t>(i)] = kAmplitude;
+      continue;
+    }
+    // In stream samples, not block ones: a sample's value never depends on the blocking.
+    const double centre = click_position(t, origin);
+    const std::int64_t whole = click_frame(t, origin);
+    const std::int64_t first = std::max(info.frame, whole - kPulseHalf);
+    const std::int64_t last = std::min(info.frame + n - 1, whole + kPulseHalf + 1);
+    for (std::int64_t i = first; i <= last; ++i) {
+      const auto v = static_cast<float>(kAmplitude * pulse(static_cast<double>(i) - centre));
+      const auto at = static_cast<std::size_t>(i - info.frame);
+      for (std::size_t c = 0; c < channels; ++c) planar[c * frames + at] += v;
+    }
   }
 }
 

@@ -156,6 +156,15 @@ TEST(CaptureOptions, ClickPeriodsInSecondsMillisecondsOrSamples) {
   auto s = parse_source("click:1s", 48000);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->click_period, 48000);
+  EXPECT_FALSE(s->pulse);
+  s = parse_source("pulse:250ms", 48000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, SourceKind::Click);
+  EXPECT_EQ(s->click_period, 12000);
+  EXPECT_TRUE(s->pulse);
+  const auto bare = parse_source("pulse", 48000);
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().find("expected pulse:PERIOD"), std::string::npos) << bare.error();
   s = parse_source("click:500ms", 44100);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->click_period, 22050);

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
+#include <utility>
 
 #include "alloc_counter.h"
 #include "tl/capture/producer.h"
@@ -149,6 +151,62 @@ TEST(ClickSource, EachClickLandsExactlyOnceWhateverTheBlockSize) {
   ASSERT_EQ(a.size(), 41u);  // 4 s of a slow node last 4.0008 real s: 5.0 s .. 9.0 s
   ASSERT_EQ(b.size(), 41u);
   EXPECT_EQ(a, b);
+}
+
+//! The whole stream (channel 0) of a pulse source, rendered as click_frames() does.
+std::vector<float> pulse_stream(const SimClock& clock, std::int64_t node_start, int blocks,
+                                std::size_t frames) {
+  BlockQueue queue(16, 2, frames);
+  MediaStamper stamper(kRate);
+  ClickSource pulse(kRate, kRate, clock, ClickSource::Shape::Pulse);
+  TimerDriver driver(queue, stamper, pulse, kRate, clock);
+  stamper.restart(0);
+  std::vector<float> out;
+  for (int b = 0; b < blocks; ++b) {
+    driver.produce(node_start + frames_to_ns(static_cast<std::int64_t>(frames) * b, kRate));
+    const BlockInfo* info = nullptr;
+    const float* planar = nullptr;
+    EXPECT_TRUE(queue.front(info, planar));
+    for (std::size_t i = 0; i < frames; ++i) EXPECT_EQ(planar[i], planar[frames + i]) << "every channel";
+    out.insert(out.end(), planar, planar + frames);
+    queue.pop();
+  }
+  return out;
+}
+
+TEST(ClickSource, PulsesAreCentredOnTheRealSecondBetweenSamples) {
+  // Nodes fast, slow and exact, ahead and behind: each pulse's energy centroid is where
+  // the real second falls in the node's stream, a fraction of a sample and all.
+  for (const auto& [offset, skew] :
+       {std::pair{250'000'000ll, 100.0}, std::pair{-1'300'000'000ll, -200.0}, std::pair{3'333'333ll, 0.0}}) {
+    const SimClock clock(offset, skew, 3 * kNanosPerSecond);
+    const std::int64_t node_start = clock.node_ns(10 * kNanosPerSecond + 123'456);
+    const auto x = pulse_stream(clock, node_start, static_cast<int>(6 * kRate / 48), 48);
+    EXPECT_EQ(x, pulse_stream(clock, node_start, static_cast<int>(6 * kRate / 128), 128))
+        << "the same stream whatever the block size";
+    double worst = 0.0, peak = 0.0;
+    for (std::int64_t second = 11; second <= 15; ++second) {
+      const double at =
+          static_cast<double>(clock.node_ns(second * kNanosPerSecond) - node_start) * kRate / 1e9;
+      const auto centre = static_cast<std::int64_t>(std::llround(at));
+      double energy = 0.0, moment = 0.0;
+      for (std::int64_t i = centre - 24; i <= centre + 24; ++i) {
+        const double v = x[static_cast<std::size_t>(i)];
+        energy += v * v;
+        moment += static_cast<double>(i) * v * v;
+        peak = std::max(peak, std::fabs(v));
+      }
+      worst = std::max(worst, std::fabs(moment / energy - at));
+    }
+    std::printf("[ figure ] pulse at %+.0f ppm: centroid within %.5f sample of the real second, peak %.4f\n",
+                skew, worst, peak);
+    EXPECT_LT(worst, 0.01) << "skew " << skew;
+    EXPECT_GT(peak, 0.45) << "skew " << skew;
+    // Quiet between pulses: nothing beyond the pulse's reach.
+    const auto first = static_cast<std::size_t>(
+        static_cast<double>(clock.node_ns(11 * kNanosPerSecond) - node_start) * kRate / 1e9);
+    for (std::size_t i = first + 20; i < first + 48000 - 40; ++i) ASSERT_EQ(x[i], 0.0f) << "sample " << i;
+  }
 }
 
 TEST(ClickSource, SilentUntilTheTimelineIsKnown) {

@@ -19,12 +19,13 @@ struct SourceSpec {
   SourceKind kind = SourceKind::Tone;
   std::string device;             // device[:NAME]: substring of the device name, empty = default input
   double tone_hz = 440.0;         // tone:FREQ
-  std::int64_t click_period = 0;  // click:PERIOD, in samples at the session rate
+  std::int64_t click_period = 0;  // click:PERIOD or pulse:PERIOD, in samples at the session rate
+  bool pulse = false;             // pulse:PERIOD: band-limited pulses between samples
   std::string path;               // file:PATH
   std::string text;               // the spec as given, for display at the mixer
 };
 
-//! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), noise, file:PATH.
+//! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), pulse:PERIOD, noise, file:PATH.
 //! PERIOD in seconds or milliseconds is converted at rate.
 Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate);
 

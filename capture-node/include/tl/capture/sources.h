@@ -47,20 +47,36 @@ class ToneSource final : public GeneratedSource {
 //! frame 0 (the producer keeps capture_ns = origin + frames_to_ns(frame)). n depends
 //! on T only, so each click lands exactly once whatever the block boundaries.
 //! Silent until stamped (no timeline yet).
+//!
+//! Shape::Pulse puts a band-limited pulse instead (pulse:PERIOD): a Blackman-windowed
+//! sinc, its peak kAmplitude, centred on the exact instant between samples
+//! ((N - origin) * rate / 1e9, not its floor), spread over kPulseHalf samples either
+//! side and below 0.25 of the rate. Its energy centroid (sum n*x[n]^2 / sum x[n]^2) is
+//! that instant to a few thousandths of a sample, so alignment is measured without
+//! the one-sample clicks' quantisation (each node rounds down its own fraction).
 class ClickSource final : public GeneratedSource {
  public:
-  ClickSource(std::int64_t period, std::uint32_t rate, const SimClock& clock = SimClock::real()) noexcept
-      : period_ns_(frames_to_ns(period, rate)), rate_(rate), clock_(clock) {}
+  enum class Shape { OneSample, Pulse };
+  ClickSource(std::int64_t period, std::uint32_t rate, const SimClock& clock = SimClock::real(),
+              Shape shape = Shape::OneSample) noexcept
+      : period_ns_(frames_to_ns(period, rate)), rate_(rate), clock_(clock), shape_(shape) {}
   void render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept override;
   static constexpr float kAmplitude = 0.5f;
+  static constexpr std::int64_t kPulseHalf = 16;
 
   //! The stream sample that holds the click at real time real_ns (see above).
   std::int64_t click_frame(std::int64_t real_ns, std::int64_t origin_ns) const noexcept;
+  //! Where the instant real_ns falls in the stream, between samples: click_frame + a
+  //! fraction in [0, 1). A pulse is centred here.
+  double click_position(std::int64_t real_ns, std::int64_t origin_ns) const noexcept;
+  //! The pulse's value x samples from its centre (0 beyond kPulseHalf).
+  static double pulse(double x) noexcept;
 
  private:
   std::int64_t period_ns_;
   std::uint32_t rate_;
   const SimClock& clock_;
+  Shape shape_;
 };
 
 //! White noise, uniform, peak at level_db, independent per channel, seeded.
