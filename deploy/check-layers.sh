@@ -2,7 +2,7 @@
 # Checks that the modules depend only downward (DESIGN.md, issue 15):
 #
 #   common <- protocol <- {capture-node, mixer-node, control-cli}
-#   common <- dsp      <- {mixer-node, mastering}
+#   common <- dsp      <- mastering <- mixer-node (tlctl take master); tl-master uses mixer-node
 #
 # A module may include the headers (tl/<name>/...) of the modules below it and
 # its own, nothing else: no arrow back up, and control-cli speaks the protocol
@@ -18,7 +18,7 @@ layers=(
   "protocol:protocol:common"
   "dsp:dsp:common"
   "capture-node:capture:common protocol"
-  "mixer-node:mixer:common protocol dsp"
+  "mixer-node:mixer:common protocol dsp mastering"
   "control-cli:ctl:common protocol"
   "mastering/include:mastering:common dsp"
   "mastering/src:mastering:common dsp"

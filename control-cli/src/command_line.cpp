@@ -82,6 +82,14 @@ Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
       return &inv.seconds;
     case Slot::IntervalMs:
       return &inv.interval_ms;
+    case Slot::Preset:
+      return &inv.preset;
+    case Slot::Target:
+      return &inv.target_lufs;
+    case Slot::NoWait:
+      return &inv.no_wait;
+    case Slot::StatusOnly:
+      return &inv.status_only;
   }
   std::abort();  // every slot has a place
 }
@@ -99,6 +107,11 @@ CLI::Option* bind(CLI::App& app, const Arg& a, Invocation& inv, RawValues& raw) 
           if (a.slot == Slot::TimeoutMs) o->check(in_range(1, kMaxTimeoutMs, "ms"));
           if (a.slot == Slot::Seconds) o->check(in_range(0.001, kMaxWatchSeconds, "s"));
           if (a.slot == Slot::IntervalMs) o->check(in_range(10, kMaxIntervalMs, "ms"));
+          if (a.slot == Slot::Target) {
+            constexpr protocol::Range target = protocol::kMasterTargetLufs;
+            o->check(in_range(target.lo, target.hi, "LUFS"));
+            o->each([&inv](const std::string&) { inv.target_given = true; });
+          }
           if (a.required) o->required();
           return o;
         }

@@ -214,6 +214,7 @@ const Arg kGlobalOptions[] = {
 const CommandGroup kGroups[] = {
     {"record", "start or stop a take, or recover one a stopped mixer left"},
     {"scene", "save, recall or list mixer scenes (every strip and the master)"},
+    {"take", "work on a closed take on the mixer's machine: master it"},
 };
 
 const std::vector<CommandSpec>& table() {
@@ -425,6 +426,31 @@ const std::vector<CommandSpec>& table() {
        .reply = Envelope::kCueState,
        .render = show<&Envelope::cue_state, format_cue_state>,
        .negative_words = true},
+      {.command = Command::TakeMaster,
+       .group = "take",
+       .name = "master",
+       .help =
+           "master a closed take on the mixer's machine, as tl-master would: its tracks mixed through their "
+           "strips and automation, the mix to a delivery preset, into TAKE/master/PRESET.wav (an earlier "
+           "master is kept: PRESET-2.wav ...). Waits with a progress line; one job at a time",
+       .args = {{"take", "a closed take (tlctl takes)", Slot::Take, true},
+                {"--preset", "a delivery preset: streaming (default), apple, ebu-r128, atsc-a85, cd or vinyl",
+                 Slot::Preset},
+                {"--target", "integrated loudness to reach, LUFS, over the preset's (-40 to -5)",
+                 Slot::Target},
+                {"--no-wait", "start it and return; follow it with --status", Slot::NoWait},
+                {"--status", "how the take's job goes (or went); starts nothing", Slot::StatusOnly}},
+       .request =
+           [](const Invocation& inv, Envelope& e) {
+             auto* m = e.mutable_master_take();
+             m->set_take_name(inv.take);
+             m->set_preset(inv.preset);
+             if (inv.target_given) m->set_target_lufs(inv.target_lufs);
+             m->set_status_only(inv.status_only);
+           },
+       .reply = Envelope::kMasterTakeState,
+       .render = show<&Envelope::master_take_state, format_master_take>,
+       .instead = follow_master},
   };
   return rows;
 }
@@ -433,7 +459,7 @@ const std::vector<CommandSpec>& table() {
 
 bool takes_value(const Arg& arg) {
   const bool flag = arg.slot == Slot::Json || arg.slot == Slot::Verbose || arg.slot == Slot::Levels ||
-                    arg.slot == Slot::SkipAbsent;
+                    arg.slot == Slot::SkipAbsent || arg.slot == Slot::NoWait || arg.slot == Slot::StatusOnly;
   return arg.name.starts_with("-") && !flag;
 }
 

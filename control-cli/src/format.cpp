@@ -243,6 +243,23 @@ double take_rate(const tl::proto::RecordStopped& take) {
 }
 }  // namespace
 
+std::string format_master_progress(const tl::proto::MasterTakeState& s) {
+  return fmt("mastering %s (%s): %3.0f%% %s", s.take_name().c_str(), s.preset().c_str(), 100.0 * s.progress(),
+             s.stage().c_str());
+}
+
+std::string format_master_take(const tl::proto::MasterTakeState& s) {
+  const std::string take = "take '" + s.take_name() + "'";
+  if (s.state() == "none") return take + ": no mastering job since the mixer started\n";
+  if (s.state() == "running") return format_master_progress(s) + " -> " + s.output() + "\n";
+  if (s.state() == "done") {
+    return take + " mastered (" + s.preset() + ") in " + fmt("%.1f", s.seconds()) + " s: " + s.output() +
+           fmt(", %.1f LUFS integrated, %.1f dBTP true peak, %.1f LU range, gain %+.1f dB\n",
+               s.integrated_lufs(), s.true_peak_dbtp(), s.loudness_range_lu(), s.gain_db());
+  }
+  return take + ": mastering (" + s.preset() + ") " + s.state() + ": " + s.message() + "\n";
+}
+
 std::string format_takes(const tl::proto::TakeList& list) {
   std::string out;
   if (list.takes().empty()) {

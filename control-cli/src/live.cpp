@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "tl/common/clock.h"
@@ -102,6 +103,48 @@ int poll_meters(const Invocation& inv, protocol::ControlClient& client, std::ost
     std::this_thread::sleep_for(Millis(inv.interval_ms));
   }
   return kExitOk;
+}
+
+int follow_master(const Invocation& inv, protocol::ControlClient& client, std::ostream& out,
+                  std::ostream& err) {
+  const Millis timeout(inv.timeout_ms);
+  int code = kExitOk;
+  const auto ask = [&](Envelope request) -> std::optional<tl::proto::MasterTakeState> {
+    auto reply = client.call(std::move(request), timeout);
+    if (reply && reply->has_master_take_state()) return reply->master_take_state();
+    code = reply ? kExitMixerError : exit_code_of_failed_call(client.last_refusal());
+    err << "tlctl: " << (reply ? std::string("unexpected reply from the mixer") : reply.error()) << "\n";
+    if (code == kExitUsage) err << "Run with --help for more information.\n";
+    return std::nullopt;
+  };
+  auto state = ask(build_request(inv));
+  if (!state) return code;
+  // The progress line: redrawn in place on a terminal, a line per stage and quarter otherwise.
+  const bool tty = &err == &std::cerr && isatty(2) != 0;
+  std::string shown;
+  bool drawn = false;
+  while (!inv.no_wait && !inv.status_only && state->state() == "running" && g_stop == 0) {
+    const int quarter = static_cast<int>(state->progress() * 4.0);
+    const std::string key = tty ? format_master_progress(*state) : state->stage() + std::to_string(quarter);
+    if (key != shown) {
+      err << (tty ? "\r\x1b[K" : "") << format_master_progress(*state) << (tty ? "" : "\n") << std::flush;
+      shown = key;
+      drawn = tty;
+    }
+    std::this_thread::sleep_for(Millis(250));
+    Envelope poll;
+    poll.mutable_master_take()->set_take_name(inv.take);
+    poll.mutable_master_take()->set_status_only(true);
+    auto next = ask(std::move(poll));
+    if (!next) return code;
+    state = std::move(next);
+  }
+  if (drawn) err << "\r\x1b[K" << std::flush;
+  out << (inv.json ? to_json(*state) + "\n" : format_master_take(*state)) << std::flush;
+  if (state->state() == "running" && !inv.no_wait && !inv.status_only) {
+    err << "tlctl: the mixer goes on mastering; tlctl take master " << inv.take << " --status\n";
+  }
+  return state->state() == "failed" || state->state() == "stopped" ? kExitMixerError : kExitOk;
 }
 
 }  // namespace tl::ctl

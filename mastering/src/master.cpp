@@ -262,6 +262,17 @@ ChainSettings chain_of(const Preset& preset) {
   return chain;
 }
 
+MasterSettings settings_of(const Preset& preset) {
+  MasterSettings settings{.target_lufs = preset.target_lufs,
+                          .ceiling_dbtp = preset.ceiling_dbtp,
+                          .limiter = preset.limiter,
+                          .bits = preset.bits,
+                          .rate = preset.rate,
+                          .chain = chain_of(preset)};
+  if (preset.vinyl_checks) settings.vinyl = VinylChecks{};
+  return settings;
+}
+
 std::span<const Preset> presets() noexcept {
   return kPresets;
 }

@@ -65,6 +65,7 @@ Mixer::Mixer(MixerConfig config)
       ticker_(io_) {}
 
 Mixer::~Mixer() {
+  mastering_.stop();
   if (driver_) driver_->stop();
   recorder_.stop();
 }
@@ -302,6 +303,9 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
     case proto::Envelope::kRecordRecover:
       handle_record(s, id, req);
       return;
+    case proto::Envelope::kMasterTake:
+      handle_master_take(s, id, req.master_take());
+      return;
     case proto::Envelope::kListTakes: {
       auto* list = reply.mutable_take_list();
       for (auto& t : recorder_.list_takes()) *list->add_takes() = std::move(t);
@@ -534,6 +538,42 @@ void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t
                out->skipped_size() == 0
                    ? std::string()
                    : fmt::format(", {} skipped (node or channel not here)", out->skipped_size()));
+  s->reply(id, std::move(reply));
+}
+
+void Mixer::handle_master_take(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                               const proto::MasterTake& r) {
+  proto::Envelope reply;
+  if (r.status_only()) {
+    *reply.mutable_master_take_state() = mastering_.state(r.take_name());
+    s->reply(id, std::move(reply));
+    return;
+  }
+  const auto takes = recorder_.list_takes();
+  const auto take = std::find_if(takes.begin(), takes.end(), [&](const proto::RecordStopped& t) {
+    return t.take_name() == r.take_name();
+  });
+  if (take == takes.end()) {
+    s->send_error(id, proto::ErrorReply::NOT_FOUND,
+                  "no take named '" + r.take_name() + "' (see tlctl takes)");
+    return;
+  }
+  if (take->state() != "complete" && take->state() != "incomplete") {
+    s->send_error(id, proto::ErrorReply::CONFLICT,
+                  "take '" + r.take_name() + "' is " + take->state() +
+                      (take->state() == "unfinished" ? " (tlctl record recover completes it)"
+                                                     : ": master it once it is closed (tlctl takes)"));
+    return;
+  }
+  TakeMastering::Job job{.take = r.take_name(), .dir = take->path()};
+  if (!r.preset().empty()) job.preset = r.preset();
+  if (r.has_target_lufs()) job.target_lufs = r.target_lufs();
+  auto started = mastering_.start(std::move(job));
+  if (auto* refused = std::get_if<TakeMastering::Refusal>(&started)) {
+    s->send_error(id, refused->code, refused->message);
+    return;
+  }
+  *reply.mutable_master_take_state() = std::get<proto::MasterTakeState>(std::move(started));
   s->reply(id, std::move(reply));
 }
 

@@ -103,6 +103,37 @@ TEST(Render, ATakeRenderedFromItsRawTracksAndAutomationIsItsLiveMix) {
   EXPECT_NEAR(integrated_lufs(mastered), -23.0, 0.5);
   EXPECT_LE(true_peak_dbtp(mastered), -1.0);
   EXPECT_FALSE(fs::exists(master + ".mix.wav")) << "the take's mix was a step, not a result";
+
+  // The same job on the mixer's machine, from the operator's terminal: the same master,
+  // sample for sample, into the take's master/ folder; a second one keeps the first.
+  RunResult t = s.tlctl({"take", "master", "rendered", "--preset", "ebu-r128"}, 120s);
+  ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
+  EXPECT_NE(t.out.find("take 'rendered' mastered (ebu-r128)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("-23.0 LUFS integrated"), std::string::npos) << t.out;
+  EXPECT_NE(t.err.find("mastering rendered (ebu-r128):"), std::string::npos) << "a progress line: " << t.err;
+  const Audio remote = read_audio(take + "/master/ebu-r128.wav");
+  ASSERT_EQ(remote.samples.size(), mastered.samples.size());
+  EXPECT_TRUE(remote.samples == mastered.samples) << "the mixer's master is tl-master's";
+  t = s.tlctl({"take", "master", "rendered", "--preset", "ebu-r128", "--target", "-20", "--json"}, 120s);
+  ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
+  const json state = json::parse(t.out);
+  EXPECT_EQ(state["state"], "done");
+  EXPECT_EQ(state["output"], take + "/master/ebu-r128-2.wav");
+  EXPECT_NEAR(json_num(state, "integrated_lufs"), -20.0, 0.2);
+  EXPECT_NEAR(integrated_lufs(read_audio(take + "/master/ebu-r128-2.wav")), -20.0, 0.5);
+  EXPECT_EQ(read_audio(take + "/master/ebu-r128.wav").samples, mastered.samples) << "the first is kept";
+  t = s.tlctl({"take", "master", "rendered", "--status"});
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("ebu-r128-2.wav"), std::string::npos) << t.out;
+  EXPECT_FALSE(fs::exists(take + "/master/ebu-r128-2.wav.mix.wav")) << "the job's mix was a step";
+  // Refusals, with the usual exit codes: unknown take 1, bad preset or target 2.
+  t = s.tlctl({"take", "master", "nope"});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.err.find("no take named 'nope'"), std::string::npos) << t.err;
+  t = s.tlctl({"take", "master", "rendered", "--preset", "loud"});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find("no delivery preset 'loud' (streaming, apple"), std::string::npos) << t.err;
+  EXPECT_EQ(s.tlctl({"take", "master", "rendered", "--target", "-60"}).exit_code, 2);
 }
 
 TEST(Render, AsLiveRepeatsTheLiveMixConcealmentIncludedToTheLsb) {

@@ -247,6 +247,28 @@ TEST(CommandLine, RecordRecoverNamesTheTake) {
   EXPECT_EQ(p.outcome.exit_code, kExitUsage);
 }
 
+TEST(CommandLine, TakeMasterNamesTheTakePresetAndTarget) {
+  Invocation inv = must_parse({"take", "master", "take-7", "--preset", "cd", "--target", "-12.5"});
+  EXPECT_EQ(inv.command, Command::TakeMaster);
+  tl::proto::Envelope env = build_request(inv);
+  ASSERT_TRUE(env.has_master_take());
+  EXPECT_EQ(env.master_take().take_name(), "take-7");
+  EXPECT_EQ(env.master_take().preset(), "cd");
+  ASSERT_TRUE(env.master_take().has_target_lufs());
+  EXPECT_EQ(env.master_take().target_lufs(), -12.5);
+  EXPECT_FALSE(env.master_take().status_only());
+  // No target: the preset's (the field left out, not sent as 0).
+  env = build_request(must_parse({"take", "master", "take-7"}));
+  EXPECT_FALSE(env.master_take().has_target_lufs());
+  EXPECT_TRUE(env.master_take().preset().empty()) << "the mixer's default";
+  EXPECT_TRUE(
+      build_request(must_parse({"take", "master", "take-7", "--status"})).master_take().status_only());
+  EXPECT_TRUE(must_parse({"take", "master", "take-7", "--no-wait"}).no_wait);
+  EXPECT_EQ(parse({"take", "master"}).outcome.exit_code, kExitUsage);
+  EXPECT_EQ(parse({"take", "master", "t", "--target", "-60"}).outcome.exit_code, kExitUsage);
+  EXPECT_EQ(parse({"take", "master", "../t"}).outcome.exit_code, kExitUsage);
+}
+
 TEST(CommandLine, LatencyBoundsANodesAsk) {
   Invocation inv = must_parse({"latency", "far", "min=10", "max=40ms"});
   EXPECT_EQ(inv.command, Command::Latency);

@@ -226,6 +226,34 @@ TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
   EXPECT_EQ(lines[3].find("lost"), lines[5].find("lost")) << "aligned columns";
 }
 
+TEST(FormatMasterTake, EachStateSaysWhatTheOperatorNeeds) {
+  tl::proto::MasterTakeState s;
+  s.set_take_name("t1");
+  s.set_preset("cd");
+  s.set_state("running");
+  s.set_progress(0.43);
+  s.set_stage("mastering");
+  s.set_output("/srv/takes/t1/master/cd.wav");
+  EXPECT_EQ(format_master_progress(s), "mastering t1 (cd):  43% mastering");
+  EXPECT_EQ(format_master_take(s), "mastering t1 (cd):  43% mastering -> /srv/takes/t1/master/cd.wav\n");
+  s.set_state("done");
+  s.set_seconds(2.04);
+  s.set_integrated_lufs(-9.04);
+  s.set_true_peak_dbtp(-1.26);
+  s.set_loudness_range_lu(5.2);
+  s.set_gain_db(3.15);
+  EXPECT_EQ(
+      format_master_take(s),
+      "take 't1' mastered (cd) in 2.0 s: /srv/takes/t1/master/cd.wav, -9.0 LUFS integrated, -1.3 dBTP true "
+      "peak, 5.2 LU range, gain +3.1 dB\n");
+  s.set_state("failed");
+  s.set_message("cannot mix the take: no automation.json");
+  EXPECT_EQ(format_master_take(s),
+            "take 't1': mastering (cd) failed: cannot mix the take: no automation.json\n");
+  s.set_state("none");
+  EXPECT_EQ(format_master_take(s), "take 't1': no mastering job since the mixer started\n");
+}
+
 TEST(FormatRecord, StartPrintsTheTakeNameFirst) {
   tl::proto::RecordStarted r;
   r.set_take_name("vocal-1");

@@ -39,6 +39,10 @@ enum class Slot {
   Seconds,     //!< stop after S seconds, positive
   IntervalMs,  //!< refresh interval, positive
   SkipAbsent,  //!< record recover --skip-absent (a flag)
+  Preset,      //!< take master --preset NAME
+  Target,      //!< take master --target LUFS
+  NoWait,      //!< take master --no-wait (a flag)
+  StatusOnly,  //!< take master --status (a flag)
 };
 
 //! One argument: a name starting with '-' is an option, anything else a positional.

@@ -53,6 +53,7 @@ enum class Command {
   SceneList,
   Latency,
   Cue,
+  TakeMaster,
 };
 
 //! One parsed command line.
@@ -78,6 +79,11 @@ struct Invocation {
   std::string scene_name;         //!< scene save and recall
   tl::proto::SetLatency latency;  //!< latency: the node's range
   tl::proto::SetCue cue;          //!< cue: a node's personal cue mix
+  std::string preset;             //!< take master --preset (empty: the mixer's default)
+  double target_lufs = 0.0;       //!< take master --target, when target_given
+  bool target_given = false;
+  bool no_wait = false;      //!< take master --no-wait
+  bool status_only = false;  //!< take master --status
 };
 
 struct ParseOutcome {

@@ -43,6 +43,11 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r);
 //! Finished takes as a table (NAME DURATION(s) TRACKS START PATH) and the take in progress.
 std::string format_takes(const tl::proto::TakeList& list);
 
+//! `tlctl take master`: a job's state, its figures when done, its reason when it failed.
+std::string format_master_take(const tl::proto::MasterTakeState& s);
+//! The progress line of a running job: "mastering t1 (streaming): 43% mastering".
+std::string format_master_progress(const tl::proto::MasterTakeState& s);
+
 //! "key: value" lines of MixerStatus.
 std::string format_status(const tl::proto::MixerStatus& s);
 //! "needs 12.3 ms (99% of packets), mix delay 13.1 ms[, own range 5.0 - 40.0 ms]".

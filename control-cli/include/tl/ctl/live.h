@@ -23,4 +23,10 @@ int watch_events(const Invocation& inv, protocol::ControlClient& client, std::os
 //! (or prints a JSON line per refresh).
 int poll_meters(const Invocation& inv, protocol::ControlClient& client, std::ostream& out, std::ostream& err);
 
+//! `tlctl take master`: starts the job (or asks how it goes) and, unless --no-wait or
+//! --status, follows it to its end with a progress line on stderr; prints its last state.
+//! Exit 1 when it failed or stopped.
+int follow_master(const Invocation& inv, protocol::ControlClient& client, std::ostream& out,
+                  std::ostream& err);
+
 }  // namespace tl::ctl

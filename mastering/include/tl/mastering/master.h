@@ -63,6 +63,10 @@ struct MasterSettings {
   std::optional<VinylChecks> vinyl;
 };
 
+//! Everything a delivery preset sets, as settings (its target, ceiling, limiter, rate,
+//! depth, stages and checks), for a caller with no options of its own over it.
+MasterSettings settings_of(const Preset& preset);
+
 struct MasterReport {
   std::string input, output;
   LoudnessFigures before, after;

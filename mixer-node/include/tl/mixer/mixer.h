@@ -26,6 +26,7 @@
 #include "tl/mixer/recorder.h"
 #include "tl/mixer/scene_store.h"
 #include "tl/mixer/session_clock.h"
+#include "tl/mixer/take_mastering.h"
 
 namespace tl::mixer {
 
@@ -62,6 +63,9 @@ class Mixer final : public ControlHandler {
   //! Hands the applied changes to the recorder with their block positions (tick).
   void collect_applied_changes();
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
+  //! tlctl take master: starts mastering a closed take, or says how its job goes.
+  void handle_master_take(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                          const proto::MasterTake& r);
   //! io: asks a node for audio the recorder is missing (FetchAudio), or tells the
   //! recorder it cannot.
   void fetch_from_node(std::uint16_t node_id, MediaTime from, std::uint32_t frames);
@@ -94,6 +98,7 @@ class Mixer final : public ControlHandler {
   int recorder_realtime_error_ = 0;
   std::int64_t latency_log_ns_ = 0;
   std::uint64_t ticks_ = 0;
+  TakeMastering mastering_;  // its thread reads take folders only; stopped before the rest
 };
 
 }  // namespace tl::mixer

@@ -26,6 +26,9 @@ inline constexpr Range kPan{-1.0f, 1.0f};        //!< left .. right
 inline constexpr Range kCueLevelDb{-60.0f, 12.0f};  //!< -60 is off
 inline constexpr Range kCueLimitDbtp{-40.0f, 0.0f};
 
+// MasterTake: a loudness target over the delivery preset's (LUFS).
+inline constexpr Range kMasterTargetLufs{-40.0f, -5.0f};
+
 // SetLatency: a node's own play-out delay bounds; 0 leaves a bound to the mixer.
 inline constexpr Range kLatencyBoundMs{0.0f, 1000.0f};
 
