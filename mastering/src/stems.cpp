@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "aligned_stream.h"
 #include "text.h"
 #include "tl/mastering/analysis.h"
 #include "tl/mastering/audio_file.h"
@@ -33,35 +34,31 @@ Status process_stem(const StemInput& stem, std::uint32_t channels, const std::st
   chain.prepare(info.rate, channels, kBlock, stem.chain);
   const auto gain = static_cast<float>(std::pow(10.0, stem.gain_db / 20.0));
   std::vector<float> in(kBlock * info.channels), block(kBlock * channels);
-  std::size_t to_skip = chain.latency(), tail = to_skip;
   std::int64_t done = 0;
-  for (;;) {
-    std::size_t n = (*reader)->read(in);
-    if (n == 0) {
-      if (tail == 0) break;
-      n = std::min(tail, kBlock);
-      tail -= n;
-      std::fill(block.begin(), block.end(), 0.0f);
-    } else {
-      done += static_cast<std::int64_t>(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t c = 0; c < channels; ++c) {
-          block[i * channels + c] =
-              gain * in[i * info.channels + std::min<std::size_t>(c, info.channels - 1)];
-        }
+  // The stem's channels (a mono stem on both of a stereo sum's), trimmed.
+  const auto read = [&](std::span<float> b) {
+    const std::size_t n = (*reader)->read(in);
+    done += static_cast<std::int64_t>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < channels; ++c) {
+        b[i * channels + c] = gain * in[i * info.channels + std::min<std::size_t>(c, info.channels - 1)];
       }
     }
-    chain.process(block, n);
-    const std::size_t skip = std::min(to_skip, n);
-    to_skip -= skip;
-    const auto aligned = std::span<const float>(block).subspan(skip * channels, (n - skip) * channels);
-    if (Status s = (*writer)->write(aligned); !s) return s;
-    measured.process(aligned);
+    return n;
+  };
+  const auto shape = [&](std::span<float> b, std::size_t n) {
+    chain.process(b, n);
     if (progress && info.frames > 0) {
       progress(from + share * static_cast<double>(done) / static_cast<double>(info.frames),
                "stem " + stem.name);
     }
-  }
+  };
+  const auto keep = [&](std::span<const float> aligned) -> Status {
+    if (Status s = (*writer)->write(aligned); !s) return s;
+    measured.process(aligned);
+    return {};
+  };
+  if (Status s = stream_aligned(block, channels, chain.latency(), read, shape, keep); !s) return s;
   return (*writer)->close();
 }
 
