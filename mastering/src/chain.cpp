@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "mid_side.h"
 #include "text.h"
 
 namespace tl::mastering {
@@ -366,17 +367,17 @@ void Chain::prepare(double rate, std::size_t channels, std::size_t max_block, co
 
 void Chain::to_mid_side(std::size_t frames) noexcept {
   for (std::size_t i = 0; i < frames; ++i) {
-    const float l = planar_[0][i], r = planar_[1][i];
-    planar_[0][i] = 0.5f * (l + r);
-    planar_[1][i] = 0.5f * (l - r);
+    const MidSide ms = MidSide::of(planar_[0][i], planar_[1][i]);
+    planar_[0][i] = ms.mid;
+    planar_[1][i] = ms.side;
   }
 }
 
 void Chain::from_mid_side(std::size_t frames) noexcept {
   for (std::size_t i = 0; i < frames; ++i) {
-    const float m = planar_[0][i], s = planar_[1][i];
-    planar_[0][i] = m + s;
-    planar_[1][i] = m - s;
+    const MidSide ms{.mid = planar_[0][i], .side = planar_[1][i]};
+    planar_[0][i] = ms.left();
+    planar_[1][i] = ms.right();
   }
 }
 
@@ -395,17 +396,18 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
     // the mid's two bands summed again (the crossover's allpass: the same phase as the
     // side's high band, so the image above the split is not moved).
     for (std::size_t i = 0; i < frames; ++i) {
-      bands_[1][i] = 0.5f * (planar_[0][i] + planar_[1][i]);
-      bands_[3][i] = 0.5f * (planar_[0][i] - planar_[1][i]);
+      const MidSide ms = MidSide::of(planar_[0][i], planar_[1][i]);
+      bands_[1][i] = ms.mid;
+      bands_[3][i] = ms.side;
     }
     const std::array<float*, 2> mid{bands_[0].data(), bands_[1].data()};
     const std::array<float*, 2> side{bands_[2].data(), bands_[3].data()};
     mono_bass_.split(0, std::span<const float>(bands_[1]).first(frames), mid);
     mono_bass_.split(1, std::span<const float>(bands_[3]).first(frames), side);
     for (std::size_t i = 0; i < frames; ++i) {
-      const float m = bands_[0][i] + bands_[1][i];
-      planar_[0][i] = m + bands_[3][i];
-      planar_[1][i] = m - bands_[3][i];
+      const MidSide ms{.mid = bands_[0][i] + bands_[1][i], .side = bands_[3][i]};
+      planar_[0][i] = ms.left();
+      planar_[1][i] = ms.right();
     }
   }
   if (settings_.tone) {
@@ -443,10 +445,10 @@ void Chain::process(std::span<float> interleaved, std::size_t frames) noexcept {
     // Mid/side: the side scaled, the mid left alone (so a mono listener hears no change).
     const auto w = static_cast<float>(settings_.width);
     for (std::size_t i = 0; i < frames; ++i) {
-      const float mid = 0.5f * (planar_[0][i] + planar_[1][i]);
-      const float side = 0.5f * (planar_[0][i] - planar_[1][i]) * w;
-      planar_[0][i] = mid + side;
-      planar_[1][i] = mid - side;
+      MidSide ms = MidSide::of(planar_[0][i], planar_[1][i]);
+      ms.side *= w;
+      planar_[0][i] = ms.left();
+      planar_[1][i] = ms.right();
     }
   }
   // Last, as on tape: what the stages before made of the signal drives the curve.

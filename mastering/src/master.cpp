@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "aligned_stream.h"
 #include "text.h"
 #include "tl/dsp/limiter.h"
 #include "tl/mastering/audio_file.h"
@@ -103,29 +104,23 @@ Status feed(AudioReader& reader, std::span<Analyzer* const> analyzers, const Pro
   if (shaping != nullptr) chain.prepare(info.rate, info.channels, kBlock, *shaping);
   std::vector<float> block(kBlock * info.channels);
   std::int64_t done = 0;
-  // What the chain delays (saturation, a linear-phase EQ) is measured where it belongs:
-  // its first frames skipped, its tail flushed with silence.
-  std::size_t to_skip = shaping != nullptr ? chain.latency() : 0, tail = to_skip;
-  for (;;) {
-    std::size_t n = reader.read(block);
-    const bool flushing = n == 0;
-    if (flushing) {
-      if (tail == 0) break;
-      n = std::min(tail, kBlock);
-      tail -= n;
-      std::fill_n(block.begin(), n * info.channels, 0.0f);
-    }
-    if (shaping != nullptr) chain.process(block, n);
-    const std::size_t skip = std::min(to_skip, n);
-    to_skip -= skip;
-    for (Analyzer* a : analyzers) {
-      a->process(std::span<const float>(block).subspan(skip * info.channels, (n - skip) * info.channels));
-    }
-    if (flushing) continue;
+  // What the chain delays (saturation, a linear-phase EQ) is measured where it belongs.
+  const auto read = [&](std::span<float> b) {
+    const std::size_t n = reader.read(b);
     done += static_cast<std::int64_t>(n);
-    if (progress && info.frames > 0)
+    if (n > 0 && progress && info.frames > 0)
       progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
-  }
+    return n;
+  };
+  const auto shape = [&](std::span<float> b, std::size_t n) {
+    if (shaping != nullptr) chain.process(b, n);
+  };
+  const auto analyse = [&](std::span<const float> aligned) -> Status {
+    for (Analyzer* a : analyzers) a->process(aligned);
+    return {};
+  };
+  const std::size_t latency = shaping != nullptr ? chain.latency() : 0;
+  if (Status s = stream_aligned(block, info.channels, latency, read, shape, analyse); !s) return s;
   // (libsndfile sizes a WAV whose data was cut short to what is there; a read that stops
   // early elsewhere is an error, not a shorter master.)
   if (done < info.frames) {
@@ -202,21 +197,14 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
     for (Analyzer* a : heard) a->process(out);
     return {};
   };
-  std::size_t to_skip = latency, tail = latency;
+  // Chain, gain and limiter on every block, the silence that flushes them included.
   std::int64_t done = 0;
-  for (;;) {
-    std::size_t n = reader.read(block);
-    if (n == 0) {
-      if (tail == 0) break;
-      n = std::min(tail, kBlock);  // what is still in the chain and the limiter, flushed with silence
-      tail -= n;
-      std::fill_n(block.begin(), n * ch, 0.0f);
-    }
-    chain.process(block, n);
-    for (std::size_t i = 0; i < n * ch; ++i) block[i] *= gain;
+  const auto master = [&](std::span<float> b, std::size_t n) {
+    chain.process(b, n);
+    for (float& x : b) x *= gain;
     if (r.limiter) {
       for (std::size_t c = 0; c < ch; ++c) {
-        for (std::size_t i = 0; i < n; ++i) planar[c][i] = block[i * ch + c];
+        for (std::size_t i = 0; i < n; ++i) planar[c][i] = b[i * ch + c];
       }
       if (ch == 2) {
         limiter.process(std::span(planar[0]).first(n), std::span(planar[1]).first(n));
@@ -224,26 +212,22 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
         limiter.process(std::span(planar[0]).first(n));
       }
       for (std::size_t c = 0; c < ch; ++c) {
-        for (std::size_t i = 0; i < n; ++i) block[i * ch + c] = planar[c][i];
-      }
-    }
-    const std::size_t skip = std::min(to_skip, n);
-    to_skip -= skip;
-    if (skip < n) {
-      const auto aligned = std::span<float>(block).subspan(skip * ch, (n - skip) * ch);
-      if (resample) {
-        auto out = resampler.process(aligned);
-        if (!out) return Error{out.error()};
-        if (Status s = emit(*out); !s) return s;
-      } else if (Status s = emit(aligned); !s) {
-        return s;
+        for (std::size_t i = 0; i < n; ++i) b[i * ch + c] = planar[c][i];
       }
     }
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0) {
       progress(std::min(1.0, static_cast<double>(done) / static_cast<double>(info.frames)), stage);
     }
-  }
+  };
+  const auto deliver = [&](std::span<float> aligned) -> Status {
+    if (!resample) return emit(aligned);
+    auto out = resampler.process(aligned);
+    if (!out) return Error{out.error()};
+    return emit(*out);
+  };
+  const auto read = [&](std::span<float> b) { return reader.read(b); };
+  if (Status s = stream_aligned(block, ch, latency, read, master, deliver); !s) return s;
   if (resample) {
     auto out = resampler.finish();
     if (!out) return Error{out.error()};

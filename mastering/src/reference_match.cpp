@@ -4,11 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <numbers>
+#include <span>
 
 #include "text.h"
+#include "tl/mastering/audio_file.h"
 
 namespace tl::mastering {
 namespace {
+
+constexpr std::size_t kBlock = 4096;  // frames read at once
 
 constexpr double kToneQ = 3.0;  // third-octave centres, sections a little wider than a third
 constexpr double kMaxSectionDb = 18.0;
@@ -116,18 +120,37 @@ Result<MatchAmounts> parse_match(std::string_view spec) {
 }
 
 Result<Recording> measure_recording(const std::string& path, const Progress& progress) {
-  Recording r{.path = path};
-  auto loudness = measure_file(path, [&](double done, std::string_view) {
-    if (progress) progress(0.5 * done, "measuring " + std::string(path));
-  });
-  if (!loudness) return Error{loudness.error()};
-  if (loudness->integrated_lufs <= -70.0) return Error{"'" + path + "' is silent: nothing to match"};
-  r.loudness = *loudness;
-  auto spectrum = spectrum_of_file(path, [&](double done, std::string_view) {
-    if (progress) progress(0.5 + 0.5 * done, "spectrum of " + std::string(path));
-  });
-  if (!spectrum) return Error{spectrum.error()};
-  r.spectrum = std::move(*spectrum);
+  auto reader = AudioReader::open(path);
+  if (!reader) return Error{reader.error()};
+  const AudioInfo& info = (*reader)->info();
+  if (info.channels > Analyzer::kMaxChannels) {
+    return Error{"'" + path + "' has " + std::to_string(info.channels) +
+                 " channels: tl-master measures and masters mono or stereo files"};
+  }
+  // One pass feeds both: the loudness and the spectrum.
+  Analyzer loudness;
+  loudness.prepare(info.rate, info.channels);
+  SpectrumAnalyzer spectrum;
+  spectrum.prepare(info.rate, info.channels);
+  std::vector<float> block(kBlock * info.channels);
+  const std::string stage = "measuring " + path;
+  std::int64_t done = 0;
+  for (std::size_t n; (n = (*reader)->read(block)) > 0;) {
+    const auto got = std::span<const float>(block).first(n * info.channels);
+    loudness.process(got);
+    spectrum.add(got, n);
+    done += static_cast<std::int64_t>(n);
+    if (progress && info.frames > 0)
+      progress(static_cast<double>(done) / static_cast<double>(info.frames), stage);
+  }
+  if (done < info.frames) {
+    return Error{"'" + path + "' is cut short: its header promises " + std::to_string(info.frames) +
+                 " frames, " + std::to_string(done) + " could be read"};
+  }
+  Recording r{.path = path, .loudness = loudness.finish()};
+  if (r.loudness.integrated_lufs <= -70.0) return Error{"'" + path + "' is silent: nothing to match"};
+  if (done == 0) return Error{"'" + path + "' holds no audio"};
+  r.spectrum = spectrum.result();
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <complex>
 #include <numbers>
 
+#include "mid_side.h"
 #include "tl/mastering/audio_file.h"
 
 namespace tl::mastering {
@@ -90,8 +91,9 @@ void SpectrumAnalyzer::add(std::span<const float> interleaved, std::size_t frame
   for (std::size_t i = 0; i < frames; ++i) {
     const float* f = interleaved.data() + i * channels_;
     const float l = f[0], r = channels_ > 1 ? f[1] : f[0];
-    mid_[filled_] = 0.5f * (l + r);
-    side_[filled_] = 0.5f * (l - r);
+    const MidSide ms = MidSide::of(l, r);
+    mid_[filled_] = ms.mid;
+    side_[filled_] = ms.side;
     if (++filled_ == kFftSize) {
       run_window();
       // Half overlapping: the second half becomes the next window's first.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "aligned_stream.h"
 #include "text.h"
 #include "tl/mastering/analysis.h"
 #include "tl/mastering/audio_file.h"
@@ -20,48 +21,44 @@ namespace fs = std::filesystem;
 constexpr std::size_t kBlock = 4096;
 constexpr int kFloatWav = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
 
-// A stem's audio, its gain and chain applied, aligned (the chain's delay skipped at the
-// start and flushed at the end), as `channels` channels, into a float file.
-Status process_stem(const StemInput& stem, std::uint32_t channels, const std::string& out, Analyzer& measured,
-                    const Progress& progress, double from, double share) {
-  auto reader = AudioReader::open(stem.path);
-  if (!reader) return Error{"stem '" + stem.name + "': " + reader.error()};
-  const AudioInfo& info = (*reader)->info();
+// A stem's audio (from its reader, at its start), its gain and chain applied, aligned (the
+// chain's delay skipped at the start and flushed at the end), as `channels` channels, into
+// a float file.
+Status process_stem(const StemInput& stem, AudioReader& reader, std::uint32_t channels,
+                    const std::string& out, Analyzer& measured, const Progress& progress, double from,
+                    double share) {
+  const AudioInfo& info = reader.info();
   auto writer = AudioWriter::create(out, info.rate, channels, kFloatWav);
   if (!writer) return Error{writer.error()};
   Chain chain;
   chain.prepare(info.rate, channels, kBlock, stem.chain);
   const auto gain = static_cast<float>(std::pow(10.0, stem.gain_db / 20.0));
   std::vector<float> in(kBlock * info.channels), block(kBlock * channels);
-  std::size_t to_skip = chain.latency(), tail = to_skip;
   std::int64_t done = 0;
-  for (;;) {
-    std::size_t n = (*reader)->read(in);
-    if (n == 0) {
-      if (tail == 0) break;
-      n = std::min(tail, kBlock);
-      tail -= n;
-      std::fill(block.begin(), block.end(), 0.0f);
-    } else {
-      done += static_cast<std::int64_t>(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t c = 0; c < channels; ++c) {
-          block[i * channels + c] =
-              gain * in[i * info.channels + std::min<std::size_t>(c, info.channels - 1)];
-        }
+  // The stem's channels (a mono stem on both of a stereo sum's), trimmed.
+  const auto read = [&](std::span<float> b) {
+    const std::size_t n = reader.read(in);
+    done += static_cast<std::int64_t>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < channels; ++c) {
+        b[i * channels + c] = gain * in[i * info.channels + std::min<std::size_t>(c, info.channels - 1)];
       }
     }
-    chain.process(block, n);
-    const std::size_t skip = std::min(to_skip, n);
-    to_skip -= skip;
-    const auto aligned = std::span<const float>(block).subspan(skip * channels, (n - skip) * channels);
-    if (Status s = (*writer)->write(aligned); !s) return s;
-    measured.process(aligned);
+    return n;
+  };
+  const auto shape = [&](std::span<float> b, std::size_t n) {
+    chain.process(b, n);
     if (progress && info.frames > 0) {
       progress(from + share * static_cast<double>(done) / static_cast<double>(info.frames),
                "stem " + stem.name);
     }
-  }
+  };
+  const auto keep = [&](std::span<const float> aligned) -> Status {
+    if (Status s = (*writer)->write(aligned); !s) return s;
+    measured.process(aligned);
+    return {};
+  };
+  if (Status s = stream_aligned(block, channels, chain.latency(), read, shape, keep); !s) return s;
   return (*writer)->close();
 }
 
@@ -124,12 +121,14 @@ Result<StemsReport> master_stems(const std::vector<StemInput>& stems, const std:
                                  const Progress& progress) {
   if (stems.empty()) return Error{"no stems to master"};
   std::error_code ec;
-  // The shape: one rate; stereo when any stem is.
+  // The shape: one rate; stereo when any stem is. Each stem is opened once, here.
   std::uint32_t rate = 0, channels = 1;
+  std::vector<std::unique_ptr<AudioReader>> readers;
   for (const StemInput& s : stems) {
     auto r = AudioReader::open(s.path);
     if (!r) return Error{"stem '" + s.name + "': " + r.error()};
-    const AudioInfo& info = (*r)->info();
+    readers.push_back(std::move(*r));
+    const AudioInfo& info = readers.back()->info();
     if (info.channels > 2)
       return Error{"stem '" + s.name + "': mono or stereo only, not " + std::to_string(info.channels) +
                    " channels"};
@@ -169,11 +168,12 @@ Result<StemsReport> master_stems(const std::vector<StemInput>& stems, const std:
     Analyzer a;
     a.prepare(rate, channels);
     const double share = 0.3 / static_cast<double>(stems.size());
-    if (Status s = process_stem(stems[i], channels, processed.back(), a, progress,
+    if (Status s = process_stem(stems[i], *readers[i], channels, processed.back(), a, progress,
                                 share * static_cast<double>(i), share);
         !s) {
       return Error{s.error()};
     }
+    readers[i].reset();  // read through: closed
     report.processed.push_back(a.finish());
   }
   // 2. Their sum, the master's input.

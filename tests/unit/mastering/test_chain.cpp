@@ -6,33 +6,15 @@
 #include <random>
 #include <vector>
 
+#include "mastering_test_util.h"
 #include "tl/mastering/chain.h"
 
 namespace tl::mastering {
 namespace {
 
-constexpr double kRate = 48000.0;
-
-// Two seconds of a stereo signal, interleaved.
-std::vector<float> stereo(double seconds, double (*left)(double), double (*right)(double)) {
-  const auto frames = static_cast<std::size_t>(seconds * kRate);
-  std::vector<float> out(frames * 2);
-  for (std::size_t i = 0; i < frames; ++i) {
-    const double t = static_cast<double>(i) / kRate;
-    out[2 * i] = static_cast<float>(left(t));
-    out[2 * i + 1] = static_cast<float>(right(t));
-  }
-  return out;
-}
-
-void run(Chain& chain, std::vector<float>& audio) {
-  constexpr std::size_t kBlock = 1024;
-  const std::size_t frames = audio.size() / 2;
-  for (std::size_t at = 0; at < frames; at += kBlock) {
-    const std::size_t n = std::min(kBlock, frames - at);
-    chain.process(std::span(audio).subspan(2 * at, 2 * n), n);
-  }
-}
+using test::kRate;
+using test::run_chain;
+using test::stereo;
 
 // RMS of one channel over the second half (filters settled), in dB.
 double level_db(const std::vector<float>& audio, int channel) {
@@ -63,7 +45,7 @@ TEST(Chain, NothingSetIsAnExactPassThrough) {
   chain.prepare(kRate, 2, 1024, none);
   auto audio = stereo(0.5, sine_1k, sine_5k);
   const auto before = audio;
-  run(chain, audio);
+  run_chain(chain, audio);
   EXPECT_EQ(audio, before);
 }
 
@@ -78,7 +60,7 @@ TEST(Chain, AnEqBandMovesItsOwnFrequenciesAndNotOthers) {
   // Left: the band's centre; right: three octaves under it.
   auto audio = stereo(2.0, sine_1k, sine_100);
   const double l0 = level_db(audio, 0), r0 = level_db(audio, 1);
-  run(chain, audio);
+  run_chain(chain, audio);
   EXPECT_NEAR(level_db(audio, 0) - l0, 6.0, 0.05);
   EXPECT_NEAR(level_db(audio, 1) - r0, 0.0, 0.1);
 }
@@ -98,8 +80,8 @@ TEST(Chain, ALinearPhaseEqShapesAsItsBandsDoAndOnlyDelays) {
   EXPECT_EQ(minimum.latency(), 0u);
   // The same gain on each tone as the bands give (levels over the settled second half).
   auto a = stereo(2.0, sine_1k, sine_100), b = a;
-  run(linear, a);
-  run(minimum, b);
+  run_chain(linear, a);
+  run_chain(minimum, b);
   EXPECT_NEAR(level_db(a, 0), level_db(b, 0), 0.05);
   EXPECT_NEAR(level_db(a, 1), level_db(b, 1), 0.05);
   // An impulse comes out at latency(), its ringing the same before as after (the phase is
@@ -108,7 +90,7 @@ TEST(Chain, ALinearPhaseEqShapesAsItsBandsDoAndOnlyDelays) {
   std::vector<float> imp(2 * n, 0.0f);
   imp[0] = imp[1] = 0.5f;
   linear.prepare(kRate, 2, 1024, s);
-  run(linear, imp);
+  run_chain(linear, imp);
   const std::size_t centre = linear.latency();
   std::size_t peak = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -133,7 +115,7 @@ TEST(Chain, WidthScalesTheSideAndLeavesTheMid) {
     chain.prepare(kRate, 2, 1024, s);
     auto audio = stereo(0.5, sine_1k, sine_5k);
     const auto before = audio;
-    run(chain, audio);
+    run_chain(chain, audio);
     double side_ratio_max = 0.0, mid_err = 0.0;
     for (std::size_t i = 0; i < audio.size(); i += 2) {
       const double mid0 = 0.5 * (before[i] + before[i + 1]), side0 = 0.5 * (before[i] - before[i + 1]);
@@ -164,7 +146,7 @@ TEST(Chain, MultibandFromOptionsCompressesTheLoudBandOnly) {
       2.0, [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 60.0 * t); },
       [](double t) { return 0.02 * std::sin(2 * std::numbers::pi * 5000.0 * t); });
   const double l0 = level_db(audio, 0), r0 = level_db(audio, 1);
-  run(chain, audio);
+  run_chain(chain, audio);
   EXPECT_LT(level_db(audio, 0) - l0, -6.0) << "the loud low band is compressed";
   EXPECT_NEAR(level_db(audio, 1) - r0, 0.0, 0.1) << "the quiet top band is not";
 }
@@ -188,7 +170,7 @@ TEST(Chain, SaturationAddsHarmonicsLastAndSaysItsDelay) {
   auto audio = stereo(
       1.0, [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 1000.0 * t); },
       [](double t) { return 0.5 * std::sin(2 * std::numbers::pi * 1000.0 * t); });
-  run(chain, audio);
+  run_chain(chain, audio);
   const auto harmonic_db = [&](double hz) {
     const std::size_t frames = audio.size() / 2;
     double re = 0.0, im = 0.0, fund = 0.0, fim = 0.0;

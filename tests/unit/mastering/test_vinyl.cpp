@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "mastering_test_util.h"
 #include "process.h"
 #include "tl/mastering/audio_file.h"
 #include "tl/mastering/chain.h"
@@ -26,28 +27,12 @@ namespace tl::mastering {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr double kRate = 48000.0;
+using test::kRate;
+using test::run_chain;
+using test::stereo;
 constexpr double kPi = std::numbers::pi;
 
 using Signal = std::function<double(double, int)>;
-
-std::vector<float> stereo(double seconds, const Signal& f) {
-  const auto frames = static_cast<std::size_t>(seconds * kRate);
-  std::vector<float> out(frames * 2);
-  for (std::size_t i = 0; i < frames; ++i) {
-    for (int c = 0; c < 2; ++c) out[2 * i + c] = static_cast<float>(f(static_cast<double>(i) / kRate, c));
-  }
-  return out;
-}
-
-void run(Chain& chain, std::vector<float>& audio) {
-  constexpr std::size_t kBlock = 1024;
-  const std::size_t frames = audio.size() / 2;
-  for (std::size_t at = 0; at < frames; at += kBlock) {
-    const std::size_t n = std::min(kBlock, frames - at);
-    chain.process(std::span(audio).subspan(2 * at, 2 * n), n);
-  }
-}
 
 // RMS in dB over the second half (filters settled) of the mid (which = 0), the side (1),
 // or channel `which - 2`.
@@ -70,7 +55,7 @@ double change_db(const ChainSettings& s, double seconds, const Signal& f, int wh
   chain.prepare(kRate, 2, 1024, s);
   auto audio = stereo(seconds, f);
   const double before = level_db(audio, which);
-  run(chain, audio);
+  run_chain(chain, audio);
   return level_db(audio, which) - before;
 }
 
@@ -303,7 +288,7 @@ TEST_F(VinylTest, TheVinylPresetMastersOnTargetUnderItsCeilingWithNoLimiter) {
   ASSERT_EQ((*reader)->read(shaped), shaped.size() / 2);
   Chain chain;
   chain.prepare(kRate, 2, 1024, s.chain);
-  run(chain, shaped);
+  run_chain(chain, shaped);
   const double g = std::pow(10.0, r->gain_db / 20.0);
   double worst = 0.0;
   for (std::size_t i = 0; i < shaped.size(); ++i) {

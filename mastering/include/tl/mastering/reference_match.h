@@ -42,7 +42,7 @@ struct Recording {
   Spectrum spectrum;
 };
 
-//! Measures a file for matching (its loudness and its spectrum: two passes).
+//! Measures a file for matching: its loudness and its spectrum, read once.
 Result<Recording> measure_recording(const std::string& path, const Progress& progress = {});
 
 struct MatchPlan {
