@@ -125,8 +125,9 @@ int main(int argc, char** argv) {
                      "aspects not named are left (default: all four at 100)");
   app.add_option(
       "--plot-spectrum", spectrum_plot_path,
-      "with --reference: draw the input's, the reference's and the master's spectra and the fitted "
-      "curve into this PNG file");
+      "draw the input's and the master's spectra (third octaves, mid and side) and what changed into "
+      "this PNG file; with --reference: the input's, the reference's and the master's tone and the "
+      "fitted curve");
   app.add_option("--stems", stems_path,
                  "master a take as stems: a stems file (TOML) groups its tracks (or names files), each "
                  "stem through a chain of its own, their sum mastered; the input is the take folder "
@@ -213,13 +214,19 @@ int main(int argc, char** argv) {
     }
     amounts = *parsed;
   }
-  if (references.empty() && (match_opt->count() || !spectrum_plot_path.empty())) {
-    std::fprintf(stderr, "tl-master: --match and --plot-spectrum need a --reference recording\n");
+  if (references.empty() && match_opt->count()) {
+    std::fprintf(stderr, "tl-master: --match needs a --reference recording\n");
     return 2;
   }
   if (!references.empty() && (album || !album_path.empty() || measure_only)) {
     std::fprintf(stderr,
                  "tl-master: --reference matches one master; not with --album, --album-file or --measure\n");
+    return 2;
+  }
+  if (!spectrum_plot_path.empty() && (album || !album_path.empty() || measure_only || !stems_path.empty())) {
+    std::fprintf(stderr,
+                 "tl-master: --plot-spectrum draws one master; not with --album, --album-file, --stems or "
+                 "--measure\n");
     return 2;
   }
   if (!spectrum_plot_path.empty() && !spectrum_plot_path.ends_with(".png")) {
@@ -438,9 +445,20 @@ int main(int argc, char** argv) {
   }
   auto report = tl::mastering::master_file(source, output, settings, progress);
   std::optional<tl::mastering::MatchResult> matched;
-  if (report && plan) {
+  std::optional<tl::mastering::Spectrum> input_spectrum, output_spectrum;
+  if (report && (plan || !spectrum_plot_path.empty())) {
     auto spectrum = tl::mastering::spectrum_of_file(output, progress);
-    if (spectrum) matched = tl::mastering::judge(*plan, *spectrum);
+    if (spectrum && plan) matched = tl::mastering::judge(*plan, *spectrum);
+    if (spectrum) output_spectrum = std::move(*spectrum);
+  }
+  // The tone-change picture (no reference) reads the input (or the take's mix) again.
+  std::string spectrum_error;
+  if (report && !plan && !spectrum_plot_path.empty()) {
+    auto in = tl::mastering::spectrum_of_file(source, progress);
+    if (in)
+      input_spectrum = std::move(*in);
+    else
+      spectrum_error = in.error();
   }
   end_progress();
   if (!take_mix.empty()) {
@@ -462,6 +480,21 @@ int main(int argc, char** argv) {
         .target_lufs = settings.target_lufs,
         .has_target = true};
     if (auto drawn = tl::mastering::plot_loudness(plot_path, picture); !drawn) {
+      std::fprintf(stderr, "tl-master: the master is written, but %s\n", drawn.error().c_str());
+      return 1;
+    }
+  }
+  if (!plan && !spectrum_plot_path.empty()) {
+    if (!input_spectrum || !output_spectrum) {
+      std::fprintf(stderr, "tl-master: the master is written, but its spectrum could not be read: %s\n",
+                   spectrum_error.empty() ? "no audio" : spectrum_error.c_str());
+      return 1;
+    }
+    const tl::mastering::ToneChangePlot picture{
+        .title = std::filesystem::path(r.output).filename().string() + ": the tone before and after",
+        .input = &*input_spectrum,
+        .master = &*output_spectrum};
+    if (auto drawn = tl::mastering::plot_tone_change(spectrum_plot_path, picture); !drawn) {
       std::fprintf(stderr, "tl-master: the master is written, but %s\n", drawn.error().c_str());
       return 1;
     }

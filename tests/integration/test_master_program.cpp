@@ -84,9 +84,26 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
 
   // The tone stages from the command line: named in the report, measured before the
   // gain, the master still on target; a bad band is a bad option.
-  r = run({bin("tl-master"), in, "-o", dir + "/song-shaped.wav", "--eq", "low-shelf:100:-2", "--eq",
-           "peak:3k:+2:1.2", "--multiband", "-30:2:150,3k", "--width", "1.3", "--saturate", "4:0.5", "--plot",
-           dir + "/song-shaped.png", "--json", "-q"},
+  r = run({bin("tl-master"),
+           in,
+           "-o",
+           dir + "/song-shaped.wav",
+           "--eq",
+           "low-shelf:100:-2",
+           "--eq",
+           "peak:3k:+2:1.2",
+           "--multiband",
+           "-30:2:150,3k",
+           "--width",
+           "1.3",
+           "--saturate",
+           "4:0.5",
+           "--plot",
+           dir + "/song-shaped.png",
+           "--plot-spectrum",
+           dir + "/song-shaped-tone.png",
+           "--json",
+           "-q"},
           timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto shaped = nlohmann::json::parse(r.out);
@@ -99,6 +116,7 @@ TEST(MasterProgram, MastersAFileToThePresetAndRefusesWhatItShouldNot) {
   EXPECT_LE(true_peak_dbtp(read_audio(dir + "/song-shaped.wav")), -1.0);
   // Its picture, and the file's own with --measure; a picture must be a PNG.
   EXPECT_GT(fs::file_size(dir + "/song-shaped.png"), 10000u);
+  EXPECT_GT(fs::file_size(dir + "/song-shaped-tone.png"), 10000u) << "the tone before and after";
   r = run({bin("tl-master"), "--measure", in, "--plot", dir + "/song-in.png", "-q"}, timeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(fs::file_size(dir + "/song-in.png"), 10000u);
@@ -399,7 +417,8 @@ TEST(MasterProgram, MatchesAReferenceAndSaysWhatItChanged) {
        {std::vector<std::string>{"--reference", ref, "--match", "loudness"},
         {"--match", "tone"},
         {"--reference", ref, "--target", "-10"},
-        {"--reference", ref, "--plot-spectrum", dir + "/s.jpg"}}) {
+        {"--reference", ref, "--plot-spectrum", dir + "/s.jpg"},
+        {"--plot-spectrum", dir + "/s.png", "--stems", dir + "/stems.toml"}}) {
     std::vector<std::string> args{bin("tl-master"), in, "-o", dir + "/bad.wav", "-q"};
     args.insert(args.end(), bad.begin(), bad.end());
     r = run(args, timeout);

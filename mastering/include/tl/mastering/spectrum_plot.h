@@ -9,6 +9,7 @@
 
 #include "tl/common/result.h"
 #include "tl/mastering/reference_match.h"
+#include "tl/mastering/spectrum.h"
 
 namespace tl::mastering {
 
@@ -21,5 +22,17 @@ struct SpectrumPlot {
 
 //! Writes the picture to path (.png). The error says why.
 Status plot_spectra(const std::string& path, const SpectrumPlot& plot);
+
+//! A picture of what mastering did to the tone, with no reference: above, the input's and
+//! the master's third-octave levels (dB, a full-scale sine 0 dB), mid and side; below,
+//! the change band by band (master - input, the loudness gain included), mid and side.
+struct ToneChangePlot {
+  std::string title;
+  const Spectrum* input = nullptr;
+  const Spectrum* master = nullptr;
+  int width = 1200, height = 800;  //!< pixels
+};
+
+Status plot_tone_change(const std::string& path, const ToneChangePlot& plot);
 
 }  // namespace tl::mastering
