@@ -38,7 +38,7 @@ Oversampler4x::Oversampler4x() noexcept {
     }
     double l1 = 0.0;
     for (std::size_t k = 0; k < kTapsPerPhase; ++k) {
-      taps_[p][k] = static_cast<float>(h[k] / sum);
+      taps_[k][p] = static_cast<float>(h[k] / sum);
       l1 += std::fabs(h[k] / sum);
     }
     // A hair over the sum of |taps|: float rounding in the dot product stays under it.
