@@ -95,4 +95,7 @@ echo
 echo "== the take mixed from its tracks and mastered for streaming (tl-master: -14 LUFS, -1 dBTP)"
 "$bin/tl-master" "$take" -o "$take/master.wav" --plot "$take/master.png" --quiet || echo "(tl-master could not master the take; see above)"
 echo
-echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav and master.png (its loudness over time), take.json, automation.json)."
+echo "== the same, asked of the mixer from the operator's terminal (tlctl take master, for the CD)"
+ctl take master "$(basename "$take")" --preset cd || echo "(the mixer could not master the take; see above)"
+echo
+echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav and master.png (its loudness over time), master/cd.wav, take.json, automation.json)."
