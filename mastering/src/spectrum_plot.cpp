@@ -36,6 +36,29 @@ std::pair<double, double> range_of(std::initializer_list<const std::array<double
   return {std::floor((lo - 1.0) / 5.0) * 5.0, std::ceil((hi + 1.0) / 5.0) * 5.0};
 }
 
+//! The page: two parts, one above the other, and the pens (the reference's grey or red).
+void start_page(const std::string& path, int width, int height, PLINT reference_r, PLINT reference_g,
+                PLINT reference_b) {
+  start_picture(path, width, height);
+  plscol0(kInput, 150, 150, 150);
+  plscol0(kReference, reference_r, reference_g, reference_b);
+  plscol0(kMaster, 25, 80, 190);
+  plscol0(kSide, 230, 140, 20);
+  plscol0(kGrid, 225, 225, 225);
+  plssub(1, 2);
+  plinit();
+}
+
+//! The next part of the page (plenv moves on to it): frequency across, log-spaced, and
+//! its frame, labels and grid.
+void start_part(double y0, double y1, const char* y_label, const char* title) {
+  plcol0(kInk);
+  plenv(std::log10(20.0), std::log10(20000.0), y0, y1, 0, 10);
+  pllab("frequency (Hz)", y_label, title);
+  plcol0(kGrid);
+  plbox("g", 0.0, 0, "g", 0.0, 0);
+}
+
 //! The y range of a picture's levels: the loudest band's and 70 dB below it, in steps of 10.
 std::pair<double, double> level_range(std::initializer_list<const std::array<double, kSpectrumBands>*> lines,
                                       std::size_t n) {
@@ -70,7 +93,6 @@ Status plot_tone_change(const std::string& path, const ToneChangePlot& plot) {
   }
   std::vector<PLFLT> x;
   for (std::size_t b = 0; b < n; ++b) x.push_back(std::log10(band_centre_hz(b)));
-  const double x0 = std::log10(20.0), x1 = std::log10(20000.0);
   const bool stereo =
       std::any_of(out.side_bins.begin(), out.side_bins.end(), [](double v) { return v > 0.0; }) ||
       std::any_of(in.side_bins.begin(), in.side_bins.end(), [](double v) { return v > 0.0; });
@@ -84,20 +106,8 @@ Status plot_tone_change(const std::string& path, const ToneChangePlot& plot) {
     change_side[b] = out_side[b] - in_side[b];
   }
 
-  start_picture(path, plot.width, plot.height);
-  plscol0(kInput, 150, 150, 150);
-  plscol0(kMaster, 25, 80, 190);
-  plscol0(kSide, 230, 140, 20);
-  plscol0(kReference, 120, 120, 120);
-  plscol0(kGrid, 225, 225, 225);
-  plssub(1, 2);
-  plinit();
-
-  plcol0(kInk);
-  plenv(x0, x1, l0, l1, 0, 10);
-  pllab("frequency (Hz)", "level (dB, third octaves)", plot.title.c_str());
-  plcol0(kGrid);
-  plbox("g", 0.0, 0, "g", 0.0, 0);
+  start_page(path, plot.width, plot.height, 120, 120, 120);  // the input's side in a darker grey
+  start_part(l0, l1, "level (dB, third octaves)", plot.title.c_str());
   draw(x, in_mid, kInput, 2.0);
   draw(x, out_mid, kMaster, 2.5);
   if (stereo) {
@@ -111,12 +121,8 @@ Status plot_tone_change(const std::string& path, const ToneChangePlot& plot) {
     draw_keys({{kInput, "input"}, {kMaster, "master"}});
   }
 
-  plcol0(kInk);
   const auto [c0, c1] = stereo ? range_of({&change_mid, &change_side}, n) : range_of({&change_mid}, n);
-  plenv(x0, x1, c0, c1, 0, 10);
-  pllab("frequency (Hz)", "change (dB, gain included)", "what mastering changed, band by band");
-  plcol0(kGrid);
-  plbox("g", 0.0, 0, "g", 0.0, 0);
+  start_part(c0, c1, "change (dB, gain included)", "what mastering changed, band by band");
   draw(x, change_mid, kMaster, 2.5);
   if (stereo) {
     draw(x, change_side, kSide, 2.0);
@@ -136,26 +142,13 @@ Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
   const std::size_t n = p.curve.freq_hz.empty() ? kSpectrumBands : p.curve.freq_hz.size();
   std::vector<PLFLT> x;
   for (std::size_t b = 0; b < n; ++b) x.push_back(std::log10(band_centre_hz(b)));
-  const double x0 = std::log10(20.0), x1 = std::log10(20000.0);
 
-  start_picture(path, plot.width, plot.height);
-  plscol0(kInput, 150, 150, 150);
-  plscol0(kReference, 200, 40, 40);
-  plscol0(kMaster, 25, 80, 190);
-  plscol0(kSide, 230, 140, 20);
-  plscol0(kGrid, 225, 225, 225);
-  plssub(1, 2);
-  plinit();
-
-  // Above: the tone shapes (plenv moves to the next part of the page).
-  plcol0(kInk);
+  start_page(path, plot.width, plot.height, 200, 40, 40);
+  // Above: the tone shapes.
   const auto [s0, s1] = plot.result != nullptr
                             ? range_of({&p.input_mid, &p.reference_mid, &plot.result->output_mid}, n)
                             : range_of({&p.input_mid, &p.reference_mid}, n);
-  plenv(x0, x1, s0, s1, 0, 10);
-  pllab("frequency (Hz)", "level (dB, third octaves)", plot.title.c_str());
-  plcol0(kGrid);
-  plbox("g", 0.0, 0, "g", 0.0, 0);
+  start_part(s0, s1, "level (dB, third octaves)", plot.title.c_str());
   draw(x, p.input_mid, kInput, 2.0);
   draw(x, p.reference_mid, kReference, 2.0, 2);
   if (plot.result != nullptr) draw(x, plot.result->output_mid, kMaster, 2.5);
@@ -166,12 +159,8 @@ Status plot_spectra(const std::string& path, const SpectrumPlot& plot) {
   }
 
   // Below: the curve fitted (its effect on the input's bands).
-  plcol0(kInk);
   const auto [c0, c1] = range_of({&p.fitted_mid, &p.fitted_side}, n);
-  plenv(x0, x1, c0, c1, 0, 10);
-  pllab("frequency (Hz)", "change (dB)", "the fitted curve");
-  plcol0(kGrid);
-  plbox("g", 0.0, 0, "g", 0.0, 0);
+  start_part(c0, c1, "change (dB)", "the fitted curve");
   draw(x, p.fitted_mid, kMaster, 2.5);
   if (p.stereo) {
     draw(x, p.fitted_side, kSide, 2.0);
