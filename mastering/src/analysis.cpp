@@ -57,10 +57,15 @@ void Analyzer::process(std::span<const float> interleaved) {
     const std::size_t n = std::min(frames - f, hop_frames_ - fill_);
     for (std::size_t c = 0; c < channels_; ++c) {
       float* out = planar_[c].data() + fill_;
+      // The peak in a local: as a member it could alias out[], and was stored and loaded
+      // again for every sample.
+      float peak = sample_peak_;
       for (std::size_t i = 0; i < n; ++i) {
         out[i] = interleaved[(f + i) * channels_ + c];
-        sample_peak_ = std::max(sample_peak_, std::fabs(out[i]));
+        const float a = std::fabs(out[i]);
+        peak = a > peak ? a : peak;
       }
+      sample_peak_ = peak;
       if (measure_true_peak_) true_peak_[c].process(std::span<const float>(out, n));
     }
     fill_ += n;
