@@ -67,6 +67,13 @@ std::size_t AudioReader::read(std::span<float> interleaved) {
   return got > 0 ? static_cast<std::size_t>(got) : 0;
 }
 
+Status AudioReader::seek(std::int64_t frame) {
+  if (sf_seek(sf(file_), frame, SEEK_SET) != frame) {
+    return Error{"cannot read '" + info_.path + "' from frame " + std::to_string(frame)};
+  }
+  return {};
+}
+
 Status AudioReader::rewind() {
   if (sf_seek(sf(file_), 0, SEEK_SET) != 0)
     return Error{"cannot read '" + info_.path + "' again from its start"};

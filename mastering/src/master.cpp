@@ -155,6 +155,33 @@ struct Render {
   std::uint32_t rate = 0;  // the output's
 };
 
+// The mastering limiter: 5 ms of look-ahead, a 200 ms release.
+void prepare_limiter(dsp::TruePeakLimiter& limiter, const AudioInfo& info, const Render& r) {
+  limiter.prepare(
+      {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = info.channels},
+      {.ceiling_dbtp = static_cast<float>(r.ceiling_dbtp), .lookahead_ms = 5.0f, .release_ms = 200.0f});
+}
+
+// n frames of b (interleaved) through the chain, the gain and the limiter (none: gain only);
+// planar holds the limiter's channels, kBlock frames each.
+void master_block(Chain& chain, float gain, dsp::TruePeakLimiter* limiter, std::span<float> b, std::size_t n,
+                  std::size_t ch, std::array<std::vector<float>, 2>& planar) {
+  chain.process(b, n);
+  for (float& x : b) x *= gain;
+  if (limiter == nullptr) return;
+  for (std::size_t c = 0; c < ch; ++c) {
+    for (std::size_t i = 0; i < n; ++i) planar[c][i] = b[i * ch + c];
+  }
+  if (ch == 2) {
+    limiter->process(std::span(planar[0]).first(n), std::span(planar[1]).first(n));
+  } else {
+    limiter->process(std::span(planar[0]).first(n));
+  }
+  for (std::size_t c = 0; c < ch; ++c) {
+    for (std::size_t i = 0; i < n; ++i) b[i * ch + c] = planar[c][i];
+  }
+}
+
 // One pass: input -> chain -> x gain -> limiter -> (resampler) -> (dither) -> a new file at
 // path, the same length and alignment as the input at the output's rate (the limiter's
 // look-ahead is taken back out, and the resampler's delay); what is written is measured
@@ -176,9 +203,7 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
   Chain chain;
   chain.prepare(info.rate, ch, kBlock, *r.chain);
   dsp::TruePeakLimiter limiter;
-  limiter.prepare(
-      {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = ch},
-      {.ceiling_dbtp = static_cast<float>(r.ceiling_dbtp), .lookahead_ms = 5.0f, .release_ms = 200.0f});
+  prepare_limiter(limiter, info, r);
   // What comes out late and is taken back out: the chain's (saturation) and the
   // limiter's look-ahead.
   const std::size_t latency = chain.latency() + (r.limiter ? limiter.latency() : 0);
@@ -200,21 +225,7 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
   // Chain, gain and limiter on every block, the silence that flushes them included.
   std::int64_t done = 0;
   const auto master = [&](std::span<float> b, std::size_t n) {
-    chain.process(b, n);
-    for (float& x : b) x *= gain;
-    if (r.limiter) {
-      for (std::size_t c = 0; c < ch; ++c) {
-        for (std::size_t i = 0; i < n; ++i) planar[c][i] = b[i * ch + c];
-      }
-      if (ch == 2) {
-        limiter.process(std::span(planar[0]).first(n), std::span(planar[1]).first(n));
-      } else {
-        limiter.process(std::span(planar[0]).first(n));
-      }
-      for (std::size_t c = 0; c < ch; ++c) {
-        for (std::size_t i = 0; i < n; ++i) b[i * ch + c] = planar[c][i];
-      }
-    }
+    master_block(chain, gain, r.limiter ? &limiter : nullptr, b, n, ch, planar);
     done += static_cast<std::int64_t>(n);
     if (progress && info.frames > 0) {
       progress(std::min(1.0, static_cast<double>(done) / static_cast<double>(info.frames)), stage);
@@ -234,6 +245,43 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
     if (Status s = emit(*out); !s) return s;
   }
   return (*writer)->close();
+}
+
+// Aiming the gain on a sample of the input: one second in every four, spliced, through the
+// chain, the gain and the limiter (no file, no resampling). Loudness under a limiter does
+// not follow the gain 1:1, and a file limited hard took five whole renders to land; the
+// sample costs a quarter of one, and the whole renders start from where it lands.
+constexpr double kProbeSeconds = 1.0, kProbePeriod = 4.0;
+// Shorter inputs are rendered whole from the start: the sample would not be much shorter.
+constexpr double kProbeFrom = 60.0;
+
+Result<double> probe_loudness(AudioReader& reader, const Render& r) {
+  const AudioInfo& info = reader.info();
+  const std::size_t ch = info.channels;
+  Chain chain;
+  chain.prepare(info.rate, ch, kBlock, *r.chain);
+  dsp::TruePeakLimiter limiter;
+  prepare_limiter(limiter, info, r);
+  Analyzer heard;
+  heard.prepare(info.rate, ch, /*true_peak=*/false);
+  const auto take = static_cast<std::int64_t>(kProbeSeconds * info.rate);
+  const auto period = static_cast<std::int64_t>(kProbePeriod * info.rate);
+  const auto gain = static_cast<float>(from_db(r.gain_db));
+  std::vector<float> block(kBlock * ch);
+  std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  for (std::int64_t at = 0; at < info.frames; at += period) {
+    if (Status s = reader.seek(at); !s) return Error{s.error()};
+    for (std::int64_t left = std::min(take, info.frames - at); left > 0;) {
+      const std::size_t n = reader.read(std::span(block).first(
+          static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(kBlock))) * ch));
+      if (n == 0) break;
+      left -= static_cast<std::int64_t>(n);
+      const auto b = std::span(block).first(n * ch);
+      master_block(chain, gain, &limiter, b, n, ch, planar);
+      heard.process(b);
+    }
+  }
+  return heard.finish().integrated_lufs;
 }
 
 }  // namespace
@@ -438,6 +486,30 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
   double last_lufs = basis.integrated_lufs + last_gain;
   double slope = 1.0;
   bool have_last = r.gain_db - last_gain > 0.5;
+  // Limited (the target lies past the gain the limiter leaves alone) and long: the gain is
+  // aimed on a sample of the input first (probe_loudness), with the same secant steps, and
+  // the whole renders start there, with the sample's slope.
+  const AudioInfo& input_info = tracks[0].reader->info();
+  if (!album && settings.limiter && have_last &&
+      static_cast<double>(input_info.frames) >= kProbeFrom * input_info.rate) {
+    if (progress) progress(0.0, "aiming the gain on a sample");
+    auto at = probe_loudness(*tracks[0].reader, r);
+    if (!at) return Error{at.error()};
+    double probe_slope = 1.0;
+    constexpr int kProbes = 8;
+    constexpr double kProbeTolerance = 0.05;  // LU: the whole render lands within 0.2 of it
+    for (int i = 1; i < kProbes && std::fabs(*at - settings.target_lufs) > kProbeTolerance; ++i) {
+      Render next = r;
+      next.gain_db += std::clamp((settings.target_lufs - *at) / probe_slope, -12.0, 12.0);
+      auto there = probe_loudness(*tracks[0].reader, next);
+      if (!there) return Error{there.error()};
+      probe_slope = std::clamp((*there - *at) / (next.gain_db - r.gain_db), 0.05, 1.0);
+      r.gain_db = next.gain_db;
+      at = there;
+    }
+    slope = probe_slope;
+    have_last = false;  // the first whole render's step uses the sample's slope
+  }
   for (int pass = 1; pass <= kMaxPasses; ++pass) {
     const std::string stage = "render " + std::to_string(pass);
     Analyzer heard;

@@ -156,6 +156,34 @@ TEST_F(MasterTest, EveryPresetLandsOnItsTargetUnderItsCeilingAsLibebur128Measure
   }
 }
 
+TEST_F(MasterTest, ALongInputLimitedHardIsAimedOnASampleAndRenderedOnceOrTwice) {
+  // 90 s of a song's shape: 8 s verses (quiet noise) and choruses (louder), drum hits
+  // over both that peak 20 dB over the loudness. -14 LUFS needs the limiter to take the
+  // hits down by ten decibels and more: loudness no longer follows the gain, and the
+  // whole renders, each of them the file's length, start from a gain aimed on a sample
+  // (a second in every four).
+  auto noise = std::make_shared<std::mt19937>(5);
+  auto gauss = std::make_shared<std::normal_distribution<double>>(0.0, 1.0);
+  const std::string in = write_signal(path("song.wav"), 48000, SF_FORMAT_PCM_24, 90.0, [&](double t, int) {
+    const double section = static_cast<int>(t / 8.0) % 2 == 0 ? 0.02 : 0.06;
+    const double hit = std::fmod(t, 0.5);
+    return section * (*gauss)(*noise) +
+           0.9 * std::exp(-40.0 * hit) * std::sin(2 * std::numbers::pi * 80.0 * hit);
+  });
+  const Preset streaming = *find_preset("streaming");
+  auto r = master_file(in, path("song-master.wav"), settings_of(streaming));
+  ASSERT_TRUE(r) << r.error();
+  const test::Audio audio = test::read_audio(path("song-master.wav"));
+  const double lufs = test::integrated_lufs(audio), tp = test::true_peak_dbtp(audio);
+  std::printf("[ figure ] 90 s limited %.1f dB: %d whole render(s), %.2f LUFS, %.2f dBTP (libebur128)\n",
+              r->gain_db - (r->before.true_peak_dbtp < -1.0 ? -1.0 - r->before.true_peak_dbtp : 0.0),
+              r->passes, lufs, tp);
+  EXPECT_NEAR(lufs, -14.0, 0.5);
+  EXPECT_LE(tp, -1.0);
+  EXPECT_LE(r->passes, 2) << "the sample aims the gain within a render or two";
+  EXPECT_GT(r->gain_db, -1.0 - r->before.true_peak_dbtp + 6.0) << "the limiter works hard here";
+}
+
 TEST_F(MasterTest, TheLoudnessRangeIsLibebur128s) {
   // 10 s at one level, 10 s 12 dB under it: a range of about 12 LU.
   const std::string in =

@@ -36,6 +36,8 @@ class AudioReader {
   std::size_t read(std::span<float> interleaved);
   //! Back to the first frame, for another pass.
   Status rewind();
+  //! On to frame `frame` (from the first), skipping what is between.
+  Status seek(std::int64_t frame);
 
  private:
   AudioReader(void* file, AudioInfo info) : file_(file), info_(std::move(info)) {}
