@@ -46,6 +46,7 @@ void Analyzer::prepare(double sample_rate, std::size_t channels, bool true_peak)
   metered_ = 0;
   frames_ = 0;
   sample_peak_ = 0.0f;
+  hop_peak_ = 0.0f;
   short_term_.clear();
   short_term_max_ = -200.0;
   curve_.clear();
@@ -57,15 +58,15 @@ void Analyzer::process(std::span<const float> interleaved) {
     const std::size_t n = std::min(frames - f, hop_frames_ - fill_);
     for (std::size_t c = 0; c < channels_; ++c) {
       float* out = planar_[c].data() + fill_;
-      // The peak in a local: as a member it could alias out[], and was stored and loaded
-      // again for every sample.
-      float peak = sample_peak_;
+      // The hop's peak in a local: as a member it could alias out[], and was stored and
+      // loaded again for every sample.
+      float peak = hop_peak_;
       for (std::size_t i = 0; i < n; ++i) {
         out[i] = interleaved[(f + i) * channels_ + c];
         const float a = std::fabs(out[i]);
         peak = a > peak ? a : peak;
       }
-      sample_peak_ = peak;
+      hop_peak_ = peak;
       if (measure_true_peak_) true_peak_[c].process(std::span<const float>(out, n));
     }
     fill_ += n;
@@ -88,7 +89,10 @@ void Analyzer::feed() {
 
 void Analyzer::hop() {
   feed();
-  LoudnessPoint point{.seconds = static_cast<float>(static_cast<double>(metered_) / rate_)};
+  LoudnessPoint point{.seconds = static_cast<float>(static_cast<double>(metered_) / rate_),
+                      .peak = hop_peak_};
+  sample_peak_ = std::max(sample_peak_, hop_peak_);
+  hop_peak_ = 0.0f;
   if (metered_ >= 4 * hop_frames_) point.momentary_lufs = static_cast<float>(meter_.momentary_lufs());
   // A short-term value once its 3 s window is full.
   if (metered_ >= 30 * hop_frames_) {
@@ -103,6 +107,7 @@ void Analyzer::hop() {
 LoudnessFigures Analyzer::finish() {
   // The last partial hop counts for the integrated loudness as the meter gates it.
   if (fill_ != 0) feed();
+  sample_peak_ = std::max(sample_peak_, hop_peak_);
   LoudnessFigures out;
   out.frames = frames_;
   out.seconds = static_cast<double>(frames_) / rate_;

@@ -12,7 +12,15 @@ namespace tl::mastering {
 namespace {
 
 // Colour map 0 entries (PLplot draws with indices into it).
-enum Colour : PLINT { kInput = 2, kMomentary = 3, kShortTerm = 4, kTarget = 5, kGrid = 6 };
+enum Colour : PLINT {
+  kInput = 2,
+  kMomentary = 3,
+  kShortTerm = 4,
+  kTarget = 5,
+  kGrid = 6,
+  kWaveIn = 7,
+  kWaveOut = 8
+};
 
 // One series as PLplot's arrays, the points a window has not filled yet left out.
 struct Line {
@@ -28,6 +36,22 @@ Line line_of(const std::vector<LoudnessPoint>& curve, float LoudnessPoint::*valu
     l.y.push_back(std::max(v, floor));  // silence sits on the floor, not off the picture
   }
   return l;
+}
+
+//! The waveform as its envelope: each hop's peak above the axis and below it, filled.
+void draw_envelope(const std::vector<LoudnessPoint>& curve, Colour c) {
+  if (curve.size() < 2) return;
+  std::vector<PLFLT> x, y;
+  for (const LoudnessPoint& p : curve) {
+    x.push_back(p.seconds);
+    y.push_back(p.peak);
+  }
+  for (auto p = curve.rbegin(); p != curve.rend(); ++p) {
+    x.push_back(p->seconds);
+    y.push_back(-p->peak);
+  }
+  plcol0(c);
+  plfill(static_cast<PLINT>(x.size()), x.data(), y.data());
 }
 
 void draw(const Line& l, Colour c, PLFLT width) {
@@ -56,21 +80,47 @@ Status plot_loudness(const std::string& path, const LoudnessPlot& plot) {
   const Line momentary = line_of(plot.output, &LoudnessPoint::momentary_lufs, y0);
   const Line short_term = line_of(plot.output, &LoudnessPoint::short_term_lufs, y0);
 
+  double peak = 0.0;
+  for (const auto* curve : {&plot.input, &plot.output}) {
+    for (const LoudnessPoint& p : *curve) peak = std::max(peak, static_cast<double>(p.peak));
+  }
+  const double amplitude = peak > 0.5 ? 1.0 : std::max(0.1, std::ceil(peak * 20.0) / 10.0);
+  const double x1 = std::max(seconds, 1.0);
+
   start_picture(path, plot.width, plot.height);
   plscol0(kInput, 150, 150, 150);
   plscol0(kMomentary, 160, 195, 235);
   plscol0(kShortTerm, 25, 80, 190);
   plscol0(kTarget, 200, 40, 40);
   plscol0(kGrid, 225, 225, 225);
+  plscol0a(kWaveIn, 120, 120, 120, 0.55);  // see-through: the master shows under it
+  plscol0(kWaveOut, 110, 150, 215);
   plinit();
+  pladv(0);
+  // Above, a third of the page: the waveform (each 100 ms hop's peak), the master's over
+  // the input's, full scale at the edges.
+  plvpor(0.1, 0.96, 0.68, 0.92);
+  plwind(0.0, x1, -amplitude, amplitude);
   plcol0(kInk);
-  plenv(0.0, std::max(seconds, 1.0), y0, y1, 0, 0);
-  pllab("time (s)", "loudness (LUFS)", plot.title.c_str());
+  plbox("bcst", 0.0, 0, "bcnstv", 0.0, 0);
+  pllab("", "peak (full scale 1)", plot.title.c_str());
+  draw_envelope(plot.output, kWaveOut);
+  draw_envelope(plot.input, kWaveIn);
+  std::vector<Key> waves;
+  if (!plot.input.empty()) waves.push_back({kWaveIn, plot.input_label + " waveform"});
+  if (!plot.output.empty()) waves.push_back({kWaveOut, plot.output_label + " waveform"});
+  draw_keys(waves);
+  // Below: loudness over time.
+  plvpor(0.1, 0.96, 0.1, 0.58);
+  plwind(0.0, x1, y0, y1);
   plcol0(kGrid);
   plbox("g", 0.0, 0, "g", 0.0, 0);  // a light grid at the major ticks, under the lines
+  plcol0(kInk);
+  plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
+  pllab("time (s)", "loudness (LUFS)", "");
   // The target first: a master on it is drawn over it, not hidden under it.
   if (plot.has_target) {
-    const PLFLT x[2] = {0.0, std::max(seconds, 1.0)}, y[2] = {plot.target_lufs, plot.target_lufs};
+    const PLFLT x[2] = {0.0, x1}, y[2] = {plot.target_lufs, plot.target_lufs};
     plcol0(kTarget);
     plwidth(1.5);
     pllsty(2);  // dashed

@@ -362,6 +362,10 @@ TEST_F(MasterTest, LoudnessOverTimeFollowsTheMaterialAndIsDrawn) {
   EXPECT_NEAR(loud - quiet, 12.0, 0.1);
   EXPECT_NEAR(curve[99].momentary_lufs, loud, 0.1) << "at 10.0 s, still the loud part";
   EXPECT_NEAR(curve[104].momentary_lufs, quiet, 0.1) << "at 10.5 s, the window all quiet";
+  // The waveform: each hop's peak, the tone's amplitude on either side of the step.
+  EXPECT_NEAR(curve[50].peak, 0.3, 1e-3);
+  EXPECT_NEAR(curve[150].peak, 0.3 * std::pow(10.0, -12.0 / 20.0), 1e-3);
+  EXPECT_NEAR(f->sample_peak_dbfs, 20.0 * std::log10(0.3), 0.01) << "the file's peak, its hops' largest";
 
   // A master keeps both curves, and they draw: a PNG of the size asked for.
   auto r = master_file(in, path("steps-m.wav"), {});

@@ -30,6 +30,7 @@ struct LoudnessPoint {
   float seconds = 0.0f;             //!< the end of the hop
   float momentary_lufs = -200.0f;   //!< 400 ms window (-200 until 400 ms are in)
   float short_term_lufs = -200.0f;  //!< 3 s window (-200 until 3 s are in)
+  float peak = 0.0f;                //!< the hop's largest |sample| (linear): the waveform
 };
 
 class Analyzer {
@@ -42,7 +43,7 @@ class Analyzer {
   void process(std::span<const float> interleaved);
   //! The figures so far (flushes the true-peak interpolators: call once, at the end).
   LoudnessFigures finish();
-  //! Loudness over time, a point every 100 ms (12 bytes each: 430 KB for an hour).
+  //! Loudness over time, a point every 100 ms (16 bytes each: 576 KB for an hour).
   const std::vector<LoudnessPoint>& curve() const noexcept { return curve_; }
 
  private:
@@ -57,6 +58,7 @@ class Analyzer {
   std::array<PreciseTruePeak, kMaxChannels> true_peak_{};
   std::array<std::vector<float>, kMaxChannels> planar_{};
   float sample_peak_ = 0.0f;
+  float hop_peak_ = 0.0f;           // of the hop being filled
   std::vector<double> short_term_;  // every 100 ms once 3 s are in: the loudness range's input
   double short_term_max_ = -200.0;
   std::vector<LoudnessPoint> curve_;

@@ -1,5 +1,6 @@
 #pragma once
-//! A picture of loudness over time (PNG, drawn with PLplot's cairo driver): the master's
+//! A picture of a file over time (PNG, drawn with PLplot's cairo driver): above, the
+//! waveform of the input and of the master (each 100 ms's peak); below, the master's
 //! short-term (3 s) and momentary (400 ms) loudness, the input's short-term loudness
 //! beside it, and the target as a line. What an engineer looks at to see where a master
 //! was pushed, where it breathes, and how it compares with what came in.
@@ -21,7 +22,7 @@ struct LoudnessPlot {
   std::string input_label = "input", output_label = "master";
   double target_lufs = 0.0;  //!< a dashed red line
   bool has_target = false;
-  int width = 1200, height = 600;  //!< pixels
+  int width = 1200, height = 800;  //!< pixels
 };
 
 //! Writes the picture to path (.png). The error says why (a folder that is not there,
