@@ -466,7 +466,13 @@ int main(int argc, char** argv) {
     if (report) report->input = input + " (its tracks mixed)";
   }
   if (!report) {
-    std::fprintf(stderr, "tl-master: %s\n", report.error().c_str());
+    // The take's mix was a step of this run: name the take, not the step's file.
+    std::string why = report.error();
+    const std::string step = "'" + take_mix + "'";
+    for (std::size_t at; !take_mix.empty() && (at = why.find(step)) != std::string::npos;) {
+      why.replace(at, step.size(), "the mix of '" + input + "'");
+    }
+    std::fprintf(stderr, "tl-master: %s\n", why.c_str());
     return 1;
   }
   const auto& r = *report;

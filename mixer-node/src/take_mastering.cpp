@@ -134,8 +134,13 @@ void TakeMastering::run(Job job, fs::path out) {
         mix.string(), out.string(), settings,
         [&](double done, std::string_view) { update(1.0 / 3.0 + done * 2.0 / 3.0, "mastering"); });
     if (!report) {
-      spdlog::error("take '{}': mastering failed: {}", job.take, report.error());
-      finish("failed", report.error());
+      // The mix is this job's step: the operator knows it as the take's.
+      std::string why = report.error();
+      for (std::size_t at; (at = why.find("'" + mix.string() + "'")) != std::string::npos;) {
+        why.replace(at, mix.string().size() + 2, "the take's mix");
+      }
+      spdlog::error("take '{}': mastering failed: {}", job.take, why);
+      finish("failed", why);
       return;
     }
     {
