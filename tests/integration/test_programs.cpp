@@ -1,6 +1,10 @@
-// The programs as a newcomer meets them: --version, and the README's quick tour.
+// The programs as a newcomer meets them: --version, the README's quick tour and its
+// mastering walkthrough, run as written.
 #include <gtest/gtest.h>
 
+#include <sndfile.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +13,7 @@
 
 #include "harness.h"
 #include "tl/common/version.h"
+#include "wav.h"
 
 namespace tl::test {
 namespace {
@@ -120,6 +125,127 @@ TEST(Programs, TheReadmeQuickTourRunsAsWritten) {
   }
   EXPECT_FALSE(take.empty()) << "the tour records a take";
   EXPECT_GT(ran, 10u);
+}
+
+//! The fenced blocks of `lang` under the README's heading `heading` (up to the next heading
+//! of its level or above), each as its lines; a line ending in a backslash joined to the next.
+std::vector<std::vector<std::string>> readme_blocks(const std::string& heading, const std::string& lang) {
+  std::ifstream in(std::string(TL_SOURCE_DIR) + "/README.md");
+  const auto level = [](const std::string& l) {  // a heading's level, 0 for other lines
+    const std::size_t n = l.find_first_not_of('#');
+    return n != std::string::npos && n > 0 && l[n] == ' ' ? n : 0;
+  };
+  const std::size_t mine = level(heading);
+  std::vector<std::vector<std::string>> blocks;
+  std::string line;
+  bool under = false, in_block = false, wanted = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("```", 0) == 0) {
+      in_block = !in_block;
+      wanted = in_block && under && line == "```" + lang;
+      if (wanted) blocks.emplace_back();
+      continue;
+    }
+    if (!in_block) {
+      if (const std::size_t l = level(line); l != 0 && l <= mine) under = line == heading;
+      continue;
+    }
+    if (!wanted) continue;
+    auto& b = blocks.back();
+    if (!b.empty() && b.back().ends_with("\\")) {
+      b.back().pop_back();
+      b.back() += line;
+    } else {
+      b.push_back(line);
+    }
+  }
+  return blocks;
+}
+
+//! n seconds of a song-like stereo signal (a bass line, noise, hits) at a level.
+std::vector<std::int32_t> song(double seconds, double level, unsigned seed) {
+  const int rate = 48000;
+  std::vector<std::int32_t> out(static_cast<std::size_t>(seconds * rate) * 2);
+  unsigned state = seed;
+  for (std::size_t i = 0; i < out.size() / 2; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    state = state * 1664525u + 1013904223u;
+    const double noise = (static_cast<double>(state >> 8) / 16777216.0 - 0.5) * 0.2;
+    const double hit = std::exp(-30.0 * std::fmod(t, 0.5)) * std::sin(2.0 * 3.14159265 * 90.0 * t);
+    const double bass = 0.3 * std::sin(2.0 * 3.14159265 * 55.0 * t);
+    for (int c = 0; c < 2; ++c) {
+      const double v = level * (bass + (c == 0 ? noise : -noise) + 0.5 * hit);
+      out[i * 2 + static_cast<std::size_t>(c)] = static_cast<std::int32_t>(std::lround(v * 8388607.0)) * 256;
+    }
+  }
+  return out;
+}
+
+TEST(Programs, TheReadmeMasteringWalkthroughRunsAsWritten) {
+  // tl-master's section of the README: its command lines run by a shell as written, in a
+  // folder that holds what they name (a recorded take, mixes, references, the album and
+  // stems files of its own TOML blocks), against a mixer for its tlctl line.
+  const auto lines = readme_blocks("### tl-master", "sh");
+  const auto tomls = readme_blocks("### tl-master", "toml");
+  ASSERT_EQ(lines.size(), 1u) << "one ```sh block under '### tl-master'";
+  ASSERT_GE(tomls.size(), 2u) << "the album and stems files";
+  Session s("readme_mastering");
+  s.start_mixer();
+  s.start_capture("kit", "tone:220", {"--channels", "2"});
+  s.start_capture("booth", "noise");
+  for (const char* n : {"kit", "booth"}) ASSERT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
+  s.record_start("take-0003");
+  s.wait_session(5.0);  // longer than the album file's 4 s crossfade into it
+  s.record_stop();
+  const std::filesystem::path dir = s.dir();
+  std::filesystem::create_directories(dir / "mixes");
+  std::filesystem::create_directories(dir / "demo-takes");
+  std::filesystem::copy(dir / "takes" / "take-0003", dir / "demo-takes" / "take-0003",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::create_directory_symlink(std::string(TL_SOURCE_DIR) + "/mastering", dir / "mastering");
+  unsigned seed = 1;
+  for (const auto& [name, level] :
+       std::vector<std::pair<std::string, double>>{{"mix.wav", 0.3},
+                                                   {"their-single.flac", 0.8},
+                                                   {"a.wav", 0.7},
+                                                   {"b.wav", 0.6},
+                                                   {"01.wav", 0.4},
+                                                   {"02.wav", 0.6},
+                                                   {"03.wav", 0.3},
+                                                   // The album: a loud opener, and two quiet
+                                                   // songs whose crossfade then stays under the
+                                                   // ceiling at the album's one gain.
+                                                   {"mixes/opener.wav", 0.9},
+                                                   {"mixes/single.flac", 0.08}}) {
+    ASSERT_TRUE(write_wav((dir / name).string(), 48000, 2, SF_FORMAT_PCM_24, song(8.0, level, seed++)))
+        << name;
+  }
+  for (const auto& block : tomls) {
+    // Each block's first line names its file: "# album.toml".
+    ASSERT_FALSE(block.empty());
+    const std::string first = block.front().substr(2);  // "album.toml" or "stems.toml: ..."
+    std::ofstream out(dir / first.substr(0, first.find_first_of(": ")));
+    for (const std::string& l : block) out << l << "\n";
+  }
+  std::size_t ran = 0;
+  for (std::string line : lines.front()) {
+    if (line.rfind("build/bin/", 0) != 0) continue;
+    SCOPED_TRACE(line);
+    line.replace(0, std::string("build/bin/").size(), std::string(TL_BIN_DIR) + "/");
+    // exec: the program takes the shell's PID, which run() stops if it overruns.
+    const RunResult r =
+        run({"/bin/sh", "-c", "cd '" + dir.string() + "' && exec " + line}, 120s,
+            {{"TRACKLINK_MIXER", s.mixer_address()}, {"TRACKLINK_TOKEN", "integration-token"}});
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    ++ran;
+  }
+  EXPECT_GE(ran, 14u);
+  // A few of what the lines promise.
+  for (const char* made : {"master.wav", "master.flac", "cd.wav", "lacquer.wav", "bright.wav",
+                           "night-drive/album.cue", "album", "pop.wav", "pop.png", "like.wav", "like.png",
+                           "like-two.wav", "band.wav", "band-stems", "takes/take-0003/master/cd.wav"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / made)) << made;
+  }
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ bool write_wav(const std::string& path, int rate, int channels, int subtype,
   SF_INFO info{};
   info.samplerate = rate;
   info.channels = channels;
-  info.format = SF_FORMAT_WAV | subtype;
+  info.format = (path.ends_with(".flac") ? SF_FORMAT_FLAC : SF_FORMAT_WAV) | subtype;
   SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
   if (f == nullptr) return false;
   const sf_count_t frames = static_cast<sf_count_t>(samples.size()) / channels;

@@ -28,8 +28,8 @@ double integrated_lufs(const Audio& audio);
 //! Loudness range (EBU Tech 3342) as libebur128 measures it, in LU.
 double loudness_range_lu(const Audio& audio);
 
-//! Writes interleaved 32-bit left-justified samples as a WAV of the given subtype
-//! (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
+//! Writes interleaved 32-bit left-justified samples as a WAV (a FLAC when the path ends
+//! in .flac) of the given subtype (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
 bool write_wav(const std::string& path, int rate, int channels, int subtype,
                const std::vector<std::int32_t>& samples);
 
