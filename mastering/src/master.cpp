@@ -247,6 +247,16 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
   return (*writer)->close();
 }
 
+// The secant steps that aim a gain at a loudness, for the whole renders and for the sample
+// alike. The slope between two measured points, kept within what a limiter leaves of 1:1.
+double secant_slope(double gain, double lufs, double last_gain, double last_lufs) {
+  return std::clamp((lufs - last_lufs) / (gain - last_gain), 0.05, 1.0);
+}
+// The next step along it; never more than 12 dB: far from the last point the slope is a guess.
+double gain_step(double target_lufs, double lufs, double slope) {
+  return std::clamp((target_lufs - lufs) / slope, -12.0, 12.0);
+}
+
 // Aiming the gain on a sample of the input: one second in every four, spliced, through the
 // chain, the gain and the limiter (no file, no resampling). Loudness under a limiter does
 // not follow the gain 1:1, and a file limited hard took five whole renders to land; the
@@ -500,10 +510,10 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
     constexpr double kProbeTolerance = 0.05;  // LU: the whole render lands within 0.2 of it
     for (int i = 1; i < kProbes && std::fabs(*at - settings.target_lufs) > kProbeTolerance; ++i) {
       Render next = r;
-      next.gain_db += std::clamp((settings.target_lufs - *at) / probe_slope, -12.0, 12.0);
+      next.gain_db += gain_step(settings.target_lufs, *at, probe_slope);
       auto there = probe_loudness(*tracks[0].reader, next);
       if (!there) return Error{there.error()};
-      probe_slope = std::clamp((*there - *at) / (next.gain_db - r.gain_db), 0.05, 1.0);
+      probe_slope = secant_slope(next.gain_db, *there, r.gain_db, *at);
       r.gain_db = next.gain_db;
       at = there;
     }
@@ -601,7 +611,7 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
     const bool over = out.after.true_peak_dbtp > settings.ceiling_dbtp;
     const bool off = std::fabs(out.after.integrated_lufs - settings.target_lufs) > settings.tolerance_lu;
     if (have_last && std::fabs(r.gain_db - last_gain) > 1e-6) {
-      slope = std::clamp((out.after.integrated_lufs - last_lufs) / (r.gain_db - last_gain), 0.05, 1.0);
+      slope = secant_slope(r.gain_db, out.after.integrated_lufs, last_gain, last_lufs);
     }
     last_gain = r.gain_db;
     last_lufs = out.after.integrated_lufs;
@@ -612,8 +622,7 @@ Result<AlbumReport> master_album(const std::vector<std::string>& inputs,
       have_last = false;
     }
     if (off) {
-      // Never more than 12 dB a step: far from the last point the slope is a guess.
-      r.gain_db += std::clamp((settings.target_lufs - out.after.integrated_lufs) / slope, -12.0, 12.0);
+      r.gain_db += gain_step(settings.target_lufs, out.after.integrated_lufs, slope);
     }
     remove_parts();
   }
