@@ -27,21 +27,48 @@ TEST(Programs, EveryProgramPrintsTheProjectVersion) {
   }
 }
 
-//! The lines of the README's quick tour (its ```sh block), comments left out.
-std::vector<std::string> quick_tour() {
+//! The fenced blocks of `lang` under the README's heading `heading` (up to the next heading
+//! of its level or above), each as its lines; a line ending in a backslash joined to the next.
+std::vector<std::vector<std::string>> readme_blocks(const std::string& heading, const std::string& lang) {
   std::ifstream in(std::string(TL_SOURCE_DIR) + "/README.md");
-  std::vector<std::string> lines;
+  const auto level = [](const std::string& l) {  // a heading's level, 0 for other lines
+    const std::size_t n = l.find_first_not_of('#');
+    return n != std::string::npos && n > 0 && l[n] == ' ' ? n : 0;
+  };
+  const std::size_t mine = level(heading);
+  std::vector<std::vector<std::string>> blocks;
   std::string line;
-  bool in_tour = false, in_block = false;
+  bool under = false, in_block = false, wanted = false;
   while (std::getline(in, line)) {
-    if (line.rfind("## ", 0) == 0) in_tour = line == "## A quick tour";
-    if (!in_tour) continue;
     if (line.rfind("```", 0) == 0) {
-      if (in_block) break;
-      in_block = true;
+      in_block = !in_block;
+      wanted = in_block && under && line == "```" + lang;
+      if (wanted) blocks.emplace_back();
       continue;
     }
-    if (in_block && line.rfind("build/bin/", 0) == 0) lines.push_back(line);
+    if (!in_block) {
+      if (const std::size_t l = level(line); l != 0 && l <= mine) under = line == heading;
+      continue;
+    }
+    if (!wanted) continue;
+    auto& b = blocks.back();
+    if (!b.empty() && b.back().ends_with("\\")) {
+      b.back().pop_back();
+      b.back() += line;
+    } else {
+      b.push_back(line);
+    }
+  }
+  return blocks;
+}
+
+//! The lines of the README's quick tour (its first ```sh block), comments left out.
+std::vector<std::string> quick_tour() {
+  std::vector<std::string> lines;
+  const auto blocks = readme_blocks("## A quick tour", "sh");
+  if (blocks.empty()) return lines;
+  for (const std::string& line : blocks.front()) {
+    if (line.rfind("build/bin/", 0) == 0) lines.push_back(line);
   }
   return lines;
 }
@@ -125,41 +152,6 @@ TEST(Programs, TheReadmeQuickTourRunsAsWritten) {
   }
   EXPECT_FALSE(take.empty()) << "the tour records a take";
   EXPECT_GT(ran, 10u);
-}
-
-//! The fenced blocks of `lang` under the README's heading `heading` (up to the next heading
-//! of its level or above), each as its lines; a line ending in a backslash joined to the next.
-std::vector<std::vector<std::string>> readme_blocks(const std::string& heading, const std::string& lang) {
-  std::ifstream in(std::string(TL_SOURCE_DIR) + "/README.md");
-  const auto level = [](const std::string& l) {  // a heading's level, 0 for other lines
-    const std::size_t n = l.find_first_not_of('#');
-    return n != std::string::npos && n > 0 && l[n] == ' ' ? n : 0;
-  };
-  const std::size_t mine = level(heading);
-  std::vector<std::vector<std::string>> blocks;
-  std::string line;
-  bool under = false, in_block = false, wanted = false;
-  while (std::getline(in, line)) {
-    if (line.rfind("```", 0) == 0) {
-      in_block = !in_block;
-      wanted = in_block && under && line == "```" + lang;
-      if (wanted) blocks.emplace_back();
-      continue;
-    }
-    if (!in_block) {
-      if (const std::size_t l = level(line); l != 0 && l <= mine) under = line == heading;
-      continue;
-    }
-    if (!wanted) continue;
-    auto& b = blocks.back();
-    if (!b.empty() && b.back().ends_with("\\")) {
-      b.back().pop_back();
-      b.back() += line;
-    } else {
-      b.push_back(line);
-    }
-  }
-  return blocks;
 }
 
 //! n seconds of a song-like stereo signal (a bass line, noise, hits) at a level.
