@@ -376,12 +376,17 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     NodeSlot* slot = registry_.by_id(id);
     if (slot == nullptr) continue;
     NodeMix& state = nodes_[id];
-    drain(*slot, state, pos, frames);
+    FrameSource* const source = slot->frames;
     VarispeedControl& cursor = state.varispeed;
-    // A node not heard within a second has no stretch of audio: its cursor waits at
-    // the session position (exact) for the next one.
     const MediaTime second = static_cast<MediaTime>(config_.sample_rate);
-    if (state.written_until <= cursor.cursor() - second) cursor.restart(pos);
+    if (source == nullptr) {
+      drain(*slot, state, pos, frames);
+      // A node not heard within a second has no stretch of audio: its cursor waits at
+      // the session position (exact) for the next one.
+      if (state.written_until <= cursor.cursor() - second) cursor.restart(pos);
+    } else {
+      note_frames(*source, state, pos, frames);
+    }
     // Its ask counts while its audio comes, in time or not (a path longer than the
     // delay makes every packet late until the delay follows).
     const bool heard = state.heard_until > pos - second;
@@ -391,8 +396,11 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
       slot->need_ms.store(-1.0f, std::memory_order_relaxed);
     }
     if (heard) largest_ask = std::max(largest_ask, state.ask);
-    cursor.set_reported_drift(slot->reported_drift_ppm.load(std::memory_order_relaxed));
-    const VarispeedControl::Block block = cursor.plan(pos);
+    // Frames from a source are on the mix's timeline already: read exactly at pos.
+    if (source == nullptr)
+      cursor.set_reported_drift(slot->reported_drift_ppm.load(std::memory_order_relaxed));
+    const VarispeedControl::Block block =
+        source == nullptr ? cursor.plan(pos) : VarispeedControl::Block{.base = pos};
     std::size_t window = 0, moved = frames;
     double advance = static_cast<double>(frames);
     if (!block.exact) {
@@ -449,7 +457,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
           dsp_strip.process(ch.subspan(done, std::min(frames - done, strip_max)));
       }
     }
-    cursor.advance(block, frames, advance);
+    if (source == nullptr) cursor.advance(block, frames, advance);
     if (node_concealed) {
       slot->concealed_blocks.fetch_add(1, std::memory_order_relaxed);
       block_concealed = true;

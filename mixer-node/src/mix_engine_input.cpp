@@ -1,6 +1,7 @@
 // The mix engine's input side: each node's packets drained from its ring into its
-// jitter buffer, the play-out delay each needs, and every channel read for the block,
-// concealed where audio is missing (and the concealment reported for tl-render --as-live).
+// jitter buffer (or its frames taken from a FrameSource), the play-out delay each needs,
+// and every channel read for the block, concealed where audio is missing (and the
+// concealment reported for tl-render --as-live).
 #include <algorithm>
 #include <cmath>
 
@@ -97,10 +98,25 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
   }
 }
 
+void MixEngine::note_frames(const FrameSource& source, NodeMix& state, MediaTime pos,
+                            std::size_t frames) noexcept {
+  // A stretch starts at the first block; its end is the latest frame with audio, as a
+  // packet's end would be.
+  if (state.stream_start == INT64_MAX) state.stream_start = pos;
+  const MediaTime until = source.audio_until(pos + static_cast<MediaTime>(frames));
+  state.written_until = std::max(state.written_until, until);
+  state.heard_until = state.written_until;
+}
+
 std::uint32_t MixEngine::read_channel(NodeSlot& slot, std::uint32_t channel,
                                       const VarispeedControl::Block& block, std::size_t window,
                                       std::size_t moved, std::span<float> out, bool& marked) noexcept {
   const std::span<std::uint8_t> marks(missing_.get(), out.size());
+  if (slot.frames != nullptr) {
+    const std::uint32_t missing = slot.frames->read(channel, block.base, out, marks);
+    marked = missing != 0;
+    return missing;
+  }
   if (block.exact) {
     std::uint32_t guesses = 0;
     const std::uint32_t missing = slot.jitter->read(channel, block.base, out, marks, &guesses);

@@ -19,8 +19,6 @@
 #include "tl/mixer/take_automation.h"
 #include "tl/mixer/take_manifest.h"
 #include "tl/mixer/track_writer.h"
-#include "tl/protocol/audio_packet.h"
-#include "tl/protocol/pcm.h"
 
 namespace fs = std::filesystem;
 
@@ -126,31 +124,109 @@ class TrackStream {
 //! Runs of frames [from, to) in a node's media time.
 using Runs = std::vector<std::pair<MediaTime, MediaTime>>;
 
-//! One capture node of the take: its tracks, as the render feeds them to the engine.
-struct RenderNode {
-  std::string name;
-  std::vector<std::unique_ptr<TrackStream>> channels;  // per channel (none: silent)
-  std::vector<Runs> left_out;     // per channel: frames not fed (--as-live: the live mix missed them)
-  std::vector<std::size_t> next;  // per channel: the first run not yet behind the feed
-  int live_id = 0;                // the node's id in the live mixer (0: not recorded)
-  NodeSlot* slot = nullptr;
+//! One capture node of the take as the engine reads it: its tracks, a block at a time.
+//! load() reads every channel's block from its file before the engine runs (the file
+//! I/O stays off the engine's pass); read() hands it over. --as-live: the frames the
+//! live mix missed are marked, so the engine conceals them as it did live.
+class TakeFrames final : public FrameSource {
+ public:
+  TakeFrames(std::string name, int live_id) : name_(std::move(name)), live_id_(live_id) {}
+
+  const std::string& name() const noexcept { return name_; }
+  int live_id() const noexcept { return live_id_; }
+  std::uint32_t channels() const noexcept { return static_cast<std::uint32_t>(channels_.size()); }
+
+  //! Channel c (from 0) is read from track, or plays silence when it has none.
+  void set_track(std::size_t c, std::unique_ptr<TrackStream> track) {
+    grow(c);
+    channels_[c].track = std::move(track);
+  }
+  //! Channel c's frames [from, to) are left out (--as-live).
+  void leave_out(std::size_t c, MediaTime from, MediaTime to) {
+    grow(c);
+    channels_[c].left_out.emplace_back(from, to);
+  }
+  //! A channel with neither (the node's channels up to c exist).
+  void grow(std::size_t c) {
+    if (channels_.size() <= c) channels_.resize(c + 1);
+  }
+
+  //! Reads the block [pos, pos + n) of every channel (take frame pos - start is track
+  //! frame 0); returns the frames it left out.
+  std::int64_t load(MediaTime pos, std::size_t n, MediaTime start) {
+    std::int64_t left_out = 0;
+    block_at_ = pos;
+    for (Channel& ch : channels_) {
+      ch.samples.resize(n);
+      ch.marks.assign(n, 0);
+      if (ch.track) {
+        ch.track->read(pos - start, ch.samples);
+      } else {
+        std::fill(ch.samples.begin(), ch.samples.end(), 0.0f);
+      }
+      ch.missing = 0;
+      if (!ch.sorted) {
+        std::sort(ch.left_out.begin(), ch.left_out.end());
+        ch.sorted = true;
+      }
+      const MediaTime end = pos + static_cast<MediaTime>(n);
+      for (std::size_t k = ch.next; k < ch.left_out.size() && ch.left_out[k].first < end; ++k) {
+        const MediaTime from = std::max(ch.left_out[k].first, pos);
+        const MediaTime to = std::min(ch.left_out[k].second, end);
+        for (MediaTime f = from; f < to; ++f) ch.marks[static_cast<std::size_t>(f - pos)] = 1;
+        if (from < to) ch.missing += static_cast<std::uint32_t>(to - from);
+      }
+      while (ch.next < ch.left_out.size() && ch.left_out[ch.next].second <= end) ++ch.next;
+      left_out += ch.missing;
+      // The end of the latest frame with audio, as the end of a packet would be.
+      for (std::size_t i = n; i > 0; --i) {
+        if (ch.marks[i - 1] == 0) {
+          audio_until_ = std::max(audio_until_, pos + static_cast<MediaTime>(i));
+          break;
+        }
+      }
+    }
+    return left_out;
+  }
+
+  std::uint32_t read(std::uint32_t channel, MediaTime at, std::span<float> out,
+                     std::span<std::uint8_t> marks) noexcept override {
+    const Channel& ch = channels_[channel];
+    const auto offset = static_cast<std::size_t>(at - block_at_);
+    std::copy_n(ch.samples.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
+    std::copy_n(ch.marks.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), marks.begin());
+    if (ch.missing == 0 || out.size() == ch.marks.size()) return ch.missing;
+    return static_cast<std::uint32_t>(std::count(marks.begin(), marks.end(), std::uint8_t{1}));
+  }
+
+  MediaTime audio_until(MediaTime end) const noexcept override { return std::min(audio_until_, end); }
+
+ private:
+  struct Channel {
+    std::unique_ptr<TrackStream> track;  // none: silent
+    Runs left_out;
+    bool sorted = false;
+    std::size_t next = 0;  // the first run not yet behind the blocks
+    std::vector<float> samples;
+    std::vector<std::uint8_t> marks;
+    std::uint32_t missing = 0;
+  };
+  std::string name_;
+  int live_id_;
+  std::vector<Channel> channels_;
+  MediaTime block_at_ = 0;
+  MediaTime audio_until_ = INT64_MIN;
 };
 
-//! Whether [from, to) meets any of the sorted runs; `next` walks forward with the feed.
-bool meets(const Runs& runs, std::size_t& next, MediaTime from, MediaTime to) {
-  while (next < runs.size() && runs[next].second <= from) ++next;
-  return next < runs.size() && runs[next].first < to;
-}
-
-//! The render's mix: a registry with the take's nodes, the real engine, and where
-//! its output goes.
+//! The render's mix: a registry with the take's nodes, the real engine reading each
+//! node's tracks, and where its output goes.
 class Render {
  public:
   Render(std::uint32_t rate, std::int64_t start, std::int64_t frames, bool master_chain)
       : rate_(rate),
         start_(start),
         frames_(frames),
-        registry_(RegistryConfig{.sample_rate = rate, .mix_queue_packets = 4096}),
+        registry_(RegistryConfig{.sample_rate = rate, .mix_queue_packets = 16}),
         chunks_(4096 / kMaxMixChunk + 8),
         engine_(registry_, chunks_,
                 MixConfig{.sample_rate = rate,
@@ -158,16 +234,16 @@ class Render {
                           .latency_frames = 0,
                           .master_chain = master_chain}) {}
 
-  Status add_node(RenderNode node) {
+  Status add_node(std::unique_ptr<TakeFrames> node) {
     proto::RegisterNode r;
-    r.set_name(node.name);
-    r.set_channels(static_cast<std::uint32_t>(node.channels.size()));
+    r.set_name(node->name());
+    r.set_channels(node->channels());
     r.set_sample_rate(rate_);
     r.set_frames_per_packet(48);
     r.set_format(proto::FORMAT_PCM24);
-    auto slot = registry_.register_node(r, key_);
-    if (!slot) return Error{"node '" + node.name + "': " + slot.error()};
-    node.slot = slot.value();
+    auto slot = registry_.register_node(r, protocol::SessionKey{});
+    if (!slot) return Error{"node '" + node->name() + "': " + slot.error()};
+    slot.value()->frames = node.get();
     nodes_.push_back(std::move(node));
     return {};
   }
@@ -195,10 +271,10 @@ class Render {
 
   MixEngine& engine() noexcept { return engine_; }
 
-  //! Feeds every node's audio for [pos, pos + n), mixes it, and hands the mix frames
+  //! Reads every node's audio for [pos, pos + n), mixes it, and hands the mix frames
   //! of the take to out.
   void block(MediaTime pos, std::size_t n, TrackWriter& out) {
-    for (RenderNode& node : nodes_) feed(node, pos, n);
+    for (auto& node : nodes_) left_out_ += node->load(pos, n, start_);
     left_.assign(n, 0.0f);
     right_.assign(n, 0.0f);
     engine_.process(left_, right_);
@@ -219,96 +295,18 @@ class Render {
     }
   }
 
- private:
-  void feed(RenderNode& node, MediaTime pos, std::size_t n) {
-    const auto channels = static_cast<std::uint32_t>(node.channels.size());
-    const std::size_t per_packet = std::min<std::size_t>(protocol::kMaxPayloadBytes / (3 * channels), 1024);
-    node.next.resize(channels, 0);
-    for (std::size_t done = 0; done < n;) {
-      const std::size_t frames = std::min(per_packet, n - done);
-      const MediaTime ts = pos + static_cast<MediaTime>(done);
-      samples_.resize(frames * channels);
-      one_.resize(frames);
-      bool gaps = false;
-      for (std::uint32_t c = 0; c < channels; ++c) {
-        if (node.channels[c]) {
-          node.channels[c]->read(ts - start_, one_);
-        } else {
-          std::fill(one_.begin(), one_.end(), 0.0f);
-        }
-        for (std::size_t f = 0; f < frames; ++f) samples_[f * channels + c] = one_[f];
-        gaps = gaps || (c < node.left_out.size() &&
-                        meets(node.left_out[c], node.next[c], ts, ts + static_cast<MediaTime>(frames)));
-      }
-      if (!gaps) {
-        send(node, ts, 0, channels, samples_);
-      } else {
-        // Channel by channel, each run of frames the live mix had (the rest it missed).
-        for (std::uint32_t c = 0; c < channels; ++c) {
-          for (std::size_t f = 0; f < frames;) {
-            const MediaTime at = ts + static_cast<MediaTime>(f);
-            std::size_t k = node.next[c];
-            if (c < node.left_out.size() && meets(node.left_out[c], k, at, at + 1)) {
-              const MediaTime end = std::min(node.left_out[c][k].second, ts + static_cast<MediaTime>(frames));
-              left_out_ += end - at;
-              f = static_cast<std::size_t>(end - ts);
-              continue;
-            }
-            std::size_t g = f + 1;
-            while (g < frames &&
-                   !(c < node.left_out.size() && meets(node.left_out[c], k, ts + static_cast<MediaTime>(g),
-                                                       ts + static_cast<MediaTime>(g) + 1))) {
-              ++g;
-            }
-            one_.resize(g - f);
-            for (std::size_t i = f; i < g; ++i) one_[i - f] = samples_[i * channels + c];
-            send(node, at, c, 1, one_);
-            f = g;
-          }
-        }
-      }
-      done += frames;
-    }
-  }
-
-  //! One PCM24 packet of `count` channels from `first` at ts, arriving in time.
-  void send(RenderNode& node, MediaTime ts, std::uint32_t first, std::uint32_t count,
-            std::span<const float> samples) {
-    const std::size_t frames = samples.size() / count;
-    payload_.resize(samples.size() * 3);
-    protocol::pack_pcm(samples, protocol::SampleFormat::Pcm24, payload_);
-    const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
-                                   .node_id = node.slot->id,
-                                   .seq = seq_++,
-                                   .media_ts = ts,
-                                   .frame_count = static_cast<std::uint16_t>(frames),
-                                   .channel_count = static_cast<std::uint8_t>(count),
-                                   .first_channel = static_cast<std::uint8_t>(first),
-                                   .format = protocol::SampleFormat::Pcm24};
-    PacketSlot* packet = node.slot->to_mix->begin_write(protocol::kMaxPacketBytes);
-    if (packet == nullptr) return;  // cannot happen: the engine drains every block
-    // Arrival: in time, on a steady path (the engine measures no drift, plays 1:1).
-    packet->arrival_ns = static_cast<std::int64_t>(static_cast<double>(ts) * 1e9 / rate_);
-    packet->size = static_cast<std::uint32_t>(protocol::encode(h, payload_, key_, packet->space()));
-    node.slot->to_mix->commit_write();
-  }
-
- public:
   std::int64_t left_out() const noexcept { return left_out_; }
 
  private:
   std::uint32_t rate_;
   MediaTime start_;
   std::int64_t frames_;
-  protocol::SessionKey key_{};
   NodeRegistry registry_;
   SpscRing<MixChunk> chunks_;
   MixEngine engine_;
-  std::vector<RenderNode> nodes_;
-  Seq seq_ = 0;
+  std::vector<std::unique_ptr<TakeFrames>> nodes_;
   std::int64_t left_out_ = 0;
-  std::vector<float> samples_, one_, left_, right_, interleaved_;
-  std::vector<std::uint8_t> payload_;
+  std::vector<float> left_, right_, interleaved_;
 };
 
 struct Change {
@@ -384,7 +382,7 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
 
   // The tracks, by node.
   const bool raw = options.raw || options.as_live;
-  std::map<std::string, RenderNode> by_node;
+  std::map<std::string, std::unique_ptr<TakeFrames>> by_node;
   for (const TakeTrack& tr : t.tracks) {
     const std::string& node = tr.node;
     const std::uint32_t channel = tr.channel;
@@ -393,27 +391,22 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
       return Error{"take.json lists a track without node, channel or file: file '" + tr.file + "', node '" +
                    node + "', channel " + std::to_string(channel)};
     }
-    RenderNode& n = by_node[node];
-    n.name = node;
-    n.live_id = tr.node_id;
+    std::unique_ptr<TakeFrames>& n = by_node[node];
+    if (!n) n = std::make_unique<TakeFrames>(node, tr.node_id);
     const auto c = static_cast<std::size_t>(channel - 1);
-    if (n.channels.size() <= c) n.channels.resize(c + 1);
+    n->grow(c);
     if (options.include && !options.include(node, channel)) {
-      ++summary.silenced;  // its strip stays, fed silence (a null channel)
+      ++summary.silenced;  // its strip stays, fed silence (a channel with no track)
       continue;
     }
     if (!raw && tr.conform && (tr.conform->resampled || tr.conform->moved_samples != 0.0)) ++summary.moved;
     auto track = open_track(dir, tr, raw, summary.sample_rate);
     if (!track) return Error{track.error()};
-    n.channels[c] = std::move(track.value());
+    n->set_track(c, std::move(track.value()));
     if (options.as_live) {
-      if (n.left_out.size() <= c) n.left_out.resize(c + 1);
       if (tr.live_concealed) {
-        for (const TakeRange& run : tr.live_concealed->runs) {
-          n.left_out[c].emplace_back(run.from, run.from + run.frames);
-        }
+        for (const TakeRange& run : tr.live_concealed->runs) n->leave_out(c, run.from, run.from + run.frames);
       }
-      std::sort(n.left_out[c].begin(), n.left_out[c].end());
       if (tr.live_codec == "opus" ||
           (tr.live_concealed && (!tr.live_concealed->exact || !tr.live_concealed->complete))) {
         summary.not_repeatable.push_back(tr.file);
@@ -429,11 +422,11 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   }
   // Registered in the live mixer's id order, so the engine sums the nodes in the same
   // order (float sums in another order differ by an LSB now and then).
-  std::vector<RenderNode> nodes;
+  std::vector<std::unique_ptr<TakeFrames>> nodes;
   for (auto& [name, node] : by_node) nodes.push_back(std::move(node));
   std::stable_sort(nodes.begin(), nodes.end(),
-                   [](const RenderNode& x, const RenderNode& y) { return x.live_id < y.live_id; });
-  for (RenderNode& node : nodes) {
+                   [](const auto& x, const auto& y) { return x->live_id() < y->live_id(); });
+  for (auto& node : nodes) {
     if (auto r = render.add_node(std::move(node)); !r) return Error{r.error()};
   }
 

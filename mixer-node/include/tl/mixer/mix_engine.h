@@ -2,7 +2,8 @@
 //! The mix engine: one real-time pass per block, driven by one clock.
 //!
 //! Each block it drains every node's packet queue into that node's jitter
-//! buffer, reads the block at the node's play-out cursor (the session position,
+//! buffer (a node with a FrameSource hands over frames instead, read exactly at the
+//! play-out position), reads the block at the node's play-out cursor (the session position,
 //! steered by a VarispeedControl when the node's clock drifts, and then read
 //! through a band-limited dsp::Varispeed), runs the node's dsp::ChannelStrip
 //! (trim, polarity, delay, HPF, LPF, EQ, gate, compressor; prepared by the registry),
@@ -267,6 +268,8 @@ class MixEngine {
   void mix_channel(const BlockContext& ctx, NodeSlot& slot, std::uint16_t id, std::uint32_t c,
                    std::span<const float> ch) noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
+  //! What drain() notes of a node's packets, for a node whose frames come from a source.
+  void note_frames(const FrameSource& source, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
   //! needed to be in time for the block that first reads it (frames). late: it is
   //! drained after that block was computed, so it needed at least as much as this

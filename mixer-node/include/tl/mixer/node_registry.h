@@ -22,6 +22,7 @@
 #include "tl/common/spsc_ring.h"
 #include "tl/dsp/concealer.h"
 #include "tl/dsp/strip.h"
+#include "tl/mixer/frame_source.h"
 #include "tl/mixer/jitter_buffer.h"
 #include "tl/mixer/opus_live.h"
 #include "tl/mixer/packet_slot.h"
@@ -64,6 +65,10 @@ struct NodeSlot {
   std::unique_ptr<ChannelLevels[]> levels;    // mix writes, io reads
   std::unique_ptr<dsp::ChannelStrip[]> dsp;   // prepared at registration; mix thread only after
   std::unique_ptr<dsp::Concealer[]> conceal;  // live-path loss concealment, likewise
+  //! Where the node's audio comes from when not from packets (a track file, a backing
+  //! track): set before the engine first sees the slot or while it is not running; the
+  //! engine then reads it instead of the jitter buffer. Not owned.
+  FrameSource* frames = nullptr;
 
   // io thread.
   protocol::SessionKey key{};

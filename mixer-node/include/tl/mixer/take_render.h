@@ -6,7 +6,9 @@
 //! with the mix.wav frame it took effect from and its target's whole state after
 //! it, and the live engine's block grid and master look-ahead. The render runs the
 //! real MixEngine over the tracks on that grid: a node per track owner, its tracks
-//! fed as PCM24 packets at their session positions, the initial scene and every
+//! read as the node's FrameSource at their session positions (24-bit tracks give the
+//! engine the very samples their packets did live; float tracks go in unquantised),
+//! the initial scene and every
 //! change posted through the engine's command queue before the block it was applied
 //! at. The same code as live, so the render of an unchanged take equals mix.wav to
 //! float rounding, except where the live mix held something the tracks cannot give:
