@@ -215,6 +215,16 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
       case MixCommand::Kind::CueLevel:
         if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
+      case MixCommand::Kind::Transport:
+        if (cmd.value == 1.0f) {
+          transport_.playing = true;
+          transport_.origin = pos - cmd.at;
+        } else {
+          transport_.stopped_at = cmd.value == 2.0f ? cmd.at : transport_.at(pos);
+          transport_.playing = false;
+        }
+        if (cmd.value != 0.0f) transport_.generation = cmd.generation;
+        break;
       case MixCommand::Kind::CueLimit:
         if (cmd.bus < kMaxCues) {
           cues_[cmd.bus].limiter.set_params(
@@ -528,6 +538,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   }
   if (clipped != 0) clipped_.fetch_add(clipped, std::memory_order_relaxed);
   if (guessed != 0) concealed_frames_.fetch_add(guessed, std::memory_order_relaxed);
+  transport_playing_.store(transport_.playing, std::memory_order_relaxed);
+  transport_position_.store(transport_.at(pos + static_cast<MediaTime>(frames)), std::memory_order_relaxed);
   position_.store(pos + static_cast<MediaTime>(frames), std::memory_order_release);
   blocks_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -98,8 +98,8 @@ void MixEngine::drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t
   }
 }
 
-void MixEngine::note_frames(const FrameSource& source, NodeMix& state, MediaTime pos,
-                            std::size_t frames) noexcept {
+void MixEngine::note_frames(FrameSource& source, NodeMix& state, MediaTime pos, std::size_t frames) noexcept {
+  source.begin_block(pos, frames);
   // A stretch starts at the first block; its end is the latest frame with audio, as a
   // packet's end would be.
   if (state.stream_start == INT64_MAX) state.stream_start = pos;

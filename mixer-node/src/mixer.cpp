@@ -52,6 +52,7 @@ Mixer::Mixer(MixerConfig config)
                     .latency_margin_seconds = config_.latency_margin_ms / 1000.0,
                     .latency_hold_seconds = config_.latency_hold_s},
           &concealed_to_recorder_),
+      backing_(registry_, engine_, config_.sample_rate),
       recorder_(registry_, clock_, to_recorder_, mix_to_recorder_,
                 RecorderConfig{.record_dir = config_.record_dir, .latency_frames = latency_frames(config_)},
                 &concealed_to_recorder_),
@@ -62,12 +63,14 @@ Mixer::Mixer(MixerConfig config)
       scenes_(std::filesystem::path(config_.record_dir) / "scenes"),
       desk_journal_(config_.record_dir),
       signals_(io_, SIGINT, SIGTERM),
-      ticker_(io_) {}
+      ticker_(io_),
+      transport_(io_, engine_, backing_, config_.sample_rate) {}
 
 Mixer::~Mixer() {
   mastering_.stop();
   if (driver_) driver_->stop();
   recorder_.stop();
+  backing_.stop();
 }
 
 std::uint16_t Mixer::port() const {
@@ -123,6 +126,7 @@ Status Mixer::start() {
     driver_ = std::make_unique<TimerMixDriver>(engine_, clock_, config_.block_frames);
   }
   if (auto s = driver_->start(); !s) return s;
+  backing_.start();
   setup_realtime();
 
   signals_.async_wait([this](std::error_code e, int sig) {
@@ -201,7 +205,7 @@ void Mixer::tick() {
   const std::int64_t now = clock_.now_ns();
   registry_.for_each([&](NodeSlot& slot) {
     const auto state = registry_.state_of(slot, now);
-    if (state == slot.reported_state) return;
+    if (slot.backing || state == slot.reported_state) return;
     slot.reported_state = state;
     const char* what = state == proto::NODE_STREAMING ? "streaming"
                        : state == proto::NODE_GONE
@@ -305,6 +309,12 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
       return;
     case proto::Envelope::kMasterTake:
       handle_master_take(s, id, req.master_take());
+      return;
+    case proto::Envelope::kTransport:
+      transport_.request(s, id, req.transport());
+      return;
+    case proto::Envelope::kBacking:
+      transport_.backing(s, id, req.backing());
       return;
     case proto::Envelope::kListTakes: {
       auto* list = reply.mutable_take_list();

@@ -59,33 +59,13 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
       return Error{"a node named '" + req.name() + "' is already connected (pid " +
                    std::to_string(slot->pid) + " on " + slot->host + "); choose another --name"};
     }
-  } else {
-    const std::uint16_t id = static_cast<std::uint16_t>(highest_.load(std::memory_order_relaxed) + 1);
-    if (id > kMaxNodes) {
-      return Error{"the mixer already has " + std::to_string(kMaxNodes) + " nodes registered"};
+    if (slot->backing) {
+      return Error{"'" + req.name() + "' is a backing track's name on this mixer; choose another --name"};
     }
-    auto fresh = std::make_unique<NodeSlot>();
-    fresh->id = id;
-    fresh->name = req.name();
-    fresh->channels = req.channels();
-    fresh->sample_rate = req.sample_rate();
-    fresh->to_mix = std::make_unique<PacketRing>(packet_ring_bytes(config_.mix_queue_packets));
-    fresh->jitter = std::make_unique<JitterBuffer>(req.channels(), config_.jitter_capacity_frames);
-    fresh->levels = std::make_unique<ChannelLevels[]>(req.channels());
-    fresh->strips.resize(req.channels());
-    // Channel strips allocate here, on the io thread, never in the mix pass.
-    fresh->dsp = std::make_unique<dsp::ChannelStrip[]>(req.channels());
-    const dsp::ProcessSpec mono{.sample_rate = static_cast<double>(config_.sample_rate),
-                                .max_block = config_.max_block_frames,
-                                .channels = 1};
-    for (std::uint32_t c = 0; c < req.channels(); ++c)
-      fresh->dsp[c].prepare(mono, {}, {.max_delay_samples = config_.max_delay_samples});
-    fresh->conceal = std::make_unique<dsp::Concealer[]>(req.channels());
-    for (std::uint32_t c = 0; c < req.channels(); ++c) fresh->conceal[c].prepare(mono);
-    slot = fresh.get();
-    slots_[id] = std::move(fresh);
-    slot->active.store(true, std::memory_order_release);
-    highest_.store(id, std::memory_order_release);
+  } else {
+    auto fresh = create_slot(req.name(), req.channels(), nullptr);
+    if (!fresh) return Error{fresh.error()};
+    slot = fresh.value();
   }
   slot->opus = std::move(opus);
   slot->frames_per_packet = req.frames_per_packet();
@@ -105,6 +85,55 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     slot->seq_received = 0;
   }
   return slot;
+}
+
+Result<NodeSlot*> NodeRegistry::create_slot(const std::string& name, std::uint32_t channels,
+                                            FrameSource* frames) {
+  const std::uint16_t id = static_cast<std::uint16_t>(highest_.load(std::memory_order_relaxed) + 1);
+  if (id > kMaxNodes) {
+    return Error{"the mixer already has " + std::to_string(kMaxNodes) + " nodes and backing tracks"};
+  }
+  auto fresh = std::make_unique<NodeSlot>();
+  fresh->id = id;
+  fresh->name = name;
+  fresh->channels = channels;
+  fresh->sample_rate = config_.sample_rate;
+  fresh->frames = frames;
+  fresh->backing = frames != nullptr;
+  // A backing track takes no packets: the smallest ring and jitter buffer will do.
+  fresh->to_mix =
+      std::make_unique<PacketRing>(packet_ring_bytes(frames != nullptr ? 4 : config_.mix_queue_packets));
+  fresh->jitter =
+      std::make_unique<JitterBuffer>(channels, frames != nullptr ? 64 : config_.jitter_capacity_frames);
+  fresh->levels = std::make_unique<ChannelLevels[]>(channels);
+  fresh->strips.resize(channels);
+  // Channel strips allocate here, on the io thread, never in the mix pass.
+  fresh->dsp = std::make_unique<dsp::ChannelStrip[]>(channels);
+  const dsp::ProcessSpec mono{.sample_rate = static_cast<double>(config_.sample_rate),
+                              .max_block = config_.max_block_frames,
+                              .channels = 1};
+  for (std::uint32_t c = 0; c < channels; ++c)
+    fresh->dsp[c].prepare(mono, {}, {.max_delay_samples = config_.max_delay_samples});
+  fresh->conceal = std::make_unique<dsp::Concealer[]>(channels);
+  for (std::uint32_t c = 0; c < channels; ++c) fresh->conceal[c].prepare(mono);
+  NodeSlot* slot = fresh.get();
+  slots_[id] = std::move(fresh);
+  slot->active.store(true, std::memory_order_release);
+  highest_.store(id, std::memory_order_release);
+  return slot;
+}
+
+Result<NodeSlot*> NodeRegistry::add_backing(const std::string& name, std::uint32_t channels,
+                                            FrameSource& frames) {
+  if (!protocol::valid_node_name(name)) {
+    return Error{"bad backing track name '" + name + "': use 1-32 of A-Z a-z 0-9 - _ ."};
+  }
+  if (channels == 0 || channels > kMaxChannelsPerNode) {
+    return Error{"a backing track of " + std::to_string(channels) + " channels: 1-" +
+                 std::to_string(kMaxChannelsPerNode) + " are supported"};
+  }
+  if (by_name(name) != nullptr) return Error{"'" + name + "' is already a node's or a backing track's name"};
+  return create_slot(name, channels, &frames);
 }
 
 NodeSlot* NodeRegistry::slot_at(std::uint16_t id) const noexcept {

@@ -106,7 +106,9 @@ void NodeStatus::fill(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
 proto::NodeList NodeStatus::list() const {
   proto::NodeList list;
   const std::int64_t now = clock_.now_ns();
-  registry_.for_each([&](const NodeSlot& slot) { fill(slot, *list.add_nodes(), now); });
+  registry_.for_each([&](const NodeSlot& slot) {
+    if (!slot.backing) fill(slot, *list.add_nodes(), now);  // backing tracks: tlctl backing list
+  });
   list.set_session_time_ns(now);
   return list;
 }

@@ -11,6 +11,7 @@
 //! concealment of frames the source marks missing, the strip, the sums, the cues, the
 //! master) is the same code for both.
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -21,6 +22,13 @@ namespace tl::mixer {
 class FrameSource {
  public:
   virtual ~FrameSource() = default;
+
+  //! Mix thread, real time: called once a block, before its reads and audio_until(), with
+  //! the block's play-out position and length (a streaming source takes its block here).
+  virtual void begin_block(MediaTime at, std::size_t frames) noexcept {
+    static_cast<void>(at);
+    static_cast<void>(frames);
+  }
 
   //! Mix thread, real time (no locks, allocation or I/O): channel's frames
   //! [at, at + out.size()) into out, and marks[i] = 1 where the source has no audio for

@@ -61,7 +61,8 @@ struct MixCommand {
     Delay,
     CueOn,
     CueLevel,
-    CueLimit
+    CueLimit,
+    Transport
   };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
@@ -84,6 +85,21 @@ struct MixCommand {
   //! io thread hands them out); CueOn: value 1 on, 0 off; CueLevel: `source` node at value
   //! (linear); CueLimit: the ceiling of its limiter, value in dBTP.
   std::uint16_t source = 0;
+  //! Kind::Transport: value 1 plays from timeline position `at` (timeline `at` is this
+  //! block's play-out position), 0 stops where it is, 2 stops at `at`; `generation` is
+  //! the backing tracks' read that plays (BackingTrack).
+  MediaTime at = 0;
+  std::uint64_t generation = 0;
+};
+
+//! The transport timeline as the mix thread sees it (position 0: the song's start).
+struct Transport {
+  bool playing = false;
+  MediaTime origin = 0;          //!< while playing: the play-out position of timeline 0
+  MediaTime stopped_at = 0;      //!< while stopped: where it stands
+  std::uint64_t generation = 0;  //!< which read of the backing tracks plays (see BackingTrack)
+  //! The timeline position of play-out position pos.
+  MediaTime at(MediaTime pos) const noexcept { return playing ? pos - origin : stopped_at; }
 };
 
 //! Personal cue mixes the engine makes at once.
@@ -170,6 +186,14 @@ class MixEngine {
   //! What the neediest streaming node asked for at the last estimate (frames; 0: none).
   MediaTime latency_wanted() const noexcept { return wanted_.load(std::memory_order_relaxed); }
   const MixConfig& config() const noexcept { return config_; }
+
+  //! The transport, for sources read on the mix thread (a backing track).
+  const Transport& transport() const noexcept { return transport_; }
+  //! Any thread: whether the transport plays, and its position at the next block.
+  bool transport_playing() const noexcept { return transport_playing_.load(std::memory_order_relaxed); }
+  MediaTime transport_position() const noexcept {
+    return transport_position_.load(std::memory_order_relaxed);
+  }
 
   std::uint64_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
   //! Blocks in which a streaming node's audio was missing when read (late or lost: concealed).
@@ -269,7 +293,7 @@ class MixEngine {
                    std::span<const float> ch) noexcept;
   void drain(NodeSlot& slot, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! What drain() notes of a node's packets, for a node whose frames come from a source.
-  void note_frames(const FrameSource& source, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
+  void note_frames(FrameSource& source, NodeMix& state, MediaTime pos, std::size_t frames) noexcept;
   //! The delay a packet whose audio starts at media_ts and arrived at arrival_ns
   //! needed to be in time for the block that first reads it (frames). late: it is
   //! drained after that block was computed, so it needed at least as much as this
@@ -333,6 +357,9 @@ class MixEngine {
   std::atomic<MediaTime> position_{0};
   std::atomic<MediaTime> latency_{0};
   std::atomic<MediaTime> wanted_{0};
+  Transport transport_;
+  std::atomic<bool> transport_playing_{false};
+  std::atomic<MediaTime> transport_position_{0};
   PlayoutPolicy playout_;
   MediaTime last_block_latency_ = 0;  // the delay the last block was computed at
   std::atomic<std::uint64_t> blocks_{0};

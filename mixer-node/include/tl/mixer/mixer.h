@@ -14,6 +14,7 @@
 #include "tl/common/result.h"
 #include "tl/mixer/audio_receiver.h"
 #include "tl/mixer/automation_log.h"
+#include "tl/mixer/backing_tracks.h"
 #include "tl/mixer/control_server.h"
 #include "tl/mixer/cue_mixes.h"
 #include "tl/mixer/desk.h"
@@ -27,6 +28,7 @@
 #include "tl/mixer/scene_store.h"
 #include "tl/mixer/session_clock.h"
 #include "tl/mixer/take_mastering.h"
+#include "tl/mixer/transport_control.h"
 
 namespace tl::mixer {
 
@@ -78,6 +80,7 @@ class Mixer final : public ControlHandler {
   SpscRing<MixChunk> mix_to_recorder_;
   SpscRing<ConcealedRun> concealed_to_recorder_;
   MixEngine engine_;
+  BackingTracks backing_;  // read by the mix thread: stopped (driver_) before it goes
   Recorder recorder_;
   NodeStatus nodes_;
   AutomationLog automation_;  // records changes while recorder_ records or take_starting_
@@ -88,6 +91,7 @@ class Mixer final : public ControlHandler {
   asio::io_context io_;
   asio::signal_set signals_;
   asio::steady_timer ticker_;
+  TransportControl transport_;
   std::unique_ptr<AudioReceiver> receiver_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MixDriver> driver_;

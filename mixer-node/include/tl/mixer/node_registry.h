@@ -69,6 +69,9 @@ struct NodeSlot {
   //! track): set before the engine first sees the slot or while it is not running; the
   //! engine then reads it instead of the jitter buffer. Not owned.
   FrameSource* frames = nullptr;
+  //! A backing track (NodeRegistry::add_backing), not a capture node: never recorded, never
+  //! listed among the nodes; its name is not a node's.
+  bool backing = false;
 
   // io thread.
   protocol::SessionKey key{};
@@ -146,6 +149,11 @@ class NodeRegistry {
   //! mismatch, channel count changed on rejoin, registry full, bad name).
   Result<NodeSlot*> register_node(const proto::RegisterNode& request, const protocol::SessionKey& key);
 
+  //! io: a slot whose audio comes from `frames` (a backing track: FrameSource, no
+  //! packets), with strips like a node's, addressed by its name. Errors: a bad or taken
+  //! name, a bad channel count, the registry full. The source must outlive the registry.
+  Result<NodeSlot*> add_backing(const std::string& name, std::uint32_t channels, FrameSource& frames);
+
   //! Slot by node id, or nullptr when unknown. Safe from any thread.
   NodeSlot* by_id(std::uint16_t id) noexcept { return slot_at(id); }
   const NodeSlot* by_id(std::uint16_t id) const noexcept { return slot_at(id); }
@@ -176,6 +184,8 @@ class NodeRegistry {
 
  private:
   NodeSlot* slot_at(std::uint16_t id) const noexcept;
+  //! A new slot under the next id, prepared and published to the other threads.
+  Result<NodeSlot*> create_slot(const std::string& name, std::uint32_t channels, FrameSource* frames);
 
   RegistryConfig config_;
   std::array<std::unique_ptr<NodeSlot>, kMaxNodes + 1> slots_;  // index = node id, 0 unused

@@ -1,0 +1,46 @@
+#pragma once
+//! The transport and the backing tracks as the operator drives them (io thread):
+//! tlctl play, stop, locate, transport, and backing add|list|remove.
+//!
+//! A play or locate first has every backing track read ahead from the new position
+//! (BackingTracks::prepare), waits for that (polling every 2 ms, at most 2 s; the io
+//! thread never blocks), then posts the transport command with the read's generation
+//! and answers. The transport command takes effect at the next mix block: timeline
+//! position P plays at that block's play-out position.
+
+#include <asio.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "tl/mixer/backing_tracks.h"
+#include "tl/mixer/control_server.h"
+#include "tl/mixer/mix_engine.h"
+#include "tl/protocol/control.pb.h"
+
+namespace tl::mixer {
+
+class TransportControl {
+ public:
+  TransportControl(asio::io_context& io, MixEngine& engine, BackingTracks& backing, std::uint32_t rate)
+      : io_(io), engine_(engine), backing_(backing), rate_(rate) {}
+
+  void request(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::TransportRequest& r);
+  void backing(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::BackingRequest& r);
+
+  //! The transport now (the engine's, as of its last block).
+  proto::TransportState state() const;
+
+ private:
+  //! A position as samples at the session rate; an error when it is before 0.
+  Result<MediaTime> samples(const proto::TimelinePosition& p) const;
+  //! Posts the command once generation is read ahead (or 2 s have gone), then answers.
+  void post_when_ready(const std::weak_ptr<ControlSession>& s, std::uint64_t id, MixCommand command,
+                       std::shared_ptr<asio::steady_timer> timer, int tries_left);
+
+  asio::io_context& io_;
+  MixEngine& engine_;
+  BackingTracks& backing_;
+  std::uint32_t rate_;
+};
+
+}  // namespace tl::mixer

@@ -1,0 +1,89 @@
+#include "tl/mixer/backing_track.h"
+
+#include <algorithm>
+
+namespace tl::mixer {
+
+BackingTrack::BackingTrack(const Transport& transport, std::uint32_t channels, std::size_t max_block)
+    : transport_(transport),
+      channels_(std::clamp<std::uint32_t>(channels, 1, kMaxBackingChannels)),
+      max_block_(max_block),
+      chunks_(kBackingChunks),
+      block_(std::make_unique<float[]>(static_cast<std::size_t>(channels_) * max_block)) {}
+
+void BackingTrack::want(std::uint64_t generation, std::uint64_t file, MediaTime start, MediaTime end,
+                        bool enabled) noexcept {
+  file_.store(file, std::memory_order_relaxed);
+  start_.store(start, std::memory_order_relaxed);
+  end_.store(end, std::memory_order_relaxed);
+  enabled_.store(enabled, std::memory_order_relaxed);
+  wanted_.store(generation, std::memory_order_release);
+}
+
+void BackingTrack::drop_until(std::uint64_t generation, std::uint64_t file, bool enabled,
+                              MediaTime t) noexcept {
+  while (BackingChunk* c = chunks_.front()) {
+    const bool stale = !enabled || c->generation < generation || c->file != file;
+    const bool behind = c->generation == generation && c->from + static_cast<MediaTime>(c->frames) <= t;
+    if (!stale && !behind) break;
+    chunks_.pop();
+  }
+}
+
+void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
+  frames = std::min(frames, max_block_);
+  block_at_ = at;
+  std::fill_n(block_.get(), static_cast<std::size_t>(channels_) * max_block_, 0.0f);
+  const std::uint64_t wanted = wanted_.load(std::memory_order_acquire);
+  const std::uint64_t file = file_.load(std::memory_order_relaxed);
+  const bool enabled = enabled_.load(std::memory_order_relaxed);
+  drop_until(wanted, file, enabled, INT64_MIN);
+  // Plays only the read its play command asked for (an io thread preparing the next
+  // one has made this one stale: silence until that play arrives).
+  if (!transport_.playing || transport_.generation != wanted || !enabled) return;
+  const MediaTime t0 = transport_.at(at);
+  drop_until(wanted, file, enabled, t0);
+  const MediaTime start = start_.load(std::memory_order_relaxed), end = end_.load(std::memory_order_relaxed);
+  std::uint64_t missed = 0;
+  for (std::size_t i = 0; i < frames;) {
+    const MediaTime t = t0 + static_cast<MediaTime>(i);
+    BackingChunk* c = chunks_.front();
+    if (c == nullptr || c->generation != wanted || t < c->from) {
+      // Nothing for t: before the next chunk (before the track, or where it joins), or
+      // nothing read yet. Inside the track with no chunk at all, that is an underrun.
+      const std::size_t gap = c != nullptr && c->generation == wanted
+                                  ? std::min<std::size_t>(static_cast<std::size_t>(c->from - t), frames - i)
+                                  : frames - i;
+      if (c == nullptr || c->generation != wanted) {
+        const MediaTime lo = std::max(t, start), hi = std::min(t + static_cast<MediaTime>(gap), end);
+        if (hi > lo) missed += static_cast<std::uint64_t>(hi - lo);
+      }
+      i += gap;
+      continue;
+    }
+    const auto offset = static_cast<std::size_t>(t - c->from);
+    const std::size_t n = std::min<std::size_t>(c->frames - offset, frames - i);
+    for (std::uint32_t ch = 0; ch < channels_; ++ch) {
+      float* __restrict out = block_.get() + static_cast<std::size_t>(ch) * max_block_ + i;
+      const float* __restrict in = c->samples.data() + offset * channels_ + ch;
+      for (std::size_t k = 0; k < n; ++k) out[k] = in[k * channels_];
+    }
+    i += n;
+    if (offset + n == c->frames) chunks_.pop();
+  }
+  if (missed != 0) underruns_.fetch_add(missed, std::memory_order_relaxed);
+}
+
+std::uint32_t BackingTrack::read(std::uint32_t channel, MediaTime at, std::span<float> out,
+                                 std::span<std::uint8_t> marks) noexcept {
+  const auto offset = static_cast<std::size_t>(at - block_at_);
+  const std::size_t n = std::min(out.size(), max_block_ - std::min(offset, max_block_));
+  const float* in =
+      block_.get() + static_cast<std::size_t>(std::min(channel, channels_ - 1)) * max_block_ + offset;
+  std::copy_n(in, n, out.begin());
+  std::fill(out.begin() + static_cast<std::ptrdiff_t>(n), out.end(), 0.0f);
+  std::fill(marks.begin(), marks.end(), std::uint8_t{0});
+  return 0;
+}
+
+}  // namespace tl::mixer

@@ -1,0 +1,375 @@
+#include "tl/mixer/backing_tracks.h"
+
+#include <sndfile.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "tl/mastering/resample.h"
+#include "tl/protocol/names.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::mixer {
+
+struct BackingTracks::Entry {
+  // Fixed at creation.
+  std::string name;
+  std::unique_ptr<BackingTrack> track;
+  NodeSlot* slot = nullptr;
+  std::uint32_t channels = 0;
+
+  // The request: io writes, the reader reads, under mutex_.
+  fs::path path;
+  std::uint64_t file_id = 0;  // a new one on every add: the reader opens the file again
+  std::uint32_t file_rate = 0;
+  std::int64_t file_frames = 0;  // at its own rate
+  MediaTime frames = 0;          // at the session rate
+  MediaTime at = 0;              // timeline position of its first frame
+  bool enabled = false;
+  std::uint64_t generation = 0;
+  MediaTime from = 0;  // timeline position the generation reads from
+
+  // The reader's own.
+  SNDFILE* file = nullptr;
+  std::uint64_t open_id = 0;
+  std::uint64_t reading = 0;  // the generation its ring is being filled for
+  bool fresh = true;          // the file was just opened: start its read
+  MediaTime next = 0;         // timeline position of the next chunk
+  bool done = false;
+  int pushed = 0;                  // chunks of this generation so far
+  std::int64_t file_at = -1;       // file frame (its own rate) the next read returns
+  mastering::Resampler resampler;  // a file at another rate
+  std::vector<float> pending;      // resampled frames not yet in a chunk (interleaved)
+  MediaTime pending_from = -1;     // session-rate file frame of pending's first
+  bool finished = false;           // the resampler has had the whole file
+  std::vector<float> in;
+
+  std::atomic<std::uint64_t> ready{0};  // reader writes: the generation read ahead for
+
+  void close() {
+    if (file != nullptr) sf_close(file);
+    file = nullptr;
+  }
+};
+
+BackingTracks::BackingTracks(NodeRegistry& registry, const MixEngine& engine, std::uint32_t rate)
+    : registry_(registry), engine_(engine), rate_(rate) {}
+
+BackingTracks::~BackingTracks() {
+  stop();
+}
+
+void BackingTracks::start() {
+  if (thread_.joinable()) return;
+  stop_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void BackingTracks::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& e : entries_) e->close();
+}
+
+namespace {
+
+proto::BackingTrack describe(const fs::path& path, const std::string& name, std::uint32_t channels,
+                             MediaTime frames, std::uint32_t file_rate, MediaTime at) {
+  proto::BackingTrack t;
+  t.set_name(name);
+  t.set_path(path.string());
+  t.set_channels(channels);
+  t.set_frames(frames);
+  t.set_file_rate(file_rate);
+  t.set_at(at);
+  return t;
+}
+
+}  // namespace
+
+Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::string name, MediaTime at) {
+  if (at < 0) return Error{"a backing track's position must be 0 or later (the song's start)"};
+  SF_INFO info{};
+  SNDFILE* probe = sf_open(path.c_str(), SFM_READ, &info);
+  if (probe == nullptr) {
+    return Error{"cannot read '" + path.string() + "' on the mixer's machine: " + sf_strerror(nullptr)};
+  }
+  sf_close(probe);
+  const auto channels = static_cast<std::uint32_t>(info.channels);
+  const auto file_rate = static_cast<std::uint32_t>(info.samplerate);
+  if (channels == 0 || channels > kMaxBackingChannels) {
+    return Error{"'" + path.string() + "' has " + std::to_string(channels) +
+                 " channels; a backing track has 1-" + std::to_string(kMaxBackingChannels)};
+  }
+  if (file_rate != rate_ && channels > 2) {
+    return Error{"'" + path.string() + "' is at " + std::to_string(file_rate) + " Hz with " +
+                 std::to_string(channels) +
+                 " channels: only mono and stereo files are resampled to the session's " +
+                 std::to_string(rate_) + " Hz; convert it first"};
+  }
+  if (info.frames <= 0) return Error{"'" + path.string() + "' holds no audio"};
+  const MediaTime frames =
+      file_rate == rate_ ? info.frames : mastering::Resampler::output_frames(info.frames, file_rate, rate_);
+  if (name.empty()) name = path.stem().string();
+  if (!protocol::valid_node_name(name)) {
+    return Error{"bad backing track name '" + name + "': use 1-32 of A-Z a-z 0-9 - _ . (--name NAME)"};
+  }
+
+  std::unique_lock lock(mutex_);
+  auto found = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e->name == name; });
+  Entry* e = nullptr;
+  bool fresh = false;
+  if (found != entries_.end()) {
+    e = found->get();
+    if (e->enabled) return Error{"backing track '" + name + "' is already in the session (remove it first)"};
+    if (e->channels != channels) {
+      return Error{"'" + name + "' was a backing track of " + std::to_string(e->channels) +
+                   " channel(s) and keeps its strips; add this file under another --name"};
+    }
+  } else {
+    auto made = std::make_unique<Entry>();
+    made->name = name;
+    made->channels = channels;
+    made->track =
+        std::make_unique<BackingTrack>(engine_.transport(), channels, engine_.config().max_block_frames);
+    auto slot = registry_.add_backing(name, channels, *made->track);
+    if (!slot) return Error{slot.error()};
+    made->slot = slot.value();
+    e = made.get();
+    entries_.push_back(std::move(made));
+    fresh = true;
+  }
+  e->path = path;
+  ++e->file_id;
+  e->file_rate = file_rate;
+  e->file_frames = info.frames;
+  e->frames = frames;
+  e->at = at;
+  e->enabled = true;
+  // Joins the read that plays: a tenth of a second ahead of the transport, so it comes in
+  // on time and in place. Stopped, the next play reads it with the others.
+  e->generation = generation_;
+  e->from = engine_.transport_playing() ? engine_.transport_position() + rate_ / 10 : prepared_at_;
+  e->track->want(generation_, e->file_id, at, at + frames, true);
+  lock.unlock();
+  wake_.notify_all();
+  spdlog::info("backing track '{}' added: {} ({} ch, {} Hz, {:.2f} s) at timeline {}", name, path.string(),
+               channels, file_rate, static_cast<double>(frames) / rate_, at);
+  return Added{
+      .track = describe(path, name, channels, frames, file_rate, at), .slot = e->slot, .fresh = fresh};
+}
+
+Status BackingTracks::remove(const std::string& name) {
+  std::unique_lock lock(mutex_);
+  auto found = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const auto& e) { return e->name == name && e->enabled; });
+  if (found == entries_.end()) return Error{"no backing track '" + name + "' (tlctl backing list)"};
+  Entry& e = **found;
+  e.enabled = false;
+  e.track->want(generation_, e.file_id, e.at, e.at + e.frames, false);
+  lock.unlock();
+  wake_.notify_all();
+  spdlog::info("backing track '{}' removed (its strips stay for a later add)", name);
+  return {};
+}
+
+proto::BackingList BackingTracks::list() const {
+  proto::BackingList out;
+  out.set_sample_rate(rate_);
+  std::lock_guard lock(mutex_);
+  for (const auto& e : entries_) {
+    if (!e->enabled) continue;
+    *out.add_tracks() = describe(e->path, e->name, e->channels, e->frames, e->file_rate, e->at);
+    out.mutable_tracks(out.tracks_size() - 1)->set_underruns(e->track->underruns());
+  }
+  return out;
+}
+
+std::uint64_t BackingTracks::prepare(MediaTime position) {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  prepared_at_ = position;
+  for (auto& e : entries_) {
+    e->generation = generation_;
+    e->from = position;
+    e->track->want(generation_, e->file_id, e->at, e->at + e->frames, e->enabled);
+  }
+  lock.unlock();
+  wake_.notify_all();
+  return generation_;
+}
+
+bool BackingTracks::ready(std::uint64_t generation) const {
+  std::lock_guard lock(mutex_);
+  return std::all_of(entries_.begin(), entries_.end(), [&](const auto& e) {
+    return !e->enabled || e->ready.load(std::memory_order_acquire) >= generation;
+  });
+}
+
+std::uint64_t BackingTracks::underruns() const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t n = 0;
+  for (const auto& e : entries_) n += e->track->underruns();
+  return n;
+}
+
+std::size_t BackingTracks::size() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const auto& e) { return e->enabled; }));
+}
+
+void BackingTracks::run() {
+  while (!stop_.load()) {
+    bool busy = false;
+    for (std::size_t i = 0;; ++i) {
+      Entry* e = nullptr;
+      {
+        std::lock_guard lock(mutex_);
+        if (i >= entries_.size()) break;
+        e = entries_[i].get();
+      }
+      busy = fill(*e) || busy;
+    }
+    if (!busy) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stop_.load(); });
+    }
+  }
+}
+
+bool BackingTracks::fill(Entry& e) {
+  fs::path path;
+  std::uint64_t file_id = 0, generation = 0;
+  MediaTime from = 0, at = 0, frames = 0;
+  bool enabled = false;
+  {
+    std::lock_guard lock(mutex_);
+    path = e.path;
+    file_id = e.file_id;
+    generation = e.generation;
+    from = e.from;
+    at = e.at;
+    frames = e.frames;
+    enabled = e.enabled;
+  }
+  if (!enabled) {
+    e.close();
+    e.open_id = 0;
+    return false;
+  }
+  if (e.open_id != file_id) {
+    e.close();
+    SF_INFO info{};
+    e.file = sf_open(path.c_str(), SFM_READ, &info);
+    e.open_id = file_id;
+    e.fresh = true;
+    if (e.file == nullptr)
+      spdlog::error("backing track '{}': cannot read {} any more", e.name, path.string());
+  }
+  if (e.file == nullptr) {
+    e.ready.store(generation, std::memory_order_release);  // nothing to wait for: it plays silence
+    return false;
+  }
+  if (e.fresh || e.reading != generation) {
+    e.fresh = false;
+    e.reading = generation;
+    e.next = std::max(from, at);
+    e.done = false;
+    e.pushed = 0;
+    e.pending_from = -1;
+  }
+  if (e.done) return false;
+  bool any = false;
+  for (int k = 0; k < 8; ++k) {
+    if (e.next >= at + frames) {
+      e.done = true;
+      break;
+    }
+    BackingChunk* c = e.track->chunks().begin_write();
+    if (c == nullptr) break;
+    const auto want =
+        static_cast<std::uint32_t>(std::min<MediaTime>(kBackingChunkFrames, at + frames - e.next));
+    const std::uint32_t got = read_frames(e, e.next - at, c->samples.data(), want);
+    if (got == 0) {
+      e.done = true;  // the file ended early or cannot be read: silence after it
+      break;
+    }
+    c->generation = generation;
+    c->file = file_id;
+    c->from = e.next;
+    c->frames = got;
+    e.track->chunks().commit_write();
+    e.next += got;
+    ++e.pushed;
+    any = true;
+  }
+  if (e.done || e.pushed >= 4) e.ready.store(generation, std::memory_order_release);
+  return any;
+}
+
+std::uint32_t BackingTracks::read_frames(Entry& e, MediaTime file_frame, float* out, std::uint32_t frames) {
+  const auto ch = static_cast<std::size_t>(e.channels);
+  if (file_frame < 0) return 0;
+  if (e.file_rate == rate_) {
+    if (e.file_at != file_frame) e.file_at = sf_seek(e.file, file_frame, SEEK_SET);
+    if (e.file_at != file_frame) return 0;
+    const sf_count_t got = sf_readf_float(e.file, out, frames);
+    e.file_at += got;
+    return static_cast<std::uint32_t>(std::max<sf_count_t>(got, 0));
+  }
+  // Resampled. A read that does not go on from the last one starts the converter again
+  // kWarmUp frames early, on a session-rate frame that lies on a whole input frame (where
+  // the two rates' sample grids meet), and drops the output before file_frame: the
+  // converter's filter has filled by then, so a locate plays what playing through would.
+  const std::size_t have = e.pending.size() / ch;
+  if (e.pending_from < 0 || file_frame < e.pending_from ||
+      file_frame > e.pending_from + static_cast<MediaTime>(have)) {
+    const std::uint32_t g = std::gcd(rate_, e.file_rate);
+    const MediaTime out_step = rate_ / g, in_step = e.file_rate / g;
+    constexpr MediaTime kWarmUp = 2048;
+    const MediaTime aligned = std::max<MediaTime>(file_frame - kWarmUp, 0) / out_step * out_step;
+    const MediaTime in_frame = aligned / out_step * in_step;
+    if (const Status s = e.resampler.prepare(e.file_rate, rate_, ch, 4096); !s) {
+      spdlog::error("backing track '{}': {}", e.name, s.error());
+      return 0;
+    }
+    e.file_at = sf_seek(e.file, in_frame, SEEK_SET);
+    if (e.file_at != in_frame) return 0;
+    e.pending.clear();
+    e.pending_from = aligned;
+    e.finished = false;
+  }
+  const auto need = static_cast<std::size_t>(file_frame - e.pending_from) + frames;
+  while (e.pending.size() / ch < need && !e.finished) {
+    e.in.resize(4096 * ch);
+    const sf_count_t got = sf_readf_float(e.file, e.in.data(), 4096);
+    Result<std::span<float>> produced =
+        got > 0 ? e.resampler.process(std::span<const float>(e.in.data(), static_cast<std::size_t>(got) * ch))
+                : e.resampler.finish();
+    if (got <= 0) e.finished = true;
+    if (!produced) {
+      spdlog::error("backing track '{}': {}", e.name, produced.error());
+      e.finished = true;
+      break;
+    }
+    e.file_at += std::max<sf_count_t>(got, 0);
+    e.pending.insert(e.pending.end(), produced->begin(), produced->end());
+  }
+  const auto skip = static_cast<std::size_t>(file_frame - e.pending_from);
+  const std::size_t avail = e.pending.size() / ch > skip ? e.pending.size() / ch - skip : 0;
+  const std::size_t n = std::min<std::size_t>(avail, frames);
+  std::copy_n(e.pending.begin() + static_cast<std::ptrdiff_t>(skip * ch), n * ch, out);
+  const std::size_t used = std::min(skip + n, e.pending.size() / ch);
+  e.pending.erase(e.pending.begin(), e.pending.begin() + static_cast<std::ptrdiff_t>(used * ch));
+  e.pending_from = file_frame + static_cast<MediaTime>(n);
+  return static_cast<std::uint32_t>(n);
+}
+
+}  // namespace tl::mixer

@@ -1,0 +1,175 @@
+#include "tl/mixer/transport_control.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "tl/mixer/engine_post.h"
+
+namespace tl::mixer {
+namespace {
+constexpr auto kPoll = std::chrono::milliseconds(2);
+constexpr int kPolls = 1000;                         // 2 s: a slow disk still plays (with underruns counted)
+constexpr double kLongestSeconds = 7 * 24 * 3600.0;  // a week: any song, and no overflow
+}  // namespace
+
+Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) const {
+  if (!p.in_seconds()) {
+    if (p.samples() < 0) return Error{"a timeline position is 0 or later (the song's start)"};
+    return p.samples();
+  }
+  if (!(p.seconds() >= 0.0) || p.seconds() > kLongestSeconds) {
+    return Error{"a timeline position is 0 or later (the song's start), and within a week"};
+  }
+  return static_cast<MediaTime>(std::llround(p.seconds() * rate_));
+}
+
+proto::TransportState TransportControl::state() const {
+  proto::TransportState t;
+  t.set_playing(engine_.transport_playing());
+  t.set_position(engine_.transport_position());
+  t.set_sample_rate(rate_);
+  t.set_backing_tracks(static_cast<std::uint32_t>(backing_.size()));
+  t.set_underruns(backing_.underruns());
+  return t;
+}
+
+void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                               const proto::TransportRequest& r) {
+  const auto answer = [&](const proto::TransportState& st) {
+    proto::Envelope reply;
+    *reply.mutable_transport_state() = st;
+    s->reply(id, std::move(reply));
+  };
+  MediaTime position = engine_.transport_position();
+  if (r.has_position()) {
+    auto p = samples(r.position());
+    if (!p) {
+      s->send_error(id, proto::ErrorReply::BAD_VALUE, p.error());
+      return;
+    }
+    position = p.value();
+  }
+  const bool playing = engine_.transport_playing();
+  switch (r.action()) {
+    case proto::TransportRequest::STOP: {
+      if (!post_or_answer(engine_, *s, id, MixCommand{.kind = MixCommand::Kind::Transport, .value = 0.0f}))
+        return;
+      proto::TransportState st = state();
+      st.set_playing(false);
+      spdlog::info("transport stopped by {}", s->who());
+      answer(st);
+      return;
+    }
+    case proto::TransportRequest::PLAY:
+    case proto::TransportRequest::LOCATE: {
+      if (r.action() == proto::TransportRequest::LOCATE && !r.has_position()) {
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "locate needs a position");
+        return;
+      }
+      const MediaTime at = position;
+      const bool play = r.action() == proto::TransportRequest::PLAY || playing;
+      MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = play ? 1.0f : 2.0f};
+      cmd.at = at;
+      cmd.generation = backing_.prepare(at);
+      spdlog::info("transport {} at timeline {} by {}", play ? "plays" : "stands", at, s->who());
+      post_when_ready(s, id, cmd, std::make_shared<asio::steady_timer>(io_), kPolls);
+      return;
+    }
+    case proto::TransportRequest::STATUS:
+    default:
+      answer(state());
+      return;
+  }
+}
+
+void TransportControl::post_when_ready(const std::weak_ptr<ControlSession>& s, std::uint64_t id,
+                                       MixCommand command, std::shared_ptr<asio::steady_timer> timer,
+                                       int tries_left) {
+  if (!backing_.ready(command.generation) && tries_left > 0) {
+    timer->expires_after(kPoll);
+    timer->async_wait([this, s, id, command, timer, tries_left](const std::error_code& ec) {
+      if (!ec) post_when_ready(s, id, command, timer, tries_left - 1);
+    });
+    return;
+  }
+  if (tries_left == 0)
+    spdlog::warn("backing tracks not read ahead in 2 s: playing anyway (underruns counted)");
+  auto session = s.lock();
+  // A later play or locate took over while this one waited: that one is posted instead.
+  if (command.generation != backing_.generation()) {
+    if (session) {
+      proto::Envelope reply;
+      *reply.mutable_transport_state() = state();
+      session->reply(id, std::move(reply));
+    }
+    return;
+  }
+  // Posted whether or not the operator still waits: the read it names is the one the
+  // tracks now hold, and a transport left on the last one would play silence.
+  const Status posted = post_change(engine_, command);
+  if (!session) return;
+  if (!posted) {
+    session->send_error(id, proto::ErrorReply::INTERNAL, posted.error());
+    return;
+  }
+  proto::TransportState st = state();
+  st.set_playing(command.value == 1.0f);
+  st.set_position(command.at);
+  proto::Envelope reply;
+  *reply.mutable_transport_state() = st;
+  session->reply(id, std::move(reply));
+}
+
+void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                               const proto::BackingRequest& r) {
+  proto::Envelope reply;
+  switch (r.action()) {
+    case proto::BackingRequest::ADD: {
+      if (r.path().empty()) {
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "backing add needs a file's path");
+        return;
+      }
+      auto at = samples(r.at());
+      if (!at) {
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, at.error());
+        return;
+      }
+      auto added = backing_.add(r.path(), r.name(), at.value());
+      if (!added) {  // a file it cannot play, or a name taken: refused (tlctl checked the words)
+        s->send_error(id, proto::ErrorReply::NOT_FOUND, added.error());
+        return;
+      }
+      // A new stereo track starts panned left and right (its strips' own state after that).
+      if (added->fresh && added->slot->channels == 2) {
+        for (std::uint16_t c = 0; c < 2; ++c) {
+          const float pan = c == 0 ? -1.0f : 1.0f;
+          if (!post_or_answer(
+                  engine_, *s, id,
+                  MixCommand{
+                      .kind = MixCommand::Kind::Pan, .node = added->slot->id, .channel = c, .value = pan}))
+            return;
+          added->slot->strips[c].pan = pan;
+        }
+      }
+      *reply.mutable_backing_list() = backing_.list();
+      reply.mutable_backing_list()->set_message("added '" + added->track.name() + "'");
+      break;
+    }
+    case proto::BackingRequest::REMOVE:
+      if (const Status st = backing_.remove(r.name()); !st) {
+        s->send_error(id, proto::ErrorReply::NOT_FOUND, st.error());
+        return;
+      }
+      *reply.mutable_backing_list() = backing_.list();
+      reply.mutable_backing_list()->set_message("removed '" + r.name() + "'");
+      break;
+    case proto::BackingRequest::LIST:
+    default:
+      *reply.mutable_backing_list() = backing_.list();
+      break;
+  }
+  s->reply(id, std::move(reply));
+}
+
+}  // namespace tl::mixer
