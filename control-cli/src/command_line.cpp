@@ -13,6 +13,7 @@
 #include "tl/ctl/command_table.h"
 #include "tl/ctl/commands.h"
 #include "tl/ctl/suggest.h"
+#include "tl/ctl/transport_words.h"
 #include "tl/protocol/names.h"
 #include "tl/protocol/ranges.h"
 
@@ -90,6 +91,14 @@ Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
       return &inv.no_wait;
     case Slot::StatusOnly:
       return &inv.status_only;
+    case Slot::Position:
+      return &inv.position_text;
+    case Slot::Path:
+      return &inv.path;
+    case Slot::At:
+      return &inv.at_text;
+    case Slot::BackingName:
+      return &inv.backing_name;
   }
   std::abort();  // every slot has a place
 }
@@ -159,6 +168,21 @@ Status read_slot(const Arg& a, Invocation& inv, const RawValues& raw) {
       if (!protocol::valid_scene_name(inv.scene_name)) {
         return Error{"bad scene name '" + inv.scene_name +
                      "': use 1-64 of A-Z a-z 0-9 - _ . (not starting with .)"};
+      }
+      break;
+    case Slot::Position:
+    case Slot::At: {
+      const std::string& text = a.slot == Slot::Position ? inv.position_text : inv.at_text;
+      if (text.empty()) break;
+      auto p = parse_position(text);
+      if (!p) return Error{p.error()};
+      (a.slot == Slot::Position ? inv.position : inv.at) = p.value();
+      inv.position_given = inv.position_given || a.slot == Slot::Position;
+      break;
+    }
+    case Slot::BackingName:
+      if (!inv.backing_name.empty() && !protocol::valid_node_name(inv.backing_name)) {
+        return Error{"bad backing track name '" + inv.backing_name + "': use 1-32 of A-Z a-z 0-9 - _ ."};
       }
       break;
     case Slot::State: {

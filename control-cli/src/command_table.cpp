@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "tl/common/clock.h"
 #include "tl/ctl/format.h"
 #include "tl/ctl/live.h"
 #include "tl/ctl/strip_format.h"
 #include "tl/ctl/suggest.h"
+#include "tl/ctl/transport_words.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -35,6 +37,12 @@ tl::proto::SetChannel* channel_change(const Invocation& inv, Envelope& env) {
 
 void strip_request(const Invocation& inv, Envelope& env) {
   *env.mutable_set_strip() = inv.strip;
+}
+
+void transport_request(const Invocation& inv, Envelope& env, tl::proto::TransportRequest::Action action) {
+  auto* t = env.mutable_transport();
+  t->set_action(action);
+  if (inv.position_given) *t->mutable_position() = inv.position;
 }
 
 void scene_request(Envelope& env, const char* action, const std::string& name) {
@@ -71,6 +79,8 @@ std::string show_meters_start(const Invocation&, const Envelope&, double) {
 }
 
 constexpr auto show_channel = show<&Envelope::channel_state, format_channel_state>;
+constexpr auto show_transport = show<&Envelope::transport_state, format_transport>;
+constexpr auto show_backing = show<&Envelope::backing_list, format_backing_list>;
 constexpr auto show_record_stopped = show<&Envelope::record_stopped, format_record_stopped>;
 constexpr auto show_strip = show<&Envelope::strip_state, format_strip_state>;
 constexpr auto show_scene = show<&Envelope::scene_reply, format_scene_reply>;
@@ -200,6 +210,9 @@ const Arg kChannelFrom1Arg{"target", "NODE/CHANNEL, channel from 1", Slot::Chann
 const Arg kStateArg{"state", "on (default) or off", Slot::State};
 const Arg kStripWordsArg{"args", "section and values", Slot::Words, true};
 const Arg kSceneNameArg{"name", "scene name", Slot::SceneName, true};
+constexpr std::string_view kPositionHelp =
+    "timeline position: samples (96000), seconds (2.5s) or m:ss.fff (1:30.5)";
+const Arg kPositionArg{"position", kPositionHelp, Slot::Position};
 
 const Arg kGlobalOptions[] = {
     {"--mixer", "mixer control address HOST:PORT (default: $TRACKLINK_MIXER, else 127.0.0.1:7400)",
@@ -213,6 +226,7 @@ const Arg kGlobalOptions[] = {
 
 const CommandGroup kGroups[] = {
     {"record", "start or stop a take, or recover one a stopped mixer left"},
+    {"backing", "backing tracks: files played into the mix and every cue mix on the transport timeline"},
     {"scene", "save, recall or list mixer scenes (every strip and the master)"},
     {"take", "work on a closed take on the mixer's machine: master it"},
 };
@@ -451,6 +465,82 @@ const std::vector<CommandSpec>& table() {
        .reply = Envelope::kMasterTakeState,
        .render = show<&Envelope::master_take_state, format_master_take>,
        .instead = follow_master},
+      {.command = Command::Play,
+       .name = "play",
+       .help =
+           "play the transport from POSITION, or from where it stands: backing tracks play in place on the "
+           "timeline (0 is the song's start)",
+       .args = {kPositionArg},
+       .request = [](const auto& inv,
+                     auto& e) { transport_request(inv, e, tl::proto::TransportRequest::PLAY); },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
+      {.command = Command::Stop,
+       .name = "stop",
+       .help = "stop the transport where it is (recording goes on: tlctl record stop ends a take)",
+       .request = [](const auto& inv,
+                     auto& e) { transport_request(inv, e, tl::proto::TransportRequest::STOP); },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
+      {.command = Command::Locate,
+       .name = "locate",
+       .help = "move the transport to POSITION; playing goes on from there",
+       .args = {{"position", kPositionHelp, Slot::Position, true}},
+       .request = [](const auto& inv,
+                     auto& e) { transport_request(inv, e, tl::proto::TransportRequest::LOCATE); },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
+      {.command = Command::Transport,
+       .name = "transport",
+       .help = "where the transport is, playing or not, its backing tracks' underruns",
+       .request = [](const auto& inv,
+                     auto& e) { transport_request(inv, e, tl::proto::TransportRequest::STATUS); },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
+      {.command = Command::BackingAdd,
+       .group = "backing",
+       .name = "add",
+       .help = "play a WAV, FLAC or AIFF file (on the mixer's machine) in the mix and every cue mix, on "
+               "strips of "
+               "its own named NAME/1, NAME/2 ... (gain, pan, mute, solo, strip, cue levels); another rate is "
+               "resampled; a stereo file starts panned left and right",
+       .args = {{"path", "the file, as the mixer's machine sees it", Slot::Path, true},
+                {"--at", "where its first frame lies on the timeline (default 0)", Slot::At},
+                {"--name", "its name (default: the file's name without extension)", Slot::BackingName}},
+       .request =
+           [](const auto& inv, auto& e) {
+             auto* b = e.mutable_backing();
+             b->set_action(tl::proto::BackingRequest::ADD);
+             // A relative path is the operator's, from where tlctl runs (the mixer's
+             // working folder is not theirs); a mixer on another machine needs its own.
+             std::error_code ec;
+             const auto absolute = std::filesystem::absolute(inv.path, ec);
+             b->set_path(ec ? inv.path : absolute.string());
+             b->set_name(inv.backing_name);
+             *b->mutable_at() = inv.at;
+           },
+       .reply = Envelope::kBackingList,
+       .render = show_backing},
+      {.command = Command::BackingList,
+       .group = "backing",
+       .name = "list",
+       .help = "the backing tracks: channels, length, place on the timeline, file rate, underruns",
+       .request = [](const auto&,
+                     auto& e) { e.mutable_backing()->set_action(tl::proto::BackingRequest::LIST); },
+       .reply = Envelope::kBackingList,
+       .render = show_backing},
+      {.command = Command::BackingRemove,
+       .group = "backing",
+       .name = "remove",
+       .help = "take a backing track out of the mix from the next block (its strips stay for a later add)",
+       .args = {{"name", "the track (tlctl backing list)", Slot::BackingName, true}},
+       .request =
+           [](const auto& inv, auto& e) {
+             e.mutable_backing()->set_action(tl::proto::BackingRequest::REMOVE);
+             e.mutable_backing()->set_name(inv.backing_name);
+           },
+       .reply = Envelope::kBackingList,
+       .render = show_backing},
   };
   return rows;
 }

@@ -21,8 +21,8 @@ std::string help_of(const std::vector<std::string>& args) {
 
 TEST(CommandTable, EveryCommandHasOneCompleteRow) {
   const auto rows = command_table();
-  EXPECT_EQ(rows.size(), static_cast<std::size_t>(Command::TakeMaster) + 1)
-      << "TakeMaster is the last Command";
+  EXPECT_EQ(rows.size(), static_cast<std::size_t>(Command::BackingRemove) + 1)
+      << "BackingRemove is the last Command";
   std::set<Command> seen;
   for (const CommandSpec& row : rows) {
     EXPECT_TRUE(seen.insert(row.command).second) << row.name << " has a second row";

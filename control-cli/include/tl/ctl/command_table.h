@@ -21,28 +21,32 @@ namespace tl::ctl {
 
 //! Where an argument's value goes, and how it is read and checked.
 enum class Slot {
-  Mixer,       //!< --mixer HOST:PORT
-  TokenFile,   //!< --token-file
-  Json,        //!< --json (a flag)
-  TimeoutMs,   //!< --timeout-ms, positive
-  Verbose,     //!< -v,--verbose (a flag)
-  Channel,     //!< NODE/CHANNEL, into Invocation::target
-  Name,        //!< a node or bus name, read by the row's check
-  GainDb,      //!< dB, or -inf for silence, into Invocation::value
-  Pan,         //!< -1 .. 1, into Invocation::value
-  State,       //!< on or off, into Invocation::on
-  Words,       //!< the rest of the line, read by the row's check
-  Take,        //!< a take name
-  SceneName,   //!< a scene name
-  Levels,      //!< watch --levels (a flag)
-  Count,       //!< stop after N
-  Seconds,     //!< stop after S seconds, positive
-  IntervalMs,  //!< refresh interval, positive
-  SkipAbsent,  //!< record recover --skip-absent (a flag)
-  Preset,      //!< take master --preset NAME
-  Target,      //!< take master --target LUFS
-  NoWait,      //!< take master --no-wait (a flag)
-  StatusOnly,  //!< take master --status (a flag)
+  Mixer,        //!< --mixer HOST:PORT
+  TokenFile,    //!< --token-file
+  Json,         //!< --json (a flag)
+  TimeoutMs,    //!< --timeout-ms, positive
+  Verbose,      //!< -v,--verbose (a flag)
+  Channel,      //!< NODE/CHANNEL, into Invocation::target
+  Name,         //!< a node or bus name, read by the row's check
+  GainDb,       //!< dB, or -inf for silence, into Invocation::value
+  Pan,          //!< -1 .. 1, into Invocation::value
+  State,        //!< on or off, into Invocation::on
+  Words,        //!< the rest of the line, read by the row's check
+  Take,         //!< a take name
+  SceneName,    //!< a scene name
+  Levels,       //!< watch --levels (a flag)
+  Count,        //!< stop after N
+  Seconds,      //!< stop after S seconds, positive
+  IntervalMs,   //!< refresh interval, positive
+  SkipAbsent,   //!< record recover --skip-absent (a flag)
+  Preset,       //!< take master --preset NAME
+  Target,       //!< take master --target LUFS
+  NoWait,       //!< take master --no-wait (a flag)
+  StatusOnly,   //!< take master --status (a flag)
+  Position,     //!< play, locate: a timeline position (samples, 2.5s, m:ss.fff)
+  Path,         //!< backing add: a file on the mixer's machine
+  At,           //!< backing add --at POSITION
+  BackingName,  //!< backing add --name, backing remove NAME
 };
 
 //! One argument: a name starting with '-' is an option, anything else a positional.

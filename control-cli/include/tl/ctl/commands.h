@@ -54,6 +54,13 @@ enum class Command {
   Latency,
   Cue,
   TakeMaster,
+  Play,
+  Stop,
+  Locate,
+  Transport,
+  BackingAdd,
+  BackingList,
+  BackingRemove,  // the last: CommandTable.EveryCommandHasOneCompleteRow counts the rows by it
 };
 
 //! One parsed command line.
@@ -82,8 +89,15 @@ struct Invocation {
   std::string preset;             //!< take master --preset (empty: the mixer's default)
   double target_lufs = 0.0;       //!< take master --target, when target_given
   bool target_given = false;
-  bool no_wait = false;      //!< take master --no-wait
-  bool status_only = false;  //!< take master --status
+  bool no_wait = false;                  //!< take master --no-wait
+  bool status_only = false;              //!< take master --status
+  std::string position_text;             //!< play, locate: POSITION as written
+  tl::proto::TimelinePosition position;  //!< ... as read (when position_given)
+  bool position_given = false;
+  std::string path;                //!< backing add PATH
+  std::string backing_name;        //!< backing add --name, backing remove NAME
+  std::string at_text;             //!< backing add --at POSITION as written
+  tl::proto::TimelinePosition at;  //!< ... as read (samples 0 when not given)
 };
 
 struct ParseOutcome {

@@ -1,0 +1,107 @@
+#include "tl/ctl/transport_words.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+namespace tl::ctl {
+namespace {
+
+constexpr std::string_view kForms = "samples (96000), seconds (2.5s) or minutes:seconds (1:30, 0:02.250)";
+
+//! A whole non-negative number of the whole text.
+bool whole(std::string_view t, std::int64_t& out) {
+  if (t.empty()) return false;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc{} && ptr == t.data() + t.size() && out >= 0;
+}
+
+//! A non-negative decimal of the whole text ("2", "2.5", ".5").
+bool decimal(std::string_view t, double& out) {
+  if (t.empty() || t.front() == '-' || t.front() == '+') return false;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc{} && ptr == t.data() + t.size() && std::isfinite(out) && out >= 0.0;
+}
+
+}  // namespace
+
+Result<tl::proto::TimelinePosition> parse_position(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return Error{fmt::format("bad position '{}': {}; write {}", text, why, kForms)};
+  };
+  tl::proto::TimelinePosition p;
+  std::int64_t samples = 0;
+  if (whole(text, samples)) {
+    p.set_samples(samples);
+    return p;
+  }
+  double seconds = 0.0;
+  if (text.ends_with('s') && decimal(text.substr(0, text.size() - 1), seconds)) {
+    p.set_in_seconds(true);
+    p.set_seconds(seconds);
+    return p;
+  }
+  if (text.find(':') == std::string_view::npos) {
+    return bad(text.starts_with('-') ? "the timeline starts at 0" : "not a position");
+  }
+  // [h:]m:ss[.fff]: every field but the last whole, the last under 60 seconds.
+  std::vector<std::string_view> fields;
+  for (std::size_t from = 0;;) {
+    const auto colon = text.find(':', from);
+    fields.push_back(
+        text.substr(from, colon == std::string_view::npos ? std::string_view::npos : colon - from));
+    if (colon == std::string_view::npos) break;
+    from = colon + 1;
+  }
+  if (fields.size() > 3) return bad("too many ':'");
+  double total = 0.0;
+  for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
+    std::int64_t v = 0;
+    if (!whole(fields[i], v)) return bad("hours and minutes are whole numbers");
+    if (i > 0 && v >= 60) return bad("minutes after hours are under 60");
+    total = total * 60.0 + static_cast<double>(v);
+  }
+  double last = 0.0;
+  if (!decimal(fields.back(), last) || last >= 60.0) return bad("seconds after ':' are 0 to 59.999");
+  p.set_in_seconds(true);
+  p.set_seconds(total * 60.0 + last);
+  return p;
+}
+
+std::string format_position(std::int64_t samples, std::uint32_t rate) {
+  if (rate == 0) return "-";
+  const bool negative = samples < 0;
+  const std::int64_t ms = std::llround(static_cast<double>(negative ? -samples : samples) * 1000.0 / rate);
+  const std::int64_t minutes = ms / 60000;
+  return fmt::format("{}{}:{:02}.{:03}", negative ? "-" : "", minutes, (ms / 1000) % 60, ms % 1000);
+}
+
+std::string format_transport(const tl::proto::TransportState& s) {
+  std::string out = fmt::format("{} at {} (sample {})\n", s.playing() ? "playing" : "stopped",
+                                format_position(s.position(), s.sample_rate()), s.position());
+  out += fmt::format("backing tracks: {}, underruns: {} frames{}\n", s.backing_tracks(), s.underruns(),
+                     s.underruns() != 0 ? " (played as silence: the disk was slow)" : "");
+  return out;
+}
+
+std::string format_backing_list(const tl::proto::BackingList& list) {
+  const std::uint32_t rate = list.sample_rate();
+  std::string out;
+  if (!list.message().empty()) out += list.message() + "\n";
+  if (list.tracks().empty()) return out + "no backing tracks (tlctl backing add PATH)\n";
+  out += fmt::format("{:<16} {:>3} {:>10} {:>10} {:>6} {:>9}  {}\n", "NAME", "CH", "LENGTH", "AT", "RATE",
+                     "UNDERRUNS", "PATH");
+  for (const auto& t : list.tracks()) {
+    // The length and place are at the session rate; without it (a reply alone) in samples.
+    const auto when = [&](std::int64_t v) {
+      return rate != 0 ? format_position(v, rate) : std::to_string(v);
+    };
+    out += fmt::format("{:<16} {:>3} {:>10} {:>10} {:>6} {:>9}  {}\n", t.name(), t.channels(),
+                       when(t.frames()), when(t.at()), t.file_rate(), t.underruns(), t.path());
+  }
+  return out;
+}
+
+}  // namespace tl::ctl

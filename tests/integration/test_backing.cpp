@@ -1,0 +1,162 @@
+// Backing tracks on the transport timeline (issue 18): files added with tlctl backing add
+// play into the real tl-mixer's mix in place, bit for bit, through play and locate; a file
+// at another rate is resampled; bad requests are refused with the right exit codes.
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+#include "harness.h"
+#include "wav.h"
+
+namespace tl::test {
+namespace {
+
+constexpr int kRate = 48000;
+
+//! A stereo bed of 2 s: noise at about -26 dBFS, each frame's pair distinct, 24-bit.
+std::vector<std::int32_t> bed_samples() {
+  std::mt19937 rng(18);
+  std::uniform_int_distribution<std::int32_t> dist(-200000, 200000);
+  std::vector<std::int32_t> s(2 * 2 * kRate);
+  for (auto& v : s) v = dist(rng) * 256;  // 24-bit, left-justified
+  return s;
+}
+
+//! The timeline position the transport reports.
+std::int64_t transport_position(const Session& s) {
+  return json_int(s.tlctl_json({"transport"}), "position", -1);
+}
+
+//! Waits (bounded) until the transport has passed timeline sample `at`.
+bool wait_transport_past(const Session& s, std::int64_t at) {
+  return wait_until([&] { return transport_position(s) > at; }, 20s);
+}
+
+//! Where in `mix` (one channel, from frame `from`) the run of `file` frames starting at
+//! `file_from` first appears exactly (24 frames must match); -1 when it does not.
+std::int64_t find_run(const Audio& mix, int channel, std::int64_t from, const std::vector<std::int32_t>& file,
+                      std::int64_t file_from) {
+  const auto at = [&](std::int64_t f) {
+    return mix.samples[static_cast<std::size_t>(f * mix.channels + channel)];
+  };
+  const auto src = [&](std::int64_t f) { return file[static_cast<std::size_t>(f * 2 + channel)]; };
+  for (std::int64_t f = from; f + 24 < mix.frames(); ++f) {
+    bool same = true;
+    for (std::int64_t k = 0; k < 24 && same; ++k) same = at(f + k) == src(file_from + k);
+    if (same) return f;
+  }
+  return -1;
+}
+
+//! How many frames from mix frame `at` on equal the file from `file_from` on, both channels.
+std::int64_t matching_run(const Audio& mix, std::int64_t at, const std::vector<std::int32_t>& file,
+                          std::int64_t file_from) {
+  std::int64_t n = 0;
+  while (at + n < mix.frames() && 2 * (file_from + n) < static_cast<std::int64_t>(file.size())) {
+    const auto m = static_cast<std::size_t>((at + n) * mix.channels);
+    const auto f = static_cast<std::size_t>((file_from + n) * 2);
+    if (mix.samples[m] != file[f] || mix.samples[m + 1] != file[f + 1]) break;
+    ++n;
+  }
+  return n;
+}
+
+TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResampled) {
+  Session s("backing");
+  s.start_mixer();
+  const std::vector<std::int32_t> bed = bed_samples();
+  const std::string bed_path = s.dir() + "/bed.wav";
+  ASSERT_TRUE(write_wav(bed_path, kRate, 2, SF_FORMAT_PCM_24, bed));
+  // A 1 kHz tone of 1 s at 44.1 kHz, mono, placed after the bed.
+  std::vector<std::int32_t> tone(44100);
+  for (std::size_t i = 0; i < tone.size(); ++i) {
+    tone[i] = static_cast<std::int32_t>(
+                  std::lround(0.25 * std::sin(2.0 * M_PI * 1000.0 * i / 44100.0) * 8388607.0)) *
+              256;
+  }
+  const std::string tone_path = s.dir() + "/tone44.wav";
+  ASSERT_TRUE(write_wav(tone_path, 44100, 1, SF_FORMAT_PCM_24, tone));
+
+  // Bad requests: a missing file is refused by the mixer (1), a bad position by tlctl (2).
+  EXPECT_EQ(s.tlctl({"backing", "add", s.dir() + "/missing.wav"}).exit_code, 1);
+  EXPECT_EQ(s.tlctl({"backing", "add", bed_path, "--at", "-1"}).exit_code, 2);
+  EXPECT_EQ(s.tlctl({"locate", "1:75"}).exit_code, 2);
+  EXPECT_EQ(s.tlctl({"backing", "remove", "nothing"}).exit_code, 1);
+
+  const json added = s.tlctl_json({"backing", "add", bed_path, "--at", "0.5s", "--name", "bed"});
+  ASSERT_EQ(added["tracks"].size(), 1u) << added.dump();
+  EXPECT_EQ(json_int(added["tracks"][0], "at"), kRate / 2);
+  EXPECT_EQ(json_int(added["tracks"][0], "frames"), 2 * kRate);
+  const json tone_added = s.tlctl_json({"backing", "add", tone_path, "--at", "0:04", "--name", "tone"});
+  ASSERT_EQ(tone_added["tracks"].size(), 2u) << tone_added.dump();
+  EXPECT_EQ(json_int(tone_added["tracks"][1], "frames"), kRate)
+      << "1 s at 44.1 kHz is 48000 frames at 48 kHz";
+  // Its strips are addressed like a node's.
+  EXPECT_EQ(s.tlctl({"pan", "tone/1", "0"}).exit_code, 0);
+  // It is no node: never listed, never recorded.
+  EXPECT_TRUE(s.tlctl_json({"nodes"})["nodes"].empty());
+
+  s.record_start("over");
+  ASSERT_EQ(s.tlctl({"play", "0"}).exit_code, 0);
+  // Into the bed's second half, then back to 1.5 s (bed frame 48000) while playing.
+  ASSERT_TRUE(wait_transport_past(s, 2 * kRate)) << s.logs();
+  const json located = s.tlctl_json({"locate", "1.5s"});
+  EXPECT_TRUE(located.value("playing", false));
+  EXPECT_EQ(json_int(located, "position"), 3 * kRate / 2);
+  ASSERT_TRUE(wait_transport_past(s, 5 * kRate + kRate / 4)) << s.logs();
+  const json stopped = s.tlctl_json({"stop"});
+  EXPECT_FALSE(stopped.value("playing", true));
+  const json take = s.record_stop();
+  EXPECT_EQ(json_int(s.tlctl_json({"transport"}), "underruns", -1), 0) << "the disk reader kept up";
+
+  const Audio mix = read_audio(s.take_dir() + "/over/mix.wav");
+  ASSERT_EQ(mix.rate, kRate);
+  // The first pass: the bed from its first frame, bit for bit on both sides (a stereo
+  // track starts panned hard left and right), until the locate took it away.
+  const std::int64_t first = find_run(mix, 0, 0, bed, 0);
+  ASSERT_GE(first, 0) << "the bed's first frames are not in mix.wav";
+  const std::int64_t pass1 = matching_run(mix, first, bed, 0);
+  std::printf("[ figure ] first pass: bed frames 0..%lld bit-exact from mix frame %lld\n",
+              static_cast<long long>(pass1), static_cast<long long>(first));
+  EXPECT_GE(pass1, 3 * kRate / 2 - 4800) << "played on past timeline 2.0 s before the locate";
+  // After the locate: bed frame 48000 (timeline 1.5 s) onwards, to the bed's end.
+  const std::int64_t second = find_run(mix, 0, first + pass1, bed, kRate);
+  ASSERT_GE(second, 0) << "bed frame 48000 does not follow the locate";
+  EXPECT_EQ(matching_run(mix, second, bed, kRate), kRate) << "the rest of the bed, whole and in order";
+  // Between the passes only silence (the new read is waited for, never a stale one).
+  for (std::int64_t f = first + pass1; f < second; ++f) {
+    ASSERT_EQ(mix.samples[static_cast<std::size_t>(f * 2)], 0) << "mix frame " << f;
+  }
+  // The tone lands 2.5 s of timeline after the bed's 1.5 s: 2.5 s after `second`.
+  const std::int64_t tone_at = second + 5 * kRate / 2;
+  double energy = 0.0;
+  int crossings = 0;
+  std::int32_t last = 0;
+  for (std::int64_t f = tone_at + 480; f < tone_at + kRate - 480; ++f) {
+    const std::int32_t v = mix.samples[static_cast<std::size_t>(f * 2)];
+    energy += std::pow(static_cast<double>(v) / 2147483648.0, 2);
+    if ((v >= 0) != (last >= 0)) ++crossings;
+    last = v;
+  }
+  const double seconds = static_cast<double>(kRate - 960) / kRate;
+  std::printf("[ figure ] resampled 44.1 kHz tone: %.1f Hz\n", crossings / 2.0 / seconds);
+  EXPECT_NEAR(crossings / 2.0 / seconds, 1000.0, 2.0);
+  EXPECT_GT(energy / (kRate - 960), 0.25 * 0.25 / 2 * 0.5 * 0.5) << "the tone is there (centre pan: -3 dB)";
+  // And nothing before the tone's place: the bed ended 2.5 s earlier.
+  for (std::int64_t f = tone_at - 2400; f < tone_at - 8; ++f) {
+    ASSERT_EQ(mix.samples[static_cast<std::size_t>(f * 2)], 0) << "mix frame " << f;
+  }
+  // The take has no track for a backing track: mix.wav alone.
+  ASSERT_EQ(take["tracks"].size(), 1u) << take.dump();
+  EXPECT_EQ(take["tracks"][0].value("file", ""), "mix.wav");
+
+  // Removed: silent from the next block, and gone from the list.
+  EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);
+  EXPECT_EQ(s.tlctl_json({"backing", "list"})["tracks"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace tl::test
