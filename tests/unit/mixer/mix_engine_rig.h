@@ -50,6 +50,11 @@ struct Rig {
       for (std::uint32_t c = 0; c < slot.channels; ++c)
         frames[f * slot.channels + c] = value + 0.01f * static_cast<float>(c);
     }
+    send_frames(slot, ts, frames, arrival_ns);
+  }
+
+  //! Queues one PCM24 packet of kBlock interleaved frames (every channel of the node).
+  void send_frames(NodeSlot& slot, MediaTime ts, const std::vector<float>& frames, std::int64_t arrival_ns) {
     std::vector<std::uint8_t> payload(frames.size() * 3);
     protocol::pack_pcm(frames, protocol::SampleFormat::Pcm24, payload);
     protocol::PacketHeader h{.type = protocol::PacketType::Audio,

@@ -137,17 +137,32 @@ struct Desk {
     rig.engine.start_at(0);
     backing.start();
   }
+  //! One mix block, its output dropped.
+  void tick() {
+    rig.engine.process(l, r);
+    MixChunk chunk;
+    while (rig.chunks.try_pop(chunk)) {
+    }
+  }
+  //! Waits for the read of generation g with the mix running, as a mixer's clock runs it
+  //! (the mix thread drops the last read's chunks and so makes room for the new one).
+  bool wait_ready(std::uint64_t g) {
+    return wait([&] {
+      tick();
+      return backing.ready(g);
+    });
+  }
   std::vector<float> play(MediaTime from, std::size_t n) {
     const std::uint64_t g = backing.prepare(from);
-    EXPECT_TRUE(wait([&] { return backing.ready(g); }));
+    EXPECT_TRUE(wait_ready(g));
     MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = 1.0f};
     cmd.at = from;
     cmd.generation = g;
     EXPECT_TRUE(rig.engine.post(cmd));
     std::vector<float> heard;
     while (heard.size() < n) {
-      // The reader keeps ahead of a mix run as fast as it can go: wait for it as a clock would.
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      // At the pace of a mixer's clock (a block of 1 ms), which the reader keeps ahead of.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
       rig.engine.process(l, r);
       heard.insert(heard.end(), l.begin(), l.end());
       MixChunk chunk;
@@ -219,7 +234,7 @@ TEST(BackingTracks, TheMixThreadNeverAllocatesWhilePlayingABackingTrack) {
   const auto path = write_sine("tl_backing_alloc.wav", 48000, 24000);
   ASSERT_TRUE(d.backing.add(path, "a", 0).ok());
   const std::uint64_t g = d.backing.prepare(0);
-  ASSERT_TRUE(Desk::wait([&] { return d.backing.ready(g); }));
+  ASSERT_TRUE(d.wait_ready(g));
   MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = 1.0f};
   cmd.generation = g;
   ASSERT_TRUE(d.rig.engine.post(cmd));

@@ -70,20 +70,7 @@ void send_tone(Rig& rig, NodeSlot& slot, const ToneFrames& tone, std::int64_t pa
   for (std::uint32_t f = 0; f < kBlock; ++f)
     for (std::uint32_t c = 0; c < slot.channels; ++c)
       frames[f * slot.channels + c] = ToneFrames::sample(c, ts + f);
-  std::vector<std::uint8_t> payload(frames.size() * 3);
-  protocol::pack_pcm(frames, protocol::SampleFormat::Pcm24, payload);
-  const protocol::PacketHeader h{.type = protocol::PacketType::Audio,
-                                 .node_id = slot.id,
-                                 .seq = rig.seq++,
-                                 .media_ts = ts,
-                                 .frame_count = kBlock,
-                                 .channel_count = static_cast<std::uint8_t>(slot.channels),
-                                 .format = protocol::SampleFormat::Pcm24};
-  PacketSlot* p = slot.to_mix->begin_write(protocol::kMaxPacketBytes);
-  ASSERT_NE(p, nullptr);
-  p->arrival_ns = ts * 1'000'000'000 / 48000;
-  p->size = static_cast<std::uint32_t>(protocol::encode(h, payload, rig.key, p->space()));
-  slot.to_mix->commit_write();
+  rig.send_frames(slot, ts, frames, ts * 1'000'000'000 / 48000);
 }
 
 //! Both sides of `blocks` mix blocks, each input panned and shaped a little.
