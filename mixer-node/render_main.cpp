@@ -143,7 +143,15 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(s.clipped), s.cpu_seconds > 0.0 ? seconds / s.cpu_seconds : 0.0,
       static_cast<double>(usage.ru_maxrss) / 1024.0);
   if (s.skipped != 0) {
-    std::printf("%zu scene or change targets have no track in this take (left out)\n", s.skipped);
+    std::string owners;
+    for (const std::string& o : s.skipped_owners) {
+      if (!owners.empty()) owners.append(", ");
+      owners.append(o);
+    }
+    std::printf(
+        "%zu scene or change targets have no track in this take (left out): %s; a backing track "
+        "that played in the live mix is not in its tracks, so the render differs there\n",
+        s.skipped, owners.c_str());
   }
   if (as_live) {
     std::printf("as live: %lld input frames left out where the live mix missed them\n",

@@ -436,7 +436,14 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   const auto apply = [&](const proto::StripState& state) -> Status {
     auto applied = render.apply_state(state);
     if (!applied) return Error{applied.error()};
-    if (!applied.value()) ++summary.skipped;
+    if (!applied.value()) {
+      ++summary.skipped;
+      const std::string& target = state.target();
+      const std::string owner = target.substr(0, target.rfind('/'));
+      if (std::find(summary.skipped_owners.begin(), summary.skipped_owners.end(), owner) ==
+          summary.skipped_owners.end())
+        summary.skipped_owners.push_back(owner);
+    }
     return {};
   };
   for (const auto& st : scene.strips()) {

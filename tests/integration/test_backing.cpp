@@ -153,6 +153,11 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   ASSERT_EQ(take["tracks"].size(), 1u) << take.dump();
   EXPECT_EQ(take["tracks"][0].value("file", ""), "mix.wav");
 
+  // A render of the take names the backing tracks it leaves out (a take does not hold them yet).
+  const RunResult render = run({bin("tl-render"), "--quiet", s.take_dir() + "/over"}, 60s);
+  EXPECT_EQ(render.exit_code, 0) << render.err;
+  EXPECT_NE(render.out.find("left out): bed, tone;"), std::string::npos) << render.out;
+
   // Removed: silent from the next block, and gone from the list.
   EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);
   EXPECT_EQ(s.tlctl_json({"backing", "list"})["tracks"].size(), 1u);

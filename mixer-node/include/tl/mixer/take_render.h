@@ -47,9 +47,12 @@ struct RenderSummary {
   std::int64_t frames = 0;
   std::uint32_t sample_rate = 0;
   std::size_t tracks = 0;
-  std::size_t silenced = 0;   //!< tracks `include` left out (played as silence)
-  std::size_t changes = 0;    //!< automation changes applied
-  std::size_t skipped = 0;    //!< scene or change targets with no track in the take
+  std::size_t silenced = 0;  //!< tracks `include` left out (played as silence)
+  std::size_t changes = 0;   //!< automation changes applied
+  std::size_t skipped = 0;   //!< scene or change targets with no track in the take
+  //! Whose they were ("bed" for bed/1 and bed/2): nodes that recorded nothing, or backing
+  //! tracks (a take does not hold them yet: the render leaves them out).
+  std::vector<std::string> skipped_owners;
   std::size_t moved = 0;      //!< tracks the conform moved or resampled (rendered from the
                               //!< session-aligned tracks, they stand apart from the live mix)
   std::int64_t left_out = 0;  //!< --as-live: input frames left out, as the live mix missed them
