@@ -37,24 +37,29 @@ void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
   const std::uint64_t wanted = wanted_.load(std::memory_order_acquire);
   const std::uint64_t file = file_.load(std::memory_order_relaxed);
   const bool enabled = enabled_.load(std::memory_order_relaxed);
-  drop_until(wanted, file, enabled, INT64_MIN);
-  // Plays only the read its play command asked for (an io thread preparing the next
-  // one has made this one stale: silence until that play arrives).
-  if (!transport_.playing || transport_.generation != wanted || !enabled) return;
+  const bool playing = transport_.playing && enabled;
+  // Playing, the read its play command named goes on until the next command names the
+  // new one (queued behind it): a locate changes the audio at the block it lands on, as
+  // a render of the take does. Stopped, a read the io thread has moved on from is dropped
+  // at once, so the reader has room for the new one.
+  const std::uint64_t plays = playing ? std::min(transport_.generation, wanted) : wanted;
+  drop_until(plays, file, enabled, INT64_MIN);
+  if (!playing || transport_.generation > wanted) return;
   const MediaTime t0 = transport_.at(at);
-  drop_until(wanted, file, enabled, t0);
+  drop_until(plays, file, enabled, t0);
   const MediaTime start = start_.load(std::memory_order_relaxed), end = end_.load(std::memory_order_relaxed);
   std::uint64_t missed = 0;
   for (std::size_t i = 0; i < frames;) {
     const MediaTime t = t0 + static_cast<MediaTime>(i);
     BackingChunk* c = chunks_.front();
-    if (c == nullptr || c->generation != wanted || t < c->from) {
-      // Nothing for t: before the next chunk (before the track, or where it joins), or
-      // nothing read yet. Inside the track with no chunk at all, that is an underrun.
-      const std::size_t gap = c != nullptr && c->generation == wanted
+    if (c == nullptr || c->generation != plays || t < c->from) {
+      // Nothing for t: before the next chunk (before the track, or where it joins), a new
+      // read waiting for its command, or nothing read yet; inside the track with nothing
+      // queued at all, that is an underrun.
+      const std::size_t gap = c != nullptr && c->generation == plays
                                   ? std::min<std::size_t>(static_cast<std::size_t>(c->from - t), frames - i)
                                   : frames - i;
-      if (c == nullptr || c->generation != wanted) {
+      if (c == nullptr) {
         const MediaTime lo = std::max(t, start), hi = std::min(t + static_cast<MediaTime>(gap), end);
         if (hi > lo) missed += static_cast<std::uint64_t>(hi - lo);
       }

@@ -292,6 +292,8 @@ bool BackingTracks::fill(Entry& e) {
       e.done = true;
       break;
     }
+    // Up to the read-ahead; a new read's first chunks go in whatever the ring holds.
+    if (e.track->chunks().size() >= kBackingReadAhead && e.pushed >= kBackingReady) break;
     BackingChunk* c = e.track->chunks().begin_write();
     if (c == nullptr) break;
     const auto want =
@@ -310,7 +312,7 @@ bool BackingTracks::fill(Entry& e) {
     ++e.pushed;
     any = true;
   }
-  if (e.done || e.pushed >= 4) e.ready.store(generation, std::memory_order_release);
+  if (e.done || e.pushed >= kBackingReady) e.ready.store(generation, std::memory_order_release);
   return any;
 }
 

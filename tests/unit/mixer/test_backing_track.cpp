@@ -74,21 +74,33 @@ TEST(BackingTrack, PlaysItsChunksAtTheirTimelinePlaceWhileThePlayingGenerationMa
   EXPECT_EQ(t.underruns(), 0u);
 }
 
-TEST(BackingTrack, AStaleReadIsDroppedAndSilenceWaitsForTheNewPlay) {
+TEST(BackingTrack, TheReadInPlayGoesOnUntilTheCommandForTheNewOneLands) {
   Transport transport{.playing = true, .origin = 0, .generation = 1};
   BackingTrack t(transport, 1, 256);
   t.want(1, 1, 0, 100000, true);
   push(t, 1, 0, 1024, ramp);
   EXPECT_FLOAT_EQ(block(t, 10, 16)[0], ramp(10, 0));
-  // A locate to 50000 is being prepared: generation 2 is wanted, 1 still plays.
+  // A locate to 50000 is being prepared: generation 2 is wanted and queued, 1 still plays.
   t.want(2, 1, 0, 100000, true);
   push(t, 2, 50000, 1024, ramp);
-  EXPECT_EQ(block(t, 26, 16), std::vector<float>(16, 0.0f)) << "the old read is stale: silence";
-  // The play command arrives: timeline 50000 at play-out 40.
-  transport = Transport{.playing = true, .origin = 40 - 50000, .generation = 2};
-  const auto b = block(t, 40, 32);
+  const auto before = block(t, 26, 16);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(before[i], ramp(26 + static_cast<MediaTime>(i), 0));
+  // The play command lands: timeline 50000 at play-out 42, the rest of read 1 dropped.
+  transport = Transport{.playing = true, .origin = 42 - 50000, .generation = 2};
+  const auto b = block(t, 42, 32);
   for (std::size_t i = 0; i < 32; ++i) EXPECT_FLOAT_EQ(b[i], ramp(50000 + static_cast<MediaTime>(i), 0));
-  EXPECT_EQ(t.underruns(), 0u) << "waiting for a new read is not an underrun";
+  EXPECT_EQ(t.underruns(), 0u) << "a read waiting for its command is not an underrun";
+}
+
+TEST(BackingTrack, StoppedAnOldReadIsDroppedAtOnceToMakeRoomForTheNewOne) {
+  Transport transport{.playing = false, .stopped_at = 0, .generation = 1};
+  BackingTrack t(transport, 1, 256);
+  t.want(1, 1, 0, 1000000, true);
+  while (t.chunks().begin_write() != nullptr) push(t, 1, 0, 16, ramp);  // the ring full of read 1
+  t.want(2, 1, 0, 1000000, true);
+  block(t, 0, 16);
+  EXPECT_NE(t.chunks().begin_write(), nullptr) << "room for read 2";
+  EXPECT_EQ(t.chunks().size(), 0u);
 }
 
 TEST(BackingTrack, UnderrunsCountOnlyFramesInsideTheTrackWithNothingRead) {

@@ -6,11 +6,14 @@
 //! of chunks, each tagged with the timeline position of its first frame and the
 //! generation of the read it belongs to. Every play and locate starts a new generation:
 //! the io thread asks for it (want()), the reader reads from the new position, and the
-//! play command carries the generation, so the mix plays only chunks read for it. The
-//! mix thread drops chunks of older generations (also while stopped, so the reader
-//! always has room) and chunks behind the timeline. A frame inside the track that has
-//! no chunk yet plays as silence and counts as an underrun; frames before or after the
-//! track are silence. Nothing on the mix thread locks, allocates or waits.
+//! play command carries the generation, so the mix plays only chunks read for it. While
+//! playing, the read in play goes on until the command naming the next one lands (the
+//! new read queues behind it): the audio changes at that block and no other, so a take's
+//! render can repeat it. While stopped, a read the io thread has moved on from is dropped
+//! at once, so the reader always has room. Chunks behind the timeline are dropped. A
+//! frame inside the track with nothing queued plays as silence and counts as an
+//! underrun; frames before or after the track are silence. Nothing on the mix thread
+//! locks, allocates or waits.
 
 #include <array>
 #include <atomic>
@@ -26,8 +29,12 @@ namespace tl::mixer {
 
 inline constexpr std::size_t kBackingChunkFrames = 1024;
 inline constexpr std::uint32_t kMaxBackingChannels = 8;
-//! Chunks read ahead: 32 x 1024 frames, 0.68 s at 48 kHz.
+//! The ring: 32 chunks of 1024 frames. A read keeps at most kBackingReadAhead of them
+//! queued (0.51 s at 48 kHz), so the first kBackingReady chunks of a new read always
+//! find room behind the one in play, whatever it holds.
 inline constexpr std::size_t kBackingChunks = 32;
+inline constexpr std::size_t kBackingReadAhead = 24;
+inline constexpr int kBackingReady = 4;
 
 struct BackingChunk {
   std::uint64_t generation = 0;

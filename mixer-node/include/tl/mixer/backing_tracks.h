@@ -10,7 +10,7 @@
 //! meet, so a locate lands on the same samples as playing through.
 //!
 //! The reader thread (normal priority) keeps every enabled track's ring of chunks
-//! (BackingTrack) filled ahead of the transport: 0.68 s, topped up every 5 ms. A play or
+//! (BackingTrack) filled ahead of the transport: 0.51 s, topped up every 5 ms. A play or
 //! locate (prepare()) starts a new generation from the new position; ready() says when
 //! every track has read its first chunks of it, and the io thread posts the play command
 //! then, so the first frame after a play is the file's and not a late read's silence.
