@@ -50,6 +50,9 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
 
   NodeSlot* slot = by_name(req.name());
   if (slot != nullptr) {
+    if (slot->backing) {
+      return Error{"'" + req.name() + "' is a backing track's name on this mixer; choose another --name"};
+    }
     if (slot->channels != req.channels()) {
       return Error{"node '" + req.name() + "' was registered with " + std::to_string(slot->channels) +
                    " channels and now asks for " + std::to_string(req.channels()) +
@@ -58,9 +61,6 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
     if (slot->control_connected) {
       return Error{"a node named '" + req.name() + "' is already connected (pid " +
                    std::to_string(slot->pid) + " on " + slot->host + "); choose another --name"};
-    }
-    if (slot->backing) {
-      return Error{"'" + req.name() + "' is a backing track's name on this mixer; choose another --name"};
     }
   } else {
     auto fresh = create_slot(req.name(), req.channels(), nullptr);

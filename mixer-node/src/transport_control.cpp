@@ -67,6 +67,10 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
         s->send_error(id, proto::ErrorReply::BAD_VALUE, "locate needs a position");
         return;
       }
+      if (r.action() == proto::TransportRequest::PLAY && !r.has_position() && playing) {
+        answer(state());  // already playing from where it stands: nothing to do
+        return;
+      }
       const MediaTime at = position;
       const bool play = r.action() == proto::TransportRequest::PLAY || playing;
       MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = play ? 1.0f : 2.0f};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,44 @@ TEST(NodeRegistry, RestartedNodeRejoinsUnderItsIdOnceDisconnected) {
   ASSERT_TRUE(again) << again.error();
   EXPECT_EQ(again.value(), a.value());
   EXPECT_EQ((*again)->connects, 2u);
+}
+
+//! A source of silence, for a slot that takes frames.
+class Quiet final : public FrameSource {
+ public:
+  std::uint32_t read(std::uint32_t, MediaTime, std::span<float> out,
+                     std::span<std::uint8_t> marks) noexcept override {
+    std::fill(out.begin(), out.end(), 0.0f);
+    std::fill(marks.begin(), marks.end(), std::uint8_t{0});
+    return 0;
+  }
+  MediaTime audio_until(MediaTime end) const noexcept override { return end; }
+};
+
+TEST(NodeRegistry, ABackingTrackHasASlotOfItsOwnWhoseNameNoNodeTakes) {
+  NodeRegistry reg(RegistryConfig{});
+  Quiet quiet;
+  auto node = reg.register_node(request("room-a", 2), {});
+  ASSERT_TRUE(node);
+  auto bed = reg.add_backing("bed", 2, quiet);
+  ASSERT_TRUE(bed) << bed.error();
+  EXPECT_TRUE((*bed)->backing);
+  EXPECT_EQ((*bed)->frames, &quiet);
+  EXPECT_EQ((*bed)->channels, 2u);
+  EXPECT_FALSE((*node)->backing);
+  EXPECT_EQ(reg.by_name("bed"), bed.value());
+  auto target = resolve_target(reg, "bed/2");
+  ASSERT_TRUE(target) << "its strips are addressed like a node's";
+  EXPECT_EQ(target->first, bed.value());
+  // A node may not take its name (whatever its channel count), nor it a node's.
+  for (std::uint32_t channels : {1u, 2u}) {
+    auto clash = reg.register_node(request("bed", channels), {});
+    ASSERT_FALSE(clash);
+    EXPECT_NE(clash.error().find("backing track's name"), std::string::npos) << clash.error();
+  }
+  EXPECT_FALSE(reg.add_backing("room-a", 1, quiet));
+  EXPECT_FALSE(reg.add_backing("bad name", 1, quiet));
+  EXPECT_FALSE(reg.add_backing("wide", kMaxChannelsPerNode + 1, quiet));
 }
 
 TEST(NodeRegistry, RefusesBadRegistrationsWithReasons) {
