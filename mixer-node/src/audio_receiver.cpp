@@ -184,7 +184,7 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     return;
   }
   NodeSlot* slot = registry_.by_id(h.node_id);
-  if (slot == nullptr || slot->backing) {  // a backing track's id takes no packets
+  if (slot == nullptr || slot->fed_frames()) {  // a backing track's id takes no packets
     ++counters_.unknown_node;
     log_drop("unknown node (not registered, or the mixer restarted)", sender, h.node_id);
     return;

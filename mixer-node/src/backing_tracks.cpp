@@ -138,7 +138,7 @@ Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::strin
     made->channels = channels;
     made->track =
         std::make_unique<BackingTrack>(engine_.transport(), channels, engine_.config().max_block_frames);
-    auto slot = registry_.add_backing(name, channels, *made->track);
+    auto slot = registry_.add_source(name, channels, *made->track);
     if (!slot) return Error{slot.error()};
     made->slot = slot.value();
     e = made.get();

@@ -205,7 +205,7 @@ void Mixer::tick() {
   const std::int64_t now = clock_.now_ns();
   registry_.for_each([&](NodeSlot& slot) {
     const auto state = registry_.state_of(slot, now);
-    if (slot.backing || state == slot.reported_state) return;
+    if (slot.fed_frames() || state == slot.reported_state) return;
     slot.reported_state = state;
     const char* what = state == proto::NODE_STREAMING ? "streaming"
                        : state == proto::NODE_GONE

@@ -50,7 +50,7 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
 
   NodeSlot* slot = by_name(req.name());
   if (slot != nullptr) {
-    if (slot->backing) {
+    if (slot->fed_frames()) {
       return Error{"'" + req.name() + "' is a backing track's name on this mixer; choose another --name"};
     }
     if (slot->channels != req.channels()) {
@@ -99,7 +99,6 @@ Result<NodeSlot*> NodeRegistry::create_slot(const std::string& name, std::uint32
   fresh->channels = channels;
   fresh->sample_rate = config_.sample_rate;
   fresh->frames = frames;
-  fresh->backing = frames != nullptr;
   // A backing track takes no packets: the smallest ring and jitter buffer will do.
   fresh->to_mix =
       std::make_unique<PacketRing>(packet_ring_bytes(frames != nullptr ? 4 : config_.mix_queue_packets));
@@ -123,8 +122,8 @@ Result<NodeSlot*> NodeRegistry::create_slot(const std::string& name, std::uint32
   return slot;
 }
 
-Result<NodeSlot*> NodeRegistry::add_backing(const std::string& name, std::uint32_t channels,
-                                            FrameSource& frames) {
+Result<NodeSlot*> NodeRegistry::add_source(const std::string& name, std::uint32_t channels,
+                                           FrameSource& frames) {
   if (!protocol::valid_node_name(name)) {
     return Error{"bad backing track name '" + name + "': use 1-32 of A-Z a-z 0-9 - _ ."};
   }

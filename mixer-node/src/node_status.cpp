@@ -107,7 +107,7 @@ proto::NodeList NodeStatus::list() const {
   proto::NodeList list;
   const std::int64_t now = clock_.now_ns();
   registry_.for_each([&](const NodeSlot& slot) {
-    if (!slot.backing) fill(slot, *list.add_nodes(), now);  // backing tracks: tlctl backing list
+    if (!slot.fed_frames()) fill(slot, *list.add_nodes(), now);  // backing tracks: tlctl backing list
   });
   list.set_session_time_ns(now);
   return list;

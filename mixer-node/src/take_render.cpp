@@ -226,7 +226,7 @@ class Render {
       : rate_(rate),
         start_(start),
         frames_(frames),
-        registry_(RegistryConfig{.sample_rate = rate, .mix_queue_packets = 16}),
+        registry_(RegistryConfig{.sample_rate = rate}),
         chunks_(4096 / kMaxMixChunk + 8),
         engine_(registry_, chunks_,
                 MixConfig{.sample_rate = rate,
@@ -235,15 +235,8 @@ class Render {
                           .master_chain = master_chain}) {}
 
   Status add_node(std::unique_ptr<TakeFrames> node) {
-    proto::RegisterNode r;
-    r.set_name(node->name());
-    r.set_channels(node->channels());
-    r.set_sample_rate(rate_);
-    r.set_frames_per_packet(48);
-    r.set_format(proto::FORMAT_PCM24);
-    auto slot = registry_.register_node(r, protocol::SessionKey{});
+    auto slot = registry_.add_source(node->name(), node->channels(), *node);
     if (!slot) return Error{"node '" + node->name() + "': " + slot.error()};
-    slot.value()->frames = node.get();
     nodes_.push_back(std::move(node));
     return {};
   }

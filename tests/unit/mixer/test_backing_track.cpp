@@ -197,7 +197,7 @@ TEST(BackingTracks, AFileOnItsStripPlaysInTheMixFromThePlayPosition) {
   ASSERT_TRUE(added.ok()) << added.error();
   EXPECT_TRUE(added->fresh);
   EXPECT_EQ(added->track.frames(), 48000);
-  EXPECT_TRUE(added->slot->backing);
+  EXPECT_TRUE(added->slot->fed_frames());
   EXPECT_FALSE(d.backing.add(path, "sine", 0).ok()) << "the name is taken";
   EXPECT_FALSE(d.backing.add(path, "bad/name", 0).ok());
   EXPECT_FALSE(d.backing.add("/nonexistent.wav", "x", 0).ok());

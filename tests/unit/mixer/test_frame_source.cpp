@@ -80,8 +80,7 @@ struct Heard {
 };
 Heard mix(bool from_frames, ToneFrames& tone, int blocks) {
   Rig rig(true);
-  NodeSlot* a = rig.add_node("a", 2);
-  if (from_frames) a->frames = &tone;
+  NodeSlot* a = from_frames ? rig.registry.add_source("a", 2, tone).value() : rig.add_node("a", 2);
   rig.engine.post({.kind = MixCommand::Kind::Pan, .node = a->id, .channel = 0, .value = -0.5f});
   rig.engine.post({.kind = MixCommand::Kind::Gain, .node = a->id, .channel = 1, .value = 0.7f});
   MixCommand hpf{.kind = MixCommand::Kind::Strip, .node = a->id, .channel = 1};

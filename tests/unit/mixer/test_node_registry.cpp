@@ -53,12 +53,12 @@ TEST(NodeRegistry, ABackingTrackHasASlotOfItsOwnWhoseNameNoNodeTakes) {
   Quiet quiet;
   auto node = reg.register_node(request("room-a", 2), {});
   ASSERT_TRUE(node);
-  auto bed = reg.add_backing("bed", 2, quiet);
+  auto bed = reg.add_source("bed", 2, quiet);
   ASSERT_TRUE(bed) << bed.error();
-  EXPECT_TRUE((*bed)->backing);
+  EXPECT_TRUE((*bed)->fed_frames());
   EXPECT_EQ((*bed)->frames, &quiet);
   EXPECT_EQ((*bed)->channels, 2u);
-  EXPECT_FALSE((*node)->backing);
+  EXPECT_FALSE((*node)->fed_frames());
   EXPECT_EQ(reg.by_name("bed"), bed.value());
   auto target = resolve_target(reg, "bed/2");
   ASSERT_TRUE(target) << "its strips are addressed like a node's";
@@ -69,9 +69,9 @@ TEST(NodeRegistry, ABackingTrackHasASlotOfItsOwnWhoseNameNoNodeTakes) {
     ASSERT_FALSE(clash);
     EXPECT_NE(clash.error().find("backing track's name"), std::string::npos) << clash.error();
   }
-  EXPECT_FALSE(reg.add_backing("room-a", 1, quiet));
-  EXPECT_FALSE(reg.add_backing("bad name", 1, quiet));
-  EXPECT_FALSE(reg.add_backing("wide", kMaxChannelsPerNode + 1, quiet));
+  EXPECT_FALSE(reg.add_source("room-a", 1, quiet));
+  EXPECT_FALSE(reg.add_source("bad name", 1, quiet));
+  EXPECT_FALSE(reg.add_source("wide", kMaxChannelsPerNode + 1, quiet));
 }
 
 TEST(NodeRegistry, RefusesBadRegistrationsWithReasons) {

@@ -3,7 +3,7 @@
 //!
 //! Each track is a file on the mixer's machine (WAV, FLAC, AIFF: what libsndfile reads;
 //! up to kMaxBackingChannels channels) placed at a position on the transport timeline.
-//! It gets a registry slot of its own (NodeRegistry::add_backing), so its channels have
+//! It gets a registry slot of its own (NodeRegistry::add_source), so its channels have
 //! strips addressed by its name ("drums/1") like a node's, go into the main mix and every
 //! cue mix, and are never recorded. A file at another rate is resampled as it is read
 //! (libsoxr, tl::mastering::Resampler), from a position where the two rates' sample grids

@@ -65,13 +65,13 @@ struct NodeSlot {
   std::unique_ptr<ChannelLevels[]> levels;    // mix writes, io reads
   std::unique_ptr<dsp::ChannelStrip[]> dsp;   // prepared at registration; mix thread only after
   std::unique_ptr<dsp::Concealer[]> conceal;  // live-path loss concealment, likewise
-  //! Where the node's audio comes from when not from packets (a track file, a backing
-  //! track): set before the engine first sees the slot or while it is not running; the
-  //! engine then reads it instead of the jitter buffer. Not owned.
+  //! Where the slot's audio comes from when not from packets (NodeRegistry::add_source: a
+  //! backing track, a take's tracks in tl-render), fixed when the slot is made; the engine
+  //! reads it instead of the jitter buffer. Not owned.
   FrameSource* frames = nullptr;
-  //! A backing track (NodeRegistry::add_backing), not a capture node: never recorded, never
-  //! listed among the nodes; its name is not a node's.
-  bool backing = false;
+  //! Not a capture node (a slot fed by a FrameSource): never recorded, never listed among
+  //! the nodes, sent no packets; its name is not a node's.
+  bool fed_frames() const noexcept { return frames != nullptr; }
 
   // io thread.
   protocol::SessionKey key{};
@@ -149,10 +149,11 @@ class NodeRegistry {
   //! mismatch, channel count changed on rejoin, registry full, bad name).
   Result<NodeSlot*> register_node(const proto::RegisterNode& request, const protocol::SessionKey& key);
 
-  //! io: a slot whose audio comes from `frames` (a backing track: FrameSource, no
-  //! packets), with strips like a node's, addressed by its name. Errors: a bad or taken
-  //! name, a bad channel count, the registry full. The source must outlive the registry.
-  Result<NodeSlot*> add_backing(const std::string& name, std::uint32_t channels, FrameSource& frames);
+  //! io: a slot whose audio comes from `frames`, not packets (a backing track; a take's
+  //! tracks in tl-render), with strips like a node's, addressed by its name. Errors: a bad
+  //! or taken name, a bad channel count, the registry full. The source must outlive the
+  //! registry.
+  Result<NodeSlot*> add_source(const std::string& name, std::uint32_t channels, FrameSource& frames);
 
   //! Slot by node id, or nullptr when unknown. Safe from any thread.
   NodeSlot* by_id(std::uint16_t id) noexcept { return slot_at(id); }
