@@ -216,14 +216,14 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
         if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
       case MixCommand::Kind::Transport:
-        if (cmd.value == 1.0f) {
+        if (cmd.value == kTransportPlay) {
           transport_.playing = true;
           transport_.origin = pos - cmd.at;
         } else {
-          transport_.stopped_at = cmd.value == 2.0f ? cmd.at : transport_.at(pos);
+          transport_.stopped_at = cmd.value == kTransportStand ? cmd.at : transport_.at(pos);
           transport_.playing = false;
         }
-        if (cmd.value != 0.0f) transport_.generation = cmd.generation;
+        if (cmd.value != kTransportStop) transport_.generation = cmd.generation;
         break;
       case MixCommand::Kind::CueLimit:
         if (cmd.bus < kMaxCues) {

@@ -24,6 +24,12 @@ Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) co
   return static_cast<MediaTime>(std::llround(p.seconds() * rate_));
 }
 
+void TransportControl::reply_state(ControlSession& s, std::uint64_t id, const proto::TransportState& st) {
+  proto::Envelope reply;
+  *reply.mutable_transport_state() = st;
+  s.reply(id, std::move(reply));
+}
+
 proto::TransportState TransportControl::state() const {
   proto::TransportState t;
   t.set_playing(engine_.transport_playing());
@@ -36,11 +42,7 @@ proto::TransportState TransportControl::state() const {
 
 void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
                                const proto::TransportRequest& r) {
-  const auto answer = [&](const proto::TransportState& st) {
-    proto::Envelope reply;
-    *reply.mutable_transport_state() = st;
-    s->reply(id, std::move(reply));
-  };
+  const auto answer = [&](const proto::TransportState& st) { reply_state(*s, id, st); };
   MediaTime position = engine_.transport_position();
   if (r.has_position()) {
     auto p = samples(r.position());
@@ -53,7 +55,8 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
   const bool playing = engine_.transport_playing();
   switch (r.action()) {
     case proto::TransportRequest::STOP: {
-      if (!post_or_answer(engine_, *s, id, MixCommand{.kind = MixCommand::Kind::Transport, .value = 0.0f}))
+      if (!post_or_answer(engine_, *s, id,
+                          MixCommand{.kind = MixCommand::Kind::Transport, .value = kTransportStop}))
         return;
       proto::TransportState st = state();
       st.set_playing(false);
@@ -73,7 +76,7 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
       }
       const MediaTime at = position;
       const bool play = r.action() == proto::TransportRequest::PLAY || playing;
-      MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = play ? 1.0f : 2.0f};
+      MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = play ? kTransportPlay : kTransportStand};
       cmd.at = at;
       cmd.generation = backing_.prepare(at);
       spdlog::info("transport {} at timeline {} by {}", play ? "plays" : "stands", at, s->who());
@@ -102,11 +105,7 @@ void TransportControl::post_when_ready(const std::weak_ptr<ControlSession>& s, s
   auto session = s.lock();
   // A later play or locate took over while this one waited: that one is posted instead.
   if (command.generation != backing_.generation()) {
-    if (session) {
-      proto::Envelope reply;
-      *reply.mutable_transport_state() = state();
-      session->reply(id, std::move(reply));
-    }
+    if (session) reply_state(*session, id, state());
     return;
   }
   // Posted whether or not the operator still waits: the read it names is the one the
@@ -118,11 +117,9 @@ void TransportControl::post_when_ready(const std::weak_ptr<ControlSession>& s, s
     return;
   }
   proto::TransportState st = state();
-  st.set_playing(command.value == 1.0f);
+  st.set_playing(command.value == kTransportPlay);
   st.set_position(command.at);
-  proto::Envelope reply;
-  *reply.mutable_transport_state() = st;
-  session->reply(id, std::move(reply));
+  reply_state(*session, id, st);
 }
 
 void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::uint64_t id,

@@ -167,7 +167,7 @@ struct Desk {
   std::vector<float> play(MediaTime from, std::size_t n) {
     const std::uint64_t g = backing.prepare(from);
     EXPECT_TRUE(wait_ready(g));
-    MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = 1.0f};
+    MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
     cmd.at = from;
     cmd.generation = g;
     EXPECT_TRUE(rig.engine.post(cmd));
@@ -247,7 +247,7 @@ TEST(BackingTracks, TheMixThreadNeverAllocatesWhilePlayingABackingTrack) {
   ASSERT_TRUE(d.backing.add(path, "a", 0).ok());
   const std::uint64_t g = d.backing.prepare(0);
   ASSERT_TRUE(d.wait_ready(g));
-  MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = 1.0f};
+  MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
   cmd.generation = g;
   ASSERT_TRUE(d.rig.engine.post(cmd));
   const auto before = test::realtime_allocations();

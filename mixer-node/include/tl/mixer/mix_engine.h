@@ -85,12 +85,18 @@ struct MixCommand {
   //! io thread hands them out); CueOn: value 1 on, 0 off; CueLevel: `source` node at value
   //! (linear); CueLimit: the ceiling of its limiter, value in dBTP.
   std::uint16_t source = 0;
-  //! Kind::Transport: value 1 plays from timeline position `at` (timeline `at` is this
-  //! block's play-out position), 0 stops where it is, 2 stops at `at`; `generation` is
-  //! the backing tracks' read that plays (BackingTrack).
+  //! Kind::Transport: value kTransportPlay plays from timeline position `at` (timeline
+  //! `at` is this block's play-out position), kTransportStop stops where it is,
+  //! kTransportStand stops at `at`; `generation` is the backing tracks' read that plays
+  //! (BackingTrack).
   MediaTime at = 0;
   std::uint64_t generation = 0;
 };
+
+//! What a Kind::Transport command does (its value).
+inline constexpr float kTransportStop = 0.0f;
+inline constexpr float kTransportPlay = 1.0f;
+inline constexpr float kTransportStand = 2.0f;
 
 //! The transport timeline as the mix thread sees it (position 0: the song's start).
 struct Transport {

@@ -31,6 +31,8 @@ class TransportControl {
   proto::TransportState state() const;
 
  private:
+  //! Answers request id with a TransportState.
+  static void reply_state(ControlSession& s, std::uint64_t id, const proto::TransportState& st);
   //! A position as samples at the session rate; an error when it is before 0.
   Result<MediaTime> samples(const proto::TimelinePosition& p) const;
   //! Posts the command once generation is read ahead (or 2 s have gone), then answers.
