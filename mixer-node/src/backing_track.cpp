@@ -33,7 +33,11 @@ void BackingTrack::drop_until(std::uint64_t generation, std::uint64_t file, bool
 void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
   frames = std::min(frames, max_block_);
   block_at_ = at;
-  std::fill_n(block_.get(), static_cast<std::size_t>(channels_) * max_block_, 0.0f);
+  block_frames_ = frames;
+  // Only the block's own frames of each channel's row: the engine's largest block is
+  // 4096 frames, its usual one 48.
+  for (std::uint32_t ch = 0; ch < channels_; ++ch)
+    std::fill_n(block_.get() + static_cast<std::size_t>(ch) * max_block_, frames, 0.0f);
   const std::uint64_t wanted = wanted_.load(std::memory_order_acquire);
   const std::uint64_t file = file_.load(std::memory_order_relaxed);
   const bool enabled = enabled_.load(std::memory_order_relaxed);
@@ -82,7 +86,7 @@ void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
 std::uint32_t BackingTrack::read(std::uint32_t channel, MediaTime at, std::span<float> out,
                                  std::span<std::uint8_t> marks) noexcept {
   const auto offset = static_cast<std::size_t>(at - block_at_);
-  const std::size_t n = std::min(out.size(), max_block_ - std::min(offset, max_block_));
+  const std::size_t n = std::min(out.size(), block_frames_ - std::min(offset, block_frames_));
   const float* in =
       block_.get() + static_cast<std::size_t>(std::min(channel, channels_ - 1)) * max_block_ + offset;
   std::copy_n(in, n, out.begin());

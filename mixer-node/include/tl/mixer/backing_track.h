@@ -79,6 +79,7 @@ class BackingTrack final : public FrameSource {
   SpscRing<BackingChunk> chunks_;
   std::unique_ptr<float[]> block_;  // the block, planar: channel c at c * max_block_
   MediaTime block_at_ = 0;
+  std::size_t block_frames_ = 0;
   std::atomic<std::uint64_t> wanted_{0};
   std::atomic<std::uint64_t> file_{0};
   std::atomic<MediaTime> start_{0}, end_{0};
