@@ -148,10 +148,18 @@ int main(int argc, char** argv) {
       if (!owners.empty()) owners.append(", ");
       owners.append(o);
     }
+    std::printf("%zu scene or change targets have no track in this take (left out): %s\n", s.skipped,
+                owners.c_str());
+  }
+  if (s.backing != 0)
+    std::printf("%zu backing tracks played from their files on the take's transport\n", s.backing);
+  for (const std::string& b : s.backing_unreadable) {
+    std::printf("backing track %s; left out, so the render differs where it played\n", b.c_str());
+  }
+  if (s.backing_changed) {
     std::printf(
-        "%zu scene or change targets have no track in this take (left out): %s; a backing track "
-        "that played in the live mix is not in its tracks, so the render differs there\n",
-        s.skipped, owners.c_str());
+        "a backing track was added or removed during the take: the render plays the ones the take "
+        "began with, so it differs from where that happened\n");
   }
   if (as_live) {
     std::printf("as live: %lld input frames left out where the live mix missed them\n",

@@ -1,4 +1,5 @@
 #include "tl/ctl/format.h"
+#include "tl/ctl/transport_words.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -197,11 +198,27 @@ std::string format_record_started(const tl::proto::RecordStarted& r) {
   return r.take_name() + "\npath: " + r.path() + "\nstart sample: " + std::to_string(r.start_sample()) + "\n";
 }
 
+namespace {
+//! Frames per second of a take: its frames over its seconds (48000 when unknown).
+double take_rate(const tl::proto::RecordStopped& take) {
+  return take.seconds() > 0.0 && take.frames() > 0
+             ? std::round(static_cast<double>(take.frames()) / take.seconds())
+             : 48000.0;
+}
+}  // namespace
+
 std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   std::string out = r.take_name() + "\npath: " + r.path() + "\n";
   out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
              static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
   if (!r.state().empty()) out += "state: " + r.state() + "\n";
+  if (r.tracks_size() != 0 && r.tracks(0).has_timeline_sample()) {
+    const std::int64_t at = r.tracks(0).timeline_sample();
+    out.append("timeline: its files start at ");
+    if (at < 0) out.append("-");  // the take began before the song's start
+    out.append(format_position(at < 0 ? -at : at, static_cast<std::uint32_t>(take_rate(r))));
+    out.append(" (song sample " + std::to_string(at) + ")\n");
+  }
   if (r.tracks_conforming() != 0) {
     out +=
         fmt("  %u track file(s) still being conformed (moved or resampled from raw/) in the background: "
@@ -233,15 +250,6 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   }
   return out;
 }
-
-namespace {
-//! Frames per second of a take: its frames over its seconds (48000 when unknown).
-double take_rate(const tl::proto::RecordStopped& take) {
-  return take.seconds() > 0.0 && take.frames() > 0
-             ? std::round(static_cast<double>(take.frames()) / take.seconds())
-             : 48000.0;
-}
-}  // namespace
 
 std::string format_master_progress(const tl::proto::MasterTakeState& s) {
   return fmt("mastering %s (%s): %3.0f%% %s", s.take_name().c_str(), s.preset().c_str(), 100.0 * s.progress(),

@@ -1,12 +1,9 @@
 #include "tl/mixer/backing_tracks.h"
 
-#include <sndfile.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <numeric>
 
-#include "tl/mastering/resample.h"
 #include "tl/protocol/names.h"
 
 namespace fs = std::filesystem;
@@ -24,33 +21,25 @@ struct BackingTracks::Entry {
   fs::path path;
   std::uint64_t file_id = 0;  // a new one on every add: the reader opens the file again
   std::uint32_t file_rate = 0;
-  std::int64_t file_frames = 0;  // at its own rate
-  MediaTime frames = 0;          // at the session rate
-  MediaTime at = 0;              // timeline position of its first frame
+  MediaTime frames = 0;  // at the session rate
+  MediaTime at = 0;      // timeline position of its first frame
   bool enabled = false;
   std::uint64_t generation = 0;
   MediaTime from = 0;  // timeline position the generation reads from
 
   // The reader's own.
-  SNDFILE* file = nullptr;
+  std::unique_ptr<BackingFile> file;
   std::uint64_t open_id = 0;
   std::uint64_t reading = 0;  // the generation its ring is being filled for
   bool fresh = true;          // the file was just opened: start its read
   MediaTime next = 0;         // timeline position of the next chunk
   bool done = false;
-  int pushed = 0;                  // chunks of this generation so far
-  std::int64_t file_at = -1;       // file frame (its own rate) the next read returns
-  mastering::Resampler resampler;  // a file at another rate
-  std::vector<float> pending;      // resampled frames not yet in a chunk (interleaved)
-  MediaTime pending_from = -1;     // session-rate file frame of pending's first
-  bool finished = false;           // the resampler has had the whole file
-  std::vector<float> in;
+  int pushed = 0;  // chunks of this generation so far
 
   std::atomic<std::uint64_t> ready{0};  // reader writes: the generation read ahead for
 
   void close() {
-    if (file != nullptr) sf_close(file);
-    file = nullptr;
+    if (file) file->close();
   }
 };
 
@@ -95,27 +84,17 @@ proto::BackingTrack describe(const fs::path& path, const std::string& name, std:
 
 Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::string name, MediaTime at) {
   if (at < 0) return Error{"a backing track's position must be 0 or later (the song's start)"};
-  SF_INFO info{};
-  SNDFILE* probe = sf_open(path.c_str(), SFM_READ, &info);
-  if (probe == nullptr) {
-    return Error{"cannot read '" + path.string() + "' on the mixer's machine: " + sf_strerror(nullptr)};
-  }
-  sf_close(probe);
-  const auto channels = static_cast<std::uint32_t>(info.channels);
-  const auto file_rate = static_cast<std::uint32_t>(info.samplerate);
+  BackingFile probe(name, rate_);
+  if (const Status s = probe.open(path); !s) return Error{s.error() + " (on the mixer's machine)"};
+  const std::uint32_t channels = probe.channels();
+  const std::uint32_t file_rate = probe.file_rate();
+  const MediaTime frames = probe.frames();
+  probe.close();
   if (channels == 0 || channels > kMaxBackingChannels) {
     return Error{"'" + path.string() + "' has " + std::to_string(channels) +
                  " channels; a backing track has 1-" + std::to_string(kMaxBackingChannels)};
   }
-  if (file_rate != rate_ && channels > 2) {
-    return Error{"'" + path.string() + "' is at " + std::to_string(file_rate) + " Hz with " +
-                 std::to_string(channels) +
-                 " channels: only mono and stereo files are resampled to the session's " +
-                 std::to_string(rate_) + " Hz; convert it first"};
-  }
-  if (info.frames <= 0) return Error{"'" + path.string() + "' holds no audio"};
-  const MediaTime frames =
-      file_rate == rate_ ? info.frames : mastering::Resampler::output_frames(info.frames, file_rate, rate_);
+  if (frames <= 0) return Error{"'" + path.string() + "' holds no audio"};
   if (name.empty()) name = path.stem().string();
   if (!protocol::valid_node_name(name)) {
     return Error{"bad backing track name '" + name + "': use 1-32 of A-Z a-z 0-9 - _ . (--name NAME)"};
@@ -136,6 +115,7 @@ Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::strin
     auto made = std::make_unique<Entry>();
     made->name = name;
     made->channels = channels;
+    made->file = std::make_unique<BackingFile>(name, rate_);
     made->track =
         std::make_unique<BackingTrack>(engine_.transport(), channels, engine_.config().max_block_frames);
     auto slot = registry_.add_source(name, channels, *made->track);
@@ -148,7 +128,6 @@ Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::strin
   e->path = path;
   ++e->file_id;
   e->file_rate = file_rate;
-  e->file_frames = info.frames;
   e->frames = frames;
   e->at = at;
   e->enabled = true;
@@ -187,6 +166,21 @@ proto::BackingList BackingTracks::list() const {
     if (!e->enabled) continue;
     *out.add_tracks() = describe(e->path, e->name, e->channels, e->frames, e->file_rate, e->at);
     out.mutable_tracks(out.tracks_size() - 1)->set_underruns(e->track->underruns());
+  }
+  return out;
+}
+
+std::vector<TakeAutomation::Backing> BackingTracks::for_take() const {
+  std::vector<TakeAutomation::Backing> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& e : entries_) {
+    if (!e->enabled) continue;
+    out.push_back({.name = e->name,
+                   .path = e->path.string(),
+                   .node_id = e->slot->id,
+                   .channels = e->channels,
+                   .at = e->at,
+                   .frames = e->frames});
   }
   return out;
 }
@@ -265,15 +259,17 @@ bool BackingTracks::fill(Entry& e) {
     return false;
   }
   if (e.open_id != file_id) {
-    e.close();
-    SF_INFO info{};
-    e.file = sf_open(path.c_str(), SFM_READ, &info);
     e.open_id = file_id;
     e.fresh = true;
-    if (e.file == nullptr)
-      spdlog::error("backing track '{}': cannot read {} any more", e.name, path.string());
+    if (const Status s = e.file->open(path); !s) {
+      spdlog::error("backing track '{}': {}", e.name, s.error());
+    } else if (e.file->channels() != e.channels) {
+      spdlog::error("backing track '{}': {} changed on disk (now {} channels)", e.name, path.string(),
+                    e.file->channels());
+      e.close();
+    }
   }
-  if (e.file == nullptr) {
+  if (!e.file->is_open()) {
     e.ready.store(generation, std::memory_order_release);  // nothing to wait for: it plays silence
     return false;
   }
@@ -283,7 +279,7 @@ bool BackingTracks::fill(Entry& e) {
     e.next = std::max(from, at);
     e.done = false;
     e.pushed = 0;
-    e.pending_from = -1;
+    e.file->restart();
   }
   if (e.done) return false;
   bool any = false;
@@ -298,7 +294,7 @@ bool BackingTracks::fill(Entry& e) {
     if (c == nullptr) break;
     const auto want =
         static_cast<std::uint32_t>(std::min<MediaTime>(kBackingChunkFrames, at + frames - e.next));
-    const std::uint32_t got = read_frames(e, e.next - at, c->samples.data(), want);
+    const std::uint32_t got = e.file->read(e.next - at, c->samples.data(), want);
     if (got == 0) {
       e.done = true;  // the file ended early or cannot be read: silence after it
       break;
@@ -314,64 +310,6 @@ bool BackingTracks::fill(Entry& e) {
   }
   if (e.done || e.pushed >= kBackingReady) e.ready.store(generation, std::memory_order_release);
   return any;
-}
-
-std::uint32_t BackingTracks::read_frames(Entry& e, MediaTime file_frame, float* out, std::uint32_t frames) {
-  const auto ch = static_cast<std::size_t>(e.channels);
-  if (file_frame < 0) return 0;
-  if (e.file_rate == rate_) {
-    if (e.file_at != file_frame) e.file_at = sf_seek(e.file, file_frame, SEEK_SET);
-    if (e.file_at != file_frame) return 0;
-    const sf_count_t got = sf_readf_float(e.file, out, frames);
-    e.file_at += got;
-    return static_cast<std::uint32_t>(std::max<sf_count_t>(got, 0));
-  }
-  // Resampled. A read that does not go on from the last one starts the converter again
-  // kWarmUp frames early, on a session-rate frame that lies on a whole input frame (where
-  // the two rates' sample grids meet), and drops the output before file_frame: the
-  // converter's filter has filled by then, so a locate plays what playing through would.
-  const std::size_t have = e.pending.size() / ch;
-  if (e.pending_from < 0 || file_frame < e.pending_from ||
-      file_frame > e.pending_from + static_cast<MediaTime>(have)) {
-    const std::uint32_t g = std::gcd(rate_, e.file_rate);
-    const MediaTime out_step = rate_ / g, in_step = e.file_rate / g;
-    constexpr MediaTime kWarmUp = 2048;
-    const MediaTime aligned = std::max<MediaTime>(file_frame - kWarmUp, 0) / out_step * out_step;
-    const MediaTime in_frame = aligned / out_step * in_step;
-    if (const Status s = e.resampler.prepare(e.file_rate, rate_, ch, 4096); !s) {
-      spdlog::error("backing track '{}': {}", e.name, s.error());
-      return 0;
-    }
-    e.file_at = sf_seek(e.file, in_frame, SEEK_SET);
-    if (e.file_at != in_frame) return 0;
-    e.pending.clear();
-    e.pending_from = aligned;
-    e.finished = false;
-  }
-  const auto need = static_cast<std::size_t>(file_frame - e.pending_from) + frames;
-  while (e.pending.size() / ch < need && !e.finished) {
-    e.in.resize(4096 * ch);
-    const sf_count_t got = sf_readf_float(e.file, e.in.data(), 4096);
-    Result<std::span<float>> produced =
-        got > 0 ? e.resampler.process(std::span<const float>(e.in.data(), static_cast<std::size_t>(got) * ch))
-                : e.resampler.finish();
-    if (got <= 0) e.finished = true;
-    if (!produced) {
-      spdlog::error("backing track '{}': {}", e.name, produced.error());
-      e.finished = true;
-      break;
-    }
-    e.file_at += std::max<sf_count_t>(got, 0);
-    e.pending.insert(e.pending.end(), produced->begin(), produced->end());
-  }
-  const auto skip = static_cast<std::size_t>(file_frame - e.pending_from);
-  const std::size_t avail = e.pending.size() / ch > skip ? e.pending.size() / ch - skip : 0;
-  const std::size_t n = std::min<std::size_t>(avail, frames);
-  std::copy_n(e.pending.begin() + static_cast<std::ptrdiff_t>(skip * ch), n * ch, out);
-  const std::size_t used = std::min(skip + n, e.pending.size() / ch);
-  e.pending.erase(e.pending.begin(), e.pending.begin() + static_cast<std::ptrdiff_t>(used * ch));
-  e.pending_from = file_frame + static_cast<MediaTime>(n);
-  return static_cast<std::uint32_t>(n);
 }
 
 }  // namespace tl::mixer

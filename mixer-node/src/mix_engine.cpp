@@ -94,6 +94,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       config_(config),
       commands_(4096),  // a scene recall posts 5 commands per channel
       applied_(4096),
+      marks_(kTransportMarks),
       strips_(std::make_unique<Strip[]>(static_cast<std::size_t>(kMaxNodes + 1) * kMaxChannelsPerNode)),
       nodes_(std::make_unique<NodeMix[]>(kMaxNodes + 1)),
       scratch_(std::make_unique<float[]>(protocol::kMaxPayloadBytes)),
@@ -216,14 +217,8 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
         if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
       case MixCommand::Kind::Transport:
-        if (cmd.value == kTransportPlay) {
-          transport_.playing = true;
-          transport_.origin = pos - cmd.at;
-        } else {
-          transport_.stopped_at = cmd.value == kTransportStand ? cmd.at : transport_.at(pos);
-          transport_.playing = false;
-        }
-        if (cmd.value != kTransportStop) transport_.generation = cmd.generation;
+        transport_.apply(cmd.value, cmd.at, cmd.generation, pos);
+        marks_.try_push({.position = pos, .transport = transport_});
         break;
       case MixCommand::Kind::CueLimit:
         if (cmd.bus < kMaxCues) {

@@ -64,7 +64,7 @@ Mixer::Mixer(MixerConfig config)
       desk_journal_(config_.record_dir),
       signals_(io_, SIGINT, SIGTERM),
       ticker_(io_),
-      transport_(io_, engine_, backing_, config_.sample_rate) {}
+      transport_(io_, engine_, backing_, config_.sample_rate, [this] { recorder_.note_backing_changed(); }) {}
 
 Mixer::~Mixer() {
   mastering_.stop();
@@ -493,6 +493,11 @@ void Mixer::collect_applied_changes() {
     if (auto after = automation_.applied(a.id)) recorder_.note_automation(a.position, std::move(*after));
   }
   automation_.forget_unreported();
+  TransportMark m;
+  while (engine_.next_transport_mark(m)) {
+    recorder_.note_transport(
+        {.position = m.position, .playing = m.transport.playing, .timeline = m.transport.at(m.position)});
+  }
 }
 
 void Mixer::handle_scene(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
@@ -600,6 +605,7 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
     registry_.for_each([&mix](const NodeSlot& slot) {
       if (slot.control_connected) mix.nodes.push_back(slot.id);
     });
+    mix.backing = backing_.for_take();
     take_starting_ = true;  // changes from now on are recorded, even before the take has begun
     recorder_.start_take(r.record_start().take_name(), std::move(mix),
                          [this, weak, id](Result<proto::RecordStarted> result) {

@@ -84,6 +84,23 @@ void Recorder::note_automation(MediaTime position, std::string state) {
   });
 }
 
+void Recorder::note_transport(TakeAutomation::TransportMark mark) {
+  post([this, mark] {
+    transport_ = mark;
+    if (!take_ || take_->recovered || mark.position >= take_->stop) return;
+    take_->automation.transport.push_back(mark);
+    take_->automation_dirty = true;
+  });
+}
+
+void Recorder::note_backing_changed() {
+  post([this] {
+    if (!take_ || take_->recovered || take_->stop != INT64_MAX) return;
+    take_->automation.backing_changed = true;
+    take_->automation_dirty = true;
+  });
+}
+
 void Recorder::stop_take(StoppedFn done) {
   const std::int64_t now = clock_.now_ns();
   post([this, now, done = std::move(done)] {
@@ -212,7 +229,9 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
                                     .mix = {.block_frames = setup.block_frames,
                                             .block_origin = setup.block_origin,
                                             .lookahead_frames = setup.lookahead},
-                                    .initial = std::move(setup.scene)};
+                                    .initial = std::move(setup.scene),
+                                    .transport = {transport_},
+                                    .backing = std::move(setup.backing)};
   take_ = std::move(take);
   for (const std::uint16_t id : setup.nodes) {
     if (const NodeSlot* slot = registry_.by_id(id))

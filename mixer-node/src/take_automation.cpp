@@ -16,7 +16,9 @@ namespace {
 constexpr const char* kAbout =
     "The mix as the take began ('initial', a scene), then each change from the mix.wav frame it first "
     "applies to ('offset'; 'position' in session samples): the whole state of its target after the change. "
-    "Gains, pans and filter settings glide over 20 ms from there, as live.";
+    "Gains, pans and filter settings glide over 20 ms from there, as live. 'transport': the transport in "
+    "force as the take began, then each play, locate and stop: from 'position' on, the timeline "
+    "(0: the song's start) runs on from 'timeline' while playing. 'backing': the backing tracks that played.";
 }  // namespace
 
 Status TakeAutomation::write(const fs::path& take_dir) const {
@@ -43,6 +45,25 @@ Status TakeAutomation::write(const fs::path& take_dir) const {
                     {"state", std::move(state)}});
   }
   doc["changes"] = std::move(list);
+  json marks = json::array();
+  for (const TransportMark& m : transport) {
+    marks.push_back({{"position", m.position},
+                     {"offset", m.position - start_sample},
+                     {"playing", m.playing},
+                     {"timeline", m.timeline}});
+  }
+  doc["transport"] = std::move(marks);
+  json tracks = json::array();
+  for (const Backing& b : backing) {
+    tracks.push_back({{"name", b.name},
+                      {"path", b.path},
+                      {"node_id", b.node_id},
+                      {"channels", b.channels},
+                      {"at", b.at},
+                      {"frames", b.frames}});
+  }
+  doc["backing"] = std::move(tracks);
+  doc["backing_changed"] = backing_changed;
   // Whole or not at all: a mixer killed mid-write leaves the last whole journal.
   return replace_file(take_dir / "automation.json", take_dir / "automation.json.tmp", doc.dump(1) + "\n");
 }
@@ -74,8 +95,45 @@ Result<TakeAutomation> TakeAutomation::read(const fs::path& take_dir) {
     c.get_json("state", change.state);
     a.changes.push_back(std::move(change));
   });
+  f.each("transport", [&](JsonFields& m) {
+    TransportMark mark;
+    m.get("position", mark.position);
+    m.get("playing", mark.playing);
+    m.get("timeline", mark.timeline);
+    a.transport.push_back(mark);
+  });
+  f.each("backing", [&](JsonFields& b) {
+    Backing track;
+    b.get("name", track.name);
+    b.get("path", track.path);
+    b.get("node_id", track.node_id);
+    b.get("channels", track.channels);
+    b.get("at", track.at);
+    b.get("frames", track.frames);
+    if (track.name.empty() || track.path.empty()) b.reject("name", "and path must be given");
+    a.backing.push_back(std::move(track));
+  });
+  f.get("backing_changed", a.backing_changed);
   if (!error.empty()) return Error{path.string() + ": " + error};
   return a;
+}
+
+std::optional<MediaTime> TakeAutomation::placement(MediaTime first) const {
+  if (auto t = timeline_at(first)) return t;
+  for (const TransportMark& m : transport) {
+    if (m.position > first && m.playing) return m.timeline - (m.position - first);
+  }
+  return std::nullopt;
+}
+
+std::optional<MediaTime> TakeAutomation::timeline_at(MediaTime p) const {
+  const TransportMark* in_force = nullptr;
+  for (const TransportMark& m : transport) {
+    if (m.position > p) break;
+    in_force = &m;
+  }
+  if (in_force == nullptr || !in_force->playing) return std::nullopt;
+  return in_force->timeline + (p - in_force->position);
 }
 
 }  // namespace tl::mixer

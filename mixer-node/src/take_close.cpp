@@ -174,6 +174,10 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
     mix.concealed.push_back({.from = take.start + from, .frames = to - from});
   }
   manifest.mix = std::move(mix);
+  // Where the take lies on the transport timeline: every file starts at the take's start.
+  const std::optional<MediaTime> timeline = take.automation.placement(take.start);
+  for (TakeTrack& t : manifest.tracks) t.timeline_sample = timeline;
+  manifest.mix->timeline_sample = timeline;
   return manifest;
 }
 

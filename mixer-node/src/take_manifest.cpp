@@ -46,6 +46,7 @@ json track_json(const TakeTrack& t, bool is_mix) {
     if (!t.live_concealed->exact) j["live_concealed_exact"] = false;
     if (!t.live_concealed->complete) j["live_concealed_complete"] = false;
   }
+  if (t.timeline_sample) j["timeline_sample"] = *t.timeline_sample;
   if (t.node_id != 0) j["node_id"] = t.node_id;
   if (!t.live_codec.empty()) j["live_codec"] = t.live_codec;
   if (t.conform) {
@@ -119,6 +120,11 @@ TakeTrack read_track(JsonFields& f) {
   read_ranges(f, "missing", t.missing);
   f.get("missing_reason", t.missing_reason);
   f.get("complete", t.complete);
+  if (f.has("timeline_sample")) {
+    std::int64_t at = 0;
+    f.get("timeline_sample", at);
+    t.timeline_sample = at;
+  }
   if (f.has("live_concealed")) {
     TakeTrack::LiveConcealed lc;
     read_ranges(f, "live_concealed", lc.runs);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tl/common/units.h"
+#include "tl/mixer/backing_file.h"
 #include "tl/mixer/mix_engine.h"
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/strip_control.h"
@@ -218,8 +219,75 @@ class TakeFrames final : public FrameSource {
   MediaTime audio_until_ = INT64_MIN;
 };
 
-//! The render's mix: a registry with the take's nodes, the real engine reading each
-//! node's tracks, and where its output goes.
+//! A backing track that played in the take, read from its file where the take's
+//! transport put it: the same reader and the same sequence of reads as the live disk
+//! reader (BackingFile), so a file at another rate resamples to the same samples. load()
+//! reads the block before the engine's pass, as TakeFrames does.
+class BackingFrames final : public FrameSource {
+ public:
+  BackingFrames(const TakeAutomation::Backing& b, std::uint32_t rate) : about_(b), file_(b.name, rate) {}
+
+  Status open() {
+    if (const Status s = file_.open(about_.path); !s) return s;
+    if (file_.channels() != about_.channels || file_.frames() != about_.frames) {
+      return Error{"'" + about_.path + "' is no longer the file the take played (" +
+                   std::to_string(file_.channels()) + " channels and " + std::to_string(file_.frames()) +
+                   " frames, not " + std::to_string(about_.channels) + " and " +
+                   std::to_string(about_.frames) + ")"};
+    }
+    planar_.resize(static_cast<std::size_t>(about_.channels));
+    silenced_.assign(planar_.size(), false);
+    return {};
+  }
+  const TakeAutomation::Backing& about() const noexcept { return about_; }
+  //! Channel c (from 0) plays silence through its strip (a stem without it).
+  void silence(std::size_t c) { silenced_.at(c) = true; }
+
+  //! Reads the block [pos, pos + n) as the transport t places the track.
+  void load(MediaTime pos, std::size_t n, const Transport& t) {
+    block_at_ = pos;
+    for (auto& ch : planar_) ch.assign(n, 0.0f);
+    if (t.generation != generation_) {  // a play or locate: the live reader started again too
+      generation_ = t.generation;
+      file_.restart();
+    }
+    if (!t.playing) return;
+    const MediaTime t0 = t.at(pos);
+    const MediaTime lo = std::max(t0, about_.at);
+    const MediaTime hi = std::min(t0 + static_cast<MediaTime>(n), about_.at + about_.frames);
+    if (hi <= lo) return;
+    const std::size_t channels = planar_.size();
+    interleaved_.resize(static_cast<std::size_t>(hi - lo) * channels);
+    const std::uint32_t got =
+        file_.read(lo - about_.at, interleaved_.data(), static_cast<std::uint32_t>(hi - lo));
+    const auto offset = static_cast<std::size_t>(lo - t0);
+    for (std::size_t c = 0; c < channels; ++c) {
+      if (silenced_[c]) continue;
+      for (std::uint32_t k = 0; k < got; ++k) planar_[c][offset + k] = interleaved_[k * channels + c];
+    }
+  }
+
+  std::uint32_t read(std::uint32_t channel, MediaTime at, std::span<float> out,
+                     std::span<std::uint8_t> marks) noexcept override {
+    const std::vector<float>& ch = planar_[std::min<std::size_t>(channel, planar_.size() - 1)];
+    std::copy_n(ch.begin() + (at - block_at_), out.size(), out.begin());
+    std::fill(marks.begin(), marks.end(), std::uint8_t{0});
+    return 0;
+  }
+  MediaTime audio_until(MediaTime end) const noexcept override { return end; }
+
+ private:
+  TakeAutomation::Backing about_;
+  BackingFile file_;
+  std::uint64_t generation_ = 0;
+  std::vector<std::vector<float>> planar_;
+  std::vector<bool> silenced_;
+  std::vector<float> interleaved_;
+  MediaTime block_at_ = 0;
+};
+
+//! The render's mix: a registry with the take's nodes and backing tracks, the real
+//! engine reading each one's audio, and where its output goes.
 class Render {
  public:
   Render(std::uint32_t rate, std::int64_t start, std::int64_t frames, bool master_chain)
@@ -239,6 +307,18 @@ class Render {
     if (!slot) return Error{"node '" + node->name() + "': " + slot.error()};
     nodes_.push_back(std::move(node));
     return {};
+  }
+  Status add_backing(std::unique_ptr<BackingFrames> track) {
+    auto slot = registry_.add_source(track->about().name, track->about().channels, *track);
+    if (!slot) return Error{"backing track '" + track->about().name + "': " + slot.error()};
+    backing_.push_back(std::move(track));
+    return {};
+  }
+
+  //! The transport from the block at pos on, as a mark of the take left it.
+  void move_transport(const TakeAutomation::TransportMark& m, MediaTime pos) {
+    const MediaTime timeline = m.playing ? m.timeline + (pos - m.position) : m.timeline;
+    transport_.apply(m.playing ? kTransportPlay : kTransportStand, timeline, ++reads_, pos);
   }
 
   //! Posts the commands that set a target to a recorded state; false when the target
@@ -268,6 +348,7 @@ class Render {
   //! of the take to out.
   void block(MediaTime pos, std::size_t n, TrackWriter& out) {
     for (auto& node : nodes_) left_out_ += node->load(pos, n, start_);
+    for (auto& track : backing_) track->load(pos, n, transport_);
     left_.assign(n, 0.0f);
     right_.assign(n, 0.0f);
     engine_.process(left_, right_);
@@ -298,6 +379,9 @@ class Render {
   SpscRing<MixChunk> chunks_;
   MixEngine engine_;
   std::vector<std::unique_ptr<TakeFrames>> nodes_;
+  std::vector<std::unique_ptr<BackingFrames>> backing_;
+  Transport transport_;      // as the take's marks move it
+  std::uint64_t reads_ = 0;  // a new read of the backing files on every mark
   std::int64_t left_out_ = 0;
   std::vector<float> left_, right_, interleaved_;
 };
@@ -413,14 +497,40 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
     return Error{"the take's master look-ahead (" + std::to_string(lookahead) +
                  " frames) is not this build's (" + std::to_string(render.engine().master_latency()) + ")"};
   }
-  // Registered in the live mixer's id order, so the engine sums the nodes in the same
-  // order (float sums in another order differ by an LSB now and then).
+  // The backing tracks that played, from their files (one that cannot be read any more is
+  // left out, and said).
+  std::vector<std::unique_ptr<BackingFrames>> backing;
+  for (const TakeAutomation::Backing& b : a.backing) {
+    auto track = std::make_unique<BackingFrames>(b, summary.sample_rate);
+    if (const Status s = track->open(); !s) {
+      summary.backing_unreadable.push_back(b.name + ": " + s.error());
+      continue;
+    }
+    for (std::uint32_t c = 0; c < b.channels; ++c) {
+      if (options.include && !options.include(b.name, c + 1)) {
+        track->silence(c);
+        ++summary.silenced;
+      }
+    }
+    backing.push_back(std::move(track));
+  }
+  summary.backing = backing.size();
+  summary.backing_changed = a.backing_changed;
+  // Registered in the live mixer's id order, so the engine sums the nodes and backing
+  // tracks in the same order (float sums in another order differ by an LSB now and then).
   std::vector<std::unique_ptr<TakeFrames>> nodes;
   for (auto& [name, node] : by_node) nodes.push_back(std::move(node));
   std::stable_sort(nodes.begin(), nodes.end(),
                    [](const auto& x, const auto& y) { return x->live_id() < y->live_id(); });
-  for (auto& node : nodes) {
-    if (auto r = render.add_node(std::move(node)); !r) return Error{r.error()};
+  std::stable_sort(backing.begin(), backing.end(),
+                   [](const auto& x, const auto& y) { return x->about().node_id < y->about().node_id; });
+  for (std::size_t i = 0, j = 0; i < nodes.size() || j < backing.size();) {
+    if (j == backing.size() ||
+        (i < nodes.size() && nodes[i]->live_id() < static_cast<int>(backing[j]->about().node_id))) {
+      if (auto r = render.add_node(std::move(nodes[i++])); !r) return Error{r.error()};
+    } else {
+      if (auto r = render.add_backing(std::move(backing[j++])); !r) return Error{r.error()};
+    }
   }
 
   // The mix as the take began, then every change in order.
@@ -479,7 +589,8 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
   MediaTime pos = start + L - (((start + L - origin) % B) + B) % B - preroll;
   const MediaTime end = start + summary.frames + L;
   render.engine().start_at(pos);
-  std::size_t next = 0;
+  std::size_t next = 0, next_mark = 0;
+  const std::vector<TakeAutomation::TransportMark>& marks = a.transport;
   const double cpu0 = thread_cpu_seconds();
   auto last_report = std::chrono::steady_clock::now();
   while (pos < end) {
@@ -487,9 +598,12 @@ Result<RenderSummary> render_take(const RenderOptions& options) {
       if (auto r = apply(changes[next].state); !r) return Error{r.error()};
       ++summary.changes;
     }
+    for (; next_mark < marks.size() && marks[next_mark].position <= pos; ++next_mark)
+      render.move_transport(marks[next_mark], pos);
     MediaTime n = std::min(B - (((pos - origin) % B) + B) % B, end - pos);
     // A change off the grid (a device-clocked mix) still lands on its frame.
     if (next < changes.size()) n = std::min(n, changes[next].position - pos);
+    if (next_mark < marks.size()) n = std::min(n, marks[next_mark].position - pos);
     render.block(pos, static_cast<std::size_t>(n), **writer);
     pos += n;
     if (options.progress && std::chrono::steady_clock::now() - last_report > std::chrono::milliseconds(500)) {

@@ -29,6 +29,7 @@ void summarise(const TakeTrack& t, proto::TrackSummary& s) {
     r->set_frames(static_cast<std::uint64_t>(m.frames));
   }
   s.set_missing_reason(t.missing_reason);
+  if (t.timeline_sample) s.set_timeline_sample(*t.timeline_sample);
 }
 
 //! A take the mixer did not close (it was killed, or the machine went down): what

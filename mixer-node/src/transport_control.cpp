@@ -153,6 +153,7 @@ void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::ui
           added->slot->strips[c].pan = pan;
         }
       }
+      changed_();
       *reply.mutable_backing_list() = backing_.list();
       reply.mutable_backing_list()->set_message("added '" + added->track.name() + "'");
       break;
@@ -162,6 +163,7 @@ void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::ui
         s->send_error(id, proto::ErrorReply::NOT_FOUND, st.error());
         return;
       }
+      changed_();
       *reply.mutable_backing_list() = backing_.list();
       reply.mutable_backing_list()->set_message("removed '" + r.name() + "'");
       break;

@@ -153,10 +153,33 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   ASSERT_EQ(take["tracks"].size(), 1u) << take.dump();
   EXPECT_EQ(take["tracks"][0].value("file", ""), "mix.wav");
 
-  // A render of the take names the backing tracks it leaves out (a take does not hold them yet).
-  const RunResult render = run({bin("tl-render"), "--quiet", s.take_dir() + "/over"}, 60s);
-  EXPECT_EQ(render.exit_code, 0) << render.err;
-  EXPECT_NE(render.out.find("left out): bed, tone;"), std::string::npos) << render.out;
+  // The take holds its timeline: the transport as it began (stopped at 0), the play, the
+  // locate and the stop; and where its files lie on the timeline. Timeline 0.5 s (the
+  // bed's first frame) is at mix frame `first`, so mix.wav's first frame is timeline
+  // 0.5 s - first, before the song's start.
+  const json automation = read_json(s.take_dir() + "/over/automation.json");
+  const json& marks = automation["transport"];
+  ASSERT_EQ(marks.size(), 4u) << marks.dump();
+  EXPECT_FALSE(marks[0].value("playing", true));
+  EXPECT_TRUE(marks[1].value("playing", false));
+  EXPECT_EQ(json_int(marks[1], "timeline"), 0);
+  EXPECT_TRUE(marks[2].value("playing", false));
+  EXPECT_EQ(json_int(marks[2], "timeline"), 3 * kRate / 2);
+  EXPECT_EQ(json_int(marks[2], "offset"), second) << "the locate's mark is where mix.wav changes";
+  EXPECT_FALSE(marks[3].value("playing", true));
+  ASSERT_EQ(automation["backing"].size(), 2u) << automation["backing"].dump();
+  EXPECT_EQ(automation["backing"][0].value("name", ""), "bed");
+  EXPECT_EQ(json_int(take["tracks"][0], "timeline_sample", 1), kRate / 2 - first) << take.dump();
+  EXPECT_EQ(json_int(read_json(s.take_dir() + "/over/take.json")["mix"], "timeline_sample", 1),
+            kRate / 2 - first);
+
+  // Its render plays both backing tracks from their files where the take's transport put
+  // them: the same mix, bit for bit, through the play and the locate, the resampled tone too.
+  const RunResult render = run({bin("tl-render"), "--quiet", "--compare", s.take_dir() + "/over"}, 60s);
+  EXPECT_EQ(render.exit_code, 0) << render.out << render.err;
+  EXPECT_NE(render.out.find("2 backing tracks played"), std::string::npos) << render.out;
+  EXPECT_NE(render.out.find("max difference 0 LSB"), std::string::npos) << render.out;
+  std::printf("[ figure ] %s", render.out.c_str());
 
   // Removed: silent from the next block, and gone from the list.
   EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);

@@ -12,6 +12,7 @@
 
 #include "alloc_counter.h"
 #include "mix_engine_rig.h"
+#include "tl/mixer/backing_file.h"
 #include "tl/mixer/backing_track.h"
 #include "tl/mixer/backing_tracks.h"
 
@@ -137,6 +138,38 @@ std::filesystem::path write_sine(const std::string& name, int rate, int frames) 
   sf_writef_float(f, x.data(), frames);
   sf_close(f);
   return path;
+}
+
+//! Frames [from, from + n) of a file read in pieces of `piece` frames, as a read from
+//! `from` goes on (a restart first, as a new play or locate does).
+std::vector<float> read_in_pieces(BackingFile& f, MediaTime from, std::uint32_t n, std::uint32_t piece) {
+  std::vector<float> out(n);
+  f.restart();
+  for (std::uint32_t i = 0; i < n;) {
+    const std::uint32_t got = f.read(from + i, out.data() + i, std::min(piece, n - i));
+    if (got == 0) break;
+    i += got;
+  }
+  return out;
+}
+
+TEST(BackingFile, ReadsOfAnySizeGiveTheSameSamplesSoARenderRepeatsTheLiveReader) {
+  const auto path = write_sine("tl_backing_file_44k.wav", 44100, 44100);
+  BackingFile live("s", 48000), render("s", 48000);
+  ASSERT_TRUE(live.open(path));
+  ASSERT_TRUE(render.open(path));
+  EXPECT_EQ(live.frames(), 48000);
+  // The live reader's 1024-frame chunks and a render's 48-frame blocks (and a 37-frame
+  // one: a block cut short by a change), from the start and from a frame off the grid.
+  for (const MediaTime from : {MediaTime{0}, MediaTime{20001}}) {
+    const auto chunks = read_in_pieces(live, from, 9000, 1024);
+    EXPECT_EQ(read_in_pieces(render, from, 9000, 48), chunks) << "from " << from;
+    EXPECT_EQ(read_in_pieces(render, from, 9000, 37), chunks) << "from " << from;
+    EXPECT_GT(*std::max_element(chunks.begin(), chunks.end()), 0.2f) << "and not silence";
+  }
+  BackingFile many("m", 48000);
+  EXPECT_FALSE(many.open("/nonexistent.wav"));
+  std::filesystem::remove(path);
 }
 
 //! A backing track through the real engine and reader: plays timeline [from, from + n)

@@ -40,7 +40,18 @@ TakeAutomation automation() {
                         .start_sample = 48000,
                         .mix = {.block_frames = 48, .block_origin = 17, .lookahead_frames = 72},
                         .initial = kScene,
-                        .changes = {{.position = 47990, .state = kGain}, {.position = 50000, .state = kBus}}};
+                        .changes = {{.position = 47990, .state = kGain}, {.position = 50000, .state = kBus}},
+                        .transport = {{.position = 1000, .playing = false, .timeline = 0},
+                                      {.position = 60000, .playing = true, .timeline = 96000},
+                                      {.position = 70000, .playing = true, .timeline = 24000},
+                                      {.position = 80000, .playing = false, .timeline = 34000}},
+                        .backing = {{.name = "bed",
+                                     .path = "/songs/bed.wav",
+                                     .node_id = 3,
+                                     .channels = 2,
+                                     .at = 24000,
+                                     .frames = 96000}},
+                        .backing_changed = true};
 }
 
 TEST_F(TakeAutomationTest, ItReadsBackAsItWasWritten) {
@@ -49,6 +60,22 @@ TEST_F(TakeAutomationTest, ItReadsBackAsItWasWritten) {
   const auto back = TakeAutomation::read(dir_);
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(back.value(), a);
+}
+
+TEST(TakeTimeline, ASessionSampleIsOnTheTimelineOnlyWhilePlaying) {
+  const TakeAutomation a = automation();
+  EXPECT_EQ(a.timeline_at(500), std::nullopt) << "before any mark";
+  EXPECT_EQ(a.timeline_at(59999), std::nullopt) << "stopped";
+  EXPECT_EQ(a.timeline_at(60000), 96000);
+  EXPECT_EQ(a.timeline_at(69999), 105999);
+  EXPECT_EQ(a.timeline_at(70000), 24000) << "the locate";
+  EXPECT_EQ(a.timeline_at(80000), std::nullopt);
+  // A take from 48000 is placed by the first play after it: its first sample lies 12000
+  // frames before timeline 96000. Taken while playing, by the timeline then.
+  EXPECT_EQ(a.placement(48000), 84000);
+  EXPECT_EQ(a.placement(75000), 29000);
+  EXPECT_EQ(a.placement(90000), std::nullopt) << "the transport never played after it";
+  EXPECT_EQ(TakeAutomation{}.placement(0), std::nullopt) << "no transport record";
 }
 
 TEST_F(TakeAutomationTest, EachChangeSaysItsMixFrameAndTarget) {

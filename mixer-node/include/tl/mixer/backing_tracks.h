@@ -26,8 +26,10 @@
 #include <vector>
 
 #include "tl/common/result.h"
+#include "tl/mixer/backing_file.h"
 #include "tl/mixer/backing_track.h"
 #include "tl/mixer/node_registry.h"
+#include "tl/mixer/take_automation.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
@@ -56,6 +58,8 @@ class BackingTracks {
   Status remove(const std::string& name);
   //! io: the tracks that play.
   proto::BackingList list() const;
+  //! io: the tracks that play, as a take records them for its render.
+  std::vector<TakeAutomation::Backing> for_take() const;
   //! io: every track reads from timeline `position` under a new generation, which the
   //! play (or locate) command carries.
   std::uint64_t prepare(MediaTime position);
@@ -72,8 +76,6 @@ class BackingTracks {
   void run();
   //! Reader: tops up one track's ring; true when it read anything.
   bool fill(Entry& e);
-  //! Reader: one chunk of frames at the session rate, from the file (resampled when needed).
-  std::uint32_t read_frames(Entry& e, MediaTime file_frame, float* out, std::uint32_t frames);
 
   NodeRegistry& registry_;
   const MixEngine& engine_;

@@ -106,6 +106,26 @@ struct Transport {
   std::uint64_t generation = 0;  //!< which read of the backing tracks plays (see BackingTrack)
   //! The timeline position of play-out position pos.
   MediaTime at(MediaTime pos) const noexcept { return playing ? pos - origin : stopped_at; }
+  //! A Kind::Transport command (what: kTransportPlay, Stop or Stand) applied at the block
+  //! at play-out position pos: the engine's arithmetic, which a take's render repeats.
+  void apply(float what, MediaTime timeline, std::uint64_t read, MediaTime pos) noexcept {
+    if (what == kTransportPlay) {
+      playing = true;
+      origin = pos - timeline;
+    } else {
+      stopped_at = what == kTransportStand ? timeline : at(pos);
+      playing = false;
+    }
+    if (what != kTransportStop) generation = read;
+  }
+  bool operator==(const Transport&) const = default;
+};
+
+//! The transport as a Kind::Transport command left it, from the block at play-out
+//! position `position` on: what a take records of its timeline.
+struct TransportMark {
+  MediaTime position = 0;
+  Transport transport;
 };
 
 //! Personal cue mixes the engine makes at once.
@@ -177,6 +197,11 @@ class MixEngine {
   bool post(const MixCommand& command) noexcept;
   //! io: the next command with an id that the mix thread has applied, oldest first.
   bool next_applied(AppliedChange& out) noexcept { return applied_.try_pop(out); }
+
+  //! io: the next transport change the mix thread applied, oldest first (a full ring of
+  //! kTransportMarks drops the newest).
+  bool next_transport_mark(TransportMark& out) noexcept { return marks_.try_pop(out); }
+  static constexpr std::size_t kTransportMarks = 256;
 
   //! Sets the play-out position of the next block (before the clock starts).
   void start_at(MediaTime position) noexcept;
@@ -335,6 +360,7 @@ class MixEngine {
   MixConfig config_;
   SpscRing<MixCommand> commands_;
   SpscRing<AppliedChange> applied_;
+  SpscRing<TransportMark> marks_;
   std::unique_ptr<Strip[]> strips_;
   std::unique_ptr<NodeMix[]> nodes_;
   std::unique_ptr<float[]> scratch_;            // unpacked packet samples

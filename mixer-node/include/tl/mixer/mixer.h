@@ -62,7 +62,8 @@ class Mixer final : public ControlHandler {
                           const proto::SetLatency& r);
   //! io, every tick: hands the play-out delay to the recorder, logs large moves.
   void follow_latency();
-  //! Hands the applied changes to the recorder with their block positions (tick).
+  //! Hands the applied changes to the recorder with their block positions, and the
+  //! transport's marks (tick).
   void collect_applied_changes();
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   //! tlctl take master: starts mastering a closed take, or says how its job goes.

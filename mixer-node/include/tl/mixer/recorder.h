@@ -77,12 +77,20 @@ class Recorder {
     //! node gets them only if its audio arrives while the take runs, so a node that left
     //! before the take has no track in it (and does not hold up its recovery).
     std::vector<std::uint16_t> nodes;
+    //! The backing tracks that play (their files are read again by a render).
+    std::vector<TakeAutomation::Backing> backing;
   };
   //! Starts a take at the current session position. done runs on the recorder thread.
   void start_take(std::string name, MixSetup mix, StartedFn done);
   //! A parameter change, applied from mix position `position` on (session samples, as
   //! mix.wav places them); state: the target's StripState after it, as JSON. Any thread.
   void note_automation(MediaTime position, std::string state);
+  //! A transport change the engine applied (a play, locate or stop), from mix position
+  //! `position` on. The recorder keeps the latest, so a take starts with the transport in
+  //! force, and records each one while a take runs. Any thread; in the engine's order.
+  void note_transport(TakeAutomation::TransportMark mark);
+  //! A backing track was added or removed: a take running now says so. Any thread.
+  void note_backing_changed();
   //! Stops the take at the current session position. done runs on the recorder
   //! thread once every file is closed and take.json final, except for session-aligned
   //! track files still being written (state "conforming"; see Conformer).
@@ -188,7 +196,8 @@ class Recorder {
   std::atomic<bool> wants_packets_{false};
   std::atomic<MediaTime> take_start_{0};
 
-  std::unique_ptr<Take> take_;  // recorder thread only
+  std::unique_ptr<Take> take_;               // recorder thread only
+  TakeAutomation::TransportMark transport_;  // recorder thread: the latest (stopped at 0 at first)
   FetchFn fetch_;
   //! A closed take's automation.json and take.json, kept until they are on disk.
   struct Unsaved {

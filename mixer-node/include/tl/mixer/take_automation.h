@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,43 @@ struct TakeAutomation {
   };
   //! In the order the mix applied them. A change whose state is not JSON is not written.
   std::vector<Change> changes;
+
+  //! The transport timeline (position 0: the song's start), as the engine moved it: the
+  //! mark in force as the take began (its position may lie before the take), then each
+  //! play, locate and stop, in order. From `position` (session samples, as mix.wav
+  //! places them) on, mix position p is timeline `timeline` + (p - position) while
+  //! playing, and stands at `timeline` while stopped.
+  struct TransportMark {
+    MediaTime position = 0;
+    bool playing = false;
+    MediaTime timeline = 0;
+    bool operator==(const TransportMark&) const = default;
+  };
+  std::vector<TransportMark> transport;
+  //! The timeline position of session sample p; none when the transport did not play then
+  //! (or the take has no transport record: an older tl-mixer's).
+  std::optional<MediaTime> timeline_at(MediaTime p) const;
+  //! Where a track that begins at session sample `first` lies on the timeline: the
+  //! timeline position of its first sample, counted back from the first time the
+  //! transport played at or after it (negative when the take began that much before the
+  //! song's start); none when the transport did not play during the take.
+  std::optional<MediaTime> placement(MediaTime first) const;
+
+  //! The backing tracks that played as the take began (tlctl backing list), where the
+  //! mixer read them: a render plays them from the same files on the same timeline.
+  struct Backing {
+    std::string name;
+    std::string path;
+    std::uint16_t node_id = 0;  //!< its registry slot (the engine sums slots in id order)
+    std::uint32_t channels = 0;
+    MediaTime at = 0;      //!< timeline position of its first frame
+    MediaTime frames = 0;  //!< at the session's rate
+    bool operator==(const Backing&) const = default;
+  };
+  std::vector<Backing> backing;
+  //! A backing track was added or removed while the take ran: its render cannot know when
+  //! the live mix first heard it.
+  bool backing_changed = false;
 
   bool operator==(const TakeAutomation&) const = default;
 

@@ -38,6 +38,9 @@ struct TakeTrack {
   std::uint64_t lost_samples = 0;
   std::uint64_t concealed_samples = 0;
   std::uint64_t clipped_samples = 0;
+  //! The transport-timeline position of the file's first frame (automation.json's
+  //! TakeAutomation::placement); absent when the transport did not play in the take.
+  std::optional<std::int64_t> timeline_sample;
 
   // A node's track only (not written for the mix):
   std::uint64_t recovered_samples = 0;  //!< late, resent, or from the node's spool

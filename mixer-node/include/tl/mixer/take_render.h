@@ -8,7 +8,8 @@
 //! real MixEngine over the tracks on that grid: a node per track owner, its tracks
 //! read as the node's FrameSource at their session positions (24-bit tracks give the
 //! engine the very samples their packets did live; float tracks go in unquantised),
-//! the initial scene and every
+//! the backing tracks that played read again from their files where the take's
+//! transport marks put them (automation.json transport, backing), the initial scene and every
 //! change posted through the engine's command queue before the block it was applied
 //! at. The same code as live, so the render of an unchanged take equals mix.wav to
 //! float rounding, except where the live mix held something the tracks cannot give:
@@ -35,8 +36,9 @@ struct RenderOptions {
   //! live mix found missing (take.json live_concealed) left out, so the engine conceals
   //! them the same way. Implies raw.
   bool as_live = false;
-  //! When set, only the tracks it accepts (node name, channel from 1) are heard; the rest
-  //! play silence through their strips (a stem: part of the take through the whole mix).
+  //! When set, only the tracks it accepts (node or backing track name, channel from 1) are
+  //! heard; the rest play silence through their strips (a stem: part of the take through
+  //! the whole mix).
   std::function<bool(const std::string& node, std::uint32_t channel)> include;
   //! Called about twice a second of work: seconds rendered, seconds in all.
   std::function<void(double done, double total)> progress;
@@ -51,8 +53,14 @@ struct RenderSummary {
   std::size_t changes = 0;   //!< automation changes applied
   std::size_t skipped = 0;   //!< scene or change targets with no track in the take
   //! Whose they were ("bed" for bed/1 and bed/2): nodes that recorded nothing, or backing
-  //! tracks (a take does not hold them yet: the render leaves them out).
+  //! tracks the render could not read.
   std::vector<std::string> skipped_owners;
+  std::size_t backing = 0;  //!< backing tracks played from their files, where the take's transport put them
+  //! Backing tracks of the take whose file cannot be read as it was: "name: why".
+  std::vector<std::string> backing_unreadable;
+  //! A backing track was added or removed during the take (its render cannot know when the
+  //! live mix first heard it).
+  bool backing_changed = false;
   std::size_t moved = 0;      //!< tracks the conform moved or resampled (rendered from the
                               //!< session-aligned tracks, they stand apart from the live mix)
   std::int64_t left_out = 0;  //!< --as-live: input frames left out, as the live mix missed them

@@ -10,6 +10,7 @@
 
 #include <asio.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "tl/mixer/backing_tracks.h"
@@ -21,8 +22,10 @@ namespace tl::mixer {
 
 class TransportControl {
  public:
-  TransportControl(asio::io_context& io, MixEngine& engine, BackingTracks& backing, std::uint32_t rate)
-      : io_(io), engine_(engine), backing_(backing), rate_(rate) {}
+  //! changed: called (io thread) after a backing track was added or removed.
+  TransportControl(asio::io_context& io, MixEngine& engine, BackingTracks& backing, std::uint32_t rate,
+                   std::function<void()> changed)
+      : io_(io), engine_(engine), backing_(backing), rate_(rate), changed_(std::move(changed)) {}
 
   void request(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::TransportRequest& r);
   void backing(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::BackingRequest& r);
@@ -43,6 +46,7 @@ class TransportControl {
   MixEngine& engine_;
   BackingTracks& backing_;
   std::uint32_t rate_;
+  std::function<void()> changed_;
 };
 
 }  // namespace tl::mixer
