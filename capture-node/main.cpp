@@ -3,11 +3,15 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
+#include "tl/capture/calibration.h"
 #include "tl/capture/capture_node.h"
+#include "tl/capture/cue_loop.h"
 #include "tl/capture/device_input.h"
 #include "tl/capture/options.h"
 #include "tl/common/logging.h"
@@ -21,6 +25,33 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_signal(int) {
   g_stop.store(true);
+}
+
+//! --calibrate: measures the round trip, keeps it for the node's name and says so.
+int calibrate(const tl::capture::CaptureOptions& o) {
+  auto frames = tl::capture::calibrate_cue_loop(o.source.loop_ms, o.rate);
+  if (!frames) {
+    std::cerr << "tl-capture: calibration failed: " << frames.error() << "\n";
+    return 1;
+  }
+  char at[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const tl::capture::Calibration c{.node = o.name,
+                                   .sample_rate = o.rate,
+                                   .round_trip_frames = std::llround(*frames),
+                                   .measured = o.source.text,
+                                   .at = at};
+  if (auto saved = tl::capture::write_calibration(o.calibration_file, c); !saved) {
+    std::cerr << "tl-capture: cannot keep the calibration: " << saved.error() << "\n";
+    return 1;
+  }
+  std::printf(
+      "round trip: %lld frames (%.3f ms; measured %.2f) at %u Hz on %s\nkept in %s: tl-capture "
+      "--name %s places its overdubs by it from now on (--round-trip-ms overrides)\n",
+      static_cast<long long>(c.round_trip_frames), static_cast<double>(c.round_trip_frames) * 1000.0 / o.rate,
+      *frames, o.rate, o.source.text.c_str(), o.calibration_file.c_str(), o.name.c_str());
+  return 0;
 }
 
 int run(int argc, char** argv) {
@@ -73,6 +104,15 @@ int run(int argc, char** argv) {
                  "play the personal cue mix the mixer streams back: none, device[:NAME] (an RtAudio output; "
                  "--audio-api), or file:PATH (a stereo WAV of what arrived)")
       ->capture_default_str();
+  app.add_flag("--calibrate", raw.calibrate,
+               "measure the round trip of the interface (its output cabled to its input: --source "
+               "cue-loop:MS), keep it for this --name (--calibration-file) and exit; no --mixer needed");
+  app.add_option("--round-trip-ms", raw.round_trip_ms,
+                 "the interface's round trip (output plus input latency) in ms, instead of the stored "
+                 "calibration: how an overdub is placed on the timeline");
+  app.add_option("--calibration-file", raw.calibration_file,
+                 "where --calibrate keeps the round trip and the node reads it "
+                 "(default $XDG_STATE_HOME/tracklink/calibration/NAME.json)");
   app.add_option("--sim-clock-offset-ms", raw.sim_clock_offset_ms,
                  "SIMULATION (testing only): behave as if this machine's clock were off by this many ms")
       ->capture_default_str();
@@ -98,7 +138,7 @@ int run(int argc, char** argv) {
     std::cout << tl::capture::list_devices() << std::flush;
     return 0;
   }
-  if (raw.mixer.empty() || raw.name.empty()) {
+  if ((raw.mixer.empty() && !raw.calibrate) || raw.name.empty()) {
     std::cerr << "tl-capture: --mixer HOST:PORT and --name NAME are required (see tl-capture --help)\n";
     return 2;
   }
@@ -107,6 +147,7 @@ int run(int argc, char** argv) {
     std::cerr << "tl-capture: " << options.error() << "\n";
     return 2;
   }
+  if (options->calibrate) return calibrate(*options);
   tl::init_logging("tl-capture " + raw.name, raw.log_level);
   auto token = tl::load_token(raw.token_file);
   if (!token) {

@@ -10,6 +10,8 @@
 #include <limits>
 #include <memory>
 
+#include "tl/capture/calibration.h"
+#include "tl/capture/cue_loop.h"
 #include "tl/capture/cue_output.h"
 #include "tl/capture/device_input.h"
 #include "tl/capture/producer.h"
@@ -123,6 +125,30 @@ bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
   return !stop.load();
 }
 
+//! The interface's round trip to place overdubs by, in frames: --round-trip-ms, else the
+//! node's stored calibration at this rate; -1 when there is neither (said once).
+std::int64_t round_trip_frames(const CaptureOptions& options) {
+  if (options.round_trip_frames >= 0) {
+    spdlog::info("round trip: {} frames (--round-trip-ms)", options.round_trip_frames);
+    return options.round_trip_frames;
+  }
+  auto c = read_calibration(options.calibration_file);
+  if (c && c->sample_rate == options.rate) {
+    spdlog::info("round trip: {} frames ({:.3f} ms), calibrated with {} at {} ({})", c->round_trip_frames,
+                 static_cast<double>(c->round_trip_frames) * 1000.0 / options.rate, c->measured, c->at,
+                 options.calibration_file);
+    return c->round_trip_frames;
+  }
+  const bool overdubs =
+      options.cue != CaptureOptions::CueKind::None || options.source.kind == SourceKind::CueLoop;
+  if (!overdubs) return -1;
+  spdlog::warn(
+      "{}: overdubs are placed without the interface's round trip (run tl-capture --calibrate, "
+      "or give --round-trip-ms)",
+      c ? options.calibration_file + " is for " + std::to_string(c->sample_rate) + " Hz" : c.error());
+  return -1;
+}
+
 }  // namespace
 
 Result<Registration> register_node(protocol::ControlClient& client, const CaptureOptions& options,
@@ -145,7 +171,8 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   r->set_source(options.source.text);
   r->set_host(local_host_name());
   r->set_pid(static_cast<std::uint64_t>(::getpid()));
-  r->set_wants_cue(options.cue != CaptureOptions::CueKind::None);
+  r->set_wants_cue(options.cue != CaptureOptions::CueKind::None ||
+                   options.source.kind == SourceKind::CueLoop);
   auto reply = client.call(std::move(request));
   if (!reply) return Error{"mixer refused registration: " + reply.error()};
   if (!reply->has_register_reply()) return Error{"mixer answered registration with an unexpected message"};
@@ -221,6 +248,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   }
   int channels = options.channels;
   std::unique_ptr<GeneratedSource> generated;
+  std::unique_ptr<CueLoop> cue_loop;  // both the source and the cue output
   switch (options.source.kind) {
     case SourceKind::File: {
       auto file = FileSource::open(options.source.path, options.rate,
@@ -247,9 +275,18 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       generated =
           std::make_unique<NoiseSource>(options.level_db, static_cast<std::uint64_t>(::getpid()) * 7919u + 1);
       break;
+    case SourceKind::CueLoop:
+      cue_loop = std::make_unique<CueLoop>(options.source.loop_ms, options.rate, options.frames_per_packet);
+      spdlog::warn(
+          "SIMULATED interface: the cue mix is captured {:g} ms after it plays (testing and demos "
+          "only: --source cue-loop)",
+          options.source.loop_ms);
+      break;
     case SourceKind::Device:
       break;
   }
+  GeneratedSource* source = cue_loop ? cue_loop.get() : generated.get();
+  const std::int64_t round_trip = round_trip_frames(options);
 
   BlockQueue queue(queue_blocks(options.rate, options.frames_per_packet), static_cast<std::size_t>(channels),
                    options.frames_per_packet);
@@ -300,9 +337,10 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     cue_device = d->get();
     cue = std::move(d.value());
   }
-  if (cue) {
-    sender.set_cue_output(cue.get());
-    spdlog::info("cue mix: played on {}", cue->describe());
+  CueOutput* cue_out = cue ? cue.get() : cue_loop.get();
+  if (cue_out != nullptr) {
+    sender.set_cue_output(cue_out);
+    spdlog::info("cue mix: played on {}", cue_out->describe());
   }
   if (!options.spool_dir.empty()) {
     auto spool = Spool::open(SpoolConfig{.dir = options.spool_dir,
@@ -338,7 +376,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
   // thread renders each block when it is due and sends it at once.
   std::unique_ptr<TimerDriver> timer;
   if (!device) {
-    timer = std::make_unique<TimerDriver>(queue, stamper, *generated, options.rate, clock);
+    timer = std::make_unique<TimerDriver>(queue, stamper, *source, options.rate, clock);
     sender.set_source(timer.get());
   }
   // Capturing starts once a mixer answers, or at once when none is up and the spool kept
@@ -454,11 +492,17 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
           r->set_media_drift_ppm(s.drift_ppm + (device ? device->rate_error_ppm() : 0.0));
         }
         r->set_residual_us(static_cast<double>(s.error_ns) / 1e3);
-        if (cue) {
-          r->set_cue_output(cue->describe());
-          r->set_cue_latency_ms(cue->latency_ms());
-          r->set_cue_packets(cue->packets());
-          r->set_cue_underruns(cue->underruns());
+        if (cue_out != nullptr) {
+          r->set_cue_output(cue_out->describe());
+          r->set_cue_latency_ms(cue_out->latency_ms());
+          r->set_cue_packets(cue_out->packets());
+          r->set_cue_underruns(cue_out->underruns());
+          if (cue_out->play_delay() >= 0) r->set_cue_play_delay_frames(cue_out->play_delay());
+          r->set_cue_delay_changes(cue_out->delay_changes());
+        }
+        if (round_trip >= 0) {
+          r->set_round_trip_frames(round_trip);
+          r->set_round_trip_from(options.round_trip_frames >= 0 ? "--round-trip-ms" : "calibration");
         }
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);

@@ -83,9 +83,16 @@ Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate) {
     spec.kind = SourceKind::File;
     if (arg.empty()) return Error{"bad source '" + text + "': expected file:PATH"};
     spec.path = arg;
+  } else if (kind == "cue-loop") {
+    spec.kind = SourceKind::CueLoop;
+    if (!has_arg || !parse_double(arg, spec.loop_ms) || !(spec.loop_ms >= 1.0 && spec.loop_ms <= 1000.0)) {
+      return Error{"bad source '" + text +
+                   "': expected cue-loop:MS, the simulated interface's round trip, 1 to 1000 ms (e.g. 7.3)"};
+    }
   } else {
     return Error{"unknown source '" + text +
-                 "': expected device[:NAME], tone:FREQ, click:PERIOD, pulse:PERIOD, noise or file:PATH"};
+                 "': expected device[:NAME], tone:FREQ, click:PERIOD, pulse:PERIOD, noise, file:PATH or "
+                 "cue-loop:MS"};
   }
   return spec;
 }
@@ -115,9 +122,12 @@ int proto_format(protocol::SampleFormat f) noexcept {
 
 Result<CaptureOptions> validate(const RawOptions& raw) {
   CaptureOptions o;
-  auto mixer = parse_host_port(raw.mixer);
-  if (!mixer) return Error{"--mixer: " + mixer.error()};
-  o.mixer = *mixer;
+  o.calibrate = raw.calibrate;
+  if (!raw.calibrate || !raw.mixer.empty()) {
+    auto mixer = parse_host_port(raw.mixer);
+    if (!mixer) return Error{"--mixer: " + mixer.error()};
+    o.mixer = *mixer;
+  }
   if (!valid_node_name(raw.name)) {
     return Error{"bad --name '" + raw.name + "': use 1-32 characters from A-Z a-z 0-9 _ . -"};
   }
@@ -210,15 +220,45 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
     return Error{"bad --sim-clock-skew-ppm: expected -1000 to 1000 ppm"};
   }
   o.sim_clock_skew_ppm = raw.sim_clock_skew_ppm;
+  if (o.source.kind == SourceKind::CueLoop) {
+    if (o.cue != CaptureOptions::CueKind::None) {
+      return Error{"--source cue-loop plays the cue mix on its own simulated output: leave --cue out"};
+    }
+  }
+  if (raw.calibrate && o.source.kind != SourceKind::CueLoop) {
+    return Error{
+        "--calibrate measures a cable from the output to the input: with --source cue-loop:MS "
+        "(a device's calibration is not built yet: give its round trip with --round-trip-ms)"};
+  }
+  if (raw.round_trip_ms != -1.0) {
+    if (!std::isfinite(raw.round_trip_ms) || raw.round_trip_ms < 0.0 || raw.round_trip_ms > 2000.0) {
+      return Error{"bad --round-trip-ms: expected 0 to 2000 ms (the interface's output plus input latency)"};
+    }
+    o.round_trip_frames = std::llround(raw.round_trip_ms * o.rate / 1000.0);
+  }
+  o.calibration_file = raw.calibration_file.empty() ? default_calibration_file(o.name) : raw.calibration_file;
   return o;
 }
 
-std::string default_spool_dir(const std::string& name) {
+namespace {
+//! $XDG_STATE_HOME/tracklink/WHAT, else $HOME/.local/state/tracklink/WHAT, else empty.
+std::string state_dir(const std::string& what) {
   const char* state = std::getenv("XDG_STATE_HOME");
-  if (state != nullptr && *state == '/') return std::string(state) + "/tracklink/spool/" + name;
+  if (state != nullptr && *state == '/') return std::string(state) + "/tracklink/" + what;
   const char* home = std::getenv("HOME");
-  if (home != nullptr && *home == '/') return std::string(home) + "/.local/state/tracklink/spool/" + name;
-  return "tracklink-spool/" + name;
+  if (home != nullptr && *home == '/') return std::string(home) + "/.local/state/tracklink/" + what;
+  return {};
+}
+}  // namespace
+
+std::string default_spool_dir(const std::string& name) {
+  const std::string dir = state_dir("spool");
+  return (dir.empty() ? "tracklink-spool" : dir) + "/" + name;
+}
+
+std::string default_calibration_file(const std::string& name) {
+  const std::string dir = state_dir("calibration");
+  return (dir.empty() ? "tracklink-calibration" : dir) + "/" + name + ".json";
 }
 
 Result<std::pair<std::uint64_t, double>> parse_spool_max(const std::string& text) {

@@ -125,6 +125,42 @@ TEST(CaptureOptions, CueOutputIsNoneADeviceOrAFile) {
   }
 }
 
+TEST(CaptureOptions, ACueLoopPlaysItsOwnCueAndOnlyItIsCalibrated) {
+  RawOptions r = good();
+  r.source = "cue-loop:7.3";
+  auto o = validate(r);
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o->source.kind, SourceKind::CueLoop);
+  EXPECT_DOUBLE_EQ(o->source.loop_ms, 7.3);
+  EXPECT_EQ(o->round_trip_frames, -1) << "none given: the stored calibration";
+  EXPECT_NE(o->calibration_file.find("room-a.json"), std::string::npos) << o->calibration_file;
+  for (const char* bad : {"cue-loop", "cue-loop:0.5", "cue-loop:1001", "cue-loop:x"}) {
+    r.source = bad;
+    EXPECT_FALSE(validate(r)) << bad;
+  }
+  r.source = "cue-loop:7.3";
+  r.cue = "file:/tmp/c.wav";
+  ASSERT_FALSE(validate(r));
+  EXPECT_NE(validate(r).error().find("leave --cue out"), std::string::npos);
+  r.cue = "none";
+  // --calibrate needs no mixer, and only a cable to measure.
+  r.calibrate = true;
+  r.mixer.clear();
+  ASSERT_TRUE(validate(r)) << validate(r).error();
+  r.source = "tone:440";
+  ASSERT_FALSE(validate(r));
+  EXPECT_NE(validate(r).error().find("--round-trip-ms"), std::string::npos) << validate(r).error();
+  // --round-trip-ms in frames at the rate; out of range is refused.
+  r = good();
+  r.round_trip_ms = 7.3;
+  EXPECT_EQ(validate(r)->round_trip_frames, 350);
+  for (const double bad : {-0.5, 2000.5}) {
+    r.round_trip_ms = bad;
+    ASSERT_FALSE(validate(r)) << bad;
+    EXPECT_NE(validate(r).error().find("--round-trip-ms"), std::string::npos);
+  }
+}
+
 TEST(CaptureOptions, NamesAllowTheDocumentedCharacters) {
   EXPECT_TRUE(valid_node_name("Room_A.1-b"));
   EXPECT_TRUE(valid_node_name(std::string(32, 'x')));

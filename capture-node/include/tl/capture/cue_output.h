@@ -42,6 +42,11 @@ class CueOutput {
   double latency_ms() const noexcept { return latency_ms_.load(std::memory_order_relaxed); }
   std::uint64_t packets() const noexcept { return packets_.load(std::memory_order_relaxed); }
   std::uint64_t underruns() const noexcept { return underruns_.load(std::memory_order_relaxed); }
+  //! Any thread: cue frame P plays at the node's media time P + this, to the sample; -1
+  //! when the output cannot say so exactly (a device's queue follows arrivals).
+  virtual MediaTime play_delay() const noexcept { return -1; }
+  //! Any thread: how often play_delay() changed after it was first chosen.
+  virtual std::uint64_t delay_changes() const noexcept { return 0; }
 
  protected:
   explicit CueOutput(std::string describe, std::uint32_t rate)

@@ -12,7 +12,7 @@
 
 namespace tl::capture {
 
-enum class SourceKind { Device, Tone, Click, Noise, File };
+enum class SourceKind { Device, Tone, Click, Noise, File, CueLoop };
 
 //! A parsed --source SPEC.
 struct SourceSpec {
@@ -22,10 +22,12 @@ struct SourceSpec {
   std::int64_t click_period = 0;  // click:PERIOD or pulse:PERIOD, in samples at the session rate
   bool pulse = false;             // pulse:PERIOD: band-limited pulses between samples
   std::string path;               // file:PATH
+  double loop_ms = 0.0;           // cue-loop:MS (SIMULATION): the simulated interface's round trip
   std::string text;               // the spec as given, for display at the mixer
 };
 
-//! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), pulse:PERIOD, noise, file:PATH.
+//! Parses device[:NAME], tone:FREQ, click:PERIOD (1s, 500ms, 4800), pulse:PERIOD, noise, file:PATH,
+//! cue-loop:MS (1-1000 ms).
 //! PERIOD in seconds or milliseconds is converted at rate.
 Result<SourceSpec> parse_source(const std::string& text, std::uint32_t rate);
 
@@ -55,6 +57,9 @@ struct RawOptions {
   std::string cue = "none";        // --cue none | device[:NAME] | file:PATH
   double sim_clock_offset_ms = 0;  // SIMULATION: --sim-clock-offset-ms
   double sim_clock_skew_ppm = 0;   // SIMULATION: --sim-clock-skew-ppm
+  bool calibrate = false;          // --calibrate: measure the round trip and exit
+  double round_trip_ms = -1.0;     // --round-trip-ms (-1: not given)
+  std::string calibration_file;    // --calibration-file, empty: the default
 };
 
 //! Validated options, ready to wire the node.
@@ -85,6 +90,11 @@ struct CaptureOptions {
   bool realtime = true;            // real-time priority for the timer and sender threads, locked memory
   double sim_clock_offset_ms = 0;  // SIMULATION only (see sim_clock.h)
   double sim_clock_skew_ppm = 0;   // SIMULATION only
+  //! --calibrate: measure the interface's round trip, store it and exit (no mixer needed).
+  bool calibrate = false;
+  //! --round-trip-ms as frames at the rate (-1: not given: the stored calibration, if any).
+  std::int64_t round_trip_frames = -1;
+  std::string calibration_file;  //!< where the node's calibration is kept
 };
 
 //! Checks every option; the error says which one is wrong and what is allowed.
@@ -98,6 +108,10 @@ using protocol::valid_node_name;
 //! The spool folder when --spool-dir is not given: $XDG_STATE_HOME/tracklink/spool/NAME,
 //! else $HOME/.local/state/tracklink/spool/NAME, else ./tracklink-spool/NAME.
 std::string default_spool_dir(const std::string& name);
+
+//! The calibration file when --calibration-file is not given:
+//! $XDG_STATE_HOME/tracklink/calibration/NAME.json (else under $HOME/.local/state, else ./).
+std::string default_calibration_file(const std::string& name);
 
 //! Parses --spool-max: a duration (90s, 30m, 2h; a bare number is seconds) or a size
 //! (500K, 200M, 4G). Exactly one of the two results is non-zero.
