@@ -156,9 +156,10 @@ Result<tl::proto::SetCue> parse_cue_args(const std::vector<std::string>& words) 
   const std::string verb = words.empty() ? "show" : words[0];
   const auto level = [&](const std::string& text) -> Status {
     constexpr protocol::Range levels = protocol::kCueLevelDb;
-    auto v = signed_number(text);
+    // "off": the lowest level, which is silence (a cabled or open-mic node's own input).
+    auto v = text == "off" ? Result<float>(static_cast<float>(levels.lo)) : signed_number(text);
     if (!v || !levels.contains(v.value())) {
-      return Error{fmt::format("bad cue level '{}': {} (off) to {:+} dB", text, levels.lo, levels.hi)};
+      return Error{fmt::format("bad cue level '{}': off ({}) to {:+} dB", text, levels.lo, levels.hi)};
     }
     r.set_level_db(v.value());
     return Status::success();

@@ -180,6 +180,7 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
                        static_cast<unsigned long long>(n.cue_packets()),
                        static_cast<unsigned long long>(n.cue_underruns())));
     }
+    if (n.has_cue_play_delay_ms() || n.has_round_trip_ms()) t.note("    " + format_placement(n));
     if (n.format() == tl::proto::FORMAT_OPUS) {
       t.note(
           fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "
@@ -192,6 +193,24 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
     for (const auto& ch : n.channel_info()) t.note("    " + format_channel(n.name(), ch));
   }
   return t.str();
+}
+
+std::string format_placement(const tl::proto::NodeInfo& n) {
+  if (n.has_cue_play_delay_ms() && n.has_round_trip_ms()) {
+    return fmt(
+        "overdubs placed back %.2f ms: the cue plays %.2f ms after its mix position, round trip %.2f ms "
+        "(%s)%s",
+        n.cue_play_delay_ms() + n.round_trip_ms(), n.cue_play_delay_ms(), n.round_trip_ms(),
+        n.round_trip_from().c_str(),
+        n.cue_delay_changes() != 0 ? fmt("; the cue's delay grew %llu time(s)",
+                                         static_cast<unsigned long long>(n.cue_delay_changes()))
+                                         .c_str()
+                                   : "");
+  }
+  return n.has_round_trip_ms()
+             ? fmt("overdubs not placed back: its cue output cannot say when it plays (round trip %.2f ms)",
+                   n.round_trip_ms())
+             : "overdubs not placed back: no round trip (tl-capture --calibrate, or --round-trip-ms)";
 }
 
 std::string format_record_started(const tl::proto::RecordStarted& r) {
@@ -212,12 +231,16 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
   out += fmt("duration: %.3f s (%llu frames from sample %lld)\n", r.seconds(),
              static_cast<unsigned long long>(r.frames()), static_cast<long long>(r.start_sample()));
   if (!r.state().empty()) out += "state: " + r.state() + "\n";
-  if (r.tracks_size() != 0 && r.tracks(0).has_timeline_sample()) {
-    const std::int64_t at = r.tracks(0).timeline_sample();
-    out.append("timeline: its files start at ");
-    if (at < 0) out.append("-");  // the take began before the song's start
-    out.append(format_position(at < 0 ? -at : at, static_cast<std::uint32_t>(take_rate(r))));
-    out.append(" (song sample " + std::to_string(at) + ")\n");
+  const auto rate = static_cast<std::uint32_t>(take_rate(r));
+  const auto song_position = [rate](std::int64_t at) {
+    std::string text = at < 0 ? "-" : "";  // a take that began before the song's start
+    text.append(format_position(at < 0 ? -at : at, rate));
+    return text;
+  };
+  for (const auto& tr : r.tracks()) {
+    if (tr.file() != "mix.wav" || !tr.has_timeline_sample()) continue;
+    out.append("timeline: mix.wav starts at " + song_position(tr.timeline_sample()) + " (song sample " +
+               std::to_string(tr.timeline_sample()) + ")\n");
   }
   if (r.tracks_conforming() != 0) {
     out +=
@@ -243,6 +266,11 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
     if (tr.recovered_samples() != 0)
       out.insert(out.size() - 1,
                  fmt("  recovered %llu", static_cast<unsigned long long>(tr.recovered_samples())));
+    if (tr.has_compensation_samples() && tr.has_timeline_sample()) {
+      out.insert(out.size() - 1, "  at " + song_position(tr.timeline_sample()) +
+                                     fmt(" (placed back %.2f ms)",
+                                         static_cast<double>(tr.compensation_samples()) * 1000.0 / rate));
+    }
     if (tr.lost_samples() != 0) {
       out += fmt("    %zu range(s) missing: %s\n", static_cast<std::size_t>(tr.missing_size()),
                  tr.missing_reason().empty() ? "unknown reason" : tr.missing_reason().c_str());

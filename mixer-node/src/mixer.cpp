@@ -346,6 +346,13 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
         recorder_.note_anchor(s->node->id, req.node_report().anchor_media_ts(),
                               req.node_report().anchor_session_pos());
       }
+      recorder_.note_compensation(
+          s->node->id, NodeCompensation{.play_delay = req.node_report().has_cue_play_delay_frames()
+                                                          ? req.node_report().cue_play_delay_frames()
+                                                          : -1,
+                                        .round_trip = req.node_report().has_round_trip_frames()
+                                                          ? req.node_report().round_trip_frames()
+                                                          : -1});
       return;  // a notification: no reply
     case proto::Envelope::kAudioData:
       if (s->node == nullptr) {

@@ -64,6 +64,13 @@ void NodeStatus::fill(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_cue_latency_ms(slot.report.cue_latency_ms());
   n.set_cue_packets(slot.report.cue_packets());
   n.set_cue_underruns(slot.report.cue_underruns());
+  const double ms_per_frame = 1000.0 / std::max<std::uint32_t>(slot.sample_rate, 1);
+  if (slot.report.has_cue_play_delay_frames())
+    n.set_cue_play_delay_ms(static_cast<double>(slot.report.cue_play_delay_frames()) * ms_per_frame);
+  if (slot.report.has_round_trip_frames())
+    n.set_round_trip_ms(static_cast<double>(slot.report.round_trip_frames()) * ms_per_frame);
+  n.set_round_trip_from(slot.report.round_trip_from());
+  n.set_cue_delay_changes(slot.report.cue_delay_changes());
   n.set_held_max_ms(slot.report.held_max_ms());
   n.set_held_max_at(slot.report.held_max_at());
   *n.mutable_long_holds() = slot.report.long_holds();

@@ -121,6 +121,15 @@ void Recorder::note_anchor(std::uint16_t node_id, MediaTime media_ts, double ses
   });
 }
 
+void Recorder::note_compensation(std::uint16_t node_id, NodeCompensation c) {
+  if (node_id == 0 || node_id > kMaxNodes) return;
+  post([this, node_id, c] {
+    if (compensation_[node_id] == c) return;
+    compensation_[node_id] = c;
+    if (take_ && !take_->recovered && take_->stop == INT64_MAX) take_->compensation_changed[node_id] = true;
+  });
+}
+
 void Recorder::note_timeline_start(std::uint16_t node_id, MediaTime media_ts) {
   if (node_id == 0 || node_id > kMaxNodes) return;
   post([this, node_id, media_ts] {
@@ -232,6 +241,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
                                     .initial = std::move(setup.scene),
                                     .transport = {transport_},
                                     .backing = std::move(setup.backing)};
+  take->compensation = compensation_;
   take_ = std::move(take);
   for (const std::uint16_t id : setup.nodes) {
     if (const NodeSlot* slot = registry_.by_id(id))

@@ -174,10 +174,22 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
     mix.concealed.push_back({.from = take.start + from, .frames = to - from});
   }
   manifest.mix = std::move(mix);
-  // Where the take lies on the transport timeline: every file starts at the take's start.
-  const std::optional<MediaTime> timeline = take.automation.placement(take.start);
-  for (TakeTrack& t : manifest.tracks) t.timeline_sample = timeline;
-  manifest.mix->timeline_sample = timeline;
+  // Where each file lies on the transport timeline. Every file starts at the take's start;
+  // a node's audio at media time m was played against mix position m - compensation, and
+  // the conform moved its file by moved_samples from where its stamps put it.
+  if (const std::optional<MediaTime> timeline = take.automation.placement(take.start)) {
+    manifest.mix->timeline_sample = timeline;
+    for (TakeTrack& t : manifest.tracks) {
+      double at = static_cast<double>(*timeline);
+      if (t.conform) at -= t.conform->moved_samples;
+      if (t.node_id != 0 && take.compensation[t.node_id].known()) {
+        t.compensation_samples = take.compensation[t.node_id].frames();
+        t.compensation_changed = take.compensation_changed[t.node_id];
+        at -= static_cast<double>(*t.compensation_samples);
+      }
+      t.timeline_sample = std::llround(at);
+    }
+  }
   return manifest;
 }
 

@@ -47,6 +47,8 @@ json track_json(const TakeTrack& t, bool is_mix) {
     if (!t.live_concealed->complete) j["live_concealed_complete"] = false;
   }
   if (t.timeline_sample) j["timeline_sample"] = *t.timeline_sample;
+  if (t.compensation_samples) j["compensation_samples"] = *t.compensation_samples;
+  if (t.compensation_changed) j["compensation_changed"] = true;
   if (t.node_id != 0) j["node_id"] = t.node_id;
   if (!t.live_codec.empty()) j["live_codec"] = t.live_codec;
   if (t.conform) {
@@ -125,6 +127,12 @@ TakeTrack read_track(JsonFields& f) {
     f.get("timeline_sample", at);
     t.timeline_sample = at;
   }
+  if (f.has("compensation_samples")) {
+    std::int64_t c = 0;
+    f.get("compensation_samples", c);
+    t.compensation_samples = c;
+  }
+  f.get("compensation_changed", t.compensation_changed);
   if (f.has("live_concealed")) {
     TakeTrack::LiveConcealed lc;
     read_ranges(f, "live_concealed", lc.runs);

@@ -30,6 +30,7 @@ void summarise(const TakeTrack& t, proto::TrackSummary& s) {
   }
   s.set_missing_reason(t.missing_reason);
   if (t.timeline_sample) s.set_timeline_sample(*t.timeline_sample);
+  if (t.compensation_samples) s.set_compensation_samples(*t.compensation_samples);
 }
 
 //! A take the mixer did not close (it was killed, or the machine went down): what

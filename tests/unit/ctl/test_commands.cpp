@@ -55,6 +55,9 @@ TEST(CommandLine, CueCommandsAndTheirLevels) {
   inv = must_parse({"cue", "singer", "level", "drums", "+4.5"});
   EXPECT_EQ(inv.cue.source(), "drums");
   EXPECT_FLOAT_EQ(inv.cue.level_db(), 4.5f);
+  inv = must_parse({"cue", "singer", "me", "off"});  // a cabled node's own input out of its cue
+  EXPECT_EQ(inv.cue.action(), tl::proto::SetCue::LEVEL);
+  EXPECT_FLOAT_EQ(inv.cue.level_db(), -60.0f);
   EXPECT_EQ(must_parse({"cue", "singer"}).cue.action(), tl::proto::SetCue::SHOW);
   EXPECT_EQ(must_parse({"cue", "singer", "off"}).cue.action(), tl::proto::SetCue::OFF);
   inv = must_parse({"cue", "singer", "limit", "-3"});

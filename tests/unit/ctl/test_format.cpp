@@ -226,6 +226,18 @@ TEST(FormatRecord, StopPrintsTakePathDurationThenOneLinePerTrack) {
   EXPECT_EQ(lines[3].find("lost"), lines[5].find("lost")) << "aligned columns";
 }
 
+TEST(FormatRecord, AnOverdubSaysWhereTheTakeAndEachPlacedTrackLieOnTheSong) {
+  tl::proto::RecordStopped r = stopped_take();
+  r.mutable_tracks(1)->set_timeline_sample(-60000);  // mix.wav: 1.25 s before the song
+  r.mutable_tracks(0)->set_timeline_sample(190564);  // the node's, moved back
+  r.mutable_tracks(0)->set_compensation_samples(1789);
+  const auto lines = lines_of(format_record_stopped(r));
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[3], "timeline: mix.wav starts at -0:01.250 (song sample -60000)");
+  EXPECT_NE(lines[4].find("recovered 480  at 0:03.970 (placed back 37.27 ms)"), std::string::npos)
+      << lines[4];
+}
+
 TEST(FormatMasterTake, EachStateSaysWhatTheOperatorNeeds) {
   tl::proto::MasterTakeState s;
   s.set_take_name("t1");

@@ -52,6 +52,8 @@ std::string format_master_progress(const tl::proto::MasterTakeState& s);
 std::string format_status(const tl::proto::MixerStatus& s);
 //! "needs 12.3 ms (99% of packets), mix delay 13.1 ms[, own range 5.0 - 40.0 ms]".
 std::string format_node_latency(const tl::proto::NodeInfo& n);
+//! How a node's overdubs are placed on the transport timeline (tlctl nodes -v).
+std::string format_placement(const tl::proto::NodeInfo& n);
 //! The answer to `tlctl latency NODE ...`.
 std::string format_latency_state(const tl::proto::LatencyState& s);
 std::string format_cue_state(const tl::proto::CueState& s);

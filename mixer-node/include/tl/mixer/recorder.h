@@ -119,6 +119,10 @@ class Recorder {
   //! far behind the session clock, and waits this long for the mix when a take stops.
   void set_latency(MediaTime frames) noexcept { latency_.store(frames, std::memory_order_relaxed); }
 
+  //! How a node's overdubs are placed (its NodeReport; any thread): kept for the takes
+  //! that start later, and noted as a change by one that runs.
+  void note_compensation(std::uint16_t node_id, NodeCompensation c);
+
   //! Where a node's current timeline began (any thread): audio from there on is
   //! expected on its tracks, so a lost first packet is a gap to backfill.
   void note_timeline_start(std::uint16_t node_id, MediaTime media_ts);
@@ -198,6 +202,7 @@ class Recorder {
 
   std::unique_ptr<Take> take_;               // recorder thread only
   TakeAutomation::TransportMark transport_;  // recorder thread: the latest (stopped at 0 at first)
+  std::array<NodeCompensation, kMaxNodes + 1> compensation_{};  // recorder thread: the latest per node
   FetchFn fetch_;
   //! A closed take's automation.json and take.json, kept until they are on disk.
   struct Unsaved {

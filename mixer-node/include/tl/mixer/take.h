@@ -81,6 +81,10 @@ struct Take {
 
   // The mix as the take began and every change after it.
   TakeAutomation automation;
+  // Per node: how its overdubs are placed (NodeReport: cue play delay + round trip), as
+  // the take began, and whether it changed during it.
+  std::array<NodeCompensation, kMaxNodes + 1> compensation{};
+  std::array<bool, kMaxNodes + 1> compensation_changed{};
 
   //! Opens the tracks of a node that has none yet (a file per channel, or the ones of a
   //! resumed take waiting for it); a file that cannot be opened is logged and left out.

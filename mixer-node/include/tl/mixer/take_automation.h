@@ -20,6 +20,16 @@
 
 namespace tl::mixer {
 
+//! How a node's audio is placed on the transport timeline: its audio at media time m was
+//! played against mix position m - play_delay - round_trip (NodeReport). -1: not known.
+struct NodeCompensation {
+  MediaTime play_delay = -1;
+  MediaTime round_trip = -1;
+  bool known() const noexcept { return play_delay >= 0 && round_trip >= 0; }
+  MediaTime frames() const noexcept { return play_delay + round_trip; }
+  bool operator==(const NodeCompensation&) const = default;
+};
+
 struct TakeAutomation {
   std::string take;
   std::uint32_t sample_rate = 0;

@@ -41,6 +41,10 @@ struct TakeTrack {
   //! The transport-timeline position of the file's first frame (automation.json's
   //! TakeAutomation::placement); absent when the transport did not play in the take.
   std::optional<std::int64_t> timeline_sample;
+  //! A node's track: the frames its placement was moved back by (what the performer heard
+  //! the cue after, and the interface's round trip); absent when the node could not say.
+  std::optional<std::int64_t> compensation_samples;
+  bool compensation_changed = false;  //!< it changed during the take (written when true)
 
   // A node's track only (not written for the mix):
   std::uint64_t recovered_samples = 0;  //!< late, resent, or from the node's spool
