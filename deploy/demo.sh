@@ -3,7 +3,9 @@
 # starts a mixer and two capture nodes on loopback, records a take of about
 # 10 s and prints where the files are with a summary line per track; then shows
 # one node's personal cue mix and mixes the take again offline (tl-render --as-live,
-# checked against mix.wav to the LSB) and masters the mix for streaming (tl-master).
+# checked against mix.wav to the LSB) and masters the mix for streaming (tl-master);
+# then records an overdub: a singer on a simulated interface hears the take's mix as a
+# backing track and lands on the song's timeline (placed back by what they heard).
 #
 #   deploy/demo.sh [--seconds N] [--out DIR]
 set -euo pipefail
@@ -98,4 +100,33 @@ echo
 echo "== the same, asked of the mixer from the operator's terminal (tlctl take master, for the CD)"
 ctl take master "$(basename "$take")" --preset cd || echo "(the mixer could not master the take; see above)"
 echo
-echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav and master.png (its loudness over time), master/cd.wav, take.json, automation.json)."
+echo "== an overdub: a singer hears the take's mix as a backing track (a simulated interface, 7.3 ms round trip)"
+ctl backing add "$take/mix.wav" --name band >/dev/null
+"$bin/tl-capture" --name singer --source cue-loop:7.3 --calibrate --calibration-file "$work/singer.json"
+"$bin/tl-capture" --mixer "$mixer" --name singer --source cue-loop:7.3 --calibration-file "$work/singer.json" \
+  --token-file "$work/token" --spool-dir "$work/spool-singer" 2> "$work/singer.log" &
+pids+=($!)
+placed=""
+for _ in $(seq 1 100); do
+  placed=$(ctl nodes -v 2>/dev/null | grep "overdubs placed back" || true)
+  [ -n "$placed" ] && break
+  sleep 0.2
+done
+echo "singer:${placed:-  (no placement reported; see $work/singer.log)}"
+ctl cue singer me off >/dev/null  # the cable would feed the singer's own input back
+ctl locate 0:01 >/dev/null
+ctl record start --take "overdub-$(date +%Y%m%d-%H%M%S)" >/dev/null
+ctl play >/dev/null
+sleep 4
+ctl stop >/dev/null
+overdub=$(ctl record stop)
+echo "$overdub"
+dub=$(printf '%s\n' "$overdub" | sed -n 's/^path: //p' | head -n 1)
+for _ in $(seq 1 600); do
+  grep -qs '"state": "conforming"' "$dub/take.json" || break
+  sleep 0.1
+done
+echo "== the overdub take mixed again offline, the backing played from its file where the transport had it"
+"$bin/tl-render" "$dub" --as-live --compare --quiet || echo "(the render differs from mix.wav; see above)"
+echo
+echo "Files are in $out (one WAV per input channel, mix.wav, mix-render.wav, master.wav and master.png (its loudness over time), master/cd.wav, take.json, automation.json; the overdub in overdub-*/)."

@@ -160,6 +160,72 @@ TEST(Programs, TheReadmeQuickTourRunsAsWritten) {
   EXPECT_GT(ran, 10u);
 }
 
+TEST(Programs, TheReadmeOverdubSessionRunsAsWritten) {
+  const auto blocks = readme_blocks("### An overdub session", "sh");
+  ASSERT_FALSE(blocks.empty()) << "README.md has no ```sh block under '### An overdub session'";
+  Session s("readme_overdub");
+  s.start_mixer();
+  // The node's calibration stays with the test, not in the user's state folder.
+  const std::string calibration = s.dir() + "/calibration.json";
+  std::string stopped;
+  std::size_t ran = 0;
+  for (const std::string& line : blocks.front()) {
+    if (line.rfind("build/bin/", 0) != 0) continue;
+    SCOPED_TRACE(line);
+    const std::vector<std::string> w = words(line);
+    const std::string program = w.front().substr(std::string("build/bin/").size());
+    if (program == "tl-mixer") continue;  // the session's mixer, on a free port
+    if (program == "tl-capture" && option_value(w, "--mixer").empty()) {
+      std::vector<std::string> argv = {bin("tl-capture")};
+      argv.insert(argv.end(), w.begin() + 1, w.end());
+      argv.insert(argv.end(), {"--calibration-file", calibration});
+      const RunResult r = run(argv, 60s);
+      EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+      EXPECT_NE(r.out.find("round trip: 350 frames"), std::string::npos) << r.out;
+      ++ran;
+      continue;
+    }
+    if (program == "tl-capture") {
+      s.start_capture(option_value(w, "--name"), option_value(w, "--source"), {"--calibration-file", calibration});
+      ASSERT_TRUE(s.wait_node_state(option_value(w, "--name"), "streaming")) << s.logs();
+      // It says how it is placed once its cue has settled.
+      ASSERT_TRUE(wait_until([&] { return s.tlctl({"nodes", "-v"}).out.find("overdubs placed back") !=
+                                          std::string::npos; },
+                             20s))
+          << s.logs();
+      ++ran;
+      continue;
+    }
+    ASSERT_EQ(program, "tlctl") << "a program the walkthrough test does not know";
+    std::vector<std::string> args;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      if (w[i] == "--mixer") {
+        ++i;  // the session's mixer instead
+        continue;
+      }
+      args.push_back(w[i].ends_with(".wav") ? s.dir() + "/" + w[i] : w[i]);
+    }
+    if (args.size() > 2 && args[0] == "backing" && args[1] == "add") {
+      // The song: 8 s of clicks, mono.
+      std::vector<std::int32_t> clicks(8 * 48000, 0);
+      for (std::size_t f = 6000; f < clicks.size(); f += 12000) clicks[f] = 0x20000000;
+      ASSERT_TRUE(write_wav(args[2], 48000, 1, SF_FORMAT_PCM_24, clicks));
+    }
+    s.wait_session(args == std::vector<std::string>{"stop"} ? 2.0 : 0.3);  // an operator's pace
+    const RunResult r = s.tlctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    if (args.size() == 2 && args[0] == "nodes") {
+      EXPECT_NE(r.out.find("overdubs placed back"), std::string::npos) << r.out;
+    }
+    if (args.size() == 2 && args[0] == "record" && args[1] == "stop") stopped = r.out;
+    ++ran;
+  }
+  // The take is placed on the song: its node's track with what it was moved back by.
+  EXPECT_NE(stopped.find("timeline: mix.wav starts at"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.find("placed back"), std::string::npos) << stopped;
+  EXPECT_GE(ran, 10u);
+}
+
 //! n seconds of a song-like stereo signal (a bass line, noise, hits) at a level.
 std::vector<std::int32_t> song(double seconds, double level, unsigned seed) {
   const int rate = 48000;
