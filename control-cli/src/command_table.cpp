@@ -204,6 +204,20 @@ Status check_cue(Invocation& inv, const RawValues& raw) {
   return Status::success();
 }
 
+Status check_tempo(Invocation& inv, const RawValues& raw) {
+  auto tempo = parse_tempo(raw.words);
+  if (!tempo) return Error{tempo.error()};
+  inv.tempo = tempo.value();
+  return Status::success();
+}
+
+Status check_click(Invocation& inv, const RawValues& raw) {
+  auto click = parse_click(raw.words);
+  if (!click) return Error{click.error()};
+  inv.click = click.value();
+  return Status::success();
+}
+
 // ---- the table
 
 const Arg kChannelArg{"target", "NODE/CHANNEL", Slot::Channel, true};
@@ -498,6 +512,25 @@ const std::vector<CommandSpec>& table() {
                      auto& e) { transport_request(inv, e, tl::proto::TransportRequest::STATUS); },
        .reply = Envelope::kTransportState,
        .render = show_transport},
+      {.command = Command::Tempo,
+       .name = "tempo",
+       .help = "the song's tempo: BPM (20-400) and beats a bar (1-16, default 4); bar.beat positions (5.1) "
+               "and the click follow it; beat 1 of bar 1 is timeline 0",
+       .args = {{"args", "BPM [BEATS]", Slot::Words, true}},
+       .check = check_tempo,
+       .request = [](const auto& inv, auto& e) { *e.mutable_tempo() = inv.tempo; },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
+      {.command = Command::Click,
+       .name = "click",
+       .help = "a metronome in every cue mix on the beats of the timeline while the transport plays, never "
+               "in the main mix or a take: on | off | level DB (-60 to 0 dBFS, its peak; turns it on)",
+       .args = {{"args", "on, off, level DB; nothing: how it stands", Slot::Words}},
+       .check = check_click,
+       .request = [](const auto& inv, auto& e) { *e.mutable_click() = inv.click; },
+       .reply = Envelope::kTransportState,
+       .render = show_transport,
+       .negative_words = true},
       {.command = Command::BackingAdd,
        .group = "backing",
        .name = "add",

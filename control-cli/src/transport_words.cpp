@@ -9,7 +9,8 @@
 namespace tl::ctl {
 namespace {
 
-constexpr std::string_view kForms = "samples (96000), seconds (2.5s) or minutes:seconds (1:30, 0:02.250)";
+constexpr std::string_view kForms =
+    "samples (96000), seconds (2.5s), minutes:seconds (1:30, 0:02.250) or bar.beat (5.1, at the tempo)";
 
 //! A whole non-negative number of the whole text.
 bool whole(std::string_view t, std::int64_t& out) {
@@ -43,6 +44,18 @@ Result<tl::proto::TimelinePosition> parse_position(std::string_view text) {
     p.set_seconds(seconds);
     return p;
   }
+  if (const auto dot = text.find('.');
+      dot != std::string_view::npos && text.find(':') == std::string_view::npos) {
+    std::int64_t bar = 0, beat = 0;
+    if (whole(text.substr(0, dot), bar) && whole(text.substr(dot + 1), beat) && bar >= 1 && beat >= 1 &&
+        bar <= 1'000'000 && beat <= 16) {
+      p.set_in_bars(true);
+      p.set_bar(static_cast<std::uint32_t>(bar));
+      p.set_beat(static_cast<std::uint32_t>(beat));
+      return p;
+    }
+    return bad(text.starts_with('-') ? "the timeline starts at 0" : "bars and beats count from 1 (1.1)");
+  }
   if (text.find(':') == std::string_view::npos) {
     return bad(text.starts_with('-') ? "the timeline starts at 0" : "not a position");
   }
@@ -70,6 +83,48 @@ Result<tl::proto::TimelinePosition> parse_position(std::string_view text) {
   return p;
 }
 
+Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& words) {
+  const std::string usage = "expected tempo BPM [BEATS]: 20-400 beats a minute, 1-16 beats a bar (4)";
+  if (words.empty() || words.size() > 2) return Error{usage};
+  tl::proto::TempoRequest r;
+  double bpm = 0.0;
+  if (!decimal(words[0], bpm) || bpm < 20.0 || bpm > 400.0)
+    return Error{"bad tempo '" + words[0] + "': " + usage};
+  r.set_bpm(bpm);
+  std::int64_t beats = 4;
+  if (words.size() == 2) {
+    const std::string_view b = std::string_view(words[1]).substr(0, words[1].find('/'));  // 3/4 is 3 a bar
+    if (!whole(b, beats) || beats < 1 || beats > 16)
+      return Error{"bad beats a bar '" + words[1] + "': " + usage};
+  }
+  r.set_beats_per_bar(static_cast<std::uint32_t>(beats));
+  return r;
+}
+
+Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& words) {
+  tl::proto::ClickRequest r;
+  const std::string usage = "expected click, click on, click off or click level DB (-60 to 0)";
+  if (words.empty()) return r;  // STATUS
+  if (words.size() == 1 && (words[0] == "on" || words[0] == "off")) {
+    r.set_action(words[0] == "on" ? tl::proto::ClickRequest::ON : tl::proto::ClickRequest::OFF);
+    return r;
+  }
+  if (words.size() == 2 && words[0] == "level") {
+    // tlctl hands a negative word over as "=-12" (see protect_negative_numbers).
+    const std::string_view text = std::string_view(words[1]).substr(words[1].starts_with('=') ? 1 : 0);
+    double db = 1.0;
+    const bool negative = text.starts_with('-');
+    if (decimal(text.substr(negative ? 1 : 0), db) && (negative ? -db : db) >= -60.0 &&
+        (negative ? -db : db) <= 0.0) {
+      r.set_action(tl::proto::ClickRequest::LEVEL);
+      r.set_level_db(static_cast<float>(negative ? -db : db));
+      return r;
+    }
+    return Error{"bad click level '" + std::string(text) + "': " + usage};
+  }
+  return Error{usage};
+}
+
 std::string format_position(std::int64_t samples, std::uint32_t rate) {
   if (rate == 0) return "-";
   const bool negative = samples < 0;
@@ -83,6 +138,11 @@ std::string format_transport(const tl::proto::TransportState& s) {
                                 format_position(s.position(), s.sample_rate()), s.position());
   out += fmt::format("backing tracks: {}, underruns: {} frames{}\n", s.backing_tracks(), s.underruns(),
                      s.underruns() != 0 ? " (played as silence: the disk was slow)" : "");
+  if (s.tempo_bpm() > 0.0) {
+    out +=
+        fmt::format("tempo: {:g} BPM, {} beats a bar; click {}\n", s.tempo_bpm(), s.beats_per_bar(),
+                    s.click_on() ? fmt::format("on at {:g} dBFS", s.click_level_db()) : std::string("off"));
+  }
   return out;
 }
 

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "tl/common/realtime.h"
 
 namespace tl::mixer {
 namespace {
 constexpr float kHalfPi = 1.57079632679f;
+constexpr double kClickSeconds = 0.03;  // the metronome's burst
 
 //! out += x * gain, the gain ramping linearly from `from` (before the block) to `to`
 //! (at its last frame): no zipper noise on changes.
@@ -108,7 +110,8 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       missing_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       guessed_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
-      meter_window_(config.sample_rate / 10) {
+      meter_window_(config.sample_rate / 10),
+      click_block_(std::make_unique<float[]>(config.max_block_frames)) {
   const dsp::ProcessSpec mix_spec{.sample_rate = static_cast<double>(config.sample_rate),
                                   .max_block = config.max_block_frames,
                                   .channels = 2};
@@ -220,6 +223,11 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
         transport_.apply(cmd.value, cmd.at, cmd.generation, pos);
         marks_.try_push({.position = pos, .transport = transport_});
         break;
+      case MixCommand::Kind::Click:
+        click_ = {.level = cmd.value,
+                  .beat_frames = std::max(cmd.beat_frames, 1.0),
+                  .beats_per_bar = std::max<std::uint8_t>(cmd.beats_per_bar, 1)};
+        break;
       case MixCommand::Kind::CueLimit:
         if (cmd.bus < kMaxCues) {
           cues_[cmd.bus].limiter.set_params(
@@ -232,9 +240,45 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
   }
 }
 
+bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
+  if (click_.level <= 0.0f || !transport_.playing) return false;
+  // A click is a sine burst from each beat's frame (the beat's exact place, rounded): 1 kHz,
+  // 1.6 kHz on a bar's first beat, decaying over a few milliseconds.
+  const auto rate = static_cast<double>(config_.sample_rate);
+  const auto length = static_cast<MediaTime>(kClickSeconds * rate);
+  const double beat = click_.beat_frames;
+  bool any = false;
+  for (std::size_t i = 0; i < frames; ++i) {
+    const MediaTime t = transport_.at(pos + static_cast<MediaTime>(i));
+    float v = 0.0f;
+    if (t >= 0) {
+      auto k = static_cast<std::int64_t>(std::floor(static_cast<double>(t) / beat));
+      if (std::llround(static_cast<double>(k + 1) * beat) <= t) ++k;
+      if (std::llround(static_cast<double>(k) * beat) > t) --k;
+      const MediaTime n = t - std::llround(static_cast<double>(k) * beat);
+      if (n >= 0 && n < length) {
+        const double hz = k % click_.beats_per_bar == 0 ? 1600.0 : 1000.0;
+        const double x = static_cast<double>(n) / rate;
+        v = click_.level *
+            static_cast<float>(std::sin(2.0 * std::numbers::pi * hz * x) * std::exp(-x / 0.006));
+        any = true;
+      }
+    }
+    click_block_[i] = v;
+  }
+  return any;
+}
+
 void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
+  const bool click = render_click(pos, frames);
   for (CueMix& cue : cues_) {
     if (!cue.on) continue;
+    if (click) {
+      for (std::size_t i = 0; i < frames; ++i) {
+        cue.left[i] += click_block_[i];
+        cue.right[i] += click_block_[i];
+      }
+    }
     // Hearing protection: whatever the strips and levels did, the cue stays under its ceiling.
     cue.limiter.process(std::span<float>(cue.left.get(), frames), std::span<float>(cue.right.get(), frames));
     NodeSlot* slot = registry_.by_id(cue.listener);

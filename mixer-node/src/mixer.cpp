@@ -313,6 +313,12 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
     case proto::Envelope::kTransport:
       transport_.request(s, id, req.transport());
       return;
+    case proto::Envelope::kTempo:
+      transport_.tempo(s, id, req.tempo());
+      return;
+    case proto::Envelope::kClick:
+      transport_.click(s, id, req.click());
+      return;
     case proto::Envelope::kBacking:
       transport_.backing(s, id, req.backing());
       return;

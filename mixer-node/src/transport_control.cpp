@@ -14,6 +14,17 @@ constexpr double kLongestSeconds = 7 * 24 * 3600.0;  // a week: any song, and no
 }  // namespace
 
 Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) const {
+  if (p.in_bars()) {
+    if (p.bar() < 1 || p.beat() < 1 || p.beat() > beats_per_bar_) {
+      return Error{"bar " + std::to_string(p.bar()) + " beat " + std::to_string(p.beat()) +
+                   ": bars count from 1, beats from 1 to " + std::to_string(beats_per_bar_) + " (tempo " +
+                   std::to_string(std::lround(bpm_)) + " BPM, " + std::to_string(beats_per_bar_) +
+                   " beats a bar: tlctl tempo)"};
+    }
+    const double beats = static_cast<double>(p.bar() - 1) * beats_per_bar_ + (p.beat() - 1);
+    if (beats * 60.0 / bpm_ > kLongestSeconds) return Error{"a timeline position within a week"};
+    return static_cast<MediaTime>(std::llround(beats * 60.0 * rate_ / bpm_));
+  }
   if (!p.in_seconds()) {
     if (p.samples() < 0) return Error{"a timeline position is 0 or later (the song's start)"};
     return p.samples();
@@ -37,7 +48,56 @@ proto::TransportState TransportControl::state() const {
   t.set_sample_rate(rate_);
   t.set_backing_tracks(static_cast<std::uint32_t>(backing_.size()));
   t.set_underruns(backing_.underruns());
+  t.set_tempo_bpm(bpm_);
+  t.set_beats_per_bar(beats_per_bar_);
+  t.set_click_on(click_on_);
+  t.set_click_level_db(click_level_db_);
   return t;
+}
+
+bool TransportControl::post_click(ControlSession& s, std::uint64_t id) {
+  MixCommand cmd{.kind = MixCommand::Kind::Click,
+                 .value = click_on_ ? static_cast<float>(db_to_gain(click_level_db_)) : 0.0f};
+  cmd.beat_frames = 60.0 * rate_ / bpm_;
+  cmd.beats_per_bar = static_cast<std::uint8_t>(beats_per_bar_);
+  return post_or_answer(engine_, s, id, cmd);
+}
+
+void TransportControl::tempo(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                             const proto::TempoRequest& r) {
+  if (!(r.bpm() >= 20.0 && r.bpm() <= 400.0) || r.beats_per_bar() < 1 || r.beats_per_bar() > 16) {
+    s->send_error(id, proto::ErrorReply::BAD_VALUE, "a tempo is 20-400 BPM with 1-16 beats a bar");
+    return;
+  }
+  bpm_ = r.bpm();
+  beats_per_bar_ = r.beats_per_bar();
+  if (!post_click(*s, id)) return;
+  spdlog::info("tempo {:g} BPM, {} beats a bar, set by {}", bpm_, beats_per_bar_, s->who());
+  reply_state(*s, id, state());
+}
+
+void TransportControl::click(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
+                             const proto::ClickRequest& r) {
+  switch (r.action()) {
+    case proto::ClickRequest::ON:
+    case proto::ClickRequest::OFF:
+      click_on_ = r.action() == proto::ClickRequest::ON;
+      break;
+    case proto::ClickRequest::LEVEL:
+      if (!(r.level_db() >= -60.0f && r.level_db() <= 0.0f)) {
+        s->send_error(id, proto::ErrorReply::BAD_VALUE, "a click level is -60 to 0 dBFS");
+        return;
+      }
+      click_level_db_ = r.level_db();
+      click_on_ = true;
+      break;
+    case proto::ClickRequest::STATUS:
+    default:
+      reply_state(*s, id, state());
+      return;
+  }
+  if (!post_click(*s, id)) return;
+  reply_state(*s, id, state());
 }
 
 void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::uint64_t id,

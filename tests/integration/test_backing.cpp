@@ -181,6 +181,14 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   EXPECT_NE(render.out.find("max difference 0 LSB"), std::string::npos) << render.out;
   std::printf("[ figure ] %s", render.out.c_str());
 
+  // Bars and beats at the tempo: bar 3, beat 1 of 4 at 90 BPM is 8 beats of 2/3 s.
+  EXPECT_EQ(s.tlctl({"tempo", "90"}).exit_code, 0);
+  EXPECT_EQ(json_int(s.tlctl_json({"locate", "3.1"}), "position"), 8 * 2 * kRate / 3);
+  EXPECT_EQ(s.tlctl({"locate", "3.5"}).exit_code, 2) << "no fifth beat in a bar of 4";
+  const json click = s.tlctl_json({"click", "level", "-20"});
+  EXPECT_TRUE(click.value("click_on", false)) << click.dump();
+  EXPECT_EQ(click.value("tempo_bpm", 0.0), 90.0);
+
   // Removed: silent from the next block, and gone from the list.
   EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);
   EXPECT_EQ(s.tlctl_json({"backing", "list"})["tracks"].size(), 1u);

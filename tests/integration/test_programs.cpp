@@ -186,12 +186,15 @@ TEST(Programs, TheReadmeOverdubSessionRunsAsWritten) {
       continue;
     }
     if (program == "tl-capture") {
-      s.start_capture(option_value(w, "--name"), option_value(w, "--source"), {"--calibration-file", calibration});
+      s.start_capture(option_value(w, "--name"), option_value(w, "--source"),
+                      {"--calibration-file", calibration});
       ASSERT_TRUE(s.wait_node_state(option_value(w, "--name"), "streaming")) << s.logs();
       // It says how it is placed once its cue has settled.
-      ASSERT_TRUE(wait_until([&] { return s.tlctl({"nodes", "-v"}).out.find("overdubs placed back") !=
-                                          std::string::npos; },
-                             20s))
+      ASSERT_TRUE(wait_until(
+          [&] {
+            return s.tlctl({"nodes", "-v"}).out.find("overdubs placed back") != std::string::npos;
+          },
+          20s))
           << s.logs();
       ++ran;
       continue;

@@ -66,7 +66,8 @@ TEST(Suggest, AnUnknownCommandIsNamedWithTheOneMeant) {
   u = usage({"frobnicate"});
   EXPECT_EQ(u.exit_code, kExitUsage);
   EXPECT_NE(u.err.find("unknown command 'frobnicate' (commands: nodes, record,"), std::string::npos) << u.err;
-  EXPECT_NE(u.err.find("latency, cue, take, play, stop, locate, transport or backing)"), std::string::npos)
+  EXPECT_NE(u.err.find("latency, cue, take, play, stop, locate, transport, tempo, click or backing)"),
+            std::string::npos)
       << u.err;
 }
 

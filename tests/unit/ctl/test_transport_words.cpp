@@ -66,6 +66,42 @@ int usage_exit(const std::vector<std::string>& args, std::string& err_text) {
   return o.invocation ? -1 : o.exit_code;
 }
 
+TEST(Position, BarsAndBeatsAreLeftToTheMixersTempo) {
+  auto p = parse_position("5.3");
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_TRUE(p->in_bars());
+  EXPECT_EQ(p->bar(), 5u);
+  EXPECT_EQ(p->beat(), 3u);
+  for (const char* bad : {"0.1", "1.0", "1.", ".1", "1.17", "-1.1", "1.1.1"}) {
+    auto b = parse_position(bad);
+    ASSERT_FALSE(b.ok()) << "'" << bad << "' was read as a position";
+    EXPECT_NE(b.error().find("bar.beat"), std::string::npos) << b.error();
+  }
+}
+
+TEST(TransportCommands, TempoAndClickSendWhatTheOperatorSaid) {
+  auto req = build_request(must_parse({"tempo", "92.5", "3/4"}));
+  ASSERT_TRUE(req.has_tempo());
+  EXPECT_DOUBLE_EQ(req.tempo().bpm(), 92.5);
+  EXPECT_EQ(req.tempo().beats_per_bar(), 3u);
+  EXPECT_EQ(build_request(must_parse({"tempo", "120"})).tempo().beats_per_bar(), 4u) << "4 beats a bar";
+  EXPECT_EQ(build_request(must_parse({"click", "on"})).click().action(), tl::proto::ClickRequest::ON);
+  EXPECT_EQ(build_request(must_parse({"click"})).click().action(), tl::proto::ClickRequest::STATUS);
+  req = build_request(must_parse({"click", "level", "-18"}));
+  EXPECT_EQ(req.click().action(), tl::proto::ClickRequest::LEVEL);
+  EXPECT_FLOAT_EQ(req.click().level_db(), -18.0f);
+  std::string err;
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"tempo"},
+                                              {"tempo", "19"},
+                                              {"tempo", "120", "17"},
+                                              {"tempo", "fast"},
+                                              {"click", "level", "3"},
+                                              {"click", "level", "-61"},
+                                              {"click", "loud"}}) {
+    EXPECT_EQ(usage_exit(bad, err), kExitUsage) << bad.back();
+  }
+}
+
 TEST(TransportCommands, PlayLocateAndStopSendTheirActionAndPosition) {
   auto req = build_request(must_parse({"play", "1:30"}));
   ASSERT_TRUE(req.has_transport());

@@ -556,5 +556,61 @@ TEST(MixEngine, ADriftingNodeIsFollowedByItsVarispeedWithoutAllocating) {
   EXPECT_EQ(a->concealed.load(), 0u);
 }
 
+TEST(MixEngineClick, TheMetronomeIsInEveryCueOnTheTimelinesBeatsAndNeverInTheMix) {
+  Rig rig;
+  NodeSlot* a = rig.add_node("a", 1);
+  a->cue_out = std::make_unique<SpscRing<CueChunk>>(4096);
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 0}));
+  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 0.0f, .bus = 0}));
+  // 150 BPM at 48 kHz: a beat every 19200 frames, 3 to a bar; played from timeline 1000.
+  MixCommand click{.kind = MixCommand::Kind::Click, .value = 0.5f};
+  click.beat_frames = 19200.0;
+  click.beats_per_bar = 3;
+  ASSERT_TRUE(rig.engine.post(click));
+  MixCommand play{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
+  play.at = 1000;
+  ASSERT_TRUE(rig.engine.post(play));
+  rig.engine.start_at(0);
+  std::vector<float> l(kBlock), r(kBlock);
+  std::vector<float> cue;  // the cue's left side by mix position, from cue_from
+  MediaTime cue_from = INT64_MIN;
+  float mix_peak = 0.0f;
+  for (int b = 0; b < 1800; ++b) {
+    rig.send(*a, b * static_cast<MediaTime>(kBlock), 0.0f);
+    rig.engine.process(l, r);
+    for (const float v : l) mix_peak = std::max(mix_peak, std::fabs(v));
+    CueChunk c;
+    while (a->cue_out->try_pop(c)) {
+      if (cue_from == INT64_MIN) cue_from = c.position;
+      for (std::uint32_t i = 0; i < c.frames; ++i) cue.push_back(c.samples[2 * i]);
+    }
+    MixChunk m;
+    while (rig.chunks.try_pop(m)) {
+    }
+  }
+  EXPECT_EQ(mix_peak, 0.0f) << "never in the main mix";
+  ASSERT_LE(cue_from, 0) << "stamped with the mix position of its audio (the limiter's look-ahead before 0)";
+  const auto at = [&](MediaTime p) { return cue[static_cast<std::size_t>(p - cue_from)]; };
+  // The play landed on the first block (mix position 0): timeline t is mix position t - 1000.
+  const auto onset = [&](MediaTime p) {  // the first mix position from p on that is not silence
+    for (MediaTime f = p; f < p + 400; ++f)
+      if (at(f) != 0.0f) return f;
+    return MediaTime{-1};
+  };
+  // Beats at timeline 19200 k: mix position 19200 k - 1000, the click starting there (its
+  // first sample is sin(0) = 0: the next one is the burst).
+  for (MediaTime k = 1; k <= 4; ++k) {
+    EXPECT_EQ(onset(19200 * k - 1000 - 5), 19200 * k - 1000 + 1) << "beat " << k;
+  }
+  // Silent between beats, and the bar's first beat higher (more zero crossings in 2 ms).
+  EXPECT_EQ(onset(19200 + 3000 - 1000), -1);
+  const auto crossings = [&](MediaTime from) {
+    int n = 0;
+    for (MediaTime f = from + 1; f < from + 96; ++f) n += (at(f) >= 0.0f) != (at(f - 1) >= 0.0f);
+    return n;
+  };
+  EXPECT_GT(crossings(3 * 19200 - 1000 + 1), crossings(19200 - 1000 + 1)) << "beat 1 of bar 2 is higher";
+}
+
 }  // namespace
 }  // namespace tl::mixer

@@ -58,6 +58,8 @@ enum class Command {
   Stop,
   Locate,
   Transport,
+  Tempo,
+  Click,
   BackingAdd,
   BackingList,
   BackingRemove,  // the last: CommandTable.EveryCommandHasOneCompleteRow counts the rows by it
@@ -94,6 +96,8 @@ struct Invocation {
   std::string position_text;             //!< play, locate: POSITION as written
   tl::proto::TimelinePosition position;  //!< ... as read (when position_given)
   bool position_given = false;
+  tl::proto::TempoRequest tempo;   //!< tempo BPM [BEATS]
+  tl::proto::ClickRequest click;   //!< click [on | off | level DB]
   std::string path;                //!< backing add PATH
   std::string backing_name;        //!< backing add --name, backing remove NAME
   std::string at_text;             //!< backing add --at POSITION as written

@@ -62,7 +62,8 @@ struct MixCommand {
     CueOn,
     CueLevel,
     CueLimit,
-    Transport
+    Transport,
+    Click
   };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
@@ -91,6 +92,11 @@ struct MixCommand {
   //! (BackingTrack).
   MediaTime at = 0;
   std::uint64_t generation = 0;
+  //! Kind::Click: the metronome in every cue mix at peak `value` (linear; 0: off), a beat
+  //! every beat_frames of the timeline (fractional), beats_per_bar beats to a bar (its
+  //! first beat higher).
+  double beat_frames = 0.0;
+  std::uint8_t beats_per_bar = 4;
 };
 
 //! What a Kind::Transport command does (its value).
@@ -342,6 +348,8 @@ class MixEngine {
                              bool& marked) noexcept;
   //! Hands each cue mix that is on to its listener's io queue, in chunks.
   void send_cues(MediaTime pos, std::size_t frames) noexcept;
+  //! The metronome for the block at pos into click_block_; false when it is silent.
+  bool render_click(MediaTime pos, std::size_t frames) noexcept;
   //! The strip's constant-power pan gains at `gain`.
   static void pan_gains(Strip& s, float gain, float& left, float& right) noexcept;
   //! Send k's linear level (dB to gain only when it changed).
@@ -390,6 +398,12 @@ class MixEngine {
   std::atomic<MediaTime> latency_{0};
   std::atomic<MediaTime> wanted_{0};
   Transport transport_;
+  struct Metronome {
+    float level = 0.0f;  // 0: off
+    double beat_frames = 24000.0;
+    std::uint8_t beats_per_bar = 4;
+  } click_;
+  std::unique_ptr<float[]> click_block_;  // max_block_frames
   std::atomic<bool> transport_playing_{false};
   std::atomic<MediaTime> transport_position_{0};
   PlayoutPolicy playout_;

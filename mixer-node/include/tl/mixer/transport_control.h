@@ -29,6 +29,10 @@ class TransportControl {
 
   void request(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::TransportRequest& r);
   void backing(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::BackingRequest& r);
+  //! tlctl tempo BPM [BEATS]: bar.beat positions and the click follow it.
+  void tempo(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::TempoRequest& r);
+  //! tlctl click on|off|level DB: the metronome in every cue mix.
+  void click(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::ClickRequest& r);
 
   //! The transport now (the engine's, as of its last block).
   proto::TransportState state() const;
@@ -36,7 +40,8 @@ class TransportControl {
  private:
   //! Answers request id with a TransportState.
   static void reply_state(ControlSession& s, std::uint64_t id, const proto::TransportState& st);
-  //! A position as samples at the session rate; an error when it is before 0.
+  //! A position as samples at the session rate (bar.beat at the tempo); an error when it
+  //! is before 0.
   Result<MediaTime> samples(const proto::TimelinePosition& p) const;
   //! Posts the command once generation is read ahead (or 2 s have gone), then answers.
   void post_when_ready(const std::weak_ptr<ControlSession>& s, std::uint64_t id, MixCommand command,
@@ -47,6 +52,12 @@ class TransportControl {
   BackingTracks& backing_;
   std::uint32_t rate_;
   std::function<void()> changed_;
+  //! Posts the metronome as it stands (tempo, meter, level) to the engine.
+  bool post_click(ControlSession& s, std::uint64_t id);
+  double bpm_ = 120.0;
+  std::uint32_t beats_per_bar_ = 4;
+  bool click_on_ = false;
+  float click_level_db_ = -12.0f;
 };
 
 }  // namespace tl::mixer
