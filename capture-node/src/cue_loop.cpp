@@ -29,27 +29,36 @@ FractionalDelay::FractionalDelay(double delay_frames)
 CueLoop::CueLoop(double delay_ms, std::uint32_t rate, std::uint32_t block)
     : CueOutput("cue-loop:" + fmt::format("{:g}", delay_ms), rate),
       cable_(delay_ms * rate / 1000.0),
-      margin_(std::max<MediaTime>(rate / 200, 2 * static_cast<MediaTime>(block))),
+      margin_(std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))),
       kept_(kKept) {}
 
 void CueLoop::deliver(MediaTime position, std::span<const float> stereo, double session_now) {
   const auto frames = static_cast<MediaTime>(stereo.size() / 2);
-  const double transit = session_now - static_cast<double>(position);
+  for (MediaTime i = 0; i < frames; ++i) {
+    Frame& f = kept_[static_cast<std::size_t>(position + i) & (kKept - 1)];
+    f.position = position + i;
+    f.left = stereo[static_cast<std::size_t>(2 * i)];
+    f.right = stereo[static_cast<std::size_t>(2 * i + 1)];
+  }
+  // "Now" on the node's own media timeline (the input block last captured): the output
+  // plays on that timeline, so a clock estimate that improves later moves nothing here.
+  if (media_now_ == INT64_MIN) return;
+  const auto transit = static_cast<double>(media_now_ - position);
   MediaTime delay = delay_.load(std::memory_order_relaxed);
   if (delay < 0) {
-    max_transit_ = seen_ == 0 ? transit : std::max(max_transit_, transit);
-    if (++seen_ >= kSettleChunks) {
+    max_transit_ = settled_ == 0 ? transit : std::max(max_transit_, transit);
+    settled_ += frames;
+    if (settled_ >= static_cast<MediaTime>(kSettleSeconds * rate_)) {
       delay = static_cast<MediaTime>(std::ceil(max_transit_)) + margin_;
       delay_.store(delay, std::memory_order_relaxed);
       spdlog::info("cue-loop: the cue plays {:.2f} ms after its mix position (largest transit {:.2f} ms)",
                    static_cast<double>(delay) * 1000.0 / rate_, max_transit_ * 1000.0 / rate_);
     }
-  } else if (static_cast<double>(position + delay) < session_now) {
+  } else if (position + delay < media_now_) {
     // Later than its play time: its first frames are gone (silence was played for them).
     // The delay grows to take the chunks that come as late as this one.
-    const MediaTime missed =
-        std::min<MediaTime>(frames, static_cast<MediaTime>(std::ceil(session_now)) - (position + delay));
-    underruns_.fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
+    underruns_.fetch_add(static_cast<std::uint64_t>(std::min(frames, media_now_ - (position + delay))),
+                         std::memory_order_relaxed);
     delay = static_cast<MediaTime>(std::ceil(transit)) + margin_;
     delay_.store(delay, std::memory_order_relaxed);
     changes_.fetch_add(1, std::memory_order_relaxed);
@@ -57,12 +66,6 @@ void CueLoop::deliver(MediaTime position, std::span<const float> stereo, double 
         "cue-loop: a cue chunk came {:.2f} ms after its mix position, after its play time; the "
         "cue now plays {:.2f} ms after it (the placement of a take follows)",
         transit * 1000.0 / rate_, static_cast<double>(delay) * 1000.0 / rate_);
-  }
-  for (MediaTime i = 0; i < frames; ++i) {
-    Frame& f = kept_[static_cast<std::size_t>(position + i) & (kKept - 1)];
-    f.position = position + i;
-    f.left = stereo[static_cast<std::size_t>(2 * i)];
-    f.right = stereo[static_cast<std::size_t>(2 * i + 1)];
   }
   note(position, static_cast<std::size_t>(frames), session_now,
        delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
@@ -82,6 +85,7 @@ void CueLoop::render(BlockInfo& info, float* planar, std::size_t channels, std::
     std::fill_n(planar, channels * frames, 0.0f);
     return;
   }
+  media_now_ = info.media_ts + static_cast<MediaTime>(frames);
   for (std::size_t c = 0; c < channels; ++c) {
     float* out = planar + c * frames;
     if (c >= 2) {  // the cable's left and right again

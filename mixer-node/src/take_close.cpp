@@ -181,13 +181,15 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
     manifest.mix->timeline_sample = timeline;
     for (TakeTrack& t : manifest.tracks) {
       double at = static_cast<double>(*timeline);
-      if (t.conform) at -= t.conform->moved_samples;
+      MediaTime compensation = 0;
       if (t.node_id != 0 && take.compensation[t.node_id].known()) {
-        t.compensation_samples = take.compensation[t.node_id].frames();
+        compensation = take.compensation[t.node_id].frames();
+        t.compensation_samples = compensation;
         t.compensation_changed = take.compensation_changed[t.node_id];
-        at -= static_cast<double>(*t.compensation_samples);
+        if (t.conform && !t.conform->raw_file.empty()) t.raw_timeline_sample = *timeline - compensation;
       }
-      t.timeline_sample = std::llround(at);
+      if (t.conform) at -= t.conform->moved_samples;
+      t.timeline_sample = std::llround(at - static_cast<double>(compensation));
     }
   }
   return manifest;

@@ -49,6 +49,7 @@ json track_json(const TakeTrack& t, bool is_mix) {
   if (t.timeline_sample) j["timeline_sample"] = *t.timeline_sample;
   if (t.compensation_samples) j["compensation_samples"] = *t.compensation_samples;
   if (t.compensation_changed) j["compensation_changed"] = true;
+  if (t.raw_timeline_sample) j["raw_timeline_sample"] = *t.raw_timeline_sample;
   if (t.node_id != 0) j["node_id"] = t.node_id;
   if (!t.live_codec.empty()) j["live_codec"] = t.live_codec;
   if (t.conform) {
@@ -133,6 +134,11 @@ TakeTrack read_track(JsonFields& f) {
     t.compensation_samples = c;
   }
   f.get("compensation_changed", t.compensation_changed);
+  if (f.has("raw_timeline_sample")) {
+    std::int64_t at = 0;
+    f.get("raw_timeline_sample", at);
+    t.raw_timeline_sample = at;
+  }
   if (f.has("live_concealed")) {
     TakeTrack::LiveConcealed lc;
     read_ranges(f, "live_concealed", lc.runs);

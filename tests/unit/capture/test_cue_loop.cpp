@@ -58,23 +58,32 @@ std::vector<float> chunk(MediaTime p, std::size_t frames) {
   return out;
 }
 
+//! The node's send loop: captures the input block that ends at media time p + transit,
+//! then the cue chunk for mix position p arrives.
+void arrive(CueLoop& loop, MediaTime p, MediaTime transit, std::size_t frames = 48) {
+  BlockInfo info{.media_ts = p + transit - static_cast<MediaTime>(frames), .epoch = 1};
+  std::vector<float> planar(frames);
+  loop.render(info, planar.data(), 1, frames);
+  loop.deliver(p, chunk(p, frames), static_cast<double>(p + transit));
+}
+
 TEST(CueLoop, CapturesTheCueItPlayedAfterItsDelayAndTheCable) {
   // A whole-sample cable (480 frames, 10 ms) so that the input is the cue exactly.
   CueLoop loop(10.0, kRate, 48);
-  EXPECT_EQ(loop.play_delay(), -1) << "chosen once the cue has come in";
-  // Cue chunks arrive 300 frames after their mix position.
+  EXPECT_EQ(loop.play_delay(), -1) << "chosen once a second of cue has come in";
+  // Cue chunks arrive 300 frames after their mix position, on the node's media timeline.
   MediaTime p = 0;
-  for (int i = 0; i < CueLoop::kSettleChunks; ++i, p += 48)
-    loop.deliver(p, chunk(p, 48), static_cast<double>(p + 300));
+  for (; p < static_cast<MediaTime>(kRate); p += 48) arrive(loop, p, 300);
   const MediaTime delay = loop.play_delay();
-  EXPECT_EQ(delay, 300 + 240) << "the largest transit, then a margin of 5 ms (more than 2 blocks)";
-  for (int i = 0; i < 100; ++i, p += 48) loop.deliver(p, chunk(p, 48), static_cast<double>(p + 300));
+  EXPECT_EQ(delay, 300 + 480) << "the largest transit, then a margin of 10 ms (more than 2 blocks)";
+  for (int i = 0; i < 100; ++i, p += 48) arrive(loop, p, 300);
   // The input at media time m holds cue frame m - delay - 480.
-  BlockInfo info{.media_ts = 4000 + delay + 480, .epoch = 1};
+  const MediaTime at = p - 2000;
+  BlockInfo info{.media_ts = at + delay + 480, .epoch = 1};
   std::vector<float> planar(3 * 48);
   loop.render(info, planar.data(), 3, 48);
   for (std::size_t i = 0; i < 48; ++i) {
-    EXPECT_NEAR(planar[i], static_cast<float>(4000 + static_cast<MediaTime>(i)) * 1e-6f, 1e-7f) << i;
+    EXPECT_NEAR(planar[i], static_cast<float>(at + static_cast<MediaTime>(i)) * 1e-6f, 1e-6f) << i;
     EXPECT_NEAR(planar[48 + i], -planar[i], 1e-7f) << "input 2: the right side";
     EXPECT_EQ(planar[96 + i], planar[i]) << "input 3: the left again";
   }
@@ -87,14 +96,13 @@ TEST(CueLoop, CapturesTheCueItPlayedAfterItsDelayAndTheCable) {
 TEST(CueLoop, ALateChunkIsCountedAndTheDelayGrowsToTakeIt) {
   CueLoop loop(10.0, kRate, 48);
   MediaTime p = 0;
-  for (int i = 0; i < CueLoop::kSettleChunks; ++i, p += 48)
-    loop.deliver(p, chunk(p, 48), static_cast<double>(p + 100));
+  for (; p < static_cast<MediaTime>(kRate); p += 48) arrive(loop, p, 100);
   const MediaTime delay = loop.play_delay();
-  // 40 frames after its play time.
-  loop.deliver(p, chunk(p, 48), static_cast<double>(p + delay + 40));
+  ASSERT_EQ(delay, 100 + 480);
+  arrive(loop, p, delay + 40);  // 40 frames after its play time
   EXPECT_EQ(loop.underruns(), 40u);
   EXPECT_EQ(loop.delay_changes(), 1u);
-  EXPECT_EQ(loop.play_delay(), delay + 40 + 240) << "its transit, then the margin";
+  EXPECT_EQ(loop.play_delay(), delay + 40 + 480) << "its transit, then the margin";
 }
 
 TEST(Calibration, IsKeptAndReadBackAndABadFileIsAClearError) {

@@ -6,12 +6,12 @@
 //! The node plays its personal cue mix on the interface's output as a real node plays
 //! it on a device: cue frame P (its mix position) plays at the node's media time
 //! P + play_delay(). The node chooses that delay itself, like a jitter buffer: the
-//! largest transit (arrival minus P) of the first chunks plus a margin; a chunk that
-//! comes later than its play time is dropped (counted as underrun) and the delay grows
-//! to take it, which the node reports. The input captures what the output played MS
-//! milliseconds earlier, a fraction of a sample included (a windowed-sinc fractional
-//! delay): media time m holds output time m - MS. The node is never told MS: it learns
-//! the round trip with `tl-capture --calibrate` (measure_round_trip below).
+//! largest transit (arrival on the node's media timeline minus P) of the first second
+//! of cue plus a margin; a chunk that comes later than its play time is dropped
+//! (counted as underrun) and the delay grows to take it, which the node reports. The input captures what the
+//! output played MS milliseconds earlier, a fraction of a sample included (a windowed-sinc fractional delay):
+//! media time m holds output time m - MS. The node is never told MS: it learns the round trip with
+//! `tl-capture --calibrate` (measure_round_trip below).
 //!
 //! Input channel c carries output channel c % 2 (a cable from left to input 1, right to
 //! input 2, and so on). deliver() and render() run on one thread, the sender's (the
@@ -60,8 +60,8 @@ class CueLoop final : public CueOutput, public GeneratedSource {
   MediaTime play_delay() const noexcept override { return delay_.load(std::memory_order_relaxed); }
   std::uint64_t delay_changes() const noexcept override { return changes_.load(std::memory_order_relaxed); }
 
-  //! Chunks whose transit sets the first play-out delay.
-  static constexpr int kSettleChunks = 50;
+  //! Seconds of cue whose transit sets the first play-out delay.
+  static constexpr double kSettleSeconds = 1.0;
   //! Frames of cue the loop keeps (by mix position): the longest delay plus round trip.
   static constexpr std::size_t kKept = 1u << 16;
 
@@ -80,7 +80,8 @@ class CueLoop final : public CueOutput, public GeneratedSource {
   std::atomic<MediaTime> delay_{-1};  // cue frame P plays at P + delay_; -1: not chosen yet
   std::atomic<std::uint64_t> changes_{0};
   double max_transit_ = 0.0;
-  int seen_ = 0;
+  MediaTime settled_ = 0;            // cue frames seen before the delay was chosen
+  MediaTime media_now_ = INT64_MIN;  // the end of the input block last captured (media time)
 };
 
 //! The round trip of an interface, to the sample: `out` held a one-sample click at each
