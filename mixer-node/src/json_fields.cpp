@@ -85,6 +85,12 @@ void JsonFields::get_integer(const char* key, T& out) {
 void JsonFields::get(const char* key, std::int64_t& out) {
   get_integer(key, out);
 }
+void JsonFields::get(const char* key, std::optional<std::int64_t>& out) {
+  if (!has(key)) return;
+  std::int64_t v = 0;
+  get_integer(key, v);
+  out = v;
+}
 void JsonFields::get(const char* key, std::uint64_t& out) {
   get_integer(key, out);
 }

@@ -123,22 +123,10 @@ TakeTrack read_track(JsonFields& f) {
   read_ranges(f, "missing", t.missing);
   f.get("missing_reason", t.missing_reason);
   f.get("complete", t.complete);
-  if (f.has("timeline_sample")) {
-    std::int64_t at = 0;
-    f.get("timeline_sample", at);
-    t.timeline_sample = at;
-  }
-  if (f.has("compensation_samples")) {
-    std::int64_t c = 0;
-    f.get("compensation_samples", c);
-    t.compensation_samples = c;
-  }
+  f.get("timeline_sample", t.timeline_sample);
+  f.get("compensation_samples", t.compensation_samples);
   f.get("compensation_changed", t.compensation_changed);
-  if (f.has("raw_timeline_sample")) {
-    std::int64_t at = 0;
-    f.get("raw_timeline_sample", at);
-    t.raw_timeline_sample = at;
-  }
+  f.get("raw_timeline_sample", t.raw_timeline_sample);
   if (f.has("live_concealed")) {
     TakeTrack::LiveConcealed lc;
     read_ranges(f, "live_concealed", lc.runs);

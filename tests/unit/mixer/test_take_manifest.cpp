@@ -80,6 +80,11 @@ TakeManifest closed_take() {
               .complete = false,
               .node_id = 2,
               .live_codec = "opus"};
+  // An overdub: where its files lie on the transport timeline, and what it was moved back by.
+  a.timeline_sample = -1895;
+  a.compensation_samples = 1897;
+  a.compensation_changed = true;
+  a.raw_timeline_sample = -1894;
   m.tracks = {a, b};
   m.mix = TakeTrack{.file = "mix.wav",
                     .node = "mix",
@@ -90,6 +95,7 @@ TakeManifest closed_take() {
                     .rms_dbfs = -20.0,
                     .concealed_samples = 96,
                     .concealed = {{.from = 480096, .frames = 256}}};
+  m.mix->timeline_sample = 2;
   return m;
 }
 

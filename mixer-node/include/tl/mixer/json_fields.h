@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ class JsonFields {
   void get(const char* key, bool& out);
   void get(const char* key, double& out);
   void get(const char* key, std::int64_t& out);
+  //! A whole number that may be absent (then out stays as it is).
+  void get(const char* key, std::optional<std::int64_t>& out);
   void get(const char* key, std::uint64_t& out);
   void get(const char* key, std::uint32_t& out);
   void get(const char* key, std::uint16_t& out);
