@@ -395,6 +395,8 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   NodeSlot* slot = result.value();
   s->node = slot;
   const bool rejoined = slot->connects > 1;
+  // A node (started again) says how its audio is placed in its own reports: until then, not known.
+  recorder_.note_compensation(slot->id, NodeCompensation{});
   spdlog::info("node '{}' (id {}) {}: {} ch, {} Hz, {} frames/packet, source {}, from {}", slot->name,
                slot->id, rejoined ? "rejoined" : "registered", slot->channels, slot->sample_rate,
                slot->frames_per_packet, slot->source, s->peer());

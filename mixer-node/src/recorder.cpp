@@ -126,7 +126,14 @@ void Recorder::note_compensation(std::uint16_t node_id, NodeCompensation c) {
   post([this, node_id, c] {
     if (compensation_[node_id] == c) return;
     compensation_[node_id] = c;
-    if (take_ && !take_->recovered && take_->stop == INT64_MAX) take_->compensation_changed[node_id] = true;
+    if (!take_ || take_->recovered || take_->stop != INT64_MAX) return;
+    // A node that joined as the take began says how it is placed at its first report:
+    // that is the take's. A known figure that changes is noted as a change.
+    if (take_->compensation[node_id].known()) {
+      take_->compensation_changed[node_id] = true;
+    } else {
+      take_->compensation[node_id] = c;
+    }
   });
 }
 

@@ -186,7 +186,7 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
         compensation = take.compensation[t.node_id].frames();
         t.compensation_samples = compensation;
         t.compensation_changed = take.compensation_changed[t.node_id];
-        if (t.conform && !t.conform->raw_file.empty()) t.raw_timeline_sample = *timeline - compensation;
+        if (t.conform) t.raw_timeline_sample = *timeline - compensation;
       }
       if (t.conform) at -= t.conform->moved_samples;
       t.timeline_sample = std::llround(at - static_cast<double>(compensation));

@@ -85,13 +85,13 @@ void start_overdub_session(Session& s, const std::string& calibration,
 //! the singer's track, placed at its timeline_sample, holds the backing's clicks within a
 //! frame. Returns how many clicks it found.
 std::size_t record_pass(Session& s, const std::string& name, const std::string& from, std::int64_t round_trip,
-                        bool* changed = nullptr) {
+                        bool* changed = nullptr, std::int64_t timeline_frames = 5 * kRate / 2) {
   SCOPED_TRACE(name + " from " + from);
   EXPECT_EQ(s.tlctl({"locate", from}).exit_code, 0);
   s.record_start(name);
   const std::int64_t begin = json_int(s.tlctl_json({"play"}), "position", -1);
   EXPECT_TRUE(wait_until(
-      [&] { return json_int(s.tlctl_json({"transport"}), "position", -1) > begin + 5 * kRate / 2; }, 30s))
+      [&] { return json_int(s.tlctl_json({"transport"}), "position", -1) > begin + timeline_frames; }, 30s))
       << s.logs();
   EXPECT_EQ(s.tlctl({"stop"}).exit_code, 0);
   s.record_stop();
@@ -123,10 +123,9 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
   const std::int64_t compensation = json_int(*track, "compensation_samples");
   EXPECT_GT(compensation, round_trip) << "the cue's own delay, plus the round trip";
 
-  // The clicks of a file placed at `at`: how far the worst lies from the backing's.
-  const auto worst_of = [&](const std::string& file, std::int64_t at, std::size_t& count) {
-    const Audio dub = read_audio(s.take_dir() + "/" + name + "/" + file);
-    EXPECT_EQ(dub.rate, kRate) << file;
+  // The clicks of a track's audio placed at `at`: how far the worst lies from the backing's.
+  const auto worst_of = [&](const Audio& dub, std::int64_t at, std::size_t& count) {
+    EXPECT_EQ(dub.rate, kRate);
     const std::vector<double> found = click_positions(dub, 0.1);
     double worst = 0.0;
     for (const double f : found) {
@@ -138,7 +137,8 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
     return worst;
   };
   std::size_t found = 0;
-  const double worst = worst_of(track->value("file", ""), placed, found);
+  const double worst =
+      worst_of(read_audio(s.take_dir() + "/" + name + "/" + track->value("file", "")), placed, found);
   std::printf(
       "[ figure ] %s: %zu clicks of the overdub, placed at timeline %lld (compensation %lld frames, "
       "conform %s): worst %.2f frames from the backing's\n",
@@ -147,8 +147,8 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
   if (track->contains("raw_timeline_sample")) {
     // raw/ is on the node's own clock, as the cue it played and its round trip are: exact.
     std::size_t raw_found = 0;
-    const double raw_worst =
-        worst_of(track->value("raw_file", ""), json_int(*track, "raw_timeline_sample"), raw_found);
+    const double raw_worst = worst_of(read_raw_track(s.take_dir() + "/" + name, *track),
+                                      json_int(*track, "raw_timeline_sample"), raw_found);
     std::printf("[ figure ] %s: raw/ placed at timeline %lld: %zu clicks, worst %.2f frames\n", name.c_str(),
                 static_cast<long long>(json_int(*track, "raw_timeline_sample")), raw_found, raw_worst);
     EXPECT_LE(raw_worst, 1.0);
@@ -176,6 +176,12 @@ TEST(Overdub, ACalibratedLoopbackNodeLandsItsTakeOnTheBackingToTheSample) {
     EXPECT_GE(record_pass(s, "dub" + std::to_string(n + 1), from[n], round_trip), 4u)
         << "the backing's clicks, heard through the cue and the cable";
   }
+  // A singer who joins as the take starts: the node says how it is placed only once its
+  // cue has settled, a second in; that first report is the take's, not a change.
+  s.start_capture("singer", "cue-loop:7.3", {"--calibration-file", calibration});
+  ASSERT_TRUE(s.wait_node_state("singer", "streaming", 30s)) << s.logs();
+  ASSERT_EQ(s.tlctl({"cue", "singer", "me", "off"}).exit_code, 0) << s.logs();
+  EXPECT_GE(record_pass(s, "late", "0", round_trip, nullptr, 4 * kRate), 3u);
 }
 
 TEST(Overdub, OverAnInternetLinkTheTakeStillLandsToTheSample) {

@@ -45,9 +45,10 @@ struct TakeTrack {
   //! the cue after, and the interface's round trip); absent when the node could not say.
   std::optional<std::int64_t> compensation_samples;
   bool compensation_changed = false;  //!< it changed during the take (written when true)
-  //! A placed node track with a raw/ file: where that file's first frame lies on the
-  //! timeline. Exact: raw/ runs on the node's own clock, as its cue and its round trip do,
-  //! where a session-aligned file the conform resampled for drift is placed by its start.
+  //! A placed node track with raw/ (its raw_file, or the file moved back by moved_samples
+  //! when the take keeps one): where raw/'s first frame lies on the timeline. Exact: raw/
+  //! runs on the node's own clock, as its cue and its round trip do, where a session-aligned
+  //! file the conform resampled for drift is placed by its start.
   std::optional<std::int64_t> raw_timeline_sample;
 
   // A node's track only (not written for the mix):
