@@ -6,6 +6,9 @@
 #include <cmath>
 #include <vector>
 
+#include "tl/ctl/target.h"
+#include "tl/protocol/ranges.h"
+
 namespace tl::ctl {
 namespace {
 
@@ -84,17 +87,19 @@ Result<tl::proto::TimelinePosition> parse_position(std::string_view text) {
 }
 
 Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& words) {
-  const std::string usage = "expected tempo BPM [BEATS]: 20-400 beats a minute, 1-16 beats a bar (4)";
+  constexpr protocol::Range bpms = protocol::kTempoBpm, bars = protocol::kBeatsPerBar;
+  const std::string usage =
+      fmt::format("expected tempo BPM [BEATS]: {}-{} beats a minute, {}-{} beats a bar (4)", bpms.lo, bpms.hi,
+                  bars.lo, bars.hi);
   if (words.empty() || words.size() > 2) return Error{usage};
   tl::proto::TempoRequest r;
   double bpm = 0.0;
-  if (!decimal(words[0], bpm) || bpm < 20.0 || bpm > 400.0)
-    return Error{"bad tempo '" + words[0] + "': " + usage};
+  if (!decimal(words[0], bpm) || !bpms.contains(bpm)) return Error{"bad tempo '" + words[0] + "': " + usage};
   r.set_bpm(bpm);
   std::int64_t beats = 4;
   if (words.size() == 2) {
     const std::string_view b = std::string_view(words[1]).substr(0, words[1].find('/'));  // 3/4 is 3 a bar
-    if (!whole(b, beats) || beats < 1 || beats > 16)
+    if (!whole(b, beats) || !bars.contains(static_cast<double>(beats)))
       return Error{"bad beats a bar '" + words[1] + "': " + usage};
   }
   r.set_beats_per_bar(static_cast<std::uint32_t>(beats));
@@ -102,8 +107,10 @@ Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& word
 }
 
 Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& words) {
+  constexpr protocol::Range levels = protocol::kClickLevelDb;
   tl::proto::ClickRequest r;
-  const std::string usage = "expected click, click on, click off or click level DB (-60 to 0)";
+  const std::string usage =
+      fmt::format("expected click, click on, click off or click level DB ({} to {})", levels.lo, levels.hi);
   if (words.empty()) return r;  // STATUS
   if (words.size() == 1 && (words[0] == "on" || words[0] == "off")) {
     r.set_action(words[0] == "on" ? tl::proto::ClickRequest::ON : tl::proto::ClickRequest::OFF);
@@ -111,16 +118,12 @@ Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& word
   }
   if (words.size() == 2 && words[0] == "level") {
     // tlctl hands a negative word over as "=-12" (see protect_negative_numbers).
-    const std::string_view text = std::string_view(words[1]).substr(words[1].starts_with('=') ? 1 : 0);
-    double db = 1.0;
-    const bool negative = text.starts_with('-');
-    if (decimal(text.substr(negative ? 1 : 0), db) && (negative ? -db : db) >= -60.0 &&
-        (negative ? -db : db) <= 0.0) {
-      r.set_action(tl::proto::ClickRequest::LEVEL);
-      r.set_level_db(static_cast<float>(negative ? -db : db));
-      return r;
-    }
-    return Error{"bad click level '" + std::string(text) + "': " + usage};
+    const std::string text = words[1].starts_with('=') ? words[1].substr(1) : words[1];
+    auto db = parse_number(text);
+    if (!db || !levels.contains(db.value())) return Error{"bad click level '" + text + "': " + usage};
+    r.set_action(tl::proto::ClickRequest::LEVEL);
+    r.set_level_db(db.value());
+    return r;
   }
   return Error{usage};
 }

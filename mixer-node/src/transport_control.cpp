@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "tl/mixer/engine_post.h"
+#include "tl/protocol/ranges.h"
 
 namespace tl::mixer {
 namespace {
@@ -65,8 +66,11 @@ bool TransportControl::post_click(ControlSession& s, std::uint64_t id) {
 
 void TransportControl::tempo(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
                              const proto::TempoRequest& r) {
-  if (!(r.bpm() >= 20.0 && r.bpm() <= 400.0) || r.beats_per_bar() < 1 || r.beats_per_bar() > 16) {
-    s->send_error(id, proto::ErrorReply::BAD_VALUE, "a tempo is 20-400 BPM with 1-16 beats a bar");
+  constexpr protocol::Range bpms = protocol::kTempoBpm, bars = protocol::kBeatsPerBar;
+  if (!bpms.contains(r.bpm()) || !bars.contains(r.beats_per_bar())) {
+    s->send_error(
+        id, proto::ErrorReply::BAD_VALUE,
+        fmt::format("a tempo is {}-{} BPM with {}-{} beats a bar", bpms.lo, bpms.hi, bars.lo, bars.hi));
     return;
   }
   bpm_ = r.bpm();
@@ -84,8 +88,10 @@ void TransportControl::click(const std::shared_ptr<ControlSession>& s, std::uint
       click_on_ = r.action() == proto::ClickRequest::ON;
       break;
     case proto::ClickRequest::LEVEL:
-      if (!(r.level_db() >= -60.0f && r.level_db() <= 0.0f)) {
-        s->send_error(id, proto::ErrorReply::BAD_VALUE, "a click level is -60 to 0 dBFS");
+      if (!protocol::kClickLevelDb.contains(r.level_db())) {
+        s->send_error(id, proto::ErrorReply::BAD_VALUE,
+                      fmt::format("a click level is {} to {} dBFS", protocol::kClickLevelDb.lo,
+                                  protocol::kClickLevelDb.hi));
         return;
       }
       click_level_db_ = r.level_db();

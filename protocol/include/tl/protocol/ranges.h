@@ -26,6 +26,11 @@ inline constexpr Range kPan{-1.0f, 1.0f};        //!< left .. right
 inline constexpr Range kCueLevelDb{-60.0f, 12.0f};  //!< -60 is off
 inline constexpr Range kCueLimitDbtp{-40.0f, 0.0f};
 
+// TempoRequest, ClickRequest: the song's tempo, and the click's peak in every cue mix.
+inline constexpr Range kTempoBpm{20.0f, 400.0f};
+inline constexpr Range kBeatsPerBar{1.0f, 16.0f};
+inline constexpr Range kClickLevelDb{-60.0f, 0.0f};
+
 // MasterTake: a loudness target over the delivery preset's (LUFS).
 inline constexpr Range kMasterTargetLufs{-40.0f, -5.0f};
 
