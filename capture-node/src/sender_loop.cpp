@@ -34,8 +34,6 @@ constexpr std::int64_t kStatusPeriod = 5000 * kMs;
 constexpr std::int64_t kAnchorPeriod = 500 * kMs;  // timestamp-map points for the mixer
 constexpr std::int64_t kBlockSlackNs = 100'000;    // wake this long after a block is due
 
-enum class Phase { Idle, Syncing, Streaming };
-
 }  // namespace
 
 class Sender::Loop {
@@ -86,6 +84,7 @@ class Sender::Loop {
 
   std::uint64_t seen_generation_ = 0;
   Registration reg_;
+  enum class Phase { Idle, Syncing, Streaming };
   Phase phase_ = Phase::Idle;
   std::uint32_t epoch_ = 0;            // the current timeline (0: none yet)
   std::int64_t timeline_session_ = 0;  // the session it was stamped for

@@ -1,4 +1,5 @@
 #include "tl/ctl/format.h"
+#include "tl/ctl/text.h"
 #include "tl/ctl/transport_words.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -12,22 +13,6 @@
 
 namespace tl::ctl {
 namespace {
-
-template <typename... Args>
-std::string fmt(const char* format, Args... args) {
-  char buf[256];
-  const int n = std::snprintf(buf, sizeof buf, format, args...);
-  if (n < 0) return {};
-  if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
-  std::string big(static_cast<std::size_t>(n) + 1, '\0');
-  std::snprintf(big.data(), big.size(), format, args...);
-  big.resize(static_cast<std::size_t>(n));
-  return big;
-}
-
-std::string on_off(bool b) {
-  return b ? "on" : "off";
-}
 
 //! Aligned columns: two spaces apart, numbers right-aligned, no trailing blanks.
 class Table {

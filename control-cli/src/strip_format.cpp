@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tl/common/text.h"
 #include "tl/ctl/suggest.h"
 #include "tl/ctl/target.h"
+#include "tl/ctl/text.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -15,19 +17,13 @@ namespace {
 using protocol::StripKey;
 using protocol::StripSection;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 //! A number with an optional unit: "2.5k", "80hz", "10ms", "-3db".
 Result<float> parse_value(const std::string& key, std::string text) {
-  text = lower(text);
+  text = ascii_lower(text);
   if (key == "detect") {
     if (text == "rms") return 1.0f;
     if (text == "peak") return 0.0f;
@@ -72,16 +68,6 @@ Result<float> parse_value(const std::string& key, std::string text) {
   return v.value() * scale;
 }
 
-std::string fmt(const char* format, auto... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, format, args...);
-  return buf;
-}
-
-std::string on_off(bool on) {
-  return on ? "on" : "off";
-}
-
 std::string freq(double hz) {
   return hz >= 1000.0 ? fmt("%.3gk", hz / 1000.0) : fmt("%.0f", hz);
 }
@@ -91,7 +77,7 @@ std::string freq(double hz) {
 Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& words, StripKind kind) {
   tl::proto::SetStrip out;
   if (words.empty()) return Error{"give a section (e.g. eq, hpf, comp) or show"};
-  const std::string name = lower(words[0]);
+  const std::string name = ascii_lower(words[0]);
   if (name == "show") {
     if (words.size() > 1) return Error{"show takes no values"};
     out.set_section("show");
@@ -153,7 +139,7 @@ Result<tl::proto::SetStrip> parse_strip_args(const std::vector<std::string>& wor
   };
   const std::string bare_key(sec->bare_key);
   for (; i < words.size(); ++i) {
-    const std::string w = lower(words[i]);
+    const std::string w = ascii_lower(words[i]);
     const auto eq = w.find('=');
     if (eq == 0 && !bare_key.empty()) {  // a bare (negative) value, "=-3"
       if (auto s = add(bare_key, w.substr(1)); !s) return Error{s.error()};

@@ -5,19 +5,10 @@
 #include <charconv>
 #include <cmath>
 
+#include "tl/common/text.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
-
 Result<Target> parse_target(const std::string& text) {
   const std::string usage =
       "bad channel target '" + text + "': expected NODE/CHANNEL with a channel counted from 1, e.g. room-a/1";
@@ -42,14 +33,14 @@ Result<Target> parse_target(const std::string& text) {
 }
 
 Result<bool> parse_switch(const std::string& text) {
-  const std::string s = lower(text);
+  const std::string s = ascii_lower(text);
   if (s == "on" || s == "true" || s == "yes" || s == "1") return true;
   if (s == "off" || s == "false" || s == "no" || s == "0") return false;
   return Error{"expected on or off, got '" + text + "'"};
 }
 
 Result<float> parse_number(const std::string& text, bool allow_minus_inf) {
-  if (allow_minus_inf && lower(text) == "-inf") return protocol::kGainDb.lo;
+  if (allow_minus_inf && ascii_lower(text) == "-inf") return protocol::kGainDb.lo;
   std::string s = text;
   if (!s.empty() && s.front() == '+') s.erase(0, 1);
   float value = 0.0f;
@@ -62,7 +53,7 @@ Result<float> parse_number(const std::string& text, bool allow_minus_inf) {
 
 bool is_negative_number(const std::string& token) {
   if (token.size() < 2 || token.front() != '-') return false;
-  if (lower(token) == "-inf") return true;
+  if (ascii_lower(token) == "-inf") return true;
   const char c = token[1];
   if (std::isdigit(static_cast<unsigned char>(c)) != 0) return true;
   return c == '.' && token.size() > 2 && std::isdigit(static_cast<unsigned char>(token[2])) != 0;

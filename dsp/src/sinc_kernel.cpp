@@ -5,9 +5,8 @@
 #include <numbers>
 
 namespace tl::dsp {
-namespace {
 
-double bessel_i0(double x) {
+double bessel_i0(double x) noexcept {
   double sum = 1.0, term = 1.0;
   for (int k = 1; k < 50; ++k) {
     term *= (x / (2.0 * k)) * (x / (2.0 * k));
@@ -16,8 +15,6 @@ double bessel_i0(double x) {
   }
   return sum;
 }
-
-}  // namespace
 
 SincKernel::SincKernel(const SincKernelSpec& spec) : spec_(spec) {
   const auto taps = static_cast<std::size_t>(2 * spec.half_taps);

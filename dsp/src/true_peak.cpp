@@ -4,19 +4,9 @@
 #include <cmath>
 #include <numbers>
 
+#include "tl/dsp/sinc_kernel.h"
+
 namespace tl::dsp {
-namespace {
-
-double bessel_i0(double x) noexcept {
-  double sum = 1.0, term = 1.0;
-  for (int k = 1; k < 40; ++k) {
-    term *= (x / (2.0 * k)) * (x / (2.0 * k));
-    sum += term;
-  }
-  return sum;
-}
-
-}  // namespace
 
 Oversampler4x::Oversampler4x() noexcept {
   // Phase p interpolates position m + p/4 from x[m - kDelay + 1 .. m + kDelay] (oldest first):

@@ -1,12 +1,12 @@
 #include "cli/album.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/report.h"
+#include "tl/common/text.h"
 #include "tl/mixer/take_render.h"
 
 namespace tl::master_cli {
@@ -15,8 +15,7 @@ tl::mastering::AlbumFile album_of(const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
   tl::mastering::AlbumFile album;
   album.path = "--album";
-  std::string ext = fs::path(inputs.front()).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = tl::ascii_lower(fs::path(inputs.front()).extension().string());
   album.format = ext == ".flac" ? "flac" : ext == ".aif" || ext == ".aiff" ? "aiff" : "wav";
   for (const auto& in : inputs) {
     std::string title = fs::path(in).stem().string();

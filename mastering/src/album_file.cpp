@@ -16,9 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // Where a value sits, for an error: "album 'a.toml': song 2: isrc: ...".
-class Reader {
+class AlbumReader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
+  explicit AlbumReader(std::string path) : path_(std::move(path)) {}
 
   Error fail(std::string_view where, std::string_view key, std::string_view why) const {
     std::string out = "album '" + path_ + "': ";
@@ -100,7 +100,7 @@ bool valid_isrc(std::string_view isrc) noexcept {
 }
 
 Result<AlbumFile> load_album_file(const std::string& path) {
-  const Reader r(path);
+  const AlbumReader r(path);
   toml::table top;
   try {
     top = toml::parse_file(path);

@@ -19,7 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kBlock = 4096;    // frames read at once
 constexpr double kFull = 2147483648.0;  // sf_readf_int's full scale (left-justified 32-bit)
 
 double to_db(double linear) {
@@ -141,8 +140,8 @@ Status write_image(const std::vector<std::string>& songs, const std::vector<Song
     return std::round(y) * lsb;
   };
   std::array<PreciseTruePeak, Analyzer::kMaxChannels> joins{};
-  std::vector<float> heard(kBlock * ch);
-  std::vector<float> planar(kBlock);
+  std::vector<float> heard(kFileBlock * ch);
+  std::vector<float> planar(kFileBlock);
   const auto emit = [&](std::span<const double> x) -> Status {
     if (Status s = out.write(x); !s) return s;
     const std::size_t n = x.size() / ch;
@@ -161,13 +160,13 @@ Status write_image(const std::vector<std::string>& songs, const std::vector<Song
     for (auto& j : joins) j.reset_peak();
     measuring = true;
   };
-  std::vector<double> block(kBlock * ch), tail;
+  std::vector<double> block(kFileBlock * ch), tail;
   std::int64_t pos = 0;
   const std::int64_t total = at.back().start + at.back().frames;
   const auto silence = [&](std::int64_t frames) -> Status {
     std::fill(block.begin(), block.end(), 0.0);
     while (frames > 0) {
-      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(frames, kBlock));
+      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(frames, kFileBlock));
       if (Status s = emit(std::span<const double>(block).first(n * ch)); !s) return s;
       frames -= static_cast<std::int64_t>(n);
       pos += static_cast<std::int64_t>(n);
@@ -196,7 +195,7 @@ Status write_image(const std::vector<std::string>& songs, const std::vector<Song
     if (p.fade_in > 0) join();
     // The crossfade in: the song before's held tail fading out (cos), this one in (sin).
     for (std::int64_t done = 0; done < p.fade_in;) {
-      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(p.fade_in - done, kBlock));
+      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(p.fade_in - done, kFileBlock));
       const auto dst = std::span<double>(block).first(n * ch);
       if (Status s = take(dst); !s) return s;
       for (std::size_t i = 0; i < n; ++i) {
@@ -215,7 +214,7 @@ Status write_image(const std::vector<std::string>& songs, const std::vector<Song
     }
     // The song itself, sample for sample.
     for (std::int64_t left = p.frames - p.fade_in - fade_out; left > 0;) {
-      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(left, kBlock));
+      const auto n = static_cast<std::size_t>(std::min<std::int64_t>(left, kFileBlock));
       const auto dst = std::span<double>(block).first(n * ch);
       if (Status s = take(dst); !s) return s;
       if (Status s = emit(dst); !s) return s;

@@ -10,6 +10,7 @@
 
 #include "aligned_stream.h"
 #include "text.h"
+#include "tl/common/text.h"
 #include "tl/dsp/limiter.h"
 #include "tl/mastering/audio_file.h"
 #include "tl/mastering/resample.h"
@@ -19,7 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kBlock = 4096;  // frames a pass reads at once
 constexpr int kMaxPasses = 10;
 // The limiter aims this far under the ceiling: rounding to the output's depth (and
 // dither) must not carry the file's true peak over it, on this meter or on a BS.1770
@@ -63,8 +63,7 @@ static_assert(kDepths[0].first == kDeliveryBits[0] && kDepths[1].first == kDeliv
               kDepths[2].first == kDeliveryBits[2]);
 
 Result<int> output_format(const std::string& path, const AudioInfo& in, int bits) {
-  std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = ascii_lower(fs::path(path).extension().string());
   int container = 0;
   if (ext == ".wav") {
     container = SF_FORMAT_WAV;
@@ -101,8 +100,8 @@ Status feed(AudioReader& reader, std::span<Analyzer* const> analyzers, const Pro
   if (Status s = reader.rewind(); !s) return s;
   const AudioInfo& info = reader.info();
   Chain chain;
-  if (shaping != nullptr) chain.prepare(info.rate, info.channels, kBlock, *shaping);
-  std::vector<float> block(kBlock * info.channels);
+  if (shaping != nullptr) chain.prepare(info.rate, info.channels, kFileBlock, *shaping);
+  std::vector<float> block(kFileBlock * info.channels);
   std::int64_t done = 0;
   // What the chain delays (saturation, a linear-phase EQ) is measured where it belongs.
   const auto read = [&](std::span<float> b) {
@@ -158,12 +157,12 @@ struct Render {
 // The mastering limiter: 5 ms of look-ahead, a 200 ms release.
 void prepare_limiter(dsp::TruePeakLimiter& limiter, const AudioInfo& info, const Render& r) {
   limiter.prepare(
-      {.sample_rate = static_cast<double>(info.rate), .max_block = kBlock, .channels = info.channels},
+      {.sample_rate = static_cast<double>(info.rate), .max_block = kFileBlock, .channels = info.channels},
       {.ceiling_dbtp = static_cast<float>(r.ceiling_dbtp), .lookahead_ms = 5.0f, .release_ms = 200.0f});
 }
 
 // n frames of b (interleaved) through the chain, the gain and the limiter (none: gain only);
-// planar holds the limiter's channels, kBlock frames each.
+// planar holds the limiter's channels, kFileBlock frames each.
 void master_block(Chain& chain, float gain, dsp::TruePeakLimiter* limiter, std::span<float> b, std::size_t n,
                   std::size_t ch, std::array<std::vector<float>, 2>& planar) {
   chain.process(b, n);
@@ -198,10 +197,10 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
   const bool resample = r.rate != info.rate;
   Resampler resampler;
   if (resample) {
-    if (Status s = resampler.prepare(info.rate, r.rate, ch, kBlock); !s) return s;
+    if (Status s = resampler.prepare(info.rate, r.rate, ch, kFileBlock); !s) return s;
   }
   Chain chain;
-  chain.prepare(info.rate, ch, kBlock, *r.chain);
+  chain.prepare(info.rate, ch, kFileBlock, *r.chain);
   dsp::TruePeakLimiter limiter;
   prepare_limiter(limiter, info, r);
   // What comes out late and is taken back out: the chain's (saturation) and the
@@ -211,8 +210,8 @@ Status render(AudioReader& reader, const std::string& path, const Render& r, std
   std::minstd_rand rng(0x7a1);  // reproducible renders
   std::uniform_real_distribution<float> lsb(-0.5f / 32768.0f, 0.5f / 32768.0f);
   const auto gain = static_cast<float>(from_db(r.gain_db));
-  std::vector<float> block(kBlock * ch);
-  std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  std::vector<float> block(kFileBlock * ch);
+  std::array<std::vector<float>, 2> planar{std::vector<float>(kFileBlock), std::vector<float>(kFileBlock)};
   // TPDF dither (two uniform values of +-1/2 LSB), the very last step, once; then the file.
   const auto emit = [&](std::span<float> out) -> Status {
     if (dither) {
@@ -269,7 +268,7 @@ Result<double> probe_loudness(AudioReader& reader, const Render& r) {
   const AudioInfo& info = reader.info();
   const std::size_t ch = info.channels;
   Chain chain;
-  chain.prepare(info.rate, ch, kBlock, *r.chain);
+  chain.prepare(info.rate, ch, kFileBlock, *r.chain);
   dsp::TruePeakLimiter limiter;
   prepare_limiter(limiter, info, r);
   Analyzer heard;
@@ -277,13 +276,14 @@ Result<double> probe_loudness(AudioReader& reader, const Render& r) {
   const auto take = static_cast<std::int64_t>(kProbeSeconds * info.rate);
   const auto period = static_cast<std::int64_t>(kProbePeriod * info.rate);
   const auto gain = static_cast<float>(from_db(r.gain_db));
-  std::vector<float> block(kBlock * ch);
-  std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  std::vector<float> block(kFileBlock * ch);
+  std::array<std::vector<float>, 2> planar{std::vector<float>(kFileBlock), std::vector<float>(kFileBlock)};
   for (std::int64_t at = 0; at < info.frames; at += period) {
     if (Status s = reader.seek(at); !s) return Error{s.error()};
     for (std::int64_t left = std::min(take, info.frames - at); left > 0;) {
       const std::size_t n = reader.read(std::span(block).first(
-          static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(kBlock))) * ch));
+          static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(kFileBlock))) *
+          ch));
       if (n == 0) break;
       left -= static_cast<std::int64_t>(n);
       const auto b = std::span(block).first(n * ch);

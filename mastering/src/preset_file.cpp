@@ -16,13 +16,13 @@ namespace tl::mastering {
 namespace {
 
 // Where a value sits, for an error: "[[eq]] 2: gain".
-class Reader {
+class PresetReader {
  public:
-  explicit Reader(std::string path, std::string kind = "preset")
+  explicit PresetReader(std::string path, std::string kind = "preset")
       : path_(std::move(path)), kind_(std::move(kind)) {}
   //! The same file, its errors placed within scope ("[[stem]] 2").
-  Reader within(std::string scope) const {
-    Reader r = *this;
+  PresetReader within(std::string scope) const {
+    PresetReader r = *this;
     r.scope_ = std::move(scope);
     return r;
   }
@@ -92,7 +92,7 @@ class Reader {
   std::string path_, kind_, scope_;
 };
 
-Status read_eq(const Reader& r, const toml::node& node, std::vector<dsp::EqBandParams>& out) {
+Status read_eq(const PresetReader& r, const toml::node& node, std::vector<dsp::EqBandParams>& out) {
   const toml::array* bands = node.as_array();
   if (bands == nullptr) return r.fail("eq", "must be an array of tables ([[eq]])");
   for (std::size_t i = 0; i < bands->size(); ++i) {
@@ -118,7 +118,7 @@ Status read_eq(const Reader& r, const toml::node& node, std::vector<dsp::EqBandP
   return {};
 }
 
-Status read_multiband(const Reader& r, const toml::node& node, dsp::MultibandParams& out) {
+Status read_multiband(const PresetReader& r, const toml::node& node, dsp::MultibandParams& out) {
   const toml::table* t = node.as_table();
   if (t == nullptr) return r.fail("multiband", "must be a table ([multiband])");
   if (Status s = r.only(*t, "[multiband]", {"splits", "threshold", "ratio", "band"}); !s) return s;
@@ -187,7 +187,7 @@ Status read_multiband(const Reader& r, const toml::node& node, dsp::MultibandPar
   return {};
 }
 
-Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationParams& out) {
+Status read_saturation(const PresetReader& r, const toml::node& node, dsp::SaturationParams& out) {
   const toml::table* t = node.as_table();
   if (t == nullptr) return r.fail("saturation", "must be a table ([saturation])");
   if (Status s = r.only(*t, "[saturation]", {"drive", "mix", "bias"}); !s) return s;
@@ -203,7 +203,7 @@ Status read_saturation(const Reader& r, const toml::node& node, dsp::SaturationP
   return {};
 }
 
-Status read_deess(const Reader& r, const toml::node& node, dsp::DeEsserParams& out) {
+Status read_deess(const PresetReader& r, const toml::node& node, dsp::DeEsserParams& out) {
   const toml::table* t = node.as_table();
   if (t == nullptr) return r.fail("deess", "must be a table ([deess]), or false (none)");
   if (Status s = r.only(*t, "[deess]", {"threshold", "ratio", "range", "low", "high"}); !s) return s;
@@ -225,7 +225,7 @@ Status read_deess(const Reader& r, const toml::node& node, dsp::DeEsserParams& o
 
 // The chain's keys of a table (a preset file's top, or a stem): width, eq_linear, highpass,
 // mono_bass, [deess], [[eq]], [multiband], [saturation].
-Status read_chain(const Reader& r, const toml::table& t, ChainSettings& chain) {
+Status read_chain(const PresetReader& r, const toml::table& t, ChainSettings& chain) {
   std::optional<double> width, highpass, mono_bass;
   std::optional<bool> eq_linear;
   Status s = r.number(t, "", "width", width);
@@ -275,7 +275,7 @@ Result<toml::table> parse(const std::string& path, std::string_view kind) {
 }
 
 // Every key of t in one of the lists.
-Status only(const Reader& r, const toml::table& t, std::string_view where,
+Status only(const PresetReader& r, const toml::table& t, std::string_view where,
             std::initializer_list<std::string_view> own) {
   std::vector<std::string_view> known(own);
   known.insert(known.end(), kChainKeys.begin(), kChainKeys.end());
@@ -285,7 +285,7 @@ Status only(const Reader& r, const toml::table& t, std::string_view where,
 }  // namespace
 
 Result<PresetFile> load_preset_file(const std::string& path) {
-  const Reader r(path);
+  const PresetReader r(path);
   auto parsed = parse(path, "preset");
   if (!parsed) return Error{parsed.error()};
   const toml::table& top = *parsed;
@@ -341,7 +341,7 @@ Result<PresetFile> load_preset_file(const std::string& path) {
 }
 
 Result<StemsFile> load_stems_file(const std::string& path) {
-  const Reader file(path, "stems file");
+  const PresetReader file(path, "stems file");
   auto parsed = parse(path, "stems file");
   if (!parsed) return Error{parsed.error()};
   const toml::table& top = *parsed;
@@ -356,7 +356,7 @@ Result<StemsFile> load_stems_file(const std::string& path) {
   StemsFile out;
   out.path = path;
   for (std::size_t i = 0; i < list->size(); ++i) {
-    const Reader r = file.within("[[stem]] " + std::to_string(i + 1));
+    const PresetReader r = file.within("[[stem]] " + std::to_string(i + 1));
     const toml::table* t = (*list)[i].as_table();
     if (t == nullptr) return Error{r.fail("", "must be a table").error()};
     if (Status s = only(r, *t, "", {"name", "tracks", "file", "gain_db"}); !s) return Error{s.error()};

@@ -12,8 +12,6 @@
 namespace tl::mastering {
 namespace {
 
-constexpr std::size_t kBlock = 4096;  // frames read at once
-
 constexpr double kToneQ = 3.0;  // third-octave centres, sections a little wider than a third
 constexpr double kMaxSectionDb = 18.0;
 constexpr int kFitRounds = 200;
@@ -132,7 +130,7 @@ Result<Recording> measure_recording(const std::string& path, const Progress& pro
   loudness.prepare(info.rate, info.channels);
   SpectrumAnalyzer spectrum;
   spectrum.prepare(info.rate, info.channels);
-  std::vector<float> block(kBlock * info.channels);
+  std::vector<float> block(kFileBlock * info.channels);
   const std::string stage = "measuring " + path;
   std::int64_t done = 0;
   for (std::size_t n; (n = (*reader)->read(block)) > 0;) {

@@ -18,7 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kBlock = 4096;
 constexpr int kFloatWav = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
 
 // A stem's audio (from its reader, at its start), its gain and chain applied, aligned (the
@@ -31,9 +30,9 @@ Status process_stem(const StemInput& stem, AudioReader& reader, std::uint32_t ch
   auto writer = AudioWriter::create(out, info.rate, channels, kFloatWav);
   if (!writer) return Error{writer.error()};
   Chain chain;
-  chain.prepare(info.rate, channels, kBlock, stem.chain);
+  chain.prepare(info.rate, channels, kFileBlock, stem.chain);
   const auto gain = static_cast<float>(std::pow(10.0, stem.gain_db / 20.0));
-  std::vector<float> in(kBlock * info.channels), block(kBlock * channels);
+  std::vector<float> in(kFileBlock * info.channels), block(kFileBlock * channels);
   std::int64_t done = 0;
   // The stem's channels (a mono stem on both of a stereo sum's), trimmed.
   const auto read = [&](std::span<float> b) {
@@ -86,7 +85,7 @@ class InStep {
     std::size_t most = 0;
     blocks.resize(readers_.size());
     for (std::size_t i = 0; i < readers_.size(); ++i) {
-      blocks[i].assign(kBlock * channels(), 0.0f);
+      blocks[i].assign(kFileBlock * channels(), 0.0f);
       most = std::max(most, readers_[i]->read(blocks[i]));
     }
     return most;
@@ -226,7 +225,7 @@ Result<StemsReport> master_stems(const std::vector<StemInput>& stems, const std:
     if (!in) return undo(in.error());
     auto out = AudioWriter::create(finals[i] + ".part", rate, channels, kFloatWav);
     if (!out) return undo(out.error());
-    std::vector<float> block(kBlock * channels);
+    std::vector<float> block(kFileBlock * channels);
     for (std::size_t n; (n = (*in)->read(block)) > 0;) {
       for (std::size_t k = 0; k < n * channels; ++k) block[k] *= gain;
       if (Status s = (*out)->write(std::span<const float>(block).first(n * channels)); !s)

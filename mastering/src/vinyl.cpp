@@ -13,7 +13,6 @@
 namespace tl::mastering {
 namespace {
 
-constexpr std::size_t kBlock = 4096;
 constexpr double kIspWindowS = 0.1;
 // More ranges than this of one kind in one file are counted, not listed.
 constexpr std::size_t kMaxListed = 8;
@@ -108,8 +107,8 @@ Result<FileFindings> scan(const std::string& path, const VinylChecks& c, double 
     sample_peak = 0.0f;
   };
 
-  std::vector<float> block(kBlock * ch);
-  std::array<std::vector<float>, 2> planar{std::vector<float>(kBlock), std::vector<float>(kBlock)};
+  std::vector<float> block(kFileBlock * ch);
+  std::array<std::vector<float>, 2> planar{std::vector<float>(kFileBlock), std::vector<float>(kFileBlock)};
   for (std::size_t n; (n = reader.read(block)) > 0;) {
     for (std::size_t k = 0; k < ch; ++k)
       for (std::size_t i = 0; i < n; ++i) planar[k][i] = block[i * ch + k];

@@ -12,6 +12,10 @@
 
 namespace tl::dsp {
 
+//! I0, the modified Bessel function of the first kind and order 0: the Kaiser window's
+//! shape, w(r) = I0(beta * sqrt(1 - r^2)) / I0(beta).
+double bessel_i0(double x) noexcept;
+
 struct SincKernelSpec {
   int half_taps = 16;    //!< the kernel reaches this many samples each side
   int phases = 512;      //!< table rows between two samples

@@ -12,6 +12,9 @@
 
 namespace tl::mastering {
 
+//! Frames a pass over a file reads (and writes) at once.
+inline constexpr std::size_t kFileBlock = 4096;
+
 struct AudioInfo {
   std::string path;
   std::uint32_t rate = 0;
