@@ -56,16 +56,31 @@ void CueLoop::deliver(MediaTime position, std::span<const float> stereo, double 
     }
   } else if (position + delay < media_now_) {
     // Later than its play time: its first frames are gone (silence was played for them).
-    // The delay grows to take the chunks that come as late as this one.
     underruns_.fetch_add(static_cast<std::uint64_t>(std::min(frames, media_now_ - (position + delay))),
                          std::memory_order_relaxed);
-    delay = static_cast<MediaTime>(std::ceil(transit)) + margin_;
-    delay_.store(delay, std::memory_order_relaxed);
-    changes_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn(
-        "cue-loop: a cue chunk came {:.2f} ms after its mix position, after its play time; the "
-        "cue now plays {:.2f} ms after it (the placement of a take follows)",
-        transit * 1000.0 / rate_, static_cast<double>(delay) * 1000.0 / rate_);
+    const double since = late_since_ == INT64_MIN ? kRecurSeconds + 1.0
+                                                  : static_cast<double>(media_now_ - late_since_) / rate_;
+    if (since > kRecurSeconds) {
+      // A first burst: the delay holds (a take in progress keeps its placement).
+      late_since_ = media_now_;
+      late_transit_ = transit;
+      spdlog::info(
+          "cue-loop: a cue chunk came {:.2f} ms after its mix position, after its play time (played as "
+          "silence); the cue's delay grows if it happens again within {:g} s",
+          transit * 1000.0 / rate_, kRecurSeconds);
+    } else if (since <= kBurstSeconds) {
+      late_transit_ = std::max(late_transit_, transit);  // the same burst
+    } else {
+      // Lateness came back: the delay grows to take chunks as late as the latest seen.
+      delay = static_cast<MediaTime>(std::ceil(std::max(late_transit_, transit))) + margin_;
+      delay_.store(delay, std::memory_order_relaxed);
+      changes_.fetch_add(1, std::memory_order_relaxed);
+      late_since_ = INT64_MIN;
+      spdlog::warn(
+          "cue-loop: cue chunks came late again ({:.2f} ms after their mix position); the cue now plays "
+          "{:.2f} ms after it (the placement of a take follows)",
+          transit * 1000.0 / rate_, static_cast<double>(delay) * 1000.0 / rate_);
+    }
   }
   note(position, static_cast<std::size_t>(frames), session_now,
        delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);

@@ -93,16 +93,33 @@ TEST(CueLoop, CapturesTheCueItPlayedAfterItsDelayAndTheCable) {
       << "the latency a performer hears is the play delay";
 }
 
-TEST(CueLoop, ALateChunkIsCountedAndTheDelayGrowsToTakeIt) {
+TEST(CueLoop, ALoneLateBurstIsCountedAndLatenessThatComesBackGrowsTheDelay) {
   CueLoop loop(10.0, kRate, 48);
   MediaTime p = 0;
   for (; p < static_cast<MediaTime>(kRate); p += 48) arrive(loop, p, 100);
   const MediaTime delay = loop.play_delay();
   ASSERT_EQ(delay, 100 + 480);
-  arrive(loop, p, delay + 40);  // 40 frames after its play time
-  EXPECT_EQ(loop.underruns(), 40u);
+  // A stall: two chunks late by 40 and 70 frames, one burst. The delay holds.
+  arrive(loop, p, delay + 40);
+  p += 48;
+  arrive(loop, p, delay + 70);
+  p += 48;
+  EXPECT_EQ(loop.underruns(), 40u + 48u) << "the late frames (at most a chunk's) played as silence";
+  EXPECT_EQ(loop.delay_changes(), 0u);
+  EXPECT_EQ(loop.play_delay(), delay);
+  // Two seconds on, lateness again (20 frames): the delay grows to take the latest seen.
+  const MediaTime resume = p + 2 * static_cast<MediaTime>(kRate);
+  for (; p < resume; p += 48) arrive(loop, p, 100);
+  arrive(loop, p, delay + 20);
+  p += 48;
+  EXPECT_EQ(loop.underruns(), 40u + 48u + 20u);
   EXPECT_EQ(loop.delay_changes(), 1u);
-  EXPECT_EQ(loop.play_delay(), delay + 40 + 480) << "its transit, then the margin";
+  EXPECT_EQ(loop.play_delay(), delay + 70 + 480) << "the latest transit, then the margin";
+  // A lone burst long after that moves nothing.
+  const MediaTime later = p + 11 * static_cast<MediaTime>(kRate);
+  for (; p < later; p += 48) arrive(loop, p, 100);
+  arrive(loop, p, delay + 70 + 480 + 10);
+  EXPECT_EQ(loop.delay_changes(), 1u);
 }
 
 TEST(Calibration, IsKeptAndReadBackAndABadFileIsAClearError) {

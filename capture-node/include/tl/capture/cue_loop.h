@@ -7,11 +7,15 @@
 //! it on a device: cue frame P (its mix position) plays at the node's media time
 //! P + play_delay(). The node chooses that delay itself, like a jitter buffer: the
 //! largest transit (arrival on the node's media timeline minus P) of the first second
-//! of cue plus a margin; a chunk that comes later than its play time is dropped
-//! (counted as underrun) and the delay grows to take it, which the node reports. The input captures what the
-//! output played MS milliseconds earlier, a fraction of a sample included (a windowed-sinc fractional delay):
-//! media time m holds output time m - MS. The node is never told MS: it learns the round trip with
-//! `tl-capture --calibrate` (measure_round_trip below).
+//! of cue plus a margin. A chunk that comes later than its play time is dropped (its
+//! frames play as silence, counted as underruns). One late burst (a stall of the
+//! machine or the link) leaves the delay as it is, so a take in progress keeps its
+//! placement; lateness that comes back within kRecurSeconds grows the delay to take the
+//! latest of them, which the node reports (take.json then flags the placement change).
+//! The input captures what the output played MS milliseconds earlier, a fraction of a
+//! sample included (a windowed-sinc fractional delay): media time m holds output time
+//! m - MS. The node is never told MS: it learns the round trip with `tl-capture
+//! --calibrate` (measure_round_trip below).
 //!
 //! Input channel c carries output channel c % 2 (a cable from left to input 1, right to
 //! input 2, and so on). deliver() and render() run on one thread, the sender's (the
@@ -62,6 +66,10 @@ class CueLoop final : public CueOutput, public GeneratedSource {
 
   //! Seconds of cue whose transit sets the first play-out delay.
   static constexpr double kSettleSeconds = 1.0;
+  //! Late chunks this close after the first late one are one burst (one stall).
+  static constexpr double kBurstSeconds = 0.25;
+  //! A second burst this soon after the first grows the delay; a lone one does not.
+  static constexpr double kRecurSeconds = 10.0;
   //! Frames of cue the loop keeps (by mix position): the longest delay plus round trip.
   static constexpr std::size_t kKept = 1u << 16;
 
@@ -80,8 +88,10 @@ class CueLoop final : public CueOutput, public GeneratedSource {
   std::atomic<MediaTime> delay_{-1};  // cue frame P plays at P + delay_; -1: not chosen yet
   std::atomic<std::uint64_t> changes_{0};
   double max_transit_ = 0.0;
-  MediaTime settled_ = 0;            // cue frames seen before the delay was chosen
-  MediaTime media_now_ = INT64_MIN;  // the end of the input block last captured (media time)
+  MediaTime settled_ = 0;             // cue frames seen before the delay was chosen
+  MediaTime late_since_ = INT64_MIN;  // media time of the last lone late burst's start
+  double late_transit_ = 0.0;         // the largest transit of late chunks since then
+  MediaTime media_now_ = INT64_MIN;   // the end of the input block last captured (media time)
 };
 
 //! The round trip of an interface, to the sample: `out` held a one-sample click at each
