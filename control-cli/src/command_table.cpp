@@ -524,8 +524,9 @@ const std::vector<CommandSpec>& table() {
       {.command = Command::Click,
        .name = "click",
        .help = "a metronome in every cue mix on the beats of the timeline while the transport plays, never "
-               "in the main mix or a take: on | off | level DB (-60 to 0 dBFS, its peak; turns it on)",
-       .args = {{"args", "on, off, level DB; nothing: how it stands", Slot::Words}},
+               "in the main mix or a take: on | off | level DB (-60 to 0 dBFS, its peak; turns it on) | "
+               "count-in BARS (0 to 8: each play starts that many bars early, clicking, on or off)",
+       .args = {{"args", "on, off, level DB, count-in BARS; nothing: how it stands", Slot::Words}},
        .check = check_click,
        .request = [](const auto& inv, auto& e) { *e.mutable_click() = inv.click; },
        .reply = Envelope::kTransportState,

@@ -107,10 +107,11 @@ Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& word
 }
 
 Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& words) {
-  constexpr protocol::Range levels = protocol::kClickLevelDb;
+  constexpr protocol::Range levels = protocol::kClickLevelDb, bars = protocol::kCountInBars;
   tl::proto::ClickRequest r;
-  const std::string usage =
-      fmt::format("expected click, click on, click off or click level DB ({} to {})", levels.lo, levels.hi);
+  const std::string usage = fmt::format(
+      "expected click, click on, click off, click level DB ({} to {}) or click count-in BARS ({} to {})",
+      levels.lo, levels.hi, bars.lo, bars.hi);
   if (words.empty()) return r;  // STATUS
   if (words.size() == 1 && (words[0] == "on" || words[0] == "off")) {
     r.set_action(words[0] == "on" ? tl::proto::ClickRequest::ON : tl::proto::ClickRequest::OFF);
@@ -123,6 +124,14 @@ Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& word
     if (!db || !levels.contains(db.value())) return Error{"bad click level '" + text + "': " + usage};
     r.set_action(tl::proto::ClickRequest::LEVEL);
     r.set_level_db(db.value());
+    return r;
+  }
+  if (words.size() == 2 && words[0] == "count-in") {
+    auto n = parse_number(words[1]);
+    if (!n || !bars.contains(n.value()) || n.value() != std::floor(n.value()))
+      return Error{"bad count-in '" + words[1] + "': " + usage};
+    r.set_action(tl::proto::ClickRequest::COUNT_IN);
+    r.set_count_in_bars(static_cast<std::uint32_t>(n.value()));
     return r;
   }
   return Error{usage};
@@ -143,8 +152,14 @@ std::string format_transport(const tl::proto::TransportState& s) {
                      s.underruns() != 0 ? " (played as silence: the disk was slow)" : "");
   if (s.tempo_bpm() > 0.0) {
     out +=
-        fmt::format("tempo: {:g} BPM, {} beats a bar; click {}\n", s.tempo_bpm(), s.beats_per_bar(),
+        fmt::format("tempo: {:g} BPM, {} beats a bar; click {}", s.tempo_bpm(), s.beats_per_bar(),
                     s.click_on() ? fmt::format("on at {:g} dBFS", s.click_level_db()) : std::string("off"));
+    if (s.click_count_in_bars() > 0) out += fmt::format("; count-in {} bar(s)", s.click_count_in_bars());
+    out += "\n";
+  }
+  if (s.has_count_in_to()) {
+    out += fmt::format("counting in to {} (sample {})\n", format_position(s.count_in_to(), s.sample_rate()),
+                       s.count_in_to());
   }
   return out;
 }

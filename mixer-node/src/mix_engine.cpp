@@ -222,9 +222,11 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
       case MixCommand::Kind::Transport:
         transport_.apply(cmd.value, cmd.at, cmd.generation, pos);
         marks_.try_push({.position = pos, .transport = transport_});
+        count_in_to_ = cmd.value == kTransportPlay ? cmd.count_in_to : kNoCountIn;
         break;
       case MixCommand::Kind::Click:
         click_ = {.level = cmd.value,
+                  .on = cmd.click_on,
                   .beat_frames = std::max(cmd.beat_frames, 1.0),
                   .beats_per_bar = std::max<std::uint8_t>(cmd.beats_per_bar, 1)};
         break;
@@ -242,6 +244,7 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
 
 bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
   if (click_.level <= 0.0f || !transport_.playing) return false;
+  if (!click_.on && transport_.at(pos) >= count_in_to_) return false;
   // A click is a sine burst from each beat's frame (the beat's exact place, rounded): 1 kHz,
   // 1.6 kHz on a bar's first beat, decaying over a few milliseconds.
   const auto rate = static_cast<double>(config_.sample_rate);
@@ -251,7 +254,7 @@ bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
   for (std::size_t i = 0; i < frames; ++i) {
     const MediaTime t = transport_.at(pos + static_cast<MediaTime>(i));
     float v = 0.0f;
-    if (t >= 0) {
+    if (click_.on || t < count_in_to_) {
       auto k = static_cast<std::int64_t>(std::floor(static_cast<double>(t) / beat));
       if (std::llround(static_cast<double>(k + 1) * beat) <= t) ++k;
       if (std::llround(static_cast<double>(k) * beat) > t) --k;

@@ -53,12 +53,13 @@ proto::TransportState TransportControl::state() const {
   t.set_beats_per_bar(beats_per_bar_);
   t.set_click_on(click_on_);
   t.set_click_level_db(click_level_db_);
+  t.set_click_count_in_bars(count_in_bars_);
   return t;
 }
 
 bool TransportControl::post_click(ControlSession& s, std::uint64_t id) {
-  MixCommand cmd{.kind = MixCommand::Kind::Click,
-                 .value = click_on_ ? static_cast<float>(db_to_gain(click_level_db_)) : 0.0f};
+  MixCommand cmd{.kind = MixCommand::Kind::Click, .value = static_cast<float>(db_to_gain(click_level_db_))};
+  cmd.click_on = click_on_;
   cmd.beat_frames = 60.0 * rate_ / bpm_;
   cmd.beats_per_bar = static_cast<std::uint8_t>(beats_per_bar_);
   return post_or_answer(engine_, s, id, cmd);
@@ -97,6 +98,17 @@ void TransportControl::click(const std::shared_ptr<ControlSession>& s, std::uint
       click_level_db_ = r.level_db();
       click_on_ = true;
       break;
+    case proto::ClickRequest::COUNT_IN:
+      if (!protocol::kCountInBars.contains(static_cast<float>(r.count_in_bars()))) {
+        s->send_error(
+            id, proto::ErrorReply::BAD_VALUE,
+            fmt::format("a count-in is {} to {} bars", protocol::kCountInBars.lo, protocol::kCountInBars.hi));
+        return;
+      }
+      count_in_bars_ = r.count_in_bars();
+      spdlog::info("count-in {} bar(s), set by {}", count_in_bars_, s->who());
+      reply_state(*s, id, state());
+      return;
     case proto::ClickRequest::STATUS:
     default:
       reply_state(*s, id, state());
@@ -140,12 +152,20 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
         answer(state());  // already playing from where it stands: nothing to do
         return;
       }
-      const MediaTime at = position;
       const bool play = r.action() == proto::TransportRequest::PLAY || playing;
       MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = play ? kTransportPlay : kTransportStand};
-      cmd.at = at;
-      cmd.generation = backing_.prepare(at);
-      spdlog::info("transport {} at timeline {} by {}", play ? "plays" : "stands", at, s->who());
+      cmd.at = position;
+      if (r.action() == proto::TransportRequest::PLAY && count_in_bars_ > 0) {
+        // Count-in: the transport starts whole bars early (on the song's beat grid, the
+        // backing playing too) and the click sounds up to the position asked for.
+        cmd.at = position - std::llround(count_in_bars_ * beats_per_bar_ * 60.0 * rate_ / bpm_);
+        cmd.count_in_to = position;
+      }
+      cmd.generation = backing_.prepare(cmd.at);
+      spdlog::info("transport {} at timeline {} by {}{}", play ? "plays" : "stands", cmd.at, s->who(),
+                   cmd.count_in_to == kNoCountIn
+                       ? std::string()
+                       : fmt::format(", counting in {} bar(s) to {}", count_in_bars_, position));
       post_when_ready(s, id, cmd, std::make_shared<asio::steady_timer>(io_), kPolls);
       return;
     }
@@ -185,6 +205,7 @@ void TransportControl::post_when_ready(const std::weak_ptr<ControlSession>& s, s
   proto::TransportState st = state();
   st.set_playing(command.value == kTransportPlay);
   st.set_position(command.at);
+  if (command.count_in_to != kNoCountIn) st.set_count_in_to(command.count_in_to);
   reply_state(*session, id, st);
 }
 

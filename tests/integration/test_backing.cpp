@@ -188,6 +188,15 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   const json click = s.tlctl_json({"click", "level", "-20"});
   EXPECT_TRUE(click.value("click_on", false)) << click.dump();
   EXPECT_EQ(click.value("tempo_bpm", 0.0), 90.0);
+  // A count-in of a bar: a play from bar 3 starts at bar 2, counting in to bar 3.
+  EXPECT_EQ(json_int(s.tlctl_json({"click", "count-in", "1"}), "click_count_in_bars"), 1);
+  EXPECT_EQ(s.tlctl({"click", "count-in", "9"}).exit_code, 2);
+  const json counted = s.tlctl_json({"play", "3.1"});
+  EXPECT_EQ(json_int(counted, "position"), 4 * 2 * kRate / 3) << counted.dump();
+  EXPECT_EQ(json_int(counted, "count_in_to"), 8 * 2 * kRate / 3) << counted.dump();
+  const RunResult shown = s.tlctl({"transport"});
+  EXPECT_NE(shown.out.find("count-in 1 bar(s)"), std::string::npos) << shown.out;
+  EXPECT_EQ(s.tlctl({"stop"}).exit_code, 0);
 
   // Removed: silent from the next block, and gone from the list.
   EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);

@@ -90,6 +90,9 @@ TEST(TransportCommands, TempoAndClickSendWhatTheOperatorSaid) {
   req = build_request(must_parse({"click", "level", "-18"}));
   EXPECT_EQ(req.click().action(), tl::proto::ClickRequest::LEVEL);
   EXPECT_FLOAT_EQ(req.click().level_db(), -18.0f);
+  req = build_request(must_parse({"click", "count-in", "2"}));
+  EXPECT_EQ(req.click().action(), tl::proto::ClickRequest::COUNT_IN);
+  EXPECT_EQ(req.click().count_in_bars(), 2u);
   std::string err;
   for (const std::vector<std::string>& bad : {std::vector<std::string>{"tempo"},
                                               {"tempo", "19"},
@@ -97,7 +100,10 @@ TEST(TransportCommands, TempoAndClickSendWhatTheOperatorSaid) {
                                               {"tempo", "fast"},
                                               {"click", "level", "3"},
                                               {"click", "level", "-61"},
-                                              {"click", "loud"}}) {
+                                              {"click", "loud"},
+                                              {"click", "count-in", "9"},
+                                              {"click", "count-in", "1.5"},
+                                              {"click", "count-in"}}) {
     EXPECT_EQ(usage_exit(bad, err), kExitUsage) << bad.back();
   }
 }

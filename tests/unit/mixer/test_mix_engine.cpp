@@ -556,47 +556,63 @@ TEST(MixEngine, ADriftingNodeIsFollowedByItsVarispeedWithoutAllocating) {
   EXPECT_EQ(a->concealed.load(), 0u);
 }
 
-TEST(MixEngineClick, TheMetronomeIsInEveryCueOnTheTimelinesBeatsAndNeverInTheMix) {
+//! A silent node `a` with a cue, a click at 150 BPM (a beat every 19200 frames at 48 kHz,
+//! 3 to a bar) and `play` posted, run for 2.7 s: a's cue (left) by mix position.
+struct ClickRun {
+  std::vector<float> cue;
+  MediaTime cue_from = INT64_MIN;
+  float mix_peak = 0.0f;
+  float at(MediaTime p) const { return cue.at(static_cast<std::size_t>(p - cue_from)); }
+  //! The first mix position from p on that is not silence (-1: none within 400 frames).
+  MediaTime onset(MediaTime p) const {
+    for (MediaTime f = p; f < p + 400; ++f)
+      if (at(f) != 0.0f) return f;
+    return -1;
+  }
+};
+
+ClickRun run_click(bool click_on, const MixCommand& play) {
   Rig rig;
   NodeSlot* a = rig.add_node("a", 1);
   a->cue_out = std::make_unique<SpscRing<CueChunk>>(4096);
-  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 0}));
-  ASSERT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 0.0f, .bus = 0}));
-  // 150 BPM at 48 kHz: a beat every 19200 frames, 3 to a bar; played from timeline 1000.
+  EXPECT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueOn, .node = a->id, .value = 1.0f, .bus = 0}));
+  EXPECT_TRUE(rig.engine.post({.kind = MixCommand::Kind::CueLimit, .node = a->id, .value = 0.0f, .bus = 0}));
   MixCommand click{.kind = MixCommand::Kind::Click, .value = 0.5f};
   click.beat_frames = 19200.0;
   click.beats_per_bar = 3;
-  ASSERT_TRUE(rig.engine.post(click));
-  MixCommand play{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
-  play.at = 1000;
-  ASSERT_TRUE(rig.engine.post(play));
+  click.click_on = click_on;
+  EXPECT_TRUE(rig.engine.post(click));
+  EXPECT_TRUE(rig.engine.post(play));
   rig.engine.start_at(0);
   std::vector<float> l(kBlock), r(kBlock);
-  std::vector<float> cue;  // the cue's left side by mix position, from cue_from
-  MediaTime cue_from = INT64_MIN;
-  float mix_peak = 0.0f;
-  for (int b = 0; b < 1800; ++b) {
+  ClickRun out;
+  for (int b = 0; b < 2700; ++b) {
     rig.send(*a, b * static_cast<MediaTime>(kBlock), 0.0f);
     rig.engine.process(l, r);
-    for (const float v : l) mix_peak = std::max(mix_peak, std::fabs(v));
+    for (const float v : l) out.mix_peak = std::max(out.mix_peak, std::fabs(v));
     CueChunk c;
     while (a->cue_out->try_pop(c)) {
-      if (cue_from == INT64_MIN) cue_from = c.position;
-      for (std::uint32_t i = 0; i < c.frames; ++i) cue.push_back(c.samples[2 * i]);
+      if (out.cue_from == INT64_MIN) out.cue_from = c.position;
+      for (std::uint32_t i = 0; i < c.frames; ++i) out.cue.push_back(c.samples[2 * i]);
     }
     MixChunk m;
     while (rig.chunks.try_pop(m)) {
     }
   }
-  EXPECT_EQ(mix_peak, 0.0f) << "never in the main mix";
-  ASSERT_LE(cue_from, 0) << "stamped with the mix position of its audio (the limiter's look-ahead before 0)";
-  const auto at = [&](MediaTime p) { return cue[static_cast<std::size_t>(p - cue_from)]; };
+  return out;
+}
+
+TEST(MixEngineClick, TheMetronomeIsInEveryCueOnTheTimelinesBeatsAndNeverInTheMix) {
+  // Played from timeline 1000.
+  MixCommand play{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
+  play.at = 1000;
+  const ClickRun run = run_click(true, play);
+  EXPECT_EQ(run.mix_peak, 0.0f) << "never in the main mix";
+  ASSERT_LE(run.cue_from, 0)
+      << "stamped with the mix position of its audio (the limiter's look-ahead before 0)";
+  const auto at = [&](MediaTime p) { return run.at(p); };
   // The play landed on the first block (mix position 0): timeline t is mix position t - 1000.
-  const auto onset = [&](MediaTime p) {  // the first mix position from p on that is not silence
-    for (MediaTime f = p; f < p + 400; ++f)
-      if (at(f) != 0.0f) return f;
-    return MediaTime{-1};
-  };
+  const auto onset = [&](MediaTime p) { return run.onset(p); };
   // Beats at timeline 19200 k: mix position 19200 k - 1000, the click starting there (its
   // first sample is sin(0) = 0: the next one is the burst).
   for (MediaTime k = 1; k <= 4; ++k) {
@@ -610,6 +626,27 @@ TEST(MixEngineClick, TheMetronomeIsInEveryCueOnTheTimelinesBeatsAndNeverInTheMix
     return n;
   };
   EXPECT_GT(crossings(3 * 19200 - 1000 + 1), crossings(19200 - 1000 + 1)) << "beat 1 of bar 2 is higher";
+}
+
+TEST(MixEngineClick, ACountInClicksUpToItsPositionWithTheClickOff) {
+  // A play from bar 3 (timeline 2 bars = 115200) counting in one bar: it starts at 57600.
+  MixCommand play{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
+  play.at = 57600;
+  play.count_in_to = 115200;
+  const ClickRun run = run_click(false, play);
+  EXPECT_EQ(run.mix_peak, 0.0f);
+  // Timeline t is mix position t - 57600: the count-in bar's three beats click (the first
+  // at mix position 0), then nothing at bar 3's beats, the click being off.
+  for (MediaTime k = 0; k < 3; ++k) {
+    const MediaTime beat = 19200 * k;
+    EXPECT_EQ(run.onset(std::max<MediaTime>(beat - 5, run.cue_from)), beat + 1) << "count-in beat " << k;
+  }
+  for (MediaTime k = 3; k < 7; ++k) EXPECT_EQ(run.onset(19200 * k - 5), -1) << "beat " << k;
+  // Without the count-in, nothing at all.
+  play.count_in_to = kNoCountIn;
+  const ClickRun none = run_click(false, play);
+  for (MediaTime k = 0; k < 7; ++k)
+    EXPECT_EQ(none.onset(std::max<MediaTime>(19200 * k - 5, none.cue_from)), -1);
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ struct Invocation {
   tl::proto::TimelinePosition position;  //!< ... as read (when position_given)
   bool position_given = false;
   tl::proto::TempoRequest tempo;   //!< tempo BPM [BEATS]
-  tl::proto::ClickRequest click;   //!< click [on | off | level DB]
+  tl::proto::ClickRequest click;   //!< click [on | off | level DB | count-in BARS]
   std::string path;                //!< backing add PATH
   std::string backing_name;        //!< backing add --name, backing remove NAME
   std::string at_text;             //!< backing add --at POSITION as written

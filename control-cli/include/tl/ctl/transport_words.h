@@ -27,7 +27,7 @@ std::string format_transport(const tl::proto::TransportState& s);
 //! tlctl tempo BPM [BEATS]: BPM 20-400 (a decimal), BEATS a bar 1-16 (default 4; "3/4"
 //! is read as 3).
 Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& words);
-//! tlctl click [on | off | level DB]: nothing asks how it stands.
+//! tlctl click [on | off | level DB | count-in BARS]: nothing asks how it stands.
 Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& words);
 
 //! The request's message, then a table NAME CH LENGTH AT RATE UNDERRUNS PATH.

@@ -47,6 +47,9 @@
 
 namespace tl::mixer {
 
+//! MixCommand::count_in_to of a play that does not count in.
+inline constexpr MediaTime kNoCountIn = INT64_MIN;
+
 //! A parameter change for the mix thread. Plain data, copied through a pre-sized queue.
 struct MixCommand {
   enum class Kind : std::uint8_t {
@@ -89,14 +92,18 @@ struct MixCommand {
   //! Kind::Transport: value kTransportPlay plays from timeline position `at` (timeline
   //! `at` is this block's play-out position), kTransportStop stops where it is,
   //! kTransportStand stops at `at`; `generation` is the backing tracks' read that plays
-  //! (BackingTrack).
+  //! (BackingTrack). A play that counts in: the click sounds, on or off, up to timeline
+  //! position count_in_to (kNoCountIn: none).
   MediaTime at = 0;
   std::uint64_t generation = 0;
-  //! Kind::Click: the metronome in every cue mix at peak `value` (linear; 0: off), a beat
-  //! every beat_frames of the timeline (fractional), beats_per_bar beats to a bar (its
-  //! first beat higher).
+  MediaTime count_in_to = kNoCountIn;
+  //! Kind::Click: the metronome in every cue mix at peak `value` (linear), sounding while
+  //! the transport plays when click_on (and in a count-in either way), a beat every
+  //! beat_frames of the timeline (fractional), beats_per_bar beats to a bar (its first
+  //! beat higher).
   double beat_frames = 0.0;
   std::uint8_t beats_per_bar = 4;
+  bool click_on = false;
 };
 
 //! What a Kind::Transport command does (its value).
@@ -399,10 +406,12 @@ class MixEngine {
   std::atomic<MediaTime> wanted_{0};
   Transport transport_;
   struct Metronome {
-    float level = 0.0f;  // 0: off
+    float level = 0.0f;
+    bool on = false;
     double beat_frames = 24000.0;
     std::uint8_t beats_per_bar = 4;
   } click_;
+  MediaTime count_in_to_ = kNoCountIn;    // the click sounds up to this timeline position
   std::unique_ptr<float[]> click_block_;  // max_block_frames
   std::atomic<bool> transport_playing_{false};
   std::atomic<MediaTime> transport_position_{0};

@@ -58,6 +58,7 @@ class TransportControl {
   std::uint32_t beats_per_bar_ = 4;
   bool click_on_ = false;
   float click_level_db_ = -12.0f;
+  std::uint32_t count_in_bars_ = 0;
 };
 
 }  // namespace tl::mixer

@@ -30,6 +30,7 @@ inline constexpr Range kCueLimitDbtp{-40.0f, 0.0f};
 inline constexpr Range kTempoBpm{20.0f, 400.0f};
 inline constexpr Range kBeatsPerBar{1.0f, 16.0f};
 inline constexpr Range kClickLevelDb{-60.0f, 0.0f};
+inline constexpr Range kCountInBars{0.0f, 8.0f};
 
 // MasterTake: a loudness target over the delivery preset's (LUFS).
 inline constexpr Range kMasterTargetLufs{-40.0f, -5.0f};
