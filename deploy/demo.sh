@@ -39,6 +39,9 @@ trap cleanup EXIT
 # A fresh shared token for this demo: every program needs it.
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/token"
 mkdir -p "$out"
+# Each demo starts from a clean desk: a mixer takes back the last one's strips, tempo
+# and backing tracks from its record folder (.desk/), and this one sets up its own.
+rm -rf "$out/.desk"
 
 "$bin/tl-mixer" --listen 127.0.0.1:0 --record-dir "$out" --token-file "$work/token" 2> "$work/mixer.log" &
 pids+=($!)

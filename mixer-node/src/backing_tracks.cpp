@@ -106,7 +106,17 @@ Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::strin
   bool fresh = false;
   if (found != entries_.end()) {
     e = found->get();
-    if (e->enabled) return Error{"backing track '" + name + "' is already in the session (remove it first)"};
+    if (e->enabled) {
+      // The same file at the same place again (a walkthrough followed twice, a restarted
+      // mixer that took it back): nothing to do.
+      std::error_code ec1, ec2;
+      if (e->at == at && fs::weakly_canonical(e->path, ec1) == fs::weakly_canonical(path, ec2) && !ec1 &&
+          !ec2)
+        return Added{.track = describe(e->path, name, e->channels, e->frames, e->file_rate, e->at),
+                     .slot = e->slot,
+                     .already = true};
+      return Error{"backing track '" + name + "' is already in the session (remove it first)"};
+    }
     if (e->channels != channels) {
       return Error{"'" + name + "' was a backing track of " + std::to_string(e->channels) +
                    " channel(s) and keeps its strips; add this file under another --name"};

@@ -112,7 +112,8 @@ Status Mixer::start() {
         "are (tlctl takes lists it as unfinished); the node spools still hold its audio",
         take);
   }
-  if (auto last = desk_journal_.load()) {
+  const std::optional<proto::Scene> last = desk_journal_.load();
+  if (last) {
     // The master and buses now; each node's strips when it registers (handle_register).
     proto::SceneReply reply;
     if (auto s = desk_.recall(*last, "last desk", reply); !s) spdlog::warn("the last desk: {}", s.error());
@@ -127,6 +128,9 @@ Status Mixer::start() {
   }
   if (auto s = driver_->start(); !s) return s;
   backing_.start();
+  if (last && last->has_transport()) {
+    for (const std::string& name : transport_.restore(last->transport())) restore_strips(name);
+  }
   setup_realtime();
 
   signals_.async_wait([this](std::error_code e, int sig) {
@@ -222,11 +226,13 @@ void Mixer::tick() {
   broadcast(levels, false, true);
   follow_latency();
   collect_applied_changes();
-  desk_journal_.save_if_changed(desk_.changes() + cues_.changes(), now, [this] {
-    proto::Scene scene = desk_.scene("last desk");
-    cues_.fill(scene);
-    return scene;
-  });
+  desk_journal_.save_if_changed(desk_.changes() + cues_.changes() + transport_.changes() + transport_moves_,
+                                now, [this] {
+                                  proto::Scene scene = desk_.scene("last desk");
+                                  cues_.fill(scene);
+                                  *scene.mutable_transport() = transport_.setup();
+                                  return scene;
+                                });
 
   if (now - last_status_log_ns_ >= 10'000'000'000LL) {
     last_status_log_ns_ = now;
@@ -411,21 +417,24 @@ void Mixer::handle_register(const std::shared_ptr<ControlSession>& s, std::uint6
   rr->set_session_epoch_ns(clock_.epoch_ns());
   rr->set_max_payload_bytes(static_cast<std::uint32_t>(protocol::kMaxPayloadBytes));
   s->reply(id, std::move(reply));
-  if (const proto::Scene mine = desk_journal_.for_node(slot->name); mine.strips_size() > 0) {
-    proto::SceneReply restored;
-    if (auto st = desk_.recall(mine, "last desk", restored); !st) {
-      spdlog::warn("node '{}': its strips from the last desk: {}", slot->name, st.error());
-    } else {
-      spdlog::info("node '{}': {} channel strip(s) restored from the last desk", slot->name,
-                   restored.channels());
-    }
-  }
+  restore_strips(slot->name);
   if (r.wants_cue() && !slot->cue_on) {
     if (auto on = cues_.set_on(*slot, true); !on)
       spdlog::warn("node '{}' asked for a cue mix: {}", slot->name, on.error());
   }
   // The cue mixes of the last desk that this node completes (as listener or source).
   cues_.restore(desk_journal_.pending_cues());
+}
+
+void Mixer::restore_strips(const std::string& name) {
+  const proto::Scene mine = desk_journal_.for_node(name);
+  if (mine.strips_size() == 0) return;
+  proto::SceneReply restored;
+  if (auto st = desk_.recall(mine, "last desk", restored); !st) {
+    spdlog::warn("'{}': its strips from the last desk: {}", name, st.error());
+  } else {
+    spdlog::info("'{}': {} channel strip(s) restored from the last desk", name, restored.channels());
+  }
 }
 
 void Mixer::handle_set_latency(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
@@ -510,6 +519,7 @@ void Mixer::collect_applied_changes() {
   automation_.forget_unreported();
   TransportMark m;
   while (engine_.next_transport_mark(m)) {
+    ++transport_moves_;  // the desk journal saves where it now stands
     recorder_.note_transport(
         {.position = m.position, .playing = m.transport.playing, .timeline = m.transport.at(m.position)});
   }

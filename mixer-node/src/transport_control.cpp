@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "tl/mixer/engine_post.h"
@@ -57,12 +58,89 @@ proto::TransportState TransportControl::state() const {
   return t;
 }
 
-bool TransportControl::post_click(ControlSession& s, std::uint64_t id) {
+MixCommand TransportControl::click_command() const {
   MixCommand cmd{.kind = MixCommand::Kind::Click, .value = static_cast<float>(db_to_gain(click_level_db_))};
   cmd.click_on = click_on_;
   cmd.beat_frames = 60.0 * rate_ / bpm_;
   cmd.beats_per_bar = static_cast<std::uint8_t>(beats_per_bar_);
-  return post_or_answer(engine_, s, id, cmd);
+  return cmd;
+}
+
+bool TransportControl::post_click(ControlSession& s, std::uint64_t id) {
+  if (!post_or_answer(engine_, s, id, click_command())) return false;
+  ++changes_;
+  return true;
+}
+
+Status TransportControl::pan_new_track(const BackingTracks::Added& added) {
+  if (!added.fresh || added.slot->channels != 2) return {};
+  for (std::uint16_t c = 0; c < 2; ++c) {
+    const float pan = c == 0 ? -1.0f : 1.0f;
+    if (auto st = post_change(
+            engine_,
+            MixCommand{.kind = MixCommand::Kind::Pan, .node = added.slot->id, .channel = c, .value = pan});
+        !st)
+      return st;
+    added.slot->strips[c].pan = pan;
+  }
+  return {};
+}
+
+proto::TransportSetup TransportControl::setup() const {
+  proto::TransportSetup t;
+  t.set_tempo_bpm(bpm_);
+  t.set_beats_per_bar(beats_per_bar_);
+  t.set_click_on(click_on_);
+  t.set_click_level_db(click_level_db_);
+  t.set_count_in_bars(count_in_bars_);
+  t.set_position(engine_.transport_position());
+  const proto::BackingList list = backing_.list();  // (a temporary's tracks would dangle)
+  for (const proto::BackingTrack& b : list.tracks()) {
+    proto::BackingTrack* kept = t.add_backing();
+    kept->set_name(b.name());
+    kept->set_path(b.path());
+    kept->set_at(b.at());
+  }
+  return t;
+}
+
+std::vector<std::string> TransportControl::restore(const proto::TransportSetup& t) {
+  if (protocol::kTempoBpm.contains(t.tempo_bpm()) && protocol::kBeatsPerBar.contains(t.beats_per_bar())) {
+    bpm_ = t.tempo_bpm();
+    beats_per_bar_ = t.beats_per_bar();
+  } else {
+    spdlog::warn("the last desk's tempo ({:g} BPM, {} beats a bar) is out of range: not taken back",
+                 t.tempo_bpm(), t.beats_per_bar());
+  }
+  if (protocol::kClickLevelDb.contains(t.click_level_db())) click_level_db_ = t.click_level_db();
+  click_on_ = t.click_on();
+  if (protocol::kCountInBars.contains(static_cast<float>(t.count_in_bars())))
+    count_in_bars_ = t.count_in_bars();
+  if (auto st = post_change(engine_, click_command()); !st)
+    spdlog::warn("the last desk's click: {}", st.error());
+  std::vector<std::string> added;
+  for (const proto::BackingTrack& b : t.backing()) {
+    auto track = backing_.add(b.path(), b.name(), b.at());
+    if (!track) {
+      spdlog::warn("the last desk's backing track '{}': {}; not taken back", b.name(), track.error());
+      continue;
+    }
+    if (track->already) continue;
+    if (auto st = pan_new_track(*track); !st) spdlog::warn("backing track '{}': {}", b.name(), st.error());
+    added.push_back(b.name());
+  }
+  if (!added.empty()) changed_();
+  const MediaTime position = std::max<MediaTime>(t.position(), 0);
+  MixCommand stand{.kind = MixCommand::Kind::Transport, .value = kTransportStand};
+  stand.at = position;
+  stand.generation = backing_.prepare(position);
+  post_when_ready({}, 0, stand, std::make_shared<asio::steady_timer>(io_), kPolls);
+  spdlog::info(
+      "transport taken back from the last desk: tempo {:g} BPM, {} beats a bar, click {} at {:g} dBFS, "
+      "count-in {} bar(s), {} backing track(s), standing at timeline {}",
+      bpm_, beats_per_bar_, click_on_ ? "on" : "off", click_level_db_, count_in_bars_, added.size(),
+      position);
+  return added;
 }
 
 void TransportControl::tempo(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
@@ -106,6 +184,7 @@ void TransportControl::click(const std::shared_ptr<ControlSession>& s, std::uint
         return;
       }
       count_in_bars_ = r.count_in_bars();
+      ++changes_;
       spdlog::info("count-in {} bar(s), set by {}", count_in_bars_, s->who());
       reply_state(*s, id, state());
       return;
@@ -228,18 +307,16 @@ void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::ui
         s->send_error(id, proto::ErrorReply::NOT_FOUND, added.error());
         return;
       }
-      // A new stereo track starts panned left and right (its strips' own state after that).
-      if (added->fresh && added->slot->channels == 2) {
-        for (std::uint16_t c = 0; c < 2; ++c) {
-          const float pan = c == 0 ? -1.0f : 1.0f;
-          if (!post_or_answer(
-                  engine_, *s, id,
-                  MixCommand{
-                      .kind = MixCommand::Kind::Pan, .node = added->slot->id, .channel = c, .value = pan}))
-            return;
-          added->slot->strips[c].pan = pan;
-        }
+      if (added->already) {
+        *reply.mutable_backing_list() = backing_.list();
+        reply.mutable_backing_list()->set_message("'" + added->track.name() + "' is already there, as asked");
+        break;
       }
+      if (auto st = pan_new_track(*added); !st) {
+        s->send_error(id, proto::ErrorReply::INTERNAL, st.error());
+        return;
+      }
+      ++changes_;
       changed_();
       *reply.mutable_backing_list() = backing_.list();
       reply.mutable_backing_list()->set_message("added '" + added->track.name() + "'");
@@ -250,6 +327,7 @@ void TransportControl::backing(const std::shared_ptr<ControlSession>& s, std::ui
         s->send_error(id, proto::ErrorReply::NOT_FOUND, st.error());
         return;
       }
+      ++changes_;
       changed_();
       *reply.mutable_backing_list() = backing_.list();
       reply.mutable_backing_list()->set_message("removed '" + r.name() + "'");

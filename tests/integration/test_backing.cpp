@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <random>
 
 #include "harness.h"
@@ -201,6 +202,65 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   // Removed: silent from the next block, and gone from the list.
   EXPECT_EQ(s.tlctl({"backing", "remove", "bed"}).exit_code, 0);
   EXPECT_EQ(s.tlctl_json({"backing", "list"})["tracks"].size(), 1u);
+}
+
+// A mixer killed and started again on the same record folder takes back the transport's
+// set-up from its desk journal: tempo, click, count-in, backing tracks (with their strips)
+// and where the transport stood. A backing file gone meanwhile is skipped with a warning.
+TEST(Backing, AMixerStartedAgainTakesBackItsTempoClickBackingTracksAndPlace) {
+  Session s("backing_restart");
+  s.reserve_port();
+  s.start_mixer();
+  const std::string bed = s.dir() + "/bed.wav", gone = s.dir() + "/gone.wav";
+  ASSERT_TRUE(write_wav(bed, kRate, 2, SF_FORMAT_PCM_24, bed_samples()));
+  ASSERT_TRUE(write_wav(gone, kRate, 2, SF_FORMAT_PCM_24, bed_samples()));
+  ASSERT_EQ(s.tlctl({"backing", "add", bed, "--at", "1s", "--name", "bed"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"backing", "add", gone, "--name", "gone"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"gain", "bed/1", "-6"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"tempo", "96", "3"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"click", "level", "-18"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"click", "count-in", "1"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"locate", "2s"}).exit_code, 0);
+  // The journal is saved within half a second of a change: the kill comes after that.
+  const std::string desk_file = s.take_dir() + "/.desk/current.json";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json desk = read_json(desk_file);  // not there before the first save
+        if (!desk.is_object()) return false;
+        const json t = desk.value("transport", json::object());
+        return json_int(t, "position", -1) == 2 * kRate && t.value("backing", json::array()).size() == 2 &&
+               t.value("count_in_bars", 0) == 1;
+      },
+      10s, 50ms))
+      << read_json(desk_file).dump();
+  s.mixer().kill_hard();
+  std::filesystem::remove(gone);
+  s.start_mixer();
+  ASSERT_TRUE(s.mixer().wait_for_output("transport taken back", 20s)) << s.mixer().err();
+  EXPECT_NE(s.mixer().err().find("backing track 'gone'"), std::string::npos) << s.mixer().err();
+
+  const json t = s.tlctl_json({"transport"});
+  EXPECT_EQ(t.value("tempo_bpm", 0.0), 96.0) << t.dump();
+  EXPECT_EQ(t.value("beats_per_bar", 0), 3);
+  EXPECT_TRUE(t.value("click_on", false));
+  EXPECT_EQ(t.value("click_level_db", 0.0), -18.0);
+  EXPECT_EQ(t.value("click_count_in_bars", 0), 1);
+  EXPECT_FALSE(t.value("playing", true));
+  EXPECT_TRUE(wait_until([&] { return transport_position(s) == 2 * kRate; }, 10s))
+      << "it stands where it stood";
+  const json list = s.tlctl_json({"backing", "list"});
+  ASSERT_EQ(list["tracks"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["tracks"][0].value("name", ""), "bed");
+  EXPECT_EQ(json_int(list["tracks"][0], "at"), kRate);
+  const json strip = s.tlctl_json({"strip", "bed/1", "show"});
+  EXPECT_NEAR(json_num(strip["channel"], "gain_db"), -6.0, 1e-6) << strip.dump();
+  EXPECT_NEAR(json_num(s.tlctl_json({"strip", "bed/2", "show"})["channel"], "pan"), 1.0, 1e-6)
+      << "a stereo track's right side, as it was";
+  // The same add again (a walkthrough followed twice) changes nothing; another place is refused.
+  const RunResult again = s.tlctl({"backing", "add", bed, "--at", "1s", "--name", "bed"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("already there"), std::string::npos) << again.out;
+  EXPECT_NE(s.tlctl({"backing", "add", bed, "--at", "2s", "--name", "bed"}).exit_code, 0);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ class BackingTracks {
     proto::BackingTrack track;
     NodeSlot* slot = nullptr;  //!< its strips
     bool fresh = false;        //!< a new slot (not a removed track's name used again)
+    bool already = false;      //!< the same file at the same place was there: nothing changed
   };
   Result<Added> add(const std::filesystem::path& path, std::string name, MediaTime at);
   //! io: silences the track from the next block; its strips stay.

@@ -65,6 +65,8 @@ class Mixer final : public ControlHandler {
   //! Hands the applied changes to the recorder with their block positions, and the
   //! transport's marks (tick).
   void collect_applied_changes();
+  //! The strips of node or backing track `name` that the last desk kept, brought back.
+  void restore_strips(const std::string& name);
   void handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_t id, const proto::Envelope& r);
   //! tlctl take master: starts mastering a closed take, or says how its job goes.
   void handle_master_take(const std::shared_ptr<ControlSession>& s, std::uint64_t id,
@@ -98,6 +100,7 @@ class Mixer final : public ControlHandler {
   std::unique_ptr<MixDriver> driver_;
   bool take_starting_ = false;  // a record start is on its way to the recorder
   std::int64_t last_status_log_ns_ = 0;
+  std::uint64_t transport_moves_ = 0;  // transport marks the engine applied
   MediaTime logged_latency_ = -1;
   std::string realtime_refused_;  // why the threads run at normal priority ("" : they do not)
   int recorder_realtime_error_ = 0;

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tl/mixer/backing_tracks.h"
 #include "tl/mixer/control_server.h"
@@ -37,6 +39,16 @@ class TransportControl {
   //! The transport now (the engine's, as of its last block).
   proto::TransportState state() const;
 
+  //! Counts the changes the desk journal keeps: tempo, click, backing tracks. (The
+  //! mixer counts the transport's moves as the engine applies them.)
+  std::uint64_t changes() const noexcept { return changes_; }
+  //! What the desk journal keeps.
+  proto::TransportSetup setup() const;
+  //! A restarted mixer takes back the last one's tempo, click and backing tracks, and
+  //! stands where the transport stood. A value out of range or a file it cannot play is
+  //! skipped with a warning. Returns the names of the backing tracks added again.
+  std::vector<std::string> restore(const proto::TransportSetup& setup);
+
  private:
   //! Answers request id with a TransportState.
   static void reply_state(ControlSession& s, std::uint64_t id, const proto::TransportState& st);
@@ -52,8 +64,14 @@ class TransportControl {
   BackingTracks& backing_;
   std::uint32_t rate_;
   std::function<void()> changed_;
-  //! Posts the metronome as it stands (tempo, meter, level) to the engine.
+  //! The metronome as it stands (tempo, meter, level, on) for the engine.
+  MixCommand click_command() const;
+  //! Posts it; a refusal answers request id.
   bool post_click(ControlSession& s, std::uint64_t id);
+  //! A new stereo backing track starts panned left and right (its strips' own state after
+  //! that).
+  Status pan_new_track(const BackingTracks::Added& added);
+  std::uint64_t changes_ = 0;
   double bpm_ = 120.0;
   std::uint32_t beats_per_bar_ = 4;
   bool click_on_ = false;
