@@ -211,6 +211,13 @@ Status check_tempo(Invocation& inv, const RawValues& raw) {
   return Status::success();
 }
 
+Status check_punch(Invocation& inv, const RawValues& raw) {
+  auto punch = parse_punch(raw.words);
+  if (!punch) return Error{punch.error()};
+  inv.punch = punch.value();
+  return Status::success();
+}
+
 Status check_click(Invocation& inv, const RawValues& raw) {
   auto click = parse_click(raw.words);
   if (!click) return Error{click.error()};
@@ -240,7 +247,7 @@ const Arg kGlobalOptions[] = {
 };
 
 const CommandGroup kGroups[] = {
-    {"record", "start or stop a take, or recover one a stopped mixer left"},
+    {"record", "start or stop a take, recover one a stopped mixer left, or arm a punch"},
     {"backing", "backing tracks: files played into the mix and every cue mix on the transport timeline"},
     {"scene", "save, recall or list mixer scenes (every strip and the master)"},
     {"take", "work on a closed take on the mixer's machine: master it"},
@@ -287,6 +294,18 @@ const std::vector<CommandSpec>& table() {
        .reply = Envelope::kRecordStopped,
        .render = show_record_stopped,
        .reply_timeout_ms = kRecordStopTimeoutMs},
+      {.command = Command::RecordPunch,
+       .group = "record",
+       .name = "punch",
+       .help = "arm a punch for the takes that start from now: FROM TO [NODE...] (timeline positions; "
+               "nodes: the armed ones, default every node) | off. A take still records every input whole; "
+               "each pass of the transport through the range is also cut from the armed tracks into "
+               "TAKE/punch-N/, with 10 ms fades outside the range (take.json lists the passes)",
+       .args = {{"args", "FROM TO [NODE...], or off", Slot::Words, true}},
+       .check = check_punch,
+       .request = [](const auto& inv, auto& e) { *e.mutable_transport() = inv.punch; },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
       {.command = Command::Takes,
        .name = "takes",
        .help = "list finished takes",

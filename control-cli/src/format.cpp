@@ -227,6 +227,16 @@ std::string format_record_stopped(const tl::proto::RecordStopped& r) {
     out.append("timeline: mix.wav starts at " + song_position(tr.timeline_sample()) + " (song sample " +
                std::to_string(tr.timeline_sample()) + ")\n");
   }
+  if (r.has_punch() && r.state() != "recording") {
+    const std::string from = song_position(r.punch().from()), to = song_position(r.punch().to());
+    if (r.punch_passes() == 0) {
+      out +=
+          fmt("punch: %s to %s, never played through while recording: no pass\n", from.c_str(), to.c_str());
+    } else {
+      out += fmt("punch: %u pass(es) of %s to %s in punch-1/", r.punch_passes(), from.c_str(), to.c_str());
+      out += r.punch_passes() > 1 ? fmt(" .. punch-%u/\n", r.punch_passes()) : std::string("\n");
+    }
+  }
   if (r.tracks_conforming() != 0) {
     out +=
         fmt("  %u track file(s) still being conformed (moved or resampled from raw/) in the background: "

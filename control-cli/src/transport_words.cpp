@@ -1,12 +1,14 @@
 #include "tl/ctl/transport_words.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <cmath>
 #include <vector>
 
 #include "tl/ctl/target.h"
+#include "tl/protocol/names.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::ctl {
@@ -137,6 +139,39 @@ Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& word
   return Error{usage};
 }
 
+Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& words) {
+  constexpr std::string_view usage = "expected record punch FROM TO [NODE...] or record punch off";
+  tl::proto::TransportRequest r;
+  if (words.size() == 1 && words[0] == "off") {
+    r.set_action(tl::proto::TransportRequest::PUNCH_OFF);
+    return r;
+  }
+  if (words.size() < 2) return Error{fmt::format("{} (positions: {})", usage, kForms)};
+  auto from = parse_position(words[0]);
+  if (!from) return Error{from.error()};
+  auto to = parse_position(words[1]);
+  if (!to) return Error{to.error()};
+  const auto& a = from.value();
+  const auto& b = to.value();
+  const bool same_form = a.in_bars() == b.in_bars() && a.in_seconds() == b.in_seconds();
+  const bool after = a.in_bars()      ? std::pair(b.bar(), b.beat()) > std::pair(a.bar(), a.beat())
+                     : a.in_seconds() ? b.seconds() > a.seconds()
+                                      : b.samples() > a.samples();
+  if (same_form && !after) {
+    return Error{fmt::format("bad punch {} {}: the punch out comes after the punch in", words[0], words[1])};
+  }
+  r.set_action(tl::proto::TransportRequest::PUNCH);
+  *r.mutable_position() = a;
+  *r.mutable_punch_to() = b;
+  for (std::size_t i = 2; i < words.size(); ++i) {
+    if (!protocol::valid_node_name(words[i])) {
+      return Error{fmt::format("bad node name '{}' in record punch: 1-32 of A-Z a-z 0-9 - _ .", words[i])};
+    }
+    r.add_punch_nodes(words[i]);
+  }
+  return r;
+}
+
 std::string format_position(std::int64_t samples, std::uint32_t rate) {
   if (rate == 0) return "-";
   const bool negative = samples < 0;
@@ -156,6 +191,13 @@ std::string format_transport(const tl::proto::TransportState& s) {
                     s.click_on() ? fmt::format("on at {:g} dBFS", s.click_level_db()) : std::string("off"));
     if (s.click_count_in_bars() > 0) out += fmt::format("; count-in {} bar(s)", s.click_count_in_bars());
     out += "\n";
+  }
+  if (s.has_punch()) {
+    const auto& p = s.punch();
+    const std::string nodes = fmt::format("{}", fmt::join(p.nodes(), ", "));
+    out += fmt::format("punch: {} to {} (samples {}..{}), {}\n", format_position(p.from(), s.sample_rate()),
+                       format_position(p.to(), s.sample_rate()), p.from(), p.to(),
+                       nodes.empty() ? std::string("every node") : nodes);
   }
   if (s.has_count_in_to()) {
     out += fmt::format("counting in to {} (sample {})\n", format_position(s.count_in_to(), s.sample_rate()),

@@ -139,6 +139,17 @@ void JsonFields::get_samples(const char* key, std::vector<std::int32_t>& out) {
   }
 }
 
+void JsonFields::get(const char* key, std::vector<std::string>& out) {
+  const nlohmann::json* v = find(key);
+  if (v == nullptr) return;
+  if (!v->is_array()) return reject(key, "is not a list");
+  out.clear();
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_string()) return reject(key, "item " + std::to_string(i) + " is not a string");
+    out.push_back((*v)[i].get<std::string>());
+  }
+}
+
 void JsonFields::each_pair(const char* key, const std::function<void(double, double)>& fn) {
   const nlohmann::json* v = find(key);
   if (v == nullptr) return;

@@ -631,6 +631,7 @@ void Mixer::handle_record(const std::shared_ptr<ControlSession>& s, std::uint64_
       if (slot.control_connected) mix.nodes.push_back(slot.id);
     });
     mix.backing = backing_.for_take();
+    mix.punch = transport_.punch_for_take();
     take_starting_ = true;  // changes from now on are recorded, even before the take has begun
     recorder_.start_take(r.record_start().take_name(), std::move(mix),
                          [this, weak, id](Result<proto::RecordStarted> result) {

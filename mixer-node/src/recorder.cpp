@@ -249,6 +249,7 @@ void Recorder::begin(const std::string& requested, MixSetup setup, const Started
                                     .transport = {transport_},
                                     .backing = std::move(setup.backing)};
   take->compensation = compensation_;
+  take->punch = std::move(setup.punch);
   take_ = std::move(take);
   for (const std::uint16_t id : setup.nodes) {
     if (const NodeSlot* slot = registry_.by_id(id))
@@ -451,7 +452,8 @@ void Recorder::finalize() {
                               !running_.load());
   // Tracks to move or resample are written on the conformer's thread: the stop answers now.
   const std::size_t conforming = m.tracks_conforming();
-  m.state = conforming != 0 ? TakeManifest::kConforming : TakeManifest::closed_state(m.complete);
+  const bool punching = m.punch && m.punch->pending;
+  m.state = conforming != 0 || punching ? TakeManifest::kConforming : TakeManifest::closed_state(m.complete);
   if (take.backfilling && !take.backfill.requests().empty()) {
     std::uint64_t recovered = 0, lost = 0;
     for (const auto& t : m.tracks) {
@@ -480,7 +482,7 @@ void Recorder::finalize() {
                       .dir = take.dir,
                       .automation = take.recovered ? std::nullopt : std::optional(std::move(take.automation)),
                       .manifest = std::move(m),
-                      .conform = conforming != 0});
+                      .conform = conforming != 0 || punching});
   save_closed_takes(false);
   StoppedFn done = std::move(take.on_stopped);
   take_.reset();
@@ -546,7 +548,8 @@ TakeManifest Recorder::manifest(const char* state) const {
                       .latency_frames = latency_.load(std::memory_order_relaxed),
                       .recovered_after_mixer_stop = take_->recovered,
                       .session_epoch_ns = clock_.epoch_ns(),
-                      .mixer_down = take_->mixer_down};
+                      .mixer_down = take_->mixer_down,
+                      .punch = take_->punch};
 }
 
 void Recorder::write_manifest(const TakeManifest& m) const {

@@ -7,6 +7,7 @@
 
 #include "tl/common/units.h"
 #include "tl/mixer/take_conform.h"
+#include "tl/mixer/take_punch.h"
 
 namespace tl::mixer {
 namespace {
@@ -191,6 +192,12 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
       if (t.conform) at -= t.conform->moved_samples;
       t.timeline_sample = std::llround(at - static_cast<double>(compensation));
     }
+  }
+  if (manifest.punch) {
+    // Its files are cut once the session-aligned tracks are written (the conformer's).
+    TakePunch& punch = *manifest.punch;
+    punch.passes = find_punch_passes(take.automation, take.start, take.start + length, punch.from, punch.to);
+    punch.pending = !punch.passes.empty() && manifest.mix->timeline_sample.has_value();
   }
   return manifest;
 }

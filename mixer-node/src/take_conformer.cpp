@@ -12,6 +12,7 @@
 #include "tl/mixer/take_conform.h"
 #include "tl/mixer/take_folder.h"
 #include "tl/mixer/take_manifest.h"
+#include "tl/mixer/take_punch.h"
 #include "tl/mixer/track_writer.h"
 
 namespace fs = std::filesystem;
@@ -175,6 +176,18 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
     if (!drop.empty() && sync_path(take_dir / "take.json")) {
       std::error_code ec;
       fs::remove(take_dir / drop, ec);
+    }
+  }
+  if (m.punch && m.punch->pending) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) return false;
+    const Status punched = write_punch_files(take_dir, m);
+    if (!punched) {
+      spdlog::error("take '{}': its punch passes were not written: {}", m.take, punched.error());
+      m.punch->pending = false;
+      m.punch->error = punched.error();
+    } else {
+      spdlog::info("take '{}': {} punch pass(es) of timeline {}..{} written", m.take, m.punch->passes.size(),
+                   m.punch->from, m.punch->to);
     }
   }
   m.state = TakeManifest::closed_state(m.complete);

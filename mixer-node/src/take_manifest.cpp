@@ -76,6 +76,48 @@ json track_json(const TakeTrack& t, bool is_mix) {
   return j;
 }
 
+json punch_json(const TakePunch& p) {
+  json j = {{"from", p.from}, {"to", p.to}, {"fade_samples", p.fade_samples}, {"nodes", p.nodes}};
+  if (p.pending) j["pending"] = true;
+  if (!p.error.empty()) j["error"] = p.error;
+  j["passes"] = json::array();
+  for (const TakePunch::Pass& pass : p.passes) {
+    j["passes"].push_back({{"pass", pass.number},
+                           {"folder", pass.folder},
+                           {"mix_sample", pass.mix_sample},
+                           {"frames", pass.frames},
+                           {"complete", pass.complete},
+                           {"timeline_sample", p.from - p.fade_samples},
+                           {"files", pass.files}});
+  }
+  return j;
+}
+
+TakePunch read_punch(JsonFields& f) {
+  TakePunch p;
+  f.get("from", p.from);
+  f.get("to", p.to);
+  f.get("fade_samples", p.fade_samples);
+  f.get("nodes", p.nodes);
+  f.get("pending", p.pending);
+  f.get("error", p.error);
+  if (p.to <= p.from) f.reject("to", "is not after from");
+  f.each("passes", [&](JsonFields& pf) {
+    TakePunch::Pass pass;
+    pf.get("pass", pass.number);
+    pf.get("folder", pass.folder);
+    pf.get("mix_sample", pass.mix_sample);
+    pf.get("frames", pass.frames);
+    pf.get("complete", pass.complete);
+    pf.get("files", pass.files);
+    // A folder name from the file is joined to the take's path: one plain name only.
+    if (pass.folder.empty() || pass.folder.find_first_of("/\\") != std::string::npos || pass.folder[0] == '.')
+      pf.reject("folder", "is not a plain folder name");
+    p.passes.push_back(std::move(pass));
+  });
+  return p;
+}
+
 json manifest_json(const TakeManifest& m) {
   json j;
   j["format"] = TakeManifest::kFormat;
@@ -87,6 +129,7 @@ json manifest_json(const TakeManifest& m) {
   if (m.recovered_after_mixer_stop) j["recovered_after_mixer_stop"] = true;
   if (m.session_epoch_ns != 0) j["session_epoch_ns"] = m.session_epoch_ns;
   if (!m.mixer_down.empty()) j["mixer_down"] = ranges_json(m.mixer_down);
+  if (m.punch) j["punch"] = punch_json(*m.punch);
   j["tracks"] = json::array();
   if (m.closed()) {
     j["frames"] = m.frames;
@@ -202,6 +245,10 @@ Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
   if (f.has("mix")) {
     JsonFields mix = f.object("mix");
     m.mix = read_track(mix);
+  }
+  if (f.has("punch")) {
+    JsonFields punch = f.object("punch");
+    m.punch = read_punch(punch);
   }
   if (!error.empty()) return Error{path.string() + ": " + error};
   return m;

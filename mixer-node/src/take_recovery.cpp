@@ -40,6 +40,10 @@ std::unique_ptr<Take> take_in(const fs::path& dir, const TakeManifest& manifest)
   take->name = dir.filename().string();
   take->dir = dir;
   take->start = manifest.start_sample;
+  if (manifest.punch) {
+    take->punch = manifest.punch;
+    take->punch->passes.clear();  // found again as it closes
+  }
   return take;
 }
 

@@ -64,6 +64,12 @@ proto::RecordStopped stopped_take(const TakeManifest& manifest, const fs::path& 
   summary.set_state(manifest.state);
   summary.set_complete(manifest.complete);
   summary.set_tracks_conforming(static_cast<std::uint32_t>(manifest.tracks_conforming()));
+  if (manifest.punch) {
+    summary.mutable_punch()->set_from(manifest.punch->from);
+    summary.mutable_punch()->set_to(manifest.punch->to);
+    for (const std::string& n : manifest.punch->nodes) summary.mutable_punch()->add_nodes(n);
+    summary.set_punch_passes(static_cast<std::uint32_t>(manifest.punch->passes.size()));
+  }
   // Every node's track, then the mix (it has nothing recovered or missing: left unset).
   const auto add = [&](const TakeTrack& t) {
     auto* s = summary.add_tracks();

@@ -1,11 +1,14 @@
 #include "tl/mixer/transport_control.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "tl/mixer/engine_post.h"
+#include "tl/mixer/take_punch.h"
+#include "tl/protocol/names.h"
 #include "tl/protocol/ranges.h"
 
 namespace tl::mixer {
@@ -25,7 +28,7 @@ Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) co
     }
     const double beats = static_cast<double>(p.bar() - 1) * beats_per_bar_ + (p.beat() - 1);
     if (beats * 60.0 / bpm_ > kLongestSeconds) return Error{"a timeline position within a week"};
-    return static_cast<MediaTime>(std::llround(beats * 60.0 * rate_ / bpm_));
+    return static_cast<MediaTime>(std::llround(beats * beat_frames()));
   }
   if (!p.in_seconds()) {
     if (p.samples() < 0) return Error{"a timeline position is 0 or later (the song's start)"};
@@ -55,13 +58,67 @@ proto::TransportState TransportControl::state() const {
   t.set_click_on(click_on_);
   t.set_click_level_db(click_level_db_);
   t.set_click_count_in_bars(count_in_bars_);
+  if (punch_) *t.mutable_punch() = *punch_;
   return t;
+}
+
+std::optional<TakePunch> TransportControl::punch_for_take() const {
+  if (!punch_) return std::nullopt;
+  TakePunch p{.from = punch_->from(),
+              .to = punch_->to(),
+              .fade_samples = std::llround(kPunchFadeSeconds * rate_),
+              .nodes = {punch_->nodes().begin(), punch_->nodes().end()}};
+  return p;
+}
+
+void TransportControl::punch(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r,
+                             MediaTime from) {
+  if (r.action() == proto::TransportRequest::PUNCH_OFF) {
+    if (punch_) spdlog::info("punch off, set by {}", s.who());
+    punch_.reset();
+    ++changes_;
+    reply_state(s, id, state());
+    return;
+  }
+  if (!r.has_position() || !r.has_punch_to()) {
+    s.send_error(id, proto::ErrorReply::BAD_VALUE, "a punch needs its in and out positions: FROM TO");
+    return;
+  }
+  auto to = samples(r.punch_to());
+  if (!to) {
+    s.send_error(id, proto::ErrorReply::BAD_VALUE, to.error());
+    return;
+  }
+  if (to.value() <= from) {
+    s.send_error(id, proto::ErrorReply::BAD_VALUE,
+                 fmt::format("the punch out (timeline {}) must come after the punch in (timeline {})",
+                             to.value(), from));
+    return;
+  }
+  for (const std::string& node : r.punch_nodes()) {
+    if (!protocol::valid_node_name(node)) {
+      s.send_error(id, proto::ErrorReply::BAD_VALUE, "punch: '" + node + "' is not a node name");
+      return;
+    }
+  }
+  proto::Punch p;
+  p.set_from(from);
+  p.set_to(to.value());
+  *p.mutable_nodes() = r.punch_nodes();
+  punch_ = std::move(p);
+  ++changes_;
+  spdlog::info("punch armed at timeline {}..{} for {}, set by {}: takes that start now keep each pass", from,
+               to.value(),
+               r.punch_nodes().empty() ? std::string("every node")
+                                       : fmt::format("{}", fmt::join(r.punch_nodes(), ", ")),
+               s.who());
+  reply_state(s, id, state());
 }
 
 MixCommand TransportControl::click_command() const {
   MixCommand cmd{.kind = MixCommand::Kind::Click, .value = static_cast<float>(db_to_gain(click_level_db_))};
   cmd.click_on = click_on_;
-  cmd.beat_frames = 60.0 * rate_ / bpm_;
+  cmd.beat_frames = beat_frames();
   cmd.beats_per_bar = static_cast<std::uint8_t>(beats_per_bar_);
   return cmd;
 }
@@ -94,6 +151,7 @@ proto::TransportSetup TransportControl::setup() const {
   t.set_click_level_db(click_level_db_);
   t.set_count_in_bars(count_in_bars_);
   t.set_position(engine_.transport_position());
+  if (punch_) *t.mutable_punch() = *punch_;
   const proto::BackingList list = backing_.list();  // (a temporary's tracks would dangle)
   for (const proto::BackingTrack& b : list.tracks()) {
     proto::BackingTrack* kept = t.add_backing();
@@ -114,6 +172,7 @@ std::vector<std::string> TransportControl::restore(const proto::TransportSetup& 
   }
   if (protocol::kClickLevelDb.contains(t.click_level_db())) click_level_db_ = t.click_level_db();
   click_on_ = t.click_on();
+  if (t.has_punch() && t.punch().to() > t.punch().from() && t.punch().from() >= 0) punch_ = t.punch();
   if (protocol::kCountInBars.contains(static_cast<float>(t.count_in_bars())))
     count_in_bars_ = t.count_in_bars();
   if (auto st = post_change(engine_, click_command()); !st)
@@ -237,7 +296,7 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
       if (r.action() == proto::TransportRequest::PLAY && count_in_bars_ > 0) {
         // Count-in: the transport starts whole bars early (on the song's beat grid, the
         // backing playing too) and the click sounds up to the position asked for.
-        cmd.at = position - std::llround(count_in_bars_ * beats_per_bar_ * 60.0 * rate_ / bpm_);
+        cmd.at = position - std::llround(count_in_bars_ * beats_per_bar_ * beat_frames());
         cmd.count_in_to = position;
       }
       cmd.generation = backing_.prepare(cmd.at);
@@ -248,6 +307,10 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
       post_when_ready(s, id, cmd, std::make_shared<asio::steady_timer>(io_), kPolls);
       return;
     }
+    case proto::TransportRequest::PUNCH:
+    case proto::TransportRequest::PUNCH_OFF:
+      punch(*s, id, r, position);
+      return;
     case proto::TransportRequest::STATUS:
     default:
       answer(state());

@@ -65,6 +65,18 @@ std::int64_t matching_run(const Audio& mix, std::int64_t at, const std::vector<s
   return n;
 }
 
+//! take.json once the take is closed (conformed and punched: not "conforming"), bounded.
+json wait_take_closed(const std::string& dir) {
+  json m;
+  wait_until(
+      [&] {
+        m = read_json(dir + "/take.json");
+        return m.value("state", "") == "complete" || m.value("state", "") == "incomplete";
+      },
+      30s);
+  return m;
+}
+
 TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResampled) {
   Session s("backing");
   s.start_mixer();
@@ -99,6 +111,20 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   EXPECT_EQ(s.tlctl({"pan", "tone/1", "0"}).exit_code, 0);
   // It is no node: never listed, never recorded.
   EXPECT_TRUE(s.tlctl_json({"nodes"})["nodes"].empty());
+
+  // A singer over it, punched in at 1.6 s and out at 1.9 s of the timeline: the first pass
+  // runs through it before the locate to 1.5 s below, the second after it.
+  s.start_capture("voice", "noise", {"--level-db", "-20"});
+  ASSERT_TRUE(s.wait_node_state("voice", "streaming")) << s.logs();
+  // Muted in the mix (which must hold the bed alone, bit for bit); recorded all the same.
+  ASSERT_EQ(s.tlctl({"mute", "voice/1"}).exit_code, 0);
+  EXPECT_EQ(s.tlctl({"record", "punch", "1.9s", "1.6s"}).exit_code, 2) << "out before in";
+  EXPECT_EQ(s.tlctl({"record", "punch", "1.6s"}).exit_code, 2);
+  EXPECT_EQ(s.tlctl({"record", "punch", "1.6s", "1.9s", "no/such"}).exit_code, 2);
+  const json armed = s.tlctl_json({"record", "punch", "1.6s", "1.9s", "voice"});
+  EXPECT_EQ(json_int(armed["punch"], "from"), 16 * kRate / 10) << armed.dump();
+  EXPECT_EQ(json_int(armed["punch"], "to"), 19 * kRate / 10) << armed.dump();
+  EXPECT_NE(s.tlctl({"transport"}).out.find("punch: 0:01.600 to 0:01.900"), std::string::npos);
 
   s.record_start("over");
   ASSERT_EQ(s.tlctl({"play", "0"}).exit_code, 0);
@@ -150,9 +176,14 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   for (std::int64_t f = tone_at - 2400; f < tone_at - 8; ++f) {
     ASSERT_EQ(mix.samples[static_cast<std::size_t>(f * 2)], 0) << "mix frame " << f;
   }
-  // The take has no track for a backing track: mix.wav alone.
-  ASSERT_EQ(take["tracks"].size(), 1u) << take.dump();
-  EXPECT_EQ(take["tracks"][0].value("file", ""), "mix.wav");
+  // The take has no track for a backing track: the singer's and mix.wav.
+  ASSERT_EQ(take["tracks"].size(), 2u) << take.dump();
+  json mix_track;
+  for (const json& t : take["tracks"]) {
+    if (t.value("file", "") == "mix.wav") mix_track = t;
+  }
+  ASSERT_FALSE(mix_track.is_null()) << take.dump();
+  EXPECT_EQ(json_int(take, "punch_passes"), 2) << take.dump();
 
   // The take holds its timeline: the transport as it began (stopped at 0), the play, the
   // locate and the stop; and where its files lie on the timeline. Timeline 0.5 s (the
@@ -170,9 +201,62 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   EXPECT_FALSE(marks[3].value("playing", true));
   ASSERT_EQ(automation["backing"].size(), 2u) << automation["backing"].dump();
   EXPECT_EQ(automation["backing"][0].value("name", ""), "bed");
-  EXPECT_EQ(json_int(take["tracks"][0], "timeline_sample", 1), kRate / 2 - first) << take.dump();
-  EXPECT_EQ(json_int(read_json(s.take_dir() + "/over/take.json")["mix"], "timeline_sample", 1),
-            kRate / 2 - first);
+  EXPECT_EQ(json_int(mix_track, "timeline_sample", 1), kRate / 2 - first) << take.dump();
+  const json manifest = wait_take_closed(s.take_dir() + "/over");
+  EXPECT_EQ(json_int(manifest["mix"], "timeline_sample", 1), kRate / 2 - first);
+
+  // The punch: two passes through 1.6-1.9 s, each the singer's track from where the mix
+  // played 1.6 s, with 10 ms handles faded outside the range; the take's track stays whole.
+  const json& punch = manifest["punch"];
+  ASSERT_EQ(punch["passes"].size(), 2u) << manifest.dump();
+  EXPECT_FALSE(punch.value("pending", false)) << "written (take.json says pending only while it is not)";
+  const std::int64_t fade = json_int(punch, "fade_samples");
+  EXPECT_EQ(fade, kRate / 100);
+  const std::int64_t start = json_int(manifest, "start_sample");
+  const std::int64_t range = 3 * kRate / 10;
+  // Timeline 1.6 s: 1.1 s after the bed's first frame in the first pass, 0.1 s after the
+  // locate to 1.5 s in the second.
+  const std::int64_t played_at[] = {first + 11 * kRate / 10, second + kRate / 10};
+  ASSERT_EQ(manifest["tracks"].size(), 1u) << manifest.dump();
+  const json& voice_track = manifest["tracks"][0];
+  ASSERT_EQ(voice_track.value("file", ""), "voice-1.wav");
+  const Audio voice = read_audio(s.take_dir() + "/over/voice-1.wav");
+  ASSERT_EQ(voice.frames(), mix.frames());
+  const std::int64_t offset =
+      json_int(manifest["mix"], "timeline_sample") - json_int(voice_track, "timeline_sample");
+  for (std::size_t p = 0; p < 2; ++p) {
+    const json& pass = punch["passes"][p];
+    EXPECT_EQ(json_int(pass, "pass"), static_cast<std::int64_t>(p + 1));
+    EXPECT_TRUE(pass.value("complete", false)) << pass.dump();
+    EXPECT_EQ(json_int(pass, "mix_sample"), start + played_at[p]) << pass.dump();
+    EXPECT_EQ(json_int(pass, "timeline_sample"), 16 * kRate / 10 - fade);
+    ASSERT_EQ(pass["files"].size(), 1u) << pass.dump();
+    const Audio cut = read_audio(s.take_dir() + "/over/" + pass["files"][0].get<std::string>());
+    ASSERT_EQ(cut.frames(), range + 2 * fade);
+    const std::int64_t from = played_at[p] - fade + offset;  // its first frame in voice-1.wav
+    std::int64_t exact = 0;
+    for (std::int64_t f = fade; f < fade + range; ++f) {
+      exact += cut.samples[static_cast<std::size_t>(f)] == voice.samples[static_cast<std::size_t>(from + f)];
+    }
+    EXPECT_EQ(exact, range) << "pass " << p + 1 << ": the range, bit for bit";
+    // The handles: the track under a raised-cosine fade in and out (sin^2 over the 10 ms,
+    // to the 24-bit sample), with near silence at the file's ends.
+    std::int64_t faded = 0;
+    for (std::int64_t i = 0; i < fade; ++i) {
+      const double g =
+          std::pow(std::sin(0.5 * M_PI * (static_cast<double>(i) + 0.5) / static_cast<double>(fade)), 2);
+      for (const std::int64_t f : {i, 2 * fade + range - 1 - i}) {
+        const double want = g * voice.samples[static_cast<std::size_t>(from + f)];
+        faded += std::fabs(cut.samples[static_cast<std::size_t>(f)] - want) <= 256.0 + 1e-9 * std::fabs(want);
+      }
+    }
+    EXPECT_EQ(faded, 2 * fade) << "pass " << p + 1 << ": the fades";
+    std::printf("[ figure ] punch pass %zu: %lld frames bit-exact from mix frame %lld, %lld-frame fades\n",
+                p + 1, static_cast<long long>(exact), static_cast<long long>(played_at[p]),
+                static_cast<long long>(fade));
+  }
+  EXPECT_EQ(s.tlctl({"record", "punch", "off"}).exit_code, 0);
+  EXPECT_EQ(s.tlctl({"transport"}).out.find("punch"), std::string::npos);
 
   // Its render plays both backing tracks from their files where the take's transport put
   // them: the same mix, bit for bit, through the play and the locate, the resampled tone too.
@@ -205,8 +289,8 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
 }
 
 // A mixer killed and started again on the same record folder takes back the transport's
-// set-up from its desk journal: tempo, click, count-in, backing tracks (with their strips)
-// and where the transport stood. A backing file gone meanwhile is skipped with a warning.
+// set-up from its desk journal: tempo, click, count-in, the punch armed, backing tracks
+// (with their strips) and where the transport stood. A backing file gone meanwhile is skipped with a warning.
 TEST(Backing, AMixerStartedAgainTakesBackItsTempoClickBackingTracksAndPlace) {
   Session s("backing_restart");
   s.reserve_port();
@@ -220,6 +304,7 @@ TEST(Backing, AMixerStartedAgainTakesBackItsTempoClickBackingTracksAndPlace) {
   ASSERT_EQ(s.tlctl({"tempo", "96", "3"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"click", "level", "-18"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"click", "count-in", "1"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"record", "punch", "3s", "4s", "singer"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"locate", "2s"}).exit_code, 0);
   // The journal is saved within half a second of a change: the kill comes after that.
   const std::string desk_file = s.take_dir() + "/.desk/current.json";
@@ -229,7 +314,7 @@ TEST(Backing, AMixerStartedAgainTakesBackItsTempoClickBackingTracksAndPlace) {
         if (!desk.is_object()) return false;
         const json t = desk.value("transport", json::object());
         return json_int(t, "position", -1) == 2 * kRate && t.value("backing", json::array()).size() == 2 &&
-               t.value("count_in_bars", 0) == 1;
+               t.value("count_in_bars", 0) == 1 && t.contains("punch");
       },
       10s, 50ms))
       << read_json(desk_file).dump();
@@ -245,6 +330,9 @@ TEST(Backing, AMixerStartedAgainTakesBackItsTempoClickBackingTracksAndPlace) {
   EXPECT_TRUE(t.value("click_on", false));
   EXPECT_EQ(t.value("click_level_db", 0.0), -18.0);
   EXPECT_EQ(t.value("click_count_in_bars", 0), 1);
+  EXPECT_EQ(json_int(t["punch"], "from"), 3 * kRate) << t.dump();
+  EXPECT_EQ(json_int(t["punch"], "to"), 4 * kRate);
+  EXPECT_EQ(t["punch"].value("nodes", json::array()), json::array({"singer"}));
   EXPECT_FALSE(t.value("playing", true));
   EXPECT_TRUE(wait_until([&] { return transport_position(s) == 2 * kRate; }, 10s))
       << "it stands where it stood";

@@ -80,12 +80,12 @@ TEST(Suggest, AnUnknownWordOfAGroupIsNamedWithTheGroup) {
   EXPECT_NE(u.err.find("unknown command 'scene lst'; did you mean 'scene list'?"), std::string::npos)
       << u.err;
   u = usage({"record", "frobnicate"});
-  EXPECT_NE(u.err.find("unknown command 'record frobnicate' (record: start, stop or recover)"),
+  EXPECT_NE(u.err.find("unknown command 'record frobnicate' (record: start, stop, recover or punch)"),
             std::string::npos)
       << u.err;
   u = usage({"record"});
   EXPECT_EQ(u.exit_code, kExitUsage);
-  EXPECT_NE(u.err.find("record needs a command: start, stop or recover"), std::string::npos) << u.err;
+  EXPECT_NE(u.err.find("record needs a command: start, stop, recover or punch"), std::string::npos) << u.err;
   u = usage({"--timeout-ms", "100"});
   EXPECT_EQ(u.exit_code, kExitUsage);
   EXPECT_NE(u.err.find("give a command: nodes,"), std::string::npos) << u.err;

@@ -108,6 +108,44 @@ TEST(TransportCommands, TempoAndClickSendWhatTheOperatorSaid) {
   }
 }
 
+TEST(TransportCommands, RecordPunchArmsARangeForItsNodesOrTurnsItOff) {
+  auto req = build_request(must_parse({"record", "punch", "1:02", "1:10.5", "singer", "bass"}));
+  ASSERT_TRUE(req.has_transport());
+  EXPECT_EQ(req.transport().action(), tl::proto::TransportRequest::PUNCH);
+  EXPECT_DOUBLE_EQ(req.transport().position().seconds(), 62.0);
+  EXPECT_DOUBLE_EQ(req.transport().punch_to().seconds(), 70.5);
+  ASSERT_EQ(req.transport().punch_nodes_size(), 2);
+  EXPECT_EQ(req.transport().punch_nodes(1), "bass");
+  req = build_request(must_parse({"record", "punch", "5.1", "9.1"}));
+  EXPECT_EQ(req.transport().position().bar(), 5u);
+  EXPECT_EQ(req.transport().punch_to().bar(), 9u);
+  EXPECT_EQ(req.transport().punch_nodes_size(), 0) << "every node";
+  // Forms that differ are left to the mixer (bars need its tempo).
+  EXPECT_TRUE(build_request(must_parse({"record", "punch", "5.1", "96000"})).has_transport());
+  EXPECT_EQ(build_request(must_parse({"record", "punch", "off"})).transport().action(),
+            tl::proto::TransportRequest::PUNCH_OFF);
+  std::string err;
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"record", "punch"},
+                                              {"record", "punch", "10s"},
+                                              {"record", "punch", "10s", "5s"},
+                                              {"record", "punch", "2.1", "2.1"},
+                                              {"record", "punch", "1s", "2s", "a/b"},
+                                              {"record", "punch", "on"}}) {
+    EXPECT_EQ(usage_exit(bad, err), kExitUsage) << bad.back();
+  }
+  EXPECT_EQ(usage_exit({"record", "punch", "10s", "5s"}, err), kExitUsage);
+  EXPECT_NE(err.find("the punch out comes after the punch in"), std::string::npos) << err;
+
+  tl::proto::TransportState st;
+  st.set_sample_rate(48000);
+  st.mutable_punch()->set_from(96000);
+  st.mutable_punch()->set_to(144000);
+  st.mutable_punch()->add_nodes("singer");
+  EXPECT_NE(format_transport(st).find("punch: 0:02.000 to 0:03.000 (samples 96000..144000), singer"),
+            std::string::npos)
+      << format_transport(st);
+}
+
 TEST(TransportCommands, PlayLocateAndStopSendTheirActionAndPosition) {
   auto req = build_request(must_parse({"play", "1:30"}));
   ASSERT_TRUE(req.has_transport());

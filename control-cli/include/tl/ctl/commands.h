@@ -34,6 +34,7 @@ enum class Command {
   RecordStart,
   RecordStop,
   RecordRecover,
+  RecordPunch,
   Takes,
   Status,
   Gain,
@@ -96,12 +97,13 @@ struct Invocation {
   std::string position_text;             //!< play, locate: POSITION as written
   tl::proto::TimelinePosition position;  //!< ... as read (when position_given)
   bool position_given = false;
-  tl::proto::TempoRequest tempo;   //!< tempo BPM [BEATS]
-  tl::proto::ClickRequest click;   //!< click [on | off | level DB | count-in BARS]
-  std::string path;                //!< backing add PATH
-  std::string backing_name;        //!< backing add --name, backing remove NAME
-  std::string at_text;             //!< backing add --at POSITION as written
-  tl::proto::TimelinePosition at;  //!< ... as read (samples 0 when not given)
+  tl::proto::TempoRequest tempo;      //!< tempo BPM [BEATS]
+  tl::proto::ClickRequest click;      //!< click [on | off | level DB | count-in BARS]
+  tl::proto::TransportRequest punch;  //!< record punch FROM TO [NODE...] | off
+  std::string path;                   //!< backing add PATH
+  std::string backing_name;           //!< backing add --name, backing remove NAME
+  std::string at_text;                //!< backing add --at POSITION as written
+  tl::proto::TimelinePosition at;     //!< ... as read (samples 0 when not given)
 };
 
 struct ParseOutcome {

@@ -30,6 +30,10 @@ Result<tl::proto::TempoRequest> parse_tempo(const std::vector<std::string>& word
 //! tlctl click [on | off | level DB | count-in BARS]: nothing asks how it stands.
 Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& words);
 
+//! tlctl record punch FROM TO [NODE...] | off: positions as parse_position reads them,
+//! TO after FROM when both are in the same form (the mixer checks the rest), node names.
+Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& words);
+
 //! The request's message, then a table NAME CH LENGTH AT RATE UNDERRUNS PATH.
 std::string format_backing_list(const tl::proto::BackingList& list);
 

@@ -40,6 +40,8 @@ class JsonFields {
   void each(const char* key, const std::function<void(JsonFields&)>& fn);
   //! A list of whole numbers (a 24-bit sample each: -8388608..8388607).
   void get_samples(const char* key, std::vector<std::int32_t>& out);
+  //! A list of strings.
+  void get(const char* key, std::vector<std::string>& out);
   //! Calls fn for each element of the array under key (absent: none); each must be a
   //! list of two numbers.
   void each_pair(const char* key, const std::function<void(double, double)>& fn);

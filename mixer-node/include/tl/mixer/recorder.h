@@ -79,6 +79,9 @@ class Recorder {
     std::vector<std::uint16_t> nodes;
     //! The backing tracks that play (their files are read again by a render).
     std::vector<TakeAutomation::Backing> backing;
+    //! The punch range armed (tlctl record punch): the take's passes through it are cut
+    //! into punch-N/ as it closes.
+    std::optional<TakePunch> punch;
   };
   //! Starts a take at the current session position. done runs on the recorder thread.
   void start_take(std::string name, MixSetup mix, StartedFn done);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -45,6 +46,7 @@ struct Take {
   // each taken up by open_tracks when that node is heard again.
   std::map<std::string, std::vector<std::unique_ptr<TrackWriter>>> waiting;
   std::vector<TakeRange> mixer_down;  // session samples where no mixer ran
+  std::optional<TakePunch> punch;     // armed as it started (tlctl record punch)
 
   std::unique_ptr<TrackWriter> mix;
   // [node id][channel]

@@ -7,6 +7,7 @@
 //! where the live mix concealed it). `tlctl takes`, recovery and tl-render read it.
 //! Users and scripts read it too: the keys and their meaning stay as they are.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -103,6 +104,36 @@ struct TakeTrack {
   bool operator==(const TakeTrack&) const = default;
 };
 
+//! A punch range armed as the take started (tlctl record punch FROM TO): each time the
+//! transport played through FROM while the take ran is a pass, and each pass of each
+//! armed node track is written to punch-N/<file>: timeline [from - fade, to + fade), the
+//! fades (raised cosine) outside the range, so the range itself is the take at full level
+//! and the handles crossfade with whatever lies under it on the timeline. The take's own
+//! tracks stay whole (nothing lost: a punch set too tight can be cut again from them).
+struct TakePunch {
+  std::int64_t from = 0;  //!< timeline samples
+  std::int64_t to = 0;
+  std::int64_t fade_samples = 0;
+  std::vector<std::string> nodes;  //!< the armed nodes (empty: every node of the take)
+  struct Pass {
+    std::uint32_t number = 0;  //!< from 1, in the order played
+    std::string folder;        //!< "punch-<number>"
+    //! The session sample at which the mix played `from` (as mix.wav places it).
+    std::int64_t mix_sample = 0;
+    std::int64_t frames = 0;         //!< of the range played: to - from, less when it was cut short
+    bool complete = false;           //!< the transport played the whole range
+    std::vector<std::string> files;  //!< written (relative to the take's folder)
+    bool operator==(const Pass&) const = default;
+  };
+  std::vector<Pass> passes;  //!< found as the take closed
+  bool pending = false;      //!< the passes' files are still to be written
+  std::string error;         //!< why they were not all written (empty: they were)
+  bool armed(const std::string& node) const {
+    return nodes.empty() || std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+  }
+  bool operator==(const TakePunch&) const = default;
+};
+
 struct TakeManifest {
   static constexpr const char* kFormat = "tracklink-take/1";
   // A take's one state word, the same in take.json, `tlctl takes` and its --json:
@@ -132,7 +163,8 @@ struct TakeManifest {
   bool complete = false;  //!< no track is missing anything
   std::optional<TakeTrack> mix;
 
-  std::vector<TakeTrack> tracks;  //!< the nodes' tracks (none until closed)
+  std::vector<TakeTrack> tracks;   //!< the nodes' tracks (none until closed)
+  std::optional<TakePunch> punch;  //!< armed at the start (its passes once closed)
 
   bool closed() const { return state == kComplete || state == kIncomplete || state == kConforming; }
   //! Node tracks whose session-aligned file is still to be written.

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tl/mixer/backing_tracks.h"
 #include "tl/mixer/control_server.h"
 #include "tl/mixer/mix_engine.h"
+#include "tl/mixer/take_manifest.h"
 #include "tl/protocol/control.pb.h"
 
 namespace tl::mixer {
@@ -38,6 +40,8 @@ class TransportControl {
 
   //! The transport now (the engine's, as of its last block).
   proto::TransportState state() const;
+  //! The punch range armed (tlctl record punch) as a take starting now keeps it.
+  std::optional<TakePunch> punch_for_take() const;
 
   //! Counts the changes the desk journal keeps: tempo, click, backing tracks. (The
   //! mixer counts the transport's moves as the engine applies them.)
@@ -55,6 +59,10 @@ class TransportControl {
   //! A position as samples at the session rate (bar.beat at the tempo); an error when it
   //! is before 0.
   Result<MediaTime> samples(const proto::TimelinePosition& p) const;
+  //! A beat's length in samples at the tempo.
+  double beat_frames() const { return 60.0 * rate_ / bpm_; }
+  //! tlctl record punch FROM TO [NODE...] | off.
+  void punch(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r, MediaTime from);
   //! Posts the command once generation is read ahead (or 2 s have gone), then answers.
   void post_when_ready(const std::weak_ptr<ControlSession>& s, std::uint64_t id, MixCommand command,
                        std::shared_ptr<asio::steady_timer> timer, int tries_left);
@@ -77,6 +85,7 @@ class TransportControl {
   bool click_on_ = false;
   float click_level_db_ = -12.0f;
   std::uint32_t count_in_bars_ = 0;
+  std::optional<proto::Punch> punch_;
 };
 
 }  // namespace tl::mixer
