@@ -218,6 +218,13 @@ Status check_punch(Invocation& inv, const RawValues& raw) {
   return Status::success();
 }
 
+Status check_loop(Invocation& inv, const RawValues& raw) {
+  auto loop = parse_loop(raw.words);
+  if (!loop) return Error{loop.error()};
+  inv.loop = loop.value();
+  return Status::success();
+}
+
 Status check_click(Invocation& inv, const RawValues& raw) {
   auto click = parse_click(raw.words);
   if (!click) return Error{click.error()};
@@ -551,6 +558,17 @@ const std::vector<CommandSpec>& table() {
        .reply = Envelope::kTransportState,
        .render = show_transport,
        .negative_words = true},
+      {.command = Command::Loop,
+       .name = "loop",
+       .help = "loop the transport: FROM TO (timeline positions, a quarter second apart at least) | off; "
+               "from the next play or locate before TO it plays FROM..TO lap after lap, the backing tracks "
+               "and the click with it. A take recorded while it loops keeps each lap, cut from every node's "
+               "tracks into TAKE/punch-N/ (a punch armed with record punch instead: its passes)",
+       .args = {{"args", "FROM TO, or off; nothing: how the transport stands", Slot::Words}},
+       .check = check_loop,
+       .request = [](const auto& inv, auto& e) { *e.mutable_transport() = inv.loop; },
+       .reply = Envelope::kTransportState,
+       .render = show_transport},
       {.command = Command::BackingAdd,
        .group = "backing",
        .name = "add",

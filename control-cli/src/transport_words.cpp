@@ -139,17 +139,15 @@ Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& word
   return Error{usage};
 }
 
-Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& words) {
-  constexpr std::string_view usage = "expected record punch FROM TO [NODE...] or record punch off";
-  tl::proto::TransportRequest r;
-  if (words.size() == 1 && words[0] == "off") {
-    r.set_action(tl::proto::TransportRequest::PUNCH_OFF);
-    return r;
-  }
-  if (words.size() < 2) return Error{fmt::format("{} (positions: {})", usage, kForms)};
-  auto from = parse_position(words[0]);
+namespace {
+
+//! FROM TO of a punch or a loop into r (its action set by the caller): TO after FROM when
+//! both are written in the same form (bars need the mixer's tempo: it checks the rest).
+Status parse_range(const std::string& from_text, const std::string& to_text, const char* what,
+                   tl::proto::TransportRequest& r) {
+  auto from = parse_position(from_text);
   if (!from) return Error{from.error()};
-  auto to = parse_position(words[1]);
+  auto to = parse_position(to_text);
   if (!to) return Error{to.error()};
   const auto& a = from.value();
   const auto& b = to.value();
@@ -158,17 +156,45 @@ Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& 
                      : a.in_seconds() ? b.seconds() > a.seconds()
                                       : b.samples() > a.samples();
   if (same_form && !after) {
-    return Error{fmt::format("bad punch {} {}: the punch out comes after the punch in", words[0], words[1])};
+    return Error{fmt::format("bad {} {} {}: its end comes after its start", what, from_text, to_text)};
   }
-  r.set_action(tl::proto::TransportRequest::PUNCH);
   *r.mutable_position() = a;
-  *r.mutable_punch_to() = b;
+  *r.mutable_to() = b;
+  return Status::success();
+}
+
+}  // namespace
+
+Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& words) {
+  constexpr std::string_view usage = "expected record punch FROM TO [NODE...] or record punch off";
+  tl::proto::TransportRequest r;
+  if (words.size() == 1 && words[0] == "off") {
+    r.set_action(tl::proto::TransportRequest::PUNCH_OFF);
+    return r;
+  }
+  if (words.size() < 2) return Error{fmt::format("{} (positions: {})", usage, kForms)};
+  r.set_action(tl::proto::TransportRequest::PUNCH);
+  if (const Status s = parse_range(words[0], words[1], "punch", r); !s) return Error{s.error()};
   for (std::size_t i = 2; i < words.size(); ++i) {
     if (!protocol::valid_node_name(words[i])) {
       return Error{fmt::format("bad node name '{}' in record punch: 1-32 of A-Z a-z 0-9 - _ .", words[i])};
     }
     r.add_punch_nodes(words[i]);
   }
+  return r;
+}
+
+Result<tl::proto::TransportRequest> parse_loop(const std::vector<std::string>& words) {
+  tl::proto::TransportRequest r;
+  if (words.empty()) return r;  // STATUS
+  if (words.size() == 1 && words[0] == "off") {
+    r.set_action(tl::proto::TransportRequest::LOOP_OFF);
+    return r;
+  }
+  if (words.size() != 2)
+    return Error{fmt::format("expected loop FROM TO, loop off or loop (positions: {})", kForms)};
+  r.set_action(tl::proto::TransportRequest::LOOP);
+  if (const Status s = parse_range(words[0], words[1], "loop", r); !s) return Error{s.error()};
   return r;
 }
 
@@ -198,6 +224,12 @@ std::string format_transport(const tl::proto::TransportState& s) {
     out += fmt::format("punch: {} to {} (samples {}..{}), {}\n", format_position(p.from(), s.sample_rate()),
                        format_position(p.to(), s.sample_rate()), p.from(), p.to(),
                        nodes.empty() ? std::string("every node") : nodes);
+  }
+  if (s.has_loop()) {
+    out += fmt::format("loop: {} to {} (samples {}..{}), {}\n",
+                       format_position(s.loop().from(), s.sample_rate()),
+                       format_position(s.loop().to(), s.sample_rate()), s.loop().from(), s.loop().to(),
+                       s.looping() ? "playing it" : "from the next play or locate before its end");
   }
   if (s.has_count_in_to()) {
     out += fmt::format("counting in to {} (sample {})\n", format_position(s.count_in_to(), s.sample_rate()),

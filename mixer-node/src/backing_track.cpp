@@ -49,7 +49,8 @@ void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
   const std::uint64_t plays = playing ? std::min(transport_.generation, wanted) : wanted;
   drop_until(plays, file, enabled, INT64_MIN);
   if (!playing || transport_.generation > wanted) return;
-  const MediaTime t0 = transport_.at(at);
+  // Chunks are placed on the straight timeline (the reader folds it by the loop).
+  const MediaTime t0 = transport_.linear(at);
   drop_until(plays, file, enabled, t0);
   const MediaTime start = start_.load(std::memory_order_relaxed), end = end_.load(std::memory_order_relaxed);
   std::uint64_t missed = 0;
@@ -63,8 +64,10 @@ void BackingTrack::begin_block(MediaTime at, std::size_t frames) noexcept {
       const std::size_t gap = c != nullptr && c->generation == plays
                                   ? std::min<std::size_t>(static_cast<std::size_t>(c->from - t), frames - i)
                                   : frames - i;
-      if (c == nullptr) {
-        const MediaTime lo = std::max(t, start), hi = std::min(t + static_cast<MediaTime>(gap), end);
+      if (c == nullptr) {  // (counted up to a loop's wrap: a count, not the audio)
+        const MediaTime ft = transport_.loop.at(t);
+        const MediaTime run = std::min(static_cast<MediaTime>(gap), transport_.loop.until_wrap(t));
+        const MediaTime lo = std::max(ft, start), hi = std::min(ft + run, end);
         if (hi > lo) missed += static_cast<std::uint64_t>(hi - lo);
       }
       i += gap;

@@ -25,14 +25,15 @@ struct BackingTracks::Entry {
   MediaTime at = 0;      // timeline position of its first frame
   bool enabled = false;
   std::uint64_t generation = 0;
-  MediaTime from = 0;  // timeline position the generation reads from
+  MediaTime from = 0;  // straight timeline position the generation reads from
+  TimelineLoop loop;   // the generation's loop: how the straight timeline folds
 
   // The reader's own.
   std::unique_ptr<BackingFile> file;
   std::uint64_t open_id = 0;
   std::uint64_t reading = 0;  // the generation its ring is being filled for
   bool fresh = true;          // the file was just opened: start its read
-  MediaTime next = 0;         // timeline position of the next chunk
+  MediaTime next = 0;         // straight timeline position of the next chunk
   bool done = false;
   int pushed = 0;  // chunks of this generation so far
 
@@ -144,7 +145,8 @@ Result<BackingTracks::Added> BackingTracks::add(const fs::path& path, std::strin
   // Joins the read that plays: a tenth of a second ahead of the transport, so it comes in
   // on time and in place. Stopped, the next play reads it with the others.
   e->generation = generation_;
-  e->from = engine_.transport_playing() ? engine_.transport_position() + rate_ / 10 : prepared_at_;
+  e->from = engine_.transport_playing() ? engine_.transport_linear() + rate_ / 10 : prepared_at_;
+  e->loop = prepared_loop_;
   e->track->want(generation_, e->file_id, at, at + frames, true);
   lock.unlock();
   wake_.notify_all();
@@ -195,13 +197,15 @@ std::vector<TakeAutomation::Backing> BackingTracks::for_take() const {
   return out;
 }
 
-std::uint64_t BackingTracks::prepare(MediaTime position) {
+std::uint64_t BackingTracks::prepare(MediaTime position, TimelineLoop loop) {
   std::unique_lock lock(mutex_);
   ++generation_;
   prepared_at_ = position;
+  prepared_loop_ = loop;
   for (auto& e : entries_) {
     e->generation = generation_;
     e->from = position;
+    e->loop = loop;
     e->track->want(generation_, e->file_id, e->at, e->at + e->frames, e->enabled);
   }
   lock.unlock();
@@ -252,6 +256,7 @@ bool BackingTracks::fill(Entry& e) {
   fs::path path;
   std::uint64_t file_id = 0, generation = 0;
   MediaTime from = 0, at = 0, frames = 0;
+  TimelineLoop loop;
   bool enabled = false;
   {
     std::lock_guard lock(mutex_);
@@ -259,6 +264,7 @@ bool BackingTracks::fill(Entry& e) {
     file_id = e.file_id;
     generation = e.generation;
     from = e.from;
+    loop = e.loop;
     at = e.at;
     frames = e.frames;
     enabled = e.enabled;
@@ -286,25 +292,43 @@ bool BackingTracks::fill(Entry& e) {
   if (e.fresh || e.reading != generation) {
     e.fresh = false;
     e.reading = generation;
-    e.next = std::max(from, at);
+    e.next = from;
     e.done = false;
     e.pushed = 0;
     e.file->restart();
   }
   if (e.done) return false;
   bool any = false;
-  for (int k = 0; k < 8; ++k) {
-    if (e.next >= at + frames) {
-      e.done = true;
-      break;
+  const MediaTime end = at + frames;
+  for (int k = 0; k < 8 && !e.done; ++k) {
+    // Where the straight position lies on the timeline, and how far on the loop folds it.
+    const MediaTime t = loop.at(e.next);
+    const MediaTime lap = loop.until_wrap(e.next);
+    if (t < at && at - t < lap) {  // before the track: on to its first frame
+      e.next += at - t;
+      any = true;
+      continue;
+    }
+    if (t < at || t >= end) {
+      // Past it in this lap: on to the next lap, which starts at the loop's from, unless
+      // no lap ever comes back into the track.
+      if (lap == INT64_MAX || loop.from >= end || loop.to <= at) {
+        e.done = true;
+        break;
+      }
+      e.next += lap;
+      any = true;
+      continue;
     }
     // Up to the read-ahead; a new read's first chunks go in whatever the ring holds.
     if (e.track->chunks().size() >= kBackingReadAhead && e.pushed >= kBackingReady) break;
     BackingChunk* c = e.track->chunks().begin_write();
     if (c == nullptr) break;
+    // A chunk ends at the track's end or where the loop folds back: the next one reads
+    // from the loop's from (a read that does not go on from the last, as a render's).
     const auto want =
-        static_cast<std::uint32_t>(std::min<MediaTime>(kBackingChunkFrames, at + frames - e.next));
-    const std::uint32_t got = e.file->read(e.next - at, c->samples.data(), want);
+        static_cast<std::uint32_t>(std::min({static_cast<MediaTime>(kBackingChunkFrames), end - t, lap}));
+    const std::uint32_t got = e.file->read(t - at, c->samples.data(), want);
     if (got == 0) {
       e.done = true;  // the file ended early or cannot be read: silence after it
       break;

@@ -220,7 +220,7 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
         if (cmd.bus < kMaxCues && cmd.source <= kMaxNodes) cues_[cmd.bus].level[cmd.source] = cmd.value;
         break;
       case MixCommand::Kind::Transport:
-        transport_.apply(cmd.value, cmd.at, cmd.generation, pos);
+        transport_.apply(cmd.value, cmd.at, cmd.generation, pos, cmd.loop);
         marks_.try_push({.position = pos, .transport = transport_});
         count_in_to_ = cmd.value == kTransportPlay ? cmd.count_in_to : kNoCountIn;
         break;
@@ -244,7 +244,8 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
 
 bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
   if (click_.level <= 0.0f || !transport_.playing) return false;
-  if (!click_.on && transport_.at(pos) >= count_in_to_) return false;
+  // A count-in runs on the straight timeline: a loop's laps do not count in again.
+  if (!click_.on && transport_.linear(pos) >= count_in_to_) return false;
   // A click is a sine burst from each beat's frame (the beat's exact place, rounded): 1 kHz,
   // 1.6 kHz on a bar's first beat, decaying over a few milliseconds.
   const auto rate = static_cast<double>(config_.sample_rate);
@@ -252,9 +253,10 @@ bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
   const double beat = click_.beat_frames;
   bool any = false;
   for (std::size_t i = 0; i < frames; ++i) {
-    const MediaTime t = transport_.at(pos + static_cast<MediaTime>(i));
+    const MediaTime l = transport_.linear(pos + static_cast<MediaTime>(i));
+    const MediaTime t = transport_.loop.at(l);
     float v = 0.0f;
-    if (click_.on || t < count_in_to_) {
+    if (click_.on || l < count_in_to_) {
       auto k = static_cast<std::int64_t>(std::floor(static_cast<double>(t) / beat));
       if (std::llround(static_cast<double>(k + 1) * beat) <= t) ++k;
       if (std::llround(static_cast<double>(k) * beat) > t) --k;
@@ -582,6 +584,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   if (guessed != 0) concealed_frames_.fetch_add(guessed, std::memory_order_relaxed);
   transport_playing_.store(transport_.playing, std::memory_order_relaxed);
   transport_position_.store(transport_.at(pos + static_cast<MediaTime>(frames)), std::memory_order_relaxed);
+  transport_looping_.store(transport_.playing && transport_.loop.on(), std::memory_order_relaxed);
+  transport_linear_.store(transport_.linear(pos + static_cast<MediaTime>(frames)), std::memory_order_relaxed);
   position_.store(pos + static_cast<MediaTime>(frames), std::memory_order_release);
   blocks_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -521,7 +521,10 @@ void Mixer::collect_applied_changes() {
   while (engine_.next_transport_mark(m)) {
     ++transport_moves_;  // the desk journal saves where it now stands
     recorder_.note_transport(
-        {.position = m.position, .playing = m.transport.playing, .timeline = m.transport.at(m.position)});
+        {.position = m.position,
+         .playing = m.transport.playing,
+         .timeline = m.transport.playing ? m.transport.linear(m.position) : m.transport.at(m.position),
+         .loop = m.transport.loop});
   }
 }
 

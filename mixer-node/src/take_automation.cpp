@@ -18,7 +18,8 @@ constexpr const char* kAbout =
     "applies to ('offset'; 'position' in session samples): the whole state of its target after the change. "
     "Gains, pans and filter settings glide over 20 ms from there, as live. 'transport': the transport in "
     "force as the take began, then each play, locate and stop: from 'position' on, the timeline "
-    "(0: the song's start) runs on from 'timeline' while playing. 'backing': the backing tracks that played.";
+    "(0: the song's start) runs on from 'timeline' while playing (a 'loop' takes it from its 'to' back to "
+    "its 'from', lap after lap). 'backing': the backing tracks that played.";
 }  // namespace
 
 Status TakeAutomation::write(const fs::path& take_dir) const {
@@ -47,10 +48,12 @@ Status TakeAutomation::write(const fs::path& take_dir) const {
   doc["changes"] = std::move(list);
   json marks = json::array();
   for (const TransportMark& m : transport) {
-    marks.push_back({{"position", m.position},
-                     {"offset", m.position - start_sample},
-                     {"playing", m.playing},
-                     {"timeline", m.timeline}});
+    json mark = {{"position", m.position},
+                 {"offset", m.position - start_sample},
+                 {"playing", m.playing},
+                 {"timeline", m.timeline}};
+    if (m.loop.on()) mark["loop"] = {{"from", m.loop.from}, {"to", m.loop.to}};
+    marks.push_back(std::move(mark));
   }
   doc["transport"] = std::move(marks);
   json tracks = json::array();
@@ -100,6 +103,13 @@ Result<TakeAutomation> TakeAutomation::read(const fs::path& take_dir) {
     m.get("position", mark.position);
     m.get("playing", mark.playing);
     m.get("timeline", mark.timeline);
+    if (m.has("loop")) {
+      JsonFields loop = m.object("loop");
+      loop.get("from", mark.loop.from);
+      loop.get("to", mark.loop.to);
+      if (!mark.loop.on() || mark.loop.from < 0)
+        m.reject("loop", "is not a range of the timeline (from < to)");
+    }
     a.transport.push_back(mark);
   });
   f.each("backing", [&](JsonFields& b) {
@@ -133,7 +143,7 @@ std::optional<MediaTime> TakeAutomation::timeline_at(MediaTime p) const {
     in_force = &m;
   }
   if (in_force == nullptr || !in_force->playing) return std::nullopt;
-  return in_force->timeline + (p - in_force->position);
+  return in_force->loop.at(in_force->timeline + (p - in_force->position));
 }
 
 }  // namespace tl::mixer

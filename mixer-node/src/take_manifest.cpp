@@ -79,6 +79,7 @@ json track_json(const TakeTrack& t, bool is_mix) {
 json punch_json(const TakePunch& p) {
   json j = {{"from", p.from}, {"to", p.to}, {"fade_samples", p.fade_samples}, {"nodes", p.nodes}};
   if (p.pending) j["pending"] = true;
+  if (p.from_loop) j["from_loop"] = true;
   if (!p.error.empty()) j["error"] = p.error;
   j["passes"] = json::array();
   for (const TakePunch::Pass& pass : p.passes) {
@@ -100,6 +101,7 @@ TakePunch read_punch(JsonFields& f) {
   f.get("fade_samples", p.fade_samples);
   f.get("nodes", p.nodes);
   f.get("pending", p.pending);
+  f.get("from_loop", p.from_loop);
   f.get("error", p.error);
   if (p.to <= p.from) f.reject("to", "is not after from");
   f.each("passes", [&](JsonFields& pf) {

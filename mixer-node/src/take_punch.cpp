@@ -16,20 +16,32 @@ std::vector<TakePunch::Pass> find_punch_passes(const TakeAutomation& automation,
                                                MediaTime take_stop, std::int64_t from, std::int64_t to) {
   std::vector<TakePunch::Pass> passes;
   const auto& marks = automation.transport;
-  for (std::size_t i = 0; i < marks.size(); ++i) {
+  for (std::size_t i = 0; i < marks.size() && passes.size() < kMaxPunchPasses; ++i) {
     const TakeAutomation::TransportMark& m = marks[i];
     if (!m.playing) continue;
     // The mark holds from its position to the next one's (or the take's end).
     const MediaTime ends = i + 1 < marks.size() ? std::min(marks[i + 1].position, take_stop) : take_stop;
-    const MediaTime at = m.position + (from - m.timeline);  // where the mix played `from`
-    if (at < std::max(m.position, take_start) || at >= ends) continue;
-    const std::int64_t frames = std::min<std::int64_t>(to - from, ends - at);
-    const auto number = static_cast<std::uint32_t>(passes.size() + 1);
-    passes.push_back({.number = number,
-                      .folder = "punch-" + std::to_string(number),
-                      .mix_sample = at,
-                      .frames = frames,
-                      .complete = frames == to - from});
+    const TimelineLoop& loop = m.loop;
+    // A pass at straight timeline position l (where the timeline is `from`); false once
+    // the mark no longer holds there.
+    const auto pass_at = [&](MediaTime l) {
+      const MediaTime at = m.position + (l - m.timeline);  // where the mix played `from`
+      if (at >= ends) return false;
+      if (at < std::max(m.position, take_start)) return true;  // before the take or the mark
+      const std::int64_t frames = std::min({to - from, ends - at, loop.until_wrap(l)});
+      const auto number = static_cast<std::uint32_t>(passes.size() + 1);
+      passes.push_back({.number = number,
+                        .folder = "punch-" + std::to_string(number),
+                        .mix_sample = at,
+                        .frames = frames,
+                        .complete = frames == to - from});
+      return passes.size() < kMaxPunchPasses;
+    };
+    // Straight on to the loop's end (or for good), then once a lap while it loops.
+    if (from >= m.timeline && (!loop.on() || from < loop.to) && !pass_at(from)) continue;
+    if (!loop.on() || from < loop.from || from >= loop.to) continue;
+    for (MediaTime l = loop.to + (from - loop.from); pass_at(l); l += loop.length()) {
+    }
   }
   return passes;
 }

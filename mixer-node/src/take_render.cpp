@@ -252,7 +252,19 @@ class BackingFrames final : public FrameSource {
       file_.restart();
     }
     if (!t.playing) return;
-    const MediaTime t0 = t.at(pos);
+    // A run at a time up to where a loop folds the timeline back, as the live reader's
+    // chunks end there.
+    for (std::size_t i = 0; i < n;) {
+      const MediaTime l = t.linear(pos + static_cast<MediaTime>(i));
+      const auto run =
+          static_cast<std::size_t>(std::min<MediaTime>(static_cast<MediaTime>(n - i), t.loop.until_wrap(l)));
+      load_run(t.loop.at(l), i, run);
+      i += run;
+    }
+  }
+
+  //! Timeline [t0, t0 + n) of the track into the block from frame `into`.
+  void load_run(MediaTime t0, std::size_t into, std::size_t n) {
     const MediaTime lo = std::max(t0, about_.at);
     const MediaTime hi = std::min(t0 + static_cast<MediaTime>(n), about_.at + about_.frames);
     if (hi <= lo) return;
@@ -260,7 +272,7 @@ class BackingFrames final : public FrameSource {
     interleaved_.resize(static_cast<std::size_t>(hi - lo) * channels);
     const std::uint32_t got =
         file_.read(lo - about_.at, interleaved_.data(), static_cast<std::uint32_t>(hi - lo));
-    const auto offset = static_cast<std::size_t>(lo - t0);
+    const auto offset = into + static_cast<std::size_t>(lo - t0);
     for (std::size_t c = 0; c < channels; ++c) {
       if (silenced_[c]) continue;
       for (std::uint32_t k = 0; k < got; ++k) planar_[c][offset + k] = interleaved_[k * channels + c];
@@ -318,7 +330,7 @@ class Render {
   //! The transport from the block at pos on, as a mark of the take left it.
   void move_transport(const TakeAutomation::TransportMark& m, MediaTime pos) {
     const MediaTime timeline = m.playing ? m.timeline + (pos - m.position) : m.timeline;
-    transport_.apply(m.playing ? kTransportPlay : kTransportStand, timeline, ++reads_, pos);
+    transport_.apply(m.playing ? kTransportPlay : kTransportStand, timeline, ++reads_, pos, m.loop);
   }
 
   //! Posts the commands that set a target to a recorded state; false when the target

@@ -16,6 +16,7 @@ namespace {
 constexpr auto kPoll = std::chrono::milliseconds(2);
 constexpr int kPolls = 1000;                         // 2 s: a slow disk still plays (with underruns counted)
 constexpr double kLongestSeconds = 7 * 24 * 3600.0;  // a week: any song, and no overflow
+constexpr double kShortestLoopSeconds = 0.25;        // a loop's laps: each a pass of a take
 }  // namespace
 
 Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) const {
@@ -59,16 +60,59 @@ proto::TransportState TransportControl::state() const {
   t.set_click_level_db(click_level_db_);
   t.set_click_count_in_bars(count_in_bars_);
   if (punch_) *t.mutable_punch() = *punch_;
+  if (loop_.on()) {
+    t.mutable_loop()->set_from(loop_.from);
+    t.mutable_loop()->set_to(loop_.to);
+  }
+  t.set_looping(engine_.transport_looping());
   return t;
 }
 
 std::optional<TakePunch> TransportControl::punch_for_take() const {
+  if (!punch_ && loop_.on()) {
+    return TakePunch{.from = loop_.from,
+                     .to = loop_.to,
+                     .fade_samples = std::llround(kPunchFadeSeconds * rate_),
+                     .from_loop = true};
+  }
   if (!punch_) return std::nullopt;
   TakePunch p{.from = punch_->from(),
               .to = punch_->to(),
               .fade_samples = std::llround(kPunchFadeSeconds * rate_),
               .nodes = {punch_->nodes().begin(), punch_->nodes().end()}};
   return p;
+}
+
+Result<MediaTime> TransportControl::range_end(const proto::TransportRequest& r, MediaTime from,
+                                              MediaTime min_frames, const char* what) const {
+  if (!r.has_position() || !r.has_to())
+    return Error{fmt::format("{} needs its start and end: FROM TO", what)};
+  auto to = samples(r.to());
+  if (!to) return to;
+  if (to.value() - from < min_frames) {
+    return Error{fmt::format("{} ends after it starts{} (from timeline {} to {})", what,
+                             min_frames > 1 ? fmt::format(", {:g} s on at least", kShortestLoopSeconds) : "",
+                             from, to.value())};
+  }
+  return to;
+}
+
+void TransportControl::loop(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r,
+                            MediaTime from) {
+  if (r.action() == proto::TransportRequest::LOOP_OFF) {
+    if (loop_.on()) spdlog::info("loop off, set by {}", s.who());
+    loop_ = {};
+  } else {
+    auto to = range_end(r, from, std::llround(kShortestLoopSeconds * rate_), "a loop");
+    if (!to) {
+      s.send_error(id, proto::ErrorReply::BAD_VALUE, to.error());
+      return;
+    }
+    loop_ = {.from = from, .to = to.value()};
+    spdlog::info("loop timeline {}..{}, set by {}: from the next play or locate", from, to.value(), s.who());
+  }
+  ++changes_;
+  reply_state(s, id, state());
 }
 
 void TransportControl::punch(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r,
@@ -80,19 +124,9 @@ void TransportControl::punch(ControlSession& s, std::uint64_t id, const proto::T
     reply_state(s, id, state());
     return;
   }
-  if (!r.has_position() || !r.has_punch_to()) {
-    s.send_error(id, proto::ErrorReply::BAD_VALUE, "a punch needs its in and out positions: FROM TO");
-    return;
-  }
-  auto to = samples(r.punch_to());
+  auto to = range_end(r, from, 1, "a punch");
   if (!to) {
     s.send_error(id, proto::ErrorReply::BAD_VALUE, to.error());
-    return;
-  }
-  if (to.value() <= from) {
-    s.send_error(id, proto::ErrorReply::BAD_VALUE,
-                 fmt::format("the punch out (timeline {}) must come after the punch in (timeline {})",
-                             to.value(), from));
     return;
   }
   for (const std::string& node : r.punch_nodes()) {
@@ -152,6 +186,10 @@ proto::TransportSetup TransportControl::setup() const {
   t.set_count_in_bars(count_in_bars_);
   t.set_position(engine_.transport_position());
   if (punch_) *t.mutable_punch() = *punch_;
+  if (loop_.on()) {
+    t.mutable_loop()->set_from(loop_.from);
+    t.mutable_loop()->set_to(loop_.to);
+  }
   const proto::BackingList list = backing_.list();  // (a temporary's tracks would dangle)
   for (const proto::BackingTrack& b : list.tracks()) {
     proto::BackingTrack* kept = t.add_backing();
@@ -173,6 +211,8 @@ std::vector<std::string> TransportControl::restore(const proto::TransportSetup& 
   if (protocol::kClickLevelDb.contains(t.click_level_db())) click_level_db_ = t.click_level_db();
   click_on_ = t.click_on();
   if (t.has_punch() && t.punch().to() > t.punch().from() && t.punch().from() >= 0) punch_ = t.punch();
+  if (t.has_loop() && t.loop().from() >= 0 && t.loop().to() > t.loop().from())
+    loop_ = {.from = t.loop().from(), .to = t.loop().to()};
   if (protocol::kCountInBars.contains(static_cast<float>(t.count_in_bars())))
     count_in_bars_ = t.count_in_bars();
   if (auto st = post_change(engine_, click_command()); !st)
@@ -299,7 +339,9 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
         cmd.at = position - std::llround(count_in_bars_ * beats_per_bar_ * beat_frames());
         cmd.count_in_to = position;
       }
-      cmd.generation = backing_.prepare(cmd.at);
+      // A play from before the loop's end loops; one after it plays straight on.
+      if (play && loop_.on() && cmd.at < loop_.to) cmd.loop = loop_;
+      cmd.generation = backing_.prepare(cmd.at, cmd.loop);
       spdlog::info("transport {} at timeline {} by {}{}", play ? "plays" : "stands", cmd.at, s->who(),
                    cmd.count_in_to == kNoCountIn
                        ? std::string()
@@ -310,6 +352,10 @@ void TransportControl::request(const std::shared_ptr<ControlSession>& s, std::ui
     case proto::TransportRequest::PUNCH:
     case proto::TransportRequest::PUNCH_OFF:
       punch(*s, id, r, position);
+      return;
+    case proto::TransportRequest::LOOP:
+    case proto::TransportRequest::LOOP_OFF:
+      loop(*s, id, r, position);
       return;
     case proto::TransportRequest::STATUS:
     default:
@@ -346,6 +392,7 @@ void TransportControl::post_when_ready(const std::weak_ptr<ControlSession>& s, s
   }
   proto::TransportState st = state();
   st.set_playing(command.value == kTransportPlay);
+  st.set_looping(command.loop.on());
   st.set_position(command.at);
   if (command.count_in_to != kNoCountIn) st.set_count_in_to(command.count_in_to);
   reply_state(*session, id, st);

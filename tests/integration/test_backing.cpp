@@ -288,6 +288,108 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   EXPECT_EQ(s.tlctl_json({"backing", "list"})["tracks"].size(), 1u);
 }
 
+// tlctl loop: the transport plays a range lap after lap, the backing track with it, bit
+// for bit and seamless at every wrap; a take recorded while it loops keeps each lap of the
+// nodes' tracks (no punch armed: the loop's range is the pass), and its render repeats
+// the laps to 0 LSB.
+TEST(Backing, ALoopPlaysLapAfterLapAndATakeKeepsEachLap) {
+  Session s("backing_loop");
+  s.start_mixer();
+  const std::vector<std::int32_t> bed = bed_samples();
+  const std::string bed_path = s.dir() + "/bed.wav";
+  ASSERT_TRUE(write_wav(bed_path, kRate, 2, SF_FORMAT_PCM_24, bed));
+  ASSERT_EQ(s.tlctl({"backing", "add", bed_path, "--name", "bed"}).exit_code, 0);
+  s.start_capture("voice", "noise", {"--level-db", "-20"});
+  ASSERT_TRUE(s.wait_node_state("voice", "streaming")) << s.logs();
+  ASSERT_EQ(s.tlctl({"mute", "voice/1"}).exit_code, 0);
+  const RunResult short_loop = s.tlctl({"loop", "1s", "1.2s"});
+  EXPECT_EQ(short_loop.exit_code, 2) << "a lap of a quarter second at least";
+  EXPECT_NE(short_loop.err.find("0.25 s on at least"), std::string::npos) << short_loop.err;
+  EXPECT_EQ(s.tlctl({"loop", "1s", "0.5s"}).exit_code, 2);
+  // Laps of bed frames 24000..72000 (timeline 0.5 s to 1.5 s).
+  const json set = s.tlctl_json({"loop", "0.5s", "1.5s"});
+  EXPECT_EQ(json_int(set["loop"], "from"), kRate / 2) << set.dump();
+  EXPECT_EQ(json_int(set["loop"], "to"), 3 * kRate / 2);
+  EXPECT_FALSE(set.value("looping", true)) << "from the next play";
+
+  s.record_start("laps");
+  const json played = s.tlctl_json({"play", "0.25s"});
+  EXPECT_TRUE(played.value("looping", false)) << played.dump();
+  // Three wraps and some: the transport comes back to the loop's start every second.
+  int wraps = 0;
+  std::int64_t last = transport_position(s);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::int64_t now = transport_position(s);
+        if (now < last) ++wraps;
+        last = now;
+        EXPECT_LT(now, 3 * kRate / 2) << "never past the loop's end";
+        return wraps >= 3 && now > kRate;
+      },
+      20s, 20ms))
+      << s.logs();
+  const RunResult shown = s.tlctl({"transport"});
+  EXPECT_NE(shown.out.find("loop: 0:00.500 to 0:01.500 (samples 24000..72000), playing it"),
+            std::string::npos)
+      << shown.out;
+  ASSERT_EQ(s.tlctl({"stop"}).exit_code, 0);
+  const json take = s.record_stop();
+  std::printf("[ figure ] %d wraps seen by tlctl transport before the stop\n", wraps);
+  EXPECT_EQ(json_int(s.tlctl_json({"transport"}), "underruns", -1), 0)
+      << "the reader kept ahead of every wrap";
+
+  // mix.wav: the bed from timeline 0.25 s, then bed frames 24000..72000 again and again,
+  // every frame of every lap in place.
+  const Audio mix = read_audio(s.take_dir() + "/laps/mix.wav");
+  // (Found 0.1 s in: mix.wav fades in over its first milliseconds, and the play can land
+  // that early in the take.)
+  const std::int64_t found = find_run(mix, 0, 0, bed, kRate / 4 + kRate / 10);
+  ASSERT_GE(found, kRate / 10) << "timeline 0.35 s is not in mix.wav";
+  const std::int64_t first = found - kRate / 10;  // where timeline 0.25 s is
+  const std::int64_t to_wrap = 5 * kRate / 4;     // timeline 0.25 s to 1.5 s
+  EXPECT_EQ(matching_run(mix, found, bed, kRate / 4 + kRate / 10), to_wrap - kRate / 10)
+      << "straight to the loop's end";
+  // Laps 1 and 2 whole, seamless at each wrap; the third was stopped half-way or later.
+  for (int lap = 0; lap < 3; ++lap) {
+    const std::int64_t run_of = matching_run(mix, first + to_wrap + lap * kRate, bed, kRate / 2);
+    if (lap < 2) {
+      EXPECT_EQ(run_of, kRate) << "lap " << lap + 1;
+    } else {
+      EXPECT_GE(run_of, kRate / 2) << "lap 3 begins at the wrap";
+    }
+  }
+  const RunResult render = run({bin("tl-render"), "--quiet", "--compare", s.take_dir() + "/laps"}, 60s);
+  EXPECT_EQ(render.exit_code, 0) << render.out << render.err;
+  EXPECT_NE(render.out.find("max difference 0 LSB"), std::string::npos) << render.out;
+  std::printf("[ figure ] looped take rendered again: %s", render.out.c_str());
+
+  // Each lap of the voice, in punch-N/: the loop's range, as no punch was armed.
+  const json manifest = wait_take_closed(s.take_dir() + "/laps");
+  const json& punch = manifest["punch"];
+  EXPECT_TRUE(punch.value("from_loop", false)) << manifest.dump();
+  EXPECT_EQ(json_int(punch, "from"), kRate / 2);
+  ASSERT_GE(punch["passes"].size(), 4u) << punch.dump();
+  const json automation = read_json(s.take_dir() + "/laps/automation.json");
+  EXPECT_EQ(automation["transport"].back().value("playing", true), false);
+  bool looped = false;
+  for (const json& m : automation["transport"]) looped = looped || m.contains("loop");
+  EXPECT_TRUE(looped) << automation["transport"].dump();
+  for (std::size_t p = 0; p + 1 < punch["passes"].size(); ++p) {
+    const json& pass = punch["passes"][p];
+    EXPECT_TRUE(pass.value("complete", false)) << pass.dump();
+    // The first pass at timeline 0.5 s (0.25 s after `first`), then one a lap later each.
+    EXPECT_EQ(json_int(pass, "mix_sample"),
+              json_int(manifest, "start_sample") + first + kRate / 4 + static_cast<std::int64_t>(p) * kRate);
+    ASSERT_EQ(pass["files"].size(), 1u) << pass.dump();
+    EXPECT_EQ(read_audio(s.take_dir() + "/laps/" + pass["files"][0].get<std::string>()).frames(),
+              kRate + kRate / 50);
+  }
+  EXPECT_NE(take.dump().find("punch_passes"), std::string::npos) << take.dump();
+
+  const json off = s.tlctl_json({"loop", "off"});
+  EXPECT_FALSE(off.contains("loop")) << off.dump();
+}
+
 // A mixer killed and started again on the same record folder takes back the transport's
 // set-up from its desk journal: tempo, click, count-in, the punch armed, backing tracks
 // (with their strips) and where the transport stood. A backing file gone meanwhile is skipped with a warning.

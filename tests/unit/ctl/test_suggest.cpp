@@ -66,7 +66,7 @@ TEST(Suggest, AnUnknownCommandIsNamedWithTheOneMeant) {
   u = usage({"frobnicate"});
   EXPECT_EQ(u.exit_code, kExitUsage);
   EXPECT_NE(u.err.find("unknown command 'frobnicate' (commands: nodes, record,"), std::string::npos) << u.err;
-  EXPECT_NE(u.err.find("latency, cue, take, play, stop, locate, transport, tempo, click or backing)"),
+  EXPECT_NE(u.err.find("latency, cue, take, play, stop, locate, transport, tempo, click, loop or backing)"),
             std::string::npos)
       << u.err;
 }

@@ -113,12 +113,12 @@ TEST(TransportCommands, RecordPunchArmsARangeForItsNodesOrTurnsItOff) {
   ASSERT_TRUE(req.has_transport());
   EXPECT_EQ(req.transport().action(), tl::proto::TransportRequest::PUNCH);
   EXPECT_DOUBLE_EQ(req.transport().position().seconds(), 62.0);
-  EXPECT_DOUBLE_EQ(req.transport().punch_to().seconds(), 70.5);
+  EXPECT_DOUBLE_EQ(req.transport().to().seconds(), 70.5);
   ASSERT_EQ(req.transport().punch_nodes_size(), 2);
   EXPECT_EQ(req.transport().punch_nodes(1), "bass");
   req = build_request(must_parse({"record", "punch", "5.1", "9.1"}));
   EXPECT_EQ(req.transport().position().bar(), 5u);
-  EXPECT_EQ(req.transport().punch_to().bar(), 9u);
+  EXPECT_EQ(req.transport().to().bar(), 9u);
   EXPECT_EQ(req.transport().punch_nodes_size(), 0) << "every node";
   // Forms that differ are left to the mixer (bars need its tempo).
   EXPECT_TRUE(build_request(must_parse({"record", "punch", "5.1", "96000"})).has_transport());
@@ -134,7 +134,7 @@ TEST(TransportCommands, RecordPunchArmsARangeForItsNodesOrTurnsItOff) {
     EXPECT_EQ(usage_exit(bad, err), kExitUsage) << bad.back();
   }
   EXPECT_EQ(usage_exit({"record", "punch", "10s", "5s"}, err), kExitUsage);
-  EXPECT_NE(err.find("the punch out comes after the punch in"), std::string::npos) << err;
+  EXPECT_NE(err.find("bad punch 10s 5s: its end comes after its start"), std::string::npos) << err;
 
   tl::proto::TransportState st;
   st.set_sample_rate(48000);
@@ -142,6 +142,32 @@ TEST(TransportCommands, RecordPunchArmsARangeForItsNodesOrTurnsItOff) {
   st.mutable_punch()->set_to(144000);
   st.mutable_punch()->add_nodes("singer");
   EXPECT_NE(format_transport(st).find("punch: 0:02.000 to 0:03.000 (samples 96000..144000), singer"),
+            std::string::npos)
+      << format_transport(st);
+}
+
+TEST(TransportCommands, LoopSetsARangeTurnsItOffOrAsks) {
+  auto req = build_request(must_parse({"loop", "9.1", "13.1"}));
+  ASSERT_TRUE(req.has_transport());
+  EXPECT_EQ(req.transport().action(), tl::proto::TransportRequest::LOOP);
+  EXPECT_EQ(req.transport().position().bar(), 9u);
+  EXPECT_EQ(req.transport().to().bar(), 13u);
+  EXPECT_EQ(build_request(must_parse({"loop", "off"})).transport().action(),
+            tl::proto::TransportRequest::LOOP_OFF);
+  EXPECT_EQ(build_request(must_parse({"loop"})).transport().action(), tl::proto::TransportRequest::STATUS);
+  std::string err;
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"loop", "1s"},
+                                              {"loop", "2s", "1s"},
+                                              {"loop", "1s", "2s", "3s"},
+                                              {"loop", "on"}}) {
+    EXPECT_EQ(usage_exit(bad, err), kExitUsage) << bad.back();
+  }
+  tl::proto::TransportState st;
+  st.set_sample_rate(48000);
+  st.mutable_loop()->set_from(48000);
+  st.mutable_loop()->set_to(96000);
+  st.set_looping(true);
+  EXPECT_NE(format_transport(st).find("loop: 0:01.000 to 0:02.000 (samples 48000..96000), playing it"),
             std::string::npos)
       << format_transport(st);
 }

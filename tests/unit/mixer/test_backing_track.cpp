@@ -197,12 +197,13 @@ struct Desk {
       return backing.ready(g);
     });
   }
-  std::vector<float> play(MediaTime from, std::size_t n) {
-    const std::uint64_t g = backing.prepare(from);
+  std::vector<float> play(MediaTime from, std::size_t n, TimelineLoop loop = {}) {
+    const std::uint64_t g = backing.prepare(from, loop);
     EXPECT_TRUE(wait_ready(g));
     MixCommand cmd{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
     cmd.at = from;
     cmd.generation = g;
+    cmd.loop = loop;
     EXPECT_TRUE(rig.engine.post(cmd));
     std::vector<float> heard;
     while (heard.size() < n) {
@@ -270,6 +271,41 @@ TEST(BackingTracks, AResampledFileLocatedMidWayPlaysWhatPlayingThroughWould) {
 
   EXPECT_LT(worst, 1e-4f) << "the same samples, to the converter's rounding";
   EXPECT_GT(*std::max_element(located.begin(), located.end()), 0.2f) << "and not silence";
+  d.backing.stop();
+  std::filesystem::remove(path);
+}
+
+TEST(BackingTracks, ALoopPlaysItsRangeLapAfterLapAndSilenceWhereTheTrackIsNot) {
+  Desk d;
+  const auto path = write_sine("tl_backing_loop.wav", 48000, 48000);
+  auto added = d.backing.add(path, "sine", 1000);  // timeline [1000, 49000)
+  ASSERT_TRUE(added.ok()) << added.error();
+  d.rig.engine.post({.kind = MixCommand::Kind::Pan, .node = added->slot->id, .channel = 0, .value = -1.0f});
+  const auto sine_at = [](MediaTime t) {  // the track at timeline t
+    if (t < 1000 || t >= 49000) return 0.0f;
+    return std::nearbyint(0.25f *
+                          std::sin(2.0f * 3.14159265f * 441.0f * static_cast<float>(t - 1000) / 48000) *
+                          8388608.0f) /
+           8388608.0f;
+  };
+  // Laps of 5000 frames (not a multiple of the reader's chunks or the mix's blocks), from
+  // before the loop; and a loop that runs past the track's end (silence there, every lap).
+  for (const TimelineLoop loop :
+       {TimelineLoop{.from = 2000, .to = 7000}, TimelineLoop{.from = 45000, .to = 51000}}) {
+    const MediaTime from = loop.from - 500;
+    const auto heard = d.play(from, 24000, loop);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < heard.size(); ++i) {
+      const float want = sine_at(loop.at(from + static_cast<MediaTime>(i)));
+      wrong += std::fabs(heard[i] - want) > 1.5e-7f;
+    }
+    EXPECT_EQ(wrong, 0u) << "loop " << loop.from << ".." << loop.to;
+    const auto played = static_cast<MediaTime>((heard.size() + kBlock - 1) / kBlock * kBlock);
+    EXPECT_EQ(d.rig.engine.transport_position(), loop.at(from + played))
+        << "the transport shows the folded place";
+    EXPECT_TRUE(d.rig.engine.transport_looping());
+  }
+  EXPECT_EQ(d.backing.underruns(), 0u) << "the reader kept ahead across every wrap";
   d.backing.stop();
   std::filesystem::remove(path);
 }

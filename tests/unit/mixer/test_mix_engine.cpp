@@ -649,5 +649,48 @@ TEST(MixEngineClick, ACountInClicksUpToItsPositionWithTheClickOff) {
     EXPECT_EQ(none.onset(std::max<MediaTime>(19200 * k - 5, none.cue_from)), -1);
 }
 
+TEST(MixEngineClick, ALoopClicksOnItsOwnBeatsEveryLap) {
+  // A loop of timeline 19200..48000 (beat 1 to a beat and a half on), played from 9600:
+  // beat 1 at mix position 9600, then every lap (28800 frames) its first beat again at the
+  // wrap, and the half beat it cuts off never sounds.
+  MixCommand play{.kind = MixCommand::Kind::Transport, .value = kTransportPlay};
+  play.at = 9600;
+  play.loop = {.from = 19200, .to = 48000};
+  const ClickRun run = run_click(true, play);
+  for (MediaTime lap = 0; lap < 4; ++lap) {
+    const MediaTime beat1 = 9600 + lap * 28800;
+    EXPECT_EQ(run.onset(beat1 - 5), beat1 + 1) << "lap " << lap;
+    EXPECT_EQ(run.onset(beat1 + 19200 - 5), beat1 + 19200 + 1) << "beat 2, lap " << lap;
+    EXPECT_EQ(run.onset(beat1 + 19200 + 2000), -1) << "nothing until the wrap, lap " << lap;
+  }
+  // A count-in to the loop's start counts in once, not every lap.
+  play.at = 0;
+  play.count_in_to = 19200;
+  const ClickRun counted = run_click(false, play);
+  EXPECT_EQ(counted.onset(std::max<MediaTime>(-5, counted.cue_from)), 1) << "the count-in's beat";
+  EXPECT_EQ(counted.onset(19200 + 28800 - 5), -1) << "the next lap's beat 1: the click is off";
+}
+
+TEST(TimelineLoop, FoldsTheStraightTimelineAndSaysWhereItNextWraps) {
+  const TimelineLoop loop{.from = 100, .to = 150};
+  EXPECT_EQ(loop.at(99), 99);
+  EXPECT_EQ(loop.at(149), 149);
+  EXPECT_EQ(loop.at(150), 100);
+  EXPECT_EQ(loop.at(199), 149);
+  EXPECT_EQ(loop.at(200), 100);
+  EXPECT_EQ(loop.until_wrap(0), 150);
+  EXPECT_EQ(loop.until_wrap(150), 50);
+  EXPECT_EQ(loop.until_wrap(199), 1);
+  EXPECT_EQ(TimelineLoop{}.at(1000), 1000) << "none: straight on";
+  EXPECT_EQ(TimelineLoop{}.until_wrap(1000), INT64_MAX);
+  Transport t;
+  t.apply(kTransportPlay, 120, 1, 1000, loop);
+  EXPECT_EQ(t.at(1030), 100) << "straight 150: the wrap";
+  EXPECT_EQ(t.linear(1030), 150);
+  t.apply(kTransportStop, 0, 0, 1031);
+  EXPECT_EQ(t.at(5000), 101) << "stopped where it was";
+  EXPECT_FALSE(t.loop.on());
+}
+
 }  // namespace
 }  // namespace tl::mixer

@@ -63,6 +63,39 @@ TEST(PunchPasses, APassCutShortIsKeptAndSaidSoAndOneBeforeTheTakeIsNone) {
   EXPECT_TRUE(find_punch_passes(marks({}), kStart, kStart + 100000, 0, 100).empty()) << "no transport";
 }
 
+TEST(PunchPasses, EveryLapOfALoopThroughTheRangeIsAPass) {
+  // Plays from timeline 0 at kStart, looping 10000..20000: laps start (wrap) at kStart +
+  // 20000, 30000, 40000 ...; stopped at kStart + 45000.
+  const auto a =
+      marks({{.position = kStart, .playing = true, .timeline = 0, .loop = {.from = 10000, .to = 20000}},
+             {.position = kStart + 45000, .playing = false, .timeline = 15000}});
+  auto passes = find_punch_passes(a, kStart, kStart + 100000, 12000, 18000);
+  ASSERT_EQ(passes.size(), 4u) << "the first time through, then three laps";
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(passes[i].mix_sample, kStart + 12000 + 10000 * static_cast<MediaTime>(i)) << i;
+    EXPECT_TRUE(passes[i].complete) << i;
+  }
+  EXPECT_EQ(passes[3].mix_sample, kStart + 42000);
+  EXPECT_EQ(passes[3].frames, 3000) << "the stop at 45000";
+  // The loop's own range: a pass each lap, each ending at the wrap.
+  passes = find_punch_passes(a, kStart, kStart + 100000, 10000, 20000);
+  ASSERT_EQ(passes.size(), 4u);
+  EXPECT_EQ(passes[1].mix_sample, kStart + 20000);
+  EXPECT_EQ(passes[1].frames, 10000);
+  EXPECT_TRUE(passes[1].complete);
+  // A range that runs past the loop's end is cut at the wrap in every lap.
+  passes = find_punch_passes(a, kStart, kStart + 100000, 15000, 25000);
+  ASSERT_EQ(passes.size(), 3u) << "at straight 15000, 25000 and 35000 (45000 is the stop)";
+  EXPECT_EQ(passes[0].frames, 5000);
+  EXPECT_FALSE(passes[0].complete);
+  EXPECT_EQ(passes[2].mix_sample, kStart + 35000);
+  // A take that began in the third lap has that lap's pass and the next.
+  passes = find_punch_passes(a, kStart + 31000, kStart + 100000, 12000, 18000);
+  ASSERT_EQ(passes.size(), 2u);
+  EXPECT_EQ(passes[0].number, 1u);
+  EXPECT_EQ(passes[0].mix_sample, kStart + 32000);
+}
+
 //! A take folder with a node track a-1.wav of `frames` (a ramp, sample i = i % 4000 LSB
 //! plus 1000) and take.json's view of it at timeline placement `track_timeline`.
 TakeManifest take_with_track(const std::filesystem::path& dir, std::int64_t frames, std::int64_t mix_timeline,

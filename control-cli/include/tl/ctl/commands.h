@@ -61,6 +61,7 @@ enum class Command {
   Transport,
   Tempo,
   Click,
+  Loop,
   BackingAdd,
   BackingList,
   BackingRemove,  // the last: CommandTable.EveryCommandHasOneCompleteRow counts the rows by it
@@ -100,6 +101,7 @@ struct Invocation {
   tl::proto::TempoRequest tempo;      //!< tempo BPM [BEATS]
   tl::proto::ClickRequest click;      //!< click [on | off | level DB | count-in BARS]
   tl::proto::TransportRequest punch;  //!< record punch FROM TO [NODE...] | off
+  tl::proto::TransportRequest loop;   //!< loop [FROM TO | off]
   std::string path;                   //!< backing add PATH
   std::string backing_name;           //!< backing add --name, backing remove NAME
   std::string at_text;                //!< backing add --at POSITION as written

@@ -33,6 +33,8 @@ Result<tl::proto::ClickRequest> parse_click(const std::vector<std::string>& word
 //! tlctl record punch FROM TO [NODE...] | off: positions as parse_position reads them,
 //! TO after FROM when both are in the same form (the mixer checks the rest), node names.
 Result<tl::proto::TransportRequest> parse_punch(const std::vector<std::string>& words);
+//! tlctl loop [FROM TO | off]: nothing asks how the transport stands.
+Result<tl::proto::TransportRequest> parse_loop(const std::vector<std::string>& words);
 
 //! The request's message, then a table NAME CH LENGTH AT RATE UNDERRUNS PATH.
 std::string format_backing_list(const tl::proto::BackingList& list);

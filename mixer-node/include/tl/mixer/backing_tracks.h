@@ -62,8 +62,9 @@ class BackingTracks {
   //! io: the tracks that play, as a take records them for its render.
   std::vector<TakeAutomation::Backing> for_take() const;
   //! io: every track reads from timeline `position` under a new generation, which the
-  //! play (or locate) command carries.
-  std::uint64_t prepare(MediaTime position);
+  //! play (or locate) command carries; with a loop, the straight timeline from there on
+  //! folded by it (the command's loop).
+  std::uint64_t prepare(MediaTime position, TimelineLoop loop = {});
   //! io: the latest generation prepare() started.
   std::uint64_t generation() const noexcept { return generation_; }
   //! io: whether every playing track has read ahead for `generation` (or to its end).
@@ -86,6 +87,7 @@ class BackingTracks {
   std::vector<std::unique_ptr<Entry>> entries_;
   std::uint64_t generation_ = 0;  // io: the latest prepared
   MediaTime prepared_at_ = 0;     // io: its position
+  TimelineLoop prepared_loop_;    // io: its loop
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

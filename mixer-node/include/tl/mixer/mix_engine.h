@@ -43,6 +43,7 @@
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/playout_policy.h"
+#include "tl/mixer/timeline_loop.h"
 #include "tl/mixer/varispeed_control.h"
 
 namespace tl::mixer {
@@ -97,6 +98,8 @@ struct MixCommand {
   MediaTime at = 0;
   std::uint64_t generation = 0;
   MediaTime count_in_to = kNoCountIn;
+  //! A play's loop (tlctl loop): it folds the timeline from its `to` back to its `from`.
+  TimelineLoop loop{};
   //! Kind::Click: the metronome in every cue mix at peak `value` (linear), sounding while
   //! the transport plays when click_on (and in a count-in either way), a beat every
   //! beat_frames of the timeline (fractional), beats_per_bar beats to a bar (its first
@@ -114,20 +117,28 @@ inline constexpr float kTransportStand = 2.0f;
 //! The transport timeline as the mix thread sees it (position 0: the song's start).
 struct Transport {
   bool playing = false;
-  MediaTime origin = 0;          //!< while playing: the play-out position of timeline 0
+  MediaTime origin = 0;          //!< while playing: the play-out position of straight timeline 0
   MediaTime stopped_at = 0;      //!< while stopped: where it stands
   std::uint64_t generation = 0;  //!< which read of the backing tracks plays (see BackingTrack)
+  TimelineLoop loop;             //!< while playing: the loop it plays (none: straight on)
+  //! The straight timeline position of play-out position pos (see TimelineLoop): what the
+  //! backing tracks' reads are counted in.
+  MediaTime linear(MediaTime pos) const noexcept { return playing ? pos - origin : stopped_at; }
   //! The timeline position of play-out position pos.
-  MediaTime at(MediaTime pos) const noexcept { return playing ? pos - origin : stopped_at; }
+  MediaTime at(MediaTime pos) const noexcept { return playing ? loop.at(pos - origin) : stopped_at; }
   //! A Kind::Transport command (what: kTransportPlay, Stop or Stand) applied at the block
-  //! at play-out position pos: the engine's arithmetic, which a take's render repeats.
-  void apply(float what, MediaTime timeline, std::uint64_t read, MediaTime pos) noexcept {
+  //! at play-out position pos: the engine's arithmetic, which a take's render repeats. A
+  //! play runs straight from `timeline` (its straight position there) and folds by `l`.
+  void apply(float what, MediaTime timeline, std::uint64_t read, MediaTime pos,
+             TimelineLoop l = {}) noexcept {
     if (what == kTransportPlay) {
       playing = true;
       origin = pos - timeline;
+      loop = l;
     } else {
       stopped_at = what == kTransportStand ? timeline : at(pos);
       playing = false;
+      loop = {};
     }
     if (what != kTransportStop) generation = read;
   }
@@ -235,6 +246,10 @@ class MixEngine {
   const Transport& transport() const noexcept { return transport_; }
   //! Any thread: whether the transport plays, and its position at the next block.
   bool transport_playing() const noexcept { return transport_playing_.load(std::memory_order_relaxed); }
+  //! Whether the play in progress loops (its loop: the last Kind::Transport command's).
+  bool transport_looping() const noexcept { return transport_looping_.load(std::memory_order_relaxed); }
+  //! The straight timeline position (TimelineLoop) of the next block, while playing.
+  MediaTime transport_linear() const noexcept { return transport_linear_.load(std::memory_order_relaxed); }
   MediaTime transport_position() const noexcept {
     return transport_position_.load(std::memory_order_relaxed);
   }
@@ -415,6 +430,8 @@ class MixEngine {
   std::unique_ptr<float[]> click_block_;  // max_block_frames
   std::atomic<bool> transport_playing_{false};
   std::atomic<MediaTime> transport_position_{0};
+  std::atomic<MediaTime> transport_linear_{0};
+  std::atomic<bool> transport_looping_{false};
   PlayoutPolicy playout_;
   MediaTime last_block_latency_ = 0;  // the delay the last block was computed at
   std::atomic<std::uint64_t> blocks_{0};

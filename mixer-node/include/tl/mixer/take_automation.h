@@ -17,6 +17,7 @@
 
 #include "tl/common/result.h"
 #include "tl/common/units.h"
+#include "tl/mixer/timeline_loop.h"
 
 namespace tl::mixer {
 
@@ -59,11 +60,14 @@ struct TakeAutomation {
   //! mark in force as the take began (its position may lie before the take), then each
   //! play, locate and stop, in order. From `position` (session samples, as mix.wav
   //! places them) on, mix position p is timeline `timeline` + (p - position) while
-  //! playing, and stands at `timeline` while stopped.
+  //! playing (folded by its loop, if any), and stands at `timeline` while stopped.
   struct TransportMark {
     MediaTime position = 0;
     bool playing = false;
     MediaTime timeline = 0;
+    //! A play that loops (tlctl loop): mix position p is then straight timeline `timeline`
+    //! + (p - position) folded by it (see TimelineLoop), written as "loop": {"from", "to"}.
+    TimelineLoop loop;
     bool operator==(const TransportMark&) const = default;
   };
   std::vector<TransportMark> transport;

@@ -104,7 +104,8 @@ struct TakeTrack {
   bool operator==(const TakeTrack&) const = default;
 };
 
-//! A punch range armed as the take started (tlctl record punch FROM TO): each time the
+//! A punch range armed as the take started (tlctl record punch FROM TO; with none armed, a
+//! loop's range, tlctl loop FROM TO): each time the
 //! transport played through FROM while the take ran is a pass, and each pass of each
 //! armed node track is written to punch-N/<file>: timeline [from - fade, to + fade), the
 //! fades (raised cosine) outside the range, so the range itself is the take at full level
@@ -115,6 +116,8 @@ struct TakePunch {
   std::int64_t to = 0;
   std::int64_t fade_samples = 0;
   std::vector<std::string> nodes;  //!< the armed nodes (empty: every node of the take)
+  //! No punch was armed: a loop was set (tlctl loop), and each lap of it is a pass.
+  bool from_loop = false;
   struct Pass {
     std::uint32_t number = 0;  //!< from 1, in the order played
     std::string folder;        //!< "punch-<number>"

@@ -21,9 +21,13 @@ namespace tl::mixer {
 //! does not click, short enough to stay inside a breath.
 inline constexpr double kPunchFadeSeconds = 0.010;
 
+//! Passes a take keeps at most (a loop of a quarter second over an hour would make 14400).
+inline constexpr std::size_t kMaxPunchPasses = 999;
+
 //! Every time the transport played through timeline `from` between session samples
-//! [take_start, take_stop): a pass, numbered from 1, running to `to` or to where the
-//! transport stopped, located or the take ended (then not complete).
+//! [take_start, take_stop), a loop's every lap included: a pass, numbered from 1, running
+//! to `to` or to where the transport stopped, located, looped back or the take ended (then
+//! not complete).
 std::vector<TakePunch::Pass> find_punch_passes(const TakeAutomation& automation, MediaTime take_start,
                                                MediaTime take_stop, std::int64_t from, std::int64_t to);
 

@@ -40,7 +40,8 @@ class TransportControl {
 
   //! The transport now (the engine's, as of its last block).
   proto::TransportState state() const;
-  //! The punch range armed (tlctl record punch) as a take starting now keeps it.
+  //! The punch range armed (tlctl record punch) as a take starting now keeps it; with none
+  //! armed and a loop set, the loop's range for every node (each lap a pass).
   std::optional<TakePunch> punch_for_take() const;
 
   //! Counts the changes the desk journal keeps: tempo, click, backing tracks. (The
@@ -63,6 +64,11 @@ class TransportControl {
   double beat_frames() const { return 60.0 * rate_ / bpm_; }
   //! tlctl record punch FROM TO [NODE...] | off.
   void punch(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r, MediaTime from);
+  //! tlctl loop FROM TO | off.
+  void loop(ControlSession& s, std::uint64_t id, const proto::TransportRequest& r, MediaTime from);
+  //! A range's end (PUNCH, LOOP): after `from`, at least `min_frames` on; else the error.
+  Result<MediaTime> range_end(const proto::TransportRequest& r, MediaTime from, MediaTime min_frames,
+                              const char* what) const;
   //! Posts the command once generation is read ahead (or 2 s have gone), then answers.
   void post_when_ready(const std::weak_ptr<ControlSession>& s, std::uint64_t id, MixCommand command,
                        std::shared_ptr<asio::steady_timer> timer, int tries_left);
@@ -86,6 +92,7 @@ class TransportControl {
   float click_level_db_ = -12.0f;
   std::uint32_t count_in_bars_ = 0;
   std::optional<proto::Punch> punch_;
+  TimelineLoop loop_;  //!< tlctl loop (off: none); each play or locate takes it
 };
 
 }  // namespace tl::mixer
