@@ -104,6 +104,11 @@ int run(int argc, char** argv) {
                  "play the personal cue mix the mixer streams back: none, device[:NAME] (an RtAudio output; "
                  "--audio-api), or file:PATH (a stereo WAV of what arrived)")
       ->capture_default_str();
+  app.add_option("--cue-codec", raw.cue_codec,
+                 "how the cue mix crosses the network: pcm (24-bit, 2.3 Mbit/s) or opus (stereo, "
+                 "--cue-bitrate; its losses concealed here); default opus with --format opus, else pcm");
+  app.add_option("--cue-bitrate", raw.cue_bitrate_kbps, "an Opus cue's bitrate, kb/s for both sides (16-510)")
+      ->capture_default_str();
   app.add_flag("--calibrate", raw.calibrate,
                "measure the round trip of the interface (its output cabled to its input: --source "
                "cue-loop:MS), keep it for this --name (--calibration-file) and exit; no --mixer needed");

@@ -173,6 +173,7 @@ Result<Registration> register_node(protocol::ControlClient& client, const Captur
   r->set_pid(static_cast<std::uint64_t>(::getpid()));
   r->set_wants_cue(options.cue != CaptureOptions::CueKind::None ||
                    options.source.kind == SourceKind::CueLoop);
+  r->set_cue_opus_bitrate(options.cue_opus_bitrate);
   auto reply = client.call(std::move(request));
   if (!reply) return Error{"mixer refused registration: " + reply.error()};
   if (!reply->has_register_reply()) return Error{"mixer answered registration with an unexpected message"};
@@ -499,6 +500,9 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
           r->set_cue_underruns(cue_out->underruns());
           if (cue_out->play_delay() >= 0) r->set_cue_play_delay_frames(cue_out->play_delay());
           r->set_cue_delay_changes(cue_out->delay_changes());
+          if (cue_out->packets() != 0) r->set_cue_codec(s.cue_opus ? "opus" : "pcm24");
+          r->set_cue_concealed_frames(s.cue_concealed_frames);
+          r->set_cue_late_packets(s.cue_late_packets);
         }
         if (round_trip >= 0) {
           r->set_round_trip_frames(round_trip);

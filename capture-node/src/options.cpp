@@ -212,6 +212,19 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
   } else {
     return Error{"bad --cue '" + raw.cue + "': expected none, device, device:NAME or file:PATH"};
   }
+  // A node that sends Opus is on a thin link: its cue comes back as Opus too, unless asked.
+  const std::string cue_codec =
+      raw.cue_codec.empty() ? (o.format == protocol::SampleFormat::Opus ? "opus" : "pcm") : raw.cue_codec;
+  if (cue_codec != "pcm" && cue_codec != "opus") {
+    return Error{"bad --cue-codec '" + raw.cue_codec + "': expected pcm or opus"};
+  }
+  if (raw.cue_bitrate_kbps < 16 || raw.cue_bitrate_kbps > 510) {
+    return Error{"bad --cue-bitrate " + std::to_string(raw.cue_bitrate_kbps) + ": expected 16-510 kb/s"};
+  }
+  if (cue_codec == "opus") {
+    if (o.rate != 48000) return Error{"--cue-codec opus needs --rate 48000"};
+    o.cue_opus_bitrate = static_cast<std::uint32_t>(raw.cue_bitrate_kbps) * 1000u;
+  }
   if (!std::isfinite(raw.sim_clock_offset_ms) || std::abs(raw.sim_clock_offset_ms) > 86'400'000.0) {
     return Error{"bad --sim-clock-offset-ms: expected milliseconds within +-1 day"};
   }

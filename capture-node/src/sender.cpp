@@ -47,6 +47,9 @@ Sender::Stats Sender::stats() const noexcept {
   s.frames_sent = frames_sent_.load(std::memory_order_relaxed);
   s.frames_dropped = frames_discarded_.load(std::memory_order_relaxed) + queue_.overflows() * config_.frames;
   s.frames_spooled_away = frames_spooled_away_.load(std::memory_order_relaxed);
+  s.cue_opus = cue_opus_.load(std::memory_order_relaxed);
+  s.cue_concealed_frames = cue_concealed_.load(std::memory_order_relaxed);
+  s.cue_late_packets = cue_late_.load(std::memory_order_relaxed);
   s.offset_ns = offset_ns_.load(std::memory_order_relaxed);
   s.rtt_ns = rtt_ns_.load(std::memory_order_relaxed);
   s.drift_ppm = drift_ppm_.load(std::memory_order_relaxed);

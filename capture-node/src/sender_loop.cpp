@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <asio.hpp>
+#include <memory>
 #include <optional>
 
 #include "tl/capture/cue_output.h"
@@ -18,6 +19,7 @@
 #include "tl/common/clock.h"
 #include "tl/common/clock_estimator.h"
 #include "tl/protocol/nack.h"
+#include "tl/protocol/opus_cue.h"
 #include "tl/protocol/opus_payload.h"
 #include "tl/protocol/pcm.h"
 #include "tl/protocol/sync.h"
@@ -80,6 +82,15 @@ class Sender::Loop {
   std::vector<std::uint8_t> resend_have_;
   std::array<protocol::NackRange, protocol::kMaxNackRanges> nack_ranges_{};
   std::array<float, 2 * protocol::kMaxFrames> cue_samples_{};
+  // An Opus cue's decoder (made with the loop: the thread never allocates after).
+  std::unique_ptr<protocol::CueDecoder> cue_decoder_;
+  //! Decodes an authenticated Opus cue packet and plays what is now in order.
+  void receive_opus_cue(const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,
+                        double session_now);
+  //! Gives up a gap in the Opus cue whose audio is nearly due to play.
+  void conceal_due_cue(double session_now);
+  //! Publishes the decoder's counters.
+  void publish_cue_counters();
   Seq sync_seq_ = 0;
 
   std::uint64_t seen_generation_ = 0;
@@ -122,6 +133,14 @@ Sender::Loop::Loop(Sender& sender)
     epoch_ = s_.stamper_.restart();
     timeline_session_ = s_.resume_->session_epoch;
   }
+  if (s_.cue_ != nullptr) {
+    auto made = protocol::CueDecoder::create();
+    if (made) {
+      cue_decoder_ = std::move(made.value());
+    } else {
+      spdlog::error("{}: an Opus cue mix cannot be played", made.error());
+    }
+  }
   if (config_.format == protocol::SampleFormat::Opus) {
     auto made = OpusPacketizer::create({.channels = config_.channels,
                                         .rate = config_.rate,
@@ -139,7 +158,11 @@ void Sender::Loop::run() {
   while (s_.running_.load(std::memory_order_relaxed)) {
     std::int64_t now = s_.clock_.now();
     take_registration(now);
-    if (socket_.is_open()) receive_all();
+    if (socket_.is_open()) {
+      receive_all();
+      if (cue_decoder_ && est_.has_estimate())
+        conceal_due_cue(static_cast<double>(est_.to_session_ns(s_.clock_.now())) * config_.rate / 1e9);
+    }
     now = s_.clock_.now();
     follow_sync(now);
 
@@ -338,13 +361,17 @@ void Sender::Loop::receive_all() {
     if (protocol::parse(datagram, h, payload) != protocol::DecodeError::Ok) continue;
     if (h.type == protocol::PacketType::Cue && h.node_id == reg_.node_id) {
       const std::size_t samples = 2 * static_cast<std::size_t>(h.frame_count);
-      if (s_.cue_ != nullptr && h.channel_count == 2 && h.format == protocol::SampleFormat::Pcm24 &&
-          payload.size() == 3 * samples && samples <= cue_samples_.size() && est_.has_estimate() &&
-          protocol::verify_tag(datagram, reg_.key)) {
+      if (s_.cue_ == nullptr || h.channel_count != 2 || !est_.has_estimate() ||
+          !protocol::verify_tag(datagram, reg_.key))
+        continue;
+      const double session_now = static_cast<double>(est_.to_session_ns(t4)) * config_.rate / 1e9;
+      if (h.format == protocol::SampleFormat::Opus) {
+        receive_opus_cue(h, payload, session_now);
+      } else if (h.format == protocol::SampleFormat::Pcm24 && payload.size() == 3 * samples &&
+                 samples <= cue_samples_.size()) {
         const std::span<float> stereo(cue_samples_.data(), samples);
         protocol::unpack_pcm(payload, h.format, stereo);
-        s_.cue_->deliver(h.media_ts, stereo,
-                         static_cast<double>(est_.to_session_ns(t4)) * config_.rate / 1e9);
+        s_.cue_->deliver(h.media_ts, stereo, session_now);
       }
       continue;
     }
@@ -364,6 +391,36 @@ void Sender::Loop::receive_all() {
       publish(t4);
     }
   }
+}
+
+void Sender::Loop::receive_opus_cue(const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,
+                                    double session_now) {
+  if (!cue_decoder_) return;
+  s_.cue_opus_.store(true, std::memory_order_relaxed);
+  cue_decoder_->accept(h.media_ts, h.frame_count, payload, [&](MediaTime at, std::span<const float> stereo) {
+    s_.cue_->deliver(at, stereo, session_now);
+  });
+  publish_cue_counters();
+}
+
+void Sender::Loop::conceal_due_cue(double session_now) {
+  if (!cue_decoder_ || !cue_decoder_->holding()) return;
+  // A gap is given up 2 ms before its audio plays (the output's play-out delay says when),
+  // so every packet the link merely reordered is waited for; an output that cannot say
+  // waits 20 ms for a missing packet.
+  const MediaTime delay = s_.cue_->play_delay();
+  const MediaTime margin = config_.rate / 500;
+  const auto now = static_cast<MediaTime>(session_now);
+  const MediaTime due = delay >= 0 ? now - delay + margin : now - static_cast<MediaTime>(config_.rate / 50);
+  cue_decoder_->give_up_before(
+      due, [&](MediaTime at, std::span<const float> stereo) { s_.cue_->deliver(at, stereo, session_now); });
+  publish_cue_counters();
+}
+
+void Sender::Loop::publish_cue_counters() {
+  const auto& c = cue_decoder_->counters();
+  s_.cue_concealed_.store(c.concealed_frames, std::memory_order_relaxed);
+  s_.cue_late_.store(c.late_packets, std::memory_order_relaxed);
 }
 
 // Resends what the mixer missed, from the spool, a block at a time (at most a

@@ -160,10 +160,16 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
     if (n.cue_on()) {
       t.note(n.cue_output().empty()
                  ? std::string("    cue mix on; the node plays it nowhere")
-                 : fmt("    cue mix on %s  latency %.1f ms  packets %llu  underrun %llu frames",
+                 : fmt("    cue mix on %s  latency %.1f ms  packets %llu  underrun %llu frames%s",
                        n.cue_output().c_str(), n.cue_latency_ms(),
                        static_cast<unsigned long long>(n.cue_packets()),
-                       static_cast<unsigned long long>(n.cue_underruns())));
+                       static_cast<unsigned long long>(n.cue_underruns()),
+                       n.cue_codec() == "opus"
+                           ? fmt("  opus: concealed %llu frames, late %llu",
+                                 static_cast<unsigned long long>(n.cue_concealed_frames()),
+                                 static_cast<unsigned long long>(n.cue_late_packets()))
+                                 .c_str()
+                           : ""));
     }
     if (n.has_cue_play_delay_ms() || n.has_round_trip_ms()) t.note("    " + format_placement(n));
     if (n.format() == tl::proto::FORMAT_OPUS) {

@@ -75,26 +75,59 @@ void AudioReceiver::poll() {
   });
 }
 
+void AudioReceiver::send_cue(NodeSlot& slot, const protocol::PacketHeader& h,
+                             std::span<const std::uint8_t> payload) {
+  const std::size_t n = protocol::encode(h, payload, slot.key, reply_);
+  send(std::span(reply_).first(n), from_[slot.id], counters_.cue_packets);
+}
+
 void AudioReceiver::send_cues() {
   for (std::uint16_t id = 1; id <= registry_.highest_id(); ++id) {
     NodeSlot* slot = registry_.by_id(id);
     if (slot == nullptr || !slot->cue_out) continue;
+    // An Opus cue: the node's encoder, made (again) when it first asks or changes its rate.
+    protocol::CueEncoder* opus = nullptr;
+    if (slot->cue_opus_bitrate != 0) {
+      if (!cue_encoders_[id] || cue_encoder_bitrate_[id] != slot->cue_opus_bitrate) {
+        auto made = protocol::CueEncoder::create(slot->cue_opus_bitrate);
+        if (!made) {
+          spdlog::error("node '{}': {}; its cue is sent as PCM", slot->name, made.error());
+          slot->cue_opus_bitrate = 0;
+        } else {
+          cue_encoders_[id] = std::move(made.value());
+          cue_encoder_bitrate_[id] = slot->cue_opus_bitrate;
+        }
+      }
+      opus = cue_encoders_[id].get();
+    }
     while (CueChunk* chunk = slot->cue_out->front()) {
-      if (from_[id].port() != 0) {
-        const protocol::PacketHeader h{.type = PacketType::Cue,
-                                       .node_id = id,
-                                       .seq = cue_seq_[id]++,
-                                       .media_ts = chunk->position,
-                                       .frame_count = static_cast<std::uint16_t>(chunk->frames),
-                                       .channel_count = 2,
-                                       .format = protocol::SampleFormat::Pcm24};
-        const std::size_t samples = 2 * static_cast<std::size_t>(chunk->frames);
-        std::copy_n(chunk->samples.begin(), samples, cue_samples_.begin());
+      const std::size_t samples = 2 * static_cast<std::size_t>(chunk->frames);
+      std::copy_n(chunk->samples.begin(), samples, cue_samples_.begin());
+      const std::span<const float> stereo(cue_samples_.data(), samples);
+      if (from_[id].port() != 0 && opus != nullptr) {
+        opus->add(chunk->position, stereo, [&](MediaTime media_ts, std::span<const std::uint8_t> payload) {
+          send_cue(*slot,
+                   {.type = PacketType::Cue,
+                    .node_id = id,
+                    .seq = cue_seq_[id]++,
+                    .media_ts = media_ts,
+                    .frame_count = static_cast<std::uint16_t>(protocol::kCueOpusFrames),
+                    .channel_count = 2,
+                    .format = protocol::SampleFormat::Opus},
+                   payload);
+        });
+      } else if (from_[id].port() != 0) {
         const auto payload = std::span(decoded_payload_).first(samples * 3);
-        protocol::pack_pcm(std::span<const float>(cue_samples_.data(), samples),
-                           protocol::SampleFormat::Pcm24, payload);
-        const std::size_t n = protocol::encode(h, payload, slot->key, reply_);
-        send(std::span(reply_).first(n), from_[id], counters_.cue_packets);
+        protocol::pack_pcm(stereo, protocol::SampleFormat::Pcm24, payload);
+        send_cue(*slot,
+                 {.type = PacketType::Cue,
+                  .node_id = id,
+                  .seq = cue_seq_[id]++,
+                  .media_ts = chunk->position,
+                  .frame_count = static_cast<std::uint16_t>(chunk->frames),
+                  .channel_count = 2,
+                  .format = protocol::SampleFormat::Pcm24},
+                 payload);
       }
       slot->cue_out->pop();
     }

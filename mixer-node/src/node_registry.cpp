@@ -1,5 +1,6 @@
 #include "tl/mixer/node_registry.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "tl/protocol/names.h"
@@ -75,6 +76,9 @@ Result<NodeSlot*> NodeRegistry::register_node(const proto::RegisterNode& req,
   slot->host = req.host();
   slot->pid = req.pid();
   slot->wants_cue = req.wants_cue();
+  // A rate Opus cannot take is held to what it can (6 kb/s to 510 kb/s).
+  slot->cue_opus_bitrate =
+      req.cue_opus_bitrate() == 0 ? 0 : std::clamp(req.cue_opus_bitrate(), 6000u, 510000u);
   slot->control_connected = true;
   slot->connects += 1;
   if (slot->seq_started) {

@@ -71,6 +71,9 @@ void NodeStatus::fill(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
     n.set_round_trip_ms(static_cast<double>(slot.report.round_trip_frames()) * ms_per_frame);
   n.set_round_trip_from(slot.report.round_trip_from());
   n.set_cue_delay_changes(slot.report.cue_delay_changes());
+  n.set_cue_codec(slot.report.cue_codec());
+  n.set_cue_concealed_frames(slot.report.cue_concealed_frames());
+  n.set_cue_late_packets(slot.report.cue_late_packets());
   n.set_held_max_ms(slot.report.held_max_ms());
   n.set_held_max_at(slot.report.held_max_at());
   *n.mutable_long_holds() = slot.report.long_holds();

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tl/capture/options.h"
 
 namespace tl::capture {
@@ -122,6 +124,27 @@ TEST(CaptureOptions, CueOutputIsNoneADeviceOrAFile) {
     auto o = validate(r);
     ASSERT_FALSE(o) << bad;
     EXPECT_NE(o.error().find("--cue"), std::string::npos) << o.error();
+  }
+}
+
+TEST(CaptureOptions, TheCueComesAsOpusForAnOpusNodeOrWhenAskedAndAsPcmOtherwise) {
+  RawOptions r = good();
+  EXPECT_EQ(validate(r)->cue_opus_bitrate, 0u) << "a PCM node: a PCM cue";
+  r.format = "opus";
+  EXPECT_EQ(validate(r)->cue_opus_bitrate, 192000u) << "an Opus node is on a thin link";
+  r.cue_codec = "pcm";
+  EXPECT_EQ(validate(r)->cue_opus_bitrate, 0u);
+  r.format = "pcm24";
+  r.cue_codec = "opus";
+  r.cue_bitrate_kbps = 256;
+  EXPECT_EQ(validate(r)->cue_opus_bitrate, 256000u);
+  for (const auto& [bitrate, codec, option] :
+       {std::tuple{15, "opus", "--cue-bitrate"}, std::tuple{128, "flac", "--cue-codec"}}) {
+    r.cue_bitrate_kbps = bitrate;
+    r.cue_codec = codec;
+    auto o = validate(r);
+    ASSERT_FALSE(o) << option;
+    EXPECT_NE(o.error().find(option), std::string::npos) << o.error();
   }
 }
 

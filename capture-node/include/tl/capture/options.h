@@ -9,6 +9,7 @@
 #include "tl/common/result.h"
 #include "tl/protocol/audio_packet.h"
 #include "tl/protocol/names.h"
+#include "tl/protocol/opus_cue.h"
 
 namespace tl::capture {
 
@@ -51,10 +52,12 @@ struct RawOptions {
   bool list_devices = false;
   bool no_realtime = false;
   std::string audio_api;
-  std::string audio_to;            // --audio-to HOST:PORT, empty: the mixer's audio port
-  std::string spool_dir;           // --spool-dir DIR ("none": no spool), empty: the default
-  std::string spool_max = "1h";    // --spool-max: a duration (90s, 30m, 2h) or a size (500M, 4G)
-  std::string cue = "none";        // --cue none | device[:NAME] | file:PATH
+  std::string audio_to;          // --audio-to HOST:PORT, empty: the mixer's audio port
+  std::string spool_dir;         // --spool-dir DIR ("none": no spool), empty: the default
+  std::string spool_max = "1h";  // --spool-max: a duration (90s, 30m, 2h) or a size (500M, 4G)
+  std::string cue = "none";      // --cue none | device[:NAME] | file:PATH
+  std::string cue_codec;         // --cue-codec pcm | opus; empty: opus with --format opus
+  int cue_bitrate_kbps = static_cast<int>(protocol::kCueOpusDefaultBitrate / 1000);  // --cue-bitrate, stereo
   double sim_clock_offset_ms = 0;  // SIMULATION: --sim-clock-offset-ms
   double sim_clock_skew_ppm = 0;   // SIMULATION: --sim-clock-skew-ppm
   bool calibrate = false;          // --calibrate: measure the round trip and exit
@@ -86,10 +89,11 @@ struct CaptureOptions {
   //! Where the personal cue mix the mixer streams back is played (see cue_output.h).
   enum class CueKind { None, Device, File };
   CueKind cue = CueKind::None;
-  std::string cue_target;          // the device name substring, or the file's path
-  bool realtime = true;            // real-time priority for the timer and sender threads, locked memory
-  double sim_clock_offset_ms = 0;  // SIMULATION only (see sim_clock.h)
-  double sim_clock_skew_ppm = 0;   // SIMULATION only
+  std::string cue_target;              // the device name substring, or the file's path
+  std::uint32_t cue_opus_bitrate = 0;  // the cue asked for as Opus at this many bits/s (0: PCM)
+  bool realtime = true;                // real-time priority for the timer and sender threads, locked memory
+  double sim_clock_offset_ms = 0;      // SIMULATION only (see sim_clock.h)
+  double sim_clock_skew_ppm = 0;       // SIMULATION only
   //! --calibrate: measure the interface's round trip, store it and exit (no mixer needed).
   bool calibrate = false;
   //! --round-trip-ms as frames at the rate (-1: not given: the stored calibration, if any).

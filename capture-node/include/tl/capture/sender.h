@@ -62,14 +62,17 @@ class Sender {
   struct Stats {
     std::uint64_t packets_sent = 0;
     std::uint64_t frames_sent = 0;
-    std::uint64_t frames_dropped = 0;       // discarded while unregistered + queue overflows
-    std::uint64_t frames_spooled_away = 0;  // kept in the spool, not sent, while the mixer was away
-    std::int64_t offset_ns = 0;             // session - node at the time of the last update (estimator)
-    std::int64_t rtt_ns = 0;                // minimum RTT over the estimator's window
-    double drift_ppm = 0.0;                 // node clock rate against the session clock (+: node fast)
-    std::int64_t error_ns = 0;              // estimator's 1-sigma offset error estimate
-    std::uint64_t exchanges = 0;            // sync replies accepted
-    std::uint64_t estimate_exchanges = 0;   // exchanges the current estimate is fitted over
+    std::uint64_t frames_dropped = 0;        // discarded while unregistered + queue overflows
+    std::uint64_t frames_spooled_away = 0;   // kept in the spool, not sent, while the mixer was away
+    bool cue_opus = false;                   // the cue mix arrives as Opus
+    std::uint64_t cue_concealed_frames = 0;  // ... and Opus concealed this much of it (lost packets)
+    std::uint64_t cue_late_packets = 0;      // cue packets after their place was played or concealed
+    std::int64_t offset_ns = 0;              // session - node at the time of the last update (estimator)
+    std::int64_t rtt_ns = 0;                 // minimum RTT over the estimator's window
+    double drift_ppm = 0.0;                  // node clock rate against the session clock (+: node fast)
+    std::int64_t error_ns = 0;               // estimator's 1-sigma offset error estimate
+    std::uint64_t exchanges = 0;             // sync replies accepted
+    std::uint64_t estimate_exchanges = 0;    // exchanges the current estimate is fitted over
     SyncState state = SyncState::Idle;
     // A point of the timestamp map from the current estimate (valid while locked):
     // the block stamped anchor_media_ts was captured at session sample anchor_session_pos.
@@ -178,6 +181,9 @@ class Sender {
   std::atomic<std::uint64_t> nacks_{0}, resent_packets_{0}, nack_missing_{0}, spool_errors_{0};
 
   std::atomic<std::uint64_t> packets_sent_{0};
+  // An Opus cue's decoding (CueDecoder's counters, published by the sender thread).
+  std::atomic<std::uint64_t> cue_concealed_{0}, cue_late_{0};
+  std::atomic<bool> cue_opus_{false};
   std::atomic<std::uint64_t> frames_sent_{0};
   std::atomic<std::uint64_t> frames_discarded_{0};
   std::atomic<std::uint64_t> frames_spooled_away_{0};

@@ -34,6 +34,7 @@
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/session_clock.h"
 #include "tl/protocol/audio_packet.h"
+#include "tl/protocol/opus_cue.h"
 
 namespace tl::mixer {
 
@@ -112,6 +113,11 @@ class AudioReceiver {
   std::array<asio::ip::udp::endpoint, kMaxNodes + 1> from_{};  // where each node's datagrams come from
   std::array<Seq, kMaxNodes + 1> cue_seq_{};
   std::array<float, 2 * kCueChunkFrames> cue_samples_{};
+  //! A node's cue as Opus (its registration asked for it), made on first use.
+  std::array<std::unique_ptr<protocol::CueEncoder>, kMaxNodes + 1> cue_encoders_{};
+  std::array<std::uint32_t, kMaxNodes + 1> cue_encoder_bitrate_{};
+  //! Sends one cue packet to node id.
+  void send_cue(NodeSlot& slot, const protocol::PacketHeader& h, std::span<const std::uint8_t> payload);
   NodeRegistry& registry_;
   const SessionClock& clock_;
   PacketRing& to_recorder_;

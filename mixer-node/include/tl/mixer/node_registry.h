@@ -78,6 +78,7 @@ struct NodeSlot {
   std::string source, host;
   std::uint64_t pid = 0;
   bool wants_cue = false;  // it plays a cue mix (tl-capture --cue), as it said at its last registration
+  std::uint32_t cue_opus_bitrate = 0;  // its cue as Opus at this rate (0: 24-bit PCM), as it said
   bool control_connected = false;
   std::uint32_t connects = 0;
   std::int64_t last_heard_ns = -1;  // session clock
