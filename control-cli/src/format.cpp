@@ -172,6 +172,10 @@ std::string format_nodes(const tl::proto::NodeList& list, bool verbose) {
                            : ""));
     }
     if (n.has_cue_play_delay_ms() || n.has_round_trip_ms()) t.note("    " + format_placement(n));
+    if (n.address_changes() != 0) {
+      t.note(fmt("    sent from a new address %llu time(s) (a NAT rebinding or a new network): followed",
+                 static_cast<unsigned long long>(n.address_changes())));
+    }
     if (n.format() == tl::proto::FORMAT_OPUS) {
       t.note(
           fmt("    opus %u frames  plc %llu samples  fec %llu samples  late %llu  held %llu (recorded from "

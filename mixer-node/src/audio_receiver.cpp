@@ -228,7 +228,17 @@ void AudioReceiver::handle(std::span<const std::uint8_t> datagram, const asio::i
     return;
   }
 
-  from_[h.node_id] = sender;  // where its cue mix goes
+  // Where its cue mix, sync replies and NACKs go: where it last sent from, authenticated
+  // (a NAT that rebinds the node's mapping mid-take is followed at once).
+  if (from_[h.node_id] != sender) {
+    if (from_[h.node_id].port() != 0) {
+      ++slot->address_changes;
+      spdlog::info("node '{}' now sends from {}:{} (was {}:{}): a NAT rebinding or a new network; followed",
+                   slot->name, sender.address().to_string(), sender.port(),
+                   from_[h.node_id].address().to_string(), from_[h.node_id].port());
+    }
+    from_[h.node_id] = sender;
+  }
   switch (h.type) {
     case PacketType::SyncRequest: {
       const auto t1 = protocol::parse_sync_request(payload);

@@ -74,6 +74,7 @@ void NodeStatus::fill(const NodeSlot& slot, proto::NodeInfo& n, std::int64_t now
   n.set_cue_codec(slot.report.cue_codec());
   n.set_cue_concealed_frames(slot.report.cue_concealed_frames());
   n.set_cue_late_packets(slot.report.cue_late_packets());
+  n.set_address_changes(slot.address_changes);
   n.set_held_max_ms(slot.report.held_max_ms());
   n.set_held_max_at(slot.report.held_max_at());
   *n.mutable_long_holds() = slot.report.long_holds();

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
       "--change", changes,
       "Change the link during the run: AT:KEY=VALUE[,KEY=VALUE...] with AT in seconds and KEY one of "
       "loss, delay-ms, jitter-ms, reorder, duplicate (repeatable), e.g. 10:jitter-ms=25");
+  app.add_option("--rebind-at", config.rebind_at_s,
+                 "Seconds into the run at which each client's datagrams start coming from a new port, as "
+                 "after a NAT rebinding (replies to the old port are lost; repeatable)")
+      ->check(tl::in_range(0.0, 10000000.0, "s"));
   app.add_flag("--one-way", config.one_way, "Impair only client->forward; replies pass untouched");
   app.add_flag("--allow-nonlocal", config.allow_nonlocal,
                "Allow --forward and --listen on non-loopback addresses");

@@ -126,6 +126,7 @@ void Proxy::run() {
   schedule_stats();
   schedule_sweep();
   schedule_changes();
+  schedule_rebinds();
   if (config_.duration_s > 0.0) {
     duration_timer_.expires_after(seconds_ns(config_.duration_s));
     duration_timer_.async_wait([this](const asio::error_code& ec) {
@@ -179,6 +180,7 @@ ProxyReport Proxy::report() const {
   r.refused_clients = refused_clients_;
   r.expired_clients = expired_clients_;
   r.stray = stray_;
+  r.rebinds = rebinds_;
   r.elapsed_s = started_ns_ == 0 ? 0.0 : static_cast<double>(monotonic_ns() - started_ns_) / 1e9;
   return r;
 }
@@ -197,15 +199,7 @@ void Proxy::receive_listen() {
           } else {
             client = std::make_shared<Client>(io_);
             client->endpoint = listen_sender_;
-            asio::error_code oec;
-            client->socket.open(forward_.protocol(), oec);
-            if (!oec) {
-              client->socket.bind(udp::endpoint(forward_.protocol(), 0), oec);
-            }
-            if (!oec) client->socket.non_blocking(true, oec);
-            if (oec) {
-              std::fprintf(stderr, "tl-netem: cannot open upstream socket for a client: %s\n",
-                           oec.message().c_str());
+            if (!open_upstream(*client)) {
               client.reset();
               ++refused_clients_;
             } else {
@@ -225,6 +219,43 @@ void Proxy::receive_listen() {
         }
         receive_listen();
       });
+}
+
+bool Proxy::open_upstream(Client& client) {
+  asio::error_code ec;
+  client.socket.open(forward_.protocol(), ec);
+  if (!ec) client.socket.bind(udp::endpoint(forward_.protocol(), 0), ec);
+  if (!ec) client.socket.non_blocking(true, ec);
+  if (ec) {
+    std::fprintf(stderr, "tl-netem: cannot open upstream socket for a client: %s\n", ec.message().c_str());
+    client.socket.close(ec);
+    return false;
+  }
+  return true;
+}
+
+void Proxy::schedule_rebinds() {
+  for (const double at : config_.rebind_at_s) {
+    auto& timer = change_timers_.emplace_back(std::make_unique<asio::steady_timer>(io_));
+    timer->expires_at(to_time_point(started_ns_) + seconds_ns(at));
+    timer->async_wait([this, at](const asio::error_code& ec) {
+      if (ec || stopped_) return;
+      for (auto& [endpoint, client] : clients_) {
+        asio::error_code cec;
+        const std::uint16_t old_port = client->socket.local_endpoint(cec).port();
+        client->socket.close(cec);  // its receive ends (aborted); replies to it are lost
+        client->socket = udp::socket(io_);
+        if (!open_upstream(*client)) continue;  // the client's datagrams fail to send from now on
+        ++rebinds_;
+        receive_upstream(client);
+        char line[160];
+        std::snprintf(line, sizeof line, "rebind t=%.1fs: client %s:%u now sends from port %u (was %u)", at,
+                      endpoint.address().to_string().c_str(), endpoint.port(),
+                      client->socket.local_endpoint(cec).port(), old_port);
+        emit(line);
+      }
+    });
+  }
 }
 
 void Proxy::receive_upstream(const std::shared_ptr<Client>& client) {

@@ -44,6 +44,10 @@ struct ProxyConfig {
       60.0;  //!< forget a client (close its upstream socket) after this long quiet; 0: never
   //! Link changes at times into the run (both directions, or upstream only when one_way).
   std::vector<LinkChange> changes;
+  //! Seconds into the run at which every client's upstream socket is replaced by one on a
+  //! new port, as a NAT that rebinds its mapping: the forward target sees the client's
+  //! datagrams come from elsewhere, and its replies to the old port are lost.
+  std::vector<double> rebind_at_s;
 };
 
 //! One direction's figures: the model's decisions plus what was actually sent.
@@ -69,6 +73,7 @@ struct ProxyReport {
   std::uint64_t expired_clients = 0;  //!< clients forgotten after client_idle_s without traffic
   std::uint64_t refused_clients = 0;  //!< datagrams from new clients beyond max_clients
   std::uint64_t stray = 0;            //!< datagrams on an upstream socket not from the forward target
+  std::uint64_t rebinds = 0;          //!< upstream sockets replaced (rebind_at_s)
   double elapsed_s = 0.0;
 };
 
@@ -130,6 +135,9 @@ class Proxy {
   void schedule_stats();
   void schedule_sweep();
   void schedule_changes();
+  void schedule_rebinds();
+  //! A new upstream socket for the client on a port of its own; false when it cannot open.
+  bool open_upstream(Client& client);
   void shutdown(const std::string& why);
   void emit(const std::string& line);
   DirectionReport direction_report(const Direction& d) const;
@@ -144,6 +152,7 @@ class Proxy {
   asio::steady_timer sweep_timer_;
   std::unique_ptr<asio::signal_set> signals_;
   std::vector<std::unique_ptr<asio::steady_timer>> change_timers_;
+  std::uint64_t rebinds_ = 0;
   std::array<std::uint8_t, 65536> listen_buffer_{};
   asio::ip::udp::endpoint listen_sender_;
   std::map<asio::ip::udp::endpoint, std::shared_ptr<Client>> clients_;

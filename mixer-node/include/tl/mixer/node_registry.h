@@ -79,6 +79,7 @@ struct NodeSlot {
   std::uint64_t pid = 0;
   bool wants_cue = false;  // it plays a cue mix (tl-capture --cue), as it said at its last registration
   std::uint32_t cue_opus_bitrate = 0;  // its cue as Opus at this rate (0: 24-bit PCM), as it said
+  std::uint64_t address_changes = 0;   // io: its datagrams came from a new address (see NodeInfo)
   bool control_connected = false;
   std::uint32_t connects = 0;
   std::int64_t last_heard_ns = -1;  // session clock
