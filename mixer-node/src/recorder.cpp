@@ -9,6 +9,7 @@
 #include "tl/common/realtime.h"
 #include "tl/common/units.h"
 #include "tl/mixer/take.h"
+#include "tl/mixer/take_bwf.h"
 #include "tl/mixer/take_close.h"
 #include "tl/mixer/take_folder.h"
 #include "tl/mixer/take_manifest.h"
@@ -454,6 +455,12 @@ void Recorder::finalize() {
   const std::size_t conforming = m.tracks_conforming();
   const bool punching = m.punch && m.punch->pending;
   m.state = conforming != 0 || punching ? TakeManifest::kConforming : TakeManifest::closed_state(m.complete);
+  // Every file is closed: their time references go on the timeline now, or once the
+  // conformer has written the rest.
+  if (conforming == 0 && !punching) {
+    if (const Status s = stamp_timeline(take.dir, m); !s)
+      spdlog::error("take '{}': BWF time references not set: {}", take.name, s.error());
+  }
   if (take.backfilling && !take.backfill.requests().empty()) {
     std::uint64_t recovered = 0, lost = 0;
     for (const auto& t : m.tracks) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tl/common/units.h"
+#include "tl/mixer/take_bwf.h"
 #include "tl/mixer/take_conform.h"
 #include "tl/mixer/take_punch.h"
 
@@ -180,6 +181,7 @@ TakeManifest close_take(Take& take, std::int64_t length, TakeManifest manifest, 
   // the conform moved its file by moved_samples from where its stamps put it.
   if (const std::optional<MediaTime> timeline = take.automation.placement(take.start)) {
     manifest.mix->timeline_sample = timeline;
+    manifest.bwf_song_start = static_cast<std::int64_t>(bwf_time_reference(0, manifest.sample_rate));
     for (TakeTrack& t : manifest.tracks) {
       double at = static_cast<double>(*timeline);
       MediaTime compensation = 0;

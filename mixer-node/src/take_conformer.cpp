@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "tl/mixer/take_bwf.h"
 #include "tl/mixer/take_conform.h"
 #include "tl/mixer/take_folder.h"
 #include "tl/mixer/take_manifest.h"
@@ -190,6 +191,8 @@ Result<bool> Conformer::conform_take_files(const fs::path& take_dir, const std::
                    m.punch->from, m.punch->to);
     }
   }
+  if (const Status stamped = stamp_timeline(take_dir, m); !stamped)
+    spdlog::error("take '{}': BWF time references not set: {}", m.take, stamped.error());
   m.state = TakeManifest::closed_state(m.complete);
   if (const Status s = m.write(take_dir); !s) return Error{s.error()};
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();

@@ -132,6 +132,7 @@ json manifest_json(const TakeManifest& m) {
   if (m.session_epoch_ns != 0) j["session_epoch_ns"] = m.session_epoch_ns;
   if (!m.mixer_down.empty()) j["mixer_down"] = ranges_json(m.mixer_down);
   if (m.punch) j["punch"] = punch_json(*m.punch);
+  if (m.bwf_song_start != 0) j["bwf_song_start"] = m.bwf_song_start;
   j["tracks"] = json::array();
   if (m.closed()) {
     j["frames"] = m.frames;
@@ -248,6 +249,7 @@ Result<TakeManifest> TakeManifest::read(const fs::path& take_dir) {
     JsonFields mix = f.object("mix");
     m.mix = read_track(mix);
   }
+  f.get("bwf_song_start", m.bwf_song_start);
   if (f.has("punch")) {
     JsonFields punch = f.object("punch");
     m.punch = read_punch(punch);

@@ -5,6 +5,7 @@
 #include <numbers>
 #include <string>
 
+#include "tl/mixer/take_bwf.h"
 #include "tl/mixer/take_folder.h"
 #include "tl/mixer/track_writer.h"
 
@@ -120,7 +121,9 @@ Status write_punch_files(const fs::path& take_dir, TakeManifest& m) {
       // holds back from the mix's).
       const std::int64_t offset = *m.mix->timeline_sample - *t.timeline_sample;
       const std::int64_t first = pass.mix_sample - fade - m.start_sample + offset;
-      TrackFileInfo info = node_track_info(m.take, t.node, t.channel - 1, m.sample_rate, punch.from - fade);
+      TrackFileInfo info =
+          node_track_info(m.take, t.node, t.channel - 1, m.sample_rate,
+                          static_cast<MediaTime>(bwf_time_reference(punch.from - fade, m.sample_rate)));
       info.description += " punch " + std::to_string(pass.number);
       const std::string file = pass.folder + "/" + t.file;
       const Status s =

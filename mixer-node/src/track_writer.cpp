@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <numbers>
 #include <vector>
 
@@ -29,6 +30,44 @@ std::int64_t track_file_frames(const std::string& path) {
   if (file == nullptr) return -1;
   sf_close(file);
   return sf.frames;
+}
+
+Status set_time_reference(const std::string& path, std::uint64_t samples) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f) return Error{"cannot open " + path + " to set its BWF time reference"};
+  const auto le32 = [](const char* b) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(b[0])) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[1])) << 8 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[2])) << 16 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[3])) << 24;
+  };
+  char head[12];
+  if (!f.read(head, sizeof head) ||
+      (std::memcmp(head, "RIFF", 4) != 0 && std::memcmp(head, "RF64", 4) != 0) ||
+      std::memcmp(head + 8, "WAVE", 4) != 0) {
+    return Error{path + " is not a WAV file"};
+  }
+  // The chunks in order (a few: ds64, fmt, bext ... before data); bext's time reference
+  // follows its description (256), originator (32), its reference (32), date (10), time (8).
+  constexpr std::streamoff kTimeReferenceAt = 256 + 32 + 32 + 10 + 8;
+  std::streamoff at = 12;
+  for (int chunks = 0; chunks < 64; ++chunks) {
+    char chunk[8];
+    f.seekg(at);
+    if (!f.read(chunk, sizeof chunk)) break;
+    const std::uint32_t size = le32(chunk + 4);
+    if (std::memcmp(chunk, "bext", 4) == 0) {
+      if (size < kTimeReferenceAt + 8) break;
+      char ref[8];
+      for (int i = 0; i < 8; ++i) ref[i] = static_cast<char>((samples >> (8 * i)) & 0xFFu);
+      f.seekp(at + 8 + kTimeReferenceAt);
+      if (!f.write(ref, sizeof ref) || !f.flush()) return Error{"cannot write " + path};
+      return Status::success();
+    }
+    if (std::memcmp(chunk, "data", 4) == 0) break;  // bext comes before the audio
+    at += 8 + static_cast<std::streamoff>(size) + (size & 1u);
+  }
+  return Error{path + " has no BWF bext chunk"};
 }
 
 Result<TrackAudio> read_track_file(const std::string& path) {

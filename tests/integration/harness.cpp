@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sndfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -292,6 +293,18 @@ Audio read_raw_track(const std::string& take_dir, const json& track) {
   }
   a.samples = std::move(raw);
   return a;
+}
+
+std::int64_t time_reference(const std::string& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (f == nullptr) return -1;
+  SF_BROADCAST_INFO bext{};
+  const bool has = sf_command(f, SFC_GET_BROADCAST_INFO, &bext, sizeof bext) == SF_TRUE;
+  sf_close(f);
+  return has ? static_cast<std::int64_t>((static_cast<std::uint64_t>(bext.time_reference_high) << 32) |
+                                         bext.time_reference_low)
+             : -1;
 }
 
 }  // namespace tl::test

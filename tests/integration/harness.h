@@ -105,6 +105,9 @@ const json* find_track(const json& take, const std::string& node, int channel);
 //! moved_samples with raw_edge where the move pushed samples out. rate 0: unreadable.
 Audio read_raw_track(const std::string& take_dir, const json& track);
 
+//! A WAV file's BWF time reference (bext), -1 when it has none.
+std::int64_t time_reference(const std::string& path);
+
 //! Longest run of frames in [from, to) of one channel under 4 LSB of 24 bits (silence).
 std::int64_t longest_silent_run(const Audio& audio, int channel, std::int64_t from, std::int64_t to);
 

@@ -204,6 +204,11 @@ TEST(Backing, AFilePlaysBitExactInPlaceThroughPlayAndLocateAndAnotherRateIsResam
   EXPECT_EQ(json_int(mix_track, "timeline_sample", 1), kRate / 2 - first) << take.dump();
   const json manifest = wait_take_closed(s.take_dir() + "/over");
   EXPECT_EQ(json_int(manifest["mix"], "timeline_sample", 1), kRate / 2 - first);
+  // The files' BWF time references: their timeline place, the song's start at one hour.
+  EXPECT_EQ(json_int(manifest, "bwf_song_start"), 3600 * kRate);
+  EXPECT_EQ(time_reference(s.take_dir() + "/over/mix.wav"), 3600 * kRate + kRate / 2 - first);
+  EXPECT_EQ(time_reference(s.take_dir() + "/over/voice-1.wav"),
+            3600 * kRate + json_int(manifest["tracks"][0], "timeline_sample"));
 
   // The punch: two passes through 1.6-1.9 s, each the singer's track from where the mix
   // played 1.6 s, with 10 ms handles faded outside the range; the take's track stays whole.

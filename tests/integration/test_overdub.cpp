@@ -121,6 +121,9 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
   }
   const std::int64_t placed = json_int(*track, "timeline_sample");
   const std::int64_t compensation = json_int(*track, "compensation_samples");
+  // A DAW that imports the file at its BWF time stamp puts it there too (song start: 1 h).
+  EXPECT_EQ(time_reference(s.take_dir() + "/" + name + "/" + track->value("file", "")),
+            3600 * kRate + placed);
   EXPECT_GT(compensation, round_trip) << "the cue's own delay, plus the round trip";
 
   // The clicks of a track's audio placed at `at`: how far the worst lies from the backing's.

@@ -153,7 +153,8 @@ TEST(PunchFiles, APassIsTheRangeBitExactWithRaisedCosineHandlesAndItsTimelinePla
     ASSERT_NEAR(cut->samples[static_cast<std::size_t>(out)], g * track(out), 1.0 / 8388608.0)
         << "fade out " << i;
   }
-  // Its BWF time reference is its timeline place, so a DAW lines it up.
+  // Its BWF time reference is its timeline place (the song's start at one hour), so a DAW
+  // lines it up.
   SF_INFO info{};
   SNDFILE* f = sf_open((dir / "punch-1" / "a-1.wav").string().c_str(), SFM_READ, &info);
   ASSERT_NE(f, nullptr);
@@ -161,7 +162,7 @@ TEST(PunchFiles, APassIsTheRangeBitExactWithRaisedCosineHandlesAndItsTimelinePla
   ASSERT_EQ(sf_command(f, SFC_GET_BROADCAST_INFO, &bext, sizeof bext), SF_TRUE);
   sf_close(f);
   EXPECT_EQ((static_cast<std::uint64_t>(bext.time_reference_high) << 32) | bext.time_reference_low,
-            static_cast<std::uint64_t>(20000 - fade));
+            static_cast<std::uint64_t>(3600 * 48000 + 20000 - fade));
 
   // take.json keeps all of it.
   ASSERT_TRUE(m.write(dir));

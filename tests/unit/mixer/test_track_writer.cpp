@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -440,6 +441,49 @@ TEST(TrackWriter, UnwritablePathIsAClearError) {
   auto w = TrackWriter::open("/nonexistent-dir/x.wav", {.sample_rate = 48000, .channels = 1}, 4096);
   ASSERT_FALSE(w);
   EXPECT_NE(w.error().find("/nonexistent-dir/x.wav"), std::string::npos);
+}
+
+TEST(TrackWriter, ATimeReferenceIsSetInPlaceLaterAndNothingElseChanges) {
+  const std::string path = test::make_work_dir("bext_patch") + "/a-1.wav";
+  {
+    auto w = TrackWriter::open(path, {.sample_rate = 48000, .channels = 1, .time_reference = 5}, 4096);
+    ASSERT_TRUE(w) << w.error();
+    std::vector<float> ramp(1000);
+    for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i) / 8388608.0f;
+    (*w)->put(0, ramp);
+    (*w)->finish(1000);
+  }
+  const auto before = read_track_file(path);
+  ASSERT_TRUE(before);
+  // Past 32 bits: the high word too.
+  const std::uint64_t ref = 3600ull * 48000 * 10000 + 7;
+  ASSERT_TRUE(set_time_reference(path, ref));
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr);
+  SF_BROADCAST_INFO bext{};
+  ASSERT_EQ(sf_command(f, SFC_GET_BROADCAST_INFO, &bext, sizeof bext), SF_TRUE);
+  sf_close(f);
+  EXPECT_EQ((static_cast<std::uint64_t>(bext.time_reference_high) << 32) | bext.time_reference_low, ref);
+  EXPECT_STREQ(bext.originator, "tracklink");
+  const auto after = read_track_file(path);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->samples, before->samples);
+  // Not a WAV, or a WAV without bext: said so, nothing written.
+  const std::string text = test::make_work_dir("bext_patch") + "/notes.txt";
+  std::FILE* t = std::fopen(text.c_str(), "w");
+  std::fputs("not audio at all", t);
+  std::fclose(t);
+  EXPECT_NE(set_time_reference(text, 1).error().find("is not a WAV file"), std::string::npos);
+  const std::string plain = test::make_work_dir("bext_patch") + "/plain.wav";
+  SF_INFO pi{.frames = 0, .samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+  SNDFILE* p = sf_open(plain.c_str(), SFM_WRITE, &pi);
+  ASSERT_NE(p, nullptr);
+  const short zeros[16] = {};
+  sf_write_short(p, zeros, 16);
+  sf_close(p);
+  EXPECT_NE(set_time_reference(plain, 1).error().find("no BWF bext chunk"), std::string::npos);
+  EXPECT_FALSE(set_time_reference(plain + ".gone", 1));
 }
 
 }  // namespace

@@ -168,6 +168,9 @@ struct TakeManifest {
 
   std::vector<TakeTrack> tracks;   //!< the nodes' tracks (none until closed)
   std::optional<TakePunch> punch;  //!< armed at the start (its passes once closed)
+  //! The BWF time reference of the song's start (timeline 0) in the take's files, when
+  //! they are placed on the timeline (see take_bwf.h); 0: they hold session samples.
+  std::int64_t bwf_song_start = 0;
 
   bool closed() const { return state == kComplete || state == kIncomplete || state == kConforming; }
   //! Node tracks whose session-aligned file is still to be written.

@@ -34,7 +34,7 @@ std::vector<TakePunch::Pass> find_punch_passes(const TakeAutomation& automation,
 //! Writes punch-N/<file> for each pass and each armed node track of a closed take whose
 //! session-aligned files are written: timeline [from - fade, to + fade) of the track, the
 //! fades outside the range, the rest of a pass cut short silent; its BWF time reference is
-//! the timeline position of its first frame. Fills each pass's files and clears pending;
+//! the timeline position of its first frame (see take_bwf.h). Fills each pass's files and clears pending;
 //! a track that cannot be cut is left out (the others written) and named in the error. A
 //! track with no timeline placement has no punch.
 Status write_punch_files(const std::filesystem::path& take_dir, TakeManifest& manifest);

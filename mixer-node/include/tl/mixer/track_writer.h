@@ -64,6 +64,9 @@ struct TrackAudio {
 Result<TrackAudio> read_track_file(const std::string& path);
 //! Frames in a take's audio file from its header (-1 when it cannot be read).
 std::int64_t track_file_frames(const std::string& path);
+//! Rewrites the BWF time reference in the bext chunk of a closed WAV or RF64 file in
+//! place (its 8 bytes, nothing else). Errors: no such file, not a WAV, no bext chunk.
+Status set_time_reference(const std::string& path, std::uint64_t samples);
 
 //! A take's mono audio file read a stretch at a time (a track longer than memory).
 class TrackReader {
