@@ -84,6 +84,7 @@ class Sender::Loop {
   std::array<float, 2 * protocol::kMaxFrames> cue_samples_{};
   // An Opus cue's decoder (made with the loop: the thread never allocates after).
   std::unique_ptr<protocol::CueDecoder> cue_decoder_;
+  double cue_hold_since_ = -1.0;  // session frames: when packets began to wait for a gap
   //! Decodes an authenticated Opus cue packet and plays what is now in order.
   void receive_opus_cue(const protocol::PacketHeader& h, std::span<const std::uint8_t> payload,
                         double session_now);
@@ -400,6 +401,11 @@ void Sender::Loop::receive_opus_cue(const protocol::PacketHeader& h, std::span<c
   cue_decoder_->accept(h.media_ts, h.frame_count, payload, [&](MediaTime at, std::span<const float> stereo) {
     s_.cue_->deliver(at, stereo, session_now);
   });
+  if (!cue_decoder_->holding()) {
+    cue_hold_since_ = -1.0;
+  } else if (cue_hold_since_ < 0.0) {
+    cue_hold_since_ = session_now;
+  }
   publish_cue_counters();
 }
 
@@ -407,13 +413,22 @@ void Sender::Loop::conceal_due_cue(double session_now) {
   if (!cue_decoder_ || !cue_decoder_->holding()) return;
   // A gap is given up 2 ms before its audio plays (the output's play-out delay says when),
   // so every packet the link merely reordered is waited for; an output that cannot say
-  // waits 20 ms for a missing packet.
+  // (not settled yet, or a device) gives a missing packet 20 ms from when the next waited.
   const MediaTime delay = s_.cue_->play_delay();
-  const MediaTime margin = config_.rate / 500;
-  const auto now = static_cast<MediaTime>(session_now);
-  const MediaTime due = delay >= 0 ? now - delay + margin : now - static_cast<MediaTime>(config_.rate / 50);
+  MediaTime due = INT64_MIN;
+  if (delay >= 0) {
+    due = static_cast<MediaTime>(session_now) - delay + config_.rate / 500;
+  } else if (cue_hold_since_ >= 0.0 && session_now - cue_hold_since_ >= config_.rate / 50.0) {
+    due = INT64_MAX;
+  }
+  const MediaTime before = cue_decoder_->next();
   cue_decoder_->give_up_before(
       due, [&](MediaTime at, std::span<const float> stereo) { s_.cue_->deliver(at, stereo, session_now); });
+  if (!cue_decoder_->holding()) {
+    cue_hold_since_ = -1.0;
+  } else if (cue_decoder_->next() != before) {
+    cue_hold_since_ = session_now;  // one gap given up: the next one waits afresh
+  }
   publish_cue_counters();
 }
 
