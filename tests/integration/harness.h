@@ -105,6 +105,14 @@ const json* find_track(const json& take, const std::string& node, int channel);
 //! moved_samples with raw_edge where the move pushed samples out. rate 0: unreadable.
 Audio read_raw_track(const std::string& take_dir, const json& track);
 
+//! Built with AddressSanitizer or ThreadSanitizer: every process runs several times slower,
+//! so a test that measures timing checks its figure in the plain build only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 //! A WAV file's BWF time reference (bext), -1 when it has none.
 std::int64_t time_reference(const std::string& path);
 

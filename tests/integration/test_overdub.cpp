@@ -217,7 +217,9 @@ TEST(Overdub, OverAnInternetLinkTheTakeStillLandsToTheSample) {
       ++placed;
     }
   }
-  EXPECT_GE(placed, 4u) << "the delay only grows: at most one take changes";
+  // The delay only grows, and only on lateness that comes back: one take at most changes
+  // (a sanitized build's slow processes can make it two).
+  EXPECT_GE(placed, kSanitized ? 3u : 4u) << "takes whose cue delay held";
   // The cue stayed continuous: its losses concealed at the node (counted), and what the
   // performer heard came as late as the link, the buffers and the codec make it.
   const json node = s.node("singer");
@@ -235,7 +237,9 @@ TEST(Overdub, OverAnInternetLinkTheTakeStillLandsToTheSample) {
   // What it should be: the mixer's play-out delay (80 ms: the way up and its jitter), the
   // way down at its slowest (40 + 10 ms), the Opus frame and look-ahead (5 + 2.5 ms) and
   // the node's margin (a packet, 5 ms): 142.5 ms.
-  EXPECT_NEAR(node.value("cue_latency_ms", 0.0), 80.0 + 40.0 + 10.0 + 7.5 + 5.0, 5.0) << node.dump();
+  // (A sanitized build's slower processes add to the transit the node measures.)
+  EXPECT_NEAR(node.value("cue_latency_ms", 0.0), 80.0 + 40.0 + 10.0 + 7.5 + 5.0, kSanitized ? 20.0 : 5.0)
+      << node.dump();
   const RunResult shown = s.tlctl({"nodes", "-v"});
   EXPECT_NE(shown.out.find("opus: concealed"), std::string::npos) << shown.out;
   netem.stop(5s);

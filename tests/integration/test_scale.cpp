@@ -23,12 +23,6 @@ namespace {
 
 constexpr int kRate = 48000, kNodes = 32, kChannels = 8;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 double take_seconds() {
   const char* v = std::getenv("TL_SCALE_SECONDS");
   return v != nullptr ? std::atof(v) : 20.0;
