@@ -90,8 +90,8 @@ Result<MediaTime> TransportControl::range_end(const proto::TransportRequest& r, 
   auto to = samples(r.to());
   if (!to) return to;
   if (to.value() - from < min_frames) {
-    return Error{fmt::format("{} ends after it starts{} (from timeline {} to {})", what,
-                             min_frames > 1 ? fmt::format(", {:g} s on at least", kShortestLoopSeconds) : "",
+    return Error{fmt::format("{} ends {}after it starts (from timeline {} to {})", what,
+                             min_frames > 1 ? fmt::format("at least {:g} s ", kShortestLoopSeconds) : "",
                              from, to.value())};
   }
   return to;
