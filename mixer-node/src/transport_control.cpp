@@ -131,7 +131,7 @@ void TransportControl::punch(ControlSession& s, std::uint64_t id, const proto::T
   }
   for (const std::string& node : r.punch_nodes()) {
     if (!protocol::valid_node_name(node)) {
-      s.send_error(id, proto::ErrorReply::BAD_VALUE, "punch: '" + node + "' is not a node name");
+      s.send_error(id, proto::ErrorReply::BAD_VALUE, fmt::format("punch: '{}' is not a node name", node));
       return;
     }
   }
