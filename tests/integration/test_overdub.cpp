@@ -127,16 +127,30 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
   EXPECT_GT(compensation, round_trip) << "the cue's own delay, plus the round trip";
 
   // The clicks of a track's audio placed at `at`: how far the worst lies from the backing's.
+  // A peak more than 5 ms from every backing click is no click of the backing: an Opus cue
+  // conceals a lost packet by carrying the sound before it on, and a click just before the
+  // loss can ring on into the concealment (seen once, 534 frames after its click). Such
+  // strays are counted, at most one a take; a track placed wrong has no clicks near the
+  // backing's at all, which the counts of the callers catch.
   const auto worst_of = [&](const Audio& dub, std::int64_t at, std::size_t& count) {
     EXPECT_EQ(dub.rate, kRate);
-    const std::vector<double> found = click_positions(dub, 0.1);
     double worst = 0.0;
-    for (const double f : found) {
+    std::size_t strays = 0;
+    count = 0;
+    for (const double f : click_positions(dub, 0.1)) {
       const double timeline = static_cast<double>(at) + f;
       const double k = std::round((timeline - kFirstClick) / kClickEvery);
-      worst = std::max(worst, std::fabs(timeline - (kFirstClick + k * kClickEvery)));
+      const double off = std::fabs(timeline - (kFirstClick + k * kClickEvery));
+      if (off > kRate / 200.0) {
+        ++strays;
+        std::printf("[ figure ] %s: a peak %.1f frames from the nearest backing click (not counted)\n",
+                    name.c_str(), off);
+        continue;
+      }
+      worst = std::max(worst, off);
+      ++count;
     }
-    count = found.size();
+    EXPECT_LE(strays, 1u) << "peaks that are no backing click";
     return worst;
   };
   std::size_t found = 0;
