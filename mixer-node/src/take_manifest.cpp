@@ -7,6 +7,7 @@
 #include "tl/common/files.h"
 #include "tl/mixer/json_fields.h"
 #include "tl/mixer/take_folder.h"
+#include "tl/protocol/names.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -113,8 +114,7 @@ TakePunch read_punch(JsonFields& f) {
     pf.get("complete", pass.complete);
     pf.get("files", pass.files);
     // A folder name from the file is joined to the take's path: one plain name only.
-    if (pass.folder.empty() || pass.folder.find_first_of("/\\") != std::string::npos || pass.folder[0] == '.')
-      pf.reject("folder", "is not a plain folder name");
+    if (!protocol::valid_file_name(pass.folder)) pf.reject("folder", "is not a plain folder name");
     p.passes.push_back(std::move(pass));
   });
   return p;

@@ -39,9 +39,15 @@ constexpr bool valid_take_name(std::string_view name) noexcept {
   return valid_name(name, kMaxFileNameLength) && name != "." && name != "..";
 }
 
-//! True for scene names: 1-64 of A-Z a-z 0-9 - _ . not starting with '.' (no hidden files).
-constexpr bool valid_scene_name(std::string_view name) noexcept {
+//! True for a plain, visible file or folder name: 1-64 of A-Z a-z 0-9 - _ . not starting with
+//! '.' (no hidden files, no "." or ".."), so joining it to a folder never leaves that folder.
+constexpr bool valid_file_name(std::string_view name) noexcept {
   return valid_name(name, kMaxFileNameLength) && name.front() != '.';
+}
+
+//! True for scene names (scenes/NAME.json): a valid_file_name.
+constexpr bool valid_scene_name(std::string_view name) noexcept {
+  return valid_file_name(name);
 }
 
 }  // namespace tl::protocol
