@@ -73,7 +73,12 @@ Status write_pass_file(const fs::path& track, const fs::path& out_path, std::int
   for (std::int64_t at = 0; at < frames; at += kPunchChunk) {
     const auto n = static_cast<std::size_t>(std::min<std::int64_t>(kPunchChunk, frames - at));
     const std::span<float> part_of(chunk.data(), n);
-    if (const Status s = (*reader)->read(first + at, part_of); !s) return s;
+    if (const Status s = (*reader)->read(first + at, part_of); !s) {
+      (*writer).reset();
+      std::error_code ec;
+      fs::remove(part, ec);  // no half-written pass left in punch-N/
+      return s;
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const std::int64_t f = at + static_cast<std::int64_t>(k);
       if (f >= heard) {
