@@ -206,6 +206,14 @@ std::string format_position(std::int64_t samples, std::uint32_t rate) {
   return fmt::format("{}{}:{:02}.{:03}", negative ? "-" : "", minutes, (ms / 1000) % 60, ms % 1000);
 }
 
+namespace {
+//! "0:01.000 to 0:02.000 (samples 48000..96000)": a punch's or a loop's range.
+std::string format_range(std::int64_t from, std::int64_t to, std::uint32_t rate) {
+  return fmt::format("{} to {} (samples {}..{})", format_position(from, rate), format_position(to, rate),
+                     from, to);
+}
+}  // namespace
+
 std::string format_transport(const tl::proto::TransportState& s) {
   std::string out = fmt::format("{} at {} (sample {})\n", s.playing() ? "playing" : "stopped",
                                 format_position(s.position(), s.sample_rate()), s.position());
@@ -221,14 +229,11 @@ std::string format_transport(const tl::proto::TransportState& s) {
   if (s.has_punch()) {
     const auto& p = s.punch();
     const std::string nodes = fmt::format("{}", fmt::join(p.nodes(), ", "));
-    out += fmt::format("punch: {} to {} (samples {}..{}), {}\n", format_position(p.from(), s.sample_rate()),
-                       format_position(p.to(), s.sample_rate()), p.from(), p.to(),
+    out += fmt::format("punch: {}, {}\n", format_range(p.from(), p.to(), s.sample_rate()),
                        nodes.empty() ? std::string("every node") : nodes);
   }
   if (s.has_loop()) {
-    out += fmt::format("loop: {} to {} (samples {}..{}), {}\n",
-                       format_position(s.loop().from(), s.sample_rate()),
-                       format_position(s.loop().to(), s.sample_rate()), s.loop().from(), s.loop().to(),
+    out += fmt::format("loop: {}, {}\n", format_range(s.loop().from(), s.loop().to(), s.sample_rate()),
                        s.looping() ? "playing it" : "from the next play or locate before its end");
   }
   if (s.has_count_in_to()) {

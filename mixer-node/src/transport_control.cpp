@@ -17,6 +17,16 @@ constexpr auto kPoll = std::chrono::milliseconds(2);
 constexpr int kPolls = 1000;                         // 2 s: a slow disk still plays (with underruns counted)
 constexpr double kLongestSeconds = 7 * 24 * 3600.0;  // a week: any song, and no overflow
 constexpr double kShortestLoopSeconds = 0.25;        // a loop's laps: each a pass of a take
+
+//! The armed punch and the loop, as TransportState and TransportSetup both carry them.
+template <class Message>
+void put_ranges(Message& t, const std::optional<proto::Punch>& punch, const TimelineLoop& loop) {
+  if (punch) *t.mutable_punch() = *punch;
+  if (loop.on()) {
+    t.mutable_loop()->set_from(loop.from);
+    t.mutable_loop()->set_to(loop.to);
+  }
+}
 }  // namespace
 
 Result<MediaTime> TransportControl::samples(const proto::TimelinePosition& p) const {
@@ -59,11 +69,7 @@ proto::TransportState TransportControl::state() const {
   t.set_click_on(click_on_);
   t.set_click_level_db(click_level_db_);
   t.set_click_count_in_bars(count_in_bars_);
-  if (punch_) *t.mutable_punch() = *punch_;
-  if (loop_.on()) {
-    t.mutable_loop()->set_from(loop_.from);
-    t.mutable_loop()->set_to(loop_.to);
-  }
+  put_ranges(t, punch_, loop_);
   t.set_looping(engine_.transport_looping());
   return t;
 }
@@ -185,11 +191,7 @@ proto::TransportSetup TransportControl::setup() const {
   t.set_click_level_db(click_level_db_);
   t.set_count_in_bars(count_in_bars_);
   t.set_position(engine_.transport_position());
-  if (punch_) *t.mutable_punch() = *punch_;
-  if (loop_.on()) {
-    t.mutable_loop()->set_from(loop_.from);
-    t.mutable_loop()->set_to(loop_.to);
-  }
+  put_ranges(t, punch_, loop_);
   const proto::BackingList list = backing_.list();  // (a temporary's tracks would dangle)
   for (const proto::BackingTrack& b : list.tracks()) {
     proto::BackingTrack* kept = t.add_backing();
