@@ -12,20 +12,6 @@
 namespace tl::test {
 namespace {
 
-//! Amplitude of a frequency in frames [from, from + n) of one channel (Goertzel).
-double tone_amplitude(const Audio& a, int channel, std::int64_t from, std::int64_t n, double hz) {
-  const double w = 2.0 * M_PI * hz / a.rate;
-  double s1 = 0.0, s2 = 0.0;
-  for (std::int64_t f = from; f < from + n; ++f) {
-    const double x =
-        static_cast<double>(a.samples[static_cast<std::size_t>(f * a.channels + channel)]) / 2147483648.0;
-    const double s0 = x + 2.0 * std::cos(w) * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return 2.0 * std::sqrt(s1 * s1 + s2 * s2 - 2.0 * std::cos(w) * s1 * s2) / static_cast<double>(n);
-}
-
 TEST(Cue, APerformerHearsTheMixWithMoreOfThemselvesOnTheirOwnNode) {
   Session s("cue_file");
   s.start_mixer({"--latency-ms", "20"});

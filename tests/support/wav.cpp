@@ -3,6 +3,7 @@
 #include <ebur128.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -21,6 +22,23 @@ Audio read_audio(const std::string& path) {
   a.samples.resize(static_cast<std::size_t>(got * info.channels));
   sf_close(f);
   return a;
+}
+
+double tone_amplitude(const Audio& a, int channel, std::int64_t from, std::int64_t n, double hz) {
+  const double w = 2.0 * M_PI * hz / a.rate;
+  double s1 = 0.0, s2 = 0.0;
+  for (std::int64_t f = from; f < from + n; ++f) {
+    const double x =
+        static_cast<double>(a.samples[static_cast<std::size_t>(f * a.channels + channel)]) / 2147483648.0;
+    const double s0 = x + 2.0 * std::cos(w) * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return 2.0 * std::sqrt(s1 * s1 + s2 * s2 - 2.0 * std::cos(w) * s1 * s2) / static_cast<double>(n);
+}
+
+double amplitude_db(double amplitude) {
+  return 20.0 * std::log10(std::max(amplitude, 1e-9));
 }
 
 double true_peak_dbtp(const Audio& audio) {

@@ -28,6 +28,12 @@ double integrated_lufs(const Audio& audio);
 //! Loudness range (EBU Tech 3342) as libebur128 measures it, in LU.
 double loudness_range_lu(const Audio& audio);
 
+//! The amplitude (peak, 1.0 full scale) of a frequency in frames [from, from + n) of one
+//! channel (Goertzel).
+double tone_amplitude(const Audio& a, int channel, std::int64_t from, std::int64_t n, double hz);
+//! An amplitude in dB (full scale 1.0); -180 for silence.
+double amplitude_db(double amplitude);
+
 //! Writes interleaved 32-bit left-justified samples as a WAV (a FLAC when the path ends
 //! in .flac) of the given subtype (SF_FORMAT_PCM_16 or SF_FORMAT_PCM_24).
 bool write_wav(const std::string& path, int rate, int channels, int subtype,
