@@ -99,6 +99,12 @@ Storage storage(Slot slot, Invocation& inv, RawValues& raw) {
       return &inv.at_text;
     case Slot::BackingName:
       return &inv.backing_name;
+    case Slot::TalkSource:
+      return &inv.talk_source;
+    case Slot::TalkLevel:
+      return &inv.talk_level_db;
+    case Slot::TalkDim:
+      return &inv.talk_dim_db;
   }
   std::abort();  // every slot has a place
 }
@@ -121,6 +127,8 @@ CLI::Option* bind(CLI::App& app, const Arg& a, Invocation& inv, RawValues& raw) 
             o->check(in_range(target.lo, target.hi, "LUFS"));
             o->each([&inv](const std::string&) { inv.target_given = true; });
           }
+          if (a.slot == Slot::TalkLevel) o->each([&inv](const std::string&) { inv.talk_level_given = true; });
+          if (a.slot == Slot::TalkDim) o->each([&inv](const std::string&) { inv.talk_dim_given = true; });
           if (a.required) o->required();
           return o;
         }

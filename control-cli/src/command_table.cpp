@@ -11,6 +11,7 @@
 #include "tl/ctl/live.h"
 #include "tl/ctl/strip_format.h"
 #include "tl/ctl/suggest.h"
+#include "tl/ctl/talk_words.h"
 #include "tl/ctl/transport_words.h"
 #include "tl/protocol/ranges.h"
 
@@ -80,6 +81,7 @@ std::string show_meters_start(const Invocation&, const Envelope&, double) {
 
 constexpr auto show_channel = show<&Envelope::channel_state, format_channel_state>;
 constexpr auto show_transport = show<&Envelope::transport_state, format_transport>;
+constexpr auto show_talk = show<&Envelope::talk_state, format_talk>;
 constexpr auto show_backing = show<&Envelope::backing_list, format_backing_list>;
 constexpr auto show_record_stopped = show<&Envelope::record_stopped, format_record_stopped>;
 constexpr auto show_strip = show<&Envelope::strip_state, format_strip_state>;
@@ -229,6 +231,15 @@ Status check_click(Invocation& inv, const RawValues& raw) {
   auto click = parse_click(raw.words);
   if (!click) return Error{click.error()};
   inv.click = click.value();
+  return Status::success();
+}
+
+Status check_talk(Invocation& inv, const RawValues& raw) {
+  const auto given = [](bool g, double v) { return g ? std::optional<double>(v) : std::nullopt; };
+  auto talk = parse_talk(raw.words, inv.talk_source, given(inv.talk_level_given, inv.talk_level_db),
+                         given(inv.talk_dim_given, inv.talk_dim_db));
+  if (!talk) return Error{talk.error()};
+  inv.talk = talk.value();
   return Status::success();
 }
 
@@ -613,6 +624,34 @@ const std::vector<CommandSpec>& table() {
            },
        .reply = Envelope::kBackingList,
        .render = show_backing},
+      {.command = Command::Talk,
+       .name = "talk",
+       .help =
+           "talkback: --source talks into the cue mix of each node named (monitor: the mixer's monitor "
+           "output), the programme under it dimmed, never into the main mix or a take; talk off [--source] "
+           "stops it (or every voice); nothing: who talks. Up to 4 voices at once, one a source. A source "
+           "is NODE/CH (a talkback mic, before its fader and mute: mute it in the main mix), device (the "
+           "operator's mic on a node named talkback: tl-capture --name talkback --source device) or "
+           "file:PATH (a file on the mixer's machine, played once, up to 2 minutes)",
+       .args = {{"args", "nodes and/or monitor to talk to; off; nothing: who talks", Slot::Words},
+                {"--source", "who talks: NODE/CH, device or file:PATH", Slot::TalkSource},
+                {"--level", "the voice's gain, -60 to +12 dB (default 0)", Slot::TalkLevel},
+                {"--dim", "the programme's gain under it, -60 to 0 dB (default -20)", Slot::TalkDim}},
+       .check = check_talk,
+       .request =
+           [](const auto& inv, auto& e) {
+             tl::proto::TalkRequest talk = inv.talk;
+             // A relative file is the operator's, from where tlctl runs (as for backing add).
+             constexpr std::string_view kFile = "file:";
+             if (talk.source().starts_with(kFile)) {
+               std::error_code ec;
+               const auto absolute = std::filesystem::absolute(talk.source().substr(kFile.size()), ec);
+               if (!ec) talk.set_source(std::string(kFile) + absolute.string());
+             }
+             *e.mutable_talk() = talk;
+           },
+       .reply = Envelope::kTalkState,
+       .render = show_talk},
   };
   return rows;
 }

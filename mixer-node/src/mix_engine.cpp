@@ -110,6 +110,7 @@ MixEngine::MixEngine(NodeRegistry& registry, SpscRing<MixChunk>& to_recorder, Mi
       missing_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       guessed_(std::make_unique<std::uint8_t[]>(config.max_block_frames)),
       near_(std::make_unique<std::uint8_t[]>(2 * static_cast<std::size_t>(config.max_block_frames) + 64)),
+      talk_(config.sample_rate, config.max_block_frames, kMaxCues),
       meter_window_(config.sample_rate / 10),
       click_block_(std::make_unique<float[]>(config.max_block_frames)) {
   const dsp::ProcessSpec mix_spec{.sample_rate = static_cast<double>(config.sample_rate),
@@ -230,6 +231,9 @@ void MixEngine::apply_commands(MediaTime pos) noexcept {
                   .beat_frames = std::max(cmd.beat_frames, 1.0),
                   .beats_per_bar = std::max<std::uint8_t>(cmd.beats_per_bar, 1)};
         break;
+      case MixCommand::Kind::Talk:
+        talk_.set(cmd.bus, cmd.talk, cmd.generation);
+        break;
       case MixCommand::Kind::CueLimit:
         if (cmd.bus < kMaxCues) {
           cues_[cmd.bus].limiter.set_params(
@@ -276,7 +280,8 @@ bool MixEngine::render_click(MediaTime pos, std::size_t frames) noexcept {
 
 void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
   const bool click = render_click(pos, frames);
-  for (CueMix& cue : cues_) {
+  for (std::size_t k = 0; k < cues_.size(); ++k) {
+    CueMix& cue = cues_[k];
     if (!cue.on) continue;
     if (click) {
       for (std::size_t i = 0; i < frames; ++i) {
@@ -284,6 +289,9 @@ void MixEngine::send_cues(MediaTime pos, std::size_t frames) noexcept {
         cue.right[i] += click_block_[i];
       }
     }
+    // Talkback: the programme (click included) dimmed under a voice that talks to this node.
+    talk_.into_cue(k, cue.listener, std::span<float>(cue.left.get(), frames),
+                   std::span<float>(cue.right.get(), frames));
     // Hearing protection: whatever the strips and levels did, the cue stays under its ceiling.
     cue.limiter.process(std::span<float>(cue.left.get(), frames), std::span<float>(cue.right.get(), frames));
     NodeSlot* slot = registry_.by_id(cue.listener);
@@ -351,6 +359,7 @@ void MixEngine::mix_channel(const BlockContext& ctx, NodeSlot& slot, std::uint16
   }
   s.cur_left = target_left;
   s.cur_right = target_right;
+  if (talk_.listens(id)) talk_.offer(id, c, ch);  // a talkback mic: before its fader and mute
   // Cue mixes: the fader and pan (mute, not solo), times the node's level in each.
   if (ctx.any_cue) {
     float cue_left = 0.0f, cue_right = 0.0f;
@@ -399,6 +408,7 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
   const MediaTime pos = position_.load(std::memory_order_relaxed);
   const MediaTime block_latency = latency_.load(std::memory_order_relaxed);  // this block's deadline had it
   apply_commands(pos);
+  talk_.begin_block(frames);
   const std::uint16_t high = registry_.highest_id();
 
   bool any_solo = false;
@@ -580,6 +590,8 @@ void MixEngine::process(std::span<float> left, std::span<float> right) noexcept 
     }
     done += n;
   }
+  // The monitor output (a device's buffers) hears talkback; mix.wav has gone without it.
+  talk_.into_monitor(left.first(frames), right.first(frames));
   if (clipped != 0) clipped_.fetch_add(clipped, std::memory_order_relaxed);
   if (guessed != 0) concealed_frames_.fetch_add(guessed, std::memory_order_relaxed);
   transport_playing_.store(transport_.playing, std::memory_order_relaxed);

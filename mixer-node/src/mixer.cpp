@@ -64,7 +64,8 @@ Mixer::Mixer(MixerConfig config)
       desk_journal_(config_.record_dir),
       signals_(io_, SIGINT, SIGTERM),
       ticker_(io_),
-      transport_(io_, engine_, backing_, config_.sample_rate, [this] { recorder_.note_backing_changed(); }) {}
+      transport_(io_, engine_, backing_, config_.sample_rate, [this] { recorder_.note_backing_changed(); }),
+      talk_(registry_, engine_, config_.sample_rate, device_clocked(config_)) {}
 
 Mixer::~Mixer() {
   mastering_.stop();
@@ -327,6 +328,9 @@ void Mixer::on_request(const std::shared_ptr<ControlSession>& s, const proto::En
       return;
     case proto::Envelope::kBacking:
       transport_.backing(s, id, req.backing());
+      return;
+    case proto::Envelope::kTalk:
+      talk_.request(*s, id, req.talk());
       return;
     case proto::Envelope::kListTakes: {
       auto* list = reply.mutable_take_list();

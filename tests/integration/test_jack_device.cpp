@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "harness.h"
 #include "wav.h"
@@ -116,6 +119,75 @@ TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
   for (const auto v : mix.samples)
     energy += (static_cast<double>(v) / 2147483648.0) * (static_cast<double>(v) / 2147483648.0);
   EXPECT_GT(energy, 1.0);
+}
+
+//! The JACK port of a client whose name holds `client` and whose port name is `port`
+//! ("tl-mixer:outport 0"), from jack_lsp; empty when none.
+std::string jack_port(const JackServer& jack, const std::string& client, const std::string& port) {
+  const RunResult r = run({"/usr/bin/jack_lsp"}, 10s, jack.env());
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(client) == 0 && line.size() > port.size() && line.ends_with(":" + port)) return line;
+  }
+  return {};
+}
+
+TEST(JackDevice, APerformerTalksBackIntoTheMonitorOutputNeverIntoTheMix) {
+  // A node on the same JACK server captures the mixer's monitor output through a
+  // connection made here: what the operator would hear.
+  JackServer jack(make_work_dir("jack_talk_server"));
+  Session s("jack_talk");
+  ASSERT_TRUE(jack.wait_ready()) << jack.process().err();
+  s.start_mixer({"--monitor", "device", "--audio-api", "jack", "--latency-ms", "60"}, jack.env());
+  s.start_capture("band", "tone:1000");
+  s.start_capture("booth", "tone:2000");  // the performer's talkback mic
+  s.start_capture("control", "device", {"--audio-api", "jack", "--channels", "1"}, jack.env());
+  for (const char* n : {"band", "booth", "control"})
+    ASSERT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
+  std::string from, to;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        from = jack_port(jack, "tl-mixer", "outport 0");
+        to = jack_port(jack, "tl-capture", "inport 0");
+        return !from.empty() && !to.empty();
+      },
+      20s, 200ms));
+  ASSERT_EQ(run({"/usr/bin/jack_connect", from, to}, 10s, jack.env()).exit_code, 0) << from << " -> " << to;
+  ASSERT_EQ(s.tlctl({"mute", "booth/1"}).exit_code, 0);
+  ASSERT_EQ(s.tlctl({"mute", "control/1"}).exit_code, 0);  // it hears the monitor: no loop
+
+  s.record_start("talkback");
+  s.wait_session(1.0);
+  RunResult r = s.tlctl({"talk", "monitor", "--source", "booth/1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("booth/1 talks to monitor"), std::string::npos) << r.out;
+  s.wait_session(1.5);
+  ASSERT_EQ(s.tlctl({"talk", "off", "--source", "booth/1"}).exit_code, 0);
+  s.wait_session(1.0);
+  s.record_stop();
+
+  // What the monitor played, as the control node recorded it: the band (-15 dBFS: -12
+  // centre-panned), then the booth's voice over it (-12 dBFS) with the band 20 dB down,
+  // then the band alone again. mix.wav: the band only.
+  const std::string dir = s.take_dir() + "/talkback";
+  const Audio heard = read_audio(dir + "/control-1.wav");
+  const Audio mix = read_audio(dir + "/mix.wav");
+  ASSERT_GT(heard.frames(), 3 * 48000);
+  const std::int64_t window = 4800;
+  std::vector<int> states;
+  for (std::int64_t f = 0; f + window <= heard.frames(); f += window) {
+    const double band = amplitude_db(tone_amplitude(heard, 0, f, window, 1000.0));
+    const double voice = amplitude_db(tone_amplitude(heard, 0, f, window, 2000.0));
+    int state = -1;
+    if (std::fabs(band + 15.05) < 0.5 && voice < -60.0) state = 0;
+    if (std::fabs(band + 35.05) < 0.5 && std::fabs(voice + 12.04) < 0.5) state = 1;
+    if (state >= 0 && (states.empty() || states.back() != state)) states.push_back(state);
+  }
+  EXPECT_EQ(states, (std::vector<int>{0, 1, 0})) << "band, voice over the band dimmed, band";
+  double loudest_voice = -200.0;  // (the take's first and last windows: its edges splatter)
+  for (std::int64_t f = window; f + 2 * window <= mix.frames(); f += window)
+    loudest_voice = std::max(loudest_voice, amplitude_db(tone_amplitude(mix, 0, f, window, 2000.0)));
+  EXPECT_LT(loudest_voice, -90.0) << "the monitor's voice is never in mix.wav";
 }
 
 }  // namespace

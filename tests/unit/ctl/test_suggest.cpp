@@ -66,8 +66,9 @@ TEST(Suggest, AnUnknownCommandIsNamedWithTheOneMeant) {
   u = usage({"frobnicate"});
   EXPECT_EQ(u.exit_code, kExitUsage);
   EXPECT_NE(u.err.find("unknown command 'frobnicate' (commands: nodes, record,"), std::string::npos) << u.err;
-  EXPECT_NE(u.err.find("latency, cue, take, play, stop, locate, transport, tempo, click, loop or backing)"),
-            std::string::npos)
+  EXPECT_NE(
+      u.err.find("latency, cue, take, play, stop, locate, transport, tempo, click, loop, backing or talk)"),
+      std::string::npos)
       << u.err;
 }
 

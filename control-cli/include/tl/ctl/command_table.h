@@ -47,6 +47,9 @@ enum class Slot {
   Path,         //!< backing add: a file on the mixer's machine
   At,           //!< backing add --at POSITION
   BackingName,  //!< backing add --name, backing remove NAME
+  TalkSource,   //!< talk --source NODE/CH | device | file:PATH
+  TalkLevel,    //!< talk --level DB
+  TalkDim,      //!< talk --dim DB
 };
 
 //! One argument: a name starting with '-' is an option, anything else a positional.

@@ -64,7 +64,8 @@ enum class Command {
   Loop,
   BackingAdd,
   BackingList,
-  BackingRemove,  // the last: CommandTable.EveryCommandHasOneCompleteRow counts the rows by it
+  BackingRemove,
+  Talk,  // the last: CommandTable.EveryCommandHasOneCompleteRow counts the rows by it
 };
 
 //! One parsed command line.
@@ -106,6 +107,11 @@ struct Invocation {
   std::string backing_name;           //!< backing add --name, backing remove NAME
   std::string at_text;                //!< backing add --at POSITION as written
   tl::proto::TimelinePosition at;     //!< ... as read (samples 0 when not given)
+  std::string talk_source;            //!< talk --source
+  double talk_level_db = 0.0;         //!< talk --level, when talk_level_given
+  double talk_dim_db = 0.0;           //!< talk --dim, when talk_dim_given
+  bool talk_level_given = false, talk_dim_given = false;
+  tl::proto::TalkRequest talk;  //!< talk [TO... | off]
 };
 
 struct ParseOutcome {

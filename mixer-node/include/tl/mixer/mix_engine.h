@@ -43,6 +43,7 @@
 #include "tl/mixer/node_registry.h"
 #include "tl/mixer/packet_slot.h"
 #include "tl/mixer/playout_policy.h"
+#include "tl/mixer/talk_mix.h"
 #include "tl/mixer/timeline_loop.h"
 #include "tl/mixer/varispeed_control.h"
 
@@ -67,7 +68,8 @@ struct MixCommand {
     CueLevel,
     CueLimit,
     Transport,
-    Click
+    Click,
+    Talk
   };
   Kind kind = Kind::Gain;
   //! Non-zero: the engine reports the play-out position of the block it was applied
@@ -107,6 +109,9 @@ struct MixCommand {
   double beat_frames = 0.0;
   std::uint8_t beats_per_bar = 4;
   bool click_on = false;
+  //! Kind::Talk: talkback line `bus` (< kTalkLines) does `talk` from this block on;
+  //! `generation` numbers the setting (TalkMix::applied()).
+  TalkLine talk{};
 };
 
 //! What a Kind::Transport command does (its value).
@@ -275,6 +280,8 @@ class MixEngine {
   float bus_peak(std::size_t bus) const noexcept { return bus_peaks_[bus].load(std::memory_order_relaxed); }
   //! Delay of the master chain (limiter look-ahead); mix chunks are placed earlier by this much.
   std::size_t master_latency() const noexcept { return master_latency_; }
+  //! Talkback (any thread: which settings the mix thread has taken, which clips ended).
+  const TalkMix& talk() const noexcept { return talk_; }
   //! Delay of every cue mix's limiter; cue chunks are placed earlier by this much.
   std::size_t cue_latency() const noexcept { return cues_[0].limiter.latency(); }
 
@@ -406,6 +413,7 @@ class MixEngine {
   dsp::Varispeed varispeed_;                        // the plan of the node being mixed
   BusRack buses_;
   std::array<CueMix, kMaxCues> cues_;
+  TalkMix talk_;
   std::array<std::atomic<float>, kBuses> bus_peaks_{};
   dsp::MasterChain master_;
   std::size_t master_latency_ = 0;

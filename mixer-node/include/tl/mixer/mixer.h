@@ -28,6 +28,7 @@
 #include "tl/mixer/scene_store.h"
 #include "tl/mixer/session_clock.h"
 #include "tl/mixer/take_mastering.h"
+#include "tl/mixer/talk_control.h"
 #include "tl/mixer/transport_control.h"
 
 namespace tl::mixer {
@@ -95,6 +96,7 @@ class Mixer final : public ControlHandler {
   asio::signal_set signals_;
   asio::steady_timer ticker_;
   TransportControl transport_;
+  TalkControl talk_;
   std::unique_ptr<AudioReceiver> receiver_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<MixDriver> driver_;

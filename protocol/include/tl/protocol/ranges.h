@@ -32,6 +32,13 @@ inline constexpr Range kBeatsPerBar{1.0f, 16.0f};
 inline constexpr Range kClickLevelDb{-60.0f, 0.0f};
 inline constexpr Range kCountInBars{0.0f, 8.0f};
 
+// TalkRequest: the voice's gain and the programme's under it (tlctl talk --level, --dim).
+inline constexpr Range kTalkLevelDb{-60.0f, 12.0f};
+inline constexpr Range kTalkDimDb{-60.0f, 0.0f};
+inline constexpr float kTalkDimDefaultDb = -20.0f;
+//! The longest file a voice plays (it is read into memory: 2 minutes at 48 kHz is 23 MB).
+inline constexpr double kTalkFileSeconds = 120.0;
+
 // MasterTake: a loudness target over the delivery preset's (LUFS).
 inline constexpr Range kMasterTargetLufs{-40.0f, -5.0f};
 
