@@ -29,70 +29,14 @@ FractionalDelay::FractionalDelay(double delay_frames)
 CueLoop::CueLoop(double delay_ms, std::uint32_t rate, std::uint32_t block)
     : CueOutput("cue-loop:" + fmt::format("{:g}", delay_ms), rate),
       cable_(delay_ms * rate / 1000.0),
-      margin_(std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))),
-      kept_(kKept) {}
+      schedule_("cue-loop", rate, std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))) {}
 
 void CueLoop::deliver(MediaTime position, std::span<const float> stereo, double session_now) {
-  const auto frames = static_cast<MediaTime>(stereo.size() / 2);
-  for (MediaTime i = 0; i < frames; ++i) {
-    Frame& f = kept_[static_cast<std::size_t>(position + i) & (kKept - 1)];
-    f.position = position + i;
-    f.left = stereo[static_cast<std::size_t>(2 * i)];
-    f.right = stereo[static_cast<std::size_t>(2 * i + 1)];
-  }
-  // "Now" on the node's own media timeline (the input block last captured): the output
-  // plays on that timeline, so a clock estimate that improves later moves nothing here.
-  if (media_now_ == INT64_MIN) return;
-  const auto transit = static_cast<double>(media_now_ - position);
-  MediaTime delay = delay_.load(std::memory_order_relaxed);
-  if (delay < 0) {
-    max_transit_ = settled_ == 0 ? transit : std::max(max_transit_, transit);
-    settled_ += frames;
-    if (settled_ >= static_cast<MediaTime>(kSettleSeconds * rate_)) {
-      delay = static_cast<MediaTime>(std::ceil(max_transit_)) + margin_;
-      delay_.store(delay, std::memory_order_relaxed);
-      spdlog::info("cue-loop: the cue plays {:.2f} ms after its mix position (largest transit {:.2f} ms)",
-                   static_cast<double>(delay) * 1000.0 / rate_, max_transit_ * 1000.0 / rate_);
-    }
-  } else if (position + delay < media_now_) {
-    // Later than its play time: its first frames are gone (silence was played for them).
-    underruns_.fetch_add(static_cast<std::uint64_t>(std::min(frames, media_now_ - (position + delay))),
-                         std::memory_order_relaxed);
-    const double since = late_since_ == INT64_MIN ? kRecurSeconds + 1.0
-                                                  : static_cast<double>(media_now_ - late_since_) / rate_;
-    if (since > kRecurSeconds) {
-      // A first burst: the delay holds (a take in progress keeps its placement).
-      late_since_ = media_now_;
-      late_transit_ = transit;
-      spdlog::info(
-          "cue-loop: a cue chunk came {:.2f} ms after its mix position, after its play time (played as "
-          "silence); the cue's delay grows if it happens again within {:g} s",
-          transit * 1000.0 / rate_, kRecurSeconds);
-    } else if (since <= kBurstSeconds) {
-      late_transit_ = std::max(late_transit_, transit);  // the same burst
-    } else {
-      // Lateness came back: the delay grows to take chunks as late as the latest seen.
-      delay = static_cast<MediaTime>(std::ceil(std::max(late_transit_, transit))) + margin_;
-      delay_.store(delay, std::memory_order_relaxed);
-      changes_.fetch_add(1, std::memory_order_relaxed);
-      late_since_ = INT64_MIN;
-      spdlog::warn(
-          "cue-loop: cue chunks came late again ({:.2f} ms after their mix position); the cue now plays "
-          "{:.2f} ms after it (the placement of a take follows)",
-          transit * 1000.0 / rate_, static_cast<double>(delay) * 1000.0 / rate_);
-    }
-  }
-  note(position, static_cast<std::size_t>(frames), session_now,
+  const MediaTime late = schedule_.deliver(position, stereo, media_now_);
+  if (late > 0) underruns_.fetch_add(static_cast<std::uint64_t>(late), std::memory_order_relaxed);
+  const MediaTime delay = schedule_.delay();
+  note(position, stereo.size() / 2, session_now,
        delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
-}
-
-float CueLoop::output(MediaTime t, int side) const noexcept {
-  const MediaTime delay = delay_.load(std::memory_order_relaxed);
-  if (delay < 0) return 0.0f;
-  const MediaTime p = t - delay;
-  const Frame& f = kept_[static_cast<std::size_t>(p) & (kKept - 1)];
-  if (f.position != p) return 0.0f;
-  return side == 0 ? f.left : f.right;
 }
 
 void CueLoop::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {
@@ -109,8 +53,8 @@ void CueLoop::render(BlockInfo& info, float* planar, std::size_t channels, std::
     }
     const int side = static_cast<int>(c);
     for (std::size_t i = 0; i < frames; ++i) {
-      out[i] =
-          cable_.at(info.media_ts + static_cast<MediaTime>(i), [&](MediaTime t) { return output(t, side); });
+      out[i] = cable_.at(info.media_ts + static_cast<MediaTime>(i),
+                         [&](MediaTime t) { return schedule_.output(t, side); });
     }
   }
 }

@@ -3,15 +3,9 @@
 //! (tl-capture --source cue-loop:MS), for tests and demos of overdub placement
 //! without a sound card.
 //!
-//! The node plays its personal cue mix on the interface's output as a real node plays
-//! it on a device: cue frame P (its mix position) plays at the node's media time
-//! P + play_delay(). The node chooses that delay itself, like a jitter buffer: the
-//! largest transit (arrival on the node's media timeline minus P) of the first second
-//! of cue plus a margin. A chunk that comes later than its play time is dropped (its
-//! frames play as silence, counted as underruns). One late burst (a stall of the
-//! machine or the link) leaves the delay as it is, so a take in progress keeps its
-//! placement; lateness that comes back within kRecurSeconds grows the delay to take the
-//! latest of them, which the node reports (take.json then flags the placement change).
+//! The node plays its personal cue mix on the interface's output as it plays it on a
+//! duplex device: cue frame P (its mix position) plays at the node's media time
+//! P + play_delay(), the delay chosen by the node (CueSchedule).
 //! The input captures what the output played MS milliseconds earlier, a fraction of a
 //! sample included (a windowed-sinc fractional delay): media time m holds output time
 //! m - MS. The node is never told MS: it learns the round trip with `tl-capture
@@ -21,12 +15,12 @@
 //! input 2, and so on). deliver() and render() run on one thread, the sender's (the
 //! node paces a generated source from its send loop), so nothing here is shared.
 
-#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "tl/capture/cue_output.h"
+#include "tl/capture/cue_schedule.h"
 #include "tl/capture/sources.h"
 #include "tl/common/result.h"
 
@@ -61,37 +55,13 @@ class CueLoop final : public CueOutput, public GeneratedSource {
 
   void deliver(MediaTime position, std::span<const float> stereo, double session_now) override;
   void render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept override;
-  MediaTime play_delay() const noexcept override { return delay_.load(std::memory_order_relaxed); }
-  std::uint64_t delay_changes() const noexcept override { return changes_.load(std::memory_order_relaxed); }
-
-  //! Seconds of cue whose transit sets the first play-out delay.
-  static constexpr double kSettleSeconds = 1.0;
-  //! Late chunks this close after the first late one are one burst (one stall).
-  static constexpr double kBurstSeconds = 0.25;
-  //! A second burst this soon after the first grows the delay; a lone one does not.
-  static constexpr double kRecurSeconds = 10.0;
-  //! Frames of cue the loop keeps (by mix position): the longest delay plus round trip.
-  static constexpr std::size_t kKept = 1u << 16;
+  MediaTime play_delay() const noexcept override { return schedule_.delay(); }
+  std::uint64_t delay_changes() const noexcept override { return schedule_.changes(); }
 
  private:
-  struct Frame {
-    MediaTime position = INT64_MIN;
-    float left = 0.0f, right = 0.0f;
-  };
-  //! What the output plays at media time t (silence when no cue frame is there for it).
-  float output(MediaTime t, int side) const noexcept;
-
   FractionalDelay cable_;
-  MediaTime margin_;
-  std::vector<Frame> kept_;
-  // Written by the sender thread only; atomic for the node's report.
-  std::atomic<MediaTime> delay_{-1};  // cue frame P plays at P + delay_; -1: not chosen yet
-  std::atomic<std::uint64_t> changes_{0};
-  double max_transit_ = 0.0;
-  MediaTime settled_ = 0;             // cue frames seen before the delay was chosen
-  MediaTime late_since_ = INT64_MIN;  // media time of the last lone late burst's start
-  double late_transit_ = 0.0;         // the largest transit of late chunks since then
-  MediaTime media_now_ = INT64_MIN;   // the end of the input block last captured (media time)
+  CueSchedule schedule_;
+  MediaTime media_now_ = INT64_MIN;  // the end of the input block last captured (media time)
 };
 
 //! The round trip of an interface, to the sample: `out` held a one-sample click at each
