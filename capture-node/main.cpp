@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -29,7 +30,15 @@ extern "C" void on_signal(int) {
 
 //! --calibrate: measures the round trip, keeps it for the node's name and says so.
 int calibrate(const tl::capture::CaptureOptions& o) {
-  auto frames = tl::capture::calibrate_cue_loop(o.source.loop_ms, o.rate);
+  const bool device = o.source.kind == tl::capture::SourceKind::Device;
+  if (device) {
+    std::printf("calibrating %s: a click every 1.25 s on its output until five come back at its input\n",
+                o.source.text.c_str());
+    std::fflush(stdout);
+  }
+  auto frames = device ? tl::capture::calibrate_device(o.audio_api, o.source.device, o.rate,
+                                                       std::max<std::uint32_t>(o.frames_per_packet, 64), 30.0)
+                       : tl::capture::calibrate_cue_loop(o.source.loop_ms, o.rate);
   if (!frames) {
     std::cerr << "tl-capture: calibration failed: " << frames.error() << "\n";
     return 1;
@@ -102,7 +111,8 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cue", raw.cue,
                  "play the personal cue mix the mixer streams back: none, device[:NAME] (an RtAudio output; "
-                 "--audio-api), or file:PATH (a stereo WAV of what arrived)")
+                 "--audio-api; the --source device itself: one duplex stream, overdubs placed to the "
+                 "sample), or file:PATH (a stereo WAV of what arrived)")
       ->capture_default_str();
   app.add_option("--cue-codec", raw.cue_codec,
                  "how the cue mix crosses the network: pcm (24-bit, 2.3 Mbit/s) or opus (stereo, "
@@ -110,8 +120,9 @@ int run(int argc, char** argv) {
   app.add_option("--cue-bitrate", raw.cue_bitrate_kbps, "an Opus cue's bitrate, kb/s for both sides (16-510)")
       ->capture_default_str();
   app.add_flag("--calibrate", raw.calibrate,
-               "measure the round trip of the interface (its output cabled to its input: --source "
-               "cue-loop:MS), keep it for this --name (--calibration-file) and exit; no --mixer needed");
+               "measure the round trip of the interface: --source device[:NAME] (a cable from its output "
+               "to its input; on JACK a connection), or the simulated --source cue-loop:MS; keep it for "
+               "this --name (--calibration-file) and exit; no --mixer needed");
   app.add_option("--round-trip-ms", raw.round_trip_ms,
                  "the interface's round trip (output plus input latency) in ms, instead of the stored "
                  "calibration: how an overdub is placed on the timeline");

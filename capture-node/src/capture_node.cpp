@@ -293,10 +293,17 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
                    options.frames_per_packet);
   MediaStamper stamper(options.rate);
 
+  // The cue on the capture device's own output: one duplex stream, placed to the sample.
+  std::unique_ptr<DuplexCue> duplex;
+  if (options.source.kind == SourceKind::Device && options.cue == CaptureOptions::CueKind::Device &&
+      options.cue_target == options.source.device) {
+    duplex = std::make_unique<DuplexCue>(options.source.device.empty() ? "default" : options.source.device,
+                                         options.rate, options.frames_per_packet);
+  }
   std::unique_ptr<DeviceInput> device;
   if (options.source.kind == SourceKind::Device) {
     auto d = DeviceInput::open(options.audio_api, options.source.device, channels, options.rate, queue,
-                               stamper, clock);
+                               stamper, clock, duplex.get());
     if (!d) {
       spdlog::error("{}", d.error());
       return 1;
@@ -328,7 +335,7 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       return 1;
     }
     cue = std::move(f.value());
-  } else if (options.cue == CaptureOptions::CueKind::Device) {
+  } else if (options.cue == CaptureOptions::CueKind::Device && !duplex) {
     auto d = CueDevice::open(options.audio_api, options.cue_target, options.rate,
                              std::max<std::uint32_t>(options.frames_per_packet, 64));
     if (!d) {
@@ -338,7 +345,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     cue_device = d->get();
     cue = std::move(d.value());
   }
-  CueOutput* cue_out = cue ? cue.get() : cue_loop.get();
+  // (duplex outlives device, whose callback plays it: declared first, destroyed last.)
+  CueOutput* cue_out = cue ? cue.get() : duplex ? static_cast<CueOutput*>(duplex.get()) : cue_loop.get();
   if (cue_out != nullptr) {
     sender.set_cue_output(cue_out);
     spdlog::info("cue mix: played on {}", cue_out->describe());

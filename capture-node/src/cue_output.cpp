@@ -164,4 +164,34 @@ int CueDevice::callback(void* out, void*, unsigned n, double, unsigned, void* us
   return 0;
 }
 
+// ---- the capture device's own output -----------------------------------------
+
+DuplexCue::DuplexCue(const std::string& name, std::uint32_t rate, std::uint32_t block)
+    : CueOutput("device:" + name, rate),
+      schedule_("cue on device:" + name, rate,
+                std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))) {}
+
+void DuplexCue::deliver(MediaTime position, std::span<const float> stereo, double session_now) {
+  const MediaTime late = schedule_.deliver(position, stereo, media_now_.load(std::memory_order_acquire));
+  if (late > 0) underruns_.fetch_add(static_cast<std::uint64_t>(late), std::memory_order_relaxed);
+  const MediaTime delay = schedule_.delay();
+  note(position, stereo.size() / 2, session_now,
+       delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
+}
+
+void DuplexCue::play(float* out, std::size_t n, MediaTime media) noexcept {
+  if (media == INT64_MIN) {
+    std::fill_n(out, 2 * n, 0.0f);
+    return;
+  }
+  const MediaTime delay = schedule_.delay();  // one delay for the whole callback
+  if (delay < 0) {
+    std::fill_n(out, 2 * n, 0.0f);
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      schedule_.frame(media + static_cast<MediaTime>(i) - delay, out[i], out[n + i]);
+  }
+  media_now_.store(media + static_cast<MediaTime>(n), std::memory_order_release);
+}
+
 }  // namespace tl::capture

@@ -238,10 +238,14 @@ Result<CaptureOptions> validate(const RawOptions& raw) {
       return Error{"--source cue-loop plays the cue mix on its own simulated output: leave --cue out"};
     }
   }
-  if (raw.calibrate && o.source.kind != SourceKind::CueLoop) {
+  if (raw.calibrate && o.source.kind != SourceKind::CueLoop && o.source.kind != SourceKind::Device) {
     return Error{
-        "--calibrate measures a cable from the output to the input: with --source cue-loop:MS "
-        "(a device's calibration is not built yet: give its round trip with --round-trip-ms)"};
+        "--calibrate measures a cable from the output to the input: with --source device[:NAME] (its own "
+        "output) or --source cue-loop:MS"};
+  }
+  if (raw.calibrate && o.cue != CaptureOptions::CueKind::None &&
+      (o.cue != CaptureOptions::CueKind::Device || o.cue_target != o.source.device)) {
+    return Error{"--calibrate measures the input device's own output: leave --cue out, or name that device"};
   }
   if (raw.round_trip_ms != -1.0) {
     if (!std::isfinite(raw.round_trip_ms) || raw.round_trip_ms < 0.0 || raw.round_trip_ms > 2000.0) {

@@ -10,66 +10,11 @@
 #include <vector>
 
 #include "harness.h"
+#include "jack_server.h"
 #include "wav.h"
 
 namespace tl::test {
 namespace {
-
-//! True when a live (not zombie) jackd process exists on this machine.
-bool jackd_running() {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string stat = read_file(entry.path().string() + "/stat");
-    const auto open = stat.find('(');
-    const auto close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
-    if (stat.substr(open + 1, close - open - 1) == "jackd" && stat[close + 2] != 'Z') return true;
-  }
-  return false;
-}
-
-//! A jackd that was killed leaves its entry in JACK's shared registry, and after
-//! a few of those no server starts ("Too many servers already active"). With no
-//! jackd alive on the machine, that state is stale and safe to clear.
-void clear_stale_jack_state() {
-  if (jackd_running()) return;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "jack-shm-registry" || name.rfind("jack-", 0) == 0 || name.rfind("jack_sem.", 0) == 0 ||
-        name.rfind("jack_db", 0) == 0) {
-      std::filesystem::remove_all(entry.path(), ec);
-    }
-  }
-}
-
-class JackServer {
- public:
-  explicit JackServer(const std::string& dir)
-      : name_((clear_stale_jack_state(), "tltest-" + std::to_string(::getpid()))),
-        env_({{"JACK_DEFAULT_SERVER", name_},
-              {"JACK_NO_AUDIO_RESERVATION", "1"},
-              {"JACK_NO_START_SERVER", "1"}}),
-        process_(
-            {"/usr/bin/jackd", "-n", name_, "-d", "dummy", "-r", "48000", "-p", "256", "-C", "2", "-P", "2"},
-            dir + "/jackd", env_) {}
-
-  //! Waits until clients can see the dummy system ports.
-  bool wait_ready() {
-    return wait_until(
-        [&] {
-          const RunResult r = run({"/usr/bin/jack_lsp"}, 10s, env_);
-          return r.exit_code == 0 && r.out.find("system:capture_1") != std::string::npos;
-        },
-        30s, 200ms);
-  }
-  const std::map<std::string, std::string>& env() const { return env_; }
-  Process& process() { return process_; }
-
- private:
-  std::string name_;
-  std::map<std::string, std::string> env_;
-  Process process_;
-};
 
 TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
   // The server outlives the session: its clients (mixer, capture) stop first,
@@ -121,17 +66,6 @@ TEST(JackDevice, CaptureFromAndMonitorToAJackDummyServer) {
   EXPECT_GT(energy, 1.0);
 }
 
-//! The JACK port of a client whose name holds `client` and whose port name is `port`
-//! ("tl-mixer:outport 0"), from jack_lsp; empty when none.
-std::string jack_port(const JackServer& jack, const std::string& client, const std::string& port) {
-  const RunResult r = run({"/usr/bin/jack_lsp"}, 10s, jack.env());
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find(client) == 0 && line.size() > port.size() && line.ends_with(":" + port)) return line;
-  }
-  return {};
-}
-
 TEST(JackDevice, APerformerTalksBackIntoTheMonitorOutputNeverIntoTheMix) {
   // A node on the same JACK server captures the mixer's monitor output through a
   // connection made here: what the operator would hear.
@@ -144,15 +78,7 @@ TEST(JackDevice, APerformerTalksBackIntoTheMonitorOutputNeverIntoTheMix) {
   s.start_capture("control", "device", {"--audio-api", "jack", "--channels", "1"}, jack.env());
   for (const char* n : {"band", "booth", "control"})
     ASSERT_TRUE(s.wait_node_state(n, "streaming")) << s.logs();
-  std::string from, to;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        from = jack_port(jack, "tl-mixer", "outport 0");
-        to = jack_port(jack, "tl-capture", "inport 0");
-        return !from.empty() && !to.empty();
-      },
-      20s, 200ms));
-  ASSERT_EQ(run({"/usr/bin/jack_connect", from, to}, 10s, jack.env()).exit_code, 0) << from << " -> " << to;
+  ASSERT_TRUE(jack_wire(jack, "tl-mixer", "outport 0", "tl-capture", "inport 0")) << s.logs();
   ASSERT_EQ(s.tlctl({"mute", "booth/1"}).exit_code, 0);
   ASSERT_EQ(s.tlctl({"mute", "control/1"}).exit_code, 0);  // it hears the monitor: no loop
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "harness.h"
+#include "jack_server.h"
 #include "wav.h"
 
 namespace tl::test {
@@ -67,14 +68,22 @@ std::int64_t calibrate(const std::string& calibration) {
 
 //! Adds the click backing, starts the singer (extra: its options) and waits until it says
 //! how it is placed; its own input out of its cue (the cable would feed it back).
-void start_overdub_session(Session& s, const std::string& calibration,
-                           const std::vector<std::string>& extra) {
+//! A JACK server: the singer's interface is its dummy device, its output wired to its
+//! input once the node's ports are there.
+void start_overdub_session(Session& s, const std::string& calibration, const std::vector<std::string>& extra,
+                           const JackServer* jack = nullptr) {
   const std::string clicks = s.dir() + "/clicks.wav";
   ASSERT_TRUE(write_wav(clicks, kRate, 1, SF_FORMAT_PCM_24, click_track(8)));
   ASSERT_EQ(s.tlctl({"backing", "add", clicks, "--name", "clicks"}).exit_code, 0);
   std::vector<std::string> options = {"--calibration-file", calibration};
   options.insert(options.end(), extra.begin(), extra.end());
-  s.start_capture("singer", "cue-loop:7.3", options);
+  if (jack != nullptr) {
+    options.insert(options.end(), {"--audio-api", "jack", "--cue", "device"});
+    s.start_capture("singer", "device", options, jack->env());
+    ASSERT_TRUE(jack_wire(*jack, "tl-capture", "outport 0", "tl-capture", "inport 0")) << s.logs();
+  } else {
+    s.start_capture("singer", "cue-loop:7.3", options);
+  }
   ASSERT_TRUE(s.wait_node_state("singer", "streaming", 30s)) << s.logs();
   ASSERT_EQ(s.tlctl({"cue", "singer", "me", "off"}).exit_code, 0) << s.logs();
   ASSERT_TRUE(wait_until([&] { return s.node("singer").contains("round_trip_ms"); }, 20s)) << s.logs();
@@ -260,6 +269,36 @@ TEST(Overdub, OverAnInternetLinkTheTakeStillLandsToTheSample) {
   const RunResult shown = s.tlctl({"nodes", "-v"});
   EXPECT_NE(shown.out.find("opus: concealed"), std::string::npos) << shown.out;
   netem.stop(5s);
+}
+
+TEST(Overdub, OnAJackInterfaceCalibratedThroughItsOwnCableTheTakeLandsToTheSample) {
+  // The dummy JACK server is the singer's interface: its cue plays on the device's output
+  // in the same duplex stream it captures from, and a JACK connection from that output to
+  // its input is the cable. --calibrate measures it (a click every 1.25 s, from when the
+  // connection is made), then the takes land on the backing.
+  JackServer jack(make_work_dir("overdub_jack_server"));
+  ASSERT_TRUE(jack.wait_ready()) << jack.process().err();
+  Session s("overdub_jack");
+  const std::string calibration = s.dir() + "/singer-calibration.json";
+  Process cal({bin("tl-capture"), "--name", "singer", "--source", "device", "--audio-api", "jack",
+               "--calibrate", "--calibration-file", calibration},
+              s.dir() + "/calibrate", jack.env());
+  ASSERT_TRUE(jack_wire(jack, "tl-capture", "outport 0", "tl-capture", "inport 0")) << cal.err();
+  ASSERT_TRUE(cal.wait_for_output("round trip:", 40s)) << cal.out() << cal.err();
+  EXPECT_EQ(cal.stop(), 0) << cal.err();
+  const json kept = read_json(calibration);
+  const std::int64_t round_trip = json_int(kept, "round_trip_frames", -1);
+  std::printf("[ figure ] JACK calibration: %s", cal.out().c_str());
+  EXPECT_GT(round_trip, 0) << kept.dump();
+  EXPECT_EQ(round_trip % 256, 0) << "a connection on a JACK graph delays by whole periods (256 here)";
+
+  s.start_mixer();
+  start_overdub_session(s, calibration, {}, &jack);
+  const std::vector<std::string> from = {"0", "1s", "2.5s"};
+  for (std::size_t n = 0; n < from.size(); ++n) {
+    EXPECT_GE(record_pass(s, "jack" + std::to_string(n + 1), from[n], round_trip), 4u)
+        << "the backing's clicks, heard through the cue on the JACK output and the connection";
+  }
 }
 
 }  // namespace

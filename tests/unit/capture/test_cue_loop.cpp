@@ -3,13 +3,16 @@
 // calibration; late cue audio grows that delay.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "process.h"
 #include "tl/capture/calibration.h"
 #include "tl/capture/cue_loop.h"
+#include "tl/capture/cue_output.h"
 
 namespace tl::capture {
 namespace {
@@ -120,6 +123,79 @@ TEST(CueLoop, ALoneLateBurstIsCountedAndLatenessThatComesBackGrowsTheDelay) {
   for (; p < later; p += 48) arrive(loop, p, 100);
   arrive(loop, p, delay + 70 + 480 + 10);
   EXPECT_EQ(loop.delay_changes(), 1u);
+}
+
+//! A cue chunk whose frames say where they are: left = position / 2^20, right = -left.
+std::vector<float> marked_chunk(MediaTime position, std::size_t frames) {
+  std::vector<float> c(2 * frames);
+  for (std::size_t i = 0; i < frames; ++i) {
+    c[2 * i] = static_cast<float>(position + static_cast<MediaTime>(i)) / 1048576.0f;
+    c[2 * i + 1] = -c[2 * i];
+  }
+  return c;
+}
+
+TEST(DuplexCue, PlaysEachCueFrameWithTheInputTwinAtItsPositionPlusTheDelay) {
+  // The device's callback: 64 frames a time, its input twins' media times running on; each
+  // cue chunk arrives 100 frames after its mix position (on that timeline).
+  DuplexCue cue("test", kRate, 48);
+  std::vector<float> out(2 * 64);
+  MediaTime media = 5000;
+  MediaTime next = media - 100;  // the next cue chunk's position
+  std::vector<std::pair<MediaTime, float>> played;
+  for (int k = 0; k < 1200; ++k, media += 64) {
+    cue.play(out.data(), 64, media);
+    for (std::size_t i = 0; i < 64; ++i) played.emplace_back(media + static_cast<MediaTime>(i), out[i]);
+    for (; next + 100 <= media + 64; next += 48) {
+      cue.deliver(next, marked_chunk(next, 48), static_cast<double>(media + 64));
+    }
+  }
+  const MediaTime delay = cue.play_delay();
+  ASSERT_GT(delay, 100) << "chosen over the first second: the largest transit and a margin";
+  EXPECT_LT(delay, 100 + 64 + 2 * 48 + kRate / 100 + 1);
+  std::size_t checked = 0;
+  for (const auto& [t, v] : played) {
+    if (t < 5000 + static_cast<MediaTime>(2 * kRate) / 2 + delay) continue;  // once it plays
+    ASSERT_EQ(v, static_cast<float>(t - delay) / 1048576.0f) << "media time " << t;
+    ++checked;
+  }
+  EXPECT_GT(checked, 20000u);
+  EXPECT_EQ(cue.underruns(), 0u);
+  // Before a timeline runs it plays silence.
+  cue.play(out.data(), 64, INT64_MIN);
+  EXPECT_EQ(out[0], 0.0f);
+}
+
+TEST(DuplexCue, ACallbackThatPlaysWhileChunksArriveNeverPlaysHalfAFrame) {
+  // The sender delivers on its thread while the device plays on another: every frame played
+  // is a whole one (left = -right) or silence.
+  // (Under ThreadSanitizer this also checks the slots' memory order.)
+  DuplexCue cue("test", kRate, 48);
+  std::atomic<MediaTime> media{0}, delivered{0};
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    for (MediaTime p = 0; p < 3 * static_cast<MediaTime>(kRate) && !done.load(); p += 48) {
+      while (media.load() < p + 48 && !done.load()) std::this_thread::yield();
+      cue.deliver(p, marked_chunk(p, 48), 0.0);
+      delivered.store(p + 48);
+    }
+  });
+  std::vector<float> out(2 * 64);
+  std::size_t whole = 0, torn = 0;
+  for (MediaTime m = 0; m < 3 * static_cast<MediaTime>(kRate) - 128; m += 64) {
+    cue.play(out.data(), 64, m);
+    media.store(m + 64);
+    // The sender keeps up (as it does live), within bounds.
+    for (int spin = 0; spin < 1000000 && delivered.load() + 48 <= m + 64; ++spin) std::this_thread::yield();
+    for (std::size_t i = 0; i < 64; ++i) {
+      if (out[i] == 0.0f && out[64 + i] == 0.0f) continue;
+      (out[i] == -out[64 + i] ? whole : torn) += 1;
+    }
+  }
+  done.store(true);
+  sender.join();
+  EXPECT_EQ(torn, 0u);
+  EXPECT_GT(whole, static_cast<std::size_t>(kRate));
 }
 
 TEST(Calibration, IsKeptAndReadBackAndABadFileIsAClearError) {

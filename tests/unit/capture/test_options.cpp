@@ -172,7 +172,15 @@ TEST(CaptureOptions, ACueLoopPlaysItsOwnCueAndOnlyItIsCalibrated) {
   ASSERT_TRUE(validate(r)) << validate(r).error();
   r.source = "tone:440";
   ASSERT_FALSE(validate(r));
-  EXPECT_NE(validate(r).error().find("--round-trip-ms"), std::string::npos) << validate(r).error();
+  EXPECT_NE(validate(r).error().find("--source device"), std::string::npos) << validate(r).error();
+  // A device measures its own output into its input: a cue elsewhere is refused.
+  r.source = "device:USB";
+  ASSERT_TRUE(validate(r)) << validate(r).error();
+  r.cue = "device:USB";
+  EXPECT_TRUE(validate(r)) << validate(r).error();
+  r.cue = "device:Other";
+  ASSERT_FALSE(validate(r));
+  EXPECT_NE(validate(r).error().find("own output"), std::string::npos) << validate(r).error();
   // --round-trip-ms in frames at the rate; out of range is refused.
   r = good();
   r.round_trip_ms = 7.3;

@@ -116,6 +116,13 @@ class MediaStamper {
   //! Producer (real-time safe): fills info's media_ts, epoch and discontinuity flag.
   void stamp(BlockInfo& info, std::uint32_t frames) noexcept;
 
+  //! Producer: the media time of the next block, or INT64_MIN while no timeline runs or a
+  //! new one starts with it (restart() since the last block).
+  MediaTime next_media() const noexcept {
+    const std::uint32_t e = epoch_.load(std::memory_order_acquire);
+    return e != 0 && e == seen_epoch_ ? next_ts_ : INT64_MIN;
+  }
+
   //! Producer: frames stamped since the current epoch began.
   std::int64_t frames_in_epoch() const noexcept { return next_ts_ - s0_; }
 

@@ -7,6 +7,12 @@
 //! - CueDevice plays it on an RtAudio output (ALSA, JACK, PulseAudio). The callback
 //!   reads a lock-free frame queue that the sender fills; it starts once a few
 //!   milliseconds are queued and plays silence (counted) when the queue runs dry.
+//! - DuplexCue plays it on the output of the device the node captures from, in the same
+//!   RtAudio stream (DeviceInput drives it): each output frame is written with its input
+//!   twin of the same callback, so cue frame P plays at the node's media time
+//!   P + play_delay() (CueSchedule), to the sample, and the interface's round trip
+//!   (--calibrate) is the rest of what the performer's ear meets: overdubs are placed
+//!   exactly. Chosen when --cue device names the input's own device.
 //! - CueFile writes it to a stereo WAV in mix-position order (gaps as silence), for
 //!   a performer who records what they heard, and for tests.
 //! Latency: the session time a cue frame is played at (arrival, plus what is queued
@@ -19,6 +25,7 @@
 #include <span>
 #include <string>
 
+#include "tl/capture/cue_schedule.h"
 #include "tl/common/result.h"
 #include "tl/common/spsc_ring.h"
 #include "tl/common/units.h"
@@ -95,6 +102,25 @@ class CueDevice final : public CueOutput {
   std::atomic<bool> playing_{false};  // callback: the queue has been filled
   std::uint32_t device_latency_ = 0;  // frames, from the driver
   MediaTime next_ = INT64_MIN;
+};
+
+//! The cue on the capture device's own output, in its duplex stream (see above).
+class DuplexCue final : public CueOutput {
+ public:
+  //! name: the device's; block: the node's packet size (a margin of the play delay).
+  DuplexCue(const std::string& name, std::uint32_t rate, std::uint32_t block);
+  void deliver(MediaTime position, std::span<const float> stereo, double session_now) override;
+  MediaTime play_delay() const noexcept override { return schedule_.delay(); }
+  std::uint64_t delay_changes() const noexcept override { return schedule_.changes(); }
+
+  //! The device's callback (real-time safe): n frames of output (planar: left at out, right
+  //! at out + n) whose input twins have media times from `media` on (INT64_MIN: no timeline
+  //! yet, silence).
+  void play(float* out, std::size_t n, MediaTime media) noexcept;
+
+ private:
+  CueSchedule schedule_;
+  std::atomic<MediaTime> media_now_{INT64_MIN};  // the callback's: the end of its last block
 };
 
 }  // namespace tl::capture

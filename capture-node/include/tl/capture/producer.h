@@ -42,6 +42,7 @@ class BlockWriter {
   }
 
   BlockQueue& queue() noexcept { return queue_; }
+  const MediaStamper& stamper() const noexcept { return stamper_; }
 
  private:
   BlockQueue& queue_;
@@ -77,6 +78,12 @@ class BlockAssembler {
 
   //! The loop (read it from the callback thread only, or after the device stopped).
   const ClockDll& dll() const noexcept { return dll_; }
+  //! Callback thread: the media time the next frame pushed will have, or INT64_MIN while
+  //! no timeline runs or a new one starts with the next block (its start is not known yet).
+  MediaTime next_media() const noexcept {
+    const MediaTime next = writer_.stamper().next_media();
+    return next == INT64_MIN ? next : next + static_cast<MediaTime>(fill_);
+  }
 
  private:
   BlockWriter writer_;
