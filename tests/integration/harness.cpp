@@ -295,6 +295,46 @@ Audio read_raw_track(const std::string& take_dir, const json& track) {
   return a;
 }
 
+std::map<std::int64_t, std::int32_t> read_spool_channel(const std::string& dir, int channel) {
+  std::map<std::int64_t, std::int32_t> out;
+  const auto be = [](const unsigned char* p, int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+  };
+  // Segments in the order they were begun (seg-<first media time>.tlsp): where a node
+  // started again overlaps its last run's end, the later run's audio is what it has.
+  std::vector<std::pair<std::int64_t, std::filesystem::path>> segments;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string stem = entry.path().stem().string();
+    if (entry.path().extension() != ".tlsp" || stem.rfind("seg-", 0) != 0) continue;
+    segments.emplace_back(std::stoll(stem.substr(4)), entry.path());
+  }
+  std::sort(segments.begin(), segments.end());
+  for (const auto& [first, path] : segments) {
+    const std::string bytes = read_file(path.string());
+    const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (bytes.size() < 32 || bytes.compare(0, 8, "TLSPOOL1") != 0) continue;
+    const auto channels = static_cast<int>(be(b + 8, 4));
+    const auto bps = static_cast<int>(be(b + 16, 4));
+    if (bps != 3 || channel >= channels) continue;  // 24-bit PCM: the spool of a PCM24 or Opus node
+    for (std::size_t at = 32; at + 12 <= bytes.size();) {
+      const auto media = static_cast<std::int64_t>(be(b + at, 8));
+      const auto frames = static_cast<std::size_t>(be(b + at + 8, 2));
+      const std::size_t body = frames * static_cast<std::size_t>(channels * bps);
+      if (frames == 0 || at + 12 + body > bytes.size()) break;  // torn by a crash
+      for (std::size_t f = 0; f < frames; ++f) {
+        const unsigned char* s24 = b + at + 12 + (f * static_cast<std::size_t>(channels) + channel) * 3;
+        const auto v = static_cast<std::uint32_t>(be(s24, 3)) << 8;
+        out[media + static_cast<std::int64_t>(f)] = static_cast<std::int32_t>(v);
+      }
+      at += 12 + body;
+    }
+  }
+  return out;
+}
+
 std::int64_t time_reference(const std::string& path) {
   SF_INFO info{};
   SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);

@@ -105,6 +105,11 @@ const json* find_track(const json& take, const std::string& node, int channel);
 //! moved_samples with raw_edge where the move pushed samples out. rate 0: unreadable.
 Audio read_raw_track(const std::string& take_dir, const json& track);
 
+//! A node's spool folder, read here on its own from the layout capture-node/include/
+//! tl/capture/spool.h documents: channel `channel`'s (0-based) samples by media time,
+//! left-justified 32-bit as read_audio gives them. What the node captured.
+std::map<std::int64_t, std::int32_t> read_spool_channel(const std::string& dir, int channel);
+
 //! Built with AddressSanitizer or ThreadSanitizer: every process runs several times slower,
 //! so a test that measures timing checks its figure in the plain build only.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -180,6 +180,32 @@ std::size_t record_pass(Session& s, const std::string& name, const std::string& 
     EXPECT_LE(raw_worst, 1.0);
     EXPECT_EQ(raw_found, found);
   }
+  // Complete and bit-exact to what the node's interface captured: raw/ against the node's
+  // own spool, frame by frame, from where its audio starts (raw_first_sample; raw/'s frame i
+  // is the take's, at media time start_sample + i) to the take's end. An Opus node's track
+  // too: its decoded audio was replaced by these exact samples.
+  {
+    const Audio raw = read_raw_track(s.take_dir() + "/" + name, *track);
+    const auto captured = read_spool_channel(s.dir() + "/spool-singer", 0);
+    const std::int64_t start = json_int(take, "start_sample");
+    std::int64_t same = 0, differ = 0, absent = 0;
+    for (std::int64_t i = json_int(*track, "raw_first_sample") - start; i < raw.frames(); ++i) {
+      const auto it = captured.find(start + i);
+      if (it == captured.end()) {
+        ++absent;
+      } else {
+        (it->second == raw.samples[static_cast<std::size_t>(i * raw.channels)] ? same : differ) += 1;
+      }
+    }
+    std::printf(
+        "[ figure ] %s: raw/ against the node's spool: %lld of %lld frames the same, %lld differ, %lld "
+        "not captured\n",
+        name.c_str(), static_cast<long long>(same), static_cast<long long>(same + differ + absent),
+        static_cast<long long>(differ), static_cast<long long>(absent));
+    EXPECT_EQ(differ, 0);
+    EXPECT_EQ(absent, 0);
+    EXPECT_GT(same, kRate) << "a take of seconds";
+  }
   // The session-aligned file too, unless the conform resampled it for a drift it thought
   // it saw (its placement is then its start's).
   if (track->value("conform", "copy") != "resampled") {
