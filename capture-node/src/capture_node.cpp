@@ -125,28 +125,42 @@ bool wait_or_stop(const std::atomic<bool>& stop, std::int64_t ms) {
   return !stop.load();
 }
 
-//! The interface's round trip to place overdubs by, in frames: --round-trip-ms, else the
-//! node's stored calibration at this rate; -1 when there is neither (said once).
-std::int64_t round_trip_frames(const CaptureOptions& options) {
+//! The interface's round trip to place overdubs by, and where it comes from.
+struct RoundTrip {
+  std::int64_t frames = -1;  //!< -1: unknown
+  std::string from;          //!< "--round-trip-ms", "calibration" or "driver"
+};
+
+//! --round-trip-ms, else the node's stored calibration at this rate, else what a duplex
+//! device's driver says its input and output latency are (driver_frames, -1: none); said
+//! once, with a warning when there is none.
+RoundTrip round_trip_of(const CaptureOptions& options, std::int64_t driver_frames) {
   if (options.round_trip_frames >= 0) {
     spdlog::info("round trip: {} frames (--round-trip-ms)", options.round_trip_frames);
-    return options.round_trip_frames;
+    return {options.round_trip_frames, "--round-trip-ms"};
   }
   auto c = read_calibration(options.calibration_file);
   if (c && c->sample_rate == options.rate) {
     spdlog::info("round trip: {} frames ({:.3f} ms), calibrated with {} at {} ({})", c->round_trip_frames,
                  static_cast<double>(c->round_trip_frames) * 1000.0 / options.rate, c->measured, c->at,
                  options.calibration_file);
-    return c->round_trip_frames;
+    return {c->round_trip_frames, "calibration"};
+  }
+  if (driver_frames >= 0) {
+    spdlog::warn(
+        "round trip: {} frames ({:.3f} ms), the driver's input plus output latency: a converter's own delay "
+        "is not in it (tl-capture --calibrate measures the interface to the sample)",
+        driver_frames, static_cast<double>(driver_frames) * 1000.0 / options.rate);
+    return {driver_frames, "driver"};
   }
   const bool overdubs =
       options.cue != CaptureOptions::CueKind::None || options.source.kind == SourceKind::CueLoop;
-  if (!overdubs) return -1;
+  if (!overdubs) return {};
   spdlog::warn(
       "{}: overdubs are placed without the interface's round trip (run tl-capture --calibrate, "
       "or give --round-trip-ms)",
       c ? options.calibration_file + " is for " + std::to_string(c->sample_rate) + " Hz" : c.error());
-  return -1;
+  return {};
 }
 
 }  // namespace
@@ -287,7 +301,6 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
       break;
   }
   GeneratedSource* source = cue_loop ? cue_loop.get() : generated.get();
-  const std::int64_t round_trip = round_trip_frames(options);
 
   BlockQueue queue(queue_blocks(options.rate, options.frames_per_packet), static_cast<std::size_t>(channels),
                    options.frames_per_packet);
@@ -311,6 +324,8 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
     device = std::move(d.value());
     spdlog::info("audio input '{}', {} channel(s) at {} Hz", device->device_name(), channels, options.rate);
   }
+  // A duplex device's driver knows its latencies: the round trip until one is measured.
+  const RoundTrip round_trip = round_trip_of(options, duplex && device ? device->stream_latency() : -1);
 
   Sender::Config config;
   config.rate = options.rate;
@@ -512,9 +527,9 @@ int run_capture_node(const CaptureOptions& options, const std::string& token, co
           r->set_cue_concealed_frames(s.cue_concealed_frames);
           r->set_cue_late_packets(s.cue_late_packets);
         }
-        if (round_trip >= 0) {
-          r->set_round_trip_frames(round_trip);
-          r->set_round_trip_from(options.round_trip_frames >= 0 ? "--round-trip-ms" : "calibration");
+        if (round_trip.frames >= 0) {
+          r->set_round_trip_frames(round_trip.frames);
+          r->set_round_trip_from(round_trip.from);
         }
         r->set_packets_sent(s.packets_sent);
         r->set_frames_dropped(s.frames_dropped);

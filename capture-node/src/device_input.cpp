@@ -82,6 +82,8 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
     audio.openStream(cue != nullptr ? &out : nullptr, &params, RTAUDIO_FLOAT32, rate, &buffer,
                      &DeviceInput::callback, d.get(), &options);
     d->assembler_.set_device_period(buffer);  // the driver may have chosen another period
+    const long latency = audio.getStreamLatency();
+    if (latency > 0) d->stream_latency_ = latency;
   } catch (const RtAudioError& e) {
     return Error{"cannot open audio input: " + e.getMessage()};
   }

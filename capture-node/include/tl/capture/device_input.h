@@ -36,6 +36,9 @@ class DeviceInput {
   void stop();
 
   const std::string& device_name() const noexcept { return device_name_; }
+  //! The driver's latency of the stream, frames: input plus output for a duplex one
+  //! (RtAudio's figure; -1 when it gives none).
+  std::int64_t stream_latency() const noexcept { return stream_latency_; }
   //! Input overflows reported by the driver.
   //! The device's sample rate against this machine's clock, as its DLL measures
   //! it: (rate / nominal - 1) * 1e6, + when the device runs fast. Any thread.
@@ -54,6 +57,7 @@ class DeviceInput {
   const SimClock& clock_;
   DuplexCue* cue_;  // plays on the device's output, or nullptr
   std::string device_name_;
+  std::int64_t stream_latency_ = -1;
   std::atomic<std::uint64_t> driver_overflows_{0};
   std::atomic<double> rate_error_ppm_{0.0};
 };
