@@ -17,6 +17,21 @@
 
 namespace tl::capture {
 
+namespace {
+//! The input device whose name holds `name` ("": the default input), with warnings off.
+Result<unsigned> find_input(RtAudio& audio, const std::string& api, const std::string& name) {
+  audio.showWarnings(false);
+  const unsigned count = audio.getDeviceCount();
+  if (count == 0) return Error{"no audio devices found" + (api.empty() ? std::string{} : " for API " + api)};
+  if (name.empty()) return audio.getDefaultInputDevice();
+  for (unsigned i = 0; i < count; ++i) {
+    const RtAudio::DeviceInfo info = audio.getDeviceInfo(i);
+    if (info.probed && info.inputChannels > 0 && info.name.find(name) != std::string::npos) return i;
+  }
+  return Error{"no input device matching '" + name + "' (see tl-capture --list-devices)"};
+}
+}  // namespace
+
 DeviceInput::DeviceInput(BlockQueue& queue, MediaStamper& stamper, std::uint32_t rate, const SimClock& clock,
                          DuplexCue* cue)
     : assembler_(queue, stamper, rate), clock_(clock), cue_(cue) {}
@@ -39,23 +54,9 @@ Result<std::unique_ptr<DeviceInput>> DeviceInput::open(const std::string& api, c
   try {
     d->audio_ = std::make_unique<RtAudio>(rtaudio_api(api));
     RtAudio& audio = *d->audio_;
-    audio.showWarnings(false);
-    const unsigned count = audio.getDeviceCount();
-    if (count == 0)
-      return Error{"no audio devices found" + (api.empty() ? std::string{} : " for API " + api)};
-    unsigned index = audio.getDefaultInputDevice();
-    bool found = name.empty();
-    if (!name.empty()) {
-      for (unsigned i = 0; i < count; ++i) {
-        const RtAudio::DeviceInfo info = audio.getDeviceInfo(i);
-        if (info.probed && info.inputChannels > 0 && info.name.find(name) != std::string::npos) {
-          index = i;
-          found = true;
-          break;
-        }
-      }
-    }
-    if (!found) return Error{"no input device matching '" + name + "' (see tl-capture --list-devices)"};
+    auto found = find_input(audio, api, name);
+    if (!found) return Error{found.error()};
+    const unsigned index = *found;
     const RtAudio::DeviceInfo info = audio.getDeviceInfo(index);
     if (info.inputChannels < static_cast<unsigned>(channels)) {
       return Error{"device '" + info.name + "' has " + std::to_string(info.inputChannels) +
@@ -153,20 +154,9 @@ Result<double> calibrate_device(const std::string& api, const std::string& name,
   run.spacing = rate + rate / 4;  // more than measure_round_trip's 1.1 s window
   RtAudio audio(rtaudio_api(api));
   try {
-    audio.showWarnings(false);
-    const unsigned count = audio.getDeviceCount();
-    if (count == 0)
-      return Error{"no audio devices found" + (api.empty() ? std::string{} : " for API " + api)};
-    unsigned index = audio.getDefaultInputDevice();
-    bool found = name.empty();
-    for (unsigned d = 0; d < count && !found; ++d) {
-      const RtAudio::DeviceInfo info = audio.getDeviceInfo(d);
-      if (info.probed && info.inputChannels > 0 && info.name.find(name) != std::string::npos) {
-        index = d;
-        found = true;
-      }
-    }
-    if (!found) return Error{"no input device matching '" + name + "' (see tl-capture --list-devices)"};
+    auto found = find_input(audio, api, name);
+    if (!found) return Error{found.error()};
+    const unsigned index = *found;
     const RtAudio::DeviceInfo info = audio.getDeviceInfo(index);
     if (info.inputChannels < 1 || info.outputChannels < 2) {
       return Error{"device '" + info.name + "' needs an input and a stereo output to be calibrated"};
