@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <filesystem>
 
+#include "tl/common/units.h"
 #include "tl/mixer/backing_file.h"
 #include "tl/mixer/engine_post.h"
 #include "tl/protocol/ranges.h"
@@ -22,10 +22,6 @@ constexpr std::string_view kMonitor = "monitor";
 constexpr std::string_view kDevice = "device";
 constexpr std::string_view kDeviceNode = "talkback/1";
 constexpr std::uint32_t kReadFrames = 65536;
-
-float gain(float db) {
-  return static_cast<float>(std::pow(10.0, db / 20.0));
-}
 
 //! The whole file, mono (its channels averaged), at the session's rate.
 Result<std::unique_ptr<TalkClip>> read_clip(const std::filesystem::path& path, std::uint32_t rate) {
@@ -184,7 +180,8 @@ void TalkControl::request(ControlSession& s, std::uint64_t id, const proto::Talk
     return s.send_error(id, proto::ErrorReply::BAD_VALUE,
                         "talk to whom? name nodes (their cue mixes) or monitor (the mixer's output)");
   }
-  TalkLine setting{.level = gain(level_db), .dim = gain(dim_db)};
+  TalkLine setting{.level = static_cast<float>(db_to_gain(static_cast<double>(level_db))),
+                   .dim = static_cast<float>(db_to_gain(static_cast<double>(dim_db)))};
   std::vector<std::string> to;
   for (const std::string& name : r.to()) {
     if (std::find(to.begin(), to.end(), name) != to.end()) continue;
