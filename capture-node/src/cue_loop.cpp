@@ -32,11 +32,7 @@ CueLoop::CueLoop(double delay_ms, std::uint32_t rate, std::uint32_t block)
       schedule_("cue-loop", rate, std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))) {}
 
 void CueLoop::deliver(MediaTime position, std::span<const float> stereo, double session_now) {
-  const MediaTime late = schedule_.deliver(position, stereo, media_now_);
-  if (late > 0) underruns_.fetch_add(static_cast<std::uint64_t>(late), std::memory_order_relaxed);
-  const MediaTime delay = schedule_.delay();
-  note(position, stereo.size() / 2, session_now,
-       delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
+  deliver_scheduled(schedule_, position, stereo, session_now, media_now_);
 }
 
 void CueLoop::render(BlockInfo& info, float* planar, std::size_t channels, std::size_t frames) noexcept {

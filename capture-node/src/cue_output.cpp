@@ -25,6 +25,15 @@ void CueOutput::note(MediaTime position, std::size_t frames, double session_now,
                     std::memory_order_relaxed);
 }
 
+void CueOutput::deliver_scheduled(CueSchedule& schedule, MediaTime position, std::span<const float> stereo,
+                                  double session_now, MediaTime media_now) {
+  const MediaTime late = schedule.deliver(position, stereo, media_now);
+  if (late > 0) underruns_.fetch_add(static_cast<std::uint64_t>(late), std::memory_order_relaxed);
+  const MediaTime delay = schedule.delay();
+  note(position, stereo.size() / 2, session_now,
+       delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
+}
+
 // ---- file --------------------------------------------------------------------
 
 CueFile::CueFile(const std::string& path, std::uint32_t rate, SNDFILE* file)
@@ -172,11 +181,7 @@ DuplexCue::DuplexCue(const std::string& name, std::uint32_t rate, std::uint32_t 
                 std::max<MediaTime>(rate / 100, 2 * static_cast<MediaTime>(block))) {}
 
 void DuplexCue::deliver(MediaTime position, std::span<const float> stereo, double session_now) {
-  const MediaTime late = schedule_.deliver(position, stereo, media_now_.load(std::memory_order_acquire));
-  if (late > 0) underruns_.fetch_add(static_cast<std::uint64_t>(late), std::memory_order_relaxed);
-  const MediaTime delay = schedule_.delay();
-  note(position, stereo.size() / 2, session_now,
-       delay < 0 ? 0.0 : static_cast<double>(position + delay) - session_now);
+  deliver_scheduled(schedule_, position, stereo, session_now, media_now_.load(std::memory_order_acquire));
 }
 
 void DuplexCue::play(float* out, std::size_t n, MediaTime media) noexcept {

@@ -60,6 +60,11 @@ class CueOutput {
       : describe_(std::move(describe)), rate_(rate) {}
   //! Notes a chunk's latency: played `ahead` frames after its arrival.
   void note(MediaTime position, std::size_t frames, double session_now, double ahead) noexcept;
+  //! An output that plays by a CueSchedule (the simulated cable, a duplex device): hands it
+  //! the chunk at the node's media time media_now, counts its late frames as underruns and
+  //! notes its latency.
+  void deliver_scheduled(CueSchedule& schedule, MediaTime position, std::span<const float> stereo,
+                         double session_now, MediaTime media_now);
 
   std::string describe_;
   std::uint32_t rate_;
